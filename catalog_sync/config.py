@@ -1,0 +1,336 @@
+"""One typed Settings object, loaded once at start and passed explicitly to every part.
+
+A bad configuration is refused before anything runs, with a message naming the key, because a service
+that starts with half its sources silently ignored is worse than one that does not start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from catalog_sync.errors import ConfigError
+
+DEFAULT_PATTERNS = (
+    "catalog-info.yaml",
+    "catalog-info.yml",
+    "**/catalog-info.yaml",
+    "**/catalog-info.yml",
+    ".catalog/*.yaml",
+    ".catalog/*.yml",
+)
+DEFAULT_FACT_PATHS = (
+    "README.md",
+    "README.rst",
+    "README",
+    "CODEOWNERS",
+    ".github/CODEOWNERS",
+    "docs/CODEOWNERS",
+    "docs/",
+    "mkdocs.yml",
+    ".github/workflows/",
+    ".gitlab-ci.yml",
+    "runbooks/",
+    "LICENSE",
+    "SECURITY.md",
+)
+SOURCE_TYPES = ("local", "git", "github", "gitlab")
+PROTOCOLS = ("https", "http", "ssh", "git", "file")
+CONFIG_ENV = "CATALOG_SYNC_CONFIG"
+DEFAULT_CONFIG_FILE = "catalog-sync.yaml"
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One entry of ``sources``: where repositories come from."""
+
+    name: str
+    type: str
+    path: str | None = None
+    url: str | None = None
+    branch: str | None = None
+    org: str | None = None
+    group: str | None = None
+    token_env: str | None = None
+    include: str | None = None
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DescriptorSettings:
+    """Which files are descriptors, and how large one may be."""
+
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    max_file_bytes: int = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """How often and how carefully repositories are synced."""
+
+    interval_seconds: int = 300
+    concurrency: int = 8
+    cache_dir: str = ".catalog-sync/repos"
+    orphan_policy: str = "keep"
+    orphan_grace_seconds: int = 604800
+    max_removal_fraction: float = 0.5
+    allowed_protocols: tuple[str, ...] = ("https", "ssh", "file")
+    lease_seconds: int = 600
+    fact_paths: tuple[str, ...] = DEFAULT_FACT_PATHS
+
+
+@dataclass(frozen=True)
+class ScorecardSettings:
+    """Which scorecards are evaluated besides those found in repositories."""
+
+    builtin: bool = True
+    paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OwnershipSettings:
+    """What makes a team a complete cross-functional team."""
+
+    required_team_roles: tuple[str, ...] = ("product-owner", "developer", "operations")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Who may read and write through the HTTP API."""
+
+    read_requires_token: bool = False
+    tokens: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    max_page_size: int = 500
+    default_page_size: int = 100
+    max_body_bytes: int = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, typed; built only by ``load_settings`` so it is always valid."""
+
+    database: str = "sqlite:///catalog.db"
+    sources: tuple[SourceSettings, ...] = ()
+    descriptors: DescriptorSettings = field(default_factory=DescriptorSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    scorecards: ScorecardSettings = field(default_factory=ScorecardSettings)
+    ownership: OwnershipSettings = field(default_factory=OwnershipSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    base_dir: str = "."
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _tuple(inner: fields.Field) -> fields.List:
+    return fields.List(inner)
+
+
+class _SourceSchema(_Strict):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$"))
+    type = fields.String(required=True, validate=validate.OneOf(SOURCE_TYPES))
+    path = fields.String()
+    url = fields.String()
+    branch = fields.String(validate=validate.Regexp(r"^[^\s~^:?*\[\\]+$"))
+    org = fields.String()
+    group = fields.String()
+    token_env = fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$"))
+    include = fields.String()
+    api_url = fields.String()
+
+    @validates_schema
+    def _check_type_fields(self, data: dict[str, Any], **_: Any) -> None:
+        needed = {"local": "path", "git": "url", "github": "org", "gitlab": "group"}[data["type"]]
+        if not data.get(needed):
+            raise ValidationError(f"a {data['type']} source needs '{needed}'", needed)
+        if data.get("include") is not None:
+            try:
+                re.compile(data["include"])
+            except re.error as exc:
+                raise ValidationError(f"not a valid regular expression: {exc}", "include") from exc
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> SourceSettings:
+        return SourceSettings(**data)
+
+
+class _DescriptorSchema(_Strict):
+    patterns = _tuple(fields.String(validate=validate.Length(min=1)))
+    max_file_bytes = fields.Integer(strict=True, validate=validate.Range(min=1, max=64 * 1024 * 1024))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> DescriptorSettings:
+        return DescriptorSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class _SyncSchema(_Strict):
+    interval_seconds = fields.Integer(strict=True, validate=validate.Range(min=1))
+    concurrency = fields.Integer(strict=True, validate=validate.Range(min=1, max=256))
+    cache_dir = fields.String(validate=validate.Length(min=1))
+    orphan_policy = fields.String(validate=validate.OneOf(("keep", "delete")))
+    orphan_grace_seconds = fields.Integer(strict=True, validate=validate.Range(min=0))
+    max_removal_fraction = fields.Float(validate=validate.Range(min=0, max=1))
+    allowed_protocols = _tuple(fields.String(validate=validate.OneOf(PROTOCOLS)))
+    lease_seconds = fields.Integer(strict=True, validate=validate.Range(min=10))
+    fact_paths = _tuple(fields.String(validate=validate.Length(min=1)))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> SyncSettings:
+        return SyncSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class _ScorecardSchema(_Strict):
+    builtin = fields.Boolean(truthy={True}, falsy={False})
+    paths = _tuple(fields.String())
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> ScorecardSettings:
+        return ScorecardSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class _OwnershipSchema(_Strict):
+    required_team_roles = _tuple(fields.String(validate=validate.Length(min=1)))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> OwnershipSettings:
+        return OwnershipSettings(**{k: tuple(v) for k, v in data.items()})
+
+
+class _ApiSchema(_Strict):
+    read_requires_token = fields.Boolean(truthy={True}, falsy={False})
+    tokens = _tuple(fields.String(validate=validate.Length(min=16)))
+    webhook_secret = fields.String(validate=validate.Length(min=8))
+    cors_origins = _tuple(fields.String())
+    max_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
+    default_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
+    max_body_bytes = fields.Integer(strict=True, validate=validate.Range(min=1024))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> ApiSettings:
+        return ApiSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class _SettingsSchema(_Strict):
+    database = fields.String(validate=validate.Length(min=1))
+    sources = fields.List(fields.Nested(_SourceSchema))
+    descriptors = fields.Nested(_DescriptorSchema)
+    sync = fields.Nested(_SyncSchema)
+    scorecards = fields.Nested(_ScorecardSchema)
+    ownership = fields.Nested(_OwnershipSchema)
+    api = fields.Nested(_ApiSchema)
+
+    @validates_schema
+    def _check_unique_sources(self, data: dict[str, Any], **_: Any) -> None:
+        seen: set[str] = set()
+        for index, source in enumerate(data.get("sources", [])):
+            if source.name in seen:
+                raise ValidationError({str(index): {"name": [f"source name {source.name!r} is used twice"]}},
+                                      "sources")
+            seen.add(source.name)
+
+
+def _first_error(messages: Any, prefix: str = "") -> tuple[str, str]:
+    """Flatten marshmallow's nested error dict to the first ``key.path`` and its message."""
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = str(key)
+            path = prefix if name == "_schema" else (f"{prefix}.{name}" if prefix else name)
+            return _first_error(value, path)
+    if isinstance(messages, list) and messages:
+        if all(isinstance(m, str) for m in messages):
+            text = "; ".join(messages)
+            return prefix, text.replace("Unknown field.", "unknown key")
+        return _first_error(messages[0], prefix)
+    return prefix, str(messages)
+
+
+def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | None = None) -> Settings:
+    """Turn a parsed YAML mapping (and the environment's overrides) into Settings, or refuse it."""
+    env = os.environ if environ is None else environ
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError("", "the configuration must be a mapping of keys to values")
+    try:
+        loaded: dict[str, Any] = _SettingsSchema().load(dict(raw))
+    except ValidationError as exc:
+        key, message = _first_error(exc.messages)
+        raise ConfigError(key, message) from None
+    api: ApiSettings = loaded.get("api", ApiSettings())
+    if env.get("CATALOG_SYNC_API_TOKENS"):
+        tokens = tuple(t.strip() for t in env["CATALOG_SYNC_API_TOKENS"].split(",") if t.strip())
+        if any(len(t) < 16 for t in tokens):
+            raise ConfigError("CATALOG_SYNC_API_TOKENS", "every token must be at least 16 characters")
+        api = _replace(api, tokens=tokens)
+    if env.get("CATALOG_SYNC_WEBHOOK_SECRET"):
+        api = _replace(api, webhook_secret=env["CATALOG_SYNC_WEBHOOK_SECRET"])
+    database = env.get("CATALOG_SYNC_DATABASE_URL") or loaded.get("database", Settings.database)
+    return Settings(
+        database=database,
+        sources=tuple(loaded.get("sources", ())),
+        descriptors=loaded.get("descriptors", DescriptorSettings()),
+        sync=loaded.get("sync", SyncSettings()),
+        scorecards=loaded.get("scorecards", ScorecardSettings()),
+        ownership=loaded.get("ownership", OwnershipSettings()),
+        api=api,
+        base_dir=base_dir,
+    )
+
+
+def _replace(api: ApiSettings, **changes: Any) -> ApiSettings:
+    from dataclasses import replace
+
+    return replace(api, **changes)
+
+
+def find_config_file(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The file named by ``--config``, else ``$CATALOG_SYNC_CONFIG``, else ``./catalog-sync.yaml``."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.exists() else None
+
+
+def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load and check the configuration once, at start; with no file, the demo defaults."""
+    path = find_config_file(explicit, environ)
+    if path is None:
+        return parse_settings({}, ".", environ)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("--config", f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError("--config", f"{path} is not UTF-8 text") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError("--config", f"{path} is not valid YAML: {exc}") from None
+    return parse_settings(raw, str(path.parent), environ)
+
+
+__all__ = [
+    "ApiSettings",
+    "DescriptorSettings",
+    "OwnershipSettings",
+    "ScorecardSettings",
+    "Settings",
+    "SourceSettings",
+    "SyncSettings",
+    "load_settings",
+    "parse_settings",
+]

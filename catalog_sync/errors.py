@@ -1,0 +1,87 @@
+"""The one error tree of catalog-sync.
+
+Every error the engine raises on purpose derives from ``CatalogSyncError``, so a caller (the CLI, the
+HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bug::
+
+    CatalogSyncError
+    ├── ConfigError              a configuration key is unknown or its value is bad (names the key)
+    ├── DescriptorError          a descriptor file cannot be read as descriptors at all
+    │   └── UnsafeInputError     hostile input: too large, too deep, alias bomb, binary, symlink
+    ├── RefError                 an entity reference does not parse
+    ├── SourceError              a repository or source cannot be listed, reached or read
+    │   ├── ProtocolNotAllowedError   the URL's transport is not in sync.allowed_protocols
+    │   └── RepositoryUnreachableError the remote did not answer or refused us
+    ├── StoreError               the database is unreachable or refused a statement
+    │   └── NotFoundError        the thing asked for is not in the catalog
+    ├── ConflictError            two repositories claim one entity, or an action contradicts state
+    └── QueryError               a filter, field list, order field, cursor or limit is malformed
+
+Messages are written for the person who must act: they say what was wrong and, where it helps, what is
+allowed. They never carry credentials (see ``catalog_sync.sources.urls.redact``).
+"""
+
+from __future__ import annotations
+
+
+class CatalogSyncError(Exception):
+    """Root of everything catalog-sync refuses on purpose, so callers can catch "ours" in one place."""
+
+
+class ConfigError(CatalogSyncError):
+    """The configuration cannot be used; raised at start so a bad key never half-runs a service."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(f"{key}: {message}" if key else message)
+
+
+class DescriptorError(CatalogSyncError):
+    """A file cannot be read as descriptors; it affects that file only, never its neighbours."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        super().__init__(message)
+
+
+class UnsafeInputError(DescriptorError):
+    """Input refused because reading it would cost too much or could not be trusted."""
+
+
+class RefError(CatalogSyncError):
+    """An entity reference is malformed; kept apart so validators can report it on the field."""
+
+
+class SourceError(CatalogSyncError):
+    """A source or repository cannot be listed, reached or read; its entities are kept, not dropped."""
+
+
+class ProtocolNotAllowedError(SourceError):
+    """The URL asks for a git transport that is not allowed; refused before git runs."""
+
+
+class RepositoryUnreachableError(SourceError):
+    """The remote did not answer or refused us; the repository is marked failing, then stale."""
+
+
+class StoreError(CatalogSyncError):
+    """The database cannot be reached or refused a statement; a pass that hits it stops cleanly."""
+
+
+class NotFoundError(StoreError):
+    """What was asked for is not in the catalog; the API answers 404 with it."""
+
+
+class ConflictError(CatalogSyncError):
+    """An action contradicts the catalog's state, e.g. deleting an entity that is not an orphan."""
+
+
+class QueryError(CatalogSyncError):
+    """A query parameter (filter, fields, order, cursor, limit) is malformed; the API answers 400."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        self.message = message
+        super().__init__(f"{parameter}: {message}")

@@ -1,0 +1,118 @@
+"""The small contract every kind of source fulfils, so the sync loop never knows which kind it runs.
+
+A *source* (one entry of ``sources`` in the configuration) lists *repositories*; a repository answers
+its tip commit cheaply and opens a *snapshot* of one commit, from which the scanner reads the tree,
+blobs and history. Git access lives behind these protocols and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RepositoryInfo:
+    """What the catalog records of a repository; ``url`` never carries credentials."""
+
+    key: str
+    name: str
+    url: str
+    branch: str | None
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file of a commit's tree. ``mode`` tells symlinks (0o120000) and submodules apart."""
+
+    path: str
+    sha: str
+    mode: int
+    size: int
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit of the branch's history, as far as the repository facts need it."""
+
+    sha: str
+    committed_at: datetime
+    author: str
+
+
+@dataclass
+class History:
+    """The recent history of the branch tip: enough for "recent commits" and "descriptor age"."""
+
+    commits: list[CommitInfo] = field(default_factory=list)
+    truncated: bool = False
+
+
+class Snapshot(Protocol):
+    """A read-only view of one commit; committed content only, never a working tree."""
+
+    @property
+    def commit(self) -> str:
+        """The commit's full sha."""
+        ...
+
+    @property
+    def branch(self) -> str:
+        """The branch the commit is the tip of."""
+        ...
+
+    @property
+    def committed_at(self) -> datetime:
+        """The commit's committer time (timezone-aware, UTC)."""
+        ...
+
+    def tree(self) -> list[TreeEntry]:
+        """Every file of the commit, recursively."""
+        ...
+
+    def read_blob(self, sha: str) -> bytes:
+        """One blob's bytes."""
+        ...
+
+    def history(self, since: datetime, max_commits: int = 1000) -> History:
+        """Commits reachable from the tip, newest first, back to ``since``."""
+        ...
+
+    def last_changed(self, paths: list[str], max_commits: int = 1000) -> dict[str, datetime]:
+        """For each path, the time of the newest commit that changed it (bounded walk)."""
+        ...
+
+    def close(self) -> None:
+        """Release file handles and helper processes."""
+        ...
+
+
+class Repository(Protocol):
+    """One repository of a source: the unit of sync."""
+
+    @property
+    def info(self) -> RepositoryInfo:
+        """Identity and display data."""
+        ...
+
+    def tip(self) -> str:
+        """The tip commit of the branch, as cheaply as the source allows (e.g. ``git ls-remote``)."""
+        ...
+
+    def snapshot(self, commit: str) -> Snapshot:
+        """Make ``commit`` available locally (fetching if needed) and open it."""
+        ...
+
+
+class Source(Protocol):
+    """One configured source; lists its repositories."""
+
+    @property
+    def name(self) -> str:
+        """The source's configured name."""
+        ...
+
+    def discover(self) -> list[Repository]:
+        """The repositories this source yields now; raises SourceError when it cannot tell."""
+        ...

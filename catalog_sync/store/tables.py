@@ -1,0 +1,175 @@
+"""The catalog's tables, in SQLAlchemy Core, portable across SQLite and PostgreSQL.
+
+Alembic migrations in ``store/migrations`` create exactly these; a test proves the two agree.
+
+Why the shape:
+- ``entities`` keeps each entity's envelope as JSON text plus the few columns queries need; the
+  ``search`` rows (one per flattened ``key=value`` of the envelope, lower-cased, as in Backstage's own
+  catalog) are what filters, facets and ordering use, so any field is filterable with one index.
+- ``relations`` holds both ends of every edge with the entity whose descriptor produced it, so that
+  re-deriving one entity's relations is one delete and one insert.
+- ``problems`` are everything a repository's owners must fix (invalid descriptors, conflicts, fetch
+  failures, refused removals); the API, the portal and the metrics all read them from here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+"""Primary keys: 64-bit on PostgreSQL, SQLite's rowid alias there (only INTEGER autoincrements)."""
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("type", String(16), nullable=False),
+    Column("target", Text, nullable=False, default=""),
+    Column("last_repository_count", Integer, nullable=True),
+    Column("last_discovery_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
+repositories = Table(
+    "repositories",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("source_id", ID, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(1024), nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("branch", String(255), nullable=True),
+    Column("state", String(16), nullable=False, default="pending"),
+    Column("last_commit", String(64), nullable=True),
+    Column("last_sync_at", DateTime(timezone=True), nullable=True),
+    Column("last_success_at", DateTime(timezone=True), nullable=True),
+    Column("next_sync_at", DateTime(timezone=True), nullable=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("claimed_by", String(128), nullable=True),
+    Column("claim_expires_at", DateTime(timezone=True), nullable=True),
+    Column("has_descriptors", Boolean, nullable=True),
+    Column("facts", Text, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("removed_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("source_id", "key"),
+    Index(None, "next_sync_at"),
+    Index(None, "state"),
+)
+
+descriptor_files = Table(
+    "descriptor_files",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("repository_id", ID, ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("blob_sha", String(64), nullable=False),
+    Column("last_changed_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("repository_id", "path"),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("uid", String(36), nullable=False, unique=True),
+    Column("ref_key", String(600), nullable=False, unique=True),
+    Column("kind", String(63), nullable=False),
+    Column("namespace", String(63), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("repository_id", ID, ForeignKey("repositories.id", ondelete="SET NULL"), nullable=True),
+    Column("path", String(1024), nullable=True),
+    Column("line", Integer, nullable=True),
+    Column("body", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("search_text", Text, nullable=False, default=""),
+    Column("orphaned_at", DateTime(timezone=True), nullable=True),
+    Column("descriptor_changed_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "repository_id"),
+    Index(None, "kind"),
+)
+
+search = Table(
+    "search",
+    metadata,
+    Column("entity_id", ID, ForeignKey("entities.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("value", String(255), nullable=True),
+    Column("original_value", String(255), nullable=True),
+    Index(None, "key", "value"),
+    Index(None, "entity_id"),
+)
+
+relations = Table(
+    "relations",
+    metadata,
+    Column("originating_entity_id", ID, ForeignKey("entities.id", ondelete="CASCADE"), nullable=False),
+    Column("source_key", String(600), nullable=False),
+    Column("type", String(63), nullable=False),
+    Column("target_key", String(600), nullable=False),
+    Index(None, "source_key"),
+    Index(None, "target_key"),
+    Index(None, "originating_entity_id"),
+)
+
+problems = Table(
+    "problems",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("repository_id", ID, ForeignKey("repositories.id", ondelete="CASCADE"), nullable=True),
+    Column("entity_id", ID, ForeignKey("entities.id", ondelete="CASCADE"), nullable=True),
+    Column("category", String(16), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("path", String(1024), nullable=True),
+    Column("line", Integer, nullable=True),
+    Column("column", Integer, nullable=True),
+    Column("field", String(255), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("entity_ref", String(600), nullable=True),
+    Index(None, "repository_id"),
+    Index(None, "entity_id"),
+    Index(None, "category"),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("worker", String(128), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("result", String(16), nullable=False, default="running"),
+    Column("repositories", Integer, nullable=False, default=0),
+    Column("changed", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("duration_seconds", Float, nullable=True),
+    Column("message", Text, nullable=True),
+    Index(None, "started_at"),
+)
