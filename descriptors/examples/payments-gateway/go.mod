@@ -1,0 +1,3 @@
+module git.example.com/acme-retail/payments-gateway
+
+go 1.22

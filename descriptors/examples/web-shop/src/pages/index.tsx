@@ -1,0 +1,3 @@
+export default function Home() {
+  return <main><h1>Acme Retail</h1><p>Everything for your home, delivered tomorrow.</p></main>;
+}

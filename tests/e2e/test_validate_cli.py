@@ -1,0 +1,152 @@
+"""``catalog-sync validate`` and ``init`` as a developer runs them: a real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "unit" / "descriptors" / "corpus"
+VALID = ROOT / "tests" / "unit" / "descriptors" / "valid"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """One ``python -m catalog_sync`` process, as the console script would run it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("CATALOG_SYNC_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "catalog_sync", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_valid_files_exit_0_even_with_warnings(tmp_path: Path) -> None:
+    (tmp_path / "catalog-info.yaml").write_text(
+        "apiVersion: catalog/v1\nkind: Product\nmetadata:\n  name: p\n"
+        "spec:\n  type: service\n  lifecycle: production\n"
+    )
+    result = run("validate", "catalog-info.yaml", str(VALID), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("catalog-info.yaml:5:1: warning: spec.owner: no owner")
+    assert lines[1] == (
+        "catalog-info.yaml:5:1: warning: spec.capabilities: no capability; counts as a "
+        "product_without_capability gap [product:default/p]"
+    )
+    assert lines[-1] == "1 file, 1 entity: 0 errors, 2 warnings"
+
+
+def test_a_folder_is_searched_and_an_error_exits_1(tmp_path: Path) -> None:
+    service = tmp_path / "services" / "pay"
+    service.mkdir(parents=True)
+    (service / "catalog-info.yaml").write_bytes((CORPUS / "product-lifecycle-bad.yaml").read_bytes())
+    (tmp_path / "README.md").write_text("not a descriptor\n")
+    result = run("validate", ".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "services/pay/catalog-info.yaml:8:14: error: spec.lifecycle: must be one of experimental, "
+        "production, deprecated, retired [product:default/payments-api]",
+        "1 file, 1 entity: 1 error, 0 warnings",
+    ]
+
+
+def test_hostile_files_exit_1_and_the_others_are_still_checked(tmp_path: Path) -> None:
+    (tmp_path / "bomb.yaml").write_bytes(
+        b"a: &a [1,1,1,1,1,1,1,1,1,1]\n"
+        + b"".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 10)}]\n".encode()
+            for i in range(9)
+        )
+    )
+    (tmp_path / "binary.yaml").write_bytes(b"\0\1\2")
+    (tmp_path / "good.yaml").write_text("apiVersion: catalog/v1\nkind: Team\nmetadata: {name: t}\n")
+    os.symlink(tmp_path / "good.yaml", tmp_path / "link.yaml")
+    result = run("validate", "bomb.yaml", "binary.yaml", "good.yaml", "link.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    out = result.stdout.splitlines()
+    assert out[0].startswith("bomb.yaml:")
+    assert "alias bomb" in out[0]
+    assert out[1].startswith("binary.yaml:1:1: error: binary file")
+    assert out[2] == "link.yaml: error: a symbolic link; descriptors are read only from regular files"
+    assert out[3] == "4 files, 1 entity: 3 errors, 0 warnings"
+
+
+def test_json_format_has_files_problems_and_counts(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_bytes((CORPUS / "product-kpi-category-bad.yaml").read_bytes())
+    result = run("validate", "--format", "json", "bad.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["valid"] is False
+    assert report["counts"] == {"files": 1, "entities": 1, "errors": 1, "warnings": 0}
+    assert report["files"][0]["entities"] == [
+        {"index": 0, "line": 2, "column": 1, "ref": "product:default/payments-api", "valid": False}
+    ]
+    assert report["problems"] == [
+        {
+            "path": "bad.yaml",
+            "severity": "error",
+            "message": "must be one of speed-to-market, customer-satisfaction, business-alignment, "
+            "team-performance, other",
+            "line": 12,
+            "column": 47,
+            "field": "spec.kpis[0].category",
+            "entity_ref": "product:default/payments-api",
+        }
+    ]
+
+
+def test_bad_usage_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("apiVersion: catalog/v1\nkind: Team\nmetadata: {name: t}\n")
+    no_paths = run("validate", cwd=tmp_path)
+    missing = run("validate", "a.yaml", "missing.yaml", cwd=tmp_path)
+    bad_format = run("validate", "--format", "xml", "a.yaml", cwd=tmp_path)
+    bad_config = run("validate", "--config", "nope.yaml", "a.yaml", cwd=tmp_path)
+    assert [r.returncode for r in (no_paths, missing, bad_format, bad_config)] == [2, 2, 2, 2]
+    assert "missing.yaml" in missing.stderr
+    assert "xml" in bad_format.stderr
+    assert missing.stdout == bad_format.stdout == ""
+
+
+def test_config_patterns_and_size_limit_apply(tmp_path: Path) -> None:
+    (tmp_path / "catalog-sync.yaml").write_text(
+        "descriptors: {patterns: ['org/*.yaml'], max_file_bytes: 64}\n"
+    )
+    (tmp_path / "org").mkdir()
+    (tmp_path / "org" / "team.yaml").write_text(
+        "apiVersion: catalog/v1\nkind: Team\nmetadata:\n  name: a-long-enough-name\n"
+    )
+    result = run("validate", "--config", "catalog-sync.yaml", ".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        "org/team.yaml: error: file is larger than the limit of 64 bytes (descriptors.max_file_bytes)"
+    )
+
+
+def test_init_writes_a_starter_that_validates_and_never_overwrites(tmp_path: Path) -> None:
+    first = run("init", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    written = (tmp_path / "catalog-info.yaml").read_text()
+    assert "kind: Product" in written
+    check = run("validate", "catalog-info.yaml", cwd=tmp_path)
+    assert check.returncode == 0
+    assert check.stdout == "1 file, 1 entity: 0 errors, 0 warnings\n"
+
+    (tmp_path / "catalog-info.yaml").write_text("# mine\n")
+    again = run("init", cwd=tmp_path)
+    assert again.returncode == 2
+    assert "exists" in again.stderr
+    assert (tmp_path / "catalog-info.yaml").read_text() == "# mine\n"
+    forced = run("init", "--force", cwd=tmp_path)
+    assert forced.returncode == 0
+    assert (tmp_path / "catalog-info.yaml").read_text() == written
+
+    other = run("init", "sub-catalog.yaml", cwd=tmp_path)
+    assert other.returncode == 0
+    assert (tmp_path / "sub-catalog.yaml").read_text() == written
