@@ -1,0 +1,88 @@
+"""Reading refs from disk: a local repository's tip costs a file read, not a ``git`` process.
+
+Loose refs, ``packed-refs`` and symbolic refs are read as git stores them; work trees (``.git``
+folders), bare repositories and linked work trees (``.git`` files with ``commondir``) are recognised.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from catalog_sync.errors import SourceError
+
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def find_git_dir(path: str | Path) -> Path | None:
+    """The git directory of ``path`` (a work tree with ``.git``, or a bare repository), else None."""
+    folder = Path(path)
+    dot_git = folder / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    if dot_git.is_file():
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            target = Path(text[len("gitdir:") :].strip())
+            target = target if target.is_absolute() else folder / target
+            return target if (target / "HEAD").is_file() else None
+        return None
+    if (folder / "HEAD").is_file() and (folder / "objects").is_dir() and (folder / "refs").is_dir():
+        return folder
+    return None
+
+
+def common_dir(git_dir: str | Path) -> str:
+    """Where objects and shared refs live; differs from ``git_dir`` only for linked work trees."""
+    folder = os.fspath(git_dir)
+    try:
+        with open(os.path.join(folder, "commondir"), encoding="utf-8") as handle:
+            text = handle.read().strip()
+    except OSError:
+        return folder
+    return text if os.path.isabs(text) else os.path.realpath(os.path.join(folder, text))
+
+
+def read_head(git_dir: str | Path) -> str:
+    """What HEAD names: ``refs/heads/<branch>``, or a commit id when HEAD is detached."""
+    try:
+        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as handle:
+            text = handle.read().strip()
+    except OSError as exc:
+        raise SourceError(f"{git_dir}: cannot read HEAD ({exc.strerror})") from exc
+    return text[4:].strip() if text.startswith("ref:") else text
+
+
+def resolve_ref(git_dir: str | Path, name: str) -> str | None:
+    """The commit id ``name`` (e.g. ``refs/heads/main``) points to, from loose refs or packed-refs."""
+    base = common_dir(git_dir)
+    for _ in range(10):
+        if not name.startswith("refs/") or ".." in name.split("/"):
+            return None
+        try:
+            with open(os.path.join(base, name), encoding="utf-8") as handle:
+                text = handle.read().strip()
+        except (OSError, UnicodeDecodeError):
+            return _packed_ref(base, name)
+        if not text.startswith("ref:"):
+            return text if _SHA.fullmatch(text) else None
+        name = text[4:].strip()
+    return None
+
+
+def _packed_ref(base: str, name: str) -> str | None:
+    try:
+        with open(os.path.join(base, "packed-refs"), encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith(("#", "^")):
+                    continue
+                sha, _, ref = line.rstrip("\n").partition(" ")
+                if ref == name and _SHA.fullmatch(sha):
+                    return sha
+    except OSError:
+        return None
+    return None
+
+
+__all__ = ["common_dir", "find_git_dir", "read_head", "resolve_ref"]

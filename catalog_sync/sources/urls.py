@@ -1,0 +1,119 @@
+"""Repository URLs: which transports git may use, and keeping credentials out of everything we show.
+
+A repository URL comes from configuration or from ``POST /api/repositories``, so it is untrusted: git
+understands far more than web addresses (``ext::`` runs any command, ``fd::`` reads a descriptor, a
+leading ``-`` becomes an option). ``check_url`` decides the transport the way git will, and refuses
+anything outside ``sync.allowed_protocols`` before git ever runs.
+
+URLs may also carry credentials (``https://user:token@host``, ``?private_token=``). ``redact`` removes
+them from any text: stored URLs, log lines, error messages and git's own stderr.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from catalog_sync.errors import ProtocolNotAllowedError
+
+_HELPER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9+.-]*)::")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_SCHEME_ALIASES = {
+    "https": "https",
+    "http": "http",
+    "ssh": "ssh",
+    "git+ssh": "ssh",
+    "ssh+git": "ssh",
+    "git": "git",
+    "file": "file",
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s?#'\"<>]*)@")
+_SECRET_PARAM = re.compile(
+    r"(?P<lead>[?&;](?:[^=&\s#'\"]*?)(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|key|auth|signature|sig"
+    r"|credential)[^=&\s#'\"]*=)(?P<value>[^&\s#'\"]+)",
+    re.IGNORECASE,
+)
+
+
+def transport_of(url: str) -> str:
+    """The transport git would use for ``url``; ``check_url`` decides with it, tests read it."""
+    helper = _HELPER.match(url)
+    if helper:
+        return helper.group(1).lower()
+    scheme = _SCHEME.match(url)
+    if scheme:
+        name = scheme.group(1).lower()
+        return _SCHEME_ALIASES.get(name, name)
+    # git's own rule (url_is_local_not_ssh): a ':' before any '/' makes an scp-like ssh address.
+    colon, slash = url.find(":"), url.find("/")
+    if colon > 0 and (slash == -1 or colon < slash):
+        return "ssh"
+    return "file"
+
+
+def _refuse(url: str, reason: str) -> ProtocolNotAllowedError:
+    return ProtocolNotAllowedError(f"repository URL {redact(url)!r} refused: {reason}")
+
+
+def _ssh_parts(url: str) -> list[str]:
+    """User, host and path of an ssh address: none of them may look like a command-line option."""
+    scheme = _SCHEME.match(url)
+    if scheme:
+        rest = url[scheme.end() :]
+        authority, _, path = rest.partition("/")
+    else:
+        authority, _, path = url.partition(":")
+    user, _, host = authority.rpartition("@")
+    return [user, host, path]
+
+
+def check_url(url: str, allowed: Iterable[str]) -> str:
+    """Answer ``url`` when git may fetch it with one of the ``allowed`` transports; refuse otherwise.
+
+    Runs before any git process is started, so a hostile URL never reaches git. Git's own
+    ``protocol.allow`` settings are applied as well when it runs (see ``sources.git``): two locks.
+    """
+    allowed_set = {a.lower() for a in allowed}
+    allowed_text = ", ".join(sorted(allowed_set)) or "none"
+    if not isinstance(url, str) or not url.strip():
+        raise ProtocolNotAllowedError("repository URL is empty")
+    if _CONTROL.search(url):
+        raise _refuse(url, "it contains control characters (such as a newline)")
+    if url.startswith("-"):
+        raise _refuse(url, "it starts with '-', which git would read as an option")
+    helper = _HELPER.match(url)
+    if helper:
+        raise _refuse(url, f"the '{helper.group(1)}::' form runs a git remote helper, which is never allowed")
+    transport = transport_of(url)
+    if transport not in _SCHEME_ALIASES.values():
+        raise _refuse(url, f"unknown transport '{transport}'; allowed: {allowed_text}")
+    if transport not in allowed_set:
+        raise _refuse(url, f"the transport '{transport}' is not in sync.allowed_protocols ({allowed_text})")
+    if transport == "ssh" and any(part.startswith("-") for part in _ssh_parts(url)):
+        raise _refuse(url, "a user, host or path starting with '-' would reach ssh as an option")
+    return url
+
+
+def redact(text: str) -> str:
+    """``text`` with every credential in a URL replaced by ``***``; safe for logs, errors and the API.
+
+    ``https://user:token@host`` becomes ``https://***@host`` (a token may be the user name alone, so
+    the whole user part goes); ``ssh://git@host`` keeps its user, which is no secret; query parameters
+    that look like secrets (``private_token``, ``access_token``, ``sig``, ...) lose their values.
+    """
+    if not text:
+        return text
+
+    def _userinfo(match: re.Match[str]) -> str:
+        scheme, userinfo = match.group("scheme"), match.group("userinfo")
+        if _SCHEME_ALIASES.get(scheme[:-3].lower()) == "ssh" and ":" not in userinfo:
+            return match.group(0)
+        return f"{scheme}***@"
+
+    text = _USERINFO.sub(_userinfo, text)
+    return _SECRET_PARAM.sub(lambda m: f"{m.group('lead')}***", text)
+
+
+__all__ = ["check_url", "redact", "transport_of"]
