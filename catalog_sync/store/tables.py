@@ -75,6 +75,7 @@ repositories = Table(
     Column("facts", Text, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("removed_at", DateTime(timezone=True), nullable=True),
+    Column("rescan", Boolean, nullable=False, default=False),
     UniqueConstraint("source_id", "key"),
     Index(None, "next_sync_at"),
     Index(None, "state"),
@@ -124,6 +125,10 @@ search = Table(
     Column("original_value", String(255), nullable=True),
     Index(None, "key", "value"),
     Index(None, "entity_id"),
+    # Covering indexes of the read side: filters and facets read (key, value) ranges without touching
+    # the table; sorting reads one entity's value of a key.
+    Index(None, "key", "value", "entity_id", "original_value"),
+    Index(None, "entity_id", "key", "value"),
 )
 
 relations = Table(
@@ -173,3 +178,4 @@ sync_runs = Table(
     Column("message", Text, nullable=True),
     Index(None, "started_at"),
 )
+

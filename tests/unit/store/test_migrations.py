@@ -1,0 +1,89 @@
+"""The migrations create exactly the declared schema, on both databases, and can run any number of times."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from catalog_sync.store.engine import open_engine
+from catalog_sync.store.migrate import current_revision, head_revision, upgrade
+from catalog_sync.store.tables import metadata
+from tests.fixtures.postgres import PostgresCluster, create_database, drop_database
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def test_migrated_schema_equals_the_declared_tables(store_engine: Engine) -> None:
+    assert _differences(store_engine) == []
+    assert current_revision(store_engine) == head_revision()
+
+
+def test_upgrading_twice_changes_nothing(store_engine: Engine) -> None:
+    upgrade(store_engine)
+    upgrade(store_engine)
+    assert _differences(store_engine) == []
+    assert current_revision(store_engine) == head_revision()
+
+
+def test_an_empty_sqlite_file_is_created_and_migrated(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'nested' / 'folder' / 'catalog.db'}")
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
+    assert _differences(engine) == []
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_empty_postgres_database_is_migrated(postgres_cluster: PostgresCluster) -> None:
+    url = create_database(postgres_cluster, template=None)
+    engine = open_engine(url)
+    try:
+        assert current_revision(engine) is None
+        upgrade(engine)
+        assert _differences(engine) == []
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+        drop_database(postgres_cluster, url)
+
+
+def test_concurrent_upgrades_of_one_sqlite_file_both_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        engine = open_engine(url)
+        try:
+            upgrade(engine)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    engine = open_engine(url)
+    assert _differences(engine) == []
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_knows_that_search_keys_and_values_go_together(pg_engine: Engine) -> None:
+    with pg_engine.connect() as connection:
+        names = set(connection.execute(text("SELECT stxname FROM pg_statistic_ext")).scalars())
+    assert "st_search_key_value" in names
