@@ -7,14 +7,25 @@ sources and which HTTP app are built, so each part stays testable on its own.
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from catalog_sync import __version__
-from catalog_sync.config import DescriptorSettings, load_settings
-from catalog_sync.errors import CatalogSyncError, ConfigError
+from catalog_sync.config import DescriptorSettings, Settings, load_settings
+from catalog_sync.errors import CatalogSyncError, ConfigError, StoreError
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from catalog_sync.sync import SyncEngine
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "descriptors" / "examples"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -38,6 +49,35 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="write a commented starter catalog-info.yaml")
     init.add_argument("path", nargs="?", default="catalog-info.yaml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    sync = commands.add_parser("sync", help="one sync pass over every source")
+    sync.add_argument("--config", help="configuration file")
+    sync.add_argument("--format", choices=("text", "json"), default="text")
+
+    worker = commands.add_parser("worker", help="the sync loop alone, for scaled-out deployments")
+    worker.add_argument("--config", help="configuration file")
+    worker.add_argument("--poll-seconds", type=float, default=5.0, help="wait between passes over due work")
+
+    serve = commands.add_parser("serve", help="the API and portal, with the sync loop in the background")
+    serve.add_argument("--config", help="configuration file")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--no-sync", action="store_true", help="serve only; run `catalog-sync worker` apart")
+
+    demo = commands.add_parser("demo", help="the example organisation in SQLite, served on 127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--data", default=".catalog-sync/demo", help="where the demo keeps its repositories")
+    demo.add_argument("--examples", default=str(EXAMPLES), help="folder of example repositories")
+
+    export = commands.add_parser("export", help="the catalog as Backstage entities (multi-document YAML)")
+    export.add_argument("--format", choices=("backstage",), required=True)
+    export.add_argument("--config", help="configuration file")
+
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create or migrate the database schema")
+    upgrade.add_argument("--config", help="configuration file")
     return parser
 
 
@@ -74,9 +114,209 @@ def run_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def open_store(settings: Settings, *, migrate: bool | None = None) -> Engine:
+    """The database engine, its schema current: migrated automatically on SQLite, checked elsewhere."""
+    from catalog_sync.store.engine import check_ready, open_engine
+    from catalog_sync.store.migrate import current_revision, head_revision, upgrade
+
+    engine = open_engine(settings.database)
+    check_ready(engine)
+    if migrate if migrate is not None else engine.dialect.name == "sqlite":
+        upgrade(engine)
+    elif current_revision(engine) != head_revision():
+        raise StoreError(
+            f"the database schema is at revision {current_revision(engine) or 'none'}, this "
+            f"version needs {head_revision()}: run `catalog-sync db upgrade` first"
+        )
+    return engine
+
+
+def build_sync_engine(settings: Settings, engine: Engine) -> SyncEngine:
+    """The sync engine with what runs after each pass wired in."""
+    from catalog_sync.sync import SyncEngine
+
+    return SyncEngine(settings, engine)
+
+
+def _print_progress(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} repositories")
+    sys.stderr.flush()
+    if done >= total:
+        sys.stderr.write("\n")
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """One pass over every source; exit 0 when the pass ran, even if some descriptors failed."""
+    settings = load_settings(args.config)
+    engine = open_store(settings)
+    progress = _print_progress if args.format == "text" and sys.stderr.isatty() else None
+    summary = build_sync_engine(settings, engine).run_pass(everything=True, progress=progress)
+    if args.format == "json":
+        print(json.dumps(summary.to_dict(), indent=2, default=str))
+        return EXIT_OK
+    print(
+        f"synced {summary.repositories} repositories in {summary.duration_seconds:.2f}s: "
+        f"{summary.changed} changed, {summary.unchanged} unchanged, {summary.errors} failed"
+    )
+    print(
+        f"entities: {summary.added} added, {summary.updated} updated, {summary.orphaned} orphaned, "
+        f"{summary.deleted} deleted; {summary.conflicts} conflicts; "
+        f"{summary.descriptor_problems} descriptor errors and warnings"
+    )
+    for source in summary.sources:
+        if source["error"]:
+            print(f"source {source['name']}: {source['error']}")
+    return EXIT_OK
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """The sync loop alone; stops cleanly on SIGTERM or Ctrl-C."""
+    settings = load_settings(args.config)
+    engine = open_store(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        build_sync_engine(settings, engine).run_forever(stop, poll_seconds=args.poll_seconds)
+    except KeyboardInterrupt:
+        stop.set()
+    return EXIT_OK
+
+
+def serve_forever(
+    settings: Settings,
+    engine: Engine,
+    *,
+    host: str,
+    port: int,
+    sync: bool,
+    banner: Callable[[str], None] | None = None,
+) -> int:
+    """Serve API and portal in this process, with the sync loop in a background thread.
+
+    This is the single-process form (a laptop, the demo). Deployments run the same app under gunicorn
+    (``gunicorn 'catalog_sync.cli:wsgi_app()'``) beside ``catalog-sync worker`` processes.
+    """
+    from werkzeug.serving import make_server
+
+    from plugin_api import create_app
+
+    stop = threading.Event()
+    wake = threading.Event()
+    app = create_app(settings, engine, sync_trigger=wake.set)
+    loop = None
+    if sync:
+        engine_sync = build_sync_engine(settings, engine)
+        loop = threading.Thread(
+            target=engine_sync.run_forever,
+            args=(stop,),
+            kwargs={"wake": wake},
+            name="catalog-sync-loop",
+            daemon=True,
+        )
+        loop.start()
+    server = make_server(host, port, app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    url = f"http://{host}:{server.server_port}"
+    (banner or (lambda u: print(f"serving on {u}", flush=True)))(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        wake.set()
+        if loop is not None:
+            loop.join(timeout=30)
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """``catalog-sync serve``: API and portal, and unless ``--no-sync`` the sync loop."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings(args.config)
+    engine = open_store(settings)
+    return serve_forever(settings, engine, host=args.host, port=args.port, sync=not args.no_sync)
+
+
+def wsgi_app() -> Any:
+    """The WSGI app for gunicorn: ``gunicorn 'catalog_sync.cli:wsgi_app()'`` (configuration from the
+    environment, ``CATALOG_SYNC_CONFIG``); the sync loop runs apart, in ``catalog-sync worker``."""
+    from plugin_api import create_app
+
+    settings = load_settings(None)
+    return create_app(settings, open_store(settings))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``make run``: the example organisation as real git repositories, synced into SQLite, served."""
+    from catalog_sync.config import parse_settings
+    from catalog_sync.sources.examples import build_example_repositories
+
+    examples = Path(args.examples)
+    if not examples.is_dir():
+        print(f"catalog-sync demo: no examples folder at {examples}", file=sys.stderr)
+        return EXIT_USAGE
+    data = Path(args.data).resolve()
+    built = build_example_repositories(examples, data / "repos")
+    settings = parse_settings(
+        {
+            "database": f"sqlite:///{data / 'catalog.db'}",
+            "sources": [{"name": "examples", "type": "local", "path": str(data / "repos")}],
+            "sync": {"interval_seconds": 30, "concurrency": 2},
+        },
+        str(data),
+    )
+    engine = open_store(settings)
+    summary = build_sync_engine(settings, engine).run_pass(everything=True)
+    print(
+        f"built {len(built)} example repositories in {data / 'repos'}; synced {summary.repositories} "
+        f"repositories: {summary.added} entities added, {summary.descriptor_problems} descriptor problems"
+    )
+
+    def banner(url: str) -> None:
+        print(f"catalog-sync demo on {url}", flush=True)
+        print(f"  catalog (Backstage API):  {url}/api/catalog/entities/by-query?limit=20", flush=True)
+        print(f"  repositories:             {url}/api/repositories", flush=True)
+        print(f"  OpenAPI description:      {url}/api/openapi.json", flush=True)
+        print(f"  Backstage export:         {url}/api/export/backstage", flush=True)
+        print(
+            "edit descriptors/examples and run the demo again to see a change arrive as a commit", flush=True
+        )
+
+    return serve_forever(settings, engine, host=args.host, port=args.port, sync=True, banner=banner)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the catalog as Backstage entities to standard output, streamed one document at a time."""
+    from catalog_sync.export import iter_backstage_yaml
+
+    settings = load_settings(args.config)
+    engine = open_store(settings)
+    for chunk in iter_backstage_yaml(engine):
+        sys.stdout.write(chunk)
+    return EXIT_OK
+
+
+def run_db(args: argparse.Namespace) -> int:
+    """Create or migrate the schema (the step a PostgreSQL deployment runs before starting)."""
+    settings = load_settings(args.config)
+    open_store(settings, migrate=True)
+    print("database schema is up to date")
+    return EXIT_OK
+
+
 HANDLERS = {
     "validate": run_validate,
     "init": run_init,
+    "sync": run_sync,
+    "worker": run_worker,
+    "db": run_db,
+    "serve": run_serve,
+    "demo": run_demo,
+    "export": run_export,
 }
 
 

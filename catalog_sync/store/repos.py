@@ -1,0 +1,383 @@
+"""Sources, repositories, claims and sync runs: the bookkeeping that lets many workers share a fleet.
+
+A worker claims due repositories by writing its id and a lease expiry into them; on PostgreSQL the
+candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` so two workers never pick the same row, and
+the conditional update makes the claim safe on SQLite (one writer at a time) as well. A dead worker's
+claims lapse when their lease expires.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from catalog_sync.sources.base import RepositoryInfo
+from catalog_sync.store.tables import descriptor_files, entities, problems, repositories, sources, sync_runs
+from catalog_sync.store.writer import orphan_entities
+
+REGISTERED_SOURCE = "registered"
+"""The source that holds repositories registered through ``POST /api/repositories``."""
+STALE_AFTER_FAILURES = 3
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class ClaimedRepository:
+    """A repository this worker holds the lease on, with what the pass needs to skip work."""
+
+    id: int
+    source_id: int
+    key: str
+    last_commit: str | None
+    rescan: bool
+
+
+@dataclass(frozen=True)
+class DiscoveryOutcome:
+    """What recording a source's repository list did."""
+
+    source_id: int
+    added: int
+    removed: int
+    refused: str | None
+
+
+def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
+    """Insert rows, skipping those another worker inserted a moment ago (same unique ``keys``)."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+    elif dialect == "sqlite":
+        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+    else:
+        conn.execute(insert(table), rows)
+
+
+def ensure_source(conn: Connection, name: str, type_: str, target: str) -> int:
+    """The id of the source row, created on first sight; the configuration is the truth for its fields."""
+    row = conn.execute(
+        select(sources.c.id, sources.c.type, sources.c.target).where(sources.c.name == name)
+    ).first()
+    if row is None:
+        insert_new(conn, sources, [{"name": name, "type": type_, "target": target}], ["name"])
+        row = conn.execute(
+            select(sources.c.id, sources.c.type, sources.c.target).where(sources.c.name == name)
+        ).one()
+    if (row.type, row.target) != (type_, target):
+        conn.execute(update(sources).where(sources.c.id == row.id).values(type=type_, target=target))
+    return int(row.id)
+
+
+def record_discovery(
+    conn: Connection,
+    source_id: int,
+    found: Sequence[RepositoryInfo],
+    *,
+    now: datetime,
+    max_removal_fraction: float,
+) -> DiscoveryOutcome:
+    """Add new repositories, bring back returning ones, and remove vanished ones unless too many vanished.
+
+    A source that suddenly lists far fewer repositories (an expired token, a renamed organisation, a
+    mistyped filter) must not wipe the catalog: past ``max_removal_fraction`` nothing is removed and
+    the refusal is recorded as a problem on the source's repositories' behalf.
+    """
+    rows = conn.execute(
+        select(
+            repositories.c.id,
+            repositories.c.key,
+            repositories.c.removed_at,
+            repositories.c.name,
+            repositories.c.url,
+            repositories.c.branch,
+        ).where(repositories.c.source_id == source_id)
+    ).all()
+    existing = {r.key: r for r in rows}
+    found_keys = {info.key for info in found}
+    active = [r for r in rows if r.removed_at is None]
+    vanished = [r.id for r in active if r.key not in found_keys]
+    refused = None
+    conn.execute(
+        delete(problems).where(
+            problems.c.category == "removal", problems.c.repository_id.in_([r.id for r in rows] or [-1])
+        )
+    )
+    if vanished and len(vanished) > max_removal_fraction * len(active):
+        refused = (
+            f"the source lists {len(found)} repositories where it listed {len(active)}; "
+            f"removing {len(vanished)} would exceed sync.max_removal_fraction "
+            f"({max_removal_fraction}), so nothing was removed"
+        )
+        conn.execute(
+            insert(problems),
+            [
+                {"repository_id": rid, "category": "removal", "severity": "error", "message": refused}
+                for rid in vanished
+            ],
+        )
+        vanished = []
+    if vanished:
+        conn.execute(
+            update(repositories)
+            .where(repositories.c.id.in_(vanished))
+            .values(removed_at=now, claimed_by=None, claim_expires_at=None)
+        )
+        ids = conn.execute(select(entities.c.id).where(entities.c.repository_id.in_(vanished))).scalars()
+        orphan_entities(conn, list(ids), now)
+    new_rows = []
+    returning: list[dict[str, Any]] = []
+    renamed: list[dict[str, Any]] = []
+    for info in found:
+        known = existing.get(info.key)
+        if known is None:
+            new_rows.append(
+                {
+                    "source_id": source_id,
+                    "key": info.key,
+                    "name": info.name,
+                    "url": info.url,
+                    "branch": info.branch,
+                    "state": "pending",
+                    "failures": 0,
+                    "rescan": False,
+                }
+            )
+        elif known.removed_at is not None:
+            returning.append(
+                {
+                    "_id": known.id,
+                    "name": info.name,
+                    "url": info.url,
+                    "branch": info.branch,
+                    "removed_at": None,
+                    "rescan": True,
+                }
+            )
+        elif (known.name, known.url, known.branch) != (info.name, info.url, info.branch):
+            renamed.append({"_id": known.id, "name": info.name, "url": info.url, "branch": info.branch})
+    insert_new(conn, repositories, new_rows, ["source_id", "key"])
+    for changes in (returning, renamed):
+        if changes:
+            conn.execute(update(repositories).where(repositories.c.id == bindparam("_id")), changes)
+    conn.execute(
+        update(sources)
+        .where(sources.c.id == source_id)
+        .values(last_repository_count=len(found), last_discovery_at=now, last_error=refused)
+    )
+    return DiscoveryOutcome(source_id, len(new_rows), len(vanished), refused)
+
+
+def record_source_failure(conn: Connection, source_id: int, message: str, now: datetime) -> None:
+    """A source that cannot list its repositories keeps them all; the error is shown on the source."""
+    conn.execute(
+        update(sources).where(sources.c.id == source_id).values(last_error=message, last_discovery_at=now)
+    )
+
+
+def claim_due(
+    conn: Connection,
+    worker: str,
+    *,
+    now: datetime,
+    lease_seconds: int,
+    limit: int,
+    source_ids: Sequence[int],
+    started_before: datetime | None = None,
+    rescan_only: bool = False,
+) -> list[ClaimedRepository]:
+    """Claim up to ``limit`` due repositories for ``worker``.
+
+    Due means ``next_sync_at`` has come, or, for a one-off pass (``started_before`` given), not yet
+    synced since the pass began; with ``rescan_only``, those flagged for a rescan after a conflict.
+    Only unclaimed repositories, or those whose lease expired, are taken.
+    """
+    due: ColumnElement[bool]
+    if rescan_only:
+        due = repositories.c.rescan.is_(True)
+    elif started_before is not None:
+        due = or_(repositories.c.last_sync_at.is_(None), repositories.c.last_sync_at < started_before)
+    else:
+        due = or_(repositories.c.next_sync_at.is_(None), repositories.c.next_sync_at <= now)
+    free = or_(repositories.c.claimed_by.is_(None), repositories.c.claim_expires_at < now)
+    candidates = (
+        select(repositories.c.id)
+        .where(repositories.c.removed_at.is_(None), repositories.c.source_id.in_(list(source_ids)), due, free)
+        .order_by(repositories.c.next_sync_at.is_not(None), repositories.c.next_sync_at, repositories.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=repositories)
+    ids = list(conn.execute(candidates).scalars())
+    if not ids:
+        return []
+    conn.execute(
+        update(repositories)
+        .where(repositories.c.id.in_(ids), free)
+        .values(claimed_by=worker, claim_expires_at=now + timedelta(seconds=lease_seconds))
+    )
+    rows = conn.execute(
+        select(
+            repositories.c.id,
+            repositories.c.source_id,
+            repositories.c.key,
+            repositories.c.last_commit,
+            repositories.c.rescan,
+        )
+        .where(repositories.c.id.in_(ids), repositories.c.claimed_by == worker)
+        .order_by(repositories.c.id)
+    ).all()
+    return [ClaimedRepository(r.id, r.source_id, r.key, r.last_commit, bool(r.rescan)) for r in rows]
+
+
+def release_claims(conn: Connection, worker: str, ids: Sequence[int]) -> None:
+    """Give back claims without recording a result (a pass interrupted on purpose)."""
+    if ids:
+        conn.execute(
+            update(repositories)
+            .where(repositories.c.id.in_(list(ids)), repositories.c.claimed_by == worker)
+            .values(claimed_by=None, claim_expires_at=None)
+        )
+
+
+def record_unchanged(conn: Connection, ids: Sequence[int], now: datetime, interval_seconds: int) -> None:
+    """The tip has not moved: only the bookkeeping changes, which is what keeps re-syncs cheap."""
+    if not ids:
+        return
+    conn.execute(
+        update(repositories)
+        .where(repositories.c.id.in_(list(ids)))
+        .values(
+            state="ok",
+            last_sync_at=now,
+            last_success_at=now,
+            failures=0,
+            last_error=None,
+            next_sync_at=now + timedelta(seconds=interval_seconds),
+            claimed_by=None,
+            claim_expires_at=None,
+        )
+    )
+    conn.execute(
+        delete(problems).where(problems.c.repository_id.in_(list(ids)), problems.c.category == "fetch")
+    )
+
+
+def record_failures(
+    conn: Connection, failures: Sequence[tuple[int, str]], now: datetime, interval_seconds: int
+) -> None:
+    """A repository that cannot be read keeps its entities; it is failing, then stale, and backs off."""
+    if not failures:
+        return
+    ids = [rid for rid, _ in failures]
+    counts = {
+        r.id: r.failures
+        for r in conn.execute(
+            select(repositories.c.id, repositories.c.failures).where(repositories.c.id.in_(ids))
+        )
+    }
+    values = []
+    for rid, message in failures:
+        n = int(counts.get(rid) or 0) + 1
+        backoff = min(interval_seconds * 2 ** min(n - 1, 16), max(MAX_BACKOFF_SECONDS, interval_seconds))
+        values.append(
+            {
+                "_id": rid,
+                "failures": n,
+                "state": "stale" if n >= STALE_AFTER_FAILURES else "failing",
+                "last_error": message[:4000],
+                "last_sync_at": now,
+                "next_sync_at": now + timedelta(seconds=backoff),
+                "claimed_by": None,
+                "claim_expires_at": None,
+            }
+        )
+    conn.execute(update(repositories).where(repositories.c.id == bindparam("_id")), values)
+    conn.execute(delete(problems).where(problems.c.repository_id.in_(ids), problems.c.category == "fetch"))
+    conn.execute(
+        insert(problems),
+        [
+            {"repository_id": rid, "category": "fetch", "severity": "error", "message": message[:4000]}
+            for rid, message in failures
+        ],
+    )
+
+
+def delete_expired_orphans(conn: Connection, now: datetime, grace_seconds: int) -> int:
+    """Under ``orphan_policy: delete``, remove orphans whose grace period has passed."""
+    cutoff = now - timedelta(seconds=grace_seconds)
+    result = conn.execute(
+        delete(entities).where(entities.c.orphaned_at.is_not(None), entities.c.orphaned_at <= cutoff)
+    )
+    return int(result.rowcount or 0)
+
+
+def start_run(conn: Connection, worker: str, now: datetime) -> int:
+    """Record that a pass began, so a pass that dies shows as never finished."""
+    return int(
+        conn.execute(
+            insert(sync_runs)
+            .values(worker=worker, started_at=now, result="running")
+            .returning(sync_runs.c.id)
+        ).scalar_one()
+    )
+
+
+def finish_run(
+    conn: Connection,
+    run_id: int,
+    *,
+    now: datetime,
+    result: str,
+    counts: dict[str, Any],
+    duration: float,
+    message: str | None = None,
+) -> None:
+    """Record a pass's outcome and counts for ``GET /api/sync/runs``."""
+    conn.execute(
+        update(sync_runs)
+        .where(sync_runs.c.id == run_id)
+        .values(
+            finished_at=now,
+            result=result,
+            duration_seconds=duration,
+            message=message,
+            repositories=counts.get("repositories", 0),
+            changed=counts.get("changed", 0),
+            unchanged=counts.get("unchanged", 0),
+            errors=counts.get("errors", 0),
+        )
+    )
+
+
+def count_problems(conn: Connection, category: str | None = None) -> int:
+    """How many problems of a category the catalog holds (for summaries and metrics)."""
+    stmt = select(func.count()).select_from(problems)
+    if category:
+        stmt = stmt.where(problems.c.category == category)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def repository_previous(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each repository's last descriptor blobs and change times, so unchanged files cost nothing."""
+    out: dict[int, dict[str, Any]] = {rid: {"blobs": {}, "changed": {}} for rid in ids}
+    if not ids:
+        return out
+    for row in conn.execute(select(descriptor_files).where(descriptor_files.c.repository_id.in_(list(ids)))):
+        out[row.repository_id]["blobs"][row.path] = row.blob_sha
+        if row.last_changed_at is not None:
+            out[row.repository_id]["changed"][row.path] = row.last_changed_at
+    return out
+
+
+def load_facts(raw: str | None) -> dict[str, Any]:
+    """The repository facts column, decoded."""
+    return dict(json.loads(raw)) if raw else {}

@@ -1,0 +1,244 @@
+"""The sync engine over real git repositories: every way a repository changes, and nothing lost."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.conftest import Catalog, product_yaml
+
+PAY = "product:default/pay"
+
+
+def test_added_descriptor_becomes_an_entity_with_relations(catalog: Catalog) -> None:
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "# pay\n"})
+    summary = catalog.sync()
+    assert (summary.repositories, summary.changed, summary.added, summary.errors) == (1, 1, 1, 0)
+    entity = catalog.entity(PAY)
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "production"
+    annotations = entity["body"]["metadata"]["annotations"]
+    assert annotations["backstage.io/managed-by-location"].endswith("/blob/main/catalog-info.yaml")
+    assert catalog.relations_of(PAY) == {
+        ("ownedBy", "team:default/payments"),
+        ("partOf", "capability:default/checkout"),
+    }
+    assert ("ownerOf", PAY) in catalog.relations_of("team:default/payments")
+    repo = catalog.repository("pay")
+    assert repo["state"] == "ok"
+    assert repo["has_descriptors"] is True
+    assert json.loads(repo["facts"])["paths_present"]["README.md"] is True
+
+
+def test_changed_descriptor_updates_the_entity_and_unchanged_is_not_rewritten(catalog: Catalog) -> None:
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    etag = catalog.entity(PAY)["etag"]  # type: ignore[index]
+    catalog.repo("pay", {"README.md": "unrelated change\n"})
+    summary = catalog.sync()
+    assert (summary.changed, summary.updated) == (0, 0)
+    assert catalog.entity(PAY)["etag"] == etag  # type: ignore[index]
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    summary = catalog.sync()
+    assert (summary.changed, summary.updated) == (1, 1)
+    assert catalog.entity(PAY)["body"]["spec"]["lifecycle"] == "deprecated"  # type: ignore[index]
+
+
+def test_no_change_pass_only_asks_for_the_tip(catalog: Catalog) -> None:
+    for name in ("a", "b", "c"):
+        catalog.repo(name, {"catalog-info.yaml": product_yaml(name)})
+    catalog.sync()
+    summary = catalog.sync()
+    assert (summary.repositories, summary.unchanged, summary.changed, summary.added) == (3, 3, 0, 0)
+
+
+def test_uncommitted_edits_are_ignored(catalog: Catalog) -> None:
+    repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    repo.write("catalog-info.yaml", product_yaml("pay", lifecycle="retired"))
+    repo.write(".catalog/extra.yaml", product_yaml("uncommitted"))
+    catalog.sync()
+    assert catalog.entity(PAY)["body"]["spec"]["lifecycle"] == "production"  # type: ignore[index]
+    assert catalog.entity("product:default/uncommitted") is None
+
+
+def test_renamed_and_moved_descriptor_keeps_the_entity(catalog: Catalog) -> None:
+    repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    uid = catalog.entity(PAY)["uid"]  # type: ignore[index]
+    repo.move("catalog-info.yaml", "services/pay/catalog-info.yml")
+    repo.commit("move")
+    summary = catalog.sync()
+    entity = catalog.entity(PAY)
+    assert entity is not None
+    assert entity["uid"] == uid
+    assert entity["orphaned_at"] is None
+    assert entity["path"] == "services/pay/catalog-info.yml"
+    assert summary.orphaned == 0
+
+
+def test_entity_moves_between_repositories(catalog: Catalog) -> None:
+    old = catalog.repo("old", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    uid = catalog.entity(PAY)["uid"]  # type: ignore[index]
+    catalog.repo("new", {"catalog-info.yaml": product_yaml("pay", description="moved")})
+    old.delete("catalog-info.yaml")
+    old.commit("hand over pay")
+    catalog.sync()
+    entity = catalog.entity(PAY)
+    assert entity is not None
+    assert entity["uid"] == uid
+    assert entity["repository_id"] == catalog.repository("new")["id"]
+    assert entity["orphaned_at"] is None
+    assert entity["body"]["metadata"]["description"] == "moved"
+    assert catalog.problems("conflict") == []
+
+
+def test_invalid_after_valid_keeps_the_last_good_entity_with_the_error(catalog: Catalog) -> None:
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay", lifecycle="forever")})
+    catalog.sync()
+    entity = catalog.entity(PAY)
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "production"
+    assert entity["orphaned_at"] is None
+    errors = [p for p in catalog.problems("descriptor") if p["severity"] == "error"]
+    assert len(errors) == 1
+    assert errors[0]["entity_id"] == entity["id"]
+    assert errors[0]["path"] == "catalog-info.yaml"
+    assert errors[0]["line"] == 7
+    assert "spec.lifecycle" in (errors[0]["field"] or "")
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    catalog.sync()
+    assert catalog.problems("descriptor") == []
+
+
+def test_broken_yaml_keeps_every_entity_of_that_file(catalog: Catalog) -> None:
+    catalog.repo(
+        "pay", {"catalog-info.yaml": product_yaml("pay"), ".catalog/more.yaml": product_yaml("cart")}
+    )
+    catalog.sync()
+    catalog.repo("pay", {"catalog-info.yaml": "apiVersion: catalog/v1\nkind: [unclosed\n"})
+    summary = catalog.sync()
+    assert summary.orphaned == 0
+    assert catalog.entity(PAY)["orphaned_at"] is None  # type: ignore[index]
+    assert catalog.problems("descriptor")[0]["path"] == "catalog-info.yaml"
+
+
+def test_deleted_descriptor_makes_an_orphan_then_policy_deletes_it(make_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog: Catalog = make_catalog(sync={"orphan_policy": "delete", "orphan_grace_seconds": 3600})
+    repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "x\n"})
+    catalog.sync()
+    repo.delete("catalog-info.yaml")
+    repo.commit("retire pay")
+    summary = catalog.sync()
+    assert summary.orphaned == 1
+    entity = catalog.entity(PAY)
+    assert entity is not None
+    assert entity["orphaned_at"] is not None
+    assert entity["body"]["metadata"]["annotations"]["backstage.io/orphan"] == "true"
+    assert catalog.repository("pay")["has_descriptors"] is False
+    catalog.clock.advance(minutes=30)
+    assert catalog.sync().deleted == 0
+    catalog.clock.advance(minutes=31)
+    assert catalog.sync().deleted == 1
+    assert catalog.entity(PAY) is None
+
+
+def test_orphans_are_kept_under_the_default_policy(catalog: Catalog) -> None:
+    repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "x\n"})
+    catalog.sync()
+    repo.delete("catalog-info.yaml")
+    repo.commit("retire pay")
+    catalog.sync()
+    catalog.clock.advance(days=365)
+    assert catalog.sync().deleted == 0
+    assert catalog.entity(PAY) is not None
+
+
+def test_unreachable_repository_keeps_its_entities_failing_then_stale(catalog: Catalog) -> None:
+    repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.repo("other", {"catalog-info.yaml": product_yaml("other")})
+    catalog.sync()
+    (repo.git_dir / "refs" / "heads" / "main").write_text("not a sha\n")
+    states = []
+    for _ in range(3):
+        summary = catalog.sync()
+        assert summary.errors == 1
+        states.append(catalog.repository("pay")["state"])
+    assert states == ["failing", "failing", "stale"]
+    assert catalog.entity(PAY)["orphaned_at"] is None  # type: ignore[index]
+    assert catalog.problems("fetch")[0]["message"]
+    assert catalog.repository("other")["state"] == "ok"
+
+
+def test_mass_disappearance_removes_nothing_and_says_why(catalog: Catalog) -> None:
+    for name in ("a", "b", "c", "d"):
+        catalog.repo(name, {"catalog-info.yaml": product_yaml(name)})
+    catalog.sync()
+    for name in ("a", "b", "c"):
+        (catalog.fleet / name).rename(catalog.root / f"gone-{name}")
+    summary = catalog.sync()
+    assert summary.orphaned == 0
+    assert "max_removal_fraction" in (summary.sources[0]["error"] or "")
+    assert {catalog.entity(f"product:default/{n}")["orphaned_at"] for n in "abc"} == {None}  # type: ignore[index]
+    removal = catalog.problems("removal")
+    assert len(removal) == 3
+
+
+def test_a_few_vanished_repositories_orphan_their_entities(catalog: Catalog) -> None:
+    for name in ("a", "b", "c", "d"):
+        catalog.repo(name, {"catalog-info.yaml": product_yaml(name)})
+    catalog.sync()
+    (catalog.fleet / "a").rename(catalog.root / "gone-a")
+    summary = catalog.sync()
+    assert summary.sources[0]["error"] is None
+    assert catalog.entity("product:default/a")["orphaned_at"] is not None  # type: ignore[index]
+    assert catalog.repository("a")["removed_at"] is not None
+
+
+def test_conflict_first_keeps_it_and_resolves_when_the_first_lets_go(catalog: Catalog) -> None:
+    first = catalog.repo("first", {"catalog-info.yaml": product_yaml("pay", description="first")})
+    catalog.sync()
+    catalog.repo("second", {"catalog-info.yaml": product_yaml("pay", description="second")})
+    summary = catalog.sync()
+    assert summary.conflicts == 1
+    conflicts = catalog.problems("conflict")
+    assert [c["repository_id"] for c in conflicts] == [catalog.repository("second")["id"]]
+    assert conflicts[0]["entity_ref"] == PAY
+    assert catalog.entity(PAY)["body"]["metadata"]["description"] == "first"  # type: ignore[index]
+    first.delete("catalog-info.yaml")
+    first.commit("give pay away")
+    catalog.sync()
+    assert catalog.entity(PAY)["body"]["metadata"]["description"] == "second"  # type: ignore[index]
+    assert catalog.problems("conflict") == []
+
+
+def test_force_push_to_an_older_commit_is_followed(catalog: Catalog) -> None:
+    repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    old = repo.head()
+    repo.commit("v2", files={"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    catalog.sync()
+    repo.reset_hard(old)
+    catalog.sync()
+    entity = catalog.entity(PAY)
+    assert entity["body"]["spec"]["lifecycle"] == "production"  # type: ignore[index]
+    assert catalog.repository("pay")["last_commit"] == old
+
+
+def test_repository_without_descriptor_is_recorded(catalog: Catalog) -> None:
+    catalog.repo("legacy", {"README.md": "# reports\n"})
+    catalog.sync()
+    repo = catalog.repository("legacy")
+    assert (repo["state"], repo["has_descriptors"]) == ("ok", False)
+
+
+def test_owner_resolves_to_a_group_when_only_a_group_exists(catalog: Catalog) -> None:
+    group = (
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: payments}\n"
+        "spec: {type: team, children: []}\n"
+    )
+    catalog.repo("platform", {"catalog-info.yaml": group})
+    catalog.sync()
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    assert ("ownedBy", "group:default/payments") in catalog.relations_of(PAY)

@@ -1,0 +1,133 @@
+"""Many workers on one PostgreSQL: no repository is processed twice at once, dead claims lapse."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from benchmarks.fleet import generate_fleet
+from catalog_sync.config import Settings, parse_settings
+from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
+from catalog_sync.sources.local import LocalSource
+from catalog_sync.store import repos as repo_store
+from catalog_sync.store.tables import entities
+from catalog_sync.sync import SyncEngine
+
+pytestmark = pytest.mark.postgres
+
+
+@dataclass
+class Ledger:
+    """Who read which repository, and when: the evidence that no two workers overlapped."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    reads: list[tuple[str, str, float, float]] = field(default_factory=list)
+
+
+class RecordingRepository:
+    """A repository that notes each read in the ledger; slow enough that overlaps would show."""
+
+    def __init__(self, inner: Repository, worker: str, ledger: Ledger) -> None:
+        self.inner, self.worker, self.ledger = inner, worker, ledger
+
+    @property
+    def info(self) -> RepositoryInfo:
+        return self.inner.info
+
+    def tip(self) -> str:
+        return self.inner.tip()
+
+    def snapshot(self, commit: str) -> Snapshot:
+        start = time.monotonic()
+        time.sleep(0.005)
+        snapshot = self.inner.snapshot(commit)
+        with self.ledger.lock:
+            self.ledger.reads.append((self.worker, self.info.key, start, time.monotonic()))
+        return snapshot
+
+
+class RecordingSource:
+    def __init__(self, inner: LocalSource, worker: str, ledger: Ledger) -> None:
+        self.inner, self.worker, self.ledger = inner, worker, ledger
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def discover(self) -> list[Repository]:
+        return [RecordingRepository(r, self.worker, self.ledger) for r in self.inner.discover()]
+
+
+def _settings(fleet: Path) -> Settings:
+    return parse_settings(
+        {
+            "sources": [{"name": "fleet", "type": "local", "path": str(fleet)}],
+            "sync": {"concurrency": 1, "lease_seconds": 60},
+        },
+        "/",
+        environ={},
+    )
+
+
+def test_two_workers_share_due_repositories_without_overlap(pg_engine: Engine, tmp_path: Path) -> None:
+    fleet = generate_fleet(tmp_path / "fleet", 60, seed=3)
+    settings = _settings(fleet.root)
+    ledger = Ledger()
+    engines = []
+    for worker in ("w1", "w2"):
+        source = RecordingSource(LocalSource(settings.sources[0], "/"), worker, ledger)
+        engines.append(SyncEngine(settings, pg_engine, worker_id=worker, sources=[source], claim_batch=4))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(engine: SyncEngine) -> None:
+        try:
+            barrier.wait()
+            engine.run_pass(everything=False)
+        except BaseException as exc:  # re-raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    keys = [key for _, key, _, _ in ledger.reads]
+    assert len(keys) == fleet.repositories
+    assert len(set(keys)) == fleet.repositories, "a repository was read twice"
+    assert {w for w, _, _, _ in ledger.reads} == {"w1", "w2"}, "both workers should have taken a share"
+    with pg_engine.connect() as conn:
+        stored = conn.execute(select(entities.c.ref_key)).scalars().all()
+    assert len(stored) == fleet.products + fleet.teams + fleet.capabilities
+
+
+def test_a_dead_workers_claims_lapse(pg_engine: Engine, tmp_path: Path) -> None:
+    fleet = generate_fleet(tmp_path / "fleet", 5, seed=4)
+    engine = SyncEngine(_settings(fleet.root), pg_engine, worker_id="survivor")
+    engine.run_pass(everything=False)
+    now = datetime.now(UTC)
+    with pg_engine.begin() as conn:
+        source_id = conn.execute(select(repo_store.sources.c.id)).scalar_one()
+        conn.execute(repo_store.repositories.update().values(next_sync_at=now))
+        dead = repo_store.claim_due(
+            conn, "dead-worker", now=now, lease_seconds=1, limit=100, source_ids=[source_id]
+        )
+    assert len(dead) == fleet.repositories
+    with pg_engine.begin() as conn:
+        held = repo_store.claim_due(
+            conn, "survivor", now=now, lease_seconds=60, limit=100, source_ids=[source_id]
+        )
+    assert held == []
+    time.sleep(1.1)
+    with pg_engine.begin() as conn:
+        taken = repo_store.claim_due(
+            conn, "survivor", now=datetime.now(UTC), lease_seconds=60, limit=100, source_ids=[source_id]
+        )
+    assert len(taken) == fleet.repositories

@@ -1,0 +1,100 @@
+"""Configuration is refused at start, naming the key, and the environment overrides the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from catalog_sync.config import load_settings, parse_settings
+from catalog_sync.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "fragment"),
+    [
+        ({"sourcez": []}, "sourcez", "unknown key"),
+        ({"sources": [{"name": "x", "type": "svn", "url": "u"}]}, "sources.0.type", "Must be one of"),
+        ({"sources": [{"name": "x", "type": "git"}]}, "sources.0.url", "needs 'url'"),
+        (
+            {"sources": [{"name": "x", "type": "local", "path": "p", "colour": 1}]},
+            "sources.0.colour",
+            "unknown",
+        ),
+        (
+            {
+                "sources": [
+                    {"name": "a", "type": "local", "path": "p"},
+                    {"name": "a", "type": "local", "path": "q"},
+                ]
+            },
+            "sources.1.name",
+            "used twice",
+        ),
+        ({"sources": [{"name": "../../x", "type": "local", "path": "p"}]}, "sources.0.name", "match"),
+        (
+            {"sources": [{"name": "x", "type": "github", "org": "o", "include": "(["}]},
+            "sources.0.include",
+            "regular",
+        ),
+        ({"sync": {"orphan_policy": "shred"}}, "sync.orphan_policy", "keep, delete"),
+        ({"sync": {"concurrency": 0}}, "sync.concurrency", "greater than or equal"),
+        ({"sync": {"concurrency": "8"}}, "sync.concurrency", "integer"),
+        ({"sync": {"max_removal_fraction": 2}}, "sync.max_removal_fraction", "less than or equal"),
+        ({"sync": {"allowed_protocols": ["ext"]}}, "sync.allowed_protocols.0", "Must be one of"),
+        ({"descriptors": {"max_file_bytes": -1}}, "descriptors.max_file_bytes", "greater"),
+        ({"api": {"read_requires_token": "yes"}}, "api.read_requires_token", "boolean"),
+        ({"api": {"tokens": ["short"]}}, "api.tokens.0", "Shorter than minimum"),
+        ({"database": ""}, "database", "Shorter"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_key(raw: dict[str, object], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, environ={})
+    assert caught.value.key == key
+    assert fragment in caught.value.message
+
+
+def test_a_configuration_that_is_not_a_mapping_is_refused() -> None:
+    with pytest.raises(ConfigError, match="mapping"):
+        parse_settings(["database"], environ={})
+
+
+def test_environment_overrides_database_tokens_and_webhook_secret() -> None:
+    env = {
+        "CATALOG_SYNC_DATABASE_URL": "postgresql+psycopg://db/catalog",
+        "CATALOG_SYNC_API_TOKENS": "a" * 16 + ", " + "b" * 20,
+        "CATALOG_SYNC_WEBHOOK_SECRET": "s3cret-hook",
+    }
+    settings = parse_settings({"database": "sqlite:///x.db"}, environ=env)
+    assert settings.database == "postgresql+psycopg://db/catalog"
+    assert settings.api.tokens == ("a" * 16, "b" * 20)
+    assert settings.api.webhook_secret == "s3cret-hook"
+
+
+def test_short_tokens_in_the_environment_are_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({}, environ={"CATALOG_SYNC_API_TOKENS": "tiny"})
+    assert caught.value.key == "CATALOG_SYNC_API_TOKENS"
+
+
+def test_file_is_found_from_the_environment_and_broken_yaml_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("sync: {interval_seconds: 60}\n")
+    assert load_settings(None, environ={"CATALOG_SYNC_CONFIG": str(config)}).sync.interval_seconds == 60
+    config.write_text("sync: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(str(config), environ={})
+    config.write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_settings(str(config), environ={})
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(str(tmp_path / "missing.yaml"), environ={})
+
+
+def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(None, environ={})
+    assert settings.database == "sqlite:///catalog.db"
+    assert settings.sync.orphan_policy == "keep"
+    assert settings.ownership.required_team_roles == ("product-owner", "developer", "operations")

@@ -1,0 +1,209 @@
+"""Reconcile's rules, on plain records: what a repository's scan means for the catalog."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
+from catalog_sync.descriptors.problems import Problem
+from catalog_sync.model import ORPHAN_ANNOTATION, Entity
+from catalog_sync.reconcile import KnownEntity, location_url, mark_orphan, plan_repository, prepare_entity
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+URL = "https://git.example.com/acme/pay"
+
+
+def product(name: str, **spec: object) -> Entity:
+    return Entity(
+        "catalog/v1",
+        "Product",
+        {"name": name},
+        {"type": "service", "lifecycle": "production", "owner": "payments", **spec},
+    )
+
+
+def doc(
+    entity: Entity | None, *, ref: str | None = None, line: int = 1, problems: list[Problem] | None = None
+) -> ParsedDocument:
+    return ParsedDocument(
+        index=0,
+        line=line,
+        column=1,
+        entity=entity,
+        ref=ref or (str(entity.ref) if entity else None),
+        problems=problems or [],
+    )
+
+
+def known(
+    entity: Entity,
+    *,
+    id_: int,
+    repo: int | None = 1,
+    path: str = "catalog-info.yaml",
+    orphaned: bool = False,
+    removed: bool = False,
+) -> KnownEntity:
+    stored = prepare_entity(entity, location_url(URL, "main", path))
+    return KnownEntity(
+        id=id_,
+        ref_key=entity.ref.key,
+        repository_id=repo,
+        path=path,
+        content_hash=stored.content_hash(),
+        orphaned_at=NOW if orphaned else None,
+        repository_removed=removed,
+    )
+
+
+def plan(
+    files: list[ParsedFile],
+    own: dict[str, KnownEntity] | None = None,
+    others: dict[str, KnownEntity] | None = None,
+):  # type: ignore[no-untyped-def]
+    return plan_repository(
+        1,
+        commit="c1",
+        repo_url=URL,
+        branch="main",
+        files=files,
+        descriptor_changed={},
+        facts={},
+        own=own or {},
+        others=others or {},
+    )
+
+
+def test_new_entity_is_written_with_location_annotations() -> None:
+    result = plan([ParsedFile("catalog-info.yaml", [doc(product("pay"))], blob_sha="b1")])
+    assert len(result.writes) == 1
+    annotations = result.writes[0].entity.metadata["annotations"]
+    assert annotations["backstage.io/managed-by-location"] == f"url:{URL}/blob/main/catalog-info.yaml"
+    assert result.writes[0].entity.metadata["namespace"] == "default"
+    assert result.descriptor_files == {"catalog-info.yaml": ("b1", None)}
+    assert result.has_descriptors
+
+
+def test_unchanged_entity_is_not_rewritten() -> None:
+    pay = product("pay")
+    result = plan([ParsedFile("catalog-info.yaml", [doc(pay)])], own={pay.ref.key: known(pay, id_=7)})
+    assert result.writes == []
+    assert result.unchanged_ids == [7]
+    assert not result.changed
+
+
+def test_changed_entity_is_rewritten_in_place() -> None:
+    old, new = product("pay"), product("pay", tier=1)
+    result = plan([ParsedFile("catalog-info.yaml", [doc(new)])], own={old.ref.key: known(old, id_=7)})
+    assert [w.existing_id for w in result.writes] == [7]
+
+
+def test_disappeared_descriptor_makes_an_orphan() -> None:
+    pay = product("pay")
+    result = plan([], own={pay.ref.key: known(pay, id_=7)})
+    assert result.orphan_ids == [7]
+    assert not result.has_descriptors
+
+
+def test_already_orphaned_entity_is_not_orphaned_again() -> None:
+    pay = product("pay")
+    assert plan([], own={pay.ref.key: known(pay, id_=7, orphaned=True)}).orphan_ids == []
+
+
+def test_invalid_document_keeps_last_good_entity_with_error_attached() -> None:
+    pay = product("pay")
+    error = Problem(
+        "catalog-info.yaml",
+        "error",
+        "must be one of ...",
+        line=5,
+        column=3,
+        field="spec.lifecycle",
+        entity_ref="product:default/pay",
+    )
+    broken = doc(None, ref="product:default/pay", problems=[error])
+    result = plan([ParsedFile("catalog-info.yaml", [broken])], own={pay.ref.key: known(pay, id_=7)})
+    assert result.orphan_ids == []
+    assert result.writes == []
+    assert [(r.problem.line, r.entity_id) for r in result.problems] == [(5, 7)]
+
+
+def test_unreadable_file_keeps_every_entity_it_held() -> None:
+    pay, cart = product("pay"), product("cart")
+    broken = ParsedFile("catalog-info.yaml", [], [Problem("catalog-info.yaml", "error", "not YAML", line=3)])
+    own = {pay.ref.key: known(pay, id_=7), cart.ref.key: known(cart, id_=8, path="other/catalog-info.yaml")}
+    result = plan([broken], own=own)
+    assert result.orphan_ids == [8]  # only the entity whose own file is gone
+    assert result.problems[0].problem.message == "not YAML"
+
+
+def test_entity_claimed_by_another_repository_is_a_conflict_for_the_second() -> None:
+    pay = product("pay")
+    result = plan(
+        [ParsedFile("catalog-info.yaml", [doc(pay, line=4)])], others={pay.ref.key: known(pay, id_=9, repo=2)}
+    )
+    assert result.writes == []
+    assert result.conflicts == 1
+    conflict = result.problems[0]
+    assert conflict.category == "conflict"
+    assert conflict.problem.line == 4
+    assert conflict.problem.entity_ref == "product:default/pay"
+
+
+def test_orphan_of_another_repository_moves_here() -> None:
+    pay = product("pay")
+    result = plan(
+        [ParsedFile("catalog-info.yaml", [doc(pay)])],
+        others={pay.ref.key: known(pay, id_=9, repo=2, orphaned=True)},
+    )
+    assert [w.existing_id for w in result.writes] == [9]
+    assert result.conflicts == 0
+
+
+def test_entity_of_a_removed_repository_moves_here() -> None:
+    pay = product("pay")
+    result = plan(
+        [ParsedFile("catalog-info.yaml", [doc(pay)])],
+        others={pay.ref.key: known(pay, id_=9, repo=2, removed=True)},
+    )
+    assert [w.existing_id for w in result.writes] == [9]
+
+
+def test_same_entity_twice_in_one_repository_keeps_the_first() -> None:
+    first, second = product("pay"), product("Pay", tier=2)
+    result = plan(
+        [
+            ParsedFile("a/catalog-info.yaml", [doc(first, line=1)]),
+            ParsedFile("b/catalog-info.yaml", [doc(second, line=9)]),
+        ]
+    )
+    assert [w.path for w in result.writes] == ["a/catalog-info.yaml"]
+    assert (
+        "defined twice in this repository (first at a/catalog-info.yaml:1)"
+        in result.problems[0].problem.message
+    )
+
+
+def test_refs_are_compared_case_insensitively() -> None:
+    old = product("Pay")
+    result = plan(
+        [ParsedFile("catalog-info.yaml", [doc(product("pay"))])], own={old.ref.key: known(old, id_=7)}
+    )
+    assert [w.existing_id for w in result.writes] == [7]
+    assert result.orphan_ids == []
+
+
+def test_mark_orphan_adds_backstage_annotation_without_touching_the_original() -> None:
+    body = prepare_entity(product("pay"), "url:x").to_dict()
+    marked = mark_orphan(body)
+    assert marked["metadata"]["annotations"][ORPHAN_ANNOTATION] == "true"
+    assert ORPHAN_ANNOTATION not in body["metadata"]["annotations"]
+
+
+def test_returning_descriptor_clears_orphan_mark() -> None:
+    pay = product("pay")
+    result = plan(
+        [ParsedFile("catalog-info.yaml", [doc(pay)])], own={pay.ref.key: known(pay, id_=7, orphaned=True)}
+    )
+    assert [w.existing_id for w in result.writes] == [7]
+    assert ORPHAN_ANNOTATION not in result.writes[0].entity.metadata["annotations"]
