@@ -2,3 +2,7 @@
 
 It depends on ``catalog_sync``; nothing in ``catalog_sync`` depends on it.
 """
+
+from plugin_api.app import create_app
+
+__all__ = ["create_app"]

@@ -57,7 +57,9 @@ def _location_files(results: list[ParsedFile], root: str) -> list[str]:
             if doc.entity is None or doc.entity.kind != "Location":
                 continue
             for target in location_targets(doc.entity):
-                for candidate in sorted(Path(folder).glob(target)) if "*" in target else [Path(folder, target)]:
+                for candidate in (
+                    sorted(Path(folder).glob(target)) if "*" in target else [Path(folder, target)]
+                ):
                     path = os.path.normpath(candidate)
                     inside = os.path.realpath(path).startswith(top + os.sep)
                     if inside and path not in seen and os.path.isfile(path):

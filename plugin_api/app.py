@@ -1,0 +1,101 @@
+"""The composition of the HTTP app: settings and engine in, a Flask app out.
+
+``create_app`` is the only public entry: the CLI (``serve``, ``demo``), gunicorn and the tests build the
+same app from the same two objects. The OpenAPI description at ``/api/openapi.json`` is generated from
+the marshmallow wire schemas by flask-smorest and apispec, never written by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import Engine
+
+from catalog_sync import __version__
+from catalog_sync.config import Settings
+from catalog_sync.store.queries import CatalogReader
+from catalog_sync.store.repo_queries import RepositoryReader
+from plugin_api.auth import SECURITY_SCHEME, install_auth
+from plugin_api.catalog import blp as catalog_blp
+from plugin_api.errors import register_error_handlers
+from plugin_api.export import blp as export_blp
+from plugin_api.health import blp as health_blp
+from plugin_api.hooks import (
+    OBSERVERS_KEY,
+    install_body_limit,
+    install_cors,
+    install_input_guard,
+    install_observers,
+)
+from plugin_api.locations import blp as locations_blp
+from plugin_api.repositories import blp as repositories_blp
+from plugin_api.smorest import Api
+from plugin_api.sources import blp as sources_blp
+from plugin_api.state import STATE_KEY, AppState
+from plugin_api.sync_api import blp as sync_blp
+from plugin_api.validate import blp as validate_blp
+
+OPENAPI_VERSION = "3.0.3"
+
+
+def create_app(
+    settings: Settings, engine: Engine, *, sync_trigger: Callable[[], None] | None = None
+) -> Flask:
+    """Build the API for one catalog database.
+
+    ``sync_trigger`` is called after ``POST /api/sync`` or ``POST /api/repositories/{id}/refresh`` has
+    made repositories due, so a process that runs the sync loop itself (``serve``) can start a pass at
+    once instead of at its next tick. It must return quickly (set an event; never sync inline).
+    """
+    app = Flask("plugin_api")
+    app.config.update(
+        API_TITLE="catalog-sync",
+        API_VERSION=__version__,
+        OPENAPI_VERSION=OPENAPI_VERSION,
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[STATE_KEY] = AppState(
+        settings=settings,
+        engine=engine,
+        catalog=CatalogReader(engine),
+        repositories=RepositoryReader(engine),
+        sync_trigger=sync_trigger,
+    )
+    app.extensions.setdefault(OBSERVERS_KEY, [])
+
+    install_observers(app)
+    install_body_limit(app, settings.api)
+    install_input_guard(app)
+    install_auth(app, settings.api)
+    install_cors(app, settings.api)
+
+    api = Api(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME, {"type": "http", "scheme": "bearer", "description": "a token of api.tokens"}
+    )
+    blueprints = (
+        catalog_blp,
+        locations_blp,
+        repositories_blp,
+        sources_blp,
+        sync_blp,
+        validate_blp,
+        export_blp,
+        health_blp,
+    )
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+    return app
+
+
+_DESCRIPTION = (
+    "The product catalog of catalog-sync. `/api/catalog` follows Backstage's catalog API, so "
+    "`@backstage/catalog-client` works against it unchanged; the rest of `/api` is catalog-sync's own. "
+    "Write endpoints need `Authorization: Bearer <token>`. Errors use Backstage's shape "
+    "`{error: {name, message}, request, response: {statusCode}}`."
+)

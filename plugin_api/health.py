@@ -1,0 +1,30 @@
+"""``/healthz`` and ``/readyz``: the probes of the Helm chart and of load balancers.
+
+``/healthz`` says the process answers (a restart will not help if it fails); ``/readyz`` says the
+database answers too, so traffic is held back from a replica that cannot serve it.
+"""
+
+from __future__ import annotations
+
+from catalog_sync.store.engine import check_ready
+from plugin_api.schemas.resources import ProbeSchema
+from plugin_api.smorest import Blueprint
+from plugin_api.state import state
+
+blp = Blueprint("health", __name__, url_prefix="", description="Liveness and readiness probes")
+
+
+@blp.route("/healthz", methods=["GET"])
+@blp.response(200, ProbeSchema)
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz", methods=["GET"])
+@blp.response(200, ProbeSchema)
+@blp.alt_response(503, description="the database does not answer")
+def readyz() -> dict[str, str]:
+    """The database answers; otherwise 503 (``StoreError`` is answered as ServiceUnavailableError)."""
+    check_ready(state().engine)
+    return {"status": "ok"}

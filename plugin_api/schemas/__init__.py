@@ -1,0 +1,1 @@
+"""The wire format of the API as marshmallow schemas, from which the OpenAPI description is generated."""

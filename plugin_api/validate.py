@@ -1,0 +1,61 @@
+"""``POST /api/validate``: check a descriptor file before committing it, with the CLI's rules and words.
+
+The body is the file itself (YAML, any content type), so ``curl --data-binary @catalog-info.yaml``
+works; the answer lists every error and warning with line, column, field and entity, exactly as
+``catalog-sync validate`` prints them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from catalog_sync.descriptors import LoadLimits, parse_file
+from plugin_api.errors import refuse
+from plugin_api.schemas.resources import ValidateArgsSchema, ValidationResultSchema
+from plugin_api.smorest import Blueprint
+from plugin_api.state import state
+
+blp = Blueprint(
+    "validate",
+    __name__,
+    url_prefix="/api/validate",
+    description="Validate a descriptor file without storing it",
+)
+
+DEFAULT_PATH = "catalog-info.yaml"
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(ValidateArgsSchema, location="query", as_kwargs=True)
+@blp.doc(
+    requestBody={
+        "required": True,
+        "description": "the descriptor file (YAML, one or more documents)",
+        "content": {
+            "application/yaml": {"schema": {"type": "string", "format": "binary"}},
+            "text/plain": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+)
+@blp.response(200, ValidationResultSchema)
+def validate_file(path: str = DEFAULT_PATH) -> dict[str, Any]:
+    """Every problem of the posted file; ``valid`` is false only for errors (warnings are allowed)."""
+    data = request.get_data(cache=True)
+    if not data:
+        refuse(400, "the request body is empty: send the descriptor file itself")
+    descriptors = state().settings.descriptors
+    parsed = parse_file(path, data, LoadLimits(max_file_bytes=descriptors.max_file_bytes))
+    problems = parsed.all_problems()
+    errors = sum(1 for problem in problems if problem.severity == "error")
+    return {
+        "valid": errors == 0,
+        "problems": problems,
+        "counts": {
+            "documents": len(parsed.documents),
+            "entities": sum(1 for document in parsed.documents if document.entity is not None),
+            "errors": errors,
+            "warnings": len(problems) - errors,
+        },
+    }
