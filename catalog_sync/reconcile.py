@@ -12,6 +12,9 @@ The store's writer applies a plan in one transaction.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +30,7 @@ from catalog_sync.model import (
     Entity,
     EntityRef,
 )
+from catalog_sync.store.search import build_search_rows
 
 
 @dataclass(frozen=True)
@@ -42,11 +46,42 @@ class KnownEntity:
     repository_removed: bool = False
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An entity as it will be stored, with everything its rows need computed once.
+
+    Built in the worker process that parsed the descriptor, so the process that writes to the
+    database only writes: the JSON body, its digest, the search rows and the full-text line.
+    """
+
+    entity: Entity
+    body: str
+    content_hash: str
+    search_rows: list[tuple[str, str | None, str | None]]
+    search_text: str
+
+
+def prepare(entity: Entity, location: str) -> Prepared:
+    """Everything stored for one valid entity read from ``location``."""
+    stored = prepare_entity(entity, location)
+    envelope = stored.to_dict()
+    body = json.dumps(envelope, sort_keys=True, separators=(",", ":"), default=str)
+    meta = stored.metadata
+    text = " ".join(str(p) for p in (stored.name, meta.get("title"), meta.get("description")) if p)
+    return Prepared(
+        entity=stored,
+        body=body,
+        content_hash=hashlib.sha256(body.encode()).hexdigest(),
+        search_rows=build_search_rows(envelope),
+        search_text=text.lower()[:2000],
+    )
+
+
 @dataclass
 class EntityWrite:
     """An entity to insert (``existing_id`` None) or to rewrite."""
 
-    entity: Entity
+    prepared: Prepared
     path: str
     line: int
     existing_id: int | None
@@ -90,15 +125,29 @@ def location_url(repo_url: str, branch: str | None, path: str) -> str:
 
 
 def prepare_entity(entity: Entity, location: str) -> Entity:
-    """The entity as stored: namespace filled in, location annotations set, no orphan mark."""
-    metadata = copy.deepcopy(entity.metadata)
+    """The entity as stored: namespace filled in, location annotations set, no orphan mark.
+
+    Only the mappings it changes are copied; ``spec`` is shared with the parsed entity, which is
+    never modified after parsing.
+    """
+    metadata = dict(entity.metadata)
     metadata.setdefault("namespace", DEFAULT_NAMESPACE)
     annotations = dict(metadata.get("annotations") or {})
     annotations[MANAGED_BY_LOCATION] = location
     annotations[MANAGED_BY_ORIGIN_LOCATION] = location
     annotations.pop(ORPHAN_ANNOTATION, None)
     metadata["annotations"] = annotations
-    return Entity(entity.api_version, entity.kind, metadata, copy.deepcopy(entity.spec))
+    return Entity(entity.api_version, entity.kind, metadata, entity.spec)
+
+
+def prepare_files(files: list[ParsedFile], repo_url: str, branch: str | None) -> dict[tuple[str, int], Prepared]:
+    """Prepare every valid entity of a scan, keyed by (file path, document index)."""
+    return {
+        (parsed.path, doc.index): prepare(doc.entity, location_url(repo_url, branch, parsed.path))
+        for parsed in files
+        for doc in parsed.documents
+        if doc.entity is not None
+    }
 
 
 def mark_orphan(body: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +185,7 @@ def plan_repository(
     facts: dict[str, Any],
     own: dict[str, KnownEntity],
     others: dict[str, KnownEntity],
+    prepared: Mapping[tuple[str, int], Prepared] | None = None,
 ) -> Plan:
     """Decide the writes for one repository.
 
@@ -160,7 +210,10 @@ def plan_repository(
                 if key:
                     protected.add(key)
                 continue
-            entity = prepare_entity(doc.entity, location_url(repo_url, branch, parsed.path))
+            ready = (prepared or {}).get((parsed.path, doc.index)) or prepare(
+                doc.entity, location_url(repo_url, branch, parsed.path)
+            )
+            entity = ready.entity
             key = entity.ref.key
             if key in seen:
                 first_path, first_line = seen[key]
@@ -180,7 +233,7 @@ def plan_repository(
                 plan.conflicts += 1
                 continue
             seen[key] = (parsed.path, doc.line)
-            if not _claim(plan, key, entity, parsed.path, doc.line, own, others, descriptor_changed):
+            if not _claim(plan, key, ready, parsed.path, doc.line, own, others, descriptor_changed):
                 continue
 
     plan.has_descriptors = bool(files)
@@ -195,7 +248,7 @@ def plan_repository(
 def _claim(
     plan: Plan,
     key: str,
-    entity: Entity,
+    ready: Prepared,
     path: str,
     line: int,
     own: dict[str, KnownEntity],
@@ -203,6 +256,7 @@ def _claim(
     descriptor_changed: dict[str, datetime],
 ) -> bool:
     """Record the write for one valid entity, or a conflict when another repository holds it."""
+    entity = ready.entity
     known = own.get(key)
     if known is None:
         other = others.get(key)
@@ -225,13 +279,13 @@ def _claim(
         known = other
     changed_at = descriptor_changed.get(path)
     if known is None:
-        plan.writes.append(EntityWrite(entity, path, line, None, changed_at))
+        plan.writes.append(EntityWrite(ready, path, line, None, changed_at))
     elif (
-        known.content_hash != entity.content_hash()
+        known.content_hash != ready.content_hash
         or known.orphaned_at is not None
         or known.repository_id != plan.repository_id
     ):
-        plan.writes.append(EntityWrite(entity, path, line, known.id, changed_at))
+        plan.writes.append(EntityWrite(ready, path, line, known.id, changed_at))
     else:
         plan.unchanged_ids.append(known.id)
     return True

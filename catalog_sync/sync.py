@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from catalog_sync.config import DescriptorSettings, Settings
 from catalog_sync.errors import CatalogSyncError, SourceError, StoreError
 from catalog_sync.model import EntityRef
-from catalog_sync.reconcile import Plan, plan_repository
+from catalog_sync.reconcile import Plan, Prepared, plan_repository, prepare_files
 from catalog_sync.scanner import ScanResult, scan
 from catalog_sync.sources import build_source
 from catalog_sync.sources.base import Repository, Source
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 256
 RACE_MESSAGE = "another worker changed the same entities at the same moment; retrying on the next pass"
-WRITE_GROUP = 64
+WRITE_GROUP = 256
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
 
@@ -90,6 +90,8 @@ class ScanTask:
     repository_id: int
     repository: Repository
     commit: str
+    url: str
+    branch: str | None
     previous_blobs: dict[str, str]
     previous_changed: dict[str, datetime]
     descriptors: DescriptorSettings
@@ -103,7 +105,10 @@ class ScanOutcome:
 
     repository_id: int
     commit: str
+    url: str = ""
+    branch: str | None = None
     result: ScanResult | None = None
+    prepared: dict[tuple[str, int], Prepared] = field(default_factory=dict)
     error: str | None = None
 
 
@@ -122,7 +127,8 @@ def scan_repository(task: ScanTask) -> ScanOutcome:
             )
         finally:
             snapshot.close()
-        return ScanOutcome(task.repository_id, task.commit, result=result)
+        prepared = prepare_files(result.files, task.url, task.branch)
+        return ScanOutcome(task.repository_id, task.commit, task.url, task.branch, result, prepared)
     except CatalogSyncError as exc:
         return ScanOutcome(task.repository_id, task.commit, error=redact(str(exc)))
     except Exception as exc:  # a bug reading one repository must not stop the fleet
@@ -217,7 +223,7 @@ class SyncEngine:
                                 self.worker_id,
                                 now=now,
                                 lease_seconds=self.settings.sync.lease_seconds,
-                                limit=self.claim_batch,
+                                limit=self.claim_batch * (8 if everything else 1),
                                 source_ids=source_ids,
                                 rescan_only=rescan_only,
                                 started_before=started if everything else None,
@@ -234,13 +240,21 @@ class SyncEngine:
         except (OperationalError, StoreError) as exc:
             summary.result = "failed"
             self._record_end(summary, t0, message=redact(str(exc).splitlines()[0]))
+            self._run_hooks(summary)
             raise StoreError(
                 f"the database failed during the pass: {redact(str(exc).splitlines()[0])}"
             ) from None
         self._record_end(summary, t0)
-        for hook in self.after_pass:
-            hook(summary)
+        self._run_hooks(summary)
         return summary
+
+    def _run_hooks(self, summary: PassSummary) -> None:
+        """Run what follows a pass (scoring, metrics); a failing hook is logged, never fatal."""
+        for hook in self.after_pass:
+            try:
+                hook(summary)
+            except Exception:  # a scoring bug must not stop the catalog from syncing
+                log.exception("a hook after sync run %s failed", summary.run_id)
 
     def _discover(
         self, summary: PassSummary, now: datetime, *, force: bool
@@ -338,7 +352,8 @@ class SyncEngine:
             repository = repositories.get((c.source_id, c.key))
             if repository is not None:
                 repo_of[c.id] = repository
-        tips = pools.map_threads(lambda rid: _tip(repo_of[rid]), list(repo_of))
+        cheap = all(getattr(r, "tip_is_cheap", False) for r in repo_of.values())
+        tips = pools.map_threads(lambda rid: _tip(repo_of[rid]), list(repo_of), inline=cheap)
         unchanged: list[int] = []
         failures: list[tuple[int, str]] = []
         to_scan: list[tuple[int, str]] = []
@@ -362,6 +377,8 @@ class SyncEngine:
                 rid,
                 repo_of[rid],
                 tip,
+                repo_of[rid].info.url,
+                repo_of[rid].info.branch,
                 previous[rid]["blobs"],
                 previous[rid]["changed"],
                 self.settings.descriptors,
@@ -421,14 +438,6 @@ class SyncEngine:
 
         batch_keys: set[str] = set()
         with self.engine.begin() as conn:
-            meta = {
-                r.id: r
-                for r in conn.execute(
-                    select(
-                        repositories_table.c.id, repositories_table.c.url, repositories_table.c.branch
-                    ).where(repositories_table.c.id.in_([o.repository_id for o in scanned]))
-                )
-            }
             refs = [
                 d.ref
                 for o in scanned
@@ -443,18 +452,18 @@ class SyncEngine:
             for outcome in scanned:
                 result = outcome.result
                 assert result is not None
-                row = meta[outcome.repository_id]
                 plans.append(
                     plan_repository(
                         outcome.repository_id,
                         commit=outcome.commit,
-                        repo_url=row.url,
-                        branch=row.branch,
+                        repo_url=outcome.url,
+                        branch=outcome.branch,
                         files=result.files,
                         descriptor_changed=result.descriptor_changed,
                         facts=result.facts.to_dict(),
                         own=own[outcome.repository_id],
                         others=others,
+                        prepared=outcome.prepared,
                     )
                 )
             counts = apply_plans(conn, plans, now=now, interval_seconds=interval, exists=exists)
@@ -565,9 +574,9 @@ class _Pools:
             self._pool.close()
             self._pool.join()
 
-    def map_threads(self, fn: Callable[[int], Any], items: list[int]) -> list[Any]:
-        """Run ``fn`` over ``items`` in threads, keeping order."""
-        if len(items) <= 1 or self.concurrency == 1:
+    def map_threads(self, fn: Callable[[int], Any], items: list[int], *, inline: bool = False) -> list[Any]:
+        """Run ``fn`` over ``items`` in threads (or here, when ``inline``), keeping order."""
+        if inline or len(items) <= 1 or self.concurrency == 1:
             return [fn(i) for i in items]
         if self._threads is None:
             self._threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="catalog-tip")

@@ -89,7 +89,12 @@ class Snapshot(Protocol):
 
 
 class Repository(Protocol):
-    """One repository of a source: the unit of sync."""
+    """One repository of a source: the unit of sync.
+
+    A repository may carry a class attribute ``tip_is_cheap = True`` when ``tip`` reads local files
+    only; the sync loop then asks it inline instead of in a thread (ten thousand thread hand-offs cost
+    more than the reads themselves).
+    """
 
     @property
     def info(self) -> RepositoryInfo:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from catalog_sync.errors import SourceError
@@ -16,20 +17,32 @@ _SHA = re.compile(r"[0-9a-f]{40}")
 
 
 def find_git_dir(path: str | Path) -> Path | None:
-    """The git directory of ``path`` (a work tree with ``.git``, or a bare repository), else None."""
-    folder = Path(path)
-    dot_git = folder / ".git"
-    if dot_git.is_dir():
-        return dot_git
-    if dot_git.is_file():
-        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+    """The git directory of ``path`` (a work tree with ``.git``, or a bare repository), else None.
+
+    Called for every folder of a local source on every discovery, so it costs one ``stat`` for the
+    common cases and uses ``os.path`` rather than ``pathlib``.
+    """
+    folder = os.fspath(path)
+    dot_git = os.path.join(folder, ".git")
+    try:
+        mode = os.stat(dot_git).st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISDIR(mode):
+        return Path(dot_git)
+    if stat.S_ISREG(mode):
+        text = Path(dot_git).read_text(encoding="utf-8", errors="replace").strip()
         if text.startswith("gitdir:"):
             target = Path(text[len("gitdir:") :].strip())
-            target = target if target.is_absolute() else folder / target
+            target = target if target.is_absolute() else Path(folder) / target
             return target if (target / "HEAD").is_file() else None
         return None
-    if (folder / "HEAD").is_file() and (folder / "objects").is_dir() and (folder / "refs").is_dir():
-        return folder
+    if (
+        os.path.isfile(os.path.join(folder, "HEAD"))
+        and os.path.isdir(os.path.join(folder, "objects"))
+        and os.path.isdir(os.path.join(folder, "refs"))
+    ):
+        return Path(folder)
     return None
 
 

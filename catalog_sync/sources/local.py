@@ -20,10 +20,14 @@ from catalog_sync.sources.gitrefs import find_git_dir, read_head, resolve_ref
 class LocalRepository:
     """One git repository on disk; ``tip`` reads refs from files, so it costs no process."""
 
+    tip_is_cheap = True
+    """``tip`` reads two small files: not worth a thread (see ``Repository`` in ``base``)."""
+
     def __init__(self, folder: Path, key: str, branch: str | None, git_dir: Path | None = None) -> None:
         self._folder = folder
         self._configured_branch = branch
         self._known_git_dir = git_dir
+        self._head: str | None = None
         name = folder.name[:-4] if folder.name.endswith(".git") and len(folder.name) > 4 else folder.name
         self._info = RepositoryInfo(
             key=key, name=name, url="file://" + str(folder), branch=branch or self._head_branch()
@@ -50,9 +54,10 @@ class LocalRepository:
 
     def _head_branch(self) -> str | None:
         try:
-            head = read_head(self._git_dir())
+            self._head = read_head(self._git_dir())
         except SourceError:
             return None
+        head = self._head
         return head[len("refs/heads/") :] if head.startswith("refs/heads/") else None
 
     def tip(self) -> str:
@@ -67,9 +72,19 @@ class LocalRepository:
         if self._configured_branch:
             ref = "refs/heads/" + self._configured_branch
         else:
-            ref = read_head(git_dir)
+            # HEAD was read at discovery (every pass discovers); read again only if it leads nowhere.
+            cached = self._head
+            ref = cached or read_head(git_dir)
             if not ref.startswith("refs/"):
                 return ref  # a detached HEAD: the commit it names is the tip
+            commit = resolve_ref(git_dir, ref)
+            if commit is None and cached is not None:
+                self._head = None
+                ref = read_head(git_dir)
+                if not ref.startswith("refs/"):
+                    return ref
+            if commit is not None:
+                return commit
         commit = resolve_ref(git_dir, ref)
         if commit is None:
             branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref

@@ -25,8 +25,8 @@ from sqlalchemy.pool import StaticPool
 from catalog_sync.errors import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-SQLITE_CACHE_KIB = 32 * 1024
-SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+SQLITE_CACHE_KIB = 16 * 1024
+SQLITE_MMAP_BYTES = 0  # reads go through the page cache; a memory map would count the whole file in RSS
 POSTGRES_CONNECT_TIMEOUT_S = 10
 
 

@@ -26,7 +26,7 @@ Backstage's ``buildEntitySearch`` builds them:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 MAX_KEY_LENGTH = 200
@@ -56,7 +56,7 @@ def build_search_rows(body: Mapping[str, Any], *, uid: str | None = None) -> lis
     """
     metadata = body.get("metadata")
     meta: Mapping[str, Any] = metadata if isinstance(metadata, Mapping) else {}
-    raw: list[tuple[str, Any]] = list(_traverse(body))
+    raw = _traverse(body)
     raw.append(("metadata.name", meta.get("name")))
     raw.append(("metadata.namespace", meta.get("namespace") or "default"))
     uid_value = uid if uid is not None else meta.get("uid")
@@ -88,29 +88,35 @@ def case_conflicting_keys(body: Mapping[str, Any]) -> list[str]:
     return sorted(lower for lower, keys in spellings.items() if len(keys) > 1)
 
 
-def _traverse(root: Any) -> Iterator[tuple[str, Any]]:
-    """Yield ``(path, leaf)`` for every leaf of the envelope, depth first, as Backstage walks it."""
+def _traverse(root: Any) -> list[tuple[str, Any]]:
+    """Every ``(path, leaf)`` of the envelope, depth first, as Backstage walks it.
+
+    A plain recursive function filling a list: this runs for every entity of every sync, and nested
+    generators cost several times more.
+    """
+    leaves: list[tuple[str, Any]] = []
     seen_synthetic: set[str] = set()
 
-    def visit(path: str, current: Any) -> Iterator[tuple[str, Any]]:
+    def visit(path: str, current: Any) -> None:
         if path in _SKIPPED_PATHS:
             return
-        if isinstance(current, Mapping):
+        if isinstance(current, dict) or (not isinstance(current, str) and isinstance(current, Mapping)):
             for key, value in current.items():
-                yield from visit(f"{path}.{key}" if path else str(key), value)
-            return
-        if isinstance(current, list | tuple):
+                visit(f"{path}.{key}" if path else str(key), value)
+        elif isinstance(current, list | tuple):
             for item in current:
-                yield from visit(path, item)
+                visit(path, item)
                 if isinstance(item, str):
                     synthetic = f"{path}.{item}"
-                    if synthetic.lower() not in seen_synthetic:
-                        seen_synthetic.add(synthetic.lower())
-                        yield synthetic, True
-            return
-        yield path, current
+                    lowered = synthetic.lower()
+                    if lowered not in seen_synthetic:
+                        seen_synthetic.add(lowered)
+                        leaves.append((synthetic, True))
+        else:
+            leaves.append((path, current))
 
-    yield from visit("", root)
+    visit("", root)
+    return leaves
 
 
 def _to_row(raw_key: str, raw_value: Any) -> SearchRow | None:

@@ -101,6 +101,7 @@ entities = Table(
     Column("kind", String(63), nullable=False),
     Column("namespace", String(63), nullable=False),
     Column("name", String(63), nullable=False),
+    Column("lifecycle", String(63), nullable=True),
     Column("repository_id", ID, ForeignKey("repositories.id", ondelete="SET NULL"), nullable=True),
     Column("path", String(1024), nullable=True),
     Column("line", Integer, nullable=True),
@@ -113,7 +114,7 @@ entities = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index(None, "repository_id"),
-    Index(None, "kind"),
+    Index(None, "kind", "lifecycle"),
 )
 
 search = Table(
@@ -123,10 +124,8 @@ search = Table(
     Column("key", String(255), nullable=False),
     Column("value", String(255), nullable=True),
     Column("original_value", String(255), nullable=True),
-    Index(None, "key", "value"),
-    Index(None, "entity_id"),
     # Covering indexes of the read side: filters and facets read (key, value) ranges without touching
-    # the table; sorting reads one entity's value of a key.
+    # the table; sorting reads one entity's value of a key; rewriting an entity deletes by entity_id.
     Index(None, "key", "value", "entity_id", "original_value"),
     Index(None, "entity_id", "key", "value"),
 )

@@ -77,9 +77,9 @@ def plan(
 def test_new_entity_is_written_with_location_annotations() -> None:
     result = plan([ParsedFile("catalog-info.yaml", [doc(product("pay"))], blob_sha="b1")])
     assert len(result.writes) == 1
-    annotations = result.writes[0].entity.metadata["annotations"]
+    annotations = result.writes[0].prepared.entity.metadata["annotations"]
     assert annotations["backstage.io/managed-by-location"] == f"url:{URL}/blob/main/catalog-info.yaml"
-    assert result.writes[0].entity.metadata["namespace"] == "default"
+    assert result.writes[0].prepared.entity.metadata["namespace"] == "default"
     assert result.descriptor_files == {"catalog-info.yaml": ("b1", None)}
     assert result.has_descriptors
 
@@ -206,4 +206,4 @@ def test_returning_descriptor_clears_orphan_mark() -> None:
         [ParsedFile("catalog-info.yaml", [doc(pay)])], own={pay.ref.key: known(pay, id_=7, orphaned=True)}
     )
     assert [w.existing_id for w in result.writes] == [7]
-    assert ORPHAN_ANNOTATION not in result.writes[0].entity.metadata["annotations"]
+    assert ORPHAN_ANNOTATION not in result.writes[0].prepared.entity.metadata["annotations"]

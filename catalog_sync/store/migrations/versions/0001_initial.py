@@ -112,6 +112,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=63), nullable=False),
         sa.Column("namespace", sa.String(length=63), nullable=False),
         sa.Column("name", sa.String(length=63), nullable=False),
+        sa.Column("lifecycle", sa.String(length=63), nullable=True),
         sa.Column("repository_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("path", sa.String(length=1024), nullable=True),
         sa.Column("line", sa.Integer(), nullable=True),
@@ -133,7 +134,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("ref_key", name=op.f("uq_entities_ref_key")),
         sa.UniqueConstraint("uid", name=op.f("uq_entities_uid")),
     )
-    op.create_index(op.f("ix_entities_kind"), "entities", ["kind"], unique=False)
+    op.create_index(op.f("ix_entities_kind_lifecycle"), "entities", ["kind", "lifecycle"], unique=False)
     op.create_index(op.f("ix_entities_repository_id"), "entities", ["repository_id"], unique=False)
     op.create_table(
         "problems",
@@ -194,11 +195,9 @@ def upgrade() -> None:
             ["entity_id"], ["entities.id"], name=op.f("fk_search_entity_id_entities"), ondelete="CASCADE"
         ),
     )
-    op.create_index(op.f("ix_search_entity_id"), "search", ["entity_id"], unique=False)
     op.create_index(
         op.f("ix_search_entity_id_key_value"), "search", ["entity_id", "key", "value"], unique=False
     )
-    op.create_index(op.f("ix_search_key_value"), "search", ["key", "value"], unique=False)
     op.create_index(
         op.f("ix_search_key_value_entity_id_original_value"),
         "search",
@@ -217,9 +216,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP STATISTICS IF EXISTS st_search_key_value")
     op.drop_index(op.f("ix_search_key_value_entity_id_original_value"), table_name="search")
-    op.drop_index(op.f("ix_search_key_value"), table_name="search")
     op.drop_index(op.f("ix_search_entity_id_key_value"), table_name="search")
-    op.drop_index(op.f("ix_search_entity_id"), table_name="search")
     op.drop_table("search")
     op.drop_index(op.f("ix_relations_target_key"), table_name="relations")
     op.drop_index(op.f("ix_relations_source_key"), table_name="relations")
@@ -230,7 +227,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_problems_category"), table_name="problems")
     op.drop_table("problems")
     op.drop_index(op.f("ix_entities_repository_id"), table_name="entities")
-    op.drop_index(op.f("ix_entities_kind"), table_name="entities")
+    op.drop_index(op.f("ix_entities_kind_lifecycle"), table_name="entities")
     op.drop_table("entities")
     op.drop_table("descriptor_files")
     op.drop_index(op.f("ix_repositories_state"), table_name="repositories")
