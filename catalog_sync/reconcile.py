@@ -140,7 +140,9 @@ def prepare_entity(entity: Entity, location: str) -> Entity:
     return Entity(entity.api_version, entity.kind, metadata, entity.spec)
 
 
-def prepare_files(files: list[ParsedFile], repo_url: str, branch: str | None) -> dict[tuple[str, int], Prepared]:
+def prepare_files(
+    files: list[ParsedFile], repo_url: str, branch: str | None
+) -> dict[tuple[str, int], Prepared]:
     """Prepare every valid entity of a scan, keyed by (file path, document index)."""
     return {
         (parsed.path, doc.index): prepare(doc.entity, location_url(repo_url, branch, parsed.path))

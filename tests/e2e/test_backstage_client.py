@@ -10,63 +10,32 @@ by silently not testing compatibility.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
 from catalog_sync.store.engine import open_engine
 from plugin_api import create_app
+from tests.fixtures.required import node_packages
 from tests.integration.api.conftest import ALL_REFS, TOKEN, BuiltCatalog
 from tests.integration.api.conftest import built_catalog as built_catalog
 
 HERE = Path(__file__).resolve().parent
 CHECKER = HERE / "backstage"
 REPO_ROOT = HERE.parents[1]
-CLIENT_DIR = REPO_ROOT / ".tools" / "node-client"
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _installed(wanted: dict[str, str]) -> bool:
-    for name, version in wanted.items():
-        manifest = CLIENT_DIR / "node_modules" / name / "package.json"
-        if not manifest.is_file() or json.loads(manifest.read_text())["version"] != version:
-            return False
-    return True
 
 
 @pytest.fixture(scope="module")
 def node_modules() -> Path:
     """``.tools/node-client/node_modules`` with the pinned client and model, installed unless present."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("node and npm are needed to run Backstage's catalog client")
-    wanted: dict[str, str] = json.loads((CHECKER / "package.json").read_text())["dependencies"]
-    if not _installed(wanted):
-        CLIENT_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(CHECKER / "package.json", CLIENT_DIR / "package.json")
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(CLIENT_DIR)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0 or not _installed(wanted):
-            _unavailable(f"npm install of {wanted} failed: {done.stderr[-2000:]}")
-    return CLIENT_DIR / "node_modules"
+    return node_packages(CHECKER / "package.json", "node-client") / "node_modules"
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ show: names that must be made valid, collisions, placeholders, orphans and YAML 
 from __future__ import annotations
 
 import json
-import os
 import posixpath
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -30,13 +28,13 @@ from catalog_sync.export import export_backstage
 from catalog_sync.model import Entity
 from catalog_sync.reconcile import location_url, prepare_entity
 from catalog_sync.store.tables import entities, metadata
+from tests.fixtures.required import node_packages
 
 pytestmark = pytest.mark.xdist_group("backstage-model")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "descriptors" / "examples"
 CHECKER = Path(__file__).resolve().parent / "backstage_model"
-MODEL_DIR = REPO_ROOT / ".tools" / "node-model"
 GIT_HOST = "https://git.example.com/acme-retail"
 
 HARD_CASES = """\
@@ -132,41 +130,10 @@ spec: {targets: [./more.yaml]}
 """
 
 
-def _unavailable(reason: str) -> None:
-    """Skip on a laptop without node; in CI a missing validator is a failure, never a skip."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _installed(wanted: dict[str, str]) -> bool:
-    for name, version in wanted.items():
-        manifest = MODEL_DIR / "node_modules" / name / "package.json"
-        if not manifest.is_file() or json.loads(manifest.read_text())["version"] != version:
-            return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def model_dir() -> Path:
     """``.tools/node-model`` holding the pinned packages, installed with npm unless already there."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("node and npm are needed to run Backstage's catalog model")
-    wanted: dict[str, str] = json.loads((CHECKER / "package.json").read_text())["dependencies"]
-    if not _installed(wanted):
-        MODEL_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(CHECKER / "package.json", MODEL_DIR / "package.json")
-        done = subprocess.run(
-            [str(npm), "install", "--no-audit", "--no-fund", "--prefix", str(MODEL_DIR)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0 or not _installed(wanted):
-            _unavailable(f"npm install of {wanted} failed: {done.stderr[-2000:]}")
-    return MODEL_DIR
+    return node_packages(CHECKER / "package.json", "node-model")
 
 
 def _parse(path: str, data: bytes) -> Iterator[Entity]:

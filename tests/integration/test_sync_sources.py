@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync.config import parse_settings
 from catalog_sync.errors import ProtocolNotAllowedError
 from catalog_sync.registry import register_repository
 from catalog_sync.sources.git import GitRepository
