@@ -21,8 +21,8 @@ test: $(STAMP) lint
 	$(BIN)/pytest -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check catalog_sync plugin_api tests benchmarks
-	$(BIN)/ruff format --check catalog_sync plugin_api tests benchmarks
+	$(BIN)/ruff check catalog_sync plugin_api tests benchmarks dashboards
+	$(BIN)/ruff format --check catalog_sync plugin_api tests benchmarks dashboards
 	$(BIN)/mypy
 
 ## make schemas: regenerate descriptors/schema/ from the marshmallow schemas

@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="the sync loop alone, for scaled-out deployments")
     worker.add_argument("--config", help="configuration file")
     worker.add_argument("--poll-seconds", type=float, default=5.0, help="wait between passes over due work")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve /metrics on this port (0.0.0.0 unless --metrics-host)"
+    )
+    worker.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104 - a worker is scraped from outside
 
     serve = commands.add_parser("serve", help="the API and portal, with the sync loop in the background")
     serve.add_argument("--config", help="configuration file")
@@ -132,10 +136,12 @@ def open_store(settings: Settings, *, migrate: bool | None = None) -> Engine:
 
 
 def build_sync_engine(settings: Settings, engine: Engine) -> SyncEngine:
-    """The sync engine with what runs after each pass wired in."""
+    """The sync engine with what runs after each pass wired in: scoring, then the pass counters."""
+    from catalog_sync.metrics import record_pass
+    from catalog_sync.scoring import Scorer
     from catalog_sync.sync import SyncEngine
 
-    return SyncEngine(settings, engine)
+    return SyncEngine(settings, engine, after_pass=[Scorer(settings, engine).as_hook(), record_pass])
 
 
 def _print_progress(done: int, total: int) -> None:
@@ -178,6 +184,10 @@ def run_worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.metrics_port is not None:
+        from catalog_sync.metrics import start_metrics_server
+
+        start_metrics_server(engine, host=args.metrics_host, port=args.metrics_port)
     try:
         build_sync_engine(settings, engine).run_forever(stop, poll_seconds=args.poll_seconds)
     except KeyboardInterrupt:

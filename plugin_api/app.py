@@ -28,12 +28,17 @@ from plugin_api.hooks import (
     install_input_guard,
     install_observers,
 )
+from plugin_api.insights import blp as insights_blp
 from plugin_api.locations import blp as locations_blp
+from plugin_api.metrics import blp as metrics_blp
+from plugin_api.ownership import blp as ownership_blp
 from plugin_api.repositories import blp as repositories_blp
+from plugin_api.scorecards import blp as scorecards_blp
 from plugin_api.smorest import Api
 from plugin_api.sources import blp as sources_blp
 from plugin_api.state import STATE_KEY, AppState
 from plugin_api.sync_api import blp as sync_blp
+from plugin_api.teams import blp as teams_blp
 from plugin_api.validate import blp as validate_blp
 
 OPENAPI_VERSION = "3.0.3"
@@ -86,6 +91,11 @@ def create_app(
         validate_blp,
         export_blp,
         health_blp,
+        scorecards_blp,
+        ownership_blp,
+        teams_blp,
+        insights_blp,
+        metrics_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

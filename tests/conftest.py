@@ -7,4 +7,5 @@ anywhere in the tree can ask for them by name.
 pytest_plugins = [
     "tests.fixtures.gitrepos",
     "tests.fixtures.postgres",
+    "tests.fixtures.tools",
 ]

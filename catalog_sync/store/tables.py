@@ -178,3 +178,119 @@ sync_runs = Table(
     Index(None, "started_at"),
 )
 
+# --- scoring: scorecard results, their history, ownership gaps (written by catalog_sync.scoring) ---------
+#
+# Why the shape: the API and the Prometheus gauges read these at request and scrape time, so every
+# number they show is one indexed read or one GROUP BY, never an evaluation. ``scoring_subjects`` and
+# ``scoring_dependencies`` are the bookkeeping that makes rescoring incremental: what each entity's
+# evaluation read (entity keys, relation lists, repositories), so a change re-scores exactly the
+# entities whose result may depend on it.
+
+scorecards = Table(
+    "scorecards",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("title", String(255), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("origin", String(16), nullable=False),
+    Column("entity_ref", String(600), nullable=True),
+    Column("levels", Text, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+scorecard_results = Table(
+    "scorecard_results",
+    metadata,
+    Column("scorecard", String(63), primary_key=True),
+    Column("entity_id", ID, ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity_ref", String(600), nullable=False),
+    Column("kind", String(63), nullable=False),
+    Column("level", String(63), nullable=False, default=""),
+    Column("level_rank", Integer, nullable=False, default=0),
+    Column("score", Float, nullable=False),
+    Column("checks", Text, nullable=False),
+    Column("owner", String(600), nullable=False, default=""),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity_id"),
+    Index(None, "scorecard", "entity_ref"),
+    Index(None, "scorecard", "level", "entity_ref"),
+    Index(None, "owner"),
+)
+
+scorecard_history = Table(
+    "scorecard_history",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("scorecard", String(63), primary_key=True),
+    Column("level", String(63), primary_key=True),
+    Column("entities", Integer, nullable=False),
+    Column("score_sum", Float, nullable=False),
+    Index(None, "scorecard", "day"),
+)
+
+ownership_gaps = Table(
+    "ownership_gaps",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("type", String(40), nullable=False),
+    Column("entity_id", ID, ForeignKey("entities.id", ondelete="CASCADE"), nullable=True),
+    Column("repository_id", ID, ForeignKey("repositories.id", ondelete="CASCADE"), nullable=True),
+    Column("subject", String(1024), nullable=False),
+    Column("entity_ref", String(600), nullable=True),
+    Column("kind", String(63), nullable=True),
+    Column("owner", String(600), nullable=True),
+    Column("tier", String(8), nullable=False, default="none"),
+    Column("detail", Text, nullable=False),
+    Index(None, "type", "subject"),
+    Index(None, "owner"),
+    Index(None, "entity_id"),
+    Index(None, "repository_id"),
+)
+
+scoring_subjects = Table(
+    "scoring_subjects",
+    metadata,
+    # No foreign key on purpose: the row outlives a deleted entity, so its removal is noticed.
+    Column("entity_id", ID, primary_key=True, autoincrement=False),
+    Column("ref_key", String(600), nullable=False),
+    Column("kind", String(63), nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("live", Boolean, nullable=False),
+    Column("owner", String(600), nullable=False, default=""),
+    Column("tier", String(8), nullable=False, default="none"),
+    Column("capabilities", Text, nullable=False, default="[]"),
+    Column("runbooks_manual", Integer, nullable=False, default=0),
+    Column("runbooks_automated", Integer, nullable=False, default=0),
+    Column("valid_until", DateTime(timezone=True), nullable=True),
+    Index(None, "ref_key"),
+    Index(None, "owner"),
+    Index(None, "valid_until"),
+)
+
+scoring_dependencies = Table(
+    "scoring_dependencies",
+    metadata,
+    Column("entity_id", ID, nullable=False),
+    Column("key", String(600), nullable=False),
+    Column("part", String(63), nullable=False, default=""),
+    Index(None, "key"),
+    Index(None, "entity_id"),
+)
+
+scoring_repositories = Table(
+    "scoring_repositories",
+    metadata,
+    Column("repository_id", ID, primary_key=True, autoincrement=False),
+    Column("last_commit", String(64), nullable=True),
+    Column("has_descriptors", Boolean, nullable=True),
+    Column("removed", Boolean, nullable=False),
+)
+
+scoring_state = Table(
+    "scoring_state",
+    metadata,
+    Column("key", String(63), primary_key=True),
+    Column("value", Text, nullable=False),
+)

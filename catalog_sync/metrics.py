@@ -1,0 +1,342 @@
+"""Prometheus metrics: catalog state read from the database at scrape time, counters for sync events.
+
+Two kinds of numbers, kept apart on purpose:
+
+- **Catalog state** (entities, ownership gaps, scorecard levels, repositories, problems, the last
+  successful pass) is computed by ``CatalogCollector`` with a handful of aggregate queries each time
+  Prometheus scrapes. Every replica reads the same database, so every replica reports the same numbers,
+  and they survive restarts. No label names a single entity, so the series count stays bounded however
+  large the catalog grows. Because replicas agree, dashboards and alerts take ``max`` over them, never
+  ``sum``.
+- **Events** (sync passes, repositories synced, pass durations, HTTP requests) are counters and
+  histograms of the process that saw them. With ``PROMETHEUS_MULTIPROC_DIR`` set (gunicorn with several
+  workers) prometheus-client writes them to files in that folder and ``build_registry`` answers a
+  scrape with the sum over every worker. The variable must be set before the process starts (the
+  client chooses its storage when it is first imported) and the folder should be empty at start.
+
+This module never imports Flask: the HTTP side (``plugin_api.metrics``) registers its own counters into
+``EVENT_REGISTRY`` and serves ``build_registry``'s output.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+    start_http_server,
+    values,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalog_sync.scoring.gaps import GAP_TYPES
+from catalog_sync.scoring.store import gap_counts, score_averages_by_owner, scorecard_level_counts
+from catalog_sync.store.tables import entities, problems, repositories, sync_runs
+
+if TYPE_CHECKING:
+    from catalog_sync.sync import PassSummary
+
+log = logging.getLogger(__name__)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""The environment variable that switches counters and histograms to prometheus-client's multiprocess
+mode: a writable folder shared by every worker process of one server (gunicorn's)."""
+
+NONE_LABEL = "none"
+"""The label value of an unset tier or lifecycle, an entity below a scorecard's first level, no owner."""
+
+REPOSITORY_STATES = ("ok", "failing", "stale", "pending")
+SYNC_RESULTS = ("ok", "failed")
+REPOSITORY_SYNC_RESULTS = ("changed", "unchanged", "error")
+SYNC_DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+"""A pass takes from a fraction of a second (nothing moved) to many minutes (a first full sync)."""
+
+EVENT_REGISTRY = CollectorRegistry(auto_describe=True)
+"""The process-wide registry of event metrics (sync and HTTP); exposed as it is in single-process mode,
+through the multiprocess files otherwise."""
+
+
+class SyncEventMetrics:
+    """The counters and histogram of sync passes, one set per process."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.runs = Counter(
+            "catalog_sync_runs",
+            "Sync passes finished by this process, by result (ok, failed).",
+            ["result"],
+            registry=registry,
+        )
+        self.repository_syncs = Counter(
+            "catalog_repository_syncs",
+            "Repositories synced by this process, by result (changed, unchanged, error).",
+            ["result"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "catalog_sync_duration_seconds",
+            "Wall time of one sync pass.",
+            buckets=SYNC_DURATION_BUCKETS,
+            registry=registry,
+        )
+        for result in SYNC_RESULTS:
+            self.runs.labels(result=result)
+        for result in REPOSITORY_SYNC_RESULTS:
+            self.repository_syncs.labels(result=result)
+
+
+_lock = threading.Lock()
+_events: SyncEventMetrics | None = None
+_process_collector: ProcessCollector | None = None
+
+
+def sync_event_metrics() -> SyncEventMetrics:
+    """The process's sync counters, created on first use (each metric may be created once per process)."""
+    global _events
+    with _lock:
+        if _events is None:
+            disable_created_metrics()  # type: ignore[no-untyped-call]
+            _events = SyncEventMetrics(EVENT_REGISTRY)
+        return _events
+
+
+def record_pass(summary: PassSummary) -> None:
+    """Count one finished pass: the ``after_pass`` hook of ``SyncEngine``."""
+    metrics = sync_event_metrics()
+    metrics.runs.labels(result=summary.result).inc()
+    for result, count in (
+        ("changed", summary.changed),
+        ("unchanged", summary.unchanged),
+        ("error", summary.errors),
+    ):
+        if count > 0:
+            metrics.repository_syncs.labels(result=result).inc(count)
+    metrics.duration.observe(max(0.0, float(summary.duration_seconds)))
+
+
+def multiprocess_dir(environ: Mapping[str, str] | None = None) -> str | None:
+    """The multiprocess folder when multiprocess mode is on, else None."""
+    env = os.environ if environ is None else environ
+    return env.get(MULTIPROC_ENV) or env.get(MULTIPROC_ENV.lower()) or None
+
+
+def build_registry(engine: Engine, *, environ: Mapping[str, str] | None = None) -> CollectorRegistry:
+    """The registry a ``/metrics`` answer is generated from: catalog state plus this server's events.
+
+    In multiprocess mode the events are read from the files every worker writes, so whichever worker
+    answers the scrape reports the whole server's counts; otherwise from this process's registry.
+    """
+    global _process_collector
+    sync_event_metrics()
+    registry = CollectorRegistry(auto_describe=False)
+    folder = multiprocess_dir(environ)
+    if folder:
+        if values.ValueClass is values.MutexValue:
+            log.warning(
+                "%s is set but this process started without it: its counters are not written to %s "
+                "and will be missing from /metrics (set the variable before the server starts)",
+                MULTIPROC_ENV,
+                folder,
+            )
+        MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
+    else:
+        with _lock:
+            if _process_collector is None:
+                _process_collector = ProcessCollector(registry=EVENT_REGISTRY)
+        registry.register(_RegistryCollector(EVENT_REGISTRY))
+    registry.register(CatalogCollector(engine))
+    return registry
+
+
+def start_metrics_server(engine: Engine, *, host: str, port: int) -> WSGIServer:
+    """Serve ``/metrics`` from a process that has no HTTP API (``catalog-sync worker``).
+
+    Sync passes run in the workers, so their pass counters and durations are only seen if the workers
+    are scraped too. The server runs in a daemon thread; ``shutdown()`` stops it.
+    """
+    server, _thread = start_http_server(port, addr=host, registry=build_registry(engine))
+    return server
+
+
+class _RegistryCollector(Collector):
+    """Exposes another registry's metrics through this one."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self._source = source
+
+    def collect(self) -> Iterable[Metric]:
+        return self._source.collect()
+
+
+@dataclass
+class CatalogState:
+    """Every catalog-state number one scrape reports, read in one go."""
+
+    entities: list[tuple[str, str, int]] = field(default_factory=list)
+    gaps: list[tuple[str, str, int]] = field(default_factory=list)
+    scorecard_levels: list[tuple[str, str, int]] = field(default_factory=list)
+    score_averages: list[tuple[str, str, float]] = field(default_factory=list)
+    repositories: dict[str, int] = field(default_factory=dict)
+    descriptor_errors: int = 0
+    conflicts: int = 0
+    last_success: float = 0.0
+
+
+def read_catalog_state(conn: Connection) -> CatalogState:
+    """Run the aggregate queries of one scrape; each reads an index, none reads entity bodies."""
+    state = CatalogState()
+    state.entities = _entity_counts(conn)
+    state.repositories = _repository_counts(conn)
+    state.descriptor_errors = _count_problems(conn, "descriptor", "error")
+    state.conflicts = _count_problems(conn, "conflict", None)
+    state.last_success = _last_success(conn)
+    state.gaps = [(gap, _label(tier), count) for gap, tier, count in gap_counts(conn)]
+    state.scorecard_levels = [(card, _label(level), n) for card, level, n in scorecard_level_counts(conn)]
+    state.score_averages = [(card, _label(owner), avg) for card, owner, avg in score_averages_by_owner(conn)]
+    return state
+
+
+def _label(value: Any) -> str:
+    return NONE_LABEL if value is None or value == "" else str(value)
+
+
+def _entity_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    # One GROUP BY over the (kind, lifecycle) index of ``entities``: no JSON, no search rows.
+    query = select(entities.c.kind, entities.c.lifecycle, func.count()).group_by(
+        entities.c.kind, entities.c.lifecycle
+    )
+    return [(_label(k), _label(lc), int(n)) for k, lc, n in conn.execute(query)]
+
+
+def _repository_counts(conn: Connection) -> dict[str, int]:
+    counts = {state: 0 for state in REPOSITORY_STATES}
+    query = (
+        select(repositories.c.state, func.count())
+        .where(repositories.c.removed_at.is_(None))
+        .group_by(repositories.c.state)
+    )
+    for state, number in conn.execute(query):
+        counts[str(state)] = int(number)
+    return counts
+
+
+def _count_problems(conn: Connection, category: str, severity: str | None) -> int:
+    query = select(func.count()).select_from(problems).where(problems.c.category == category)
+    if severity is not None:
+        query = query.where(problems.c.severity == severity)
+    return int(conn.execute(query).scalar_one())
+
+
+def _last_success(conn: Connection) -> float:
+    # Newest first by the indexed start time; the first successful pass found is the latest one.
+    query = (
+        select(sync_runs.c.finished_at)
+        .where(sync_runs.c.result == "ok", sync_runs.c.finished_at.is_not(None))
+        .order_by(sync_runs.c.started_at.desc())
+        .limit(1)
+    )
+    finished = conn.execute(query).scalar()
+    if finished is None:
+        return 0.0
+    if finished.tzinfo is None:
+        finished = finished.replace(tzinfo=UTC)
+    return float(finished.timestamp())
+
+
+class CatalogCollector(Collector):
+    """Reads the catalog's state from the database on every scrape.
+
+    A database that does not answer makes the catalog-state series disappear from that scrape (and the
+    failure is logged) while the process's own counters are still served: ``CatalogMetricsMissing``
+    alerts on the absence.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        """One scrape: read everything, then describe it."""
+        try:
+            with self._engine.connect() as conn:
+                state = read_catalog_state(conn)
+        except SQLAlchemyError as exc:
+            log.warning("catalog metrics not collected: the database failed: %s", str(exc).splitlines()[0])
+            return
+        yield from describe_state(state)
+
+
+def describe_state(state: CatalogState) -> Iterator[Metric]:
+    """The metric families of one ``CatalogState``, as SPEC section 7 names them."""
+    entities = GaugeMetricFamily(
+        "catalog_entities", "Entities in the catalog by kind and lifecycle.", labels=["kind", "lifecycle"]
+    )
+    for kind, lifecycle, count in state.entities:
+        entities.add_metric([kind, lifecycle], count)
+    yield entities
+
+    gaps = GaugeMetricFamily(
+        "catalog_ownership_gaps",
+        "Ownership gaps by type and by the business tier of the entity (none when unset).",
+        labels=["type", "tier"],
+    )
+    counts: dict[tuple[str, str], int] = {(gap, NONE_LABEL): 0 for gap in GAP_TYPES}
+    for gap, tier, count in state.gaps:
+        counts[(gap, tier)] = counts.get((gap, tier), 0) + count
+    for (gap, tier), count in sorted(counts.items()):
+        gaps.add_metric([gap, tier], count)
+    yield gaps
+
+    levels = GaugeMetricFamily(
+        "catalog_scorecard_entities",
+        "Entities at each level of each scorecard (none below the first level).",
+        labels=["scorecard", "level"],
+    )
+    for card, level, count in state.scorecard_levels:
+        levels.add_metric([card, level], count)
+    yield levels
+
+    averages = GaugeMetricFamily(
+        "catalog_scorecard_score_average",
+        "Average score (0-100) of each owner's entities on each scorecard.",
+        labels=["scorecard", "owner"],
+    )
+    for card, owner, average in state.score_averages:
+        averages.add_metric([card, owner], average)
+    yield averages
+
+    repos = GaugeMetricFamily(
+        "catalog_repositories", "Repositories by sync state (ok, failing, stale, pending).", labels=["state"]
+    )
+    for repo_state, count in sorted(state.repositories.items()):
+        repos.add_metric([repo_state], count)
+    yield repos
+
+    yield GaugeMetricFamily(
+        "catalog_descriptor_errors",
+        "Descriptor errors (invalid descriptor files) in the catalog now.",
+        value=state.descriptor_errors,
+    )
+    yield GaugeMetricFamily(
+        "catalog_entity_conflicts",
+        "Entities claimed by more than one repository now (the later claims are refused).",
+        value=state.conflicts,
+    )
+    yield GaugeMetricFamily(
+        "catalog_sync_last_success_timestamp_seconds",
+        "When the last successful sync pass of any worker finished (Unix time; 0 when none has).",
+        value=state.last_success,
+    )

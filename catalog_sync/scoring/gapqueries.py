@@ -1,0 +1,105 @@
+"""Reading ownership gaps: one filtered, keyset-paged list and the count of each type.
+
+Shared by ``GET /api/ownership/gaps`` and the team summary, so both count the same way: the summary
+holds every gap type (0 when absent) under the same filters as the items, so each count equals the
+number of items of that type a client collects by paging to the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+
+from catalog_sync.errors import QueryError, RefError
+from catalog_sync.model import EntityRef
+from catalog_sync.scoring.gaps import GAP_TYPES
+from catalog_sync.scoring.resolve import counterpart
+from catalog_sync.store.tables import ownership_gaps, repositories
+
+NONE_LEVEL = "none"
+TEAM_PAGE = 100
+"""Entities and gaps listed in a team summary at most (the counts are always complete)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page: its items, how many match in all, and where the next page starts (None at the end)."""
+
+    items: list[dict[str, Any]]
+    total: int
+    after: Any = None
+
+
+def owner_keys(text: str) -> list[str]:
+    """The owner keys an ``owner`` parameter names: a full ref, or a bare name (a Team or a Group)."""
+    try:
+        ref = EntityRef.parse(text, default_kind="team")
+    except RefError as exc:
+        raise QueryError("owner", str(exc)) from exc
+    if ":" in text:
+        return [ref.key]
+    return [ref.key, counterpart(ref.key) or ref.key]
+
+
+def gaps_page(
+    conn: Connection,
+    *,
+    gap_type: str | None,
+    owner: str | None,
+    after: tuple[str, str, int] | None,
+    limit: int,
+) -> tuple[Page, dict[str, int]]:
+    """Ownership gaps by type and subject, and the count of each type under the same filters."""
+    conditions: list[ColumnElement[bool]] = []
+    if gap_type is not None:
+        if gap_type not in GAP_TYPES:
+            raise QueryError("type", f"{gap_type!r} is not a gap type ({', '.join(GAP_TYPES)})")
+        conditions.append(ownership_gaps.c.type == gap_type)
+    if owner is not None:
+        conditions.append(ownership_gaps.c.owner.in_(owner_keys(owner)))
+    summary = dict.fromkeys(GAP_TYPES, 0)
+    counted = select(ownership_gaps.c.type, func.count()).where(*conditions).group_by(ownership_gaps.c.type)
+    for gap, count in conn.execute(counted):
+        summary[gap] = int(count)
+    query = (
+        select(ownership_gaps, repositories.c.url.label("repository_url"))
+        .select_from(
+            ownership_gaps.outerjoin(repositories, repositories.c.id == ownership_gaps.c.repository_id)
+        )
+        .where(*conditions)
+    )
+    if after is not None:
+        kind, subject, gap_id = after
+        query = query.where(
+            or_(
+                ownership_gaps.c.type > kind,
+                and_(ownership_gaps.c.type == kind, ownership_gaps.c.subject > subject),
+                and_(
+                    ownership_gaps.c.type == kind,
+                    ownership_gaps.c.subject == subject,
+                    ownership_gaps.c.id > gap_id,
+                ),
+            )
+        )
+    order = (ownership_gaps.c.type, ownership_gaps.c.subject, ownership_gaps.c.id)
+    rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+    items = [_gap(row) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit and limit else None
+    position = (last.type, last.subject, last.id) if last is not None else None
+    return Page(items, sum(summary.values()), position), summary
+
+
+def _gap(row: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "type": row.type,
+        "entityRef": row.entity_ref,
+        "kind": row.kind,
+        "owner": row.owner,
+        "tier": row.tier,
+        "detail": row.detail,
+    }
+    if row.repository_id is not None:
+        item["repository"] = {"id": row.repository_id, "name": row.subject, "url": row.repository_url}
+    return item

@@ -1,0 +1,349 @@
+"""The scorer: after each sync pass, re-score what changed and what depends on it, in bulk.
+
+``Scorer.rescore(None)`` evaluates everything; ``rescore(ids)`` evaluates the entities that changed
+since the last re-score (found in the database, so ``ids`` is only a hint) and every entity whose
+evaluation read one of them (``scoring_dependencies``), plus the entities whose answer depended on
+time and may have flipped (``valid_until``). A change of the scorecards themselves, of the configured
+required roles or of the installed plugin checks makes the next re-score a full one.
+
+A re-score is one transaction holding a lock (PostgreSQL: an advisory lock; SQLite: ``BEGIN
+IMMEDIATE``), so two workers never interleave their writes; a worker that fails leaves everything
+as it was, and the next re-score finds the same changes again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, text
+
+from catalog_sync.config import Settings
+from catalog_sync.model import RELATION_PAIRS, Entity
+from catalog_sync.scoring.definitions import (
+    Definitions,
+    ScorecardDef,
+    merge_definitions,
+    read_file_scorecards,
+)
+from catalog_sync.scoring.evaluate import EntityOutcome, evaluate_entity
+from catalog_sync.scoring.gaps import repository_gap
+from catalog_sync.scoring.history import record_day
+from catalog_sync.scoring.loader import (
+    applicable_ids,
+    changed_lists,
+    chunks,
+    dependents,
+    expired_subjects,
+    fill,
+    find_changes,
+    load_subjects,
+    repository_keys,
+)
+from catalog_sync.scoring.plugins import PluginChecks
+from catalog_sync.scoring.resolve import Context, Wants, resolve_context, speculate, wants_for
+from catalog_sync.scoring.rules import RuleEnv
+from catalog_sync.scoring.store import (
+    clear_all,
+    clear_entities,
+    read_state,
+    rescore_repositories,
+    write_definitions,
+    write_outcomes,
+    write_state,
+)
+from catalog_sync.scoring.view import CatalogView, Missing, Need
+from catalog_sync.store.engine import translate_errors
+from catalog_sync.store.filters import RELATIONS_PREFIX
+from catalog_sync.store.tables import entities
+
+log = logging.getLogger(__name__)
+
+EVALUATION_FORMAT = "1"
+"""Part of the digest: raised when evaluation changes meaning, so upgraded workers re-score everything."""
+LOCK_ID = 0x73636F72  # "scor"
+CHUNK_SIZE = 500
+"""Entities evaluated and written together: large enough for bulk queries, small enough to bound memory."""
+MAX_ROUNDS = 32
+FULL_FRACTION = 0.5
+"""Past this share of the catalog changed, a full re-score is cheaper than following dependencies."""
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ScoringSummary:
+    """What one re-score did; logged by the sync loop and printed by the benchmark."""
+
+    full: bool = False
+    entities: int = 0
+    results: int = 0
+    gaps: int = 0
+    repositories: int = 0
+    scorecards: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds spent finding changes, loading, evaluating, writing, ... (for the benchmark)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return asdict(self)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Add the time spent in the block to ``phases[name]``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self.phases[name] = round(self.phases.get(name, 0.0) + spent, 4)
+
+
+class Scorer:
+    """Evaluates scorecards and ownership gaps against one catalog database."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        clock: Clock = _utcnow,
+        plugins: PluginChecks | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self.plugins = plugins if plugins is not None else PluginChecks()
+        self.chunk_size = max(1, chunk_size)
+        self.last_summary: ScoringSummary | None = None
+        """What the latest re-score of this scorer did (for logs and the CLI's summary)."""
+
+    def as_hook(self) -> Callable[[Any], None]:
+        """A callable for ``SyncEngine(after_pass=[...])``: re-scores after each pass, never raises.
+
+        A failed re-score is logged and changes nothing; the next pass finds the same changes again.
+        """
+
+        def rescore_after_pass(summary: Any) -> None:
+            try:
+                self.rescore(list(getattr(summary, "changed_entity_ids", None) or []))
+            except Exception:
+                log.exception("re-scoring after the sync pass failed; the next pass tries again")
+
+        return rescore_after_pass
+
+    def rescore(self, changed_entity_ids: Sequence[int] | None = None) -> ScoringSummary:
+        """Re-score everything (None) or what changed since the last re-score (see the module doc)."""
+        started = time.perf_counter()
+        now = self.clock()
+        summary = ScoringSummary()
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            _lock(conn)
+            definitions = self.definitions(conn)
+            summary.scorecards = [card.name for card in definitions.scorecards]
+            summary.problems = list(definitions.problems)
+            digest = definitions.digest(self._settings_fingerprint())
+            full = changed_entity_ids is None or read_state(conn, "digest") != digest
+            ids: list[int] = []
+            repositories: list[int] | None = None
+            if not full:
+                with summary.phase("changes"):
+                    ids, repositories = self._dirty(conn, now, changed_entity_ids or ())
+                total = int(conn.execute(select(func.count()).select_from(entities)).scalar_one())
+                full = total > 200 and len(ids) > FULL_FRACTION * total
+            if full:
+                for problem in definitions.problems:
+                    log.warning("scorecard not evaluated: %s", problem)
+                write_definitions(conn, definitions, now)
+                clear_all(conn)
+                ids = list(conn.execute(select(entities.c.id).order_by(entities.c.id)).scalars())
+                repositories = None
+            summary.full = full
+            summary.entities = len(ids)
+            if ids:
+                self._score(conn, ids, definitions.scorecards, now, summary, full=full)
+            with summary.phase("repositories"):
+                if repositories is None or repositories:
+                    summary.repositories = rescore_repositories(conn, repositories, repository_gap)
+            today = now.date().isoformat()
+            with summary.phase("history"):
+                if full or ids or repositories or read_state(conn, "history_day") != today:
+                    record_day(conn, now)
+                write_state(conn, {"digest": digest, "history_day": today, "scored_at": now.isoformat()})
+            with summary.phase("commit"):
+                conn.commit()
+        summary.seconds = round(time.perf_counter() - started, 3)
+        self.last_summary = summary
+        log.info(
+            "re-scored %d entities (%s) in %.3f s: %d results, %d gaps",
+            summary.entities,
+            "full" if summary.full else "incremental",
+            summary.seconds,
+            summary.results,
+            summary.gaps,
+        )
+        return summary
+
+    # -- what to evaluate ---------------------------------------------------------------------------------
+
+    def definitions(self, conn: Connection) -> Definitions:
+        """The scorecards to evaluate now: files (built-in and configured) and the catalog's."""
+        files, problems = read_file_scorecards(self.settings)
+        rows = conn.execute(
+            select(entities.c.ref_key, entities.c.body).where(
+                entities.c.kind == "scorecard", entities.c.orphaned_at.is_(None)
+            )
+        )
+        catalog = [(row.ref_key, Entity.from_dict(json.loads(row.body))) for row in rows]
+        return merge_definitions(files, catalog, problems)
+
+    def _settings_fingerprint(self) -> list[str]:
+        return [
+            f"format={EVALUATION_FORMAT}",
+            "roles=" + ",".join(self.settings.ownership.required_team_roles),
+            "facts=" + ",".join(self.settings.sync.fact_paths),
+            "plugins=" + self.plugins.fingerprint(),
+        ]
+
+    def _dirty(self, conn: Connection, now: datetime, hinted: Sequence[int]) -> tuple[list[int], list[int]]:
+        """The entities to re-score and the repositories to re-judge."""
+        changes = find_changes(conn)
+        if changes.vanished:
+            clear_entities(conn, sorted(changes.vanished))
+        keys = {
+            *changes.entities.values(),
+            *changes.vanished.values(),
+            *repository_keys(changes.repositories),
+        }
+        lists = changed_lists(conn, changes.entities)
+        affected = dependents(conn, keys, lists) if keys or lists else set()
+        ids = {*changes.entities, *hinted, *affected, *expired_subjects(conn, now)} - set(changes.vanished)
+        return sorted(ids), changes.repositories
+
+    # -- evaluation ---------------------------------------------------------------------------------------
+
+    def _score(
+        self,
+        conn: Connection,
+        ids: list[int],
+        cards: Sequence[ScorecardDef],
+        now: datetime,
+        summary: ScoringSummary,
+        *,
+        full: bool,
+    ) -> None:
+        env = RuleEnv(
+            now, self.settings.ownership.required_team_roles, self.plugins, self.settings.sync.fact_paths
+        )
+        view = CatalogView()
+        everywhere = (
+            {card.name: applicable_ids(conn, card.entity_filter, None) for card in cards} if full else {}
+        )
+        for part in chunks(ids, self.chunk_size):
+            with summary.phase("write"):
+                if not full:
+                    clear_entities(conn, part)
+            with summary.phase("load"):
+                keys = load_subjects(conn, view, part)
+                applicable = everywhere or {
+                    card.name: applicable_ids(conn, card.entity_filter, part) for card in cards
+                }
+            outcomes = self._evaluate(conn, view, keys, cards, applicable, env, summary)
+            with summary.phase("write"):
+                results, gaps = write_outcomes(conn, outcomes, now)
+            summary.results += results
+            summary.gaps += gaps
+            view.forget(keys)
+            view.repositories.clear()  # facts are per repository: rarely shared across chunks
+
+    def _evaluate(
+        self,
+        conn: Connection,
+        view: CatalogView,
+        keys: list[str],
+        cards: Sequence[ScorecardDef],
+        applicable: dict[str, set[int]],
+        env: RuleEnv,
+        summary: ScoringSummary,
+    ) -> list[EntityOutcome]:
+        plan: dict[str, tuple[list[ScorecardDef], Wants]] = {}
+        for key in keys:
+            meta = view.metas[key]
+            chosen = [] if meta.orphaned else [c for c in cards if meta.id in applicable[c.name]]
+            forms: frozenset[str] = frozenset().union(*(card.forms for card in chosen))
+            types: frozenset[str] = frozenset().union(*(card.relation_types for card in chosen))
+            plan[key] = (chosen, wants_for(meta.kind, forms, types))
+        with summary.phase("load"):
+            fill(conn, view, Need(edges={(k, t) for k in keys for t in plan[k][1].relations}))
+            guess = Need()
+            for key in keys:
+                guess.merge(speculate(view, key, plan[key][1]))
+            fill(conn, view, guess)
+        contexts: dict[str, Context] = {}
+        pending = list(keys)
+        for _ in range(MAX_ROUNDS):
+            need = Need()
+            retry = []
+            with summary.phase("resolve"):
+                for key in pending:
+                    try:
+                        contexts[key] = resolve_context(view, key, plan[key][1])
+                    except Missing as missing:
+                        need.merge(missing.need)
+                        retry.append(key)
+            if not retry:
+                break
+            with summary.phase("load"):
+                fill(conn, view, need)
+            pending = retry
+        else:
+            log.error(
+                "%d entities could not be resolved in %d rounds; retried next time", len(pending), MAX_ROUNDS
+            )
+        roles = self.settings.ownership.required_team_roles
+        selecting = _filter_relation_types(cards)
+        with summary.phase("evaluate"):
+            outcomes = [
+                evaluate_entity(contexts[key], plan[key][0], env, required_roles=roles)
+                for key in keys
+                if key in contexts
+            ]
+        for outcome in outcomes:  # whether a scorecard applies may depend on these relation lists
+            outcome.dependencies |= {(outcome.key, relation_type) for relation_type in selecting}
+        return outcomes
+
+
+_RELATION_TYPES = {relation_type.lower(): relation_type for relation_type in RELATION_PAIRS}
+
+
+def _filter_relation_types(cards: Sequence[ScorecardDef]) -> set[str]:
+    """The relation types ``appliesTo`` filters test (``relations.ownedBy=...``), as stored."""
+    found: set[str] = set()
+    for card in cards:
+        for alternative in card.entity_filter.alternatives:
+            for condition in alternative.conditions:
+                if condition.is_relation:
+                    name = condition.key.removeprefix(RELATIONS_PREFIX)
+                    found.add(_RELATION_TYPES.get(name, name))
+    return found
+
+
+def _lock(conn: Connection) -> None:
+    """Make concurrent re-scores (several workers) wait for each other."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

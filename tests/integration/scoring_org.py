@@ -1,0 +1,90 @@
+"""A catalog scored after every sync pass, and the example organisation as real repositories.
+
+``ScoredCatalog`` wraps the ``catalog`` fixture's folder of git repositories and database with a
+``Scorer`` wired into the sync engine exactly as the CLI wires it (``after_pass=[scorer.as_hook()]``),
+and reads back what scoring stored. ``build_example_org`` turns ``descriptors/examples`` into real
+repositories of that folder, as ``catalog-sync demo`` does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from catalog_sync.scoring import Scorer
+from catalog_sync.scoring.reader import ScoringReader
+from catalog_sync.sources.examples import build_example_repositories
+from catalog_sync.store.tables import ownership_gaps, scorecard_results
+from catalog_sync.sync import PassSummary, SyncEngine
+from tests.fixtures.gitrepos import GitRepo
+from tests.integration.conftest import Catalog
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "descriptors" / "examples"
+
+EXAMPLE_GAPS = {
+    ("missing_owner", "product:default/support-chatbot"),
+    ("unknown_owner", "product:default/pricing"),
+    ("individual_owner", "product:default/campaign-pages"),
+    ("team_missing_roles", "team:default/fulfilment-team"),
+    ("team_without_members", "team:default/commerce-tribe"),
+    ("product_without_capability", "product:default/shipping-labels"),
+    ("capability_without_product", "capability:default/loyalty"),
+    ("repository_without_descriptor", "legacy-reports"),
+}
+"""The deliberate gaps of the example organisation (descriptors/examples/README.md), and no other."""
+
+
+class ScoredCatalog:
+    """A catalog whose sync engine re-scores after each pass."""
+
+    def __init__(self, catalog: Catalog, scorer: Scorer | None = None) -> None:
+        self.catalog = catalog
+        self.scorer = scorer or Scorer(catalog.settings, catalog.engine, clock=catalog.clock)
+        self.engine = SyncEngine(
+            catalog.settings, catalog.engine, clock=catalog.clock, after_pass=[self.scorer.as_hook()]
+        )
+        self.reader = ScoringReader(catalog.engine)
+
+    def sync(self) -> PassSummary:
+        """One full sync pass, then the re-score the hook runs."""
+        return self.engine.run_pass(everything=True)
+
+    def repo(self, name: str) -> GitRepo:
+        """A repository of the fleet (existing or new)."""
+        return self.catalog.repo(name)
+
+    def gaps(self) -> set[tuple[str, str]]:
+        """Every stored gap as ``(type, entity ref or repository name)``."""
+        query = select(ownership_gaps.c.type, ownership_gaps.c.entity_ref, ownership_gaps.c.subject)
+        with self.catalog.engine.connect() as conn:
+            return {(row.type, row.entity_ref or row.subject) for row in conn.execute(query)}
+
+    def result(self, scorecard: str, ref: str) -> dict[str, Any]:
+        """One stored result: level ("" below the first), score, checks by id, evaluation time."""
+        query = select(scorecard_results).where(
+            scorecard_results.c.scorecard == scorecard, scorecard_results.c.entity_ref == ref
+        )
+        with self.catalog.engine.connect() as conn:
+            row = conn.execute(query).one()
+        checks = {check["id"]: check for check in json.loads(row.checks)}
+        return {"level": row.level, "score": row.score, "checks": checks, "evaluated_at": row.evaluated_at}
+
+    def scored(self, scorecard: str) -> set[str]:
+        """The refs a scorecard has results for."""
+        query = select(scorecard_results.c.entity_ref).where(scorecard_results.c.scorecard == scorecard)
+        with self.catalog.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
+
+def build_example_org(catalog: Catalog) -> None:
+    """The example organisation's folders as real git repositories of the catalog's fleet."""
+    build_example_repositories(EXAMPLES, catalog.fleet)
+
+
+def without_document(text: str, name: str) -> str:
+    """A multi-document descriptor file without the document whose ``metadata.name`` is ``name``."""
+    kept = [doc for doc in text.split("\n---\n") if f"\n  name: {name}\n" not in f"\n{doc}\n"]
+    return "\n---\n".join(kept)

@@ -1,0 +1,74 @@
+"""Which scorecards are evaluated: the built-in ones, files, the catalog's, and which wins a name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catalog_sync.config import parse_settings
+from catalog_sync.model import Entity
+from catalog_sync.scoring.definitions import build_scorecard, merge_definitions, read_file_scorecards
+
+SPEC = {
+    "appliesTo": ["kind=product"],
+    "levels": ["ok"],
+    "checks": [{"id": "a", "title": "A", "level": "ok", "rule": {"field": "spec.a", "minItems": 1}}],
+}
+
+
+def scorecard(name: str, namespace: str = "default", applies: list[str] | None = None) -> Entity:
+    spec = {**SPEC, "appliesTo": applies or SPEC["appliesTo"]}
+    return Entity("catalog/v1", "Scorecard", {"name": name, "namespace": namespace}, spec)
+
+
+def test_the_built_in_scorecards_are_valid_and_named_apart_from_the_examples() -> None:
+    cards, problems = read_file_scorecards(parse_settings({}, environ={}))
+    assert problems == []
+    assert {card.name for card in cards} == {"product-readiness", "service-basics"}
+    readiness = next(card for card in cards if card.name == "product-readiness")
+    assert readiness.levels == ("bronze", "silver", "gold")
+    assert {"ownerResolves", "ownerTeamHasRoles", "capabilityAligned", "plugin"} <= readiness.forms
+    assert read_file_scorecards(parse_settings({"scorecards": {"builtin": False}}, environ={})) == ([], [])
+
+
+def test_a_field_rule_keeps_its_operators() -> None:
+    card = build_scorecard(scorecard("s"), "catalog")
+    assert (card.checks[0].form, card.checks[0].rule) == ("field", {"field": "spec.a", "minItems": 1})
+
+
+def test_the_catalog_wins_a_name_then_files_then_built_ins(tmp_path: Path) -> None:
+    builtin = build_scorecard(scorecard("shared"), "builtin")
+    configured = build_scorecard(scorecard("shared"), "file")
+    problems: list[str] = []
+    merged = merge_definitions([builtin, configured], [], problems)
+    assert [(c.name, c.origin) for c in merged.scorecards] == [("shared", "file")]
+    catalog = [
+        ("scorecard:other/shared", scorecard("shared", "other")),
+        ("scorecard:default/shared", scorecard("shared")),
+    ]
+    merged = merge_definitions([builtin], catalog, problems)
+    assert [(c.name, c.entity_ref) for c in merged.scorecards] == [("shared", "scorecard:default/shared")]
+    assert problems == ["scorecard scorecard:other/shared has the name of another catalog scorecard; ignored"]
+
+
+def test_an_unusable_scorecard_is_left_out_with_the_reason() -> None:
+    problems: list[str] = []
+    merged = merge_definitions([], [("scorecard:default/bad", scorecard("bad", applies=[","]))], problems)
+    assert merged.scorecards == []
+    assert problems == [
+        "scorecard scorecard:default/bad cannot be used: appliesTo: selects nothing: "
+        "give at least one filter such as kind=product"
+    ]
+
+
+def test_a_configured_file_that_is_not_a_scorecard_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "cards").mkdir()
+    (tmp_path / "cards" / "team.yaml").write_text("apiVersion: catalog/v1\nkind: Team\nmetadata: {name: t}\n")
+    (tmp_path / "cards" / "broken.yaml").write_text("kind: [\n")
+    settings = parse_settings(
+        {"scorecards": {"builtin": False, "paths": ["cards", "missing.yaml"]}}, str(tmp_path), {}
+    )
+    cards, problems = read_file_scorecards(settings)
+    assert cards == []
+    assert any("team.yaml: Team t is not a Scorecard; ignored" in p for p in problems)
+    assert any("broken.yaml" in p and "error" in p for p in problems)
+    assert any("missing.yaml: cannot be read" in p for p in problems)
