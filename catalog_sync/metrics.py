@@ -281,62 +281,64 @@ class CatalogCollector(Collector):
 
 def describe_state(state: CatalogState) -> Iterator[Metric]:
     """The metric families of one ``CatalogState``, as SPEC section 7 names them."""
-    entities = GaugeMetricFamily(
-        "catalog_entities", "Entities in the catalog by kind and lifecycle.", labels=["kind", "lifecycle"]
+    yield _gauge(
+        "catalog_entities",
+        "Entities in the catalog by kind and lifecycle.",
+        ["kind", "lifecycle"],
+        state.entities,
     )
-    for kind, lifecycle, count in state.entities:
-        entities.add_metric([kind, lifecycle], count)
-    yield entities
-
-    gaps = GaugeMetricFamily(
+    gaps: dict[tuple[str, str], int] = {(gap, NONE_LABEL): 0 for gap in GAP_TYPES}
+    for gap, tier, count in state.gaps:
+        gaps[(gap, tier)] = gaps.get((gap, tier), 0) + count
+    yield _gauge(
         "catalog_ownership_gaps",
         "Ownership gaps by type and by the business tier of the entity (none when unset).",
-        labels=["type", "tier"],
+        ["type", "tier"],
+        [(gap, tier, count) for (gap, tier), count in sorted(gaps.items())],
     )
-    counts: dict[tuple[str, str], int] = {(gap, NONE_LABEL): 0 for gap in GAP_TYPES}
-    for gap, tier, count in state.gaps:
-        counts[(gap, tier)] = counts.get((gap, tier), 0) + count
-    for (gap, tier), count in sorted(counts.items()):
-        gaps.add_metric([gap, tier], count)
-    yield gaps
-
-    levels = GaugeMetricFamily(
+    yield _gauge(
         "catalog_scorecard_entities",
         "Entities at each level of each scorecard (none below the first level).",
-        labels=["scorecard", "level"],
+        ["scorecard", "level"],
+        state.scorecard_levels,
     )
-    for card, level, count in state.scorecard_levels:
-        levels.add_metric([card, level], count)
-    yield levels
-
-    averages = GaugeMetricFamily(
+    yield _gauge(
         "catalog_scorecard_score_average",
         "Average score (0-100) of each owner's entities on each scorecard.",
-        labels=["scorecard", "owner"],
+        ["scorecard", "owner"],
+        state.score_averages,
     )
-    for card, owner, average in state.score_averages:
-        averages.add_metric([card, owner], average)
-    yield averages
+    yield _gauge(
+        "catalog_repositories",
+        "Repositories by sync state (ok, failing, stale, pending).",
+        ["state"],
+        sorted(state.repositories.items()),
+    )
+    for name, documentation, value in (
+        (
+            "catalog_descriptor_errors",
+            "Descriptor errors (invalid descriptor files) in the catalog now.",
+            state.descriptor_errors,
+        ),
+        (
+            "catalog_entity_conflicts",
+            "Entities claimed by more than one repository now (the later claims are refused).",
+            state.conflicts,
+        ),
+        (
+            "catalog_sync_last_success_timestamp_seconds",
+            "When the last successful sync pass of any worker finished (Unix time; 0 when none has).",
+            state.last_success,
+        ),
+    ):
+        yield GaugeMetricFamily(name, documentation, value=value)
 
-    repos = GaugeMetricFamily(
-        "catalog_repositories", "Repositories by sync state (ok, failing, stale, pending).", labels=["state"]
-    )
-    for repo_state, count in sorted(state.repositories.items()):
-        repos.add_metric([repo_state], count)
-    yield repos
 
-    yield GaugeMetricFamily(
-        "catalog_descriptor_errors",
-        "Descriptor errors (invalid descriptor files) in the catalog now.",
-        value=state.descriptor_errors,
-    )
-    yield GaugeMetricFamily(
-        "catalog_entity_conflicts",
-        "Entities claimed by more than one repository now (the later claims are refused).",
-        value=state.conflicts,
-    )
-    yield GaugeMetricFamily(
-        "catalog_sync_last_success_timestamp_seconds",
-        "When the last successful sync pass of any worker finished (Unix time; 0 when none has).",
-        value=state.last_success,
-    )
+def _gauge(
+    name: str, documentation: str, labels: list[str], rows: Iterable[tuple[Any, ...]]
+) -> GaugeMetricFamily:
+    """A labelled gauge from rows of label values followed by the number."""
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for *label_values, number in rows:
+        family.add_metric([str(value) for value in label_values], number)
+    return family

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as models
 
@@ -214,10 +215,11 @@ def sync_health() -> dash.Dashboard:
             )
         )
         .with_panel(
-            graph(
+            rate_by(
                 "Passes",
                 "Passes finished per second, by result.",
-                [query(f"sum by (result) (rate(catalog_sync_runs_total[{RATE}]))", "{{result}}")],
+                "catalog_sync_runs_total",
+                "result",
                 unit="ops",
             )
         )
@@ -230,10 +232,11 @@ def sync_health() -> dash.Dashboard:
             )
         )
         .with_panel(
-            graph(
+            rate_by(
                 "Repositories synced",
                 "Per second: changed (read and reconciled), unchanged (tip did not move), error.",
-                [query(f"sum by (result) (rate(catalog_repository_syncs_total[{RATE}]))", "{{result}}")],
+                "catalog_repository_syncs_total",
+                "result",
                 unit="ops",
                 stacked=True,
             )
@@ -253,18 +256,14 @@ def sync_health() -> dash.Dashboard:
         )
         .with_row(dash.Row("API"))
         .with_panel(
-            graph(
-                "Requests by route",
-                "Per second, by URL rule.",
-                [query(f"sum by (route) (rate(catalog_http_requests_total[{RATE}]))", "{{route}}")],
-                unit="reqps",
-            )
+            rate_by("Requests by route", "Per second, by URL rule.", _REQUESTS, "route", unit="reqps")
         )
         .with_panel(
-            graph(
+            rate_by(
                 "Requests by status",
                 "Per second, by status code.",
-                [query(f"sum by (status) (rate(catalog_http_requests_total[{RATE}]))", "{{status}}")],
+                _REQUESTS,
+                "status",
                 unit="reqps",
                 stacked=True,
             )
@@ -292,6 +291,18 @@ def sync_health() -> dash.Dashboard:
             )
         )
     )
+
+
+_REQUESTS = "catalog_http_requests_total"
+
+
+def rate_by(
+    title: str, description: str, counter: str, label: str, *, unit: str, stacked: bool = False
+) -> timeseries.Panel:
+    """A counter's rate summed over processes and replicas, one series per value of ``label``."""
+    legend = "{{" + label + "}}"
+    targets = [query(f"sum by ({label}) (rate({counter}[{RATE}]))", legend)]
+    return graph(title, description, targets, unit=unit, stacked=stacked)
 
 
 BUILDERS = {

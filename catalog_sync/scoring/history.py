@@ -1,9 +1,10 @@
 """Scorecard results kept over time: one point per scorecard, level and day, for trends.
 
-Each re-score replaces today's points with the current counts (entities per level, and the sum of
-their scores, so an average over any set of levels is exact). A day's last re-score is what stays.
-Points older than ``RETENTION_DAYS`` are deleted, so the table is bounded by
-scorecards x levels x 400 rows whatever the catalog's size. Days are UTC dates (``YYYY-MM-DD``).
+Each re-score replaces today's points with the current totals of ``scorecard_level_summary``
+(entities per level, and the sum of their scores, so an average over any set of levels is exact). A
+day's last re-score is what stays. Points older than ``RETENTION_DAYS`` are deleted, so the table is
+bounded by scorecards x levels x 400 rows whatever the catalog's size. Days are UTC dates
+(``YYYY-MM-DD``).
 """
 
 from __future__ import annotations
@@ -12,37 +13,25 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
-from catalog_sync.store.tables import scorecard_history, scorecard_results, scorecards
+from catalog_sync.scoring.summary import level_totals
+from catalog_sync.store.tables import scorecard_history, scorecards
 
 RETENTION_DAYS = 400
 MAX_DAYS = RETENTION_DAYS
 
 
 def record_day(conn: Connection, now: datetime) -> None:
-    """Replace today's points with the current results, and drop points past retention."""
+    """Replace today's points with the current totals, and drop points past retention."""
     day = now.date().isoformat()
-    rows = conn.execute(
-        select(
-            scorecard_results.c.scorecard,
-            scorecard_results.c.level,
-            func.count(),
-            func.sum(scorecard_results.c.score),
-        ).group_by(scorecard_results.c.scorecard, scorecard_results.c.level)
-    ).all()
+    rows = level_totals(conn)
     conn.execute(delete(scorecard_history).where(scorecard_history.c.day == day))
     points = [
-        {
-            "day": day,
-            "scorecard": r[0],
-            "level": r[1] or "",
-            "entities": int(r[2]),
-            "score_sum": float(r[3] or 0),
-        }
-        for r in rows
+        {"day": day, "scorecard": card, "level": level, "entities": count, "score_sum": score / 10}
+        for card, level, count, score in rows
     ]
-    known = {r[0] for r in rows}
+    known = {card for card, _, _, _ in rows}
     for name in conn.execute(select(scorecards.c.name)).scalars():
         if name not in known:  # a scorecard that applies to nothing still has a point: zero entities
             points.append({"day": day, "scorecard": name, "level": "", "entities": 0, "score_sum": 0.0})

@@ -54,11 +54,12 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 _META_COLUMNS = (
+    # Labelled as ``Meta``'s fields, so a row becomes a ``Meta`` without naming each field twice.
     entities.c.id,
-    entities.c.ref_key,
+    entities.c.ref_key.label("key"),
     entities.c.kind,
     entities.c.etag,
-    entities.c.orphaned_at,
+    entities.c.orphaned_at.is_not(None).label("orphaned"),
     entities.c.repository_id,
     entities.c.path,
     entities.c.descriptor_changed_at,
@@ -66,16 +67,10 @@ _META_COLUMNS = (
 
 
 def _meta(row: Any) -> Meta:
-    return Meta(
-        id=row.id,
-        key=row.ref_key,
-        kind=row.kind,
-        etag=row.etag,
-        orphaned=row.orphaned_at is not None,
-        repository_id=row.repository_id,
-        path=row.path,
-        descriptor_changed_at=_utc(row.descriptor_changed_at),
-    )
+    fields = {name: value for name, value in row._mapping.items() if name != "body"}
+    fields["orphaned"] = bool(fields["orphaned"])
+    fields["descriptor_changed_at"] = _utc(fields["descriptor_changed_at"])
+    return Meta(**fields)
 
 
 def fill(conn: Connection, view: CatalogView, need: Need) -> None:
@@ -97,7 +92,7 @@ def load_subjects(conn: Connection, view: CatalogView, ids: Sequence[int]) -> li
         rows = conn.execute(select(*_META_COLUMNS, entities.c.body).where(entities.c.id.in_(part))).all()
         for row in rows:
             view.add_meta(_meta(row), json.loads(row.body))
-            keys.append(row.ref_key)
+            keys.append(row.key)
     return keys
 
 
@@ -107,7 +102,7 @@ def _load_entities(conn: Connection, view: CatalogView, keys: list[str], *, body
         found = set()
         for row in conn.execute(select(*columns).where(entities.c.ref_key.in_(part))):
             view.add_meta(_meta(row), json.loads(row.body) if body else None)
-            found.add(row.ref_key)
+            found.add(row.key)
         view.mark_absent(k for k in part if k not in found)
 
 

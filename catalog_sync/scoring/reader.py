@@ -23,6 +23,7 @@ from catalog_sync.scoring.insights import (
     load_to_dict,
     runbook_automation,
 )
+from catalog_sync.scoring.summary import average, level_totals
 from catalog_sync.scoring.teams import team_summary
 from catalog_sync.store.engine import translate_errors
 from catalog_sync.store.filters import EntityFilter
@@ -176,18 +177,16 @@ def _summary(conn: Connection, name: str) -> dict[str, Any]:
         conn.execute(select(scorecards.c.levels).where(scorecards.c.name == name)).scalar() or "[]"
     )
     counts = dict.fromkeys([NONE_LEVEL, *levels], 0)
-    entities_count, score_sum = 0, 0.0
-    query = (
-        select(scorecard_results.c.level, func.count(), func.sum(scorecard_results.c.score))
-        .where(scorecard_results.c.scorecard == name)
-        .group_by(scorecard_results.c.level)
-    )
-    for level, count, total in conn.execute(query):
-        counts[level or NONE_LEVEL] = counts.get(level or NONE_LEVEL, 0) + int(count)
-        entities_count += int(count)
-        score_sum += float(total or 0)
-    average = round(score_sum / entities_count, 1) if entities_count else None
-    return {"entities": entities_count, "levels": counts, "averageScore": average}
+    entities_count, score_tenths = 0, 0
+    for _, level, count, score in level_totals(conn, name):
+        counts[level or NONE_LEVEL] = counts.get(level or NONE_LEVEL, 0) + count
+        entities_count += count
+        score_tenths += score
+    return {
+        "entities": entities_count,
+        "levels": counts,
+        "averageScore": average(score_tenths, entities_count, 1),
+    }
 
 
 def _definition(row: Any, summary: dict[str, Any]) -> dict[str, Any]:

@@ -58,6 +58,7 @@ from catalog_sync.scoring.store import (
     write_outcomes,
     write_state,
 )
+from catalog_sync.scoring.summary import SummaryChanges, write_summaries
 from catalog_sync.scoring.view import CatalogView, Missing, Need
 from catalog_sync.store.engine import translate_errors
 from catalog_sync.store.filters import RELATIONS_PREFIX
@@ -159,9 +160,10 @@ class Scorer:
             full = changed_entity_ids is None or read_state(conn, "digest") != digest
             ids: list[int] = []
             repositories: list[int] | None = None
+            changes = SummaryChanges()
             if not full:
                 with summary.phase("changes"):
-                    ids, repositories = self._dirty(conn, now, changed_entity_ids or ())
+                    ids, repositories = self._dirty(conn, now, changed_entity_ids or (), changes)
                 total = int(conn.execute(select(func.count()).select_from(entities)).scalar_one())
                 full = total > 200 and len(ids) > FULL_FRACTION * total
             if full:
@@ -169,18 +171,21 @@ class Scorer:
                     log.warning("scorecard not evaluated: %s", problem)
                 write_definitions(conn, definitions, now)
                 clear_all(conn)
+                changes = SummaryChanges()  # the summaries start again from empty
                 ids = list(conn.execute(select(entities.c.id).order_by(entities.c.id)).scalars())
                 repositories = None
             summary.full = full
             summary.entities = len(ids)
             if ids:
-                self._score(conn, ids, definitions.scorecards, now, summary, full=full)
+                self._score(conn, ids, definitions.scorecards, now, summary, changes, full=full)
+            with summary.phase("write"):
+                moved = write_summaries(conn, changes)
             with summary.phase("repositories"):
                 if repositories is None or repositories:
                     summary.repositories = rescore_repositories(conn, repositories, repository_gap)
             today = now.date().isoformat()
             with summary.phase("history"):
-                if full or ids or repositories or read_state(conn, "history_day") != today:
+                if full or ids or repositories or moved or read_state(conn, "history_day") != today:
                     record_day(conn, now)
                 write_state(conn, {"digest": digest, "history_day": today, "scored_at": now.isoformat()})
             with summary.phase("commit"):
@@ -218,11 +223,13 @@ class Scorer:
             "plugins=" + self.plugins.fingerprint(),
         ]
 
-    def _dirty(self, conn: Connection, now: datetime, hinted: Sequence[int]) -> tuple[list[int], list[int]]:
+    def _dirty(
+        self, conn: Connection, now: datetime, hinted: Sequence[int], totals: SummaryChanges
+    ) -> tuple[list[int], list[int]]:
         """The entities to re-score and the repositories to re-judge."""
         changes = find_changes(conn)
         if changes.vanished:
-            clear_entities(conn, sorted(changes.vanished))
+            clear_entities(conn, sorted(changes.vanished), totals)
         keys = {
             *changes.entities.values(),
             *changes.vanished.values(),
@@ -242,6 +249,7 @@ class Scorer:
         cards: Sequence[ScorecardDef],
         now: datetime,
         summary: ScoringSummary,
+        changes: SummaryChanges,
         *,
         full: bool,
     ) -> None:
@@ -255,7 +263,7 @@ class Scorer:
         for part in chunks(ids, self.chunk_size):
             with summary.phase("write"):
                 if not full:
-                    clear_entities(conn, part)
+                    clear_entities(conn, part, changes)
             with summary.phase("load"):
                 keys = load_subjects(conn, view, part)
                 applicable = everywhere or {
@@ -263,7 +271,7 @@ class Scorer:
                 }
             outcomes = self._evaluate(conn, view, keys, cards, applicable, env, summary)
             with summary.phase("write"):
-                results, gaps = write_outcomes(conn, outcomes, now)
+                results, gaps = write_outcomes(conn, outcomes, now, changes)
             summary.results += results
             summary.gaps += gaps
             view.forget(keys)

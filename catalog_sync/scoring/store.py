@@ -1,7 +1,8 @@
 """Writing scoring's tables, and the aggregates the Prometheus gauges read at scrape time.
 
-The gauges (``catalog_sync.metrics``) call three functions, each one GROUP BY over an indexed table,
-so a scrape costs milliseconds whatever the catalog's size and every replica reports the same:
+The gauges (``catalog_sync.metrics``) call three functions, each a read of a small table whatever the
+catalog's size (``gap_counts`` one GROUP BY over an indexed table, the scorecard ones a read of the
+summaries ``summary`` keeps), so a scrape costs milliseconds and every replica reports the same:
 
 - ``gap_counts(conn)`` -> ``[(type, tier, count)]`` for ``catalog_ownership_gaps{type, tier}``;
   ``tier`` is ``"1"`` to ``"4"`` or ``"none"``;
@@ -12,6 +13,11 @@ so a scrape costs milliseconds whatever the catalog's size and every replica rep
 - ``score_averages_by_owner(conn)`` -> ``[(scorecard, owner, average)]`` for
   ``catalog_scorecard_score_average{scorecard, owner}``; ``owner`` is the owning team's ref
   (``team:default/payments``), ``"none"`` for entities without a team owner.
+
+The scorecard numbers equal a GROUP BY over ``scorecard_results`` after every re-score (the summaries
+are written in its transaction). Between re-scores the results change only when an entity is
+deleted (the database deletes its results with it); the summaries keep counting them until the next
+re-score, as the results of an entity orphaned since the last re-score are also kept until then.
 """
 
 from __future__ import annotations
@@ -27,9 +33,20 @@ from catalog_sync.scoring.definitions import Definitions
 from catalog_sync.scoring.evaluate import EntityOutcome
 from catalog_sync.scoring.gaps import Gap
 from catalog_sync.scoring.loader import chunks
+from catalog_sync.scoring.summary import (
+    SummaryChanges,
+    average,
+    dump_tallies,
+    level_totals,
+    load_tallies,
+    owner_totals,
+    tenths,
+)
 from catalog_sync.store.tables import (
     ownership_gaps,
     repositories,
+    scorecard_level_summary,
+    scorecard_owner_summary,
     scorecard_results,
     scorecards,
     scoring_dependencies,
@@ -56,14 +73,7 @@ def gap_counts(conn: Connection) -> list[tuple[str, str, int]]:
 
 def scorecard_level_counts(conn: Connection) -> list[tuple[str, str, int]]:
     """Entities per scorecard and level, every defined level present (0 when empty)."""
-    counts = {
-        (row[0], row[1] or NONE_LABEL): int(row[2])
-        for row in conn.execute(
-            select(scorecard_results.c.scorecard, scorecard_results.c.level, func.count()).group_by(
-                scorecard_results.c.scorecard, scorecard_results.c.level
-            )
-        )
-    }
+    counts = {(card, level or NONE_LABEL): count for card, level, count, _ in level_totals(conn)}
     for name, levels in conn.execute(select(scorecards.c.name, scorecards.c.levels)):
         for level in [NONE_LABEL, *json.loads(levels)]:
             counts.setdefault((name, level), 0)
@@ -71,11 +81,11 @@ def scorecard_level_counts(conn: Connection) -> list[tuple[str, str, int]]:
 
 
 def score_averages_by_owner(conn: Connection) -> list[tuple[str, str, float]]:
-    """The average score per scorecard and owning team."""
-    query = select(
-        scorecard_results.c.scorecard, scorecard_results.c.owner, func.avg(scorecard_results.c.score)
-    ).group_by(scorecard_results.c.scorecard, scorecard_results.c.owner)
-    rows = [(row[0], row[1] or NONE_LABEL, round(float(row[2]), 2)) for row in conn.execute(query)]
+    """The average score per scorecard and owning team (two decimals)."""
+    rows = [
+        (card, owner or NONE_LABEL, average(score, count, 2) or 0.0)
+        for card, owner, count, score in owner_totals(conn)
+    ]
     return sorted(rows)
 
 
@@ -119,15 +129,25 @@ def write_definitions(conn: Connection, definitions: Definitions, now: datetime)
 
 
 def clear_all(conn: Connection) -> None:
-    """Forget every result, entity gap and dependency (before a full re-score)."""
-    for table in (scorecard_results, scoring_dependencies, scoring_subjects):
+    """Forget every result, summary, entity gap and dependency (before a full re-score)."""
+    for table in (
+        scorecard_results,
+        scorecard_level_summary,
+        scorecard_owner_summary,
+        scoring_dependencies,
+        scoring_subjects,
+    ):
         conn.execute(delete(table))
     conn.execute(delete(ownership_gaps).where(ownership_gaps.c.entity_id.is_not(None)))
 
 
-def clear_entities(conn: Connection, ids: Sequence[int]) -> None:
-    """Forget what was written for these entities (before writing them anew, or when they vanished)."""
+def clear_entities(conn: Connection, ids: Sequence[int], changes: SummaryChanges) -> None:
+    """Forget what was written for these entities (before writing them anew, or when they vanished),
+    and count out of the summaries what they added (their results may be gone already: see the doc)."""
     for part in chunks(ids):
+        query = select(scoring_subjects.c.owner, scoring_subjects.c.tallies)
+        for owner, tallies in conn.execute(query.where(scoring_subjects.c.entity_id.in_(part))):
+            changes.take_off(owner, load_tallies(tallies))
         conn.execute(delete(scorecard_results).where(scorecard_results.c.entity_id.in_(part)))
         conn.execute(delete(ownership_gaps).where(ownership_gaps.c.entity_id.in_(part)))
         conn.execute(delete(scoring_dependencies).where(scoring_dependencies.c.entity_id.in_(part)))
@@ -148,13 +168,18 @@ def _gap_row(gap: Gap, *, entity_id: int | None, repository_id: int | None, subj
     }
 
 
-def write_outcomes(conn: Connection, outcomes: Iterable[EntityOutcome], now: datetime) -> tuple[int, int]:
-    """Insert the results, gaps, dependencies and subject rows of freshly evaluated entities."""
+def write_outcomes(
+    conn: Connection, outcomes: Iterable[EntityOutcome], now: datetime, changes: SummaryChanges
+) -> tuple[int, int]:
+    """Insert the results, gaps, dependencies and subject rows of freshly evaluated entities, and
+    count their results into the summaries."""
     results: list[dict[str, Any]] = []
     gaps: list[dict[str, Any]] = []
     deps: list[dict[str, Any]] = []
     subjects: list[dict[str, Any]] = []
     for outcome in outcomes:
+        tallies = [(result.scorecard, result.level, tenths(result.score)) for result in outcome.results]
+        changes.add(outcome.owner, tallies)
         for result in outcome.results:
             results.append(
                 {
@@ -191,6 +216,7 @@ def write_outcomes(conn: Connection, outcomes: Iterable[EntityOutcome], now: dat
                 "runbooks_manual": outcome.runbooks_manual,
                 "runbooks_automated": outcome.runbooks_automated,
                 "valid_until": outcome.valid_until,
+                "tallies": dump_tallies(tallies),
             }
         )
     for table, rows in (

@@ -181,10 +181,12 @@ sync_runs = Table(
 # --- scoring: scorecard results, their history, ownership gaps (written by catalog_sync.scoring) ---------
 #
 # Why the shape: the API and the Prometheus gauges read these at request and scrape time, so every
-# number they show is one indexed read or one GROUP BY, never an evaluation. ``scoring_subjects`` and
-# ``scoring_dependencies`` are the bookkeeping that makes rescoring incremental: what each entity's
-# evaluation read (entity keys, relation lists, repositories), so a change re-scores exactly the
-# entities whose result may depend on it.
+# number they show is one indexed read, never an evaluation nor a scan of every result: the totals per
+# scorecard and level or owner are kept in the two small ``scorecard_*_summary`` tables, written in the
+# re-score's transaction. ``scoring_subjects`` and ``scoring_dependencies`` are the bookkeeping that
+# makes rescoring incremental: what each entity's evaluation read (entity keys, relation lists,
+# repositories), so a change re-scores exactly the entities whose result may depend on it, and what it
+# added to the summaries (``tallies``), so re-scoring or deleting it takes exactly that off again.
 
 scorecards = Table(
     "scorecards",
@@ -217,6 +219,27 @@ scorecard_results = Table(
     Index(None, "scorecard", "entity_ref"),
     Index(None, "scorecard", "level", "entity_ref"),
     Index(None, "owner"),
+)
+
+scorecard_level_summary = Table(
+    "scorecard_level_summary",
+    metadata,
+    # Entities of one scorecard at one level ("" below the first) and the sum of their scores in tenths
+    # (a score has one decimal, so sums stay exact integers as results come and go).
+    Column("scorecard", String(63), primary_key=True),
+    Column("level", String(63), primary_key=True),
+    Column("entities", Integer, nullable=False),
+    Column("score_tenths", BigInteger, nullable=False),
+)
+
+scorecard_owner_summary = Table(
+    "scorecard_owner_summary",
+    metadata,
+    # The same per owning team ("" when none): one row per scorecard and owner with results.
+    Column("scorecard", String(63), primary_key=True),
+    Column("owner", String(600), primary_key=True),
+    Column("entities", Integer, nullable=False),
+    Column("score_tenths", BigInteger, nullable=False),
 )
 
 scorecard_history = Table(
@@ -264,6 +287,8 @@ scoring_subjects = Table(
     Column("runbooks_manual", Integer, nullable=False, default=0),
     Column("runbooks_automated", Integer, nullable=False, default=0),
     Column("valid_until", DateTime(timezone=True), nullable=True),
+    # What its results added to the summaries: JSON ``[[scorecard, level, score_tenths], ...]``.
+    Column("tallies", Text, nullable=False, default="[]"),
     Index(None, "ref_key"),
     Index(None, "owner"),
     Index(None, "valid_until"),

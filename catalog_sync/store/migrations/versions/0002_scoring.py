@@ -1,5 +1,5 @@
-"""Scoring: scorecard definitions, results and their daily history, ownership gaps, and the
-bookkeeping of incremental rescoring, exactly as ``catalog_sync.store.tables`` declares them.
+"""Scoring: scorecard definitions, results, their summaries and daily history, ownership gaps, and
+the bookkeeping of incremental rescoring, exactly as ``catalog_sync.store.tables`` declares them.
 
 Revision ID: 0002_scoring
 Revises: 0001_initial
@@ -37,6 +37,8 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_scorecard_history_scorecard_day"), "scorecard_history", ["scorecard", "day"], unique=False
     )
+    _create_summary("scorecard_level_summary", "level", 63)
+    _create_summary("scorecard_owner_summary", "owner", 600)
     op.create_table(
         "scorecards",
         sa.Column("name", sa.String(length=63), nullable=False),
@@ -87,6 +89,7 @@ def upgrade() -> None:
         sa.Column("runbooks_manual", sa.Integer(), nullable=False),
         sa.Column("runbooks_automated", sa.Integer(), nullable=False),
         sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("tallies", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("entity_id", name=op.f("pk_scoring_subjects")),
     )
     op.create_index(op.f("ix_scoring_subjects_owner"), "scoring_subjects", ["owner"], unique=False)
@@ -164,6 +167,18 @@ def upgrade() -> None:
     )
 
 
+def _create_summary(name: str, key: str, length: int) -> None:
+    """One of the two summary tables: totals per scorecard and ``key`` (a level or an owner)."""
+    op.create_table(
+        name,
+        sa.Column("scorecard", sa.String(length=63), nullable=False),
+        sa.Column(key, sa.String(length=length), nullable=False),
+        sa.Column("entities", sa.Integer(), nullable=False),
+        sa.Column("score_tenths", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("scorecard", key, name=op.f(f"pk_{name}")),
+    )
+
+
 def downgrade() -> None:
     """Drop the scoring tables, dependants first."""
     op.drop_index(op.f("ix_scorecard_results_scorecard_level_entity_ref"), table_name="scorecard_results")
@@ -186,5 +201,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_scoring_dependencies_entity_id"), table_name="scoring_dependencies")
     op.drop_table("scoring_dependencies")
     op.drop_table("scorecards")
+    op.drop_table("scorecard_owner_summary")
+    op.drop_table("scorecard_level_summary")
     op.drop_index(op.f("ix_scorecard_history_scorecard_day"), table_name="scorecard_history")
     op.drop_table("scorecard_history")
