@@ -81,7 +81,9 @@ def load(engine: Engine, count: int, teams: int) -> None:
 
     def flush() -> None:
         nonlocal next_id
-        entity_rows, search_rows, relation_rows = [], [], []
+        entity_rows: list[dict[str, Any]] = []
+        search_rows: list[dict[str, Any]] = []
+        relation_rows: list[dict[str, Any]] = []
         for body, edges in batch:
             entity_id = next_id
             next_id += 1

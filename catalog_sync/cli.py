@@ -288,6 +288,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     def banner(url: str) -> None:
         print(f"catalog-sync demo on {url}", flush=True)
+        print(f"  portal:                   {url}/", flush=True)
         print(f"  catalog (Backstage API):  {url}/api/catalog/entities/by-query?limit=20", flush=True)
         print(f"  repositories:             {url}/api/repositories", flush=True)
         print(f"  OpenAPI description:      {url}/api/openapi.json", flush=True)

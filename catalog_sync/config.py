@@ -112,6 +112,8 @@ class ApiSettings:
     max_page_size: int = 500
     default_page_size: int = 100
     max_body_bytes: int = 1024 * 1024
+    facet_cache_seconds: float = 5.0
+    """How long an entity-facets answer is reused (0: never); facets may lag a sync by that long."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ class _ApiSchema(_Strict):
     max_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
     default_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
     max_body_bytes = fields.Integer(strict=True, validate=validate.Range(min=1024))
+    facet_cache_seconds = fields.Float(validate=validate.Range(min=0, max=3600))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> ApiSettings:

@@ -32,11 +32,12 @@ from plugin_api.insights import blp as insights_blp
 from plugin_api.locations import blp as locations_blp
 from plugin_api.metrics import blp as metrics_blp
 from plugin_api.ownership import blp as ownership_blp
+from plugin_api.portal import blp as portal_blp
 from plugin_api.repositories import blp as repositories_blp
 from plugin_api.scorecards import blp as scorecards_blp
 from plugin_api.smorest import Api
 from plugin_api.sources import blp as sources_blp
-from plugin_api.state import STATE_KEY, AppState
+from plugin_api.state import STATE_KEY, AppState, install_request_connection
 from plugin_api.sync_api import blp as sync_blp
 from plugin_api.teams import blp as teams_blp
 from plugin_api.validate import blp as validate_blp
@@ -53,7 +54,7 @@ def create_app(
     made repositories due, so a process that runs the sync loop itself (``serve``) can start a pass at
     once instead of at its next tick. It must return quickly (set an event; never sync inline).
     """
-    app = Flask("plugin_api")
+    app = Flask("plugin_api", static_folder=None)
     app.config.update(
         API_TITLE="catalog-sync",
         API_VERSION=__version__,
@@ -66,13 +67,14 @@ def create_app(
     app.extensions[STATE_KEY] = AppState(
         settings=settings,
         engine=engine,
-        catalog=CatalogReader(engine),
+        catalog=CatalogReader(engine, facet_cache_seconds=settings.api.facet_cache_seconds),
         repositories=RepositoryReader(engine),
         sync_trigger=sync_trigger,
     )
     app.extensions.setdefault(OBSERVERS_KEY, [])
 
     install_observers(app)
+    install_request_connection(app)
     install_body_limit(app, settings.api)
     install_input_guard(app)
     install_auth(app, settings.api)
@@ -100,6 +102,8 @@ def create_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     register_error_handlers(app)
+    # The portal's pages are a plain Flask blueprint: HTML for people, kept out of the OpenAPI description.
+    app.register_blueprint(portal_blp)
     return app
 
 

@@ -41,15 +41,10 @@ from plugin_api.schemas.catalog import (
     FilterArgsSchema,
     RefreshBodySchema,
 )
-from plugin_api.smorest import Blueprint
-from plugin_api.state import state
+from plugin_api.smorest import api_blueprint
+from plugin_api.state import connection, state
 
-blp = Blueprint(
-    "catalog",
-    __name__,
-    url_prefix="/api/catalog",
-    description="Backstage-compatible catalog: entities, facets, refresh",
-)
+blp = api_blueprint("catalog", __name__, "Backstage-compatible catalog: entities, facets, refresh")
 
 
 def json_response(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -79,7 +74,9 @@ def query_entities(**args: Any) -> Response:
     fields = parse_fields(args.get("field_paths") or ())
     cursor = args.get("cursor")
     if cursor:
-        page = app_state.catalog.query_entities(fields=fields, cursor=cursor, limit=limit)
+        page = app_state.catalog.query_entities(
+            fields=fields, cursor=cursor, limit=limit, connection=connection()
+        )
     else:
         if args.get("offset"):
             raise QueryError(
@@ -91,6 +88,7 @@ def query_entities(**args: Any) -> Response:
             order=parse_order_fields(args.get("orderField") or ()),
             limit=limit,
             full_text=parse_full_text(args.get("fullTextFilterTerm"), args.get("fullTextFilterFields") or ()),
+            connection=connection(),
         )
     page_info: dict[str, str] = {}
     if page.next_cursor:
@@ -128,12 +126,14 @@ def list_entities(**args: Any) -> Response:
     reader = app_state.catalog
     link: dict[str, str] = {}
     if args.get("after"):
-        page = reader.query_entities(fields=fields, cursor=args["after"], limit=limit)
+        page = reader.query_entities(
+            fields=fields, cursor=args["after"], limit=limit, connection=connection()
+        )
         items, after = page.items, page.next_cursor
     elif args.get("offset") is not None:
         offset = int(args["offset"])
         entity_filter = parse_filters(args.get("filter") or ())
-        rows = reader.list_entities(entity_filter, fields, limit + 1, offset)
+        rows = reader.list_entities(entity_filter, fields, limit + 1, offset, connection=connection())
         items = rows[:limit]
         if len(rows) > limit:
             link = _link_next({"offset": str(offset + limit)}, drop=("after",))
@@ -144,6 +144,7 @@ def list_entities(**args: Any) -> Response:
             fields=fields,
             order=_legacy_order(args.get("order") or ()),
             limit=limit,
+            connection=connection(),
         )
         items, after = page.items, page.next_cursor
     if after:
@@ -155,7 +156,7 @@ def list_entities(**args: Any) -> Response:
 @blp.response(200, EntitySchema)
 def get_by_name(kind: str, namespace: str, name: str) -> Response:
     """One entity by its ref."""
-    found = state().catalog.get_by_ref(f"{kind}:{namespace}/{name}")
+    found = state().catalog.get_by_ref(f"{kind}:{namespace}/{name}", connection=connection())
     if found is None:
         raise NotFoundError(f"No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'")
     return json_response(found.to_entity_dict())
@@ -165,7 +166,7 @@ def get_by_name(kind: str, namespace: str, name: str) -> Response:
 @blp.response(200, EntitySchema)
 def get_by_uid(uid: str) -> Response:
     """One entity by its ``metadata.uid``."""
-    found = state().catalog.get_by_uid(uid)
+    found = state().catalog.get_by_uid(uid, connection=connection())
     if found is None:
         raise NotFoundError(f"No entity with uid {uid}")
     return json_response(found.to_entity_dict())
@@ -176,7 +177,9 @@ def get_by_uid(uid: str) -> Response:
 @blp.response(204)
 def delete_by_uid(uid: str) -> Response:
     """Remove an orphan; an entity whose descriptor still exists is refused with 409."""
-    state().repositories.delete_orphan(uid)
+    app_state = state()
+    app_state.repositories.delete_orphan(uid)
+    app_state.catalog.forget_facets()
     return Response(status=204)
 
 
@@ -194,7 +197,8 @@ def get_by_refs(**args: Any) -> Response:
     entity_filter = parse_filters(args.get("filter") or ())
     keys = [_key_or_none(ref) for ref in refs]
     known = [key for key in keys if key is not None]
-    found = {key: entity for key, entity in zip(known, app_state.catalog.get_by_refs(known), strict=True)}
+    entities = app_state.catalog.get_by_refs(known, connection=connection())
+    found = {key: entity for key, entity in zip(known, entities, strict=True)}
     allowed = _allowed(known, entity_filter)
     items: list[dict[str, Any] | None] = []
     for key in keys:
@@ -210,7 +214,11 @@ def get_by_refs(**args: Any) -> Response:
 @blp.arguments(FacetArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, FacetsSchema)
 def get_facets(**args: Any) -> Response:
-    """Values of some keys with their entity counts, for the portal's filter pickers."""
+    """Values of some keys with their entity counts, for the portal's filter pickers.
+
+    Answers are reused for ``api.facet_cache_seconds`` (the pickers ask the same few questions on
+    every page view), so a picker may lag a sync by that long. A reused answer takes no connection.
+    """
     facets = state().catalog.facets(args["facet"], parse_filters(args.get("filter") or ()))
     document = {
         key: [{"value": value, "count": count} for value, count in values] for key, values in facets.items()
@@ -225,7 +233,7 @@ def get_facets(**args: Any) -> Response:
 def refresh(entityRef: str) -> Response:  # noqa: N803 - Backstage's spelling
     """Sync the repository that holds an entity now, even if its tip has not moved."""
     app_state = state()
-    repository_id = app_state.repositories.repository_of_entity(ref_key(entityRef))
+    repository_id = app_state.repositories.repository_of_entity(ref_key(entityRef), connection=connection())
     with translate_errors(app_state.engine), app_state.engine.begin() as conn:
         schedule_repository(conn, repository_id, app_state.clock())
     return Response(status=200)
@@ -241,7 +249,7 @@ def _key_or_none(text: str) -> str | None:
 def _allowed(keys: Sequence[str], entity_filter: EntityFilter | None) -> set[str] | None:
     if entity_filter is None or not keys:
         return None
-    return state().repositories.refs_matching(keys, entity_filter)
+    return state().repositories.refs_matching(keys, entity_filter, connection=connection())
 
 
 def _legacy_order(params: Sequence[str]) -> list[OrderField]:

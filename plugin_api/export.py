@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Response
 
 from catalog_sync.export import export_backstage
-from plugin_api.smorest import Blueprint
+from plugin_api.smorest import api_blueprint
 from plugin_api.state import state
 
-blp = Blueprint("export", __name__, url_prefix="/api/export", description="The catalog as Backstage YAML")
+blp = api_blueprint("export", __name__, "The catalog as Backstage YAML")
 
 
 @blp.route("/backstage", methods=["GET"])

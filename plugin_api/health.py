@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from catalog_sync.store.engine import check_ready
 from plugin_api.schemas.resources import ProbeSchema
-from plugin_api.smorest import Blueprint
+from plugin_api.smorest import api_blueprint
 from plugin_api.state import state
 
-blp = Blueprint("health", __name__, url_prefix="", description="Liveness and readiness probes")
+blp = api_blueprint("health", __name__, "Liveness and readiness probes", url_prefix="")
 
 
 @blp.route("/healthz", methods=["GET"])

@@ -24,14 +24,14 @@ from plugin_api.schemas.catalog import (
     ValidateEntityErrorsSchema,
     ValidateEntityOkSchema,
 )
-from plugin_api.smorest import Blueprint
-from plugin_api.state import state
+from plugin_api.smorest import api_blueprint
+from plugin_api.state import connection, state
 
-blp = Blueprint(
+blp = api_blueprint(
     "locations",
     __name__,
+    "Backstage-compatible locations (one per descriptor file) and entity validation",
     url_prefix="/api/catalog",
-    description="Backstage-compatible locations (one per descriptor file) and entity validation",
 )
 
 
@@ -39,7 +39,7 @@ blp = Blueprint(
 @blp.response(200, LocationItemSchema(many=True))
 def list_locations() -> Response:
     """Every descriptor file in the catalog, each wrapped in ``data`` as Backstage does."""
-    records = state().repositories.list_locations()
+    records = state().repositories.list_locations(connection=connection())
     return json_response([{"data": _location(record)} for record in records])
 
 
@@ -47,7 +47,7 @@ def list_locations() -> Response:
 @blp.response(200, LocationSchema)
 def get_location(location_id: str) -> Response:
     """One location by id."""
-    return json_response(_location(state().repositories.get_location(location_id)))
+    return json_response(_location(state().repositories.get_location(location_id, connection=connection())))
 
 
 @blp.route("/locations/by-entity/<string:kind>/<string:namespace>/<string:name>", methods=["GET"])
@@ -55,10 +55,11 @@ def get_location(location_id: str) -> Response:
 def get_location_by_entity(kind: str, namespace: str, name: str) -> Response:
     """The descriptor file an entity comes from."""
     app_state = state()
-    entity = app_state.catalog.get_by_ref(f"{kind}:{namespace}/{name}")
+    entity = app_state.catalog.get_by_ref(f"{kind}:{namespace}/{name}", connection=connection())
     if entity is None or entity.repository_id is None or not entity.path:
         raise NotFoundError(f"found no location for {kind}:{namespace}/{name}")
-    record = app_state.repositories.get_location(encode_location_id(entity.repository_id, entity.path))
+    location_id = encode_location_id(entity.repository_id, entity.path)
+    record = app_state.repositories.get_location(location_id, connection=connection())
     return json_response(_location(record))
 
 

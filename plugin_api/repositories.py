@@ -22,15 +22,10 @@ from plugin_api.schemas.resources import (
     RepositorySchema,
     ScheduledSchema,
 )
-from plugin_api.smorest import Blueprint
-from plugin_api.state import state
+from plugin_api.smorest import api_blueprint
+from plugin_api.state import connection, state
 
-blp = Blueprint(
-    "repositories",
-    __name__,
-    url_prefix="/api/repositories",
-    description="Repositories: sync state, last commit, entities and errors",
-)
+blp = api_blueprint("repositories", __name__, "Repositories: sync state, last commit, entities and errors")
 
 _CURSOR_KIND = "repositories"
 MAX_ID = 2**63
@@ -60,7 +55,7 @@ def list_repositories(**args: Any) -> dict[str, Any]:
         position = decode_cursor(_CURSOR_KIND, args["cursor"], _CURSOR_FIELDS)
         source, repo_state, after = position["source"], position["state"], position["after"]
     page = app_state.repositories.list_repositories(
-        source=source, state=repo_state, after_id=after, limit=limit
+        source=source, state=repo_state, after_id=after, limit=limit, connection=connection()
     )
     next_cursor = None
     if page.has_more and page.last_key is not None:
@@ -74,7 +69,7 @@ def list_repositories(**args: Any) -> dict[str, Any]:
 @blp.response(200, RepositorySchema)
 def get_repository(repository_id: int) -> RepositoryRecord:
     """One repository with its entity count and every problem found in it."""
-    return state().repositories.get_repository(checked_id(repository_id))
+    return state().repositories.get_repository(checked_id(repository_id), connection=connection())
 
 
 @blp.route("", methods=["POST"])
@@ -96,7 +91,7 @@ def register(url: str, branch: str | None = None) -> RepositoryRecord:
             allowed_protocols=app_state.settings.sync.allowed_protocols,
             now=app_state.clock(),
         )
-    return app_state.repositories.get_repository(registration.id)
+    return app_state.repositories.get_repository(registration.id, connection=connection())
 
 
 @blp.route("/<int:repository_id>/refresh", methods=["POST"])

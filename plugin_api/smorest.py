@@ -99,6 +99,15 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return decorator
 
 
+def api_blueprint(
+    name: str, import_name: str, description: str, *, url_prefix: str | None = None
+) -> Blueprint:
+    """A blueprint for one resource of ``/api``, served under ``/api/<name>`` unless ``url_prefix`` says
+    otherwise, so that each resource module declares its routes' home in one line."""
+    prefix = f"/api/{name}" if url_prefix is None else url_prefix
+    return Blueprint(name, import_name, url_prefix=prefix, description=description)
+
+
 class Api(flask_smorest.Api):  # type: ignore[misc]
     """The flask-smorest extension with Backstage's error document."""
 

@@ -11,15 +11,10 @@ from typing import Any
 
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size
 from plugin_api.schemas.resources import PageArgsSchema, SourceListSchema
-from plugin_api.smorest import Blueprint
-from plugin_api.state import state
+from plugin_api.smorest import api_blueprint
+from plugin_api.state import connection, state
 
-blp = Blueprint(
-    "sources",
-    __name__,
-    url_prefix="/api/sources",
-    description="Configured sources with repository counts by state",
-)
+blp = api_blueprint("sources", __name__, "Configured sources with repository counts by state")
 
 _CURSOR_KIND = "sources"
 
@@ -34,7 +29,7 @@ def list_sources(**args: Any) -> dict[str, Any]:
     offset = 0
     if args.get("cursor"):
         offset = decode_cursor(_CURSOR_KIND, args["cursor"], {"offset": int})["offset"]
-    summaries = app_state.repositories.list_sources(app_state.settings.sources)
+    summaries = app_state.repositories.list_sources(app_state.settings.sources, connection=connection())
     items = summaries[offset : offset + limit]
     more = offset + limit < len(summaries)
     next_cursor = encode_cursor(_CURSOR_KIND, {"offset": offset + limit}) if more else None

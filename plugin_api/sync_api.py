@@ -13,12 +13,10 @@ from catalog_sync.store.engine import translate_errors
 from plugin_api.auth import writes
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size
 from plugin_api.schemas.resources import PageArgsSchema, ScheduledSchema, SyncRunListSchema
-from plugin_api.smorest import Blueprint
-from plugin_api.state import state
+from plugin_api.smorest import api_blueprint
+from plugin_api.state import connection, state
 
-blp = Blueprint(
-    "sync", __name__, url_prefix="/api/sync", description="Sync passes: schedule one, list recent ones"
-)
+blp = api_blueprint("sync", __name__, "Sync passes: schedule one, list recent ones")
 
 _CURSOR_KIND = "sync-runs"
 
@@ -46,7 +44,7 @@ def list_runs(**args: Any) -> dict[str, Any]:
     before = None
     if args.get("cursor"):
         before = decode_cursor(_CURSOR_KIND, args["cursor"], {"before": int})["before"]
-    page = app_state.repositories.list_sync_runs(before_id=before, limit=limit)
+    page = app_state.repositories.list_sync_runs(before_id=before, limit=limit, connection=connection())
     next_cursor = None
     if page.has_more and page.last_key is not None:
         next_cursor = encode_cursor(_CURSOR_KIND, {"before": page.last_key})

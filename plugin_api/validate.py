@@ -14,15 +14,10 @@ from flask import request
 from catalog_sync.descriptors import LoadLimits, parse_file
 from plugin_api.errors import refuse
 from plugin_api.schemas.resources import ValidateArgsSchema, ValidationResultSchema
-from plugin_api.smorest import Blueprint
+from plugin_api.smorest import api_blueprint
 from plugin_api.state import state
 
-blp = Blueprint(
-    "validate",
-    __name__,
-    url_prefix="/api/validate",
-    description="Validate a descriptor file without storing it",
-)
+blp = api_blueprint("validate", __name__, "Validate a descriptor file without storing it")
 
 DEFAULT_PATH = "catalog-info.yaml"
 

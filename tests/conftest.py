@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.gitrepos",
     "tests.fixtures.postgres",
     "tests.fixtures.tools",
+    "tests.fixtures.browser",
 ]

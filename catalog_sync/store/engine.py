@@ -2,14 +2,22 @@
 
 One function decides the connection settings so that every process (API, workers, CLI) talks to the
 database the same way: SQLite in WAL mode with foreign keys and a busy timeout (readers never block
-the writer, concurrent writers wait instead of failing), PostgreSQL with pre-ping so a restarted
-server costs one retry, not an error. Failures to reach the database become ``StoreError`` with a
-message that names the database but never its credentials.
+the writer, concurrent writers wait instead of failing); PostgreSQL with pooled connections that are
+checked without a round trip when they leave the pool (see ``_discard_if_closed_by_server``), so a
+restarted server or a terminated backend costs neither an error nor a ``SELECT 1`` per request.
+Failures to reach the database become ``StoreError`` with a message that names the database but never
+its credentials.
+
+Reads go through ``read_connection``/``reading``: on PostgreSQL they run in autocommit, because a
+read-only transaction only adds a ``BEGIN`` and a ``ROLLBACK`` round trip (and the rollback drops the
+driver's prepared statements) while, under PostgreSQL's default READ COMMITTED, each statement sees
+its own snapshot anyway. What must agree (a page and its total) is therefore read in one statement.
 """
 
 from __future__ import annotations
 
 import re
+import select
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,10 +25,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, StaticPool
 
 from catalog_sync.errors import StoreError
 
@@ -28,6 +36,14 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 16 * 1024
 SQLITE_MMAP_BYTES = 0  # reads go through the page cache; a memory map would count the whole file in RSS
 POSTGRES_CONNECT_TIMEOUT_S = 10
+POSTGRES_PLANNING = "-c plan_cache_mode=force_custom_plan"
+"""Statements the driver prepares (after a few runs on one connection) are still planned for their
+values each time: a filter's best plan depends on its values (an owner or a kind), and PostgreSQL's
+generic plan for one shape of query can be several times slower for some of them. Sent with the
+connection's startup, so it costs no round trip; ``options`` given in the URL are kept."""
+POSTGRES_RECYCLE_SECONDS = 1800
+"""Pooled PostgreSQL connections older than this are replaced at their next checkout, which bounds
+how long a connection that a proxy or firewall dropped silently can linger in the pool."""
 
 
 def open_engine(url: str) -> Engine:
@@ -36,24 +52,48 @@ def open_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _open_sqlite(parsed)
     if parsed.get_backend_name() == "postgresql":
-        try:
-            return create_engine(
-                parsed,
-                pool_pre_ping=True,
-                connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
-            )
-        except (ImportError, ArgumentError) as exc:
-            raise StoreError(
-                f"the PostgreSQL driver {parsed.drivername!r} is not available: use postgresql+psycopg://"
-            ) from exc
+        return _open_postgres(parsed)
     raise StoreError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///path or postgresql://host/db"
     )
 
 
+def read_connection(engine: Engine) -> Connection:
+    """A connection for reads only (one per API request, say); autocommit on PostgreSQL (see above).
+
+    The caller closes it. Nothing may be written through it: on PostgreSQL each write would commit
+    alone.
+    """
+    with translate_errors(engine):
+        connection = engine.connect()
+        if engine.dialect.name == "postgresql":
+            try:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            except BaseException:
+                connection.close()
+                raise
+    return connection
+
+
+@contextmanager
+def reading(engine: Engine, connection: Connection | None = None) -> Iterator[Connection]:
+    """The caller's connection, or a read connection of its own for the block; database failures in
+    the block become ``StoreError``.
+
+    Readers take an optional connection so that one API request can run all its queries on one
+    connection instead of checking one out of the pool per query.
+    """
+    with translate_errors(engine):
+        if connection is not None:
+            yield connection
+            return
+        with read_connection(engine) as own:
+            yield own
+
+
 def check_ready(engine: Engine) -> None:
     """Prove the database answers, for ``/readyz`` and for ``sync`` to stop early with exit status 1."""
-    with translate_errors(engine), engine.connect() as connection:
+    with reading(engine) as connection:
         connection.execute(text("SELECT 1"))
 
 
@@ -86,6 +126,72 @@ def _parse(url: str) -> URL:
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg3"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+def _open_postgres(url: URL) -> Engine:
+    given = url.query.get("options", ())
+    options = " ".join([*([given] if isinstance(given, str) else given), POSTGRES_PLANNING])
+    try:
+        engine = create_engine(
+            url,
+            pool_recycle=POSTGRES_RECYCLE_SECONDS,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S, "options": options},
+        )
+    except (ImportError, ArgumentError) as exc:
+        raise StoreError(
+            f"the PostgreSQL driver {url.drivername!r} is not available: use postgresql+psycopg://"
+        ) from exc
+    dialect = engine.dialect
+
+    def discard_if_closed(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        _discard_if_closed_by_server(dialect, dbapi_connection, record)
+
+    def note_returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED] = True
+
+    event.listen(engine, "checkout", discard_if_closed)
+    event.listen(engine, "checkin", note_returned)
+    return engine
+
+
+_RETURNED = "catalog_sync_returned"
+"""Marks a pooled connection that has been used and returned (the pool clears it on reconnecting)."""
+
+
+def _discard_if_closed_by_server(
+    dialect: Dialect, dbapi_connection: Any, record: ConnectionPoolEntry
+) -> None:
+    """Replace a pooled connection the server has closed, usually without a round trip.
+
+    An idle connection receives nothing unless the server is going away: a restart, a terminated
+    backend or an idle timeout sends an error and closes the socket. So the socket is polled (a
+    system call, no round trip): when nothing is waiting, the connection is handed out as it is;
+    when something is, a ping tells a closed connection from a harmless message (a notice) and
+    ``DisconnectionError`` makes the pool connect anew. A server that vanishes without closing its
+    sockets (a crashed host, a cut network) is noticed by the first statement instead: that request
+    fails with ``StoreError`` (503 from the API), SQLAlchemy discards every pooled connection, and the
+    next request connects afresh.
+    """
+    if not record.info.get(_RETURNED) or not _has_input(dbapi_connection):
+        return
+    try:
+        alive = dialect.do_ping(dbapi_connection)
+    except Exception:  # any failure to ping: a new connection is always safe
+        alive = False
+    if not alive:
+        raise DisconnectionError("the server closed this pooled connection")
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    """Whether the server sent something (or closed the socket) while the connection sat in the pool."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:  # a connection the driver already knows is closed has no socket left to poll
+        return True
 
 
 def _open_sqlite(url: URL) -> Engine:

@@ -61,6 +61,11 @@ class FacetCache:
                 self._entries[key] = entry
         return {facet: list(values) for facet, values in entry[1].items()}
 
+    def clear(self) -> None:
+        """Forget every answer, so the next request computes afresh."""
+        with self._lock:
+            self._entries.clear()
+
 
 def count_facets(
     connection: Connection, facet_keys: Sequence[str], entity_filter: EntityFilter | None

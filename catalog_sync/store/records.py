@@ -1,48 +1,36 @@
 """Entities as the read side returns them, and their Backstage JSON form.
 
 An entity is spread over four tables (its row, its search rows, the relations it is the source of,
-the problems attached to it); this module gathers a page of them with one query per table, never one
-per entity, and turns each into the JSON Backstage's clients expect: the envelope with
+the problems attached to it). ``entity_columns`` reads a row together with its relations and problems
+(each gathered into one JSON array by a correlated subquery), so a page of entities costs one
+statement, hence one round trip to the database, however many entities and details it holds. Each
+entity is then turned into the JSON Backstage's clients expect: the envelope with
 ``metadata.uid``/``etag``, ``relations`` and, for processing errors, ``status.items``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, exists, literal, select
+from sqlalchemy import JSON, ColumnElement, Label, Row, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from catalog_sync.model import ORPHAN_ANNOTATION
 from catalog_sync.store.tables import entities, problems, relations
 
-ENTITY_COLUMNS = (
-    entities.c.id,
-    entities.c.uid,
-    entities.c.ref_key,
-    entities.c.body,
-    entities.c.etag,
-    entities.c.repository_id,
-    entities.c.path,
-    entities.c.line,
-    entities.c.orphaned_at,
-    exists(select(literal(1)).where(problems.c.entity_id == entities.c.id)).label("has_problems"),
-)
-"""The columns a ``StoredEntity`` is built from; select these to use ``load_details``.
-
-``has_problems`` lets ``load_details`` skip the problems query for a page without any (the usual case).
-"""
-
-_CHUNK = 500
 _PROCESSING_ERROR = "backstage.io/catalog-processing"
 
 
 @dataclass(frozen=True)
 class StoredProblem:
-    """A problem attached to an entity; the API shows it as one of Backstage's ``status.items``."""
+    """A problem attached to an entity or a repository: the API shows it as one of Backstage's
+    ``status.items`` on an entity, and in the ``errors`` of a repository."""
 
     category: str
     severity: str
@@ -52,6 +40,72 @@ class StoredProblem:
     column: int | None = None
     field: str | None = None
     entity_ref: str | None = None
+
+
+PROBLEM_COLUMNS = tuple(problems.c[name] for name in StoredProblem.__dataclass_fields__)
+"""The ``problems`` columns a ``StoredProblem`` is built from, in its fields' order."""
+
+
+class JsonRows(FunctionElement[Any]):
+    """An aggregate gathering one JSON array per row into a JSON array, NULL when there is no row.
+
+    Spelled ``json_agg(json_build_array(...))`` on PostgreSQL and ``json_group_array(json_array(...))``
+    on SQLite (made NULL for no rows, so an entity without problems costs no JSON parsing); the order
+    of the rows is not defined, so readers sort them.
+    """
+
+    type = JSON()
+    name = "json_rows"
+    inherit_cache = True
+
+
+@compiles(JsonRows)
+def _json_rows_sqlite(element: JsonRows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"nullif(json_group_array(json_array({compiler.process(element.clauses, **kw)})), '[]')"
+
+
+@compiles(JsonRows, "postgresql")
+def _json_rows_postgresql(element: JsonRows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+_BASE_COLUMNS = (
+    entities.c.id,
+    entities.c.uid,
+    entities.c.ref_key,
+    entities.c.body,
+    entities.c.etag,
+    entities.c.repository_id,
+    entities.c.path,
+    entities.c.line,
+    entities.c.orphaned_at,
+)
+_RELATION_ROWS = (
+    select(JsonRows(relations.c.type, relations.c.target_key))
+    .where(relations.c.source_key == entities.c.ref_key)
+    .scalar_subquery()
+    .label("relation_rows")
+)
+_PROBLEM_ROWS = (
+    select(JsonRows(problems.c.id, *PROBLEM_COLUMNS))
+    .where(problems.c.entity_id == entities.c.id)
+    .scalar_subquery()
+    .label("problem_rows")
+)
+
+
+def entity_columns(fields: Sequence[str] | None = None) -> list[ColumnElement[Any] | Label[Any]]:
+    """The columns of a query on ``entities`` that ``entity_from_row`` builds an entity from.
+
+    Relations and problems come along unless a ``fields`` list leaves them out, so that one statement
+    reads everything a page shows.
+    """
+    columns: list[ColumnElement[Any] | Label[Any]] = list(_BASE_COLUMNS)
+    if needs(fields, "relations"):
+        columns.append(_RELATION_ROWS)
+    if needs(fields, "status"):
+        columns.append(_PROBLEM_ROWS)
+    return columns
 
 
 @dataclass
@@ -69,7 +123,6 @@ class StoredEntity:
     orphaned_at: datetime | None
     relations: list[tuple[str, str]] = field(default_factory=list)
     problems: list[StoredProblem] = field(default_factory=list)
-    may_have_problems: bool = field(default=True, repr=False, compare=False)
 
     def to_entity_dict(self) -> dict[str, Any]:
         """The entity as Backstage serves it, so ``@backstage/catalog-client`` reads it unchanged."""
@@ -89,7 +142,14 @@ class StoredEntity:
 
 
 def entity_from_row(row: Row[*tuple[Any, ...]]) -> StoredEntity:
-    """Build an entity (without relations and problems) from a row of ``ENTITY_COLUMNS``."""
+    """Build an entity from a row selected with ``entity_columns``.
+
+    Relations are sorted by type, then target, and repeated ones shown once; problems keep the order
+    they were recorded in.
+    """
+    mapping = row._mapping
+    relation_rows = _json_list(mapping.get("relation_rows"))
+    problem_rows = sorted(_json_list(mapping.get("problem_rows")), key=lambda values: values[0])
     return StoredEntity(
         id=row.id,
         uid=row.uid,
@@ -100,50 +160,9 @@ def entity_from_row(row: Row[*tuple[Any, ...]]) -> StoredEntity:
         path=row.path,
         line=row.line,
         orphaned_at=row.orphaned_at,
-        may_have_problems=bool(row.has_problems),
+        relations=sorted({(kind, target) for kind, target in relation_rows}),
+        problems=[StoredProblem(*values[1:]) for values in problem_rows],
     )
-
-
-def load_details(
-    connection: Connection,
-    items: Sequence[StoredEntity],
-    *,
-    with_relations: bool = True,
-    with_problems: bool = True,
-) -> None:
-    """Fill in relations and problems of a batch of entities: one query per table for the batch."""
-    if not items:
-        return
-    if with_relations:
-        by_ref = {item.ref_key: item for item in items}
-        for chunk in _chunks(list(by_ref)):
-            rows = connection.execute(
-                select(relations.c.source_key, relations.c.type, relations.c.target_key)
-                .where(relations.c.source_key.in_(chunk))
-                .distinct()
-                .order_by(relations.c.source_key, relations.c.type, relations.c.target_key)
-            )
-            for source_key, kind, target_key in rows:
-                by_ref[source_key].relations.append((kind, target_key))
-    if with_problems:
-        by_id = {item.id: item for item in items if item.may_have_problems}
-        for id_chunk in _chunks(list(by_id)):
-            problem_rows = connection.execute(
-                select(problems).where(problems.c.entity_id.in_(id_chunk)).order_by(problems.c.id)
-            )
-            for row in problem_rows:
-                by_id[row.entity_id].problems.append(
-                    StoredProblem(
-                        category=row.category,
-                        severity=row.severity,
-                        message=row.message,
-                        path=row.path,
-                        line=row.line,
-                        column=row.column,
-                        field=row.field,
-                        entity_ref=row.entity_ref,
-                    )
-                )
 
 
 def needs(fields: Sequence[str] | None, top_level: str) -> bool:
@@ -217,6 +236,11 @@ def _status_item(problem: StoredProblem) -> dict[str, Any]:
     }
 
 
-def _chunks(values: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
+def _json_list(value: Any) -> list[Any]:
+    """A ``JsonRows`` result as a list: drivers hand back parsed JSON or text, and NULL for no rows."""
+    if value is None:
+        return []
+    if isinstance(value, str | bytes):
+        parsed: list[Any] = json.loads(value)
+        return parsed
+    return list(value)

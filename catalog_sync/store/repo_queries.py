@@ -12,22 +12,22 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, select
 
 from catalog_sync.config import SourceSettings
 from catalog_sync.errors import ConflictError, NotFoundError
 from catalog_sync.sources.urls import redact
-from catalog_sync.store.engine import translate_errors
+from catalog_sync.store.engine import reading, translate_errors
 from catalog_sync.store.filters import EntityFilter
+from catalog_sync.store.records import PROBLEM_COLUMNS, StoredProblem
 from catalog_sync.store.repos import REGISTERED_SOURCE
 from catalog_sync.store.sqlfilters import filter_clause
 from catalog_sync.store.tables import descriptor_files, entities, problems, repositories, sources, sync_runs
 
-"""The source row that holds repositories added through ``POST /api/repositories`` (see registry)."""
 REPOSITORY_STATES = ("ok", "failing", "stale", "pending")
 MAX_ERRORS_PER_REPOSITORY = 100
 """Problems shown per repository; the total is given beside them so nothing is hidden silently."""
@@ -47,20 +47,6 @@ class SourceSummary:
     last_error: str | None
 
 
-@dataclass(frozen=True)
-class RepositoryProblem:
-    """Something a repository's owners must fix: an invalid descriptor, a conflict, a failed fetch."""
-
-    category: str
-    severity: str
-    message: str
-    path: str | None = None
-    line: int | None = None
-    column: int | None = None
-    field: str | None = None
-    entity_ref: str | None = None
-
-
 @dataclass
 class RepositoryRecord:
     """One repository as the API shows it."""
@@ -78,7 +64,7 @@ class RepositoryRecord:
     has_descriptors: bool | None
     entities: int = 0
     error_count: int = 0
-    errors: list[RepositoryProblem] = field(default_factory=list)
+    errors: list[StoredProblem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -150,14 +136,20 @@ def decode_location_id(location_id: str) -> tuple[int, str] | None:
 
 
 class RepositoryReader:
-    """Everything the API reads about sources, repositories, locations and passes, on one engine."""
+    """Everything the API reads about sources, repositories, locations and passes, on one engine.
+
+    Each read takes an optional connection, so one API request can run all its queries on one; without
+    it a read uses a connection of its own.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def list_sources(self, configured: Sequence[SourceSettings]) -> list[SourceSummary]:
+    def list_sources(
+        self, configured: Sequence[SourceSettings], *, connection: Connection | None = None
+    ) -> list[SourceSummary]:
         """The configured sources, then the ``registered`` one when repositories were registered."""
-        with translate_errors(self._engine), self._engine.connect() as conn:
+        with reading(self._engine, connection) as conn:
             rows = {row.name: row for row in conn.execute(select(sources))}
             counts: dict[int, dict[str, int]] = {}
             query = (
@@ -191,7 +183,13 @@ class RepositoryReader:
         return summaries
 
     def list_repositories(
-        self, *, source: str | None, state: str | None, after_id: int | None, limit: int
+        self,
+        *,
+        source: str | None,
+        state: str | None,
+        after_id: int | None,
+        limit: int,
+        connection: Connection | None = None,
     ) -> ListPage:
         """A page of repositories ordered by id, optionally of one source and in one state."""
         conditions: list[ColumnElement[bool]] = [repositories.c.removed_at.is_(None)]
@@ -200,7 +198,7 @@ class RepositoryReader:
         if state is not None:
             conditions.append(repositories.c.state == state)
         joined = repositories.join(sources, repositories.c.source_id == sources.c.id)
-        with translate_errors(self._engine), self._engine.connect() as conn:
+        with reading(self._engine, connection) as conn:
             total = conn.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
             page = select(*_REPOSITORY_COLUMNS).select_from(joined).where(*conditions)
             if after_id is not None:
@@ -211,7 +209,7 @@ class RepositoryReader:
         has_more = len(rows) > limit
         return ListPage(records, int(total), has_more, records[-1].id if has_more and records else None)
 
-    def get_repository(self, repository_id: int) -> RepositoryRecord:
+    def get_repository(self, repository_id: int, *, connection: Connection | None = None) -> RepositoryRecord:
         """One repository with its entity count and problems."""
         joined = repositories.join(sources, repositories.c.source_id == sources.c.id)
         query = (
@@ -219,7 +217,7 @@ class RepositoryReader:
             .select_from(joined)
             .where(repositories.c.id == repository_id, repositories.c.removed_at.is_(None))
         )
-        with translate_errors(self._engine), self._engine.connect() as conn:
+        with reading(self._engine, connection) as conn:
             row = conn.execute(query).first()
             if row is None:
                 raise NotFoundError(f"no repository with id {repository_id}")
@@ -227,9 +225,11 @@ class RepositoryReader:
             self._fill_details(conn, [record])
         return record
 
-    def list_sync_runs(self, *, before_id: int | None, limit: int) -> ListPage:
+    def list_sync_runs(
+        self, *, before_id: int | None, limit: int, connection: Connection | None = None
+    ) -> ListPage:
         """The most recent passes first."""
-        with translate_errors(self._engine), self._engine.connect() as conn:
+        with reading(self._engine, connection) as conn:
             total = conn.execute(select(func.count()).select_from(sync_runs)).scalar_one()
             query = select(sync_runs)
             if before_id is not None:
@@ -254,7 +254,7 @@ class RepositoryReader:
         has_more = len(rows) > limit
         return ListPage(records, int(total), has_more, records[-1].id if has_more and records else None)
 
-    def list_locations(self) -> list[LocationRecord]:
+    def list_locations(self, *, connection: Connection | None = None) -> list[LocationRecord]:
         """Every descriptor file of every repository still in the catalog (Backstage's ``GET /locations``)."""
         query = (
             select(
@@ -267,7 +267,7 @@ class RepositoryReader:
             .where(repositories.c.removed_at.is_(None))
             .order_by(descriptor_files.c.repository_id, descriptor_files.c.path)
         )
-        with translate_errors(self._engine), self._engine.connect() as conn:
+        with reading(self._engine, connection) as conn:
             return [
                 LocationRecord(
                     encode_location_id(row.repository_id, row.path),
@@ -276,7 +276,7 @@ class RepositoryReader:
                 for row in conn.execute(query)
             ]
 
-    def get_location(self, location_id: str) -> LocationRecord:
+    def get_location(self, location_id: str, *, connection: Connection | None = None) -> LocationRecord:
         """One location by the id ``list_locations`` gave it."""
         decoded = decode_location_id(location_id)
         if decoded is None:
@@ -291,16 +291,16 @@ class RepositoryReader:
                 repositories.c.removed_at.is_(None),
             )
         )
-        with translate_errors(self._engine), self._engine.connect() as conn:
+        with reading(self._engine, connection) as conn:
             row = conn.execute(query).first()
         if row is None:
             raise NotFoundError(f"found no location with ID {location_id}")
         return LocationRecord(location_id, location_target(row.url, row.branch, path))
 
-    def repository_of_entity(self, ref_key: str) -> int:
+    def repository_of_entity(self, ref_key: str, *, connection: Connection | None = None) -> int:
         """The repository whose descriptor holds an entity, to sync it now (Backstage's ``/refresh``)."""
         query = select(entities.c.repository_id).where(entities.c.ref_key == ref_key.lower())
-        with translate_errors(self._engine), self._engine.connect() as conn:
+        with reading(self._engine, connection) as conn:
             row = conn.execute(query).first()
         if row is None:
             raise NotFoundError(f"no entity {ref_key}")
@@ -310,11 +310,13 @@ class RepositoryReader:
             )
         return int(row.repository_id)
 
-    def refs_matching(self, ref_keys: Iterable[str], entity_filter: EntityFilter) -> set[str]:
+    def refs_matching(
+        self, ref_keys: Iterable[str], entity_filter: EntityFilter, *, connection: Connection | None = None
+    ) -> set[str]:
         """Which of these entities a filter keeps (``POST /entities/by-refs?filter=...``)."""
         keys = sorted({key.lower() for key in ref_keys})
         found: set[str] = set()
-        with translate_errors(self._engine), self._engine.connect() as conn:
+        with reading(self._engine, connection) as conn:
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
                 query = select(entities.c.ref_key).where(
@@ -344,7 +346,7 @@ class RepositoryReader:
                 delete(entities).where(and_(entities.c.id == row.id, entities.c.orphaned_at.is_not(None)))
             )
 
-    def _fill_details(self, conn: Any, records: list[RepositoryRecord]) -> None:
+    def _fill_details(self, conn: Connection, records: list[RepositoryRecord]) -> None:
         """Entity counts and problems for a page of repositories, one query each."""
         if not records:
             return
@@ -358,26 +360,16 @@ class RepositoryReader:
         for repository_id, number in conn.execute(count_query):
             by_id[repository_id].entities = int(number)
         problem_query = (
-            select(problems)
+            select(problems.c.repository_id, *PROBLEM_COLUMNS)
             .where(problems.c.repository_id.in_(ids))
             .order_by(problems.c.repository_id, problems.c.path, problems.c.line, problems.c.id)
         )
-        for row in conn.execute(problem_query):
-            record = by_id[row.repository_id]
+        for repository_id, *values in conn.execute(problem_query):
+            record = by_id[repository_id]
             record.error_count += 1
             if len(record.errors) < MAX_ERRORS_PER_REPOSITORY:
-                record.errors.append(
-                    RepositoryProblem(
-                        category=row.category,
-                        severity=row.severity,
-                        message=redact(row.message),
-                        path=row.path,
-                        line=row.line,
-                        column=row.column,
-                        field=row.field,
-                        entity_ref=row.entity_ref,
-                    )
-                )
+                problem = StoredProblem(*values)
+                record.errors.append(replace(problem, message=redact(problem.message)))
 
 
 _REPOSITORY_COLUMNS = (

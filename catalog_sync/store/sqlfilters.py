@@ -57,6 +57,19 @@ class FilterPlan:
         """Whether the filter keeps so many entities that walking an index in order beats collecting them."""
         return self.estimate is not None and self.estimate > ESTIMATE_CAP
 
+    def id_range(self) -> Select[int] | None:
+        """The matches as one SELECT that reads them in id order from one index range, when a
+        ``key=value`` condition drives the only alternative (the others being probed), else None.
+
+        Its first ``n`` rows cost about ``n`` index entries however many entities match.
+        """
+        if len(self.alternatives) != 1:
+            return None
+        driver = self.alternatives[0][0]
+        if not isinstance(driver, Condition) or driver.is_relation or len(driver.values) != 1:
+            return None
+        return _alternative_ids(self.alternatives[0])
+
     def with_estimate(self, estimate: int) -> FilterPlan:
         """The same plan, knowing how many entities match (e.g. from the page's total)."""
         return FilterPlan(self.alternatives, UNFILTERED if not self.alternatives else estimate)
@@ -134,6 +147,13 @@ def entity_clause(ids: IdSet | None, id_column: ColumnElement[int] | None = None
     if ids is None:
         return column.is_not(None)
     return column.in_(ids)
+
+
+def count_matches(ids: IdSet | None) -> Select[int]:
+    """How many entities are in the set: the whole catalog when there is no set (no filter)."""
+    if ids is None:
+        return select(func.count()).select_from(entities)
+    return select(func.count()).select_from(ids.subquery())
 
 
 def estimate_sizes(connection: Connection, terms: set[Term]) -> dict[Term, int]:

@@ -25,8 +25,8 @@ class SourceSchema(OpenSchema):
     lastError = fields.String(attribute="last_error", allow_none=True)  # noqa: N815
 
 
-class ProblemSchema(OpenSchema):
-    """Something a repository's owners must fix, pointing at file, line and entity where known."""
+class _LocatedProblemSchema(OpenSchema):
+    """What every problem says: how bad, what, and where (file, line, column, field, entity) when known."""
 
     path = fields.String(allow_none=True)
     line = fields.Integer(allow_none=True)
@@ -34,7 +34,12 @@ class ProblemSchema(OpenSchema):
     field = fields.String(allow_none=True)
     message = fields.String(required=True)
     entityRef = fields.String(attribute="entity_ref", allow_none=True)  # noqa: N815
-    severity = fields.String(required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(("error", "warning")))
+
+
+class ProblemSchema(_LocatedProblemSchema):
+    """Something a repository's owners must fix, pointing at file, line and entity where known."""
+
     category = fields.String(required=True)
 
 
@@ -123,16 +128,10 @@ class ValidateArgsSchema(Schema):
     )
 
 
-class ValidationProblemSchema(OpenSchema):
-    """One error or warning of a validated file."""
+class ValidationProblemSchema(_LocatedProblemSchema):
+    """One error or warning of a validated file (which always names the file)."""
 
     path = fields.String(required=True)
-    line = fields.Integer(allow_none=True)
-    column = fields.Integer(allow_none=True)
-    severity = fields.String(required=True, validate=validate.OneOf(("error", "warning")))
-    field = fields.String(allow_none=True)
-    message = fields.String(required=True)
-    entityRef = fields.String(attribute="entity_ref", allow_none=True)  # noqa: N815
 
 
 class ValidationCountsSchema(OpenSchema):

@@ -7,10 +7,11 @@ for facets, what a string may contain), so the calls a portal makes most run on 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from catalog_sync.sync import SyncEngine
 from plugin_api import create_app
@@ -118,3 +119,36 @@ def test_nul_characters_are_bad_input_not_database_failures(client: FlaskClient)
     assert_backstage_error(by_refs, 400, "InputError", mentions="NUL")
     refresh = client.post(f"{BASE}/refresh", json={"entityRef": "component:x\u0000"}, headers=AUTH)
     assert_backstage_error(refresh, 400, "InputError", mentions="NUL")
+
+
+def test_the_portals_most_frequent_requests_cost_one_statement_each(
+    client: FlaskClient, store_engine: Engine
+) -> None:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    def statements_for(url: str) -> tuple[dict[str, Any], int]:
+        statements.clear()
+        response = client.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json(), len(statements)
+
+    event.listen(store_engine, "before_cursor_execute", record)
+    try:
+        first, cost = statements_for(f"{BASE}/entities/by-query?filter=spec.owner=payments&limit=1")
+        assert (cost, first["totalItems"]) == (1, 2)
+        assert first["items"][0]["relations"], "relations come with the page"
+        second, cost = statements_for(f"{BASE}/entities/by-query?cursor={first['pageInfo']['nextCursor']}")
+        assert (cost, second["totalItems"], len(second["items"])) == (1, 2, 1)
+        assert first["items"][0]["metadata"]["name"] != second["items"][0]["metadata"]["name"]
+        entity, cost = statements_for(f"{BASE}/entities/by-name/product/default/payments-api")
+        assert cost == 1
+        assert {"type": "ownedBy", "targetRef": "team:default/payments"} in entity["relations"]
+        facets, cost = statements_for(f"{BASE}/entity-facets?facet=kind")
+        assert cost == 1
+        again, cost = statements_for(f"{BASE}/entity-facets?facet=kind")
+        assert (cost, again) == (0, facets), "a repeated facet request is answered from the cache"
+    finally:
+        event.remove(store_engine, "before_cursor_execute", record)

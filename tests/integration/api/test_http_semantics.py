@@ -23,7 +23,12 @@ WRITES = [
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/nope"), ("GET", "/api/catalog/entities/by-name/a"), ("POST", "/nothing"), ("GET", "/")],
+    [
+        ("GET", "/api/nope"),
+        ("GET", "/api/catalog/entities/by-name/a"),
+        ("POST", "/nothing"),
+        ("GET", "/nothing/here"),
+    ],
 )
 def test_unknown_routes_are_404_in_backstage_shape(client: FlaskClient, method: str, path: str) -> None:
     response = client.open(path, method=method)

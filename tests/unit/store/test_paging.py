@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from catalog_sync.errors import QueryError
 from catalog_sync.store import sqlfilters
-from catalog_sync.store.filters import OrderField, parse_filters
+from catalog_sync.store.filters import FullText, OrderField, parse_filters
 from catalog_sync.store.queries import CatalogReader, Page
 from tests.unit.store.helpers import entity_body, insert_entity
 
@@ -157,6 +157,31 @@ def test_the_total_is_counted_even_for_an_empty_page(reader: CatalogReader) -> N
     assert nothing.items == []
     assert nothing.total_items == 0
     assert nothing.next_cursor is None
+
+
+COMPONENTS = [f"svc-{i:02d}" for i in range(20)]
+
+
+@pytest.mark.parametrize(
+    ("filters", "full_text", "expected"),
+    [
+        (["spec.owner=team-1"], None, [n for i, n in enumerate(COMPONENTS) if i % 3 == 1]),
+        (["spec.owner=team-1,spec.owner=team-2"], None, [n for i, n in enumerate(COMPONENTS) if i % 3]),
+        (["spec.owner=team-1", "kind=group"], None, [*COMPONENTS[1::3], "team-0"]),
+        (["relations.ownedBy=group:default/team-0"], None, []),
+        (["spec.lifecycle"], None, [n for i, n in enumerate(COMPONENTS) if LIFECYCLES[i % 8]]),
+        ([], FullText("svc-1"), COMPONENTS[10:]),
+        ([], None, [*COMPONENTS, "team-0"]),
+        (["kind=nothing"], None, []),
+    ],
+)
+def test_a_first_page_counts_every_match_whatever_the_filter(
+    reader: CatalogReader, strategy: str, filters: list[str], full_text: FullText | None, expected: list[str]
+) -> None:
+    first = reader.query_entities(parse_filters(filters), full_text=full_text, limit=4)
+    walked = _all_names(_walk_forward(reader, first, 4))
+    assert first.total_items == len(expected)
+    assert sorted(walked) == sorted(expected)
 
 
 def test_a_negative_limit_is_refused(reader: CatalogReader) -> None:

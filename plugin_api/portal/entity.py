@@ -1,0 +1,102 @@
+"""``/catalog/{kind}/{namespace}/{name}``: one entity, everything the catalog knows about it.
+
+Its envelope (title, description, owner, lifecycle, tier, tags, links, the rest of its spec), its
+relations grouped by type, the processing errors of its descriptor with file and line, its result
+on every scorecard with each check, and the repository it comes from: what its owners need to see
+why it scores as it does and what to fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog_sync.errors import NotFoundError
+from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
+from catalog_sync.store.repo_queries import RepositoryRecord
+from plugin_api.portal.blueprint import blp
+from plugin_api.portal.common import known_kinds, render
+from plugin_api.scorecards import scoring_reader
+from plugin_api.state import connection, state
+
+SHOWN_SPEC_KEYS = ("owner", "lifecycle", "type", "tier")
+"""Spec fields the page's summary shows; the others are listed under "Specification"."""
+HIDDEN_ANNOTATIONS = (ORPHAN_ANNOTATION,)
+
+
+@blp.route("/catalog/<string:kind>/<string:namespace>/<string:name>", methods=["GET"])
+def entity(kind: str, namespace: str, name: str) -> str:
+    """One entity's page."""
+    if kind.lower() not in KINDS:
+        raise NotFoundError(
+            f"there is no kind {kind!r} in the catalog; the kinds are {', '.join(known_kinds())}"
+        )
+    ref = EntityRef(kind.lower(), namespace, name)
+    app_state = state()
+    conn = connection()
+    stored = app_state.catalog.get_by_ref(ref.key, connection=conn)
+    if stored is None:
+        raise NotFoundError(f"there is no {ref.kind} named {name!r} in namespace {namespace!r}")
+    document = stored.to_entity_dict()
+    metadata, spec = document.get("metadata", {}), document.get("spec") or {}
+    relations = _grouped(document.get("relations", []))
+    owner = relations.get("ownedBy", [None])[0]
+    owner_known = bool(owner) and app_state.catalog.get_by_ref(str(owner), connection=conn) is not None
+    repository: RepositoryRecord | None = None
+    if stored.repository_id is not None:
+        try:
+            repository = app_state.repositories.get_repository(stored.repository_id, connection=conn)
+        except NotFoundError:
+            repository = None
+    annotations = {
+        key: value
+        for key, value in (metadata.get("annotations") or {}).items()
+        if key not in HIDDEN_ANNOTATIONS
+    }
+    return render(
+        "entity.html",
+        ref=str(EntityRef(ref.kind, str(metadata.get("namespace") or namespace), str(metadata["name"]))),
+        document=document,
+        metadata=metadata,
+        spec=spec,
+        owner=owner,
+        owner_written=spec.get("owner"),
+        owner_known=owner_known,
+        orphan=stored.orphaned_at is not None,
+        relations=relations,
+        problems=stored.problems,
+        results=[_result(item) for item in scoring_reader().entity_scorecards(stored.ref_key)],
+        repository=repository,
+        descriptor={"path": stored.path, "line": stored.line},
+        links=[link for link in metadata.get("links") or [] if isinstance(link, dict)],
+        tags=[str(tag) for tag in metadata.get("tags") or []],
+        labels=metadata.get("labels") or {},
+        annotations=annotations,
+        spec_fields=[(key, value) for key, value in spec.items() if key not in SHOWN_SPEC_KEYS],
+    )
+
+
+def _grouped(relations: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Relations by type (types and targets sorted), as the page lists them."""
+    grouped: dict[str, list[str]] = {}
+    for relation in relations:
+        grouped.setdefault(relation["type"], []).append(relation["targetRef"])
+    return {kind: sorted(targets) for kind, targets in sorted(grouped.items())}
+
+
+def _result(item: dict[str, Any]) -> dict[str, Any]:
+    """A scorecard result with each check's value as text."""
+    checks = [{**check, "shown": show_value(check.get("value"))} for check in item["checks"]]
+    return {**item, "checks": checks, "passed": sum(1 for check in checks if check["passed"])}
+
+
+def show_value(value: Any) -> str:
+    """What a check measured, in a few words: a number, a list joined with commas, or ``—``."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(show_value(item) for item in value) if value else "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {show_value(item)}" for key, item in value.items())
+    return str(value)

@@ -1,0 +1,53 @@
+"""``/``: the catalog at a glance, for a platform team's first look of the day.
+
+Entities by kind, repositories by state, ownership gaps by type, every scorecard's levels and average,
+and the last sync pass: a handful of reads of what the sync and the scorer stored, each linking to the
+page that lists the details.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog_sync.store.repo_queries import REPOSITORY_STATES
+from plugin_api.portal.blueprint import blp
+from plugin_api.portal.common import level_parts, render
+from plugin_api.scorecards import scoring_reader
+from plugin_api.state import connection, state
+
+MAX_SCORECARDS = 50
+"""Scorecards shown on the overview; the scorecards page lists them all."""
+
+
+@blp.route("/", methods=["GET"])
+def overview() -> str:
+    """The overview page."""
+    app_state = state()
+    conn = connection()
+    kinds = app_state.catalog.facets(["kind"], connection=conn).get("kind", [])
+    repository_states = dict.fromkeys(REPOSITORY_STATES, 0)
+    for source in app_state.repositories.list_sources(app_state.settings.sources, connection=conn):
+        for name, count in source.states.items():
+            repository_states[name] = repository_states.get(name, 0) + count
+    runs = app_state.repositories.list_sync_runs(before_id=None, limit=1, connection=conn)
+    reader = scoring_reader()
+    _, gap_summary = reader.gaps(gap_type=None, owner=None, after=None, limit=0)
+    cards = reader.list_scorecards(None, MAX_SCORECARDS)
+    return render(
+        "overview.html",
+        kinds=kinds,
+        entity_total=sum(count for _, count in kinds),
+        repository_states=repository_states,
+        repository_total=sum(repository_states.values()),
+        gap_summary=gap_summary,
+        gap_total=sum(gap_summary.values()),
+        scorecards=[_card(item) for item in cards.items],
+        more_scorecards=cards.total > len(cards.items),
+        last_run=runs.items[0] if runs.items else None,
+    )
+
+
+def _card(item: dict[str, Any]) -> dict[str, Any]:
+    """A scorecard with its levels ready to draw."""
+    summary = item["summary"]
+    return {**item, "parts": level_parts(summary["levels"], item["levels"])}

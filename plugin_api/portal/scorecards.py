@@ -1,0 +1,98 @@
+"""``/scorecards`` and ``/scorecards/{name}``: how good the products are, and whether it is improving.
+
+The list shows every scorecard with its entities per level and average score; one scorecard's page
+adds its checks, its results (narrowed by level or a catalog filter, paged) and a sparkline of the
+average score per day. All of it is what the scorer stored, read by the API's ``ScoringReader``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog_sync.errors import QueryError
+from catalog_sync.scoring.gapqueries import NONE_LEVEL
+from catalog_sync.store.filters import parse_filters
+from plugin_api.paging import decode_cursor, encode_cursor
+from plugin_api.portal.blueprint import blp
+from plugin_api.portal.charts import sparkline
+from plugin_api.portal.common import level_parts, limit_arg, make_pager, render, text_arg
+from plugin_api.portal.entity import show_value
+from plugin_api.scorecards import scoring_reader
+from plugin_api.state import state
+
+HISTORY_DAYS = 90
+_LIST_CURSOR = "portal-scorecards"
+_RESULTS_CURSOR = "portal-scorecard-results"
+
+
+@blp.route("/scorecards", methods=["GET"])
+def scorecards() -> str:
+    """Every scorecard with its summary."""
+    after = None
+    cursor = text_arg("cursor")
+    if cursor:
+        after = decode_cursor(_LIST_CURSOR, cursor, {"after": str})["after"]
+    page = scoring_reader().list_scorecards(after, limit_arg())
+    next_cursor = encode_cursor(_LIST_CURSOR, {"after": page.after}) if page.after is not None else None
+    cards = [with_parts(item) for item in page.items]
+    return render(
+        "scorecards.html",
+        scorecards=cards,
+        pager=make_pager("portal.scorecards", shown=len(cards), total=page.total, next_cursor=next_cursor),
+    )
+
+
+@blp.route("/scorecards/<string:name>", methods=["GET"])
+def scorecard(name: str) -> str:
+    """One scorecard: definition, level distribution, trend and results."""
+    reader = scoring_reader()
+    card = with_parts(reader.get_scorecard(name))
+    level = text_arg("level")
+    raw_filter = text_arg("filter")
+    after = None
+    cursor = text_arg("cursor")
+    if cursor:
+        position = decode_cursor(_RESULTS_CURSOR, cursor, {"after": str, "scorecard": str})
+        if position["scorecard"] != name:
+            raise QueryError("cursor", "this cursor belongs to the results of another scorecard")
+        after = position["after"]
+    page = reader.results(
+        name,
+        entity_filter=parse_filters([raw_filter] if raw_filter else []),
+        level=level,
+        after=after,
+        limit=limit_arg(),
+    )
+    next_cursor = None
+    if page.after is not None:
+        next_cursor = encode_cursor(_RESULTS_CURSOR, {"after": page.after, "scorecard": name})
+    history = reader.history(name, HISTORY_DAYS, state().clock().date())
+    results = [_result(item) for item in page.items]
+    return render(
+        "scorecard.html",
+        card=card,
+        results=results,
+        level=level or "",
+        level_choices=[NONE_LEVEL, *card["levels"]],
+        filter=raw_filter or "",
+        pager=make_pager(
+            "portal.scorecard", shown=len(results), total=page.total, next_cursor=next_cursor, name=name
+        ),
+        history=history,
+        history_days=HISTORY_DAYS,
+        chart=sparkline([(point["day"], point["averageScore"]) for point in history]),
+    )
+
+
+def with_parts(item: dict[str, Any]) -> dict[str, Any]:
+    """A scorecard with its level distribution ready to draw."""
+    return {**item, "parts": level_parts(item["summary"]["levels"], item["levels"])}
+
+
+def _result(item: dict[str, Any]) -> dict[str, Any]:
+    failed = [check for check in item["checks"] if not check["passed"]]
+    return {
+        **item,
+        "passed": len(item["checks"]) - len(failed),
+        "failed": [{**check, "shown": show_value(check.get("value"))} for check in failed],
+    }
