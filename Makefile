@@ -18,7 +18,7 @@ run: $(STAMP)
 
 ## make test: environment, lint, type checks and the whole test suite
 test: $(STAMP) lint
-	$(BIN)/pytest -n 2 --dist loadgroup tests
+	$(BIN)/pytest -n 2 tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check catalog_sync plugin_api tests benchmarks dashboards

@@ -30,8 +30,6 @@ from catalog_sync.reconcile import location_url, prepare_entity
 from catalog_sync.store.tables import entities, metadata
 from tests.fixtures.required import node_packages
 
-pytestmark = pytest.mark.xdist_group("backstage-model")
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "descriptors" / "examples"
 CHECKER = Path(__file__).resolve().parent / "backstage_model"
