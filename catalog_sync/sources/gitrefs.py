@@ -67,9 +67,13 @@ def read_head(git_dir: str | Path) -> str:
     return text[4:].strip() if text.startswith("ref:") else text
 
 
-def resolve_ref(git_dir: str | Path, name: str) -> str | None:
-    """The commit id ``name`` (e.g. ``refs/heads/main``) points to, from loose refs or packed-refs."""
-    base = common_dir(git_dir)
+def resolve_ref(git_dir: str | Path, name: str, *, shared: str | None = None) -> str | None:
+    """The commit id ``name`` (e.g. ``refs/heads/main``) points to, from loose refs or packed-refs.
+
+    ``shared`` is the common directory when the caller already knows it (a bare repository or a main
+    work tree's ``.git``: the directory itself), which saves looking for a ``commondir`` file.
+    """
+    base = shared if shared is not None else common_dir(git_dir)
     for _ in range(10):
         if not name.startswith("refs/") or ".." in name.split("/"):
             return None

@@ -23,14 +23,18 @@ class LocalRepository:
     tip_is_cheap = True
     """``tip`` reads two small files: not worth a thread (see ``Repository`` in ``base``)."""
 
-    def __init__(self, folder: Path, key: str, branch: str | None, git_dir: Path | None = None) -> None:
+    def __init__(
+        self, folder: Path, key: str, branch: str | None, git_dir: Path | None = None, head: str | None = None
+    ) -> None:
         self._folder = folder
         self._configured_branch = branch
         self._known_git_dir = git_dir
-        self._head: str | None = None
+        self._head: str | None = head
+        # A git dir found by probing is a bare repository or a main work tree's .git: its own common dir.
+        self._shared: str | None = str(git_dir) if head is not None and git_dir is not None else None
         name = folder.name[:-4] if folder.name.endswith(".git") and len(folder.name) > 4 else folder.name
         self._info = RepositoryInfo(
-            key=key, name=name, url="file://" + str(folder), branch=branch or self._head_branch()
+            key=key, name=name, url="file://" + str(folder), branch=branch or self._head_branch(head)
         )
 
     @property
@@ -52,12 +56,13 @@ class LocalRepository:
             raise RepositoryUnreachableError(f"{self._folder}: not a git repository")
         return git_dir
 
-    def _head_branch(self) -> str | None:
-        try:
-            self._head = read_head(self._git_dir())
-        except SourceError:
-            return None
-        head = self._head
+    def _head_branch(self, known: str | None) -> str | None:
+        if known is None:
+            try:
+                self._head = read_head(self._git_dir())
+            except SourceError:
+                return None
+        head = self._head or ""
         return head[len("refs/heads/") :] if head.startswith("refs/heads/") else None
 
     def tip(self) -> str:
@@ -69,6 +74,7 @@ class LocalRepository:
             return self._read_tip(self._git_dir())
 
     def _read_tip(self, git_dir: Path) -> str:
+        shared = self._shared if self._shared == str(git_dir) else None
         if self._configured_branch:
             ref = "refs/heads/" + self._configured_branch
         else:
@@ -77,7 +83,7 @@ class LocalRepository:
             ref = cached or read_head(git_dir)
             if not ref.startswith("refs/"):
                 return ref  # a detached HEAD: the commit it names is the tip
-            commit = resolve_ref(git_dir, ref)
+            commit = resolve_ref(git_dir, ref, shared=shared)
             if commit is None and cached is not None:
                 self._head = None
                 ref = read_head(git_dir)
@@ -85,7 +91,7 @@ class LocalRepository:
                     return ref
             if commit is not None:
                 return commit
-        commit = resolve_ref(git_dir, ref)
+        commit = resolve_ref(git_dir, ref, shared=shared)
         if commit is None:
             branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
             raise RepositoryUnreachableError(
@@ -140,10 +146,35 @@ class LocalSource:
             raise SourceError(f"source {self.name!r}: cannot list {self._root}: {exc.strerror}") from exc
         found: list[Repository] = []
         for child in children:
-            git_dir = find_git_dir(child.path) if child.is_dir() else None
-            if git_dir is not None:
-                found.append(LocalRepository(Path(child.path), child.name, branch, git_dir))
+            probed = _probe(child.path) if child.is_dir() else None
+            if probed is not None:
+                git_dir, head = probed
+                found.append(LocalRepository(Path(child.path), child.name, branch, git_dir, head))
         return found
+
+
+def _probe(folder: str) -> tuple[Path, str | None] | None:
+    """The git directory of ``folder`` and what its HEAD names, reading HEAD as the test of being one.
+
+    Discovery runs on every pass over every folder of a source, so the usual cases cost two or three
+    system calls (open ``.git/HEAD``, or open ``HEAD`` and check ``objects/``); the rest (a ``.git``
+    file of a linked work tree, anything odd) is left to ``find_git_dir``.
+    """
+    bare_first = folder.endswith(".git")  # the usual name of a bare repository: try it first
+    candidates = (
+        (folder, os.path.join(folder, ".git")) if bare_first else (os.path.join(folder, ".git"), folder)
+    )
+    for git_dir in candidates:
+        try:
+            with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as handle:
+                text = handle.read(4096).strip()
+        except OSError:
+            continue
+        if git_dir == folder and not os.path.isdir(os.path.join(folder, "objects")):
+            return None
+        return Path(git_dir), (text[4:].strip() if text.startswith("ref:") else text) or None
+    found = find_git_dir(folder)
+    return (found, None) if found is not None else None
 
 
 __all__ = ["LocalRepository", "LocalSource"]
