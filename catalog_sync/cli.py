@@ -121,16 +121,21 @@ def run_init(args: argparse.Namespace) -> int:
 def open_store(settings: Settings, *, migrate: bool | None = None) -> Engine:
     """The database engine, its schema current: migrated automatically on SQLite, checked elsewhere."""
     from catalog_sync.store.engine import check_ready, open_engine
-    from catalog_sync.store.migrate import current_revision, head_revision, upgrade
+    from catalog_sync.store.schema_version import HEAD_REVISION, stored_revision
 
     engine = open_engine(settings.database)
     check_ready(engine)
+    current = stored_revision(engine)
+    if current == HEAD_REVISION and not migrate:
+        return engine
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
+        from catalog_sync.store.migrate import upgrade
+
         upgrade(engine)
-    elif current_revision(engine) != head_revision():
+    else:
         raise StoreError(
-            f"the database schema is at revision {current_revision(engine) or 'none'}, this "
-            f"version needs {head_revision()}: run `catalog-sync db upgrade` first"
+            f"the database schema is at revision {current or 'none'}, this version needs "
+            f"{HEAD_REVISION}: run `catalog-sync db upgrade` first"
         )
     return engine
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, inspect, text
 
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import current_revision, head_revision, upgrade
+from catalog_sync.store.schema_version import HEAD_REVISION, stored_revision
 from catalog_sync.store.tables import metadata
 from tests.fixtures.postgres import PostgresCluster, create_database, drop_database
 
@@ -87,3 +88,9 @@ def test_postgres_knows_that_search_keys_and_values_go_together(pg_engine: Engin
     with pg_engine.connect() as connection:
         names = set(connection.execute(text("SELECT stxname FROM pg_statistic_ext")).scalars())
     assert "st_search_key_value" in names
+
+
+def test_the_expected_revision_is_alembics_head_and_is_read_without_alembic(sqlite_engine: Engine) -> None:
+    assert head_revision() == HEAD_REVISION
+    assert stored_revision(sqlite_engine) == HEAD_REVISION
+    assert stored_revision(open_engine("sqlite://")) is None
