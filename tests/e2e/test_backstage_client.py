@@ -12,17 +12,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from catalog_sync.store.engine import open_engine
 from plugin_api import create_app
+from tests.fixtures.http import serving
 from tests.fixtures.required import node_packages
 from tests.integration.api.conftest import ALL_REFS, TOKEN, BuiltCatalog
 from tests.integration.api.conftest import built_catalog as built_catalog
@@ -46,14 +45,10 @@ def base_url(built_catalog: BuiltCatalog, tmp_path: Path) -> Iterator[str]:
     settings = built_catalog.settings
     engine = open_engine(f"sqlite:///{copy}")
     app = create_app(replace(settings, database=f"sqlite:///{copy}"), engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         engine.dispose()
 
 

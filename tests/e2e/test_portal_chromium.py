@@ -9,18 +9,17 @@ and at the ownership gaps, checking at each step what a person would read on the
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from catalog_sync.cli import build_sync_engine, open_store
 from catalog_sync.config import parse_settings
 from catalog_sync.sources.examples import build_example_repositories
-from plugin_api import create_app, portal
+from plugin_api import create_app
+from tests.fixtures.http import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "descriptors" / "examples"
@@ -42,17 +41,10 @@ def served(tmp_path: Path) -> Iterator[str]:
     )
     engine = open_store(settings)
     build_sync_engine(settings, engine).run_pass()
-    app = create_app(settings, engine)
-    if portal.blp.name not in app.blueprints:
-        app.register_blueprint(portal.blp)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="portal-e2e", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving(create_app(settings, engine)) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         engine.dispose()
 
 

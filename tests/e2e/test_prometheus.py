@@ -11,9 +11,9 @@ by ``promtool test rules``).
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ import pytest
 import requests
 import yaml
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from catalog_sync.config import parse_settings
 from catalog_sync.metrics import record_pass
@@ -32,7 +31,7 @@ from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.store.tables import ownership_gaps
 from catalog_sync.sync import SyncEngine
-from plugin_api import ownership
+from tests.fixtures.http import serving
 from tests.fixtures.tools import app_with_metrics, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,13 +90,16 @@ def running(tmp_path: Path, prometheus_server_binary: Path) -> Iterator[Running]
             )
         }
 
-    app = app_with_metrics(settings, engine)
-    if ownership.blp.name not in app.blueprints:  # until create_app registers it
-        app.register_blueprint(ownership.blp)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="catalog-sync-e2e", daemon=True)
-    thread.start()
-    api = f"http://127.0.0.1:{server.server_port}"
+    with ExitStack() as stack:
+        stack.callback(engine.dispose)
+        api = stack.enter_context(serving(app_with_metrics(settings, engine)))
+        yield from _with_prometheus(api, tmp_path, prometheus_server_binary, gaps)
+
+
+def _with_prometheus(
+    api: str, tmp_path: Path, prometheus_server_binary: Path, gaps: dict[str, int]
+) -> Iterator[Running]:
+    """A real Prometheus scraping ``api`` every second with the alert rules loaded."""
 
     prometheus_port = free_port()
     config = tmp_path / "prometheus.yml"
@@ -110,7 +112,7 @@ def running(tmp_path: Path, prometheus_server_binary: Path) -> Iterator[Running]
                     {
                         "job_name": "catalog-sync",
                         "metrics_path": "/metrics",
-                        "static_configs": [{"targets": [f"127.0.0.1:{server.server_port}"]}],
+                        "static_configs": [{"targets": [api.removeprefix("http://")]}],
                     }
                 ],
             }
@@ -137,9 +139,6 @@ def running(tmp_path: Path, prometheus_server_binary: Path) -> Iterator[Running]
             prometheus.kill()
             prometheus.wait()
         log.close()
-        server.shutdown()
-        thread.join(timeout=10)
-        engine.dispose()
 
 
 def query(base: str, promql: str) -> list[dict[str, Any]]:

@@ -26,7 +26,6 @@ from catalog_sync.config import load_settings
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.sync import SyncEngine
-from plugin_api.metrics import blp as metrics_blueprint
 from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.tools import free_port
 from tests.integration.conftest import product_yaml
@@ -37,12 +36,10 @@ REQUESTS = 60
 
 
 def wsgi() -> Flask:
-    """gunicorn's app factory here: the production app, plus ``/metrics`` if it is not registered yet."""
+    """gunicorn's app factory here: the production app, ``/metrics`` included."""
     from catalog_sync.cli import wsgi_app
 
     app: Flask = wsgi_app()
-    if metrics_blueprint.name not in app.blueprints:
-        app.register_blueprint(metrics_blueprint)
     return app
 
 

@@ -25,7 +25,7 @@ from catalog_sync.config import Settings, parse_settings
 from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
 from catalog_sync.sync import SyncEngine
-from plugin_api import create_app, portal
+from plugin_api import create_app
 from tests.fixtures.gitrepos import GitRepo
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "descriptors" / "examples"
@@ -139,12 +139,9 @@ def portal_catalog(tmp_path_factory: pytest.TempPathFactory) -> PortalCatalog:
 
 
 def portal_app(settings: Settings) -> tuple[Flask, Engine]:
-    """The API app with the portal registered (whether or not ``create_app`` does it already)."""
+    """The app exactly as ``catalog-sync serve`` builds it, portal included."""
     engine = open_store(settings)
-    app = create_app(settings, engine)
-    if portal.blp.name not in app.blueprints:
-        app.register_blueprint(portal.blp)
-    return app, engine
+    return create_app(settings, engine), engine
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from catalog_sync.store.engine import open_engine
-from plugin_api import create_app, portal
+from plugin_api import create_app
 from tests.integration.portal.conftest import PortalCatalog, portal_app, portal_settings
 from tests.integration.portal.html import parse
 
@@ -108,8 +108,6 @@ def test_an_unreachable_database_gets_a_503_page(portal_catalog: PortalCatalog, 
     settings = replace(portal_catalog.settings, database=f"sqlite:///{tmp_path / 'missing' / 'catalog.db'}")
     engine = open_engine(settings.database)
     app = create_app(settings, engine)
-    if portal.blp.name not in app.blueprints:
-        app.register_blueprint(portal.blp)
     try:
         for url in ("/", "/catalog", "/gaps", "/catalog/product/default/web-shop"):
             response = app.test_client().get(url)
