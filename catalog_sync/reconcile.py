@@ -61,6 +61,18 @@ class Prepared:
     search_text: str
 
 
+def _storable_row(row: tuple[str, str | None, str | None]) -> tuple[str, str | None, str | None]:
+    """A search row the database accepts: a NUL (valid in YAML as "\\0") is refused by PostgreSQL."""
+    key, value, original = row
+    if "\x00" not in key and "\x00" not in (value or "") and "\x00" not in (original or ""):
+        return row
+    return (
+        key.replace("\x00", ""),
+        value.replace("\x00", "") if value is not None else None,
+        original.replace("\x00", "") if original is not None else None,
+    )
+
+
 def prepare(entity: Entity, location: str) -> Prepared:
     """Everything stored for one valid entity read from ``location``."""
     stored = prepare_entity(entity, location)
@@ -72,8 +84,8 @@ def prepare(entity: Entity, location: str) -> Prepared:
         entity=stored,
         body=body,
         content_hash=hashlib.sha256(body.encode()).hexdigest(),
-        search_rows=build_search_rows(envelope),
-        search_text=text.lower()[:2000],
+        search_rows=[_storable_row(row) for row in build_search_rows(envelope)],
+        search_text=text.lower()[:2000].replace("\x00", ""),
     )
 
 
@@ -188,14 +200,19 @@ def plan_repository(
     own: dict[str, KnownEntity],
     others: dict[str, KnownEntity],
     prepared: Mapping[tuple[str, int], Prepared] | None = None,
+    unread: Mapping[str, tuple[str, datetime | None]] | None = None,
 ) -> Plan:
     """Decide the writes for one repository.
 
     ``own`` holds the entities this repository gave last time; ``others`` holds entities with the
     same refs that belong to other repositories (or to none), so conflicts and moves can be judged.
+    ``unread`` holds descriptor files of the last pass that still exist at this commit but were not
+    read (a broken Location no longer leads to them), with their last blob and change time: their
+    entities are kept, not orphaned, and they stay known as descriptors until they are read again.
     """
     plan = Plan(repository_id=repository_id, commit=commit, facts=facts)
-    broken_files = _file_error_paths(files)
+    plan.descriptor_files.update(unread or {})
+    broken_files = _file_error_paths(files) | set(unread or {})
     protected: set[str] = set()
     seen: dict[str, tuple[str, int]] = {}
 
@@ -209,8 +226,12 @@ def plan_repository(
             for problem in doc.problems:
                 plan.problems.append(ProblemRow("descriptor", problem, key, kept.id if kept else None))
             if doc.entity is None:
-                if key:
+                if key in own:
                     protected.add(key)
+                else:
+                    # A broken kind or name no longer names the entity it was: keep every entity
+                    # this file gave before, rather than orphan the one the typo hides.
+                    broken_files.add(parsed.path)
                 continue
             ready = (prepared or {}).get((parsed.path, doc.index)) or prepare(
                 doc.entity, location_url(repo_url, branch, parsed.path)

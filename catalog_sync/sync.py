@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from catalog_sync.config import DescriptorSettings, Settings
 from catalog_sync.errors import CatalogSyncError, SourceError, StoreError
@@ -45,6 +45,10 @@ from catalog_sync.store.writer import apply_plans, load_known
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 256
+UNLISTED_MESSAGE = (
+    "the source no longer lists this repository; its entities are kept (see the source's error: "
+    "removing it was refused, or the source could not be listed)"
+)
 RACE_MESSAGE = "another worker changed the same entities at the same moment; retrying on the next pass"
 WRITE_GROUP = 256
 Clock = Callable[[], datetime]
@@ -110,6 +114,7 @@ class ScanOutcome:
     result: ScanResult | None = None
     prepared: dict[tuple[str, int], Prepared] = field(default_factory=dict)
     error: str | None = None
+    unread: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
 
 
 def scan_repository(task: ScanTask) -> ScanOutcome:
@@ -125,10 +130,20 @@ def scan_repository(task: ScanTask) -> ScanOutcome:
                 previous_changed=task.previous_changed,
                 now=task.now,
             )
+            read = {f.path for f in result.files}
+            missing = [path for path in task.previous_blobs if path not in read]
+            present = {e.path for e in snapshot.tree()} if missing else set()
+            unread = {
+                path: (task.previous_blobs[path], task.previous_changed.get(path))
+                for path in missing
+                if path in present
+            }
         finally:
             snapshot.close()
         prepared = prepare_files(result.files, task.url, task.branch)
-        return ScanOutcome(task.repository_id, task.commit, task.url, task.branch, result, prepared)
+        return ScanOutcome(
+            task.repository_id, task.commit, task.url, task.branch, result, prepared, unread=unread
+        )
     except CatalogSyncError as exc:
         return ScanOutcome(task.repository_id, task.commit, error=redact(str(exc)))
     except Exception as exc:  # a bug reading one repository must not stop the fleet
@@ -237,16 +252,37 @@ class SyncEngine:
                         if rescan_only:
                             break
             self._finish(summary)
-        except (OperationalError, StoreError) as exc:
+        except Exception as exc:
             summary.result = "failed"
-            self._record_end(summary, t0, message=redact(str(exc).splitlines()[0]))
+            reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            self._release_after_failure()
+            self._record_end(summary, t0, message=reason)
             self._run_hooks(summary)
-            raise StoreError(
-                f"the database failed during the pass: {redact(str(exc).splitlines()[0])}"
-            ) from None
+            if isinstance(exc, OperationalError | StoreError):
+                raise StoreError(f"the database failed during the pass: {reason}") from None
+            raise
         self._record_end(summary, t0)
         self._run_hooks(summary)
         return summary
+
+    def _release_after_failure(self) -> None:
+        """Give back this worker's claims so a failed pass does not hold repositories for a lease."""
+        try:
+            with self.engine.begin() as conn:
+                repo_store.release_all_claims(conn, self.worker_id)
+        except (OperationalError, StoreError):
+            log.warning("could not release the claims of %s; they lapse with their lease", self.worker_id)
+
+    def _held(self, conn: Connection, ids: Sequence[int]) -> set[int]:
+        """Renew this worker's claims and keep only the repositories it still holds."""
+        held = repo_store.hold(
+            conn, self.worker_id, ids, now=self.clock(), lease_seconds=self.settings.sync.lease_seconds
+        )
+        if len(held) < len(set(ids)):
+            log.warning(
+                "%d repositories were taken over by another worker; not writing them", len(set(ids) - held)
+            )
+        return held
 
     def _run_hooks(self, summary: PassSummary) -> None:
         """Run what follows a pass (scoring, metrics); a failing hook is logged, never fatal."""
@@ -259,10 +295,19 @@ class SyncEngine:
     def _discover(
         self, summary: PassSummary, now: datetime, *, force: bool
     ) -> tuple[dict[tuple[int, str], Repository], list[int]]:
-        """List every source's repositories: each pass when forced, else once per sync interval."""
+        """List every source's repositories: configured sources each pass when forced, else once per
+        sync interval; repositories registered through the API on every pass (one cheap query), so one
+        registered a moment ago is read at once."""
         interval = self.settings.sync.interval_seconds
-        if not force and self._listed is not None and time.monotonic() - self._listed_at < interval:
-            return self._listed
+        if force or self._listed is None or time.monotonic() - self._listed_at >= interval:
+            self._listed, self._listed_at = self._discover_configured(summary, now), time.monotonic()
+        found, source_ids = dict(self._listed[0]), list(self._listed[1])
+        self._add_registered(found, source_ids, now)
+        return found, source_ids
+
+    def _discover_configured(
+        self, summary: PassSummary, now: datetime
+    ) -> tuple[dict[tuple[int, str], Repository], list[int]]:
         found: dict[tuple[int, str], Repository] = {}
         source_ids: list[int] = []
         for source, config in zip(self.build_sources(), self.settings.sources, strict=True):
@@ -298,8 +343,6 @@ class SyncEngine:
             source_ids.append(source_id)
             for repository in listed:
                 found[(source_id, repository.info.key)] = repository
-        self._add_registered(found, source_ids, now)
-        self._listed, self._listed_at = (found, source_ids), time.monotonic()
         return found, source_ids
 
     def _add_registered(
@@ -348,10 +391,13 @@ class SyncEngine:
         interval = self.settings.sync.interval_seconds
         by_id = {c.id: c for c in claimed}
         repo_of: dict[int, Repository] = {}
+        unlisted: list[tuple[int, str]] = []
         for c in claimed:
             repository = repositories.get((c.source_id, c.key))
             if repository is not None:
                 repo_of[c.id] = repository
+            else:
+                unlisted.append((c.id, UNLISTED_MESSAGE))
         cheap = all(getattr(r, "tip_is_cheap", False) for r in repo_of.values())
         tips = pools.map_threads(lambda rid: _tip(repo_of[rid]), list(repo_of), inline=cheap)
         unchanged: list[int] = []
@@ -364,10 +410,13 @@ class SyncEngine:
                 unchanged.append(rid)
             else:
                 to_scan.append((rid, tip))
+        failures.extend(unlisted)
         now = self.clock()
         with self.engine.begin() as conn:
-            repo_store.record_unchanged(conn, unchanged, now, interval)
-            repo_store.record_failures(conn, failures, now, interval)
+            held = self._held(conn, [c.id for c in claimed])
+            repo_store.record_unchanged(conn, [rid for rid in unchanged if rid in held], now, interval)
+            repo_store.record_failures(conn, [f for f in failures if f[0] in held], now, interval)
+            to_scan = [(rid, tip) for rid, tip in to_scan if rid in held]
             previous = repo_store.repository_previous(conn, [rid for rid, _ in to_scan])
         summary.repositories += len(claimed)
         summary.unchanged += len(unchanged)
@@ -409,21 +458,29 @@ class SyncEngine:
         interval = self.settings.sync.interval_seconds
         if failures:
             with self.engine.begin() as conn:
-                repo_store.record_failures(conn, failures, now, interval)
+                held = self._held(conn, [rid for rid, _ in failures])
+                repo_store.record_failures(conn, [f for f in failures if f[0] in held], now, interval)
             summary.errors += len(failures)
         try:
             self._apply(scanned, known, summary, now)
-        except IntegrityError:
-            # Another worker wrote one of these entities meanwhile: redo each repository alone, so
-            # the loser sees the winner's entity and records a conflict instead of failing the group.
+        except DBAPIError as exc:
+            if isinstance(exc, OperationalError) and not isinstance(exc, IntegrityError):
+                raise  # the database itself is failing: the pass stops and says so
+            # One repository's rows were refused (another worker wrote the same entity meanwhile,
+            # or a value the database will not store): redo each repository alone, so only the one
+            # at fault fails, and a loser of a race sees the winner's entity as a conflict.
             for outcome in scanned:
                 try:
                     self._apply([outcome], known, summary, now)
-                except IntegrityError:
+                except DBAPIError as alone:
+                    if isinstance(alone, OperationalError):
+                        raise
+                    message = RACE_MESSAGE if isinstance(alone, IntegrityError) else _refused(alone)
                     with self.engine.begin() as conn:
-                        repo_store.record_failures(
-                            conn, [(outcome.repository_id, RACE_MESSAGE)], now, interval
-                        )
+                        if outcome.repository_id in self._held(conn, [outcome.repository_id]):
+                            repo_store.record_failures(
+                                conn, [(outcome.repository_id, message)], now, interval
+                            )
                     summary.errors += 1
 
     def _apply(
@@ -438,6 +495,8 @@ class SyncEngine:
 
         batch_keys: set[str] = set()
         with self.engine.begin() as conn:
+            held = self._held(conn, [o.repository_id for o in scanned])
+            scanned = [o for o in scanned if o.repository_id in held]
             refs = [
                 d.ref
                 for o in scanned
@@ -464,6 +523,7 @@ class SyncEngine:
                         own=own[outcome.repository_id],
                         others=others,
                         prepared=outcome.prepared,
+                        unread=outcome.unread,
                     )
                 )
             counts = apply_plans(conn, plans, now=now, interval_seconds=interval, exists=exists)
@@ -546,6 +606,12 @@ class _KnownRefs:
     def update(self, keys: set[str]) -> None:
         """Remember keys this worker just wrote."""
         self._load().update(keys)
+
+
+def _refused(exc: DBAPIError) -> str:
+    """Why the database refused a repository's rows, without the statement or its parameters."""
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+    return f"the database refused to store this repository's entities: {redact(reason)[:300]}"
 
 
 def _safe_key(ref: str) -> str | None:

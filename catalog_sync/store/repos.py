@@ -207,7 +207,11 @@ def claim_due(
         due = or_(repositories.c.last_sync_at.is_(None), repositories.c.last_sync_at < started_before)
     else:
         due = or_(repositories.c.next_sync_at.is_(None), repositories.c.next_sync_at <= now)
-    free = or_(repositories.c.claimed_by.is_(None), repositories.c.claim_expires_at < now)
+    free = or_(
+        repositories.c.claimed_by.is_(None),
+        repositories.c.claim_expires_at < now,
+        repositories.c.claimed_by == worker,  # its own, left by a pass of this worker that failed
+    )
     candidates = (
         select(repositories.c.id)
         .where(repositories.c.removed_at.is_(None), repositories.c.source_id.in_(list(source_ids)), due, free)
@@ -238,14 +242,34 @@ def claim_due(
     return [ClaimedRepository(r.id, r.source_id, r.key, r.last_commit, bool(r.rescan)) for r in rows]
 
 
-def release_claims(conn: Connection, worker: str, ids: Sequence[int]) -> None:
-    """Give back claims without recording a result (a pass interrupted on purpose)."""
-    if ids:
-        conn.execute(
-            update(repositories)
-            .where(repositories.c.id.in_(list(ids)), repositories.c.claimed_by == worker)
-            .values(claimed_by=None, claim_expires_at=None)
-        )
+def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, lease_seconds: int) -> set[int]:
+    """Renew every claim of ``worker`` and answer which of ``ids`` it still holds.
+
+    Called at the start of each write transaction: a worker whose lease lapsed (a long batch, a
+    stall) writes nothing for repositories another worker has taken since, so an older read never
+    overwrites a newer one; the renewal keeps a long batch's later repositories from lapsing.
+    """
+    conn.execute(
+        update(repositories)
+        .where(repositories.c.claimed_by == worker)
+        .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
+    )
+    if not ids:
+        return set()
+    mine = (repositories.c.id.in_(list(ids))) & (repositories.c.claimed_by == worker)
+    stmt = select(repositories.c.id).where(mine)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return set(conn.execute(stmt).scalars())
+
+
+def release_all_claims(conn: Connection, worker: str) -> None:
+    """Give back every claim of ``worker``: a pass that fails leaves nothing claimed for a lease."""
+    conn.execute(
+        update(repositories)
+        .where(repositories.c.claimed_by == worker)
+        .values(claimed_by=None, claim_expires_at=None)
+    )
 
 
 def record_unchanged(conn: Connection, ids: Sequence[int], now: datetime, interval_seconds: int) -> None:

@@ -243,6 +243,18 @@ def orphan_entities(
     return len(rows)
 
 
+def storable(text: str | None, limit: int) -> str | None:
+    """Text a database column accepts: no NUL (PostgreSQL refuses it) and cut to the column's size.
+
+    Problems quote what descriptors say, and descriptors are untrusted: a 700-character kind or a
+    NUL in a field name must become a readable problem, not a refused statement.
+    """
+    if text is None:
+        return None
+    cleaned = text.replace("\x00", "\\0")
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
 def _replace_problems(conn: Connection, plans: Sequence[Plan], entity_ids: dict[str, int]) -> None:
     repo_ids = [p.repository_id for p in plans]
     conn.execute(
@@ -263,12 +275,12 @@ def _replace_problems(conn: Connection, plans: Sequence[Plan], entity_ids: dict[
                     "entity_id": attach,
                     "category": row.category,
                     "severity": problem.severity,
-                    "path": problem.path,
+                    "path": storable(problem.path, 1024),
                     "line": problem.line,
                     "column": problem.column,
-                    "field": problem.field,
-                    "message": problem.message[:4000],
-                    "entity_ref": problem.entity_ref,
+                    "field": storable(problem.field, 255),
+                    "message": storable(problem.message, 4000),
+                    "entity_ref": storable(problem.entity_ref, 600),
                 }
             )
     if rows:

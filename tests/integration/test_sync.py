@@ -242,3 +242,110 @@ def test_owner_resolves_to_a_group_when_only_a_group_exists(catalog: Catalog) ->
     catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
     catalog.sync()
     assert ("ownedBy", "group:default/payments") in catalog.relations_of(PAY)
+
+
+LOCATION = (
+    "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: root\n"
+    "spec:\n  targets: [./services/pay.yaml]\n"
+)
+
+
+def test_a_broken_location_keeps_the_entities_of_the_files_it_named(make_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog: Catalog = make_catalog(sync={"orphan_policy": "delete", "orphan_grace_seconds": 60})
+    repo = catalog.repo("pay", {"catalog-info.yaml": LOCATION, "services/pay.yaml": product_yaml("pay")})
+    catalog.sync()
+    repo.commit("typo", files={"catalog-info.yaml": LOCATION.replace("pay.yaml]", "pay.yaml")})
+    for _ in range(2):  # and on later commits while it stays broken, past the grace period
+        summary = catalog.sync()
+        assert (summary.orphaned, summary.deleted) == (0, 0)
+        catalog.clock.advance(hours=1)
+        repo.commit("unrelated", files={"README.md": f"{catalog.clock.now}\n"})
+    entity = catalog.entity(PAY)
+    assert entity is not None
+    assert entity["orphaned_at"] is None
+    assert "malformed YAML" in catalog.problems("descriptor")[0]["message"]
+
+
+def test_a_typo_in_kind_or_name_keeps_the_last_good_entity(catalog: Catalog) -> None:
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    for broken in (
+        product_yaml("pay").replace("kind: Product", "kind: Prodct"),
+        product_yaml("pay").replace("name: pay", "name: pay api"),
+    ):
+        catalog.repo("pay", {"catalog-info.yaml": broken})
+        assert catalog.sync().orphaned == 0
+        assert catalog.entity(PAY)["orphaned_at"] is None  # type: ignore[index]
+        assert [p["severity"] for p in catalog.problems("descriptor")].count("error") == 1
+
+
+def test_hostile_values_fail_only_their_own_descriptor_on_either_database(catalog: Catalog) -> None:
+    catalog.repo("good", {"catalog-info.yaml": product_yaml("good")})
+    spec_field = product_yaml("wide").replace("spec:\n", "spec:\n  " + "x" * 300 + ": 1\n")
+    nul = product_yaml("nul", description='"a\\0b"')
+    long_kind = product_yaml("kind").replace("kind: Product", "kind: " + "K" * 700)
+    catalog.repo("bad", {"a/catalog-info.yaml": spec_field, "b/catalog-info.yaml": long_kind})
+    catalog.repo("nul", {"catalog-info.yaml": nul})
+    summary = catalog.sync()
+    assert summary.result == "ok"
+    assert catalog.entity("product:default/good") is not None
+    stored = catalog.entity("product:default/nul")
+    assert stored is not None
+    assert stored["body"]["metadata"]["description"] == "a\x00b"  # kept in the JSON body, escaped
+    errors = [p for p in catalog.problems("descriptor") if p["severity"] == "error"]
+    assert {p["path"] for p in errors} == {"a/catalog-info.yaml", "b/catalog-info.yaml"}
+    assert all(len(p["entity_ref"] or "") <= 600 for p in errors)
+    assert catalog.repository("bad")["state"] == "ok"
+
+
+def test_a_failing_pass_gives_back_its_claims(catalog: Catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from catalog_sync.store.tables import repositories
+    from catalog_sync.sync import SyncEngine
+
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+
+    def explode(*_: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(SyncEngine, "_process_batch", explode)
+    try:
+        catalog.sync()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the pass should have failed")
+    with catalog.engine.connect() as conn:
+        assert conn.execute(select(repositories.c.claimed_by)).scalars().all() == [None]
+    monkeypatch.undo()
+    assert catalog.sync().added == 1
+
+
+def test_a_worker_whose_lease_lapsed_writes_nothing_for_a_taken_over_repository(catalog: Catalog) -> None:
+    from datetime import timedelta
+
+    from catalog_sync.store import repos as repo_store
+
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    now = catalog.clock()
+    with catalog.engine.begin() as conn:
+        rid = catalog.repository("pay")["id"]
+        source_id = catalog.repository("pay")["source_id"]
+        conn.execute(repo_store.repositories.update().values(next_sync_at=now))
+        assert [
+            c.id
+            for c in repo_store.claim_due(
+                conn, "slow", now=now, lease_seconds=1, limit=5, source_ids=[source_id]
+            )
+        ] == [rid]
+        later = now + timedelta(seconds=5)
+        assert [
+            c.id
+            for c in repo_store.claim_due(
+                conn, "fast", now=later, lease_seconds=60, limit=5, source_ids=[source_id]
+            )
+        ] == [rid]
+        assert repo_store.hold(conn, "slow", [rid], now=later, lease_seconds=60) == set()
+        assert repo_store.hold(conn, "fast", [rid], now=later, lease_seconds=60) == {rid}
