@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from catalog_sync.config import DescriptorSettings, Settings
+from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.errors import CatalogSyncError, SourceError, StoreError
 from catalog_sync.model import EntityRef
 from catalog_sync.reconcile import Plan, Prepared, plan_repository, prepare_files
@@ -40,7 +41,7 @@ from catalog_sync.store.repos import REGISTERED_SOURCE
 from catalog_sync.store.tables import entities
 from catalog_sync.store.tables import repositories as repositories_table
 from catalog_sync.store.tables import sources as sources_table
-from catalog_sync.store.writer import apply_plans, load_known
+from catalog_sync.store.writer import apply_plans, load_known, repoint_counterparts
 
 log = logging.getLogger(__name__)
 
@@ -527,6 +528,15 @@ class SyncEngine:
                     )
                 )
             counts = apply_plans(conn, plans, now=now, interval_seconds=interval, exists=exists)
+            repoint_counterparts(
+                conn,
+                {
+                    (w.prepared.entity.namespace, w.prepared.entity.name)
+                    for p in plans
+                    for w in p.writes
+                    if w.prepared.entity.kind.lower() in COUNTERPARTS
+                },
+            )
         known.update(batch_keys)
         summary.added += counts.added
         summary.updated += counts.updated
@@ -541,9 +551,9 @@ class SyncEngine:
         sync = self.settings.sync
         if sync.orphan_policy == "delete":
             with self.engine.begin() as conn:
-                summary.deleted = repo_store.delete_expired_orphans(
-                    conn, self.clock(), sync.orphan_grace_seconds
-                )
+                deleted = repo_store.delete_expired_orphans(conn, self.clock(), sync.orphan_grace_seconds)
+                repoint_counterparts(conn, {(ns, name) for kind, ns, name in deleted if kind in COUNTERPARTS})
+            summary.deleted = len(deleted)
 
     def _record_end(self, summary: PassSummary, t0: float, message: str | None = None) -> None:
         summary.duration_seconds = round(time.perf_counter() - t0, 3)

@@ -335,13 +335,18 @@ def record_failures(
     )
 
 
-def delete_expired_orphans(conn: Connection, now: datetime, grace_seconds: int) -> int:
-    """Under ``orphan_policy: delete``, remove orphans whose grace period has passed."""
+def delete_expired_orphans(conn: Connection, now: datetime, grace_seconds: int) -> list[tuple[str, str, str]]:
+    """Under ``orphan_policy: delete``, remove orphans whose grace period has passed.
+
+    Answers the (kind, namespace, name) of what was deleted, so relations that named it can follow.
+    """
     cutoff = now - timedelta(seconds=grace_seconds)
     result = conn.execute(
-        delete(entities).where(entities.c.orphaned_at.is_not(None), entities.c.orphaned_at <= cutoff)
+        delete(entities)
+        .where(entities.c.orphaned_at.is_not(None), entities.c.orphaned_at <= cutoff)
+        .returning(entities.c.kind, entities.c.namespace, entities.c.name)
     )
-    return int(result.rowcount or 0)
+    return [(row.kind, row.namespace, row.name) for row in result]
 
 
 def start_run(conn: Connection, worker: str, now: datetime) -> int:

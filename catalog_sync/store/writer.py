@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from catalog_sync.descriptors import derive_relations
-from catalog_sync.model import EntityRef, Relation
+from catalog_sync.descriptors.relations import COUNTERPARTS
+from catalog_sync.model import Entity, EntityRef, Relation
 from catalog_sync.reconcile import EntityWrite, KnownEntity, Plan, mark_orphan
 from catalog_sync.store.search import build_search_rows
 from catalog_sync.store.tables import descriptor_files, entities, problems, relations, repositories, search
@@ -316,3 +317,44 @@ def _repository_synced(plan: Plan, now: datetime, interval_seconds: int) -> dict
         "claim_expires_at": None,
         "rescan": plan.conflicts > 0,
     }
+
+
+def repoint_counterparts(conn: Connection, names: Iterable[tuple[str, str]]) -> int:
+    """Re-derive the relations that name a Team where only a Group of that name exists (and the like).
+
+    A bare ``owner: payments`` resolves to ``team:payments``, or to ``group:payments`` when only the
+    Group exists, when the product is written. The Group may arrive later, or the Team go away;
+    ``names`` are the (namespace, name) pairs of team, group, capability and domain entities just
+    written or removed, and every entity whose relation to one of them now dangles while its
+    counterpart exists is re-derived. Returns how many entities were re-derived.
+    """
+    keys = {f"{kind}:{ns}/{name}".lower() for ns, name in names for kind in COUNTERPARTS}
+    if not keys:
+        return 0
+    present = set(
+        conn.execute(select(entities.c.ref_key).where(entities.c.kind.in_(list(COUNTERPARTS)))).scalars()
+    )
+    dangling = [k for k in keys if k not in present and _counterpart(k) in present]
+    if not dangling:
+        return 0
+    ids = sorted(
+        set(
+            conn.execute(
+                select(relations.c.originating_entity_id).where(relations.c.target_key.in_(dangling))
+            ).scalars()
+        )
+    )
+    if not ids:
+        return 0
+    rows: list[tuple[Any, ...]] = []
+    for row in conn.execute(select(entities.c.id, entities.c.body).where(entities.c.id.in_(ids))):
+        entity = Entity.from_dict(json.loads(row.body))
+        rows.extend(_relation_rows(row.id, derive_relations(entity, lambda ref: ref.key in present)))
+    conn.execute(delete(relations).where(relations.c.originating_entity_id.in_(ids)))
+    insert_rows(conn, _INSERT_RELATION, rows)
+    return len(ids)
+
+
+def _counterpart(key: str) -> str:
+    kind, _, rest = key.partition(":")
+    return f"{COUNTERPARTS[kind]}:{rest}"

@@ -349,3 +349,26 @@ def test_a_worker_whose_lease_lapsed_writes_nothing_for_a_taken_over_repository(
         ] == [rid]
         assert repo_store.hold(conn, "slow", [rid], now=later, lease_seconds=60) == set()
         assert repo_store.hold(conn, "fast", [rid], now=later, lease_seconds=60) == {rid}
+
+
+def test_owner_follows_a_group_that_arrives_after_the_product_and_a_team_that_leaves(make_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog: Catalog = make_catalog(sync={"orphan_policy": "delete", "orphan_grace_seconds": 60})
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    assert ("ownedBy", "team:default/payments") in catalog.relations_of(PAY)
+    group = (
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: payments}\n"
+        "spec: {type: team, children: []}\n"
+    )
+    catalog.repo("platform", {"catalog-info.yaml": group})
+    catalog.sync()
+    assert ("ownedBy", "group:default/payments") in catalog.relations_of(PAY)
+    assert ("ownerOf", PAY) in catalog.relations_of("group:default/payments")
+    assert catalog.relations_of("team:default/payments") == set()
+    team = "apiVersion: catalog/v1\nkind: Team\nmetadata: {name: payments}\n"
+    catalog.repo("platform", {"catalog-info.yaml": team})
+    catalog.sync()
+    catalog.clock.advance(minutes=2)
+    catalog.sync()  # the orphaned Group is deleted: the product names the Team again
+    assert catalog.entity("group:default/payments") is None
+    assert ("ownedBy", "team:default/payments") in catalog.relations_of(PAY)
