@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync.errors import QueryError
+from catalog_sync.scoring.reader import gap_position
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size
 from plugin_api.schemas.scoring import GapArgsSchema, GapListSchema
 from plugin_api.scorecards import scoring_reader
@@ -37,24 +37,10 @@ def list_gaps(**args: Any) -> dict[str, Any]:
     gap_type, owner, after = args.get("type"), args.get("owner"), None
     if args.get("cursor"):
         position = decode_cursor(_CURSOR, args["cursor"], _FIELDS)
-        after = _position(position["after"])
+        after = gap_position(position["after"])
         gap_type, owner = position["type"], position["owner"]
     page, summary = scoring_reader().gaps(gap_type=gap_type, owner=owner, after=after, limit=limit)
     cursor = None
     if page.after is not None:
         cursor = encode_cursor(_CURSOR, {"after": list(page.after), "type": gap_type, "owner": owner})
     return {**page_document(page.items, page.total, cursor), "summary": summary}
-
-
-def _position(value: list[Any]) -> tuple[str, str, int]:
-    """The ``(type, subject, id)`` a cursor continues after, checked (a client can send anything)."""
-    if (
-        len(value) == 3
-        and isinstance(value[0], str)
-        and isinstance(value[1], str)
-        and isinstance(value[2], int)
-        and not isinstance(value[2], bool)
-        and 0 <= value[2] < 2**63
-    ):
-        return value[0], value[1], value[2]
-    raise QueryError("cursor", "malformed cursor")

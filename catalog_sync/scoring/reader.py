@@ -244,3 +244,18 @@ def _result(row: Any, checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "evaluatedAt": utc(row.evaluated_at),
         "checks": shown,
     }
+
+
+def gap_position(value: Any) -> tuple[str, str, int]:
+    """The ``(type, subject, id)`` a gap list continues after, checked: a cursor can say anything."""
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and isinstance(value[1], str)
+        and isinstance(value[2], int)
+        and not isinstance(value[2], bool)
+        and 0 <= value[2] < 2**63
+    ):
+        return value[0], value[1], value[2]
+    raise QueryError("cursor", "malformed cursor")

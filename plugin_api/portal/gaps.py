@@ -7,10 +7,8 @@ many gaps of each type as the summary says.
 
 from __future__ import annotations
 
-from typing import Any
-
-from catalog_sync.errors import QueryError
 from catalog_sync.scoring.gaps import GAP_TYPES
+from catalog_sync.scoring.reader import gap_position
 from plugin_api.paging import decode_cursor, encode_cursor
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import limit_arg, make_pager, render, text_arg
@@ -40,7 +38,7 @@ def gaps() -> str:
     after = None
     cursor = text_arg("cursor")
     if cursor:
-        after = _position(decode_cursor(_CURSOR, cursor, {"after": list})["after"])
+        after = gap_position(decode_cursor(_CURSOR, cursor, {"after": list})["after"])
     page, summary = scoring_reader().gaps(gap_type=gap_type, owner=owner, after=after, limit=limit_arg())
     next_cursor = encode_cursor(_CURSOR, {"after": list(page.after)}) if page.after is not None else None
     return render(
@@ -55,17 +53,3 @@ def gaps() -> str:
         form={"type": gap_type or "", "owner": owner or ""},
         pager=make_pager("portal.gaps", shown=len(page.items), total=page.total, next_cursor=next_cursor),
     )
-
-
-def _position(value: list[Any]) -> tuple[str, str, int]:
-    """The ``(type, subject, id)`` a cursor continues after, checked: a URL can say anything."""
-    if (
-        len(value) == 3
-        and isinstance(value[0], str)
-        and isinstance(value[1], str)
-        and isinstance(value[2], int)
-        and not isinstance(value[2], bool)
-        and 0 <= value[2] < 2**63
-    ):
-        return value[0], value[1], value[2]
-    raise QueryError("cursor", "malformed cursor")
