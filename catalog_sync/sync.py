@@ -262,9 +262,19 @@ class SyncEngine:
             if isinstance(exc, OperationalError | StoreError):
                 raise StoreError(f"the database failed during the pass: {reason}") from None
             raise
+        if not everything and summary.repositories == 0 and summary.deleted == 0:
+            # The loop found nothing due: an idle poll, not a pass. Recording it would bury the real
+            # passes in /api/sync/runs and count a run every few seconds in the metrics.
+            self._forget_run(summary)
+            return summary
         self._record_end(summary, t0)
         self._run_hooks(summary)
         return summary
+
+    def _forget_run(self, summary: PassSummary) -> None:
+        with self.engine.begin() as conn:
+            repo_store.delete_run(conn, summary.run_id)
+        summary.run_id = 0
 
     def _release_after_failure(self) -> None:
         """Give back this worker's claims so a failed pass does not hold repositories for a lease."""

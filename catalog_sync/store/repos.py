@@ -360,6 +360,11 @@ def start_run(conn: Connection, worker: str, now: datetime) -> int:
     )
 
 
+def delete_run(conn: Connection, run_id: int) -> None:
+    """Forget a run that did nothing (the worker loop's poll when no repository was due)."""
+    conn.execute(delete(sync_runs).where(sync_runs.c.id == run_id))
+
+
 def finish_run(
     conn: Connection,
     run_id: int,

@@ -372,3 +372,19 @@ def test_owner_follows_a_group_that_arrives_after_the_product_and_a_team_that_le
     catalog.sync()  # the orphaned Group is deleted: the product names the Team again
     assert catalog.entity("group:default/payments") is None
     assert ("ownedBy", "team:default/payments") in catalog.relations_of(PAY)
+
+
+def test_the_loop_records_a_run_only_when_something_was_due(catalog: Catalog) -> None:
+    from sqlalchemy import func, select
+
+    from catalog_sync.store.tables import sync_runs
+
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()  # a one-off pass: recorded
+    catalog.sync(everything=False)  # nothing due yet: an idle poll
+    with catalog.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sync_runs)).scalar_one() == 1
+    catalog.clock.advance(seconds=301)  # the interval has passed: due again
+    assert catalog.sync(everything=False).unchanged == 1
+    with catalog.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sync_runs)).scalar_one() == 2
