@@ -108,7 +108,10 @@ def record_discovery(
     refused = None
     conn.execute(
         delete(problems).where(
-            problems.c.category == "removal", problems.c.repository_id.in_([r.id for r in rows] or [-1])
+            problems.c.category == "removal",
+            problems.c.repository_id.in_(
+                select(repositories.c.id).where(repositories.c.source_id == source_id).scalar_subquery()
+            ),
         )
     )
     if vanished and len(vanished) > max_removal_fraction * len(active):
