@@ -12,7 +12,9 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     │   ├── ProtocolNotAllowedError   the URL's transport is not in sync.allowed_protocols
     │   └── RepositoryUnreachableError the remote did not answer or refused us
     ├── StoreError               the database is unreachable or refused a statement
-    │   └── NotFoundError        the thing asked for is not in the catalog
+    │   ├── NotFoundError        the thing asked for is not in the catalog
+    │   └── RefusedError         the database refused the values of a write (not its availability)
+    │       └── WriteRaceError   another writer stored the same row first (a unique key)
     ├── ConflictError            two repositories claim one entity, or an action contradicts state
     └── QueryError               a filter, field list, order field, cursor or limit is malformed
 
@@ -72,6 +74,15 @@ class StoreError(CatalogSyncError):
 
 class NotFoundError(StoreError):
     """What was asked for is not in the catalog; the API answers 404 with it."""
+
+
+class RefusedError(StoreError):
+    """The database refused what a write tried to store; the database itself is fine, so a caller
+    can redo a group of writes one at a time and fail only the one at fault."""
+
+
+class WriteRaceError(RefusedError):
+    """Another writer stored the same row at the same moment; retrying later sees its row."""
 
 
 class ConflictError(CatalogSyncError):

@@ -27,10 +27,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Dialect, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, StaticPool
 
-from catalog_sync.errors import StoreError
+from catalog_sync.errors import RefusedError, StoreError, WriteRaceError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 16 * 1024
@@ -113,7 +121,12 @@ def translate_errors(engine: Engine) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
-        raise StoreError(f"database {describe(engine)} failed: {_reason(engine, exc)}") from exc
+        message = f"database {describe(engine)} failed: {_reason(engine, exc)}"
+        if isinstance(exc, IntegrityError):
+            raise WriteRaceError(message) from exc
+        if not isinstance(exc, OperationalError | InterfaceError) and not exc.connection_invalidated:
+            raise RefusedError(message) from exc
+        raise StoreError(message) from exc
     except SQLAlchemyError as exc:
         raise StoreError(f"database {describe(engine)} failed: {type(exc).__name__}") from exc
 
