@@ -1,8 +1,8 @@
 """``/repositories`` and ``/repositories/{id}``: what the catalog made of each repository.
 
 A repository's owners come here to see why an entity is missing or stale: the state of the last
-sync, the commit it read, and every problem found with file, line and column, read by the API's
-``RepositoryReader``.
+sync, the commit it read, and every problem found with file, line and column, read through the same
+``CatalogReads`` as the API.
 """
 
 from __future__ import annotations
