@@ -326,12 +326,11 @@ def run_export(args: argparse.Namespace) -> int:
     """Write the catalog as Backstage entities to standard output, streamed one document at a time."""
     from catalog_sync.export import iter_backstage_yaml
     from catalog_sync.store.base import Database
-    from catalog_sync.store.catalog_store import SqlCatalogReads
 
     settings = load_settings(args.config)
-    database = Database(open_store(settings))
-    with database.reading() as tx:
-        for chunk in iter_backstage_yaml(SqlCatalogReads(database), tx):
+    engine = open_store(settings)
+    with Database(engine).reading() as tx:
+        for chunk in iter_backstage_yaml(open_stores_on(settings, engine).catalog, tx):
             sys.stdout.write(chunk)
     return EXIT_OK
 
