@@ -63,7 +63,7 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[STATE_KEY] = AppState.of(settings, stores, sync_trigger=sync_trigger)
+    app.extensions[STATE_KEY] = AppState.from_stores(settings, stores, sync_trigger=sync_trigger)
     app.extensions.setdefault(OBSERVERS_KEY, [])
 
     install_observers(app)

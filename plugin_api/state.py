@@ -43,7 +43,7 @@ class AppState:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     @classmethod
-    def of(
+    def from_stores(
         cls, settings: Settings, stores: Stores, *, sync_trigger: Callable[[], None] | None = None
     ) -> AppState:
         """The state of an app over these stores."""
