@@ -44,7 +44,7 @@ def entity(kind: str, namespace: str, name: str) -> str:
     repository: RepositoryRecord | None = None
     if stored.repository_id is not None:
         try:
-            repository = app_state.repositories.get_repository(stored.repository_id, connection=conn)
+            repository = app_state.catalog.get_repository(stored.repository_id, connection=conn)
         except NotFoundError:
             repository = None
     annotations = {

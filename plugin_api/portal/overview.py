@@ -26,10 +26,10 @@ def overview() -> str:
     conn = connection()
     kinds = app_state.catalog.facets(["kind"], connection=conn).get("kind", [])
     repository_states = dict.fromkeys(REPOSITORY_STATES, 0)
-    for source in app_state.repositories.list_sources(app_state.settings.sources, connection=conn):
+    for source in app_state.catalog.list_sources(app_state.settings.sources, connection=conn):
         for name, count in source.states.items():
             repository_states[name] = repository_states.get(name, 0) + count
-    runs = app_state.repositories.list_sync_runs(before_id=None, limit=1, connection=conn)
+    runs = app_state.catalog.list_sync_runs(before_id=None, limit=1, connection=conn)
     reader = scoring_reader()
     _, gap_summary = reader.gaps(gap_type=None, owner=None, after=None, limit=0)
     cards = reader.list_scorecards(None, MAX_SCORECARDS)
