@@ -37,14 +37,6 @@ def test_a_repository_made_due_is_read_by_the_loop_without_waiting_for_the_poll(
     assert not loop.is_alive()
 
 
-def test_a_wakeup_answers_whether_it_was_woken() -> None:
-    wakeup = InProcessWakeup()
-    assert wakeup.wait(0.01) is False
-    wakeup.notify()
-    assert wakeup.wait(5) is True
-    assert wakeup.wait(0.01) is False  # one notification wakes one wait
-
-
 def _lifecycle(catalog: Catalog) -> str | None:
     entity = catalog.entity("product:default/pay")
     return None if entity is None else str(entity["body"]["spec"]["lifecycle"])
