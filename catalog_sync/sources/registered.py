@@ -3,7 +3,8 @@
 Their list lives in the catalog's database (so every API replica and every worker sees a registration
 at once), and the sources sit below the store: the source is handed a plain ``list_registered``
 callable, which the sync package answers from its store. Each registration becomes a git repository
-like one of a ``git`` source, keyed as it was registered (URL and branch). A registration whose URL
+like one of a ``git`` source, keyed as it was registered (URL and branch); git is loaded only when
+the source lists, since the store and the API import this module for its names alone. A registration whose URL
 this configuration refuses (``sync.allowed_protocols`` narrowed since) is still listed: asking for its
 tip raises the refusal, so the pass records it as that repository's failure, where a user looks.
 """
@@ -13,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog_sync.config import SourceSettings
 from catalog_sync.errors import SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
-from catalog_sync.sources.git import GitRepository, repository_name
 from catalog_sync.sources.urls import redact
+
+if TYPE_CHECKING:
+    from catalog_sync.sources.git import GitRepository
 
 REGISTERED_SOURCE = "registered"
 """The source that holds repositories registered through ``POST /api/repositories``."""
@@ -67,6 +71,8 @@ class RefusedRepository:
     tip_is_cheap = True
 
     def __init__(self, registration: RegisteredRepository, error: SourceError) -> None:
+        from catalog_sync.sources.git import repository_name
+
         self._info = RepositoryInfo(
             key=registration.key,
             name=repository_name(registration.url),
@@ -113,6 +119,8 @@ class RegisteredSource:
 
     def discover(self) -> list[Repository]:
         """Every current registration, read from the catalog now."""
+        from catalog_sync.sources.git import GitRepository
+
         found: list[Repository] = []
         for registration in self._list():
             try:
