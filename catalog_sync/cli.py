@@ -163,9 +163,12 @@ def build_sync_engine(settings: Settings, engine: Engine) -> SyncEngine:
     """The sync engine with what runs after each pass wired in: scoring, then the pass counters."""
     from catalog_sync.metrics import record_pass
     from catalog_sync.scoring import Scorer
+    from catalog_sync.store.base import Database
+    from catalog_sync.store.sync_sql import SqlSyncStore
     from catalog_sync.sync import SyncEngine
 
-    return SyncEngine(settings, engine, after_pass=[Scorer(settings, engine).as_hook(), record_pass])
+    store = SqlSyncStore(Database(engine))
+    return SyncEngine(settings, store, after_pass=[Scorer(settings, engine).as_hook(), record_pass])
 
 
 def _print_progress(done: int, total: int) -> None:
@@ -237,16 +240,18 @@ def serve_forever(
     """
     from werkzeug.serving import make_server
 
+    from catalog_sync.sync import InProcessWakeup
+
     stop = threading.Event()
-    wake = threading.Event()
-    app = build_app(settings, engine, sync_trigger=wake.set)
+    wakeup = InProcessWakeup()
+    app = build_app(settings, engine, sync_trigger=wakeup.notify)
     loop = None
     if sync:
         engine_sync = build_sync_engine(settings, engine)
         loop = threading.Thread(
             target=engine_sync.run_forever,
             args=(stop,),
-            kwargs={"wake": wake},
+            kwargs={"wakeup": wakeup},
             name="catalog-sync-loop",
             daemon=True,
         )
@@ -261,7 +266,7 @@ def serve_forever(
         pass
     finally:
         stop.set()
-        wake.set()
+        wakeup.notify()
         if loop is not None:
             loop.join(timeout=30)
     return EXIT_OK

@@ -5,18 +5,19 @@ Reconcile is pure so that every rule of "nothing is lost on failure" can be test
 - a file that cannot be read at all keeps every entity it held before;
 - a descriptor that disappears makes an orphan (removed later only by policy);
 - two repositories claiming one entity: the first keeps it, the second gets a conflict error;
-- an unchanged entity (same content hash) is not rewritten.
-The store's writer applies a plan in one transaction.
+- an unchanged entity (same content hash) is not rewritten;
+- a source that suddenly lists far fewer repositories removes none of them (``decide_removal``);
+- an orphan is deleted only once its grace period has passed (``expired_orphans``).
+The store applies each decision (a plan in one transaction); the types it shares with the store live
+in ``catalog_sync.plans``.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from catalog_sync.descriptors.parsed import ParsedFile
@@ -30,35 +31,17 @@ from catalog_sync.model import (
     Entity,
     EntityRef,
 )
-from catalog_sync.store.search import build_search_rows
-
-
-@dataclass(frozen=True)
-class KnownEntity:
-    """What reconcile needs to know of an entity already in the catalog."""
-
-    id: int
-    ref_key: str
-    repository_id: int | None
-    path: str | None
-    content_hash: str
-    orphaned_at: datetime | None
-    repository_removed: bool = False
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An entity as it will be stored, with everything its rows need computed once.
-
-    Built in the worker process that parsed the descriptor, so the process that writes to the
-    database only writes: the JSON body, its digest, the search rows and the full-text line.
-    """
-
-    entity: Entity
-    body: str
-    content_hash: str
-    search_rows: list[tuple[str, str | None, str | None]]
-    search_text: str
+from catalog_sync.plans import (
+    EntityWrite,
+    KnownEntity,
+    ListedRepository,
+    OrphanRow,
+    Plan,
+    Prepared,
+    ProblemRow,
+    RemovalDecision,
+)
+from catalog_sync.searchrows import build_search_rows
 
 
 def _storable_row(row: tuple[str, str | None, str | None]) -> tuple[str, str | None, str | None]:
@@ -87,48 +70,6 @@ def prepare(entity: Entity, location: str) -> Prepared:
         search_rows=[_storable_row(row) for row in build_search_rows(envelope)],
         search_text=text.lower()[:2000].replace("\x00", ""),
     )
-
-
-@dataclass
-class EntityWrite:
-    """An entity to insert (``existing_id`` None) or to rewrite."""
-
-    prepared: Prepared
-    path: str
-    line: int
-    existing_id: int | None
-    descriptor_changed_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ProblemRow:
-    """A problem to store for the repository, attached to an entity by ref key when one is known."""
-
-    category: str
-    problem: Problem
-    entity_key: str | None = None
-    entity_id: int | None = None
-
-
-@dataclass
-class Plan:
-    """Everything one repository's pass writes; applied atomically by the store."""
-
-    repository_id: int
-    commit: str
-    writes: list[EntityWrite] = field(default_factory=list)
-    unchanged_ids: list[int] = field(default_factory=list)
-    orphan_ids: list[int] = field(default_factory=list)
-    problems: list[ProblemRow] = field(default_factory=list)
-    descriptor_files: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
-    has_descriptors: bool = False
-    facts: dict[str, Any] = field(default_factory=dict)
-    conflicts: int = 0
-
-    @property
-    def changed(self) -> bool:
-        """True when the catalog's entities change (not only the repository's bookkeeping)."""
-        return bool(self.writes or self.orphan_ids)
 
 
 def location_url(repo_url: str, branch: str | None, path: str) -> str:
@@ -162,15 +103,6 @@ def prepare_files(
         for doc in parsed.documents
         if doc.entity is not None
     }
-
-
-def mark_orphan(body: dict[str, Any]) -> dict[str, Any]:
-    """The envelope of an orphan: Backstage's ``backstage.io/orphan: "true"`` annotation added."""
-    marked = copy.deepcopy(body)
-    annotations = dict(marked.setdefault("metadata", {}).get("annotations") or {})
-    annotations[ORPHAN_ANNOTATION] = "true"
-    marked["metadata"]["annotations"] = annotations
-    return marked
 
 
 def _ref_key(ref: str | None) -> str | None:
@@ -312,3 +244,34 @@ def _claim(
     else:
         plan.unchanged_ids.append(known.id)
     return True
+
+
+def decide_removal(
+    previous: Sequence[ListedRepository], listed_keys: Iterable[str], *, max_removal_fraction: float
+) -> RemovalDecision:
+    """Which repositories a source's new listing removes, or why it removes none.
+
+    A source that suddenly lists far fewer repositories (an expired token, a renamed organisation, a
+    mistyped filter) must not wipe the catalog: when more than ``max_removal_fraction`` of what it
+    listed before has vanished, nothing is removed and the refusal says so. ``previous`` holds the
+    repositories the catalog has for the source and has not removed.
+    """
+    listed = list(listed_keys)
+    keys = set(listed)
+    vanished = tuple(r.id for r in previous if r.key not in keys)
+    if not vanished:
+        return RemovalDecision()
+    if len(vanished) > max_removal_fraction * len(previous):
+        refused = (
+            f"the source lists {len(listed)} repositories where it listed {len(previous)}; "
+            f"removing {len(vanished)} would exceed sync.max_removal_fraction "
+            f"({max_removal_fraction}), so nothing was removed"
+        )
+        return RemovalDecision(kept_ids=vanished, refused=refused)
+    return RemovalDecision(removed_ids=vanished)
+
+
+def expired_orphans(orphans: Iterable[OrphanRow], *, now: datetime, grace_seconds: int) -> list[int]:
+    """The orphans ``orphan_policy: delete`` removes now: those orphaned at least ``grace_seconds`` ago."""
+    cutoff = now - timedelta(seconds=grace_seconds)
+    return sorted(o.id for o in orphans if o.orphaned_at <= cutoff)

@@ -1,21 +1,36 @@
 """Where repositories come from: one module per kind of source, behind the protocols of ``base``.
 
-``build_source`` is the only place that knows the kinds, so the sync loop stays ignorant of them.
+``build_source`` is the only place that knows the kinds, so the sync loop stays ignorant of them:
+``local`` (folders), ``git`` (one remote URL) and ``registered`` (repositories registered through the
+API, listed by the ``list_registered`` callable the sync package answers from the catalog).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog_sync.config import SourceSettings
 from catalog_sync.errors import SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot, Source
 
+if TYPE_CHECKING:
+    from catalog_sync.sources.registered import RegisteredRepository
+
 
 def build_source(
-    settings: SourceSettings, *, base_dir: str, cache_dir: str, allowed_protocols: tuple[str, ...]
+    settings: SourceSettings,
+    *,
+    base_dir: str,
+    cache_dir: str,
+    allowed_protocols: tuple[str, ...],
+    list_registered: Callable[[], Sequence[RegisteredRepository]] | None = None,
 ) -> Source:
-    """The Source for one entry of ``sources``; relative paths are taken from ``base_dir``."""
+    """The Source for one entry of ``sources`` (or the ``registered`` one, given ``list_registered``);
+    relative paths are taken from ``base_dir``."""
+    cache = Path(cache_dir).expanduser()
+    cache = cache if cache.is_absolute() else Path(base_dir) / cache
     if settings.type == "local":
         from catalog_sync.sources.local import LocalSource
 
@@ -23,9 +38,13 @@ def build_source(
     if settings.type == "git":
         from catalog_sync.sources.git import GitSource
 
-        cache = Path(cache_dir).expanduser()
-        cache = cache if cache.is_absolute() else Path(base_dir) / cache
         return GitSource(settings, cache, allowed_protocols)
+    if settings.type == "registered":
+        from catalog_sync.sources.registered import RegisteredSource
+
+        if list_registered is None:
+            raise SourceError(f"source {settings.name!r}: registered repositories need the catalog's list")
+        return RegisteredSource(settings, list_registered, cache, allowed_protocols)
     if settings.type in ("github", "gitlab"):
         raise SourceError(f"source {settings.name!r}: the {settings.type} source type is not available yet")
     raise SourceError(f"source {settings.name!r}: unknown source type {settings.type!r}")

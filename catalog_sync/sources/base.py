@@ -111,7 +111,13 @@ class Repository(Protocol):
 
 
 class Source(Protocol):
-    """One configured source; lists its repositories."""
+    """One source; lists its repositories.
+
+    A source whose list is the catalog's own record (``registered``: repositories registered through
+    the API) carries a class attribute ``from_catalog = True``: the sync pass lists it on every pass
+    (one query) and records nothing back, since there is nothing to reconcile the list against. A
+    source listing from a hosting API is an ordinary source: its ``discover`` asks the host.
+    """
 
     @property
     def name(self) -> str:

@@ -35,6 +35,11 @@ _SECRET_PARAM = re.compile(
     r"|credential)[^=&\s#'\"]*=)(?P<value>[^&\s#'\"]+)",
     re.IGNORECASE,
 )
+_HOSTING_TOKEN = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,})"
+)
+"""GitHub and GitLab tokens by their documented prefixes: they leak bare (an error quoting a header or a
+configuration value), not only inside a URL."""
 
 
 def transport_of(url: str) -> str:
@@ -101,7 +106,8 @@ def redact(text: str) -> str:
 
     ``https://user:token@host`` becomes ``https://***@host`` (a token may be the user name alone, so
     the whole user part goes); ``ssh://git@host`` keeps its user, which is no secret; query parameters
-    that look like secrets (``private_token``, ``access_token``, ``sig``, ...) lose their values.
+    that look like secrets (``private_token``, ``access_token``, ``sig``, ...) lose their values; a
+    GitHub or GitLab token (``ghp_...``, ``github_pat_...``, ``glpat-...``) is replaced wherever it is.
     """
     if not text:
         return text
@@ -113,7 +119,8 @@ def redact(text: str) -> str:
         return f"{scheme}***@"
 
     text = _USERINFO.sub(_userinfo, text)
-    return _SECRET_PARAM.sub(lambda m: f"{m.group('lead')}***", text)
+    text = _SECRET_PARAM.sub(lambda m: f"{m.group('lead')}***", text)
+    return _HOSTING_TOKEN.sub("***", text)
 
 
 __all__ = ["check_url", "redact", "transport_of"]

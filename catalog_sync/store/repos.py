@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,35 +17,31 @@ from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from catalog_sync.sources.base import RepositoryInfo
-from catalog_sync.store.tables import descriptor_files, entities, problems, repositories, sources, sync_runs
-from catalog_sync.store.writer import orphan_entities
+from catalog_sync.sources.registered import REGISTERED_SOURCE
+from catalog_sync.sources.urls import redact
+from catalog_sync.store.sync_store import ClaimedRepository
+from catalog_sync.store.tables import descriptor_files, problems, repositories, sources, sync_runs
 
-REGISTERED_SOURCE = "registered"
-"""The source that holds repositories registered through ``POST /api/repositories``."""
+__all__ = [
+    "REGISTERED_SOURCE",
+    "ClaimedRepository",
+    "claim_due",
+    "count_problems",
+    "delete_run",
+    "ensure_source",
+    "finish_run",
+    "hold",
+    "insert_new",
+    "load_facts",
+    "make_due",
+    "record_failures",
+    "record_unchanged",
+    "release_all_claims",
+    "repository_previous",
+    "start_run",
+]
 STALE_AFTER_FAILURES = 3
 MAX_BACKOFF_SECONDS = 6 * 3600
-
-
-@dataclass(frozen=True)
-class ClaimedRepository:
-    """A repository this worker holds the lease on, with what the pass needs to skip work."""
-
-    id: int
-    source_id: int
-    key: str
-    last_commit: str | None
-    rescan: bool
-
-
-@dataclass(frozen=True)
-class DiscoveryOutcome:
-    """What recording a source's repository list did."""
-
-    source_id: int
-    added: int
-    removed: int
-    refused: str | None
 
 
 def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
@@ -63,7 +58,11 @@ def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]], keys:
 
 
 def ensure_source(conn: Connection, name: str, type_: str, target: str) -> int:
-    """The id of the source row, created on first sight; the configuration is the truth for its fields."""
+    """The id of the source row, created on first sight; the configuration is the truth for its fields.
+
+    The target (a URL, a path) is shown by the API, so it is stored without credentials.
+    """
+    target = redact(target)
     row = conn.execute(
         select(sources.c.id, sources.c.type, sources.c.target).where(sources.c.name == name)
     ).first()
@@ -75,115 +74,6 @@ def ensure_source(conn: Connection, name: str, type_: str, target: str) -> int:
     if (row.type, row.target) != (type_, target):
         conn.execute(update(sources).where(sources.c.id == row.id).values(type=type_, target=target))
     return int(row.id)
-
-
-def record_discovery(
-    conn: Connection,
-    source_id: int,
-    found: Sequence[RepositoryInfo],
-    *,
-    now: datetime,
-    max_removal_fraction: float,
-) -> DiscoveryOutcome:
-    """Add new repositories, bring back returning ones, and remove vanished ones unless too many vanished.
-
-    A source that suddenly lists far fewer repositories (an expired token, a renamed organisation, a
-    mistyped filter) must not wipe the catalog: past ``max_removal_fraction`` nothing is removed and
-    the refusal is recorded as a problem on the source's repositories' behalf.
-    """
-    rows = conn.execute(
-        select(
-            repositories.c.id,
-            repositories.c.key,
-            repositories.c.removed_at,
-            repositories.c.name,
-            repositories.c.url,
-            repositories.c.branch,
-        ).where(repositories.c.source_id == source_id)
-    ).all()
-    existing = {r.key: r for r in rows}
-    found_keys = {info.key for info in found}
-    active = [r for r in rows if r.removed_at is None]
-    vanished = [r.id for r in active if r.key not in found_keys]
-    refused = None
-    conn.execute(
-        delete(problems).where(
-            problems.c.category == "removal",
-            problems.c.repository_id.in_(
-                select(repositories.c.id).where(repositories.c.source_id == source_id).scalar_subquery()
-            ),
-        )
-    )
-    if vanished and len(vanished) > max_removal_fraction * len(active):
-        refused = (
-            f"the source lists {len(found)} repositories where it listed {len(active)}; "
-            f"removing {len(vanished)} would exceed sync.max_removal_fraction "
-            f"({max_removal_fraction}), so nothing was removed"
-        )
-        conn.execute(
-            insert(problems),
-            [
-                {"repository_id": rid, "category": "removal", "severity": "error", "message": refused}
-                for rid in vanished
-            ],
-        )
-        vanished = []
-    if vanished:
-        conn.execute(
-            update(repositories)
-            .where(repositories.c.id.in_(vanished))
-            .values(removed_at=now, claimed_by=None, claim_expires_at=None)
-        )
-        ids = conn.execute(select(entities.c.id).where(entities.c.repository_id.in_(vanished))).scalars()
-        orphan_entities(conn, list(ids), now)
-    new_rows = []
-    returning: list[dict[str, Any]] = []
-    renamed: list[dict[str, Any]] = []
-    for info in found:
-        known = existing.get(info.key)
-        if known is None:
-            new_rows.append(
-                {
-                    "source_id": source_id,
-                    "key": info.key,
-                    "name": info.name,
-                    "url": info.url,
-                    "branch": info.branch,
-                    "state": "pending",
-                    "failures": 0,
-                    "rescan": False,
-                }
-            )
-        elif known.removed_at is not None:
-            returning.append(
-                {
-                    "_id": known.id,
-                    "name": info.name,
-                    "url": info.url,
-                    "branch": info.branch,
-                    "removed_at": None,
-                    "rescan": True,
-                }
-            )
-        elif (known.name, known.url, known.branch) != (info.name, info.url, info.branch):
-            renamed.append({"_id": known.id, "name": info.name, "url": info.url, "branch": info.branch})
-    insert_new(conn, repositories, new_rows, ["source_id", "key"])
-    for changes in (returning, renamed):
-        if changes:
-            conn.execute(update(repositories).where(repositories.c.id == bindparam("_id")), changes)
-    conn.execute(
-        update(sources)
-        .where(sources.c.id == source_id)
-        .values(last_repository_count=len(found), last_discovery_at=now, last_error=refused)
-    )
-    return DiscoveryOutcome(source_id, len(new_rows), len(vanished), refused)
-
-
-def record_source_failure(conn: Connection, source_id: int, message: str, now: datetime) -> None:
-    """A source that cannot list its repositories keeps them all; the error is shown on the source."""
-    conn.execute(
-        update(sources).where(sources.c.id == source_id).values(last_error=message, last_discovery_at=now)
-    )
 
 
 def claim_due(
@@ -275,6 +165,19 @@ def release_all_claims(conn: Connection, worker: str) -> None:
     )
 
 
+def make_due(conn: Connection, repository_id: int, now: datetime) -> bool:
+    """Make one repository due now and read it fully even at the same commit (a push, a refresh).
+
+    Answers False when there is no such repository (or it was removed).
+    """
+    result = conn.execute(
+        update(repositories)
+        .where(repositories.c.id == repository_id, repositories.c.removed_at.is_(None))
+        .values(next_sync_at=now, rescan=True)
+    )
+    return bool(result.rowcount)
+
+
 def record_unchanged(conn: Connection, ids: Sequence[int], now: datetime, interval_seconds: int) -> None:
     """The tip has not moved: only the bookkeeping changes, which is what keeps re-syncs cheap."""
     if not ids:
@@ -301,9 +204,13 @@ def record_unchanged(conn: Connection, ids: Sequence[int], now: datetime, interv
 def record_failures(
     conn: Connection, failures: Sequence[tuple[int, str]], now: datetime, interval_seconds: int
 ) -> None:
-    """A repository that cannot be read keeps its entities; it is failing, then stale, and backs off."""
+    """A repository that cannot be read keeps its entities; it is failing, then stale, and backs off.
+
+    The messages quote git and the network, which may quote a URL: they are stored redacted.
+    """
     if not failures:
         return
+    failures = [(rid, redact(message)) for rid, message in failures]
     ids = [rid for rid, _ in failures]
     counts = {
         r.id: r.failures
@@ -338,20 +245,6 @@ def record_failures(
     )
 
 
-def delete_expired_orphans(conn: Connection, now: datetime, grace_seconds: int) -> list[tuple[str, str, str]]:
-    """Under ``orphan_policy: delete``, remove orphans whose grace period has passed.
-
-    Answers the (kind, namespace, name) of what was deleted, so relations that named it can follow.
-    """
-    cutoff = now - timedelta(seconds=grace_seconds)
-    result = conn.execute(
-        delete(entities)
-        .where(entities.c.orphaned_at.is_not(None), entities.c.orphaned_at <= cutoff)
-        .returning(entities.c.kind, entities.c.namespace, entities.c.name)
-    )
-    return [(row.kind, row.namespace, row.name) for row in result]
-
-
 def start_run(conn: Connection, worker: str, now: datetime) -> int:
     """Record that a pass began, so a pass that dies shows as never finished."""
     return int(
@@ -378,7 +271,7 @@ def finish_run(
     duration: float,
     message: str | None = None,
 ) -> None:
-    """Record a pass's outcome and counts for ``GET /api/sync/runs``."""
+    """Record a pass's outcome and counts for ``GET /api/sync/runs``; the message is stored redacted."""
     conn.execute(
         update(sync_runs)
         .where(sync_runs.c.id == run_id)
@@ -386,7 +279,7 @@ def finish_run(
             finished_at=now,
             result=result,
             duration_seconds=duration,
-            message=message,
+            message=redact(message) if message else message,
             repositories=counts.get("repositories", 0),
             changed=counts.get("changed", 0),
             unchanged=counts.get("unchanged", 0),

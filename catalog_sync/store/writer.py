@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,23 +18,14 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from catalog_sync.descriptors import derive_relations
 from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.model import Entity, EntityRef, Relation
-from catalog_sync.reconcile import EntityWrite, KnownEntity, Plan, mark_orphan
-from catalog_sync.store.search import build_search_rows
+from catalog_sync.plans import EntityWrite, KnownEntity, Plan, mark_orphan
+from catalog_sync.searchrows import build_search_rows
+from catalog_sync.sources.urls import redact
+from catalog_sync.store.sync_store import Applied
 from catalog_sync.store.tables import descriptor_files, entities, problems, relations, repositories, search
 
 REPLACED_CATEGORIES = ("descriptor", "conflict", "fetch")
 """Problem categories a repository's successful pass replaces; ``removal`` belongs to the source."""
-
-
-@dataclass
-class Applied:
-    """What applying plans changed: counts for the summary, entity ids for rescoring."""
-
-    added: int = 0
-    updated: int = 0
-    orphaned: int = 0
-    unchanged: int = 0
-    changed_ids: list[int] = field(default_factory=list)
 
 
 def load_known(
@@ -144,7 +134,9 @@ def apply_plans(
     """Write every plan, and mark their repositories synced; returns what changed.
 
     ``exists`` answers whether an entity is in the catalog (used to resolve a bare owner to a Team
-    or a Group); the caller keeps it current across groups.
+    or a Group); the caller keeps it current across groups. Relations elsewhere that name a Team,
+    Group, Capability or Domain written here follow it (``repoint_counterparts``), in the same
+    transaction, so no caller can write one and leave them pointing at its counterpart.
     """
     counts = Applied()
     entity_ids: dict[str, int] = {}
@@ -205,6 +197,15 @@ def apply_plans(
     )
     counts.unchanged = sum(len(p.unchanged_ids) for p in plans)
     counts.changed_ids = sorted({*entity_ids.values(), *orphan_ids})
+    repoint_counterparts(
+        conn,
+        {
+            (w.prepared.entity.namespace, w.prepared.entity.name)
+            for p in plans
+            for w in p.writes
+            if w.prepared.entity.kind.lower() in COUNTERPARTS
+        },
+    )
     return counts
 
 
@@ -280,7 +281,7 @@ def _replace_problems(conn: Connection, plans: Sequence[Plan], entity_ids: dict[
                     "line": problem.line,
                     "column": problem.column,
                     "field": storable(problem.field, 255),
-                    "message": storable(problem.message, 4000),
+                    "message": storable(redact(problem.message), 4000),
                     "entity_ref": storable(problem.entity_ref, 600),
                 }
             )

@@ -32,6 +32,7 @@ from catalog_sync.store.migrate import upgrade
 from catalog_sync.store.tables import ownership_gaps
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.http import serving
+from tests.fixtures.syncstore import sync_store
 from tests.fixtures.tools import app_with_metrics, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def running(tmp_path: Path, prometheus_server_binary: Path) -> Iterator[Running]
     engine = open_engine(settings.database)
     upgrade(engine)
     scorer = Scorer(settings, engine)
-    SyncEngine(settings, engine, after_pass=[scorer.as_hook(), record_pass]).run_pass()
+    SyncEngine(settings, sync_store(engine), after_pass=[scorer.as_hook(), record_pass]).run_pass()
     with engine.connect() as conn:
         gaps = {
             str(kind): int(count)

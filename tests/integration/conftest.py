@@ -15,6 +15,7 @@ from catalog_sync.config import Settings, parse_settings
 from catalog_sync.store.tables import entities, problems, relations, repositories
 from catalog_sync.sync import PassSummary, SyncEngine
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.syncstore import sync_store
 
 
 def product_yaml(
@@ -82,7 +83,7 @@ class Catalog:
 
     def sync(self, *, everything: bool = True) -> PassSummary:
         if self._sync is None:
-            self._sync = SyncEngine(self.settings, self.engine, clock=self.clock)
+            self._sync = SyncEngine(self.settings, sync_store(self.engine), clock=self.clock)
         return self._sync.run_pass(everything=everything)
 
     def reset_engine(self) -> None:

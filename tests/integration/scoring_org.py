@@ -20,6 +20,7 @@ from catalog_sync.sources.examples import build_example_repositories
 from catalog_sync.store.tables import ownership_gaps, scorecard_results
 from catalog_sync.sync import PassSummary, SyncEngine
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.syncstore import sync_store
 from tests.integration.conftest import Catalog
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "descriptors" / "examples"
@@ -44,7 +45,10 @@ class ScoredCatalog:
         self.catalog = catalog
         self.scorer = scorer or Scorer(catalog.settings, catalog.engine, clock=catalog.clock)
         self.engine = SyncEngine(
-            catalog.settings, catalog.engine, clock=catalog.clock, after_pass=[self.scorer.as_hook()]
+            catalog.settings,
+            sync_store(catalog.engine),
+            clock=catalog.clock,
+            after_pass=[self.scorer.as_hook()],
         )
         self.reader = ScoringReader(catalog.engine)
 

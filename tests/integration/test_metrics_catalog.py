@@ -18,6 +18,7 @@ from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.metrics_store import SqlMetricsReads
 from catalog_sync.sync import SyncEngine
+from tests.fixtures.syncstore import sync_store
 from tests.fixtures.tools import app_with_metrics, free_port
 from tests.integration.conftest import Catalog, product_yaml
 
@@ -172,7 +173,9 @@ def test_requests_are_counted_by_url_rule_never_by_raw_path(catalog: Catalog) ->
 def test_the_sync_hook_counts_each_pass_and_its_repositories(catalog: Catalog) -> None:
     for name in ("a", "b", "c"):
         catalog.repo(name, {"catalog-info.yaml": product_yaml(name)})
-    engine = SyncEngine(catalog.settings, catalog.engine, clock=catalog.clock, after_pass=[record_pass])
+    engine = SyncEngine(
+        catalog.settings, sync_store(catalog.engine), clock=catalog.clock, after_pass=[record_pass]
+    )
 
     def value(name: str, **labels: str) -> float:
         return EVENT_REGISTRY.get_sample_value(name, labels) or 0.0

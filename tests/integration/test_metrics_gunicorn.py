@@ -27,6 +27,7 @@ from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.syncstore import sync_store
 from tests.fixtures.tools import free_port
 from tests.integration.conftest import product_yaml
 
@@ -61,7 +62,7 @@ def gunicorn_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     settings = load_settings(str(config))
     engine = open_engine(settings.database)
     upgrade(engine)
-    SyncEngine(settings, engine).run_pass()
+    SyncEngine(settings, sync_store(engine)).run_pass()
     engine.dispose()
 
     multiproc = tmp_path / "prometheus-multiproc"

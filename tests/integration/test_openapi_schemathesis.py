@@ -24,6 +24,7 @@ from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.syncstore import sync_store
 from tests.integration.api.conftest import AUTH, PAYMENTS, SHOP, make_settings
 
 
@@ -55,7 +56,7 @@ def synced_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app_settings = make_settings(root / "catalog.db", root / "repos", root / "cache")
     engine = open_engine(app_settings.database)
     upgrade(engine)
-    SyncEngine(app_settings, engine).run_pass()
+    SyncEngine(app_settings, sync_store(engine)).run_pass()
     yield build_app(app_settings, engine)
     engine.dispose()
 

@@ -302,14 +302,14 @@ def test_a_failing_pass_gives_back_its_claims(catalog: Catalog, monkeypatch) -> 
     from sqlalchemy import select
 
     from catalog_sync.store.tables import repositories
-    from catalog_sync.sync import SyncEngine
+    from catalog_sync.sync.batch import BatchReader
 
     catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
 
     def explode(*_: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(SyncEngine, "_process_batch", explode)
+    monkeypatch.setattr(BatchReader, "read", explode)
     try:
         catalog.sync()
     except RuntimeError:

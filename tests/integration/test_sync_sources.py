@@ -12,6 +12,7 @@ from catalog_sync.store.admin_store import SqlAdministration
 from catalog_sync.store.base import Database
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import new_remote
+from tests.fixtures.syncstore import sync_store
 from tests.integration.conftest import Catalog, product_yaml
 
 ALLOWED = ["https", "ssh", "file"]
@@ -24,7 +25,7 @@ def test_git_source_clones_once_and_fetches_only_when_the_tip_moves(catalog: Cat
         "sources": [{"name": "pay", "type": "git", "url": remote.url}],
         "sync": {"allowed_protocols": ALLOWED},
     }
-    engine = SyncEngine(catalog.settings, catalog.engine, clock=catalog.clock)
+    engine = SyncEngine(catalog.settings, sync_store(catalog.engine), clock=catalog.clock)
     assert engine.run_pass().added == 1
     source = engine.build_sources()[0]
     repository = source.discover()[0]  # type: ignore[union-attr]
@@ -75,6 +76,20 @@ def test_registered_repository_is_read_on_the_next_pass(catalog: Catalog) -> Non
     repository = catalog.repository("cart")
     assert (repository["id"], repository["state"]) == (registration.id, "failing")
     assert "127.0.0.1:9" in catalog.problems("fetch")[0]["message"]
+
+
+def test_a_registered_url_this_configuration_refuses_is_a_failure_of_that_repository(
+    catalog: Catalog,
+) -> None:
+    catalog.config = {"sources": [], "sync": {"allowed_protocols": ALLOWED}}
+    SqlAdministration(Database(catalog.engine)).register_repository(
+        "https://127.0.0.1:9/acme/cart.git", None, allowed_protocols=tuple(ALLOWED), now=catalog.clock()
+    )
+    catalog.config = {"sources": [], "sync": {"allowed_protocols": ["ssh"]}}
+    summary = catalog.sync()
+    assert (summary.repositories, summary.errors) == (1, 1)
+    assert catalog.repository("cart")["state"] == "failing"
+    assert "not in sync.allowed_protocols" in catalog.problems("fetch")[0]["message"]
 
 
 def test_registering_a_local_path_is_refused_even_when_file_is_allowed(

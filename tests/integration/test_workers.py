@@ -18,6 +18,7 @@ from catalog_sync.sources.local import LocalSource
 from catalog_sync.store import repos as repo_store
 from catalog_sync.store.tables import entities
 from catalog_sync.sync import SyncEngine
+from tests.fixtures.syncstore import sync_store
 
 pytestmark = pytest.mark.postgres
 
@@ -82,7 +83,9 @@ def test_two_workers_share_due_repositories_without_overlap(pg_engine: Engine, t
     engines = []
     for worker in ("w1", "w2"):
         source = RecordingSource(LocalSource(settings.sources[0], "/"), worker, ledger)
-        engines.append(SyncEngine(settings, pg_engine, worker_id=worker, sources=[source], claim_batch=4))
+        engines.append(
+            SyncEngine(settings, sync_store(pg_engine), worker_id=worker, sources=[source], claim_batch=4)
+        )
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -110,7 +113,7 @@ def test_two_workers_share_due_repositories_without_overlap(pg_engine: Engine, t
 
 def test_a_dead_workers_claims_lapse(pg_engine: Engine, tmp_path: Path) -> None:
     fleet = generate_fleet(tmp_path / "fleet", 5, seed=4)
-    engine = SyncEngine(_settings(fleet.root), pg_engine, worker_id="survivor")
+    engine = SyncEngine(_settings(fleet.root), sync_store(pg_engine), worker_id="survivor")
     engine.run_pass(everything=False)
     now = datetime.now(UTC)
     with pg_engine.begin() as conn:

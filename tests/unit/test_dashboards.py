@@ -27,6 +27,7 @@ from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.sync import SyncEngine
 from dashboards.generate import render_all
+from tests.fixtures.syncstore import sync_store
 from tests.fixtures.tools import app_with_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,7 +145,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     engine = open_engine(settings.database)
     try:
         upgrade(engine)
-        SyncEngine(settings, engine, after_pass=[Scorer(settings, engine).as_hook(), record_pass]).run_pass()
+        SyncEngine(
+            settings, sync_store(engine), after_pass=[Scorer(settings, engine).as_hook(), record_pass]
+        ).run_pass()
         client = app_with_metrics(settings, engine).test_client()
         client.get("/healthz")
         text = client.get("/metrics").get_data(as_text=True)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
 from catalog_sync.descriptors.problems import Problem
 from catalog_sync.model import ORPHAN_ANNOTATION, Entity
-from catalog_sync.reconcile import KnownEntity, location_url, mark_orphan, plan_repository, prepare_entity
+from catalog_sync.plans import KnownEntity, ListedRepository, OrphanRow, mark_orphan
+from catalog_sync.reconcile import (
+    decide_removal,
+    expired_orphans,
+    location_url,
+    plan_repository,
+    prepare_entity,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 URL = "https://git.example.com/acme/pay"
@@ -207,3 +214,45 @@ def test_returning_descriptor_clears_orphan_mark() -> None:
     )
     assert [w.existing_id for w in result.writes] == [7]
     assert ORPHAN_ANNOTATION not in result.writes[0].prepared.entity.metadata["annotations"]
+
+
+def listed(*keys: str) -> list[ListedRepository]:
+    return [ListedRepository(i + 1, key) for i, key in enumerate(keys)]
+
+
+def test_a_listing_that_drops_a_few_repositories_removes_them() -> None:
+    decision = decide_removal(listed("a", "b", "c", "d"), ["a", "b", "c"], max_removal_fraction=0.5)
+    assert decision.removed_ids == (4,)
+    assert decision.refused is None
+
+
+def test_a_listing_that_drops_more_than_the_fraction_removes_nothing_and_says_why() -> None:
+    decision = decide_removal(listed("a", "b", "c", "d"), ["a"], max_removal_fraction=0.5)
+    assert decision.removed_ids == ()
+    assert decision.kept_ids == (2, 3, 4)
+    assert decision.refused is not None
+    assert "lists 1 repositories where it listed 4" in decision.refused
+    assert "sync.max_removal_fraction (0.5)" in decision.refused
+
+
+def test_an_empty_listing_removes_nothing() -> None:
+    decision = decide_removal(listed("a", "b"), [], max_removal_fraction=0.5)
+    assert decision.removed_ids == ()
+    assert decision.kept_ids == (1, 2)
+    assert decision.refused is not None
+
+
+def test_a_listing_with_nothing_gone_refuses_nothing() -> None:
+    assert decide_removal(listed("a"), ["a", "new"], max_removal_fraction=0.0) == decide_removal(
+        [], [], max_removal_fraction=0.0
+    )
+
+
+def test_expiry_picks_only_orphans_past_their_grace_period() -> None:
+    orphans = [
+        OrphanRow(1, NOW - timedelta(days=8)),
+        OrphanRow(2, NOW - timedelta(days=7)),
+        OrphanRow(3, NOW - timedelta(days=6, hours=23)),
+    ]
+    assert expired_orphans(orphans, now=NOW, grace_seconds=7 * 86400) == [1, 2]
+    assert expired_orphans(orphans, now=NOW, grace_seconds=30 * 86400) == []

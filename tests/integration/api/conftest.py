@@ -25,6 +25,7 @@ from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.syncstore import sync_store
 
 TOKEN = "s3cret-token-for-the-api-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -192,7 +193,7 @@ def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> BuiltCatalog:
     settings = make_settings(database, repos, root / "cache")
     engine = open_engine(settings.database)
     upgrade(engine)
-    SyncEngine(settings, engine).run_pass()
+    SyncEngine(settings, sync_store(engine)).run_pass()
 
     shop.delete("services/old/catalog-info.yaml")
     shop.commit("retire old-thing", when="2024-03-02T12:00:00Z")
@@ -200,7 +201,7 @@ def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> BuiltCatalog:
         "break fine-product", files={"catalog-info.yaml": BROKEN % "someday"}, when="2024-03-02T12:00:00Z"
     )
     copycat.commit("claim payments-api", files={"catalog-info.yaml": COPYCAT}, when="2024-03-02T12:00:00Z")
-    SyncEngine(settings, engine).run_pass()
+    SyncEngine(settings, sync_store(engine)).run_pass()
     with engine.begin() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()

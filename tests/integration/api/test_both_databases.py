@@ -16,6 +16,7 @@ from sqlalchemy import Engine, event
 from catalog_sync.cli import build_app
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.syncstore import sync_store
 from tests.integration.api.conftest import AUTH, LEGACY, OLD_THING, PAYMENTS, SHOP, make_settings
 from tests.integration.api.test_catalog_query import assert_backstage_error
 
@@ -33,10 +34,10 @@ def client(store_engine: Engine, tmp_path: Path) -> FlaskClient:
         files={"catalog-info.yaml": SHOP, ".catalog/legacy.yaml": LEGACY, "old/catalog-info.yaml": OLD_THING},
     )
     settings = make_settings(tmp_path / "unused.db", repos, tmp_path / "cache")
-    SyncEngine(settings, store_engine).run_pass()
+    SyncEngine(settings, sync_store(store_engine)).run_pass()
     shop.delete("old/catalog-info.yaml")
     shop.commit("retire old-thing")
-    SyncEngine(settings, store_engine).run_pass()
+    SyncEngine(settings, sync_store(store_engine)).run_pass()
     return build_app(settings, store_engine).test_client()
 
 

@@ -26,6 +26,7 @@ from plugin_api import ownership as ownership_api
 from plugin_api import scorecards as scorecards_api
 from plugin_api import teams as teams_api
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.syncstore import sync_store
 from tests.integration.scoring_org import EXAMPLES, without_document
 
 BLUEPRINTS = (scorecards_api.blp, ownership_api.blp, teams_api.blp, insights_api.blp)
@@ -72,7 +73,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
     engine = open_engine(settings.database)
     upgrade(engine)
     scorer = Scorer(settings, engine)
-    sync = SyncEngine(settings, engine, after_pass=[scorer.as_hook()])
+    sync = SyncEngine(settings, sync_store(engine), after_pass=[scorer.as_hook()])
     sync.run_pass()
     platform = GitRepo(root / "repos" / "platform-catalog")
     teams = (EXAMPLES / "platform-catalog" / ".catalog" / "teams.yaml").read_text()

@@ -26,6 +26,7 @@ from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.syncstore import sync_store
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "descriptors" / "examples"
 SCRIPT_TITLE = '<script>alert("title")</script> Hostile shop'
@@ -99,7 +100,7 @@ def sync_and_score(settings: Settings, when: datetime) -> None:
     engine = open_store(settings)
     try:
         scorer = Scorer(settings, engine, clock=lambda: when)
-        SyncEngine(settings, engine, after_pass=[scorer.as_hook()]).run_pass(everything=True)
+        SyncEngine(settings, sync_store(engine), after_pass=[scorer.as_hook()]).run_pass(everything=True)
     finally:
         engine.dispose()
 

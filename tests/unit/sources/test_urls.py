@@ -107,6 +107,10 @@ def test_refusal_message_does_not_carry_credentials() -> None:
         ("git@github.com:acme/a.git", "git@github.com:acme/a.git"),
         ("no url here", "no url here"),
         ("two https://a:b@h1/x and http://c:d@h2/y", "two https://***@h1/x and http://***@h2/y"),
+        ("Authorization: token ghp_0123456789abcdefABCDEF0123", "Authorization: token ***"),
+        ("token_env gave github_pat_11ABCDEFG0123456789_abcdefXYZ", "token_env gave ***"),
+        ("glpat-abcdefghij0123456789 expired", "*** expired"),
+        ("the ghp_ prefix alone is no token", "the ghp_ prefix alone is no token"),
     ],
 )
 def test_redact_removes_credentials_from_any_text(text: str, expected: str) -> None:

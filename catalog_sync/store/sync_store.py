@@ -1,0 +1,203 @@
+"""What a sync pass needs of the database: the ``SyncStore`` protocol.
+
+The sync package holds a ``SyncStore`` and nothing else of the store: no engine, no table, no SQL. Its
+operations take a ``Transaction`` where the pass needs several to be atomic (renewing its claims and
+recording what it read; reading a source's listing and applying the removal decision) and open their
+own otherwise. The rules that a caller could forget live in the operations: applying plans and
+deleting orphans re-point the relations that named what changed; every text that may quote git, the
+network or a configuration (a repository's failure, a source's error, a run's message, a problem) is
+stored redacted. Failures surface as the error tree: ``StoreError`` when the database fails,
+``RefusedError`` when it refuses a write's values, ``WriteRaceError`` when another writer stored the same
+row first. ``sync_sql.SqlSyncStore`` implements it over SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from catalog_sync.model import EntityRef
+from catalog_sync.plans import KnownEntity, ListedRepository, OrphanRow, Plan, RemovalDecision
+from catalog_sync.sources.base import RepositoryInfo
+from catalog_sync.sources.registered import RegisteredRepository
+from catalog_sync.store.base import Transaction
+
+
+@dataclass(frozen=True)
+class ClaimedRepository:
+    """A repository this worker holds the lease on, with what the pass needs to skip work."""
+
+    id: int
+    source_id: int
+    key: str
+    last_commit: str | None
+    rescan: bool
+
+
+@dataclass
+class Applied:
+    """What applying plans changed: counts for the summary, entity ids for rescoring."""
+
+    added: int = 0
+    updated: int = 0
+    orphaned: int = 0
+    unchanged: int = 0
+    changed_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PreviousRead:
+    """A repository's descriptor files at its last read: their blobs and change times, so an unchanged
+    file costs nothing."""
+
+    blobs: dict[str, str] = field(default_factory=dict)
+    changed: dict[str, datetime] = field(default_factory=dict)
+
+
+class SyncStore(Protocol):
+    """The database as one sync worker sees it: runs, sources, claims, and what a read changed."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction for several operations that must be atomic."""
+        ...
+
+    # Runs
+
+    def start_run(self, worker: str, now: datetime) -> int:
+        """Record that a pass began, so a pass that dies shows as never finished."""
+        ...
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        now: datetime,
+        result: str,
+        counts: dict[str, Any],
+        duration: float,
+        message: str | None = None,
+    ) -> None:
+        """Record a pass's outcome and counts for ``GET /api/sync/runs``."""
+        ...
+
+    def forget_run(self, run_id: int) -> None:
+        """Forget a run that did nothing (the worker loop's poll when no repository was due)."""
+        ...
+
+    # Sources and what they list
+
+    def ensure_source(self, tx: Transaction, name: str, type_: str, target: str) -> int:
+        """The id of a configured source, created on first sight."""
+        ...
+
+    def find_source(self, tx: Transaction, name: str) -> int | None:
+        """The id of a source the catalog already has, or None."""
+        ...
+
+    def listed_repositories(self, tx: Transaction, source_id: int) -> list[ListedRepository]:
+        """What the catalog holds for a source now: the listing a new one is judged against."""
+        ...
+
+    def record_discovery(
+        self,
+        tx: Transaction,
+        source_id: int,
+        found: Sequence[RepositoryInfo],
+        decision: RemovalDecision,
+        *,
+        now: datetime,
+    ) -> None:
+        """Record a source's new listing and apply the removal decision reconcile made for it."""
+        ...
+
+    def record_source_failure(self, tx: Transaction, source_id: int, message: str, now: datetime) -> None:
+        """A source that cannot be listed keeps its repositories; the error is shown on the source."""
+        ...
+
+    def registered_repositories(self) -> list[RegisteredRepository]:
+        """The repositories registered through the API, read now."""
+        ...
+
+    # Claims and leases
+
+    def claim_due(
+        self,
+        tx: Transaction,
+        worker: str,
+        *,
+        now: datetime,
+        lease_seconds: int,
+        limit: int,
+        source_ids: Sequence[int],
+        started_before: datetime | None = None,
+        rescan_only: bool = False,
+    ) -> list[ClaimedRepository]:
+        """Claim up to ``limit`` due repositories; no two workers ever hold one."""
+        ...
+
+    def hold(
+        self, tx: Transaction, worker: str, ids: Sequence[int], *, now: datetime, lease_seconds: int
+    ) -> set[int]:
+        """Renew the worker's claims and answer which of ``ids`` it still holds."""
+        ...
+
+    def release_all_claims(self, worker: str) -> None:
+        """Give back every claim of ``worker`` (a pass that failed)."""
+        ...
+
+    def make_due(self, repository_id: int, *, now: datetime) -> bool:
+        """Make one repository due now and read it fully (a push, a refresh); False when unknown."""
+        ...
+
+    # What a read found
+
+    def record_unchanged(
+        self, tx: Transaction, ids: Sequence[int], now: datetime, interval_seconds: int
+    ) -> None:
+        """The tips did not move: only the bookkeeping changes."""
+        ...
+
+    def record_failures(
+        self, tx: Transaction, failures: Sequence[tuple[int, str]], now: datetime, interval_seconds: int
+    ) -> None:
+        """Repositories that could not be read keep their entities; each is failing, then stale."""
+        ...
+
+    def previous_reads(self, tx: Transaction, ids: Sequence[int]) -> dict[int, PreviousRead]:
+        """Each repository's descriptor files at its last read."""
+        ...
+
+    def catalog_ref_keys(self) -> set[str]:
+        """Every entity's ref key, to resolve a bare owner to a Team or a Group."""
+        ...
+
+    def load_known(
+        self, tx: Transaction, repository_ids: Sequence[int], ref_keys: Iterable[str]
+    ) -> tuple[dict[int, dict[str, KnownEntity]], dict[str, KnownEntity]]:
+        """The entities the repositories hold now, and those others hold under ``ref_keys``."""
+        ...
+
+    def apply_plans(
+        self,
+        tx: Transaction,
+        plans: Sequence[Plan],
+        *,
+        now: datetime,
+        interval_seconds: int,
+        exists: Callable[[EntityRef], bool],
+    ) -> Applied:
+        """Write the plans and mark their repositories synced; relations follow what was written."""
+        ...
+
+    # Expiry
+
+    def list_orphans(self, tx: Transaction) -> list[OrphanRow]:
+        """Every orphan and since when, for the expiry decision."""
+        ...
+
+    def delete_orphans(self, tx: Transaction, ids: Sequence[int]) -> int:
+        """Delete the chosen orphans; relations that named them follow. Returns how many went."""
+        ...

@@ -1,0 +1,133 @@
+"""Discovery: asking each source for its repositories and recording what changed in the catalog.
+
+Configured sources are listed on every one-off pass, and by the worker loop once per sync interval
+(listing a hosting organisation is not free). A source listed from the catalog itself (``from_catalog``:
+repositories registered through the API) is listed on every pass, one query, so one registered a
+moment ago is read in the same pass; its list is the catalog's own and is not recorded back. Whether a
+listing may remove repositories is decided by ``reconcile.decide_removal``; the store applies it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from catalog_sync.config import Settings
+from catalog_sync.errors import SourceError
+from catalog_sync.reconcile import decide_removal
+from catalog_sync.sources import build_source
+from catalog_sync.sources.base import Repository, Source
+from catalog_sync.sources.registered import registered_settings
+from catalog_sync.sources.urls import redact
+from catalog_sync.store.sync_store import SyncStore
+from catalog_sync.sync.summary import PassSummary
+
+
+@dataclass
+class Listing:
+    """Every repository the sources list now, by (source id, key), and the sources listed."""
+
+    repositories: dict[tuple[int, str], Repository] = field(default_factory=dict)
+    source_ids: list[int] = field(default_factory=list)
+
+    def copy(self) -> Listing:
+        """A listing the pass may extend without changing the one kept between passes."""
+        return Listing(dict(self.repositories), list(self.source_ids))
+
+
+class Discovery:
+    """The sources of one sync engine, built once, and their latest listing."""
+
+    def __init__(self, settings: Settings, store: SyncStore, sources: list[Source] | None = None) -> None:
+        self._settings = settings
+        self._store = store
+        self._configured: list[Source | SourceError] | None = list(sources) if sources is not None else None
+        self._from_catalog = [self._build_registered()]
+        self._listed: Listing | None = None
+        self._listed_at = 0.0
+
+    def _cache_dir(self) -> str:
+        return os.path.join(self._settings.base_dir, self._settings.sync.cache_dir)
+
+    def _build_registered(self) -> Source:
+        return build_source(
+            registered_settings(),
+            base_dir=self._settings.base_dir,
+            cache_dir=self._cache_dir(),
+            allowed_protocols=self._settings.sync.allowed_protocols,
+            list_registered=self._store.registered_repositories,
+        )
+
+    def build_sources(self) -> list[Source | SourceError]:
+        """The configured sources, built once; one that cannot be built is kept as its error."""
+        if self._configured is None:
+            built: list[Source | SourceError] = []
+            for config in self._settings.sources:
+                try:
+                    built.append(
+                        build_source(
+                            config,
+                            base_dir=self._settings.base_dir,
+                            cache_dir=self._cache_dir(),
+                            allowed_protocols=self._settings.sync.allowed_protocols,
+                        )
+                    )
+                except SourceError as exc:
+                    built.append(exc)
+            self._configured = built
+        return self._configured
+
+    def discover(self, summary: PassSummary, now: datetime, *, force: bool) -> Listing:
+        """List every source: configured ones when forced or once per interval, the others each pass."""
+        interval = self._settings.sync.interval_seconds
+        if force or self._listed is None or time.monotonic() - self._listed_at >= interval:
+            self._listed, self._listed_at = self._list_configured(summary, now), time.monotonic()
+        listing = self._listed.copy()
+        for source in self._from_catalog:
+            self._list_from_catalog(source, listing)
+        return listing
+
+    def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
+        listing = Listing()
+        for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
+            target = config.url or config.path or config.org or config.group or ""
+            with self._store.transaction() as tx:
+                source_id = self._store.ensure_source(tx, config.name, config.type, target)
+            entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
+            summary.sources.append(entry)
+            try:
+                if isinstance(source, SourceError):
+                    raise source
+                listed = source.discover()
+            except SourceError as exc:
+                # The summary is printed by ``catalog-sync sync``; what is stored, the store redacts.
+                entry["error"] = redact(str(exc))
+                with self._store.transaction() as tx:
+                    self._store.record_source_failure(tx, source_id, str(exc), now)
+                continue
+            with self._store.transaction() as tx:
+                previous = self._store.listed_repositories(tx, source_id)
+                decision = decide_removal(
+                    previous,
+                    [r.info.key for r in listed],
+                    max_removal_fraction=self._settings.sync.max_removal_fraction,
+                )
+                self._store.record_discovery(tx, source_id, [r.info for r in listed], decision, now=now)
+            entry["repositories"] = len(listed)
+            entry["error"] = decision.refused
+            listing.source_ids.append(source_id)
+            for repository in listed:
+                listing.repositories[(source_id, repository.info.key)] = repository
+        return listing
+
+    def _list_from_catalog(self, source: Source, listing: Listing) -> None:
+        with self._store.transaction() as tx:
+            source_id = self._store.find_source(tx, source.name)
+        if source_id is None:
+            return  # nothing was ever registered
+        for repository in source.discover():
+            listing.repositories[(source_id, repository.info.key)] = repository
+        listing.source_ids.append(source_id)

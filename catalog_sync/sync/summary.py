@@ -1,0 +1,45 @@
+"""What one pass did (``PassSummary``), and the clock every timestamp of a pass is read from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+Clock = Callable[[], datetime]
+"""Where a pass reads the time; tests move one by hand to cross grace periods and back-off."""
+Progress = Callable[[int, int], None]
+"""Told (done, total) after each claimed batch; ``catalog-sync sync`` draws a bar with it."""
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware: every timestamp the catalog stores is UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class PassSummary:
+    """What one pass did; printed by ``catalog-sync sync`` and kept in ``sync_runs``."""
+
+    run_id: int = 0
+    result: str = "ok"
+    repositories: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    added: int = 0
+    updated: int = 0
+    orphaned: int = 0
+    deleted: int = 0
+    conflicts: int = 0
+    descriptor_problems: int = 0
+    duration_seconds: float = 0.0
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    changed_entity_ids: list[int] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of ``catalog-sync sync --format json``."""
+        data = asdict(self)
+        data.pop("changed_entity_ids")
+        return data

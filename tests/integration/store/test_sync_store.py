@@ -1,0 +1,144 @@
+"""The ``SyncStore`` contract, on SQLite and on PostgreSQL: what a sync pass relies on the store for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+
+from catalog_sync.descriptors.problems import Problem
+from catalog_sync.model import Entity
+from catalog_sync.plans import EntityWrite, OrphanRow, Plan, ProblemRow, RemovalDecision
+from catalog_sync.reconcile import decide_removal, prepare
+from catalog_sync.sources.base import RepositoryInfo
+from catalog_sync.store.sync_sql import SqlSyncStore
+from catalog_sync.store.tables import sources
+from tests.fixtures.syncstore import sync_store
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+SECRET_URL = "https://robot:s3cr3t-pass@git.example.com/acme/pay.git"
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
+FAILURE = f"git ls-remote {SECRET_URL} failed; header Authorization: token {GITHUB_TOKEN}"
+
+
+def info(key: str) -> RepositoryInfo:
+    return RepositoryInfo(key=key, name=key, url=f"https://git.example.com/acme/{key}.git", branch="main")
+
+
+def add_source(store: SqlSyncStore, keys: list[str], target: str = "https://git.example.com/acme") -> int:
+    with store.transaction() as tx:
+        source_id = store.ensure_source(tx, "fleet", "git", target)
+        store.record_discovery(tx, source_id, [info(k) for k in keys], RemovalDecision(), now=NOW)
+    return source_id
+
+
+def ids_by_key(store: SqlSyncStore, source_id: int) -> dict[str, int]:
+    with store.transaction() as tx:
+        return {r.key: r.id for r in store.listed_repositories(tx, source_id)}
+
+
+def dump(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return "\n".join(
+            str(tuple(row))
+            for table in ("sources", "repositories", "problems", "sync_runs")
+            for row in conn.execute(text(f"SELECT * FROM {table}"))
+        )
+
+
+def test_every_stored_failure_text_comes_back_without_credentials(store_engine: Engine) -> None:
+    store = sync_store(store_engine)
+    source_id = add_source(store, ["pay", "cart"], target=SECRET_URL)
+    ids = ids_by_key(store, source_id)
+    with store.transaction() as tx:
+        store.record_failures(tx, [(ids["pay"], FAILURE)], NOW, 300)
+        store.record_source_failure(tx, source_id, FAILURE, NOW)
+        problem = Problem(path="catalog-info.yaml", severity="error", message=FAILURE)
+        plan = Plan(repository_id=ids["cart"], commit="c0ffee", problems=[ProblemRow("descriptor", problem)])
+        store.apply_plans(tx, [plan], now=NOW, interval_seconds=300, exists=lambda _ref: False)
+    run_id = store.start_run("w1", NOW)
+    store.finish_run(run_id, now=NOW, result="failed", counts={}, duration=1.0, message=FAILURE)
+    stored = dump(store_engine)
+    assert "s3cr3t-pass" not in stored
+    assert GITHUB_TOKEN not in stored
+    assert stored.count("https://***@git.example.com/acme/pay.git") >= 4  # each text is kept, redacted
+
+
+def test_a_refused_removal_keeps_the_repositories_and_says_why_on_each(store_engine: Engine) -> None:
+    store = sync_store(store_engine)
+    source_id = add_source(store, ["a", "b", "c"])
+    with store.transaction() as tx:
+        decision = decide_removal(store.listed_repositories(tx, source_id), ["a"], max_removal_fraction=0.5)
+        store.record_discovery(tx, source_id, [info("a")], decision, now=NOW)
+    assert set(ids_by_key(store, source_id)) == {"a", "b", "c"}
+    with store_engine.connect() as conn:
+        removal = (
+            conn.execute(text("SELECT message FROM problems WHERE category = 'removal'")).scalars().all()
+        )
+        error = conn.execute(sources.select().where(sources.c.id == source_id)).one().last_error
+    assert len(removal) == 2
+    assert error == decision.refused
+    with store.transaction() as tx:
+        store.record_discovery(tx, source_id, [info(k) for k in "abc"], RemovalDecision(), now=NOW)
+    with store_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM problems")).scalar_one() == 0
+
+
+def test_a_claimed_repository_is_not_claimed_by_another_worker_until_its_lease_lapses(
+    store_engine: Engine,
+) -> None:
+    store = sync_store(store_engine)
+    source_id = add_source(store, ["pay"])
+    with store.transaction() as tx:
+        first = store.claim_due(tx, "w1", now=NOW, lease_seconds=60, limit=10, source_ids=[source_id])
+    with store.transaction() as tx:
+        assert store.claim_due(tx, "w2", now=NOW, lease_seconds=60, limit=10, source_ids=[source_id]) == []
+    later = NOW + timedelta(seconds=61)
+    with store.transaction() as tx:
+        second = store.claim_due(tx, "w2", now=later, lease_seconds=60, limit=10, source_ids=[source_id])
+        assert store.hold(tx, "w1", [first[0].id], now=later, lease_seconds=60) == set()
+    assert [c.id for c in first] == [c.id for c in second]
+
+
+def test_make_due_makes_one_repository_due_now_for_a_full_read(store_engine: Engine) -> None:
+    store = sync_store(store_engine)
+    source_id = add_source(store, ["pay", "cart"])
+    ids = ids_by_key(store, source_id)
+    with store.transaction() as tx:
+        store.claim_due(tx, "w1", now=NOW, lease_seconds=60, limit=10, source_ids=[source_id])
+        store.record_unchanged(tx, list(ids.values()), NOW, 300)
+    assert store.make_due(ids["pay"], now=NOW + timedelta(seconds=1))
+    assert not store.make_due(999_999, now=NOW)
+    with store.transaction() as tx:
+        due = store.claim_due(
+            tx, "w1", now=NOW + timedelta(seconds=2), lease_seconds=60, limit=10, source_ids=[source_id]
+        )
+    assert [(c.key, c.rescan) for c in due] == [("pay", True)]
+
+
+def test_an_orphan_is_listed_with_its_time_and_deleted_by_id(store_engine: Engine) -> None:
+    store = sync_store(store_engine)
+    source_id = add_source(store, ["platform"])
+    rid = ids_by_key(store, source_id)["platform"]
+    group = Entity("backstage.io/v1alpha1", "Group", {"name": "payments"}, {"type": "team", "children": []})
+    write = EntityWrite(prepare(group, "url:x"), "catalog-info.yaml", 1, None, None)
+    with store.transaction() as tx:
+        store.apply_plans(
+            tx, [Plan(rid, "c1", writes=[write])], now=NOW, interval_seconds=300, exists=lambda _: False
+        )
+        own, _ = store.load_known(tx, [rid], [])
+    entity_id = own[rid]["group:default/payments"].id
+    with store.transaction() as tx:
+        store.apply_plans(
+            tx,
+            [Plan(rid, "c2", orphan_ids=[entity_id])],
+            now=NOW,
+            interval_seconds=300,
+            exists=lambda _: False,
+        )
+    with store.transaction() as tx:
+        assert store.list_orphans(tx) == [OrphanRow(entity_id, NOW)]
+        assert store.delete_orphans(tx, [entity_id, 999_999]) == 1
+    with store.transaction() as tx:
+        assert store.list_orphans(tx) == []
+    assert "group:default/payments" not in store.catalog_ref_keys()
