@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import signal
 import sys
 import threading
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from catalog_sync import __version__
 from catalog_sync.config import DescriptorSettings, Settings, load_settings
 from catalog_sync.errors import CatalogSyncError, ConfigError, StoreError
+from catalog_sync.logs import configure_logging, redact_log_handlers
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -188,7 +188,7 @@ def run_worker(args: argparse.Namespace) -> int:
     engine = open_store(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     if args.metrics_port is not None:
         from catalog_sync.metrics import start_metrics_server
 
@@ -250,7 +250,7 @@ def serve_forever(
 
 def run_serve(args: argparse.Namespace) -> int:
     """``catalog-sync serve``: API and portal, and unless ``--no-sync`` the sync loop."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = load_settings(args.config)
     engine = open_store(settings)
     return serve_forever(settings, engine, host=args.host, port=args.port, sync=not args.no_sync)
@@ -261,6 +261,7 @@ def wsgi_app() -> Any:
     environment, ``CATALOG_SYNC_CONFIG``); the sync loop runs apart, in ``catalog-sync worker``."""
     from plugin_api import create_app
 
+    redact_log_handlers()
     settings = load_settings(None)
     return create_app(settings, open_store(settings))
 
@@ -340,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and of ``python -m catalog_sync``."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    redact_log_handlers()
     try:
         return HANDLERS[args.command](args)
     except ConfigError as exc:
