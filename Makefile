@@ -45,6 +45,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check catalog_sync plugin_api tests benchmarks dashboards
 	$(BIN)/ruff format --check catalog_sync plugin_api tests benchmarks dashboards
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## make lock: re-resolve requirements/*.lock to the newest versions pyproject.toml's ranges allow
 lock: $(UV_STAMP)

@@ -46,9 +46,9 @@ def test_hostile_corpus_gives_the_documented_messages_with_the_newest_pyyaml(new
     location, version, with_libyaml = probe.stdout.split()
     assert Path(location).is_relative_to(newest_pyyaml), probe.stdout
     assert with_libyaml == "True", f"PyYAML {version} was installed without libyaml"
-    corpus = Path(__file__).with_name("test_corpus.py")
+    corpus = str(Path(__file__).with_name("test_corpus.py"))
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(corpus), "-k", "hostile or pure"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", corpus, "-k", "hostile or pure"],
         capture_output=True,
         text=True,
         cwd=ROOT,
