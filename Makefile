@@ -16,6 +16,9 @@ UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
 LOCK_FLAGS := --quiet --generate-hashes --upgrade --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --default-index https://pypi.org/simple --no-config \
 	--custom-compile-command "make lock"
+# uv reads no pip configuration; the environment variables that could add an index or constraint are dropped.
+UV := env -u UV_INDEX -u UV_INDEX_URL -u UV_EXTRA_INDEX_URL -u UV_DEFAULT_INDEX -u UV_FIND_LINKS \
+	-u UV_CONSTRAINT -u UV_OVERRIDE -u UV_BUILD_CONSTRAINT $(TOOLS)/bin/uv
 
 .PHONY: run test lint lock unit schemas bench clean
 
@@ -49,9 +52,8 @@ lint: $(TEST_STAMP)
 
 ## make lock: re-resolve requirements/*.lock to the newest versions pyproject.toml's ranges allow
 lock: $(UV_STAMP)
-	$(TOOLS)/bin/uv pip compile $(LOCK_FLAGS) --extra test pyproject.toml requirements/build.in -o $(TEST_LOCK)
-	$(TOOLS)/bin/uv pip compile $(LOCK_FLAGS) --constraint $(TEST_LOCK) pyproject.toml requirements/build.in \
-		-o $(RUN_LOCK)
+	$(UV) pip compile $(LOCK_FLAGS) --extra test pyproject.toml requirements/build.in -o $(TEST_LOCK)
+	$(UV) pip compile $(LOCK_FLAGS) --constraint $(TEST_LOCK) pyproject.toml requirements/build.in -o $(RUN_LOCK)
 
 $(UV_STAMP):
 	$(PYTHON) -m venv $(TOOLS)
