@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import signal
 import sys
 import threading
@@ -19,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 from catalog_sync import __version__
 from catalog_sync.config import DescriptorSettings, Settings, load_settings
 from catalog_sync.errors import CatalogSyncError, ConfigError, StoreError
+from catalog_sync.logs import configure_logging, redact_log_handlers
 
 if TYPE_CHECKING:
+    from flask import Flask
     from sqlalchemy import Engine
 
     from catalog_sync.store.stores import Stores
@@ -149,7 +150,7 @@ def open_stores_on(settings: Settings, engine: Engine) -> Stores:
     return open_stores(Database(engine), facet_cache_seconds=settings.api.facet_cache_seconds)
 
 
-def build_app(settings: Settings, engine: Engine, *, sync_trigger: Callable[[], None] | None = None) -> Any:
+def build_app(settings: Settings, engine: Engine, *, sync_trigger: Callable[[], None] | None = None) -> Flask:
     """The HTTP app (API and portal) over the store's protocols: what ``serve``, gunicorn and tests run.
 
     ``sync_trigger`` wakes an in-process sync loop after an API call made repositories due.
@@ -210,7 +211,7 @@ def run_worker(args: argparse.Namespace) -> int:
     engine = open_store(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     if args.metrics_port is not None:
         from catalog_sync.metrics import start_metrics_server
 
@@ -274,7 +275,7 @@ def serve_forever(
 
 def run_serve(args: argparse.Namespace) -> int:
     """``catalog-sync serve``: API and portal, and unless ``--no-sync`` the sync loop."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = load_settings(args.config)
     engine = open_store(settings)
     return serve_forever(settings, engine, host=args.host, port=args.port, sync=not args.no_sync)
@@ -283,6 +284,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def wsgi_app() -> Any:
     """The WSGI app for gunicorn: ``gunicorn 'catalog_sync.cli:wsgi_app()'`` (configuration from the
     environment, ``CATALOG_SYNC_CONFIG``); the sync loop runs apart, in ``catalog-sync worker``."""
+    redact_log_handlers()
     settings = load_settings(None)
     return build_app(settings, open_store(settings))
 
@@ -364,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and of ``python -m catalog_sync``."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    redact_log_handlers()
     try:
         return HANDLERS[args.command](args)
     except ConfigError as exc:

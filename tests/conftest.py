@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.tools",
     "tests.fixtures.browser",
+    "tests.fixtures.apps",
 ]

@@ -24,6 +24,7 @@ import yaml
 
 from catalog_sync.descriptors.events import DocumentBuilder, LoadedDocument, broken, unsafe
 from catalog_sync.descriptors.positions import Located, Mark, Where, find, format_path, locate
+from catalog_sync.errors import DescriptorError
 
 __all__ = [
     "LoadLimits",
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 _EVENT_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# What libyaml says when its own nesting limit stops a file (see _depth_refusal).
+_PARSER_DEPTH_PROBLEM = "maximum nesting depth"
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,11 @@ def iter_documents(data: bytes, limits: LoadLimits, *, pure: bool = False) -> It
     must then discard what it received, since the whole file is refused.
     """
     text = check_bytes(data, limits)
-    loader = None
     try:
-        loader = (yaml.SafeLoader if pure else _EVENT_LOADER)(text)
-        yield from DocumentBuilder(limits.max_depth, limits.max_nodes).documents(loader)
+        yield from _read(text, limits, pure)
     except yaml.MarkedYAMLError as exc:
+        if _PARSER_DEPTH_PROBLEM in (exc.problem or "") and exc.problem_mark is not None:
+            raise _depth_refusal(text, exc.problem_mark.index, limits, pure) from None
         mark = exc.problem_mark or exc.context_mark
         where = (mark.line + 1, mark.column + 1) if mark is not None else None
         message = f"malformed YAML: {exc.problem or exc.context}"
@@ -116,6 +119,34 @@ def iter_documents(data: bytes, limits: LoadLimits, *, pure: bool = False) -> It
         raise broken(f"malformed YAML: {exc.reason} (character #x{exc.character:02x})", where) from None
     except yaml.YAMLError as exc:
         raise broken(f"malformed YAML: {exc}") from None
+
+
+def _read(text: str, limits: LoadLimits, pure: bool) -> Iterator[LoadedDocument]:
+    loader = None
+    try:
+        loader = (yaml.SafeLoader if pure else _EVENT_LOADER)(text)
+        yield from DocumentBuilder(limits.max_depth, limits.max_nodes).documents(loader)
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _depth_refusal(text: str, stopped_at: int, limits: LoadLimits, pure: bool) -> DescriptorError:
+    """Our own refusal of the file when the YAML parser's nesting limit fired before ours could.
+
+    libyaml (bundled with PyYAML 6.0.4 and later) reads a line of flow brackets ahead of the events it
+    hands over, and stops at its own depth limit (1000) before the builder has seen level 65. Reading
+    the text again up to where libyaml stopped lets the builder reach its limit first, so the message,
+    line and column are ours whatever libyaml version is installed.
+    """
+    try:
+        for _ in _read(text[:stopped_at], limits, pure):
+            pass
+    except DescriptorError as exc:
+        return exc
+    except yaml.YAMLError:
+        pass
+    line = text.count("\n", 0, stopped_at) + 1
+    return unsafe(
+        "nesting deeper than the YAML parser allows", (line, stopped_at - text.rfind("\n", 0, stopped_at))
+    )

@@ -124,7 +124,7 @@ def test_broken_yaml_keeps_every_entity_of_that_file(catalog: Catalog) -> None:
     assert catalog.problems("descriptor")[0]["path"] == "catalog-info.yaml"
 
 
-def test_deleted_descriptor_makes_an_orphan_then_policy_deletes_it(make_catalog) -> None:  # type: ignore[no-untyped-def]
+def test_deleted_descriptor_makes_an_orphan_then_policy_deletes_it(make_catalog) -> None:
     catalog: Catalog = make_catalog(sync={"orphan_policy": "delete", "orphan_grace_seconds": 3600})
     repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "x\n"})
     catalog.sync()
@@ -250,7 +250,7 @@ LOCATION = (
 )
 
 
-def test_a_broken_location_keeps_the_entities_of_the_files_it_named(make_catalog) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_location_keeps_the_entities_of_the_files_it_named(make_catalog) -> None:
     catalog: Catalog = make_catalog(sync={"orphan_policy": "delete", "orphan_grace_seconds": 60})
     repo = catalog.repo("pay", {"catalog-info.yaml": LOCATION, "services/pay.yaml": product_yaml("pay")})
     catalog.sync()
@@ -298,7 +298,7 @@ def test_hostile_values_fail_only_their_own_descriptor_on_either_database(catalo
     assert catalog.repository("bad")["state"] == "ok"
 
 
-def test_a_failing_pass_gives_back_its_claims(catalog: Catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_pass_gives_back_its_claims(catalog: Catalog, monkeypatch) -> None:
     from sqlalchemy import select
 
     from catalog_sync.store.tables import repositories
@@ -326,6 +326,7 @@ def test_a_worker_whose_lease_lapsed_writes_nothing_for_a_taken_over_repository(
     from datetime import timedelta
 
     from catalog_sync.store import repos as repo_store
+    from catalog_sync.store.tables import repositories
 
     catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
     catalog.sync()
@@ -333,7 +334,7 @@ def test_a_worker_whose_lease_lapsed_writes_nothing_for_a_taken_over_repository(
     with catalog.engine.begin() as conn:
         rid = catalog.repository("pay")["id"]
         source_id = catalog.repository("pay")["source_id"]
-        conn.execute(repo_store.repositories.update().values(next_sync_at=now))
+        conn.execute(repositories.update().values(next_sync_at=now))
         assert [
             c.id
             for c in repo_store.claim_due(
@@ -351,7 +352,7 @@ def test_a_worker_whose_lease_lapsed_writes_nothing_for_a_taken_over_repository(
         assert repo_store.hold(conn, "fast", [rid], now=later, lease_seconds=60) == {rid}
 
 
-def test_owner_follows_a_group_that_arrives_after_the_product_and_a_team_that_leaves(make_catalog) -> None:  # type: ignore[no-untyped-def]
+def test_owner_follows_a_group_that_arrives_after_the_product_and_a_team_that_leaves(make_catalog) -> None:
     catalog: Catalog = make_catalog(sync={"orphan_policy": "delete", "orphan_grace_seconds": 60})
     catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
     catalog.sync()

@@ -16,7 +16,7 @@ from catalog_sync.config import Settings, parse_settings
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
 from catalog_sync.sources.local import LocalSource
 from catalog_sync.store import repos as repo_store
-from catalog_sync.store.tables import entities
+from catalog_sync.store.tables import entities, repositories, sources
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.syncstore import sync_store
 
@@ -117,8 +117,8 @@ def test_a_dead_workers_claims_lapse(pg_engine: Engine, tmp_path: Path) -> None:
     engine.run_pass(everything=False)
     now = datetime.now(UTC)
     with pg_engine.begin() as conn:
-        source_id = conn.execute(select(repo_store.sources.c.id)).scalar_one()
-        conn.execute(repo_store.repositories.update().values(next_sync_at=now))
+        source_id = conn.execute(select(sources.c.id)).scalar_one()
+        conn.execute(repositories.update().values(next_sync_at=now))
         dead = repo_store.claim_due(
             conn, "dead-worker", now=now, lease_seconds=1, limit=100, source_ids=[source_id]
         )

@@ -438,7 +438,7 @@ def test_every_exported_annotation_is_a_valid_key_with_a_string_value() -> None:
 
 
 def test_yaml_is_multi_document_and_quotes_what_yaml_1_2_would_read_as_numbers() -> None:
-    docs = [
+    docs: list[dict[str, Any]] = [
         {"metadata": {"name": "1e3", "annotations": {"a": "0o17", "b": "line 1\nline 2\n"}}},
         {"kind": "x"},
     ]

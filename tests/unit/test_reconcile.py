@@ -67,7 +67,7 @@ def plan(
     files: list[ParsedFile],
     own: dict[str, KnownEntity] | None = None,
     others: dict[str, KnownEntity] | None = None,
-):  # type: ignore[no-untyped-def]
+):
     return plan_repository(
         1,
         commit="c1",

@@ -217,15 +217,9 @@ def app(built_catalog: BuiltCatalog) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A test client of the shared, read-only app."""
-    return app.test_client()
-
-
-@pytest.fixture
 def make_app(built_catalog: BuiltCatalog, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Apps over a private copy of the catalog, for tests that write; ``api`` keys override settings."""
-    engines = []
+    engines: list[Any] = []
 
     def make(*, sync_trigger: Callable[[], None] | None = None, **api: Any) -> Flask:
         copy = tmp_path / f"catalog-{len(engines)}.db"

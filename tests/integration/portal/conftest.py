@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from catalog_sync.cli import build_app, open_store
@@ -150,9 +149,3 @@ def app(portal_catalog: PortalCatalog) -> Iterator[Flask]:
     built, engine = portal_app(portal_catalog.settings)
     yield built
     engine.dispose()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A test client of the shared, read-only app."""
-    return app.test_client()

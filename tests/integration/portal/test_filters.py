@@ -15,7 +15,7 @@ def get(client: FlaskClient, url: str) -> Page:
 
 def entity_refs(page: Page) -> list[str]:
     """The refs of the catalog rows, in page order (each row's first cell shows its ref)."""
-    refs = []
+    refs: list[str] = []
     for row in page.rows[1:]:
         words = row[0].split()
         refs.extend(word for word in words if ":" in word and "/" in word)

@@ -199,8 +199,10 @@ def test_style_sheet_and_script_are_served_and_linked(client: FlaskClient) -> No
     assert css.status_code == 200
     assert css.mimetype == "text/css"
     assert b"header.site" in css.data
+    css.close()  # the file it streamed from, as a WSGI server would
     assert page.script_sources == ["/portal/static/portal.js"]
     assert page.scripts == 0
     script = client.get(page.script_sources[0])
     assert script.status_code == 200
     assert b"addEventListener" in script.data
+    script.close()

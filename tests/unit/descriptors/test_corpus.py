@@ -133,6 +133,9 @@ HOSTILE: dict[str, Hostile] = {
     "utf16": Hostile("kind: Team\n".encode("utf-16"), "binary file (NUL byte at byte offset 3)", 1, 4),
     "binary": Hostile(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "binary file (NUL byte at byte offset 8)", 3, 1),
     "deep-flow": Hostile(b"a: " + b"[" * 500_000, "nesting deeper than 64 levels", 1, 67),
+    "deep-flow-on-a-later-line": Hostile(
+        "name: café\nspec: ".encode() + b"[" * 5000, "nesting deeper than 64 levels", 2, 70
+    ),
     "deep-block": Hostile(_deep_block(200), "nesting deeper than 64 levels", 65, 129),
     "deep-configured": Hostile(
         b"a: {b: {c: {d: 1}}}\n", "nesting deeper than 3 levels", 1, 12, LoadLimits(max_depth=3)

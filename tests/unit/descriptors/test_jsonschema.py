@@ -74,7 +74,7 @@ def _documents() -> list[tuple[str, Any]]:
     """Every document that loads, from the examples (whatever they hold), fixtures and corpus."""
     files = sorted((ROOT / "descriptors" / "examples").rglob("*.y*ml"))
     files += sorted((HERE / "valid").glob("*.yaml")) + sorted((HERE / "corpus").glob("*.yaml"))
-    out = []
+    out: list[tuple[str, Any]] = []
     for path in files:
         try:
             documents = load_documents(path.read_bytes(), LoadLimits())
@@ -99,7 +99,8 @@ def test_json_schema_and_marshmallow_agree(where: str, document: Any) -> None:
 
 
 def test_the_agreement_covers_valid_and_invalid_documents_of_every_kind() -> None:
-    kinds_valid, kinds_invalid = set(), set()
+    kinds_valid: set[Any] = set()
+    kinds_invalid: set[Any] = set()
     for _, document in DOCUMENTS:
         kind = document.get("kind") if isinstance(document, dict) else None
         (kinds_invalid if check_body(document, "x")[0] is None else kinds_valid).add(kind)
@@ -118,7 +119,7 @@ def test_each_marshmallow_only_rule_is_exercised_by_the_corpus() -> None:
 
 def test_a_kind_schema_checks_its_own_kind() -> None:
     validator = _validator("product.schema.json")
-    product = {
+    product: dict[str, Any] = {
         "apiVersion": "catalog/v1",
         "kind": "Product",
         "metadata": {"name": "p"},

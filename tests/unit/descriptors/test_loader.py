@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from catalog_sync.descriptors.loader import LoadLimits, format_path, load_documents, locate
+from catalog_sync.descriptors.loader import LoadedDocument, LoadLimits, format_path, load_documents, locate
 from catalog_sync.errors import DescriptorError, UnsafeInputError
 
 
-def _one(text: str, *, pure: bool = False) -> object:
+def _one(text: str, *, pure: bool = False) -> LoadedDocument:
     documents = load_documents(text.encode(), LoadLimits(), pure=pure)
     assert len(documents) == 1
     return documents[0]

@@ -10,13 +10,14 @@ import pytest
 import yaml
 
 from catalog_sync.descriptors import LoadLimits, parse_file, validate_entity_body
+from catalog_sync.descriptors.parsed import ParsedFile
 from catalog_sync.model import KINDS
 
 VALID = Path(__file__).parent / "valid"
 OWNABLE = sorted(info.name for info in KINDS.values() if info.ownable)
 
 
-def _parse(text: str, path: str = "catalog-info.yaml") -> object:
+def _parse(text: str, path: str = "catalog-info.yaml") -> ParsedFile:
     return parse_file(path, text.encode(), LoadLimits())
 
 
@@ -226,4 +227,4 @@ def test_parsed_files_cross_process_boundaries() -> None:
     parsed = parse_file("ours.yaml", (VALID / "ours.yaml").read_bytes(), LoadLimits())
     again = pickle.loads(pickle.dumps(parsed))
     assert again == parsed
-    assert again.documents[0].entity.content_hash() == parsed.documents[0].entity.content_hash()
+    assert again.documents[0].entity.content_hash() == parsed.documents[0].entity.content_hash()  # type: ignore[union-attr]

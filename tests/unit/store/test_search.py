@@ -97,7 +97,7 @@ def test_scalars_print_as_javascript_prints_them_and_null_gives_a_valueless_row(
 
 def test_over_long_values_keep_their_key_without_a_value_and_over_long_keys_are_dropped() -> None:
     long_key = "k" * (MAX_KEY_LENGTH + 1)
-    body = {
+    body: dict[str, object] = {
         "kind": "Component",
         "metadata": {"name": "x", "description": "d" * (MAX_VALUE_LENGTH + 1)},
         "spec": {long_key: "v", "fits": "v" * MAX_VALUE_LENGTH},
