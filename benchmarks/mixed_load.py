@@ -80,11 +80,12 @@ def _pick(rng: random.Random, catalog: Catalog) -> tuple[str, str, str]:
 
 def _url(kind: str, rng: random.Random, catalog: Catalog) -> str:
     product, team, scorecard = _pick(rng, catalog)
-    owner = f"group:default/{team}"
+    owner = f"team:default/{team}"
+    owned_by = f"relations.ownedBy={owner}"
     api = "/api/catalog"
     return {
-        "by-query": f"{api}/entities/by-query?limit=20&orderField=metadata.name,asc",
-        "by-query-filtered": f"{api}/entities/by-query?filter=kind=product,spec.owner={owner}&limit=20",
+        "by-query": f"{api}/entities/by-query?limit=20",
+        "by-query-filtered": f"{api}/entities/by-query?limit=20&filter=kind=product,{owned_by}",
         "full-text": f"{api}/entities/by-query?fullTextFilterTerm={team.split('-')[0]}&limit=20",
         "by-name": f"{api}/entities/by-name/product/default/{product}",
         "facets": f"{api}/entity-facets?facet=spec.lifecycle&facet=spec.owner&filter=kind=product",
@@ -229,13 +230,13 @@ def _status(port: int, path: str) -> int:
 
 
 def discover(port: int, products: int) -> Catalog:
-    """The scorecards the server knows, with the fleet's products and teams."""
+    """The scorecards that have results, with the fleet's products and teams."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     connection.request("GET", "/api/scorecards?limit=100")
     response = connection.getresponse()
     body = json.loads(response.read())
     connection.close()
-    names = [item["name"] for item in body.get("items", [])]
+    names = [item["name"] for item in body.get("items", []) if item["summary"]["entities"]]
     if not names:
         raise SystemExit("the server has no scorecards: was the catalog scored?")
     return Catalog(products=products, teams=TEAMS, scorecards=names)
