@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         postgres = args.postgres or (
-            stack.enter_context(_throwaway_postgres()) if args.throwaway_postgres else None
+            stack.enter_context(throwaway_postgres()) if args.throwaway_postgres else None
         )
         report, missed = _run_all(args.sizes, args.runs, postgres)
     report["load_average"] = list(os.getloadavg())
@@ -217,7 +217,7 @@ def _run_all(sizes: Sequence[int], runs: int, postgres: str | None) -> tuple[dic
 
 
 @contextmanager
-def _throwaway_postgres() -> Iterator[str]:
+def throwaway_postgres() -> Iterator[str]:
     """A PostgreSQL cluster of the test fixtures' kind, for this run only; yields an empty database."""
     from tests.fixtures.postgres import DEFAULT_PG_BIN, PG_BIN_ENV, create_database, start_cluster
 

@@ -18,7 +18,7 @@ from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
 from catalog_sync.scoring.gapqueries import owner_keys
 from catalog_sync.store.filters import EntityFilter, parse_filters, parse_full_text, parse_order_fields
 from plugin_api.portal.blueprint import blp
-from plugin_api.portal.common import known_kinds, limit_arg, make_pager, render, text_arg
+from plugin_api.portal.common import existing_refs, known_kinds, limit_arg, make_pager, render, text_arg
 from plugin_api.state import connection, state
 
 ORDER = ("metadata.name,asc",)
@@ -116,9 +116,8 @@ def _rows(items: list[dict[str, Any]]) -> list[Row]:
     for item in items:
         targets = [r["targetRef"] for r in item.get("relations", []) if r.get("type") == "ownedBy"]
         owners[_ref_of(item)] = targets[0] if targets else None
-    wanted = sorted({owner for owner in owners.values() if owner})
-    found = state().catalog.get_by_refs(wanted, connection=connection()) if wanted else []
-    known = {ref for ref, entity in zip(wanted, found, strict=True) if entity is not None}
+    existing = existing_refs(sorted({owner for owner in owners.values() if owner}))
+    known = {owner for owner in owners.values() if owner and owner.lower() in existing}
     rows = []
     for item in items:
         metadata, spec = item.get("metadata", {}), item.get("spec") or {}

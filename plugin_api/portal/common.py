@@ -8,7 +8,7 @@ addresses become links.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,9 +19,10 @@ from flask import render_template, request, url_for
 from catalog_sync import __version__
 from catalog_sync.errors import QueryError, RefError
 from catalog_sync.model import KINDS, EntityRef, canonical_kind
+from catalog_sync.store.filters import Alternative, Condition, EntityFilter
 from plugin_api.paging import page_size
 from plugin_api.portal.blueprint import blp
-from plugin_api.state import state
+from plugin_api.state import connection, state
 
 PAGE_SIZE = 50
 """Rows per page when the URL does not ask (``limit``); never more than ``api.max_page_size``."""
@@ -57,6 +58,44 @@ class Pager:
 def render(template: str, **context: Any) -> str:
     """Render one of the portal's templates (``portal/<template>``)."""
     return render_template(f"portal/{template}", **context)
+
+
+def existing_refs(refs: Sequence[str]) -> set[str]:
+    """Which of these entity refs name an entity of the catalog, as lower-case keys.
+
+    A page that only marks owners missing from the catalog must not read the owners themselves: a
+    team's entity carries a relation to everything it owns, hundreds of rows to read and decode for
+    one yes or no. The refs are looked up by kind, namespace and name in the search index instead,
+    one statement for all of them, reading no relations.
+    """
+    names: dict[tuple[str, str], list[str]] = {}
+    for text in refs:
+        ref = parse_ref(text)
+        if ref is not None:
+            names.setdefault((ref.kind.lower(), ref.namespace.lower()), []).append(ref.name.lower())
+    if not names:
+        return set()
+    alternatives = tuple(
+        Alternative(
+            (
+                Condition("kind", (kind,)),
+                Condition("metadata.namespace", (namespace,)),
+                Condition("metadata.name", tuple(sorted(set(found)))),
+            )
+        )
+        for (kind, namespace), found in sorted(names.items())
+    )
+    items = state().catalog.list_entities(
+        EntityFilter(alternatives), fields=_REF_FIELDS, connection=connection()
+    )
+    return {
+        EntityRef(str(item["kind"]), str(meta.get("namespace") or "default"), str(meta["name"])).key
+        for item in items
+        for meta in (item["metadata"],)
+    }
+
+
+_REF_FIELDS = ("kind", "metadata.name", "metadata.namespace")
 
 
 def limit_arg() -> int:

@@ -14,7 +14,7 @@ from catalog_sync.errors import NotFoundError
 from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
 from catalog_sync.store.repo_queries import RepositoryRecord
 from plugin_api.portal.blueprint import blp
-from plugin_api.portal.common import known_kinds, render
+from plugin_api.portal.common import existing_refs, known_kinds, render
 from plugin_api.scorecards import scoring_reader
 from plugin_api.state import connection, state
 
@@ -40,7 +40,7 @@ def entity(kind: str, namespace: str, name: str) -> str:
     metadata, spec = document.get("metadata", {}), document.get("spec") or {}
     relations = _grouped(document.get("relations", []))
     owner = relations.get("ownedBy", [None])[0]
-    owner_known = bool(owner) and app_state.catalog.get_by_ref(str(owner), connection=conn) is not None
+    owner_known = bool(owner) and str(owner).lower() in existing_refs([str(owner)])
     repository: RepositoryRecord | None = None
     if stored.repository_id is not None:
         try:

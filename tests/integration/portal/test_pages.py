@@ -92,6 +92,14 @@ def test_entity_page_shows_envelope_relations_scorecards_and_repository(client: 
     assert page.row("speed-to-market")[1] == "Lead time for changes"  # a list of objects is a table
 
 
+def test_entity_page_marks_an_owner_missing_from_the_catalog_and_only_that_one(client: FlaskClient) -> None:
+    missing = get(client, "/catalog/product/default/pricing")
+    known = get(client, "/catalog/product/default/web-shop")
+
+    assert "not in the catalog" in missing.text
+    assert "not in the catalog" not in known.text
+
+
 def test_entity_page_shows_processing_errors_with_file_and_line(client: FlaskClient) -> None:
     page = get(client, "/catalog/product/default/wobbly")
     assert "1 processing error" in page.text

@@ -170,6 +170,16 @@ COMPONENTS = [f"svc-{i:02d}" for i in range(20)]
         (["spec.owner=team-1", "kind=group"], None, [*COMPONENTS[1::3], "team-0"]),
         (["relations.ownedBy=group:default/team-0"], None, []),
         (["spec.lifecycle"], None, [n for i, n in enumerate(COMPONENTS) if LIFECYCLES[i % 8]]),
+        (
+            ["kind=component,spec.lifecycle=production"],
+            None,
+            [n for i, n in enumerate(COMPONENTS) if LIFECYCLES[i % 8] == "production"],
+        ),
+        (
+            ["kind=component,spec.owner=team-1,spec.owner=team-2,spec.lifecycle"],
+            None,
+            [n for i, n in enumerate(COMPONENTS) if i % 3 and LIFECYCLES[i % 8]],
+        ),
         ([], FullText("svc-1"), COMPONENTS[10:]),
         ([], None, [*COMPONENTS, "team-0"]),
         (["kind=nothing"], None, []),
