@@ -86,7 +86,7 @@ def existing_refs(refs: Sequence[str]) -> set[str]:
         for (kind, namespace), found in sorted(names.items())
     )
     items = state().catalog.list_entities(
-        EntityFilter(alternatives), fields=_REF_FIELDS, connection=connection()
+        EntityFilter(alternatives), _REF_FIELDS, None, 0, connection=connection()
     )
     return {
         EntityRef(str(item["kind"]), str(meta.get("namespace") or "default"), str(meta["name"])).key
