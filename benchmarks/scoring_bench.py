@@ -35,8 +35,10 @@ from sqlalchemy import Engine, func, select
 from benchmarks.fleet import generate_fleet, restore_fleet, touch_fraction
 from catalog_sync.config import parse_settings
 from catalog_sync.scoring import Scorer, ScoringSummary
+from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
+from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.store.tables import ownership_gaps, scorecard_results
 from catalog_sync.sync import SyncEngine
 
@@ -77,7 +79,7 @@ def run(engine: Engine, size: int, seed: int, fleet_dir: Path) -> list[dict[str,
     upgrade(engine)
     fleet = generate_fleet(fleet_dir / f"{size}-{seed}", size, seed=seed)
     settings = parse_settings({"sources": [{"name": "fleet", "type": "local", "path": str(fleet.root)}]})
-    scorer = Scorer(settings, engine)
+    scorer = Scorer(settings, SqlScoringStore(Database(engine)))
     sync = SyncEngine(settings, engine)
     started = time.perf_counter()
     sync.run_pass()

@@ -144,9 +144,12 @@ def build_sync_engine(settings: Settings, engine: Engine) -> SyncEngine:
     """The sync engine with what runs after each pass wired in: scoring, then the pass counters."""
     from catalog_sync.metrics import record_pass
     from catalog_sync.scoring import Scorer
+    from catalog_sync.store.base import Database
+    from catalog_sync.store.scoring import SqlScoringStore
     from catalog_sync.sync import SyncEngine
 
-    return SyncEngine(settings, engine, after_pass=[Scorer(settings, engine).as_hook(), record_pass])
+    scorer = Scorer(settings, SqlScoringStore(Database(engine)))
+    return SyncEngine(settings, engine, after_pass=[scorer.as_hook(), record_pass])
 
 
 def _print_progress(done: int, total: int) -> None:

@@ -45,7 +45,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog_sync.scoring.gaps import GAP_TYPES
-from catalog_sync.scoring.store import gap_counts, score_averages_by_owner, scorecard_level_counts
+from catalog_sync.store.scoring.gauges import gap_counts, score_averages_by_owner, scorecard_level_counts
 from catalog_sync.store.tables import entities, problems, repositories, sync_runs
 
 if TYPE_CHECKING:

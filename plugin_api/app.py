@@ -14,8 +14,10 @@ from sqlalchemy import Engine
 
 from catalog_sync import __version__
 from catalog_sync.config import Settings
+from catalog_sync.store.base import Database
 from catalog_sync.store.queries import CatalogReader
 from catalog_sync.store.repo_queries import RepositoryReader
+from catalog_sync.store.scoring import SqlScoringReads
 from plugin_api.auth import SECURITY_SCHEME, install_auth
 from plugin_api.catalog import blp as catalog_blp
 from plugin_api.errors import register_error_handlers
@@ -69,6 +71,7 @@ def create_app(
         engine=engine,
         catalog=CatalogReader(engine, facet_cache_seconds=settings.api.facet_cache_seconds),
         repositories=RepositoryReader(engine),
+        scoring=SqlScoringReads(Database(engine)),
         sync_trigger=sync_trigger,
     )
     app.extensions.setdefault(OBSERVERS_KEY, [])

@@ -17,9 +17,11 @@ from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine
 
 from catalog_sync.config import Settings
+from catalog_sync.store.base import Transaction
 from catalog_sync.store.engine import read_connection
 from catalog_sync.store.queries import CatalogReader
 from catalog_sync.store.repo_queries import RepositoryReader
+from catalog_sync.store.scoring import ScoringReads
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class AppState:
     engine: Engine
     catalog: CatalogReader
     repositories: RepositoryReader
+    scoring: ScoringReads
     sync_trigger: Callable[[], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -55,6 +58,11 @@ def connection() -> Connection:
         found = read_connection(state().engine)
         setattr(g, _CONNECTION, found)
     return found
+
+
+def reading() -> Transaction:
+    """The current request's read unit, for the store's protocols: its one connection, opened on first use."""
+    return Transaction(connection())
 
 
 def install_request_connection(app: Flask) -> None:
