@@ -62,17 +62,27 @@ def _overlap(rows: Any) -> list[dict[str, Any]]:
     return found
 
 
-def capability_overlap(conn: Connection, team: str | None = None) -> list[dict[str, Any]]:
-    """Capabilities served by products of more than one team, most teams first.
-
-    With ``team``, only the capabilities that team shares with others (two index reads).
-    """
+def capability_overlap(conn: Connection) -> list[dict[str, Any]]:
+    """Capabilities served by products of more than one team, most teams first."""
     caps = scoring_capabilities
-    query = select(caps.c.capability, caps.c.owner, caps.c.products)
-    if team is not None:
-        own = select(caps.c.capability).where(caps.c.owner == team).distinct().scalar_subquery()
-        query = query.where(caps.c.capability.in_(own))
-    return _overlap(conn.execute(query))
+    return _overlap(conn.execute(select(caps.c.capability, caps.c.owner, caps.c.products)))
+
+
+def shared_capabilities(conn: Connection, team: str) -> list[dict[str, Any]]:
+    """The capabilities ``team`` shares with other teams, each with those teams, in the order of
+    ``capability_overlap`` (an index read of the rows of that team's capabilities only)."""
+    caps = scoring_capabilities
+    own = select(caps.c.capability).where(caps.c.owner == team).scalar_subquery()
+    query = select(caps.c.capability, caps.c.owner, caps.c.products).where(caps.c.capability.in_(own))
+    teams: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for capability, owner, products in conn.execute(query):
+        teams[capability].append((-int(products), owner))
+    shared = [(capability, sorted(found)) for capability, found in teams.items() if len(found) >= 2]
+    shared.sort(key=lambda item: (-len(item[1]), sum(count for count, _ in item[1]), item[0]))
+    return [
+        {"capability": capability, "teams": [owner for _, owner in found if owner != team]}
+        for capability, found in shared
+    ]
 
 
 def coordination_load(conn: Connection) -> list[TeamLoad]:
@@ -179,13 +189,7 @@ def team_insights(conn: Connection, team: str) -> dict[str, Any]:
     return {
         "runbooks": {"manual": manual, "automated": automated},
         "dependencies": {"outgoing": load.outgoing, "incoming": load.incoming, "teams": list(load.teams)},
-        "sharedCapabilities": [
-            {
-                "capability": item["capability"],
-                "teams": [t["team"] for t in item["teams"] if t["team"] != team],
-            }
-            for item in capability_overlap(conn, team)
-        ],
+        "sharedCapabilities": shared_capabilities(conn, team),
     }
 
 
