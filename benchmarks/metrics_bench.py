@@ -113,7 +113,7 @@ def load_catalog(engine: Engine, count: int, seed: int = 5) -> None:
                 changes.add(last["owner"], [(name, last["level"], tenths(last["score"]))])
     _insert(engine, scorecard_results, results)
     with engine.begin() as conn:
-        apply_summaries(conn, changes.levels, changes.owners)
+        apply_summaries(conn, changes.levels, changes.owners, changes.served)
     gaps = [
         {"type": rng.choice(GAP_TYPES), "entity_id": entity_id, "subject": ref, "entity_ref": ref,
          "kind": kind, "tier": rng.choice(["1", "2", "3", "4", "none"]), "detail": "synthetic"}

@@ -47,7 +47,7 @@ from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.store.scoring import SqlScoringReads, SqlScoringStore
 from catalog_sync.store.scoring.insights import coordination_load, runbook_automation
-from catalog_sync.store.scoring.writes import SERVING_KINDS
+from catalog_sync.store.scoring.types import SERVING_KINDS
 from catalog_sync.store.tables import entities, scoring_subjects
 from catalog_sync.sync import SyncEngine
 

@@ -162,7 +162,7 @@ class Scorer:
             if ids:
                 self._score(tx, ids, definitions.scorecards, now, summary, changes, full=full)
             with summary.phase("write"):
-                moved = store.apply_summaries(tx, changes.levels, changes.owners)
+                moved = store.apply_summaries(tx, changes.levels, changes.owners, changes.served)
             with summary.phase("repositories"):
                 if repositories is None or repositories:
                     summary.repositories = store.rescore_repositories(tx, repositories, repository_gap)
@@ -222,8 +222,8 @@ class Scorer:
 
     def _clear(self, tx: Transaction, ids: Sequence[int], totals: SummaryChanges) -> None:
         """Forget what was written for these entities, and count out of the summaries what they added."""
-        for owner, tallies in self.store.clear_entities(tx, ids):
-            totals.take_off(owner, tallies)
+        for before in self.store.clear_entities(tx, ids):
+            totals.count_out(before)
 
     # -- evaluation ---------------------------------------------------------------------------------------
 
@@ -258,7 +258,7 @@ class Scorer:
             outcomes = self._evaluate(tx, view, keys, cards, applicable, env, summary)
             with summary.phase("write"):
                 for outcome in outcomes:
-                    changes.add(outcome.owner, outcome.tallies())
+                    changes.count_in(outcome)
                 results, gaps = store.write_outcomes(tx, outcomes, now)
             summary.results += results
             summary.gaps += gaps

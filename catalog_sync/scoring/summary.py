@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from catalog_sync.store.scoring.types import EntityOutcome, ScoredBefore, Served
 from catalog_sync.store.scoring.types import Tally as Tally
 from catalog_sync.store.scoring.types import Totals as Totals
 from catalog_sync.store.scoring.types import tenths as tenths
@@ -27,6 +28,8 @@ class SummaryChanges:
 
     levels: Totals = field(default_factory=dict)
     owners: Totals = field(default_factory=dict)
+    served: Served = field(default_factory=dict)
+    """Live products per capability and owning team (the capability-overlap insight), kept alike."""
 
     def add(self, owner: str, tallies: Iterable[Tally], sign: int = 1) -> None:
         """Count one entity's results in (``sign`` 1) or out (``sign`` -1)."""
@@ -39,3 +42,18 @@ class SummaryChanges:
     def take_off(self, owner: str, tallies: Iterable[Tally]) -> None:
         """Count out what an entity added when it was last scored."""
         self.add(owner, tallies, -1)
+
+    def count_in(self, outcome: EntityOutcome) -> None:
+        """Count in everything a freshly evaluated entity adds: its results, the capabilities it serves."""
+        self.add(outcome.owner, outcome.tallies())
+        self._serve(outcome.owner, outcome.served(), 1)
+
+    def count_out(self, before: ScoredBefore) -> None:
+        """Count out everything an entity added when it was last scored."""
+        self.take_off(before.owner, before.tallies)
+        self._serve(before.owner, before.served, -1)
+
+    def _serve(self, owner: str, capabilities: Iterable[str], sign: int) -> None:
+        for capability in capabilities:
+            key = (capability, owner)
+            self.served[key] = self.served.get(key, 0) + sign

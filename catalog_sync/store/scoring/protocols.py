@@ -24,7 +24,8 @@ from catalog_sync.store.scoring.types import (
     Meta,
     Page,
     PublishedScorecard,
-    Tally,
+    ScoredBefore,
+    Served,
     TeamFacts,
     Totals,
 )
@@ -117,8 +118,8 @@ class ScoringStore(Protocol):
         """Forget every result, summary, entity gap and dependency (before a full re-score)."""
         ...
 
-    def clear_entities(self, tx: Transaction, ids: Sequence[int]) -> list[tuple[str, list[Tally]]]:
-        """Forget what was written for these entities; answer what each added to the summaries."""
+    def clear_entities(self, tx: Transaction, ids: Sequence[int]) -> list[ScoredBefore]:
+        """Forget what was written for these entities; answer what each added to the kept totals."""
         ...
 
     def write_outcomes(
@@ -127,8 +128,9 @@ class ScoringStore(Protocol):
         """Write freshly evaluated entities; answer how many results and gaps were written."""
         ...
 
-    def apply_summaries(self, tx: Transaction, levels: Totals, owners: Totals) -> bool:
-        """Apply changes to the per-level and per-owner totals; answer whether any moved."""
+    def apply_summaries(self, tx: Transaction, levels: Totals, owners: Totals, served: Served) -> bool:
+        """Apply changes to the kept totals (per level, per owner, products per capability and team);
+        answer whether any moved."""
         ...
 
     def rescore_repositories(

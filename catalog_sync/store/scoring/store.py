@@ -19,7 +19,8 @@ from catalog_sync.store.scoring.types import (
     Gap,
     Meta,
     PublishedScorecard,
-    Tally,
+    ScoredBefore,
+    Served,
     Totals,
 )
 from catalog_sync.store.tables import entities
@@ -105,7 +106,7 @@ class SqlScoringStore:
     def clear_all(self, tx: Transaction) -> None:
         writes.clear_all(connection_of(tx))
 
-    def clear_entities(self, tx: Transaction, ids: Sequence[int]) -> list[tuple[str, list[Tally]]]:
+    def clear_entities(self, tx: Transaction, ids: Sequence[int]) -> list[ScoredBefore]:
         return writes.clear_entities(connection_of(tx), ids)
 
     def write_outcomes(
@@ -113,8 +114,8 @@ class SqlScoringStore:
     ) -> tuple[int, int]:
         return writes.write_outcomes(connection_of(tx), outcomes, now)
 
-    def apply_summaries(self, tx: Transaction, levels: Totals, owners: Totals) -> bool:
-        return summaries.apply_summaries(connection_of(tx), levels, owners)
+    def apply_summaries(self, tx: Transaction, levels: Totals, owners: Totals, served: Served) -> bool:
+        return summaries.apply_summaries(connection_of(tx), levels, owners, served)
 
     def rescore_repositories(
         self, tx: Transaction, ids: Sequence[int] | None, gap_of: Callable[[str, str], Gap]

@@ -8,7 +8,9 @@ they cost a scan of every result (wide rows, checks included) at every scrape: a
 (``writes.clear_all``) and writes the totals of what it wrote; an incremental one applies what
 ``catalog_sync.scoring.summary`` gathered (counted out for each re-scored or vanished entity, counted
 in for what it adds now). Scores are summed in tenths, so after every re-score each row equals a
-GROUP BY over ``scorecard_results``, to the unit.
+GROUP BY over ``scorecard_results``, to the unit. ``scoring_capabilities`` (live products per
+capability and owning team, for the capability-overlap insight and a team's shared capabilities) is
+kept the same way, from ``EntityOutcome.served`` and ``ScoredBefore.served``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select
 
 from catalog_sync.store.scoring.rows import chunks
-from catalog_sync.store.scoring.types import Totals
-from catalog_sync.store.tables import scorecard_level_summary, scorecard_owner_summary
+from catalog_sync.store.scoring.types import Served, Totals
+from catalog_sync.store.tables import scorecard_level_summary, scorecard_owner_summary, scoring_capabilities
 
 
 def average(score_tenths: int, count: int, digits: int) -> float | None:
@@ -27,12 +29,13 @@ def average(score_tenths: int, count: int, digits: int) -> float | None:
     return round(score_tenths / (10 * count), digits) if count else None
 
 
-def apply_summaries(conn: Connection, levels: Totals, owners: Totals) -> bool:
-    """Apply a re-score's changes to both tables (a row whose entities drop to 0 is deleted); answer
-    whether any total moved."""
+def apply_summaries(conn: Connection, levels: Totals, owners: Totals, served: Served) -> bool:
+    """Apply a re-score's changes to the summaries and to the products per capability and team (a row
+    whose count drops to 0 is deleted); answer whether any total moved."""
     moved_levels = _apply(conn, scorecard_level_summary, "level", levels)
     moved_owners = _apply(conn, scorecard_owner_summary, "owner", owners)
-    return moved_levels or moved_owners
+    moved_served = apply_served(conn, served)
+    return moved_levels or moved_owners or moved_served
 
 
 def _apply(conn: Connection, table: Table, column: str, changes: Totals) -> bool:
@@ -95,3 +98,34 @@ def owner_totals(conn: Connection) -> list[tuple[str, str, int, int]]:
     table = scorecard_owner_summary
     query = select(table.c.scorecard, table.c.owner, table.c.entities, table.c.score_tenths)
     return [(row[0], row[1], int(row[2]), int(row[3])) for row in conn.execute(query)]
+
+
+def apply_served(conn: Connection, changes: Served) -> bool:
+    """Apply a re-score's changes to ``scoring_capabilities`` (a row whose count drops to 0 is
+    deleted); answer whether any count moved."""
+    moved = {key: delta for key, delta in changes.items() if delta}
+    if not moved:
+        return False
+    table = scoring_capabilities
+    current: dict[tuple[str, str], int] = {}
+    for part in chunks(sorted({capability for capability, _ in moved})):
+        query = select(table.c.capability, table.c.owner, table.c.products).where(
+            table.c.capability.in_(part)
+        )
+        current.update({(row[0], row[1]): int(row[2]) for row in conn.execute(query)})
+    replaced = [{"k_cap": cap, "k_owner": owner} for cap, owner in moved if (cap, owner) in current]
+    if replaced:
+        conn.execute(
+            delete(table).where(
+                table.c.capability == bindparam("k_cap"), table.c.owner == bindparam("k_owner")
+            ),
+            replaced,
+        )
+    rows = [
+        {"capability": cap, "owner": owner, "products": current.get((cap, owner), 0) + delta}
+        for (cap, owner), delta in sorted(moved.items())
+        if current.get((cap, owner), 0) + delta > 0
+    ]
+    if rows:
+        conn.execute(insert(table), rows)
+    return True

@@ -9,9 +9,12 @@ beyond trivial arithmetic; ``catalog_sync.scoring`` re-exports the ones its own 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from catalog_sync.model import KINDS
 
 GAP_TYPES = (
     "missing_owner",
@@ -42,6 +45,12 @@ Tally = tuple[str, str, int]
 Totals = dict[tuple[str, str], list[int]]
 """``(scorecard, level or owner) -> [entities, score tenths]``: changes to the summaries."""
 
+Served = dict[tuple[str, str], int]
+"""``(capability, owning team) -> products``: changes to the products serving each capability."""
+
+SERVING_KINDS = frozenset(key for key, info in KINDS.items() if info.product_like)
+"""Kinds whose entities serve a capability (products and components)."""
+
 EdgeRow = tuple[str, str, str, int]
 """One stored relation row: ``(source key, type, target key, originating entity id)``."""
 
@@ -49,6 +58,14 @@ EdgeRow = tuple[str, str, str, int]
 def tenths(score: float) -> int:
     """A score (0-100, one decimal) as the integer the summaries add up, so sums never drift."""
     return round(score * 10)
+
+
+def served_capabilities(live: bool, owner: str, kind: str, capabilities: Sequence[str]) -> list[str]:
+    """The capabilities an entity counts for among those a team serves: a live, team-owned product's
+    or component's, each once (the capability-overlap insight counts these)."""
+    if not live or not owner or kind not in SERVING_KINDS:
+        return []
+    return list(dict.fromkeys(capabilities))
 
 
 @dataclass(slots=True)
@@ -113,6 +130,19 @@ class EntityOutcome:
     def tallies(self) -> list[Tally]:
         """What this entity's results add to the summaries."""
         return [(result.scorecard, result.level, tenths(result.score)) for result in self.results]
+
+    def served(self) -> list[str]:
+        """The capabilities this entity counts for in the products per capability and team."""
+        return served_capabilities(self.live, self.owner, self.kind, self.capabilities)
+
+
+@dataclass(frozen=True)
+class ScoredBefore:
+    """What an entity added to the kept totals when it was last scored, so a re-score can count it out."""
+
+    owner: str
+    tallies: list[Tally]
+    served: list[str]
 
 
 class PublishedScorecard(Protocol):

@@ -9,16 +9,21 @@ the database deletes its results with it), so the scorer can count them out.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
-from catalog_sync.model import KINDS
 from catalog_sync.store.scoring.rows import chunks
-from catalog_sync.store.scoring.types import EntityOutcome, Gap, PublishedScorecard, Tally
+from catalog_sync.store.scoring.types import (
+    EntityOutcome,
+    Gap,
+    PublishedScorecard,
+    ScoredBefore,
+    Tally,
+    served_capabilities,
+)
 from catalog_sync.store.tables import (
     ownership_gaps,
     repositories,
@@ -26,15 +31,11 @@ from catalog_sync.store.tables import (
     scorecard_owner_summary,
     scorecard_results,
     scorecards,
-    scoring_capabilities,
     scoring_dependencies,
     scoring_repositories,
     scoring_state,
     scoring_subjects,
 )
-
-SERVING_KINDS = frozenset(key for key, info in KINDS.items() if info.product_like)
-"""Kinds counted in ``scoring_capabilities`` (what serves a capability)."""
 
 
 def dump_tallies(tallies: Sequence[Tally]) -> str:
@@ -88,66 +89,27 @@ def clear_all(conn: Connection) -> None:
         scorecard_owner_summary,
         scoring_dependencies,
         scoring_subjects,
-        scoring_capabilities,
     ):
         conn.execute(delete(table))
     conn.execute(delete(ownership_gaps).where(ownership_gaps.c.entity_id.is_not(None)))
 
 
-def clear_entities(conn: Connection, ids: Sequence[int]) -> list[tuple[str, list[Tally]]]:
-    """Forget what was written for these entities, counting them out of ``scoring_capabilities``;
-    answer ``(owner, tallies)`` of each one scored, for the scorer to count out of the summaries."""
-    added: list[tuple[str, list[Tally]]] = []
-    served: Counter[tuple[str, str]] = Counter()
+def clear_entities(conn: Connection, ids: Sequence[int]) -> list[ScoredBefore]:
+    """Forget what was written for these entities; answer what each one scored had added to the kept
+    totals (summaries, products per capability), for the scorer to count out."""
+    added: list[ScoredBefore] = []
     subjects = scoring_subjects
     for part in chunks(ids):
         query = select(
             subjects.c.owner, subjects.c.tallies, subjects.c.live, subjects.c.kind, subjects.c.capabilities
         ).where(subjects.c.entity_id.in_(part))
         for row in conn.execute(query):
-            added.append((row.owner, load_tallies(row.tallies)))
-            for capability in _served(row.live, row.owner, row.kind, json.loads(row.capabilities or "[]")):
-                served[(capability, row.owner)] -= 1
+            capabilities = json.loads(row.capabilities or "[]")
+            served = served_capabilities(bool(row.live), row.owner, row.kind, capabilities)
+            added.append(ScoredBefore(row.owner, load_tallies(row.tallies), served))
         for table in (scorecard_results, ownership_gaps, scoring_dependencies, scoring_subjects):
             conn.execute(delete(table).where(table.c.entity_id.in_(part)))
-    _count_served(conn, served)
     return added
-
-
-def _served(live: bool, owner: str, kind: str, capabilities: Sequence[str]) -> list[str]:
-    """The capabilities an entity counts for in ``scoring_capabilities``: a live, team-owned product's."""
-    if not live or not owner or kind not in SERVING_KINDS:
-        return []
-    return list(dict.fromkeys(capabilities))
-
-
-def _count_served(conn: Connection, changes: Counter[tuple[str, str]]) -> None:
-    """Apply changes to ``scoring_capabilities`` (a row whose count drops to 0 is deleted)."""
-    moved = {key: delta for key, delta in changes.items() if delta}
-    if not moved:
-        return
-    table = scoring_capabilities
-    current: dict[tuple[str, str], int] = {}
-    for part in chunks(sorted({capability for capability, _ in moved})):
-        query = select(table.c.capability, table.c.owner, table.c.products).where(
-            table.c.capability.in_(part)
-        )
-        current.update({(row[0], row[1]): int(row[2]) for row in conn.execute(query)})
-    replaced = [{"k_cap": cap, "k_owner": owner} for cap, owner in moved if (cap, owner) in current]
-    if replaced:
-        conn.execute(
-            delete(table).where(
-                table.c.capability == bindparam("k_cap"), table.c.owner == bindparam("k_owner")
-            ),
-            replaced,
-        )
-    rows = [
-        {"capability": cap, "owner": owner, "products": current.get((cap, owner), 0) + delta}
-        for (cap, owner), delta in sorted(moved.items())
-        if current.get((cap, owner), 0) + delta > 0
-    ]
-    if rows:
-        conn.execute(insert(table), rows)
 
 
 def gap_row(gap: Gap, *, entity_id: int | None, repository_id: int | None, subject: str) -> dict[str, Any]:
@@ -201,13 +163,12 @@ def _subject_row(outcome: EntityOutcome) -> dict[str, Any]:
 
 
 def write_outcomes(conn: Connection, outcomes: Iterable[EntityOutcome], now: datetime) -> tuple[int, int]:
-    """Insert the results, gaps, dependencies and subject rows of freshly evaluated entities, and
-    count them into ``scoring_capabilities``; answer how many results and gaps were written."""
+    """Insert the results, gaps, dependencies and subject rows of freshly evaluated entities; answer
+    how many results and gaps were written."""
     results: list[dict[str, Any]] = []
     gaps: list[dict[str, Any]] = []
     deps: list[dict[str, Any]] = []
     subjects: list[dict[str, Any]] = []
-    served: Counter[tuple[str, str]] = Counter()
     for outcome in outcomes:
         results += _result_rows(outcome, now)
         gaps += [
@@ -219,8 +180,6 @@ def write_outcomes(conn: Connection, outcomes: Iterable[EntityOutcome], now: dat
             for key, part in _essential(outcome.key, outcome.dependencies)
         ]
         subjects.append(_subject_row(outcome))
-        for capability in _served(outcome.live, outcome.owner, outcome.kind, outcome.capabilities):
-            served[(capability, outcome.owner)] += 1
     for table, rows in (
         (scorecard_results, results),
         (ownership_gaps, gaps),
@@ -229,7 +188,6 @@ def write_outcomes(conn: Connection, outcomes: Iterable[EntityOutcome], now: dat
     ):
         if rows:
             conn.execute(insert(table), rows)
-    _count_served(conn, served)
     return len(results), len(gaps)
 
 

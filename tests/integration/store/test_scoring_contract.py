@@ -124,8 +124,9 @@ def test_clearing_an_entity_hands_back_what_it_added_to_the_summaries(scored: Ca
     assert entity is not None
     with store.rescoring() as tx:
         added = store.clear_entities(tx, [entity["id"]])
-    assert [owner for owner, _ in added] == ["team:default/payments"]
-    assert any(card["name"] == tally[0] for _, tallies in added for tally in tallies)
+    assert [before.owner for before in added] == ["team:default/payments"]
+    assert any(card["name"] == tally[0] for before in added for tally in before.tallies)
+    assert added[0].served == ["capability:default/checkout"]
 
 
 def test_a_team_summary_agrees_with_the_whole_catalog_insights(scored: Catalog) -> None:
@@ -162,7 +163,7 @@ def test_a_team_summary_agrees_with_the_whole_catalog_insights(scored: Catalog) 
     assert payments["members"]["byRole"] == {"developer": ["grace"], "product-owner": ["ada"]}
 
 
-def test_a_capability_no_longer_shared_drops_out_after_the_next_rescore(scored: Catalog) -> None:
+def test_a_capability_no_longer_shared_drops_out_after_the_next_incremental_rescore(scored: Catalog) -> None:
     database, _, reads = _store(scored)
     scored.repo("shop", {"catalog-info.yaml": _depending("shop", "web", ("search",), ("pay-api",))})
     scored.sync()
@@ -170,7 +171,13 @@ def test_a_capability_no_longer_shared_drops_out_after_the_next_rescore(scored: 
     with database.reading() as tx:
         assert reads.insight(tx, "capability-overlap") == []
         web = team_document(reads.team_summary(tx, "web"))
+        kept = [reads.insight(tx, name) for name in ("coordination-load", "runbook-automation")]
     assert web["insights"]["sharedCapabilities"] == []
+    scorer_for(scored).rescore(None)  # counted incrementally, as a full re-score counts from scratch
+    with database.reading() as tx:
+        assert reads.insight(tx, "capability-overlap") == []
+        assert [reads.insight(tx, name) for name in ("coordination-load", "runbook-automation")] == kept
+        assert team_document(reads.team_summary(tx, "web")) == web
 
 
 def test_reads_name_what_is_missing(scored: Catalog) -> None:

@@ -22,9 +22,9 @@ def test_rescores_move_totals_exactly_and_drop_emptied_rows(sqlite_engine: Engin
     second.add(WEB, [("readiness", "", tenths(12.5))])
     second.take_off(WEB, [("readiness", "", tenths(33.3))])
     with sqlite_engine.begin() as conn:
-        assert apply_summaries(conn, first.levels, first.owners)
-        assert apply_summaries(conn, second.levels, second.owners)
-        assert not apply_summaries(conn, {}, {})
+        assert apply_summaries(conn, first.levels, first.owners, first.served)
+        assert apply_summaries(conn, second.levels, second.owners, second.served)
+        assert not apply_summaries(conn, {}, {}, {})
         levels = sorted(level_totals(conn))
         owners = sorted(owner_totals(conn))
         averages = score_averages_by_owner(conn)
