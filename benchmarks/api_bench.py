@@ -44,11 +44,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from benchmarks.store_query_bench import load
+from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.store.tables import metadata
-from plugin_api import create_app
 
 TARGET_SIZE = 100_000
 TARGETS_MS: dict[str, dict[str, float]] = {
@@ -133,7 +133,7 @@ def bench_engine(engine: Engine, count: int, runs: int) -> dict[str, dict[str, f
     print(
         f"{engine.dialect.name}: loaded {count} entities in {time.perf_counter() - start:.1f} s", flush=True
     )
-    client = create_app(parse_settings({}), engine).test_client()
+    client = build_app(parse_settings({}), engine).test_client()
     results = {}
     for name, urls in scenarios(count, runs).items():
         results[name] = time_requests(client, urls)

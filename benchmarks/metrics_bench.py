@@ -146,10 +146,10 @@ def load_catalog(engine: Engine, count: int, seed: int = 5) -> None:
 
 def time_scrapes(engine: Engine, runs: int) -> dict[str, float]:
     """Latencies of ``GET /metrics`` through the real app, in milliseconds."""
-    from plugin_api import create_app
+    from catalog_sync.cli import build_app
     from plugin_api.metrics import blp
 
-    app = create_app(parse_settings({}), engine)
+    app = build_app(parse_settings({}), engine)
     if blp.name not in app.blueprints:
         app.register_blueprint(blp)
     client = app.test_client()

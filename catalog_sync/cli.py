@@ -23,6 +23,7 @@ from catalog_sync.errors import CatalogSyncError, ConfigError, StoreError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from catalog_sync.store.stores import Stores
     from catalog_sync.sync import SyncEngine
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "descriptors" / "examples"
@@ -140,6 +141,24 @@ def open_store(settings: Settings, *, migrate: bool | None = None) -> Engine:
     return engine
 
 
+def open_stores_on(settings: Settings, engine: Engine) -> Stores:
+    """The store's protocols on one engine, as every process of the product opens them."""
+    from catalog_sync.store.base import Database
+    from catalog_sync.store.stores import open_stores
+
+    return open_stores(Database(engine), facet_cache_seconds=settings.api.facet_cache_seconds)
+
+
+def build_app(settings: Settings, engine: Engine, *, sync_trigger: Callable[[], None] | None = None) -> Any:
+    """The HTTP app (API and portal) over the store's protocols: what ``serve``, gunicorn and tests run.
+
+    ``sync_trigger`` wakes an in-process sync loop after an API call made repositories due.
+    """
+    from plugin_api import create_app
+
+    return create_app(settings, open_stores_on(settings, engine), sync_trigger=sync_trigger)
+
+
 def build_sync_engine(settings: Settings, engine: Engine) -> SyncEngine:
     """The sync engine with what runs after each pass wired in: scoring, then the pass counters."""
     from catalog_sync.metrics import record_pass
@@ -195,7 +214,9 @@ def run_worker(args: argparse.Namespace) -> int:
     if args.metrics_port is not None:
         from catalog_sync.metrics import start_metrics_server
 
-        start_metrics_server(engine, host=args.metrics_host, port=args.metrics_port)
+        start_metrics_server(
+            open_stores_on(settings, engine).metrics, host=args.metrics_host, port=args.metrics_port
+        )
     try:
         build_sync_engine(settings, engine).run_forever(stop, poll_seconds=args.poll_seconds)
     except KeyboardInterrupt:
@@ -219,11 +240,9 @@ def serve_forever(
     """
     from werkzeug.serving import make_server
 
-    from plugin_api import create_app
-
     stop = threading.Event()
     wake = threading.Event()
-    app = create_app(settings, engine, sync_trigger=wake.set)
+    app = build_app(settings, engine, sync_trigger=wake.set)
     loop = None
     if sync:
         engine_sync = build_sync_engine(settings, engine)
@@ -262,10 +281,8 @@ def run_serve(args: argparse.Namespace) -> int:
 def wsgi_app() -> Any:
     """The WSGI app for gunicorn: ``gunicorn 'catalog_sync.cli:wsgi_app()'`` (configuration from the
     environment, ``CATALOG_SYNC_CONFIG``); the sync loop runs apart, in ``catalog-sync worker``."""
-    from plugin_api import create_app
-
     settings = load_settings(None)
-    return create_app(settings, open_store(settings))
+    return build_app(settings, open_store(settings))
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -311,11 +328,13 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """Write the catalog as Backstage entities to standard output, streamed one document at a time."""
     from catalog_sync.export import iter_backstage_yaml
+    from catalog_sync.store.base import Database
 
     settings = load_settings(args.config)
     engine = open_store(settings)
-    for chunk in iter_backstage_yaml(engine):
-        sys.stdout.write(chunk)
+    with Database(engine).reading() as tx:
+        for chunk in iter_backstage_yaml(open_stores_on(settings, engine).catalog, tx):
+            sys.stdout.write(chunk)
     return EXIT_OK
 
 

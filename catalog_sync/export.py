@@ -7,20 +7,19 @@ Capability -> Domain); what Backstage has no field for is kept in ``catalog-sync
 an entity without an owner is owned by a placeholder Group ``unowned`` so the gap stays visible
 instead of making Backstage refuse the entity. ``descriptors/EXPORT.md`` documents every rule.
 
-Products, Components and the rest are streamed from the database in chunks, so memory grows with
-the size of the organisation (teams, groups, users), not with the number of entities.
+Products, Components and the rest are streamed from the store (``CatalogReads.iter_documents``) in
+chunks, so memory grows with the size of the organisation (teams, groups, users), not with the number
+of entities. This module holds the mapping only; it runs no SQL.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import yaml
-from sqlalchemy import Engine, select
 
 from catalog_sync.export_mapping import (
     PLACEHOLDER_OWNER,
@@ -35,17 +34,14 @@ from catalog_sync.export_mapping import (
     member_user,
     product_to_component,
 )
-from catalog_sync.model import ORPHAN_ANNOTATION
-from catalog_sync.store.engine import translate_errors
-from catalog_sync.store.tables import entities
+from catalog_sync.store.base import Transaction
+from catalog_sync.store.catalog_store import CatalogReads
 
 ORG_KINDS = ("team", "group", "user")
 """Kinds read in full before anything else: groups need their children, users their memberships."""
 
 SKIPPED_KINDS = ("location", "scorecard")
 """Kinds left out: a Location points at files (it is input, not content); Backstage has no Scorecard."""
-
-_CHUNK = 500
 
 
 def _key(entity: Mapping[str, Any]) -> str:
@@ -235,42 +231,19 @@ def to_backstage(entities: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _stored_body(body: str, orphaned: bool) -> dict[str, Any]:
-    """A stored envelope, with Backstage's orphan annotation when its descriptor is gone."""
-    entity: dict[str, Any] = json.loads(body)
-    if orphaned:
-        metadata = entity.setdefault("metadata", {})
-        metadata["annotations"] = {**(metadata.get("annotations") or {}), ORPHAN_ANNOTATION: "true"}
-    return entity
-
-
-def iter_backstage(engine: Engine, *, chunk_size: int = _CHUNK) -> Iterator[dict[str, Any]]:
-    """The catalog's Backstage entities, read from the ``entities`` table ``chunk_size`` rows at a time."""
-    with translate_errors(engine), engine.connect() as connection:
-        org_rows = connection.execute(
-            select(entities.c.body, entities.c.orphaned_at)
-            .where(entities.c.kind.in_(ORG_KINDS))
-            .order_by(entities.c.ref_key)
-        )
-        org = [_stored_body(row.body, row.orphaned_at is not None) for row in org_rows]
-        keys = connection.execute(
-            select(entities.c.ref_key).where(entities.c.kind.in_(("component", "domain")))
-        ).scalars()
-        exporter = BackstageExporter(org, keys)
-        del org
-        yield from exporter.organisation()
-        rows = connection.execution_options(yield_per=chunk_size).execute(
-            select(entities.c.body, entities.c.orphaned_at)
-            .where(entities.c.kind.not_in(ORG_KINDS + SKIPPED_KINDS))
-            .order_by(entities.c.ref_key)
-        )
-        for row in rows:
-            entity = exporter.convert(_stored_body(row.body, row.orphaned_at is not None))
-            if entity is not None:
-                yield entity
-        placeholder = exporter.placeholder()
-        if placeholder is not None:
-            yield placeholder
+def iter_backstage(catalog: CatalogReads, tx: Transaction) -> Iterator[dict[str, Any]]:
+    """The catalog's Backstage entities, streamed from the store through one read unit."""
+    org = list(catalog.iter_documents(kinds=ORG_KINDS, connection=tx))
+    exporter = BackstageExporter(org, catalog.ref_keys_of_kinds(("component", "domain"), connection=tx))
+    del org
+    yield from exporter.organisation()
+    for document in catalog.iter_documents(excluded=ORG_KINDS + SKIPPED_KINDS, connection=tx):
+        entity = exporter.convert(document)
+        if entity is not None:
+            yield entity
+    placeholder = exporter.placeholder()
+    if placeholder is not None:
+        yield placeholder
 
 
 class _Dumper(yaml.SafeDumper):
@@ -318,11 +291,11 @@ def dump_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
     return "".join(iter_yaml(documents))
 
 
-def iter_backstage_yaml(engine: Engine) -> Iterator[str]:
+def iter_backstage_yaml(catalog: CatalogReads, tx: Transaction) -> Iterator[str]:
     """The export as YAML text in pieces, for an HTTP response or a terminal that should not wait."""
-    return iter_yaml(iter_backstage(engine))
+    return iter_yaml(iter_backstage(catalog, tx))
 
 
-def export_backstage(engine: Engine) -> str:
+def export_backstage(catalog: CatalogReads, tx: Transaction) -> str:
     """The whole catalog as Backstage entities, multi-document YAML (``GET /api/export/backstage``)."""
-    return dump_yaml(iter_backstage(engine))
+    return dump_yaml(iter_backstage(catalog, tx))

@@ -25,7 +25,6 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIServer
 
@@ -41,12 +40,11 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
+from catalog_sync.errors import StoreError
 from catalog_sync.scoring.gaps import GAP_TYPES
-from catalog_sync.store.scoring.gauges import gap_counts, score_averages_by_owner, scorecard_level_counts
-from catalog_sync.store.tables import entities, problems, repositories, sync_runs
+from catalog_sync.store.base import Transaction
+from catalog_sync.store.metrics_store import MetricsReads
 
 if TYPE_CHECKING:
     from catalog_sync.sync import PassSummary
@@ -134,7 +132,7 @@ def multiprocess_dir(environ: Mapping[str, str] | None = None) -> str | None:
     return env.get(MULTIPROC_ENV) or env.get(MULTIPROC_ENV.lower()) or None
 
 
-def build_registry(engine: Engine, *, environ: Mapping[str, str] | None = None) -> CollectorRegistry:
+def build_registry(reads: MetricsReads, *, environ: Mapping[str, str] | None = None) -> CollectorRegistry:
     """The registry a ``/metrics`` answer is generated from: catalog state plus this server's events.
 
     In multiprocess mode the events are read from the files every worker writes, so whichever worker
@@ -158,17 +156,17 @@ def build_registry(engine: Engine, *, environ: Mapping[str, str] | None = None) 
             if _process_collector is None:
                 _process_collector = ProcessCollector(registry=EVENT_REGISTRY)
         registry.register(_RegistryCollector(EVENT_REGISTRY))
-    registry.register(CatalogCollector(engine))
+    registry.register(CatalogCollector(reads))
     return registry
 
 
-def start_metrics_server(engine: Engine, *, host: str, port: int) -> WSGIServer:
+def start_metrics_server(reads: MetricsReads, *, host: str, port: int) -> WSGIServer:
     """Serve ``/metrics`` from a process that has no HTTP API (``catalog-sync worker``).
 
     Sync passes run in the workers, so their pass counters and durations are only seen if the workers
     are scraped too. The server runs in a daemon thread; ``shutdown()`` stops it.
     """
-    server, _thread = start_http_server(port, addr=host, registry=build_registry(engine))
+    server, _thread = start_http_server(port, addr=host, registry=build_registry(reads))
     return server
 
 
@@ -196,65 +194,25 @@ class CatalogState:
     last_success: float = 0.0
 
 
-def read_catalog_state(conn: Connection) -> CatalogState:
+def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     """Run the aggregate queries of one scrape; each reads an index, none reads entity bodies."""
     state = CatalogState()
-    state.entities = _entity_counts(conn)
-    state.repositories = _repository_counts(conn)
-    state.descriptor_errors = _count_problems(conn, "descriptor", "error")
-    state.conflicts = _count_problems(conn, "conflict", None)
-    state.last_success = _last_success(conn)
-    state.gaps = [(gap, _label(tier), count) for gap, tier, count in gap_counts(conn)]
-    state.scorecard_levels = [(card, _label(level), n) for card, level, n in scorecard_level_counts(conn)]
-    state.score_averages = [(card, _label(owner), avg) for card, owner, avg in score_averages_by_owner(conn)]
+    state.entities = [(_label(k), _label(lc), n) for k, lc, n in reads.entity_counts(tx)]
+    state.repositories = {name: 0 for name in REPOSITORY_STATES} | reads.repository_counts(tx)
+    state.descriptor_errors = reads.problem_count(tx, "descriptor", "error")
+    state.conflicts = reads.problem_count(tx, "conflict", None)
+    finished = reads.last_success(tx)
+    state.last_success = float(finished.timestamp()) if finished is not None else 0.0
+    state.gaps = [(gap, _label(tier), count) for gap, tier, count in reads.gap_counts(tx)]
+    state.scorecard_levels = [(card, _label(level), n) for card, level, n in reads.scorecard_level_counts(tx)]
+    state.score_averages = [
+        (card, _label(owner), avg) for card, owner, avg in reads.score_averages_by_owner(tx)
+    ]
     return state
 
 
 def _label(value: Any) -> str:
     return NONE_LABEL if value is None or value == "" else str(value)
-
-
-def _entity_counts(conn: Connection) -> list[tuple[str, str, int]]:
-    # One GROUP BY over the (kind, lifecycle) index of ``entities``: no JSON, no search rows.
-    query = select(entities.c.kind, entities.c.lifecycle, func.count()).group_by(
-        entities.c.kind, entities.c.lifecycle
-    )
-    return [(_label(k), _label(lc), int(n)) for k, lc, n in conn.execute(query)]
-
-
-def _repository_counts(conn: Connection) -> dict[str, int]:
-    counts = {state: 0 for state in REPOSITORY_STATES}
-    query = (
-        select(repositories.c.state, func.count())
-        .where(repositories.c.removed_at.is_(None))
-        .group_by(repositories.c.state)
-    )
-    for state, number in conn.execute(query):
-        counts[str(state)] = int(number)
-    return counts
-
-
-def _count_problems(conn: Connection, category: str, severity: str | None) -> int:
-    query = select(func.count()).select_from(problems).where(problems.c.category == category)
-    if severity is not None:
-        query = query.where(problems.c.severity == severity)
-    return int(conn.execute(query).scalar_one())
-
-
-def _last_success(conn: Connection) -> float:
-    # Newest first by the indexed start time; the first successful pass found is the latest one.
-    query = (
-        select(sync_runs.c.finished_at)
-        .where(sync_runs.c.result == "ok", sync_runs.c.finished_at.is_not(None))
-        .order_by(sync_runs.c.started_at.desc())
-        .limit(1)
-    )
-    finished = conn.execute(query).scalar()
-    if finished is None:
-        return 0.0
-    if finished.tzinfo is None:
-        finished = finished.replace(tzinfo=UTC)
-    return float(finished.timestamp())
 
 
 class CatalogCollector(Collector):
@@ -265,15 +223,15 @@ class CatalogCollector(Collector):
     alerts on the absence.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, reads: MetricsReads) -> None:
+        self._reads = reads
 
     def collect(self) -> Iterator[Metric]:
         """One scrape: read everything, then describe it."""
         try:
-            with self._engine.connect() as conn:
-                state = read_catalog_state(conn)
-        except SQLAlchemyError as exc:
+            with self._reads.reading() as tx:
+                state = read_catalog_state(self._reads, tx)
+        except StoreError as exc:
             log.warning("catalog metrics not collected: the database failed: %s", str(exc).splitlines()[0])
             return
         yield from describe_state(state)

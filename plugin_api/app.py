@@ -1,8 +1,9 @@
-"""The composition of the HTTP app: settings and engine in, a Flask app out.
+"""The composition of the HTTP app: settings and the store's protocols in, a Flask app out.
 
 ``create_app`` is the only public entry: the CLI (``serve``, ``demo``), gunicorn and the tests build the
-same app from the same two objects. The OpenAPI description at ``/api/openapi.json`` is generated from
-the marshmallow wire schemas by flask-smorest and apispec, never written by hand.
+same app from the same two objects (``catalog_sync.cli.build_app`` opens the stores on a database).
+The OpenAPI description at ``/api/openapi.json`` is generated from the marshmallow wire schemas by
+flask-smorest and apispec, never written by hand.
 """
 
 from __future__ import annotations
@@ -10,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask
-from sqlalchemy import Engine
 
 from catalog_sync import __version__
 from catalog_sync.config import Settings
-from catalog_sync.store.base import Database
-from catalog_sync.store.queries import CatalogReader
-from catalog_sync.store.repo_queries import RepositoryReader
-from catalog_sync.store.scoring import SqlScoringReads
+from catalog_sync.store.stores import Stores
 from plugin_api.auth import SECURITY_SCHEME, install_auth
 from plugin_api.catalog import blp as catalog_blp
 from plugin_api.errors import register_error_handlers
@@ -48,9 +45,9 @@ OPENAPI_VERSION = "3.0.3"
 
 
 def create_app(
-    settings: Settings, engine: Engine, *, sync_trigger: Callable[[], None] | None = None
+    settings: Settings, stores: Stores, *, sync_trigger: Callable[[], None] | None = None
 ) -> Flask:
-    """Build the API for one catalog database.
+    """Build the API over the store's protocols for one catalog database (``open_stores``).
 
     ``sync_trigger`` is called after ``POST /api/sync`` or ``POST /api/repositories/{id}/refresh`` has
     made repositories due, so a process that runs the sync loop itself (``serve``) can start a pass at
@@ -66,14 +63,7 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[STATE_KEY] = AppState(
-        settings=settings,
-        engine=engine,
-        catalog=CatalogReader(engine, facet_cache_seconds=settings.api.facet_cache_seconds),
-        repositories=RepositoryReader(engine),
-        scoring=SqlScoringReads(Database(engine)),
-        sync_trigger=sync_trigger,
-    )
+    app.extensions[STATE_KEY] = AppState.from_stores(settings, stores, sync_trigger=sync_trigger)
     app.extensions.setdefault(OBSERVERS_KEY, [])
 
     install_observers(app)

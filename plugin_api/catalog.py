@@ -16,8 +16,6 @@ from flask import Response, current_app, json, request
 
 from catalog_sync.errors import NotFoundError, QueryError, RefError
 from catalog_sync.model import EntityRef
-from catalog_sync.registry import schedule_repository
-from catalog_sync.store.engine import translate_errors
 from catalog_sync.store.filters import (
     EntityFilter,
     OrderField,
@@ -178,7 +176,7 @@ def get_by_uid(uid: str) -> Response:
 def delete_by_uid(uid: str) -> Response:
     """Remove an orphan; an entity whose descriptor still exists is refused with 409."""
     app_state = state()
-    app_state.repositories.delete_orphan(uid)
+    app_state.administration.delete_orphan(uid)
     app_state.catalog.forget_facets()
     return Response(status=204)
 
@@ -233,9 +231,7 @@ def get_facets(**args: Any) -> Response:
 def refresh(entityRef: str) -> Response:  # noqa: N803 - Backstage's spelling
     """Sync the repository that holds an entity now, even if its tip has not moved."""
     app_state = state()
-    repository_id = app_state.repositories.repository_of_entity(ref_key(entityRef), connection=connection())
-    with translate_errors(app_state.engine), app_state.engine.begin() as conn:
-        schedule_repository(conn, repository_id, app_state.clock())
+    app_state.administration.refresh_entity(ref_key(entityRef), app_state.clock())
     return Response(status=200)
 
 
@@ -249,7 +245,7 @@ def _key_or_none(text: str) -> str | None:
 def _allowed(keys: Sequence[str], entity_filter: EntityFilter | None) -> set[str] | None:
     if entity_filter is None or not keys:
         return None
-    return state().repositories.refs_matching(keys, entity_filter, connection=connection())
+    return state().catalog.refs_matching(keys, entity_filter, connection=connection())
 
 
 def _legacy_order(params: Sequence[str]) -> list[OrderField]:

@@ -5,6 +5,10 @@ Backstage's clients (``ResponseError.fromResponse``) read ``error.name`` and ``e
 shape (our refusals, malformed input, unknown routes, wrong methods, bugs) means a client shows the
 real reason instead of "unexpected response". Bad input is always a 4xx with a message naming the
 parameter; a bug is a 500 that says nothing of the code (the traceback goes to the log only).
+
+Every answer is built by ``error_body``, which passes the message and the request's URL through
+``redact``: whatever raised the error and whatever text it carries (a clone's stderr, a URL a client
+sent, a value a validator echoed), a credential in it never reaches a response.
 """
 
 from __future__ import annotations
@@ -62,9 +66,9 @@ def error_name(status: int) -> str:
 
 
 def error_body(status: int, message: str, name: str | None = None) -> dict[str, Any]:
-    """The Backstage error document for the current request."""
+    """The Backstage error document for the current request, credentials removed from its text."""
     return {
-        "error": {"name": name or error_name(status), "message": message},
+        "error": {"name": name or error_name(status), "message": redact(message)},
         "request": {"method": request.method, "url": _request_url()},
         "response": {"statusCode": status},
     }
@@ -96,12 +100,12 @@ def status_of(error: CatalogSyncError) -> int:
 
 
 def message_of(error: CatalogSyncError) -> str:
-    """The refusal's message, without credentials; a database failure never shows its details."""
+    """The refusal's message (a database failure never shows its details); redacted where it is shown."""
     if isinstance(error, StoreError) and not isinstance(error, NotFoundError):
         return "the catalog database is unavailable; try again shortly"
     if isinstance(error, QueryError):
         return f"invalid {error.parameter}: {error.message}"
-    return redact(str(error))
+    return str(error)
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> list[str]:

@@ -10,7 +10,7 @@ from flask import Response
 
 from catalog_sync.export import export_backstage
 from plugin_api.smorest import api_blueprint
-from plugin_api.state import state
+from plugin_api.state import connection, state
 
 blp = api_blueprint("export", __name__, "The catalog as Backstage YAML")
 
@@ -24,7 +24,7 @@ blp = api_blueprint("export", __name__, "The catalog as Backstage YAML")
 )
 def export_yaml() -> Response:
     """Every entity, as Backstage would read it from a catalog-info.yaml."""
-    body = export_backstage(state().engine)
+    body = export_backstage(state().catalog, connection())
     return Response(
         body,
         status=200,

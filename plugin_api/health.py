@@ -6,7 +6,6 @@ database answers too, so traffic is held back from a replica that cannot serve i
 
 from __future__ import annotations
 
-from catalog_sync.store.engine import check_ready
 from plugin_api.schemas.resources import ProbeSchema
 from plugin_api.smorest import api_blueprint
 from plugin_api.state import state
@@ -26,5 +25,5 @@ def healthz() -> dict[str, str]:
 @blp.alt_response(503, description="the database does not answer")
 def readyz() -> dict[str, str]:
     """The database answers; otherwise 503 (``StoreError`` is answered as ServiceUnavailableError)."""
-    check_ready(state().engine)
+    state().units.check_ready()
     return {"status": "ok"}

@@ -19,7 +19,7 @@ from plugin_api.schemas.scoring import (
     ScorecardListArgsSchema,
 )
 from plugin_api.smorest import Blueprint
-from plugin_api.state import reading, state
+from plugin_api.state import connection, state
 
 blp = Blueprint(
     "insights",
@@ -34,7 +34,7 @@ def _page(name: str, args: dict[str, Any]) -> dict[str, Any]:
     offset = 0
     if args.get("cursor"):
         offset = decode_cursor(f"insight-{name}", args["cursor"], {"offset": int})["offset"]
-    items = state().scoring.insight(reading(), name)
+    items = state().scoring.insight(connection(), name)
     end = offset + limit
     cursor = encode_cursor(f"insight-{name}", {"offset": end}) if end < len(items) and limit else None
     return page_document(items[offset:end], len(items), cursor)

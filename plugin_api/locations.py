@@ -39,7 +39,7 @@ blp = api_blueprint(
 @blp.response(200, LocationItemSchema(many=True))
 def list_locations() -> Response:
     """Every descriptor file in the catalog, each wrapped in ``data`` as Backstage does."""
-    records = state().repositories.list_locations(connection=connection())
+    records = state().catalog.list_locations(connection=connection())
     return json_response([{"data": _location(record)} for record in records])
 
 
@@ -47,7 +47,7 @@ def list_locations() -> Response:
 @blp.response(200, LocationSchema)
 def get_location(location_id: str) -> Response:
     """One location by id."""
-    return json_response(_location(state().repositories.get_location(location_id, connection=connection())))
+    return json_response(_location(state().catalog.get_location(location_id, connection=connection())))
 
 
 @blp.route("/locations/by-entity/<string:kind>/<string:namespace>/<string:name>", methods=["GET"])
@@ -59,7 +59,7 @@ def get_location_by_entity(kind: str, namespace: str, name: str) -> Response:
     if entity is None or entity.repository_id is None or not entity.path:
         raise NotFoundError(f"found no location for {kind}:{namespace}/{name}")
     location_id = encode_location_id(entity.repository_id, entity.path)
-    record = app_state.repositories.get_location(location_id, connection=connection())
+    record = app_state.catalog.get_location(location_id, connection=connection())
     return json_response(_location(record))
 
 

@@ -81,10 +81,10 @@ def _install(setup: BlueprintSetupState) -> None:
 
 
 def _registry() -> CollectorRegistry:
-    """This app's registry, built on the first scrape from the app's database engine."""
+    """This app's registry, built on the first scrape over the app's ``MetricsReads``."""
     registry: CollectorRegistry | None = current_app.extensions.get(REGISTRY_KEY)
     if registry is None:
-        registry = build_registry(state().engine)
+        registry = build_registry(state().metrics)
         current_app.extensions[REGISTRY_KEY] = registry
     return registry
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from catalog_sync.errors import NotFoundError
-from catalog_sync.registry import register_repository, schedule_repository
-from catalog_sync.store.engine import translate_errors
 from catalog_sync.store.repo_queries import RepositoryRecord
 from plugin_api.auth import writes
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size
@@ -54,7 +52,7 @@ def list_repositories(**args: Any) -> dict[str, Any]:
     if args.get("cursor"):
         position = decode_cursor(_CURSOR_KIND, args["cursor"], _CURSOR_FIELDS)
         source, repo_state, after = position["source"], position["state"], position["after"]
-    page = app_state.repositories.list_repositories(
+    page = app_state.catalog.list_repositories(
         source=source, state=repo_state, after_id=after, limit=limit, connection=connection()
     )
     next_cursor = None
@@ -69,7 +67,7 @@ def list_repositories(**args: Any) -> dict[str, Any]:
 @blp.response(200, RepositorySchema)
 def get_repository(repository_id: int) -> RepositoryRecord:
     """One repository with its entity count and every problem found in it."""
-    return state().repositories.get_repository(checked_id(repository_id), connection=connection())
+    return state().catalog.get_repository(checked_id(repository_id), connection=connection())
 
 
 @blp.route("", methods=["POST"])
@@ -83,15 +81,10 @@ def register(url: str, branch: str | None = None) -> RepositoryRecord:
     such as ``ext::`` never reaches git; a URL already registered answers 409.
     """
     app_state = state()
-    with translate_errors(app_state.engine), app_state.engine.begin() as conn:
-        registration = register_repository(
-            conn,
-            url,
-            branch,
-            allowed_protocols=app_state.settings.sync.allowed_protocols,
-            now=app_state.clock(),
-        )
-    return app_state.repositories.get_repository(registration.id, connection=connection())
+    registration = app_state.administration.register_repository(
+        url, branch, allowed_protocols=app_state.settings.sync.allowed_protocols, now=app_state.clock()
+    )
+    return app_state.catalog.get_repository(registration.id, connection=connection())
 
 
 @blp.route("/<int:repository_id>/refresh", methods=["POST"])
@@ -100,8 +93,7 @@ def register(url: str, branch: str | None = None) -> RepositoryRecord:
 def refresh(repository_id: int) -> dict[str, int]:
     """Read one repository at the next chance, in full, even if its tip has not moved."""
     app_state = state()
-    with translate_errors(app_state.engine), app_state.engine.begin() as conn:
-        schedule_repository(conn, checked_id(repository_id), app_state.clock())
+    app_state.administration.schedule_repository(checked_id(repository_id), app_state.clock())
     if app_state.sync_trigger is not None:
         app_state.sync_trigger()
     return {"scheduled": 1}

@@ -24,7 +24,7 @@ from plugin_api.schemas.scoring import (
     ScorecardSchema,
 )
 from plugin_api.smorest import Blueprint
-from plugin_api.state import reading, state
+from plugin_api.state import connection, state
 
 blp = Blueprint(
     "scorecards",
@@ -46,7 +46,7 @@ def list_scorecards(**args: Any) -> dict[str, Any]:
     after = None
     if args.get("cursor"):
         after = decode_cursor(_LIST_CURSOR, args["cursor"], {"after": str})["after"]
-    page = state().scoring.list_scorecards(reading(), after, limit)
+    page = state().scoring.list_scorecards(connection(), after, limit)
     cursor = encode_cursor(_LIST_CURSOR, {"after": page.after}) if page.after is not None else None
     return page_document(page.items, page.total, cursor)
 
@@ -55,7 +55,7 @@ def list_scorecards(**args: Any) -> dict[str, Any]:
 @blp.response(200, ScorecardSchema)
 def get_scorecard(name: str) -> dict[str, Any]:
     """One scorecard with its summary."""
-    return state().scoring.get_scorecard(reading(), name)
+    return state().scoring.get_scorecard(connection(), name)
 
 
 @blp.route("/scorecards/<string:name>/results", methods=["GET"])
@@ -79,7 +79,7 @@ def list_results(name: str, **args: Any) -> dict[str, Any]:
             raise QueryError("cursor", "malformed cursor")
         after, filters, level = position["after"], position["filter"], position["level"]
     page = state().scoring.results(
-        reading(), name, entity_filter=parse_filters(filters), level=level, after=after, limit=limit
+        connection(), name, entity_filter=parse_filters(filters), level=level, after=after, limit=limit
     )
     cursor = None
     if page.after is not None:
@@ -97,7 +97,7 @@ def get_history(name: str, days: int, **_: Any) -> dict[str, Any]:
     Days without a re-score have no point. The list is bounded by ``days`` (at most 400, the
     retention), so it is answered whole, without a next page.
     """
-    points = state().scoring.history(reading(), name, days, state().clock().date())
+    points = state().scoring.history(connection(), name, days, state().clock().date())
     return page_document(points, len(points), None)
 
 
@@ -106,5 +106,5 @@ def get_history(name: str, days: int, **_: Any) -> dict[str, Any]:
 def entity_scorecards(kind: str, namespace: str, name: str) -> dict[str, Any]:
     """Every scorecard result of one entity (one item per scorecard that applies to it)."""
     key = EntityRef(kind.lower(), namespace, name).key
-    items = state().scoring.entity_scorecards(reading(), key)
+    items = state().scoring.entity_scorecards(connection(), key)
     return page_document(items, len(items), None)

@@ -29,7 +29,7 @@ def list_sources(**args: Any) -> dict[str, Any]:
     offset = 0
     if args.get("cursor"):
         offset = decode_cursor(_CURSOR_KIND, args["cursor"], {"offset": int})["offset"]
-    summaries = app_state.repositories.list_sources(app_state.settings.sources, connection=connection())
+    summaries = app_state.catalog.list_sources(app_state.settings.sources, connection=connection())
     items = summaries[offset : offset + limit]
     more = offset + limit < len(summaries)
     next_cursor = encode_cursor(_CURSOR_KIND, {"offset": offset + limit}) if more else None

@@ -1,9 +1,11 @@
 """What every view needs, built once by ``create_app`` and found through the current app.
 
-Views take the settings, the engine and the readers from here instead of from module globals, so two
-apps (two tests, two databases) can live in one process. ``connection()`` gives a request one read
-connection for all its queries (opened on first use, closed when the request ends), so a request that
-asks several questions checks out one pooled connection, not one per question.
+Views take the settings and the store's protocols from here instead of from module globals, so two
+apps (two tests, two databases) can live in one process. A view holds protocols only (``CatalogReads``,
+``Administration``, ``MetricsReads``, ``ScoringReads``): it cannot reach an engine or run SQL.
+``connection()`` gives a request one read unit for all its reads (opened on first use, closed when the
+request ends), so a request that asks several questions checks out one pooled connection, not one per
+question.
 """
 
 from __future__ import annotations
@@ -14,19 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine
 
 from catalog_sync.config import Settings
+from catalog_sync.store.admin_store import Administration
 from catalog_sync.store.base import Transaction
-from catalog_sync.store.engine import read_connection
-from catalog_sync.store.queries import CatalogReader
-from catalog_sync.store.repo_queries import RepositoryReader
+from catalog_sync.store.catalog_store import CatalogReads
+from catalog_sync.store.metrics_store import MetricsReads
 from catalog_sync.store.scoring import ScoringReads
+from catalog_sync.store.stores import ReadUnits, Stores
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = "catalog_sync"
-_CONNECTION = "catalog_sync_connection"
+_UNIT = "catalog_sync_read_unit"
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,28 @@ class AppState:
     """The app's collaborators."""
 
     settings: Settings
-    engine: Engine
-    catalog: CatalogReader
-    repositories: RepositoryReader
+    units: ReadUnits
+    catalog: CatalogReads
+    administration: Administration
+    metrics: MetricsReads
     scoring: ScoringReads
     sync_trigger: Callable[[], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @classmethod
+    def from_stores(
+        cls, settings: Settings, stores: Stores, *, sync_trigger: Callable[[], None] | None = None
+    ) -> AppState:
+        """The state of an app over these stores."""
+        return cls(
+            settings=settings,
+            units=stores.units,
+            catalog=stores.catalog,
+            administration=stores.administration,
+            metrics=stores.metrics,
+            scoring=stores.scoring,
+            sync_trigger=sync_trigger,
+        )
 
 
 def state() -> AppState:
@@ -48,32 +66,27 @@ def state() -> AppState:
     return found
 
 
-def connection() -> Connection:
-    """The current request's read connection, opened on first use (``StoreError`` if it cannot be).
+def connection() -> Transaction:
+    """The current request's read unit, opened on first use (``StoreError`` if it cannot be).
 
-    Only for reads: writes take a transaction of their own (``engine.begin()``).
+    Only for reads: writes go through ``Administration``, whose operations commit on their own.
     """
-    found: Connection | None = g.get(_CONNECTION)
+    found: Transaction | None = g.get(_UNIT)
     if found is None:
-        found = read_connection(state().engine)
-        setattr(g, _CONNECTION, found)
+        found = state().units.open_reading()
+        setattr(g, _UNIT, found)
     return found
 
 
-def reading() -> Transaction:
-    """The current request's read unit, for the store's protocols: its one connection, opened on first use."""
-    return Transaction(connection())
-
-
 def install_request_connection(app: Flask) -> None:
-    """Close each request's read connection when the request ends, whatever happened in it."""
+    """Close each request's read unit when the request ends, whatever happened in it."""
 
     @app.teardown_appcontext
-    def _close_connection(_error: BaseException | None) -> None:
-        found: Connection | None = g.pop(_CONNECTION, None)
+    def _close_unit(_error: BaseException | None) -> None:
+        found: Transaction | None = g.pop(_UNIT, None)
         if found is None:
             return
         try:
-            found.close()
+            app.extensions[STATE_KEY].units.close(found)
         except Exception:  # a connection that broke mid-request: the pool has discarded it already
             log.warning("closing a request's database connection failed", exc_info=True)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync.registry import schedule_all
-from catalog_sync.store.engine import translate_errors
 from plugin_api.auth import writes
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size
 from plugin_api.schemas.resources import PageArgsSchema, ScheduledSchema, SyncRunListSchema
@@ -27,8 +25,7 @@ _CURSOR_KIND = "sync-runs"
 def sync_now() -> dict[str, int]:
     """Make every repository due now, then wake the sync loop when this process runs one."""
     app_state = state()
-    with translate_errors(app_state.engine), app_state.engine.begin() as conn:
-        scheduled = schedule_all(conn, app_state.clock())
+    scheduled = app_state.administration.schedule_all(app_state.clock())
     if app_state.sync_trigger is not None:
         app_state.sync_trigger()
     return {"scheduled": scheduled}
@@ -44,7 +41,7 @@ def list_runs(**args: Any) -> dict[str, Any]:
     before = None
     if args.get("cursor"):
         before = decode_cursor(_CURSOR_KIND, args["cursor"], {"before": int})["before"]
-    page = app_state.repositories.list_sync_runs(before_id=before, limit=limit, connection=connection())
+    page = app_state.catalog.list_sync_runs(before_id=before, limit=limit, connection=connection())
     next_cursor = None
     if page.has_more and page.last_key is not None:
         next_cursor = encode_cursor(_CURSOR_KIND, {"before": page.last_key})

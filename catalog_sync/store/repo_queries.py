@@ -3,8 +3,8 @@
 The HTTP API shows the people who own repositories what the catalog made of them (state, last commit,
 errors to fix) and shows operators what each sync pass did. Every list here is keyset-paged and every
 page costs a fixed number of queries (one for the rows, one for their counts, one for their problems),
-whatever the size of the fleet. The two writes the API performs beside the registry's (deleting an
-orphan) live here too, so that the HTTP layer never builds SQL.
+whatever the size of the fleet. The API reaches these through ``catalog_store.CatalogReads``; its
+writes are ``admin_store.Administration``'s.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, select
 
 from catalog_sync.config import SourceSettings
-from catalog_sync.errors import ConflictError, NotFoundError
+from catalog_sync.errors import NotFoundError
 from catalog_sync.sources.urls import redact
-from catalog_sync.store.engine import reading, translate_errors
+from catalog_sync.store.engine import reading
 from catalog_sync.store.filters import EntityFilter
 from catalog_sync.store.records import PROBLEM_COLUMNS, StoredProblem
 from catalog_sync.store.repos import REGISTERED_SOURCE
@@ -297,19 +297,6 @@ class RepositoryReader:
             raise NotFoundError(f"found no location with ID {location_id}")
         return LocationRecord(location_id, location_target(row.url, row.branch, path))
 
-    def repository_of_entity(self, ref_key: str, *, connection: Connection | None = None) -> int:
-        """The repository whose descriptor holds an entity, to sync it now (Backstage's ``/refresh``)."""
-        query = select(entities.c.repository_id).where(entities.c.ref_key == ref_key.lower())
-        with reading(self._engine, connection) as conn:
-            row = conn.execute(query).first()
-        if row is None:
-            raise NotFoundError(f"no entity {ref_key}")
-        if row.repository_id is None:
-            raise ConflictError(
-                f"{ref_key} belongs to no repository any more, so there is nothing to refresh"
-            )
-        return int(row.repository_id)
-
     def refs_matching(
         self, ref_keys: Iterable[str], entity_filter: EntityFilter, *, connection: Connection | None = None
     ) -> set[str]:
@@ -324,27 +311,6 @@ class RepositoryReader:
                 )
                 found.update(conn.execute(query).scalars())
         return found
-
-    def delete_orphan(self, uid: str) -> None:
-        """Remove an orphaned entity; its search rows and the relations it originated go with it.
-
-        Only orphans may go: an entity whose descriptor still exists would come back at the next pass,
-        so deleting it would only confuse; that is refused with ``ConflictError``.
-        """
-        with translate_errors(self._engine), self._engine.begin() as conn:
-            row = conn.execute(
-                select(entities.c.id, entities.c.orphaned_at, entities.c.ref_key).where(entities.c.uid == uid)
-            ).first()
-            if row is None:
-                raise NotFoundError(f"No entity with uid {uid}")
-            if row.orphaned_at is None:
-                raise ConflictError(
-                    f"{row.ref_key} is not an orphan: its descriptor still exists, so remove it from the "
-                    "repository instead"
-                )
-            conn.execute(
-                delete(entities).where(and_(entities.c.id == row.id, entities.c.orphaned_at.is_not(None)))
-            )
 
     def _fill_details(self, conn: Connection, records: list[RepositoryRecord]) -> None:
         """Entity counts and problems for a page of repositories, one query each."""

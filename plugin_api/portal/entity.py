@@ -15,7 +15,7 @@ from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
 from catalog_sync.store.repo_queries import RepositoryRecord
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import known_kinds, render
-from plugin_api.state import connection, reading, state
+from plugin_api.state import connection, state
 
 SHOWN_SPEC_KEYS = ("owner", "lifecycle", "type", "tier")
 """Spec fields the page's summary shows; the others are listed under "Specification"."""
@@ -43,7 +43,7 @@ def entity(kind: str, namespace: str, name: str) -> str:
     repository: RepositoryRecord | None = None
     if stored.repository_id is not None:
         try:
-            repository = app_state.repositories.get_repository(stored.repository_id, connection=conn)
+            repository = app_state.catalog.get_repository(stored.repository_id, connection=conn)
         except NotFoundError:
             repository = None
     annotations = {
@@ -63,7 +63,7 @@ def entity(kind: str, namespace: str, name: str) -> str:
         orphan=stored.orphaned_at is not None,
         relations=relations,
         problems=stored.problems,
-        results=[_result(item) for item in state().scoring.entity_scorecards(reading(), stored.ref_key)],
+        results=[_result(item) for item in state().scoring.entity_scorecards(connection(), stored.ref_key)],
         repository=repository,
         descriptor={"path": stored.path, "line": stored.line},
         links=[link for link in metadata.get("links") or [] if isinstance(link, dict)],

@@ -4,7 +4,8 @@ The handlers are the blueprint's own, so they answer only for portal pages (Flas
 blueprint before the app): the API keeps answering in Backstage's JSON shape. They also catch what
 the app's request hooks refuse before a page's view runs, such as the 401 of
 ``api.read_requires_token``, which comes with a short page saying how to send a token. Statuses
-and messages are the API's (``plugin_api.errors``), so the page and the API never disagree.
+and messages are the API's (``plugin_api.errors``), so the page and the API never disagree. Every page
+is built by ``error_page``, which passes its text through ``redact``, so no credential is shown.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Response, make_response, request
 from werkzeug.exceptions import HTTPException
 
 from catalog_sync.errors import CatalogSyncError, NotFoundError, QueryError
+from catalog_sync.sources.urls import redact
 from plugin_api.errors import message_of, status_of
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import render
@@ -38,13 +40,14 @@ def error_page(
     status: int, message: str, *, hint: str | None = None, headers: Mapping[str, str] | None = None
 ) -> Response:
     """An HTML page for a refusal: its title, the message naming what was wrong, and what to do."""
+    hint = hint or default_hint(status)
     body = render(
         "error.html",
         status=status,
         title=TITLES.get(status, "The request could not be answered"),
-        message=message,
-        hint=hint or default_hint(status),
-        path=request.path,
+        message=redact(message),
+        hint=redact(hint) if hint else None,
+        path=redact(request.path),
     )
     response = make_response(body, status)
     for key, value in (headers or {}).items():

@@ -12,7 +12,7 @@ from catalog_sync.store.scoring import gap_position
 from plugin_api.paging import decode_cursor, encode_cursor
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import limit_arg, make_pager, render, text_arg
-from plugin_api.state import reading, state
+from plugin_api.state import connection, state
 
 _CURSOR = "portal-gaps"
 
@@ -40,7 +40,7 @@ def gaps() -> str:
     if cursor:
         after = gap_position(decode_cursor(_CURSOR, cursor, {"after": list})["after"])
     page, summary = state().scoring.gaps(
-        reading(), gap_type=gap_type, owner=owner, after=after, limit=limit_arg()
+        connection(), gap_type=gap_type, owner=owner, after=after, limit=limit_arg()
     )
     next_cursor = encode_cursor(_CURSOR, {"after": list(page.after)}) if page.after is not None else None
     return render(

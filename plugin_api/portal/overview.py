@@ -12,7 +12,7 @@ from typing import Any
 from catalog_sync.store.repo_queries import REPOSITORY_STATES
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import level_parts, render
-from plugin_api.state import connection, reading, state
+from plugin_api.state import connection, state
 
 MAX_SCORECARDS = 50
 """Scorecards shown on the overview; the scorecards page lists them all."""
@@ -25,13 +25,12 @@ def overview() -> str:
     conn = connection()
     kinds = app_state.catalog.facets(["kind"], connection=conn).get("kind", [])
     repository_states = dict.fromkeys(REPOSITORY_STATES, 0)
-    for source in app_state.repositories.list_sources(app_state.settings.sources, connection=conn):
+    for source in app_state.catalog.list_sources(app_state.settings.sources, connection=conn):
         for name, count in source.states.items():
             repository_states[name] = repository_states.get(name, 0) + count
-    runs = app_state.repositories.list_sync_runs(before_id=None, limit=1, connection=conn)
-    tx = reading()
-    _, gap_summary = app_state.scoring.gaps(tx, gap_type=None, owner=None, after=None, limit=0)
-    cards = app_state.scoring.list_scorecards(tx, None, MAX_SCORECARDS)
+    runs = app_state.catalog.list_sync_runs(before_id=None, limit=1, connection=conn)
+    _, gap_summary = app_state.scoring.gaps(conn, gap_type=None, owner=None, after=None, limit=0)
+    cards = app_state.scoring.list_scorecards(conn, None, MAX_SCORECARDS)
     return render(
         "overview.html",
         kinds=kinds,

@@ -1,8 +1,8 @@
 """``/repositories`` and ``/repositories/{id}``: what the catalog made of each repository.
 
 A repository's owners come here to see why an entity is missing or stale: the state of the last
-sync, the commit it read, and every problem found with file, line and column, read by the API's
-``RepositoryReader``.
+sync, the commit it read, and every problem found with file, line and column, read through the same
+``CatalogReads`` as the API.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ def repositories() -> str:
     cursor = text_arg("cursor")
     if cursor:
         after = decode_cursor(_CURSOR, cursor, {"after": int})["after"]
-    page = app_state.repositories.list_repositories(
+    page = app_state.catalog.list_repositories(
         source=source, state=repo_state, after_id=after, limit=limit_arg(), connection=conn
     )
     next_cursor = None
     if page.has_more and page.last_key is not None:
         next_cursor = encode_cursor(_CURSOR, {"after": page.last_key})
-    sources = app_state.repositories.list_sources(app_state.settings.sources, connection=conn)
+    sources = app_state.catalog.list_sources(app_state.settings.sources, connection=conn)
     return render(
         "repositories.html",
         items=page.items,
@@ -54,5 +54,5 @@ def repository(repository_id: int) -> str:
     """One repository with its problems."""
     if repository_id >= MAX_ID:
         raise NotFoundError(f"no repository with id {repository_id}")
-    record = state().repositories.get_repository(repository_id, connection=connection())
+    record = state().catalog.get_repository(repository_id, connection=connection())
     return render("repository.html", repo=record, shown_errors=MAX_ERRORS_PER_REPOSITORY)

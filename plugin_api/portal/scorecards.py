@@ -17,7 +17,7 @@ from plugin_api.portal.blueprint import blp
 from plugin_api.portal.charts import sparkline
 from plugin_api.portal.common import level_parts, limit_arg, make_pager, render, text_arg
 from plugin_api.portal.entity import show_value
-from plugin_api.state import reading, state
+from plugin_api.state import connection, state
 
 HISTORY_DAYS = 90
 _LIST_CURSOR = "portal-scorecards"
@@ -31,7 +31,7 @@ def scorecards() -> str:
     cursor = text_arg("cursor")
     if cursor:
         after = decode_cursor(_LIST_CURSOR, cursor, {"after": str})["after"]
-    page = state().scoring.list_scorecards(reading(), after, limit_arg())
+    page = state().scoring.list_scorecards(connection(), after, limit_arg())
     next_cursor = encode_cursor(_LIST_CURSOR, {"after": page.after}) if page.after is not None else None
     cards = [with_parts(item) for item in page.items]
     return render(
@@ -44,7 +44,7 @@ def scorecards() -> str:
 @blp.route("/scorecards/<string:name>", methods=["GET"])
 def scorecard(name: str) -> str:
     """One scorecard: definition, level distribution, trend and results."""
-    reader, tx = state().scoring, reading()
+    reader, tx = state().scoring, connection()
     card = with_parts(reader.get_scorecard(tx, name))
     level = text_arg("level")
     raw_filter = text_arg("filter")

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from catalog_sync.cli import build_app
 from catalog_sync.store.engine import open_engine
-from plugin_api import create_app
 from tests.fixtures.http import serving
 from tests.fixtures.required import node_packages
 from tests.integration.api.conftest import ALL_REFS, TOKEN, BuiltCatalog
@@ -44,7 +44,7 @@ def base_url(built_catalog: BuiltCatalog, tmp_path: Path) -> Iterator[str]:
     shutil.copyfile(built_catalog.database, copy)
     settings = built_catalog.settings
     engine = open_engine(f"sqlite:///{copy}")
-    app = create_app(replace(settings, database=f"sqlite:///{copy}"), engine)
+    app = build_app(replace(settings, database=f"sqlite:///{copy}"), engine)
     try:
         with serving(app) as url:
             yield url

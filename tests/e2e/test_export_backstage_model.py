@@ -27,6 +27,8 @@ from catalog_sync.descriptors.patterns import matches
 from catalog_sync.export import export_backstage
 from catalog_sync.model import Entity
 from catalog_sync.reconcile import location_url, prepare_entity
+from catalog_sync.store.base import Database
+from catalog_sync.store.catalog_store import SqlCatalogReads
 from catalog_sync.store.tables import entities, metadata
 from tests.fixtures.required import node_packages
 
@@ -207,7 +209,9 @@ def exported_yaml(catalog: list[Entity], tmp_path_factory: pytest.TempPathFactor
     engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('export') / 'catalog.db'}")
     metadata.create_all(engine)
     store_all(engine, catalog, orphans={"product:edge/unowned-thing"})
-    return export_backstage(engine)
+    database = Database(engine)
+    with database.reading() as tx:
+        return export_backstage(SqlCatalogReads(database), tx)
 
 
 @pytest.fixture(scope="module")

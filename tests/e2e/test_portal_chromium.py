@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.cli import build_sync_engine, open_store
+from catalog_sync.cli import build_app, build_sync_engine, open_store
 from catalog_sync.config import parse_settings
 from catalog_sync.sources.examples import build_example_repositories
-from plugin_api import create_app
 from tests.fixtures.http import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +41,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     engine = open_store(settings)
     build_sync_engine(settings, engine).run_pass()
     try:
-        with serving(create_app(settings, engine)) as url:
+        with serving(build_app(settings, engine)) as url:
             yield url
     finally:
         engine.dispose()

@@ -14,7 +14,9 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from catalog_sync.metrics import EVENT_REGISTRY, record_pass, start_metrics_server
+from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
+from catalog_sync.store.metrics_store import SqlMetricsReads
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.tools import app_with_metrics, free_port
 from tests.integration.conftest import Catalog, product_yaml
@@ -206,7 +208,9 @@ def test_the_exposition_passes_promtool(catalog: Catalog, promtool: Path) -> Non
 def test_a_worker_without_the_api_serves_its_pass_counters_and_the_catalog(catalog: Catalog) -> None:
     catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
     record_pass(catalog.sync())
-    server = start_metrics_server(catalog.engine, host="127.0.0.1", port=free_port())
+    server = start_metrics_server(
+        SqlMetricsReads(Database(catalog.engine)), host="127.0.0.1", port=free_port()
+    )
     try:
         response = requests.get(
             f"http://127.0.0.1:{server.server_port}/metrics", headers={"Accept": "text/plain"}, timeout=10

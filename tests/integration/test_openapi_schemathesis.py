@@ -18,18 +18,18 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.media_types import YAML_MEDIA_TYPES
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.sync import SyncEngine
-from plugin_api import create_app
 from tests.fixtures.gitrepos import GitRepo
 from tests.integration.api.conftest import AUTH, PAYMENTS, SHOP, make_settings
 
 
 def _schema_app() -> Flask:
     """An app over an empty in-memory database: enough to serve the description at collection time."""
-    return create_app(parse_settings({}), open_engine("sqlite://"))
+    return build_app(parse_settings({}), open_engine("sqlite://"))
 
 
 SEMANTIC_CHECKS = [positive_data_acceptance]
@@ -56,7 +56,7 @@ def synced_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     engine = open_engine(app_settings.database)
     upgrade(engine)
     SyncEngine(app_settings, engine).run_pass()
-    yield create_app(app_settings, engine)
+    yield build_app(app_settings, engine)
     engine.dispose()
 
 

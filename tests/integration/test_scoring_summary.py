@@ -15,7 +15,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Connection, Engine, Table, func, select
 
-from catalog_sync.store.repo_queries import RepositoryReader
+from catalog_sync.store.admin_store import SqlAdministration
+from catalog_sync.store.base import Database
 from catalog_sync.store.scoring import score_averages_by_owner, scorecard_level_counts
 from catalog_sync.store.tables import (
     scorecard_history,
@@ -211,7 +212,7 @@ def test_an_entity_deleted_and_its_id_reused_before_a_rescore(tmp_path: Path, st
     late.delete("catalog-info.yaml")
     late.commit("gone")
     catalog.sync()  # orphaned, no re-score yet: its results are still there
-    RepositoryReader(catalog.engine).delete_orphan(_entity(catalog, "product:default/late")["uid"])
+    SqlAdministration(Database(catalog.engine)).delete_orphan(_entity(catalog, "product:default/late")["uid"])
     catalog.repo("later", {"catalog-info.yaml": product_yaml("later")})
     catalog.sync()
     if store_engine.dialect.name == "sqlite":  # SQLite gives the highest id again; PostgreSQL never does

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from catalog_sync.errors import ProtocolNotAllowedError
-from catalog_sync.registry import register_repository
 from catalog_sync.sources.git import GitRepository
+from catalog_sync.store.admin_store import SqlAdministration
+from catalog_sync.store.base import Database
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import new_remote
 from tests.integration.conftest import Catalog, product_yaml
@@ -66,14 +67,9 @@ def test_credentials_never_reach_the_database(catalog: Catalog, tmp_path: Path) 
 
 def test_registered_repository_is_read_on_the_next_pass(catalog: Catalog) -> None:
     catalog.config = {"sources": [], "sync": {"allowed_protocols": ALLOWED}}
-    with catalog.engine.begin() as conn:
-        registration = register_repository(
-            conn,
-            "https://127.0.0.1:9/acme/cart.git",
-            "main",
-            allowed_protocols=tuple(ALLOWED),
-            now=catalog.clock(),
-        )
+    registration = SqlAdministration(Database(catalog.engine)).register_repository(
+        "https://127.0.0.1:9/acme/cart.git", "main", allowed_protocols=tuple(ALLOWED), now=catalog.clock()
+    )
     summary = catalog.sync()
     assert (summary.repositories, summary.errors) == (1, 1)
     repository = catalog.repository("cart")
@@ -84,9 +80,9 @@ def test_registered_repository_is_read_on_the_next_pass(catalog: Catalog) -> Non
 def test_registering_a_local_path_is_refused_even_when_file_is_allowed(
     catalog: Catalog, tmp_path: Path
 ) -> None:
-    with catalog.engine.begin() as conn, pytest.raises(ProtocolNotAllowedError):
-        register_repository(
-            conn, f"file://{tmp_path}", None, allowed_protocols=tuple(ALLOWED), now=catalog.clock()
+    with pytest.raises(ProtocolNotAllowedError):
+        SqlAdministration(Database(catalog.engine)).register_repository(
+            f"file://{tmp_path}", None, allowed_protocols=tuple(ALLOWED), now=catalog.clock()
         )
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, insert
 from catalog_sync.export import dump_yaml, export_backstage, iter_backstage, to_backstage
 from catalog_sync.export_mapping import is_valid_key, user_name
 from catalog_sync.model import is_valid_name
+from catalog_sync.store.base import Database
+from catalog_sync.store.catalog_store import SqlCatalogReads
 from catalog_sync.store.tables import entities
 
 LOCATION = "url:https://git.example.com/acme/shop/blob/main/catalog-info.yaml"
@@ -490,7 +492,7 @@ def test_export_from_the_database_matches_the_mapping_and_marks_orphans(engine: 
     gone = ours("Product", "legacy", {"type": "service", "lifecycle": "deprecated", "owner": "tribe"})
     store(engine, gone, orphaned=True)
 
-    text = export_backstage(engine)
+    text = _export(engine)
     exported = by_ref(list(yaml.safe_load_all(text)))
     expected = by_ref(
         to_backstage(
@@ -503,8 +505,16 @@ def test_export_from_the_database_matches_the_mapping_and_marks_orphans(engine: 
     assert exported == expected
     assert exported["Component:default/legacy"]["metadata"]["annotations"]["backstage.io/orphan"] == "true"
     assert "Location:default/org" not in exported
-    assert by_ref(list(iter_backstage(engine, chunk_size=2))) == expected
+    database = Database(engine)
+    with database.reading() as tx:
+        assert by_ref(list(iter_backstage(SqlCatalogReads(database), tx))) == expected
 
 
 def test_export_of_an_empty_catalog_is_empty(engine: Engine) -> None:
-    assert export_backstage(engine) == ""
+    assert _export(engine) == ""
+
+
+def _export(engine: Engine) -> str:
+    database = Database(engine)
+    with database.reading() as tx:
+        return export_backstage(SqlCatalogReads(database), tx)

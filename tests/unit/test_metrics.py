@@ -25,7 +25,9 @@ from catalog_sync.metrics import (
     record_pass,
 )
 from catalog_sync.scoring.gaps import GAP_TYPES
+from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
+from catalog_sync.store.metrics_store import SqlMetricsReads
 from catalog_sync.store.tables import sync_runs
 from catalog_sync.sync import PassSummary
 
@@ -94,7 +96,7 @@ def test_every_gap_type_and_repository_state_is_reported_even_at_zero() -> None:
 def test_a_database_without_the_catalog_keeps_the_scrape_answering(tmp_path: Path) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no schema: every query fails
     try:
-        text = generate_latest(build_registry(engine, environ={})).decode()
+        text = generate_latest(build_registry(SqlMetricsReads(Database(engine)), environ={})).decode()
     finally:
         engine.dispose()
 
@@ -119,14 +121,19 @@ def test_the_last_success_is_the_newest_successful_pass_not_a_running_or_failed_
     ]
     with sqlite_engine.begin() as conn:
         conn.execute(insert(sync_runs), rows)
-        state = read_catalog_state(conn)
+    state = _read_state(sqlite_engine)
 
     assert state.last_success == (t0 + timedelta(seconds=30)).timestamp()
 
 
 def test_no_successful_pass_ever_reads_as_zero(sqlite_engine: Engine) -> None:
-    with sqlite_engine.connect() as conn:
-        assert read_catalog_state(conn).last_success == 0.0
+    assert _read_state(sqlite_engine).last_success == 0.0
+
+
+def _read_state(engine: Engine) -> CatalogState:
+    reads = SqlMetricsReads(Database(engine))
+    with reads.reading() as tx:
+        return read_catalog_state(reads, tx)
 
 
 def test_multiprocess_mode_follows_the_environment_variable() -> None:
@@ -159,7 +166,9 @@ def test_a_multiprocess_folder_set_after_start_is_reported_not_silently_empty(
     engine = open_engine("sqlite://")
     try:
         with caplog.at_level(logging.WARNING, logger="catalog_sync.metrics"):
-            registry = build_registry(engine, environ={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+            registry = build_registry(
+                SqlMetricsReads(Database(engine)), environ={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+            )
         text = generate_latest(registry).decode()
     finally:
         engine.dispose()

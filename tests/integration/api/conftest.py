@@ -19,11 +19,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from catalog_sync.cli import build_app
 from catalog_sync.config import Settings, parse_settings
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.sync import SyncEngine
-from plugin_api import create_app
 from tests.fixtures.gitrepos import GitRepo
 
 TOKEN = "s3cret-token-for-the-api-tests"
@@ -211,7 +211,7 @@ def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> BuiltCatalog:
 def app(built_catalog: BuiltCatalog) -> Iterator[Flask]:
     """The API over the shared catalog; tests using it must not write."""
     engine = open_engine(built_catalog.settings.database)
-    yield create_app(built_catalog.settings, engine)
+    yield build_app(built_catalog.settings, engine)
     engine.dispose()
 
 
@@ -235,7 +235,7 @@ def make_app(built_catalog: BuiltCatalog, tmp_path: Path) -> Iterator[Callable[.
             settings = replace(settings, api=replace(settings.api, **api))
         engine = open_engine(settings.database)
         engines.append(engine)
-        return create_app(settings, engine, sync_trigger=sync_trigger)
+        return build_app(settings, engine, sync_trigger=sync_trigger)
 
     yield make
     for engine in engines:

@@ -13,8 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, event
 
+from catalog_sync.cli import build_app
 from catalog_sync.sync import SyncEngine
-from plugin_api import create_app
 from tests.fixtures.gitrepos import GitRepo
 from tests.integration.api.conftest import AUTH, LEGACY, OLD_THING, PAYMENTS, SHOP, make_settings
 from tests.integration.api.test_catalog_query import assert_backstage_error
@@ -37,7 +37,7 @@ def client(store_engine: Engine, tmp_path: Path) -> FlaskClient:
     shop.delete("old/catalog-info.yaml")
     shop.commit("retire old-thing")
     SyncEngine(settings, store_engine).run_pass()
-    return create_app(settings, store_engine).test_client()
+    return build_app(settings, store_engine).test_client()
 
 
 def test_query_paging_ordering_and_full_text(client: FlaskClient) -> None:

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
+from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
-from plugin_api import create_app
 from tests.fixtures.postgres import PostgresCluster, create_database, start_cluster
 from tests.unit.store.helpers import entity_body, insert_entity
 
@@ -43,7 +43,7 @@ def client(own_cluster: PostgresCluster) -> Iterator[FlaskClient]:
     engine = open_engine(create_database(own_cluster, template=None))
     upgrade(engine)
     insert_entity(engine, entity_body("Component", "web-shop", spec={"type": "website", "owner": "web"}))
-    client = create_app(parse_settings({}), engine).test_client()
+    client = build_app(parse_settings({}), engine).test_client()
     for url in (BY_NAME, BY_QUERY, "/readyz"):
         assert client.get(url).status_code == 200
     yield client

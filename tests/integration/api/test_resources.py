@@ -9,10 +9,10 @@ import yaml
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.tables import repositories
-from plugin_api import create_app
 from plugin_api.state import STATE_KEY
 from tests.integration.api.conftest import AUTH
 from tests.integration.api.test_catalog_query import assert_backstage_error
@@ -231,7 +231,7 @@ def test_probes(client: FlaskClient) -> None:
 
 def test_readyz_is_503_when_the_database_does_not_answer() -> None:
     engine = open_engine("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
-    client = create_app(parse_settings({}), engine).test_client()
+    client = build_app(parse_settings({}), engine).test_client()
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
     assert_backstage_error(response, 503, "ServiceUnavailableError", mentions="database")

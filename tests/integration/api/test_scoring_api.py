@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from catalog_sync.cli import build_app
 from catalog_sync.config import Settings, parse_settings
 from catalog_sync.scoring import GAP_TYPES, Scorer
 from catalog_sync.sources.examples import build_example_repositories
@@ -22,7 +23,6 @@ from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
-from plugin_api import create_app
 from plugin_api import insights as insights_api
 from plugin_api import ownership as ownership_api
 from plugin_api import scorecards as scorecards_api
@@ -51,8 +51,8 @@ spec: {type: service, lifecycle: experimental}
 
 
 def scoring_app(settings: Settings, engine: Any) -> Flask:
-    """The API exactly as ``create_app`` builds it, the scoring endpoints included."""
-    app = create_app(settings, engine)
+    """The API exactly as ``build_app`` builds it, the scoring endpoints included."""
+    app = build_app(settings, engine)
     assert all(blueprint.name in app.blueprints for blueprint in BLUEPRINTS)
     return app
 

@@ -20,14 +20,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from catalog_sync.cli import open_store
+from catalog_sync.cli import build_app, open_store
 from catalog_sync.config import Settings, parse_settings
 from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
 from catalog_sync.store.base import Database
 from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
-from plugin_api import create_app
 from tests.fixtures.gitrepos import GitRepo
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "descriptors" / "examples"
@@ -143,7 +142,7 @@ def portal_catalog(tmp_path_factory: pytest.TempPathFactory) -> PortalCatalog:
 def portal_app(settings: Settings) -> tuple[Flask, Engine]:
     """The app exactly as ``catalog-sync serve`` builds it, portal included."""
     engine = open_store(settings)
-    return create_app(settings, engine), engine
+    return build_app(settings, engine), engine
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from catalog_sync.cli import build_app
 from catalog_sync.store.engine import open_engine
-from plugin_api import create_app
 from tests.integration.portal.conftest import PortalCatalog, portal_app, portal_settings
 from tests.integration.portal.html import parse
 
@@ -107,7 +107,7 @@ def test_pages_need_a_token_when_reads_do(guarded: Flask) -> None:
 def test_an_unreachable_database_gets_a_503_page(portal_catalog: PortalCatalog, tmp_path: Path) -> None:
     settings = replace(portal_catalog.settings, database=f"sqlite:///{tmp_path / 'missing' / 'catalog.db'}")
     engine = open_engine(settings.database)
-    app = create_app(settings, engine)
+    app = build_app(settings, engine)
     try:
         for url in ("/", "/catalog", "/gaps", "/catalog/product/default/web-shop"):
             response = app.test_client().get(url)

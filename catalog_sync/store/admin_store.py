@@ -1,0 +1,230 @@
+"""``Administration``: what the API's write endpoints do to the catalog, each as one store operation.
+
+Registering a repository, making one (or every) repository due now, refreshing the repository that
+holds an entity and deleting an orphan each run in one transaction of their own, and each enforces its
+own rules whoever calls it: a registered URL is checked (protocol, branch, no credentials) before it
+is stored; deleting an orphan re-points the relations that named it, exactly as a sync pass does when
+it removes an entity, so a Product owned by ``payments`` follows the Team once the orphaned Group of
+that name is gone.
+
+Registered repositories live under one source named ``registered``, so every API replica and every
+worker sees them. Scheduling "now" only moves ``next_sync_at``: the worker that claims the repository
+does the work, so a request never runs a sync inside an HTTP call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from catalog_sync.descriptors.relations import COUNTERPARTS
+from catalog_sync.errors import ConflictError, NotFoundError, SourceError
+from catalog_sync.sources.urls import check_url, redact
+from catalog_sync.store.base import Database, connection_of
+from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source
+from catalog_sync.store.tables import entities, repositories
+from catalog_sync.store.writer import repoint_counterparts
+
+REGISTERED_TYPE = "registered"
+_BRANCH_FORBIDDEN = set(" ~^:?*[\\\t\n\r")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The repository row a registration created."""
+
+    id: int
+    key: str
+    url: str
+    branch: str | None
+
+
+class Administration(Protocol):
+    """What administration writes: each operation opens, commits or rolls back its own transaction."""
+
+    def register_repository(
+        self, url: str, branch: str | None, *, allowed_protocols: tuple[str, ...], now: datetime
+    ) -> Registration:
+        """Add one git repository (``ConflictError`` if registered already); synced at the next pass."""
+        ...
+
+    def schedule_repository(self, repository_id: int, now: datetime) -> None:
+        """Make one repository due now and read it in full (``NotFoundError`` if there is none)."""
+        ...
+
+    def schedule_all(self, now: datetime) -> int:
+        """Make every repository due now; returns how many were scheduled."""
+        ...
+
+    def refresh_entity(self, ref_key: str, now: datetime) -> int:
+        """Schedule the repository that holds an entity; returns its id.
+
+        ``NotFoundError`` when no entity has that ref, ``ConflictError`` when it belongs to no
+        repository any more (an orphan).
+        """
+        ...
+
+    def delete_orphan(self, uid: str) -> None:
+        """Remove an orphan and re-point what named it (``ConflictError`` if it is not an orphan)."""
+        ...
+
+
+class SqlAdministration:
+    """``Administration`` over SQLite or PostgreSQL."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def register_repository(
+        self, url: str, branch: str | None, *, allowed_protocols: tuple[str, ...], now: datetime
+    ) -> Registration:
+        """See ``Administration``."""
+        with self._database.transaction() as tx:
+            return register_repository(
+                connection_of(tx), url, branch, allowed_protocols=allowed_protocols, now=now
+            )
+
+    def schedule_repository(self, repository_id: int, now: datetime) -> None:
+        """See ``Administration``."""
+        with self._database.transaction() as tx:
+            schedule_repository(connection_of(tx), repository_id, now)
+
+    def schedule_all(self, now: datetime) -> int:
+        """See ``Administration``."""
+        with self._database.transaction() as tx:
+            return schedule_all(connection_of(tx), now)
+
+    def refresh_entity(self, ref_key: str, now: datetime) -> int:
+        """See ``Administration``."""
+        with self._database.transaction() as tx:
+            conn = connection_of(tx)
+            row = conn.execute(
+                select(entities.c.repository_id).where(entities.c.ref_key == ref_key.lower())
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no entity {ref_key}")
+            if row.repository_id is None:
+                raise ConflictError(
+                    f"{ref_key} belongs to no repository any more, so there is nothing to refresh"
+                )
+            schedule_repository(conn, int(row.repository_id), now)
+            return int(row.repository_id)
+
+    def delete_orphan(self, uid: str) -> None:
+        """See ``Administration``."""
+        with self._database.transaction() as tx:
+            delete_orphan(connection_of(tx), uid)
+
+
+def registration_key(url: str, branch: str | None) -> str:
+    """One repository per URL and branch: registering the same pair twice is a conflict, not a copy."""
+    return f"{url}#{branch}" if branch else url
+
+
+def check_branch(branch: str | None) -> str | None:
+    """Refuse branch names git would refuse or read as options, before anything stores them."""
+    if branch is None:
+        return None
+    if (
+        not branch
+        or len(branch) > 255
+        or branch.startswith(("-", "/"))
+        or branch.endswith((".", "/", ".lock"))
+        or ".." in branch
+        or "@{" in branch
+        or any(c in _BRANCH_FORBIDDEN for c in branch)
+        or any(ord(c) < 32 for c in branch)
+    ):
+        raise SourceError(f"branch {branch!r} is not a valid branch name")
+    return branch
+
+
+def register_repository(
+    conn: Connection, url: str, branch: str | None, *, allowed_protocols: tuple[str, ...], now: datetime
+) -> Registration:
+    """Check and store one registration inside the caller's transaction.
+
+    ``file`` is never allowed here, whatever ``sync.allowed_protocols`` says: a caller of the API must
+    not be able to make the server read folders of its own disk into the catalog.
+    """
+    if not isinstance(url, str) or len(url) > 2048:
+        raise SourceError("url must be a string of at most 2048 characters")
+    check_url(url, tuple(p for p in allowed_protocols if p != "file"))
+    branch = check_branch(branch)
+    if redact(url) != url:
+        raise SourceError("credentials in repository URLs are not stored; configure them for git instead")
+    source_id = ensure_source(conn, REGISTERED_SOURCE, REGISTERED_TYPE, "POST /api/repositories")
+    key = registration_key(url, branch)
+    if conn.execute(
+        select(repositories.c.id).where(repositories.c.source_id == source_id, repositories.c.key == key)
+    ).first():
+        raise ConflictError(f"{url} ({branch or 'default branch'}) is already registered")
+    name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or url
+    new_id = conn.execute(
+        insert(repositories)
+        .values(
+            source_id=source_id,
+            key=key,
+            name=name[:512],
+            url=url,
+            branch=branch,
+            state="pending",
+            failures=0,
+            rescan=False,
+            next_sync_at=now,
+        )
+        .returning(repositories.c.id)
+    ).scalar_one()
+    return Registration(int(new_id), key, url, branch)
+
+
+def schedule_repository(conn: Connection, repository_id: int, now: datetime) -> None:
+    """Make one repository due now, and read it fully even if its tip has not moved."""
+    result = conn.execute(
+        update(repositories)
+        .where(repositories.c.id == repository_id, repositories.c.removed_at.is_(None))
+        .values(next_sync_at=now, rescan=True)
+    )
+    if not result.rowcount:
+        raise NotFoundError(f"no repository with id {repository_id}")
+
+
+def schedule_all(conn: Connection, now: datetime) -> int:
+    """Make every repository due now (``POST /api/sync``); returns how many were scheduled."""
+    result = conn.execute(
+        update(repositories).where(repositories.c.removed_at.is_(None)).values(next_sync_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def delete_orphan(conn: Connection, uid: str) -> None:
+    """Remove an orphaned entity; its search rows and the relations it originated go with it.
+
+    Only orphans may go: an entity whose descriptor still exists would come back at the next pass, so
+    deleting it would only confuse; that is refused with ``ConflictError``. What named the entity is
+    re-derived in the same transaction (a Group gone, its Team of the same name takes the relations).
+    """
+    row = conn.execute(
+        select(
+            entities.c.id,
+            entities.c.orphaned_at,
+            entities.c.ref_key,
+            entities.c.kind,
+            entities.c.namespace,
+            entities.c.name,
+        ).where(entities.c.uid == uid)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"No entity with uid {uid}")
+    if row.orphaned_at is None:
+        raise ConflictError(
+            f"{row.ref_key} is not an orphan: its descriptor still exists, so remove it from the "
+            "repository instead"
+        )
+    conn.execute(delete(entities).where(entities.c.id == row.id, entities.c.orphaned_at.is_not(None)))
+    if row.kind in COUNTERPARTS:
+        repoint_counterparts(conn, {(row.namespace, row.name)})

@@ -1,0 +1,58 @@
+"""The store's protocols bundled for the HTTP app, and the one place that builds them on a database.
+
+``plugin_api.create_app`` receives a ``Stores``, never an engine: each field is the protocol of one
+consumer, so a view can only do what its protocol offers. ``open_stores`` is called by the composition
+root (``catalog_sync.cli``) and by tests that build the app the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from catalog_sync.store.admin_store import Administration, SqlAdministration
+from catalog_sync.store.base import Database, Transaction
+from catalog_sync.store.catalog_store import CatalogReads, SqlCatalogReads
+from catalog_sync.store.metrics_store import MetricsReads, SqlMetricsReads
+from catalog_sync.store.scoring import ScoringReads, SqlScoringReads
+
+
+class ReadUnits(Protocol):
+    """What the HTTP edge needs of the database itself: one read unit per request, and readiness."""
+
+    def open_reading(self) -> Transaction:
+        """A read unit whose end the caller decides; end it with ``close``."""
+        ...
+
+    def close(self, tx: Transaction) -> None:
+        """End a unit opened with ``open_reading``."""
+        ...
+
+    def check_ready(self) -> None:
+        """Raise ``StoreError`` unless the database answers now (``/readyz``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """One typed field per consumer's protocol, all over the same database."""
+
+    units: ReadUnits
+    catalog: CatalogReads
+    administration: Administration
+    metrics: MetricsReads
+    scoring: ScoringReads
+
+
+def open_stores(database: Database, *, facet_cache_seconds: float = 0.0) -> Stores:
+    """The SQLAlchemy implementation of every protocol, on one database.
+
+    ``facet_cache_seconds`` is ``api.facet_cache_seconds``: how long a facet answer may be reused.
+    """
+    return Stores(
+        units=database,
+        catalog=SqlCatalogReads(database, facet_cache_seconds=facet_cache_seconds),
+        administration=SqlAdministration(database),
+        metrics=SqlMetricsReads(database),
+        scoring=SqlScoringReads(database),
+    )
