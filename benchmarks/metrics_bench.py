@@ -31,9 +31,10 @@ from sqlalchemy import Engine, insert, select, text
 
 from benchmarks.store_query_bench import load
 from catalog_sync.config import parse_settings
-from catalog_sync.scoring.summary import SummaryChanges, tenths, write_summaries
+from catalog_sync.scoring.summary import SummaryChanges, tenths
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
+from catalog_sync.store.scoring.summaries import apply_summaries
 from catalog_sync.store.tables import (
     entities,
     ownership_gaps,
@@ -112,7 +113,7 @@ def load_catalog(engine: Engine, count: int, seed: int = 5) -> None:
                 changes.add(last["owner"], [(name, last["level"], tenths(last["score"]))])
     _insert(engine, scorecard_results, results)
     with engine.begin() as conn:
-        write_summaries(conn, changes)
+        apply_summaries(conn, changes.levels, changes.owners, changes.served)
     gaps = [
         {"type": rng.choice(GAP_TYPES), "entity_id": entity_id, "subject": ref, "entity_ref": ref,
          "kind": kind, "tier": rng.choice(["1", "2", "3", "4", "none"]), "detail": "synthetic"}

@@ -38,6 +38,7 @@ from catalog_sync.scoring import Scorer, ScoringSummary
 from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
+from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.store.sync_sql import SqlSyncStore
 from catalog_sync.store.tables import ownership_gaps, scorecard_results
 from catalog_sync.sync import SyncEngine
@@ -79,7 +80,7 @@ def run(engine: Engine, size: int, seed: int, fleet_dir: Path) -> list[dict[str,
     upgrade(engine)
     fleet = generate_fleet(fleet_dir / f"{size}-{seed}", size, seed=seed)
     settings = parse_settings({"sources": [{"name": "fleet", "type": "local", "path": str(fleet.root)}]})
-    scorer = Scorer(settings, engine)
+    scorer = Scorer(settings, SqlScoringStore(Database(engine)))
     sync = SyncEngine(settings, SqlSyncStore(Database(engine)))
     started = time.perf_counter()
     sync.run_pass()

@@ -165,11 +165,13 @@ def build_sync_engine(settings: Settings, engine: Engine) -> SyncEngine:
     from catalog_sync.metrics import record_pass
     from catalog_sync.scoring import Scorer
     from catalog_sync.store.base import Database
+    from catalog_sync.store.scoring import SqlScoringStore
     from catalog_sync.store.sync_sql import SqlSyncStore
     from catalog_sync.sync import SyncEngine
 
-    store = SqlSyncStore(Database(engine))
-    return SyncEngine(settings, store, after_pass=[Scorer(settings, engine).as_hook(), record_pass])
+    database = Database(engine)
+    scorer = Scorer(settings, SqlScoringStore(database))
+    return SyncEngine(settings, SqlSyncStore(database), after_pass=[scorer.as_hook(), record_pass])
 
 
 def _print_progress(done: int, total: int) -> None:

@@ -18,9 +18,8 @@ from plugin_api.schemas.scoring import (
     RunbookAutomationListSchema,
     ScorecardListArgsSchema,
 )
-from plugin_api.scorecards import scoring_reader
 from plugin_api.smorest import Blueprint
-from plugin_api.state import state
+from plugin_api.state import connection, state
 
 blp = Blueprint(
     "insights",
@@ -35,7 +34,7 @@ def _page(name: str, args: dict[str, Any]) -> dict[str, Any]:
     offset = 0
     if args.get("cursor"):
         offset = decode_cursor(f"insight-{name}", args["cursor"], {"offset": int})["offset"]
-    items = scoring_reader().insight(name)
+    items = state().scoring.insight(connection(), name)
     end = offset + limit
     cursor = encode_cursor(f"insight-{name}", {"offset": end}) if end < len(items) and limit else None
     return page_document(items[offset:end], len(items), cursor)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync.scoring.reader import gap_position
+from catalog_sync.store.scoring import gap_position
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size
 from plugin_api.schemas.scoring import GapArgsSchema, GapListSchema
-from plugin_api.scorecards import scoring_reader
 from plugin_api.smorest import Blueprint
-from plugin_api.state import state
+from plugin_api.state import connection, state
 
 blp = Blueprint(
     "ownership", __name__, url_prefix="/api/ownership", description="Ownership gaps: who answers for what"
@@ -39,7 +38,9 @@ def list_gaps(**args: Any) -> dict[str, Any]:
         position = decode_cursor(_CURSOR, args["cursor"], _FIELDS)
         after = gap_position(position["after"])
         gap_type, owner = position["type"], position["owner"]
-    page, summary = scoring_reader().gaps(gap_type=gap_type, owner=owner, after=after, limit=limit)
+    page, summary = state().scoring.gaps(
+        connection(), gap_type=gap_type, owner=owner, after=after, limit=limit
+    )
     cursor = None
     if page.after is not None:
         cursor = encode_cursor(_CURSOR, {"after": list(page.after), "type": gap_type, "owner": owner})

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from catalog_sync.errors import QueryError
 from catalog_sync.model import EntityRef
-from catalog_sync.scoring.reader import ScoringReader
 from catalog_sync.store.filters import parse_filters
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size
 from plugin_api.schemas.scoring import (
@@ -27,7 +24,7 @@ from plugin_api.schemas.scoring import (
     ScorecardSchema,
 )
 from plugin_api.smorest import Blueprint
-from plugin_api.state import state
+from plugin_api.state import connection, state
 
 blp = Blueprint(
     "scorecards",
@@ -36,17 +33,8 @@ blp = Blueprint(
     description="Scorecards: definitions with their summary, results per entity, daily history",
 )
 
-READER_KEY = "catalog_sync.scoring"
 _LIST_CURSOR = "scorecards"
 _RESULTS_CURSOR = "scorecard-results"
-
-
-def scoring_reader() -> ScoringReader:
-    """The app's scoring reader, made on first use (it holds nothing but the engine)."""
-    reader: ScoringReader | None = current_app.extensions.get(READER_KEY)
-    if reader is None:
-        reader = current_app.extensions[READER_KEY] = ScoringReader(state().engine)
-    return reader
 
 
 @blp.route("/scorecards", methods=["GET"])
@@ -58,7 +46,7 @@ def list_scorecards(**args: Any) -> dict[str, Any]:
     after = None
     if args.get("cursor"):
         after = decode_cursor(_LIST_CURSOR, args["cursor"], {"after": str})["after"]
-    page = scoring_reader().list_scorecards(after, limit)
+    page = state().scoring.list_scorecards(connection(), after, limit)
     cursor = encode_cursor(_LIST_CURSOR, {"after": page.after}) if page.after is not None else None
     return page_document(page.items, page.total, cursor)
 
@@ -67,7 +55,7 @@ def list_scorecards(**args: Any) -> dict[str, Any]:
 @blp.response(200, ScorecardSchema)
 def get_scorecard(name: str) -> dict[str, Any]:
     """One scorecard with its summary."""
-    return scoring_reader().get_scorecard(name)
+    return state().scoring.get_scorecard(connection(), name)
 
 
 @blp.route("/scorecards/<string:name>/results", methods=["GET"])
@@ -90,8 +78,8 @@ def list_results(name: str, **args: Any) -> dict[str, Any]:
         if not all(isinstance(item, str) for item in position["filter"]):
             raise QueryError("cursor", "malformed cursor")
         after, filters, level = position["after"], position["filter"], position["level"]
-    page = scoring_reader().results(
-        name, entity_filter=parse_filters(filters), level=level, after=after, limit=limit
+    page = state().scoring.results(
+        connection(), name, entity_filter=parse_filters(filters), level=level, after=after, limit=limit
     )
     cursor = None
     if page.after is not None:
@@ -109,7 +97,7 @@ def get_history(name: str, days: int, **_: Any) -> dict[str, Any]:
     Days without a re-score have no point. The list is bounded by ``days`` (at most 400, the
     retention), so it is answered whole, without a next page.
     """
-    points = scoring_reader().history(name, days, state().clock().date())
+    points = state().scoring.history(connection(), name, days, state().clock().date())
     return page_document(points, len(points), None)
 
 
@@ -118,5 +106,5 @@ def get_history(name: str, days: int, **_: Any) -> dict[str, Any]:
 def entity_scorecards(kind: str, namespace: str, name: str) -> dict[str, Any]:
     """Every scorecard result of one entity (one item per scorecard that applies to it)."""
     key = EntityRef(kind.lower(), namespace, name).key
-    items = scoring_reader().entity_scorecards(key)
+    items = state().scoring.entity_scorecards(connection(), key)
     return page_document(items, len(items), None)

@@ -2,9 +2,10 @@
 
 Views take the settings and the store's protocols from here instead of from module globals, so two
 apps (two tests, two databases) can live in one process. A view holds protocols only (``CatalogReads``,
-``Administration``, ``MetricsReads``): it cannot reach an engine or run SQL. ``connection()`` gives a
-request one read unit for all its reads (opened on first use, closed when the request ends), so a
-request that asks several questions checks out one pooled connection, not one per question.
+``Administration``, ``MetricsReads``, ``ScoringReads``): it cannot reach an engine or run SQL.
+``connection()`` gives a request one read unit for all its reads (opened on first use, closed when the
+request ends), so a request that asks several questions checks out one pooled connection, not one per
+question.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Flask, current_app, g
 
 from catalog_sync.config import Settings
 from catalog_sync.store.admin_store import Administration
-from catalog_sync.store.base import Database, Transaction
+from catalog_sync.store.base import Transaction
 from catalog_sync.store.catalog_store import CatalogReads
 from catalog_sync.store.metrics_store import MetricsReads
+from catalog_sync.store.scoring import ScoringReads
 from catalog_sync.store.stores import ReadUnits, Stores
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class AppState:
     catalog: CatalogReads
     administration: Administration
     metrics: MetricsReads
+    scoring: ScoringReads
     sync_trigger: Callable[[], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -53,20 +55,9 @@ class AppState:
             catalog=stores.catalog,
             administration=stores.administration,
             metrics=stores.metrics,
+            scoring=stores.scoring,
             sync_trigger=sync_trigger,
         )
-
-    @property
-    def engine(self) -> Any:
-        """TRANSITIONAL, for ``ScoringReader(state().engine)`` in ``plugin_api.scorecards`` only.
-
-        The scoring views still build their reader on the engine until they read through a scoring
-        protocol of the store; nothing else may use this, and it goes away with that reader.
-        """
-        database = self.units
-        if not isinstance(database, Database):
-            raise TypeError("the scoring reader needs the stores to run on a Database")
-        return database.engine
 
 
 def state() -> AppState:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog_sync.scoring.teams import team_document
 from plugin_api.schemas.scoring import TeamArgsSchema, TeamSummarySchema
-from plugin_api.scorecards import scoring_reader
 from plugin_api.smorest import Blueprint
+from plugin_api.state import connection, state
 
 blp = Blueprint("teams", __name__, url_prefix="/api/teams", description="Team summaries")
 
@@ -22,4 +23,4 @@ blp = Blueprint("teams", __name__, url_prefix="/api/teams", description="Team su
 @blp.response(200, TeamSummarySchema)
 def team_summary(name: str, namespace: str) -> dict[str, Any]:
     """Owned entities, their levels, gaps, members by role and insights of one team."""
-    return scoring_reader().team_summary(name, namespace)
+    return team_document(state().scoring.team_summary(connection(), name, namespace))

@@ -10,51 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from catalog_sync.scoring.definitions import ScorecardDef
-from catalog_sync.scoring.gaps import Gap, entity_gaps, tier_of
+from catalog_sync.scoring.gaps import entity_gaps, tier_of
 from catalog_sync.scoring.plugins import CheckResult
 from catalog_sync.scoring.resolve import Context
 from catalog_sync.scoring.rules import RuleEnv, evaluate_rule, shown
+from catalog_sync.store.scoring.types import EntityOutcome as EntityOutcome
+from catalog_sync.store.scoring.types import ScoreResult as ScoreResult
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ScoreResult:
-    """An entity's result on one scorecard."""
-
-    scorecard: str
-    level: str
-    rank: int
-    score: float
-    checks: list[dict[str, Any]]
-    """``{id, passed, value, message}`` per check, in the scorecard's order (the definition holds the
-    rest: title, level, weight), so a stored result stays small."""
-
-
-@dataclass
-class EntityOutcome:
-    """Everything one evaluation of one entity produced, ready to be written."""
-
-    entity_id: int
-    key: str
-    ref: str
-    kind: str
-    etag: str
-    live: bool
-    owner: str
-    tier: str
-    capabilities: list[str]
-    runbooks_manual: int
-    runbooks_automated: int
-    results: list[ScoreResult] = field(default_factory=list)
-    gaps: list[Gap] = field(default_factory=list)
-    dependencies: set[tuple[str, str]] = field(default_factory=set)
-    valid_until: datetime | None = None
 
 
 def display_ref(body: dict[str, Any], key: str) -> str:

@@ -29,34 +29,10 @@ the ``catalog_ownership_gaps{type, tier}`` metric.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from catalog_sync.scoring.resolve import CAPABILITY_KINDS, OWNABLE_KINDS, SERVING_KINDS, TEAM_KINDS, Context
-
-GAP_TYPES = (
-    "missing_owner",
-    "unknown_owner",
-    "individual_owner",
-    "orphaned_owner",
-    "team_without_members",
-    "team_missing_roles",
-    "product_without_capability",
-    "capability_without_product",
-    "orphaned_entity",
-    "repository_without_descriptor",
-)
-
-
-@dataclass(frozen=True)
-class Gap:
-    """One gap: its type, what has it, who should act, the tier, and what to do."""
-
-    type: str
-    entity_ref: str | None
-    kind: str | None
-    owner: str | None
-    tier: str
-    detail: str
+from catalog_sync.store.scoring.types import GAP_TYPES as GAP_TYPES
+from catalog_sync.store.scoring.types import Gap as Gap
 
 
 def tier_of(context: Context) -> str:

@@ -6,23 +6,21 @@ evaluation read one of them (``scoring_dependencies``), plus the entities whose 
 time and may have flipped (``valid_until``). A change of the scorecards themselves, of the configured
 required roles or of the installed plugin checks makes the next re-score a full one.
 
-A re-score is one transaction holding a lock (PostgreSQL: an advisory lock; SQLite: ``BEGIN
-IMMEDIATE``), so two workers never interleave their writes; a worker that fails leaves everything
-as it was, and the next re-score finds the same changes again.
+A re-score is one transaction holding a lock (``ScoringStore.rescoring``), so two workers never
+interleave their writes; a worker that fails leaves everything as it was, and the next re-score finds
+the same changes again. The scorer reads and writes only through its ``ScoringStore``: it decides,
+the store stores.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import Connection, Engine, func, select, text
+from typing import Any, TypeVar
 
 from catalog_sync.config import Settings
 from catalog_sync.model import RELATION_PAIRS, Entity
@@ -33,42 +31,21 @@ from catalog_sync.scoring.definitions import (
     read_file_scorecards,
 )
 from catalog_sync.scoring.evaluate import EntityOutcome, evaluate_entity
+from catalog_sync.scoring.fill import fill, load_subjects
 from catalog_sync.scoring.gaps import repository_gap
-from catalog_sync.scoring.history import record_day
-from catalog_sync.scoring.loader import (
-    applicable_ids,
-    changed_lists,
-    chunks,
-    dependents,
-    expired_subjects,
-    fill,
-    find_changes,
-    load_subjects,
-    repository_keys,
-)
 from catalog_sync.scoring.plugins import PluginChecks
 from catalog_sync.scoring.resolve import Context, Wants, resolve_context, speculate, wants_for
 from catalog_sync.scoring.rules import RuleEnv
-from catalog_sync.scoring.store import (
-    clear_all,
-    clear_entities,
-    read_state,
-    rescore_repositories,
-    write_definitions,
-    write_outcomes,
-    write_state,
-)
-from catalog_sync.scoring.summary import SummaryChanges, write_summaries
-from catalog_sync.scoring.view import CatalogView, Missing, Need
-from catalog_sync.store.engine import translate_errors
+from catalog_sync.scoring.summary import SummaryChanges
+from catalog_sync.scoring.view import CatalogView, Missing, Need, repository_key
+from catalog_sync.store.base import Transaction
 from catalog_sync.store.filters import RELATIONS_PREFIX
-from catalog_sync.store.tables import entities
+from catalog_sync.store.scoring.protocols import ScoringStore
 
 log = logging.getLogger(__name__)
 
 EVALUATION_FORMAT = "1"
 """Part of the digest: raised when evaluation changes meaning, so upgraded workers re-score everything."""
-LOCK_ID = 0x73636F72  # "scor"
 CHUNK_SIZE = 500
 """Entities evaluated and written together: large enough for bulk queries, small enough to bound memory."""
 MAX_ROUNDS = 32
@@ -76,6 +53,12 @@ FULL_FRACTION = 0.5
 """Past this share of the catalog changed, a full re-score is cheaper than following dependencies."""
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+
+def _batches(values: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
 
 
 def _utcnow() -> datetime:
@@ -113,19 +96,19 @@ class ScoringSummary:
 
 
 class Scorer:
-    """Evaluates scorecards and ownership gaps against one catalog database."""
+    """Evaluates scorecards and ownership gaps against one catalog, through its ``ScoringStore``."""
 
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
+        store: ScoringStore,
         *,
         clock: Clock = _utcnow,
         plugins: PluginChecks | None = None,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
         self.settings = settings
-        self.engine = engine
+        self.store = store
         self.clock = clock
         self.plugins = plugins if plugins is not None else PluginChecks()
         self.chunk_size = max(1, chunk_size)
@@ -151,45 +134,45 @@ class Scorer:
         started = time.perf_counter()
         now = self.clock()
         summary = ScoringSummary()
-        with translate_errors(self.engine), self.engine.connect() as conn:
-            _lock(conn)
-            definitions = self.definitions(conn)
+        store = self.store
+        with store.rescoring() as tx:
+            definitions = self.definitions(tx)
             summary.scorecards = [card.name for card in definitions.scorecards]
             summary.problems = list(definitions.problems)
             digest = definitions.digest(self._settings_fingerprint())
-            full = changed_entity_ids is None or read_state(conn, "digest") != digest
+            full = changed_entity_ids is None or store.read_state(tx, "digest") != digest
             ids: list[int] = []
             repositories: list[int] | None = None
             changes = SummaryChanges()
             if not full:
                 with summary.phase("changes"):
-                    ids, repositories = self._dirty(conn, now, changed_entity_ids or (), changes)
-                total = int(conn.execute(select(func.count()).select_from(entities)).scalar_one())
+                    ids, repositories = self._dirty(tx, now, changed_entity_ids or (), changes)
+                total = store.entity_count(tx)
                 full = total > 200 and len(ids) > FULL_FRACTION * total
             if full:
                 for problem in definitions.problems:
                     log.warning("scorecard not evaluated: %s", problem)
-                write_definitions(conn, definitions, now)
-                clear_all(conn)
+                store.write_definitions(tx, definitions.scorecards, now)
+                store.clear_all(tx)
                 changes = SummaryChanges()  # the summaries start again from empty
-                ids = list(conn.execute(select(entities.c.id).order_by(entities.c.id)).scalars())
+                ids = store.entity_ids(tx)
                 repositories = None
             summary.full = full
             summary.entities = len(ids)
             if ids:
-                self._score(conn, ids, definitions.scorecards, now, summary, changes, full=full)
+                self._score(tx, ids, definitions.scorecards, now, summary, changes, full=full)
             with summary.phase("write"):
-                moved = write_summaries(conn, changes)
+                moved = store.apply_summaries(tx, changes.levels, changes.owners, changes.served)
             with summary.phase("repositories"):
                 if repositories is None or repositories:
-                    summary.repositories = rescore_repositories(conn, repositories, repository_gap)
+                    summary.repositories = store.rescore_repositories(tx, repositories, repository_gap)
             today = now.date().isoformat()
             with summary.phase("history"):
-                if full or ids or repositories or moved or read_state(conn, "history_day") != today:
-                    record_day(conn, now)
-                write_state(conn, {"digest": digest, "history_day": today, "scored_at": now.isoformat()})
-            with summary.phase("commit"):
-                conn.commit()
+                if full or ids or repositories or moved or store.read_state(tx, "history_day") != today:
+                    store.record_day(tx, now)
+                store.write_state(tx, {"digest": digest, "history_day": today, "scored_at": now.isoformat()})
+            commit_started = time.perf_counter()
+        summary.phases["commit"] = round(time.perf_counter() - commit_started, 4)
         summary.seconds = round(time.perf_counter() - started, 3)
         self.last_summary = summary
         log.info(
@@ -204,15 +187,10 @@ class Scorer:
 
     # -- what to evaluate ---------------------------------------------------------------------------------
 
-    def definitions(self, conn: Connection) -> Definitions:
+    def definitions(self, tx: Transaction) -> Definitions:
         """The scorecards to evaluate now: files (built-in and configured) and the catalog's."""
         files, problems = read_file_scorecards(self.settings)
-        rows = conn.execute(
-            select(entities.c.ref_key, entities.c.body).where(
-                entities.c.kind == "scorecard", entities.c.orphaned_at.is_(None)
-            )
-        )
-        catalog = [(row.ref_key, Entity.from_dict(json.loads(row.body))) for row in rows]
+        catalog = [(key, Entity.from_dict(body)) for key, body in self.store.catalog_scorecards(tx)]
         return merge_definitions(files, catalog, problems)
 
     def _settings_fingerprint(self) -> list[str]:
@@ -224,27 +202,34 @@ class Scorer:
         ]
 
     def _dirty(
-        self, conn: Connection, now: datetime, hinted: Sequence[int], totals: SummaryChanges
+        self, tx: Transaction, now: datetime, hinted: Sequence[int], totals: SummaryChanges
     ) -> tuple[list[int], list[int]]:
         """The entities to re-score and the repositories to re-judge."""
-        changes = find_changes(conn)
+        store = self.store
+        changes = store.find_changes(tx)
         if changes.vanished:
-            clear_entities(conn, sorted(changes.vanished), totals)
+            self._clear(tx, sorted(changes.vanished), totals)
         keys = {
             *changes.entities.values(),
             *changes.vanished.values(),
-            *repository_keys(changes.repositories),
+            *(repository_key(rid) for rid in changes.repositories),
         }
-        lists = changed_lists(conn, changes.entities)
-        affected = dependents(conn, keys, lists) if keys or lists else set()
-        ids = {*changes.entities, *hinted, *affected, *expired_subjects(conn, now)} - set(changes.vanished)
+        lists = store.changed_lists(tx, changes.entities)
+        affected = store.dependents(tx, keys, lists) if keys or lists else set()
+        expired = store.expired_subjects(tx, now)
+        ids = {*changes.entities, *hinted, *affected, *expired} - set(changes.vanished)
         return sorted(ids), changes.repositories
+
+    def _clear(self, tx: Transaction, ids: Sequence[int], totals: SummaryChanges) -> None:
+        """Forget what was written for these entities, and count out of the summaries what they added."""
+        for before in self.store.clear_entities(tx, ids):
+            totals.count_out(before)
 
     # -- evaluation ---------------------------------------------------------------------------------------
 
     def _score(
         self,
-        conn: Connection,
+        tx: Transaction,
         ids: list[int],
         cards: Sequence[ScorecardDef],
         now: datetime,
@@ -256,22 +241,25 @@ class Scorer:
         env = RuleEnv(
             now, self.settings.ownership.required_team_roles, self.plugins, self.settings.sync.fact_paths
         )
+        store = self.store
         view = CatalogView()
         everywhere = (
-            {card.name: applicable_ids(conn, card.entity_filter, None) for card in cards} if full else {}
+            {card.name: store.applicable_ids(tx, card.entity_filter, None) for card in cards} if full else {}
         )
-        for part in chunks(ids, self.chunk_size):
+        for part in _batches(ids, self.chunk_size):
             with summary.phase("write"):
                 if not full:
-                    clear_entities(conn, part, changes)
+                    self._clear(tx, part, changes)
             with summary.phase("load"):
-                keys = load_subjects(conn, view, part)
+                keys = load_subjects(store, tx, view, part)
                 applicable = everywhere or {
-                    card.name: applicable_ids(conn, card.entity_filter, part) for card in cards
+                    card.name: store.applicable_ids(tx, card.entity_filter, part) for card in cards
                 }
-            outcomes = self._evaluate(conn, view, keys, cards, applicable, env, summary)
+            outcomes = self._evaluate(tx, view, keys, cards, applicable, env, summary)
             with summary.phase("write"):
-                results, gaps = write_outcomes(conn, outcomes, now, changes)
+                for outcome in outcomes:
+                    changes.count_in(outcome)
+                results, gaps = store.write_outcomes(tx, outcomes, now)
             summary.results += results
             summary.gaps += gaps
             view.forget(keys)
@@ -279,7 +267,7 @@ class Scorer:
 
     def _evaluate(
         self,
-        conn: Connection,
+        tx: Transaction,
         view: CatalogView,
         keys: list[str],
         cards: Sequence[ScorecardDef],
@@ -295,11 +283,11 @@ class Scorer:
             types: frozenset[str] = frozenset().union(*(card.relation_types for card in chosen))
             plan[key] = (chosen, wants_for(meta.kind, forms, types))
         with summary.phase("load"):
-            fill(conn, view, Need(edges={(k, t) for k in keys for t in plan[k][1].relations}))
+            fill(self.store, tx, view, Need(edges={(k, t) for k in keys for t in plan[k][1].relations}))
             guess = Need()
             for key in keys:
                 guess.merge(speculate(view, key, plan[key][1]))
-            fill(conn, view, guess)
+            fill(self.store, tx, view, guess)
         contexts: dict[str, Context] = {}
         pending = list(keys)
         for _ in range(MAX_ROUNDS):
@@ -315,7 +303,7 @@ class Scorer:
             if not retry:
                 break
             with summary.phase("load"):
-                fill(conn, view, need)
+                fill(self.store, tx, view, need)
             pending = retry
         else:
             log.error(
@@ -347,11 +335,3 @@ def _filter_relation_types(cards: Sequence[ScorecardDef]) -> set[str]:
                     name = condition.key.removeprefix(RELATIONS_PREFIX)
                     found.add(_RELATION_TYPES.get(name, name))
     return found
-
-
-def _lock(conn: Connection) -> None:
-    """Make concurrent re-scores (several workers) wait for each other."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-    elif conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,57 +1,25 @@
-"""Totals of scorecard results kept beside them, so reading a summary costs a few rows, not a scan.
+"""The arithmetic of the summaries: what one re-score adds to and takes off the kept totals.
 
-The API's scorecard summaries, the daily history and the Prometheus gauges all need per-scorecard
-totals: entities and score sums per level, and per owning team. Computed from ``scorecard_results``
-they cost a scan of every result (wide rows, checks included) at every scrape: about a second at
-100,000 entities. So the scorer keeps them in ``scorecard_level_summary`` and
-``scorecard_owner_summary``, in the transaction that writes the results:
-
-- a full re-score empties both tables (``store.clear_all``) and writes the totals of what it wrote;
-- an incremental one takes off what each re-scored or vanished entity added when it was last scored
-  (kept in ``scoring_subjects.tallies``, which outlives a deleted entity, while the database deletes the
-  entity's results with it) and adds what it adds now.
+The API's scorecard summaries, the daily history and the Prometheus gauges read per-scorecard totals
+(entities and score sums per level, and per owning team) that the store keeps beside the results
+(``catalog_sync.store.scoring.summaries``), so reading one costs a few rows, not a scan. A full
+re-score starts them from empty; an incremental one takes off what each re-scored or vanished entity
+added when it was last scored and adds what it adds now. ``SummaryChanges`` gathers those moves in
+memory and the store applies them once, at the end of the re-score's transaction.
 
 Scores are summed in tenths (a score has one decimal), so adding and taking off never drifts: after
-every re-score each row equals a GROUP BY over ``scorecard_results``, to the unit.
+every re-score each total equals a GROUP BY over the results, to the unit.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select
-
-from catalog_sync.scoring.loader import chunks
-from catalog_sync.store.tables import scorecard_level_summary, scorecard_owner_summary
-
-Tally = tuple[str, str, int]
-"""What one result adds to the summaries: ``(scorecard, level, score in tenths)``."""
-
-Key = tuple[str, str]
-Totals = dict[Key, list[int]]
-"""``(scorecard, level or owner) -> [entities, score tenths]``."""
-
-
-def tenths(score: float) -> int:
-    """A score (0-100, one decimal) as the integer the summaries add up."""
-    return round(score * 10)
-
-
-def average(score_tenths: int, count: int, digits: int) -> float | None:
-    """The average score of ``count`` results whose scores add up to ``score_tenths``; None for none."""
-    return round(score_tenths / (10 * count), digits) if count else None
-
-
-def dump_tallies(tallies: Sequence[Tally]) -> str:
-    """The ``scoring_subjects.tallies`` text of one entity."""
-    return json.dumps([list(tally) for tally in tallies], separators=(",", ":"), ensure_ascii=False)
-
-
-def load_tallies(text: str | None) -> list[Tally]:
-    """The tallies ``dump_tallies`` wrote."""
-    return [(str(card), str(level), int(score)) for card, level, score in json.loads(text or "[]")]
+from catalog_sync.store.scoring.types import EntityOutcome, ScoredBefore, Served
+from catalog_sync.store.scoring.types import Tally as Tally
+from catalog_sync.store.scoring.types import Totals as Totals
+from catalog_sync.store.scoring.types import tenths as tenths
 
 
 @dataclass
@@ -60,6 +28,8 @@ class SummaryChanges:
 
     levels: Totals = field(default_factory=dict)
     owners: Totals = field(default_factory=dict)
+    served: Served = field(default_factory=dict)
+    """Live products per capability and owning team (the capability-overlap insight), kept alike."""
 
     def add(self, owner: str, tallies: Iterable[Tally], sign: int = 1) -> None:
         """Count one entity's results in (``sign`` 1) or out (``sign`` -1)."""
@@ -73,72 +43,17 @@ class SummaryChanges:
         """Count out what an entity added when it was last scored."""
         self.add(owner, tallies, -1)
 
+    def count_in(self, outcome: EntityOutcome) -> None:
+        """Count in everything a freshly evaluated entity adds: its results, the capabilities it serves."""
+        self.add(outcome.owner, outcome.tallies())
+        self._serve(outcome.owner, outcome.served(), 1)
 
-def write_summaries(conn: Connection, changes: SummaryChanges) -> bool:
-    """Apply a re-score's changes to both tables (a row whose entities drop to 0 is deleted); answer
-    whether any total moved."""
-    levels = _apply(conn, scorecard_level_summary, "level", changes.levels)
-    owners = _apply(conn, scorecard_owner_summary, "owner", changes.owners)
-    return levels or owners
+    def count_out(self, before: ScoredBefore) -> None:
+        """Count out everything an entity added when it was last scored."""
+        self.take_off(before.owner, before.tallies)
+        self._serve(before.owner, before.served, -1)
 
-
-def _apply(conn: Connection, table: Table, column: str, changes: Totals) -> bool:
-    moved = {key: delta for key, delta in changes.items() if delta != [0, 0]}
-    if not moved:
-        return False
-    current = {
-        (card, second): (count, score) for card, second, count, score in _read(conn, table, column, moved)
-    }
-    rows = []
-    for (card, second), (count, score) in moved.items():
-        before_count, before_score = current.get((card, second), (0, 0))
-        after = before_count + count
-        if after > 0:
-            rows.append(
-                {"scorecard": card, column: second, "entities": after, "score_tenths": before_score + score}
-            )
-    replaced = [{"k_card": card, "k_second": second} for card, second in moved if (card, second) in current]
-    if replaced:
-        conn.execute(
-            delete(table).where(
-                table.c.scorecard == bindparam("k_card"), table.c[column] == bindparam("k_second")
-            ),
-            replaced,
-        )
-    if rows:
-        conn.execute(insert(table), rows)
-    return True
-
-
-def _read(
-    conn: Connection, table: Table, column: str, keys: Iterable[Key]
-) -> list[tuple[str, str, int, int]]:
-    wanted = set(keys)
-    cards = sorted({card for card, _ in wanted})
-    found = []
-    for part in chunks(sorted({second for _, second in wanted})):
-        query = select(table.c.scorecard, table.c[column], table.c.entities, table.c.score_tenths).where(
-            table.c.scorecard.in_(cards), table.c[column].in_(part)
-        )
-        found += [
-            (row[0], row[1], int(row[2]), int(row[3]))
-            for row in conn.execute(query)
-            if (row[0], row[1]) in wanted
-        ]
-    return found
-
-
-def level_totals(conn: Connection, scorecard: str | None = None) -> list[tuple[str, str, int, int]]:
-    """``(scorecard, level, entities, score tenths)`` of every level with results (of one scorecard)."""
-    table = scorecard_level_summary
-    query = select(table.c.scorecard, table.c.level, table.c.entities, table.c.score_tenths)
-    if scorecard is not None:
-        query = query.where(table.c.scorecard == scorecard)
-    return [(row[0], row[1], int(row[2]), int(row[3])) for row in conn.execute(query)]
-
-
-def owner_totals(conn: Connection) -> list[tuple[str, str, int, int]]:
-    """``(scorecard, owner, entities, score tenths)`` of every owner with results."""
-    table = scorecard_owner_summary
-    query = select(table.c.scorecard, table.c.owner, table.c.entities, table.c.score_tenths)
-    return [(row[0], row[1], int(row[2]), int(row[3])) for row in conn.execute(query)]
+    def _serve(self, owner: str, capabilities: Iterable[str], sign: int) -> None:
+        for capability in capabilities:
+            key = (capability, owner)
+            self.served[key] = self.served.get(key, 0) + sign

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
+
+from catalog_sync.store.scoring.types import ALL_TYPES as ALL_TYPES
+from catalog_sync.store.scoring.types import Meta as Meta
 
 T = TypeVar("T")
 
 REPOSITORY_PREFIX = "@repository:"
 """Dependency keys of repositories (their facts), beside entity ref keys."""
-ALL_TYPES = "*"
-"""The relation type meaning every relation of an entity."""
 SELF_WRITTEN = frozenset({"ownedBy", "partOf"})
 """Relation types whose rows only the source entity itself writes: no spec field derives ``ownerOf``
 or ``hasPart`` (their inverses), so reading an entity's own ``ownedBy`` or ``partOf`` list depends on
@@ -41,20 +41,6 @@ def repository_key(repository_id: int) -> str:
 def kind_of(key: str) -> str:
     """The kind part of a ref key (``team:default/x`` -> ``team``)."""
     return key.partition(":")[0]
-
-
-@dataclass(slots=True)
-class Meta:
-    """The light part of an entity: enough to know what it is and whether it is still described."""
-
-    id: int
-    key: str
-    kind: str
-    etag: str
-    orphaned: bool
-    repository_id: int | None
-    path: str | None
-    descriptor_changed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

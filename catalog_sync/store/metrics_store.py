@@ -14,8 +14,8 @@ from typing import Protocol
 
 from sqlalchemy import func, select
 
-from catalog_sync.scoring.store import gap_counts, score_averages_by_owner, scorecard_level_counts
 from catalog_sync.store.base import Database, Transaction, connection_of
+from catalog_sync.store.scoring.gauges import gap_counts, score_averages_by_owner, scorecard_level_counts
 from catalog_sync.store.tables import entities, problems, repositories, sync_runs
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from catalog_sync.store.engine import translate_errors
 
-HEAD_REVISION = "0002_scoring"
+HEAD_REVISION = "0003_team_capabilities"
 
 
 def stored_revision(engine: Engine) -> str | None:

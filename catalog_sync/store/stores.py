@@ -14,6 +14,7 @@ from catalog_sync.store.admin_store import Administration, SqlAdministration
 from catalog_sync.store.base import Database, Transaction
 from catalog_sync.store.catalog_store import CatalogReads, SqlCatalogReads
 from catalog_sync.store.metrics_store import MetricsReads, SqlMetricsReads
+from catalog_sync.store.scoring import ScoringReads, SqlScoringReads
 
 
 class ReadUnits(Protocol):
@@ -40,6 +41,7 @@ class Stores:
     catalog: CatalogReads
     administration: Administration
     metrics: MetricsReads
+    scoring: ScoringReads
 
 
 def open_stores(database: Database, *, facet_cache_seconds: float = 0.0) -> Stores:
@@ -52,4 +54,5 @@ def open_stores(database: Database, *, facet_cache_seconds: float = 0.0) -> Stor
         catalog=SqlCatalogReads(database, facet_cache_seconds=facet_cache_seconds),
         administration=SqlAdministration(database),
         metrics=SqlMetricsReads(database),
+        scoring=SqlScoringReads(database),
     )

@@ -294,6 +294,17 @@ scoring_subjects = Table(
     Index(None, "valid_until"),
 )
 
+scoring_capabilities = Table(
+    "scoring_capabilities",
+    metadata,
+    # How many live products and components of each team serve each capability, kept by every
+    # re-score like the summaries: a team's shared capabilities are then a few rows, not a scan.
+    Column("capability", String(600), primary_key=True),
+    Column("owner", String(600), primary_key=True),
+    Column("products", Integer, nullable=False),
+    Index(None, "owner"),
+)
+
 scoring_dependencies = Table(
     "scoring_dependencies",
     metadata,

@@ -15,8 +15,8 @@ from flask import request
 
 from catalog_sync.errors import QueryError
 from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
-from catalog_sync.scoring.gapqueries import owner_keys
 from catalog_sync.store.filters import EntityFilter, parse_filters, parse_full_text, parse_order_fields
+from catalog_sync.store.scoring import owner_keys
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import existing_refs, known_kinds, limit_arg, make_pager, render, text_arg
 from plugin_api.state import connection, state

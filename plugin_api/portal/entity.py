@@ -15,7 +15,6 @@ from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
 from catalog_sync.store.repo_queries import RepositoryRecord
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import existing_refs, known_kinds, render
-from plugin_api.scorecards import scoring_reader
 from plugin_api.state import connection, state
 
 SHOWN_SPEC_KEYS = ("owner", "lifecycle", "type", "tier")
@@ -64,7 +63,7 @@ def entity(kind: str, namespace: str, name: str) -> str:
         orphan=stored.orphaned_at is not None,
         relations=relations,
         problems=stored.problems,
-        results=[_result(item) for item in scoring_reader().entity_scorecards(stored.ref_key)],
+        results=[_result(item) for item in state().scoring.entity_scorecards(connection(), stored.ref_key)],
         repository=repository,
         descriptor={"path": stored.path, "line": stored.line},
         links=[link for link in metadata.get("links") or [] if isinstance(link, dict)],

@@ -1,18 +1,18 @@
 """``/gaps``: every ownership gap, what each means and who should act, narrowed by type or owner.
 
 The counts by type and the list come from one read of the scorer's gaps (the API's
-``ScoringReader.gaps``), under the same filters, so following the list to its end shows exactly as
+``ScoringReads.gaps``), under the same filters, so following the list to its end shows exactly as
 many gaps of each type as the summary says.
 """
 
 from __future__ import annotations
 
 from catalog_sync.scoring.gaps import GAP_TYPES
-from catalog_sync.scoring.reader import gap_position
+from catalog_sync.store.scoring import gap_position
 from plugin_api.paging import decode_cursor, encode_cursor
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import limit_arg, make_pager, render, text_arg
-from plugin_api.scorecards import scoring_reader
+from plugin_api.state import connection, state
 
 _CURSOR = "portal-gaps"
 
@@ -39,7 +39,9 @@ def gaps() -> str:
     cursor = text_arg("cursor")
     if cursor:
         after = gap_position(decode_cursor(_CURSOR, cursor, {"after": list})["after"])
-    page, summary = scoring_reader().gaps(gap_type=gap_type, owner=owner, after=after, limit=limit_arg())
+    page, summary = state().scoring.gaps(
+        connection(), gap_type=gap_type, owner=owner, after=after, limit=limit_arg()
+    )
     next_cursor = encode_cursor(_CURSOR, {"after": list(page.after)}) if page.after is not None else None
     return render(
         "gaps.html",

@@ -12,7 +12,6 @@ from typing import Any
 from catalog_sync.store.repo_queries import REPOSITORY_STATES
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import level_parts, render
-from plugin_api.scorecards import scoring_reader
 from plugin_api.state import connection, state
 
 MAX_SCORECARDS = 50
@@ -30,9 +29,8 @@ def overview() -> str:
         for name, count in source.states.items():
             repository_states[name] = repository_states.get(name, 0) + count
     runs = app_state.catalog.list_sync_runs(before_id=None, limit=1, connection=conn)
-    reader = scoring_reader()
-    _, gap_summary = reader.gaps(gap_type=None, owner=None, after=None, limit=0)
-    cards = reader.list_scorecards(None, MAX_SCORECARDS)
+    _, gap_summary = app_state.scoring.gaps(conn, gap_type=None, owner=None, after=None, limit=0)
+    cards = app_state.scoring.list_scorecards(conn, None, MAX_SCORECARDS)
     return render(
         "overview.html",
         kinds=kinds,

@@ -2,7 +2,7 @@
 
 The list shows every scorecard with its entities per level and average score; one scorecard's page
 adds its checks, its results (narrowed by level or a catalog filter, paged) and a sparkline of the
-average score per day. All of it is what the scorer stored, read by the API's ``ScoringReader``.
+average score per day. All of it is what the scorer stored, read through the API's ``ScoringReads``.
 """
 
 from __future__ import annotations
@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from catalog_sync.errors import QueryError
-from catalog_sync.scoring.gapqueries import NONE_LEVEL
 from catalog_sync.store.filters import parse_filters
+from catalog_sync.store.scoring import NONE_LEVEL
 from plugin_api.paging import decode_cursor, encode_cursor
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.charts import sparkline
 from plugin_api.portal.common import level_parts, limit_arg, make_pager, render, text_arg
 from plugin_api.portal.entity import show_value
-from plugin_api.scorecards import scoring_reader
-from plugin_api.state import state
+from plugin_api.state import connection, state
 
 HISTORY_DAYS = 90
 _LIST_CURSOR = "portal-scorecards"
@@ -32,7 +31,7 @@ def scorecards() -> str:
     cursor = text_arg("cursor")
     if cursor:
         after = decode_cursor(_LIST_CURSOR, cursor, {"after": str})["after"]
-    page = scoring_reader().list_scorecards(after, limit_arg())
+    page = state().scoring.list_scorecards(connection(), after, limit_arg())
     next_cursor = encode_cursor(_LIST_CURSOR, {"after": page.after}) if page.after is not None else None
     cards = [with_parts(item) for item in page.items]
     return render(
@@ -45,8 +44,8 @@ def scorecards() -> str:
 @blp.route("/scorecards/<string:name>", methods=["GET"])
 def scorecard(name: str) -> str:
     """One scorecard: definition, level distribution, trend and results."""
-    reader = scoring_reader()
-    card = with_parts(reader.get_scorecard(name))
+    reader, tx = state().scoring, connection()
+    card = with_parts(reader.get_scorecard(tx, name))
     level = text_arg("level")
     raw_filter = text_arg("filter")
     after = None
@@ -57,6 +56,7 @@ def scorecard(name: str) -> str:
             raise QueryError("cursor", "this cursor belongs to the results of another scorecard")
         after = position["after"]
     page = reader.results(
+        tx,
         name,
         entity_filter=parse_filters([raw_filter] if raw_filter else []),
         level=level,
@@ -66,7 +66,7 @@ def scorecard(name: str) -> str:
     next_cursor = None
     if page.after is not None:
         next_cursor = encode_cursor(_RESULTS_CURSOR, {"after": page.after, "scorecard": name})
-    history = reader.history(name, HISTORY_DAYS, state().clock().date())
+    history = reader.history(tx, name, HISTORY_DAYS, state().clock().date())
     results = [_result(item) for item in page.items]
     return render(
         "scorecard.html",

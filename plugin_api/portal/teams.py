@@ -12,9 +12,9 @@ from typing import Any
 from catalog_sync.errors import QueryError
 from catalog_sync.model import DEFAULT_NAMESPACE
 from catalog_sync.scoring.gaps import GAP_TYPES
+from catalog_sync.scoring.teams import team_document
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import render, text_arg
-from plugin_api.scorecards import scoring_reader
 from plugin_api.state import connection, state
 
 
@@ -24,7 +24,7 @@ def team(name: str) -> str:
     namespace = text_arg("namespace") or DEFAULT_NAMESPACE
     if "/" in namespace or ":" in namespace:
         raise QueryError("namespace", f"{namespace!r} is not a namespace")
-    summary = scoring_reader().team_summary(name, namespace)
+    summary = team_document(state().scoring.team_summary(connection(), name, namespace))
     header = summary["team"]
     stored = state().catalog.get_by_ref(header["entityRef"], connection=connection())
     metadata = stored.body.get("metadata", {}) if stored is not None else {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from catalog_sync.scoring.gaps import GAP_TYPES
-from catalog_sync.scoring.history import MAX_DAYS
+from catalog_sync.store.scoring import MAX_DAYS
 from plugin_api.schemas.common import ListArgsSchema, OpenSchema, PageInfoSchema, list_schema
 
 _FILTER_HELP = (

@@ -27,8 +27,10 @@ from catalog_sync.config import parse_settings
 from catalog_sync.metrics import record_pass
 from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
+from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
+from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.store.tables import ownership_gaps
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.http import serving
@@ -81,7 +83,7 @@ def running(tmp_path: Path, prometheus_server_binary: Path) -> Iterator[Running]
     )
     engine = open_engine(settings.database)
     upgrade(engine)
-    scorer = Scorer(settings, engine)
+    scorer = Scorer(settings, SqlScoringStore(Database(engine)))
     SyncEngine(settings, sync_store(engine), after_pass=[scorer.as_hook(), record_pass]).run_pass()
     with engine.connect() as conn:
         gaps = {

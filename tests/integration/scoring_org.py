@@ -9,14 +9,16 @@ repositories of that folder, as ``catalog-sync demo`` does.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from catalog_sync.scoring import Scorer
-from catalog_sync.scoring.reader import ScoringReader
 from catalog_sync.sources.examples import build_example_repositories
+from catalog_sync.store.base import Database
+from catalog_sync.store.scoring import Page, SqlScoringReads, SqlScoringStore
 from catalog_sync.store.tables import ownership_gaps, scorecard_results
 from catalog_sync.sync import PassSummary, SyncEngine
 from tests.fixtures.gitrepos import GitRepo
@@ -38,19 +40,47 @@ EXAMPLE_GAPS = {
 """The deliberate gaps of the example organisation (descriptors/examples/README.md), and no other."""
 
 
+def scorer_for(catalog: Catalog) -> Scorer:
+    """A scorer on the catalog's database, with its clock."""
+    return Scorer(catalog.settings, SqlScoringStore(Database(catalog.engine)), clock=catalog.clock)
+
+
+class Reads:
+    """The API's scoring reads, each in a read transaction of its own (as one request would)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.reads = SqlScoringReads(database)
+
+    def gaps(self, **args: Any) -> tuple[Page, dict[str, int]]:
+        """``ScoringReads.gaps``."""
+        with self.database.reading() as tx:
+            return self.reads.gaps(tx, **args)
+
+    def history(self, name: str, days: int, today: date) -> list[dict[str, Any]]:
+        """``ScoringReads.history``."""
+        with self.database.reading() as tx:
+            return self.reads.history(tx, name, days, today)
+
+    def list_scorecards(self, after: str | None, limit: int) -> Page:
+        """``ScoringReads.list_scorecards``."""
+        with self.database.reading() as tx:
+            return self.reads.list_scorecards(tx, after, limit)
+
+
 class ScoredCatalog:
     """A catalog whose sync engine re-scores after each pass."""
 
     def __init__(self, catalog: Catalog, scorer: Scorer | None = None) -> None:
         self.catalog = catalog
-        self.scorer = scorer or Scorer(catalog.settings, catalog.engine, clock=catalog.clock)
+        self.scorer = scorer or scorer_for(catalog)
         self.engine = SyncEngine(
             catalog.settings,
             sync_store(catalog.engine),
             clock=catalog.clock,
             after_pass=[self.scorer.as_hook()],
         )
-        self.reader = ScoringReader(catalog.engine)
+        self.reader = Reads(Database(catalog.engine))
 
     def sync(self) -> PassSummary:
         """One full sync pass, then the re-score the hook runs."""

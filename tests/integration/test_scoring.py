@@ -14,8 +14,8 @@ from datetime import datetime
 
 import pytest
 
-from catalog_sync.scoring import gap_counts, score_averages_by_owner, scorecard_level_counts
 from catalog_sync.scoring.gaps import GAP_TYPES
+from catalog_sync.store.scoring import gap_counts, score_averages_by_owner, scorecard_level_counts
 from tests.integration.conftest import Catalog
 from tests.integration.scoring_org import (
     EXAMPLE_GAPS,

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync.scoring import Scorer
 from catalog_sync.scoring.plugins import ENTRY_POINT_GROUP, installed_entry_points
 from tests.integration.conftest import Catalog, product_yaml
-from tests.integration.scoring_org import ScoredCatalog
+from tests.integration.scoring_org import ScoredCatalog, scorer_for
 
 PLUGIN = Path(__file__).resolve().parents[1] / "fixtures" / "check_plugin"
 
@@ -73,7 +72,7 @@ def test_plugin_checks_are_evaluated_and_broken_ones_fail_with_the_reason(
     catalog.repo("platform", {"scorecards/acme.yaml": SCORECARD, "catalog-info.yaml": _location()})
     catalog.repo("billing", {"catalog-info.yaml": LABELLED})
     catalog.repo("ledger", {"catalog-info.yaml": product_yaml("ledger")})
-    org = ScoredCatalog(catalog, Scorer(catalog.settings, catalog.engine, clock=catalog.clock))
+    org = ScoredCatalog(catalog, scorer_for(catalog))
     org.sync()
     billing = org.result("acme-extras", "product:default/billing")
     assert billing["checks"]["cost-center"] == {

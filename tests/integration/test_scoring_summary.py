@@ -15,9 +15,9 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Connection, Engine, Table, func, select
 
-from catalog_sync.scoring import score_averages_by_owner, scorecard_level_counts
 from catalog_sync.store.admin_store import SqlAdministration
 from catalog_sync.store.base import Database
+from catalog_sync.store.scoring import score_averages_by_owner, scorecard_level_counts
 from catalog_sync.store.tables import (
     scorecard_history,
     scorecard_level_summary,

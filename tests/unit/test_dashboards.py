@@ -23,8 +23,10 @@ from catalog_sync.config import parse_settings
 from catalog_sync.metrics import record_pass
 from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
+from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
+from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
 from dashboards.generate import render_all
 from tests.fixtures.syncstore import sync_store
@@ -146,7 +148,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     try:
         upgrade(engine)
         SyncEngine(
-            settings, sync_store(engine), after_pass=[Scorer(settings, engine).as_hook(), record_pass]
+            settings,
+            sync_store(engine),
+            after_pass=[Scorer(settings, SqlScoringStore(Database(engine))).as_hook(), record_pass],
         ).run_pass()
         client = app_with_metrics(settings, engine).test_client()
         client.get("/healthz")

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 
 from catalog_sync.config import parse_settings
 from catalog_sync.errors import ConfigError
+from catalog_sync.store.engine import open_engine
 from catalog_sync.store.tables import entities
 from plugin_api.state import STATE_KEY
 from tests.integration.api.conftest import AUTH
@@ -30,9 +31,12 @@ def kinds(client: FlaskClient) -> dict[str, int]:
 
 def delete_behind_the_api(app: Flask, ref_key: str) -> None:
     """Remove an entity the way a sync pass in another process would: straight in the database."""
-    engine = app.extensions[STATE_KEY].engine
-    with engine.begin() as connection:
-        assert connection.execute(delete(entities).where(entities.c.ref_key == ref_key)).rowcount == 1
+    engine = open_engine(app.extensions[STATE_KEY].settings.database)
+    try:
+        with engine.begin() as connection:
+            assert connection.execute(delete(entities).where(entities.c.ref_key == ref_key)).rowcount == 1
+    finally:
+        engine.dispose()
 
 
 def test_by_default_facets_lag_a_write_by_a_few_seconds_while_entities_do_not(

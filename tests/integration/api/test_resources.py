@@ -135,13 +135,16 @@ def test_refreshing_a_repository_schedules_it_and_wakes_the_sync_loop(make_app: 
     woken: list[str] = []
     app = make_app(sync_trigger=lambda: woken.append("wake"))
     client = app.test_client()
-    engine = app.extensions[STATE_KEY].engine
+    engine = open_engine(app.extensions[STATE_KEY].settings.database)
     payments = next(i for i in client.get("/api/repositories").get_json()["items"] if i["name"] == "payments")
     response = client.post(f"/api/repositories/{payments['id']}/refresh", headers=AUTH)
     assert (response.status_code, response.get_json()) == (202, {"scheduled": 1})
-    with engine.connect() as connection:
-        rescan = connection.execute(select(repositories.c.rescan).where(repositories.c.id == payments["id"]))
-        assert rescan.scalar_one() is True
+    try:
+        with engine.connect() as connection:
+            query = select(repositories.c.rescan).where(repositories.c.id == payments["id"])
+            assert connection.execute(query).scalar_one() is True
+    finally:
+        engine.dispose()
     assert woken == ["wake"]
     assert_backstage_error(client.post("/api/repositories/999/refresh", headers=AUTH), 404, "NotFoundError")
     assert_backstage_error(

@@ -18,8 +18,10 @@ from catalog_sync.cli import build_app
 from catalog_sync.config import Settings, parse_settings
 from catalog_sync.scoring import GAP_TYPES, Scorer
 from catalog_sync.sources.examples import build_example_repositories
+from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.migrate import upgrade
+from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
 from plugin_api import insights as insights_api
 from plugin_api import ownership as ownership_api
@@ -72,7 +74,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
     )
     engine = open_engine(settings.database)
     upgrade(engine)
-    scorer = Scorer(settings, engine)
+    scorer = Scorer(settings, SqlScoringStore(Database(engine)))
     sync = SyncEngine(settings, sync_store(engine), after_pass=[scorer.as_hook()])
     sync.run_pass()
     platform = GitRepo(root / "repos" / "platform-catalog")

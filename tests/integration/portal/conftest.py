@@ -23,6 +23,8 @@ from catalog_sync.cli import build_app, open_store
 from catalog_sync.config import Settings, parse_settings
 from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
+from catalog_sync.store.base import Database
+from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.syncstore import sync_store
@@ -98,7 +100,7 @@ def sync_and_score(settings: Settings, when: datetime) -> None:
     """One real pass, scored as if at ``when`` (so history gets a point on that day)."""
     engine = open_store(settings)
     try:
-        scorer = Scorer(settings, engine, clock=lambda: when)
+        scorer = Scorer(settings, SqlScoringStore(Database(engine)), clock=lambda: when)
         SyncEngine(settings, sync_store(engine), after_pass=[scorer.as_hook()]).run_pass(everything=True)
     finally:
         engine.dispose()

@@ -94,3 +94,39 @@ def test_the_expected_revision_is_alembics_head_and_is_read_without_alembic(sqli
     assert head_revision() == HEAD_REVISION
     assert stored_revision(sqlite_engine) == HEAD_REVISION
     assert stored_revision(open_engine("sqlite://")) is None
+
+
+def test_an_upgrade_to_0003_counts_what_was_scored_before(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    upgrade(engine, "0002_scoring")
+    subjects = [
+        (
+            "product",
+            True,
+            "team:default/pay",
+            '["capability:default/checkout", "capability:default/checkout"]',
+        ),
+        ("component", True, "team:default/web", '["capability:default/checkout"]'),
+        ("product", False, "team:default/web", '["capability:default/checkout"]'),  # orphaned
+        ("product", True, "", '["capability:default/search"]'),  # no team owner
+        ("system", True, "team:default/web", '["capability:default/search"]'),  # serves nothing itself
+    ]
+    with engine.begin() as conn:
+        for number, (kind, live, owner, capabilities) in enumerate(subjects, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO scoring_subjects (entity_id, ref_key, kind, etag, live, owner, tier,"
+                    " capabilities, runbooks_manual, runbooks_automated, tallies)"
+                    " VALUES (:id, :ref, :kind, 'e', :live, :owner, 'none', :caps, 0, 0, '[]')"
+                ),
+                {"id": number, "ref": f"{kind}:default/e{number}", "kind": kind, "live": live, "owner": owner,
+                 "caps": capabilities},
+            )  # fmt: skip
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT capability, owner, products FROM scoring_capabilities")).all()
+    engine.dispose()
+    assert sorted(tuple(row) for row in rows) == [
+        ("capability:default/checkout", "team:default/pay", 1),
+        ("capability:default/checkout", "team:default/web", 1),
+    ]

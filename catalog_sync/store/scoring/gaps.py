@@ -7,29 +7,15 @@ number of items of that type a client collects by paging to the end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
+from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.errors import QueryError, RefError
 from catalog_sync.model import EntityRef
-from catalog_sync.scoring.gaps import GAP_TYPES
-from catalog_sync.scoring.resolve import counterpart
+from catalog_sync.store.scoring.types import GAP_TYPES, Page
 from catalog_sync.store.tables import ownership_gaps, repositories
-
-NONE_LEVEL = "none"
-TEAM_PAGE = 100
-"""Entities and gaps listed in a team summary at most (the counts are always complete)."""
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page: its items, how many match in all, and where the next page starts (None at the end)."""
-
-    items: list[dict[str, Any]]
-    total: int
-    after: Any = None
 
 
 def owner_keys(text: str) -> list[str]:
@@ -40,7 +26,9 @@ def owner_keys(text: str) -> list[str]:
         raise QueryError("owner", str(exc)) from exc
     if ":" in text:
         return [ref.key]
-    return [ref.key, counterpart(ref.key) or ref.key]
+    kind, _, rest = ref.key.partition(":")
+    other = COUNTERPARTS.get(kind)  # team:ns/x <-> group:ns/x, as scoring resolves a bare owner
+    return [ref.key, f"{other}:{rest}" if other else ref.key]
 
 
 def gaps_page(
@@ -103,3 +91,18 @@ def _gap(row: Any) -> dict[str, Any]:
     if row.repository_id is not None:
         item["repository"] = {"id": row.repository_id, "name": row.subject, "url": row.repository_url}
     return item
+
+
+def gap_position(value: Any) -> tuple[str, str, int]:
+    """The ``(type, subject, id)`` a gap list continues after, checked: a cursor can say anything."""
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and isinstance(value[1], str)
+        and isinstance(value[2], int)
+        and not isinstance(value[2], bool)
+        and 0 <= value[2] < 2**63
+    ):
+        return value[0], value[1], value[2]
+    raise QueryError("cursor", "malformed cursor")

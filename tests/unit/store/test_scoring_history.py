@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select
 
-from catalog_sync.scoring.history import RETENTION_DAYS, read_history, record_day
+from catalog_sync.store.scoring.history import RETENTION_DAYS, read_history, record_day
 from catalog_sync.store.tables import scorecard_history, scorecards
-from tests.unit.scoring.helpers import NOW
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def test_points_are_kept_per_day_within_the_retention(sqlite_engine: Engine) -> None:

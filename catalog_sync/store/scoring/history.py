@@ -15,11 +15,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
-from catalog_sync.scoring.summary import level_totals
+from catalog_sync.store.scoring.summaries import level_totals
 from catalog_sync.store.tables import scorecard_history, scorecards
 
 RETENTION_DAYS = 400
+"""Days of points kept; older ones are deleted at the next re-score."""
 MAX_DAYS = RETENTION_DAYS
+"""The longest history the API answers: everything kept."""
 
 
 def record_day(conn: Connection, now: datetime) -> None:

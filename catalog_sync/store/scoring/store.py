@@ -1,0 +1,126 @@
+"""``ScoringStore`` over SQLAlchemy Core: the scorer's reads and writes, on one ``Database``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from catalog_sync.store.base import Database, Transaction, connection_of
+from catalog_sync.store.filters import EntityFilter
+from catalog_sync.store.scoring import changes, history, loads, summaries, writes
+from catalog_sync.store.scoring.types import (
+    Changes,
+    EdgeRow,
+    EntityOutcome,
+    Gap,
+    Meta,
+    PublishedScorecard,
+    ScoredBefore,
+    Served,
+    Totals,
+)
+from catalog_sync.store.tables import entities
+
+LOCK_ID = 0x73636F72  # "scor"
+
+
+class SqlScoringStore:
+    """The scorer's side of scoring's tables (see ``protocols.ScoringStore`` for each operation)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    @property
+    def database(self) -> Database:
+        """The database re-scores run on."""
+        return self._database
+
+    @contextmanager
+    def rescoring(self) -> Iterator[Transaction]:
+        """One write transaction holding the re-score lock (PostgreSQL: an advisory lock held until
+        the transaction ends; SQLite: ``BEGIN IMMEDIATE``, the database's one writer)."""
+        with self._database.transaction() as tx:
+            conn = connection_of(tx)
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
+            elif conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield tx
+
+    def read_state(self, tx: Transaction, key: str) -> str | None:
+        return writes.read_state(connection_of(tx), key)
+
+    def write_state(self, tx: Transaction, values: dict[str, str]) -> None:
+        writes.write_state(connection_of(tx), values)
+
+    def catalog_scorecards(self, tx: Transaction) -> list[tuple[str, dict[str, Any]]]:
+        return loads.catalog_scorecards(connection_of(tx))
+
+    def entity_count(self, tx: Transaction) -> int:
+        return int(connection_of(tx).execute(select(func.count()).select_from(entities)).scalar_one())
+
+    def entity_ids(self, tx: Transaction) -> list[int]:
+        return list(connection_of(tx).execute(select(entities.c.id).order_by(entities.c.id)).scalars())
+
+    def find_changes(self, tx: Transaction) -> Changes:
+        return changes.find_changes(connection_of(tx))
+
+    def changed_lists(self, tx: Transaction, entity_ids: Iterable[int]) -> set[tuple[str, str]]:
+        return changes.changed_lists(connection_of(tx), entity_ids)
+
+    def dependents(self, tx: Transaction, keys: set[str], lists: set[tuple[str, str]]) -> set[int]:
+        return changes.dependents(connection_of(tx), keys, lists)
+
+    def expired_subjects(self, tx: Transaction, now: datetime) -> set[int]:
+        return changes.expired_subjects(connection_of(tx), now)
+
+    def applicable_ids(
+        self, tx: Transaction, entity_filter: EntityFilter, ids: Sequence[int] | None
+    ) -> set[int]:
+        return loads.applicable_ids(connection_of(tx), entity_filter, ids)
+
+    def load_subjects(self, tx: Transaction, ids: Sequence[int]) -> list[tuple[Meta, dict[str, Any]]]:
+        return loads.load_subjects(connection_of(tx), ids)
+
+    def load_entities(
+        self, tx: Transaction, keys: Sequence[str], *, body: bool
+    ) -> list[tuple[Meta, dict[str, Any] | None]]:
+        return loads.load_entities(connection_of(tx), keys, body=body)
+
+    def load_edges(self, tx: Transaction, keys: Sequence[str], relation_type: str | None) -> list[EdgeRow]:
+        return loads.load_edges(connection_of(tx), keys, relation_type)
+
+    def load_facts(self, tx: Transaction, ids: Sequence[int]) -> dict[int, dict[str, Any] | None]:
+        return loads.load_facts(connection_of(tx), ids)
+
+    def load_parts(self, tx: Transaction, keys: Sequence[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+        return loads.load_parts(connection_of(tx), keys)
+
+    def write_definitions(self, tx: Transaction, cards: Sequence[PublishedScorecard], now: datetime) -> None:
+        writes.write_definitions(connection_of(tx), cards, now)
+
+    def clear_all(self, tx: Transaction) -> None:
+        writes.clear_all(connection_of(tx))
+
+    def clear_entities(self, tx: Transaction, ids: Sequence[int]) -> list[ScoredBefore]:
+        return writes.clear_entities(connection_of(tx), ids)
+
+    def write_outcomes(
+        self, tx: Transaction, outcomes: Iterable[EntityOutcome], now: datetime
+    ) -> tuple[int, int]:
+        return writes.write_outcomes(connection_of(tx), outcomes, now)
+
+    def apply_summaries(self, tx: Transaction, levels: Totals, owners: Totals, served: Served) -> bool:
+        return summaries.apply_summaries(connection_of(tx), levels, owners, served)
+
+    def rescore_repositories(
+        self, tx: Transaction, ids: Sequence[int] | None, gap_of: Callable[[str, str], Gap]
+    ) -> int:
+        return writes.rescore_repositories(connection_of(tx), ids, gap_of)
+
+    def record_day(self, tx: Transaction, now: datetime) -> None:
+        history.record_day(connection_of(tx), now)
