@@ -19,6 +19,7 @@ from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.syncstore import sync_store
 from tests.integration.api.conftest import AUTH, LEGACY, OLD_THING, PAYMENTS, SHOP, make_settings
 from tests.integration.api.test_catalog_query import assert_backstage_error
+from tests.integration.portal.html import parse
 
 BASE = "/api/catalog"
 
@@ -153,3 +154,31 @@ def test_the_portals_most_frequent_requests_cost_one_statement_each(
         assert (cost, again) == (0, facets), "a repeated facet request is answered from the cache"
     finally:
         event.remove(store_engine, "before_cursor_execute", record)
+
+
+GHOST_OWNED = """\
+apiVersion: catalog/v1
+kind: Product
+metadata: {name: haunted, title: Haunted product}
+spec: {type: service, lifecycle: production, owner: ghosts}
+"""
+
+
+def test_the_portal_marks_only_the_owners_missing_from_the_catalog(
+    store_engine: Engine, tmp_path: Path
+) -> None:
+    repos = tmp_path / "repos"
+    GitRepo(repos / "payments").commit("init", files={"catalog-info.yaml": PAYMENTS})
+    GitRepo(repos / "haunted").commit("init", files={"catalog-info.yaml": GHOST_OWNED})
+    settings = make_settings(tmp_path / "unused.db", repos, tmp_path / "cache")
+    SyncEngine(settings, store_engine).run_pass()
+    client = create_app(settings, store_engine).test_client()
+
+    listed = parse(client.get("/catalog?kind=product").get_data(as_text=True))
+    haunted = parse(client.get("/catalog/product/default/haunted").get_data(as_text=True))
+    payments = parse(client.get("/catalog/product/default/payments-api").get_data(as_text=True))
+
+    assert "not in the catalog" in listed.row("Haunted product")[2]
+    assert "not in the catalog" not in listed.row("payments-api")[2]
+    assert "not in the catalog" in haunted.text
+    assert "not in the catalog" not in payments.text
