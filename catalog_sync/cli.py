@@ -120,12 +120,15 @@ def run_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def open_store(settings: Settings, *, migrate: bool | None = None) -> Engine:
-    """The database engine, its schema current: migrated automatically on SQLite, checked elsewhere."""
+def open_store(settings: Settings, *, migrate: bool | None = None, serving: bool = False) -> Engine:
+    """The database engine, its schema current: migrated automatically on SQLite, checked elsewhere.
+
+    ``serving`` opens it for a process that answers HTTP requests (see ``open_engine``).
+    """
     from catalog_sync.store.engine import check_ready, open_engine
     from catalog_sync.store.schema_version import HEAD_REVISION, stored_revision
 
-    engine = open_engine(settings.database)
+    engine = open_engine(settings.database, serving=serving)
     check_ready(engine)
     current = stored_revision(engine)
     if current == HEAD_REVISION and not migrate:
@@ -250,7 +253,7 @@ def serve_forever(
     app = build_app(settings, engine, sync_trigger=wakeup.notify)
     loop = None
     if sync:
-        engine_sync = build_sync_engine(settings, engine)
+        engine_sync = build_sync_engine(settings, _writing_engine(engine))
         loop = threading.Thread(
             target=engine_sync.run_forever,
             args=(stop,),
@@ -275,11 +278,24 @@ def serve_forever(
     return EXIT_OK
 
 
+def _writing_engine(serving: Engine) -> Engine:
+    """An engine for the sync loop beside a serving one: the loop writes in bulk and wants SQLite's
+    larger page cache, which the API's many pooled connections must not each keep. An in-memory
+    database has one connection, so it is shared."""
+    from catalog_sync.store.engine import open_engine
+
+    database = serving.url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if serving.dialect.name != "sqlite" or in_memory:
+        return serving
+    return open_engine(serving.url.render_as_string(hide_password=False))
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """``catalog-sync serve``: API and portal, and unless ``--no-sync`` the sync loop."""
     configure_logging()
     settings = load_settings(args.config)
-    engine = open_store(settings)
+    engine = open_store(settings, serving=True)
     return serve_forever(settings, engine, host=args.host, port=args.port, sync=not args.no_sync)
 
 
@@ -288,7 +304,7 @@ def wsgi_app() -> Any:
     environment, ``CATALOG_SYNC_CONFIG``); the sync loop runs apart, in ``catalog-sync worker``."""
     redact_log_handlers()
     settings = load_settings(None)
-    return build_app(settings, open_store(settings))
+    return build_app(settings, open_store(settings, serving=True))
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -78,7 +78,7 @@ repositories = Table(
     Column("rescan", Boolean, nullable=False, default=False),
     UniqueConstraint("source_id", "key"),
     Index(None, "next_sync_at"),
-    Index(None, "state"),
+    Index(None, "state", "removed_at"),
 )
 
 descriptor_files = Table(

@@ -171,8 +171,8 @@ def test_the_portal_marks_only_the_owners_missing_from_the_catalog(
     GitRepo(repos / "payments").commit("init", files={"catalog-info.yaml": PAYMENTS})
     GitRepo(repos / "haunted").commit("init", files={"catalog-info.yaml": GHOST_OWNED})
     settings = make_settings(tmp_path / "unused.db", repos, tmp_path / "cache")
-    SyncEngine(settings, store_engine).run_pass()
-    client = create_app(settings, store_engine).test_client()
+    SyncEngine(settings, sync_store(store_engine)).run_pass()
+    client = build_app(settings, store_engine).test_client()
 
     listed = parse(client.get("/catalog?kind=product").get_data(as_text=True))
     haunted = parse(client.get("/catalog/product/default/haunted").get_data(as_text=True))
