@@ -7,14 +7,23 @@ that starts with half its sources silently ignored is worse than one that does n
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from catalog_sync.errors import ConfigError
 
@@ -41,8 +50,21 @@ DEFAULT_FACT_PATHS = (
     "LICENSE",
     "SECURITY.md",
 )
-SOURCE_TYPES = ("local", "git", "github", "gitlab")
+SOURCE_TYPES = ("local", "git")
+SOURCE_KEYS = {"local": ("path", "branch"), "git": ("url", "branch")}
+"""The keys each kind of source takes besides ``name`` and ``type``: a ``git`` source cannot carry a
+``path``, nor a ``local`` one a ``url``, so a key that would do nothing is refused at start."""
+NOT_AVAILABLE = {
+    "github": "the github source type is not available in this version; list its repositories as "
+    "`git` sources, or register them with POST /api/repositories",
+    "gitlab": "the gitlab source type is not available in this version; list its repositories as "
+    "`git` sources, or register them with POST /api/repositories",
+}
 PROTOCOLS = ("https", "http", "ssh", "git", "file")
+WEBHOOKS_NOT_AVAILABLE = (
+    "push webhooks are not available in this version; the sync loop reads every repository each "
+    "sync.interval_seconds, and POST /api/repositories/{id}/refresh reads one now"
+)
 CONFIG_ENV = "CATALOG_SYNC_CONFIG"
 DEFAULT_CONFIG_FILE = "catalog-sync.yaml"
 
@@ -56,11 +78,6 @@ class SourceSettings:
     path: str | None = None
     url: str | None = None
     branch: str | None = None
-    org: str | None = None
-    group: str | None = None
-    token_env: str | None = None
-    include: str | None = None
-    api_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +124,6 @@ class ApiSettings:
 
     read_requires_token: bool = False
     tokens: tuple[str, ...] = ()
-    webhook_secret: str | None = None
     cors_origins: tuple[str, ...] = ()
     max_page_size: int = 500
     default_page_size: int = 100
@@ -150,26 +166,35 @@ def _frozen(cls: type[T], data: dict[str, Any]) -> T:
 
 class _SourceSchema(_Strict):
     name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$"))
-    type = fields.String(required=True, validate=validate.OneOf(SOURCE_TYPES))
+    type = fields.String(required=True)
     path = fields.String()
     url = fields.String()
     branch = fields.String(validate=validate.Regexp(r"^[^\s~^:?*\[\\]+$"))
-    org = fields.String()
-    group = fields.String()
-    token_env = fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$"))
-    include = fields.String()
-    api_url = fields.String()
+
+    @pre_load
+    def _check_type(self, data: Any, **_: Any) -> Any:
+        """Refuse a kind this version cannot read, and keys its kind does not take, before loading."""
+        if not isinstance(data, Mapping):
+            return data
+        kind = data.get("type")
+        if kind in NOT_AVAILABLE:
+            raise ValidationError(NOT_AVAILABLE[str(kind)], "type")
+        if kind not in SOURCE_TYPES:
+            raise ValidationError(f"Must be one of: {', '.join(SOURCE_TYPES)}.", "type")
+        taken = {"name", "type", *SOURCE_KEYS[str(kind)]}
+        for key in data:
+            if key not in taken:
+                raise ValidationError(
+                    f"unknown key for a {kind} source (it takes {', '.join(SOURCE_KEYS[str(kind)])})",
+                    str(key),
+                )
+        return data
 
     @validates_schema
     def _check_type_fields(self, data: dict[str, Any], **_: Any) -> None:
-        needed = {"local": "path", "git": "url", "github": "org", "gitlab": "group"}[data["type"]]
+        needed = SOURCE_KEYS[data["type"]][0]
         if not data.get(needed):
             raise ValidationError(f"a {data['type']} source needs '{needed}'", needed)
-        if data.get("include") is not None:
-            try:
-                re.compile(data["include"])
-            except re.error as exc:
-                raise ValidationError(f"not a valid regular expression: {exc}", "include") from exc
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> SourceSettings:
@@ -221,7 +246,12 @@ class _OwnershipSchema(_Strict):
 class _ApiSchema(_Strict):
     read_requires_token = fields.Boolean(truthy={True}, falsy={False})
     tokens = _tuple(fields.String(validate=validate.Length(min=16)))
-    webhook_secret = fields.String(validate=validate.Length(min=8))
+    webhook_secret = fields.String()
+
+    @validates("webhook_secret")
+    def _refuse_webhook_secret(self, _value: str, **_: Any) -> None:
+        raise ValidationError(WEBHOOKS_NOT_AVAILABLE)
+
     cors_origins = _tuple(fields.String())
     max_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
     default_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
@@ -287,7 +317,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
             raise ConfigError("CATALOG_SYNC_API_TOKENS", "every token must be at least 16 characters")
         api = _replace(api, tokens=tokens)
     if env.get("CATALOG_SYNC_WEBHOOK_SECRET"):
-        api = _replace(api, webhook_secret=env["CATALOG_SYNC_WEBHOOK_SECRET"])
+        raise ConfigError("CATALOG_SYNC_WEBHOOK_SECRET", WEBHOOKS_NOT_AVAILABLE)
     database = env.get("CATALOG_SYNC_DATABASE_URL") or loaded.get("database", Settings.database)
     return Settings(
         database=database,

@@ -370,4 +370,4 @@ def _repository(row: Any) -> RepositoryRecord:
 
 
 def _configured_target(source: SourceSettings) -> str:
-    return source.path or source.url or source.org or source.group or ""
+    return source.path or source.url or ""

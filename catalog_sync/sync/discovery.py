@@ -93,7 +93,7 @@ class Discovery:
     def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
         listing = Listing()
         for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
-            target = config.url or config.path or config.org or config.group or ""
+            target = config.url or config.path or ""
             with self._store.transaction() as tx:
                 source_id = self._store.ensure_source(tx, config.name, config.type, target)
             entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}

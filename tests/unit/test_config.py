@@ -33,10 +33,24 @@ from catalog_sync.errors import ConfigError
         ),
         ({"sources": [{"name": "../../x", "type": "local", "path": "p"}]}, "sources.0.name", "match"),
         (
-            {"sources": [{"name": "x", "type": "github", "org": "o", "include": "(["}]},
-            "sources.0.include",
-            "regular",
+            {"sources": [{"name": "x", "type": "github", "org": "o", "include": "^svc-"}]},
+            "sources.0.type",
+            "github source type is not available in this version",
         ),
+        ({"sources": [{"name": "x", "type": "gitlab", "group": "g"}]}, "sources.0.type", "not available"),
+        ({"sources": [{"name": "x", "type": "git", "url": "u", "path": "p"}]}, "sources.0.path", "a git"),
+        (
+            {"sources": [{"name": "x", "type": "local", "path": "p", "token_env": "GITHUB_TOKEN"}]},
+            "sources.0.token_env",
+            "unknown key for a local source (it takes path, branch)",
+        ),
+        (
+            {"sources": [{"name": "x", "type": "git", "url": "u", "api_url": "https://h/api/v3"}]},
+            "sources.0.api_url",
+            "unknown key",
+        ),
+        ({"sources": ["git"]}, "sources.0", "Invalid input type"),
+        ({"api": {"webhook_secret": "s3cret-hook"}}, "api.webhook_secret", "webhooks are not available"),
         ({"sync": {"orphan_policy": "shred"}}, "sync.orphan_policy", "keep, delete"),
         ({"sync": {"concurrency": 0}}, "sync.concurrency", "greater than or equal"),
         ({"sync": {"concurrency": "8"}}, "sync.concurrency", "integer"),
@@ -60,16 +74,22 @@ def test_a_configuration_that_is_not_a_mapping_is_refused() -> None:
         parse_settings(["database"], environ={})
 
 
-def test_environment_overrides_database_tokens_and_webhook_secret() -> None:
+def test_environment_overrides_database_and_tokens() -> None:
     env = {
         "CATALOG_SYNC_DATABASE_URL": "postgresql+psycopg://db/catalog",
         "CATALOG_SYNC_API_TOKENS": "a" * 16 + ", " + "b" * 20,
-        "CATALOG_SYNC_WEBHOOK_SECRET": "s3cret-hook",
     }
     settings = parse_settings({"database": "sqlite:///x.db"}, environ=env)
     assert settings.database == "postgresql+psycopg://db/catalog"
     assert settings.api.tokens == ("a" * 16, "b" * 20)
-    assert settings.api.webhook_secret == "s3cret-hook"
+
+
+def test_a_webhook_secret_in_the_environment_is_refused_while_webhooks_are_not_available() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({}, environ={"CATALOG_SYNC_WEBHOOK_SECRET": "s3cret-hook"})
+    assert caught.value.key == "CATALOG_SYNC_WEBHOOK_SECRET"
+    assert "not available" in caught.value.message
+    assert "s3cret-hook" not in str(caught.value)
 
 
 def test_short_tokens_in_the_environment_are_refused() -> None:

@@ -240,7 +240,7 @@ def test_build_source_makes_local_and_git_sources(git_repo: GitRepo, tmp_path: P
 def test_hosted_sources_say_they_are_not_available_yet(kind: str, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="not available yet"):
         build_source(
-            SourceSettings(name="h", type=kind, org="acme", group="acme"),
+            SourceSettings(name="h", type=kind),
             base_dir=str(tmp_path),
             cache_dir="cache",
             allowed_protocols=ALLOWED,
