@@ -25,7 +25,7 @@ from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.errors import ConflictError, NotFoundError, SourceError
 from catalog_sync.sources.urls import check_url, redact
 from catalog_sync.store.base import Database, connection_of
-from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source
+from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source, make_due
 from catalog_sync.store.tables import entities, repositories
 from catalog_sync.store.writer import repoint_counterparts
 
@@ -183,13 +183,9 @@ def register_repository(
 
 
 def schedule_repository(conn: Connection, repository_id: int, now: datetime) -> None:
-    """Make one repository due now, and read it fully even if its tip has not moved."""
-    result = conn.execute(
-        update(repositories)
-        .where(repositories.c.id == repository_id, repositories.c.removed_at.is_(None))
-        .values(next_sync_at=now, rescan=True)
-    )
-    if not result.rowcount:
+    """Make one repository due now, and read it fully even if its tip has not moved (``make_due``,
+    the same operation a push uses); an unknown repository is ``NotFoundError``."""
+    if not make_due(conn, repository_id, now):
         raise NotFoundError(f"no repository with id {repository_id}")
 
 
