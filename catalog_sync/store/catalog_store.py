@@ -77,8 +77,10 @@ class CatalogReads(Protocol):
         limit: int = DEFAULT_LIMIT,
         full_text: FullText | None = None,
         connection: Transaction,
+        relation_types: Sequence[str] | None = None,
     ) -> Page:
-        """One page of Backstage's ``/entities/by-query``."""
+        """One page of Backstage's ``/entities/by-query``; ``relation_types`` keeps only those
+        relations on each entity (a page that shows owners reads only ``ownedBy``)."""
         ...
 
     def refs_matching(
@@ -198,6 +200,7 @@ class SqlCatalogReads:
         limit: int = DEFAULT_LIMIT,
         full_text: FullText | None = None,
         connection: Transaction,
+        relation_types: Sequence[str] | None = None,
     ) -> Page:
         """See ``CatalogReads``."""
         return self._entities.query_entities(
@@ -208,6 +211,7 @@ class SqlCatalogReads:
             limit=limit,
             full_text=full_text,
             connection=connection_of(connection),
+            relation_types=relation_types,
         )
 
     def refs_matching(

@@ -66,6 +66,7 @@ class PageRequest:
     fetch: int = 1
     fields: Sequence[str] | None = None
     count: bool = False
+    relation_types: Sequence[str] | None = None
 
     @property
     def id_ascending(self) -> bool:
@@ -108,7 +109,8 @@ def fetch_page(connection: Connection, request: PageRequest) -> FetchedPage:
         total = connection.execute(count_matches(plan.ids())).scalar_one() if request.count else None
         if request.fetch == 0:
             return FetchedPage([], total)
-        return FetchedPage(_with_entities(connection, _walk(connection, request), request.fields), total)
+        walked = _walk(connection, request)
+        return FetchedPage(_with_entities(connection, walked, request.fields, request.relation_types), total)
     id_range = None if request.order else plan.id_range()
     if id_range is not None:
         query = _read_id_range(request, id_range)
@@ -127,7 +129,8 @@ def fetch_page(connection: Connection, request: PageRequest) -> FetchedPage:
 
 def _probe(request: PageRequest) -> Select[Any]:
     """Entities in id order from the position on, each checked against the filter."""
-    query = select(*entity_columns(request.fields)).where(request.plan.probe(entities.c.id))
+    columns = entity_columns(request.fields, request.relation_types)
+    query = select(*columns).where(request.plan.probe(entities.c.id))
     if request.count:
         query = query.add_columns(count_matches(request.plan.ids()).scalar_subquery().label("total"))
     if request.position is not None:
@@ -153,7 +156,7 @@ def _read_id_range(request: PageRequest, id_range: Select[int]) -> Select[Any]:
         [id_range.with_only_columns(func.count()).scalar_subquery().label("total")] if request.count else []
     )
     return (
-        select(*entity_columns(request.fields), *extra)
+        select(*entity_columns(request.fields, request.relation_types), *extra)
         .select_from(page_rows.join(entities, entities.c.id == page_id))
         .order_by(page_id.desc() if request.backwards else page_id.asc())
     )
@@ -183,7 +186,7 @@ def _collect(request: PageRequest) -> Select[Any]:
     if request.count:
         extra.append(page_rows.c.total)
     return (
-        select(*entity_columns(request.fields), *extra)
+        select(*entity_columns(request.fields, request.relation_types), *extra)
         .select_from(page_rows.join(entities, entities.c.id == page_rows.c.id))
         .order_by(*_ordering(_keys(page_rows, request.order), page_rows.c.id, request))
     )
@@ -317,12 +320,15 @@ def _walk_missing(
 
 
 def _with_entities(
-    connection: Connection, positions: list[Position], fields: Sequence[str] | None
+    connection: Connection,
+    positions: list[Position],
+    fields: Sequence[str] | None,
+    relation_types: Sequence[str] | None = None,
 ) -> list[tuple[Position, StoredEntity]]:
     """Read the entities of a page's positions (one statement), keeping the page's order."""
     if not positions:
         return []
     page_ids = [position[-1] for position in positions]
-    query = select(*entity_columns(fields)).where(entities.c.id.in_(page_ids))
+    query = select(*entity_columns(fields, relation_types)).where(entities.c.id.in_(page_ids))
     by_id = {row.id: entity_from_row(row) for row in connection.execute(query)}
     return [(position, by_id[position[-1]]) for position in positions if position[-1] in by_id]

@@ -141,6 +141,7 @@ class CatalogReader:
         limit: int = DEFAULT_LIMIT,
         full_text: FullText | None = None,
         connection: Connection | None = None,
+        relation_types: Sequence[str] | None = None,
     ) -> Page:
         """One page of Backstage's ``/entities/by-query``.
 
@@ -171,6 +172,7 @@ class CatalogReader:
                 fetch=limit if backwards or limit == 0 else limit + 1,
                 fields=fields,
                 count=total is None,
+                relation_types=relation_types,
             )
             fetched = fetch_page(conn, request)
         total = total if total is not None else fetched.total or 0

@@ -94,15 +94,27 @@ _PROBLEM_ROWS = (
 )
 
 
-def entity_columns(fields: Sequence[str] | None = None) -> list[ColumnElement[Any] | Label[Any]]:
+def _relation_rows_of(types: Sequence[str]) -> Label[Any]:
+    return (
+        select(JsonRows(relations.c.type, relations.c.target_key))
+        .where(relations.c.source_key == entities.c.ref_key, relations.c.type.in_(list(types)))
+        .scalar_subquery()
+        .label("relation_rows")
+    )
+
+
+def entity_columns(
+    fields: Sequence[str] | None = None, relation_types: Sequence[str] | None = None
+) -> list[ColumnElement[Any] | Label[Any]]:
     """The columns of a query on ``entities`` that ``entity_from_row`` builds an entity from.
 
     Relations and problems come along unless a ``fields`` list leaves them out, so that one statement
-    reads everything a page shows.
+    reads everything a page shows. ``relation_types`` keeps only relations of those types: a page
+    that shows owners need not read the hundreds of relations a team or a capability has.
     """
     columns: list[ColumnElement[Any] | Label[Any]] = list(_BASE_COLUMNS)
     if needs(fields, "relations"):
-        columns.append(_RELATION_ROWS)
+        columns.append(_RELATION_ROWS if relation_types is None else _relation_rows_of(relation_types))
     if needs(fields, "status"):
         columns.append(_PROBLEM_ROWS)
     return columns

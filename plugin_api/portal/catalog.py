@@ -83,6 +83,7 @@ def catalog() -> str:
         limit=limit,
         full_text=full_text,
         connection=conn,
+        relation_types=("ownedBy",),
     )
     rows = _rows(page.items)
     facets = app_state.catalog.facets(list(FACETS), connection=conn)

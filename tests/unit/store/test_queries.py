@@ -77,6 +77,18 @@ def test_relation_filters_read_the_relations_table(catalog: Catalog) -> None:
     }
 
 
+def test_a_page_can_carry_only_the_relations_it_shows(catalog: Catalog) -> None:
+    def relations(types: tuple[str, ...] | None) -> set[tuple[str, str, str]]:
+        page = catalog.reader.query_entities(None, limit=100, relation_types=types)
+        rows = [(item["metadata"]["name"], item["relations"]) for item in page.items]
+        return {(name, r["type"], r["targetRef"]) for name, found in rows for r in found}
+
+    every = relations(None)
+    owned = relations(("ownedBy",))
+    assert {kind for _, kind, _ in every} - {"ownedBy"}, "the catalog has other relations too"
+    assert owned == {row for row in every if row[1] == "ownedBy"} != set()
+
+
 @pytest.mark.parametrize(
     "hostile",
     [
