@@ -205,7 +205,8 @@ class GitRepository:
     def _init_cache(self) -> None:
         temporary = self._cache.with_name(f"{self._cache.name}.tmp-{os.getpid()}")
         shutil.rmtree(temporary, ignore_errors=True)
-        init = ["init", "--quiet", "--bare", "--template=", str(temporary)]
+        # Named from the parent it runs in: a relative cache path would otherwise be taken twice.
+        init = ["init", "--quiet", "--bare", "--template=", temporary.name]
         self._git(init, timeout=self._ls_timeout, cwd=self._cache.parent)
         shutil.rmtree(self._cache, ignore_errors=True)
         temporary.rename(self._cache)

@@ -49,6 +49,18 @@ def test_first_snapshot_clones_and_reads_the_tip(git_remote: GitRemote, tmp_path
     assert (repository.cache_path / "HEAD").is_file()
 
 
+def test_a_cache_folder_given_relative_to_the_working_folder_is_used(
+    git_remote: GitRemote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What `catalog-sync sync --config catalog-sync.yaml` does: sync.cache_dir relative to ".".
+    sha = git_remote.publish({"catalog-info.yaml": "v1\n"})
+    monkeypatch.chdir(tmp_path)
+    repository = _repository(git_remote.url, Path(".catalog-sync/repos"))
+    assert repository.tip() == sha
+    assert _read(repository, sha) == b"v1\n"
+    assert (tmp_path / repository.cache_path / "HEAD").is_file()
+
+
 def test_an_unchanged_remote_costs_ls_remote_only(git_remote: GitRemote, tmp_path: Path) -> None:
     sha = git_remote.publish({"catalog-info.yaml": "v1\n"})
     repository = _repository(git_remote.url, tmp_path / "cache")
