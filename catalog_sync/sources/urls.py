@@ -101,6 +101,14 @@ def check_url(url: str, allowed: Iterable[str]) -> str:
     return url
 
 
+def _secret_param(match: re.Match[str]) -> str:
+    """A secret parameter's value as ``***``; one already redacted is left as it is, so redacting a
+    text twice (a URL, then the message quoting it) changes nothing the second time."""
+    if match.group("value").startswith("***"):
+        return match.group(0)
+    return f"{match.group('lead')}***"
+
+
 def redact(text: str) -> str:
     """``text`` with every credential in a URL replaced by ``***``; safe for logs, errors and the API.
 
@@ -119,7 +127,7 @@ def redact(text: str) -> str:
         return f"{scheme}***@"
 
     text = _USERINFO.sub(_userinfo, text)
-    text = _SECRET_PARAM.sub(lambda m: f"{m.group('lead')}***", text)
+    text = _SECRET_PARAM.sub(_secret_param, text)
     return _HOSTING_TOKEN.sub("***", text)
 
 

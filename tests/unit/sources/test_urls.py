@@ -115,3 +115,17 @@ def test_refusal_message_does_not_carry_credentials() -> None:
 )
 def test_redact_removes_credentials_from_any_text(text: str, expected: str) -> None:
     assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "source 'pay': https://host/a.git?private_token=glpat-abcdefghij0123456789: git ls-remote failed",
+        "https://u:p@host/a.git?access_token=abc&sig=xyz",
+        "Authorization: token ghp_0123456789abcdefABCDEF0123",
+    ],
+)
+def test_redacting_twice_changes_nothing_more(text: str) -> None:
+    once = redact(text)
+    assert redact(once) == once
+    assert redact(f"{once}: while reading") == f"{once}: while reading"
