@@ -48,6 +48,7 @@ from catalog_sync.store.migrate import upgrade
 from catalog_sync.store.scoring import SqlScoringReads, SqlScoringStore
 from catalog_sync.store.scoring.insights import coordination_load, runbook_automation
 from catalog_sync.store.scoring.types import SERVING_KINDS
+from catalog_sync.store.sync_sql import SqlSyncStore
 from catalog_sync.store.tables import entities, scoring_subjects
 from catalog_sync.sync import SyncEngine
 
@@ -67,7 +68,7 @@ def build_catalog(database: Database, size: int, seed: int, fleet_dir: Path) -> 
     fleet = generate_fleet(fleet_dir / f"{size}-{seed}", size, seed=seed)
     settings = parse_settings({"sources": [{"name": "fleet", "type": "local", "path": str(fleet.root)}]})
     started = time.perf_counter()
-    SyncEngine(settings, database.engine).run_pass()
+    SyncEngine(settings, SqlSyncStore(database)).run_pass()
     Scorer(settings, SqlScoringStore(database)).rescore(None)
     print(f"synced and scored {size} products in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
