@@ -79,6 +79,7 @@ repositories = Table(
     UniqueConstraint("source_id", "key"),
     Index(None, "next_sync_at"),
     Index(None, "state", "removed_at"),
+    Index(None, "removed_at", "source_id", "state"),
 )
 
 descriptor_files = Table(

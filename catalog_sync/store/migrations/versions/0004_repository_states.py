@@ -1,6 +1,7 @@
-"""Repositories: index ``(state, removed_at)`` instead of ``state`` alone, so counting the repositories
-still in the catalog by state (every scrape of ``/metrics``, the portal's home, ``/api/sources``)
-reads the index only, instead of every repository row to test ``removed_at``.
+"""Repositories: count the ones still in the catalog from indexes alone, instead of reading every
+repository row to test ``removed_at``: ``(state, removed_at)`` (replacing ``state``) for the counts by
+state of every ``/metrics`` scrape, ``(removed_at, source_id, state)`` for the counts by source and state
+of the portal's home and ``/api/sources``, and the total of ``/api/repositories``.
 
 Revision ID: 0004_repository_states
 Revises: 0003_team_capabilities
@@ -20,12 +21,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Replace the index on ``state`` by one on ``(state, removed_at)``, which serves both."""
+    """Replace the index on ``state`` by one on ``(state, removed_at)``, and index live repositories."""
     op.create_index(op.f("ix_repositories_state_removed_at"), "repositories", ["state", "removed_at"])
+    live = ["removed_at", "source_id", "state"]
+    op.create_index(op.f("ix_repositories_removed_at_source_id_state"), "repositories", live)
     op.drop_index(op.f("ix_repositories_state"), table_name="repositories")
 
 
 def downgrade() -> None:
     """Back to the index on ``state`` alone."""
     op.create_index(op.f("ix_repositories_state"), "repositories", ["state"])
+    op.drop_index(op.f("ix_repositories_removed_at_source_id_state"), table_name="repositories")
     op.drop_index(op.f("ix_repositories_state_removed_at"), table_name="repositories")
