@@ -66,6 +66,11 @@ WEBHOOKS_NOT_AVAILABLE = (
     "sync.interval_seconds, and POST /api/repositories/{id}/refresh reads one now"
 )
 CONFIG_ENV = "CATALOG_SYNC_CONFIG"
+_MIB = 1024 * 1024
+_GIB = 1024 * _MIB
+_HOUR = 3600
+_DAY = 24 * _HOUR
+_YEAR = 365 * _DAY
 DEFAULT_CONFIG_FILE = "catalog-sync.yaml"
 
 
@@ -86,6 +91,10 @@ class DescriptorSettings:
 
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
     max_file_bytes: int = 1024 * 1024
+    max_tree_entries: int = 200_000
+    """Tree entries one scan may visit: a repository whose tree lists more fails alone (a tree bomb)."""
+    max_read_bytes: int = 64 * 1024 * 1024
+    """Bytes of descriptors and trees one scan may read before that repository fails alone."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,19 @@ class SyncSettings:
     allowed_protocols: tuple[str, ...] = ("https", "ssh", "file")
     lease_seconds: int = 600
     fact_paths: tuple[str, ...] = DEFAULT_FACT_PATHS
+    scan_timeout_seconds: float = 60.0
+    """Seconds one repository's scan may take before it fails alone and the pass goes on."""
+    tip_timeout_seconds: float = 30.0
+    """Seconds a remote may take to name its tip (``git ls-remote``)."""
+    fetch_timeout_seconds: float = 300.0
+    """Seconds a fetch may take before that repository fails alone."""
+    max_repository_bytes: int = 1024 * 1024 * 1024
+    """Bytes a fetch may bring into the cache for one repository."""
+    max_registered_repositories: int = 1000
+    """Repositories ``POST /api/repositories`` may register in all."""
+    allowed_private_networks: tuple[str, ...] = ()
+    """Networks (CIDR) or host names that registered URLs may name although they are loopback,
+    link-local or private; none by default, so the API cannot be pointed at internal services."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +131,9 @@ class ScorecardSettings:
 
     builtin: bool = True
     paths: tuple[str, ...] = ()
+    trusted_sources: tuple[str, ...] = ()
+    """Sources whose repositories may define scorecards; any other repository's ``kind: Scorecard``
+    is refused, so no repository can replace an organisation-wide scorecard."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +155,10 @@ class ApiSettings:
     max_body_bytes: int = 1024 * 1024
     facet_cache_seconds: float = 5.0
     """How long an entity-facets answer is reused (0: never); facets may lag a sync by that long."""
+    max_filter_conditions: int = 200
+    """Filter conditions one request may carry in all (every ``filter`` parameter together)."""
+    statement_timeout_seconds: float = 10.0
+    """Seconds one API read may run in the database before it is cancelled with a clear error."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +178,15 @@ class Settings:
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
+
+
+class _Number(fields.Float):
+    """A float that must be written as a number: ``"5"`` and ``true`` are refused, as for integers."""
+
+    def _validated(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return float(super()._validated(value))
 
 
 def _tuple(inner: fields.Field[Any]) -> fields.List[Any]:
@@ -203,7 +241,9 @@ class _SourceSchema(_Strict):
 
 class _DescriptorSchema(_Strict):
     patterns = _tuple(fields.String(validate=validate.Length(min=1)))
-    max_file_bytes = fields.Integer(strict=True, validate=validate.Range(min=1, max=64 * 1024 * 1024))
+    max_file_bytes = fields.Integer(strict=True, validate=validate.Range(min=1, max=64 * _MIB))
+    max_tree_entries = fields.Integer(strict=True, validate=validate.Range(min=100, max=100_000_000))
+    max_read_bytes = fields.Integer(strict=True, validate=validate.Range(min=64 * 1024, max=16 * _GIB))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> DescriptorSettings:
@@ -211,15 +251,21 @@ class _DescriptorSchema(_Strict):
 
 
 class _SyncSchema(_Strict):
-    interval_seconds = fields.Integer(strict=True, validate=validate.Range(min=1))
+    interval_seconds = fields.Integer(strict=True, validate=validate.Range(min=1, max=_YEAR))
     concurrency = fields.Integer(strict=True, validate=validate.Range(min=1, max=256))
     cache_dir = fields.String(validate=validate.Length(min=1))
     orphan_policy = fields.String(validate=validate.OneOf(("keep", "delete")))
-    orphan_grace_seconds = fields.Integer(strict=True, validate=validate.Range(min=0))
-    max_removal_fraction = fields.Float(validate=validate.Range(min=0, max=1))
+    orphan_grace_seconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=10 * _YEAR))
+    max_removal_fraction = _Number(validate=validate.Range(min=0, max=1))
     allowed_protocols = _tuple(fields.String(validate=validate.OneOf(PROTOCOLS)))
-    lease_seconds = fields.Integer(strict=True, validate=validate.Range(min=1))
+    lease_seconds = fields.Integer(strict=True, validate=validate.Range(min=10, max=_DAY))
     fact_paths = _tuple(fields.String(validate=validate.Length(min=1)))
+    scan_timeout_seconds = _Number(validate=validate.Range(min=0.1, max=_DAY))
+    tip_timeout_seconds = _Number(validate=validate.Range(min=0.1, max=_HOUR))
+    fetch_timeout_seconds = _Number(validate=validate.Range(min=0.1, max=_DAY))
+    max_repository_bytes = fields.Integer(strict=True, validate=validate.Range(min=_MIB, max=1024 * _GIB))
+    max_registered_repositories = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000))
+    allowed_private_networks = _tuple(fields.String(validate=validate.Length(min=1, max=255)))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> SyncSettings:
@@ -229,6 +275,7 @@ class _SyncSchema(_Strict):
 class _ScorecardSchema(_Strict):
     builtin = fields.Boolean(truthy={True}, falsy={False})
     paths = _tuple(fields.String())
+    trusted_sources = _tuple(fields.String(validate=validate.Length(min=1)))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> ScorecardSettings:
@@ -255,8 +302,10 @@ class _ApiSchema(_Strict):
     cors_origins = _tuple(fields.String())
     max_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
     default_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
-    max_body_bytes = fields.Integer(strict=True, validate=validate.Range(min=1024))
-    facet_cache_seconds = fields.Float(validate=validate.Range(min=0, max=3600))
+    max_body_bytes = fields.Integer(strict=True, validate=validate.Range(min=1024, max=256 * _MIB))
+    facet_cache_seconds = _Number(validate=validate.Range(min=0, max=_HOUR))
+    max_filter_conditions = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
+    statement_timeout_seconds = _Number(validate=validate.Range(min=0.1, max=_HOUR))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> ApiSettings:

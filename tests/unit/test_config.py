@@ -118,3 +118,34 @@ def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert settings.database == "sqlite:///catalog.db"
     assert settings.sync.orphan_policy == "keep"
     assert settings.ownership.required_team_roles == ("product-owner", "developer", "operations")
+
+
+def _numeric_keys() -> list[tuple[str, str]]:
+    """Every numeric setting, found from the settings classes so a new one cannot escape the test."""
+    from dataclasses import fields as dataclass_fields
+
+    from catalog_sync.config import ApiSettings, DescriptorSettings, SyncSettings
+
+    sections = {"descriptors": DescriptorSettings, "sync": SyncSettings, "api": ApiSettings}
+    return [
+        (section, f.name)
+        for section, cls in sections.items()
+        for f in dataclass_fields(cls)
+        if f.type in ("int", "float")
+    ]
+
+
+@pytest.mark.parametrize(("section", "name"), _numeric_keys())
+@pytest.mark.parametrize("value", [10**20, -(10**20), float("inf"), float("nan"), True, "5"])
+def test_every_numeric_setting_has_a_range_refused_at_start(section: str, name: str, value: object) -> None:
+    """A value the code cannot use (an overflow at the first pass) is refused at start, naming the key."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({section: {name: value}}, environ={})
+    assert caught.value.key == f"{section}.{name}"
+
+
+def test_the_numeric_settings_are_found() -> None:
+    keys = _numeric_keys()
+    assert ("sync", "interval_seconds") in keys
+    assert ("api", "statement_timeout_seconds") in keys
+    assert len(keys) >= 15
