@@ -10,7 +10,8 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     ├── RefError                 an entity reference does not parse
     ├── SourceError              a repository or source cannot be listed, reached or read
     │   ├── ProtocolNotAllowedError   the URL's transport is not in sync.allowed_protocols
-    │   └── RepositoryUnreachableError the remote did not answer or refused us
+    │   ├── RepositoryUnreachableError the remote did not answer or refused us
+    │   └── ScanBudgetError      reading the repository would exceed a budget (entries, bytes, seconds)
     ├── StoreError               the database is unreachable or refused a statement
     │   ├── NotFoundError        the thing asked for is not in the catalog
     │   └── RefusedError         the database refused the values of a write (not its availability)
@@ -66,6 +67,12 @@ class ProtocolNotAllowedError(SourceError):
 
 class RepositoryUnreachableError(SourceError):
     """The remote did not answer or refused us; the repository is marked failing, then stale."""
+
+
+class ScanBudgetError(SourceError):
+    """Scanning one repository would visit, read or take more than its budget allows (a tree bomb, a
+    giant tree); that repository fails alone, keeping its entities, and the pass goes on. The message
+    names the setting that sets the budget."""
 
 
 class StoreError(CatalogSyncError):

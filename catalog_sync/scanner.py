@@ -1,18 +1,20 @@
 """One commit of one repository -> its descriptor files, parsed, and the repository's facts.
 
-This is the only stage that looks inside a repository, and it reads as little as it can: the tree is
-listed once; only files matched by ``descriptors.patterns`` (and files named by Location entities)
+This is the only stage that looks inside a repository, and it reads as little as it can: only the
+folders that ``descriptors.patterns``, ``sync.fact_paths`` and Location targets can reach are listed
+(``sources.selection``); only files matched by the patterns (and files named by Location entities)
 are read; a file over the size limit, a symbolic link or a submodule is refused from its tree entry,
-never read. Descriptor ages come from history walks, so they are reused from the previous scan while
-the file's blob is unchanged: that keeps a re-sync of a changed repository cheap.
+never read. A budget (``sources.budget``: tree entries, bytes, seconds) bounds all of it, so a hostile
+repository fails alone instead of holding the pass. Descriptor ages come from history walks, so they
+are reused from the previous scan while the file's blob is unchanged: that keeps a re-sync of a
+changed repository cheap.
 
-``scan`` depends only on its arguments (no clock, no database) and its result pickles, so it runs in
-worker processes.
+``scan`` depends only on its arguments (no database; the clock only for its budget's seconds) and its
+result pickles, so it runs in worker processes.
 """
 
 from __future__ import annotations
 
-import bisect
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from catalog_sync.config import DescriptorSettings
+from catalog_sync.config import DescriptorSettings, SyncSettings
 from catalog_sync.descriptors import location_targets, parse_file
 from catalog_sync.descriptors.loader import LoadLimits
 from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
@@ -28,6 +30,8 @@ from catalog_sync.descriptors.patterns import compile_patterns
 from catalog_sync.descriptors.problems import Problem, Severity
 from catalog_sync.errors import DescriptorError
 from catalog_sync.sources.base import Snapshot, TreeEntry
+from catalog_sync.sources.budget import ScanBudget
+from catalog_sync.sources.selection import TreeSelection
 
 HISTORY_DAYS = 90
 RECENT_DAYS = 30
@@ -35,6 +39,8 @@ MAX_HISTORY_COMMITS = 1000
 """Commits counted per scan at most; a busier repository's counts are lower bounds (history_truncated)."""
 MAX_CHANGE_WALK = 1000
 """Commits walked at most to find when a descriptor last changed."""
+DEFAULT_SCAN_SECONDS = SyncSettings.scan_timeout_seconds
+"""A scan's seconds when the caller gives no budget (the sync engine passes its own)."""
 
 _REGULAR_FILE = 0o100000
 _FILE_TYPE_MASK = 0o170000
@@ -92,6 +98,8 @@ class ScanResult:
     files: list[ParsedFile]
     facts: RepoFacts
     descriptor_changed: dict[str, datetime] = field(default_factory=dict)
+    still_present: list[str] = field(default_factory=list)
+    """Descriptor paths of the previous scan not read this time that still exist at this commit."""
 
 
 def scan(
@@ -102,42 +110,72 @@ def scan(
     previous_blobs: Mapping[str, str] | None = None,
     previous_changed: Mapping[str, datetime] | None = None,
     now: datetime | None = None,
+    budget: ScanBudget | None = None,
 ) -> ScanResult:
     """Read the descriptors and facts of ``snapshot``'s commit.
 
     ``previous_blobs``/``previous_changed`` are the last scan's blob sha and change time per
     descriptor path: a file whose blob is unchanged keeps its time without walking history.
+    ``budget`` bounds the scan (by default ``descriptors.max_tree_entries`` and ``max_read_bytes`` and
+    ``DEFAULT_SCAN_SECONDS``); spending it raises ``ScanBudgetError`` and nothing is returned.
     """
     moment = now or datetime.now(UTC)
-    entries = snapshot.tree()
-    reader = _Reader(snapshot, {e.path: e for e in entries}, descriptors)
+    spend = budget or scan_budget(descriptors, DEFAULT_SCAN_SECONDS)
+    previous = previous_blobs or {}
+    selection = TreeSelection(
+        globs=descriptors.patterns,
+        files=[*(f for f in fact_paths if not f.endswith("/")), *previous],
+        folders=fact_paths,
+    )
+    entries = snapshot.tree(selection, spend)
+    listed = {e.path: e for e in entries}
+    reader = _Reader(snapshot, dict(listed), descriptors, spend)
     pattern = compile_patterns(tuple(descriptors.patterns))
     for entry in entries:
         if pattern.match(entry.path):
             reader.include(entry.path)
     reader.follow_locations()
-    changed = _change_times(snapshot, reader, previous_blobs or {}, previous_changed or {})
+    changed = _change_times(snapshot, reader, previous, previous_changed or {}, spend)
+    read = {f.path for f in reader.files}
     return ScanResult(
         commit=snapshot.commit,
         committed_at=snapshot.committed_at,
         files=reader.files,
-        facts=_facts(snapshot, entries, fact_paths, moment),
+        facts=_facts(snapshot, listed, selection.occupied, fact_paths, moment, spend),
         descriptor_changed=changed,
+        still_present=[path for path in previous if path not in read and path in listed],
+    )
+
+
+def scan_budget(descriptors: DescriptorSettings, seconds: float) -> ScanBudget:
+    """A fresh budget for one scan, from ``descriptors.max_tree_entries``/``max_read_bytes`` and
+    ``sync.scan_timeout_seconds``."""
+    return ScanBudget(
+        max_entries=descriptors.max_tree_entries, max_bytes=descriptors.max_read_bytes, seconds=seconds
     )
 
 
 class _Reader:
-    """Reads descriptor files once each, in order, and follows Location entities breadth-first."""
+    """Reads descriptor files once each, in order, and follows Location entities breadth-first.
 
-    def __init__(self, snapshot: Snapshot, tree: dict[str, TreeEntry], settings: DescriptorSettings) -> None:
+    ``tree`` holds the files listed so far; a Location's targets are listed when its file's turn
+    comes, each round of targets in one walk that enters only the folders those targets can be in.
+    """
+
+    def __init__(
+        self, snapshot: Snapshot, tree: dict[str, TreeEntry], settings: DescriptorSettings, budget: ScanBudget
+    ) -> None:
         self.snapshot = snapshot
         self.tree = tree
+        self.budget = budget
         self.max_bytes = settings.max_file_bytes
         self.limits = LoadLimits(max_file_bytes=settings.max_file_bytes)
         self.files: list[ParsedFile] = []
         self.read_paths: dict[str, str] = {}
         self._seen: set[str] = set()
         self._followed = 0
+        self._listed_files: set[str] = set()
+        self._listed_globs: set[str] = set()
 
     def include(self, path: str) -> None:
         """Read and parse ``path`` unless it was read already (duplicates and cycles end here)."""
@@ -150,6 +188,7 @@ class _Reader:
             problem = Problem(path=_shown(path), severity="error", message=refusal)
             self.files.append(ParsedFile(path=_shown(path), problems=[problem], blob_sha=entry.sha))
             return
+        self.budget.read(entry.size)
         try:
             parsed = parse_file(path, self.snapshot.read_blob(entry.sha), self.limits)
         except DescriptorError as exc:
@@ -162,23 +201,43 @@ class _Reader:
     def follow_locations(self) -> None:
         """Pull in the files that Location entities name, including those named by pulled-in files."""
         while self._followed < len(self.files):
-            parsed = self.files[self._followed]
-            self._followed += 1
-            for document in parsed.documents:
-                entity = document.entity
-                if entity is None or entity.kind.lower() != "location":
-                    continue
-                for target in location_targets(entity):
+            batch = self.files[self._followed :]
+            self._list_targets(batch)
+            for parsed in batch:
+                self._followed += 1
+                for document, target in _locations(parsed):
                     self._follow(parsed.path, document, target)
+
+    def _list_targets(self, batch: list[ParsedFile]) -> None:
+        """List, in one walk, the files that the Locations of ``batch`` may name and are not known yet."""
+        files: set[str] = set()
+        globs: set[str] = set()
+        for parsed in batch:
+            for _, target in _locations(parsed):
+                resolved = _resolve(parsed.path, target)
+                if resolved is None:
+                    continue
+                if _GLOB.search(resolved):
+                    if resolved not in self._listed_globs:
+                        globs.add(resolved)
+                elif resolved not in self.tree and resolved not in self._listed_files:
+                    files.add(resolved)
+        if not files and not globs:
+            return
+        self.budget.check_time()
+        selection = TreeSelection(globs=sorted(globs), files=files)
+        for entry in self.snapshot.tree(selection, self.budget):
+            self.tree.setdefault(entry.path, entry)
+        self._listed_files |= files
+        self._listed_globs |= globs
 
     def _follow(self, origin: str, document: ParsedDocument, target: str) -> None:
         text = target.strip()
-        if _ABSOLUTE_URL.match(text) or text.startswith("/"):
-            return  # never fetched; validation already warned about it on the target's own line
-        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(origin), text))
-        if resolved == ".." or resolved.startswith("../"):
-            _report(origin, document, target, "error", f"target {text!r} points outside the repository")
-            return
+        resolved = _resolve(origin, target)
+        if resolved is None:
+            if not (_ABSOLUTE_URL.match(text) or text.startswith("/")):
+                _report(origin, document, target, "error", f"target {text!r} points outside the repository")
+            return  # an absolute URL is never fetched; validation already warned on its own line
         if _GLOB.search(resolved):
             glob = compile_patterns((resolved,))
             matched = sorted(p for p in self.tree if glob.match(p))
@@ -196,6 +255,28 @@ class _Reader:
                 _report(origin, document, target, "error", message)
             return
         self.include(resolved)
+
+
+def _locations(parsed: ParsedFile) -> list[tuple[ParsedDocument, str]]:
+    """(document, target) for every target of every Location entity of ``parsed``, in order."""
+    out: list[tuple[ParsedDocument, str]] = []
+    for document in parsed.documents:
+        entity = document.entity
+        if entity is not None and entity.kind.lower() == "location":
+            out.extend((document, target) for target in location_targets(entity))
+    return out
+
+
+def _resolve(origin: str, target: str) -> str | None:
+    """The repository path a Location target names, or None for a URL, an absolute path or a path
+    outside the repository (never read)."""
+    text = target.strip()
+    if _ABSOLUTE_URL.match(text) or text.startswith("/"):
+        return None
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(origin), text))
+    if resolved == ".." or resolved.startswith("../"):
+        return None
+    return resolved
 
 
 def _report(origin: str, document: ParsedDocument, target: str, severity: Severity, message: str) -> None:
@@ -233,7 +314,11 @@ def _shown(path: str) -> str:
 
 
 def _change_times(
-    snapshot: Snapshot, reader: _Reader, previous_blobs: Mapping[str, str], previous: Mapping[str, datetime]
+    snapshot: Snapshot,
+    reader: _Reader,
+    previous_blobs: Mapping[str, str],
+    previous: Mapping[str, datetime],
+    budget: ScanBudget,
 ) -> dict[str, datetime]:
     changed: dict[str, datetime] = {}
     unknown: list[str] = []
@@ -243,23 +328,23 @@ def _change_times(
         else:
             unknown.append(path)
     if unknown:
-        changed.update(snapshot.last_changed(unknown, max_commits=MAX_CHANGE_WALK))
+        changed.update(snapshot.last_changed(unknown, max_commits=MAX_CHANGE_WALK, budget=budget))
     return changed
 
 
 def _facts(
-    snapshot: Snapshot, entries: list[TreeEntry], fact_paths: Sequence[str], now: datetime
+    snapshot: Snapshot,
+    listed: Mapping[str, TreeEntry],
+    occupied: set[str],
+    fact_paths: Sequence[str],
+    now: datetime,
+    budget: ScanBudget,
 ) -> RepoFacts:
-    paths = sorted(entry.path for entry in entries)
-    present: dict[str, bool] = {}
-    for fact in fact_paths:
-        if fact.endswith("/"):
-            at = bisect.bisect_left(paths, fact)
-            present[fact] = at < len(paths) and paths[at].startswith(fact)
-        else:
-            at = bisect.bisect_left(paths, fact)
-            present[fact] = at < len(paths) and paths[at] == fact
-    history = snapshot.history(now - timedelta(days=HISTORY_DAYS), max_commits=MAX_HISTORY_COMMITS)
+    """A path ending in ``/`` is present when a file lives below it, any other when it is a file."""
+    present = {fact: fact in occupied if fact.endswith("/") else fact in listed for fact in fact_paths}
+    history = snapshot.history(
+        now - timedelta(days=HISTORY_DAYS), max_commits=MAX_HISTORY_COMMITS, budget=budget
+    )
     recent = now - timedelta(days=RECENT_DAYS)
     in_90 = [c for c in history.commits if c.committed_at <= now]
     in_30 = [c for c in in_90 if c.committed_at >= recent]
@@ -274,4 +359,4 @@ def _facts(
     )
 
 
-__all__ = ["HISTORY_DAYS", "RepoFacts", "ScanResult", "scan"]
+__all__ = ["HISTORY_DAYS", "RepoFacts", "ScanResult", "scan", "scan_budget"]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from catalog_sync.sources.budget import ScanBudget
+
 
 @dataclass(frozen=True)
 class RepositoryInfo:
@@ -49,6 +51,19 @@ class History:
     truncated: bool = False
 
 
+class PathSelection(Protocol):
+    """Which folders a tree walk reads and which files it lists (see ``selection.TreeSelection``)."""
+
+    def enters(self, folder: str) -> bool:
+        """Whether to read ``folder`` (ending in ``/``); asked just before reading it, so an answer may
+        change with what the walk has met so far."""
+        ...
+
+    def keeps(self, path: str) -> bool:
+        """Whether the file at ``path`` belongs in the listing; asked once for each file met."""
+        ...
+
+
 class Snapshot(Protocol):
     """A read-only view of one commit; committed content only, never a working tree."""
 
@@ -67,20 +82,27 @@ class Snapshot(Protocol):
         """The commit's committer time (timezone-aware, UTC)."""
         ...
 
-    def tree(self) -> list[TreeEntry]:
-        """Every file of the commit, recursively."""
+    def tree(
+        self, selection: PathSelection | None = None, budget: ScanBudget | None = None
+    ) -> list[TreeEntry]:
+        """The files of the commit that ``selection`` keeps (every file without one), sorted by path;
+        each tree entry visited and each tree read is charged to ``budget`` before it is read."""
         ...
 
     def read_blob(self, sha: str) -> bytes:
         """One blob's bytes."""
         ...
 
-    def history(self, since: datetime, max_commits: int = 1000) -> History:
-        """Commits reachable from the tip, newest first, back to ``since``."""
+    def history(self, since: datetime, max_commits: int = 1000, budget: ScanBudget | None = None) -> History:
+        """Commits reachable from the tip, newest first, back to ``since``; ``budget``'s clock is checked
+        as the walk goes."""
         ...
 
-    def last_changed(self, paths: list[str], max_commits: int = 1000) -> dict[str, datetime]:
-        """For each path, the time of the newest commit that changed it (bounded walk)."""
+    def last_changed(
+        self, paths: list[str], max_commits: int = 1000, budget: ScanBudget | None = None
+    ) -> dict[str, datetime]:
+        """For each path, the time of the newest commit that changed it (bounded walk, ``budget``'s clock
+        checked as it goes)."""
         ...
 
     def close(self) -> None:

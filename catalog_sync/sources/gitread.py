@@ -16,7 +16,8 @@ from types import TracebackType
 from typing import NamedTuple
 
 from catalog_sync.errors import SourceError
-from catalog_sync.sources.base import CommitInfo, History, TreeEntry
+from catalog_sync.sources.base import CommitInfo, History, PathSelection, TreeEntry
+from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.gitobjects import ObjectStore
 from catalog_sync.sources.gitrefs import common_dir
 
@@ -24,6 +25,7 @@ TREE_MODE = 0o040000
 SYMLINK_MODE = 0o120000
 SUBMODULE_MODE = 0o160000
 _TREE_CACHE_LIMIT = 20_000
+_TREE_CACHE_BYTES = 32 * 1024 * 1024
 
 
 class _Commit(NamedTuple):
@@ -54,11 +56,11 @@ def _parse_commit(data: bytes) -> _Commit:
     return _Commit(tree, tuple(parents), when, author)
 
 
-def _parse_tree(data: bytes) -> list[tuple[int, bytes, bytes]]:
-    """(mode, name, sha) rows of a raw tree object."""
+def _parse_tree(data: bytes, limit: int | None = None) -> list[tuple[int, bytes, bytes]]:
+    """(mode, name, sha) rows of a raw tree object; the first ``limit`` rows only, when given."""
     rows: list[tuple[int, bytes, bytes]] = []
     find, i, size = data.find, 0, len(data)
-    while i < size:
+    while i < size and (limit is None or len(rows) < limit):
         space = find(b" ", i)
         nul = find(b"\0", space)
         if space < 0 or nul < 0 or nul + 21 > size:
@@ -80,6 +82,7 @@ class GitSnapshot:
         self._branch = branch
         self._commits: dict[bytes, _Commit] = {}
         self._trees: dict[bytes, dict[bytes, tuple[int, bytes]]] = {}
+        self._tree_bytes = 0
         try:
             self._tip = bytes.fromhex(commit)
             if len(self._tip) != 20:
@@ -111,17 +114,35 @@ class GitSnapshot:
         """The commit's committer time (UTC)."""
         return self._committed_at
 
-    def tree(self) -> list[TreeEntry]:
-        """Every file of the commit, sorted by path; sizes come from object headers, never contents."""
+    def tree(
+        self, selection: PathSelection | None = None, budget: ScanBudget | None = None
+    ) -> list[TreeEntry]:
+        """The files ``selection`` keeps (all without one), sorted by path; sizes come from object headers.
+
+        Folders are read depth first and ``selection.enters`` is asked as each is about to be read, so a
+        selection that has seen enough below a folder can stop the walk there. With a ``budget``, each
+        tree's size is charged before it is inflated and its entries as soon as it is parsed: a tree bomb
+        stops at the budget, holding no more than the budget in memory.
+        """
         out: list[TreeEntry] = []
         stack: list[tuple[str, bytes]] = [("", self._load(self._tip).tree)]
         size_of = self._store.size
         while stack:
             prefix, tree_sha = stack.pop()
-            for mode, name, sha in _parse_tree(self._read(tree_sha, "tree")):
+            if prefix and selection is not None and not selection.enters(prefix):
+                continue
+            if budget is None:
+                rows = _parse_tree(self._read(tree_sha, "tree"))
+            else:
+                budget.read(size_of(tree_sha))
+                rows = _parse_tree(self._read(tree_sha, "tree"), budget.max_entries - budget.entries + 1)
+                budget.visit(len(rows))
+            for mode, name, sha in rows:
                 path = prefix + name.decode("utf-8", "surrogateescape")
                 if mode == TREE_MODE:
                     stack.append((path + "/", sha))
+                elif selection is not None and not selection.keeps(path):
+                    continue
                 elif mode == SUBMODULE_MODE:
                     out.append(TreeEntry(path, sha.hex(), mode, 0))
                 else:
@@ -133,11 +154,11 @@ class GitSnapshot:
         """One blob's bytes (the caller checks TreeEntry.size against its limit first)."""
         return self._read(sha, "blob")
 
-    def history(self, since: datetime, max_commits: int = 1000) -> History:
+    def history(self, since: datetime, max_commits: int = 1000, budget: ScanBudget | None = None) -> History:
         """Commits reachable from the tip in date order, newest first, back to ``since``."""
         floor = since.timestamp()
         history = History()
-        for sha, commit in self._walk():
+        for sha, commit in self._walk(budget=budget):
             if commit.time < floor:
                 break  # date order: everything still to come is older too
             if len(history.commits) >= max_commits:
@@ -146,7 +167,9 @@ class GitSnapshot:
             history.commits.append(CommitInfo(sha.hex(), _utc(commit.time), commit.author))
         return history
 
-    def last_changed(self, paths: list[str], max_commits: int = 1000) -> dict[str, datetime]:
+    def last_changed(
+        self, paths: list[str], max_commits: int = 1000, budget: ScanBudget | None = None
+    ) -> dict[str, datetime]:
         """For each path, the time of the newest commit that changed it, walking at most ``max_commits``.
 
         A commit changes a path when the path differs from every parent (a merge that took one side's
@@ -155,13 +178,13 @@ class GitSnapshot:
         pending = {path: path.encode("utf-8", "surrogateescape").split(b"/") for path in paths}
         found: dict[str, datetime] = {}
         oldest = self._load(self._tip).time
-        for walked, (_, commit) in enumerate(self._walk(simplify=pending), start=1):
+        for walked, (_, commit) in enumerate(self._walk(simplify=pending, budget=budget), start=1):
             oldest = min(oldest, commit.time)
             parents = self._parents(commit)
             for path, parts in list(pending.items()):
-                mine = self._lookup(commit.tree, parts)
+                mine = self._lookup(commit.tree, parts, budget)
                 if parents:
-                    changed = all(self._lookup(parent.tree, parts) != mine for parent in parents)
+                    changed = all(self._lookup(parent.tree, parts, budget) != mine for parent in parents)
                 else:
                     changed = mine is not None
                 if changed:
@@ -178,6 +201,7 @@ class GitSnapshot:
         self._store.close()
         self._commits.clear()
         self._trees.clear()
+        self._tree_bytes = 0
 
     def __enter__(self) -> GitSnapshot:
         return self
@@ -211,25 +235,37 @@ class GitSnapshot:
                 out.append(self._load(sha))
         return out
 
-    def _walk(self, simplify: dict[str, list[bytes]] | None = None) -> _Walk:
-        return _Walk(self, simplify)
+    def _walk(
+        self, simplify: dict[str, list[bytes]] | None = None, budget: ScanBudget | None = None
+    ) -> _Walk:
+        return _Walk(self, simplify, budget)
 
-    def _lookup(self, tree: bytes, parts: list[bytes]) -> tuple[int, bytes] | None:
+    def _lookup(
+        self, tree: bytes, parts: list[bytes], budget: ScanBudget | None = None
+    ) -> tuple[int, bytes] | None:
         """(mode, sha) of the path under ``tree``, or None; parsed trees are cached by sha."""
         entry: tuple[int, bytes] | None = (TREE_MODE, tree)
         for part in parts:
             if entry is None or entry[0] != TREE_MODE:
                 return None
-            entry = self._tree_map(entry[1]).get(part)
+            entry = self._tree_map(entry[1], budget).get(part)
         return entry
 
-    def _tree_map(self, sha: bytes) -> dict[bytes, tuple[int, bytes]]:
+    def _tree_map(self, sha: bytes, budget: ScanBudget | None) -> dict[bytes, tuple[int, bytes]]:
+        """One tree as a dict; with a ``budget``, a tree larger than all of it is refused unread (history
+        walks are bounded by commits and seconds, this bounds the memory of each step)."""
         rows = self._trees.get(sha)
         if rows is None:
-            if len(self._trees) > _TREE_CACHE_LIMIT:
+            size = self._store.size(sha) if budget is not None else 0
+            if budget is not None:
+                budget.admit(size)
+            if len(self._trees) > _TREE_CACHE_LIMIT or self._tree_bytes > _TREE_CACHE_BYTES:
                 self._trees.clear()
-            rows = {name: (mode, child) for mode, name, child in _parse_tree(self._read(sha, "tree"))}
+                self._tree_bytes = 0
+            data = self._read(sha, "tree")
+            rows = {name: (mode, child) for mode, name, child in _parse_tree(data)}
             self._trees[sha] = rows
+            self._tree_bytes += len(data)
         return rows
 
 
@@ -241,9 +277,12 @@ class _Walk:
     change that the merge discarded is not taken for the path's last change.
     """
 
-    def __init__(self, snapshot: GitSnapshot, simplify: dict[str, list[bytes]] | None) -> None:
+    def __init__(
+        self, snapshot: GitSnapshot, simplify: dict[str, list[bytes]] | None, budget: ScanBudget | None
+    ) -> None:
         self._snapshot = snapshot
         self._simplify = simplify
+        self._budget = budget
         tip = snapshot._tip
         self._heap: list[tuple[int, int, bytes]] = [(-snapshot._load(tip).time, 0, tip)]
         self._seen = {tip}
@@ -255,6 +294,8 @@ class _Walk:
     def __next__(self) -> tuple[bytes, _Commit]:
         if not self._heap:
             raise StopIteration
+        if self._budget is not None:
+            self._budget.check_time()
         _, _, sha = heapq.heappop(self._heap)
         snapshot = self._snapshot
         commit = snapshot._load(sha)
@@ -263,7 +304,8 @@ class _Walk:
             for parent in follow:
                 tree = snapshot._load(parent).tree
                 if all(
-                    snapshot._lookup(tree, parts) == snapshot._lookup(commit.tree, parts)
+                    snapshot._lookup(tree, parts, self._budget)
+                    == snapshot._lookup(commit.tree, parts, self._budget)
                     for parts in self._simplify.values()
                 ):
                     follow = [parent]

@@ -105,6 +105,7 @@ class BatchReader:
                 self._settings.descriptors,
                 self._settings.sync.fact_paths,
                 now,
+                self._settings.sync.scan_timeout_seconds,
             )
             for rid, tip in to_scan
         ]

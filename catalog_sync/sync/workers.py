@@ -20,7 +20,7 @@ from catalog_sync.config import DescriptorSettings
 from catalog_sync.errors import CatalogSyncError
 from catalog_sync.plans import Prepared
 from catalog_sync.reconcile import prepare_files
-from catalog_sync.scanner import ScanResult, scan
+from catalog_sync.scanner import ScanResult, scan, scan_budget
 from catalog_sync.sources.base import Repository
 from catalog_sync.sources.urls import redact
 
@@ -44,6 +44,8 @@ class ScanTask:
     descriptors: DescriptorSettings
     fact_paths: tuple[str, ...]
     now: datetime
+    scan_seconds: float
+    """``sync.scan_timeout_seconds``: the seconds this scan may take."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +77,11 @@ def scan_repository(task: ScanTask) -> ScanOutcome:
                 previous_blobs=task.previous_blobs,
                 previous_changed=task.previous_changed,
                 now=task.now,
+                budget=scan_budget(task.descriptors, task.scan_seconds),
             )
-            read = {f.path for f in result.files}
-            missing = [path for path in task.previous_blobs if path not in read]
-            present = {e.path for e in snapshot.tree()} if missing else set()
             unread = {
                 path: (task.previous_blobs[path], task.previous_changed.get(path))
-                for path in missing
-                if path in present
+                for path in result.still_present
             }
         finally:
             snapshot.close()

@@ -12,7 +12,8 @@ import catalog_sync.scanner as scanner
 from catalog_sync.config import DEFAULT_FACT_PATHS, DescriptorSettings
 from catalog_sync.descriptors.parsed import ParsedFile
 from catalog_sync.scanner import RepoFacts, ScanResult, scan
-from catalog_sync.sources.base import History, TreeEntry
+from catalog_sync.sources.base import History, PathSelection, TreeEntry
+from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.gitread import GitSnapshot
 from tests.fixtures.gitrepos import GitRepo
 
@@ -56,19 +57,23 @@ class CountingSnapshot:
     def committed_at(self) -> datetime:
         return self.inner.committed_at
 
-    def tree(self) -> list[TreeEntry]:
-        return self.inner.tree()
+    def tree(
+        self, selection: PathSelection | None = None, budget: ScanBudget | None = None
+    ) -> list[TreeEntry]:
+        return self.inner.tree(selection, budget)
 
     def read_blob(self, sha: str) -> bytes:
         self.blobs_read.append(sha)
         return self.inner.read_blob(sha)
 
-    def history(self, since: datetime, max_commits: int = 1000) -> History:
-        return self.inner.history(since, max_commits)
+    def history(self, since: datetime, max_commits: int = 1000, budget: ScanBudget | None = None) -> History:
+        return self.inner.history(since, max_commits, budget)
 
-    def last_changed(self, paths: list[str], max_commits: int = 1000) -> dict[str, datetime]:
+    def last_changed(
+        self, paths: list[str], max_commits: int = 1000, budget: ScanBudget | None = None
+    ) -> dict[str, datetime]:
         self.last_changed_calls.append(list(paths))
-        return self.inner.last_changed(paths, max_commits)
+        return self.inner.last_changed(paths, max_commits, budget)
 
     def close(self) -> None:
         self.inner.close()

@@ -1,0 +1,51 @@
+"""Which parts of a commit's tree one scan needs, so a snapshot walks those and skips the rest.
+
+A scan needs three kinds of path: files some glob may match (``descriptors.patterns``, and a
+Location's glob targets), files named exactly (a Location's target, a fact such as ``README.md``), and
+folders whose only question is "does a file live below?" (a fact such as ``docs/``: the walk stops
+looking inside once it has seen one file there). A folder none of them can reach is never read, so a
+huge subtree beside the descriptors costs one tree entry, not its contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from catalog_sync.descriptors.patterns import compile_patterns, folder_filter
+
+
+class TreeSelection:
+    """A ``PathSelection`` for one walk; remembers which asked-for folders turned out to hold a file."""
+
+    def __init__(
+        self, *, globs: Iterable[str] = (), files: Iterable[str] = (), folders: Iterable[str] = ()
+    ) -> None:
+        patterns = tuple(globs)
+        self._glob = compile_patterns(patterns)
+        self._glob_folders = folder_filter(patterns)
+        self._files = set(files)
+        self._parents = {path[: i + 1] for path in self._files for i, c in enumerate(path) if c == "/"}
+        self._folders = [f for f in dict.fromkeys(folders) if f.endswith("/")]
+        self.occupied: set[str] = set()
+        """Folders of ``folders`` below which the walk met at least one file."""
+
+    def enters(self, folder: str) -> bool:
+        """Whether the walk must read ``folder`` (a path ending in ``/``); asked just before reading it."""
+        if folder in self._parents or self._glob_folders(folder):
+            return True
+        for wanted in self._folders:
+            if wanted.startswith(folder):
+                return True
+            if folder.startswith(wanted) and wanted not in self.occupied:
+                return True
+        return False
+
+    def keeps(self, path: str) -> bool:
+        """Whether the file at ``path`` (of a folder the walk entered) belongs in the listing."""
+        for wanted in self._folders:
+            if path.startswith(wanted):
+                self.occupied.add(wanted)
+        return path in self._files or self._glob.match(path) is not None
+
+
+__all__ = ["TreeSelection"]
