@@ -1,14 +1,14 @@
 """Which paths are descriptor files: ``descriptors.patterns`` globs, where ``**`` crosses folders.
 
 Compiled once into one regular expression, because the scanner tests every path it lists. Which
-*folders* can hold a match is answered apart (``folder_filter``), so the scanner never opens a folder
+*folders* can hold a match is answered apart (``FolderGlobs``), so the scanner never opens a folder
 that no pattern can reach: ``.catalog/*.yaml`` needs ``.catalog`` only, not the whole repository.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 
 _ANY = "**"
@@ -56,27 +56,66 @@ def compile_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("^(?:" + "|".join(_translate(p.lstrip("/")) for p in patterns) + ")$")
 
 
-@lru_cache(maxsize=64)
-def folder_filter(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """A test of a folder path (``"a/b/"``): may a file below it match one of the globs?
+_Part = re.Pattern[str] | str | None
+_State = tuple[int, int]
 
-    Never says no to a folder that holds a match (the scanner would miss a descriptor); may say yes to
-    one that holds none. Each glob is matched folder name by folder name: ``**`` takes any number of
-    names, other parts one name each. A part whose match could cross a ``/`` (``**`` inside a name, or
-    a ``[...]`` class, which may contain ``/``) lets everything below it through.
+
+class FolderGlobs:
+    """Which folders may hold a file that one of the globs matches, decided folder name by folder name.
+
+    A state is (glob, part): how far a glob has matched the names so far; ``**`` takes any number of
+    names, other parts one name each. It never says no to a folder that holds a match (the scanner would
+    miss a descriptor) and may say yes to one that holds none: a part whose match could cross a ``/``
+    (``**`` inside a name, or a ``[...]`` class, which may contain ``/``) lets everything below through.
     """
-    globs = [_segments(p.lstrip("/")) for p in patterns]
 
-    def may_hold(folder: str) -> bool:
-        names = folder.split("/")[:-1]
-        return any(_reaches(parts, names) for parts in globs)
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self._globs = [_segments(p.lstrip("/")) for p in patterns]
 
-    return may_hold
+    def start(self) -> frozenset[_State]:
+        """The states at the repository's root."""
+        return self._closure({(g, 0) for g in range(len(self._globs))})
+
+    def step(self, states: frozenset[_State], name: str) -> frozenset[_State]:
+        """The states inside the folder ``name`` of a folder in ``states``."""
+        following: set[_State] = set()
+        for g, i in states:
+            parts = self._globs[g]
+            if i >= len(parts):
+                continue
+            part = parts[i]
+            if part is None or part == _ANY:
+                following.add((g, i))
+            elif isinstance(part, re.Pattern) and part.match(name):
+                following.add((g, i + 1))
+        return self._closure(following)
+
+    def may_hold(self, states: frozenset[_State]) -> bool:
+        """Whether a folder in ``states`` may hold a match: some glob still has a part left for a file."""
+        return any(i < len(self._globs[g]) for g, i in states)
+
+    def _closure(self, states: set[_State]) -> frozenset[_State]:
+        """``states`` plus every state reached by letting a ``**`` match no folder at all."""
+        out = set(states)
+        pending = list(states)
+        while pending:
+            g, i = pending.pop()
+            parts = self._globs[g]
+            if i < len(parts) and parts[i] == _ANY and (g, i + 1) not in out:
+                out.add((g, i + 1))
+                pending.append((g, i + 1))
+        return frozenset(out)
 
 
-def _segments(pattern: str) -> list[re.Pattern[str] | str | None]:
+@lru_cache(maxsize=64)
+def folder_globs(patterns: tuple[str, ...]) -> FolderGlobs:
+    """The folder test of ``patterns``, built once per set of globs."""
+    return FolderGlobs(patterns)
+
+
+def _segments(pattern: str) -> list[_Part]:
     """One entry per folder level: ``"**"``, a compiled one-name glob, or None for "anything below"."""
-    parts: list[re.Pattern[str] | str | None] = []
+    parts: list[_Part] = []
     for part in pattern.split("/"):
         if part == _ANY:
             parts.append(_ANY)
@@ -86,39 +125,6 @@ def _segments(pattern: str) -> list[re.Pattern[str] | str | None]:
         else:
             parts.append(re.compile(_translate(part) + r"\Z"))
     return parts
-
-
-def _reaches(parts: list[re.Pattern[str] | str | None], names: list[str]) -> bool:
-    """True when some way of matching ``names`` against leading parts leaves a part for a file."""
-    states = _closure(parts, {0})
-    for name in names:
-        if None in (parts[i] for i in states if i < len(parts)):
-            return True
-        following: set[int] = set()
-        for i in states:
-            if i >= len(parts):
-                continue
-            part = parts[i]
-            if part == _ANY:
-                following.add(i)
-            elif isinstance(part, re.Pattern) and part.match(name):
-                following.add(i + 1)
-        states = _closure(parts, following)
-        if not states:
-            return False
-    return any(i < len(parts) for i in states)
-
-
-def _closure(parts: list[re.Pattern[str] | str | None], states: set[int]) -> set[int]:
-    """``states`` plus every state reached by letting a ``**`` match no folder at all."""
-    out = set(states)
-    pending = list(states)
-    while pending:
-        i = pending.pop()
-        if i < len(parts) and parts[i] == _ANY and i + 1 not in out:
-            out.add(i + 1)
-            pending.append(i + 1)
-    return out
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:

@@ -16,6 +16,7 @@ import mmap
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -211,18 +212,25 @@ class ObjectStore:
 
     # -- reading ----------------------------------------------------------------------------------------
 
-    def read(self, sha: str | bytes) -> tuple[str, bytes]:
-        """The object's type name and its full content; SourceError when it is missing or corrupt."""
+    def read(self, sha: str | bytes, admit: Callable[[int], object] | None = None) -> tuple[str, bytes]:
+        """The object's type name and its full content; SourceError when it is missing or corrupt.
+
+        ``admit`` is called with the object's size, read from its header, before the content is
+        inflated: it raises to refuse an object too large to hold (a compressed tree can inflate a
+        thousandfold).
+        """
         binsha = _binary(sha)
         where = self._locate(binsha)
         try:
             if where.kind == "pack":
+                if admit is not None:
+                    admit(self._packed_size(where))
                 kind, data = self._read_packed(where.pack, where.offset)
                 return _TYPE_NAMES[kind], data
             if where.kind == "loose":
-                return _read_loose(where.path)
+                return _read_loose(where.path, admit)
             if where.store is not None:
-                return where.store.read(binsha)
+                return where.store.read(binsha, admit)
         except (zlib.error, struct.error, IndexError, KeyError, ValueError, OSError) as exc:
             raise SourceError(f"object {binsha.hex()} in {self.objects_dir} cannot be read: {exc}") from exc
         raise SourceError(f"object {binsha.hex()} is missing from {self.objects_dir}")
@@ -233,15 +241,7 @@ class ObjectStore:
         where = self._locate(binsha)
         try:
             if where.kind == "pack":
-                pack = self._pack_list()[where.pack]
-                kind, size, data_offset = pack.header(where.offset)
-                if kind in _TYPE_NAMES:
-                    return size
-                _, delta_offset = pack.delta_base(where.offset, data_offset, kind)
-                with memoryview(pack._open()[1]) as view, view[delta_offset:] as tail:
-                    head = zlib.decompressobj().decompress(tail, 32)
-                position, _ = msb_size(head)
-                return int(msb_size(head, position)[1])
+                return self._packed_size(where)
             if where.kind == "loose":
                 return _loose_header(where.path)[1]
             if where.store is not None:
@@ -249,6 +249,18 @@ class ObjectStore:
         except (zlib.error, struct.error, IndexError, ValueError, OSError) as exc:
             raise SourceError(f"object {binsha.hex()} in {self.objects_dir} cannot be read: {exc}") from exc
         raise SourceError(f"object {binsha.hex()} is missing from {self.objects_dir}")
+
+    def _packed_size(self, where: _Where) -> int:
+        """A packed object's size: from its header, or for a delta from the delta's own header."""
+        pack = self._pack_list()[where.pack]
+        kind, size, data_offset = pack.header(where.offset)
+        if kind in _TYPE_NAMES:
+            return size
+        _, delta_offset = pack.delta_base(where.offset, data_offset, kind)
+        with memoryview(pack._open()[1]) as view, view[delta_offset:] as tail:
+            head = zlib.decompressobj().decompress(tail, 32)
+        position, _ = msb_size(head)
+        return int(msb_size(head, position)[1])
 
     def _read_packed(self, index: int, offset: int) -> tuple[int, bytes]:
         """Follow a delta chain to its base, then apply the deltas from the base outwards."""
@@ -333,9 +345,16 @@ def _split_loose(raw: bytes) -> tuple[str, int, int]:
     return kind.decode("ascii"), int(size), nul + 1
 
 
-def _read_loose(path: str) -> tuple[str, bytes]:
+def _read_loose(path: str, admit: Callable[[int], object] | None = None) -> tuple[str, bytes]:
     with open(path, "rb") as handle:
-        raw = zlib.decompress(handle.read())
+        packed = handle.read()
+    if admit is None:
+        raw = zlib.decompress(packed)
+    else:
+        inflater = zlib.decompressobj()
+        head = inflater.decompress(packed, 64)
+        admit(_split_loose(head)[1])
+        raw = head + inflater.decompress(inflater.unconsumed_tail) + inflater.flush()
     kind, size, start = _split_loose(raw)
     if len(raw) - start != size:
         raise SourceError(f"loose object {path} is truncated")

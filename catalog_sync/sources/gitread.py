@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -121,8 +122,9 @@ class GitSnapshot:
 
         Folders are read depth first and ``selection.enters`` is asked as each is about to be read, so a
         selection that has seen enough below a folder can stop the walk there. With a ``budget``, each
-        tree's size is charged before it is inflated and its entries as soon as it is parsed: a tree bomb
-        stops at the budget, holding no more than the budget in memory.
+        tree's size (and its path's length: a deep chain of folders makes long paths) is charged before
+        it is inflated, and its entries as soon as they are parsed: a tree bomb stops at the budget,
+        holding no more than the budget in memory.
         """
         out: list[TreeEntry] = []
         stack: list[tuple[str, bytes]] = [("", self._load(self._tip).tree)]
@@ -134,8 +136,10 @@ class GitSnapshot:
             if budget is None:
                 rows = _parse_tree(self._read(tree_sha, "tree"))
             else:
-                budget.read(size_of(tree_sha))
-                rows = _parse_tree(self._read(tree_sha, "tree"), budget.max_entries - budget.entries + 1)
+                budget.read(len(prefix))  # a deep chain of folders makes long paths
+                rows = _parse_tree(
+                    self._read(tree_sha, "tree", admit=budget.read), budget.max_entries - budget.entries + 1
+                )
                 budget.visit(len(rows))
             for mode, name, sha in rows:
                 path = prefix + name.decode("utf-8", "surrogateescape")
@@ -213,8 +217,8 @@ class GitSnapshot:
 
     # -- reading and walking --------------------------------------------------------------------------
 
-    def _read(self, sha: str | bytes, expected: str) -> bytes:
-        kind, data = self._store.read(sha)
+    def _read(self, sha: str | bytes, expected: str, admit: Callable[[int], object] | None = None) -> bytes:
+        kind, data = self._store.read(sha, admit)
         if kind != expected:
             name = sha.hex() if isinstance(sha, bytes) else sha
             raise SourceError(f"object {name} is a {kind}, not a {expected}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from catalog_sync.descriptors.patterns import compile_patterns, folder_filter
+from catalog_sync.descriptors.patterns import compile_patterns, folder_globs
 
 
 class TreeSelection:
@@ -22,7 +22,8 @@ class TreeSelection:
     ) -> None:
         patterns = tuple(globs)
         self._glob = compile_patterns(patterns)
-        self._glob_folders = folder_filter(patterns)
+        self._folder_globs = folder_globs(patterns)
+        self._states = {"": self._folder_globs.start()}
         self._files = set(files)
         self._parents = {path[: i + 1] for path in self._files for i, c in enumerate(path) if c == "/"}
         self._folders = [f for f in dict.fromkeys(folders) if f.endswith("/")]
@@ -31,7 +32,7 @@ class TreeSelection:
 
     def enters(self, folder: str) -> bool:
         """Whether the walk must read ``folder`` (a path ending in ``/``); asked just before reading it."""
-        if folder in self._parents or self._glob_folders(folder):
+        if folder in self._parents or self._folder_globs.may_hold(self._glob_states(folder)):
             return True
         for wanted in self._folders:
             if wanted.startswith(folder):
@@ -39,6 +40,21 @@ class TreeSelection:
             if folder.startswith(wanted) and wanted not in self.occupied:
                 return True
         return False
+
+    def _glob_states(self, folder: str) -> frozenset[tuple[int, int]]:
+        """The glob states of ``folder``, stepped from its nearest known ancestor's (the walk asks about
+        a parent before its children, so that is usually the parent)."""
+        missing: list[str] = []
+        at = folder
+        while at not in self._states:
+            missing.append(at)
+            at = at[: at.rfind("/", 0, len(at) - 1) + 1]
+        states = self._states[at]
+        for path in reversed(missing):
+            cut = path.rfind("/", 0, len(path) - 1) + 1
+            states = self._folder_globs.step(states, path[cut:-1])
+            self._states[path] = states
+        return states
 
     def keeps(self, path: str) -> bool:
         """Whether the file at ``path`` (of a folder the walk entered) belongs in the listing."""

@@ -11,11 +11,12 @@ import pytest
 import catalog_sync.scanner as scanner
 from catalog_sync.config import DEFAULT_FACT_PATHS, DescriptorSettings
 from catalog_sync.descriptors.parsed import ParsedFile
+from catalog_sync.errors import ScanBudgetError
 from catalog_sync.scanner import RepoFacts, ScanResult, scan
 from catalog_sync.sources.base import History, PathSelection, TreeEntry
 from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.gitread import GitSnapshot
-from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.gitrepos import GitRepo, commit_tree_bomb
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -353,3 +354,113 @@ def test_only_committed_content_is_scanned(git_repo: GitRepo) -> None:
     git_repo.write(".catalog/new.yaml", product("untracked"))
     result, _ = run_scan(git_repo)
     assert [d.entity.name for f in result.files for d in f.documents if d.entity] == ["committed"]
+
+
+def budget(entries: int = 200_000, read: int = 64 * 1024 * 1024, seconds: float = 60.0) -> ScanBudget:
+    return ScanBudget(max_entries=entries, max_bytes=read, seconds=seconds)
+
+
+def scan_within(repo: GitRepo, spend: ScanBudget, settings: DescriptorSettings | None = None) -> ScanResult:
+    with GitSnapshot(repo.git_dir, repo.head(), "main") as snapshot:
+        return scan(snapshot, settings or DescriptorSettings(), DEFAULT_FACT_PATHS, now=NOW, budget=spend)
+
+
+def test_a_tree_bomb_fails_at_the_entry_budget_having_read_no_more(git_repo: GitRepo) -> None:
+    commit_tree_bomb(git_repo, levels=5, files={"catalog-info.yaml": product("a")})  # a million paths
+    spend = budget(entries=1000)
+    with pytest.raises(ScanBudgetError) as failure:
+        scan_within(git_repo, spend)
+    assert str(failure.value) == (
+        "the repository's tree lists more than 1000 entries where descriptors and facts are looked for "
+        "(descriptors.max_tree_entries); nothing was read from it"
+    )
+    assert spend.entries <= 1001
+    assert spend.bytes < 100_000
+
+
+def test_a_tree_bomb_fails_at_the_byte_budget_before_its_trees_are_inflated(git_repo: GitRepo) -> None:
+    commit_tree_bomb(git_repo, levels=5)
+    spend = budget(read=64 * 1024)
+    with pytest.raises(ScanBudgetError, match=r"more than 65536 bytes \(descriptors.max_read_bytes\)"):
+        scan_within(git_repo, spend)
+    assert spend.bytes <= 64 * 1024 + 400  # the tree that went over is refused from its header
+
+
+def test_one_huge_tree_is_refused_from_its_header(git_repo: GitRepo) -> None:
+    commit_tree_bomb(git_repo, levels=0, width=5000, files={"catalog-info.yaml": product("a")})
+    spend = budget(read=64 * 1024)
+    with pytest.raises(ScanBudgetError, match=r"\(descriptors\.max_read_bytes\)"):
+        scan_within(git_repo, spend)
+    assert spend.entries == 2  # the root's two entries were listed; the 5,000-entry folder never was
+
+
+def test_a_scan_over_its_seconds_fails_naming_the_setting(git_repo: GitRepo) -> None:
+    commit_tree_bomb(git_repo, levels=3)
+    ticks = iter(range(0, 10_000, 1))
+    spend = ScanBudget(max_entries=10**6, max_bytes=10**9, seconds=30, clock=lambda: float(next(ticks)))
+    with pytest.raises(ScanBudgetError) as failure:
+        scan_within(git_repo, spend)
+    assert str(failure.value) == (
+        "scanning the repository took longer than 30 seconds (sync.scan_timeout_seconds); "
+        "nothing was read from it"
+    )
+
+
+def test_folders_no_pattern_or_fact_can_reach_are_never_read(git_repo: GitRepo) -> None:
+    files = {
+        "catalog-info.yaml": product("root"),
+        ".catalog/extra.yaml": product("extra"),
+        "docs/guide/index.md": "hi\n",
+        "README.md": "x\n",
+    }
+    commit_tree_bomb(git_repo, levels=8, at="vendor/bomb", files=files)  # a billion paths
+    narrow = DescriptorSettings(patterns=("catalog-info.yaml", ".catalog/*.yaml"))
+    spend = budget(entries=100)
+    result = scan_within(git_repo, spend, narrow)
+    assert sorted(by_path(result)) == [".catalog/extra.yaml", "catalog-info.yaml"]
+    assert result.facts.paths_present["docs/"] is True
+    assert result.facts.paths_present["README.md"] is True
+    assert result.facts.paths_present["runbooks/"] is False
+    # root, .catalog, docs and docs/guide; vendor is one entry of the root, never opened
+    assert spend.entries == 5 + 1 + 1 + 1
+    with pytest.raises(ScanBudgetError, match=r"\(descriptors\.max_tree_entries\)"):
+        scan_within(git_repo, budget(entries=100))  # "**/catalog-info.yaml" must look everywhere
+
+
+def test_a_folder_fact_stops_looking_once_it_has_seen_a_file(git_repo: GitRepo) -> None:
+    files = {"docs/a.md": "a\n", "catalog-info.yaml": product("root")}
+    commit_tree_bomb(git_repo, levels=8, at="docs/z", files=files)
+    narrow = DescriptorSettings(patterns=("catalog-info.yaml",))
+    result = scan_within(git_repo, budget(entries=100), narrow)
+    assert result.facts.paths_present["docs/"] is True
+    assert [f.path for f in result.files] == ["catalog-info.yaml"]
+
+
+def test_location_targets_outside_the_patterns_are_found_without_reading_the_rest(git_repo: GitRepo) -> None:
+    files = {
+        "catalog-info.yaml": location("./teams/payments.yaml", "./products/*.yaml", "./gone.yaml"),
+        "teams/payments.yaml": location("../shared/deep/lib.yaml", name="nested"),
+        "shared/deep/lib.yaml": product("deep"),
+        "products/a.yaml": product("a"),
+        "products/b.yaml": product("b"),
+    }
+    commit_tree_bomb(git_repo, levels=8, at="products/vendor", files=files)
+    narrow = DescriptorSettings(patterns=("catalog-info.yaml",))
+    result = scan_within(git_repo, budget(entries=100), narrow)
+    assert list(by_path(result)) == [
+        "catalog-info.yaml",
+        "teams/payments.yaml",
+        "products/a.yaml",
+        "products/b.yaml",
+        "shared/deep/lib.yaml",
+    ]
+    [error] = [m for m in messages(by_path(result)["catalog-info.yaml"]) if ": error: " in m]
+    assert "'./gone.yaml' (gone.yaml) is not a file of this repository" in error
+
+
+def test_previous_descriptors_that_still_exist_are_told_apart_from_deleted_ones(git_repo: GitRepo) -> None:
+    git_repo.commit("x", files={"catalog-info.yaml": product("a"), "lost/b.yaml": product("b")})
+    previous = {"lost/b.yaml": "0" * 40, "deleted/c.yaml": "1" * 40, "catalog-info.yaml": "2" * 40}
+    with GitSnapshot(git_repo.git_dir, git_repo.head(), "main") as snapshot:
+        result = scan(snapshot, DescriptorSettings(), DEFAULT_FACT_PATHS, previous_blobs=previous, now=NOW)
+    assert result.still_present == ["lost/b.yaml"]
