@@ -163,8 +163,10 @@ def build_app(settings: Settings, engine: Engine, *, sync_trigger: Callable[[], 
     return create_app(settings, open_stores_on(settings, engine), sync_trigger=sync_trigger)
 
 
-def build_sync_engine(settings: Settings, engine: Engine) -> SyncEngine:
-    """The sync engine with what runs after each pass wired in: scoring, then the pass counters."""
+def build_sync_engine(settings: Settings, engine: Engine, *, isolated: bool = False) -> SyncEngine:
+    """The sync engine with what runs after each pass wired in: scoring, then the pass counters.
+
+    ``isolated`` for an engine inside a serving process: its scans run in child processes."""
     from catalog_sync.metrics import record_pass
     from catalog_sync.scoring import Scorer
     from catalog_sync.store.base import Database
@@ -174,7 +176,9 @@ def build_sync_engine(settings: Settings, engine: Engine) -> SyncEngine:
 
     database = Database(engine)
     scorer = Scorer(settings, SqlScoringStore(database))
-    return SyncEngine(settings, SqlSyncStore(database), after_pass=[scorer.as_hook(), record_pass])
+    return SyncEngine(
+        settings, SqlSyncStore(database), after_pass=[scorer.as_hook(), record_pass], isolated=isolated
+    )
 
 
 def _print_progress(done: int, total: int) -> None:
@@ -239,7 +243,8 @@ def serve_forever(
     sync: bool,
     banner: Callable[[str], None] | None = None,
 ) -> int:
-    """Serve API and portal in this process, with the sync loop in a background thread.
+    """Serve API and portal in this process, with the sync loop in a background thread and its scans
+    in child processes (a repository's trees never take this process's memory or time).
 
     This is the single-process form (a laptop, the demo). Deployments run the same app under gunicorn
     (``gunicorn 'catalog_sync.cli:wsgi_app()'``) beside ``catalog-sync worker`` processes.
@@ -252,8 +257,10 @@ def serve_forever(
     wakeup = InProcessWakeup()
     app = build_app(settings, engine, sync_trigger=wakeup.notify)
     loop = None
+    engine_sync = None
     if sync:
-        engine_sync = build_sync_engine(settings, _writing_engine(engine))
+        # Scans never run in the API's process: a hostile repository would hold its memory and time.
+        engine_sync = build_sync_engine(settings, _writing_engine(engine), isolated=True)
         loop = threading.Thread(
             target=engine_sync.run_forever,
             args=(stop,),
@@ -275,6 +282,8 @@ def serve_forever(
         wakeup.notify()
         if loop is not None:
             loop.join(timeout=30)
+        if engine_sync is not None:
+            engine_sync.close()
     return EXIT_OK
 
 

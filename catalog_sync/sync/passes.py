@@ -23,6 +23,7 @@ from catalog_sync.sync.batch import BatchReader
 from catalog_sync.sync.claims import Claims
 from catalog_sync.sync.discovery import Discovery, Listing
 from catalog_sync.sync.expiry import expire_orphans
+from catalog_sync.sync.isolation import ScanProcesses
 from catalog_sync.sync.loop import run_forever
 from catalog_sync.sync.runs import Hook, RunRecorder, run_hooks
 from catalog_sync.sync.summary import Clock, PassSummary, Progress, utcnow
@@ -48,7 +49,9 @@ class SyncEngine:
         clock: Clock = utcnow,
         after_pass: Sequence[Hook] = (),
         claim_batch: int = CLAIM_BATCH,
+        isolated: bool = False,
     ) -> None:
+        """``isolated``: every scan runs in a child process kept across passes (for a serving process)."""
         self.settings = settings
         self.store = store
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -59,6 +62,13 @@ class SyncEngine:
         self.claims = Claims(store, self.worker_id, clock, settings.sync.lease_seconds)
         self.runs = RunRecorder(store, self.worker_id, clock)
         self._lock = threading.Lock()
+        processes = min(settings.sync.concurrency, os.cpu_count() or 1)
+        self._scans = ScanProcesses(processes) if isolated else None
+
+    def close(self) -> None:
+        """Stop the scanning processes of an isolated engine (nothing to do otherwise)."""
+        if self._scans is not None:
+            self._scans.close()
 
     def build_sources(self) -> list[Source | SourceError]:
         """The configured sources, built once; one that cannot be built is kept as its error."""
@@ -116,7 +126,7 @@ class SyncEngine:
         writer = GroupWriter(
             self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary
         )
-        with WorkerPools(self.settings.sync.concurrency) as pools:
+        with WorkerPools(self.settings.sync.concurrency, self._scans) as pools:
             reader = BatchReader(self.settings, self.store, self.claims, self.clock, pools, writer, summary)
             for rescan_only in (False, True):
                 if rescan_only and not summary.orphaned:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from catalog_sync.config import DescriptorSettings
 from catalog_sync.errors import CatalogSyncError
@@ -62,14 +62,17 @@ class ScanOutcome:
     unread: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
 
 
-def scan_repository(task: ScanTask) -> ScanOutcome:
+def scan_repository(task: ScanTask, started: Callable[[], object] | None = None) -> ScanOutcome:
     """Read one repository at one commit; runs in a worker process, so it returns, never raises.
 
+    ``started`` is called once the commit is at hand (after any fetch), when the scan's seconds start.
     The error text is stored by the store, which redacts it; only the log line is redacted here.
     """
     try:
         snapshot = task.repository.snapshot(task.commit)
         try:
+            if started is not None:
+                started()
             result = scan(
                 snapshot,
                 task.descriptors,
@@ -110,14 +113,27 @@ def ask_tip(repository: Repository) -> tuple[str | None, str | None]:
         return None, f"internal error while asking for the tip: {type(exc).__name__}: {exc}"
 
 
-class WorkerPools:
-    """Threads for tip checks (I/O) and processes for scanning (CPU), started lazily, closed once."""
+class IsolatedScans(Protocol):
+    """Scans that run in other processes whatever their number (``isolation.ScanProcesses``)."""
 
-    def __init__(self, concurrency: int) -> None:
+    def scan(self, tasks: list[ScanTask]) -> Iterator[ScanOutcome]:
+        """Outcomes in the order the scans finish."""
+        ...
+
+
+class WorkerPools:
+    """Threads for tip checks (I/O) and processes for scanning (CPU), started lazily, closed once.
+
+    With ``isolated`` (a serving process), every scan runs there, never in this process; the engine
+    that owns those processes keeps them across passes and closes them.
+    """
+
+    def __init__(self, concurrency: int, isolated: IsolatedScans | None = None) -> None:
         self.concurrency = max(1, concurrency)
         self.processes = max(1, min(self.concurrency, os.cpu_count() or 1))
         self._threads: ThreadPoolExecutor | None = None
         self._pool: Any = None
+        self._isolated = isolated
 
     def __enter__(self) -> WorkerPools:
         return self
@@ -139,6 +155,9 @@ class WorkerPools:
 
     def scan(self, tasks: list[ScanTask]) -> Iterator[ScanOutcome]:
         """Scan in worker processes when there is enough work to pay for them, else in this process."""
+        if self._isolated is not None:
+            yield from self._isolated.scan(tasks)
+            return
         if len(tasks) < INLINE_SCANS or self.processes == 1:
             yield from map(scan_repository, tasks)
             return
