@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import signal
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -39,7 +40,10 @@ def kill_after(scan_seconds: float) -> float:
 
 
 def _serve(connection: Connection) -> None:
-    """A child's life: scan each task sent, saying when the scan proper starts (after any fetch)."""
+    """A child's life: scan each task sent, saying when the scan proper starts (after any fetch).
+
+    Ctrl-C in a terminal reaches the whole process group; the parent decides when children stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             task = connection.recv()

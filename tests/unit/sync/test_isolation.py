@@ -1,0 +1,53 @@
+"""Scans in child processes: a child that dies fails its repository alone, the others are answered."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from catalog_sync.config import DescriptorSettings
+from catalog_sync.errors import SourceError
+from catalog_sync.sources.base import RepositoryInfo, Snapshot
+from catalog_sync.sync.isolation import ScanProcesses
+from catalog_sync.sync.workers import ScanTask
+
+
+class DyingRepository:
+    """Kills the process that opens it (as the kernel's OOM killer would), or refuses to open."""
+
+    def __init__(self, name: str, exit_code: int | None) -> None:
+        self.name, self.exit_code = name, exit_code
+
+    @property
+    def info(self) -> RepositoryInfo:
+        return RepositoryInfo(self.name, self.name, f"file:///{self.name}", "main")
+
+    def tip(self) -> str:
+        return "0" * 40
+
+    def snapshot(self, commit: str) -> Snapshot:
+        if self.exit_code is not None:
+            os._exit(self.exit_code)
+        raise SourceError(f"{self.name} cannot be read")
+
+
+def task(repository_id: int, repository: DyingRepository) -> ScanTask:
+    return ScanTask(
+        repository_id, repository, "0" * 40, repository.info.url, "main", {}, {}, DescriptorSettings(), (),
+        datetime.now(UTC), 5.0,
+    )  # fmt: skip
+
+
+def test_a_child_that_dies_fails_only_its_repository_and_is_replaced() -> None:
+    processes = ScanProcesses(1)
+    try:
+        tasks = [task(1, DyingRepository("a", 7)), task(2, DyingRepository("b", None))]
+        outcomes = {o.repository_id: o.error for o in processes.scan(tasks)}
+        again = [o.error for o in processes.scan([task(3, DyingRepository("c", None))])]
+    finally:
+        processes.close()
+    assert outcomes == {
+        1: "the process reading the repository ended unexpectedly (exit code 7); nothing was read from it",
+        2: "b cannot be read",
+    }
+    assert again == ["c cannot be read"]
