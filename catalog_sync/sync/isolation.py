@@ -87,7 +87,11 @@ class ScanProcesses:
                     task = pending.popleft()
                     try:
                         child.connection.send(task)  # pickled whole before anything is written
-                    except Exception as exc:  # one task that cannot be sent fails alone
+                    except OSError:  # the idle child is gone (killed from outside): another takes the task
+                        self._stop(child)
+                        pending.appendleft(task)
+                        continue
+                    except Exception as exc:  # one task that cannot be pickled fails alone
                         self._idle.append(child)
                         yield ScanOutcome(task.repository_id, task.commit, error=f"internal error: {exc}")
                         continue

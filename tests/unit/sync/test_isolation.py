@@ -51,3 +51,16 @@ def test_a_child_that_dies_fails_only_its_repository_and_is_replaced() -> None:
         2: "b cannot be read",
     }
     assert again == ["c cannot be read"]
+
+
+def test_a_child_killed_while_idle_is_replaced_for_the_next_scan() -> None:
+    processes = ScanProcesses(1)
+    try:
+        list(processes.scan([task(1, DyingRepository("a", None))]))
+        [idle] = processes._idle
+        idle.process.kill()  # as the OOM killer or an operator might
+        idle.process.join(5)
+        outcomes = [o.error for o in processes.scan([task(2, DyingRepository("b", None))])]
+    finally:
+        processes.close()
+    assert outcomes == ["b cannot be read"]
