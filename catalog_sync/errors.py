@@ -10,6 +10,7 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     ├── RefError                 an entity reference does not parse
     ├── SourceError              a repository or source cannot be listed, reached or read
     │   ├── ProtocolNotAllowedError   the URL's transport is not in sync.allowed_protocols
+    │   │   └── AddressNotAllowedError  a registered URL's host is not public (sync.allowed_private_networks)
     │   └── RepositoryUnreachableError the remote did not answer or refused us
     ├── StoreError               the database is unreachable or refused a statement
     │   ├── NotFoundError        the thing asked for is not in the catalog
@@ -62,6 +63,11 @@ class SourceError(CatalogSyncError):
 
 class ProtocolNotAllowedError(SourceError):
     """The URL asks for a git transport that is not allowed; refused before git runs."""
+
+
+class AddressNotAllowedError(ProtocolNotAllowedError):
+    """A registered URL names a host that is, or resolves to, an address that is not public; refused
+    before git runs, so the API cannot be used to reach internal services."""
 
 
 class RepositoryUnreachableError(SourceError):

@@ -88,25 +88,25 @@ def test_refusal_message_does_not_carry_credentials() -> None:
     with pytest.raises(ProtocolNotAllowedError) as caught:
         check_url("http://bob:hunter2@git.example.com/a.git", DEFAULT)
     assert "hunter2" not in str(caught.value)
-    assert "http://***@git.example.com/a.git" in str(caught.value)
+    assert "http://bob:***@git.example.com/a.git" in str(caught.value)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("https://user:token@host/a.git", "https://***@host/a.git"),
+        ("https://user:token@host/a.git", "https://user:***@host/a.git"),
         ("https://ghp_abcdef@github.com/a.git", "https://***@github.com/a.git"),
         (
             "fatal: unable to access 'https://u:p%40ss@git.example.com/a/': Could not resolve host",
-            "fatal: unable to access 'https://***@git.example.com/a/': Could not resolve host",
+            "fatal: unable to access 'https://u:***@git.example.com/a/': Could not resolve host",
         ),
         ("https://host/a.git?private_token=abc123&x=1", "https://host/a.git?private_token=***&x=1"),
         ("https://host/api?access_token=abc123", "https://host/api?access_token=***"),
         ("ssh://git@host/a.git", "ssh://git@host/a.git"),
-        ("ssh://git:pw@host/a.git", "ssh://***@host/a.git"),
+        ("ssh://git:pw@host/a.git", "ssh://git:***@host/a.git"),
         ("git@github.com:acme/a.git", "git@github.com:acme/a.git"),
         ("no url here", "no url here"),
-        ("two https://a:b@h1/x and http://c:d@h2/y", "two https://***@h1/x and http://***@h2/y"),
+        ("two https://a:b@h1/x and http://c:d@h2/y", "two https://a:***@h1/x and http://c:***@h2/y"),
         ("Authorization: token ghp_0123456789abcdefABCDEF0123", "Authorization: token ***"),
         ("token_env gave github_pat_11ABCDEFG0123456789_abcdefXYZ", "token_env gave ***"),
         ("glpat-abcdefghij0123456789 expired", "*** expired"),
