@@ -26,6 +26,7 @@ from catalog_sync.sync.expiry import expire_orphans
 from catalog_sync.sync.loop import run_forever
 from catalog_sync.sync.runs import Hook, RunRecorder, run_hooks
 from catalog_sync.sync.summary import Clock, PassSummary, Progress, utcnow
+from catalog_sync.sync.tips import TipAsker
 from catalog_sync.sync.wakeup import Wakeup
 from catalog_sync.sync.workers import WorkerPools
 from catalog_sync.sync.writing import GroupWriter
@@ -116,8 +117,11 @@ class SyncEngine:
         writer = GroupWriter(
             self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary
         )
-        with WorkerPools(self.settings.sync.concurrency) as pools:
-            reader = BatchReader(self.settings, self.store, self.claims, self.clock, pools, writer, summary)
+        concurrency = self.settings.sync.concurrency
+        with WorkerPools(concurrency) as pools, TipAsker(concurrency) as tips:
+            reader = BatchReader(
+                self.settings, self.store, self.claims, self.clock, pools, writer, summary, tips
+            )
             for rescan_only in (False, True):
                 if rescan_only and not summary.orphaned:
                     break
