@@ -12,9 +12,10 @@ password may hold ``@``, quotes, spaces, ``<`` or anything else, and git splits 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 """Where a URL starts inside any text (the scheme and its ``://``)."""
@@ -84,6 +85,9 @@ def credential_in_url(url: str) -> str | None:
             return "a password"
         if info is not None and user_is_token(info.user):
             return "a token as its user name"
+        with contextlib.suppress(ValueError):
+            if urlsplit(url).password is not None:  # a password holding '/', as urllib splits it
+                return "a password"
     _, question, query = url.partition("?")
     if question:
         for name, _value in parse_qsl(query.partition("#")[0], keep_blank_values=True):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
 
 from catalog_sync.credentials import HOSTING_TOKEN, SCHEME, SECRET_NAME, Userinfo, user_is_token, userinfo_at
 from catalog_sync.errors import ProtocolNotAllowedError
@@ -147,4 +148,46 @@ def redact(text: str) -> str:
     return HOSTING_TOKEN.sub("***", text)
 
 
-__all__ = ["check_url", "redact", "transport_of"]
+_DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per repository: scheme and host in lower case, no default port, no ``//`` in the
+    path, no trailing ``/``, no query and no fragment (git sends neither to pick a repository).
+
+    Local paths are left as they are; an scp-like ``[user@]host:path`` keeps its form.
+    """
+    if _SCHEME.match(url) is None:
+        if transport_of(url) != "ssh":
+            return url
+        authority, _, path = url.partition(":")
+        user, at, host = authority.rpartition("@")
+        return f"{user}{at}{host.lower()}:{_clean_path(path)}"
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    user = f"{parts.username}@" if parts.username is not None else ""
+    shown_port = (
+        f":{port}" if port is not None and port != _DEFAULT_PORTS.get(_SCHEME_ALIASES.get(scheme, "")) else ""
+    )
+    return urlunsplit((scheme, f"{user}{host}{shown_port}", _clean_path(parts.path), "", ""))
+
+
+def _clean_path(path: str) -> str:
+    path = re.sub(r"/{2,}", "/", path)
+    return path.rstrip("/") or path[:1]
+
+
+def repository_identity(url: str) -> str:
+    """What makes two URLs one repository: the canonical URL without a ``.git`` suffix."""
+    canonical = canonical_url(url)
+    return canonical[:-4] if canonical.lower().endswith(".git") else canonical
+
+
+__all__ = ["canonical_url", "check_url", "redact", "repository_identity", "transport_of"]
