@@ -87,7 +87,7 @@ def refusal(url: str) -> AddressNotAllowedError:
     )
 
 
-def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver = resolve) -> CheckedHost | None:
+def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver | None = None) -> CheckedHost | None:
     """Refuse ``url`` when its host is not public and not allowed; answer the address to use.
 
     A host name that does not resolve now is let through (``None``): git will fail on it with a clear
@@ -102,7 +102,7 @@ def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver = resolve
         addresses: list[str] = [str(ipaddress.ip_address(host.partition("%")[0]))]
     except ValueError:
         try:
-            addresses = resolver(host)
+            addresses = (resolver or resolve)(host)
         except (OSError, UnicodeError):
             return None
     if not addresses:
