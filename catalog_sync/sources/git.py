@@ -172,12 +172,12 @@ class GitRepository:
             result = run_git(args, env=env, cwd=cwd, timeout=timeout, watch=watch)
         except GitStoppedError as stopped:
             if not stopped.timed_out:
-                raise RepositoryUnreachableError(f"{self._shown}: {stopped.reason}") from None
+                raise RepositoryUnreachableError(f"{self._shown}: {stopped.reason}") from stopped
             raise RepositoryUnreachableError(
                 f"{self._shown}: no answer from the host within {timeout:g} s ({setting})"
                 if args[0] == "ls-remote"
                 else f"{self._shown}: git {args[0]} did not finish within {timeout:g} s ({setting})"
-            ) from None
+            ) from stopped
         if result.status != 0:
             detail = self._explain(result)
             raise RepositoryUnreachableError(f"{self._shown}: git {args[0]} failed: {detail}")
@@ -279,7 +279,7 @@ class GitRepository:
 
     def _fetch_within_limits(self, args: list[str]) -> None:
         """Fetch, stopped when it outlasts ``sync.fetch_timeout_seconds`` or the cache outgrows
-        ``sync.max_repository_bytes``; a fetch stopped half way leaves no partial pack behind."""
+        ``sync.max_repository_bytes``; a fetch stopped half way leaves nothing half written behind."""
         limit = self._limits.max_bytes
         too_large = (
             f"the repository is larger than sync.max_repository_bytes ({limit} bytes); the fetch was stopped"
@@ -292,8 +292,12 @@ class GitRepository:
             self._git(
                 args, timeout=self._limits.fetch_timeout, setting=FETCH_SETTING, cwd=self._cache, watch=watch
             )
-        except RepositoryUnreachableError:
-            remove_partial_packs(self._cache)
+        except RepositoryUnreachableError as failed:
+            if isinstance(failed.__cause__, GitStoppedError):
+                # Killed half way: its lock files and partial packs would fail the next fetch.
+                shutil.rmtree(self._cache, ignore_errors=True)
+            else:
+                remove_partial_packs(self._cache)
             raise
         if watch() is not None:
             shutil.rmtree(self._cache, ignore_errors=True)
