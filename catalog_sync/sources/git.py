@@ -219,12 +219,16 @@ class GitRepository:
     def _tip_limits(self) -> dict[str, Any]:
         return {"timeout": self._limits.tip_timeout, "setting": TIP_SETTING, "cwd": self._workdir()}
 
-    def snapshot(self, commit: str) -> GitSnapshot:
-        """Open ``commit`` from the cache clone, fetching only when the cache lacks it."""
+    def prefetch(self, commit: str) -> None:
+        """Bring ``commit`` into the cache clone unless it is there already."""
         if not self._has(commit):
             with self._locked():
                 if not self._has(commit):
                     self._fetch(commit)
+
+    def snapshot(self, commit: str) -> GitSnapshot:
+        """Open ``commit`` from the cache clone, fetching only when the cache lacks it."""
+        self.prefetch(commit)
         try:
             return GitSnapshot(self._cache, commit, self._resolved or "HEAD")
         except SourceError as exc:

@@ -60,6 +60,10 @@ class RegisteredGitRepository:
         """The tip commit, as ``git ls-remote`` tells it."""
         return self._git.tip()
 
+    def prefetch(self, commit: str) -> None:
+        """Fetch the commit into the cache clone now, if it is not there."""
+        self._git.prefetch(commit)
+
     def snapshot(self, commit: str) -> Snapshot:
         """The commit, fetched into the cache clone when needed."""
         return self._git.snapshot(commit)

@@ -65,7 +65,11 @@ class BatchReader:
         by_id = {c.id: c for c in claimed}
         if unlisted:
             self._record([], unlisted, by_id, repo_of)
-        for answers in self._tips.ask(repo_of):
+
+        def wants_read(rid: int, tip: str) -> bool:
+            return tip != by_id[rid].last_commit or by_id[rid].rescan
+
+        for answers in self._tips.ask(repo_of, wants_read):
             self._scan_and_write(self._record(answers, [], by_id, repo_of))
 
     def _scan_and_write(self, tasks: list[ScanTask]) -> None:

@@ -5,6 +5,8 @@ that accepts the connection and never answers (a tarpit). Two rules keep a tarpi
 
 - answers are handed on as they arrive, in groups, so a repository that answered is scanned and
   written while the slow ones are still waiting (nobody waits for the whole batch);
+- a repository whose tip moved has the new commit fetched in the same thread (``prefetch``), so a
+  slow transfer (up to ``sync.fetch_timeout_seconds``) holds its own thread only, never a scan group;
 - ``sync.concurrency`` bounds the tips that are making progress: a tip still waiting after
   ``PATIENCE`` seconds gives its place to the next one (its thread keeps waiting, up to its own
   deadline), so a handful of tarpits cannot occupy every place while healthy repositories queue.
@@ -12,10 +14,12 @@ that accepts the connection and never answers (a tarpit). Two rules keep a tarpi
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from catalog_sync.errors import CatalogSyncError
 from catalog_sync.sources.base import Repository
 from catalog_sync.sync.workers import ask_tip
 
@@ -29,6 +33,23 @@ GATHER_SECONDS = 0.05
 
 TipAnswer = tuple[int, str | None, str | None]
 """A repository id with its tip, or with why it has none."""
+WantsRead = Callable[[int, str], bool]
+"""Whether a repository must be read at the tip it answered (its tip moved, or a rescan is due)."""
+
+
+def ask_and_fetch(repository: Repository, wants_read: Callable[[str], bool]) -> tuple[str | None, str | None]:
+    """The tip, with its commit fetched when it will be read; a failed fetch is that repository's error."""
+    tip, error = ask_tip(repository)
+    prefetch = getattr(repository, "prefetch", None)
+    if tip is None or prefetch is None or not wants_read(tip):
+        return tip, error
+    try:
+        prefetch(tip)
+    except CatalogSyncError as exc:
+        return None, str(exc)
+    except Exception as exc:  # one repository, one error
+        return None, f"internal error while fetching: {type(exc).__name__}: {exc}"
+    return tip, None
 
 
 class TipAsker:
@@ -47,19 +68,28 @@ class TipAsker:
         if self._threads is not None:
             self._threads.shutdown(wait=True)
 
-    def ask(self, repositories: dict[int, Repository]) -> Iterator[list[TipAnswer]]:
-        """Every repository's answer, in groups as they arrive; cheap tips (local ref files) at once."""
+    def ask(
+        self, repositories: dict[int, Repository], wants_read: WantsRead = lambda _rid, _tip: True
+    ) -> Iterator[list[TipAnswer]]:
+        """Every repository's answer, in groups as they arrive; cheap tips (local ref files) at once.
+        A tip ``wants_read`` says will be read is fetched before it is answered."""
         if not repositories:
             return
         cheap = all(getattr(r, "tip_is_cheap", False) for r in repositories.values())
         if cheap or len(repositories) == 1:
-            yield [(rid, *ask_tip(repository)) for rid, repository in repositories.items()]
+            yield [
+                (rid, *ask_and_fetch(repository, functools.partial(wants_read, rid)))
+                for rid, repository in repositories.items()
+            ]
             return
         if self._threads is None:
             self._threads = ThreadPoolExecutor(
                 self._concurrency * WAITING_PER_PLACE, thread_name_prefix="catalog-tip"
             )
-        futures = {self._threads.submit(self._ask_one, r): rid for rid, r in repositories.items()}
+        futures = {
+            self._threads.submit(self._ask_one, r, functools.partial(wants_read, rid)): rid
+            for rid, r in repositories.items()
+        }
         pending: set[Future[tuple[str | None, str | None]]] = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -68,7 +98,9 @@ class TipAsker:
                 done |= more
             yield [(futures[f], *f.result()) for f in done]
 
-    def _ask_one(self, repository: Repository) -> tuple[str | None, str | None]:
+    def _ask_one(
+        self, repository: Repository, wants_read: Callable[[str], bool]
+    ) -> tuple[str | None, str | None]:
         """One tip, holding a place of ``sync.concurrency`` until it answers or runs out of patience."""
         self._places.acquire()
         lock = threading.Lock()
@@ -84,7 +116,7 @@ class TipAsker:
         timer.daemon = True
         timer.start()
         try:
-            return ask_tip(repository)
+            return ask_and_fetch(repository, wants_read)
         finally:
             timer.cancel()
             give_back()

@@ -15,9 +15,11 @@ from catalog_sync.store.base import Database
 from catalog_sync.sync.summary import PassSummary
 from tests.fixtures.gitrepos import new_remote
 from tests.fixtures.http import tarpit
+from tests.fixtures.smarthttp import smart_http
 from tests.integration.conftest import Catalog, product_yaml
 
 TIP_TIMEOUT = 8.0
+FETCH_TIMEOUT = 6.0
 TARPITS = 16
 PROTOCOLS = ("http", "https", "file")
 LOOPBACK = ("127.0.0.1/32",)
@@ -99,3 +101,54 @@ def test_a_name_that_comes_to_resolve_to_an_internal_address_is_refused_before_g
     assert "not public" in message
     assert "sync.allowed_private_networks" in message
     assert "127.0.0.1" not in message
+
+
+def test_a_fetch_that_hangs_does_not_delay_an_unrelated_repository(
+    make_catalog: Callable[..., Catalog], tmp_path: Path
+) -> None:
+    remote = new_remote(tmp_path / "remotes", "pay")
+    remote.publish({"catalog-info.yaml": product_yaml("pay")})
+    catalog = make_catalog()
+    with smart_http(tmp_path / "served") as host:
+        hanging = host.remote("cart")
+        hanging.publish({"catalog-info.yaml": product_yaml("cart")})
+        catalog.config = {
+            "sources": [{"name": "pay", "type": "git", "url": remote.url}],
+            "sync": {
+                "allowed_protocols": list(PROTOCOLS),
+                "allowed_private_networks": list(LOOPBACK),
+                "fetch_timeout_seconds": FETCH_TIMEOUT,
+            },
+        }
+        SqlAdministration(Database(catalog.engine)).register_repository(
+            host.url("cart"),
+            None,
+            allowed_protocols=PROTOCOLS,
+            now=catalog.clock(),
+            private_networks=LOOPBACK,
+        )
+        assert catalog.sync().added == 2
+        hanging.publish({"catalog-info.yaml": product_yaml("cart", lifecycle="deprecated")})
+        remote.publish({"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+        host.stall_fetch = True
+        written_after, _ = _sync_watching(catalog, "product:default/pay")
+
+    assert written_after is not None
+    assert written_after < FETCH_TIMEOUT / 2, written_after
+    assert _lifecycle(catalog, "product:default/cart") == "production"  # kept while its host hangs
+    [problem] = [p for p in catalog.problems("fetch") if "cart" in str(p["message"])]
+    assert "git fetch did not finish within 6 s (sync.fetch_timeout_seconds)" in problem["message"]
+
+
+def _sync_watching(catalog: Catalog, ref: str) -> tuple[float | None, float]:
+    """Run a pass in a thread; answer when ``ref`` turned deprecated, and how long the pass took."""
+    started = time.monotonic()
+    worker = threading.Thread(target=catalog.sync)
+    worker.start()
+    written_after = None
+    while worker.is_alive():
+        if written_after is None and _lifecycle(catalog, ref) == "deprecated":
+            written_after = time.monotonic() - started
+        time.sleep(0.05)
+    worker.join()
+    return written_after, time.monotonic() - started
