@@ -151,9 +151,9 @@ class GitRepository:
             return []
         checked = check_host(self._url, self._limits.private_networks)
         extra = [("http.followRedirects", "false")]
-        if checked is not None and transport_of(self._url) in ("http", "https"):
-            address = f"[{checked.address}]" if ":" in checked.address else checked.address
-            extra.append(("http.curloptResolve", f"{checked.host}:{checked.port}:{address}"))
+        if checked is not None and checked.is_name and transport_of(self._url) in ("http", "https"):
+            addresses = ",".join(f"[{a}]" if ":" in a else a for a in checked.addresses)
+            extra.append(("http.curloptResolve", f"{checked.host}:{checked.port}:{addresses}"))
         return extra
 
     def _git(

@@ -27,11 +27,13 @@ DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
 
 @dataclass(frozen=True)
 class CheckedHost:
-    """A URL's host, its port, and the public (or allowed) address git is to use for it."""
+    """A URL's host, its port, and the public (or allowed) addresses git is to use for it."""
 
     host: str
     port: int
-    address: str
+    addresses: tuple[str, ...]
+    is_name: bool
+    """Whether the host is a name (its addresses came from a lookup) rather than an address."""
 
 
 def resolve(host: str) -> list[str]:
@@ -98,9 +100,11 @@ def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver | None = 
         return None
     host, port = found
     networks, names = _networks(allowed)
+    is_name = False
     try:
         addresses: list[str] = [str(ipaddress.ip_address(host.partition("%")[0]))]
     except ValueError:
+        is_name = True
         try:
             addresses = (resolver or resolve)(host)
         except (OSError, UnicodeError):
@@ -111,7 +115,8 @@ def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver | None = 
         address = ipaddress.ip_address(text.partition("%")[0])
         if not is_public(address) and not _allowed(address, networks) and host.rstrip(".") not in names:
             raise refusal(url)
-    return CheckedHost(host, port, addresses[0].partition("%")[0])
+    unique = tuple(dict.fromkeys(text.partition("%")[0] for text in addresses))
+    return CheckedHost(host, port, unique, is_name)
 
 
 __all__ = ["DEFAULT_PORTS", "CheckedHost", "check_host", "host_and_port", "is_public", "refusal", "resolve"]

@@ -88,7 +88,10 @@ def test_a_registered_repository_on_loopback_needs_the_setting(host: SmartHttpHo
     refused = _repository(host.url("pay"), tmp_path, private_networks=())
     with pytest.raises(AddressNotAllowedError, match=r"sync\.allowed_private_networks"):
         refused.tip()
-    assert _repository(host.url("pay"), tmp_path, private_networks=("localhost", *LOOPBACK)).tip() == sha
+    assert _repository(host.url("pay"), tmp_path, private_networks=LOOPBACK).tip() == sha
+    # By name: git is pinned to the addresses checked (the name is not looked up a second time).
+    by_name = host.url("pay").replace("127.0.0.1", "localhost")
+    assert _repository(by_name, tmp_path / "by-name", private_networks=("localhost",)).tip() == sha
 
 
 class _Chatty(http.server.BaseHTTPRequestHandler):
@@ -117,3 +120,13 @@ def test_a_registered_repository_shows_what_git_meant_never_the_host_text(tmp_pa
     assert "no git repository at this URL (or it needs credentials)" in message
     assert "redis" not in message
     assert "hunter2" not in message
+
+
+def test_git_connects_to_the_address_checked_not_to_a_second_lookup(
+    host: SmartHttpHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sha = host.remote("pay").publish({"catalog-info.yaml": "hello\n"})
+    # The name resolves nowhere for git itself; only the checked address can bring it to the host.
+    monkeypatch.setattr("catalog_sync.sources.hosts.resolve", lambda _host: ["127.0.0.1"])
+    url = host.url("pay").replace("127.0.0.1", "git.invalid")
+    assert _repository(url, tmp_path, private_networks=LOOPBACK).tip() == sha

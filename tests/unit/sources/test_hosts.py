@@ -17,7 +17,7 @@ def resolving_to(*addresses: str) -> Callable[[str], list[str]]:
 def test_a_public_name_is_allowed_and_git_is_told_the_address_checked() -> None:
     checked = check_host("https://git.example.com/a.git", (), resolver=resolving_to("93.184.216.34"))
     assert checked is not None
-    assert (checked.host, checked.port, checked.address) == ("git.example.com", 443, "93.184.216.34")
+    assert (checked.host, checked.port, checked.addresses) == ("git.example.com", 443, ("93.184.216.34",))
 
 
 @pytest.mark.parametrize(
