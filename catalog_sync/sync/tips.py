@@ -24,7 +24,7 @@ from catalog_sync.sources.base import Repository
 from catalog_sync.sync.workers import ask_tip
 
 PATIENCE = 1.0
-"""Seconds after which a tip that has not answered stops counting against ``sync.concurrency``."""
+"""Seconds after which a tip (with its fetch) still running stops counting against ``sync.concurrency``."""
 WAITING_PER_PLACE = 8
 """Threads per place of ``sync.concurrency``: how many slow tips may wait at once before healthy ones
 queue behind them (each costs an idle thread and an idle git process)."""
