@@ -25,6 +25,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from catalog_sync.credentials import CREDENTIALS_ADVICE, credential_in_url
 from catalog_sync.errors import ConfigError
 
 DEFAULT_PATTERNS = (
@@ -227,6 +228,13 @@ class _SourceSchema(_Strict):
                     str(key),
                 )
         return data
+
+    @validates("url")
+    def _refuse_credentials(self, value: str, **_: Any) -> None:
+        """A URL with a password or a token would be stored and shown; git gets them elsewhere."""
+        found = credential_in_url(value)
+        if found is not None:
+            raise ValidationError(f"the URL carries {found}; {CREDENTIALS_ADVICE}")
 
     @validates_schema
     def _check_type_fields(self, data: dict[str, Any], **_: Any) -> None:

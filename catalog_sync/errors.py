@@ -10,8 +10,13 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     ├── RefError                 an entity reference does not parse
     ├── SourceError              a repository or source cannot be listed, reached or read
     │   ├── ProtocolNotAllowedError   the URL's transport is not in sync.allowed_protocols
+<<<<<<< HEAD
     │   ├── RepositoryUnreachableError the remote did not answer or refused us
     │   └── ScanBudgetError      reading the repository would exceed a budget (entries, bytes, seconds)
+=======
+    │   │   └── AddressNotAllowedError  a registered URL's host is not public (sync.allowed_private_networks)
+    │   └── RepositoryUnreachableError the remote did not answer or refused us
+>>>>>>> wt-hosts
     ├── StoreError               the database is unreachable or refused a statement
     │   ├── NotFoundError        the thing asked for is not in the catalog
     │   └── RefusedError         the database refused the values of a write (not its availability)
@@ -63,6 +68,11 @@ class SourceError(CatalogSyncError):
 
 class ProtocolNotAllowedError(SourceError):
     """The URL asks for a git transport that is not allowed; refused before git runs."""
+
+
+class AddressNotAllowedError(ProtocolNotAllowedError):
+    """A registered URL names a host that is, or resolves to, an address that is not public; refused
+    before git runs, so the API cannot be used to reach internal services."""
 
 
 class RepositoryUnreachableError(SourceError):

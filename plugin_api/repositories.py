@@ -78,11 +78,19 @@ def register(url: str, branch: str | None = None) -> RepositoryRecord:
     """Add one git repository; it is read at the next pass (or at once when a worker is idle).
 
     The URL is checked against ``sync.allowed_protocols`` before anything is stored, so a transport
-    such as ``ext::`` never reaches git; a URL already registered answers 409.
+    such as ``ext::`` never reaches git; credentials in it and hosts that are not public (unless
+    ``sync.allowed_private_networks`` allows them) answer 400; a repository already registered, under
+    any spelling of its URL, or one more than ``sync.max_registered_repositories``, answers 409.
     """
     app_state = state()
+    sync = app_state.settings.sync
     registration = app_state.administration.register_repository(
-        url, branch, allowed_protocols=app_state.settings.sync.allowed_protocols, now=app_state.clock()
+        url,
+        branch,
+        allowed_protocols=sync.allowed_protocols,
+        now=app_state.clock(),
+        private_networks=sync.allowed_private_networks,
+        max_registered=sync.max_registered_repositories,
     )
     return app_state.catalog.get_repository(registration.id, connection=connection())
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog_sync.config import SourceSettings
+from catalog_sync.config import SourceSettings, SyncSettings
 from catalog_sync.errors import SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot, Source
 
@@ -26,9 +26,10 @@ def build_source(
     cache_dir: str,
     allowed_protocols: tuple[str, ...],
     list_registered: Callable[[], Sequence[RegisteredRepository]] | None = None,
+    sync: SyncSettings | None = None,
 ) -> Source:
     """The Source for one entry of ``sources`` (or the ``registered`` one, given ``list_registered``);
-    relative paths are taken from ``base_dir``."""
+    relative paths are taken from ``base_dir``; git's deadlines and limits come from ``sync``."""
     cache = Path(cache_dir).expanduser()
     cache = cache if cache.is_absolute() else Path(base_dir) / cache
     if settings.type == "local":
@@ -36,15 +37,18 @@ def build_source(
 
         return LocalSource(settings, base_dir)
     if settings.type == "git":
-        from catalog_sync.sources.git import GitSource
+        from catalog_sync.sources.git import GitLimits, GitSource
 
-        return GitSource(settings, cache, allowed_protocols)
+        limits = GitLimits.of(sync) if sync else GitLimits(allowed_protocols=allowed_protocols)
+        return GitSource(settings, cache, allowed_protocols, limits)
     if settings.type == "registered":
+        from catalog_sync.sources.git import GitLimits
         from catalog_sync.sources.registered import RegisteredSource
 
         if list_registered is None:
             raise SourceError(f"source {settings.name!r}: registered repositories need the catalog's list")
-        return RegisteredSource(settings, list_registered, cache, allowed_protocols)
+        sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
+        return RegisteredSource(settings, list_registered, cache, GitLimits.of(sync, registered=True))
     if settings.type in ("github", "gitlab"):
         raise SourceError(f"source {settings.name!r}: the {settings.type} source type is not available yet")
     raise SourceError(f"source {settings.name!r}: unknown source type {settings.type!r}")

@@ -115,7 +115,9 @@ class Repository(Protocol):
 
     A repository may carry a class attribute ``tip_is_cheap = True`` when ``tip`` reads local files
     only; the sync loop then asks it inline instead of in a thread (ten thousand thread hand-offs cost
-    more than the reads themselves).
+    more than the reads themselves). A remote one may offer ``prefetch(commit)``, which brings the
+    commit into its local cache: the sync loop calls it in the thread that asked for the tip, so a
+    slow transfer waits there, beside the network work, and never inside a scan.
     """
 
     @property

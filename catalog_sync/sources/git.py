@@ -17,24 +17,62 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from git.cmd import Git
-
-from catalog_sync.config import SourceSettings
+from catalog_sync.config import SourceSettings, SyncSettings
 from catalog_sync.errors import RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo
 from catalog_sync.sources.gitobjects import ObjectStore
 from catalog_sync.sources.gitread import GitSnapshot
-from catalog_sync.sources.urls import check_url, redact
+from catalog_sync.sources.gitrun import (
+    GitResult,
+    GitStoppedError,
+    Watch,
+    explain_failure,
+    pack_bytes,
+    remove_partial_packs,
+    run_git,
+)
+from catalog_sync.sources.hosts import check_host
+from catalog_sync.sources.urls import check_url, redact, transport_of
 
 REMOTE = "catalog-sync-source"
-LS_REMOTE_TIMEOUT = 60.0
-FETCH_TIMEOUT = 600.0
+TIP_SETTING = "sync.tip_timeout_seconds"
+FETCH_SETTING = "sync.fetch_timeout_seconds"
 _MAX_STDERR = 600
 
 
-def git_environment(url: str, allowed_protocols: Sequence[str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class GitLimits:
+    """What git may do for one repository: transports, deadlines, size, and which hosts it may reach.
+
+    ``private_networks`` is ``None`` for configured sources (an operator chose the URL) and the
+    allowed networks for registered repositories (anyone with a write token chose it).
+    """
+
+    allowed_protocols: tuple[str, ...] = ("https", "ssh", "file")
+    tip_timeout: float = 30.0
+    fetch_timeout: float = 300.0
+    max_bytes: int | None = None
+    private_networks: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, sync: SyncSettings, *, registered: bool = False) -> GitLimits:
+        """The limits the settings give a configured (or, when ``registered``, a registered) repository."""
+        return cls(
+            allowed_protocols=tuple(sync.allowed_protocols),
+            tip_timeout=sync.tip_timeout_seconds,
+            fetch_timeout=sync.fetch_timeout_seconds,
+            max_bytes=sync.max_repository_bytes,
+            private_networks=tuple(sync.allowed_private_networks) if registered else None,
+        )
+
+
+def git_environment(
+    url: str, allowed_protocols: Sequence[str], extra: Sequence[tuple[str, str]] = ()
+) -> dict[str, str]:
     """The environment every git process of a source runs with: the locks described above."""
     config = [
         (f"remote.{REMOTE}.url", url),
@@ -43,6 +81,9 @@ def git_environment(url: str, allowed_protocols: Sequence[str]) -> dict[str, str
         ("core.hooksPath", os.devnull),
         ("credential.interactive", "never"),
         ("http.followRedirects", "initial"),
+        # Everything fetched arrives as a pack, whose growth the size limit watches.
+        ("fetch.unpackLimit", "1"),
+        *extra,
     ]
     start = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
     env = {
@@ -74,20 +115,20 @@ class GitRepository:
         url: str,
         branch: str | None,
         cache_dir: str | Path,
-        allowed_protocols: Sequence[str],
+        allowed_protocols: Sequence[str] | None = None,
         *,
-        ls_remote_timeout: float = LS_REMOTE_TIMEOUT,
-        fetch_timeout: float = FETCH_TIMEOUT,
+        limits: GitLimits | None = None,
     ) -> None:
-        self._url = check_url(url, allowed_protocols)
+        if limits is None:
+            limits = GitLimits(allowed_protocols=tuple(allowed_protocols or GitLimits.allowed_protocols))
+        self._limits = limits
+        self._allowed = tuple(limits.allowed_protocols)
+        self._url = check_url(url, self._allowed)
         self._shown = redact(url)
-        self._allowed = tuple(allowed_protocols)
         self._branch = branch
         self._resolved: str | None = branch
         digest = hashlib.sha256(self._shown.encode()).hexdigest()[:16]
         self._cache = Path(cache_dir) / digest
-        self._ls_timeout = ls_remote_timeout
-        self._fetch_timeout = fetch_timeout
         self.fetches = 0
         """How many fetches this object ran; a re-sync of an unchanged repository runs none."""
 
@@ -103,27 +144,58 @@ class GitRepository:
         """The bare clone this repository is read from."""
         return self._cache
 
-    def _git(self, args: list[str], *, timeout: float, cwd: Path | None = None) -> str:
+    def _remote_config(self) -> list[tuple[str, str]]:
+        """For a registered repository: its host checked again now, and git pinned to the address
+        checked (no second lookup, no redirect to another host)."""
+        if self._limits.private_networks is None:
+            return []
+        checked = check_host(self._url, self._limits.private_networks)
+        extra = [("http.followRedirects", "false")]
+        if checked is not None and checked.is_name and transport_of(self._url) in ("http", "https"):
+            addresses = ",".join(f"[{a}]" if ":" in a else a for a in checked.addresses)
+            extra.append(("http.curloptResolve", f"{checked.host}:{checked.port}:{addresses}"))
+        return extra
+
+    def _git(
+        self,
+        args: list[str],
+        *,
+        timeout: float,
+        setting: str,
+        cwd: Path | None = None,
+        watch: Watch | None = None,
+    ) -> str:
         check_url(self._url, self._allowed)
-        runner = Git(str(cwd) if cwd else None)
-        status, out, err = runner.execute(
-            ["git", *args],
-            with_extended_output=True,
-            with_exceptions=False,
-            kill_after_timeout=timeout,
-            env=git_environment(self._url, self._allowed),
-        )
-        if status != 0:
-            lines = (line.strip() for line in redact(str(err)).splitlines())
-            detail = " ".join(line for line in lines if line)[-_MAX_STDERR:] or f"exit status {status}"
+        extra = self._remote_config() if args[0] in ("ls-remote", "fetch") else []
+        env = git_environment(self._url, self._allowed, extra)
+        try:
+            result = run_git(args, env=env, cwd=cwd, timeout=timeout, watch=watch)
+        except GitStoppedError as stopped:
+            if not stopped.timed_out:
+                raise RepositoryUnreachableError(f"{self._shown}: {stopped.reason}") from stopped
+            raise RepositoryUnreachableError(
+                f"{self._shown}: no answer from the host within {timeout:g} s ({setting})"
+                if args[0] == "ls-remote"
+                else f"{self._shown}: git {args[0]} did not finish within {timeout:g} s ({setting})"
+            ) from stopped
+        if result.status != 0:
+            detail = self._explain(result)
             raise RepositoryUnreachableError(f"{self._shown}: git {args[0]} failed: {detail}")
-        return str(out)
+        return result.out
+
+    def _explain(self, result: GitResult) -> str:
+        """Git's error for a configured repository; for a registered one, only what it means, since
+        a hostile host can put its own text (or an internal service's) into git's error output."""
+        if self._limits.private_networks is not None:
+            return explain_failure(result.err, result.status)
+        lines = (line.strip() for line in redact(result.err).splitlines())
+        return " ".join(line for line in lines if line)[-_MAX_STDERR:] or f"exit status {result.status}"
 
     def tip(self) -> str:
         """The branch's tip from ``git ls-remote`` alone; the default branch comes from HEAD's symref."""
         if self._branch:
             ref = f"refs/heads/{self._branch}"
-            out = self._git(["ls-remote", "--", REMOTE, ref], timeout=self._ls_timeout, cwd=self._workdir())
+            out = self._git(["ls-remote", "--", REMOTE, ref], **self._tip_limits())
             for line in out.splitlines():
                 commit, _, name = line.partition("\t")
                 if name == ref:
@@ -132,7 +204,7 @@ class GitRepository:
                 f"{self._shown}: branch {self._branch!r} not found on the remote"
             )
         symref = ["ls-remote", "--symref", "--", REMOTE, "HEAD"]
-        out = self._git(symref, timeout=self._ls_timeout, cwd=self._workdir())
+        out = self._git(symref, **self._tip_limits())
         tip: str | None = None
         for line in out.splitlines():
             first, _, name = line.partition("\t")
@@ -144,12 +216,19 @@ class GitRepository:
             raise RepositoryUnreachableError(f"{self._shown}: the remote has no default branch with commits")
         return tip
 
-    def snapshot(self, commit: str) -> GitSnapshot:
-        """Open ``commit`` from the cache clone, fetching only when the cache lacks it."""
+    def _tip_limits(self) -> dict[str, Any]:
+        return {"timeout": self._limits.tip_timeout, "setting": TIP_SETTING, "cwd": self._workdir()}
+
+    def prefetch(self, commit: str) -> None:
+        """Bring ``commit`` into the cache clone unless it is there already."""
         if not self._has(commit):
             with self._locked():
                 if not self._has(commit):
                     self._fetch(commit)
+
+    def snapshot(self, commit: str) -> GitSnapshot:
+        """Open ``commit`` from the cache clone, fetching only when the cache lacks it."""
+        self.prefetch(commit)
         try:
             return GitSnapshot(self._cache, commit, self._resolved or "HEAD")
         except SourceError as exc:
@@ -191,23 +270,49 @@ class GitRepository:
         refspec = f"+refs/heads/{self._resolved}:refs/heads/{self._resolved}"
         fetch = ["fetch", "--quiet", "--force", "--no-tags", "--no-write-fetch-head", "--", REMOTE]
         self.fetches += 1
-        self._git([*fetch, refspec], timeout=self._fetch_timeout, cwd=self._cache)
+        self._fetch_within_limits([*fetch, refspec])
         if not self._has(commit):
             # The branch moved on (or was force-pushed) since ls-remote; ask for the commit itself.
             with contextlib.suppress(RepositoryUnreachableError):
-                self._git([*fetch, commit], timeout=self._fetch_timeout, cwd=self._cache)
+                self._fetch_within_limits([*fetch, commit])
             if not self._has(commit):
                 raise RepositoryUnreachableError(
                     f"{self._shown}: commit {commit} is no longer on the remote; "
                     "the next pass reads the new tip"
                 )
 
+    def _fetch_within_limits(self, args: list[str]) -> None:
+        """Fetch, stopped when it outlasts ``sync.fetch_timeout_seconds`` or the cache outgrows
+        ``sync.max_repository_bytes``; a fetch stopped half way leaves nothing half written behind."""
+        limit = self._limits.max_bytes
+        too_large = (
+            f"the repository is larger than sync.max_repository_bytes ({limit} bytes); the fetch was stopped"
+        )
+
+        def watch() -> str | None:
+            return too_large if limit is not None and pack_bytes(self._cache) > limit else None
+
+        try:
+            self._git(
+                args, timeout=self._limits.fetch_timeout, setting=FETCH_SETTING, cwd=self._cache, watch=watch
+            )
+        except RepositoryUnreachableError as failed:
+            if isinstance(failed.__cause__, GitStoppedError):
+                # Killed half way: its lock files and partial packs would fail the next fetch.
+                shutil.rmtree(self._cache, ignore_errors=True)
+            else:
+                remove_partial_packs(self._cache)
+            raise
+        if watch() is not None:
+            shutil.rmtree(self._cache, ignore_errors=True)
+            raise RepositoryUnreachableError(f"{self._shown}: {too_large}")
+
     def _init_cache(self) -> None:
         temporary = self._cache.with_name(f"{self._cache.name}.tmp-{os.getpid()}")
         shutil.rmtree(temporary, ignore_errors=True)
         # Named from the parent it runs in: a relative cache path would otherwise be taken twice.
         init = ["init", "--quiet", "--bare", "--template=", temporary.name]
-        self._git(init, timeout=self._ls_timeout, cwd=self._cache.parent)
+        self._git(init, timeout=self._limits.tip_timeout, setting=TIP_SETTING, cwd=self._cache.parent)
         shutil.rmtree(self._cache, ignore_errors=True)
         temporary.rename(self._cache)
 
@@ -216,13 +321,17 @@ class GitSource:
     """The ``git`` source type: exactly one repository, named by ``url``."""
 
     def __init__(
-        self, settings: SourceSettings, cache_dir: str | Path, allowed_protocols: Sequence[str]
+        self,
+        settings: SourceSettings,
+        cache_dir: str | Path,
+        allowed_protocols: Sequence[str],
+        limits: GitLimits | None = None,
     ) -> None:
         if not settings.url:
             raise SourceError(f"source {settings.name!r}: a git source needs 'url'")
         self._settings = settings
         self._cache_dir = Path(cache_dir)
-        self._allowed = tuple(allowed_protocols)
+        self._limits = limits or GitLimits(allowed_protocols=tuple(allowed_protocols))
         self._repository: GitRepository | None = None
 
     @property
@@ -235,8 +344,16 @@ class GitSource:
         out by ``tip``, so a network failure stays a failure of the repository, not of the source."""
         if self._repository is None:
             url = self._settings.url or ""
-            self._repository = GitRepository(url, self._settings.branch, self._cache_dir, self._allowed)
+            self._repository = GitRepository(url, self._settings.branch, self._cache_dir, limits=self._limits)
         return [self._repository]
 
 
-__all__ = ["GitRepository", "GitSource", "git_environment", "repository_name"]
+__all__ = [
+    "FETCH_SETTING",
+    "TIP_SETTING",
+    "GitLimits",
+    "GitRepository",
+    "GitSource",
+    "git_environment",
+    "repository_name",
+]

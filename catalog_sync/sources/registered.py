@@ -22,7 +22,7 @@ from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
 from catalog_sync.sources.urls import redact
 
 if TYPE_CHECKING:
-    from catalog_sync.sources.git import GitRepository
+    from catalog_sync.sources.git import GitLimits, GitRepository
 
 REGISTERED_SOURCE = "registered"
 """The source that holds repositories registered through ``POST /api/repositories``."""
@@ -59,6 +59,10 @@ class RegisteredGitRepository:
     def tip(self) -> str:
         """The tip commit, as ``git ls-remote`` tells it."""
         return self._git.tip()
+
+    def prefetch(self, commit: str) -> None:
+        """Fetch the commit into the cache clone now, if it is not there."""
+        self._git.prefetch(commit)
 
     def snapshot(self, commit: str) -> Snapshot:
         """The commit, fetched into the cache clone when needed."""
@@ -105,12 +109,12 @@ class RegisteredSource:
         settings: SourceSettings,
         list_registered: ListRegistered,
         cache_dir: Path,
-        allowed_protocols: Sequence[str],
+        limits: GitLimits,
     ) -> None:
         self._name = settings.name
         self._list = list_registered
         self._cache = cache_dir
-        self._allowed = tuple(allowed_protocols)
+        self._limits = limits
 
     @property
     def name(self) -> str:
@@ -124,7 +128,7 @@ class RegisteredSource:
         found: list[Repository] = []
         for registration in self._list():
             try:
-                git = GitRepository(registration.url, registration.branch, self._cache, self._allowed)
+                git = GitRepository(registration.url, registration.branch, self._cache, limits=self._limits)
             except SourceError as exc:
                 found.append(RefusedRepository(registration, exc))
                 continue

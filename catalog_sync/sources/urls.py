@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
 
+from catalog_sync.credentials import HOSTING_TOKEN, SCHEME, SECRET_NAME, Userinfo, user_is_token, userinfo_at
 from catalog_sync.errors import ProtocolNotAllowedError
 
 _HELPER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9+.-]*)::")
@@ -29,17 +31,10 @@ _SCHEME_ALIASES = {
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s?#'\"<>]*)@")
-_SECRET_PARAM = re.compile(
-    r"(?P<lead>[?&;](?:[^=&\s#'\"]*?)(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|key|auth|signature|sig"
-    r"|credential)[^=&\s#'\"]*=)(?P<value>[^&\s#'\"]+)",
-    re.IGNORECASE,
-)
-_HOSTING_TOKEN = re.compile(
-    r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,})"
-)
-"""GitHub and GitLab tokens by their documented prefixes: they leak bare (an error quoting a header or a
-configuration value), not only inside a URL."""
+_SECRET_PARAM = re.compile(r"(?P<lead>[?&;#](?P<name>[^=&\s#?;'\"<>]{1,100})=)(?P<value>[^&\s#]*)")
+"""A ``name=value`` pair of a query (or fragment) anywhere in a text; ``_secret_param`` decides by the
+name. The value runs to the next ``&``, ``#`` or white space, quotes included: a value a URL could hold
+is never cut short, and at worst a quote after it is hidden too."""
 
 
 def transport_of(url: str) -> str:
@@ -104,31 +99,95 @@ def check_url(url: str, allowed: Iterable[str]) -> str:
 def _secret_param(match: re.Match[str]) -> str:
     """A secret parameter's value as ``***``; one already redacted is left as it is, so redacting a
     text twice (a URL, then the message quoting it) changes nothing the second time."""
-    if match.group("value").startswith("***"):
+    value = match.group("value")
+    if not value or _ALREADY_HIDDEN.match(value) or not SECRET_NAME.search(match.group("name")):
         return match.group(0)
     return f"{match.group('lead')}***"
+
+
+_ALREADY_HIDDEN = re.compile(r"\*\*\*(?:$|[:'\")>,;.!?])")
+REDACTED = "***"
+
+
+def _userinfo_shown(info: Userinfo) -> str | None:
+    """What a URL's userinfo becomes when shown, or ``None`` when it may stay as it is."""
+    user = "***" if user_is_token(info.user) else info.user
+    if info.password is not None and info.password != REDACTED:
+        return f"{user}:***"
+    return user if user != info.user else None
+
+
+def _redact_userinfo(text: str) -> str:
+    parts: list[str] = []
+    done = 0
+    for scheme in SCHEME.finditer(text):
+        if scheme.start() < done:
+            continue  # inside a password already hidden
+        info = userinfo_at(text, scheme.end())
+        shown = _userinfo_shown(info) if info is not None else None
+        if info is None or shown is None:
+            continue
+        parts += [text[done : info.start], shown]
+        done = info.end
+    return "".join(parts) + text[done:] if parts else text
 
 
 def redact(text: str) -> str:
     """``text`` with every credential in a URL replaced by ``***``; safe for logs, errors and the API.
 
-    ``https://user:token@host`` becomes ``https://***@host`` (a token may be the user name alone, so
-    the whole user part goes); ``ssh://git@host`` keeps its user, which is no secret; query parameters
-    that look like secrets (``private_token``, ``access_token``, ``sig``, ...) lose their values; a
-    GitHub or GitLab token (``ghp_...``, ``github_pat_...``, ``glpat-...``) is replaced wherever it is.
+    A URL's password goes whatever it holds (``https://alice:S3C'RET@host`` becomes
+    ``https://alice:***@host``: the userinfo ends at the last ``@`` before the path), its user name
+    stays unless it is itself a token; query parameters named like secrets (``private_token``,
+    ``pass``, ``jwt``, ``sig``, ...) lose their values; a GitHub or GitLab token (``ghp_...``,
+    ``github_pat_...``, ``glpat-...``) is replaced wherever it is. Redacting twice changes nothing more.
     """
     if not text:
         return text
-
-    def _userinfo(match: re.Match[str]) -> str:
-        scheme, userinfo = match.group("scheme"), match.group("userinfo")
-        if _SCHEME_ALIASES.get(scheme[:-3].lower()) == "ssh" and ":" not in userinfo:
-            return match.group(0)
-        return f"{scheme}***@"
-
-    text = _USERINFO.sub(_userinfo, text)
+    text = _redact_userinfo(text)
     text = _SECRET_PARAM.sub(_secret_param, text)
-    return _HOSTING_TOKEN.sub("***", text)
+    return HOSTING_TOKEN.sub("***", text)
 
 
-__all__ = ["check_url", "redact", "transport_of"]
+_DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per repository: scheme and host in lower case, no default port, no ``//`` in the
+    path, no trailing ``/``, no query and no fragment (git sends neither to pick a repository).
+
+    Local paths are left as they are; an scp-like ``[user@]host:path`` keeps its form.
+    """
+    if _SCHEME.match(url) is None:
+        if transport_of(url) != "ssh":
+            return url
+        authority, _, path = url.partition(":")
+        user, at, host = authority.rpartition("@")
+        return f"{user}{at}{host.lower()}:{_clean_path(path)}"
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    user = f"{parts.username}@" if parts.username is not None else ""
+    shown_port = (
+        f":{port}" if port is not None and port != _DEFAULT_PORTS.get(_SCHEME_ALIASES.get(scheme, "")) else ""
+    )
+    return urlunsplit((scheme, f"{user}{host}{shown_port}", _clean_path(parts.path), "", ""))
+
+
+def _clean_path(path: str) -> str:
+    path = re.sub(r"/{2,}", "/", path)
+    return path.rstrip("/") or path[:1]
+
+
+def repository_identity(url: str) -> str:
+    """What makes two URLs one repository: the canonical URL without a ``.git`` suffix."""
+    canonical = canonical_url(url)
+    return canonical[:-4] if canonical.lower().endswith(".git") else canonical
+
+
+__all__ = ["canonical_url", "check_url", "redact", "repository_identity", "transport_of"]

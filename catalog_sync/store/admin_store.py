@@ -21,9 +21,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from catalog_sync.credentials import CREDENTIALS_ADVICE, credential_in_url
 from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.errors import ConflictError, NotFoundError, SourceError
-from catalog_sync.sources.urls import check_url, redact
+from catalog_sync.sources.hosts import check_host
+from catalog_sync.sources.urls import canonical_url, check_url, redact, repository_identity
 from catalog_sync.store.base import Database, connection_of
 from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source, make_due
 from catalog_sync.store.tables import entities, repositories
@@ -47,9 +49,21 @@ class Administration(Protocol):
     """What administration writes: each operation opens, commits or rolls back its own transaction."""
 
     def register_repository(
-        self, url: str, branch: str | None, *, allowed_protocols: tuple[str, ...], now: datetime
+        self,
+        url: str,
+        branch: str | None,
+        *,
+        allowed_protocols: tuple[str, ...],
+        now: datetime,
+        private_networks: tuple[str, ...] = (),
+        max_registered: int | None = None,
     ) -> Registration:
-        """Add one git repository (``ConflictError`` if registered already); synced at the next pass."""
+        """Add one git repository; synced at the next pass.
+
+        ``SourceError`` for a URL refused (transport, credentials, a host that is not public and not
+        in ``private_networks``), ``ConflictError`` when it is registered already (under any spelling)
+        or when ``max_registered`` repositories are.
+        """
         ...
 
     def schedule_repository(self, repository_id: int, now: datetime) -> None:
@@ -80,13 +94,19 @@ class SqlAdministration:
         self._database = database
 
     def register_repository(
-        self, url: str, branch: str | None, *, allowed_protocols: tuple[str, ...], now: datetime
+        self,
+        url: str,
+        branch: str | None,
+        *,
+        allowed_protocols: tuple[str, ...],
+        now: datetime,
+        private_networks: tuple[str, ...] = (),
+        max_registered: int | None = None,
     ) -> Registration:
-        """See ``Administration``."""
+        """See ``Administration``; the host is looked up before the transaction opens."""
+        url, branch = checked_registration(url, branch, allowed_protocols, private_networks)
         with self._database.transaction() as tx:
-            return register_repository(
-                connection_of(tx), url, branch, allowed_protocols=allowed_protocols, now=now
-            )
+            return store_registration(connection_of(tx), url, branch, now=now, max_registered=max_registered)
 
     def schedule_repository(self, repository_id: int, now: datetime) -> None:
         """See ``Administration``."""
@@ -143,27 +163,50 @@ def check_branch(branch: str | None) -> str | None:
     return branch
 
 
-def register_repository(
-    conn: Connection, url: str, branch: str | None, *, allowed_protocols: tuple[str, ...], now: datetime
-) -> Registration:
-    """Check and store one registration inside the caller's transaction.
+def checked_registration(
+    url: str, branch: str | None, allowed_protocols: tuple[str, ...], private_networks: tuple[str, ...]
+) -> tuple[str, str | None]:
+    """Refuse what may not be registered; answer the URL as it is stored (one spelling per repository).
 
     ``file`` is never allowed here, whatever ``sync.allowed_protocols`` says: a caller of the API must
-    not be able to make the server read folders of its own disk into the catalog.
+    not be able to make the server read folders of its own disk into the catalog. Credentials are
+    refused, never stored; hosts that are not public are refused unless ``private_networks`` allows them.
     """
     if not isinstance(url, str) or len(url) > 2048:
         raise SourceError("url must be a string of at most 2048 characters")
+    found = credential_in_url(url)
+    if found is not None:
+        raise SourceError(f"the repository URL carries {found}; {CREDENTIALS_ADVICE}")
     check_url(url, tuple(p for p in allowed_protocols if p != "file"))
     branch = check_branch(branch)
-    if redact(url) != url:
-        raise SourceError("credentials in repository URLs are not stored; configure them for git instead")
+    url = canonical_url(url)
+    check_host(url, private_networks)
+    return url, branch
+
+
+def store_registration(
+    conn: Connection, url: str, branch: str | None, *, now: datetime, max_registered: int | None = None
+) -> Registration:
+    """Store one checked registration inside the caller's transaction, once per repository."""
     source_id = ensure_source(conn, REGISTERED_SOURCE, REGISTERED_TYPE, "POST /api/repositories")
-    key = registration_key(url, branch)
-    if conn.execute(
-        select(repositories.c.id).where(repositories.c.source_id == source_id, repositories.c.key == key)
-    ).first():
-        raise ConflictError(f"{url} ({branch or 'default branch'}) is already registered")
+    identity = repository_identity(url)
+    rows = conn.execute(
+        select(repositories.c.id, repositories.c.url, repositories.c.branch).where(
+            repositories.c.source_id == source_id, repositories.c.removed_at.is_(None)
+        )
+    ).all()
+    for row in rows:
+        if row.branch == branch and repository_identity(str(row.url)) == identity:
+            raise ConflictError(
+                f"{redact(url)} ({branch or 'default branch'}) is already registered, as repository {row.id}"
+            )
+    if max_registered is not None and len(rows) >= max_registered:
+        raise ConflictError(
+            f"no more repositories can be registered: {len(rows)} are, and sync.max_registered_repositories "
+            f"allows {max_registered}; raise it, or list repositories as git sources in the configuration"
+        )
     name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or url
+    key = registration_key(identity, branch)
     new_id = conn.execute(
         insert(repositories)
         .values(
@@ -180,6 +223,21 @@ def register_repository(
         .returning(repositories.c.id)
     ).scalar_one()
     return Registration(int(new_id), key, url, branch)
+
+
+def register_repository(
+    conn: Connection,
+    url: str,
+    branch: str | None,
+    *,
+    allowed_protocols: tuple[str, ...],
+    now: datetime,
+    private_networks: tuple[str, ...] = (),
+    max_registered: int | None = None,
+) -> Registration:
+    """Check and store one registration inside the caller's transaction."""
+    url, branch = checked_registration(url, branch, allowed_protocols, private_networks)
+    return store_registration(conn, url, branch, now=now, max_registered=max_registered)
 
 
 def schedule_repository(conn: Connection, repository_id: int, now: datetime) -> None:

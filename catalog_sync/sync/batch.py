@@ -1,6 +1,10 @@
 """One claimed batch: ask each repository for its tip, keep the bookkeeping of those that did not move,
 and scan the others, handing the scans to the writer in groups.
 
+Tips are handled as they arrive (``tips.TipAsker``): the repositories that answered are recorded,
+scanned and written while slower hosts are still being waited for, so a host that never answers costs
+its own repository a timeout and nobody else any time.
+
 A repository whose tip equals the commit last reconciled costs one bookkeeping row: that is what makes
 a re-sync of a large fleet cheap. One the sources no longer list keeps its entities and says why.
 """
@@ -12,7 +16,8 @@ from catalog_sync.sources.base import Repository
 from catalog_sync.store.sync_store import ClaimedRepository, SyncStore
 from catalog_sync.sync.claims import Claims
 from catalog_sync.sync.summary import Clock, PassSummary
-from catalog_sync.sync.workers import ScanOutcome, ScanTask, WorkerPools, ask_tip
+from catalog_sync.sync.tips import TipAnswer, TipAsker
+from catalog_sync.sync.workers import ScanOutcome, ScanTask, WorkerPools
 from catalog_sync.sync.writing import GroupWriter
 
 UNLISTED_MESSAGE = (
@@ -35,6 +40,7 @@ class BatchReader:
         pools: WorkerPools,
         writer: GroupWriter,
         summary: PassSummary,
+        tips: TipAsker,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -43,10 +49,30 @@ class BatchReader:
         self._pools = pools
         self._writer = writer
         self._summary = summary
+        self._tips = tips
 
     def read(self, claimed: list[ClaimedRepository], repositories: dict[tuple[int, str], Repository]) -> None:
-        """Read one claimed batch and write what changed."""
-        tasks = self._triage(claimed, repositories)
+        """Read one claimed batch and write what changed, group by group as the tips arrive."""
+        repo_of: dict[int, Repository] = {}
+        unlisted: list[tuple[int, str]] = []
+        for c in claimed:
+            repository = repositories.get((c.source_id, c.key))
+            if repository is not None:
+                repo_of[c.id] = repository
+            else:
+                unlisted.append((c.id, UNLISTED_MESSAGE))
+        self._summary.repositories += len(claimed)
+        by_id = {c.id: c for c in claimed}
+        if unlisted:
+            self._record([], unlisted, by_id, repo_of)
+
+        def wants_read(rid: int, tip: str) -> bool:
+            return tip != by_id[rid].last_commit or by_id[rid].rescan
+
+        for answers in self._tips.ask(repo_of, wants_read):
+            self._scan_and_write(self._record(answers, [], by_id, repo_of))
+
+    def _scan_and_write(self, tasks: list[ScanTask]) -> None:
         group: list[ScanOutcome] = []
         for outcome in self._pools.scan(tasks):
             group.append(outcome)
@@ -56,41 +82,32 @@ class BatchReader:
         if group:
             self._writer.write(group)
 
-    def _triage(
-        self, claimed: list[ClaimedRepository], repositories: dict[tuple[int, str], Repository]
+    def _record(
+        self,
+        answers: list[TipAnswer],
+        failures: list[tuple[int, str]],
+        by_id: dict[int, ClaimedRepository],
+        repo_of: dict[int, Repository],
     ) -> list[ScanTask]:
-        """Ask for the tips; record the unchanged and the failing; answer what must be scanned."""
+        """Record the unchanged and the failing of these answers; answer what must be scanned."""
         interval = self._settings.sync.interval_seconds
-        by_id = {c.id: c for c in claimed}
-        repo_of: dict[int, Repository] = {}
-        unlisted: list[tuple[int, str]] = []
-        for c in claimed:
-            repository = repositories.get((c.source_id, c.key))
-            if repository is not None:
-                repo_of[c.id] = repository
-            else:
-                unlisted.append((c.id, UNLISTED_MESSAGE))
-        cheap = all(getattr(r, "tip_is_cheap", False) for r in repo_of.values())
-        tips = self._pools.map_threads(lambda rid: ask_tip(repo_of[rid]), list(repo_of), inline=cheap)
         unchanged: list[int] = []
-        failures: list[tuple[int, str]] = []
+        failures = list(failures)
         to_scan: list[tuple[int, str]] = []
-        for rid, (tip, error) in zip(list(repo_of), tips, strict=True):
+        for rid, tip, error in answers:
             if error is not None or tip is None:
                 failures.append((rid, error or NO_COMMIT_MESSAGE))
             elif tip == by_id[rid].last_commit and not by_id[rid].rescan:
                 unchanged.append(rid)
             else:
                 to_scan.append((rid, tip))
-        failures.extend(unlisted)
         now = self._clock()
         with self._store.transaction() as tx:
-            held = self._claims.held(tx, [c.id for c in claimed])
+            held = self._claims.held(tx, [rid for rid, _, _ in answers] + [rid for rid, _ in failures])
             self._store.record_unchanged(tx, [rid for rid in unchanged if rid in held], now, interval)
             self._store.record_failures(tx, [f for f in failures if f[0] in held], now, interval)
             to_scan = [(rid, tip) for rid, tip in to_scan if rid in held]
-            previous = self._store.previous_reads(tx, [rid for rid, _ in to_scan])
-        self._summary.repositories += len(claimed)
+            previous = self._store.previous_reads(tx, [rid for rid, _ in to_scan]) if to_scan else {}
         self._summary.unchanged += len(unchanged)
         self._summary.errors += len(failures)
         return [

@@ -59,6 +59,7 @@ class Discovery:
             cache_dir=self._cache_dir(),
             allowed_protocols=self._settings.sync.allowed_protocols,
             list_registered=self._store.registered_repositories,
+            sync=self._settings.sync,
         )
 
     def build_sources(self) -> list[Source | SourceError]:
@@ -73,6 +74,7 @@ class Discovery:
                             base_dir=self._settings.base_dir,
                             cache_dir=self._cache_dir(),
                             allowed_protocols=self._settings.sync.allowed_protocols,
+                            sync=self._settings.sync,
                         )
                     )
                 except SourceError as exc:

@@ -27,6 +27,7 @@ from catalog_sync.sync.isolation import ScanProcesses
 from catalog_sync.sync.loop import run_forever
 from catalog_sync.sync.runs import Hook, RunRecorder, run_hooks
 from catalog_sync.sync.summary import Clock, PassSummary, Progress, utcnow
+from catalog_sync.sync.tips import TipAsker
 from catalog_sync.sync.wakeup import Wakeup
 from catalog_sync.sync.workers import WorkerPools
 from catalog_sync.sync.writing import GroupWriter
@@ -126,8 +127,11 @@ class SyncEngine:
         writer = GroupWriter(
             self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary
         )
-        with WorkerPools(self.settings.sync.concurrency, self._scans) as pools:
-            reader = BatchReader(self.settings, self.store, self.claims, self.clock, pools, writer, summary)
+        concurrency = self.settings.sync.concurrency
+        with WorkerPools(concurrency, self._scans) as pools, TipAsker(concurrency) as tips:
+            reader = BatchReader(
+                self.settings, self.store, self.claims, self.clock, pools, writer, summary, tips
+            )
             for rescan_only in (False, True):
                 if rescan_only and not summary.orphaned:
                     break

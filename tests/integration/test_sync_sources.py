@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync.errors import ProtocolNotAllowedError
+from catalog_sync.errors import ConfigError, ProtocolNotAllowedError
 from catalog_sync.sources.git import GitRepository
 from catalog_sync.store.admin_store import SqlAdministration
 from catalog_sync.store.base import Database
@@ -50,40 +50,62 @@ def test_ext_transport_is_refused_before_git_runs(catalog: Catalog, tmp_path: Pa
     assert catalog.entity("product:default/pay") is not None  # the other source is unaffected
 
 
-def test_credentials_never_reach_the_database(catalog: Catalog, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://robot:s3cr3t-token@127.0.0.1:9/acme/pay.git", "a password"),
+        ("https://robot:S3C'R <ET@127.0.0.1:9/acme/pay.git", "a password"),
+        ("https://127.0.0.1:9/acme/pay.git?pass=s3cr3t-token", "query parameter 'pass'"),
+        ("https://ghp_s3cr3tTokenValue0123456789@127.0.0.1:9/acme/pay.git", "a token as its user name"),
+    ],
+)
+def test_a_configured_url_with_credentials_is_refused_at_start_naming_its_key(
+    catalog: Catalog, url: str, kind: str
+) -> None:
     catalog.config = {
-        "sources": [
-            {"name": "private", "type": "git", "url": "https://robot:s3cr3t-token@127.0.0.1:9/acme/pay.git"}
-        ],
+        "sources": [{"name": "private", "type": "git", "url": url}],
         "sync": {"allowed_protocols": ALLOWED},
     }
-    catalog.sync()
-    dump = "\n".join(
-        str(row) for table in ("sources", "repositories", "problems") for row in _rows(catalog, table)
-    )
-    assert "s3cr3t-token" not in dump
-    assert "127.0.0.1:9/acme/pay.git" in dump
-    assert catalog.repository("pay")["state"] == "failing"
+    with pytest.raises(ConfigError) as refused:
+        catalog.settings  # noqa: B018 - loading the settings is what refuses
+    assert refused.value.key == "sources.0.url"
+    assert kind in refused.value.message
+    assert "credential helper" in refused.value.message
+    assert "s3cr3t" not in str(refused.value)
+    assert "ghp_" not in str(refused.value)
+
+
+LOOPBACK = {"allowed_protocols": ALLOWED, "allowed_private_networks": ["127.0.0.1/32"]}
 
 
 def test_registered_repository_is_read_on_the_next_pass(catalog: Catalog) -> None:
-    catalog.config = {"sources": [], "sync": {"allowed_protocols": ALLOWED}}
+    catalog.config = {"sources": [], "sync": LOOPBACK}
     registration = SqlAdministration(Database(catalog.engine)).register_repository(
-        "https://127.0.0.1:9/acme/cart.git", "main", allowed_protocols=tuple(ALLOWED), now=catalog.clock()
+        "https://127.0.0.1:9/acme/cart.git",
+        "main",
+        allowed_protocols=tuple(ALLOWED),
+        now=catalog.clock(),
+        private_networks=("127.0.0.1/32",),
     )
     summary = catalog.sync()
     assert (summary.repositories, summary.errors) == (1, 1)
     repository = catalog.repository("cart")
     assert (repository["id"], repository["state"]) == (registration.id, "failing")
-    assert "127.0.0.1:9" in catalog.problems("fetch")[0]["message"]
+    message = catalog.problems("fetch")[0]["message"]
+    assert "127.0.0.1:9" in message
+    assert "could not connect to the host" in message  # what git's error means, not its own text
 
 
 def test_a_registered_url_this_configuration_refuses_is_a_failure_of_that_repository(
     catalog: Catalog,
 ) -> None:
-    catalog.config = {"sources": [], "sync": {"allowed_protocols": ALLOWED}}
+    catalog.config = {"sources": [], "sync": LOOPBACK}
     SqlAdministration(Database(catalog.engine)).register_repository(
-        "https://127.0.0.1:9/acme/cart.git", None, allowed_protocols=tuple(ALLOWED), now=catalog.clock()
+        "https://127.0.0.1:9/acme/cart.git",
+        None,
+        allowed_protocols=tuple(ALLOWED),
+        now=catalog.clock(),
+        private_networks=("127.0.0.1/32",),
     )
     catalog.config = {"sources": [], "sync": {"allowed_protocols": ["ssh"]}}
     summary = catalog.sync()

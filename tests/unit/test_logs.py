@@ -68,12 +68,12 @@ def test_a_credential_in_a_log_line_or_its_traceback_comes_out_redacted(tmp_path
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    redacted = "https://***@git.example.com/x.git?private_token=***"
+    redacted = "https://user:***@git.example.com/x.git?private_token=***"
     assert f"pass failed for {redacted}" in result.stderr
     assert f"RuntimeError: git clone {redacted} failed" in result.stderr
     assert "secret@" not in result.stderr
     assert "glpat" not in result.stderr
     if command in ("worker", "serve"):
-        assert "ERROR catalog_sync.sync: pass failed for https://***@" in result.stderr
+        assert "ERROR catalog_sync.sync: pass failed for https://user:***@" in result.stderr
     if command == "gunicorn":
-        assert "Error handling request https://***@git.example.com" in result.stderr
+        assert "Error handling request https://user:***@git.example.com" in result.stderr

@@ -218,16 +218,21 @@ def app(built_catalog: BuiltCatalog) -> Iterator[Flask]:
 
 @pytest.fixture
 def make_app(built_catalog: BuiltCatalog, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Apps over a private copy of the catalog, for tests that write; ``api`` keys override settings."""
+    """Apps over a private copy of the catalog, for tests that write; ``api`` keys (and the ``sync``
+    mapping's) override settings."""
     engines: list[Any] = []
 
-    def make(*, sync_trigger: Callable[[], None] | None = None, **api: Any) -> Flask:
+    def make(
+        *, sync_trigger: Callable[[], None] | None = None, sync: dict[str, Any] | None = None, **api: Any
+    ) -> Flask:
         copy = tmp_path / f"catalog-{len(engines)}.db"
         with sqlite3.connect(built_catalog.database) as source, sqlite3.connect(copy) as target:
             source.backup(target)
         settings = replace(built_catalog.settings, database=f"sqlite:///{copy}")
         if api:
             settings = replace(settings, api=replace(settings.api, **api))
+        if sync:
+            settings = replace(settings, sync=replace(settings.sync, **sync))
         engine = open_engine(settings.database)
         engines.append(engine)
         return build_app(settings, engine, sync_trigger=sync_trigger)

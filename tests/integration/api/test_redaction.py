@@ -68,4 +68,4 @@ def test_credentials_in_an_error_message_never_reach_the_answer(
     assert response.status_code == status
     text = response.get_data(as_text=True)
     _assert_clean(text)
-    assert "https://***@host/x.git" in text
+    assert "https://user:***@host/x.git" in text

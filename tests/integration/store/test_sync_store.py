@@ -61,7 +61,7 @@ def test_every_stored_failure_text_comes_back_without_credentials(store_engine: 
     stored = dump(store_engine)
     assert "s3cr3t-pass" not in stored
     assert GITHUB_TOKEN not in stored
-    assert stored.count("https://***@git.example.com/acme/pay.git") >= 4  # each text is kept, redacted
+    assert stored.count("https://robot:***@git.example.com/acme/pay.git") >= 4  # each text is kept, redacted
 
 
 def test_a_refused_removal_keeps_the_repositories_and_says_why_on_each(store_engine: Engine) -> None:

@@ -143,7 +143,7 @@ def test_a_missing_remote_is_unreachable(tmp_path: Path) -> None:
 def test_an_unreachable_https_remote_never_shows_its_credentials(tmp_path: Path) -> None:
     url = "https://alice:s3cr3t-token@127.0.0.1:9/acme/payments.git?private_token=pt-secret"
     repository = _repository(url, tmp_path / "cache")
-    assert repository.info.url == "https://***@127.0.0.1:9/acme/payments.git?private_token=***"
+    assert repository.info.url == "https://alice:***@127.0.0.1:9/acme/payments.git?private_token=***"
     assert "s3cr3t" not in repr(repository.info)
     with pytest.raises(RepositoryUnreachableError) as caught:
         repository.tip()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from catalog_sync.credentials import credential_in_url
 from catalog_sync.errors import ProtocolNotAllowedError
 from catalog_sync.sources.urls import check_url, redact, transport_of
 
@@ -88,25 +91,25 @@ def test_refusal_message_does_not_carry_credentials() -> None:
     with pytest.raises(ProtocolNotAllowedError) as caught:
         check_url("http://bob:hunter2@git.example.com/a.git", DEFAULT)
     assert "hunter2" not in str(caught.value)
-    assert "http://***@git.example.com/a.git" in str(caught.value)
+    assert "http://bob:***@git.example.com/a.git" in str(caught.value)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("https://user:token@host/a.git", "https://***@host/a.git"),
+        ("https://user:token@host/a.git", "https://user:***@host/a.git"),
         ("https://ghp_abcdef@github.com/a.git", "https://***@github.com/a.git"),
         (
             "fatal: unable to access 'https://u:p%40ss@git.example.com/a/': Could not resolve host",
-            "fatal: unable to access 'https://***@git.example.com/a/': Could not resolve host",
+            "fatal: unable to access 'https://u:***@git.example.com/a/': Could not resolve host",
         ),
         ("https://host/a.git?private_token=abc123&x=1", "https://host/a.git?private_token=***&x=1"),
         ("https://host/api?access_token=abc123", "https://host/api?access_token=***"),
         ("ssh://git@host/a.git", "ssh://git@host/a.git"),
-        ("ssh://git:pw@host/a.git", "ssh://***@host/a.git"),
+        ("ssh://git:pw@host/a.git", "ssh://git:***@host/a.git"),
         ("git@github.com:acme/a.git", "git@github.com:acme/a.git"),
         ("no url here", "no url here"),
-        ("two https://a:b@h1/x and http://c:d@h2/y", "two https://***@h1/x and http://***@h2/y"),
+        ("two https://a:b@h1/x and http://c:d@h2/y", "two https://a:***@h1/x and http://c:***@h2/y"),
         ("Authorization: token ghp_0123456789abcdefABCDEF0123", "Authorization: token ***"),
         ("token_env gave github_pat_11ABCDEFG0123456789_abcdefXYZ", "token_env gave ***"),
         ("glpat-abcdefghij0123456789 expired", "*** expired"),
@@ -129,3 +132,65 @@ def test_redacting_twice_changes_nothing_more(text: str) -> None:
     once = redact(text)
     assert redact(once) == once
     assert redact(f"{once}: while reading") == f"{once}: while reading"
+
+
+UNICODE = "s\u00e9\u0441\u0435\u043a\u0440\u0435\u0442\u79d8\u5bc6\U0001f511"
+HOSTILE = "'\"< >@%40:;?#&=!$*()[]{}|\\^`~\n\r\t" + UNICODE
+"""Characters a password may hold that a character class once stopped at: quotes, '<', spaces, '@'
+(bare and encoded), newlines, unicode. Only '/' is left out: git itself reads it as the start of the
+path, so no working URL holds one in its password."""
+
+passwords = st.text(alphabet=st.sampled_from(HOSTILE + "aZ09._-+"), min_size=1, max_size=40)
+secret_values = st.text(alphabet=st.sampled_from("'\"<>@%:;!$*()[]|^`~aZ09._-+=" + UNICODE), min_size=1)
+SECRET_NAMES = ["token", "access_token", "private_token", "password", "pass", "passwd", "pwd", "secret",
+                "key", "api_key", "apikey", "jwt", "sig", "signature", "auth", "credential",
+                "X-Amz-Credential", "X-Amz-Signature"]  # fmt: skip
+PROPERTIES = settings(max_examples=400, derandomize=True, deadline=None)
+
+
+@PROPERTIES
+@given(password=passwords, user=st.sampled_from(["alice", "x-access-token", "oauth2", ""]))
+def test_no_password_survives_whatever_it_holds(password: str, user: str) -> None:
+    url = f"https://{user}:{password}@git.example.com/acme/r.git"
+    text = f"fatal: unable to access '{url}/': Could not resolve host: git.example.com\n{url} again"
+    shown = f"https://{user}:***@git.example.com/acme/r.git"
+    expected = f"fatal: unable to access '{shown}/': Could not resolve host: git.example.com\n{shown} again"
+    assert redact(text) == expected
+    assert redact(expected) == expected
+    assert credential_in_url(url) == "a password"
+
+
+@PROPERTIES
+@given(name=st.sampled_from(SECRET_NAMES), value=secret_values, upper=st.booleans())
+def test_no_secret_query_value_survives(name: str, value: str, upper: bool) -> None:
+    assume(not value.startswith("***"))
+    name = name.upper() if upper else name
+    url = f"https://git.example.com/r.git?ref=main&{name}={value}&x=1"
+    assert (
+        redact(f"clone of {url} failed")
+        == f"clone of https://git.example.com/r.git?ref=main&{name}=***&x=1 failed"
+    )
+    assert credential_in_url(url) is not None
+
+
+@PROPERTIES
+@given(password=passwords, value=secret_values, before=st.text(max_size=20), after=st.text(max_size=20))
+def test_redacting_is_idempotent_around_any_text(password: str, value: str, before: str, after: str) -> None:
+    text = f"{before}https://bob:{password}@h.example/r.git?jwt={value} {after}"
+    once = redact(text)
+    assert redact(once) == once
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://git.example.com/acme/r.git",
+        "ssh://git@git.example.com/acme/r.git",
+        "git@github.com:acme/r.git",
+        "https://alice@git.example.com/acme/r.git",
+        "https://git.example.com/acme/r.git?ref=main",
+    ],
+)
+def test_urls_without_credentials_are_told_apart(url: str) -> None:
+    assert credential_in_url(url) is None
+    assert redact(url) == url

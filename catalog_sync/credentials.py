@@ -1,0 +1,118 @@
+"""What counts as a credential in a repository URL, in one place.
+
+Two rules depend on it and must agree: redaction (``sources.urls.redact``: a credential is never
+shown or stored) and refusal (a configured ``sources[].url`` or a URL given to ``POST
+/api/repositories`` that carries one is refused, because credentials belong to git's credential
+helper or the environment, not to the catalog). It sits below the configuration so the configuration
+can refuse such a URL at start, naming its key.
+
+The userinfo of a URL is everything between ``scheme://`` and the LAST ``@`` before the path: a
+password may hold ``@``, quotes, spaces, ``<`` or anything else, and git splits it the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+"""Where a URL starts inside any text (the scheme and its ``://``)."""
+
+SECRET_NAME = re.compile(
+    r"token|secret|passw|pass|pwd|key|jwt|sig|auth|credential|session|bearer|cookie", re.IGNORECASE
+)
+"""A query parameter whose name holds one of these words carries a secret (``private_token``,
+``access_token``, ``password``, ``pass``, ``api_key``, ``apikey``, ``jwt``, ``X-Amz-Signature``...);
+a harmless parameter caught by it only loses its value in what is shown."""
+
+HOSTING_TOKEN = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,})"
+)
+"""GitHub and GitLab tokens by their documented prefixes: they leak bare (an error quoting a header or a
+configuration value), not only inside a URL."""
+
+_TOKEN_USER = re.compile(r"(?:gh[pousr]_|github_pat_|glpat-)\S*|[0-9a-fA-F]{40}")
+"""A user name that is a token (GitHub accepts ``https://TOKEN@github.com``): a hosting token's prefix,
+or the 40 hexadecimal digits of a classic GitHub token."""
+
+_MAX_AUTHORITY = 8192
+
+
+@dataclass(frozen=True)
+class Userinfo:
+    """The userinfo of the URL starting at ``start`` of some text: ``text[start:end]``, before ``@``."""
+
+    start: int
+    end: int
+    user: str
+    password: str | None
+
+
+def userinfo_at(text: str, start: int) -> Userinfo | None:
+    """The userinfo of a URL whose authority starts at ``start`` (just after ``://``), if it has one.
+
+    The authority runs to the first ``/`` (the path); the userinfo ends at the last ``@`` before it, so
+    a password holding ``@`` (or anything but ``/``) is taken whole. What follows the ``@`` must look
+    like a host, else there is no userinfo (an address in prose after a bare host name).
+    """
+    slash = text.find("/", start, start + _MAX_AUTHORITY)
+    limit = slash if slash != -1 else min(len(text), start + _MAX_AUTHORITY)
+    at = text.rfind("@", start, limit)
+    if at == -1 or at + 1 >= len(text) or not (text[at + 1].isalnum() or text[at + 1] == "["):
+        return None
+    userinfo = text[start:at]
+    user, colon, password = userinfo.partition(":")
+    return Userinfo(start, at, user, password if colon else None)
+
+
+def user_is_token(user: str) -> bool:
+    """Whether a user name alone is a credential (a token used as the user)."""
+    return bool(_TOKEN_USER.fullmatch(user))
+
+
+def credential_in_url(url: str) -> str | None:
+    """What kind of credential ``url`` carries, in words that quote none of it; ``None`` when clean.
+
+    Used to refuse a URL that would otherwise be stored: a password (even empty) or a token as the user
+    name, a query parameter named like a secret, or a GitHub or GitLab token anywhere in it.
+    """
+    scheme = SCHEME.match(url)
+    if scheme:
+        info = userinfo_at(url, scheme.end())
+        if info is not None and info.password is not None:
+            return "a password"
+        if info is not None and user_is_token(info.user):
+            return "a token as its user name"
+        with contextlib.suppress(ValueError):
+            if urlsplit(url).password is not None:  # a password holding '/', as urllib splits it
+                return "a password"
+    _, question, query = url.partition("?")
+    if question:
+        for name, _value in parse_qsl(query.partition("#")[0], keep_blank_values=True):
+            if SECRET_NAME.search(name):
+                return f"a secret in its query parameter {name[:40]!r}"
+    if HOSTING_TOKEN.search(url):
+        return "a GitHub or GitLab token"
+    return None
+
+
+CREDENTIALS_ADVICE = (
+    "credentials are never stored: give them to git through a credential helper "
+    "(git config credential.helper) or the environment (GIT_ASKPASS, GIT_CONFIG_* for an "
+    "http.extraHeader), and name the repository without them"
+)
+"""What to do instead of putting credentials in a repository URL."""
+
+
+__all__ = [
+    "CREDENTIALS_ADVICE",
+    "HOSTING_TOKEN",
+    "SCHEME",
+    "SECRET_NAME",
+    "Userinfo",
+    "credential_in_url",
+    "user_is_token",
+    "userinfo_at",
+]

@@ -1,0 +1,122 @@
+"""Which hosts a repository registered through the API may name: public ones only, unless allowed.
+
+``POST /api/repositories`` lets a token holder make the server run git against any URL. Pointed at
+``169.254.169.254`` (a cloud's metadata service), ``127.0.0.1`` or ``10.x``, that would turn the catalog
+into a probe of the internal network. So a registered URL whose host is, or resolves to, an address
+that is not public (loopback, link-local, private, unique-local, shared, unspecified, multicast,
+reserved) is refused unless ``sync.allowed_private_networks`` names its network (CIDR) or its host name.
+The rule runs at registration and again before every git command that reaches the host, because a
+name's addresses can change after it was registered; the address checked is the one git is told to use.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from catalog_sync.errors import AddressNotAllowedError
+from catalog_sync.sources.urls import redact, transport_of
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str], list[str]]
+DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
+
+
+@dataclass(frozen=True)
+class CheckedHost:
+    """A URL's host, its port, and the public (or allowed) addresses git is to use for it."""
+
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+    is_name: bool
+    """Whether the host is a name (its addresses came from a lookup) rather than an address."""
+
+
+def resolve(host: str) -> list[str]:
+    """Every address ``host`` resolves to now (the system resolver, as git would ask)."""
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    return [str(info[4][0]) for info in infos]
+
+
+def host_and_port(url: str) -> tuple[str, int] | None:
+    """The host a URL makes git connect to, and the port; ``None`` for a local path."""
+    transport = transport_of(url)
+    if transport == "file":
+        return None
+    if "://" not in url:  # scp-like ssh: [user@]host:path
+        authority = url.partition(":")[0]
+        return authority.rpartition("@")[2].strip("[]").lower(), DEFAULT_PORTS["ssh"]
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(transport, 443)
+
+
+def is_public(address: Address) -> bool:
+    """Whether an address belongs to the public internet (an IPv4-mapped one is judged as IPv4)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _allowed(address: Address, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    return any(address.version == n.version and address in n for n in networks)
+
+
+def _networks(allowed: Sequence[str]) -> tuple[list[ipaddress.IPv4Network | ipaddress.IPv6Network], set[str]]:
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    names: set[str] = set()
+    for entry in allowed:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            names.add(entry.strip().lower().rstrip("."))
+    return networks, names
+
+
+def refusal(url: str) -> AddressNotAllowedError:
+    """The one answer for a host that is not allowed: it names the setting, never an address."""
+    return AddressNotAllowedError(
+        f"repository URL {redact(url)!r} refused: its host is, or resolves to, an address that is not "
+        "public (loopback, link-local, private or reserved); sync.allowed_private_networks may allow "
+        "it by network (CIDR, such as 10.20.0.0/16) or by host name"
+    )
+
+
+def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver | None = None) -> CheckedHost | None:
+    """Refuse ``url`` when its host is not public and not allowed; answer the address to use.
+
+    A host name that does not resolve now is let through (``None``): git will fail on it with a clear
+    error, and this check runs again before every git command.
+    """
+    found = host_and_port(url)
+    if found is None:
+        return None
+    host, port = found
+    networks, names = _networks(allowed)
+    is_name = False
+    try:
+        addresses: list[str] = [str(ipaddress.ip_address(host.partition("%")[0]))]
+    except ValueError:
+        is_name = True
+        try:
+            addresses = (resolver or resolve)(host)
+        except (OSError, UnicodeError):
+            return None
+    if not addresses:
+        return None
+    for text in addresses:
+        address = ipaddress.ip_address(text.partition("%")[0])
+        if not is_public(address) and not _allowed(address, networks) and host.rstrip(".") not in names:
+            raise refusal(url)
+    unique = tuple(dict.fromkeys(text.partition("%")[0] for text in addresses))
+    return CheckedHost(host, port, unique, is_name)
+
+
+__all__ = ["DEFAULT_PORTS", "CheckedHost", "check_host", "host_and_port", "is_public", "refusal", "resolve"]

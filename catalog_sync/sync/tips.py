@@ -1,0 +1,125 @@
+"""Asking a batch of repositories for their tips so that a slow host never holds up the others.
+
+A tip is one ``git ls-remote``: quick for a healthy host, up to ``sync.tip_timeout_seconds`` for a host
+that accepts the connection and never answers (a tarpit). Two rules keep a tarpit's cost its own:
+
+- answers are handed on as they arrive, in groups, so a repository that answered is scanned and
+  written while the slow ones are still waiting (nobody waits for the whole batch);
+- a repository whose tip moved has the new commit fetched in the same thread (``prefetch``), so a
+  slow transfer (up to ``sync.fetch_timeout_seconds``) holds its own thread only, never a scan group;
+- ``sync.concurrency`` bounds the tips that are making progress: a tip still waiting after
+  ``PATIENCE`` seconds gives its place to the next one (its thread keeps waiting, up to its own
+  deadline), so a handful of tarpits cannot occupy every place while healthy repositories queue.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from catalog_sync.errors import CatalogSyncError
+from catalog_sync.sources.base import Repository
+from catalog_sync.sync.workers import ask_tip
+
+PATIENCE = 1.0
+"""Seconds after which a tip (with its fetch) still running stops counting against ``sync.concurrency``."""
+WAITING_PER_PLACE = 8
+"""Threads per place of ``sync.concurrency``: how many slow tips may wait at once before healthy ones
+queue behind them (each costs an idle thread and an idle git process)."""
+GATHER_SECONDS = 0.05
+"""How long answers arriving together are gathered into one group (one transaction, one scan batch)."""
+
+TipAnswer = tuple[int, str | None, str | None]
+"""A repository id with its tip, or with why it has none."""
+WantsRead = Callable[[int, str], bool]
+"""Whether a repository must be read at the tip it answered (its tip moved, or a rescan is due)."""
+
+
+def ask_and_fetch(repository: Repository, wants_read: Callable[[str], bool]) -> tuple[str | None, str | None]:
+    """The tip, with its commit fetched when it will be read; a failed fetch is that repository's error."""
+    tip, error = ask_tip(repository)
+    prefetch = getattr(repository, "prefetch", None)
+    if tip is None or prefetch is None or not wants_read(tip):
+        return tip, error
+    try:
+        prefetch(tip)
+    except CatalogSyncError as exc:
+        return None, str(exc)
+    except Exception as exc:  # one repository, one error
+        return None, f"internal error while fetching: {type(exc).__name__}: {exc}"
+    return tip, None
+
+
+class TipAsker:
+    """The threads that ask for tips, kept for one pass; ``ask`` yields answers as they arrive."""
+
+    def __init__(self, concurrency: int, *, patience: float = PATIENCE) -> None:
+        self._concurrency = max(1, concurrency)
+        self._places = threading.Semaphore(self._concurrency)
+        self._patience = patience
+        self._threads: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> TipAsker:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+
+    def ask(
+        self, repositories: dict[int, Repository], wants_read: WantsRead = lambda _rid, _tip: True
+    ) -> Iterator[list[TipAnswer]]:
+        """Every repository's answer, in groups as they arrive; cheap tips (local ref files) at once.
+        A tip ``wants_read`` says will be read is fetched before it is answered."""
+        if not repositories:
+            return
+        cheap = all(getattr(r, "tip_is_cheap", False) for r in repositories.values())
+        if cheap or len(repositories) == 1:
+            yield [
+                (rid, *ask_and_fetch(repository, functools.partial(wants_read, rid)))
+                for rid, repository in repositories.items()
+            ]
+            return
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(
+                self._concurrency * WAITING_PER_PLACE, thread_name_prefix="catalog-tip"
+            )
+        futures = {
+            self._threads.submit(self._ask_one, r, functools.partial(wants_read, rid)): rid
+            for rid, r in repositories.items()
+        }
+        pending: set[Future[tuple[str | None, str | None]]] = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if pending:
+                more, pending = wait(pending, timeout=GATHER_SECONDS)
+                done |= more
+            yield [(futures[f], *f.result()) for f in done]
+
+    def _ask_one(
+        self, repository: Repository, wants_read: Callable[[str], bool]
+    ) -> tuple[str | None, str | None]:
+        """One tip, holding a place of ``sync.concurrency`` until it answers or runs out of patience."""
+        self._places.acquire()
+        lock = threading.Lock()
+        held = [True]
+
+        def give_back() -> None:
+            with lock:
+                if held[0]:
+                    held[0] = False
+                    self._places.release()
+
+        timer = threading.Timer(self._patience, give_back)
+        timer.daemon = True
+        timer.start()
+        try:
+            return ask_and_fetch(repository, wants_read)
+        finally:
+            timer.cancel()
+            give_back()
+
+
+__all__ = ["PATIENCE", "TipAnswer", "TipAsker"]

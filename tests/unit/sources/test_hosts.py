@@ -1,0 +1,54 @@
+"""Which hosts a registered repository may name: public ones, and those the configuration allows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from catalog_sync.errors import AddressNotAllowedError
+from catalog_sync.sources.hosts import check_host
+
+
+def resolving_to(*addresses: str) -> Callable[[str], list[str]]:
+    return lambda _host: list(addresses)
+
+
+def test_a_public_name_is_allowed_and_git_is_told_the_address_checked() -> None:
+    checked = check_host("https://git.example.com/a.git", (), resolver=resolving_to("93.184.216.34"))
+    assert checked is not None
+    assert (checked.host, checked.port, checked.addresses) == ("git.example.com", 443, ("93.184.216.34",))
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ("10.1.2.3",),
+        ("93.184.216.34", "127.0.0.1"),
+        ("169.254.169.254",),
+        ("::1",),
+        ("fd12::1",),
+        ("::ffff:10.0.0.1",),
+    ],
+)
+def test_a_name_with_any_internal_address_is_refused(addresses: tuple[str, ...]) -> None:
+    with pytest.raises(AddressNotAllowedError) as refused:
+        check_host("https://git.example.com/a.git", (), resolver=resolving_to(*addresses))
+    for address in addresses:
+        assert address not in str(refused.value)  # the answer never maps the internal network
+
+
+def test_the_setting_allows_by_network_or_by_name() -> None:
+    internal = resolving_to("10.20.3.4")
+    assert check_host("https://git.corp/a.git", ("10.20.0.0/16",), resolver=internal) is not None
+    assert check_host("https://GIT.corp./a.git", ("git.corp",), resolver=internal) is not None
+    with pytest.raises(AddressNotAllowedError):
+        check_host("https://git.corp/a.git", ("10.21.0.0/16", "other.corp"), resolver=internal)
+
+
+def test_a_name_that_does_not_resolve_is_left_to_git_and_local_paths_have_no_host() -> None:
+    def fails(_host: str) -> list[str]:
+        raise OSError("no such host")
+
+    assert check_host("https://nowhere.invalid/a.git", (), resolver=fails) is None
+    assert check_host("/srv/git/a.git", ()) is None
