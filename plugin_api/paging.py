@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog_sync.config import ApiSettings
+from catalog_sync.descriptors import load_json
 from catalog_sync.errors import QueryError
 
 MAX_CURSOR_LENGTH = 4096
@@ -44,7 +45,7 @@ def decode_cursor(kind: str, text: str, expected: Mapping[str, type | tuple[type
     if not text or len(text) > MAX_CURSOR_LENGTH:
         raise QueryError("cursor", "malformed cursor")
     try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+        data = load_json(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise QueryError("cursor", "malformed cursor, it could not be read") from exc
     if not isinstance(data, dict) or data.get("k") != kind:
