@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from catalog_sync.config import ApiSettings
 from catalog_sync.descriptors import load_json
 from catalog_sync.errors import QueryError
+from catalog_sync.store.filters import EntityFilter, parse_filters
+from plugin_api.state import state
 
 MAX_CURSOR_LENGTH = 4096
 
@@ -32,6 +34,12 @@ def page_size(requested: int | None, settings: ApiSettings) -> int:
     if requested < 0:
         raise QueryError("limit", "the limit must not be negative")
     return min(requested, settings.max_page_size)
+
+
+def request_filters(params: Iterable[str]) -> EntityFilter | None:
+    """The ``filter`` parameters of a request, their statements bounded together by
+    ``api.max_filter_conditions``."""
+    return parse_filters(params, max_conditions=state().settings.api.max_filter_conditions)
 
 
 def encode_cursor(kind: str, state: Mapping[str, Any]) -> str:
