@@ -113,11 +113,14 @@ def test_bound_parameters_of_every_statement_stay_within_both_databases_limits(
         names = "filter=" + ",".join(f"metadata.name=n{j}" for j in range(50))
         keys = "filter=" + ",".join(f"spec.k{j}=v{j}" for j in range(50))
         widest = "&".join([names, names.replace("=n", "=m"), keys, keys.replace("=v", "=w")])
-        refs = [f"component:default/c{i}" for i in range(1000)]
+        refs = [f"component:default/c{i}" for i in range(1000)]  # MAX_REFS
+        facets = "&".join(f"facet=spec.f{i}" for i in range(50))  # MAX_FACETS
+        fields = "fields=" + ",".join(f"spec.f{i}" for i in range(100))  # MAX_FIELDS
+        order = "&".join(f"orderField=spec.o{i},desc" for i in range(5))  # MAX_ORDER_FIELDS
         answers = [
-            client.get(f"{BASE}/entities/by-query?{widest}"),
-            client.get(f"{BASE}/entities?{widest}"),
-            client.get(f"{BASE}/entity-facets?facet=kind&facet=spec.type&{widest}"),
+            client.get(f"{BASE}/entities/by-query?{widest}&{fields}&{order}&fullTextFilterTerm=x"),
+            client.get(f"{BASE}/entities?{widest}&{fields}"),
+            client.get(f"{BASE}/entity-facets?{facets}&{widest}"),
             client.post(f"{BASE}/entities/by-refs?{widest}", json={"entityRefs": refs}),
         ]
     finally:
