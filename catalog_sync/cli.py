@@ -359,7 +359,9 @@ def run_demo(args: argparse.Namespace) -> int:
             "edit descriptors/examples and run the demo again to see a change arrive as a commit", flush=True
         )
 
-    return serve_forever(settings, engine, host=args.host, port=args.port, sync=True, banner=banner)
+    engine.dispose()
+    serving = open_store(settings, serving=True)  # the API's statements are held to its timeout
+    return serve_forever(settings, serving, host=args.host, port=args.port, sync=True, banner=banner)
 
 
 def run_export(args: argparse.Namespace) -> int:
