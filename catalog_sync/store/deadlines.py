@@ -37,7 +37,6 @@ deadline is kept to well under a millisecond while the check costs nothing measu
 TIMEOUT_SETTING = "api.statement_timeout_seconds"
 
 _SQLITE_INTERRUPT = 9
-_SQLITE_TOOBIG = 18
 _SQLITE_LIMITS = (
     "too many columns",
     "too many sql variables",
@@ -49,10 +48,12 @@ _SQLITE_LIMITS = (
     "too many arguments on function",
     "pattern too complex",
 )
-"""How SQLite words its compile-time limits: they share the generic error code with real failures."""
+"""How SQLite words the limits of a statement's shape: they share the generic error code with real
+failures. (A value too big to store is a write's problem, not the query's, and is left out.)"""
 _PG_QUERY_CANCELED = "57014"
-_PG_LIMIT_CLASS = "54"
-"""program_limit_exceeded: statement too complex, too many columns or arguments."""
+_PG_STATEMENT_LIMITS = frozenset({"54001", "54011", "54023"})
+"""Statement too complex, too many columns, too many arguments. The rest of class 54 (an index row
+too large, say) is about values being written, not about the query."""
 _DEADLINE = "catalog_sync_deadline"
 
 _timeouts: WeakKeyDictionary[Engine, float] = WeakKeyDictionary()
@@ -121,7 +122,7 @@ def heavy_query_message(engine: Engine, exc: DBAPIError) -> str | None:
         if code == _SQLITE_INTERRUPT and seconds is not None:
             return _too_slow(seconds)
         text = str(original).lower()
-        if code == _SQLITE_TOOBIG or any(limit in text for limit in _SQLITE_LIMITS):
+        if any(limit in text for limit in _SQLITE_LIMITS):
             return _too_large(str(original))
         return None
     sqlstate = getattr(original, "sqlstate", None)
@@ -129,7 +130,7 @@ def heavy_query_message(engine: Engine, exc: DBAPIError) -> str | None:
         return None
     if sqlstate == _PG_QUERY_CANCELED and seconds is not None:
         return _too_slow(seconds)
-    if sqlstate.startswith(_PG_LIMIT_CLASS):
+    if sqlstate in _PG_STATEMENT_LIMITS:
         return _too_large(str(original).strip().splitlines()[0] if str(original).strip() else sqlstate)
     return None
 
