@@ -123,7 +123,8 @@ def run_init(args: argparse.Namespace) -> int:
 def open_store(settings: Settings, *, migrate: bool | None = None, serving: bool = False) -> Engine:
     """The database engine, its schema current: migrated automatically on SQLite, checked elsewhere.
 
-    ``serving`` opens it for a process that answers HTTP requests (see ``open_engine``).
+    ``serving`` opens it for a process that answers HTTP requests (see ``open_engine``), whose
+    statements are stopped after ``api.statement_timeout_seconds``; a migration is never stopped.
     """
     from catalog_sync.store.engine import check_ready, open_engine
     from catalog_sync.store.schema_version import HEAD_REVISION, stored_revision
@@ -131,18 +132,21 @@ def open_store(settings: Settings, *, migrate: bool | None = None, serving: bool
     engine = open_engine(settings.database, serving=serving)
     check_ready(engine)
     current = stored_revision(engine)
-    if current == HEAD_REVISION and not migrate:
-        return engine
-    if migrate if migrate is not None else engine.dialect.name == "sqlite":
+    if current != HEAD_REVISION or migrate:
+        if not (migrate if migrate is not None else engine.dialect.name == "sqlite"):
+            raise StoreError(
+                f"the database schema is at revision {current or 'none'}, this version needs "
+                f"{HEAD_REVISION}: run `catalog-sync db upgrade` first"
+            )
         from catalog_sync.store.migrate import upgrade
 
         upgrade(engine)
-    else:
-        raise StoreError(
-            f"the database schema is at revision {current or 'none'}, this version needs "
-            f"{HEAD_REVISION}: run `catalog-sync db upgrade` first"
-        )
-    return engine
+    if not serving or _in_memory(engine):
+        return engine
+    engine.dispose()
+    return open_engine(
+        settings.database, serving=True, statement_timeout_seconds=settings.api.statement_timeout_seconds
+    )
 
 
 def open_stores_on(settings: Settings, engine: Engine) -> Stores:
@@ -150,7 +154,11 @@ def open_stores_on(settings: Settings, engine: Engine) -> Stores:
     from catalog_sync.store.base import Database
     from catalog_sync.store.stores import open_stores
 
-    return open_stores(Database(engine), facet_cache_seconds=settings.api.facet_cache_seconds)
+    return open_stores(
+        Database(engine),
+        facet_cache_seconds=settings.api.facet_cache_seconds,
+        max_filter_conditions=settings.api.max_filter_conditions,
+    )
 
 
 def build_app(settings: Settings, engine: Engine, *, sync_trigger: Callable[[], None] | None = None) -> Flask:
@@ -289,15 +297,22 @@ def serve_forever(
 
 def _writing_engine(serving: Engine) -> Engine:
     """An engine for the sync loop beside a serving one: the loop writes in bulk and wants SQLite's
-    larger page cache, which the API's many pooled connections must not each keep. An in-memory
-    database has one connection, so it is shared."""
+    larger page cache, which the API's many pooled connections must not each keep, and its statements
+    are not held to the API's statement timeout. An in-memory database has one connection, so it is
+    shared."""
+    from catalog_sync.store.deadlines import statement_timeout
     from catalog_sync.store.engine import open_engine
 
-    database = serving.url.database or ""
-    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-    if serving.dialect.name != "sqlite" or in_memory:
+    if _in_memory(serving) or (serving.dialect.name != "sqlite" and statement_timeout(serving) is None):
         return serving
     return open_engine(serving.url.render_as_string(hide_password=False))
+
+
+def _in_memory(engine: Engine) -> bool:
+    database = engine.url.database or ""
+    return engine.dialect.name == "sqlite" and (
+        database in ("", ":memory:") or database.startswith("file::memory:")
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -353,7 +368,9 @@ def run_demo(args: argparse.Namespace) -> int:
             "edit descriptors/examples and run the demo again to see a change arrive as a commit", flush=True
         )
 
-    return serve_forever(settings, engine, host=args.host, port=args.port, sync=True, banner=banner)
+    engine.dispose()
+    serving = open_store(settings, serving=True)  # the API's statements are held to its timeout
+    return serve_forever(settings, serving, host=args.host, port=args.port, sync=True, banner=banner)
 
 
 def run_export(args: argparse.Namespace) -> int:

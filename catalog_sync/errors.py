@@ -19,8 +19,9 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
 >>>>>>> wt-hosts
     ├── StoreError               the database is unreachable or refused a statement
     │   ├── NotFoundError        the thing asked for is not in the catalog
-    │   └── RefusedError         the database refused the values of a write (not its availability)
-    │       └── WriteRaceError   another writer stored the same row first (a unique key)
+    │   ├── RefusedError         the database refused the values of a write (not its availability)
+    │   │   └── WriteRaceError   another writer stored the same row first (a unique key)
+    │   └── HeavyQueryError      the database stopped a read for its cost: too slow or too large
     ├── ConflictError            two repositories claim one entity, or an action contradicts state
     └── QueryError               a filter, field list, order field, cursor or limit is malformed
 
@@ -100,6 +101,19 @@ class RefusedError(StoreError):
 
 class WriteRaceError(RefusedError):
     """Another writer stored the same row at the same moment; retrying later sees its row."""
+
+
+class HeavyQueryError(StoreError):
+    """The database stopped a statement because of the query itself: it ran longer than
+    ``api.statement_timeout_seconds`` or went past a limit of the database (columns, parameters, depth).
+
+    The database is fine and other requests are answered; the client must narrow its query, so the
+    API answers 400 with ``message`` instead of blaming the database with a 503.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
 
 
 class ConflictError(CatalogSyncError):

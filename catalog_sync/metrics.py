@@ -5,9 +5,10 @@ Two kinds of numbers, kept apart on purpose:
 - **Catalog state** (entities, ownership gaps, scorecard levels, repositories, problems, the last
   successful pass) is computed by ``CatalogCollector`` with a handful of aggregate queries each time
   Prometheus scrapes. Every replica reads the same database, so every replica reports the same numbers,
-  and they survive restarts. No label names a single entity, so the series count stays bounded however
-  large the catalog grows. Because replicas agree, dashboards and alerts take ``max`` over them, never
-  ``sum``.
+  and they survive restarts. No label names a single entity, and every label value that descriptors
+  choose (lifecycle, scorecard, level, owning team) is one of a fixed set or ``other``
+  (``metric_labels``), so the series count stays bounded however large, or hostile, the catalog
+  grows. Because replicas agree, dashboards and alerts take ``max`` over them, never ``sum``.
 - **Events** (sync passes, repositories synced, pass durations, HTTP requests) are counters and
   histograms of the process that saw them. With ``PROMETHEUS_MULTIPROC_DIR`` set (gunicorn with several
   workers) prometheus-client writes them to files in that folder and ``build_registry`` answers a
@@ -42,6 +43,17 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from catalog_sync.errors import StoreError
+from catalog_sync.metric_labels import (
+    NONE_LABEL,
+    choose_owners,
+    choose_scorecards,
+    fold_averages,
+    kind_label,
+    known_label,
+    lifecycle_label,
+    sum_by,
+    tier_label,
+)
 from catalog_sync.scoring.gaps import GAP_TYPES
 from catalog_sync.store.base import Transaction
 from catalog_sync.store.metrics_store import MetricsReads
@@ -54,9 +66,6 @@ log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """The environment variable that switches counters and histograms to prometheus-client's multiprocess
 mode: a writable folder shared by every worker process of one server (gunicorn's)."""
-
-NONE_LABEL = "none"
-"""The label value of an unset tier or lifecycle, an entity below a scorecard's first level, no owner."""
 
 REPOSITORY_STATES = ("ok", "failing", "stale", "pending")
 SYNC_RESULTS = ("ok", "failed")
@@ -195,24 +204,34 @@ class CatalogState:
 
 
 def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
-    """Run the aggregate queries of one scrape; each reads an index, none reads entity bodies."""
+    """Run the aggregate queries of one scrape (each reads an index, none reads entity bodies), every
+    label value bounded by ``metric_labels``."""
     state = CatalogState()
-    state.entities = [(_label(k), _label(lc), n) for k, lc, n in reads.entity_counts(tx)]
+    state.entities = _flat(
+        sum_by(((kind_label(k), lifecycle_label(lc)), n) for k, lc, n in reads.entity_counts(tx))
+    )
     state.repositories = {name: 0 for name in REPOSITORY_STATES} | reads.repository_counts(tx)
     state.descriptor_errors = reads.problem_count(tx, "descriptor", "error")
     state.conflicts = reads.problem_count(tx, "conflict", None)
     finished = reads.last_success(tx)
     state.last_success = float(finished.timestamp()) if finished is not None else 0.0
-    state.gaps = [(gap, _label(tier), count) for gap, tier, count in reads.gap_counts(tx)]
-    state.scorecard_levels = [(card, _label(level), n) for card, level, n in reads.scorecard_level_counts(tx)]
-    state.score_averages = [
-        (card, _label(owner), avg) for card, owner, avg in reads.score_averages_by_owner(tx)
-    ]
+    state.gaps = _flat(
+        sum_by(((known_label(gap, GAP_TYPES), tier_label(tier)), n) for gap, tier, n in reads.gap_counts(tx))
+    )
+    cards = choose_scorecards(reads.scorecard_definitions(tx))
+    state.scorecard_levels = _flat(
+        sum_by(
+            ((cards.scorecard(card), cards.level(card, level)), n)
+            for card, level, n in reads.scorecard_level_counts(tx)
+        )
+    )
+    totals = reads.score_totals_by_owner(tx)
+    state.score_averages = fold_averages(totals, cards, choose_owners(totals))
     return state
 
 
-def _label(value: Any) -> str:
-    return NONE_LABEL if value is None or value == "" else str(value)
+def _flat(rows: list[tuple[tuple[str, str], int]]) -> list[tuple[str, str, int]]:
+    return [(first, second, count) for (first, second), count in rows]
 
 
 class CatalogCollector(Collector):

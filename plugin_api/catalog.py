@@ -20,13 +20,12 @@ from catalog_sync.store.filters import (
     EntityFilter,
     OrderField,
     parse_fields,
-    parse_filters,
     parse_full_text,
     parse_order_fields,
 )
 from catalog_sync.store.records import project_fields
 from plugin_api.auth import writes
-from plugin_api.paging import page_size
+from plugin_api.paging import page_size, request_filters
 from plugin_api.schemas.catalog import (
     ByQueryArgsSchema,
     ByRefsBodySchema,
@@ -81,7 +80,7 @@ def query_entities(**args: Any) -> Response:
                 "offset", "offset paging is not supported by by-query; follow pageInfo.nextCursor"
             )
         page = app_state.catalog.query_entities(
-            parse_filters(args.get("filter") or ()),
+            request_filters(args.get("filter") or ()),
             fields=fields,
             order=parse_order_fields(args.get("orderField") or ()),
             limit=limit,
@@ -130,7 +129,7 @@ def list_entities(**args: Any) -> Response:
         items, after = page.items, page.next_cursor
     elif args.get("offset") is not None:
         offset = int(args["offset"])
-        entity_filter = parse_filters(args.get("filter") or ())
+        entity_filter = request_filters(args.get("filter") or ())
         rows = reader.list_entities(entity_filter, fields, limit + 1, offset, connection=connection())
         items = rows[:limit]
         if len(rows) > limit:
@@ -138,7 +137,7 @@ def list_entities(**args: Any) -> Response:
         after = None
     else:
         page = reader.query_entities(
-            parse_filters(args.get("filter") or ()),
+            request_filters(args.get("filter") or ()),
             fields=fields,
             order=_legacy_order(args.get("order") or ()),
             limit=limit,
@@ -192,7 +191,7 @@ def get_by_refs(**args: Any) -> Response:
         raise QueryError("query", "predicate queries are not supported; use the filter parameter")
     refs: list[str] = args["entityRefs"]
     fields = parse_fields(args.get("field_paths") or ())
-    entity_filter = parse_filters(args.get("filter") or ())
+    entity_filter = request_filters(args.get("filter") or ())
     keys = [_key_or_none(ref) for ref in refs]
     known = [key for key in keys if key is not None]
     entities = app_state.catalog.get_by_refs(known, connection=connection())
@@ -217,7 +216,7 @@ def get_facets(**args: Any) -> Response:
     Answers are reused for ``api.facet_cache_seconds`` (the pickers ask the same few questions on
     every page view), so a picker may lag a sync by that long. A reused answer takes no connection.
     """
-    facets = state().catalog.facets(args["facet"], parse_filters(args.get("filter") or ()))
+    facets = state().catalog.facets(args["facet"], request_filters(args.get("filter") or ()))
     document = {
         key: [{"value": value, "count": count} for value, count in values] for key, values in facets.items()
     }

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from catalog_sync.errors import (
     CatalogSyncError,
     ConflictError,
+    HeavyQueryError,
     NotFoundError,
     QueryError,
     RefError,
@@ -90,6 +91,8 @@ def status_of(error: CatalogSyncError) -> int:
     """How the engine's refusals map to HTTP statuses."""
     if isinstance(error, NotFoundError):
         return 404
+    if isinstance(error, HeavyQueryError):
+        return 400
     if isinstance(error, StoreError):
         return 503
     if isinstance(error, ConflictError):
@@ -101,6 +104,8 @@ def status_of(error: CatalogSyncError) -> int:
 
 def message_of(error: CatalogSyncError) -> str:
     """The refusal's message (a database failure never shows its details); redacted where it is shown."""
+    if isinstance(error, HeavyQueryError):
+        return error.message
     if isinstance(error, StoreError) and not isinstance(error, NotFoundError):
         return "the catalog database is unavailable; try again shortly"
     if isinstance(error, QueryError):

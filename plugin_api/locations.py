@@ -8,12 +8,11 @@ added through ``POST /api/repositories`` or the configuration, never by register
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, request
 
-from catalog_sync.descriptors import validate_entity_body
+from catalog_sync.descriptors import load_json, validate_entity_body
 from catalog_sync.errors import NotFoundError
 from catalog_sync.store.repo_queries import encode_location_id
 from plugin_api.catalog import json_response
@@ -102,7 +101,7 @@ def validate_entity() -> Response:
 def _read_body() -> tuple[dict[str, Any], str | None]:
     data = request.get_data(cache=True)
     try:
-        body = json.loads(data.decode("utf-8")) if data.strip() else None
+        body = load_json(data.decode("utf-8")) if data.strip() else None
     except (ValueError, UnicodeDecodeError) as exc:
         return {}, f"the request body is not valid JSON: {exc}"
     if not isinstance(body, dict):

@@ -11,11 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from catalog_sync.config import ApiSettings
+from catalog_sync.descriptors import load_json
 from catalog_sync.errors import QueryError
+from catalog_sync.store.filters import EntityFilter, parse_filters
+from plugin_api.state import state
 
 MAX_CURSOR_LENGTH = 4096
 
@@ -33,6 +36,12 @@ def page_size(requested: int | None, settings: ApiSettings) -> int:
     return min(requested, settings.max_page_size)
 
 
+def request_filters(params: Iterable[str]) -> EntityFilter | None:
+    """The ``filter`` parameters of a request, their statements bounded together by
+    ``api.max_filter_conditions``."""
+    return parse_filters(params, max_conditions=state().settings.api.max_filter_conditions)
+
+
 def encode_cursor(kind: str, state: Mapping[str, Any]) -> str:
     """An opaque cursor for list ``kind`` holding ``state`` (the position and the filters)."""
     raw = json.dumps({"k": kind, **state}, separators=(",", ":"), sort_keys=True).encode()
@@ -44,7 +53,7 @@ def decode_cursor(kind: str, text: str, expected: Mapping[str, type | tuple[type
     if not text or len(text) > MAX_CURSOR_LENGTH:
         raise QueryError("cursor", "malformed cursor")
     try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+        data = load_json(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise QueryError("cursor", "malformed cursor, it could not be read") from exc
     if not isinstance(data, dict) or data.get("k") != kind:

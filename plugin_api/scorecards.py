@@ -11,8 +11,7 @@ from typing import Any
 
 from catalog_sync.errors import QueryError
 from catalog_sync.model import EntityRef
-from catalog_sync.store.filters import parse_filters
-from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size
+from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size, request_filters
 from plugin_api.schemas.scoring import (
     EntityScorecardListSchema,
     HistoryArgsSchema,
@@ -79,7 +78,7 @@ def list_results(name: str, **args: Any) -> dict[str, Any]:
             raise QueryError("cursor", "malformed cursor")
         after, filters, level = position["after"], position["filter"], position["level"]
     page = state().scoring.results(
-        connection(), name, entity_filter=parse_filters(filters), level=level, after=after, limit=limit
+        connection(), name, entity_filter=request_filters(filters), level=level, after=after, limit=limit
     )
     cursor = None
     if page.after is not None:

@@ -1,7 +1,8 @@
 """flask-smorest, adjusted to speak Backstage's error shape.
 
 - parameter and body validation failures answer 400 ``InputError`` (not 422) naming the field;
-- a body that is not JSON answers 400 with the parser's reason, a non-JSON content type 415;
+- a body that is not JSON answers 400 with the parser's reason, a non-JSON content type 415, and a body
+  nested deeper than ``MAX_JSON_DEPTH`` 400 before it is parsed (``load_json``);
 - the documented default error is Backstage's ``{error, request, response}`` document;
 - a 405 keeps its ``Allow`` header (flask-smorest's own handler drops it).
 """
@@ -21,6 +22,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
+from catalog_sync.descriptors import JsonTooDeepError, load_json
 from plugin_api.errors import flatten_messages, handle_http_exception, refuse
 from plugin_api.schemas.common import BackstageErrorSchema
 
@@ -42,7 +44,10 @@ class BackstageParser(FlaskParser):
             return core.missing
         if _JSON_NUL.search(data):
             refuse(400, "NUL characters (\\u0000) are not allowed in the request body")
-        return core.parse_json(data)
+        try:
+            return load_json(data.decode("utf-8"))
+        except JsonTooDeepError as exc:
+            refuse(400, f"the request body cannot be read: {exc}")
 
     def _handle_invalid_json_error(
         self, error: json.JSONDecodeError | UnicodeDecodeError, req: flask.Request, *args: Any, **kwargs: Any

@@ -159,9 +159,19 @@ class CatalogReads(Protocol):
 class SqlCatalogReads:
     """``CatalogReads`` over SQLite or PostgreSQL."""
 
-    def __init__(self, database: Database, *, facet_cache_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        facet_cache_seconds: float = 0.0,
+        max_filter_conditions: int | None = None,
+    ) -> None:
         self._engine = database.engine
-        self._entities = CatalogReader(database.engine, facet_cache_seconds=facet_cache_seconds)
+        self._entities = CatalogReader(
+            database.engine,
+            facet_cache_seconds=facet_cache_seconds,
+            max_filter_conditions=max_filter_conditions,
+        )
         self._repositories = RepositoryReader(database.engine)
 
     def get_by_ref(self, ref_key: str, *, connection: Transaction) -> StoredEntity | None:

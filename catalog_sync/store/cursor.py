@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from catalog_sync.descriptors import load_json
 from catalog_sync.errors import QueryError
 from catalog_sync.store.filters import (
     EntityFilter,
@@ -71,7 +72,7 @@ def decode_cursor(text: str) -> Cursor:
         raise QueryError("cursor", "malformed cursor")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        data = json.loads(raw.decode())
+        data = load_json(raw.decode())
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise QueryError("cursor", "malformed cursor, it could not be read") from exc
     expected = {"v", "f", "o", "t", "p", "b", "s", "n"}

@@ -38,7 +38,8 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, StaticPool
 
-from catalog_sync.errors import RefusedError, StoreError, WriteRaceError
+from catalog_sync.errors import HeavyQueryError, RefusedError, StoreError, WriteRaceError
+from catalog_sync.store.deadlines import heavy_query_message, limit_statements, postgres_timeout_option
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 16 * 1024
@@ -58,20 +59,27 @@ POSTGRES_RECYCLE_SECONDS = 1800
 how long a connection that a proxy or firewall dropped silently can linger in the pool."""
 
 
-def open_engine(url: str, *, serving: bool = False) -> Engine:
+def open_engine(url: str, *, serving: bool = False, statement_timeout_seconds: float | None = None) -> Engine:
     """Create the engine for a database URL; nothing is connected until first use.
 
     ``serving``: for a process that answers HTTP requests (many pooled connections, reads), whose
     SQLite connections keep a small page cache (``SQLITE_SERVING_CACHE_KIB``).
+    ``statement_timeout_seconds``: every statement running longer is stopped with ``HeavyQueryError``
+    (``api.statement_timeout_seconds`` for the API's engine; see ``deadlines``).
     """
     parsed = _parse(url)
+    engine: Engine
     if parsed.get_backend_name() == "sqlite":
-        return _open_sqlite(parsed, SQLITE_SERVING_CACHE_KIB if serving else SQLITE_CACHE_KIB)
-    if parsed.get_backend_name() == "postgresql":
-        return _open_postgres(parsed)
-    raise StoreError(
-        f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///path or postgresql://host/db"
-    )
+        engine = _open_sqlite(parsed, SQLITE_SERVING_CACHE_KIB if serving else SQLITE_CACHE_KIB)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = _open_postgres(parsed, statement_timeout_seconds)
+    else:
+        raise StoreError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///path or postgresql://host/db"
+        )
+    if statement_timeout_seconds is not None:
+        limit_statements(engine, statement_timeout_seconds)
+    return engine
 
 
 def read_connection(engine: Engine) -> Connection:
@@ -125,10 +133,17 @@ def describe(engine: Engine) -> str:
 
 @contextmanager
 def translate_errors(engine: Engine) -> Iterator[None]:
-    """Turn driver and pool failures into ``StoreError`` so callers handle one error type."""
+    """Turn driver and pool failures into ``StoreError`` so callers handle one error type.
+
+    A statement the database stopped for its own cost (past the statement timeout, or over a limit
+    of the database) becomes ``HeavyQueryError``: the query's fault, not the database's.
+    """
     try:
         yield
     except DBAPIError as exc:
+        heavy = heavy_query_message(engine, exc)
+        if heavy is not None:
+            raise HeavyQueryError(heavy) from exc
         message = f"database {describe(engine)} failed: {_reason(engine, exc)}"
         if isinstance(exc, IntegrityError):
             raise WriteRaceError(message) from exc
@@ -149,9 +164,11 @@ def _parse(url: str) -> URL:
     return parsed
 
 
-def _open_postgres(url: URL) -> Engine:
+def _open_postgres(url: URL, statement_timeout_seconds: float | None) -> Engine:
     given = url.query.get("options", ())
     options = " ".join([*([given] if isinstance(given, str) else given), POSTGRES_PLANNING])
+    if statement_timeout_seconds is not None:
+        options = f"{options} {postgres_timeout_option(statement_timeout_seconds)}"
     try:
         engine = create_engine(
             url,

@@ -30,6 +30,9 @@ MAX_FILTERS = 50
 """Alternatives (``filter`` parameters) in one request."""
 MAX_CONDITIONS = 50
 """Statements in one alternative."""
+CONDITIONS_SETTING = "api.max_filter_conditions"
+"""The setting that bounds the statements of every ``filter`` parameter of one request together: each
+statement costs a subquery, so fifty parameters of fifty statements (legal one by one) cost seconds."""
 MAX_KEY_LENGTH = 200
 """Longer keys are never indexed (see ``search``), so they could never match."""
 MAX_VALUE_LENGTH = 200
@@ -85,16 +88,53 @@ class FullText:
     fields: tuple[str, ...] | None = None
 
 
-def parse_filters(params: Iterable[str]) -> EntityFilter | None:
-    """Read the ``filter`` query parameters; None when they filter nothing."""
+def parse_filters(params: Iterable[str], *, max_conditions: int | None = None) -> EntityFilter | None:
+    """Read the ``filter`` query parameters; None when they filter nothing.
+
+    ``max_conditions`` (``api.max_filter_conditions`` for a request) bounds the statements of all the
+    parameters together, as written (``kind=a,kind=b`` is two); they are counted before any is read,
+    so refusing a request costs almost nothing. None leaves only the bounds of each parameter.
+    """
+    texts = list(params)
+    if max_conditions is not None:
+        written = sum(_count_statements(text) for text in texts if isinstance(text, str))
+        if written > max_conditions:
+            raise too_many_conditions("filter", max_conditions)
     alternatives: list[Alternative] = []
-    for text in params:
+    for text in texts:
         alternative = parse_filter_string(text)
         if alternative is not None:
             alternatives.append(alternative)
             if len(alternatives) > MAX_FILTERS:
                 raise QueryError("filter", f"at most {MAX_FILTERS} filter parameters are allowed")
     return EntityFilter(tuple(alternatives)) if alternatives else None
+
+
+def _count_statements(text: str) -> int:
+    return sum(1 for part in text.split(",") if part.strip())
+
+
+def count_conditions(alternative: Alternative) -> int:
+    """The statements of one parsed alternative: one per ``key=value``, one per bare ``key`` (a
+    repeated statement counts once, so a filter never counts more here than as written)."""
+    return sum(max(1, len(condition.values)) for condition in alternative.conditions)
+
+
+def check_condition_count(entity_filter: EntityFilter | None, max_conditions: int, parameter: str) -> None:
+    """Refuse a filter (one rebuilt from a cursor, say) with more statements than ``max_conditions``."""
+    if entity_filter is None:
+        return
+    if sum(count_conditions(alternative) for alternative in entity_filter.alternatives) > max_conditions:
+        raise too_many_conditions(parameter, max_conditions)
+
+
+def too_many_conditions(parameter: str, max_conditions: int) -> QueryError:
+    """The refusal of a request whose filters hold more statements than allowed."""
+    return QueryError(
+        parameter,
+        f"at most {max_conditions} filter conditions (key=value statements of every filter parameter "
+        f"together) are allowed in one request ({CONDITIONS_SETTING}); split the query",
+    )
 
 
 def parse_filter_string(text: str) -> Alternative | None:

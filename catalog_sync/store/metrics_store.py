@@ -15,7 +15,12 @@ from typing import Protocol
 from sqlalchemy import func, select
 
 from catalog_sync.store.base import Database, Transaction, connection_of
-from catalog_sync.store.scoring.gauges import gap_counts, score_averages_by_owner, scorecard_level_counts
+from catalog_sync.store.scoring.gauges import (
+    gap_counts,
+    score_totals_by_owner,
+    scorecard_definitions,
+    scorecard_level_counts,
+)
 from catalog_sync.store.tables import entities, problems, repositories, sync_runs
 
 
@@ -50,8 +55,12 @@ class MetricsReads(Protocol):
         """Entities per scorecard and level, every defined level present."""
         ...
 
-    def score_averages_by_owner(self, tx: Transaction) -> list[tuple[str, str, float]]:
-        """The average score per scorecard and owning team."""
+    def score_totals_by_owner(self, tx: Transaction) -> list[tuple[str, str, int, float]]:
+        """Entities and the sum of their scores per scorecard and owning team (``none``: no team)."""
+        ...
+
+    def scorecard_definitions(self, tx: Transaction) -> list[tuple[str, str, list[str]]]:
+        """Every scorecard's name, origin (``builtin``, ``file``, ``catalog``) and levels, lowest first."""
         ...
 
 
@@ -109,6 +118,10 @@ class SqlMetricsReads:
         """See ``MetricsReads``."""
         return scorecard_level_counts(connection_of(tx))
 
-    def score_averages_by_owner(self, tx: Transaction) -> list[tuple[str, str, float]]:
+    def score_totals_by_owner(self, tx: Transaction) -> list[tuple[str, str, int, float]]:
         """See ``MetricsReads``."""
-        return score_averages_by_owner(connection_of(tx))
+        return score_totals_by_owner(connection_of(tx))
+
+    def scorecard_definitions(self, tx: Transaction) -> list[tuple[str, str, list[str]]]:
+        """See ``MetricsReads``."""
+        return scorecard_definitions(connection_of(tx))

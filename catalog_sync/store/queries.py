@@ -21,7 +21,7 @@ from catalog_sync.errors import QueryError
 from catalog_sync.store.cursor import Cursor, Position, decode_cursor, encode_cursor
 from catalog_sync.store.engine import reading
 from catalog_sync.store.facets import FacetCache, Facets, check_facet_keys, count_facets
-from catalog_sync.store.filters import EntityFilter, FullText, OrderField
+from catalog_sync.store.filters import EntityFilter, FullText, OrderField, check_condition_count
 from catalog_sync.store.paging import PageRequest, counts_with_page, fetch_page
 from catalog_sync.store.records import StoredEntity, entity_columns, entity_from_row, project_fields
 from catalog_sync.store.sqlfilters import count_matches, entity_clause, matching_ids, plan_filter
@@ -45,9 +45,12 @@ class Page:
 class CatalogReader:
     """Everything the API reads about entities, on one engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, *, facet_cache_seconds: float = 0.0) -> None:
+    def __init__(
+        self, engine: Engine, *, facet_cache_seconds: float = 0.0, max_filter_conditions: int | None = None
+    ) -> None:
         self._engine = engine
         self._facet_cache = FacetCache(facet_cache_seconds)
+        self._max_filter_conditions = max_filter_conditions
 
     def get_by_ref(self, ref_key: str, *, connection: Connection | None = None) -> StoredEntity | None:
         """The entity ``kind:namespace/name`` (compared case-insensitively), or None."""
@@ -154,6 +157,9 @@ class CatalogReader:
             raise QueryError("limit", "the limit must not be negative")
         state = decode_cursor(cursor) if cursor else None
         if state is not None:
+            if self._max_filter_conditions is not None:
+                # A cursor comes back from the client: its filter is held to the request's limit too.
+                check_condition_count(state.filter, self._max_filter_conditions, "cursor")
             entity_filter, order, full_text = state.filter, state.order, state.full_text
         order = tuple(order)
         backwards = state is not None and state.is_previous

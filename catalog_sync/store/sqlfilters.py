@@ -274,11 +274,17 @@ def _probe(term: Term, id_column: ColumnElement[int]) -> ColumnElement[bool]:
         if term.values:
             query = query.where(_equals_any(edges.c.target_key, term.values))
         return exists(query)
-    rows = search.alias()
+    rows = _PROBED
     query = select(literal(1)).where(rows.c.entity_id == id_column, rows.c.key == term.key)
     if term.values:
         query = query.where(_equals_any(rows.c.value, term.values))
     return exists(query)
+
+
+_PROBED = search.alias("probed")
+"""The search rows every ``key=value`` probe reads. Each probe is an ``EXISTS`` of its own, so all may
+name one alias; building a fresh alias per condition cost more Python time than the database spent
+answering (a third of the calls of a 200-condition filter)."""
 
 
 def _relation_sources(condition: Condition) -> Select[str]:

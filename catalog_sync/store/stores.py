@@ -44,14 +44,19 @@ class Stores:
     scoring: ScoringReads
 
 
-def open_stores(database: Database, *, facet_cache_seconds: float = 0.0) -> Stores:
+def open_stores(
+    database: Database, *, facet_cache_seconds: float = 0.0, max_filter_conditions: int | None = None
+) -> Stores:
     """The SQLAlchemy implementation of every protocol, on one database.
 
-    ``facet_cache_seconds`` is ``api.facet_cache_seconds``: how long a facet answer may be reused.
+    ``facet_cache_seconds`` is ``api.facet_cache_seconds``: how long a facet answer may be reused;
+    ``max_filter_conditions`` is ``api.max_filter_conditions``, which a by-query cursor's filter obeys.
     """
     return Stores(
         units=database,
-        catalog=SqlCatalogReads(database, facet_cache_seconds=facet_cache_seconds),
+        catalog=SqlCatalogReads(
+            database, facet_cache_seconds=facet_cache_seconds, max_filter_conditions=max_filter_conditions
+        ),
         administration=SqlAdministration(database),
         metrics=SqlMetricsReads(database),
         scoring=SqlScoringReads(database),

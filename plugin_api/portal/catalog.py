@@ -15,8 +15,9 @@ from flask import request
 
 from catalog_sync.errors import QueryError
 from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
-from catalog_sync.store.filters import EntityFilter, parse_filters, parse_full_text, parse_order_fields
+from catalog_sync.store.filters import EntityFilter, parse_full_text, parse_order_fields
 from catalog_sync.store.scoring import owner_keys
+from plugin_api.paging import request_filters
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import existing_refs, known_kinds, limit_arg, make_pager, render, text_arg
 from plugin_api.state import connection, state
@@ -62,8 +63,8 @@ def build_filter(
         statements.extend(f"relations.ownedBy={key}" for key in owner_keys(owner))
     alternatives = [text for text in raw if text.strip()]
     if not alternatives:
-        return parse_filters([",".join(statements)]) if statements else None
-    return parse_filters([",".join([text, *statements]) for text in alternatives])
+        return request_filters([",".join(statements)]) if statements else None
+    return request_filters([",".join([text, *statements]) for text in alternatives])
 
 
 @blp.route("/catalog", methods=["GET"])

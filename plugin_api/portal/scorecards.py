@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from catalog_sync.errors import QueryError
-from catalog_sync.store.filters import parse_filters
 from catalog_sync.store.scoring import NONE_LEVEL
-from plugin_api.paging import decode_cursor, encode_cursor
+from plugin_api.paging import decode_cursor, encode_cursor, request_filters
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.charts import sparkline
 from plugin_api.portal.common import level_parts, limit_arg, make_pager, render, text_arg
@@ -58,7 +57,7 @@ def scorecard(name: str) -> str:
     page = reader.results(
         tx,
         name,
-        entity_filter=parse_filters([raw_filter] if raw_filter else []),
+        entity_filter=request_filters([raw_filter] if raw_filter else []),
         level=level,
         after=after,
         limit=limit_arg(),

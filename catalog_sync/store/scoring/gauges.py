@@ -10,6 +10,9 @@ costs milliseconds and every replica reports the same:
   ``catalog_scorecard_entities{scorecard, level}``; ``level`` is ``"none"`` below the first level, and
   every level of every scorecard is listed, with 0 when no entity is at it (so a series drops to 0
   instead of going stale);
+- ``score_totals_by_owner(conn)`` -> ``[(scorecard, owner, entities, score sum)]`` and
+  ``scorecard_definitions(conn)`` -> ``[(name, origin, levels)]``, from which ``metric_labels``
+  names a bounded set of scorecards and owners and weights the averages of the rest;
 - ``score_averages_by_owner(conn)`` -> ``[(scorecard, owner, average)]`` for
   ``catalog_scorecard_score_average{scorecard, owner}``; ``owner`` is the owning team's ref
   (``team:default/payments``), ``"none"`` for entities without a team owner.
@@ -49,6 +52,21 @@ def scorecard_level_counts(conn: Connection) -> list[tuple[str, str, int]]:
         for level in [NONE_LABEL, *json.loads(levels)]:
             counts.setdefault((name, level), 0)
     return sorted((card, level, count) for (card, level), count in counts.items())
+
+
+def score_totals_by_owner(conn: Connection) -> list[tuple[str, str, int, float]]:
+    """``(scorecard, owner, entities, score sum)`` per scorecard and owning team, so that averages of
+    several owners together can be weighted by their entities."""
+    rows = [
+        (card, owner or NONE_LABEL, count, score / 10) for card, owner, count, score in owner_totals(conn)
+    ]
+    return sorted(rows)
+
+
+def scorecard_definitions(conn: Connection) -> list[tuple[str, str, list[str]]]:
+    """``(name, origin, levels lowest first)`` of every stored scorecard."""
+    query = select(scorecards.c.name, scorecards.c.origin, scorecards.c.levels).order_by(scorecards.c.name)
+    return [(name, origin, list(json.loads(levels))) for name, origin, levels in conn.execute(query)]
 
 
 def score_averages_by_owner(conn: Connection) -> list[tuple[str, str, float]]:

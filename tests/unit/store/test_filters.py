@@ -13,6 +13,7 @@ from catalog_sync.store.filters import (
     EntityFilter,
     FullText,
     OrderField,
+    check_condition_count,
     filter_from_json,
     filter_to_json,
     parse_fields,
@@ -142,3 +143,29 @@ def test_full_text_is_trimmed_and_lower_cased_and_blank_means_none() -> None:
     assert parse_full_text(None) is None
     with pytest.raises(QueryError):
         parse_full_text("x" * 201)
+
+
+def test_conditions_are_counted_over_every_filter_parameter_together() -> None:
+    allowed = ["kind=component,spec.lifecycle=production", "kind=api,kind=system,spec.owner"]
+    parsed = parse_filters(allowed, max_conditions=5)
+    assert parsed is not None
+    assert len(parsed.alternatives) == 2
+    with pytest.raises(
+        QueryError, match=r"at most 4 filter conditions .*api\.max_filter_conditions"
+    ) as raised:
+        parse_filters(allowed, max_conditions=4)
+    assert raised.value.parameter == "filter"
+
+
+def test_fifty_filters_of_fifty_conditions_exceed_the_default_limit() -> None:
+    params = [",".join(f"spec.k{i}x{j}=v" for j in range(MAX_CONDITIONS)) for i in range(MAX_FILTERS)]
+    with pytest.raises(QueryError, match="at most 200 filter conditions"):
+        parse_filters(params, max_conditions=200)
+
+
+def test_a_filter_read_back_from_a_cursor_obeys_the_same_limit() -> None:
+    parsed = parse_filters([",".join(f"k{j}=v" for j in range(6))])
+    check_condition_count(parsed, 6, "cursor")
+    with pytest.raises(QueryError) as raised:
+        check_condition_count(parsed, 5, "cursor")
+    assert raised.value.parameter == "cursor"

@@ -1,0 +1,45 @@
+"""JSON from outside is refused when nested too deeply, before the parser recurses into it."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from catalog_sync.descriptors import MAX_JSON_DEPTH, JsonTooDeepError, load_json
+
+
+def nested(depth: int, opener: str = "[", closer: str = "]") -> str:
+    return opener * depth + closer * depth
+
+
+def test_four_hundred_thousand_nested_arrays_are_refused_at_once() -> None:
+    started = time.perf_counter()
+    with pytest.raises(JsonTooDeepError, match=f"deeper than {MAX_JSON_DEPTH} levels"):
+        load_json(nested(400_000).encode())
+    assert time.perf_counter() - started < 1.0
+
+
+def test_objects_count_like_arrays_and_the_limit_is_exact() -> None:
+    at_limit = '{"a":' * (MAX_JSON_DEPTH - 1) + "[]" + "}" * (MAX_JSON_DEPTH - 1)
+    assert json.dumps(load_json(at_limit)).count("{") == MAX_JSON_DEPTH - 1
+    with pytest.raises(JsonTooDeepError):
+        load_json("[" + at_limit + "]")
+
+
+def test_brackets_inside_strings_are_text_not_nesting() -> None:
+    text = json.dumps({"entityRefs": ["[" * 5000, '\\"[[[', "]" * 10]})
+    assert load_json(text)["entityRefs"][0] == "[" * 5000
+
+
+def test_wide_documents_of_many_shallow_values_are_read() -> None:
+    text = json.dumps([[i, {"k": [i]}] for i in range(20_000)])
+    assert len(load_json(text)) == 20_000
+
+
+def test_a_too_deep_document_is_a_value_error_like_any_unreadable_json() -> None:
+    with pytest.raises(ValueError, match="deeper than"):
+        load_json(nested(MAX_JSON_DEPTH + 1))
+    with pytest.raises(ValueError, match="Expecting value"):
+        load_json("[1,")

@@ -1,0 +1,66 @@
+"""Label values of the catalog gauges: known values kept, the rest folded into ``other`` with true totals."""
+
+from __future__ import annotations
+
+from catalog_sync.metric_labels import (
+    MAX_LEVELS,
+    MAX_OWNERS,
+    MAX_SCORECARDS,
+    choose_owners,
+    choose_scorecards,
+    fold_averages,
+    kind_label,
+    lifecycle_label,
+    sum_by,
+    tier_label,
+)
+
+
+def test_documented_values_are_kept_and_invented_ones_are_other() -> None:
+    assert [lifecycle_label(v) for v in ("production", "retired", None, "", "someday")] == [
+        "production",
+        "retired",
+        "none",
+        "none",
+        "other",
+    ]
+    assert [kind_label(v) for v in ("component", "api", "gadget")] == ["component", "api", "other"]
+    assert [tier_label(v) for v in ("1", "4", "none", "5", "x")] == ["1", "4", "none", "other", "other"]
+
+
+def test_folded_counts_are_added_together() -> None:
+    rows = [(("component", lifecycle_label(f"made-up-{i}")), 2) for i in range(1000)]
+    assert sum_by([*rows, (("component", "production"), 3)]) == [
+        (("component", "other"), 2000),
+        (("component", "production"), 3),
+    ]
+
+
+def test_built_in_scorecards_keep_their_names_before_the_operator_s_and_the_catalog_s() -> None:
+    levels = [f"l{n}" for n in range(MAX_LEVELS + 5)]
+    definitions = [(f"aaa-{n}", "catalog", levels) for n in range(MAX_SCORECARDS)]
+    definitions += [("zz-builtin", "builtin", ["bronze"]), ("mm-file", "file", ["gold"])]
+    labels = choose_scorecards(definitions)
+    assert labels.scorecard("zz-builtin") == "zz-builtin"
+    assert labels.scorecard("mm-file") == "mm-file"
+    assert labels.scorecard("aaa-0") == "aaa-0"
+    assert labels.scorecard(f"aaa-{MAX_SCORECARDS - 1}") == "other"
+    assert labels.level("aaa-0", f"l{MAX_LEVELS - 1}") == f"l{MAX_LEVELS - 1}"
+    assert labels.level("aaa-0", f"l{MAX_LEVELS}") == "other"
+    assert labels.level("aaa-0", None) == "none"
+    assert labels.level(f"aaa-{MAX_SCORECARDS - 1}", "l0") == "other"
+
+
+def test_the_owners_with_most_entities_are_named_and_the_rest_averaged_by_weight() -> None:
+    totals = [("card", f"team:default/big-{n:03d}", 10, 500.0) for n in range(MAX_OWNERS)]
+    totals += [("card", "team:default/small-a", 1, 100.0), ("card", "team:default/small-b", 3, 0.0)]
+    totals += [("card", "none", 2, 100.0)]
+    owners = choose_owners(totals)
+    assert len(owners) == MAX_OWNERS
+    assert "team:default/small-a" not in owners
+    averages = {
+        (card, owner): value for card, owner, value in fold_averages(totals, choose_scorecards([]), owners)
+    }
+    assert averages[("other", "other")] == 25.0, "one entity at 100 and three at 0, not (100 + 0) / 2"
+    assert averages[("other", "none")] == 50.0
+    assert len(averages) == MAX_OWNERS + 2
