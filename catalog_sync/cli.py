@@ -325,6 +325,8 @@ def run_demo(args: argparse.Namespace) -> int:
             "database": f"sqlite:///{data / 'catalog.db'}",
             "sources": [{"name": "examples", "type": "local", "path": str(data / "repos")}],
             "sync": {"interval_seconds": 30, "concurrency": 2},
+            # The example organisation's own repositories: its platform team keeps two scorecards there.
+            "scorecards": {"trusted_sources": ["examples"]},
         },
         str(data),
     )

@@ -7,7 +7,10 @@ a re-sync of a large fleet cheap. One the sources no longer list keeps its entit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from catalog_sync.config import Settings
+from catalog_sync.descriptors.trust import KindTrust
 from catalog_sync.sources.base import Repository
 from catalog_sync.store.sync_store import ClaimedRepository, SyncStore
 from catalog_sync.sync.claims import Claims
@@ -43,12 +46,25 @@ class BatchReader:
         self._pools = pools
         self._writer = writer
         self._summary = summary
+        self._trust = KindTrust.of(settings.scorecards.trusted_sources)
 
-    def read(self, claimed: list[ClaimedRepository], repositories: dict[tuple[int, str], Repository]) -> None:
-        """Read one claimed batch and write what changed."""
+    def read(
+        self,
+        claimed: list[ClaimedRepository],
+        repositories: dict[tuple[int, str], Repository],
+        source_names: Mapping[int, str],
+    ) -> None:
+        """Read one claimed batch and write what changed.
+
+        Descriptors of kinds only a trusted source may define are refused here, once a repository is
+        read and before anything is reconciled, so they surface as errors on their repository.
+        """
         tasks = self._triage(claimed, repositories)
+        source_of = {c.id: source_names.get(c.source_id, "") for c in claimed}
         group: list[ScanOutcome] = []
         for outcome in self._pools.scan(tasks):
+            if outcome.result is not None:
+                self._trust.refuse_untrusted(outcome.result.files, source_of[outcome.repository_id])
             group.append(outcome)
             if len(group) >= WRITE_GROUP:
                 self._writer.write(group)
