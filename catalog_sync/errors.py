@@ -13,8 +13,9 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     │   └── RepositoryUnreachableError the remote did not answer or refused us
     ├── StoreError               the database is unreachable or refused a statement
     │   ├── NotFoundError        the thing asked for is not in the catalog
-    │   └── RefusedError         the database refused the values of a write (not its availability)
-    │       └── WriteRaceError   another writer stored the same row first (a unique key)
+    │   ├── RefusedError         the database refused the values of a write (not its availability)
+    │   │   └── WriteRaceError   another writer stored the same row first (a unique key)
+    │   └── CorruptDatabaseError the database file is damaged: restore it, no retry will help
     ├── ConflictError            two repositories claim one entity, or an action contradicts state
     └── QueryError               a filter, field list, order field, cursor or limit is malformed
 
@@ -83,6 +84,12 @@ class RefusedError(StoreError):
 
 class WriteRaceError(RefusedError):
     """Another writer stored the same row at the same moment; retrying later sees its row."""
+
+
+class CorruptDatabaseError(StoreError):
+    """The database's file is damaged (SQLite's "database disk image is malformed" or "file is not a
+    database"; PostgreSQL's data or index corruption). Unlike an outage it does not pass: the catalog
+    is not ready, a sync pass stops, and the message names the file so an operator can restore it."""
 
 
 class ConflictError(CatalogSyncError):

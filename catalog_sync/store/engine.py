@@ -39,6 +39,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, StaticPool
 
 from catalog_sync.errors import RefusedError, StoreError, WriteRaceError
+from catalog_sync.store import integrity
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 16 * 1024
@@ -108,9 +109,11 @@ def reading(engine: Engine, connection: Connection | None = None) -> Iterator[Co
 
 
 def check_ready(engine: Engine) -> None:
-    """Prove the database answers, for ``/readyz`` and for ``sync`` to stop early with exit status 1."""
+    """Prove the database answers, for ``/readyz`` and for ``sync`` to stop early with exit status 1;
+    a SQLite file known to be damaged is not ready (``integrity.verify``)."""
     with reading(engine) as connection:
         connection.execute(text("SELECT 1"))
+        integrity.verify(engine, connection)
 
 
 def describe(engine: Engine) -> str:
@@ -125,10 +128,14 @@ def describe(engine: Engine) -> str:
 
 @contextmanager
 def translate_errors(engine: Engine) -> Iterator[None]:
-    """Turn driver and pool failures into ``StoreError`` so callers handle one error type."""
+    """Turn driver and pool failures into ``StoreError`` so callers handle one error type; damaged data
+    is ``CorruptDatabaseError`` (see ``integrity``), never a refusal to retry row by row."""
     try:
         yield
     except DBAPIError as exc:
+        corrupt = integrity.corruption(engine, exc, _reason(engine, exc), describe(engine))
+        if corrupt is not None:
+            raise corrupt from exc
         message = f"database {describe(engine)} failed: {_reason(engine, exc)}"
         if isinstance(exc, IntegrityError):
             raise WriteRaceError(message) from exc
