@@ -44,7 +44,7 @@ SQLITE_NOTADB = 26
 POSTGRES_CORRUPTION = frozenset({"XX001", "XX002"})  # data_corrupted, index_corrupted
 ADVICE = (
     "restore it from a backup, or move it away and run `catalog-sync sync` to build the catalog "
-    "again from the repositories"
+    "again from the repositories (losing its scoring history and API registrations)"
 )
 
 
