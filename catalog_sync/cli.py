@@ -19,6 +19,7 @@ from catalog_sync import __version__
 from catalog_sync.config import DescriptorSettings, Settings, load_settings
 from catalog_sync.errors import CatalogSyncError, ConfigError, StoreError
 from catalog_sync.logs import configure_logging, redact_log_handlers
+from catalog_sync.textsafe import escape_controls
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -99,7 +100,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
     missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
-        print(f"catalog-sync validate: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        shown = escape_controls(", ".join(missing))
+        print(f"catalog-sync validate: no such file or folder: {shown}", file=sys.stderr)
         return EXIT_USAGE
     results = check_paths(args.paths, _descriptor_settings(args.config))
     output = render_json(results) if args.format == "json" else render_text(results)
@@ -218,7 +220,7 @@ def run_sync(args: argparse.Namespace) -> int:
     )
     for source in summary.sources:
         if source["error"]:
-            print(f"source {source['name']}: {source['error']}")
+            print(escape_controls(f"source {source['name']}: {source['error']}"))
     return EXIT_OK
 
 
@@ -347,6 +349,8 @@ def run_demo(args: argparse.Namespace) -> int:
             "database": f"sqlite:///{data / 'catalog.db'}",
             "sources": [{"name": "examples", "type": "local", "path": str(data / "repos")}],
             "sync": {"interval_seconds": 30, "concurrency": 2},
+            # The example organisation's own repositories: its platform team keeps two scorecards there.
+            "scorecards": {"trusted_sources": ["examples"]},
         },
         str(data),
     )
@@ -414,10 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return HANDLERS[args.command](args)
     except ConfigError as exc:
-        print(f"catalog-sync: configuration error: {exc}", file=sys.stderr)
+        print(f"catalog-sync: configuration error: {escape_controls(str(exc))}", file=sys.stderr)
         return EXIT_USAGE if args.command == "validate" else EXIT_FAILED
     except CatalogSyncError as exc:
-        print(f"catalog-sync: {exc}", file=sys.stderr)
+        print(f"catalog-sync: {escape_controls(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

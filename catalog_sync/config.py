@@ -73,6 +73,9 @@ _HOUR = 3600
 _DAY = 24 * _HOUR
 _YEAR = 365 * _DAY
 DEFAULT_CONFIG_FILE = "catalog-sync.yaml"
+REGISTERED_SOURCE = "registered"
+"""The name of the source that holds the repositories registered through ``POST /api/repositories``
+(``catalog_sync.sources.registered``); ``scorecards.trusted_sources`` may name it."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,8 @@ class ScorecardSettings:
     paths: tuple[str, ...] = ()
     trusted_sources: tuple[str, ...] = ()
     """Sources whose repositories may define scorecards; any other repository's ``kind: Scorecard``
-    is refused, so no repository can replace an organisation-wide scorecard."""
+    is refused, so no repository can replace an organisation-wide scorecard. Each is the name of a
+    configured source or ``registered``; see ``catalog_sync.descriptors.trust``."""
 
 
 @dataclass(frozen=True)
@@ -338,6 +342,19 @@ class _SettingsSchema(_Strict):
                     {str(index): {"name": [f"source name {source.name!r} is used twice"]}}, "sources"
                 )
             seen.add(source.name)
+
+    @validates_schema
+    def _check_trusted_sources(self, data: dict[str, Any], **_: Any) -> None:
+        """A trusted source that is not configured trusts nothing today and, worse, whatever source
+        is given that name later: refuse it at start."""
+        names = {source.name for source in data.get("sources", [])} | {REGISTERED_SOURCE}
+        scorecards: ScorecardSettings = data.get("scorecards", ScorecardSettings())
+        for name in scorecards.trusted_sources:
+            if name not in names:
+                known = ", ".join(sorted(names))
+                message = f"{name!r} is not a source; name a source of `sources` or {REGISTERED_SOURCE!r} "
+                message += f"(the repositories registered through the API); known: {known}"
+                raise ValidationError({"trusted_sources": [message]}, "scorecards")
 
 
 def _first_error(messages: Any, prefix: str = "") -> tuple[str, str]:

@@ -10,18 +10,15 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     ├── RefError                 an entity reference does not parse
     ├── SourceError              a repository or source cannot be listed, reached or read
     │   ├── ProtocolNotAllowedError   the URL's transport is not in sync.allowed_protocols
-<<<<<<< HEAD
+    │   │   └── AddressNotAllowedError  a registered URL's host is not public (sync.allowed_private_networks)
     │   ├── RepositoryUnreachableError the remote did not answer or refused us
     │   └── ScanBudgetError      reading the repository would exceed a budget (entries, bytes, seconds)
-=======
-    │   │   └── AddressNotAllowedError  a registered URL's host is not public (sync.allowed_private_networks)
-    │   └── RepositoryUnreachableError the remote did not answer or refused us
->>>>>>> wt-hosts
     ├── StoreError               the database is unreachable or refused a statement
     │   ├── NotFoundError        the thing asked for is not in the catalog
     │   ├── RefusedError         the database refused the values of a write (not its availability)
     │   │   └── WriteRaceError   another writer stored the same row first (a unique key)
-    │   └── HeavyQueryError      the database stopped a read for its cost: too slow or too large
+    │   ├── HeavyQueryError      the database stopped a read for its cost: too slow or too large
+    │   └── CorruptDatabaseError the database file is damaged: restore it, no retry will help
     ├── ConflictError            two repositories claim one entity, or an action contradicts state
     └── QueryError               a filter, field list, order field, cursor or limit is malformed
 
@@ -114,6 +111,12 @@ class HeavyQueryError(StoreError):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+class CorruptDatabaseError(StoreError):
+    """The database's file is damaged (SQLite's "database disk image is malformed" or "file is not a
+    database"; PostgreSQL's data or index corruption). Unlike an outage it does not pass: the catalog
+    is not ready, a sync pass stops, and the message names the file so an operator can restore it."""
 
 
 class ConflictError(CatalogSyncError):

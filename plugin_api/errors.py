@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from catalog_sync.errors import (
     CatalogSyncError,
     ConflictError,
+    CorruptDatabaseError,
     HeavyQueryError,
     NotFoundError,
     QueryError,
@@ -103,7 +104,10 @@ def status_of(error: CatalogSyncError) -> int:
 
 
 def message_of(error: CatalogSyncError) -> str:
-    """The refusal's message (a database failure never shows its details); redacted where it is shown."""
+    """The refusal's message (a database failure never shows its details, except that the file is
+    damaged and which: nothing else tells an operator what to restore); redacted where it is shown."""
+    if isinstance(error, CorruptDatabaseError):
+        return str(error)
     if isinstance(error, HeavyQueryError):
         return error.message
     if isinstance(error, StoreError) and not isinstance(error, NotFoundError):

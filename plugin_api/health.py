@@ -22,8 +22,9 @@ def healthz() -> dict[str, str]:
 
 @blp.route("/readyz", methods=["GET"])
 @blp.response(200, ProbeSchema)
-@blp.alt_response(503, description="the database does not answer")
+@blp.alt_response(503, description="the database does not answer, or its file is corrupt (named)")
 def readyz() -> dict[str, str]:
-    """The database answers; otherwise 503 (``StoreError`` is answered as ServiceUnavailableError)."""
+    """The database answers and its file is not known to be damaged; otherwise 503 (``StoreError`` is
+    answered as ServiceUnavailableError; ``CorruptDatabaseError`` names the file)."""
     state().units.check_ready()
     return {"status": "ok"}

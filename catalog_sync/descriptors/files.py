@@ -21,6 +21,7 @@ from catalog_sync.descriptors.patterns import matches
 from catalog_sync.descriptors.problems import Problem
 from catalog_sync.descriptors.relations import location_targets
 from catalog_sync.descriptors.validate import parse_file
+from catalog_sync.textsafe import escape_controls
 
 SYMLINK_REFUSED = "a symbolic link; descriptors are read only from regular files"
 
@@ -126,8 +127,12 @@ def _plural(count: int, word: str) -> str:
 
 
 def render_text(results: list[ParsedFile]) -> str:
-    """One ``path:line:col: severity: field: message [ref]`` line per problem, then a summary line."""
-    lines = [p.format() for r in results for p in r.all_problems()]
+    """One ``path:line:col: severity: field: message [ref]`` line per problem, then a summary line.
+
+    Paths, keys and messages quote the repository, so each line is escaped (``escape_controls``): a
+    file name cannot forge a second problem line or steer the terminal.
+    """
+    lines = [escape_controls(p.format()) for r in results for p in r.all_problems()]
     c = _counts(results)
     lines.append(
         f"{_plural(c['files'], 'file')}, {_plural(c['entities'], 'entity')}: "

@@ -1,10 +1,15 @@
 """Which scorecards are evaluated: the built-in ones, those of ``scorecards.paths``, and the catalog's.
 
 A scorecard is a descriptor (``kind: Scorecard``, validated by ``catalog_sync.descriptors``), so it is
-read here exactly as a repository's would be. When two scorecards share a name, the catalog's wins
-over a configured file, which wins over a built-in one: the platform team can replace a built-in
-scorecard by describing one of the same name in a repository. Between catalog scorecards of the same
-name in different namespaces, the ``default`` namespace wins, then the first ref in order.
+read here exactly as a repository's would be. Only repositories of a source listed in
+``scorecards.trusted_sources`` may define one (``catalog_sync.descriptors.trust``): any other catalog
+scorecard is left out here (``trusted_scorecards``), whatever its name, and its repository shows the
+refusal as a descriptor error. When two scorecards share a name, the catalog's (so a trusted source's)
+wins over a configured file, which wins over a built-in one: trusting a source means trusting it to
+replace a built-in scorecard, which is how a platform team adapts ``product-readiness`` to its
+organisation, and ``GET /api/scorecards`` shows the winner's ``origin`` and ``entityRef``. Between
+catalog scorecards of the same name in different namespaces, the ``default`` namespace wins, then the
+first ref in order.
 
 A scorecard that cannot be used (a file that does not parse, an ``appliesTo`` filter the API would
 refuse) is left out and reported in ``Definitions.problems``, never allowed to stop scoring.
@@ -21,6 +26,7 @@ from typing import Any
 
 from catalog_sync.config import Settings
 from catalog_sync.descriptors import LoadLimits, parse_file
+from catalog_sync.descriptors.trust import KindTrust
 from catalog_sync.errors import QueryError
 from catalog_sync.model import DEFAULT_NAMESPACE, Entity
 from catalog_sync.store.filters import EntityFilter, parse_filters
@@ -170,6 +176,25 @@ def read_file_scorecards(settings: Settings) -> tuple[list[ScorecardDef], list[s
             except QueryError as exc:
                 problems.append(f"{path}: spec.appliesTo: {exc.message} [{entity.ref}]")
     return cards, problems
+
+
+def trusted_scorecards(
+    rows: Iterable[tuple[str, Mapping[str, Any], str | None]], trust: KindTrust, problems: list[str]
+) -> list[tuple[str, Entity]]:
+    """The catalog's scorecards that a trusted source defined; the others are named in ``problems``.
+
+    Repositories of untrusted sources are refused their scorecards when they are read; this also
+    leaves out one stored before its source lost its trust, or whose repository is gone.
+    """
+    kept: list[tuple[str, Entity]] = []
+    for ref_key, body, source in rows:
+        entity = Entity.from_dict(dict(body))
+        reason = trust.refusal(entity.kind, source)
+        if reason is not None:
+            problems.append(f"scorecard {ref_key} is not evaluated: {reason}")
+            continue
+        kept.append((ref_key, entity))
+    return kept
 
 
 def merge_definitions(

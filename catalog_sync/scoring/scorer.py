@@ -23,12 +23,14 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from catalog_sync.config import Settings
-from catalog_sync.model import RELATION_PAIRS, Entity
+from catalog_sync.descriptors.trust import KindTrust
+from catalog_sync.model import RELATION_PAIRS
 from catalog_sync.scoring.definitions import (
     Definitions,
     ScorecardDef,
     merge_definitions,
     read_file_scorecards,
+    trusted_scorecards,
 )
 from catalog_sync.scoring.evaluate import EntityOutcome, evaluate_entity
 from catalog_sync.scoring.fill import fill, load_subjects
@@ -190,7 +192,8 @@ class Scorer:
     def definitions(self, tx: Transaction) -> Definitions:
         """The scorecards to evaluate now: files (built-in and configured) and the catalog's."""
         files, problems = read_file_scorecards(self.settings)
-        catalog = [(key, Entity.from_dict(body)) for key, body in self.store.catalog_scorecards(tx)]
+        trust = KindTrust.of(self.settings.scorecards.trusted_sources)
+        catalog = trusted_scorecards(self.store.catalog_scorecards(tx), trust, problems)
         return merge_definitions(files, catalog, problems)
 
     def _settings_fingerprint(self) -> list[str]:

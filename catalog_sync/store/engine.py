@@ -39,6 +39,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, StaticPool
 
 from catalog_sync.errors import HeavyQueryError, RefusedError, StoreError, WriteRaceError
+from catalog_sync.store import integrity
 from catalog_sync.store.deadlines import heavy_query_message, limit_statements, postgres_timeout_option
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -116,9 +117,11 @@ def reading(engine: Engine, connection: Connection | None = None) -> Iterator[Co
 
 
 def check_ready(engine: Engine) -> None:
-    """Prove the database answers, for ``/readyz`` and for ``sync`` to stop early with exit status 1."""
+    """Prove the database answers, for ``/readyz`` and for ``sync`` to stop early with exit status 1;
+    a SQLite file known to be damaged is not ready (``integrity.verify``)."""
     with reading(engine) as connection:
         connection.execute(text("SELECT 1"))
+        integrity.verify(engine, connection)
 
 
 def describe(engine: Engine) -> str:
@@ -135,12 +138,16 @@ def describe(engine: Engine) -> str:
 def translate_errors(engine: Engine) -> Iterator[None]:
     """Turn driver and pool failures into ``StoreError`` so callers handle one error type.
 
+    Damaged data is ``CorruptDatabaseError`` (see ``integrity``), never a refusal to retry row by row.
     A statement the database stopped for its own cost (past the statement timeout, or over a limit
     of the database) becomes ``HeavyQueryError``: the query's fault, not the database's.
     """
     try:
         yield
     except DBAPIError as exc:
+        corrupt = integrity.corruption(engine, exc, _reason(engine, exc), describe(engine))
+        if corrupt is not None:
+            raise corrupt from exc
         heavy = heavy_query_message(engine, exc)
         if heavy is not None:
             raise HeavyQueryError(heavy) from exc

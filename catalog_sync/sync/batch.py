@@ -11,7 +11,10 @@ a re-sync of a large fleet cheap. One the sources no longer list keeps its entit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from catalog_sync.config import Settings
+from catalog_sync.descriptors.trust import KindTrust
 from catalog_sync.sources.base import Repository
 from catalog_sync.store.sync_store import ClaimedRepository, SyncStore
 from catalog_sync.sync.claims import Claims
@@ -50,8 +53,14 @@ class BatchReader:
         self._writer = writer
         self._summary = summary
         self._tips = tips
+        self._trust = KindTrust.of(settings.scorecards.trusted_sources)
 
-    def read(self, claimed: list[ClaimedRepository], repositories: dict[tuple[int, str], Repository]) -> None:
+    def read(
+        self,
+        claimed: list[ClaimedRepository],
+        repositories: dict[tuple[int, str], Repository],
+        source_names: Mapping[int, str],
+    ) -> None:
         """Read one claimed batch and write what changed, group by group as the tips arrive."""
         repo_of: dict[int, Repository] = {}
         unlisted: list[tuple[int, str]] = []
@@ -63,6 +72,7 @@ class BatchReader:
                 unlisted.append((c.id, UNLISTED_MESSAGE))
         self._summary.repositories += len(claimed)
         by_id = {c.id: c for c in claimed}
+        source_of = {c.id: source_names.get(c.source_id, "") for c in claimed}
         if unlisted:
             self._record([], unlisted, by_id, repo_of)
 
@@ -70,11 +80,18 @@ class BatchReader:
             return tip != by_id[rid].last_commit or by_id[rid].rescan
 
         for answers in self._tips.ask(repo_of, wants_read):
-            self._scan_and_write(self._record(answers, [], by_id, repo_of))
+            self._scan_and_write(self._record(answers, [], by_id, repo_of), source_of)
 
-    def _scan_and_write(self, tasks: list[ScanTask]) -> None:
+    def _scan_and_write(self, tasks: list[ScanTask], source_of: Mapping[int, str]) -> None:
+        """Scan, refuse the kinds only a trusted source may define, and write in groups.
+
+        The refusal happens once a repository is read and before anything is reconciled, so such a
+        descriptor surfaces as an error on its own repository.
+        """
         group: list[ScanOutcome] = []
         for outcome in self._pools.scan(tasks):
+            if outcome.result is not None:
+                self._trust.refuse_untrusted(outcome.result.files, source_of[outcome.repository_id])
             group.append(outcome)
             if len(group) >= WRITE_GROUP:
                 self._writer.write(group)

@@ -32,10 +32,12 @@ class Listing:
 
     repositories: dict[tuple[int, str], Repository] = field(default_factory=dict)
     source_ids: list[int] = field(default_factory=list)
+    source_names: dict[int, str] = field(default_factory=dict)
+    """Each listed source's name by id: what ``scorecards.trusted_sources`` is matched against."""
 
     def copy(self) -> Listing:
         """A listing the pass may extend without changing the one kept between passes."""
-        return Listing(dict(self.repositories), list(self.source_ids))
+        return Listing(dict(self.repositories), list(self.source_ids), dict(self.source_names))
 
 
 class Discovery:
@@ -121,6 +123,7 @@ class Discovery:
             entry["repositories"] = len(listed)
             entry["error"] = decision.refused
             listing.source_ids.append(source_id)
+            listing.source_names[source_id] = config.name
             for repository in listed:
                 listing.repositories[(source_id, repository.info.key)] = repository
         return listing
@@ -133,3 +136,4 @@ class Discovery:
         for repository in source.discover():
             listing.repositories[(source_id, repository.info.key)] = repository
         listing.source_ids.append(source_id)
+        listing.source_names[source_id] = source.name

@@ -144,7 +144,7 @@ class SyncEngine:
                     )
                     if not claimed:
                         break
-                    reader.read(claimed, listing.repositories)
+                    reader.read(claimed, listing.repositories, listing.source_names)
                     done += len(claimed)
                     if progress:
                         progress(done, max(total, done))

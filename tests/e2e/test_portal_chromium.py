@@ -34,6 +34,7 @@ def served(tmp_path: Path) -> Iterator[str]:
         {
             "database": f"sqlite:///{tmp_path / 'catalog.db'}",
             "sources": [{"name": "examples", "type": "local", "path": str(repos)}],
+            "scorecards": {"trusted_sources": ["examples"]},
             "sync": {"cache_dir": str(tmp_path / "cache"), "concurrency": 2},
         },
         str(tmp_path),

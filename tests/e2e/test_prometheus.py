@@ -77,6 +77,7 @@ def running(tmp_path: Path, prometheus_server_binary: Path) -> Iterator[Running]
         {
             "database": f"sqlite:///{tmp_path / 'catalog.db'}",
             "sources": [{"name": "examples", "type": "local", "path": str(repos)}],
+            "scorecards": {"trusted_sources": ["examples"]},
             "sync": {"cache_dir": str(tmp_path / "cache")},
         },
         str(tmp_path),

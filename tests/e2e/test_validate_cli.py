@@ -150,3 +150,47 @@ def test_init_writes_a_starter_that_validates_and_never_overwrites(tmp_path: Pat
     other = run("init", "sub-catalog.yaml", cwd=tmp_path)
     assert other.returncode == 0
     assert (tmp_path / "sub-catalog.yaml").read_text() == written
+
+
+HOSTILE_NAME = "evil\x1b[2J\x1b]0;pwned\x07\nok.yaml:1:1: error: forged\u202e.catalog-info.yaml"
+CONTROL = set(map(chr, [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F)])) | set(
+    map(chr, range(0x2066, 0x206A))
+)
+
+
+def test_names_and_keys_from_a_repository_cannot_forge_lines_or_steer_the_terminal(tmp_path: Path) -> None:
+    """A file name and YAML keys carrying ESC sequences, newlines and bidi overrides: every problem
+    stays on one line, shown with visible escapes, in text and in JSON."""
+    hostile = tmp_path / HOSTILE_NAME
+    hostile.write_text(
+        "apiVersion: catalog/v1\nkind: Product\nmetadata:\n  name: p\n"
+        '  "bad\\e[31mkey\\nok.yaml:9:9: error: forged\\u2029x\\u2066": 1\n'
+        "spec:\n  type: service\n  lifecycle: production\n  owner: team-a\n  capabilities: [c]\n",
+        encoding="utf-8",
+    )
+    result = run("validate", HOSTILE_NAME, cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, lines  # the one problem and the summary
+    assert lines[-1] == "1 file, 1 entity: 1 error, 0 warnings"
+    assert not CONTROL & set(result.stdout.replace("\n", ""))
+    assert lines[0].startswith(
+        "evil\\x1b[2J\\x1b]0;pwned\\x07\\nok.yaml:1:1: error: forged\\u202e.catalog-info.yaml:5:3: error: "
+    )
+    assert "bad\\x1b[31mkey\\nok.yaml:9:9: error: forged\\u2029x\\u2066" in lines[0]
+
+    as_json = run("validate", "--format", "json", HOSTILE_NAME, cwd=tmp_path)
+    assert not CONTROL & set(as_json.stdout.replace("\n", ""))
+    assert json.loads(as_json.stdout)["files"][0]["path"] == HOSTILE_NAME
+
+    missing = run("validate", "gone\x1b[31m\n.yaml", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr == "catalog-sync validate: no such file or folder: gone\\x1b[31m\\n.yaml\n"
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_not_a_crash(tmp_path: Path) -> None:
+    name = os.fsdecode(b"bad-\xff-catalog-info.yaml")
+    (tmp_path / name).write_text("kind: [\n")
+    result = run("validate", name, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines()[0].startswith("bad-\\udcff-catalog-info.yaml:")

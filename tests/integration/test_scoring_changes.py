@@ -63,8 +63,12 @@ spec: {owner: payments}
 """
 
 
+TRUSTED = {"trusted_sources": ["fleet"]}
+"""The fleet's repositories may define scorecards (``scorecards.trusted_sources``)."""
+
+
 def _scored(make_catalog: Callable[..., Catalog], **config: object) -> ScoredCatalog:
-    catalog = make_catalog(**config)
+    catalog = make_catalog(scorecards=TRUSTED, **config)
     catalog.repo("platform", {"catalog-info.yaml": SIZE_CARD})
     return ScoredCatalog(catalog)
 
@@ -193,7 +197,7 @@ def test_configured_scorecards_and_roles(make_catalog: Callable[..., Catalog]) -
 def test_a_catalog_scorecard_replaces_a_built_in_one_of_the_same_name(
     make_catalog: Callable[..., Catalog],
 ) -> None:
-    catalog = make_catalog()
+    catalog = make_catalog(scorecards=TRUSTED)
     own = SIZE_CARD.replace("name: basics", "name: product-readiness")
     catalog.repo("platform", {"catalog-info.yaml": own})
     catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
@@ -212,7 +216,7 @@ def test_a_catalog_scorecard_replaces_a_built_in_one_of_the_same_name(
 def test_a_scorecard_selecting_by_relation_follows_relations_other_products_write(
     make_catalog: Callable[..., Catalog],
 ) -> None:
-    catalog = make_catalog()
+    catalog = make_catalog(scorecards=TRUSTED)
     used = SIZE_CARD.replace("name: basics", "name: shared").replace(
         "appliesTo: [kind=component, kind=product]", 'appliesTo: ["kind=product,relations.dependencyOf"]'
     )

@@ -68,7 +68,7 @@ def test_the_package_registers_its_checks(installed: None) -> None:
 def test_plugin_checks_are_evaluated_and_broken_ones_fail_with_the_reason(
     installed: None, make_catalog: Callable[..., Catalog]
 ) -> None:
-    catalog = make_catalog()
+    catalog = make_catalog(scorecards={"trusted_sources": ["fleet"]})
     catalog.repo("platform", {"scorecards/acme.yaml": SCORECARD, "catalog-info.yaml": _location()})
     catalog.repo("billing", {"catalog-info.yaml": LABELLED})
     catalog.repo("ledger", {"catalog-info.yaml": product_yaml("ledger")})
@@ -97,7 +97,7 @@ def test_plugin_checks_are_evaluated_and_broken_ones_fail_with_the_reason(
 
 
 def test_plugin_answers_are_refreshed_daily(installed: None, make_catalog: Callable[..., Catalog]) -> None:
-    catalog = make_catalog()
+    catalog = make_catalog(scorecards={"trusted_sources": ["fleet"]})
     catalog.repo("platform", {"scorecards/acme.yaml": SCORECARD, "catalog-info.yaml": _location()})
     catalog.repo("billing", {"catalog-info.yaml": LABELLED})
     org = ScoredCatalog(catalog)

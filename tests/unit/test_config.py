@@ -149,3 +149,24 @@ def test_the_numeric_settings_are_found() -> None:
     assert ("sync", "interval_seconds") in keys
     assert ("api", "statement_timeout_seconds") in keys
     assert len(keys) >= 15
+
+
+def test_trusted_scorecard_sources_must_be_configured_sources_or_the_registered_ones() -> None:
+    local = {"name": "platform", "type": "local", "path": "p"}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sources": [local], "scorecards": {"trusted_sources": ["platfrom"]}}, environ={})
+    assert caught.value.key == "scorecards.trusted_sources"
+    assert "'platfrom' is not a source" in caught.value.message
+    assert "known: platform, registered" in caught.value.message
+    settings = parse_settings(
+        {"sources": [local], "scorecards": {"trusted_sources": ["platform", "registered"]}}, environ={}
+    )
+    assert settings.scorecards.trusted_sources == ("platform", "registered")
+    assert parse_settings({}, environ={}).scorecards.trusted_sources == ()
+
+
+def test_the_registered_source_is_named_as_the_configuration_names_it() -> None:
+    from catalog_sync.config import REGISTERED_SOURCE
+    from catalog_sync.sources.registered import REGISTERED_SOURCE as LISTED
+
+    assert REGISTERED_SOURCE == LISTED

@@ -140,6 +140,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
         {
             "database": f"sqlite:///{root / 'catalog.db'}",
             "sources": [{"name": "examples", "type": "local", "path": str(root / "repos")}],
+            "scorecards": {"trusted_sources": ["examples"]},
             "sync": {"cache_dir": str(root / "cache")},
         },
         str(root),

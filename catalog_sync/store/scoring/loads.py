@@ -17,6 +17,7 @@ from catalog_sync.store.scoring.rows import as_utc, chunks
 from catalog_sync.store.scoring.types import EdgeRow, Meta
 from catalog_sync.store.sqlfilters import filter_clause, matching_ids
 from catalog_sync.store.tables import entities, relations, repositories, search
+from catalog_sync.store.tables import sources as source_table
 
 META_COLUMNS = (
     # Labelled as ``Meta``'s fields, so a row becomes a ``Meta`` without naming each field twice.
@@ -165,11 +166,16 @@ def applicable_ids(conn: Connection, entity_filter: EntityFilter, ids: Sequence[
     return found
 
 
-def catalog_scorecards(conn: Connection) -> list[tuple[str, dict[str, Any]]]:
-    """The live ``kind: Scorecard`` entities of the catalog: ``(ref key, body)``."""
-    rows = conn.execute(
-        select(entities.c.ref_key, entities.c.body).where(
-            entities.c.kind == "scorecard", entities.c.orphaned_at.is_(None)
+def catalog_scorecards(conn: Connection) -> list[tuple[str, dict[str, Any], str | None]]:
+    """The live ``kind: Scorecard`` entities of the catalog: ``(ref key, body, source name)``; the
+    source is None for an entity whose repository is gone."""
+    query = (
+        select(entities.c.ref_key, entities.c.body, source_table.c.name.label("source"))
+        .select_from(
+            entities.outerjoin(repositories, repositories.c.id == entities.c.repository_id).outerjoin(
+                source_table, source_table.c.id == repositories.c.source_id
+            )
         )
+        .where(entities.c.kind == "scorecard", entities.c.orphaned_at.is_(None))
     )
-    return [(row.ref_key, json.loads(row.body)) for row in rows]
+    return [(row.ref_key, json.loads(row.body), row.source) for row in conn.execute(query)]

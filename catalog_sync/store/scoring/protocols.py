@@ -50,8 +50,9 @@ class ScoringStore(Protocol):
 
     # -- what to evaluate -----------------------------------------------------------------------------------
 
-    def catalog_scorecards(self, tx: Transaction) -> list[tuple[str, dict[str, Any]]]:
-        """The live ``kind: Scorecard`` entities: ``(ref key, body)``."""
+    def catalog_scorecards(self, tx: Transaction) -> list[tuple[str, dict[str, Any], str | None]]:
+        """The live ``kind: Scorecard`` entities: ``(ref key, body, source name)``, so that scoring can
+        ignore those of untrusted sources; the source is None when the entity's repository is gone."""
         ...
 
     def entity_count(self, tx: Transaction) -> int:

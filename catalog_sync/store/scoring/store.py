@@ -57,7 +57,7 @@ class SqlScoringStore:
     def write_state(self, tx: Transaction, values: dict[str, str]) -> None:
         writes.write_state(connection_of(tx), values)
 
-    def catalog_scorecards(self, tx: Transaction) -> list[tuple[str, dict[str, Any]]]:
+    def catalog_scorecards(self, tx: Transaction) -> list[tuple[str, dict[str, Any], str | None]]:
         return loads.catalog_scorecards(connection_of(tx))
 
     def entity_count(self, tx: Transaction) -> int:

@@ -67,6 +67,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
         {
             "database": f"sqlite:///{root / 'catalog.db'}",
             "sources": [{"name": "examples", "type": "local", "path": str(root / "repos")}],
+            "scorecards": {"trusted_sources": ["examples"]},
             "api": {"max_page_size": 50},
         },
         str(root),

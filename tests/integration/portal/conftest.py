@@ -89,6 +89,7 @@ def portal_settings(root: Path, **api: object) -> Settings:
         {
             "database": f"sqlite:///{root / 'catalog.db'}",
             "sources": [{"name": "examples", "type": "local", "path": str(root / "repos")}],
+            "scorecards": {"trusted_sources": ["examples"]},
             "sync": {"cache_dir": str(root / "cache"), "concurrency": 2},
             "api": {"tokens": ["portal-reader-token-0123456789"], **api},
         },
