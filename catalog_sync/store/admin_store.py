@@ -25,6 +25,7 @@ from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.errors import ConflictError, NotFoundError, SourceError
 from catalog_sync.sources.urls import check_url, redact
 from catalog_sync.store.base import Database, connection_of
+from catalog_sync.store.limits import fit, too_long
 from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source, make_due
 from catalog_sync.store.tables import entities, repositories
 from catalog_sync.store.writer import repoint_counterparts
@@ -159,6 +160,8 @@ def register_repository(
         raise SourceError("credentials in repository URLs are not stored; configure them for git instead")
     source_id = ensure_source(conn, REGISTERED_SOURCE, REGISTERED_TYPE, "POST /api/repositories")
     key = registration_key(url, branch)
+    if reason := too_long(repositories.c.key, key, "the URL with its branch"):
+        raise SourceError(reason)
     if conn.execute(
         select(repositories.c.id).where(repositories.c.source_id == source_id, repositories.c.key == key)
     ).first():
@@ -169,7 +172,7 @@ def register_repository(
         .values(
             source_id=source_id,
             key=key,
-            name=name[:512],
+            name=fit(repositories.c.name, name),
             url=url,
             branch=branch,
             state="pending",

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalog_sync.sources.registered import REGISTERED_SOURCE
 from catalog_sync.sources.urls import redact
+from catalog_sync.store.limits import fit
 from catalog_sync.store.sync_store import ClaimedRepository
 from catalog_sync.store.tables import descriptor_files, problems, repositories, sources, sync_runs
 
@@ -128,11 +129,15 @@ def claim_due(
             repositories.c.key,
             repositories.c.last_commit,
             repositories.c.rescan,
+            repositories.c.listing_error,
         )
         .where(repositories.c.id.in_(ids), repositories.c.claimed_by == worker)
         .order_by(repositories.c.id)
     ).all()
-    return [ClaimedRepository(r.id, r.source_id, r.key, r.last_commit, bool(r.rescan)) for r in rows]
+    return [
+        ClaimedRepository(r.id, r.source_id, r.key, r.last_commit, bool(r.rescan), r.listing_error)
+        for r in rows
+    ]
 
 
 def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, lease_seconds: int) -> set[int]:
@@ -210,7 +215,7 @@ def record_failures(
     """
     if not failures:
         return
-    failures = [(rid, redact(message)) for rid, message in failures]
+    failures = [(rid, fit(problems.c.message, redact(message)) or "") for rid, message in failures]
     ids = [rid for rid, _ in failures]
     counts = {
         r.id: r.failures
@@ -227,7 +232,7 @@ def record_failures(
                 "_id": rid,
                 "failures": n,
                 "state": "stale" if n >= STALE_AFTER_FAILURES else "failing",
-                "last_error": message[:4000],
+                "last_error": message,
                 "last_sync_at": now,
                 "next_sync_at": now + timedelta(seconds=backoff),
                 "claimed_by": None,
@@ -239,7 +244,7 @@ def record_failures(
     conn.execute(
         insert(problems),
         [
-            {"repository_id": rid, "category": "fetch", "severity": "error", "message": message[:4000]}
+            {"repository_id": rid, "category": "fetch", "severity": "error", "message": message}
             for rid, message in failures
         ],
     )
@@ -279,7 +284,7 @@ def finish_run(
             finished_at=now,
             result=result,
             duration_seconds=duration,
-            message=redact(message) if message else message,
+            message=fit(sync_runs.c.message, redact(message)) if message else message,
             repositories=counts.get("repositories", 0),
             changed=counts.get("changed", 0),
             unchanged=counts.get("unchanged", 0),

@@ -86,9 +86,9 @@ class SqlSyncStore:
         decision: RemovalDecision,
         *,
         now: datetime,
-    ) -> None:
-        """Record the listing and apply the removal decision."""
-        listing.record_discovery(connection_of(tx), source_id, found, decision, now=now)
+    ) -> list[str]:
+        """Record the listing and apply the removal decision; answer the refused repositories."""
+        return listing.record_discovery(connection_of(tx), source_id, found, decision, now=now)
 
     def record_source_failure(self, tx: Transaction, source_id: int, message: str, now: datetime) -> None:
         """Show the source's error, redacted."""

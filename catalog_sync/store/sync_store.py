@@ -35,6 +35,7 @@ class ClaimedRepository:
     key: str
     last_commit: str | None
     rescan: bool
+    listing_error: str | None = None
 
 
 @dataclass
@@ -109,8 +110,13 @@ class SyncStore(Protocol):
         decision: RemovalDecision,
         *,
         now: datetime,
-    ) -> None:
-        """Record a source's new listing and apply the removal decision reconcile made for it."""
+    ) -> list[str]:
+        """Record a source's new listing and apply the removal decision reconcile made for it.
+
+        Answers why listed repositories were refused: a listed key, branch, URL or name longer than
+        the catalog stores fails that repository alone (it is failed at each pass, never read, until
+        listed with values that fit), never the listing.
+        """
         ...
 
     def record_source_failure(self, tx: Transaction, source_id: int, message: str, now: datetime) -> None:

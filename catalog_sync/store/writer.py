@@ -16,11 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from catalog_sync.descriptors import derive_relations
+from catalog_sync.descriptors.problems import Problem
 from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.model import Entity, EntityRef, Relation
-from catalog_sync.plans import EntityWrite, KnownEntity, Plan, mark_orphan
+from catalog_sync.plans import EntityWrite, KnownEntity, Plan, ProblemRow, mark_orphan
 from catalog_sync.searchrows import build_search_rows
 from catalog_sync.sources.urls import redact
+from catalog_sync.store.fitting import refuse_oversized, storable_relations
+from catalog_sync.store.limits import fit
 from catalog_sync.store.sync_store import Applied
 from catalog_sync.store.tables import descriptor_files, entities, problems, relations, repositories, search
 
@@ -72,7 +75,7 @@ def _known(row: Any) -> KnownEntity:
 
 def _lifecycle(value: Any) -> str | None:
     """The lifecycle as the metrics group by it: lower-cased, or None when the kind has none."""
-    return value.lower()[:63] if isinstance(value, str) and value else None
+    return fit(entities.c.lifecycle, value.lower()) if isinstance(value, str) and value else None
 
 
 def _entity_values(write: EntityWrite, repository_id: int, now: datetime) -> dict[str, Any]:
@@ -138,6 +141,8 @@ def apply_plans(
     Group, Capability or Domain written here follow it (``repoint_counterparts``), in the same
     transaction, so no caller can write one and leave them pointing at its counterpart.
     """
+    for plan in plans:
+        refuse_oversized(plan)
     counts = Applied()
     entity_ids: dict[str, int] = {}
     search_rows: list[tuple[Any, ...]] = []
@@ -181,7 +186,9 @@ def apply_plans(
             entity = write.prepared.entity
             entity_id = entity_ids[entity.ref.key]
             search_rows.extend(_search_rows(entity_id, write.prepared.search_rows))
-            relation_rows.extend(_relation_rows(entity_id, derive_relations(entity, exists)))
+            rels, refused = storable_relations(derive_relations(entity, exists))
+            relation_rows.extend(_relation_rows(entity_id, rels))
+            plan.problems.extend(_relation_problem(write, reason) for reason in refused)
 
     orphan_ids = [i for p in plans for i in p.orphan_ids]
     if orphan_ids:
@@ -245,16 +252,9 @@ def orphan_entities(
     return len(rows)
 
 
-def storable(text: str | None, limit: int) -> str | None:
-    """Text a database column accepts: no NUL (PostgreSQL refuses it) and cut to the column's size.
-
-    Problems quote what descriptors say, and descriptors are untrusted: a 700-character kind or a
-    NUL in a field name must become a readable problem, not a refused statement.
-    """
-    if text is None:
-        return None
-    cleaned = text.replace("\x00", "\\0")
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+def _relation_problem(write: EntityWrite, reason: str) -> ProblemRow:
+    problem = Problem(path=write.path, line=write.line, severity="error", message=reason)
+    return ProblemRow("descriptor", problem, entity_key=write.prepared.entity.ref.key)
 
 
 def _replace_problems(conn: Connection, plans: Sequence[Plan], entity_ids: dict[str, int]) -> None:
@@ -277,12 +277,12 @@ def _replace_problems(conn: Connection, plans: Sequence[Plan], entity_ids: dict[
                     "entity_id": attach,
                     "category": row.category,
                     "severity": problem.severity,
-                    "path": storable(problem.path, 1024),
+                    "path": fit(problems.c.path, problem.path),
                     "line": problem.line,
                     "column": problem.column,
-                    "field": storable(problem.field, 255),
-                    "message": storable(redact(problem.message), 4000),
-                    "entity_ref": storable(problem.entity_ref, 600),
+                    "field": fit(problems.c.field, problem.field),
+                    "message": fit(problems.c.message, redact(problem.message)),
+                    "entity_ref": fit(problems.c.entity_ref, problem.entity_ref),
                 }
             )
     if rows:
@@ -350,7 +350,8 @@ def repoint_counterparts(conn: Connection, names: Iterable[tuple[str, str]]) -> 
     rows: list[tuple[Any, ...]] = []
     for row in conn.execute(select(entities.c.id, entities.c.body).where(entities.c.id.in_(ids))):
         entity = Entity.from_dict(json.loads(row.body))
-        rows.extend(_relation_rows(row.id, derive_relations(entity, lambda ref: ref.key in present)))
+        rels, _ = storable_relations(derive_relations(entity, lambda ref: ref.key in present))
+        rows.extend(_relation_rows(row.id, rels))
     conn.execute(delete(relations).where(relations.c.originating_entity_id.in_(ids)))
     insert_rows(conn, _INSERT_RELATION, rows)
     return len(ids)
