@@ -46,6 +46,7 @@ class Applied:
     updated: int = 0
     orphaned: int = 0
     unchanged: int = 0
+    taken_over: int = 0
     changed_ids: list[int] = field(default_factory=list)
 
 

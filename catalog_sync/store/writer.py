@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
@@ -44,6 +44,7 @@ def load_known(
         entities.c.path,
         entities.c.content_hash,
         entities.c.orphaned_at,
+        entities.c.created_at,
         repositories.c.removed_at,
     )
     base = select(*columns).select_from(
@@ -70,7 +71,13 @@ def _known(row: Any) -> KnownEntity:
         content_hash=row.content_hash,
         orphaned_at=row.orphaned_at,
         repository_removed=row.removed_at is not None,
+        created_at=_aware(row.created_at),
     )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A stored time as UTC: SQLite gives it back without its zone."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _lifecycle(value: Any) -> str | None:
@@ -202,6 +209,7 @@ def apply_plans(
         update(repositories).where(repositories.c.id == bindparam("_id")),
         [_repository_synced(p, now, interval_seconds) for p in plans],
     )
+    counts.taken_over = _reread_losers(conn, plans, now)
     counts.unchanged = sum(len(p.unchanged_ids) for p in plans)
     counts.changed_ids = sorted({*entity_ids.values(), *orphan_ids})
     repoint_counterparts(
@@ -250,6 +258,19 @@ def orphan_entities(
     if search_rows is None:
         insert_rows(conn, _INSERT_SEARCH, pending)
     return len(rows)
+
+
+def _reread_losers(conn: Connection, plans: Sequence[Plan], now: datetime) -> int:
+    """Make the repositories whose entities were taken over (``reconcile.CLAIM_RULE``) due for a full
+    read now, so their owners see the conflict; answers how many."""
+    taken = sorted({rid for p in plans for rid in p.taken_from} - {p.repository_id for p in plans})
+    if taken:
+        conn.execute(
+            update(repositories)
+            .where(repositories.c.id.in_(taken), repositories.c.removed_at.is_(None))
+            .values(rescan=True, next_sync_at=now)
+        )
+    return len(taken)
 
 
 def _relation_problem(write: EntityWrite, reason: str) -> ProblemRow:

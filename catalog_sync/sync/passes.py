@@ -114,12 +114,12 @@ class SyncEngine:
         total = len(listing.repositories)
         done = 0
         writer = GroupWriter(
-            self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary
+            self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary, started
         )
         with WorkerPools(self.settings.sync.concurrency) as pools:
             reader = BatchReader(self.settings, self.store, self.claims, self.clock, pools, writer, summary)
             for rescan_only in (False, True):
-                if rescan_only and not summary.orphaned:
+                if rescan_only and not (summary.orphaned or summary.taken_over):
                     break
                 while True:
                     claimed = self.claims.claim(

@@ -37,9 +37,12 @@ class PassSummary:
     duration_seconds: float = 0.0
     sources: list[dict[str, Any]] = field(default_factory=list)
     changed_entity_ids: list[int] = field(default_factory=list, repr=False)
+    taken_over: int = field(default=0, repr=False)
+    """Repositories that lost an entity to one the catalog knew first: read again in the pass."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``catalog-sync sync --format json``."""
         data = asdict(self)
         data.pop("changed_entity_ids")
+        data.pop("taken_over")
         return data
