@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from catalog_sync.sources.registered import REGISTERED_SOURCE
 from catalog_sync.sources.urls import redact
 from catalog_sync.store.limits import fit
+from catalog_sync.store.run_records import renew_heartbeat
 from catalog_sync.store.sync_store import ClaimedRepository
 from catalog_sync.store.tables import descriptor_files, problems, repositories, sources, sync_runs
 
@@ -141,7 +142,7 @@ def claim_due(
 
 
 def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, lease_seconds: int) -> set[int]:
-    """Renew every claim of ``worker`` and answer which of ``ids`` it still holds.
+    """Renew every claim of ``worker`` (and its pass's heartbeat) and answer which of ``ids`` it still holds.
 
     Called at the start of each write transaction: a worker whose lease lapsed (a long batch, a
     stall) writes nothing for repositories another worker has taken since, so an older read never
@@ -152,6 +153,7 @@ def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, le
         .where(repositories.c.claimed_by == worker)
         .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
     )
+    renew_heartbeat(conn, worker, now)
     if not ids:
         return set()
     mine = (repositories.c.id.in_(list(ids))) & (repositories.c.claimed_by == worker)
@@ -255,7 +257,7 @@ def start_run(conn: Connection, worker: str, now: datetime) -> int:
     return int(
         conn.execute(
             insert(sync_runs)
-            .values(worker=worker, started_at=now, result="running")
+            .values(worker=worker, started_at=now, heartbeat_at=now, result="running")
             .returning(sync_runs.c.id)
         ).scalar_one()
     )

@@ -38,6 +38,25 @@ class ClaimedRepository:
     listing_error: str | None = None
 
 
+@dataclass(frozen=True)
+class RunningRun:
+    """A pass recorded as running: who runs it, since when, and its last sign of life."""
+
+    id: int
+    worker: str
+    started_at: datetime
+    heartbeat_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HeldElsewhere:
+    """Repositories a pass could not read because another worker holds them, until when."""
+
+    holder: str
+    repositories: int
+    until: datetime
+
+
 @dataclass
 class Applied:
     """What applying plans changed: counts for the summary, entity ids for rescoring."""
@@ -87,6 +106,23 @@ class SyncStore(Protocol):
 
     def forget_run(self, run_id: int) -> None:
         """Forget a run that did nothing (the worker loop's poll when no repository was due)."""
+        ...
+
+    def running_runs(self) -> list[RunningRun]:
+        """Every pass recorded as running, with its worker and last sign of life (its heartbeat,
+        renewed with its claims by ``hold``): the sync engine tells the dead ones apart."""
+        ...
+
+    def abort_run(self, run: RunningRun, *, now: datetime, reason: str) -> int:
+        """Close a dead pass as ``aborted`` with why, and give back the claims its worker still
+        holds, so they wait for no lease; answers how many were given back."""
+        ...
+
+    def held_elsewhere(
+        self, worker: str, *, source_ids: Sequence[int], started_before: datetime, now: datetime
+    ) -> list[HeldElsewhere]:
+        """The repositories a one-off pass (begun at ``started_before``) left unread because other
+        workers hold live claims on them, by holder, with when the last claim lapses."""
         ...
 
     # Sources and what they list

@@ -57,7 +57,7 @@ class SyncEngine:
         self.claim_batch = claim_batch
         self.discovery = Discovery(settings, store, list(sources) if sources is not None else None)
         self.claims = Claims(store, self.worker_id, clock, settings.sync.lease_seconds)
-        self.runs = RunRecorder(store, self.worker_id, clock)
+        self.runs = RunRecorder(store, self.worker_id, clock, settings.sync.lease_seconds)
         self._lock = threading.Lock()
 
     def build_sources(self) -> list[Source | SourceError]:
@@ -83,6 +83,8 @@ class SyncEngine:
             self.runs.start(summary, started)
             listing = self.discovery.discover(summary, started, force=everything)
             self._read_due(listing, summary, everything=everything, started=started, progress=progress)
+            if everything:
+                summary.skipped = self.claims.held_elsewhere(listing.source_ids, started)
             summary.deleted = expire_orphans(self.store, self.settings.sync, self.clock())
         except Exception as exc:
             summary.result = "failed"

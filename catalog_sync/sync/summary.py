@@ -36,6 +36,10 @@ class PassSummary:
     descriptor_problems: int = 0
     duration_seconds: float = 0.0
     sources: list[dict[str, Any]] = field(default_factory=list)
+    aborted_runs: list[dict[str, Any]] = field(default_factory=list)
+    """Passes found dead and closed as ``aborted`` before this one: run, worker, reason, claims released."""
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    """Due repositories this one-off pass left to other workers: holder, repositories, until."""
     changed_entity_ids: list[int] = field(default_factory=list, repr=False)
     taken_over: int = field(default=0, repr=False)
     """Repositories that lost an entity to one the catalog knew first: read again in the pass."""
