@@ -95,9 +95,9 @@ BOUNDED_BEFORE: dict[Checked, str] = {
     t.entities.c.search_text: "reconcile.prepare keeps its first 2,000 characters",
     t.scorecards.c.name: "the Scorecard schema allows 1 to 63 characters",
     t.scorecards.c.title: "cut by the scoring store (limits.fit)",
-    t.scorecard_results.c.level: "a level of a stored scorecard (scorecards.levels)",
-    t.scorecard_level_summary.c.level: "a level of a stored scorecard (scorecards.levels)",
-    t.scorecard_history.c.level: "a level of a stored scorecard (scorecards.levels)",
+    t.scorecard_results.c.level: "the Scorecard schema allows 1 to 63 characters per level",
+    t.scorecard_level_summary.c.level: "the Scorecard schema allows 1 to 63 characters per level",
+    t.scorecard_history.c.level: "the Scorecard schema allows 1 to 63 characters per level",
 }
 """Text from outside bounded before it reaches the store, and by what."""
 

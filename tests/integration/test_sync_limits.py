@@ -10,7 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from catalog_sync.store.tables import repositories
+from catalog_sync.cli import build_sync_engine
+from catalog_sync.store.limits import max_length
+from catalog_sync.store.tables import repositories, scorecard_results, scorecards
 from tests.fixtures.gitrepos import new_remote
 from tests.integration.conftest import Catalog, product_yaml
 
@@ -77,3 +79,35 @@ def test_an_over_long_descriptor_path_fails_that_file_and_its_siblings_sync(cata
     messages = [p["message"] for p in catalog.problems("descriptor")]
     assert messages == ["descriptor path is 1088 characters; at most 1024 are stored; the file is not read"]
     assert catalog.sync().errors == 0
+
+
+def scorecard_yaml(level: str) -> str:
+    return (
+        "apiVersion: catalog/v1\nkind: Scorecard\nmetadata: {name: long-levels}\nspec:\n"
+        f"  appliesTo: [kind=product]\n  levels: [{level}]\n  checks:\n"
+        f"    - {{id: typed, title: Typed, level: {level}, rule: {{field: spec.type, exists: true}}}}\n"
+    )
+
+
+def test_a_scorecard_level_longer_than_stored_fails_that_descriptor_and_scoring_goes_on(
+    catalog: Catalog,
+) -> None:
+    limit = max_length(scorecard_results.c.level)
+    assert limit == 63
+    catalog.repo(
+        "pay", {"catalog-info.yaml": product_yaml("pay"), "card.yaml": scorecard_yaml("l" * (limit + 1))}
+    )
+    catalog.config["descriptors"] = {"patterns": ["catalog-info.yaml", "card.yaml"]}
+
+    summary = build_sync_engine(catalog.settings, catalog.engine).run_pass()
+
+    assert summary.result == "ok"
+    problems = [p for p in catalog.problems("descriptor") if p["path"] == "card.yaml"]
+    assert problems
+    assert "must be 1 to 63 characters" in problems[0]["message"]
+    with catalog.engine.connect() as conn:
+        cards = set(conn.execute(select(scorecards.c.name)).scalars())
+        scored = conn.execute(select(scorecard_results.c.entity_ref)).scalars().all()
+    assert "product-readiness" in cards
+    assert "long-levels" not in cards
+    assert "product:default/pay" in scored
