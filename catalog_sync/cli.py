@@ -207,16 +207,8 @@ def run_sync(args: argparse.Namespace) -> int:
     for source in summary.sources:
         if source["error"]:
             print(f"source {source['name']}: {source['error']}")
-    for run in summary.aborted_runs:
-        print(
-            f"sync run {run['run']} closed as aborted: {run['reason']}; "
-            f"{run['released']} repositories it had claimed were given back"
-        )
-    for held in summary.skipped:
-        print(
-            f"{held['repositories']} repositories skipped: claimed by {held['holder']} until "
-            f"{held['until']:%H:%M:%S} UTC (another pass is reading them; run sync again after that)"
-        )
+    for line in summary.notes():
+        print(line)
     return EXIT_OK
 
 

@@ -44,6 +44,20 @@ class PassSummary:
     taken_over: int = field(default=0, repr=False)
     """Repositories that lost an entity to one the catalog knew first: read again in the pass."""
 
+    def notes(self) -> list[str]:
+        """What else a user must know of the pass: dead passes it closed, and what it had to skip."""
+        lines = [
+            f"sync run {run['run']} closed as aborted: {run['reason']}; "
+            f"{run['released']} repositories it had claimed were given back"
+            for run in self.aborted_runs
+        ]
+        lines += [
+            f"{held['repositories']} repositories skipped: claimed by {held['holder']} until "
+            f"{held['until']:%H:%M:%S} UTC (another pass is reading them; run sync again after that)"
+            for held in self.skipped
+        ]
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``catalog-sync sync --format json``."""
         data = asdict(self)
