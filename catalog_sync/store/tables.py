@@ -185,6 +185,7 @@ sync_runs = Table(
     # The last sign of life of the pass: a running pass whose heartbeat is older than a lease is dead.
     Column("heartbeat_at", DateTime(timezone=True), nullable=True),
     Index(None, "started_at"),
+    Index(None, "result"),  # every pass looks for the running ones (dead passes to close)
 )
 
 # --- scoring: scorecard results, their history, ownership gaps (written by catalog_sync.scoring) ---------
