@@ -221,6 +221,8 @@ def run_sync(args: argparse.Namespace) -> int:
     for source in summary.sources:
         if source["error"]:
             print(escape_controls(f"source {source['name']}: {source['error']}"))
+    for line in summary.notes():
+        print(escape_controls(line))
     return EXIT_OK
 
 

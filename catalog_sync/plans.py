@@ -28,6 +28,7 @@ class KnownEntity:
     content_hash: str
     orphaned_at: datetime | None
     repository_removed: bool = False
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class Plan:
     has_descriptors: bool = False
     facts: dict[str, Any] = field(default_factory=dict)
     conflicts: int = 0
+    contested_since: datetime | None = None
+    taken_from: set[int] = field(default_factory=set)
+    """Repositories whose entities this plan takes over (``reconcile.CLAIM_RULE``): read them again."""
 
     @property
     def changed(self) -> bool:

@@ -4,7 +4,8 @@ Reconcile is pure so that every rule of "nothing is lost on failure" can be test
 - a descriptor that stops validating keeps its last good entity, with the error attached;
 - a file that cannot be read at all keeps every entity it held before;
 - a descriptor that disappears makes an orphan (removed later only by policy);
-- two repositories claiming one entity: the first keeps it, the second gets a conflict error;
+- two repositories claiming one entity: the one the catalog knew first keeps it, the other gets a
+  conflict error (``CLAIM_RULE``, decided by ``_claim``: the same whatever order they are read in);
 - an unchanged entity (same content hash) is not rewritten;
 - a source that suddenly lists far fewer repositories removes none of them (``decide_removal``);
 - an orphan is deleted only once its grace period has passed (``expired_orphans``).
@@ -42,6 +43,23 @@ from catalog_sync.plans import (
     RemovalDecision,
 )
 from catalog_sync.searchrows import build_search_rows
+
+CLAIM_RULE = (
+    "the repository that defined it first keeps it; two that define it in the same pass are ranked "
+    "by when the catalog learned of them (listed or registered first wins)"
+)
+"""Who keeps an entity that two repositories define, as the conflict error tells its owners.
+
+An entity already in the catalog before the pass began stays with its repository: a newcomer cannot
+take over what others rely on. When two repositories define one entity that neither held before the
+pass (``contested_since``: its start), the one the catalog learned of first keeps it: the lower
+repository id. Ids are given as sources are listed (configured sources in their order, a local
+source's folders by name, a hosting organisation in its listing's order) and as repositories are
+registered, so the winner can be told from the configuration alone, and it is the same on every run
+from a fresh database and with any number of workers or processes: the decision compares ids, never
+which repository was read or written first. One that loses an entity it wrote earlier in the pass is
+read again (``Plan.taken_from``) so its owners see the conflict.
+"""
 
 
 def _storable_row(row: tuple[str, str | None, str | None]) -> tuple[str, str | None, str | None]:
@@ -133,6 +151,7 @@ def plan_repository(
     others: dict[str, KnownEntity],
     prepared: Mapping[tuple[str, int], Prepared] | None = None,
     unread: Mapping[str, tuple[str, datetime | None]] | None = None,
+    contested_since: datetime | None = None,
 ) -> Plan:
     """Decide the writes for one repository.
 
@@ -141,8 +160,9 @@ def plan_repository(
     ``unread`` holds descriptor files of the last pass that still exist at this commit but were not
     read (a broken Location no longer leads to them), with their last blob and change time: their
     entities are kept, not orphaned, and they stay known as descriptors until they are read again.
+    Entities of others created at or after ``contested_since`` are decided by ``CLAIM_RULE``'s ranking.
     """
-    plan = Plan(repository_id=repository_id, commit=commit, facts=facts)
+    plan = Plan(repository_id=repository_id, commit=commit, facts=facts, contested_since=contested_since)
     plan.descriptor_files.update(unread or {})
     broken_files = _file_error_paths(files) | set(unread or {})
     protected: set[str] = set()
@@ -215,7 +235,7 @@ def _claim(
     known = own.get(key)
     if known is None:
         other = others.get(key)
-        if other is not None and other.orphaned_at is None and not other.repository_removed:
+        if other is not None and _held_before(other, plan):
             plan.problems.append(
                 ProblemRow(
                     "conflict",
@@ -224,13 +244,15 @@ def _claim(
                         line=line,
                         severity="error",
                         entity_ref=str(entity.ref),
-                        message="conflict: this entity is already defined by another repository; "
-                        "the first definition is kept until it is removed there",
+                        message="conflict: this entity is also defined by another repository, and "
+                        f"{CLAIM_RULE}; it is kept there until it is removed there",
                     ),
                 )
             )
             plan.conflicts += 1
             return False
+        if other is not None and _live_elsewhere(other, plan.repository_id):
+            plan.taken_from.add(int(other.repository_id or 0))
         known = other
     changed_at = descriptor_changed.get(path)
     if known is None:
@@ -244,6 +266,46 @@ def _claim(
     else:
         plan.unchanged_ids.append(known.id)
     return True
+
+
+def _live_elsewhere(other: KnownEntity, repository_id: int) -> bool:
+    """Whether another repository still holds the entity (not orphaned, not removed)."""
+    return (
+        other.orphaned_at is None
+        and not other.repository_removed
+        and other.repository_id is not None
+        and other.repository_id != repository_id
+    )
+
+
+def _held_before(other: KnownEntity, plan: Plan) -> bool:
+    """Whether a live entity of another repository stays there (``CLAIM_RULE``): it was there before
+    the pass, or both define it in this pass and that repository is older."""
+    if not _live_elsewhere(other, plan.repository_id):
+        return False
+    since = plan.contested_since
+    if since is None or other.created_at is None or other.created_at < since:
+        return True
+    return int(other.repository_id or 0) < plan.repository_id
+
+
+def held_after(plan: Plan, others: dict[str, KnownEntity]) -> None:
+    """Count ``plan``'s writes in ``others`` for the plans written after it in one transaction.
+
+    Plans of one group are decided in repository order against what the ones before them write, so
+    two repositories new in one pass that define one entity get the same winner as in two passes.
+    """
+    for write in plan.writes:
+        key = write.prepared.entity.ref.key
+        others[key] = KnownEntity(
+            id=write.existing_id or 0,
+            ref_key=key,
+            repository_id=plan.repository_id,
+            path=write.path,
+            content_hash=write.prepared.content_hash,
+            orphaned_at=None,
+            created_at=plan.contested_since,
+        )
 
 
 def decide_removal(

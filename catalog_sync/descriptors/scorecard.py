@@ -177,7 +177,12 @@ class ScorecardSpec(Strict):
             "description": "API filters (kind=product,spec.lifecycle=production); any one selects an entity"
         },
     )
-    levels = words(required=True, validate=[min_items(1), UniqueItems()], description="lowest first")
+    levels = Items(
+        Text(validate=[max_chars(63)]),
+        required=True,
+        validate=[min_items(1), UniqueItems()],
+        metadata={"description": "lowest first; each 1 to 63 characters, as the catalog stores them"},
+    )
     checks = nested(Check, many=True, required=True, validate=[min_items(1)])
 
     @validates_schema

@@ -27,6 +27,7 @@ from catalog_sync.errors import ConflictError, NotFoundError, SourceError
 from catalog_sync.sources.hosts import check_host
 from catalog_sync.sources.urls import canonical_url, check_url, redact, repository_identity
 from catalog_sync.store.base import Database, connection_of
+from catalog_sync.store.limits import fit, too_long
 from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source, make_due
 from catalog_sync.store.tables import entities, repositories
 from catalog_sync.store.writer import repoint_counterparts
@@ -207,12 +208,14 @@ def store_registration(
         )
     name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or url
     key = registration_key(identity, branch)
+    if reason := too_long(repositories.c.key, key, "the URL with its branch"):
+        raise SourceError(reason)
     new_id = conn.execute(
         insert(repositories)
         .values(
             source_id=source_id,
             key=key,
-            name=name[:512],
+            name=fit(repositories.c.name, name),
             url=url,
             branch=branch,
             state="pending",

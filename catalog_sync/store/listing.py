@@ -17,6 +17,7 @@ from catalog_sync.plans import ListedRepository, RemovalDecision
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.sources.registered import REGISTERED_SOURCE, RegisteredRepository
 from catalog_sync.sources.urls import redact
+from catalog_sync.store.limits import REFUSED, fit, too_long
 from catalog_sync.store.repos import insert_new
 from catalog_sync.store.tables import entities, problems, repositories, sources
 from catalog_sync.store.writer import orphan_entities
@@ -56,11 +57,12 @@ def record_discovery(
     decision: RemovalDecision,
     *,
     now: datetime,
-) -> None:
+) -> list[str]:
     """Add new repositories, bring back returning ones, and apply the removal decision.
 
     A refused removal is recorded on the source and as a ``removal`` problem of each repository it
-    kept; a removal orphans the removed repositories' entities (kept, and marked).
+    kept; a removal orphans the removed repositories' entities (kept, and marked). Answers why
+    listed repositories were refused (a value longer than its column), also shown on the source.
     """
     refused = redact(decision.refused) if decision.refused else None
     conn.execute(
@@ -88,16 +90,26 @@ def record_discovery(
         )
         ids = conn.execute(select(entities.c.id).where(entities.c.repository_id.in_(removed))).scalars()
         orphan_entities(conn, list(ids), now)
-    _add_and_update(conn, source_id, found)
+    refusals = _add_and_update(conn, source_id, found)
+    errors = "; ".join(e for e in (refused, *refusals) if e) or None
     conn.execute(
         update(sources)
         .where(sources.c.id == source_id)
-        .values(last_repository_count=len(found), last_discovery_at=now, last_error=refused)
+        .values(
+            last_repository_count=len(found),
+            last_discovery_at=now,
+            last_error=fit(sources.c.last_error, errors),
+        )
     )
+    return refusals
 
 
-def _add_and_update(conn: Connection, source_id: int, found: Sequence[RepositoryInfo]) -> None:
-    """Insert new repositories, bring back removed ones that are listed again, follow renames."""
+def _add_and_update(conn: Connection, source_id: int, found: Sequence[RepositoryInfo]) -> list[str]:
+    """Insert new repositories, bring back removed ones that are listed again, follow renames.
+
+    A listed value longer than its column fails that repository alone (``stored_listing``); a key
+    too long to store gives no row at all, and is answered, with the others refused, for the source.
+    """
     rows = conn.execute(
         select(
             repositories.c.id,
@@ -106,44 +118,80 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
             repositories.c.name,
             repositories.c.url,
             repositories.c.branch,
+            repositories.c.listing_error,
         ).where(repositories.c.source_id == source_id)
     ).all()
     existing = {r.key: r for r in rows}
     new_rows = []
     returning: list[dict[str, Any]] = []
     renamed: list[dict[str, Any]] = []
+    refusals: list[str] = []
     for info in found:
+        unstorable = too_long(repositories.c.key, info.key, "repository key")
+        if unstorable:
+            refusals.append(f"repository {fit_label(info.key)}: {unstorable}")
+            continue
+        stored = stored_listing(info)
+        if stored["listing_error"]:
+            refusals.append(f"repository {info.key}: {stored['listing_error']}")
         known = existing.get(info.key)
         if known is None:
             new_rows.append(
-                {
-                    "source_id": source_id,
-                    "key": info.key,
-                    "name": info.name,
-                    "url": info.url,
-                    "branch": info.branch,
-                    "state": "pending",
-                    "failures": 0,
-                    "rescan": False,
-                }
+                {"source_id": source_id, "key": info.key, "state": "pending", "failures": 0, "rescan": False}
+                | stored
+                | _refused_state(stored)
             )
         elif known.removed_at is not None:
             returning.append(
-                {
-                    "_id": known.id,
-                    "name": info.name,
-                    "url": info.url,
-                    "branch": info.branch,
-                    "removed_at": None,
-                    "rescan": True,
-                }
+                {"_id": known.id, "removed_at": None, "rescan": True} | stored | _refused_state(stored)
             )
-        elif (known.name, known.url, known.branch) != (info.name, info.url, info.branch):
-            renamed.append({"_id": known.id, "name": info.name, "url": info.url, "branch": info.branch})
-    insert_new(conn, repositories, new_rows, ["source_id", "key"])
-    for changes in (returning, renamed):
-        if changes:
-            conn.execute(update(repositories).where(repositories.c.id == bindparam("_id")), changes)
+        elif (known.name, known.url, known.branch, known.listing_error) != tuple(stored.values()):
+            fixed = {"next_sync_at": None} if known.listing_error and not stored["listing_error"] else {}
+            renamed.append({"_id": known.id} | stored | _refused_state(stored) | fixed)
+    insert_new(conn, repositories, [{"last_error": None} | row for row in new_rows], ["source_id", "key"])
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in (*returning, *renamed):
+        by_columns.setdefault(tuple(sorted(change)), []).append(change)
+    for changes in by_columns.values():
+        conn.execute(update(repositories).where(repositories.c.id == bindparam("_id")), changes)
+    return refusals
+
+
+def stored_listing(info: RepositoryInfo) -> dict[str, Any]:
+    """A listed repository's name, URL and branch as stored, and why it fails when one does not fit.
+
+    A value that does not fit is not stored (the branch) or is cut (the name and URL, which must be
+    there): the repository is then failed at each pass without being read, until the source lists
+    it with values that fit (``listing_error``), so no pass reads it under a branch it cannot show.
+    """
+    reasons = [
+        reason
+        for column, value in (
+            (repositories.c.branch, info.branch),
+            (repositories.c.url, info.url),
+            (repositories.c.name, info.name),
+        )
+        if (reason := too_long(column, value, REFUSED[column]))
+    ]
+    branch_fits = too_long(repositories.c.branch, info.branch, "branch") is None
+    return {
+        "name": fit(repositories.c.name, info.name),
+        "url": fit(repositories.c.url, info.url),
+        "branch": info.branch if branch_fits else None,
+        "listing_error": "; ".join(reasons) + " (the repository is not read)" if reasons else None,
+    }
+
+
+def _refused_state(stored: dict[str, Any]) -> dict[str, Any]:
+    """A repository refused at listing shows as failing with the reason; a fixed one is read again."""
+    if stored["listing_error"]:
+        return {"state": "failing", "last_error": stored["listing_error"]}
+    return {}
+
+
+def fit_label(key: str) -> str:
+    """A key too long to store, shortened for a message."""
+    return key if len(key) <= 80 else key[:77] + "..."
 
 
 def record_source_failure(conn: Connection, source_id: int, message: str, now: datetime) -> None:
@@ -152,5 +200,5 @@ def record_source_failure(conn: Connection, source_id: int, message: str, now: d
     conn.execute(
         update(sources)
         .where(sources.c.id == source_id)
-        .values(last_error=redact(message), last_discovery_at=now)
+        .values(last_error=fit(sources.c.last_error, redact(message)), last_discovery_at=now)
     )

@@ -19,6 +19,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalog_sync.sources.registered import REGISTERED_SOURCE
 from catalog_sync.sources.urls import redact
+from catalog_sync.store.limits import fit
+from catalog_sync.store.run_records import renew_heartbeat
 from catalog_sync.store.sync_store import ClaimedRepository
 from catalog_sync.store.tables import descriptor_files, problems, repositories, sources, sync_runs
 
@@ -128,15 +130,19 @@ def claim_due(
             repositories.c.key,
             repositories.c.last_commit,
             repositories.c.rescan,
+            repositories.c.listing_error,
         )
         .where(repositories.c.id.in_(ids), repositories.c.claimed_by == worker)
         .order_by(repositories.c.id)
     ).all()
-    return [ClaimedRepository(r.id, r.source_id, r.key, r.last_commit, bool(r.rescan)) for r in rows]
+    return [
+        ClaimedRepository(r.id, r.source_id, r.key, r.last_commit, bool(r.rescan), r.listing_error)
+        for r in rows
+    ]
 
 
 def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, lease_seconds: int) -> set[int]:
-    """Renew every claim of ``worker`` and answer which of ``ids`` it still holds.
+    """Renew every claim of ``worker`` (and its pass's heartbeat) and answer which of ``ids`` it still holds.
 
     Called at the start of each write transaction: a worker whose lease lapsed (a long batch, a
     stall) writes nothing for repositories another worker has taken since, so an older read never
@@ -147,6 +153,7 @@ def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, le
         .where(repositories.c.claimed_by == worker)
         .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
     )
+    renew_heartbeat(conn, worker, now)
     if not ids:
         return set()
     mine = (repositories.c.id.in_(list(ids))) & (repositories.c.claimed_by == worker)
@@ -210,7 +217,7 @@ def record_failures(
     """
     if not failures:
         return
-    failures = [(rid, redact(message)) for rid, message in failures]
+    failures = [(rid, fit(problems.c.message, redact(message)) or "") for rid, message in failures]
     ids = [rid for rid, _ in failures]
     counts = {
         r.id: r.failures
@@ -227,7 +234,7 @@ def record_failures(
                 "_id": rid,
                 "failures": n,
                 "state": "stale" if n >= STALE_AFTER_FAILURES else "failing",
-                "last_error": message[:4000],
+                "last_error": message,
                 "last_sync_at": now,
                 "next_sync_at": now + timedelta(seconds=backoff),
                 "claimed_by": None,
@@ -239,7 +246,7 @@ def record_failures(
     conn.execute(
         insert(problems),
         [
-            {"repository_id": rid, "category": "fetch", "severity": "error", "message": message[:4000]}
+            {"repository_id": rid, "category": "fetch", "severity": "error", "message": message}
             for rid, message in failures
         ],
     )
@@ -250,7 +257,7 @@ def start_run(conn: Connection, worker: str, now: datetime) -> int:
     return int(
         conn.execute(
             insert(sync_runs)
-            .values(worker=worker, started_at=now, result="running")
+            .values(worker=worker, started_at=now, heartbeat_at=now, result="running")
             .returning(sync_runs.c.id)
         ).scalar_one()
     )
@@ -279,7 +286,7 @@ def finish_run(
             finished_at=now,
             result=result,
             duration_seconds=duration,
-            message=redact(message) if message else message,
+            message=fit(sync_runs.c.message, redact(message)) if message else message,
             repositories=counts.get("repositories", 0),
             changed=counts.get("changed", 0),
             unchanged=counts.get("unchanged", 0),

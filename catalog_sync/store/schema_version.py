@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from catalog_sync.store.engine import translate_errors
 
-HEAD_REVISION = "0004_repository_states"
+HEAD_REVISION = "0005_listing_errors_heartbeats"
 
 
 def stored_revision(engine: Engine) -> str | None:

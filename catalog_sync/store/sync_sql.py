@@ -18,9 +18,9 @@ from catalog_sync.model import EntityRef
 from catalog_sync.plans import KnownEntity, ListedRepository, OrphanRow, Plan, RemovalDecision
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.sources.registered import RegisteredRepository
-from catalog_sync.store import listing, orphans, repos, writer
+from catalog_sync.store import listing, orphans, repos, run_records, writer
 from catalog_sync.store.base import Database, Transaction, connection_of
-from catalog_sync.store.sync_store import Applied, ClaimedRepository, PreviousRead
+from catalog_sync.store.sync_store import Applied, ClaimedRepository, HeldElsewhere, PreviousRead, RunningRun
 from catalog_sync.store.tables import entities
 
 
@@ -61,6 +61,25 @@ class SqlSyncStore:
                 message=message,
             )
 
+    def running_runs(self) -> list[RunningRun]:
+        """Every pass recorded as running."""
+        with self._database.reading() as tx:
+            return run_records.running_runs(connection_of(tx))
+
+    def abort_run(self, run: RunningRun, *, now: datetime, reason: str) -> int:
+        """Close a dead pass as aborted and give back its claims."""
+        with self._database.transaction() as tx:
+            return run_records.abort_run(connection_of(tx), run, now=now, reason=reason)
+
+    def held_elsewhere(
+        self, worker: str, *, source_ids: Sequence[int], started_before: datetime, now: datetime
+    ) -> list[HeldElsewhere]:
+        """Due repositories other workers hold."""
+        with self._database.reading() as tx:
+            return run_records.held_elsewhere(
+                connection_of(tx), worker, source_ids=source_ids, started_before=started_before, now=now
+            )
+
     def forget_run(self, run_id: int) -> None:
         """Delete a run that did nothing."""
         with self._database.transaction() as tx:
@@ -86,9 +105,9 @@ class SqlSyncStore:
         decision: RemovalDecision,
         *,
         now: datetime,
-    ) -> None:
-        """Record the listing and apply the removal decision."""
-        listing.record_discovery(connection_of(tx), source_id, found, decision, now=now)
+    ) -> list[str]:
+        """Record the listing and apply the removal decision; answer the refused repositories."""
+        return listing.record_discovery(connection_of(tx), source_id, found, decision, now=now)
 
     def record_source_failure(self, tx: Transaction, source_id: int, message: str, now: datetime) -> None:
         """Show the source's error, redacted."""

@@ -35,6 +35,26 @@ class ClaimedRepository:
     key: str
     last_commit: str | None
     rescan: bool
+    listing_error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunningRun:
+    """A pass recorded as running: who runs it, since when, and its last sign of life."""
+
+    id: int
+    worker: str
+    started_at: datetime
+    heartbeat_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HeldElsewhere:
+    """Repositories a pass could not read because another worker holds them, until when."""
+
+    holder: str
+    repositories: int
+    until: datetime
 
 
 @dataclass
@@ -45,6 +65,7 @@ class Applied:
     updated: int = 0
     orphaned: int = 0
     unchanged: int = 0
+    taken_over: int = 0
     changed_ids: list[int] = field(default_factory=list)
 
 
@@ -87,6 +108,23 @@ class SyncStore(Protocol):
         """Forget a run that did nothing (the worker loop's poll when no repository was due)."""
         ...
 
+    def running_runs(self) -> list[RunningRun]:
+        """Every pass recorded as running, with its worker and last sign of life (its heartbeat,
+        renewed with its claims by ``hold``): the sync engine tells the dead ones apart."""
+        ...
+
+    def abort_run(self, run: RunningRun, *, now: datetime, reason: str) -> int:
+        """Close a dead pass as ``aborted`` with why, and give back the claims its worker still
+        holds, so they wait for no lease; answers how many were given back."""
+        ...
+
+    def held_elsewhere(
+        self, worker: str, *, source_ids: Sequence[int], started_before: datetime, now: datetime
+    ) -> list[HeldElsewhere]:
+        """The repositories a one-off pass (begun at ``started_before``) left unread because other
+        workers hold live claims on them, by holder, with when the last claim lapses."""
+        ...
+
     # Sources and what they list
 
     def ensure_source(self, tx: Transaction, name: str, type_: str, target: str) -> int:
@@ -109,8 +147,13 @@ class SyncStore(Protocol):
         decision: RemovalDecision,
         *,
         now: datetime,
-    ) -> None:
-        """Record a source's new listing and apply the removal decision reconcile made for it."""
+    ) -> list[str]:
+        """Record a source's new listing and apply the removal decision reconcile made for it.
+
+        Answers why listed repositories were refused: a listed key, branch, URL or name longer than
+        the catalog stores fails that repository alone (it is failed at each pass, never read, until
+        listed with values that fit), never the listing.
+        """
         ...
 
     def record_source_failure(self, tx: Transaction, source_id: int, message: str, now: datetime) -> None:

@@ -39,6 +39,9 @@ metadata = MetaData(
     }
 )
 
+TEXT_LIMIT = 4000
+"""The most characters kept of a message (``info["max_length"]`` of a ``Text`` column; see ``limits``)."""
+
 ID = BigInteger().with_variant(Integer(), "sqlite")
 """Primary keys: 64-bit on PostgreSQL, SQLite's rowid alias there (only INTEGER autoincrements)."""
 
@@ -51,7 +54,7 @@ sources = Table(
     Column("target", Text, nullable=False, default=""),
     Column("last_repository_count", Integer, nullable=True),
     Column("last_discovery_at", DateTime(timezone=True), nullable=True),
-    Column("last_error", Text, nullable=True),
+    Column("last_error", Text, nullable=True, info={"max_length": TEXT_LIMIT}),
 )
 
 repositories = Table(
@@ -61,7 +64,7 @@ repositories = Table(
     Column("source_id", ID, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
     Column("key", String(1024), nullable=False),
     Column("name", String(512), nullable=False),
-    Column("url", Text, nullable=False),
+    Column("url", Text, nullable=False, info={"max_length": 2048}),
     Column("branch", String(255), nullable=True),
     Column("state", String(16), nullable=False, default="pending"),
     Column("last_commit", String(64), nullable=True),
@@ -73,9 +76,12 @@ repositories = Table(
     Column("claim_expires_at", DateTime(timezone=True), nullable=True),
     Column("has_descriptors", Boolean, nullable=True),
     Column("facts", Text, nullable=True),
-    Column("last_error", Text, nullable=True),
+    Column("last_error", Text, nullable=True, info={"max_length": TEXT_LIMIT}),
     Column("removed_at", DateTime(timezone=True), nullable=True),
     Column("rescan", Boolean, nullable=False, default=False),
+    # Why the source's listing of this repository cannot be stored (a value longer than its column):
+    # such a repository is failed at each pass, without being read, until it is listed with values that fit.
+    Column("listing_error", Text, nullable=True),
     UniqueConstraint("source_id", "key"),
     Index(None, "next_sync_at"),
     Index(None, "state", "removed_at"),
@@ -109,7 +115,7 @@ entities = Table(
     Column("body", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("etag", String(64), nullable=False),
-    Column("search_text", Text, nullable=False, default=""),
+    Column("search_text", Text, nullable=False, default="", info={"max_length": 2000}),
     Column("orphaned_at", DateTime(timezone=True), nullable=True),
     Column("descriptor_changed_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -155,7 +161,7 @@ problems = Table(
     Column("line", Integer, nullable=True),
     Column("column", Integer, nullable=True),
     Column("field", String(255), nullable=True),
-    Column("message", Text, nullable=False),
+    Column("message", Text, nullable=False, info={"max_length": TEXT_LIMIT}),
     Column("entity_ref", String(600), nullable=True),
     Index(None, "repository_id"),
     Index(None, "entity_id"),
@@ -175,8 +181,11 @@ sync_runs = Table(
     Column("unchanged", Integer, nullable=False, default=0),
     Column("errors", Integer, nullable=False, default=0),
     Column("duration_seconds", Float, nullable=True),
-    Column("message", Text, nullable=True),
+    Column("message", Text, nullable=True, info={"max_length": TEXT_LIMIT}),
+    # The last sign of life of the pass: a running pass whose heartbeat is older than a lease is dead.
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
     Index(None, "started_at"),
+    Index(None, "result"),  # every pass looks for the running ones (dead passes to close)
 )
 
 # --- scoring: scorecard results, their history, ownership gaps (written by catalog_sync.scoring) ---------

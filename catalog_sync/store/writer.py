@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from catalog_sync.descriptors import derive_relations
+from catalog_sync.descriptors.problems import Problem
 from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.model import Entity, EntityRef, Relation
-from catalog_sync.plans import EntityWrite, KnownEntity, Plan, mark_orphan
+from catalog_sync.plans import EntityWrite, KnownEntity, Plan, ProblemRow, mark_orphan
 from catalog_sync.searchrows import build_search_rows
 from catalog_sync.sources.urls import redact
+from catalog_sync.store.fitting import refuse_oversized, storable_relations
+from catalog_sync.store.limits import fit
 from catalog_sync.store.sync_store import Applied
 from catalog_sync.store.tables import descriptor_files, entities, problems, relations, repositories, search
 
@@ -41,6 +44,7 @@ def load_known(
         entities.c.path,
         entities.c.content_hash,
         entities.c.orphaned_at,
+        entities.c.created_at,
         repositories.c.removed_at,
     )
     base = select(*columns).select_from(
@@ -67,12 +71,18 @@ def _known(row: Any) -> KnownEntity:
         content_hash=row.content_hash,
         orphaned_at=row.orphaned_at,
         repository_removed=row.removed_at is not None,
+        created_at=_aware(row.created_at),
     )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A stored time as UTC: SQLite gives it back without its zone."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _lifecycle(value: Any) -> str | None:
     """The lifecycle as the metrics group by it: lower-cased, or None when the kind has none."""
-    return value.lower()[:63] if isinstance(value, str) and value else None
+    return fit(entities.c.lifecycle, value.lower()) if isinstance(value, str) and value else None
 
 
 def _entity_values(write: EntityWrite, repository_id: int, now: datetime) -> dict[str, Any]:
@@ -138,6 +148,8 @@ def apply_plans(
     Group, Capability or Domain written here follow it (``repoint_counterparts``), in the same
     transaction, so no caller can write one and leave them pointing at its counterpart.
     """
+    for plan in plans:
+        refuse_oversized(plan)
     counts = Applied()
     entity_ids: dict[str, int] = {}
     search_rows: list[tuple[Any, ...]] = []
@@ -181,7 +193,9 @@ def apply_plans(
             entity = write.prepared.entity
             entity_id = entity_ids[entity.ref.key]
             search_rows.extend(_search_rows(entity_id, write.prepared.search_rows))
-            relation_rows.extend(_relation_rows(entity_id, derive_relations(entity, exists)))
+            rels, refused = storable_relations(derive_relations(entity, exists))
+            relation_rows.extend(_relation_rows(entity_id, rels))
+            plan.problems.extend(_relation_problem(write, reason) for reason in refused)
 
     orphan_ids = [i for p in plans for i in p.orphan_ids]
     if orphan_ids:
@@ -195,6 +209,7 @@ def apply_plans(
         update(repositories).where(repositories.c.id == bindparam("_id")),
         [_repository_synced(p, now, interval_seconds) for p in plans],
     )
+    counts.taken_over = _reread_losers(conn, plans, now)
     counts.unchanged = sum(len(p.unchanged_ids) for p in plans)
     counts.changed_ids = sorted({*entity_ids.values(), *orphan_ids})
     repoint_counterparts(
@@ -245,16 +260,22 @@ def orphan_entities(
     return len(rows)
 
 
-def storable(text: str | None, limit: int) -> str | None:
-    """Text a database column accepts: no NUL (PostgreSQL refuses it) and cut to the column's size.
+def _reread_losers(conn: Connection, plans: Sequence[Plan], now: datetime) -> int:
+    """Make the repositories whose entities were taken over (``reconcile.CLAIM_RULE``) due for a full
+    read now, so their owners see the conflict; answers how many."""
+    taken = sorted({rid for p in plans for rid in p.taken_from} - {p.repository_id for p in plans})
+    if taken:
+        conn.execute(
+            update(repositories)
+            .where(repositories.c.id.in_(taken), repositories.c.removed_at.is_(None))
+            .values(rescan=True, next_sync_at=now)
+        )
+    return len(taken)
 
-    Problems quote what descriptors say, and descriptors are untrusted: a 700-character kind or a
-    NUL in a field name must become a readable problem, not a refused statement.
-    """
-    if text is None:
-        return None
-    cleaned = text.replace("\x00", "\\0")
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+def _relation_problem(write: EntityWrite, reason: str) -> ProblemRow:
+    problem = Problem(path=write.path, line=write.line, severity="error", message=reason)
+    return ProblemRow("descriptor", problem, entity_key=write.prepared.entity.ref.key)
 
 
 def _replace_problems(conn: Connection, plans: Sequence[Plan], entity_ids: dict[str, int]) -> None:
@@ -277,12 +298,12 @@ def _replace_problems(conn: Connection, plans: Sequence[Plan], entity_ids: dict[
                     "entity_id": attach,
                     "category": row.category,
                     "severity": problem.severity,
-                    "path": storable(problem.path, 1024),
+                    "path": fit(problems.c.path, problem.path),
                     "line": problem.line,
                     "column": problem.column,
-                    "field": storable(problem.field, 255),
-                    "message": storable(redact(problem.message), 4000),
-                    "entity_ref": storable(problem.entity_ref, 600),
+                    "field": fit(problems.c.field, problem.field),
+                    "message": fit(problems.c.message, redact(problem.message)),
+                    "entity_ref": fit(problems.c.entity_ref, problem.entity_ref),
                 }
             )
     if rows:
@@ -350,7 +371,8 @@ def repoint_counterparts(conn: Connection, names: Iterable[tuple[str, str]]) -> 
     rows: list[tuple[Any, ...]] = []
     for row in conn.execute(select(entities.c.id, entities.c.body).where(entities.c.id.in_(ids))):
         entity = Entity.from_dict(json.loads(row.body))
-        rows.extend(_relation_rows(row.id, derive_relations(entity, lambda ref: ref.key in present)))
+        rels, _ = storable_relations(derive_relations(entity, lambda ref: ref.key in present))
+        rows.extend(_relation_rows(row.id, rels))
     conn.execute(delete(relations).where(relations.c.originating_entity_id.in_(ids)))
     insert_rows(conn, _INSERT_RELATION, rows)
     return len(ids)

@@ -66,7 +66,9 @@ class BatchReader:
         unlisted: list[tuple[int, str]] = []
         for c in claimed:
             repository = repositories.get((c.source_id, c.key))
-            if repository is not None:
+            if c.listing_error:
+                unlisted.append((c.id, c.listing_error))
+            elif repository is not None:
                 repo_of[c.id] = repository
             else:
                 unlisted.append((c.id, UNLISTED_MESSAGE))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from catalog_sync.errors import StoreError
 from catalog_sync.store.base import Transaction
@@ -49,6 +50,14 @@ class Claims:
                 rescan_only=rescan_only,
                 started_before=started_before,
             )
+
+    def held_elsewhere(self, source_ids: Sequence[int], started: datetime) -> list[dict[str, Any]]:
+        """What a one-off pass begun at ``started`` could not read: due repositories other workers
+        hold, by holder and until when, for its summary (a pass must never skip work silently)."""
+        held = self._store.held_elsewhere(
+            self.worker_id, source_ids=source_ids, started_before=started, now=self._clock()
+        )
+        return [{"holder": h.holder, "repositories": h.repositories, "until": h.until} for h in held]
 
     def held(self, tx: Transaction, ids: Sequence[int]) -> set[int]:
         """Renew this worker's claims and keep only the repositories it still holds."""

@@ -119,9 +119,11 @@ class Discovery:
                     [r.info.key for r in listed],
                     max_removal_fraction=self._settings.sync.max_removal_fraction,
                 )
-                self._store.record_discovery(tx, source_id, [r.info for r in listed], decision, now=now)
+                refusals = self._store.record_discovery(
+                    tx, source_id, [r.info for r in listed], decision, now=now
+                )
             entry["repositories"] = len(listed)
-            entry["error"] = decision.refused
+            entry["error"] = "; ".join(e for e in (decision.refused, *refusals) if e) or None
             listing.source_ids.append(source_id)
             listing.source_names[source_id] = config.name
             for repository in listed:

@@ -61,7 +61,7 @@ class SyncEngine:
         self.claim_batch = claim_batch
         self.discovery = Discovery(settings, store, list(sources) if sources is not None else None)
         self.claims = Claims(store, self.worker_id, clock, settings.sync.lease_seconds)
-        self.runs = RunRecorder(store, self.worker_id, clock)
+        self.runs = RunRecorder(store, self.worker_id, clock, settings.sync.lease_seconds)
         self._lock = threading.Lock()
         processes = min(settings.sync.concurrency, os.cpu_count() or 1)
         self._scans = ScanProcesses(processes) if isolated else None
@@ -94,6 +94,8 @@ class SyncEngine:
             self.runs.start(summary, started)
             listing = self.discovery.discover(summary, started, force=everything)
             self._read_due(listing, summary, everything=everything, started=started, progress=progress)
+            if everything:
+                summary.skipped = self.claims.held_elsewhere(listing.source_ids, started)
             summary.deleted = expire_orphans(self.store, self.settings.sync, self.clock())
         except Exception as exc:
             summary.result = "failed"
@@ -125,7 +127,7 @@ class SyncEngine:
         total = len(listing.repositories)
         done = 0
         writer = GroupWriter(
-            self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary
+            self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary, started
         )
         concurrency = self.settings.sync.concurrency
         with WorkerPools(concurrency, self._scans) as pools, TipAsker(concurrency) as tips:
@@ -133,7 +135,7 @@ class SyncEngine:
                 self.settings, self.store, self.claims, self.clock, pools, writer, summary, tips
             )
             for rescan_only in (False, True):
-                if rescan_only and not summary.orphaned:
+                if rescan_only and not (summary.orphaned or summary.taken_over):
                     break
                 while True:
                     claimed = self.claims.claim(

@@ -1,18 +1,23 @@
 """The record of each pass (``sync_runs``) and what runs after one (scoring, metrics).
 
 A pass is recorded when it starts, so one that dies shows as never finished; the worker loop's idle
-polls (nothing was due) are forgotten rather than recorded, so the real passes stay visible.
+polls (nothing was due) are forgotten rather than recorded, so the real passes stay visible. Before it
+starts, a pass closes the passes that died as ``aborted`` (``death_of``): one whose process on this
+host is gone (its worker id names host and pid), or one with no sign of life (its heartbeat, renewed
+with its claims) for longer than a lease; the claims a dead pass still held are given back at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from catalog_sync.errors import StoreError
-from catalog_sync.store.sync_store import SyncStore
+from catalog_sync.store.sync_store import RunningRun, SyncStore
 from catalog_sync.sync.summary import Clock, PassSummary
 
 log = logging.getLogger(__name__)
@@ -21,17 +26,85 @@ Hook = Callable[[PassSummary], None]
 """Runs after each pass with its summary: the scorer, the pass counters."""
 
 
-class RunRecorder:
-    """Records one worker's passes."""
+PidAlive = Callable[[int], bool]
 
-    def __init__(self, store: SyncStore, worker_id: str, clock: Clock) -> None:
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def holder_of(worker: str) -> tuple[str, int] | None:
+    """The host and process id a default worker id names (``host:pid:nonce``), or None."""
+    parts = worker.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1])
+
+
+def death_of(
+    run: RunningRun, *, now: datetime, lease_seconds: int, host: str, alive: PidAlive = pid_alive
+) -> str | None:
+    """Why a pass recorded as running is dead, or None when it may still be running."""
+    holder = holder_of(run.worker)
+    if holder is not None and holder[0] == host and holder[1] != os.getpid() and not alive(holder[1]):
+        return f"the process running this pass ({run.worker}) stopped before the pass ended"
+    last = run.heartbeat_at or run.started_at
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)
+    if last + timedelta(seconds=lease_seconds) < now:
+        return (
+            f"no sign of life from {run.worker} since {last:%Y-%m-%d %H:%M:%S} UTC, longer than "
+            f"sync.lease_seconds ({lease_seconds})"
+        )
+    return None
+
+
+class RunRecorder:
+    """Records one worker's passes, and closes the passes that died."""
+
+    def __init__(
+        self,
+        store: SyncStore,
+        worker_id: str,
+        clock: Clock,
+        lease_seconds: int = 600,
+        *,
+        alive: PidAlive = pid_alive,
+    ) -> None:
         self._store = store
         self._worker_id = worker_id
         self._clock = clock
+        self._lease = lease_seconds
+        self._alive = alive
+        self._host = socket.gethostname()
 
     def start(self, summary: PassSummary, started: datetime) -> None:
-        """Record that a pass began."""
+        """Close the passes that died, then record that this one began."""
+        self.close_dead(summary, started)
         summary.run_id = self._store.start_run(self._worker_id, started)
+
+    def close_dead(self, summary: PassSummary, now: datetime) -> None:
+        """Close dead passes as ``aborted`` and give back their claims; the summary says which."""
+        for run in self._store.running_runs():
+            if run.worker == self._worker_id:
+                reason = "a later pass of the same worker began"
+            else:
+                found = death_of(run, now=now, lease_seconds=self._lease, host=self._host, alive=self._alive)
+                if found is None:
+                    continue
+                reason = found
+            released = self._store.abort_run(run, now=now, reason=reason)
+            log.warning("closed sync run %s as aborted: %s", run.id, reason)
+            summary.aborted_runs.append(
+                {"run": run.id, "worker": run.worker, "reason": reason, "released": released}
+            )
 
     def finish(self, summary: PassSummary, t0: float, message: str | None = None) -> None:
         """Record a pass's end (``t0`` from ``time.perf_counter`` at its start); a database that fails

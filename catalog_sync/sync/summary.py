@@ -36,10 +36,31 @@ class PassSummary:
     descriptor_problems: int = 0
     duration_seconds: float = 0.0
     sources: list[dict[str, Any]] = field(default_factory=list)
+    aborted_runs: list[dict[str, Any]] = field(default_factory=list)
+    """Passes found dead and closed as ``aborted`` before this one: run, worker, reason, claims released."""
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    """Due repositories this one-off pass left to other workers: holder, repositories, until."""
     changed_entity_ids: list[int] = field(default_factory=list, repr=False)
+    taken_over: int = field(default=0, repr=False)
+    """Repositories that lost an entity to one the catalog knew first: read again in the pass."""
+
+    def notes(self) -> list[str]:
+        """What else a user must know of the pass: dead passes it closed, and what it had to skip."""
+        lines = [
+            f"sync run {run['run']} closed as aborted: {run['reason']}; "
+            f"{run['released']} repositories it had claimed were given back"
+            for run in self.aborted_runs
+        ]
+        lines += [
+            f"{held['repositories']} repositories skipped: claimed by {held['holder']} until "
+            f"{held['until']:%H:%M:%S} UTC (another pass is reading them; run sync again after that)"
+            for held in self.skipped
+        ]
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``catalog-sync sync --format json``."""
         data = asdict(self)
         data.pop("changed_entity_ids")
+        data.pop("taken_over")
         return data

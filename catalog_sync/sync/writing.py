@@ -13,7 +13,7 @@ from datetime import datetime
 from catalog_sync.errors import CatalogSyncError, RefusedError, WriteRaceError
 from catalog_sync.model import EntityRef
 from catalog_sync.plans import KnownEntity, Plan
-from catalog_sync.reconcile import plan_repository
+from catalog_sync.reconcile import held_after, plan_repository
 from catalog_sync.store.sync_store import SyncStore
 from catalog_sync.sync.claims import Claims
 from catalog_sync.sync.summary import Clock, PassSummary
@@ -50,7 +50,13 @@ class GroupWriter:
     """Reconciles and writes groups of scanned repositories for one pass."""
 
     def __init__(
-        self, store: SyncStore, claims: Claims, clock: Clock, interval_seconds: int, summary: PassSummary
+        self,
+        store: SyncStore,
+        claims: Claims,
+        clock: Clock,
+        interval_seconds: int,
+        summary: PassSummary,
+        started: datetime | None = None,
     ) -> None:
         self._store = store
         self._claims = claims
@@ -58,6 +64,7 @@ class GroupWriter:
         self._interval = interval_seconds
         self._summary = summary
         self._known = KnownRefs(store)
+        self._started = started
 
     def write(self, group: list[ScanOutcome]) -> None:
         """Record the group's failures, then write its scans; a refused group is redone one by one."""
@@ -72,7 +79,7 @@ class GroupWriter:
         try:
             self._apply(scanned, now)
         except RefusedError:
-            for outcome in scanned:
+            for outcome in sorted(scanned, key=lambda o: o.repository_id):
                 try:
                     self._apply([outcome], now)
                 except RefusedError as alone:
@@ -107,7 +114,10 @@ class GroupWriter:
                 if d.entity is not None and d.ref and (key := _safe_key(d.ref))
             }
             own, others = self._store.load_known(tx, [o.repository_id for o in scanned], batch_keys)
-            plans = [_plan(outcome, own[outcome.repository_id], others) for outcome in scanned]
+            plans = []
+            for outcome in sorted(scanned, key=lambda o: o.repository_id):
+                plans.append(_plan(outcome, own[outcome.repository_id], others, self._started))
+                held_after(plans[-1], others)
             counts = self._store.apply_plans(
                 tx, plans, now=now, interval_seconds=self._interval, exists=exists
             )
@@ -120,10 +130,13 @@ class GroupWriter:
         summary.changed += sum(1 for p in plans if p.changed)
         summary.unchanged += sum(1 for p in plans if not p.changed)
         summary.conflicts += sum(p.conflicts for p in plans)
+        summary.taken_over += counts.taken_over
         summary.descriptor_problems += sum(1 for p in plans for r in p.problems if r.category == "descriptor")
 
 
-def _plan(outcome: ScanOutcome, own: dict[str, KnownEntity], others: dict[str, KnownEntity]) -> Plan:
+def _plan(
+    outcome: ScanOutcome, own: dict[str, KnownEntity], others: dict[str, KnownEntity], since: datetime | None
+) -> Plan:
     result = outcome.result
     assert result is not None
     return plan_repository(
@@ -138,6 +151,7 @@ def _plan(outcome: ScanOutcome, own: dict[str, KnownEntity], others: dict[str, K
         others=others,
         prepared=outcome.prepared,
         unread=outcome.unread,
+        contested_since=since,
     )
 
 

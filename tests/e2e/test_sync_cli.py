@@ -87,7 +87,7 @@ def test_a_pass_killed_midway_leaves_a_consistent_catalog_and_the_next_completes
         tmp_path / "c.yaml",
         database=f"sqlite:///{db}",
         sources=[{"name": "fleet", "type": "local", "path": str(fleet.root)}],
-        sync={"lease_seconds": 1, "concurrency": 2},
+        sync={"lease_seconds": 600, "concurrency": 2},
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_SYNC_")}
     proc = subprocess.Popen(
@@ -127,9 +127,12 @@ def test_a_pass_killed_midway_leaves_a_consistent_catalog_and_the_next_completes
         with_entities = set(conn.execute(select(entities.c.repository_id).distinct()).scalars())
         with_files = set(conn.execute(select(descriptor_files.c.repository_id).distinct()).scalars())
         assert with_entities == with_files == set(done), "a repository was half-written"
-    time.sleep(1.1)  # the killed pass's claims lapse
+    # The killed process is gone: its run is closed as aborted and its claims given back at once.
     result = catalog_sync("sync", "--config", str(config), "--format", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    aborted = json.loads(result.stdout)["aborted_runs"]
+    assert [(a["run"], a["released"] > 0) for a in aborted] == [(1, True)]
+    assert "stopped before the pass ended" in aborted[0]["reason"]
     with engine.connect() as conn:
         count = conn.execute(select(func.count()).select_from(entities)).scalar_one()
         pending = conn.execute(

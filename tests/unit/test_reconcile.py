@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
@@ -256,3 +257,36 @@ def test_expiry_picks_only_orphans_past_their_grace_period() -> None:
     ]
     assert expired_orphans(orphans, now=NOW, grace_seconds=7 * 86400) == [1, 2]
     assert expired_orphans(orphans, now=NOW, grace_seconds=30 * 86400) == []
+
+
+def test_two_repositories_new_in_one_pass_rank_by_repository_id() -> None:
+    pay = product("pay")
+    files = [ParsedFile("catalog-info.yaml", [doc(pay)])]
+    since = NOW - timedelta(minutes=1)
+    younger = replace(known(pay, id_=9, repo=2), created_at=NOW)  # written earlier in this pass
+    older = replace(known(pay, id_=9, repo=0), created_at=NOW)
+
+    def decide(other: KnownEntity):
+        return plan_repository(
+            1,
+            commit="c1",
+            repo_url=URL,
+            branch="main",
+            files=files,
+            descriptor_changed={},
+            facts={},
+            own={},
+            others={pay.ref.key: other},
+            contested_since=since,
+        )
+
+    taken = decide(younger)
+    assert [w.existing_id for w in taken.writes] == [9]
+    assert taken.taken_from == {2}
+    kept = decide(older)
+    assert kept.writes == []
+    assert kept.conflicts == 1
+    assert "defined it first keeps it" in kept.problems[0].problem.message
+    established = decide(replace(younger, created_at=since - timedelta(days=1)))
+    assert established.writes == []
+    assert established.conflicts == 1

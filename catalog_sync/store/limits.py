@@ -1,0 +1,165 @@
+"""How much of a text from outside the catalog stores, read from the tables themselves.
+
+PostgreSQL refuses a value longer than its column (``value too long for type character varying``)
+and fails the whole statement, so one repository with a 300-character branch name would fail every
+write of a pass; SQLite stores anything, so the fault would only show in production. Every column
+that holds text from outside (a source's listing, a descriptor, a message quoting git) is checked
+here before a statement is built, and the limits are the columns' own lengths (``String(n)``, or
+``info={"max_length": n}`` on a ``Text`` column), so a changed column cannot drift from its check.
+
+Two rules, by what the text is:
+- an identity (a branch, a URL, a descriptor path, an entity's kind or name, a relation's target) is
+  *refused* when too long: cutting it would store a different thing under the same name, so what
+  carries it fails alone (the repository, the file, the relation) with an error naming the field and
+  its limit (``too_long``);
+- free text (a message) is *cut* to fit with a marker (``fit``): a shortened message is still useful.
+
+``COLUMNS`` classifies every string column of every table, so a test can prove that a new column is
+either checked here, derived from a checked one, or written only by the catalog itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, String
+
+from catalog_sync.store import tables as t
+
+MARKER = "…"
+"""Ends a free text cut to fit its column."""
+
+Checked = Column[Any]
+
+
+def max_length(column: Checked) -> int | None:
+    """The most characters ``column`` stores: its ``String`` length or its declared ``max_length``."""
+    declared = column.info.get("max_length")
+    if declared is not None:
+        return int(declared)
+    length = getattr(column.type, "length", None) if isinstance(column.type, String) else None
+    return int(length) if length is not None else None
+
+
+def too_long(column: Checked, value: str | None, label: str) -> str | None:
+    """Why ``value`` cannot be stored in ``column`` (None when it fits), naming ``label`` and the limit."""
+    limit = max_length(column)
+    if value is None or limit is None or len(value) <= limit:
+        return None
+    return f"{label} is {len(value)} characters; at most {limit} are stored"
+
+
+def fit(column: Checked, value: str | None) -> str | None:
+    """Free text as ``column`` stores it: no NUL (PostgreSQL refuses it) and cut to size with a marker."""
+    if value is None:
+        return None
+    cleaned = value.replace("\x00", "\\0")
+    limit = max_length(column)
+    if limit is None or len(cleaned) <= limit:
+        return cleaned
+    return cleaned[: limit - len(MARKER)] + MARKER
+
+
+REFUSED: dict[Checked, str] = {
+    t.repositories.c.key: "repository key",
+    t.repositories.c.name: "repository name",
+    t.repositories.c.url: "repository URL",
+    t.repositories.c.branch: "branch name",
+    t.descriptor_files.c.path: "descriptor path",
+    t.entities.c.path: "descriptor path",
+    t.entities.c.kind: "entity kind",
+    t.entities.c.namespace: "entity namespace",
+    t.entities.c.name: "entity name",
+    t.entities.c.ref_key: "entity reference",
+    t.relations.c.source_key: "relation source",
+    t.relations.c.target_key: "relation target",
+}
+"""Identities from outside: refused when too long, failing only what carries them."""
+
+CUT: tuple[Checked, ...] = (
+    t.sources.c.last_error,
+    t.repositories.c.last_error,
+    t.problems.c.path,
+    t.problems.c.field,
+    t.problems.c.message,
+    t.problems.c.entity_ref,
+    t.sync_runs.c.message,
+    t.entities.c.lifecycle,
+)
+"""Free text from outside: cut to fit with ``MARKER``."""
+
+BOUNDED_BEFORE: dict[Checked, str] = {
+    t.search.c.key: "searchrows.MAX_KEY_LENGTH drops longer keys",
+    t.search.c.value: "searchrows.MAX_VALUE_LENGTH keeps longer values without a value",
+    t.search.c.original_value: "searchrows.MAX_VALUE_LENGTH keeps longer values without a value",
+    t.entities.c.search_text: "reconcile.prepare keeps its first 2,000 characters",
+    t.scorecards.c.name: "the Scorecard schema allows 1 to 63 characters",
+    t.scorecards.c.title: "cut by the scoring store (limits.fit)",
+    t.scorecard_results.c.level: "the Scorecard schema allows 1 to 63 characters per level",
+    t.scorecard_level_summary.c.level: "the Scorecard schema allows 1 to 63 characters per level",
+    t.scorecard_history.c.level: "the Scorecard schema allows 1 to 63 characters per level",
+}
+"""Text from outside bounded before it reaches the store, and by what."""
+
+DERIVED: dict[Checked, Checked] = {
+    t.scorecards.c.entity_ref: t.entities.c.ref_key,
+    t.scorecard_results.c.entity_ref: t.entities.c.ref_key,
+    t.scorecard_results.c.kind: t.entities.c.kind,
+    t.scorecard_results.c.owner: t.relations.c.target_key,
+    t.scorecard_owner_summary.c.owner: t.relations.c.target_key,
+    t.ownership_gaps.c.subject: t.repositories.c.key,
+    t.ownership_gaps.c.entity_ref: t.entities.c.ref_key,
+    t.ownership_gaps.c.kind: t.entities.c.kind,
+    t.ownership_gaps.c.owner: t.relations.c.target_key,
+    t.scoring_subjects.c.ref_key: t.entities.c.ref_key,
+    t.scoring_subjects.c.kind: t.entities.c.kind,
+    t.scoring_subjects.c.owner: t.relations.c.target_key,
+    t.scoring_capabilities.c.capability: t.relations.c.target_key,
+    t.scoring_capabilities.c.owner: t.relations.c.target_key,
+    t.scoring_dependencies.c.key: t.relations.c.target_key,
+    t.scorecard_results.c.scorecard: t.scorecards.c.name,
+    t.scorecard_level_summary.c.scorecard: t.scorecards.c.name,
+    t.scorecard_owner_summary.c.scorecard: t.scorecards.c.name,
+    t.scorecard_history.c.scorecard: t.scorecards.c.name,
+}
+"""Columns whose values are copies of a checked column: a test proves each is at least as wide."""
+
+WRITTEN_BY_CATALOG: tuple[Checked, ...] = (
+    t.sources.c.name,  # the configuration's source names, 1-63 characters (config.SourceSchema)
+    t.sources.c.type,
+    t.sources.c.target,  # the configuration's URL or path, stored redacted
+    t.repositories.c.state,
+    t.repositories.c.last_commit,
+    t.repositories.c.claimed_by,
+    t.repositories.c.facts,
+    t.repositories.c.listing_error,
+    t.descriptor_files.c.blob_sha,
+    t.entities.c.uid,
+    t.entities.c.body,
+    t.entities.c.content_hash,
+    t.entities.c.etag,
+    t.relations.c.type,
+    t.problems.c.category,
+    t.problems.c.severity,
+    t.sync_runs.c.worker,
+    t.sync_runs.c.result,
+    t.scorecards.c.description,
+    t.scorecards.c.origin,
+    t.scorecards.c.levels,
+    t.scorecards.c.definition,
+    t.scorecards.c.digest,
+    t.scorecard_results.c.checks,
+    t.scorecard_history.c.day,
+    t.ownership_gaps.c.type,
+    t.ownership_gaps.c.tier,
+    t.ownership_gaps.c.detail,
+    t.scoring_subjects.c.etag,
+    t.scoring_subjects.c.tier,
+    t.scoring_subjects.c.capabilities,
+    t.scoring_subjects.c.tallies,
+    t.scoring_dependencies.c.part,
+    t.scoring_repositories.c.last_commit,
+    t.scoring_state.c.key,
+    t.scoring_state.c.value,
+)
+"""Text the catalog writes itself (states, digests, JSON it serialises, names from the configuration)."""

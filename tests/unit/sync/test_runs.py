@@ -1,0 +1,47 @@
+"""Which passes recorded as running are dead: the rule the next pass closes them by."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from catalog_sync.store.sync_store import RunningRun
+from catalog_sync.sync.runs import death_of, holder_of
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+LEASE = 600
+
+
+def run(worker: str, *, heartbeat_ago: float = 5) -> RunningRun:
+    return RunningRun(1, worker, NOW - timedelta(hours=1), NOW - timedelta(seconds=heartbeat_ago))
+
+
+def test_a_pass_whose_process_on_this_host_is_gone_is_dead_at_once() -> None:
+    reason = death_of(run("box:4242:ab12"), now=NOW, lease_seconds=LEASE, host="box", alive=lambda _: False)
+    assert reason is not None
+    assert "box:4242:ab12" in reason
+    assert (
+        death_of(run("box:4242:ab12"), now=NOW, lease_seconds=LEASE, host="box", alive=lambda _: True) is None
+    )
+
+
+def test_a_pass_elsewhere_is_dead_only_once_silent_for_longer_than_a_lease() -> None:
+    never_asked = {"asked": False}
+
+    def alive(_: int) -> bool:
+        never_asked["asked"] = True
+        return False
+
+    fresh = run("other:4242:ab12", heartbeat_ago=LEASE - 1)
+    assert death_of(fresh, now=NOW, lease_seconds=LEASE, host="box", alive=alive) is None
+    silent = death_of(
+        run("w1", heartbeat_ago=LEASE + 1), now=NOW, lease_seconds=LEASE, host="box", alive=alive
+    )
+    assert silent is not None
+    assert "sync.lease_seconds (600)" in silent
+    assert never_asked["asked"] is False
+
+
+def test_worker_ids_name_their_host_and_process_when_they_can() -> None:
+    assert holder_of("box.example:17:ab12cd34") == ("box.example", 17)
+    assert holder_of("w1") is None
+    assert holder_of("a:b:c") is None
