@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from catalog_sync import __version__
+from catalog_sync.commandline import build_parser, print_progress
 from catalog_sync.config import DescriptorSettings, Settings, load_settings
 from catalog_sync.errors import CatalogSyncError, ConfigError, StoreError
 from catalog_sync.logs import configure_logging, redact_log_handlers
@@ -28,64 +28,9 @@ if TYPE_CHECKING:
     from catalog_sync.store.stores import Stores
     from catalog_sync.sync import SyncEngine
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "descriptors" / "examples"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but bad usage exits 2 with the message on stderr and no traceback (as argparse does)."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of SPEC section 2."""
-    parser = _Parser(prog="catalog-sync", description="Product catalog from descriptor files in git.")
-    parser.add_argument("--version", action="version", version=f"catalog-sync {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    validate = commands.add_parser("validate", help="check descriptor files and folders")
-    validate.add_argument("paths", nargs="+", metavar="PATH")
-    validate.add_argument("--format", choices=("text", "json"), default="text")
-    validate.add_argument("--config", help="configuration file (for descriptors.patterns and limits)")
-
-    init = commands.add_parser("init", help="write a commented starter catalog-info.yaml")
-    init.add_argument("path", nargs="?", default="catalog-info.yaml")
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
-
-    sync = commands.add_parser("sync", help="one sync pass over every source")
-    sync.add_argument("--config", help="configuration file")
-    sync.add_argument("--format", choices=("text", "json"), default="text")
-
-    worker = commands.add_parser("worker", help="the sync loop alone, for scaled-out deployments")
-    worker.add_argument("--config", help="configuration file")
-    worker.add_argument("--poll-seconds", type=float, default=5.0, help="wait between passes over due work")
-    worker.add_argument(
-        "--metrics-port", type=int, help="serve /metrics on this port (0.0.0.0 unless --metrics-host)"
-    )
-    worker.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104 - a worker is scraped from outside
-
-    serve = commands.add_parser("serve", help="the API and portal, with the sync loop in the background")
-    serve.add_argument("--config", help="configuration file")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--no-sync", action="store_true", help="serve only; run `catalog-sync worker` apart")
-
-    demo = commands.add_parser("demo", help="the example organisation in SQLite, served on 127.0.0.1")
-    demo.add_argument("--port", type=int, default=8080)
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--data", default=".catalog-sync/demo", help="where the demo keeps its repositories")
-    demo.add_argument("--examples", default=str(EXAMPLES), help="folder of example repositories")
-
-    export = commands.add_parser("export", help="the catalog as Backstage entities (multi-document YAML)")
-    export.add_argument("--format", choices=("backstage",), required=True)
-    export.add_argument("--config", help="configuration file")
-
-    db = commands.add_parser("db", help="database administration")
-    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
-    upgrade = db_commands.add_parser("upgrade", help="create or migrate the database schema")
-    upgrade.add_argument("--config", help="configuration file")
-    return parser
 
 
 def _descriptor_settings(config: str | None) -> DescriptorSettings:
@@ -191,20 +136,11 @@ def build_sync_engine(settings: Settings, engine: Engine, *, isolated: bool = Fa
     )
 
 
-def _print_progress(done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / total) if total else width
-    sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} repositories")
-    sys.stderr.flush()
-    if done >= total:
-        sys.stderr.write("\n")
-
-
 def run_sync(args: argparse.Namespace) -> int:
     """One pass over every source; exit 0 when the pass ran, even if some descriptors failed."""
     settings = load_settings(args.config)
     engine = open_store(settings)
-    progress = _print_progress if args.format == "text" and sys.stderr.isatty() else None
+    progress = print_progress if args.format == "text" and sys.stderr.isatty() else None
     summary = build_sync_engine(settings, engine).run_pass(everything=True, progress=progress)
     if args.format == "json":
         print(json.dumps(summary.to_dict(), indent=2, default=str))

@@ -1,0 +1,79 @@
+"""The command line of SPEC section 2: its arguments and the progress bar a terminal shows.
+
+Kept apart from ``cli``, the composition root, so that reading what the program accepts does not mean
+reading how it wires the store, the sync engine and the HTTP app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from catalog_sync import __version__
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "descriptors" / "examples"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but bad usage exits 2 with the message on stderr and no traceback (as argparse does)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of SPEC section 2."""
+    parser = _Parser(prog="catalog-sync", description="Product catalog from descriptor files in git.")
+    parser.add_argument("--version", action="version", version=f"catalog-sync {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    validate = commands.add_parser("validate", help="check descriptor files and folders")
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument("--config", help="configuration file (for descriptors.patterns and limits)")
+
+    init = commands.add_parser("init", help="write a commented starter catalog-info.yaml")
+    init.add_argument("path", nargs="?", default="catalog-info.yaml")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    sync = commands.add_parser("sync", help="one sync pass over every source")
+    sync.add_argument("--config", help="configuration file")
+    sync.add_argument("--format", choices=("text", "json"), default="text")
+
+    worker = commands.add_parser("worker", help="the sync loop alone, for scaled-out deployments")
+    worker.add_argument("--config", help="configuration file")
+    worker.add_argument("--poll-seconds", type=float, default=5.0, help="wait between passes over due work")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve /metrics on this port (0.0.0.0 unless --metrics-host)"
+    )
+    worker.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104 - a worker is scraped from outside
+
+    serve = commands.add_parser("serve", help="the API and portal, with the sync loop in the background")
+    serve.add_argument("--config", help="configuration file")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--no-sync", action="store_true", help="serve only; run `catalog-sync worker` apart")
+
+    demo = commands.add_parser("demo", help="the example organisation in SQLite, served on 127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--data", default=".catalog-sync/demo", help="where the demo keeps its repositories")
+    demo.add_argument("--examples", default=str(EXAMPLES), help="folder of example repositories")
+
+    export = commands.add_parser("export", help="the catalog as Backstage entities (multi-document YAML)")
+    export.add_argument("--format", choices=("backstage",), required=True)
+    export.add_argument("--config", help="configuration file")
+
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create or migrate the database schema")
+    upgrade.add_argument("--config", help="configuration file")
+    return parser
+
+
+def print_progress(done: int, total: int) -> None:
+    """A one-line bar on standard error, so a pass over thousands of repositories shows it is moving."""
+    width = 30
+    filled = int(width * done / total) if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} repositories")
+    sys.stderr.flush()
+    if done >= total:
+        sys.stderr.write("\n")
