@@ -228,21 +228,6 @@ def store_registration(
     return Registration(int(new_id), key, url, branch)
 
 
-def register_repository(
-    conn: Connection,
-    url: str,
-    branch: str | None,
-    *,
-    allowed_protocols: tuple[str, ...],
-    now: datetime,
-    private_networks: tuple[str, ...] = (),
-    max_registered: int | None = None,
-) -> Registration:
-    """Check and store one registration inside the caller's transaction."""
-    url, branch = checked_registration(url, branch, allowed_protocols, private_networks)
-    return store_registration(conn, url, branch, now=now, max_registered=max_registered)
-
-
 def schedule_repository(conn: Connection, repository_id: int, now: datetime) -> None:
     """Make one repository due now, and read it fully even if its tip has not moved (``make_due``,
     the same operation a push uses); an unknown repository is ``NotFoundError``."""

@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import Engine, select
 
 from catalog_sync.config import Settings, parse_settings
-from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
+from catalog_sync.sources.base import Repository, Snapshot
 from catalog_sync.sources.local import LocalSource
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.tables import entities, problems, repositories
 from catalog_sync.sync import SyncEngine, batch, workers
 from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.postgres import create_database, drop_database
+from tests.fixtures.snapshots import WrappedRepository, WrappedSource
 from tests.fixtures.syncstore import sync_store
 from tests.integration.conftest import product_yaml
 
@@ -94,37 +95,21 @@ def holder_and_losers(engine: Engine) -> tuple[str, list[str]]:
         return holder, list(losers)
 
 
-class SlowRepository:
+class SlowRepository(WrappedRepository):
     """Reads the repository after a pause, so the others are written before it."""
 
     def __init__(self, inner: Repository, pause: float) -> None:
-        self.inner, self.pause = inner, pause
-
-    @property
-    def info(self) -> RepositoryInfo:
-        return self.inner.info
-
-    def tip(self) -> str:
-        return self.inner.tip()
+        super().__init__(inner)
+        self.pause = pause
 
     def snapshot(self, commit: str) -> Snapshot:
         time.sleep(self.pause)
         return self.inner.snapshot(commit)
 
 
-class SlowFirstSource:
+def slow_first(inner: LocalSource) -> WrappedSource:
     """The fleet, with the repository listed first (the rightful winner) read last."""
-
-    def __init__(self, inner: LocalSource) -> None:
-        self.inner = inner
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    def discover(self) -> list[Repository]:
-        found = self.inner.discover()
-        return [SlowRepository(r, 0.6) if r.info.key == CLAIMANTS[0] else r for r in found]
+    return WrappedSource(inner, lambda r: SlowRepository(r, 0.6) if r.info.key == CLAIMANTS[0] else r)
 
 
 @BOTH
@@ -140,7 +125,7 @@ def test_the_repository_listed_first_wins_on_every_fresh_run(
     outcomes = set()
     for _ in range(3):
         engine = fresh_engines()
-        source = SlowFirstSource(LocalSource(settings_for(fleet, concurrency).sources[0], "/"))
+        source = slow_first(LocalSource(settings_for(fleet, concurrency).sources[0], "/"))
         SyncEngine(settings_for(fleet, concurrency), sync_store(engine), sources=[source]).run_pass()
         outcomes.add((*holder_and_losers(engine)[:1], tuple(holder_and_losers(engine)[1])))
     assert outcomes == {(CLAIMANTS[0], tuple(CLAIMANTS[1:]))}
@@ -180,7 +165,7 @@ def test_two_workers_reading_concurrently_agree_on_the_winner(
                 settings,
                 sync_store(engine),
                 worker_id=f"w{i}",
-                sources=[SlowFirstSource(LocalSource(settings.sources[0], "/"))],
+                sources=[slow_first(LocalSource(settings.sources[0], "/"))],
                 claim_batch=1,
             )
             for i in (1, 2)

@@ -14,11 +14,12 @@ import pytest
 
 from catalog_sync.cli import build_app, serve_forever
 from catalog_sync.config import SourceSettings
-from catalog_sync.sources.base import PathSelection, Repository, RepositoryInfo, Snapshot, TreeEntry
+from catalog_sync.sources.base import PathSelection, Repository, Snapshot, TreeEntry
 from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.local import LocalSource
 from catalog_sync.sync import SyncEngine, workers
 from tests.fixtures.gitrepos import commit_tree_bomb
+from tests.fixtures.snapshots import WrappedRepository, WrappedSnapshot, WrappedSource
 from tests.fixtures.syncstore import sync_store
 from tests.integration.conftest import Catalog, product_yaml
 
@@ -75,23 +76,12 @@ def test_a_bomb_in_a_folder_no_pattern_reaches_costs_nothing(catalog: Catalog) -
     assert catalog.entity("product:default/a") is not None
 
 
-class StuckSnapshot:
+class StuckSnapshot(WrappedSnapshot):
     """A real snapshot whose tree listing never returns: a scan stuck where it cannot look at a clock."""
 
     def __init__(self, inner: Snapshot, pid_file: Path) -> None:
-        self.inner, self.pid_file = inner, pid_file
-
-    @property
-    def commit(self) -> str:
-        return self.inner.commit
-
-    @property
-    def branch(self) -> str:
-        return self.inner.branch
-
-    @property
-    def committed_at(self) -> Any:
-        return self.inner.committed_at
+        super().__init__(inner)
+        self.pid_file = pid_file
 
     def tree(
         self, selection: PathSelection | None = None, budget: ScanBudget | None = None
@@ -100,52 +90,16 @@ class StuckSnapshot:
         while True:
             time.sleep(0.05)
 
-    def read_blob(self, sha: str) -> bytes:
-        return self.inner.read_blob(sha)
 
-    def history(self, since: Any, max_commits: int = 1000, budget: ScanBudget | None = None) -> Any:
-        return self.inner.history(since, max_commits, budget)
-
-    def last_changed(
-        self, paths: list[str], max_commits: int = 1000, budget: ScanBudget | None = None
-    ) -> Any:
-        return self.inner.last_changed(paths, max_commits, budget)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class StuckRepository:
+class StuckRepository(WrappedRepository):
     """One repository of a real local source whose scans get stuck; picklable, for child processes."""
 
     def __init__(self, inner: Repository, pid_file: Path) -> None:
-        self.inner, self.pid_file = inner, pid_file
-
-    @property
-    def info(self) -> RepositoryInfo:
-        return self.inner.info
-
-    def tip(self) -> str:
-        return self.inner.tip()
+        super().__init__(inner)
+        self.pid_file = pid_file
 
     def snapshot(self, commit: str) -> Snapshot:
         return StuckSnapshot(self.inner.snapshot(commit), self.pid_file)
-
-
-class StuckSource:
-    """A local source whose repository ``stuck`` never finishes a scan."""
-
-    def __init__(self, inner: LocalSource, pid_file: Path) -> None:
-        self.inner, self.pid_file = inner, pid_file
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    def discover(self) -> list[Repository]:
-        return [
-            StuckRepository(r, self.pid_file) if r.info.name == "stuck" else r for r in self.inner.discover()
-        ]
 
 
 def test_a_scan_stuck_in_a_child_process_is_stopped_and_fails_alone(catalog: Catalog, tmp_path: Path) -> None:
@@ -153,8 +107,9 @@ def test_a_scan_stuck_in_a_child_process_is_stopped_and_fails_alone(catalog: Cat
     catalog.repo("stuck", {"catalog-info.yaml": product_yaml("stuck")})
     catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
     pid_file = tmp_path / "scanned-by"
-    source = StuckSource(
-        LocalSource(SourceSettings("fleet", "local", path=str(catalog.fleet)), "/"), pid_file
+    source = WrappedSource(
+        LocalSource(SourceSettings("fleet", "local", path=str(catalog.fleet)), "/"),
+        lambda r: StuckRepository(r, pid_file) if r.info.name == "stuck" else r,
     )
     engine = SyncEngine(catalog.settings, sync_store(catalog.engine), sources=[source], isolated=True)
     try:

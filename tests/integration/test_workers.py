@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,12 @@ from sqlalchemy import Engine, select
 
 from benchmarks.fleet import generate_fleet
 from catalog_sync.config import Settings, parse_settings
-from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
+from catalog_sync.sources.base import Repository, Snapshot
 from catalog_sync.sources.local import LocalSource
 from catalog_sync.store import repos as repo_store
 from catalog_sync.store.tables import entities, repositories, sources
 from catalog_sync.sync import SyncEngine
+from tests.fixtures.snapshots import WrappedRepository, WrappedSource
 from tests.fixtures.syncstore import sync_store
 
 pytestmark = pytest.mark.postgres
@@ -31,18 +33,12 @@ class Ledger:
     reads: list[tuple[str, str, float, float]] = field(default_factory=list)
 
 
-class RecordingRepository:
+class RecordingRepository(WrappedRepository):
     """A repository that notes each read in the ledger; slow enough that overlaps would show."""
 
     def __init__(self, inner: Repository, worker: str, ledger: Ledger) -> None:
-        self.inner, self.worker, self.ledger = inner, worker, ledger
-
-    @property
-    def info(self) -> RepositoryInfo:
-        return self.inner.info
-
-    def tip(self) -> str:
-        return self.inner.tip()
+        super().__init__(inner)
+        self.worker, self.ledger = worker, ledger
 
     def snapshot(self, commit: str) -> Snapshot:
         start = time.monotonic()
@@ -51,18 +47,6 @@ class RecordingRepository:
         with self.ledger.lock:
             self.ledger.reads.append((self.worker, self.info.key, start, time.monotonic()))
         return snapshot
-
-
-class RecordingSource:
-    def __init__(self, inner: LocalSource, worker: str, ledger: Ledger) -> None:
-        self.inner, self.worker, self.ledger = inner, worker, ledger
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    def discover(self) -> list[Repository]:
-        return [RecordingRepository(r, self.worker, self.ledger) for r in self.inner.discover()]
 
 
 def _settings(fleet: Path) -> Settings:
@@ -82,7 +66,9 @@ def test_two_workers_share_due_repositories_without_overlap(pg_engine: Engine, t
     ledger = Ledger()
     engines = []
     for worker in ("w1", "w2"):
-        source = RecordingSource(LocalSource(settings.sources[0], "/"), worker, ledger)
+        source = WrappedSource(
+            LocalSource(settings.sources[0], "/"), partial(RecordingRepository, worker=worker, ledger=ledger)
+        )
         engines.append(
             SyncEngine(settings, sync_store(pg_engine), worker_id=worker, sources=[source], claim_batch=4)
         )

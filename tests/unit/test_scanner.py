@@ -13,10 +13,10 @@ from catalog_sync.config import DEFAULT_FACT_PATHS, DescriptorSettings
 from catalog_sync.descriptors.parsed import ParsedFile
 from catalog_sync.errors import ScanBudgetError
 from catalog_sync.scanner import RepoFacts, ScanResult, scan
-from catalog_sync.sources.base import History, PathSelection, TreeEntry
 from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.gitread import GitSnapshot
 from tests.fixtures.gitrepos import GitRepo, commit_tree_bomb
+from tests.fixtures.snapshots import WrappedSnapshot
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -38,46 +38,23 @@ def location(*targets: str, name: str = "more") -> str:
     )
 
 
-class CountingSnapshot:
+class CountingSnapshot(WrappedSnapshot):
     """A real snapshot that also records which blobs were read and how often history was walked."""
 
     def __init__(self, inner: GitSnapshot) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.blobs_read: list[str] = []
         self.last_changed_calls: list[list[str]] = []
-
-    @property
-    def commit(self) -> str:
-        return self.inner.commit
-
-    @property
-    def branch(self) -> str:
-        return self.inner.branch
-
-    @property
-    def committed_at(self) -> datetime:
-        return self.inner.committed_at
-
-    def tree(
-        self, selection: PathSelection | None = None, budget: ScanBudget | None = None
-    ) -> list[TreeEntry]:
-        return self.inner.tree(selection, budget)
 
     def read_blob(self, sha: str) -> bytes:
         self.blobs_read.append(sha)
         return self.inner.read_blob(sha)
-
-    def history(self, since: datetime, max_commits: int = 1000, budget: ScanBudget | None = None) -> History:
-        return self.inner.history(since, max_commits, budget)
 
     def last_changed(
         self, paths: list[str], max_commits: int = 1000, budget: ScanBudget | None = None
     ) -> dict[str, datetime]:
         self.last_changed_calls.append(list(paths))
         return self.inner.last_changed(paths, max_commits, budget)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def run_scan(
