@@ -7,11 +7,8 @@ exited 0 and reads answered "unavailable" for good; now each names the damaged f
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,22 +21,10 @@ from benchmarks.fleet import generate_fleet
 from catalog_sync.cli import build_app, open_store
 from catalog_sync.config import load_settings
 from catalog_sync.store import integrity
+from tests.fixtures.cli import catalog_sync
 
 PAGE = 4096
 BY_QUERY = "/api/catalog/entities/by-query?filter=kind=product&limit=50"
-
-
-def catalog_sync(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_SYNC_")}
-    return subprocess.run(
-        [sys.executable, "-m", "catalog_sync", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def synced_catalog(tmp_path: Path) -> tuple[Path, Path]:

@@ -15,21 +15,9 @@ from sqlalchemy import create_engine, func, select
 
 from benchmarks.fleet import generate_fleet
 from catalog_sync.store.tables import descriptor_files, entities, repositories
+from tests.fixtures.cli import catalog_sync
 from tests.fixtures.gitrepos import GitRepo
 from tests.integration.conftest import product_yaml
-
-
-def catalog_sync(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_SYNC_")}
-    return subprocess.run(
-        [sys.executable, "-m", "catalog_sync", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def write_config(path: Path, **config: object) -> Path:
