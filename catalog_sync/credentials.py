@@ -78,13 +78,13 @@ def credential_in_url(url: str) -> str | None:
     Used to refuse a URL that would otherwise be stored: a password (even empty) or a token as the user
     name, a query parameter named like a secret, or a GitHub or GitLab token anywhere in it.
     """
-    scheme = SCHEME.match(url)
-    if scheme:
+    for scheme in SCHEME.finditer(url):  # anywhere, as redaction looks: ' https://u:p@h' is one too
         info = userinfo_at(url, scheme.end())
         if info is not None and info.password is not None:
             return "a password"
         if info is not None and user_is_token(info.user):
             return "a token as its user name"
+    if SCHEME.match(url):
         with contextlib.suppress(ValueError):
             if urlsplit(url).password is not None:  # a password holding '/', as urllib splits it
                 return "a password"

@@ -74,6 +74,9 @@ def test_allowed_private_networks_let_a_network_or_a_host_name_through(
         ("https://git.example.com/r.git?jwt=ey.S3CRET.x", "'jwt'"),
         ("https://git.example.com/r.git?X-Amz-Signature=S3CRET", "'X-Amz-Signature'"),
         ("https://ghp_S3CRETS3CRETS3CRETS3CRET@github.com/r.git", "a token as its user name"),
+        (" https://alice:S3CRET@git.example.com/r.git", "a password"),
+        ("\thttps://alice:S3CRET@git.example.com/r.git", "a password"),
+        ("x https://alice:S3CRET@git.example.com/r.git", "a password"),
     ],
 )
 def test_credentials_in_a_registered_url_are_refused_with_where_they_belong(

@@ -181,6 +181,14 @@ def test_redacting_is_idempotent_around_any_text(password: str, value: str, befo
     assert redact(once) == once
 
 
+@PROPERTIES
+@given(password=passwords, before=st.text(max_size=8))
+def test_a_url_redaction_would_change_is_refused_as_carrying_credentials(password: str, before: str) -> None:
+    url = f"{before}https://alice:{password}@git.example.com/acme/r.git"
+    assume(redact(url) != url)
+    assert credential_in_url(url) is not None
+
+
 @pytest.mark.parametrize(
     "url",
     [
