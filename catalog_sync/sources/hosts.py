@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from catalog_sync.errors import AddressNotAllowedError
-from catalog_sync.sources.urls import redact, transport_of
+from catalog_sync.sources.urls import redact, scp_host, scp_split, transport_of
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str], list[str]]
@@ -47,9 +47,9 @@ def host_and_port(url: str) -> tuple[str, int] | None:
     transport = transport_of(url)
     if transport == "file":
         return None
-    if "://" not in url:  # scp-like ssh: [user@]host:path
-        authority = url.partition(":")[0]
-        return authority.rpartition("@")[2].strip("[]").lower(), DEFAULT_PORTS["ssh"]
+    if "://" not in url:  # scp-like ssh: [user@]host:path, with git's brackets ([::1], [host:port])
+        _user, host, port = scp_host(scp_split(url)[0])
+        return host.lower(), port or DEFAULT_PORTS["ssh"]
     parts = urlsplit(url)
     try:
         port = parts.port

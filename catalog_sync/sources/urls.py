@@ -53,6 +53,39 @@ def transport_of(url: str) -> str:
     return "file"
 
 
+def scp_split(url: str) -> tuple[str, str]:
+    """The authority and the path of an scp-like ``[user@]host:path``, split where git splits it.
+
+    Git (``host_end`` in connect.c) skips a bracketed part first, so ``git@[::1]:r.git`` is the host
+    ``::1`` and ``[git@10.0.0.1]:r.git`` the host ``10.0.0.1``; the path starts at the first ``:`` after
+    it. The authority keeps its brackets; ``scp_host`` takes them off.
+    """
+    bracket = url.find("@[")
+    start = bracket + 1 if bracket != -1 else 0
+    end = 0
+    if url[start : start + 1] == "[":
+        close = url.find("]", start + 1)
+        end = close + 1 if close != -1 else 0
+    colon = url.find(":", end)
+    if colon == -1:
+        return url, ""
+    return url[:colon], url[colon + 1 :]
+
+
+def scp_host(authority: str) -> tuple[str, str, int | None]:
+    """The user, host and port git connects to for the authority of an scp-like address."""
+    bracket = authority.find("@[")
+    start = bracket + 1 if bracket != -1 else 0
+    if authority[start : start + 1] == "[" and "]" in authority[start:]:
+        close = authority.index("]", start)
+        authority = authority[:start] + authority[start + 1 : close] + authority[close + 1 :]
+    user, _, host = authority.rpartition("@")
+    name, colon, digits = host.rpartition(":")
+    if colon and digits.isdigit() and ":" not in name and int(digits) < 65536:
+        return user, name, int(digits)
+    return user, host, None
+
+
 def _refuse(url: str, reason: str) -> ProtocolNotAllowedError:
     return ProtocolNotAllowedError(f"repository URL {redact(url)!r} refused: {reason}")
 
@@ -63,9 +96,10 @@ def _ssh_parts(url: str) -> list[str]:
     if scheme:
         rest = url[scheme.end() :]
         authority, _, path = rest.partition("/")
-    else:
-        authority, _, path = url.partition(":")
-    user, _, host = authority.rpartition("@")
+        user, _, host = authority.rpartition("@")
+        return [user, host, path]
+    authority, path = scp_split(url)
+    user, host, _port = scp_host(authority)
     return [user, host, path]
 
 
@@ -160,7 +194,7 @@ def canonical_url(url: str) -> str:
     if _SCHEME.match(url) is None:
         if transport_of(url) != "ssh":
             return url
-        authority, _, path = url.partition(":")
+        authority, path = scp_split(url)
         user, at, host = authority.rpartition("@")
         return f"{user}{at}{host.lower()}:{_clean_path(path)}"
     parts = urlsplit(url)
@@ -190,4 +224,12 @@ def repository_identity(url: str) -> str:
     return canonical[:-4] if canonical.lower().endswith(".git") else canonical
 
 
-__all__ = ["canonical_url", "check_url", "redact", "repository_identity", "transport_of"]
+__all__ = [
+    "canonical_url",
+    "check_url",
+    "redact",
+    "repository_identity",
+    "scp_host",
+    "scp_split",
+    "transport_of",
+]

@@ -43,6 +43,10 @@ def register(client: FlaskClient, url: str, branch: str | None = None) -> Any:
         "https://0x7f.1/acme/a.git",
         "ssh://git@10.1.2.3/acme/a.git",
         "git@192.168.0.9:acme/a.git",
+        "git@[::1]:acme/a.git",
+        "[::1]:acme/a.git",
+        "[git@127.0.0.1]:acme/a.git",
+        "[localhost:22]:acme/a.git",
     ],
 )
 def test_a_host_that_is_not_public_is_refused_naming_the_setting(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from catalog_sync.errors import AddressNotAllowedError
-from catalog_sync.sources.hosts import check_host
+from catalog_sync.sources.hosts import check_host, host_and_port
 
 
 def resolving_to(*addresses: str) -> Callable[[str], list[str]]:
@@ -52,3 +52,17 @@ def test_a_name_that_does_not_resolve_is_left_to_git_and_local_paths_have_no_hos
 
     assert check_host("https://nowhere.invalid/a.git", (), resolver=fails) is None
     assert check_host("/srv/git/a.git", ()) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "port"),
+    [
+        ("git@[::1]:acme/a.git", "::1", 22),
+        ("[::1]:acme/a.git", "::1", 22),
+        ("[git@127.0.0.1]:acme/a.git", "127.0.0.1", 22),
+        ("[localhost:2222]:acme/a.git", "localhost", 2222),
+        ("git@git.example.com:acme/a.git", "git.example.com", 22),
+    ],
+)
+def test_an_scp_like_address_names_the_host_git_connects_to(url: str, host: str, port: int) -> None:
+    assert host_and_port(url) == (host, port)
