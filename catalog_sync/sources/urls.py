@@ -210,7 +210,33 @@ def canonical_url(url: str) -> str:
     shown_port = (
         f":{port}" if port is not None and port != _DEFAULT_PORTS.get(_SCHEME_ALIASES.get(scheme, "")) else ""
     )
-    return urlunsplit((scheme, f"{user}{host}{shown_port}", _clean_path(parts.path), "", ""))
+    path = _clean_path(parts.path)
+    if scheme in ("http", "https"):
+        path = _web_path(path)
+    return urlunsplit((scheme, f"{user}{host}{shown_port}", path, "", ""))
+
+
+_UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _web_path(path: str) -> str:
+    """A web path as every HTTP client sends it (RFC 3986): ``.`` and ``..`` segments resolved, as
+    curl does before git's request leaves, and escapes of unreserved characters (``%61`` for ``a``)
+    decoded, since a server reads both spellings as one."""
+
+    def unescape(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else match.group(0).upper()
+
+    kept: list[str] = []
+    for segment in _UNRESERVED_ESCAPE.sub(unescape, path).split("/")[1:]:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    return "/" + "/".join(kept) if path.startswith("/") else path
 
 
 def _clean_path(path: str) -> str:

@@ -106,6 +106,10 @@ def test_spellings_of_one_repository_register_once(writable: FlaskClient) -> Non
         "https://git.example.com//acme//billing.git",
         "https://git.example.com/acme/billing.git#readme",
         "https://git.example.com/acme/billing.git?ref=x",
+        "https://git.example.com/acme/./billing.git",
+        "https://git.example.com/acme/tools/../billing.git",
+        "https://git.example.com/acme/bi%6Cling.git",
+        "https://git.example.com/%61cme/billing.git",
     ):
         again = register(writable, variant)
         assert_backstage_error(again, 409, "ConflictError", mentions=f"as repository {created['id']}")
