@@ -15,7 +15,14 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from catalog_sync.credentials import HOSTING_TOKEN, SCHEME, SECRET_NAME, Userinfo, user_is_token, userinfo_at
+from catalog_sync.credentials import (
+    HOSTING_TOKEN,
+    SECRET_NAME,
+    Userinfo,
+    url_starts,
+    user_is_token,
+    userinfo_at,
+)
 from catalog_sync.errors import ProtocolNotAllowedError
 
 _HELPER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9+.-]*)::")
@@ -154,10 +161,10 @@ def _userinfo_shown(info: Userinfo) -> str | None:
 def _redact_userinfo(text: str) -> str:
     parts: list[str] = []
     done = 0
-    for scheme in SCHEME.finditer(text):
-        if scheme.start() < done:
+    for found in url_starts(text):
+        if found.start < done:
             continue  # inside a password already hidden
-        info = userinfo_at(text, scheme.end())
+        info = userinfo_at(text, found.authority)
         shown = _userinfo_shown(info) if info is not None else None
         if info is None or shown is None:
             continue
