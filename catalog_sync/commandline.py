@@ -19,6 +19,35 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but bad usage exits 2 with the message on stderr and no traceback (as argparse does)."""
 
 
+MAX_POLL_SECONDS = 3600.0
+
+
+def port_number(text: str) -> int:
+    """A TCP port from the command line, refused by argparse with the option named when out of range,
+    instead of a traceback from the socket (``--port 99999999999999999999`` overflowed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:  # 0: a free port chosen by the system
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 0 to 65535")
+    return value
+
+
+def poll_seconds(text: str) -> float:
+    """Seconds between a worker's passes: 0, a negative number or ``nan`` would spin on the database
+    without waiting, and ``1e400`` overflowed the wait."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.1 <= value <= MAX_POLL_SECONDS:  # also false for nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds from 0.1 to {MAX_POLL_SECONDS:g}"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of SPEC section 2."""
     parser = _Parser(prog="catalog-sync", description="Product catalog from descriptor files in git.")
@@ -40,20 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="the sync loop alone, for scaled-out deployments")
     worker.add_argument("--config", help="configuration file")
-    worker.add_argument("--poll-seconds", type=float, default=5.0, help="wait between passes over due work")
     worker.add_argument(
-        "--metrics-port", type=int, help="serve /metrics on this port (0.0.0.0 unless --metrics-host)"
+        "--poll-seconds", type=poll_seconds, default=5.0, help="wait between passes over due work"
+    )
+    worker.add_argument(
+        "--metrics-port", type=port_number, help="serve /metrics on this port (0.0.0.0 unless --metrics-host)"
     )
     worker.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104 - a worker is scraped from outside
 
     serve = commands.add_parser("serve", help="the API and portal, with the sync loop in the background")
     serve.add_argument("--config", help="configuration file")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=port_number, default=8080)
     serve.add_argument("--no-sync", action="store_true", help="serve only; run `catalog-sync worker` apart")
 
     demo = commands.add_parser("demo", help="the example organisation in SQLite, served on 127.0.0.1")
-    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--port", type=port_number, default=8080)
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--data", default=".catalog-sync/demo", help="where the demo keeps its repositories")
     demo.add_argument("--examples", default=str(EXAMPLES), help="folder of example repositories")

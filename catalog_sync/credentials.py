@@ -14,11 +14,48 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
-"""Where a URL starts inside any text (the scheme and its ``://``)."""
+"""A URL's scheme and its ``://``, for a text that starts with one (``SCHEME.match``). To find URLs
+inside a text use ``url_starts``: searching with this pattern retries every letter of a long word
+and takes time in the square of the text's length."""
+
+_SCHEME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
+_MAX_SCHEME = 64
+"""Characters looked at before a ``://`` for its scheme; real schemes are a few letters long."""
+
+
+@dataclass(frozen=True)
+class UrlStart:
+    """A URL found in a text: its scheme is ``text[start:authority - 3]``."""
+
+    start: int
+    authority: int
+    """Where the authority starts, just after ``://``."""
+
+
+def url_starts(text: str) -> Iterator[UrlStart]:
+    """Every URL of ``text`` (a scheme followed by ``://``), left to right, in time linear in its length.
+
+    Each ``://`` is found with ``str.find`` and its scheme read backwards, so a text of any length and
+    shape (a request URL sent by anyone, git's error output) costs one pass, unlike a regular
+    expression search that retries each letter of a long word.
+    """
+    found = text.find("://")
+    while found != -1:
+        start = found
+        floor = max(0, found - _MAX_SCHEME)
+        while start > floor and text[start - 1] in _SCHEME_CHARACTERS:
+            start -= 1
+        while start < found and not (text[start].isascii() and text[start].isalpha()):
+            start += 1
+        if start < found:
+            yield UrlStart(start, found + 3)
+        found = text.find("://", found + 3)
+
 
 SECRET_NAME = re.compile(
     r"token|secret|passw|pass|pwd|key|jwt|sig|auth|credential|session|bearer|cookie", re.IGNORECASE
@@ -78,13 +115,13 @@ def credential_in_url(url: str) -> str | None:
     Used to refuse a URL that would otherwise be stored: a password (even empty) or a token as the user
     name, a query parameter named like a secret, or a GitHub or GitLab token anywhere in it.
     """
-    scheme = SCHEME.match(url)
-    if scheme:
-        info = userinfo_at(url, scheme.end())
+    for found in url_starts(url):  # anywhere, as redaction looks: ' https://u:p@h' is one too
+        info = userinfo_at(url, found.authority)
         if info is not None and info.password is not None:
             return "a password"
         if info is not None and user_is_token(info.user):
             return "a token as its user name"
+    if SCHEME.match(url):
         with contextlib.suppress(ValueError):
             if urlsplit(url).password is not None:  # a password holding '/', as urllib splits it
                 return "a password"
@@ -111,8 +148,10 @@ __all__ = [
     "HOSTING_TOKEN",
     "SCHEME",
     "SECRET_NAME",
+    "UrlStart",
     "Userinfo",
     "credential_in_url",
+    "url_starts",
     "user_is_token",
     "userinfo_at",
 ]

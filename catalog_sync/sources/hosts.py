@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from catalog_sync.errors import AddressNotAllowedError
-from catalog_sync.sources.urls import redact, transport_of
+from catalog_sync.sources.urls import redact, scp_host, scp_split, transport_of
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str], list[str]]
@@ -47,9 +47,9 @@ def host_and_port(url: str) -> tuple[str, int] | None:
     transport = transport_of(url)
     if transport == "file":
         return None
-    if "://" not in url:  # scp-like ssh: [user@]host:path
-        authority = url.partition(":")[0]
-        return authority.rpartition("@")[2].strip("[]").lower(), DEFAULT_PORTS["ssh"]
+    if "://" not in url:  # scp-like ssh: [user@]host:path, with git's brackets ([::1], [host:port])
+        _user, host, port = scp_host(scp_split(url)[0])
+        return host.lower(), port or DEFAULT_PORTS["ssh"]
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -58,10 +58,32 @@ def host_and_port(url: str) -> tuple[str, int] | None:
     return (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(transport, 443)
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches through a translator or tunnel: mapped (``::ffff:a.b.c.d``),
+    compatible (``::a.b.c.d``), 6to4 (``2002:AABB:CCDD::``) or NAT64 (``64:ff9b::a.b.c.d``)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: Address) -> bool:
-    """Whether an address belongs to the public internet (an IPv4-mapped one is judged as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether an address belongs to the public internet; an IPv6 address that embeds an IPv4 one is
+    judged by it, since a translator or tunnel on the way delivers it there."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:  # a network's own translator: where it leads is not known
+            return False
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            address = inner
     return address.is_global and not address.is_multicast
 
 
@@ -119,4 +141,13 @@ def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver | None = 
     return CheckedHost(host, port, unique, is_name)
 
 
-__all__ = ["DEFAULT_PORTS", "CheckedHost", "check_host", "host_and_port", "is_public", "refusal", "resolve"]
+__all__ = [
+    "DEFAULT_PORTS",
+    "CheckedHost",
+    "check_host",
+    "embedded_ipv4",
+    "host_and_port",
+    "is_public",
+    "refusal",
+    "resolve",
+]

@@ -15,7 +15,14 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from catalog_sync.credentials import HOSTING_TOKEN, SCHEME, SECRET_NAME, Userinfo, user_is_token, userinfo_at
+from catalog_sync.credentials import (
+    HOSTING_TOKEN,
+    SECRET_NAME,
+    Userinfo,
+    url_starts,
+    user_is_token,
+    userinfo_at,
+)
 from catalog_sync.errors import ProtocolNotAllowedError
 
 _HELPER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9+.-]*)::")
@@ -53,6 +60,39 @@ def transport_of(url: str) -> str:
     return "file"
 
 
+def scp_split(url: str) -> tuple[str, str]:
+    """The authority and the path of an scp-like ``[user@]host:path``, split where git splits it.
+
+    Git (``host_end`` in connect.c) skips a bracketed part first, so ``git@[::1]:r.git`` is the host
+    ``::1`` and ``[git@10.0.0.1]:r.git`` the host ``10.0.0.1``; the path starts at the first ``:`` after
+    it. The authority keeps its brackets; ``scp_host`` takes them off.
+    """
+    bracket = url.find("@[")
+    start = bracket + 1 if bracket != -1 else 0
+    end = 0
+    if url[start : start + 1] == "[":
+        close = url.find("]", start + 1)
+        end = close + 1 if close != -1 else 0
+    colon = url.find(":", end)
+    if colon == -1:
+        return url, ""
+    return url[:colon], url[colon + 1 :]
+
+
+def scp_host(authority: str) -> tuple[str, str, int | None]:
+    """The user, host and port git connects to for the authority of an scp-like address."""
+    bracket = authority.find("@[")
+    start = bracket + 1 if bracket != -1 else 0
+    if authority[start : start + 1] == "[" and "]" in authority[start:]:
+        close = authority.index("]", start)
+        authority = authority[:start] + authority[start + 1 : close] + authority[close + 1 :]
+    user, _, host = authority.rpartition("@")
+    name, colon, digits = host.rpartition(":")
+    if colon and digits.isdigit() and ":" not in name and int(digits) < 65536:
+        return user, name, int(digits)
+    return user, host, None
+
+
 def _refuse(url: str, reason: str) -> ProtocolNotAllowedError:
     return ProtocolNotAllowedError(f"repository URL {redact(url)!r} refused: {reason}")
 
@@ -63,9 +103,10 @@ def _ssh_parts(url: str) -> list[str]:
     if scheme:
         rest = url[scheme.end() :]
         authority, _, path = rest.partition("/")
-    else:
-        authority, _, path = url.partition(":")
-    user, _, host = authority.rpartition("@")
+        user, _, host = authority.rpartition("@")
+        return [user, host, path]
+    authority, path = scp_split(url)
+    user, host, _port = scp_host(authority)
     return [user, host, path]
 
 
@@ -120,10 +161,10 @@ def _userinfo_shown(info: Userinfo) -> str | None:
 def _redact_userinfo(text: str) -> str:
     parts: list[str] = []
     done = 0
-    for scheme in SCHEME.finditer(text):
-        if scheme.start() < done:
+    for found in url_starts(text):
+        if found.start < done:
             continue  # inside a password already hidden
-        info = userinfo_at(text, scheme.end())
+        info = userinfo_at(text, found.authority)
         shown = _userinfo_shown(info) if info is not None else None
         if info is None or shown is None:
             continue
@@ -160,7 +201,7 @@ def canonical_url(url: str) -> str:
     if _SCHEME.match(url) is None:
         if transport_of(url) != "ssh":
             return url
-        authority, _, path = url.partition(":")
+        authority, path = scp_split(url)
         user, at, host = authority.rpartition("@")
         return f"{user}{at}{host.lower()}:{_clean_path(path)}"
     parts = urlsplit(url)
@@ -176,7 +217,33 @@ def canonical_url(url: str) -> str:
     shown_port = (
         f":{port}" if port is not None and port != _DEFAULT_PORTS.get(_SCHEME_ALIASES.get(scheme, "")) else ""
     )
-    return urlunsplit((scheme, f"{user}{host}{shown_port}", _clean_path(parts.path), "", ""))
+    path = _clean_path(parts.path)
+    if scheme in ("http", "https"):
+        path = _web_path(path)
+    return urlunsplit((scheme, f"{user}{host}{shown_port}", path, "", ""))
+
+
+_UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _web_path(path: str) -> str:
+    """A web path as every HTTP client sends it (RFC 3986): ``.`` and ``..`` segments resolved, as
+    curl does before git's request leaves, and escapes of unreserved characters (``%61`` for ``a``)
+    decoded, since a server reads both spellings as one."""
+
+    def unescape(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else match.group(0).upper()
+
+    kept: list[str] = []
+    for segment in _UNRESERVED_ESCAPE.sub(unescape, path).split("/")[1:]:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    return "/" + "/".join(kept) if path.startswith("/") else path
 
 
 def _clean_path(path: str) -> str:
@@ -190,4 +257,12 @@ def repository_identity(url: str) -> str:
     return canonical[:-4] if canonical.lower().endswith(".git") else canonical
 
 
-__all__ = ["canonical_url", "check_url", "redact", "repository_identity", "transport_of"]
+__all__ = [
+    "canonical_url",
+    "check_url",
+    "redact",
+    "repository_identity",
+    "scp_host",
+    "scp_split",
+    "transport_of",
+]

@@ -29,7 +29,7 @@ from catalog_sync.sources.urls import canonical_url, check_url, redact, reposito
 from catalog_sync.store.base import Database, connection_of
 from catalog_sync.store.limits import fit, too_long
 from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source, make_due
-from catalog_sync.store.tables import entities, repositories
+from catalog_sync.store.tables import entities, repositories, sources
 from catalog_sync.store.writer import repoint_counterparts
 
 REGISTERED_TYPE = "registered"
@@ -185,11 +185,23 @@ def checked_registration(
     return url, branch
 
 
+def take_registration_lock(conn: Connection, source_id: int) -> None:
+    """Hold registrations to one at a time until the caller's transaction ends.
+
+    Checking the limit and the other spellings, then inserting, is a check-then-act: sixteen
+    registrations at once all saw room under ``sync.max_registered_repositories`` and seven of them
+    were stored where three were allowed. Writing the registered source's row first takes its lock
+    (a row lock on PostgreSQL, the database's write lock on SQLite) before anything is counted.
+    """
+    conn.execute(update(sources).where(sources.c.id == source_id).values(type=sources.c.type))
+
+
 def store_registration(
     conn: Connection, url: str, branch: str | None, *, now: datetime, max_registered: int | None = None
 ) -> Registration:
     """Store one checked registration inside the caller's transaction, once per repository."""
     source_id = ensure_source(conn, REGISTERED_SOURCE, REGISTERED_TYPE, "POST /api/repositories")
+    take_registration_lock(conn, source_id)
     identity = repository_identity(url)
     rows = conn.execute(
         select(repositories.c.id, repositories.c.url, repositories.c.branch).where(

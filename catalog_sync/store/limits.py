@@ -14,6 +14,11 @@ Two rules, by what the text is:
   its limit (``too_long``);
 - free text (a message) is *cut* to fit with a marker (``fit``): a shortened message is still useful.
 
+An identity that is part of an index is also refused past ``INDEX_ENTRY_BYTES`` bytes of UTF-8:
+PostgreSQL counts a column's length in characters but an index entry in bytes, so 920 characters of
+a CJK script fit ``String(1024)`` and still fail the statement (``index row size exceeds btree
+maximum``), and with it the whole pass.
+
 ``COLUMNS`` classifies every string column of every table, so a test can prove that a new column is
 either checked here, derived from a checked one, or written only by the catalog itself.
 """
@@ -22,9 +27,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, PrimaryKeyConstraint, String, UniqueConstraint
 
 from catalog_sync.store import tables as t
+
+INDEX_ENTRY_BYTES = 2000
+"""The most UTF-8 bytes an indexed identity may take: PostgreSQL refuses an index entry over 2,704
+bytes, and the rest of the margin is for the index's other columns (ids, a bounded kind)."""
 
 MARKER = "…"
 """Ends a free text cut to fit its column."""
@@ -41,12 +50,24 @@ def max_length(column: Checked) -> int | None:
     return int(length) if length is not None else None
 
 
+def is_indexed(column: Checked) -> bool:
+    """Whether ``column`` is part of an index or a unique or primary key of its table."""
+    table = column.table
+    keys = [c for c in table.constraints if isinstance(c, UniqueConstraint | PrimaryKeyConstraint)]
+    return any(column.name in group.columns for group in [*table.indexes, *keys])
+
+
 def too_long(column: Checked, value: str | None, label: str) -> str | None:
     """Why ``value`` cannot be stored in ``column`` (None when it fits), naming ``label`` and the limit."""
     limit = max_length(column)
-    if value is None or limit is None or len(value) <= limit:
+    if value is None or limit is None:
         return None
-    return f"{label} is {len(value)} characters; at most {limit} are stored"
+    if len(value) > limit:
+        return f"{label} is {len(value)} characters; at most {limit} are stored"
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > INDEX_ENTRY_BYTES and is_indexed(column):
+        return f"{label} is {size} bytes in UTF-8; at most {INDEX_ENTRY_BYTES} are stored"
+    return None
 
 
 def fit(column: Checked, value: str | None) -> str | None:

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import Engine, text
 
-from catalog_sync.cli import _writing_engine, open_store
+from catalog_sync.cli import _writing_engine, build_parser, open_store
 from catalog_sync.config import parse_settings
 from catalog_sync.errors import HeavyQueryError
 from catalog_sync.store.base import Database, connection_of
@@ -60,3 +60,26 @@ def test_other_processes_have_no_statement_timeout(store_engine: Engine) -> None
         assert statement_timeout(engine) is None
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("serve", "--port", "99999999999999999999"),
+        ("serve", "--port", "-1"),
+        ("demo", "--port", "65536"),
+        ("worker", "--metrics-port", "70000"),
+        ("worker", "--poll-seconds", "1e400"),
+        ("worker", "--poll-seconds", "nan"),
+        ("worker", "--poll-seconds", "0"),
+        ("worker", "--poll-seconds", "-1"),
+    ],
+)
+def test_a_number_out_of_range_on_the_command_line_is_refused_naming_the_option(
+    command: str, option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args([command, option, value])
+
+    assert refused.value.code == 2
+    assert f"argument {option}: " in capsys.readouterr().err

@@ -43,6 +43,10 @@ def register(client: FlaskClient, url: str, branch: str | None = None) -> Any:
         "https://0x7f.1/acme/a.git",
         "ssh://git@10.1.2.3/acme/a.git",
         "git@192.168.0.9:acme/a.git",
+        "git@[::1]:acme/a.git",
+        "[::1]:acme/a.git",
+        "[git@127.0.0.1]:acme/a.git",
+        "[localhost:22]:acme/a.git",
     ],
 )
 def test_a_host_that_is_not_public_is_refused_naming_the_setting(
@@ -74,6 +78,9 @@ def test_allowed_private_networks_let_a_network_or_a_host_name_through(
         ("https://git.example.com/r.git?jwt=ey.S3CRET.x", "'jwt'"),
         ("https://git.example.com/r.git?X-Amz-Signature=S3CRET", "'X-Amz-Signature'"),
         ("https://ghp_S3CRETS3CRETS3CRETS3CRET@github.com/r.git", "a token as its user name"),
+        (" https://alice:S3CRET@git.example.com/r.git", "a password"),
+        ("\thttps://alice:S3CRET@git.example.com/r.git", "a password"),
+        ("x https://alice:S3CRET@git.example.com/r.git", "a password"),
     ],
 )
 def test_credentials_in_a_registered_url_are_refused_with_where_they_belong(
@@ -99,6 +106,10 @@ def test_spellings_of_one_repository_register_once(writable: FlaskClient) -> Non
         "https://git.example.com//acme//billing.git",
         "https://git.example.com/acme/billing.git#readme",
         "https://git.example.com/acme/billing.git?ref=x",
+        "https://git.example.com/acme/./billing.git",
+        "https://git.example.com/acme/tools/../billing.git",
+        "https://git.example.com/acme/bi%6Cling.git",
+        "https://git.example.com/%61cme/billing.git",
     ):
         again = register(writable, variant)
         assert_backstage_error(again, 409, "ConflictError", mentions=f"as repository {created['id']}")

@@ -254,3 +254,31 @@ def test_a_registration_longer_than_its_key_is_refused_with_the_limit(store_engi
     with pytest.raises(SourceError, match="at most 1024 are stored"):
         stores.administration.register_repository(url, None, allowed_protocols=("https",), now=NOW)
     assert stored(store_engine, repositories.c.url) == []
+
+
+def wide(count: int) -> str:
+    """``count`` characters of three bytes each in UTF-8, varied so PostgreSQL cannot compress them: a
+    value that fits a column counted in characters but not an index entry, which is counted in bytes."""
+    return "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(count))
+
+
+def test_a_descriptor_path_too_wide_for_its_index_fails_only_its_file(store_engine: Engine) -> None:
+    name = wide(900)
+    path = f"{name[:300]}/{name[300:600]}/{name[600:]}/catalog-info.yaml"  # 920 characters, 2,720 bytes
+    store = sync_store(store_engine)
+
+    write_plan(store, [(product("pay"), "catalog-info.yaml"), (product("deep"), path)])
+
+    assert stored(store_engine, entities.c.name) == ["pay"]
+    assert any(
+        f"descriptor path is 2720 bytes in UTF-8; at most {limits.INDEX_ENTRY_BYTES} are stored" in m
+        for m in problem_messages(store_engine)
+    )
+
+
+def test_a_repository_key_too_wide_for_its_index_fails_only_that_repository(store_engine: Engine) -> None:
+    _, refused = list_repositories(sync_store(store_engine), [info("ok"), info(wide(1000))])
+
+    assert len(refused) == 1
+    assert stored(store_engine, repositories.c.key) == ["ok"]
+    assert "repository key is 3000 bytes in UTF-8" in stored(store_engine, sources.c.last_error)[0]

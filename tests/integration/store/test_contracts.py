@@ -6,6 +6,7 @@ the catalog is built for real (git repositories, a sync pass) and read back thro
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -151,3 +152,21 @@ def test_metrics_reads_count_what_the_catalog_holds(stores: Stores, catalog: Cat
         last = stores.metrics.last_success(tx)
         assert last is not None
         assert last.tzinfo is not None
+
+
+def test_registrations_at_once_never_pass_the_limit(stores: Stores) -> None:
+    def register(number: int) -> str:
+        url = f"https://git.example.com/acme/r{number}.git"
+        try:
+            stores.administration.register_repository(
+                url, None, allowed_protocols=ALLOWED, now=NOW, max_registered=3
+            )
+        except ConflictError:
+            return "refused"
+        return "registered"
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(register, range(16)))
+
+    assert results.count("registered") == 3
+    assert results.count("refused") == 13

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from catalog_sync.errors import AddressNotAllowedError
-from catalog_sync.sources.hosts import check_host
+from catalog_sync.sources.hosts import check_host, host_and_port
 
 
 def resolving_to(*addresses: str) -> Callable[[str], list[str]]:
@@ -29,6 +29,10 @@ def test_a_public_name_is_allowed_and_git_is_told_the_address_checked() -> None:
         ("::1",),
         ("fd12::1",),
         ("::ffff:10.0.0.1",),
+        ("64:ff9b::a9fe:a9fe",),  # NAT64 of 169.254.169.254
+        ("64:ff9b:1::7f00:1",),  # local-use NAT64 of 127.0.0.1
+        ("2002:7f00:1::",),  # 6to4 of 127.0.0.1
+        ("::127.0.0.1",),  # IPv4-compatible
     ],
 )
 def test_a_name_with_any_internal_address_is_refused(addresses: tuple[str, ...]) -> None:
@@ -36,6 +40,11 @@ def test_a_name_with_any_internal_address_is_refused(addresses: tuple[str, ...])
         check_host("https://git.example.com/a.git", (), resolver=resolving_to(*addresses))
     for address in addresses:
         assert address not in str(refused.value)  # the answer never maps the internal network
+
+
+def test_a_public_address_inside_ipv6_stays_public() -> None:
+    for address in ("64:ff9b::5db8:d822", "2002:5db8:d822::", "2606:4700::1111"):
+        assert check_host("https://git.example.com/a.git", (), resolver=resolving_to(address)) is not None
 
 
 def test_the_setting_allows_by_network_or_by_name() -> None:
@@ -52,3 +61,17 @@ def test_a_name_that_does_not_resolve_is_left_to_git_and_local_paths_have_no_hos
 
     assert check_host("https://nowhere.invalid/a.git", (), resolver=fails) is None
     assert check_host("/srv/git/a.git", ()) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "port"),
+    [
+        ("git@[::1]:acme/a.git", "::1", 22),
+        ("[::1]:acme/a.git", "::1", 22),
+        ("[git@127.0.0.1]:acme/a.git", "127.0.0.1", 22),
+        ("[localhost:2222]:acme/a.git", "localhost", 2222),
+        ("git@git.example.com:acme/a.git", "git.example.com", 22),
+    ],
+)
+def test_an_scp_like_address_names_the_host_git_connects_to(url: str, host: str, port: int) -> None:
+    assert host_and_port(url) == (host, port)

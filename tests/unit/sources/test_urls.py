@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -181,6 +183,14 @@ def test_redacting_is_idempotent_around_any_text(password: str, value: str, befo
     assert redact(once) == once
 
 
+@PROPERTIES
+@given(password=passwords, before=st.text(max_size=8))
+def test_a_url_redaction_would_change_is_refused_as_carrying_credentials(password: str, before: str) -> None:
+    url = f"{before}https://alice:{password}@git.example.com/acme/r.git"
+    assume(redact(url) != url)
+    assert credential_in_url(url) is not None
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -194,3 +204,21 @@ def test_redacting_is_idempotent_around_any_text(password: str, value: str, befo
 def test_urls_without_credentials_are_told_apart(url: str) -> None:
     assert credential_in_url(url) is None
     assert redact(url) == url
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 60_000,  # one long word: every letter could start a scheme
+        "glpat-" * 10_000,
+        "/api/catalog/entities?filter=" + "x" * 60_000,
+        "https://" + "a" * 60_000,
+    ],
+    ids=["letters", "token-prefixes", "query", "authority"],
+)
+def test_redacting_a_long_text_takes_time_in_proportion_to_it(text: str) -> None:
+    # Any client can make the server redact a long request URL: it must cost milliseconds, not minutes.
+    started = time.perf_counter()
+    redact(text)
+    credential_in_url(text)
+    assert time.perf_counter() - started < 2.0
