@@ -183,3 +183,27 @@ def test_damage_inside_stored_documents_is_found_and_named_like_damaged_pages(tm
         assert "entities.body" in message
     finally:
         engine.dispose()
+
+
+def test_a_stored_text_that_is_no_longer_utf8_is_found_and_named(tmp_path: Path) -> None:
+    """A byte of a description turned into 0xff: the JSON still parses, but no read of that row can
+    decode it; before, reads of it answered "unavailable" for good while /readyz said ready."""
+    config, db = synced_catalog(tmp_path)
+    data = bytearray(db.read_bytes())
+    start = data.index(b'"description":"') + len(b'"description":"')
+    data[start] = 0xFF
+    db.write_bytes(bytes(data))
+    settings = load_settings(str(config))
+    engine = open_engine(settings.database, serving=True)
+    try:
+        read = build_app(settings, engine).test_client().get(BY_QUERY.replace("limit=50", "limit=500"))
+        assert read.status_code == 503
+        assert read.get_json()["error"]["message"].startswith(f"database file {db} is corrupt: ")
+    finally:
+        engine.dispose()
+
+    again = catalog_sync("sync", "--config", str(config), cwd=tmp_path)
+
+    assert again.returncode == 1
+    assert again.stderr.startswith(f"catalog-sync: database file {db} is corrupt: ")
+    assert "is not valid UTF-8" in again.stderr
