@@ -335,8 +335,15 @@ class _SettingsSchema(_Strict):
 
     @validates_schema
     def _check_unique_sources(self, data: dict[str, Any], **_: Any) -> None:
+        """Two sources of one name would share their repositories; ``registered`` is taken by the
+        repositories registered through the API, which a configured source would merge with (and,
+        named in ``scorecards.trusted_sources``, hand them its trust)."""
         seen: set[str] = set()
         for index, source in enumerate(data.get("sources", [])):
+            if source.name == REGISTERED_SOURCE:
+                message = f"the name {REGISTERED_SOURCE!r} is taken by the repositories registered through "
+                message += "POST /api/repositories; give this source another name"
+                raise ValidationError({str(index): {"name": [message]}}, "sources")
             if source.name in seen:
                 raise ValidationError(
                     {str(index): {"name": [f"source name {source.name!r} is used twice"]}}, "sources"

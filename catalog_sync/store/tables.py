@@ -42,6 +42,10 @@ metadata = MetaData(
 TEXT_LIMIT = 4000
 """The most characters kept of a message (``info["max_length"]`` of a ``Text`` column; see ``limits``)."""
 
+JSON_TEXT = {"json": True}
+"""``info`` of a ``Text`` column that holds JSON the store wrote: the file check (``integrity``) proves
+each value still parses, as damage inside a record leaves SQLite's own page checks content."""
+
 ID = BigInteger().with_variant(Integer(), "sqlite")
 """Primary keys: 64-bit on PostgreSQL, SQLite's rowid alias there (only INTEGER autoincrements)."""
 
@@ -75,7 +79,7 @@ repositories = Table(
     Column("claimed_by", String(128), nullable=True),
     Column("claim_expires_at", DateTime(timezone=True), nullable=True),
     Column("has_descriptors", Boolean, nullable=True),
-    Column("facts", Text, nullable=True),
+    Column("facts", Text, nullable=True, info=JSON_TEXT),
     Column("last_error", Text, nullable=True, info={"max_length": TEXT_LIMIT}),
     Column("removed_at", DateTime(timezone=True), nullable=True),
     Column("rescan", Boolean, nullable=False, default=False),
@@ -112,7 +116,7 @@ entities = Table(
     Column("repository_id", ID, ForeignKey("repositories.id", ondelete="SET NULL"), nullable=True),
     Column("path", String(1024), nullable=True),
     Column("line", Integer, nullable=True),
-    Column("body", Text, nullable=False),
+    Column("body", Text, nullable=False, info=JSON_TEXT),
     Column("content_hash", String(64), nullable=False),
     Column("etag", String(64), nullable=False),
     Column("search_text", Text, nullable=False, default="", info={"max_length": 2000}),
@@ -206,8 +210,8 @@ scorecards = Table(
     Column("description", Text, nullable=False, default=""),
     Column("origin", String(16), nullable=False),
     Column("entity_ref", String(600), nullable=True),
-    Column("levels", Text, nullable=False),
-    Column("definition", Text, nullable=False),
+    Column("levels", Text, nullable=False, info=JSON_TEXT),
+    Column("definition", Text, nullable=False, info=JSON_TEXT),
     Column("digest", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -222,7 +226,7 @@ scorecard_results = Table(
     Column("level", String(63), nullable=False, default=""),
     Column("level_rank", Integer, nullable=False, default=0),
     Column("score", Float, nullable=False),
-    Column("checks", Text, nullable=False),
+    Column("checks", Text, nullable=False, info=JSON_TEXT),
     Column("owner", String(600), nullable=False, default=""),
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
     Index(None, "entity_id"),
@@ -293,12 +297,12 @@ scoring_subjects = Table(
     Column("live", Boolean, nullable=False),
     Column("owner", String(600), nullable=False, default=""),
     Column("tier", String(8), nullable=False, default="none"),
-    Column("capabilities", Text, nullable=False, default="[]"),
+    Column("capabilities", Text, nullable=False, default="[]", info=JSON_TEXT),
     Column("runbooks_manual", Integer, nullable=False, default=0),
     Column("runbooks_automated", Integer, nullable=False, default=0),
     Column("valid_until", DateTime(timezone=True), nullable=True),
     # What its results added to the summaries: JSON ``[[scorecard, level, score_tenths], ...]``.
-    Column("tallies", Text, nullable=False, default="[]"),
+    Column("tallies", Text, nullable=False, default="[]", info=JSON_TEXT),
     Index(None, "ref_key"),
     Index(None, "owner"),
     Index(None, "valid_until"),

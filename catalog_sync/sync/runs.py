@@ -3,8 +3,10 @@
 A pass is recorded when it starts, so one that dies shows as never finished; the worker loop's idle
 polls (nothing was due) are forgotten rather than recorded, so the real passes stay visible. Before it
 starts, a pass closes the passes that died as ``aborted`` (``death_of``): one whose process on this
-host is gone (its worker id names host and pid), or one with no sign of life (its heartbeat, renewed
-with its claims) for longer than a lease; the claims a dead pass still held are given back at once.
+host is gone (its worker id names host and pid; an id naming this very process but none of its
+workers was a process before this one, as in a restarted container), or one with no sign of life (its
+heartbeat, renewed with its claims) for longer than a lease; the claims a dead pass still held are
+given back at once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ Hook = Callable[[PassSummary], None]
 
 
 PidAlive = Callable[[int], bool]
+
+_WORKERS_OF_THIS_PROCESS: set[str] = set()
+"""Worker ids this process has run passes as: another id naming this host and this process id was a
+process before this one (a restarted container runs as the same id on the same host name)."""
 
 
 def pid_alive(pid: int) -> bool:
@@ -53,8 +59,10 @@ def death_of(
 ) -> str | None:
     """Why a pass recorded as running is dead, or None when it may still be running."""
     holder = holder_of(run.worker)
-    if holder is not None and holder[0] == host and holder[1] != os.getpid() and not alive(holder[1]):
-        return f"the process running this pass ({run.worker}) stopped before the pass ended"
+    if holder is not None and holder[0] == host:
+        here = holder[1] == os.getpid()
+        if (here and run.worker not in _WORKERS_OF_THIS_PROCESS) or (not here and not alive(holder[1])):
+            return f"the process running this pass ({run.worker}) stopped before the pass ended"
     last = run.heartbeat_at or run.started_at
     if last.tzinfo is None:
         last = last.replace(tzinfo=now.tzinfo)
@@ -84,6 +92,7 @@ class RunRecorder:
         self._lease = lease_seconds
         self._alive = alive
         self._host = socket.gethostname()
+        _WORKERS_OF_THIS_PROCESS.add(worker_id)
 
     def start(self, summary: PassSummary, started: datetime) -> None:
         """Close the passes that died, then record that this one began."""

@@ -21,6 +21,7 @@ from benchmarks.fleet import generate_fleet
 from catalog_sync.cli import build_app, open_store
 from catalog_sync.config import load_settings
 from catalog_sync.store import integrity
+from catalog_sync.store.engine import open_engine
 from tests.fixtures.cli import catalog_sync
 
 PAGE = 4096
@@ -132,3 +133,62 @@ def eventually(
             assert done(answer), answer
             return answer
         time.sleep(0.05)
+
+
+def damage_inside_records(db: Path) -> int:
+    """Overwrite bytes inside stored entity documents, leaving every page's structure intact (a bit
+    flip in a record's payload, which SQLite's own checks cannot see); answers how many were hit."""
+    data = bytearray(db.read_bytes())
+    starts = [index for index in range(len(data)) if data.startswith(b'{"apiVersion"', index)]
+    for start in starts[::7]:
+        data[start] = ord("~")
+    db.write_bytes(bytes(data))
+    return len(starts[::7])
+
+
+def test_damage_inside_stored_documents_is_found_and_named_like_damaged_pages(tmp_path: Path) -> None:
+    config, db = synced_catalog(tmp_path)
+    assert damage_inside_records(db) > 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA quick_check").fetchone() == ("ok",), "the pages themselves look sound"
+
+    again = catalog_sync("sync", "--config", str(config), cwd=tmp_path)
+
+    assert again.returncode == 1
+    assert again.stderr.startswith(f"catalog-sync: database file {db} is corrupt: ")
+    assert "entities.body" in again.stderr
+    assert "Traceback" not in again.stderr
+    settings = load_settings(str(config))
+    engine = open_engine(settings.database, serving=True)
+    try:
+        ready = build_app(settings, engine).test_client().get("/readyz")
+        assert ready.status_code == 503
+        message = ready.get_json()["error"]["message"]
+        assert message.startswith(f"database file {db} is corrupt: ")
+        assert "entities.body" in message
+    finally:
+        engine.dispose()
+
+
+def test_a_stored_text_that_is_no_longer_utf8_is_found_and_named(tmp_path: Path) -> None:
+    """A byte of a description turned into 0xff: the JSON still parses, but no read of that row can
+    decode it; before, reads of it answered "unavailable" for good while /readyz said ready."""
+    config, db = synced_catalog(tmp_path)
+    data = bytearray(db.read_bytes())
+    start = data.index(b'"description":"') + len(b'"description":"')
+    data[start] = 0xFF
+    db.write_bytes(bytes(data))
+    settings = load_settings(str(config))
+    engine = open_engine(settings.database, serving=True)
+    try:
+        read = build_app(settings, engine).test_client().get(BY_QUERY.replace("limit=50", "limit=500"))
+        assert read.status_code == 503
+        assert read.get_json()["error"]["message"].startswith(f"database file {db} is corrupt: ")
+    finally:
+        engine.dispose()
+
+    again = catalog_sync("sync", "--config", str(config), cwd=tmp_path)
+
+    assert again.returncode == 1
+    assert again.stderr.startswith(f"catalog-sync: database file {db} is corrupt: ")
+    assert "is not valid UTF-8" in again.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ import yaml
 from sqlalchemy import Engine, func, select
 
 from benchmarks.fleet import generate_fleet
-from catalog_sync.cli import build_app
+from catalog_sync.cli import build_app, build_sync_engine
 from catalog_sync.config import parse_settings
 from catalog_sync.store import repos as repo_store
 from catalog_sync.store.engine import open_engine
@@ -161,5 +162,42 @@ def test_a_sync_says_which_repositories_another_worker_holds_and_until_when(
             assert conn.execute(select(sync_runs.c.result).where(sync_runs.c.id == run_id)).scalar_one() == (
                 "running"
             ), "a pass on another host with a live lease is not closed"
+    finally:
+        engine.dispose()
+
+
+def test_a_pass_killed_in_a_restarted_container_is_closed_although_its_process_id_came_back(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A container's worker runs as the same process id on the same host name after every restart:
+    the dead pass names this very process, which is not the one that ran it."""
+    fleet = generate_fleet(tmp_path / "fleet", 12, seed=6)
+    config = write_config(tmp_path, database_url, fleet.root)
+    settings = parse_settings(yaml.safe_load(config.read_text()), str(tmp_path), environ={})
+    engine = open_engine(database_url)
+    before_restart = f"{socket.gethostname()}:{os.getpid()}:0ddc0de5"
+    try:
+        build_sync_engine(settings, engine).run_pass(everything=True)
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            source_id = conn.execute(select(sources.c.id)).scalar_one()
+            conn.execute(repositories.update().values(next_sync_at=now))
+            run_id = repo_store.start_run(conn, before_restart, now)
+            taken = repo_store.claim_due(
+                conn, before_restart, now=now, lease_seconds=600, limit=5, source_ids=[source_id]
+            )
+        assert len(taken) == 5
+
+        summary = build_sync_engine(settings, engine).run_pass(everything=True)
+
+        notes = "\n".join(summary.notes())
+        closed = f"sync run {run_id} closed as aborted: the process running this pass ({before_restart})"
+        assert closed in notes
+        assert "skipped" not in notes
+        assert summary.repositories == fleet.repositories
+        with engine.connect() as conn:
+            assert conn.execute(select(sync_runs.c.result).where(sync_runs.c.id == run_id)).scalar_one() == (
+                "aborted"
+            )
     finally:
         engine.dispose()

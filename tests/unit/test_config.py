@@ -170,3 +170,21 @@ def test_the_registered_source_is_named_as_the_configuration_names_it() -> None:
     from catalog_sync.sources.registered import REGISTERED_SOURCE as LISTED
 
     assert REGISTERED_SOURCE == LISTED
+
+
+def test_a_configured_source_cannot_take_the_name_of_the_registered_repositories() -> None:
+    """Sharing the name would merge a configured source with every API registration: trusting it
+    with scorecards would trust whatever a token holder registers."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(
+            {
+                "sources": [
+                    {"name": "platform", "type": "local", "path": "p"},
+                    {"name": "registered", "type": "local", "path": "q"},
+                ],
+                "scorecards": {"trusted_sources": ["registered"]},
+            },
+            environ={},
+        )
+    assert caught.value.key == "sources.1.name"
+    assert "POST /api/repositories" in caught.value.message
