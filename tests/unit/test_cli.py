@@ -8,7 +8,8 @@ import time
 import pytest
 from sqlalchemy import Engine, text
 
-from catalog_sync.cli import _writing_engine, build_parser, open_store
+from catalog_sync.cli import _writing_engine, open_store
+from catalog_sync.commandline import build_parser
 from catalog_sync.config import parse_settings
 from catalog_sync.errors import HeavyQueryError
 from catalog_sync.store.base import Database, connection_of
