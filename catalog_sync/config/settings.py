@@ -1,0 +1,158 @@
+"""The typed settings: one frozen dataclass per section, with the defaults every key has.
+
+They are built only by ``catalog_sync.config.parse_settings`` (through ``schema``), so a Settings
+object in hand is always valid; the parts of the program read them and never parse anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_PATTERNS = (
+    "catalog-info.yaml",
+    "catalog-info.yml",
+    "**/catalog-info.yaml",
+    "**/catalog-info.yml",
+    ".catalog/*.yaml",
+    ".catalog/*.yml",
+)
+DEFAULT_FACT_PATHS = (
+    "README.md",
+    "README.rst",
+    "README",
+    "CODEOWNERS",
+    ".github/CODEOWNERS",
+    "docs/CODEOWNERS",
+    "docs/",
+    "mkdocs.yml",
+    ".github/workflows/",
+    ".gitlab-ci.yml",
+    "runbooks/",
+    "LICENSE",
+    "SECURITY.md",
+)
+SOURCE_TYPES = ("local", "git")
+SOURCE_KEYS = {"local": ("path", "branch"), "git": ("url", "branch")}
+"""The keys each kind of source takes besides ``name`` and ``type``: a ``git`` source cannot carry a
+``path``, nor a ``local`` one a ``url``, so a key that would do nothing is refused at start."""
+NOT_AVAILABLE = {
+    "github": "the github source type is not available in this version; list its repositories as "
+    "`git` sources, or register them with POST /api/repositories",
+    "gitlab": "the gitlab source type is not available in this version; list its repositories as "
+    "`git` sources, or register them with POST /api/repositories",
+}
+PROTOCOLS = ("https", "http", "ssh", "git", "file")
+WEBHOOKS_NOT_AVAILABLE = (
+    "push webhooks are not available in this version; the sync loop reads every repository each "
+    "sync.interval_seconds, and POST /api/repositories/{id}/refresh reads one now"
+)
+_MIB = 1024 * 1024
+_GIB = 1024 * _MIB
+_HOUR = 3600
+_DAY = 24 * _HOUR
+_YEAR = 365 * _DAY
+REGISTERED_SOURCE = "registered"
+"""The name of the source that holds the repositories registered through ``POST /api/repositories``
+(``catalog_sync.sources.registered``); ``scorecards.trusted_sources`` may name it."""
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One entry of ``sources``: where repositories come from."""
+
+    name: str
+    type: str
+    path: str | None = None
+    url: str | None = None
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class DescriptorSettings:
+    """Which files are descriptors, and how large one may be."""
+
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    max_file_bytes: int = 1024 * 1024
+    max_tree_entries: int = 200_000
+    """Tree entries one scan may visit: a repository whose tree lists more fails alone (a tree bomb)."""
+    max_read_bytes: int = 64 * 1024 * 1024
+    """Bytes of descriptors and trees one scan may read before that repository fails alone."""
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """How often and how carefully repositories are synced."""
+
+    interval_seconds: int = 300
+    concurrency: int = 8
+    cache_dir: str = ".catalog-sync/repos"
+    orphan_policy: str = "keep"
+    orphan_grace_seconds: int = 604800
+    max_removal_fraction: float = 0.5
+    allowed_protocols: tuple[str, ...] = ("https", "ssh", "file")
+    lease_seconds: int = 600
+    fact_paths: tuple[str, ...] = DEFAULT_FACT_PATHS
+    scan_timeout_seconds: float = 60.0
+    """Seconds one repository's scan may take before it fails alone and the pass goes on."""
+    tip_timeout_seconds: float = 30.0
+    """Seconds a remote may take to name its tip (``git ls-remote``)."""
+    fetch_timeout_seconds: float = 300.0
+    """Seconds a fetch may take before that repository fails alone."""
+    max_repository_bytes: int = 1024 * 1024 * 1024
+    """Bytes a fetch may bring into the cache for one repository."""
+    max_registered_repositories: int = 1000
+    """Repositories ``POST /api/repositories`` may register in all."""
+    allowed_private_networks: tuple[str, ...] = ()
+    """Networks (CIDR) or host names that registered URLs may name although they are loopback,
+    link-local or private; none by default, so the API cannot be pointed at internal services."""
+
+
+@dataclass(frozen=True)
+class ScorecardSettings:
+    """Which scorecards are evaluated besides those found in repositories."""
+
+    builtin: bool = True
+    paths: tuple[str, ...] = ()
+    trusted_sources: tuple[str, ...] = ()
+    """Sources whose repositories may define scorecards; any other repository's ``kind: Scorecard``
+    is refused, so no repository can replace an organisation-wide scorecard. Each is the name of a
+    configured source or ``registered``; see ``catalog_sync.descriptors.trust``."""
+
+
+@dataclass(frozen=True)
+class OwnershipSettings:
+    """What makes a team a complete cross-functional team."""
+
+    required_team_roles: tuple[str, ...] = ("product-owner", "developer", "operations")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Who may read and write through the HTTP API."""
+
+    read_requires_token: bool = False
+    tokens: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    max_page_size: int = 500
+    default_page_size: int = 100
+    max_body_bytes: int = 1024 * 1024
+    facet_cache_seconds: float = 5.0
+    """How long an entity-facets answer is reused (0: never); facets may lag a sync by that long."""
+    max_filter_conditions: int = 200
+    """Filter conditions one request may carry in all (every ``filter`` parameter together)."""
+    statement_timeout_seconds: float = 10.0
+    """Seconds one API read may run in the database before it is cancelled with a clear error."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, typed; built only by ``load_settings`` so it is always valid."""
+
+    database: str = "sqlite:///catalog.db"
+    sources: tuple[SourceSettings, ...] = ()
+    descriptors: DescriptorSettings = field(default_factory=DescriptorSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    scorecards: ScorecardSettings = field(default_factory=ScorecardSettings)
+    ownership: OwnershipSettings = field(default_factory=OwnershipSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    base_dir: str = "."
