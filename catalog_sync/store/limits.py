@@ -149,6 +149,7 @@ WRITTEN_BY_CATALOG: tuple[Checked, ...] = (
     t.sources.c.name,  # the configuration's source names, 1-63 characters (config.SourceSchema)
     t.sources.c.type,
     t.sources.c.target,  # the configuration's URL or path, stored redacted
+    t.sources.c.read_rules,  # a sha256 in hex
     t.repositories.c.state,
     t.repositories.c.last_commit,
     t.repositories.c.claimed_by,

@@ -78,6 +78,23 @@ def ensure_source(conn: Connection, name: str, type_: str, target: str) -> int:
     return int(row.id)
 
 
+def reread_on_new_rules(conn: Connection, source_id: int, rules: str, now: datetime) -> int:
+    """When the rules a source's repositories were read by have changed, make every one of them due
+    for a full read (as a push would); answer how many. The digest is kept for the next pass."""
+    stored = conn.execute(select(sources.c.read_rules).where(sources.c.id == source_id)).scalar_one_or_none()
+    if stored == rules:
+        return 0
+    conn.execute(update(sources).where(sources.c.id == source_id).values(read_rules=rules))
+    if stored is None:
+        return 0  # first sight: its repositories are read in full anyway, or were read by these rules
+    result = conn.execute(
+        update(repositories)
+        .where(repositories.c.source_id == source_id, repositories.c.removed_at.is_(None))
+        .values(next_sync_at=now, rescan=True)
+    )
+    return int(result.rowcount or 0)
+
+
 def claim_due(
     conn: Connection,
     worker: str,

@@ -93,6 +93,10 @@ class SqlSyncStore:
         """The source's id, or None."""
         return listing.find_source(connection_of(tx), name)
 
+    def reread_on_new_rules(self, tx: Transaction, source_id: int, rules: str, now: datetime) -> int:
+        """See ``SyncStore``."""
+        return repos.reread_on_new_rules(connection_of(tx), source_id, rules, now)
+
     def listed_repositories(self, tx: Transaction, source_id: int) -> list[ListedRepository]:
         """The source's repositories not removed."""
         return listing.listed_repositories(connection_of(tx), source_id)

@@ -135,6 +135,12 @@ class SyncStore(Protocol):
         """The id of a source the catalog already has, or None."""
         ...
 
+    def reread_on_new_rules(self, tx: Transaction, source_id: int, rules: str, now: datetime) -> int:
+        """Make all of a source's repositories due for a full read when ``rules`` (a digest of what
+        decides how they are read) differs from the last pass's; answer how many. Without it, a new
+        pattern or a withdrawn trust would wait for each repository's next commit."""
+        ...
+
     def listed_repositories(self, tx: Transaction, source_id: int) -> list[ListedRepository]:
         """What the catalog holds for a source now: the listing a new one is judged against."""
         ...

@@ -9,6 +9,8 @@ listing may remove repositories is decided by ``reconcile.decide_removal``; the 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -38,6 +40,23 @@ class Listing:
     def copy(self) -> Listing:
         """A listing the pass may extend without changing the one kept between passes."""
         return Listing(dict(self.repositories), list(self.source_ids), dict(self.source_names))
+
+
+def read_rules(settings: Settings, source_name: str) -> str:
+    """A digest of what decides how one source's repositories are read: the descriptor patterns and
+    limits, the fact paths, and whether the source may define restricted kinds. When it changes, the
+    source's repositories are read again at once, so the catalog follows the configuration, not the
+    next commit of each repository."""
+    descriptors = settings.descriptors
+    rules = {
+        "patterns": list(descriptors.patterns),
+        "max_file_bytes": descriptors.max_file_bytes,
+        "max_tree_entries": descriptors.max_tree_entries,
+        "max_read_bytes": descriptors.max_read_bytes,
+        "fact_paths": list(settings.sync.fact_paths),
+        "trusted": source_name in settings.scorecards.trusted_sources,
+    }
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
 
 
 class Discovery:
@@ -91,7 +110,7 @@ class Discovery:
             self._listed, self._listed_at = self._list_configured(summary, now), time.monotonic()
         listing = self._listed.copy()
         for source in self._from_catalog:
-            self._list_from_catalog(source, listing)
+            self._list_from_catalog(source, listing, now)
         return listing
 
     def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
@@ -100,6 +119,7 @@ class Discovery:
             target = config.url or config.path or ""
             with self._store.transaction() as tx:
                 source_id = self._store.ensure_source(tx, config.name, config.type, target)
+                self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
             entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
             summary.sources.append(entry)
             try:
@@ -130,9 +150,11 @@ class Discovery:
                 listing.repositories[(source_id, repository.info.key)] = repository
         return listing
 
-    def _list_from_catalog(self, source: Source, listing: Listing) -> None:
+    def _list_from_catalog(self, source: Source, listing: Listing, now: datetime) -> None:
         with self._store.transaction() as tx:
             source_id = self._store.find_source(tx, source.name)
+            if source_id is not None:
+                self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, source.name), now)
         if source_id is None:
             return  # nothing was ever registered
         for repository in source.discover():

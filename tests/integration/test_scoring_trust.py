@@ -137,3 +137,42 @@ def test_a_source_that_loses_its_trust_no_longer_scores_what_it_defined(catalog:
     org.sync()
     assert _origins(catalog) == {"product-readiness": "builtin", "service-basics": "builtin"}
     assert org.scored("org-basics") == set()
+
+
+def test_a_source_given_trust_is_read_again_without_a_new_commit(catalog: Catalog) -> None:
+    """The rules a repository is read by are the configuration's: trust granted at a restart applies
+    at the next pass, not at the repository's next commit."""
+    _catalog(catalog)
+    GitRepo(catalog.root / "org").commit("our own card", files={"catalog-info.yaml": TAKEOVER % "org-basics"})
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    ScoredCatalog(catalog).sync()
+    client = build_app(catalog.settings, catalog.engine).test_client()
+    assert [e["message"] for e in _repository(client, "org")["errors"]] == [REFUSED]
+
+    catalog.config["scorecards"] = {"trusted_sources": ["platform"]}
+    org = ScoredCatalog(catalog)  # restarted with the trust; the repository has not moved
+    summary = org.sync()
+
+    assert _repository(client, "org")["errors"] == []
+    assert _origins(catalog)["org-basics"] == "catalog"
+    assert org.result("org-basics", "product:default/pay")["level"] == "silver"
+    assert summary.descriptor_problems == 0
+
+
+def test_unchanged_rules_cost_no_second_read(catalog: Catalog) -> None:
+    _catalog(catalog, trusted=("platform",))
+    GitRepo(catalog.root / "org").commit("our own card", files={"catalog-info.yaml": TAKEOVER % "org-basics"})
+    ScoredCatalog(catalog).sync()
+    again = ScoredCatalog(catalog).sync()  # a restart with the same configuration
+    assert again.unchanged == again.repositories
+
+
+def test_a_widened_pattern_reads_files_already_committed(catalog: Catalog) -> None:
+    """A file a new ``descriptors.patterns`` entry matches is read at the next pass, with no commit."""
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay"), "more/svc.yaml": product_yaml("svc")})
+    ScoredCatalog(catalog).sync()
+    assert catalog.entity("product:default/svc") is None
+
+    catalog.config["descriptors"] = {"patterns": ["catalog-info.yaml", "more/*.yaml"]}
+    ScoredCatalog(catalog).sync()
+    assert catalog.entity("product:default/svc") is not None
