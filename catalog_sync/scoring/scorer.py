@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from catalog_sync.config import Settings
 from catalog_sync.descriptors.trust import KindTrust
+from catalog_sync.errors import StoreError
 from catalog_sync.model import RELATION_PAIRS
 from catalog_sync.scoring.definitions import (
     Definitions,
@@ -126,6 +127,8 @@ class Scorer:
         def rescore_after_pass(summary: Any) -> None:
             try:
                 self.rescore(list(getattr(summary, "changed_entity_ids", None) or []))
+            except StoreError as exc:  # the database's own words say it all; a traceback adds noise
+                log.error("re-scoring after the sync pass failed: %s; the next pass tries again", exc)
             except Exception:
                 log.exception("re-scoring after the sync pass failed; the next pass tries again")
 

@@ -144,5 +144,7 @@ def run_hooks(hooks: Sequence[Hook], summary: PassSummary) -> None:
     for hook in hooks:
         try:
             hook(summary)
+        except StoreError as exc:  # a database outage is one line, not a traceback per hook
+            log.error("a hook after sync run %s failed: %s", summary.run_id, exc)
         except Exception:  # a scoring bug must not stop the catalog from syncing
             log.exception("a hook after sync run %s failed", summary.run_id)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from catalog_sync.errors import StoreError
 from catalog_sync.store.sync_store import RunningRun
-from catalog_sync.sync.runs import death_of, holder_of
+from catalog_sync.sync.runs import death_of, holder_of, run_hooks
+from catalog_sync.sync.summary import PassSummary
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 LEASE = 600
@@ -45,3 +50,28 @@ def test_worker_ids_name_their_host_and_process_when_they_can() -> None:
     assert holder_of("box.example:17:ab12cd34") == ("box.example", 17)
     assert holder_of("w1") is None
     assert holder_of("a:b:c") is None
+
+
+def test_a_hook_failing_on_the_database_logs_one_line_and_the_next_hook_still_runs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outage mid-pass is said once, in the database's words, not as a traceback per hook."""
+    ran: list[str] = []
+
+    def outage(_: PassSummary) -> None:
+        raise StoreError("database postgresql://catalog@db/catalog failed: server closed the connection")
+
+    def bug(_: PassSummary) -> None:
+        raise KeyError("scorecard")
+
+    with caplog.at_level(logging.ERROR, logger="catalog_sync.sync.runs"):
+        run_hooks([outage, bug, lambda _: ran.append("metrics")], PassSummary(run_id=7))
+
+    assert ran == ["metrics"]
+    outage_record, bug_record = caplog.records
+    assert outage_record.getMessage() == (
+        "a hook after sync run 7 failed: database postgresql://catalog@db/catalog failed: "
+        "server closed the connection"
+    )
+    assert outage_record.exc_info is None
+    assert bug_record.exc_info is not None  # a bug keeps its traceback
