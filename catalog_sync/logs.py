@@ -4,6 +4,10 @@ Repository URLs reach log lines through messages, arguments and exception text (
 quotes the URL it was given). Redacting at each call is a convention one missed call breaks, so the
 redaction runs once more in a filter on every handler: the formatted message, the exception text and
 the stack text of every record pass through ``sources.urls.redact`` before any handler writes them.
+
+The same filter shows control characters in a record's arguments as escapes (``textsafe``): arguments
+carry what repositories wrote (paths, names, messages), and a newline or a terminal escape there would
+forge a log line. The message template and the traceback keep their own line breaks.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from catalog_sync.sources.urls import redact
+from catalog_sync.textsafe import escape_controls
 
 __all__ = ["LOG_FORMAT", "RedactingFilter", "configure_logging", "redact_log_handlers"]
 
@@ -24,6 +29,10 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Always True: the record is kept, only its text changes."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(_escaped(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _escaped(value) for key, value in record.args.items()}
         message = record.getMessage()
         record.msg, record.args = redact(message), None
         if record.exc_info and not record.exc_text:
@@ -33,6 +42,13 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+def _escaped(value: object) -> object:
+    """An argument as it may be written: text (and what formats as text) with its controls escaped."""
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return escape_controls(str(value))
 
 
 def redact_log_handlers() -> None:

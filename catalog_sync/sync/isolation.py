@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from catalog_sync.logs import configure_logging
 from catalog_sync.sources.budget import timeout_message
 from catalog_sync.sync.workers import ScanOutcome, ScanTask, scan_repository
 
@@ -44,6 +45,7 @@ def _serve(connection: Connection) -> None:
 
     Ctrl-C in a terminal reaches the whole process group; the parent decides when children stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_logging()  # a fresh interpreter: its log lines are redacted and escaped like the parent's
     while True:
         try:
             task = connection.recv()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from catalog_sync.plans import Prepared
 from catalog_sync.reconcile import prepare_files
 from catalog_sync.scanner import ScanResult, scan, scan_budget
 from catalog_sync.sources.base import Repository
-from catalog_sync.sources.urls import redact
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +64,7 @@ def scan_repository(task: ScanTask, started: Callable[[], object] | None = None)
     """Read one repository at one commit; runs in a worker process, so it returns, never raises.
 
     ``started`` is called once the commit is at hand (after any fetch), when the scan's seconds start.
-    The error text is stored by the store, which redacts it; only the log line is redacted here.
+    The error text is stored by the store, which redacts it; the log line is redacted by the handlers.
     """
     try:
         snapshot = task.repository.snapshot(task.commit)
@@ -95,7 +93,7 @@ def scan_repository(task: ScanTask, started: Callable[[], object] | None = None)
     except CatalogSyncError as exc:
         return ScanOutcome(task.repository_id, task.commit, error=str(exc))
     except Exception as exc:  # a bug reading one repository must not stop the fleet
-        log.error("reading repository %s failed:\n%s", task.repository_id, redact(traceback.format_exc()))
+        log.exception("reading repository %s failed", task.repository_id)  # the handlers redact
         return ScanOutcome(
             task.repository_id,
             task.commit,

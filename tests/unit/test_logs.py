@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -9,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from catalog_sync.logs import LOG_FORMAT, RedactingFilter
 
 # A fresh process per command: the logging configuration is the program's own, not pytest's.
 SCRIPT = """
@@ -77,3 +81,33 @@ def test_a_credential_in_a_log_line_or_its_traceback_comes_out_redacted(tmp_path
         assert "ERROR catalog_sync.sync: pass failed for https://user:***@" in result.stderr
     if command == "gunicorn":
         assert "Error handling request https://user:***@git.example.com" in result.stderr
+
+
+def test_text_from_a_repository_cannot_forge_a_log_line() -> None:
+    """A newline or terminal escape in a logged argument is shown escaped; a traceback keeps its lines."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("catalog_sync.test_forged_lines")
+    logger.addHandler(handler)
+    logger.propagate = False
+    forged = "docs/x.yaml\n2026-12-02 09:00:00 ERROR catalog_sync.sync: all repositories deleted\x1b[2J"
+    try:
+        logger.error("cannot read %s (%d bytes)", forged, 12)
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.exception("reading repository %s failed", 7)
+    finally:
+        logger.removeHandler(handler)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith(
+        "cannot read docs/x.yaml\\n2026-12-02 09:00:00 ERROR catalog_sync.sync: all repositories "
+        "deleted\\x1b[2J (12 bytes)"
+    )
+    assert "\x1b" not in out.getvalue()
+    assert lines[1].endswith("reading repository 7 failed")
+    assert lines[2] == "Traceback (most recent call last):"
+    assert lines[-1] == "ValueError: boom"
