@@ -150,6 +150,11 @@ class GitRepository:
         if self._limits.private_networks is None:
             return []
         checked = check_host(self._url, self._limits.private_networks)
+        if checked is not None and not checked.addresses:
+            raise RepositoryUnreachableError(
+                f"{self._shown}: the host name {checked.host!r} does not resolve; it is not handed to git "
+                "unchecked, and is looked up again at the next pass"
+            )
         extra = [("http.followRedirects", "false")]
         if checked is not None and checked.is_name and transport_of(self._url) in ("http", "https"):
             addresses = ",".join(f"[{a}]" if ":" in a else a for a in checked.addresses)

@@ -114,8 +114,9 @@ def refusal(url: str) -> AddressNotAllowedError:
 def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver | None = None) -> CheckedHost | None:
     """Refuse ``url`` when its host is not public and not allowed; answer the address to use.
 
-    A host name that does not resolve now is let through (``None``): git will fail on it with a clear
-    error, and this check runs again before every git command.
+    ``localhost`` and every name under ``.localhost`` are loopback whatever the resolver says (curl
+    answers them itself). A host name that does not resolve now is let through with no address
+    (``CheckedHost.addresses`` empty); the caller must not let git resolve it (``git`` refuses to run).
     """
     found = host_and_port(url)
     if found is None:
@@ -127,12 +128,16 @@ def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver | None = 
         addresses: list[str] = [str(ipaddress.ip_address(host.partition("%")[0]))]
     except ValueError:
         is_name = True
-        try:
-            addresses = (resolver or resolve)(host)
-        except (OSError, UnicodeError):
-            return None
+        bare = host.lower().rstrip(".")
+        if bare == "localhost" or bare.endswith(".localhost"):
+            addresses = ["127.0.0.1", "::1"]
+        else:
+            try:
+                addresses = (resolver or resolve)(host)
+            except (OSError, UnicodeError):
+                addresses = []
     if not addresses:
-        return None
+        return CheckedHost(host, port, (), is_name)
     for text in addresses:
         address = ipaddress.ip_address(text.partition("%")[0])
         if not is_public(address) and not _allowed(address, networks) and host.rstrip(".") not in names:

@@ -130,3 +130,25 @@ def test_git_connects_to_the_address_checked_not_to_a_second_lookup(
     monkeypatch.setattr("catalog_sync.sources.hosts.resolve", lambda _host: ["127.0.0.1"])
     url = host.url("pay").replace("127.0.0.1", "git.invalid")
     assert _repository(url, tmp_path, private_networks=LOOPBACK).tip() == sha
+
+
+def test_a_registered_name_that_does_not_resolve_is_never_handed_to_git(
+    host: SmartHttpHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name our lookup cannot check is not given to git, whose own resolver might answer otherwise
+    (curl answers ``*.localhost`` itself; a hostile DNS server may answer the second lookup differently)."""
+    host.remote("pay").publish({"catalog-info.yaml": "hello\n"})
+
+    def fails(_host: str) -> list[str]:
+        raise OSError("no such host")
+
+    monkeypatch.setattr("catalog_sync.sources.hosts.resolve", fails)
+    url = host.url("pay").replace("127.0.0.1", "flaky-dns.test")
+    with pytest.raises(
+        RepositoryUnreachableError, match="does not resolve; it is not handed to git unchecked"
+    ):
+        _repository(url, tmp_path, private_networks=()).tip()
+    with pytest.raises(AddressNotAllowedError):
+        _repository(
+            host.url("pay").replace("127.0.0.1", "admin.localhost"), tmp_path, private_networks=()
+        ).tip()

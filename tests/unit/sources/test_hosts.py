@@ -55,12 +55,30 @@ def test_the_setting_allows_by_network_or_by_name() -> None:
         check_host("https://git.corp/a.git", ("10.21.0.0/16", "other.corp"), resolver=internal)
 
 
-def test_a_name_that_does_not_resolve_is_left_to_git_and_local_paths_have_no_host() -> None:
+def test_a_name_that_does_not_resolve_has_no_address_and_local_paths_have_no_host() -> None:
     def fails(_host: str) -> list[str]:
         raise OSError("no such host")
 
-    assert check_host("https://nowhere.invalid/a.git", (), resolver=fails) is None
+    checked = check_host("https://nowhere.invalid/a.git", (), resolver=fails)
+    assert checked is not None
+    assert checked.addresses == ()  # nothing git may be pointed at: it refuses to run (see test_git_limits)
     assert check_host("/srv/git/a.git", ()) is None
+
+
+@pytest.mark.parametrize(
+    "url", ["https://localhost/a.git", "https://admin.localhost:8443/a.git", "https://LOCALHOST./a"]
+)
+def test_localhost_names_are_loopback_whatever_the_resolver_says(url: str) -> None:
+    """curl answers ``*.localhost`` itself, so a resolver that fails or lies must not let one through."""
+
+    def fails(_host: str) -> list[str]:
+        raise OSError("no such host")
+
+    with pytest.raises(AddressNotAllowedError):
+        check_host(url, (), resolver=fails)
+    with pytest.raises(AddressNotAllowedError):
+        check_host(url, (), resolver=resolving_to("93.184.216.34"))
+    assert check_host(url, ("127.0.0.0/8", "::1/128"), resolver=fails) is not None
 
 
 @pytest.mark.parametrize(
