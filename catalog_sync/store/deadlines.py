@@ -114,9 +114,12 @@ def statement_timeout(engine: Engine) -> float | None:
 
 def heavy_query_message(engine: Engine, exc: DBAPIError) -> str | None:
     """What to tell the client when the database stopped a statement for its cost; None when the
-    failure is something else (the database unreachable, a constraint, a bug)."""
+    failure is something else (the database unreachable, a constraint, a bug).
+
+    Only a read is the client's heavy query: a write cancelled at the deadline was waiting for a lock
+    a sync pass holds, which passes, so it stays a ``StoreError`` (503, try again)."""
     original = exc.orig
-    seconds = statement_timeout(engine)
+    seconds = statement_timeout(engine) if _reads(exc.statement) else None
     if isinstance(original, sqlite3.Error):
         code = getattr(original, "sqlite_errorcode", None)
         if code == _SQLITE_INTERRUPT and seconds is not None:
@@ -133,6 +136,11 @@ def heavy_query_message(engine: Engine, exc: DBAPIError) -> str | None:
     if sqlstate in _PG_STATEMENT_LIMITS:
         return _too_large(str(original).strip().splitlines()[0] if str(original).strip() else sqlstate)
     return None
+
+
+def _reads(statement: str | None) -> bool:
+    words = (statement or "").lstrip().split(None, 1)
+    return bool(words) and words[0].upper() in ("SELECT", "WITH")
 
 
 def _too_slow(seconds: float) -> str:

@@ -52,6 +52,23 @@ def test_a_statement_past_the_timeout_is_stopped_as_a_heavy_query(timed: Engine)
     assert run(timed, "SELECT 1") == 1, "the pool keeps serving after a cancelled statement"
 
 
+def test_a_write_stopped_at_the_deadline_is_an_outage_to_retry_not_the_client_s_query(timed: Engine) -> None:
+    """A write cancelled at the deadline was waiting behind a sync pass's lock: 503 and try again, never
+    a 400 telling a client with no filter to narrow it."""
+    with Database(timed).transaction() as tx:
+        connection_of(tx).execute(text("CREATE TABLE IF NOT EXISTS waits (n INTEGER)"))
+    if timed.dialect.name == "postgresql":
+        statement = f"INSERT INTO waits (n) SELECT 1 FROM pg_sleep({SLOW_SECONDS})"
+    else:
+        statement = "INSERT INTO waits (n) " + slow_statement(timed)
+    started = time.monotonic()
+    with pytest.raises(StoreError) as raised, Database(timed).transaction() as tx:
+        connection_of(tx).execute(text(statement))
+    assert not isinstance(raised.value, HeavyQueryError)
+    assert 0.2 <= time.monotonic() - started < 2.0  # stopped at the deadline, not refused at once
+    assert any(word in str(raised.value).lower() for word in ("cancel", "interrupt"))
+
+
 def test_the_limit_is_per_statement_not_per_connection(timed: Engine) -> None:
     with Database(timed).reading() as tx:
         connection = connection_of(tx)
