@@ -8,7 +8,6 @@ Passes of one engine never overlap; passes of several engines (workers) share th
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 import uuid
@@ -25,7 +24,7 @@ from catalog_sync.sync.discovery import Discovery, Listing
 from catalog_sync.sync.expiry import expire_orphans
 from catalog_sync.sync.isolation import ScanProcesses
 from catalog_sync.sync.loop import run_forever
-from catalog_sync.sync.runs import Hook, RunRecorder, run_hooks
+from catalog_sync.sync.runs import Hook, RunRecorder, process_space, run_hooks
 from catalog_sync.sync.summary import Clock, PassSummary, Progress, utcnow
 from catalog_sync.sync.tips import TipAsker
 from catalog_sync.sync.wakeup import Wakeup
@@ -55,7 +54,7 @@ class SyncEngine:
         """``isolated``: every scan runs in a child process kept across passes (for a serving process)."""
         self.settings = settings
         self.store = store
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or f"{process_space()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.after_pass = list(after_pass)
         self.claim_batch = claim_batch

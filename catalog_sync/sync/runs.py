@@ -2,11 +2,13 @@
 
 A pass is recorded when it starts, so one that dies shows as never finished; the worker loop's idle
 polls (nothing was due) are forgotten rather than recorded, so the real passes stay visible. Before it
-starts, a pass closes the passes that died as ``aborted`` (``death_of``): one whose process on this
-host is gone (its worker id names host and pid; an id naming this very process but none of its
-workers was a process before this one, as in a restarted container), or one with no sign of life (its
-heartbeat, renewed with its claims) for longer than a lease; the claims a dead pass still held are
-given back at once.
+starts, a pass closes the passes that died as ``aborted`` (``death_of``): one whose process in this
+process space is gone (its worker id names the space, ``process_space()``, and the pid; an id naming
+this very process but none of its workers was a process before this one), or one with no sign of life
+(its heartbeat, renewed with its claims) for longer than a lease; the claims a dead pass still held are
+given back at once. Containers that share a host name (``hostNetwork``) have separate process spaces,
+so one never judges another's pid; a restarted container is a new space, and its dead pass is closed
+when its lease lapses.
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ PidAlive = Callable[[int], bool]
 _WORKERS_OF_THIS_PROCESS: set[str] = set()
 """Worker ids this process has run passes as: another id naming this host and this process id was a
 process before this one (a restarted container runs as the same id on the same host name)."""
+
+
+def process_space() -> str:
+    """Where a process id means something: the host name, and the pid namespace when the system has
+    one (two containers with one host name, or one container before and after a restart, differ)."""
+    host = socket.gethostname()
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return host
+    return f"{host}/{namespace.partition('[')[2].rstrip(']') or namespace}"
 
 
 def pid_alive(pid: int) -> bool:
@@ -91,7 +104,7 @@ class RunRecorder:
         self._clock = clock
         self._lease = lease_seconds
         self._alive = alive
-        self._host = socket.gethostname()
+        self._host = process_space()
         _WORKERS_OF_THIS_PROCESS.add(worker_id)
 
     def start(self, summary: PassSummary, started: datetime) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from catalog_sync.errors import StoreError
 from catalog_sync.store.sync_store import RunningRun
-from catalog_sync.sync.runs import death_of, holder_of, run_hooks
+from catalog_sync.sync.runs import death_of, holder_of, process_space, run_hooks
 from catalog_sync.sync.summary import PassSummary
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -75,3 +77,22 @@ def test_a_hook_failing_on_the_database_logs_one_line_and_the_next_hook_still_ru
     )
     assert outage_record.exc_info is None
     assert bug_record.exc_info is not None  # a bug keeps its traceback
+
+
+def test_a_live_pass_in_another_process_space_with_this_host_name_is_left_alone() -> None:
+    """Two containers on one host network share a host name and, often, process id 1: the pid rule
+    applies only within one process space, so neither closes the other's live pass."""
+    here = process_space()
+    other = here.partition("/")[0] + "/4026532999"
+    for pid in (os.getpid(), 999_999):
+        fresh = run(f"{other}:{pid}:ab12")
+        assert death_of(fresh, now=NOW, lease_seconds=LEASE, host=here, alive=lambda _: False) is None
+    silent = run(f"{other}:1:ab12", heartbeat_ago=LEASE + 1)
+    assert death_of(silent, now=NOW, lease_seconds=LEASE, host=here) is not None
+
+
+def test_the_process_space_names_the_pid_namespace_where_there_is_one() -> None:
+    space = process_space()
+    assert space.startswith(socket.gethostname())
+    if os.path.exists("/proc/self/ns/pid"):
+        assert space.rpartition("/")[2].isdigit()
