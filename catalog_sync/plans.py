@@ -55,6 +55,9 @@ class EntityWrite:
     line: int
     existing_id: int | None
     descriptor_changed_at: datetime | None
+    claimed: bool = False
+    """The entity comes to this repository now (it was an orphan, or its repository was removed or is
+    another): its holding starts now, as for a new entity, so the conflict rule ranks it the same way."""
 
 
 @dataclass(frozen=True)

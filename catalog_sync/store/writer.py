@@ -168,6 +168,9 @@ def apply_plans(
             rewritten.append(int(write.existing_id or 0))
         conn.execute(stmt, values)
         counts.updated = len(updates)
+        claimed = [int(w.existing_id or 0) for _, w in updates if w.claimed]
+        if claimed:  # held from now on, as a new entity would be (``reconcile.CLAIM_RULE``)
+            conn.execute(update(entities).where(entities.c.id.in_(claimed)).values(created_at=now))
 
     inserts = [(p, w) for p in plans for w in p.writes if w.existing_id is None]
     if inserts:

@@ -190,3 +190,36 @@ def test_an_entity_already_in_the_catalog_stays_with_its_repository(
     sync.run_pass()
 
     assert holder_and_losers(engine) == ("bravo", ["alpha"])
+
+
+@BOTH
+def test_an_orphan_claimed_by_two_repositories_in_one_pass_goes_by_the_rule_not_by_read_order(
+    fresh_engines: Callable[[], Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repository that held ``shared`` drops it while two others add it: whichever is read first
+    takes the orphan, and the one the catalog learned of first still ends up with it."""
+    monkeypatch.setattr(batch, "WRITE_GROUP", 1)
+    monkeypatch.setattr(workers, "INLINE_SCANS", 1)
+    fleet = tmp_path / "fleet"
+    holder = GitRepo(fleet / "a-holder")
+    holder.commit(
+        "add", files={"catalog-info.yaml": product_yaml("a-holder") + "---\n" + product_yaml("shared")}
+    )
+    for name in ("bravo", "charlie"):
+        GitRepo(fleet / name).commit("add", files={"catalog-info.yaml": product_yaml(name)})
+    settings = settings_for(fleet, 8)
+    engine = fresh_engines()
+    SyncEngine(settings, sync_store(engine), sources=[LocalSource(settings.sources[0], "/")]).run_pass()
+
+    holder.commit("drop shared", files={"catalog-info.yaml": product_yaml("a-holder")})
+    for name in ("bravo", "charlie"):
+        GitRepo(fleet / name).commit(
+            "claim", files={"catalog-info.yaml": product_yaml(name) + "---\n" + product_yaml("shared")}
+        )
+    bravo_last = WrappedSource(
+        LocalSource(settings.sources[0], "/"),
+        lambda r: SlowRepository(r, 0.8) if r.info.key == "bravo" else r,
+    )
+    SyncEngine(settings, sync_store(engine), sources=[bravo_last]).run_pass()
+
+    assert holder_and_losers(engine) == ("bravo", ["charlie"])

@@ -165,6 +165,7 @@ def test_orphan_of_another_repository_moves_here() -> None:
         others={pay.ref.key: known(pay, id_=9, repo=2, orphaned=True)},
     )
     assert [w.existing_id for w in result.writes] == [9]
+    assert result.writes[0].claimed, "its holding starts now, so a claimant of the same pass is ranked"
     assert result.conflicts == 0
 
 
@@ -175,6 +176,15 @@ def test_entity_of_a_removed_repository_moves_here() -> None:
         others={pay.ref.key: known(pay, id_=9, repo=2, removed=True)},
     )
     assert [w.existing_id for w in result.writes] == [9]
+    assert result.writes[0].claimed
+
+
+def test_an_entity_rewritten_by_its_own_repository_keeps_its_holding() -> None:
+    pay = product("pay")
+    result = plan(
+        [ParsedFile("catalog-info.yaml", [doc(product("pay", tier=1))])], own={pay.ref.key: known(pay, id_=7)}
+    )
+    assert [(w.existing_id, w.claimed) for w in result.writes] == [(7, False)]
 
 
 def test_same_entity_twice_in_one_repository_keeps_the_first() -> None:
