@@ -54,11 +54,12 @@ An entity already in the catalog before the pass began stays with its repository
 take over what others rely on. When two repositories define one entity that neither held before the
 pass (``contested_since``: its start), the one the catalog learned of first keeps it: the lower
 repository id. Taking over an orphan, or an entity whose repository was removed, starts a holding as
-a new entity does (``EntityWrite.claimed``), so two claimants of one orphan are ranked the same way. Ids are given as sources are listed (configured sources in their order, a local
-source's folders by name, a hosting organisation in its listing's order) and as repositories are
-registered, so the winner can be told from the configuration alone, and it is the same on every run
-from a fresh database and with any number of workers or processes: the decision compares ids, never
-which repository was read or written first. One that loses an entity it wrote earlier in the pass is
+a new entity does (``EntityWrite.claimed``), so two claimants of one orphan are ranked the same way.
+Ids are given as sources are listed (configured sources in their order, a local source's folders by
+name, a hosting organisation in its listing's order) and as repositories are registered, so the winner
+can be told from the configuration alone, and it is the same on every run from a fresh database and
+with any number of workers or processes: the decision compares ids, never which repository was read or
+written first. One that loses an entity it wrote earlier in the pass is
 read again (``Plan.taken_from``) so its owners see the conflict.
 """
 

@@ -278,8 +278,11 @@ class GitRepository:
         self._fetch_within_limits([*fetch, refspec])
         if not self._has(commit):
             # The branch moved on (or was force-pushed) since ls-remote; ask for the commit itself.
-            with contextlib.suppress(RepositoryUnreachableError):
+            try:
                 self._fetch_within_limits([*fetch, commit])
+            except RepositoryUnreachableError as exc:
+                if isinstance(exc.__cause__, GitStoppedError):
+                    raise  # a deadline or the size limit: say that, not "no longer on the remote"
             if not self._has(commit):
                 raise RepositoryUnreachableError(
                     f"{self._shown}: commit {commit} is no longer on the remote; "

@@ -180,6 +180,10 @@ def checked_registration(
         raise SourceError(f"the repository URL carries {found}; {CREDENTIALS_ADVICE}")
     check_url(url, tuple(p for p in allowed_protocols if p != "file"))
     branch = check_branch(branch)
+    try:
+        _ = urlsplit(url).port
+    except ValueError:  # dropping it would register another endpoint than the one asked for
+        raise SourceError("the repository URL's port is not a number from 0 to 65535") from None
     url = canonical_url(url)
     check_host(url, private_networks)
     return url, branch

@@ -64,9 +64,11 @@ class TipAsker:
     def __enter__(self) -> TipAsker:
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        """Wait for the threads after a whole pass; after a failed one (a database outage, Ctrl-C)
+        drop the tips still queued, so the failure is not held up by hosts nobody will hear from."""
         if self._threads is not None:
-            self._threads.shutdown(wait=True)
+            self._threads.shutdown(wait=True, cancel_futures=kind is not None)
 
     def ask(
         self, repositories: dict[int, Repository], wants_read: WantsRead = lambda _rid, _tip: True

@@ -124,6 +124,16 @@ def test_a_registered_url_is_stored_in_one_spelling(writable: FlaskClient) -> No
     assert response.get_json()["url"] == "https://git.example.com/acme/tools.git"
 
 
+@pytest.mark.parametrize(
+    "url", ["https://git.example.com:99999/acme/a.git", "https://git.example.com:x/acme/a.git"]
+)
+def test_a_port_that_cannot_be_one_is_refused_not_dropped(writable: FlaskClient, url: str) -> None:
+    """Dropping the port would register another endpoint than the one asked for."""
+    response = register(writable, url)
+    assert_backstage_error(response, 400, "InputError", mentions="port is not a number from 0 to 65535")
+    assert writable.get("/api/repositories").get_json()["totalItems"] == FLEET
+
+
 def test_registrations_stop_at_the_limit_with_a_clear_conflict(make_app: Callable[..., Flask]) -> None:
     client = make_app(sync={"max_registered_repositories": 2}).test_client()
     for name in ("a", "b"):
