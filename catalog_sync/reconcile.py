@@ -59,8 +59,8 @@ Ids are given as sources are listed (configured sources in their order, a local 
 name, a hosting organisation in its listing's order) and as repositories are registered, so the winner
 can be told from the configuration alone, and it is the same on every run from a fresh database and
 with any number of workers or processes: the decision compares ids, never which repository was read or
-written first. One that loses an entity it wrote earlier in the pass is
-read again (``Plan.taken_from``) so its owners see the conflict.
+written first. One that loses an entity it wrote earlier in the pass is read again
+(``Plan.taken_from``) so its owners see the conflict.
 """
 
 

@@ -60,6 +60,7 @@ class TipAsker:
         self._places = threading.Semaphore(self._concurrency)
         self._patience = patience
         self._threads: ThreadPoolExecutor | None = None
+        self._stopped = threading.Event()
 
     def __enter__(self) -> TipAsker:
         return self
@@ -67,6 +68,8 @@ class TipAsker:
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         """Wait for the threads after a whole pass; after a failed one (a database outage, Ctrl-C)
         drop the tips still queued, so the failure is not held up by hosts nobody will hear from."""
+        if kind is not None:
+            self._stopped.set()
         if self._threads is not None:
             self._threads.shutdown(wait=True, cancel_futures=kind is not None)
 
@@ -105,6 +108,9 @@ class TipAsker:
     ) -> tuple[str | None, str | None]:
         """One tip, holding a place of ``sync.concurrency`` until it answers or runs out of patience."""
         self._places.acquire()
+        if self._stopped.is_set():  # the pass failed while this one waited for a place
+            self._places.release()
+            return None, "not asked: the pass stopped"
         lock = threading.Lock()
         held = [True]
 

@@ -1,0 +1,59 @@
+"""Tips answered as they arrive, and a failed pass that does not wait for hosts nobody will hear from."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
+from catalog_sync.sync.tips import TipAsker
+
+
+class SlowTip:
+    """A remote repository whose tip takes ``seconds`` to answer."""
+
+    def __init__(self, key: str, seconds: float, asked: list[str]) -> None:
+        self.key, self.seconds, self.asked = key, seconds, asked
+
+    @property
+    def info(self) -> RepositoryInfo:
+        return RepositoryInfo(
+            key=self.key, name=self.key, url=f"https://git.example.com/{self.key}.git", branch="main"
+        )
+
+    def tip(self) -> str:
+        self.asked.append(self.key)
+        time.sleep(self.seconds)
+        return "0" * 40
+
+    def snapshot(self, commit: str) -> Snapshot:
+        raise AssertionError("not read here")
+
+
+def test_answers_arrive_as_they_come_not_after_the_slowest() -> None:
+    asked: list[str] = []
+    repositories: dict[int, Repository] = {1: SlowTip("slow", 1.5, asked), 2: SlowTip("fast", 0.0, asked)}
+    started = time.monotonic()
+    with TipAsker(2) as tips:
+        first = next(tips.ask(repositories, lambda _rid, _tip: False))
+        assert time.monotonic() - started < 1.0
+        assert [rid for rid, _tip, _error in first] == [2]
+
+
+def fail_at_the_first_answers(repositories: dict[int, Repository]) -> None:
+    with TipAsker(1, patience=60) as tips:
+        for _answers in tips.ask(repositories, lambda _rid, _tip: False):
+            raise RuntimeError("the database went away")
+
+
+def test_a_failed_pass_drops_the_tips_still_queued() -> None:
+    asked: list[str] = []
+    repositories: dict[int, Repository] = {
+        i: SlowTip(f"r{i}", 1.0, asked) for i in range(80)
+    }  # 10 s of tips, 8 at a time
+    started = time.monotonic()
+    with pytest.raises(RuntimeError):
+        fail_at_the_first_answers(repositories)
+    assert time.monotonic() - started < 4.0, "the failure waited for every queued host"
+    assert len(asked) < len(repositories)
