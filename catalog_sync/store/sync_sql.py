@@ -18,7 +18,7 @@ from catalog_sync.model import EntityRef
 from catalog_sync.plans import KnownEntity, ListedRepository, OrphanRow, Plan, RemovalDecision
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.sources.registered import RegisteredRepository
-from catalog_sync.store import listing, orphans, repos, run_records, writer
+from catalog_sync.store import fitting, listing, orphans, repos, run_records, writer
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.sync_store import Applied, ClaimedRepository, HeldElsewhere, PreviousRead, RunningRun
 from catalog_sync.store.tables import entities
@@ -189,6 +189,10 @@ class SqlSyncStore:
     ) -> tuple[dict[int, dict[str, KnownEntity]], dict[str, KnownEntity]]:
         """Entities held by the repositories, and by others under ``ref_keys``."""
         return writer.load_known(connection_of(tx), repository_ids, ref_keys)
+
+    def refuse_oversized(self, plan: Plan) -> None:
+        """See ``SyncStore``."""
+        fitting.refuse_oversized(plan)
 
     def apply_plans(
         self,

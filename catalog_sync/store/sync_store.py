@@ -229,6 +229,13 @@ class SyncStore(Protocol):
         """The entities the repositories hold now, and those others hold under ``ref_keys``."""
         ...
 
+    def refuse_oversized(self, plan: Plan) -> None:
+        """Take out of ``plan`` what the database cannot store, as problems of their own.
+
+        ``apply_plans`` does it too; the sync calls it first as well, so a write that will be refused
+        claims no entity from a repository that defines it within the limits."""
+        ...
+
     def apply_plans(
         self,
         tx: Transaction,

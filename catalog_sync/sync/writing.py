@@ -117,6 +117,7 @@ class GroupWriter:
             plans = []
             for outcome in sorted(scanned, key=lambda o: o.repository_id):
                 plans.append(_plan(outcome, own[outcome.repository_id], others, self._started))
+                self._store.refuse_oversized(plans[-1])
                 held_after(plans[-1], others)
             counts = self._store.apply_plans(
                 tx, plans, now=now, interval_seconds=self._interval, exists=exists

@@ -111,3 +111,18 @@ def test_a_scorecard_level_longer_than_stored_fails_that_descriptor_and_scoring_
     assert "product-readiness" in cards
     assert "long-levels" not in cards
     assert "product:default/pay" in scored
+
+
+def test_an_entity_whose_file_cannot_be_stored_claims_nothing_from_one_that_can(catalog: Catalog) -> None:
+    """The same entity at an over-long path in one repository and at a short one in another, read in
+    one group: the one that can be stored holds it, with no conflict for either."""
+    catalog.repo("a-deep", {f"{DEEP}/catalog-info.yaml": product_yaml("shared")})
+    catalog.repo("b-short", {"catalog-info.yaml": product_yaml("shared")})
+
+    catalog.sync()
+
+    assert catalog.refs() == {"product:default/shared"}
+    assert catalog.problems("conflict") == []
+    shared = catalog.entity("product:default/shared")
+    assert shared is not None
+    assert shared["repository_id"] == catalog.repository("b-short")["id"]
