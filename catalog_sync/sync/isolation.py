@@ -29,6 +29,14 @@ from catalog_sync.sync.workers import ScanOutcome, ScanTask, scan_repository
 
 log = logging.getLogger(__name__)
 
+MAX_LOST_CHILDREN = 3
+"""Children found dead before taking a task, per batch, before the rest of the batch fails instead of
+starting more: a child that cannot live (no memory, a broken interpreter) must not spin the pass."""
+NO_CHILD_MESSAGE = (
+    "no process to read the repository could be started (each ended before taking the task); "
+    "nothing was read from it"
+)
+
 START_METHOD = "forkserver"
 RECYCLE_AFTER = 1000
 """Scans one child runs before it is replaced, so what a long-lived process fragments is given back."""
@@ -82,6 +90,7 @@ class ScanProcesses:
         """Outcomes in the order the scans finish; a child that dies or overstays fails its task alone."""
         pending = deque(tasks)
         busy: list[_Child] = []
+        lost = 0  # children found dead before they took a task: a broken environment must not spin
         try:
             while pending or busy:
                 while pending and len(busy) < self.size:
@@ -91,7 +100,11 @@ class ScanProcesses:
                         child.connection.send(task)  # pickled whole before anything is written
                     except OSError:  # the idle child is gone (killed from outside): another takes the task
                         self._stop(child)
-                        pending.appendleft(task)
+                        lost += 1
+                        if lost > MAX_LOST_CHILDREN:
+                            yield ScanOutcome(task.repository_id, task.commit, error=NO_CHILD_MESSAGE)
+                        else:
+                            pending.appendleft(task)
                         continue
                     except Exception as exc:  # one task that cannot be pickled fails alone
                         self._idle.append(child)
@@ -99,6 +112,8 @@ class ScanProcesses:
                         continue
                     child.task, child.deadline = task, None
                     busy.append(child)
+                if not busy:  # every task of this round failed before a child took it
+                    continue
                 for child, outcome in self._collect(busy):
                     busy.remove(child)
                     if not child.stopped:
@@ -118,6 +133,8 @@ class ScanProcesses:
         now = time.monotonic()
         deadlines = [c.deadline for c in busy if c.deadline is not None]
         timeout = max(0.0, min(deadlines) - now) if deadlines else None
+        if any(not c.process.is_alive() for c in busy):
+            timeout = 0.0  # a child already gone (its exit already reaped) is answered without waiting
         ready = set(wait([c.connection for c in busy] + [c.process.sentinel for c in busy], timeout))
         done: list[tuple[_Child, ScanOutcome]] = []
         for child in busy:
@@ -188,4 +205,4 @@ class ScanProcesses:
         child.process.close()
 
 
-__all__ = ["RECYCLE_AFTER", "ScanProcesses", "kill_after"]
+__all__ = ["MAX_LOST_CHILDREN", "NO_CHILD_MESSAGE", "RECYCLE_AFTER", "ScanProcesses", "kill_after"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from catalog_sync.config import DescriptorSettings
 from catalog_sync.errors import SourceError
 from catalog_sync.sources.base import RepositoryInfo, Snapshot
-from catalog_sync.sync.isolation import ScanProcesses
+from catalog_sync.sync.isolation import NO_CHILD_MESSAGE, ScanProcesses, _Child
 from catalog_sync.sync.workers import ScanTask
 
 
@@ -64,3 +64,42 @@ def test_a_child_killed_while_idle_is_replaced_for_the_next_scan() -> None:
     finally:
         processes.close()
     assert outcomes == ["b cannot be read"]
+
+
+class StillbornProcesses(ScanProcesses):
+    """Every child dies before it takes a task, as in a container out of memory."""
+
+    def _start(self) -> _Child:
+        child = super()._start()
+        child.process.kill()
+        child.process.join(5)
+        return child
+
+
+def test_children_that_cannot_live_fail_the_batch_instead_of_spinning() -> None:
+    processes = StillbornProcesses(1)
+    try:
+        outcomes = [
+            o.error for o in processes.scan([task(i, DyingRepository(f"r{i}", None)) for i in range(3)])
+        ]
+    finally:
+        processes.close()
+    assert outcomes == [NO_CHILD_MESSAGE] * 3
+
+
+class UnpicklableRepository(DyingRepository):
+    """A repository that cannot be sent to a child (it holds a lambda)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, None)
+        self.hook = lambda: None
+
+
+def test_a_last_task_that_cannot_be_sent_fails_alone_and_the_scan_ends() -> None:
+    processes = ScanProcesses(1)
+    try:
+        outcomes = [o.error or "" for o in processes.scan([task(1, UnpicklableRepository("a"))])]
+    finally:
+        processes.close()
+    assert len(outcomes) == 1
+    assert outcomes[0].startswith("internal error:")
