@@ -20,6 +20,11 @@ from pathlib import Path
 
 _FIRST_POLL = 0.005
 _LONGEST_POLL = 0.25
+MAX_OUTPUT_BYTES = 8 * 1024 * 1024
+"""What git may print in all (refs, progress, ``remote:`` lines) before it is stopped: a catalog reads a
+few lines, and a host that streams messages must not fill the disk or the memory of the process."""
+KEPT_ERROR_BYTES = 64 * 1024
+"""The end of git's error output kept for explaining a failure."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,13 @@ def run_git(
     killed (``timed_out`` when its ``timeout`` in seconds passed)."""
     environment = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **env}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+
+        def watch_output() -> str | None:
+            printed = os.fstat(out.fileno()).st_size + os.fstat(err.fileno()).st_size
+            if printed > MAX_OUTPUT_BYTES:
+                return f"git printed more than {MAX_OUTPUT_BYTES} bytes of output; the command was stopped"
+            return watch() if watch is not None else None
+
         process = subprocess.Popen(
             ["git", *args],
             cwd=str(cwd) if cwd else None,
@@ -91,12 +103,12 @@ def run_git(
             start_new_session=True,
         )
         try:
-            status = _wait(process, time.monotonic() + timeout, watch)
+            status = _wait(process, time.monotonic() + timeout, watch_output)
         finally:
             if process.poll() is None:
                 _kill(process)
         out.seek(0)
-        err.seek(0)
+        err.seek(max(0, os.fstat(err.fileno()).st_size - KEPT_ERROR_BYTES))
         return GitResult(status, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 

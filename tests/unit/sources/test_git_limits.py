@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from catalog_sync.errors import AddressNotAllowedError, RepositoryUnreachableError
+from catalog_sync.sources import gitrun
 from catalog_sync.sources.git import GitLimits, GitRepository
 from tests.fixtures.http import tarpit
 from tests.fixtures.smarthttp import SmartHttpHost, smart_http
@@ -152,3 +154,21 @@ def test_a_registered_name_that_does_not_resolve_is_never_handed_to_git(
         _repository(
             host.url("pay").replace("127.0.0.1", "admin.localhost"), tmp_path, private_networks=()
         ).tip()
+
+
+def test_git_that_prints_without_end_is_stopped_at_the_output_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host streaming ``remote:`` lines or refs must not fill the disk or the memory of the process."""
+    monkeypatch.setattr(gitrun, "MAX_OUTPUT_BYTES", 1024 * 1024)
+    repo = tmp_path / "chatty"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    big = tmp_path / "big"
+    big.write_bytes(os.urandom(64 * 1024) * 160)  # 10 MiB
+    sha = subprocess.run(
+        ["git", "-C", str(repo), "hash-object", "-w", str(big)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    with pytest.raises(gitrun.GitStoppedError, match="more than 1048576 bytes of output"):
+        gitrun.run_git(["cat-file", "-p", sha], env={}, cwd=repo, timeout=60)
+    small = gitrun.run_git(["cat-file", "-t", sha], env={}, cwd=repo, timeout=60)
+    assert small.out.strip() == "blob"
