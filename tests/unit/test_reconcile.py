@@ -68,6 +68,7 @@ def plan(
     files: list[ParsedFile],
     own: dict[str, KnownEntity] | None = None,
     others: dict[str, KnownEntity] | None = None,
+    contested_since: datetime | None = None,
 ):
     return plan_repository(
         1,
@@ -79,6 +80,7 @@ def plan(
         facts={},
         own=own or {},
         others=others or {},
+        contested_since=contested_since,
     )
 
 
@@ -277,18 +279,7 @@ def test_two_repositories_new_in_one_pass_rank_by_repository_id() -> None:
     older = replace(known(pay, id_=9, repo=0), created_at=NOW)
 
     def decide(other: KnownEntity):
-        return plan_repository(
-            1,
-            commit="c1",
-            repo_url=URL,
-            branch="main",
-            files=files,
-            descriptor_changed={},
-            facts={},
-            own={},
-            others={pay.ref.key: other},
-            contested_since=since,
-        )
+        return plan(files, others={pay.ref.key: other}, contested_since=since)
 
     taken = decide(younger)
     assert [w.existing_id for w in taken.writes] == [9]
