@@ -82,6 +82,10 @@ class BatchReader:
             return tip != by_id[rid].last_commit or by_id[rid].rescan
 
         for answers in self._tips.ask(repo_of, wants_read):
+            if not answers:  # slow hosts still answering: keep the claims (and the heartbeat) alive
+                with self._store.transaction() as tx:
+                    self._claims.held(tx, [])
+                continue
             self._scan_and_write(self._record(answers, [], by_id, repo_of), source_of)
 
     def _scan_and_write(self, tasks: list[ScanTask], source_of: Mapping[int, str]) -> None:

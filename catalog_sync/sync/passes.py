@@ -129,7 +129,11 @@ class SyncEngine:
             self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary, started
         )
         concurrency = self.settings.sync.concurrency
-        with WorkerPools(concurrency, self._scans) as pools, TipAsker(concurrency) as tips:
+        keepalive = self.settings.sync.lease_seconds / 3
+        with (
+            WorkerPools(concurrency, self._scans) as pools,
+            TipAsker(concurrency, keepalive=keepalive) as tips,
+        ):
             reader = BatchReader(
                 self.settings, self.store, self.claims, self.clock, pools, writer, summary, tips
             )

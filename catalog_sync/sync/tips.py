@@ -55,7 +55,13 @@ def ask_and_fetch(repository: Repository, wants_read: Callable[[str], bool]) -> 
 class TipAsker:
     """The threads that ask for tips, kept for one pass; ``ask`` yields answers as they arrive."""
 
-    def __init__(self, concurrency: int, *, patience: float = PATIENCE) -> None:
+    def __init__(
+        self, concurrency: int, *, patience: float = PATIENCE, keepalive: float | None = None
+    ) -> None:
+        """``keepalive``: seconds without an answer after which ``ask`` yields an empty group, so the
+        pass can renew its claims while slow hosts are waited for (a tip and two fetches can outlast a
+        lease)."""
+        self._keepalive = keepalive
         self._concurrency = max(1, concurrency)
         self._places = threading.Semaphore(self._concurrency)
         self._patience = patience
@@ -97,7 +103,10 @@ class TipAsker:
         }
         pending: set[Future[tuple[str | None, str | None]]] = set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=self._keepalive, return_when=FIRST_COMPLETED)
+            if not done:
+                yield []  # nothing yet: the caller renews its claims
+                continue
             if pending:
                 more, pending = wait(pending, timeout=GATHER_SECONDS)
                 done |= more

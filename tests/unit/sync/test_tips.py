@@ -57,3 +57,15 @@ def test_a_failed_pass_drops_the_tips_still_queued() -> None:
         fail_at_the_first_answers(repositories)
     assert time.monotonic() - started < 4.0, "the failure waited for every queued host"
     assert len(asked) < len(repositories)
+
+
+def test_while_slow_hosts_are_waited_for_the_caller_is_given_turns_to_renew_its_claims() -> None:
+    """A tip and two fetches at their deadlines outlast a lease: empty groups come every ``keepalive``
+    seconds, and the pass renews its claims and heartbeat on each."""
+    asked: list[str] = []
+    repositories: dict[int, Repository] = {1: SlowTip("a", 1.0, asked), 2: SlowTip("b", 1.0, asked)}
+    with TipAsker(2, keepalive=0.2) as tips:
+        groups = list(tips.ask(repositories, lambda _rid, _tip: False))
+    assert groups[0] == []
+    assert sum(1 for g in groups if not g) >= 3
+    assert sorted(rid for g in groups for rid, _tip, _error in g) == [1, 2]
