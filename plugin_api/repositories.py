@@ -74,6 +74,11 @@ def get_repository(repository_id: int) -> RepositoryRecord:
 @writes
 @blp.arguments(RegisterRepositorySchema, location="json", as_kwargs=True)
 @blp.response(201, RepositorySchema)
+@blp.alt_response(
+    409,
+    description="the repository is already registered (under any spelling of its URL), or "
+    "sync.max_registered_repositories is reached",
+)
 def register(url: str, branch: str | None = None) -> RepositoryRecord:
     """Add one git repository; it is read at the next pass (or at once when a worker is idle).
 
