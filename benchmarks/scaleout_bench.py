@@ -58,6 +58,8 @@ class Round:
     contended: int
     taken_over_warnings: int
     passes: int
+    load_average: float = 0.0
+    """The machine's 1-minute load average at the end of the round: other work skews the figures."""
 
     @property
     def per_second(self) -> float:
@@ -198,6 +200,7 @@ def run_round(server: str, fleet: Path, expected: int, workers: int, concurrency
             contended=sum(c["contended"] for c in claims),
             taken_over_warnings=warnings,
             passes=passes,
+            load_average=os.getloadavg()[0],
         )
 
 
@@ -221,12 +224,13 @@ def render(rounds: Sequence[Round]) -> str:
     base = rounds[0].per_second if rounds else 0.0
     lines = [
         f"{'workers':>7} {'seconds':>8} {'repos/s':>8} {'speed-up':>8} {'claims':>7} "
-        f"{'contended':>9} {'reads-1':>7} {'passes':>6}"
+        f"{'contended':>9} {'reads-1':>7} {'passes':>6} {'load':>5}"
     ]
     for r in rounds:
         lines.append(
             f"{r.workers:>7} {r.seconds:>8.1f} {r.per_second:>8.0f} {r.per_second / base:>7.2f}x "
-            f"{r.claims:>7} {r.contended_share:>9.1%} {r.reads - r.repositories:>7} {r.passes:>6}"
+            f"{r.claims:>7} {r.contended_share:>9.1%} {r.reads - r.repositories:>7} {r.passes:>6} "
+            f"{r.load_average:>5.1f}"
         )
     return "\n".join(lines)
 
