@@ -58,6 +58,8 @@ class Round:
     contended: int
     taken_over_warnings: int
     passes: int
+    database_mib: float = 0.0
+    """The database's size on disk after the round (pg_database_size), for sizing PostgreSQL."""
     load_average: float = 0.0
     """The machine's 1-minute load average at the end of the round: other work skews the figures."""
 
@@ -121,8 +123,9 @@ def _progress(url: str) -> tuple[int, int]:
         engine.dispose()
 
 
-def _records(url: str) -> tuple[int, int, int]:
-    """Repositories read over every pass (the passes' own counts), passes, and entities stored."""
+def _records(url: str) -> tuple[int, int, int, float]:
+    """Repositories read over every pass (the passes' own counts), passes, entities stored, and the
+    database's size in MiB."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -130,7 +133,8 @@ def _records(url: str) -> tuple[int, int, int]:
                 select(func.coalesce(func.sum(sync_runs.c.repositories), 0), func.count())
             ).one()
             stored = connection.execute(select(func.count()).select_from(entities)).scalar_one()
-        return int(reads), int(passes), int(stored)
+            size = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        return int(reads), int(passes), int(stored), int(size) / 2**20
     finally:
         engine.dispose()
 
@@ -187,7 +191,7 @@ def run_round(server: str, fleet: Path, expected: int, workers: int, concurrency
                     process.wait(timeout=120)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        reads, passes, stored = _records(url)
+        reads, passes, stored, size = _records(url)
         claims = [json.loads(out.read_text()) for out in outs if out.exists()]
         warnings = sum(log.read_text().count(TAKEN_OVER) for log in logs)
         return Round(
@@ -200,6 +204,7 @@ def run_round(server: str, fleet: Path, expected: int, workers: int, concurrency
             contended=sum(c["contended"] for c in claims),
             taken_over_warnings=warnings,
             passes=passes,
+            database_mib=size,
             load_average=os.getloadavg()[0],
         )
 
@@ -264,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"{workers} workers: {done.repositories} repositories in {done.seconds:.1f} s "
                 f"({done.per_second:.0f}/s), {done.contended_share:.1%} of {done.claims} claims contended, "
-                f"{done.reads - done.repositories} repeated reads",
+                f"{done.reads - done.repositories} repeated reads, database {done.database_mib:.0f} MiB",
                 flush=True,
             )
             rounds.append(done)
