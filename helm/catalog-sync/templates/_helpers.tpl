@@ -84,7 +84,7 @@ gitlab-webhook-tokens: {{ join "," . | b64enc | quote }}
 {{/*
 The environment of every container: where the configuration is, the database URL and the secrets the
 configuration reads from the environment. `secretName` is the Secret to read (the migration hook reads
-its own copy); `full` adds the API tokens, webhook secrets and source tokens (not needed to migrate).
+its own copy).
 */}}
 {{- define "catalog-sync.env" -}}
 {{- $root := .root }}
@@ -103,7 +103,6 @@ its own copy); `full` adds the API tokens, webhook secrets and source tokens (no
 - name: CATALOG_SYNC_DATABASE_URL
   value: {{ printf "sqlite:///%s" $root.Values.database.sqlite.path | quote }}
 {{- end }}
-{{- if .full }}
 {{- if or (not $own) $s.apiTokens }}
 - name: CATALOG_SYNC_API_TOKENS
   valueFrom:
@@ -123,7 +122,6 @@ its own copy); `full` adds the API tokens, webhook secrets and source tokens (no
 - name: {{ $name }}
   valueFrom:
     secretKeyRef: {name: {{ $secret | quote }}, key: {{ $name }}}
-{{- end }}
 {{- end }}
 {{- range $root.Values.extraSecretEnv }}
 - name: {{ .name }}
