@@ -4,17 +4,20 @@ from a registry these machines cannot reach; the chart's README says so.)"""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.e2e.helm.conftest import CHART, ROOT
 from tests.fixtures.required import unavailable
 
 DOCKERFILE = ROOT / "Dockerfile"
+RUN_LOCK = ROOT / "requirements" / "run.lock"
 COMPILERS = ("gcc", "g++", "build-essential", "clang", "make ", "python3-dev", "libpq-dev")
 
 
@@ -66,3 +69,25 @@ def test_the_final_stage_runs_as_the_non_root_uid_the_chart_expects_without_heal
     installed = " ".join(args for op, args in final if op == "RUN")
     for compiler in COMPILERS:
         assert compiler not in installed, f"the final image installs {compiler.strip()}"
+
+
+@pytest.mark.slow
+def test_every_locked_package_installs_as_a_wheel_so_the_build_needs_no_compiler(tmp_path: Path):
+    """The build stage's install, resolved here without installing: the image's Python (CPython 3.11 on
+    Linux x86_64) is this machine's, so a package without a wheel for it would fail the same way."""
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
+         "--only-binary=:all:", "--require-hashes", "-r", str(RUN_LOCK), "--report", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0 and "No matching distribution" not in done.stderr and "HASH" not in done.stderr:
+        unavailable(f"the package index could not be reached: {done.stderr.strip()[-500:]}")
+    assert done.returncode == 0, done.stderr
+    installed = json.loads(report.read_text())["install"]
+    assert installed
+    for item in installed:
+        assert item["download_info"]["url"].endswith(".whl"), item["download_info"]["url"]
