@@ -311,3 +311,9 @@ def test_the_service_monitor_scrapes_ports_the_services_expose(chart: Chart):
     ]
     exposed = {port["name"] for service in services for port in service["spec"]["ports"]}
     assert {endpoint["port"] for endpoint in monitor["spec"]["endpoints"]} == exposed == {"http", "metrics"}
+
+
+def test_a_kubernetes_older_than_the_oldest_validated_is_refused(chart: Chart):
+    done = chart.template(kube_version="1.24.0")
+    assert done.returncode != 0
+    assert "kubeVersion" in done.stderr or "incompatible" in done.stderr, done.stderr
