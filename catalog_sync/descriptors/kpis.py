@@ -180,3 +180,22 @@ def check_unique_ids(kpis: Sequence[Mapping[str, Any]]) -> None:
         seen.setdefault(ident, index)
     if errors:
         raise ValidationError({"kpis": errors})
+
+
+STATUSES = ("met", "missed", "unknown", "declared")
+
+
+def judge(kpi: Mapping[str, Any], value: float | None, error: str | None) -> str:
+    """The KPI's status against its *current* target: ``declared`` when it has no measure, ``unknown``
+    without a value or when the last measurement failed, else ``met`` or ``missed`` by its direction.
+
+    Judged when read rather than stored, so a target edited in the descriptor applies at once.
+    """
+    if measure_kind(kpi) == "declared":
+        return "declared"
+    target = kpi.get("target")
+    if value is None or error is not None or isinstance(target, bool) or not isinstance(target, int | float):
+        return "unknown"
+    if kpi.get("direction", DEFAULT_DIRECTION) == "at-most":
+        return "met" if value <= target else "missed"
+    return "met" if value >= target else "missed"
