@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,14 +116,19 @@ def test_every_kpi_is_listed_with_its_status_missed_first(client: FlaskClient) -
     assert [item["status"] for item in items] == sorted(
         (item["status"] for item in items), key=["missed", "unknown", "met", "declared"].index
     )
-    assert found["releases"]["status"] == "met" and found["releases"]["value"] == 1
+    assert found["releases"]["status"] == "met"
+    assert found["releases"]["value"] == 1
     assert found["lead-time"]["status"] == "met"
     assert found["lead-time"]["value"] == pytest.approx(2.0)  # start waited 4 days, fix none
-    assert found["commits"]["status"] == "missed" and found["commits"]["value"] == 1
-    assert found["nps"]["status"] == "unknown" and found["nps"]["error"] == "no value pushed yet"
+    assert found["commits"]["status"] == "missed"
+    assert found["commits"]["value"] == 1
+    assert found["nps"]["status"] == "unknown"
+    assert found["nps"]["error"] == "no value pushed yet"
     checkout = found["checkout-success"]
-    assert checkout["status"] == "unknown" and "kpis.prometheus_url is not set" in checkout["error"]
-    assert found["revenue-share"]["status"] == "declared" and found["revenue-share"]["error"] is None
+    assert checkout["status"] == "unknown"
+    assert "kpis.prometheus_url is not set" in checkout["error"]
+    assert found["revenue-share"]["status"] == "declared"
+    assert found["revenue-share"]["error"] is None
     assert found["releases"]["owner"] == "team:default/shop-team"
     assert found["releases"]["entityRef"] == "product:default/web-shop"
 
@@ -141,7 +145,8 @@ def test_filters_narrow_the_list_and_pages_keep_them(client: FlaskClient) -> Non
         "nps", "releases", "lead-time", "checkout-success", "revenue-share",
     }  # fmt: skip
     first = client.get("/api/kpis?owner=shop-team&limit=2").get_json()
-    assert first["totalItems"] == 5 and len(first["items"]) == 2
+    assert first["totalItems"] == 5
+    assert len(first["items"]) == 2
     seen = [item["id"] for item in first["items"]]
     cursor = first["pageInfo"]["nextCursor"]
     while cursor:
@@ -213,15 +218,18 @@ def test_pushed_values_need_a_token_are_checked_and_are_idempotent(client: Flask
     at = (NOW - timedelta(hours=1)).isoformat()
     created = client.post(url, json={"value": 45, "at": at}, headers=AUTH)
     assert created.status_code == 201, created.get_json()
-    assert created.get_json()["status"] == "met" and created.get_json()["replay"] is False
+    assert created.get_json()["status"] == "met"
+    assert created.get_json()["replay"] is False
     again = client.post(url, json={"value": 45, "at": at}, headers=AUTH)
-    assert again.status_code == 200 and again.get_json()["replay"] is True
+    assert again.status_code == 200
+    assert again.get_json()["replay"] is True
     assert _by_id(_items(client))["nps"]["value"] == 45
 
-    assert_error(client.post("/api/kpis/product/default/web-shop/releases/values", json={"value": 1}, headers=AUTH),
-                 409, "measured by git")  # fmt: skip
-    assert_error(client.post("/api/kpis/product/default/web-shop/nope/values", json={"value": 1}, headers=AUTH),
-                 404, "declares no KPI")  # fmt: skip
+    base = "/api/kpis/product/default/web-shop"
+    assert_error(
+        client.post(f"{base}/releases/values", json={"value": 1}, headers=AUTH), 409, "measured by git"
+    )
+    assert_error(client.post(f"{base}/nope/values", json={"value": 1}, headers=AUTH), 404, "declares no KPI")
 
 
 def test_the_team_summary_counts_kpis_by_category(client: FlaskClient) -> None:

@@ -146,7 +146,8 @@ def test_each_answer_of_a_real_prometheus_gives_a_value_or_a_reason(
     summary = measurer.run_round()
 
     states = _states(store, database)
-    assert summary.measured == 6 and summary.unknown == 5
+    assert summary.measured == 6
+    assert summary.unknown == 5
     assert states["success"] == ("met", 99.2, None)
     reasons = {ident: error for ident, (status, _, error) in states.items() if ident != "success"}
     assert all(states[ident][0] == "unknown" for ident in reasons)
@@ -160,7 +161,8 @@ def test_each_answer_of_a_real_prometheus_gives_a_value_or_a_reason(
     measurer.run_round()
     status, value, error = _states(store, database)["success"]
     assert (status, value) == ("unknown", 99.2)
-    assert error is not None and "cannot be reached" in error
+    assert error is not None
+    assert "cannot be reached" in error
     measurer.close()
 
 

@@ -157,7 +157,8 @@ def test_pushed_values_are_idempotent_per_at_and_the_latest_at_is_the_value(stor
     assert store.push(PAY, "nps", 42.0, monday, NOW) is False  # a replay
     assert store.push(PAY, "nps", 35.0, monday - timedelta(days=7), NOW) is True  # an older survey
     state = _states(store, database)["nps"]
-    assert state.stored is not None and state.stored.value == 42.0
+    assert state.stored is not None
+    assert state.stored.value == 42.0
     assert _status(state) == "met"
     with store_engine.connect() as conn:
         assert conn.execute(select(kpi_pushes.c.value).order_by(kpi_pushes.c.at)).scalars().all() == [
@@ -166,7 +167,8 @@ def test_pushed_values_are_idempotent_per_at_and_the_latest_at_is_the_value(stor
         ]
     with database.reading() as tx:
         days = [p["day"] for p in store.history(tx, PAY, "nps", 30, NOW.date())]
-    assert days == sorted(days) and (monday - timedelta(days=7)).date().isoformat() in days
+    assert days == sorted(days)
+    assert (monday - timedelta(days=7)).date().isoformat() in days
     assert store.declared_one(PAY, "nps") is not None
     assert store.declared_one(PAY, "nope") is None
     assert store.declared_one("product:default/nobody", "nps") is None
