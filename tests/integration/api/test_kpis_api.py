@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
@@ -253,3 +254,22 @@ def test_the_endpoints_are_in_the_openapi_description(client: FlaskClient) -> No
     listing = paths["/api/kpis"]["get"]
     assert {p["name"] for p in listing["parameters"]} >= {"category", "status", "owner", "filter", "cursor"}
     assert paths["/api/kpis/{kind}/{namespace}/{name}/{kpi}/values"]["post"]["security"]
+
+
+def test_metrics_count_kpis_by_category_and_status_and_give_tier_1_ratios(client: FlaskClient) -> None:
+    text = client.get("/metrics").get_data(as_text=True)
+    samples = {
+        (family.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert samples[("catalog_kpis", (("category", "team-performance"), ("status", "missed")))] == 1
+    assert samples[("catalog_kpis", (("category", "speed-to-market"), ("status", "met")))] == 2
+    assert samples[("catalog_kpis", (("category", "other"), ("status", "met")))] == 0
+    ratios = {labels: value for (name, labels), value in samples.items() if name == "catalog_kpi_ratio"}
+    # web-shop is tier 1 (its measured KPIs with a value); search has no tier, so no series
+    shop = "product:default/web-shop"
+    assert {dict(labels)["entity"] for labels in ratios} == {shop}
+    assert ratios[(("entity", shop), ("kpi", "releases"))] == 1.0
+    assert ratios[(("entity", shop), ("kpi", "lead-time"))] == pytest.approx(2.0 / 5)
+    assert (("entity", shop), ("kpi", "checkout-success")) not in ratios  # no value yet
