@@ -166,10 +166,15 @@ def kpi_counts(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, int]]
     return sorted((category, status, n) for (category, status), n in counts.items())
 
 
-def kpi_ratios(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, float]]:
-    """``(entity, kpi, value / target)`` of tier-1 and tier-2 products' KPIs with a value, bounded."""
+def kpi_ratios(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str, str, float]]:
+    """``(entity, kpi, tier, direction, value / target)`` of tier-1 and tier-2 products' KPIs with a
+    value, bounded. Tier and direction are functions of the entity and the KPI, so they add no series;
+    they let an alert tell a missed KPI (below 1 when at-least, above 1 when at-most) by the ratio."""
     chosen = sorted(
         (item for item in items if item.get("tier") in RATIO_TIERS and item.get("ratio") is not None),
         key=lambda item: (item["tier"], item["entityRef"], item["id"]),
     )
-    return [(item["entityRef"], item["id"], float(item["ratio"])) for item in chosen[:MAX_KPI_RATIOS]]
+    return [
+        (item["entityRef"], item["id"], str(item["tier"]), str(item["direction"]), float(item["ratio"]))
+        for item in chosen[:MAX_KPI_RATIOS]
+    ]

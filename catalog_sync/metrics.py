@@ -204,7 +204,7 @@ class CatalogState:
     conflicts: int = 0
     last_success: float = 0.0
     kpis: list[tuple[str, str, int]] = field(default_factory=list)
-    kpi_ratios: list[tuple[str, str, float]] = field(default_factory=list)
+    kpi_ratios: list[tuple[str, str, str, str, float]] = field(default_factory=list)
 
 
 def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
@@ -300,8 +300,9 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
     )
     yield _gauge(
         "catalog_kpi_ratio",
-        "A KPI's last value over its target, for tier-1 and tier-2 products (entity ref, KPI id).",
-        ["entity", "kpi"],
+        "A KPI's last value over its target, for tier-1 and tier-2 products (entity ref, KPI id; the "
+        "product's tier and the KPI's direction: at-least is missed below 1, at-most above 1).",
+        ["entity", "kpi", "tier", "direction"],
         state.kpi_ratios,
     )
     yield _gauge(

@@ -266,7 +266,13 @@ def test_metrics_count_kpis_by_category_and_status_and_give_tier_1_ratios(client
     assert samples[("catalog_kpis", (("category", "team-performance"), ("status", "missed")))] == 1
     assert samples[("catalog_kpis", (("category", "speed-to-market"), ("status", "met")))] == 2
     assert samples[("catalog_kpis", (("category", "other"), ("status", "met")))] == 0
-    ratios = {labels: value for (name, labels), value in samples.items() if name == "catalog_kpi_ratio"}
+    ratios = {
+        tuple(label for label in labels if label[0] in ("entity", "kpi")): value
+        for (name, labels), value in samples.items()
+        if name == "catalog_kpi_ratio"
+    }
+    tiers = {dict(labels)["tier"] for (name, labels) in samples if name == "catalog_kpi_ratio"}
+    assert tiers == {"1"}
     # web-shop is tier 1 (its measured KPIs with a value); search has no tier, so no series
     shop = "product:default/web-shop"
     assert {dict(labels)["entity"] for labels in ratios} == {shop}
