@@ -44,7 +44,10 @@ spec:
   appliesTo: [kind=product]
   levels: [ok]
   checks:
-    - {id: happy, title: Customers happy, level: ok, rule: {kpi: {category: customer-satisfaction, status: met}}}
+    - id: happy
+      title: Customers happy
+      level: ok
+      rule: {kpi: {category: customer-satisfaction, status: met}}
 """
 
 
