@@ -24,9 +24,9 @@ from catalog_sync.config import Settings, parse_settings
 from catalog_sync.kpis import Measurer
 from catalog_sync.kpis.examples import push_example_values
 from catalog_sync.scoring import Scorer
-from catalog_sync.store.kpis import SqlKpiStore
 from catalog_sync.sources.examples import build_example_repositories
 from catalog_sync.store.base import Database
+from catalog_sync.store.kpis import SqlKpiStore
 from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
