@@ -67,9 +67,10 @@ def seed_catalog(engine: Any, count: int) -> None:
     with engine.begin() as conn:
         for n in range(count):
             name = f"p{n:05d}"
+            query = f'max_over_time(bench_kpi{{product="{name}"}}[$window])'
             kpis = [
                 {"name": f"kpi {k}", "category": "customer-satisfaction", "target": 95, "window": "5m",
-                 "measure": {"prometheus": f'max_over_time(bench_kpi{{product="{name}"}}[$window]) * {k + 1}'}}
+                 "measure": {"prometheus": f"{query} * {k + 1}"}}
                 for k in range(KPIS_PER_PRODUCT)
             ]  # fmt: skip
             body = {
@@ -160,8 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         for index in range(args.rounds):
             summary = measurer.run_round()
             heap = tracemalloc.get_traced_memory()[0]
-            results.append({"round": index + 1, "kpis": summary.measured, "unknown": summary.unknown,
-                            "seconds": round(summary.seconds, 2), "heap_mib": round(heap / 2**20, 1)})  # fmt: skip
+            results.append(
+                {
+                    "round": index + 1,
+                    "kpis": summary.measured,
+                    "unknown": summary.unknown,
+                    "seconds": round(summary.seconds, 2),
+                    "heap_mib": round(heap / 2**20, 1),
+                }
+            )
             print(json.dumps(results[-1]), flush=True)
         measurer.close()
     finally:
