@@ -15,7 +15,7 @@ from catalog_sync.errors import ConflictError, NotFoundError, QueryError
 from catalog_sync.model import EntityRef
 from catalog_sync.store.filters import parse_filters
 from catalog_sync.store.kpis import HISTORY_DAYS
-from catalog_sync.store.kpis.documents import items_of, kpi_item, sort_key
+from catalog_sync.store.kpis.documents import by_category, items_of, kpi_item, sort_key
 from catalog_sync.store.scoring.gaps import owner_keys
 from plugin_api.auth import writes
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size, request_filters
@@ -62,7 +62,9 @@ def _position(after: Any) -> tuple[int, str, str]:
 @blp.response(200, KpiListSchema)
 def list_kpis(**args: Any) -> dict[str, Any]:
     """Every KPI of every product, missed first: ``category``, ``status``, ``owner`` and ``filter`` narrow
-    it (the filter applies to the KPIs' products, in the catalog's syntax)."""
+    it (the filter applies to the KPIs' products, in the catalog's syntax). ``summary`` counts all the
+    KPIs selected by category and status, and the same per owning team: how each team does on speed
+    to market, customer satisfaction, business alignment and team performance, in one call."""
     limit = page_size(args.get("limit"), state().settings.api)
     chosen = {key: args.get(key) for key in ("category", "status", "owner")}
     filters: list[str] = list(args.get("filter") or [])
@@ -88,7 +90,15 @@ def list_kpis(**args: Any) -> dict[str, Any]:
     cursor = None
     if len(rest) > limit:
         cursor = encode_cursor(_CURSOR, {"after": list(sort_key(page[-1])), "filter": filters, **chosen})
-    return page_document(page, len(items), cursor)
+    document = page_document(page, len(items), cursor)
+    owners_seen: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        owners_seen.setdefault(item["owner"] or "none", []).append(item)
+    document["summary"] = {
+        "byCategory": by_category(items),
+        "byOwner": {owner: by_category(owned) for owner, owned in sorted(owners_seen.items())},
+    }
+    return document
 
 
 def _ref(kind: str, namespace: str, name: str) -> str:

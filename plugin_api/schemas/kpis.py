@@ -10,7 +10,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from catalog_sync.descriptors.kpis import KPI_CATEGORIES, STATUSES
 from catalog_sync.store.kpis import HISTORY_DAYS
-from plugin_api.schemas.common import ListArgsSchema, OpenSchema, list_schema
+from plugin_api.schemas.common import ListArgsSchema, OpenSchema, PageInfoSchema, list_schema
 
 _FILTER_HELP = (
     "repeatable, the catalog's filter syntax on the KPIs' products: commas AND, repeated filters OR, "
@@ -123,5 +123,28 @@ class KpiValueAnswerSchema(OpenSchema):
     status = fields.String(required=True)
 
 
-KpiListSchema = list_schema("KpiList", KpiSchema)
+class KpiSummarySchema(OpenSchema):
+    """Counts of every KPI the filters select (not only this page's), by category and by owning team."""
+
+    byCategory = fields.Dict(  # noqa: N815
+        required=True,
+        metadata={"description": "category -> status (met, missed, unknown, declared) -> count"},
+    )
+    byOwner = fields.Dict(  # noqa: N815
+        required=True,
+        metadata={
+            "description": "owning team's ref (`none` when none resolves) -> category -> status -> count"
+        },
+    )
+
+
+KpiListSchema = OpenSchema.from_dict(
+    {
+        "items": fields.List(fields.Nested(KpiSchema), required=True),
+        "totalItems": fields.Integer(required=True),
+        "pageInfo": fields.Nested(PageInfoSchema, required=True),
+        "summary": fields.Nested(KpiSummarySchema, required=True),
+    },
+    name="KpiList",
+)
 KpiHistorySchema = list_schema("KpiHistory", KpiPointSchema)

@@ -134,6 +134,17 @@ def test_every_kpi_is_listed_with_its_status_missed_first(client: FlaskClient) -
     assert found["releases"]["entityRef"] == "product:default/web-shop"
 
 
+def test_the_summary_answers_how_each_team_does_per_category_in_one_call(client: FlaskClient) -> None:
+    summary = client.get("/api/kpis?limit=1").get_json()["summary"]
+    assert summary["byOwner"]["team:default/find-team"]["team-performance"]["missed"] == 1
+    shop = summary["byOwner"]["team:default/shop-team"]
+    assert shop["speed-to-market"]["met"] == 2
+    assert shop["business-alignment"]["declared"] == 1
+    assert sum(sum(c.values()) for c in summary["byCategory"].values()) == 6
+    narrowed = client.get("/api/kpis?owner=find-team").get_json()["summary"]
+    assert list(narrowed["byOwner"]) == ["team:default/find-team"]
+
+
 def test_filters_narrow_the_list_and_pages_keep_them(client: FlaskClient) -> None:
     assert set(_by_id(_items(client, "?status=missed"))) == {"commits"}
     assert set(_by_id(_items(client, "?category=speed-to-market"))) == {"releases", "lead-time"}
