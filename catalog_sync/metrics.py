@@ -50,6 +50,8 @@ from catalog_sync.metric_labels import (
     fold_averages,
     kind_label,
     known_label,
+    kpi_counts,
+    kpi_ratios,
     lifecycle_label,
     sum_by,
     tier_label,
@@ -201,6 +203,8 @@ class CatalogState:
     descriptor_errors: int = 0
     conflicts: int = 0
     last_success: float = 0.0
+    kpis: list[tuple[str, str, int]] = field(default_factory=list)
+    kpi_ratios: list[tuple[str, str, str, str, float]] = field(default_factory=list)
 
 
 def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
@@ -227,6 +231,9 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     )
     totals = reads.score_totals_by_owner(tx)
     state.score_averages = fold_averages(totals, cards, choose_owners(totals))
+    items = reads.kpi_items(tx)
+    state.kpis = kpi_counts(items)
+    state.kpi_ratios = kpi_ratios(items)
     return state
 
 
@@ -284,6 +291,19 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "Average score (0-100) of each owner's entities on each scorecard.",
         ["scorecard", "owner"],
         state.score_averages,
+    )
+    yield _gauge(
+        "catalog_kpis",
+        "KPIs by category and status (met, missed, unknown, declared).",
+        ["category", "status"],
+        state.kpis,
+    )
+    yield _gauge(
+        "catalog_kpi_ratio",
+        "A KPI's last value over its target, for tier-1 and tier-2 products (entity ref, KPI id; the "
+        "product's tier and the KPI's direction: at-least is missed below 1, at-most above 1).",
+        ["entity", "kpi", "tier", "direction"],
+        state.kpi_ratios,
     )
     yield _gauge(
         "catalog_repositories",

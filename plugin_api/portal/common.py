@@ -33,6 +33,7 @@ NAVIGATION = (
     ("portal.catalog", "Catalog"),
     ("portal.scorecards", "Scorecards"),
     ("portal.gaps", "Ownership gaps"),
+    ("portal.kpis", "KPIs"),
     ("portal.repositories", "Repositories"),
 )
 SECTIONS = {

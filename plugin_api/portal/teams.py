@@ -15,6 +15,7 @@ from catalog_sync.scoring.gaps import GAP_TYPES
 from catalog_sync.scoring.teams import team_document
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import render, text_arg
+from plugin_api.portal.kpis import team_kpis
 from plugin_api.state import connection, state
 
 
@@ -38,6 +39,7 @@ def team(name: str) -> str:
         roles=sorted(summary["members"]["byRole"].items()),
         owned=[_owned(item) for item in summary["owned"]["entities"]],
         gap_counts=[(kind, gaps["summary"].get(kind, 0)) for kind in GAP_TYPES if gaps["summary"].get(kind)],
+        kpis=team_kpis(header["entityRef"]),
     )
 
 

@@ -89,7 +89,7 @@ def test_entity_page_shows_envelope_relations_scorecards_and_repository(client: 
     assert re.fullmatch(r"/repositories/\d+", page.href("web-shop"))
     assert "catalog-info.yaml" in page.text
     assert "Grow online revenue 15% a year" in page.text  # spec fields beyond the summary
-    assert page.row("speed-to-market")[1] == "Lead time for changes"  # a list of objects is a table
+    assert page.row("medium")[1] == "Move image resizing off the request path"  # a list of objects is a table
 
 
 def test_entity_page_marks_an_owner_missing_from_the_catalog_and_only_that_one(client: FlaskClient) -> None:
