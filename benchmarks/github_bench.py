@@ -103,6 +103,7 @@ def measure(hub: FakeGitHub, phase: str, run: Any) -> Row:
     started = time.perf_counter()
     summary = run()
     seconds = time.perf_counter() - started
+    print(f"{phase}: {seconds:.1f} s", file=sys.stderr, flush=True)
     api, git = hub.api_requests(), hub.git_requests()
     return Row(
         phase=phase,
