@@ -35,7 +35,9 @@ def use_github(catalog: Catalog, hub: FakeGitHub, *extra: dict[str, Any], **keys
     source = {"name": "acme", "type": "github", "org": "acme", "api_url": hub.api_url}
     catalog.config = {
         "sources": [source | {"auth": {"token_env": TOKEN_ENV}} | keys, *extra],
-        "sync": {"allowed_protocols": ["http"]},
+        # Scans inline: a scanning pool forked from this process would inherit the fake host's open
+        # connections (it serves from threads of the test process) and hold them open.
+        "sync": {"allowed_protocols": ["http"], "concurrency": 1},
     }
     catalog.reset_engine()
 
