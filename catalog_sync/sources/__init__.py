@@ -1,7 +1,8 @@
 """Where repositories come from: one module per kind of source, behind the protocols of ``base``.
 
 ``build_source`` is the only place that knows the kinds, so the sync loop stays ignorant of them:
-``local`` (folders), ``git`` (one remote URL) and ``registered`` (repositories registered through the
+``local`` (folders), ``git`` (one remote URL), ``github`` and ``gitlab`` (listed from a hosting API)
+and ``registered`` (repositories registered through the
 API, listed by the ``list_registered`` callable the sync package answers from the catalog).
 """
 
@@ -12,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog_sync.config import SourceSettings, SyncSettings
+from catalog_sync.config import AnySourceSettings, GitHubSourceSettings, GitLabSourceSettings, SyncSettings
 from catalog_sync.errors import SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot, Source
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def build_source(
-    settings: SourceSettings,
+    settings: AnySourceSettings,
     *,
     base_dir: str,
     cache_dir: str,
@@ -35,6 +36,13 @@ def build_source(
     ``release_tags`` (``kpis.release_tag_pattern``) names the tags a fetch brings beside the branch."""
     cache = Path(cache_dir).expanduser()
     cache = cache if cache.is_absolute() else Path(base_dir) / cache
+    sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
+    if isinstance(settings, GitHubSourceSettings):
+        from catalog_sync.sources.github import GitHubSource
+
+        return GitHubSource(settings, cache, sync)
+    if isinstance(settings, GitLabSourceSettings):
+        raise SourceError(f"source {settings.name!r}: the gitlab source type is not available yet")
     if settings.type == "local":
         from catalog_sync.sources.local import LocalSource
 
@@ -42,8 +50,7 @@ def build_source(
     if settings.type == "git":
         from catalog_sync.sources.git import GitLimits, GitSource
 
-        limits = GitLimits.of(sync) if sync else GitLimits(allowed_protocols=allowed_protocols)
-        limits = replace(limits, release_tags=release_tags)
+        limits = replace(GitLimits.of(sync), release_tags=release_tags)
         return GitSource(settings, cache, allowed_protocols, limits)
     if settings.type == "registered":
         from catalog_sync.sources.git import GitLimits
@@ -51,11 +58,8 @@ def build_source(
 
         if list_registered is None:
             raise SourceError(f"source {settings.name!r}: registered repositories need the catalog's list")
-        sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
         limits = replace(GitLimits.of(sync, registered=True), release_tags=release_tags)
         return RegisteredSource(settings, list_registered, cache, limits)
-    if settings.type in ("github", "gitlab"):
-        raise SourceError(f"source {settings.name!r}: the {settings.type} source type is not available yet")
     raise SourceError(f"source {settings.name!r}: unknown source type {settings.type!r}")
 
 

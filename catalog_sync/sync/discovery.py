@@ -119,7 +119,7 @@ class Discovery:
     def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
         listing = Listing()
         for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
-            target = config.url or config.path or ""
+            target = config.target
             with self._store.transaction() as tx:
                 source_id = self._store.ensure_source(tx, config.name, config.type, target)
                 self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
@@ -141,6 +141,8 @@ class Discovery:
                     previous,
                     [r.info.key for r in listed],
                     max_removal_fraction=self._settings.sync.max_removal_fraction,
+                    removal_listings=int(getattr(source, "removal_listings", 1)),
+                    retired_keys=getattr(source, "retired_keys", ()),
                 )
                 refusals = self._store.record_discovery(
                     tx, source_id, [r.info for r in listed], decision, now=now
