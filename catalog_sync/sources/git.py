@@ -118,6 +118,7 @@ class GitRepository:
         allowed_protocols: Sequence[str] | None = None,
         *,
         limits: GitLimits | None = None,
+        extra_config: Sequence[tuple[str, str]] = (),
     ) -> None:
         if limits is None:
             limits = GitLimits(allowed_protocols=tuple(allowed_protocols or GitLimits.allowed_protocols))
@@ -129,6 +130,9 @@ class GitRepository:
         self._resolved: str | None = branch
         digest = hashlib.sha256(self._shown.encode()).hexdigest()[:16]
         self._cache = Path(cache_dir) / digest
+        self._extra_config = tuple(extra_config)
+        """Git configuration for the commands that reach the host (a hosting source's credentials
+        header, scoped to its origin); handed over through the environment like the URL."""
         self.fetches = 0
         """How many fetches this object ran; a re-sync of an unchanged repository runs none."""
 
@@ -171,7 +175,8 @@ class GitRepository:
         watch: Watch | None = None,
     ) -> str:
         check_url(self._url, self._allowed)
-        extra = self._remote_config() if args[0] in ("ls-remote", "fetch") else []
+        reaches_host = args[0] in ("ls-remote", "fetch")
+        extra = [*self._extra_config, *self._remote_config()] if reaches_host else []
         env = git_environment(self._url, self._allowed, extra)
         try:
             result = run_git(args, env=env, cwd=cwd, timeout=timeout, watch=watch)
