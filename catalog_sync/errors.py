@@ -12,6 +12,8 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     │   ├── ProtocolNotAllowedError   the URL's transport is not in sync.allowed_protocols
     │   │   └── AddressNotAllowedError  a registered URL's host is not public (sync.allowed_private_networks)
     │   ├── RepositoryUnreachableError the remote did not answer or refused us
+    │   ├── HostApiError         a hosting API (GitHub, GitLab) failed a request: status, timeout, link
+    │   │   └── RateLimitedError the host asked for a wait longer than the bound
     │   └── ScanBudgetError      reading the repository would exceed a budget (entries, bytes, seconds)
     ├── StoreError               the database is unreachable or refused a statement
     │   ├── NotFoundError        the thing asked for is not in the catalog
@@ -75,6 +77,14 @@ class AddressNotAllowedError(ProtocolNotAllowedError):
 
 class RepositoryUnreachableError(SourceError):
     """The remote did not answer or refused us; the repository is marked failing, then stale."""
+
+
+class HostApiError(SourceError):
+    """A hosting API request failed; a listing it belonged to is incomplete and removes nothing."""
+
+
+class RateLimitedError(HostApiError):
+    """The host's rate limit asks for a wait longer than ``sync.rate_limit_max_wait_seconds``."""
 
 
 class ScanBudgetError(SourceError):

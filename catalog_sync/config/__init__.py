@@ -19,18 +19,26 @@ from marshmallow import ValidationError
 
 from catalog_sync.config.schema import SettingsSchema, first_error
 from catalog_sync.config.settings import (
+    DEFAULT_API_URLS,
     DEFAULT_FACT_PATHS,
     DEFAULT_PATTERNS,
     PROTOCOLS,
     REGISTERED_SOURCE,
     WEBHOOKS_NOT_AVAILABLE,
+    AnySourceSettings,
     ApiSettings,
+    AppAuth,
     DescriptorSettings,
+    GitHubSourceSettings,
+    GitLabSourceSettings,
+    HostSourceSettings,
     OwnershipSettings,
+    RepositoryFilters,
     ScorecardSettings,
     Settings,
     SourceSettings,
     SyncSettings,
+    TokenAuth,
 )
 from catalog_sync.errors import ConfigError
 
@@ -101,17 +109,25 @@ def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None
 
 
 __all__ = [
+    "DEFAULT_API_URLS",
     "DEFAULT_FACT_PATHS",
     "DEFAULT_PATTERNS",
     "PROTOCOLS",
     "REGISTERED_SOURCE",
+    "AnySourceSettings",
     "ApiSettings",
+    "AppAuth",
     "DescriptorSettings",
+    "GitHubSourceSettings",
+    "GitLabSourceSettings",
+    "HostSourceSettings",
     "OwnershipSettings",
+    "RepositoryFilters",
     "ScorecardSettings",
     "Settings",
     "SourceSettings",
     "SyncSettings",
+    "TokenAuth",
     "load_settings",
     "parse_settings",
 ]

@@ -21,20 +21,23 @@ from marshmallow import (
     validates_schema,
 )
 
+from catalog_sync.config.hosts import HOST_SCHEMAS
 from catalog_sync.config.settings import (
     _DAY,
     _GIB,
     _HOUR,
     _MIB,
     _YEAR,
-    NOT_AVAILABLE,
     PROTOCOLS,
     REGISTERED_SOURCE,
     SOURCE_KEYS,
     SOURCE_TYPES,
     WEBHOOKS_NOT_AVAILABLE,
+    AnySourceSettings,
     ApiSettings,
     DescriptorSettings,
+    GitHubSourceSettings,
+    GitLabSourceSettings,
     OwnershipSettings,
     ScorecardSettings,
     SourceSettings,
@@ -83,8 +86,6 @@ class _SourceSchema(_Strict):
         if not isinstance(data, Mapping):
             return data
         kind = data.get("type")
-        if kind in NOT_AVAILABLE:
-            raise ValidationError(NOT_AVAILABLE[str(kind)], "type")
         if kind not in SOURCE_TYPES:
             raise ValidationError(f"Must be one of: {', '.join(SOURCE_TYPES)}.", "type")
         taken = {"name", "type", *SOURCE_KEYS[str(kind)]}
@@ -114,6 +115,31 @@ class _SourceSchema(_Strict):
         return SourceSettings(**data)
 
 
+class _SourceField(fields.Field[AnySourceSettings]):
+    """One entry of ``sources``, loaded by the schema of its ``type``: each kind takes its own keys."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> AnySourceSettings:
+        if not isinstance(value, Mapping):
+            raise ValidationError("Invalid input type.")
+        kind = value.get("type")
+        schema = HOST_SCHEMAS.get(kind) if isinstance(kind, str) else None
+        if schema is None:
+            loaded: SourceSettings = _SourceSchema().load(value)
+            return loaded
+        taken = {"name", "type", *SOURCE_KEYS[str(kind)]}
+        for key in value:
+            if key not in taken:
+                raise ValidationError(
+                    {
+                        str(key): [
+                            f"unknown key for a {kind} source (it takes {', '.join(SOURCE_KEYS[str(kind)])})"
+                        ]
+                    }
+                )
+        host: GitHubSourceSettings | GitLabSourceSettings = schema().load(value)
+        return host
+
+
 class _DescriptorSchema(_Strict):
     patterns = _tuple(fields.String(validate=validate.Length(min=1)))
     max_file_bytes = fields.Integer(strict=True, validate=validate.Range(min=1, max=64 * _MIB))
@@ -141,6 +167,7 @@ class _SyncSchema(_Strict):
     max_repository_bytes = fields.Integer(strict=True, validate=validate.Range(min=_MIB, max=1024 * _GIB))
     max_registered_repositories = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000))
     allowed_private_networks = _tuple(fields.String(validate=validate.Length(min=1, max=255)))
+    rate_limit_max_wait_seconds = _Number(validate=validate.Range(min=0, max=_HOUR))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> SyncSettings:
@@ -191,7 +218,7 @@ class SettingsSchema(_Strict):
     """The whole file: its sections, and the checks that span them (unique and trusted source names)."""
 
     database = fields.String(validate=validate.Length(min=1))
-    sources = fields.List(fields.Nested(_SourceSchema))
+    sources = fields.List(_SourceField())
     descriptors = fields.Nested(_DescriptorSchema)
     sync = fields.Nested(_SyncSchema)
     scorecards = fields.Nested(_ScorecardSchema)
@@ -214,6 +241,17 @@ class SettingsSchema(_Strict):
                     {str(index): {"name": [f"source name {source.name!r} is used twice"]}}, "sources"
                 )
             seen.add(source.name)
+
+    @validates_schema
+    def _check_api_protocols(self, data: dict[str, Any], **_: Any) -> None:
+        """A hosting API over plain http sends its token in clear: only where the operator allowed http
+        (an Enterprise host inside a network, a local test host)."""
+        sync: SyncSettings = data.get("sync", SyncSettings())
+        for index, source in enumerate(data.get("sources", [])):
+            hosted = isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
+            if hosted and source.api_url.startswith("http:") and "http" not in sync.allowed_protocols:
+                message = "an http API URL is refused unless sync.allowed_protocols lists http; use https"
+                raise ValidationError({str(index): {"api_url": [message]}}, "sources")
 
     @validates_schema
     def _check_trusted_sources(self, data: dict[str, Any], **_: Any) -> None:

@@ -31,16 +31,17 @@ DEFAULT_FACT_PATHS = (
     "LICENSE",
     "SECURITY.md",
 )
-SOURCE_TYPES = ("local", "git")
-SOURCE_KEYS = {"local": ("path", "branch"), "git": ("url", "branch")}
-"""The keys each kind of source takes besides ``name`` and ``type``: a ``git`` source cannot carry a
-``path``, nor a ``local`` one a ``url``, so a key that would do nothing is refused at start."""
-NOT_AVAILABLE = {
-    "github": "the github source type is not available in this version; list its repositories as "
-    "`git` sources, or register them with POST /api/repositories",
-    "gitlab": "the gitlab source type is not available in this version; list its repositories as "
-    "`git` sources, or register them with POST /api/repositories",
+SOURCE_TYPES = ("local", "git", "github", "gitlab")
+HOST_FILTER_KEYS = ("include", "exclude", "topics", "forks", "archived", "branch")
+SOURCE_KEYS = {
+    "local": ("path", "branch"),
+    "git": ("url", "branch"),
+    "github": ("org", "user", "api_url", "auth", *HOST_FILTER_KEYS),
+    "gitlab": ("group", "api_url", "auth", *HOST_FILTER_KEYS),
 }
+"""The keys each kind of source takes besides ``name`` and ``type``: a ``git`` source cannot carry a
+``path``, nor a ``local`` one a ``url`` or an ``org``, so a key that would do nothing is refused at start."""
+DEFAULT_API_URLS = {"github": "https://api.github.com", "gitlab": "https://gitlab.com/api/v4"}
 PROTOCOLS = ("https", "http", "ssh", "git", "file")
 WEBHOOKS_NOT_AVAILABLE = (
     "push webhooks are not available in this version; the sync loop reads every repository each "
@@ -65,6 +66,88 @@ class SourceSettings:
     path: str | None = None
     url: str | None = None
     branch: str | None = None
+
+    @property
+    def target(self) -> str:
+        """What the source reads (its URL or folder), as recorded on the source row."""
+        return self.url or self.path or ""
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """A hosting API token, read from the environment variable ``token_env`` when the source is
+    built: the file names the variable, never the secret, so the file can be shared and committed."""
+
+    token_env: str
+
+
+@dataclass(frozen=True)
+class AppAuth:
+    """A GitHub App installation: its private key (PEM) comes from ``private_key_env``; installation
+    tokens are minted from it and renewed before they expire, so no long-lived token is kept."""
+
+    app_id: int
+    private_key_env: str
+    installation_id: int
+
+
+@dataclass(frozen=True)
+class RepositoryFilters:
+    """Which of a host's repositories a source keeps: names by regular expression, topics (an
+    excluded topic wins over an included one), and whether forks and archived ones count."""
+
+    include: str | None = None
+    exclude: str | None = None
+    topics_include: tuple[str, ...] = ()
+    topics_exclude: tuple[str, ...] = ()
+    forks: bool = False
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class GitHubSourceSettings:
+    """A ``github`` source: every repository of an organisation (``org``) or a user (``user``)."""
+
+    name: str
+    type: str = "github"
+    org: str | None = None
+    user: str | None = None
+    api_url: str = DEFAULT_API_URLS["github"]
+    auth: TokenAuth | AppAuth | None = None
+    filters: RepositoryFilters = field(default_factory=RepositoryFilters)
+    branch: str | None = None
+    """The branch read in every repository; None reads each repository's default branch."""
+
+    @property
+    def target(self) -> str:
+        """What the source lists, as recorded on the source row."""
+        owner = f"orgs/{self.org}" if self.org else f"users/{self.user}"
+        return f"{self.api_url.rstrip('/')}/{owner}"
+
+
+@dataclass(frozen=True)
+class GitLabSourceSettings:
+    """A ``gitlab`` source: every project of a group and of all its subgroups."""
+
+    name: str
+    group: str
+    type: str = "gitlab"
+    api_url: str = DEFAULT_API_URLS["gitlab"]
+    auth: TokenAuth | None = None
+    filters: RepositoryFilters = field(default_factory=RepositoryFilters)
+    branch: str | None = None
+    """The branch read in every project; None reads each project's default branch."""
+
+    @property
+    def target(self) -> str:
+        """What the source lists, as recorded on the source row."""
+        return f"{self.api_url.rstrip('/')}/groups/{self.group}"
+
+
+HostSourceSettings = GitHubSourceSettings | GitLabSourceSettings
+"""A source listed from a hosting API."""
+AnySourceSettings = SourceSettings | GitHubSourceSettings | GitLabSourceSettings
+"""One entry of ``sources``, typed by its kind."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +185,9 @@ class SyncSettings:
     """Bytes a fetch may bring into the cache for one repository."""
     max_registered_repositories: int = 1000
     """Repositories ``POST /api/repositories`` may register in all."""
+    rate_limit_max_wait_seconds: float = 60.0
+    """The longest wait a hosting API's rate limit is obeyed with; a longer one fails the listing (or
+    the read) with the reason, and the next pass tries again."""
     allowed_private_networks: tuple[str, ...] = ()
     """Networks (CIDR) or host names that registered URLs may name although they are loopback,
     link-local or private; none by default, so the API cannot be pointed at internal services."""
@@ -149,7 +235,7 @@ class Settings:
     """Everything configurable, typed; built only by ``load_settings`` so it is always valid."""
 
     database: str = "sqlite:///catalog.db"
-    sources: tuple[SourceSettings, ...] = ()
+    sources: tuple[AnySourceSettings, ...] = ()
     descriptors: DescriptorSettings = field(default_factory=DescriptorSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     scorecards: ScorecardSettings = field(default_factory=ScorecardSettings)

@@ -1,7 +1,8 @@
 """Where repositories come from: one module per kind of source, behind the protocols of ``base``.
 
 ``build_source`` is the only place that knows the kinds, so the sync loop stays ignorant of them:
-``local`` (folders), ``git`` (one remote URL) and ``registered`` (repositories registered through the
+``local`` (folders), ``git`` (one remote URL), ``github`` and ``gitlab`` (listed from a hosting API)
+and ``registered`` (repositories registered through the
 API, listed by the ``list_registered`` callable the sync package answers from the catalog).
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog_sync.config import SourceSettings, SyncSettings
+from catalog_sync.config import AnySourceSettings, GitHubSourceSettings, GitLabSourceSettings, SyncSettings
 from catalog_sync.errors import SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot, Source
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def build_source(
-    settings: SourceSettings,
+    settings: AnySourceSettings,
     *,
     base_dir: str,
     cache_dir: str,
@@ -32,6 +33,9 @@ def build_source(
     relative paths are taken from ``base_dir``; git's deadlines and limits come from ``sync``."""
     cache = Path(cache_dir).expanduser()
     cache = cache if cache.is_absolute() else Path(base_dir) / cache
+    sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
+    if isinstance(settings, GitHubSourceSettings | GitLabSourceSettings):
+        raise SourceError(f"source {settings.name!r}: the {settings.type} source type is not available yet")
     if settings.type == "local":
         from catalog_sync.sources.local import LocalSource
 
@@ -39,7 +43,7 @@ def build_source(
     if settings.type == "git":
         from catalog_sync.sources.git import GitLimits, GitSource
 
-        limits = GitLimits.of(sync) if sync else GitLimits(allowed_protocols=allowed_protocols)
+        limits = GitLimits.of(sync)
         return GitSource(settings, cache, allowed_protocols, limits)
     if settings.type == "registered":
         from catalog_sync.sources.git import GitLimits
@@ -47,10 +51,7 @@ def build_source(
 
         if list_registered is None:
             raise SourceError(f"source {settings.name!r}: registered repositories need the catalog's list")
-        sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
         return RegisteredSource(settings, list_registered, cache, GitLimits.of(sync, registered=True))
-    if settings.type in ("github", "gitlab"):
-        raise SourceError(f"source {settings.name!r}: the {settings.type} source type is not available yet")
     raise SourceError(f"source {settings.name!r}: unknown source type {settings.type!r}")
 
 

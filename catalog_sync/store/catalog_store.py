@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from catalog_sync.config import SourceSettings
+from catalog_sync.config import AnySourceSettings
 from catalog_sync.model import ORPHAN_ANNOTATION
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.engine import translate_errors
@@ -104,7 +104,7 @@ class CatalogReads(Protocol):
         ...
 
     def list_sources(
-        self, configured: Sequence[SourceSettings], *, connection: Transaction
+        self, configured: Sequence[AnySourceSettings], *, connection: Transaction
     ) -> list[SourceSummary]:
         """The configured sources, then the ``registered`` one when repositories were registered."""
         ...
@@ -246,7 +246,7 @@ class SqlCatalogReads:
         self._entities.forget_facets()
 
     def list_sources(
-        self, configured: Sequence[SourceSettings], *, connection: Transaction
+        self, configured: Sequence[AnySourceSettings], *, connection: Transaction
     ) -> list[SourceSummary]:
         """See ``CatalogReads``."""
         return self._repositories.list_sources(configured, connection=connection_of(connection))

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, func, select
 
-from catalog_sync.config import SourceSettings
+from catalog_sync.config import AnySourceSettings
 from catalog_sync.errors import NotFoundError
 from catalog_sync.sources.urls import redact
 from catalog_sync.store.engine import reading
@@ -146,7 +146,7 @@ class RepositoryReader:
         self._engine = engine
 
     def list_sources(
-        self, configured: Sequence[SourceSettings], *, connection: Connection | None = None
+        self, configured: Sequence[AnySourceSettings], *, connection: Connection | None = None
     ) -> list[SourceSummary]:
         """The configured sources, then the ``registered`` one when repositories were registered."""
         with reading(self._engine, connection) as conn:
@@ -369,5 +369,5 @@ def _repository(row: Any) -> RepositoryRecord:
     )
 
 
-def _configured_target(source: SourceSettings) -> str:
-    return source.path or source.url or ""
+def _configured_target(source: AnySourceSettings) -> str:
+    return source.target

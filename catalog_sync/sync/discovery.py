@@ -116,7 +116,7 @@ class Discovery:
     def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
         listing = Listing()
         for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
-            target = config.url or config.path or ""
+            target = config.target
             with self._store.transaction() as tx:
                 source_id = self._store.ensure_source(tx, config.name, config.type, target)
                 self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)

@@ -32,12 +32,6 @@ from catalog_sync.errors import ConfigError
             "used twice",
         ),
         ({"sources": [{"name": "../../x", "type": "local", "path": "p"}]}, "sources.0.name", "match"),
-        (
-            {"sources": [{"name": "x", "type": "github", "org": "o", "include": "^svc-"}]},
-            "sources.0.type",
-            "github source type is not available in this version",
-        ),
-        ({"sources": [{"name": "x", "type": "gitlab", "group": "g"}]}, "sources.0.type", "not available"),
         ({"sources": [{"name": "x", "type": "git", "url": "u", "path": "p"}]}, "sources.0.path", "a git"),
         (
             {"sources": [{"name": "x", "type": "local", "path": "p", "token_env": "GITHUB_TOKEN"}]},

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from catalog_sync.config import SourceSettings
-from catalog_sync.errors import ProtocolNotAllowedError, RepositoryUnreachableError, SourceError
+from catalog_sync.errors import ProtocolNotAllowedError, RepositoryUnreachableError
 from catalog_sync.sources import build_source
 from catalog_sync.sources.git import REMOTE, GitRepository, GitSource, git_environment
 from tests.fixtures.gitrepos import GitRemote, GitRepo
@@ -246,14 +246,3 @@ def test_build_source_makes_local_and_git_sources(git_repo: GitRepo, tmp_path: P
     assert repository.cache_path.parent == tmp_path / "cache"
     assert local.name == "l"
     assert remote.name == "g"
-
-
-@pytest.mark.parametrize("kind", ["github", "gitlab"])
-def test_hosted_sources_say_they_are_not_available_yet(kind: str, tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="not available yet"):
-        build_source(
-            SourceSettings(name="h", type=kind),
-            base_dir=str(tmp_path),
-            cache_dir="cache",
-            allowed_protocols=ALLOWED,
-        )

@@ -1,0 +1,233 @@
+"""The schemas of sources listed from a hosting API (``github``, ``gitlab``), each key checked alone.
+
+A github source names an organisation or a user, a gitlab one a group; both name the API (``api_url``,
+https unless ``sync.allowed_protocols`` allows http, checked by ``SettingsSchema``), how to
+authenticate (the *name* of an environment variable, never a secret), and which repositories to keep.
+Regular expressions are compiled here, so a bad one is refused at start naming its key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from catalog_sync.config.settings import (
+    DEFAULT_API_URLS,
+    AppAuth,
+    GitHubSourceSettings,
+    GitLabSourceSettings,
+    RepositoryFilters,
+    TokenAuth,
+)
+from catalog_sync.credentials import credential_in_url
+
+SOURCE_NAME = validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$")
+BRANCH = validate.Regexp(r"^[^\s~^:?*\[\\]{1,255}$")
+ENV_NAME = validate.Regexp(
+    r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+    error="must be the name of an environment variable (letters, digits, _)",
+)
+GITHUB_LOGIN = validate.Regexp(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$", error="must be a GitHub login (letters, digits and '-')"
+)
+GITLAB_GROUP = validate.Regexp(
+    r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}(?:/[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}){0,19}$",
+    error="must be a group's full path (such as acme or acme/platform)",
+)
+TOPIC = validate.Regexp(
+    r"^[a-z0-9][a-z0-9-]{0,49}$", error="must be a topic (lower-case letters, digits, '-')"
+)
+MAX_PATTERN = 1000
+MAX_TOPICS = 100
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def check_pattern(value: str) -> None:
+    """A name filter must compile; refused here, it never half-filters a listing at run time."""
+    if len(value) > MAX_PATTERN:
+        raise ValidationError(f"a regular expression of at most {MAX_PATTERN} characters")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValidationError(f"not a valid regular expression: {exc}") from None
+
+
+def check_api_url(value: str) -> None:
+    """An API root: http(s), a host, no credentials, no query; the protocol is checked against
+    ``sync.allowed_protocols`` by the settings, which know them."""
+    found = credential_in_url(value)
+    if found is not None:
+        raise ValidationError(
+            f"the URL carries {found}; name the environment variable that holds the token in auth.token_env"
+        )
+    if any(ord(c) < 33 or ord(c) == 127 for c in value):
+        raise ValidationError("the URL contains spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError(f"not a URL: {exc}") from None
+    if parts.scheme not in ("https", "http"):
+        raise ValidationError("must be an http(s) URL such as https://api.github.com")
+    if not parts.hostname or "@" in parts.netloc:
+        raise ValidationError("the URL names no host (or carries a user name); give https://HOST[/PATH]")
+    if parts.query or parts.fragment:
+        raise ValidationError("the URL may not carry a query or a fragment")
+    if port == 0:
+        raise ValidationError("port 0 is not a port")
+
+
+class StrictBoolean(fields.Boolean):
+    """``true`` or ``false`` only: 1, "yes" and "on" are refused, as a mistyped value should be."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class _TokenAuthSchema(_Strict):
+    token_env = fields.String(required=True, validate=ENV_NAME)
+
+    @pre_load
+    def _only_tokens(self, data: Any, **_: Any) -> Any:
+        """A GitLab source authenticates by token alone: say so before asking for the token."""
+        if isinstance(data, dict):
+            for key in data:
+                if key != "token_env":
+                    message = "unknown key (a gitlab source authenticates by auth.token_env)"
+                    raise ValidationError(message, key)
+        return data
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> TokenAuth:
+        return TokenAuth(**data)
+
+
+class _AppSchema(_Strict):
+    app_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=2**53))
+    private_key_env = fields.String(required=True, validate=ENV_NAME)
+    installation_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=2**53))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> AppAuth:
+        return AppAuth(**data)
+
+
+class _GitHubAuthSchema(_Strict):
+    token_env = fields.String(validate=ENV_NAME)
+    app = fields.Nested(_AppSchema)
+
+    @validates_schema
+    def _one_way(self, data: dict[str, Any], **_: Any) -> None:
+        if ("token_env" in data) == ("app" in data):
+            raise ValidationError("give either token_env or app (app_id, private_key_env, installation_id)")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> TokenAuth | AppAuth:
+        app: AppAuth | None = data.get("app")
+        return app if app is not None else TokenAuth(data["token_env"])
+
+
+class _TopicsSchema(_Strict):
+    included = fields.List(
+        fields.String(validate=TOPIC), validate=validate.Length(max=MAX_TOPICS), data_key="include"
+    )
+    excluded = fields.List(
+        fields.String(validate=TOPIC), validate=validate.Length(max=MAX_TOPICS), data_key="exclude"
+    )
+
+
+class _HostSourceSchema(_Strict):
+    """What github and gitlab sources share: the API, and the filters of the repositories kept."""
+
+    name = fields.String(required=True, validate=SOURCE_NAME)
+    type = fields.String(required=True)
+    api_url = fields.String(validate=validate.Length(min=1, max=2000))
+    included = fields.String(allow_none=True, data_key="include")
+    excluded = fields.String(allow_none=True, data_key="exclude")
+    topics = fields.Nested(_TopicsSchema)
+    forks = StrictBoolean()
+    archived = StrictBoolean()
+    branch = fields.String(allow_none=True, validate=BRANCH)
+
+    @validates("included")
+    def _include(self, value: str | None, **_: Any) -> None:
+        if value is not None:
+            check_pattern(value)
+
+    @validates("excluded")
+    def _exclude(self, value: str | None, **_: Any) -> None:
+        if value is not None:
+            check_pattern(value)
+
+    @validates("api_url")
+    def _api_url(self, value: str, **_: Any) -> None:
+        check_api_url(value)
+
+    def common(self, data: dict[str, Any], kind: str) -> dict[str, Any]:
+        """The keyword arguments both kinds of settings take."""
+        topics = data.get("topics", {})
+        filters = RepositoryFilters(
+            include=data.get("included"),
+            exclude=data.get("excluded"),
+            topics_include=tuple(topics.get("included", ())),
+            topics_exclude=tuple(topics.get("excluded", ())),
+            forks=data.get("forks", False),
+            archived=data.get("archived", False),
+        )
+        api_url = str(data.get("api_url") or DEFAULT_API_URLS[kind]).rstrip("/")
+        return {"name": data["name"], "api_url": api_url, "filters": filters, "branch": data.get("branch")}
+
+
+class GitHubSourceSchema(_HostSourceSchema):
+    """A ``github`` source: ``org`` or ``user``, and ``auth`` by token or GitHub App."""
+
+    org = fields.String(validate=GITHUB_LOGIN)
+    user = fields.String(validate=GITHUB_LOGIN)
+    auth = fields.Nested(_GitHubAuthSchema)
+
+    @validates_schema
+    def _owner(self, data: dict[str, Any], **_: Any) -> None:
+        if ("org" in data) == ("user" in data):
+            raise ValidationError("a github source names either 'org' or 'user'", "org")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> GitHubSourceSettings:
+        return GitHubSourceSettings(
+            org=data.get("org"), user=data.get("user"), auth=data.get("auth"), **self.common(data, "github")
+        )
+
+
+class GitLabSourceSchema(_HostSourceSchema):
+    """A ``gitlab`` source: ``group`` with its subgroups, ``auth`` by token."""
+
+    group = fields.String(required=True, validate=GITLAB_GROUP)
+    auth = fields.Nested(_TokenAuthSchema)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> GitLabSourceSettings:
+        return GitLabSourceSettings(group=data["group"], auth=data.get("auth"), **self.common(data, "gitlab"))
+
+
+HOST_SCHEMAS: dict[str, type[_HostSourceSchema]] = {
+    "github": GitHubSourceSchema,
+    "gitlab": GitLabSourceSchema,
+}

@@ -1,0 +1,359 @@
+"""One HTTP client for the hosting APIs (GitHub, GitLab): the shared budget is kept here, once.
+
+- **Economy.** Every GET is conditional when an earlier answer gave an ETag (``If-None-Match``); a 304
+  reuses the stored page, which GitHub does not count against the rate limit. The pages are kept per
+  URL (trimmed by the caller to the fields it reads) and persisted under the source's cache folder by
+  ``save``, so a restarted worker's first pass is as cheap as any other.
+- **Rate limits.** ``Retry-After``, ``x-ratelimit-*`` / ``RateLimit-*``, 429 and GitHub's secondary
+  403s are obeyed by waiting, each wait bounded by ``max_wait``: a longer one fails the request with
+  the reason (``RateLimitedError``), so a listing stops rather than stalls.
+- **Credentials.** The Authorization header is sent only to the configured API's origin. Redirects
+  are never followed by ``requests`` itself: one to the same origin is followed here, one elsewhere
+  fails; a ``next`` link to another origin fails the listing. Errors quote the host's message
+  redacted, never a header.
+- **Counting.** Each answer is reported to the listener set by ``set_request_listener`` (the metrics
+  module installs one): the source's name, the status (or ``error``) and the budget left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from catalog_sync.config import SyncSettings
+from catalog_sync.errors import HostApiError, RateLimitedError
+from catalog_sync.sources.ratelimits import remaining_budget, spent_wait, wait_before_retry
+from catalog_sync.sources.urls import redact
+
+RequestListener = Callable[[str, str, "int | None"], None]
+"""Called after each request with the source's name, the answer's status (``error`` when none came)
+and the budget the host says is left (None when it did not say)."""
+
+_listener: RequestListener | None = None
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+_MAX_REDIRECTS = 3
+_MAX_MESSAGE = 300
+_TRANSIENT = (502, 503, 504)
+
+
+def set_request_listener(listener: RequestListener | None) -> None:
+    """Install the process's listener (the metrics); sources sit below the metrics and never import them."""
+    global _listener
+    _listener = listener
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    """Scheme, lower-cased host and port: what must match for a credential to be sent."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def netloc_of(url: str) -> str:
+    """The lower-cased ``host[:port]`` of a URL, as repository keys carry it."""
+    return urlsplit(url).netloc.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer: its JSON (trimmed, when the caller asked), its ``next`` link, and whether the stored
+    copy answered (a 304)."""
+
+    url: str
+    data: Any
+    next_url: str | None
+    from_cache: bool
+
+
+@dataclass(frozen=True)
+class HostLimits:
+    """How long a request may take, and the longest rate-limit wait obeyed before failing."""
+
+    timeout: float = 30.0
+    max_wait: float = 60.0
+    retries: int = 3
+    transient_delay: float = 0.5
+
+    @classmethod
+    def of(cls, sync: SyncSettings) -> HostLimits:
+        """A request may take as long as git may to name a tip; waits are bounded by their setting."""
+        return cls(timeout=sync.tip_timeout_seconds, max_wait=sync.rate_limit_max_wait_seconds)
+
+
+class HostClient:
+    """The client of one source's API (``api_url``); thread-safe, one per source."""
+
+    def __init__(
+        self,
+        source: str,
+        api_url: str,
+        *,
+        authorization: Callable[[], str | None] | None = None,
+        cache_file: Path | None = None,
+        limits: HostLimits | None = None,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.source = source
+        self.api_url = api_url.rstrip("/")
+        self._origin = origin_of(self.api_url)
+        self._authorization = authorization
+        self._cache_file = cache_file
+        self._limits = limits or HostLimits()
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session.trust_env = False  # no .netrc credentials, no proxy from the environment
+        self._session.headers.update({"User-Agent": "catalog-sync", **(headers or {})})
+        self._lock = threading.Lock()
+        self._pages: dict[str, dict[str, Any]] = self._load()
+        self._used: set[str] = set()
+        self._spent_until = 0.0
+        self.requests_sent = 0
+        """Requests this client sent, conditional or not (a test's and a benchmark's count)."""
+
+    def url(self, path: str) -> str:
+        """An API URL from a path below ``api_url`` (``/orgs/acme/repos``) or a full URL."""
+        return path if "://" in path else f"{self.api_url}/{path.lstrip('/')}"
+
+    def get(self, path: str, trim: Callable[[Any], Any] | None = None) -> Page:
+        """One GET, conditional when an ETag is stored; ``trim`` keeps what the caller reads of the
+        JSON before it is stored."""
+        url = self.url(path)
+        with self._lock:
+            stored = self._pages.get(url)
+        extra = {"If-None-Match": stored["etag"]} if stored and stored.get("etag") else {}
+        answer = self._send("GET", url, extra)
+        if answer.status_code == 304 and stored is not None:
+            with self._lock:
+                self._used.add(url)
+            return Page(url, stored["data"], stored.get("next"), True)
+        self._raise_for(answer)
+        data = _json(answer, url)
+        data = trim(data) if trim is not None else data
+        next_url = self._next_link(answer)
+        etag = answer.headers.get("ETag")
+        with self._lock:
+            self._used.add(url)
+            if etag:
+                self._pages[url] = {"etag": etag, "data": data, "next": next_url}
+            else:
+                self._pages.pop(url, None)
+        return Page(url, data, next_url, False)
+
+    def pages(self, path: str, trim: Callable[[Any], Any] | None = None) -> Iterator[Page]:
+        """Every page of a list, following ``Link: rel="next"``; a link to another origin fails."""
+        page = self.get(path, trim)
+        yield page
+        seen = {page.url}
+        while page.next_url is not None:
+            if page.next_url in seen:
+                raise HostApiError(
+                    f"{self._shown(page.url)}: the host's next page link loops; listing stopped"
+                )
+            page = self.get(page.next_url, trim)
+            seen.add(page.url)
+            yield page
+
+    def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """One POST (never cached); its JSON answer."""
+        url = self.url(path)
+        answer = self._send("POST", url, {}, body=body)
+        self._raise_for(answer)
+        return _json(answer, url)
+
+    def save(self) -> None:
+        """Persist the pages answered since the last save, dropping those no longer asked for, so the
+        file follows the listing and never grows without bound."""
+        if self._cache_file is None:
+            return
+        with self._lock:
+            kept = {url: page for url, page in self._pages.items() if url in self._used}
+            self._pages, self._used = kept, set()
+            text = json.dumps({"origin": list(self._origin), "pages": kept}, separators=(",", ":"))
+        self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._cache_file.with_name(
+            f"{self._cache_file.name}.tmp-{os.getpid()}-{threading.get_ident()}"
+        )
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(self._cache_file)
+
+    def forget(self) -> None:
+        """Drop every stored page (a listing that must be read whole again)."""
+        with self._lock:
+            self._pages.clear()
+            self._used.clear()
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        if self._cache_file is None:
+            return {}
+        with contextlib.suppress(OSError, ValueError):
+            stored = json.loads(self._cache_file.read_text(encoding="utf-8"))
+            if isinstance(stored, dict) and stored.get("origin") == list(self._origin):
+                pages = stored.get("pages")
+                if isinstance(pages, dict):
+                    return {str(url): page for url, page in pages.items() if isinstance(page, dict)}
+        return {}
+
+    def _headers_for(self, url: str, extra: Mapping[str, str]) -> dict[str, str]:
+        headers = dict(extra)
+        if origin_of(url) == self._origin and self._authorization is not None:
+            value = self._authorization()
+            if value:
+                headers["Authorization"] = value
+        return headers
+
+    def _send(
+        self, method: str, url: str, extra: Mapping[str, str], body: Mapping[str, Any] | None = None
+    ) -> requests.Response:
+        """Send, obeying rate limits and following same-origin redirects; answers the final response."""
+        attempts = 0
+        while True:
+            self._wait_for_budget()
+            answer = self._follow(method, url, extra, body)
+            now = time.time()
+            wait = wait_before_retry(answer.status_code, answer.headers, _text(answer), now)
+            if wait is None and answer.status_code in _TRANSIENT and attempts == 0:
+                wait = self._limits.transient_delay
+            if wait is None:
+                if (spent := spent_wait(answer.headers, now)) is not None:
+                    self._spent_until = now + spent
+                return answer
+            attempts += 1
+            if wait > self._limits.max_wait:
+                raise RateLimitedError(
+                    f"{self._shown(url)}: the host's rate limit asks to wait {wait:.0f} s, longer than "
+                    f"sync.rate_limit_max_wait_seconds ({self._limits.max_wait:g} s); stopped, and tried "
+                    "again at the next pass"
+                )
+            if attempts > self._limits.retries:
+                raise RateLimitedError(
+                    f"{self._shown(url)}: still refused (HTTP {answer.status_code}) after "
+                    f"{self._limits.retries} waits; tried again at the next pass"
+                )
+            self._sleep(wait)
+
+    def _wait_for_budget(self) -> None:
+        """When the last answer spent the window's budget, wait for its reset (bounded) first."""
+        wait = self._spent_until - time.time()
+        if wait <= 0:
+            return
+        if wait > self._limits.max_wait:
+            raise RateLimitedError(
+                f"source {self.source!r}: the rate limit is spent for {wait:.0f} s more, longer than "
+                f"sync.rate_limit_max_wait_seconds ({self._limits.max_wait:g} s); tried again next pass"
+            )
+        self._sleep(wait)
+
+    def _follow(
+        self, method: str, url: str, extra: Mapping[str, str], body: Mapping[str, Any] | None
+    ) -> requests.Response:
+        for _ in range(_MAX_REDIRECTS + 1):
+            answer = self._one(method, url, extra, body)
+            if answer.status_code not in (301, 302, 303, 307, 308) or "Location" not in answer.headers:
+                return answer
+            target = urljoin(url, answer.headers["Location"])
+            if origin_of(target) != self._origin:
+                raise HostApiError(
+                    f"{self._shown(url)}: the host redirects to another host "
+                    f"({'://'.join(origin_of(target)[:2])}); not followed, so no credential leaves the API"
+                )
+            url = target
+        raise HostApiError(f"{self._shown(url)}: more than {_MAX_REDIRECTS} redirects; stopped")
+
+    def _one(
+        self, method: str, url: str, extra: Mapping[str, str], body: Mapping[str, Any] | None
+    ) -> requests.Response:
+        self.requests_sent += 1
+        try:
+            answer = self._session.request(
+                method,
+                url,
+                headers=self._headers_for(url, extra),
+                json=body,
+                timeout=self._limits.timeout,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            self._tell("error", None)
+            raise HostApiError(
+                f"{self._shown(url)}: no answer within {self._limits.timeout:g} s (sync.tip_timeout_seconds)"
+            ) from None
+        except requests.RequestException as exc:
+            self._tell("error", None)
+            raise HostApiError(
+                f"{self._shown(url)}: {type(exc).__name__}: {redact(str(exc))[:_MAX_MESSAGE]}"
+            ) from None
+        self._tell(str(answer.status_code), remaining_budget(answer.headers))
+        return answer
+
+    def _tell(self, status: str, remaining: int | None) -> None:
+        listener = _listener
+        if listener is not None:
+            listener(self.source, status, remaining)
+
+    def _next_link(self, answer: requests.Response) -> str | None:
+        link = answer.links.get("next", {}).get("url")
+        if not link:
+            return None
+        target = urljoin(answer.url or self.api_url, link)
+        if origin_of(target) != self._origin:
+            raise HostApiError(
+                f"{self._shown(answer.url)}: the next page link points to another host; not followed, and "
+                "the listing is incomplete"
+            )
+        return str(target)
+
+    def _raise_for(self, answer: requests.Response) -> None:
+        if answer.status_code < 400:
+            return
+        message = _message(answer)
+        hint = {
+            401: "the token was refused: check the variable named by auth",
+            403: "access refused: check the token's scopes or the app's permissions",
+            404: "not found, or not visible to this token",
+        }.get(answer.status_code, "the host failed")
+        raise HostApiError(
+            f"{self._shown(answer.url or '')}: HTTP {answer.status_code} ({hint})"
+            + (f": {message}" if message else "")
+        )
+
+    def _shown(self, url: str) -> str:
+        return f"source {self.source!r}: {redact(url)}"
+
+
+def _text(answer: requests.Response) -> str:
+    if answer.status_code < 400:
+        return ""
+    with contextlib.suppress(Exception):
+        return answer.text[:4096]
+    return ""
+
+
+def _message(answer: requests.Response) -> str:
+    """The host's own error message, short and redacted (GitHub's and GitLab's ``message``)."""
+    text = _text(answer)
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        if isinstance(data, dict):
+            text = str(data.get("message") or data.get("error") or "")
+    printable = "".join(c if c.isprintable() else " " for c in text)
+    return redact(printable.strip())[:_MAX_MESSAGE]
+
+
+def _json(answer: requests.Response, url: str) -> Any:
+    try:
+        return answer.json()
+    except ValueError:
+        raise HostApiError(
+            f"{redact(url)}: the host's answer is not JSON (HTTP {answer.status_code})"
+        ) from None

@@ -1,0 +1,91 @@
+"""What a hosting API's answer says about its rate limit, read from headers alone (pure functions).
+
+GitHub sends ``x-ratelimit-remaining`` / ``x-ratelimit-reset`` (epoch seconds) on every answer and,
+when it refuses, a 403 or 429, with ``Retry-After`` for its secondary limits (or only a message that
+names them). GitLab sends ``RateLimit-Remaining`` / ``RateLimit-Reset`` and a 429 with ``Retry-After``.
+The client obeys the longest wait these imply; ``wait_before_retry`` says how long, or that the answer
+was not a rate limit at all.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Mapping
+
+SECONDARY_DEFAULT_WAIT = 60.0
+"""GitHub's advice for a secondary limit that names no time: wait at least a minute."""
+_RATE_WORDS = ("rate limit", "abuse detection")
+
+
+def header(headers: Mapping[str, str], *names: str) -> str | None:
+    """The first of ``names`` present (case-insensitively, as HTTP headers are)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name in names:
+        value = lowered.get(name.lower())
+        if value is not None:
+            return value
+    return None
+
+
+def remaining_budget(headers: Mapping[str, str]) -> int | None:
+    """Requests left in the current window, as the host says (GitHub's or GitLab's header)."""
+    value = header(headers, "x-ratelimit-remaining", "ratelimit-remaining")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def reset_in(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds until the window resets (the header holds epoch seconds)."""
+    value = header(headers, "x-ratelimit-reset", "ratelimit-reset")
+    try:
+        return max(0.0, float(value) - now) if value is not None else None
+    except ValueError:
+        return None
+
+
+def retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """``Retry-After`` in seconds, whether written as seconds or as an HTTP date."""
+    value = header(headers, "retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def wait_before_retry(status: int, headers: Mapping[str, str], body: str, now: float) -> float | None:
+    """How long to wait before sending a refused request again; None when it was not rate-limited.
+
+    A 429 always is; a 403 is when it carries ``Retry-After``, says the budget is spent, or names a
+    rate limit in its message (GitHub's secondary limits), else it is a real refusal (a bad token).
+    """
+    waited = retry_after(headers, now)
+    spent = remaining_budget(headers) == 0
+    limited = status == 429 or (
+        status == 403 and (waited is not None or spent or any(w in body.lower() for w in _RATE_WORDS))
+    )
+    if not limited:
+        return None
+    if waited is not None:
+        return waited
+    if spent:
+        reset = reset_in(headers, now)
+        if reset is not None:
+            return reset + 1.0  # the reset second itself may still refuse
+    return SECONDARY_DEFAULT_WAIT
+
+
+def spent_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """After a successful answer that spent the last request of the window: the wait before the next."""
+    if remaining_budget(headers) != 0:
+        return None
+    reset = reset_in(headers, now)
+    return reset + 1.0 if reset is not None else None

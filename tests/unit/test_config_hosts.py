@@ -1,0 +1,166 @@
+"""Sources listed from GitHub and GitLab: each kind takes its own keys, and every bad value is refused
+at start with its key named, before any request is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from catalog_sync.config import (
+    AppAuth,
+    GitHubSourceSettings,
+    GitLabSourceSettings,
+    RepositoryFilters,
+    TokenAuth,
+    parse_settings,
+)
+from catalog_sync.errors import ConfigError
+
+
+def _github(**keys: Any) -> dict[str, Any]:
+    return {"name": "acme", "type": "github", "org": "acme"} | keys
+
+
+def _gitlab(**keys: Any) -> dict[str, Any]:
+    return {"name": "acme-gl", "type": "gitlab", "group": "acme"} | keys
+
+
+def test_a_github_source_takes_every_key_of_the_spec() -> None:
+    raw = _github(
+        api_url="https://ghe.example.com/api/v3/",
+        auth={"token_env": "GITHUB_TOKEN"},
+        include="^svc-",
+        exclude="-sandbox$",
+        topics={"include": ["catalog"], "exclude": ["legacy"]},
+        forks=True,
+        archived=True,
+        branch="main",
+    )
+    (source,) = parse_settings({"sources": [raw]}, environ={}).sources
+    assert source == GitHubSourceSettings(
+        name="acme",
+        org="acme",
+        api_url="https://ghe.example.com/api/v3",
+        auth=TokenAuth("GITHUB_TOKEN"),
+        filters=RepositoryFilters("^svc-", "-sandbox$", ("catalog",), ("legacy",), True, True),
+        branch="main",
+    )
+    assert source.target == "https://ghe.example.com/api/v3/orgs/acme"
+
+
+def test_sources_default_to_the_public_hosts_and_to_no_forks_nor_archived() -> None:
+    raw = [{"name": "me", "type": "github", "user": "octo-cat"}, _gitlab()]
+    github, gitlab = parse_settings({"sources": raw}, environ={}).sources
+    assert isinstance(github, GitHubSourceSettings)
+    assert isinstance(gitlab, GitLabSourceSettings)
+    assert (github.user, github.org, github.api_url) == ("octo-cat", None, "https://api.github.com")
+    assert gitlab.api_url == "https://gitlab.com/api/v4"
+    for source in (github, gitlab):
+        assert source.filters == RepositoryFilters()
+        assert (source.branch, source.auth) == (None, None)
+
+
+def test_a_github_app_is_configured_by_ids_and_the_name_of_its_key_variable() -> None:
+    app = {"app_id": 1234, "private_key_env": "GITHUB_APP_KEY", "installation_id": 5678}
+    (source,) = parse_settings({"sources": [_github(auth={"app": app})]}, environ={}).sources
+    assert isinstance(source, GitHubSourceSettings)
+    assert source.auth == AppAuth(1234, "GITHUB_APP_KEY", 5678)
+
+
+def test_an_http_api_is_taken_where_http_is_an_allowed_protocol() -> None:
+    raw = {
+        "sources": [_github(api_url="http://ghe.internal/api/v3")],
+        "sync": {"allowed_protocols": ["http"]},
+    }
+    (source,) = parse_settings(raw, environ={}).sources
+    assert isinstance(source, GitHubSourceSettings)
+    assert source.api_url == "http://ghe.internal/api/v3"
+
+
+TOKEN = "ghp_" + "a" * 36
+
+
+@pytest.mark.parametrize(
+    ("source", "key", "fragment"),
+    [
+        (_github(path="./repos"), "sources.0.path", "unknown key for a github source"),
+        (_github(url="https://github.com/acme/x.git"), "sources.0.url", "unknown key for a github source"),
+        (_github(group="acme"), "sources.0.group", "unknown key for a github source"),
+        (_gitlab(org="acme"), "sources.0.org", "unknown key for a gitlab source"),
+        (_gitlab(user="acme"), "sources.0.user", "unknown key for a gitlab source"),
+        (
+            {"name": "x", "type": "local", "path": "p", "org": "acme"},
+            "sources.0.org",
+            "unknown key for a local",
+        ),
+        ({"name": "x", "type": "git", "url": "u", "auth": {}}, "sources.0.auth", "unknown key for a git"),
+        ({"name": "x", "type": "github"}, "sources.0.org", "either 'org' or 'user'"),
+        (_github(user="octo"), "sources.0.org", "either 'org' or 'user'"),
+        ({"name": "x", "type": "gitlab"}, "sources.0.group", "Missing data"),
+        (_github(org="acme/../x"), "sources.0.org", "GitHub login"),
+        (_github(org="-acme"), "sources.0.org", "GitHub login"),
+        (_gitlab(group="acme//x"), "sources.0.group", "full path"),
+        (_gitlab(group="../etc"), "sources.0.group", "full path"),
+        (_github(include="(unclosed"), "sources.0.include", "not a valid regular expression"),
+        (_github(exclude="*x"), "sources.0.exclude", "not a valid regular expression"),
+        (_github(include="a" * 1001), "sources.0.include", "at most 1000"),
+        (_github(include=5), "sources.0.include", "Not a valid string"),
+        (_github(topics={"include": ["Bad Topic"]}), "sources.0.topics.include.0", "topic"),
+        (_github(topics={"include": "catalog"}), "sources.0.topics.include", "Not a valid list"),
+        (_github(topics={"only": ["x"]}), "sources.0.topics.only", "unknown key"),
+        (_github(forks="yes"), "sources.0.forks", "boolean"),
+        (_github(archived=1), "sources.0.archived", "boolean"),
+        (_github(branch="main branch"), "sources.0.branch", "match"),
+        (_github(branch="a:b"), "sources.0.branch", "match"),
+        (
+            _github(api_url="http://ghe.internal/api/v3"),
+            "sources.0.api_url",
+            "sync.allowed_protocols lists http",
+        ),
+        (
+            _gitlab(api_url="http://gl.internal/api/v4"),
+            "sources.0.api_url",
+            "sync.allowed_protocols lists http",
+        ),
+        (_github(api_url="ftp://h/api"), "sources.0.api_url", "http(s) URL"),
+        (_github(api_url="https:///api"), "sources.0.api_url", "names no host"),
+        (_github(api_url="https://user:pw@h/api"), "sources.0.api_url", "carries a password"),
+        (_github(api_url=f"https://{TOKEN}@h/api"), "sources.0.api_url", "token as its user name"),
+        (_github(api_url="https://h/api?access_token=x"), "sources.0.api_url", "auth.token_env"),
+        (_github(api_url="https://h/api\nHost: evil"), "sources.0.api_url", "control characters"),
+        (_github(api_url="https://h:99999/api"), "sources.0.api_url", "not a URL"),
+        (_github(auth={"token": TOKEN}), "sources.0.auth.token", "unknown key"),
+        (_github(auth={"token_env": TOKEN + "$"}), "sources.0.auth.token_env", "environment variable"),
+        (_github(auth={"token_env": "A B"}), "sources.0.auth.token_env", "environment variable"),
+        (_github(auth={}), "sources.0.auth", "either token_env or app"),
+        (_github(auth={"token_env": "T", "app": {}}), "sources.0.auth.app.app_id", "Missing data"),
+        (
+            _github(auth={"app": {"app_id": "1", "private_key_env": "K", "installation_id": 2}}),
+            "sources.0.auth.app.app_id",
+            "Not a valid integer",
+        ),
+        (
+            _github(auth={"app": {"app_id": 1, "private_key_env": "K"}}),
+            "sources.0.auth.app.installation_id",
+            "Missing data",
+        ),
+        (
+            _github(auth={"app": {"app_id": 1, "private_key": "-----BEGIN", "installation_id": 2}}),
+            "sources.0.auth.app.private_key_env",
+            "Missing data",
+        ),
+        (
+            _gitlab(auth={"app": {"app_id": 1, "private_key_env": "K", "installation_id": 2}}),
+            "sources.0.auth.app",
+            "unknown key",
+        ),
+        (_github(name="a/b"), "sources.0.name", "match"),
+    ],
+)
+def test_a_bad_host_source_is_refused_naming_its_key(source: dict[str, Any], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sources": [{"name": "first", "type": "local", "path": "p"}, source]}, environ={})
+    assert caught.value.key == key.replace("sources.0", "sources.1")
+    assert fragment in caught.value.message
+    assert TOKEN not in str(caught.value)
