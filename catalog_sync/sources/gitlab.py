@@ -40,7 +40,7 @@ from catalog_sync.sources.gitlabprojects import (
     project_key,
 )
 from catalog_sync.sources.hostapi import HostClient, HostLimits, origin_of
-from catalog_sync.sources.hoststate import TipMemory
+from catalog_sync.sources.hoststate import KnownTip, TipMemory
 from catalog_sync.sources.urls import redact
 
 PER_PAGE = 100
@@ -84,6 +84,13 @@ def _trim_page(data: Any) -> Any:
 def _trim_branch(data: Any) -> Any:
     commit = data.get("commit") if isinstance(data, Mapping) else None
     return {"commit": {"id": commit.get("id")}} if isinstance(commit, Mapping) else data
+
+
+def asked_after_throttle(known: KnownTip, last_activity_at: str) -> bool:
+    """Whether the remembered tip was asked once GitLab's hour after ``last_activity_at`` had passed:
+    only then does an unchanged activity time prove that no push came since."""
+    active = parse_time(last_activity_at)
+    return active is not None and known.checked_at >= active.timestamp() + ACTIVITY_THROTTLE_SECONDS
 
 
 def read_token(settings: GitLabSourceSettings, environ: Mapping[str, str]) -> str | None:
@@ -188,10 +195,8 @@ class GitLabSource:
         """The branch's tip, from memory when the project's activity says it cannot have moved."""
         key = self.key_of(project)
         known = self._memory.known(key, project.last_activity_at, branch)
-        active = parse_time(project.last_activity_at)
-        if known is not None and active is not None:
-            if known.checked_at >= active.timestamp() + ACTIVITY_THROTTLE_SECONDS:
-                return known.tip
+        if known is not None and asked_after_throttle(known, project.last_activity_at):
+            return known.tip
         shown = f"source {self.name!r}: project {project.path_with_namespace} ({project.id})"
         page = self.client.get(
             f"projects/{project.id}/repository/branches/{quote(branch, safe='')}", trim=_trim_branch
@@ -220,7 +225,9 @@ class GitLabSource:
                 ("http.followRedirects", "false"),
             ]
         folder = self._repositories_dir / str(project.id)
-        return GitRepository(project.http_url_to_repo, branch, folder, limits=self._git_limits, extra_config=extra)
+        return GitRepository(
+            project.http_url_to_repo, branch, folder, limits=self._git_limits, extra_config=extra
+        )
 
 
 def _authority(host: str, port: int) -> str:

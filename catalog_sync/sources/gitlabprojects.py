@@ -68,7 +68,7 @@ def group_reference(group: str, source: str) -> str:
 
 def _field(data: Mapping[str, Any], name: str, kinds: type | tuple[type, ...], where: str) -> Any:
     value = data.get(name)
-    if not isinstance(value, kinds) or isinstance(value, bool) and bool not in _as_tuple(kinds):
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
         raise HostApiError(f"{where}: the host's answer has no valid {name!r}")
     if isinstance(value, str) and len(value) > MAX_TEXT:
         raise HostApiError(f"{where}: the host's {name!r} is longer than {MAX_TEXT} characters")
@@ -88,7 +88,11 @@ def parse_project(data: Any, where: str) -> GitLabProject:
         raise HostApiError(f"{where}: the host's 'id' is not a project id")
     at = f"{where}, project {project_id}"
     topics = data.get("topics", [])
-    if not isinstance(topics, list) or len(topics) > MAX_TOPICS or not all(isinstance(t, str) for t in topics):
+    if (
+        not isinstance(topics, list)
+        or len(topics) > MAX_TOPICS
+        or not all(isinstance(t, str) for t in topics)
+    ):
         raise HostApiError(f"{at}: the host's 'topics' is not a list of at most {MAX_TOPICS} names")
     forked = data.get("forked_from_project")
     return GitLabProject(
