@@ -75,7 +75,7 @@ def test_a_group_and_its_subgroups_are_listed_across_keyset_pages(gitlab: FakeGi
     asked = [r for r in gitlab.api_requests() if r.path.endswith("/projects")]
     assert len(asked) == 3  # 100 + 100 + 30
     assert all(r.query["pagination"] == "keyset" and r.query["include_subgroups"] == "true" for r in asked)
-    assert [r.query.get("id_after") for r in asked][0] is None
+    assert next(r.query.get("id_after") for r in asked) is None
     netloc = f"127.0.0.1:{gitlab.port}"
     pay = next(r for r in listed if r.info.name == "acme/platform/svc-1")
     assert pay.info.key == f"gitlab:{netloc}:{projects[1].id}"
@@ -242,7 +242,9 @@ def test_archived_and_deleted_projects_leave_the_listing(gitlab: FakeGitLab, tmp
     assert pay.id in {int(r.info.key.rsplit(":", 1)[1]) for r in source.discover()}
 
 
-def test_a_snapshot_is_fetched_over_git_with_the_token_as_a_header(gitlab: FakeGitLab, tmp_path: Path) -> None:
+def test_a_snapshot_is_fetched_over_git_with_the_token_as_a_header(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
     pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": "kind: Product\n"})
     (repository,) = source_for(gitlab, tmp_path / "cache").discover()
     tip = repository.tip()
@@ -254,7 +256,8 @@ def test_a_snapshot_is_fetched_over_git_with_the_token_as_a_header(gitlab: FakeG
         snapshot.close()
 
     git_requests = [r for r in gitlab.requests if not r.is_api]
-    assert git_requests and all(r.credentials and r.credentials.startswith("Basic ") for r in git_requests)
+    assert git_requests
+    assert all(r.credentials and r.credentials.startswith("Basic ") for r in git_requests)
     assert pay.path_with_namespace in git_requests[0].path
     for written in (tmp_path / "cache").rglob("*"):
         if written.is_file():
