@@ -17,6 +17,7 @@ command line, never sent to another host.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -235,30 +236,39 @@ def _authority(host: str, port: int) -> str:
 
 
 class GitLabRepository:
-    """One project of a ``gitlab`` source: keyed by its id, read at its tracked branch."""
+    """One project of a ``gitlab`` source: keyed by its id, read at its tracked branch.
+
+    Scans run in worker processes, which receive the repository pickled: it travels as its identity
+    and its git repository only, since the API client (a session, locks) stays with the source.
+    """
 
     def __init__(self, source: GitLabSource, project: GitLabProject) -> None:
-        self._source = source
+        self._source: GitLabSource | None = source
         self.project = project
         self._branch = source.branch_for(project) or "main"
+        self._info = RepositoryInfo(
+            key=source.key_of(project),
+            name=project.path_with_namespace,
+            url=redact(project.web_url),
+            branch=self._branch,
+        )
         self._git: GitRepository | None = None
 
     @property
     def info(self) -> RepositoryInfo:
         """Key ``gitlab:HOST:ID``, the project's current path as name, and its web page as URL."""
-        return RepositoryInfo(
-            key=self._source.key_of(self.project),
-            name=self.project.path_with_namespace,
-            url=redact(self.project.web_url),
-            branch=self._branch,
-        )
+        return self._info
 
     def tip(self) -> str:
         """The tracked branch's tip: from memory when nothing moved, else one API request."""
+        if self._source is None:
+            raise SourceError(f"{self._info.name}: the tip is asked of the source, not in a scan")
         return self._source.ask_tip(self.project, self._branch)
 
     def _repository(self) -> GitRepository:
         if self._git is None:
+            if self._source is None:
+                raise SourceError(f"{self._info.name}: the repository was not prepared for reading")
             self._git = self._source.git_for(self.project, self._branch)
         return self._git
 
@@ -269,6 +279,19 @@ class GitLabRepository:
     def snapshot(self, commit: str) -> Snapshot:
         """The commit, fetched when needed."""
         return self._repository().snapshot(commit)
+
+    def __getstate__(self) -> dict[str, Any]:
+        git: GitRepository | None = None
+        with contextlib.suppress(SourceError):  # refused here, it is refused again where it is read
+            git = self._repository()
+        return {"project": self.project, "branch": self._branch, "info": self._info, "git": git}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._source = None
+        self.project = state["project"]
+        self._branch = state["branch"]
+        self._info = state["info"]
+        self._git = state["git"]
 
 
 __all__ = ["ACTIVITY_THROTTLE_SECONDS", "PER_PAGE", "GitLabRepository", "GitLabSource", "read_token"]
