@@ -122,13 +122,14 @@ def build_sync_engine(settings: Settings, engine: Engine, *, isolated: bool = Fa
     """The sync engine with what runs after each pass wired in: scoring, then the pass counters.
 
     ``isolated`` for an engine inside a serving process: its scans run in child processes."""
-    from catalog_sync.metrics import record_pass
+    from catalog_sync.metrics import record_pass, sync_event_metrics
     from catalog_sync.scoring import Scorer
     from catalog_sync.store.base import Database
     from catalog_sync.store.scoring import SqlScoringStore
     from catalog_sync.store.sync_sql import SqlSyncStore
     from catalog_sync.sync import SyncEngine
 
+    sync_event_metrics()  # counts the hosting API requests of discovery from the first pass on
     database = Database(engine)
     scorer = Scorer(settings, SqlScoringStore(database))
     return SyncEngine(

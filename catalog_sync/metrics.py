@@ -32,6 +32,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     ProcessCollector,
     disable_created_metrics,
@@ -55,6 +56,7 @@ from catalog_sync.metric_labels import (
     tier_label,
 )
 from catalog_sync.scoring.gaps import GAP_TYPES
+from catalog_sync.sources.hostapi import set_request_listener
 from catalog_sync.store.base import Transaction
 from catalog_sync.store.metrics_store import MetricsReads
 
@@ -72,6 +74,11 @@ SYNC_RESULTS = ("ok", "failed")
 REPOSITORY_SYNC_RESULTS = ("changed", "unchanged", "error")
 SYNC_DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 """A pass takes from a fraction of a second (nothing moved) to many minutes (a first full sync)."""
+SCM_STATUSES = ("200", "201", "304", "401", "403", "404", "429", "5xx", "other", "error")
+"""Label values of ``catalog_scm_requests_total``'s status: the answers that mean something different to
+an operator, the rest folded (``5xx``, ``other``); ``error`` is a request that got no answer."""
+MAX_SCM_SOURCES = 100
+"""Sources named in the hosting-API metrics; they come from the configuration, so this is a backstop."""
 
 EVENT_REGISTRY = CollectorRegistry(auto_describe=True)
 """The process-wide registry of event metrics (sync and HTTP); exposed as it is in single-process mode,
@@ -100,10 +107,36 @@ class SyncEventMetrics:
             buckets=SYNC_DURATION_BUCKETS,
             registry=registry,
         )
+        self.scm_requests = Counter(
+            "catalog_scm_requests",
+            "Requests sent to hosting APIs (GitHub, GitLab) by this process, by source and answer status.",
+            ["source", "status"],
+            registry=registry,
+        )
+        self.scm_remaining = Gauge(
+            "catalog_scm_rate_limit_remaining",
+            "Requests left in the hosting API's rate-limit window, as its last answer said, by source.",
+            ["source"],
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        )
+        self._scm_sources: set[str] = set()
         for result in SYNC_RESULTS:
             self.runs.labels(result=result)
         for result in REPOSITORY_SYNC_RESULTS:
             self.repository_syncs.labels(result=result)
+        set_request_listener(self.count_scm_request)
+
+    def count_scm_request(self, source: str, status: str, remaining: int | None) -> None:
+        """One hosting-API request: counted by its status (folded to a fixed set) and the budget left."""
+        if source not in self._scm_sources and len(self._scm_sources) >= MAX_SCM_SOURCES:
+            source = "other"
+        else:
+            self._scm_sources.add(source)
+        label = status if status in SCM_STATUSES else ("5xx" if status.startswith("5") else "other")
+        self.scm_requests.labels(source=source, status=label).inc()
+        if remaining is not None:
+            self.scm_remaining.labels(source=source).set(remaining)
 
 
 _lock = threading.Lock()

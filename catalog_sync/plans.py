@@ -100,6 +100,8 @@ class ListedRepository:
 
     id: int
     key: str
+    missed: int = 0
+    """Complete listings of the source in a row that did not list it."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,9 @@ class RemovalDecision:
     removed_ids: tuple[int, ...] = ()
     kept_ids: tuple[int, ...] = ()
     refused: str | None = None
+    missed_ids: tuple[int, ...] = ()
+    """Repositories missing from this listing that are kept until they miss enough listings in a row
+    (``removal_listings``); their count of missed listings goes up by one."""
 
 
 @dataclass(frozen=True)

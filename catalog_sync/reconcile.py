@@ -316,7 +316,12 @@ def held_after(plan: Plan, others: dict[str, KnownEntity]) -> None:
 
 
 def decide_removal(
-    previous: Sequence[ListedRepository], listed_keys: Iterable[str], *, max_removal_fraction: float
+    previous: Sequence[ListedRepository],
+    listed_keys: Iterable[str],
+    *,
+    max_removal_fraction: float,
+    removal_listings: int = 1,
+    retired_keys: Iterable[str] = (),
 ) -> RemovalDecision:
     """Which repositories a source's new listing removes, or why it removes none.
 
@@ -324,20 +329,29 @@ def decide_removal(
     mistyped filter) must not wipe the catalog: when more than ``max_removal_fraction`` of what it
     listed before has vanished, nothing is removed and the refusal says so. ``previous`` holds the
     repositories the catalog has for the source and has not removed.
+
+    A source listed from a hosting API removes a repository only once it is missing from
+    ``removal_listings`` complete listings in a row (a list read page by page can miss a repository
+    that moved between two pages); until then it is kept and its missed listings are counted. A
+    repository the host reports retired (``retired_keys``: archived while archived ones are not read)
+    is removed at once, since the host said so and no listing raced.
     """
-    listed = list(listed_keys)
-    keys = set(listed)
-    vanished = tuple(r.id for r in previous if r.key not in keys)
-    if not vanished:
-        return RemovalDecision()
-    if len(vanished) > max_removal_fraction * len(previous):
+    keys = set(listed_keys)
+    retired = set(retired_keys) - keys
+    gone = tuple(r.id for r in previous if r.key in retired)
+    vanished = [r for r in previous if r.key not in keys and r.key not in retired]
+    due = tuple(r.id for r in vanished if r.missed + 1 >= removal_listings)
+    waiting = tuple(r.id for r in vanished if r.missed + 1 < removal_listings)
+    if not due:
+        return RemovalDecision(removed_ids=gone, missed_ids=waiting)
+    if len(due) > max_removal_fraction * len(previous):
         refused = (
-            f"the source lists {len(listed)} repositories where it listed {len(previous)}; "
-            f"removing {len(vanished)} would exceed sync.max_removal_fraction "
+            f"the source lists {len(keys)} repositories where it listed {len(previous)}; "
+            f"removing {len(due)} would exceed sync.max_removal_fraction "
             f"({max_removal_fraction}), so nothing was removed"
         )
-        return RemovalDecision(kept_ids=vanished, refused=refused)
-    return RemovalDecision(removed_ids=vanished)
+        return RemovalDecision(removed_ids=gone, kept_ids=due, refused=refused, missed_ids=waiting)
+    return RemovalDecision(removed_ids=gone + due, missed_ids=waiting)
 
 
 def expired_orphans(orphans: Iterable[OrphanRow], *, now: datetime, grace_seconds: int) -> list[int]:

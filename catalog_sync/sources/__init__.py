@@ -34,12 +34,14 @@ def build_source(
     cache = Path(cache_dir).expanduser()
     cache = cache if cache.is_absolute() else Path(base_dir) / cache
     sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
+    if isinstance(settings, GitHubSourceSettings):
+        from catalog_sync.sources.github import GitHubSource
+
+        return GitHubSource(settings, cache, sync)
     if isinstance(settings, GitLabSourceSettings):
         from catalog_sync.sources.gitlab import GitLabSource
 
         return GitLabSource(settings, cache, sync)
-    if isinstance(settings, GitHubSourceSettings | GitLabSourceSettings):
-        raise SourceError(f"source {settings.name!r}: the {settings.type} source type is not available yet")
     if settings.type == "local":
         from catalog_sync.sources.local import LocalSource
 

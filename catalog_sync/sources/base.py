@@ -140,7 +140,10 @@ class Source(Protocol):
     A source whose list is the catalog's own record (``registered``: repositories registered through
     the API) carries a class attribute ``from_catalog = True``: the sync pass lists it on every pass
     (one query) and records nothing back, since there is nothing to reconcile the list against. A
-    source listing from a hosting API is an ordinary source: its ``discover`` asks the host.
+    source listing from a hosting API is an ordinary source: its ``discover`` asks the host. Such a
+    source may carry ``removal_listings`` (complete listings a repository must be missing from before
+    it is removed; 1 when absent) and, after each ``discover``, ``retired_keys``: keys of repositories
+    the host reports gone from use (archived while archived ones are not read), removed at once.
     """
 
     @property

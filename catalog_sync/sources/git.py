@@ -16,14 +16,16 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from catalog_sync.config import SourceSettings, SyncSettings
 from catalog_sync.errors import RepositoryUnreachableError, SourceError
-from catalog_sync.sources.base import Repository, RepositoryInfo
+from catalog_sync.sources.base import History, Repository, RepositoryInfo
+from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.gitobjects import ObjectStore
 from catalog_sync.sources.gitread import GitSnapshot
 from catalog_sync.sources.gitrun import (
@@ -118,8 +120,14 @@ class GitRepository:
         allowed_protocols: Sequence[str] | None = None,
         *,
         limits: GitLimits | None = None,
-        extra_config: Sequence[tuple[str, str]] = (),
+        shallow: bool = False,
+        credentials: Callable[[], Sequence[tuple[str, str]]] | None = None,
     ) -> None:
+        """``shallow`` fetches the tip alone (depth 1), never the history; ``credentials`` answers git
+        settings (an ``http.<origin>.extraHeader``) given to each ``ls-remote`` and ``fetch`` through the
+        environment, never on the command line or in the URL."""
+        self._shallow = shallow
+        self._credentials = credentials
         if limits is None:
             limits = GitLimits(allowed_protocols=tuple(allowed_protocols or GitLimits.allowed_protocols))
         self._limits = limits
@@ -130,9 +138,6 @@ class GitRepository:
         self._resolved: str | None = branch
         digest = hashlib.sha256(self._shown.encode()).hexdigest()[:16]
         self._cache = Path(cache_dir) / digest
-        self._extra_config = tuple(extra_config)
-        """Git configuration for the commands that reach the host (a hosting source's credentials
-        header, scoped to its origin); handed over through the environment like the URL."""
         self.fetches = 0
         """How many fetches this object ran; a re-sync of an unchanged repository runs none."""
 
@@ -175,8 +180,9 @@ class GitRepository:
         watch: Watch | None = None,
     ) -> str:
         check_url(self._url, self._allowed)
-        reaches_host = args[0] in ("ls-remote", "fetch")
-        extra = [*self._extra_config, *self._remote_config()] if reaches_host else []
+        extra = self._remote_config() if args[0] in ("ls-remote", "fetch") else []
+        if self._credentials is not None and args[0] in ("ls-remote", "fetch"):
+            extra = [*extra, ("http.followRedirects", "false"), *self._credentials()]
         env = git_environment(self._url, self._allowed, extra)
         try:
             result = run_git(args, env=env, cwd=cwd, timeout=timeout, watch=watch)
@@ -240,6 +246,8 @@ class GitRepository:
         """Open ``commit`` from the cache clone, fetching only when the cache lacks it."""
         self.prefetch(commit)
         try:
+            if self._shallow:
+                return ShallowSnapshot(self._cache, commit, self._resolved or "HEAD")
             return GitSnapshot(self._cache, commit, self._resolved or "HEAD")
         except SourceError as exc:
             raise RepositoryUnreachableError(f"{self._shown}: {exc}") from exc
@@ -278,7 +286,8 @@ class GitRepository:
         if self._resolved is None:
             self.tip()  # learns the default branch's name
         refspec = f"+refs/heads/{self._resolved}:refs/heads/{self._resolved}"
-        fetch = ["fetch", "--quiet", "--force", "--no-tags", "--no-write-fetch-head", "--", REMOTE]
+        depth = ["--depth=1"] if self._shallow else []
+        fetch = ["fetch", "--quiet", "--force", "--no-tags", "--no-write-fetch-head", *depth, "--", REMOTE]
         self.fetches += 1
         self._fetch_within_limits([*fetch, refspec])
         if not self._has(commit):
@@ -330,6 +339,23 @@ class GitRepository:
         temporary.rename(self._cache)
 
 
+class ShallowSnapshot(GitSnapshot):
+    """A commit of a shallow clone: its history ends at the clone's boundary, and says so."""
+
+    def __init__(self, git_dir: Path, commit: str, branch: str) -> None:
+        super().__init__(git_dir, commit, branch)
+        self._cache_dir = git_dir
+
+    def history(self, since: datetime, max_commits: int = 1000, budget: ScanBudget | None = None) -> History:
+        """The commits present, ``truncated`` when the walk reached the boundary of the shallow fetch."""
+        found = super().history(since, max_commits, budget)
+        if not found.truncated and found.commits:
+            with contextlib.suppress(OSError):
+                boundary = set((self._cache_dir / "shallow").read_text(encoding="ascii").split())
+                found.truncated = found.commits[-1].sha in boundary
+        return found
+
+
 class GitSource:
     """The ``git`` source type: exactly one repository, named by ``url``."""
 
@@ -367,6 +393,7 @@ __all__ = [
     "GitLimits",
     "GitRepository",
     "GitSource",
+    "ShallowSnapshot",
     "git_environment",
     "repository_name",
 ]

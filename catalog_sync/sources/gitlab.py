@@ -27,21 +27,20 @@ from typing import Any
 from urllib.parse import quote
 
 from catalog_sync.config import GitLabSourceSettings, SyncSettings
-from catalog_sync.errors import HostApiError, SourceError
+from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
 from catalog_sync.sources.git import GitLimits, GitRepository
 from catalog_sync.sources.gitlabprojects import (
-    CompiledFilters,
     GitLabProject,
     api_netloc,
     group_reference,
-    keeps,
     parse_project,
     parse_time,
     project_key,
 )
 from catalog_sync.sources.hostapi import HostClient, HostLimits, origin_of
-from catalog_sync.sources.hoststate import KnownTip, TipMemory
+from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
+from catalog_sync.sources.tipstate import KnownTip, TipState
 from catalog_sync.sources.urls import redact
 
 PER_PAGE = 100
@@ -91,7 +90,7 @@ def asked_after_throttle(known: KnownTip, last_activity_at: str) -> bool:
     """Whether the remembered tip was asked once GitLab's hour after ``last_activity_at`` had passed:
     only then does an unchanged activity time prove that no push came since."""
     active = parse_time(last_activity_at)
-    return active is not None and known.checked_at >= active.timestamp() + ACTIVITY_THROTTLE_SECONDS
+    return active is not None and known.read_at >= active.timestamp() + ACTIVITY_THROTTLE_SECONDS
 
 
 def read_token(settings: GitLabSourceSettings, environ: Mapping[str, str]) -> str | None:
@@ -111,6 +110,10 @@ def read_token(settings: GitLabSourceSettings, environ: Mapping[str, str]) -> st
 class GitLabSource:
     """A group and its subgroups; one ``HostClient`` and one tip memory per source."""
 
+    removal_listings = 2
+    """Complete listings a project must be missing from before it is removed: a keyset walk can miss
+    a project transferred between two of its pages."""
+
     def __init__(
         self,
         settings: GitLabSourceSettings,
@@ -124,7 +127,9 @@ class GitLabSource:
         self._group = group_reference(settings.group, settings.name)
         self._token = read_token(settings, os.environ if environ is None else environ)
         self._netloc = api_netloc(settings.api_url)
-        self._filters = CompiledFilters.of(settings.filters)
+        self._filter = RepositoryFilter(settings.filters)
+        self.retired_keys: set[str] = set()
+        """Keys of the last listing's archived projects (``archived: false``): removed at once."""
         digest = hashlib.sha256(f"{settings.api_url}\n{settings.group}".encode()).hexdigest()[:16]
         folder = cache_dir / "gitlab" / f"{settings.name}-{digest}"
         self._repositories_dir = folder / "repositories"
@@ -136,7 +141,7 @@ class GitLabSource:
             cache_file=folder / "pages.json",
             limits=limits or HostLimits.of(sync),
         )
-        self._memory = TipMemory(folder / "tips.json")
+        self.tips = TipState(folder / "tips.jsonl")
         self._git_limits = GitLimits.of(sync)
 
     @property
@@ -148,15 +153,18 @@ class GitLabSource:
         """Every project of the group and its subgroups that the filters keep; ``HostApiError`` (a
         ``SourceError``) when any page fails, so nothing is removed on a partial listing."""
         projects = self._list()
-        kept = [
-            p
-            for p in projects
-            if keeps(self._settings.filters, p, self._filters) and self.branch_for(p) is not None
-        ]
-        found: list[Repository] = [GitLabRepository(self, project) for project in kept]
-        self._memory.keep_only(r.info.key for r in found)
-        self._memory.save()
+        found: list[Repository] = []
+        retired: set[str] = set()
+        for project in projects:
+            candidate = Candidate(project.path, project.topics, project.fork, project.archived)
+            verdict = self._filter.judge(candidate)
+            if verdict is Verdict.RETIRE:
+                retired.add(self.key_of(project))
+            elif verdict is Verdict.KEEP and self.branch_for(project) is not None:
+                found.append(GitLabRepository(self, project))
         self.client.save()
+        self.tips.compact({p.id for p in projects})
+        self.retired_keys = retired
         return found
 
     def _list(self) -> list[GitLabProject]:
@@ -194,41 +202,59 @@ class GitLabSource:
 
     def ask_tip(self, project: GitLabProject, branch: str) -> str:
         """The branch's tip, from memory when the project's activity says it cannot have moved."""
-        key = self.key_of(project)
-        known = self._memory.known(key, project.last_activity_at, branch)
-        if known is not None and asked_after_throttle(known, project.last_activity_at):
-            return known.tip
-        shown = f"source {self.name!r}: project {project.path_with_namespace} ({project.id})"
-        page = self.client.get(
-            f"projects/{project.id}/repository/branches/{quote(branch, safe='')}", trim=_trim_branch
-        )
+        known = self.known_tip(project, branch)
+        if known is not None:
+            return known
+        shown = f"project {project.path_with_namespace} ({project.id})"
+        try:
+            page = self.client.get(
+                f"projects/{project.id}/repository/branches/{quote(branch, safe='')}", trim=_trim_branch
+            )
+        except HostApiError as exc:
+            raise RepositoryUnreachableError(f"{shown}: {exc}") from None
         commit = page.data.get("commit") if isinstance(page.data, Mapping) else None
         sha = commit.get("id") if isinstance(commit, Mapping) else None
         if not isinstance(sha, str) or not _SHA.match(sha):
-            raise HostApiError(f"{shown}: the host's answer for branch {branch!r} names no commit")
-        self._memory.remember(key, project.last_activity_at, branch, sha)
+            raise RepositoryUnreachableError(
+                f"{shown}: the host's answer for branch {branch!r} names no commit"
+            )
+        self.tips.record(project.id, project.last_activity_at, branch, sha)
         return sha
+
+    def known_tip(self, project: GitLabProject, branch: str) -> str | None:
+        """The remembered tip, when the project's activity proves it cannot have moved."""
+        known = self.tips.entry(project.id, project.last_activity_at, branch)
+        if known is not None and asked_after_throttle(known, project.last_activity_at):
+            return known.tip
+        return None
 
     def git_for(self, project: GitLabProject, branch: str) -> GitRepository:
         """The project's git repository; the token goes with it only to the API's own origin."""
-        extra: list[tuple[str, str]] = []
-        if self._token is not None:
-            if origin_of(project.http_url_to_repo) != origin_of(self._settings.api_url):
-                raise SourceError(
-                    f"source {self.name!r}: project {project.path_with_namespace} is served from "
-                    f"{redact(project.http_url_to_repo)}, another host than api_url; the token is not sent "
-                    "there, so it is not read"
-                )
-            scheme, host, port = origin_of(self._settings.api_url)
-            basic = base64.b64encode(f"oauth2:{self._token}".encode()).decode()
-            extra = [
-                (f"http.{scheme}://{_authority(host, port)}/.extraHeader", f"Authorization: Basic {basic}"),
-                ("http.followRedirects", "false"),
-            ]
+        api_origin = origin_of(self._settings.api_url)
+        if self._token is not None and origin_of(project.http_url_to_repo) != api_origin:
+            raise RepositoryUnreachableError(
+                f"source {self.name!r}: project {project.path_with_namespace} is served from "
+                f"{redact(project.http_url_to_repo)}, another host than api_url; the token is not sent "
+                "there, so it is not read"
+            )
         folder = self._repositories_dir / str(project.id)
         return GitRepository(
-            project.http_url_to_repo, branch, folder, limits=self._git_limits, extra_config=extra
+            project.http_url_to_repo,
+            branch,
+            folder,
+            limits=self._git_limits,
+            shallow=True,
+            credentials=self.git_config if self._token is not None else None,
         )
+
+    def git_config(self) -> list[tuple[str, str]]:
+        """The token for git: GitLab's ``oauth2:TOKEN`` basic credentials, as a header scoped to the
+        API's origin (git sends it nowhere else)."""
+        if self._token is None:
+            return []
+        scheme, host, port = origin_of(self._settings.api_url)
+        basic = base64.b64encode(f"oauth2:{self._token}".encode()).decode()
+        return [(f"http.{scheme}://{_authority(host, port)}/.extraHeader", f"Authorization: Basic {basic}")]
 
 
 def _authority(host: str, port: int) -> str:
@@ -258,6 +284,11 @@ class GitLabRepository:
     def info(self) -> RepositoryInfo:
         """Key ``gitlab:HOST:ID``, the project's current path as name, and its web page as URL."""
         return self._info
+
+    @property
+    def tip_is_cheap(self) -> bool:
+        """True while the remembered tip stands (no request needed): the loop asks it inline."""
+        return self._source is not None and self._source.known_tip(self.project, self._branch) is not None
 
     def tip(self) -> str:
         """The tracked branch's tip: from memory when nothing moved, else one API request."""

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from catalog_sync.config import RepositoryFilters
 from catalog_sync.errors import HostApiError, SourceError
 
 MAX_TEXT = 2000
@@ -109,39 +108,6 @@ def parse_project(data: Any, where: str) -> GitLabProject:
     )
 
 
-def keeps(filters: RepositoryFilters, project: GitLabProject, compiled: CompiledFilters) -> bool:
-    """Whether a source with ``filters`` lists ``project``: name patterns on its path, topics (an
-    excluded topic wins), forks and archived projects only when asked for."""
-    if project.fork and not filters.forks:
-        return False
-    if project.archived and not filters.archived:
-        return False
-    if compiled.include is not None and not compiled.include.search(project.path):
-        return False
-    if compiled.exclude is not None and compiled.exclude.search(project.path):
-        return False
-    topics = set(project.topics)
-    if topics & set(filters.topics_exclude):
-        return False
-    return not filters.topics_include or bool(topics & set(filters.topics_include))
-
-
-@dataclass(frozen=True)
-class CompiledFilters:
-    """The name patterns compiled once per source."""
-
-    include: re.Pattern[str] | None
-    exclude: re.Pattern[str] | None
-
-    @classmethod
-    def of(cls, filters: RepositoryFilters) -> CompiledFilters:
-        """Compile ``filters``' patterns (the configuration has checked they compile)."""
-        return cls(
-            re.compile(filters.include) if filters.include else None,
-            re.compile(filters.exclude) if filters.exclude else None,
-        )
-
-
 def parse_time(value: str) -> datetime | None:
     """GitLab's ISO 8601 time (``2024-01-01T00:00:00.000Z``), or None when it is not one."""
     try:
@@ -152,11 +118,9 @@ def parse_time(value: str) -> datetime | None:
 
 
 __all__ = [
-    "CompiledFilters",
     "GitLabProject",
     "api_netloc",
     "group_reference",
-    "keeps",
     "parse_project",
     "parse_time",
     "project_key",

@@ -118,6 +118,7 @@ class HostClient:
         self._pages: dict[str, dict[str, Any]] = self._load()
         self._used: set[str] = set()
         self._spent_until = 0.0
+        self._sent_secret = ""
         self.requests_sent = 0
         """Requests this client sent, conditional or not (a test's and a benchmark's count)."""
 
@@ -210,7 +211,16 @@ class HostClient:
             value = self._authorization()
             if value:
                 headers["Authorization"] = value
+                self._sent_secret = value.partition(" ")[2] or value
         return headers
+
+    def _scrub(self, text: str) -> str:
+        """A text from the host with the credential sent removed, whatever its form (a host may echo
+        it, and a token of an Enterprise host has no prefix ``redact`` would know)."""
+        secret = self._sent_secret
+        if secret and len(secret) >= 8:
+            text = text.replace(secret, "***")
+        return redact(text)
 
     def _send(
         self, method: str, url: str, extra: Mapping[str, str], body: Mapping[str, Any] | None = None
@@ -316,7 +326,7 @@ class HostClient:
     def _raise_for(self, answer: requests.Response) -> None:
         if answer.status_code < 400:
             return
-        message = _message(answer)
+        message = self._scrub(_message(answer))[:_MAX_MESSAGE]
         hint = {
             401: "the token was refused: check the variable named by auth",
             403: "access refused: check the token's scopes or the app's permissions",
@@ -340,14 +350,13 @@ def _text(answer: requests.Response) -> str:
 
 
 def _message(answer: requests.Response) -> str:
-    """The host's own error message, short and redacted (GitHub's and GitLab's ``message``)."""
+    """The host's own error message (GitHub's and GitLab's ``message``), printable; scrub it before use."""
     text = _text(answer)
     with contextlib.suppress(ValueError):
         data = json.loads(text)
         if isinstance(data, dict):
             text = str(data.get("message") or data.get("error") or "")
-    printable = "".join(c if c.isprintable() else " " for c in text)
-    return redact(printable.strip())[:_MAX_MESSAGE]
+    return "".join(c if c.isprintable() else " " for c in text).strip()
 
 
 def _json(answer: requests.Response, url: str) -> Any:

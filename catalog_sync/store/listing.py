@@ -32,11 +32,11 @@ def find_source(conn: Connection, name: str) -> int | None:
 def listed_repositories(conn: Connection, source_id: int) -> list[ListedRepository]:
     """The repositories the catalog holds for a source and has not removed."""
     rows = conn.execute(
-        select(repositories.c.id, repositories.c.key).where(
+        select(repositories.c.id, repositories.c.key, repositories.c.missed_listings).where(
             repositories.c.source_id == source_id, repositories.c.removed_at.is_(None)
         )
     )
-    return [ListedRepository(row.id, row.key) for row in rows]
+    return [ListedRepository(row.id, row.key, row.missed_listings) for row in rows]
 
 
 def registered_repositories(conn: Connection) -> list[RegisteredRepository]:
@@ -81,12 +81,18 @@ def record_discovery(
                 for rid in decision.kept_ids
             ],
         )
+    if decision.missed_ids:
+        conn.execute(
+            update(repositories)
+            .where(repositories.c.id.in_(list(decision.missed_ids)))
+            .values(missed_listings=repositories.c.missed_listings + 1)
+        )
     if decision.removed_ids:
         removed = list(decision.removed_ids)
         conn.execute(
             update(repositories)
             .where(repositories.c.id.in_(removed))
-            .values(removed_at=now, claimed_by=None, claim_expires_at=None)
+            .values(removed_at=now, claimed_by=None, claim_expires_at=None, missed_listings=0)
         )
         ids = conn.execute(select(entities.c.id).where(entities.c.repository_id.in_(removed))).scalars()
         orphan_entities(conn, list(ids), now)
@@ -119,9 +125,12 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
             repositories.c.url,
             repositories.c.branch,
             repositories.c.listing_error,
+            repositories.c.missed_listings,
         ).where(repositories.c.source_id == source_id)
     ).all()
     existing = {r.key: r for r in rows}
+    moved = _move_transferred(conn, source_id, [i.key for i in found if i.key not in existing])
+    existing.update(moved)
     new_rows = []
     returning: list[dict[str, Any]] = []
     renamed: list[dict[str, Any]] = []
@@ -135,6 +144,8 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
         if stored["listing_error"]:
             refusals.append(f"repository {info.key}: {stored['listing_error']}")
         known = existing.get(info.key)
+        if known is _HELD_ELSEWHERE:
+            continue
         if known is None:
             new_rows.append(
                 {"source_id": source_id, "key": info.key, "state": "pending", "failures": 0, "rescan": False}
@@ -147,7 +158,9 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
             )
         elif (known.name, known.url, known.branch, known.listing_error) != tuple(stored.values()):
             fixed = {"next_sync_at": None} if known.listing_error and not stored["listing_error"] else {}
-            renamed.append({"_id": known.id} | stored | _refused_state(stored) | fixed)
+            renamed.append({"_id": known.id, "missed_listings": 0} | stored | _refused_state(stored) | fixed)
+        elif known.missed_listings:
+            renamed.append({"_id": known.id, "missed_listings": 0})
     insert_new(conn, repositories, [{"last_error": None} | row for row in new_rows], ["source_id", "key"])
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for change in (*returning, *renamed):
@@ -155,6 +168,48 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
     for changes in by_columns.values():
         conn.execute(update(repositories).where(repositories.c.id == bindparam("_id")), changes)
     return refusals
+
+
+HOSTED_KEY_PREFIXES = ("github:", "gitlab:")
+"""Keys that name a repository by its hosting API's id: the same key in two sources is one repository."""
+
+
+def _move_transferred(conn: Connection, source_id: int, keys: list[str]) -> dict[str, Any]:
+    """Repositories a source lists for the first time that another source of the catalog holds by the
+    same host id: a transfer between two configured owners. Once the other source's last listing
+    missed it (or removed it), the row moves to this source, keeping its entities, their uids and
+    history; while the other still lists it, it stays there and this listing leaves it out of its own
+    rows (one repository is never held twice, which would make every entity a conflict)."""
+    hosted = [k for k in keys if k.startswith(HOSTED_KEY_PREFIXES)]
+    if not hosted:
+        return {}
+    rows = conn.execute(
+        select(
+            repositories.c.id,
+            repositories.c.key,
+            repositories.c.removed_at,
+            repositories.c.name,
+            repositories.c.url,
+            repositories.c.branch,
+            repositories.c.listing_error,
+            repositories.c.missed_listings,
+        ).where(repositories.c.key.in_(hosted), repositories.c.source_id != source_id)
+    ).all()
+    moved: dict[str, Any] = {}
+    for row in rows:
+        if row.removed_at is None and row.missed_listings == 0:
+            moved[row.key] = _HELD_ELSEWHERE
+            continue
+        conn.execute(
+            update(repositories)
+            .where(repositories.c.id == row.id)
+            .values(source_id=source_id, removed_at=None, missed_listings=0, rescan=True)
+        )
+        moved[row.key] = row._replace(removed_at=None, missed_listings=0)
+    return moved
+
+
+_HELD_ELSEWHERE = object()
 
 
 def stored_listing(info: RepositoryInfo) -> dict[str, Any]:

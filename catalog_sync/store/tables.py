@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -87,6 +88,9 @@ repositories = Table(
     # Why the source's listing of this repository cannot be stored (a value longer than its column):
     # such a repository is failed at each pass, without being read, until it is listed with values that fit.
     Column("listing_error", Text, nullable=True),
+    # Complete listings of its source this repository was missing from, in a row; a hosted source
+    # removes it at two (``reconcile.decide_removal``).
+    Column("missed_listings", Integer, nullable=False, default=0, server_default=text("0")),
     UniqueConstraint("source_id", "key"),
     Index(None, "next_sync_at"),
     Index(None, "state", "removed_at"),

@@ -138,6 +138,8 @@ class Discovery:
                     previous,
                     [r.info.key for r in listed],
                     max_removal_fraction=self._settings.sync.max_removal_fraction,
+                    removal_listings=int(getattr(source, "removal_listings", 1)),
+                    retired_keys=getattr(source, "retired_keys", ()),
                 )
                 refusals = self._store.record_discovery(
                     tx, source_id, [r.info for r in listed], decision, now=now

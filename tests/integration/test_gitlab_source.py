@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from catalog_sync.config import GitLabSourceSettings, RepositoryFilters, SyncSettings, TokenAuth
-from catalog_sync.errors import HostApiError, RateLimitedError, SourceError
+from catalog_sync.errors import HostApiError, RateLimitedError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.gitlab import GitLabSource
 from catalog_sync.sources.hostapi import HostLimits
 from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
@@ -125,7 +126,7 @@ def test_a_configured_branch_is_read_in_every_project(gitlab: FakeGitLab, tmp_pa
     assert pay.info.branch == "release"
     assert pay.tip() == sha
     others = next(r for r in listed if r.info.name == "acme/empty-release")
-    with pytest.raises(HostApiError, match="404"):
+    with pytest.raises(RepositoryUnreachableError, match="404"):
         others.tip()
 
 
@@ -233,13 +234,14 @@ def test_a_renamed_or_transferred_project_keeps_its_key(gitlab: FakeGitLab, tmp_
 def test_archived_and_deleted_projects_leave_the_listing(gitlab: FakeGitLab, tmp_path: Path) -> None:
     pay, old, gone = (gitlab.add_project("acme", name) for name in ("pay", "old", "gone"))
     source = source_for(gitlab, tmp_path / "cache")
-    assert len(source.discover()) == 3
+    keys = {r.info.name: r.info.key for r in source.discover()}
 
     gitlab.archive(old)
     gitlab.delete(gone)
 
-    assert [r.info.name for r in source.discover()] == ["acme/pay"]
-    assert pay.id in {int(r.info.key.rsplit(":", 1)[1]) for r in source.discover()}
+    assert [r.info.name for r in source.discover()] == [pay.path_with_namespace]
+    assert source.retired_keys == {keys["acme/old"]}  # archived: removed at once, not after two listings
+    assert source.removal_listings == 2
 
 
 def test_a_snapshot_is_fetched_over_git_with_the_token_as_a_header(
@@ -317,12 +319,12 @@ def test_a_clone_url_on_another_host_gets_no_token(tmp_path: Path) -> None:
         project = gitlab.add_project("acme", "pay")
         original = gitlab.project_json
 
-        def elsewhere(p: FakeProject) -> dict[str, object]:
+        def elsewhere(p: FakeProject) -> dict[str, Any]:
             answer = original(p)
             answer["http_url_to_repo"] = f"{thief.origin}/acme/pay.git"
             return answer
 
-        gitlab.project_json = elsewhere  # type: ignore[method-assign]
+        gitlab.project_json = elsewhere  # type: ignore[method-assign,assignment]
         (repository,) = source_for(gitlab, tmp_path / "cache").discover()
         tip = repository.tip()
 

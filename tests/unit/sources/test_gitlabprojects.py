@@ -1,4 +1,4 @@
-"""GitLab's listing entries read as untrusted input, the repository key, and the filters."""
+"""GitLab's listing entries read as untrusted input, the repository key, and the group path."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.config import RepositoryFilters
 from catalog_sync.errors import HostApiError, SourceError
 from catalog_sync.sources.gitlabprojects import (
-    CompiledFilters,
     api_netloc,
     group_reference,
-    keeps,
     parse_project,
     project_key,
 )
@@ -89,23 +86,3 @@ def test_a_group_path_that_is_not_one_is_refused(group: str) -> None:
 
 def test_a_group_path_is_one_encoded_segment() -> None:
     assert group_reference("acme/platform.core", "gl") == "acme%2Fplatform.core"
-
-
-def test_filters_exclude_wins_and_forks_and_archived_need_asking() -> None:
-    filters = RepositoryFilters(
-        include="^svc-", exclude="-sandbox$", topics_include=("catalog",), topics_exclude=("internal",)
-    )
-    compiled = CompiledFilters.of(filters)
-    assert keeps(filters, parse_project(entry(), "p"), compiled)
-    assert not keeps(filters, parse_project(entry(path="lib-x"), "p"), compiled)
-    assert not keeps(filters, parse_project(entry(path="svc-sandbox"), "p"), compiled)
-    assert not keeps(filters, parse_project(entry(topics=["catalog", "internal"]), "p"), compiled)
-    assert not keeps(filters, parse_project(entry(topics=[]), "p"), compiled)
-    assert not keeps(filters, parse_project(entry(archived=True), "p"), compiled)
-    assert not keeps(filters, parse_project(entry(forked_from_project={"id": 1}), "p"), compiled)
-    loose = RepositoryFilters(forks=True, archived=True)
-    assert keeps(
-        loose,
-        parse_project(entry(archived=True, forked_from_project={"id": 1}), "p"),
-        CompiledFilters.of(loose),
-    )

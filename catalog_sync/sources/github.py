@@ -1,0 +1,257 @@
+"""The ``github`` source: every repository of an organisation or a user, listed through the REST API.
+
+Listing is one conditional request per 100 repositories (``hostapi``); a pass in which nothing moved
+costs only 304s. Each repository is keyed by the host's numeric id (``github:{netloc}:{id}``), so a
+rename or a transfer keeps its entities, their uids and their history. Its tip costs nothing while
+``pushed_at`` has not moved (``tipstate``); otherwise one request (the branch). Its content is read by a
+shallow fetch (depth 1) through ``sources.git``, with the token handed to git as an
+``http.<origin>.extraHeader`` in the environment, never in a URL or on a command line; its history is
+therefore the tip alone and says so (``History.truncated``).
+
+A listing that fails part way raises ``SourceError`` (the sync removes nothing); an archived repository
+under ``archived: false`` is reported in ``retired_keys`` and removed at once; any other repository
+that stops being listed is removed after two complete listings (``removal_listings``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from catalog_sync.config import GitHubSourceSettings, SyncSettings
+from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
+from catalog_sync.sources.base import Repository, RepositoryInfo
+from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
+from catalog_sync.sources.githubauth import Credentials, credentials_for
+from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
+from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
+from catalog_sync.sources.tipstate import TipState
+from catalog_sync.sources.urls import redact
+
+PER_PAGE = 100
+_FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_ACCEPT = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+
+
+def git_origin(api_url: str) -> str:
+    """Where the repositories' git is served: github.com for api.github.com, else the API's origin
+    (GitHub Enterprise Server serves both from one host)."""
+    scheme, host, port = origin_of(api_url)
+    if host == "api.github.com":
+        return "https://github.com"
+    default = {"https": 443, "http": 80}.get(scheme)
+    return f"{scheme}://{host}" + ("" if port == default else f":{port}")
+
+
+def _listed(item: Any) -> dict[str, Any]:
+    """One repository of a list answer, reduced to what is read and checked, or a HostApiError."""
+    if not isinstance(item, dict):
+        raise HostApiError("the host's repository list holds something that is not a repository")
+    rid, full_name = item.get("id"), item.get("full_name")
+    if not isinstance(rid, int) or isinstance(rid, bool) or rid <= 0:
+        raise HostApiError("a repository of the host's list has no numeric id")
+    if not isinstance(full_name, str) or not _FULL_NAME.match(full_name):
+        raise HostApiError(f"repository {rid} of the host's list has no valid full_name")
+    topics = item.get("topics")
+    topics = topics if isinstance(topics, list) else []
+    texts = {k: item.get(k) for k in ("html_url", "clone_url", "default_branch", "pushed_at")}
+    return {
+        "id": rid,
+        "full_name": full_name,
+        **{k: v if isinstance(v, str) else "" for k, v in texts.items()},
+        "topics": [t for t in topics if isinstance(t, str)][:100],
+        "fork": item.get("fork") is True,
+        "archived": item.get("archived") is True,
+    }
+
+
+def trim_page(data: Any) -> list[dict[str, Any]]:
+    """A page of a repository list as stored in the ETag cache: the fields read, checked."""
+    if not isinstance(data, list):
+        raise HostApiError("the host's answer is not a repository list")
+    return [_listed(item) for item in data]
+
+
+class GitHubRepository:
+    """One repository of a github source; its identity is the host's id."""
+
+    def __init__(self, source: GitHubSource, listed: dict[str, Any]) -> None:
+        self._source = source
+        self._git: GitRepository | None = None
+        self.update(listed)
+
+    def update(self, listed: dict[str, Any]) -> None:
+        """Take the latest listing's values (a rename or transfer changes the name and URLs)."""
+        if getattr(self, "_listed", {}).get("clone_url") != listed["clone_url"]:
+            self._git = None
+        self._listed = listed
+
+    @property
+    def id(self) -> int:
+        """The host's repository id."""
+        return int(self._listed["id"])
+
+    @property
+    def branch(self) -> str:
+        """The branch read: the configured one, else the repository's default branch."""
+        return self._source.settings.branch or self._listed["default_branch"] or "main"
+
+    @property
+    def info(self) -> RepositoryInfo:
+        """Keyed by the host's id: ``github:{netloc}:{id}``."""
+        html = redact(self._listed["html_url"]) or f"{self._source.git_origin}/{self._listed['full_name']}"
+        return RepositoryInfo(
+            key=f"github:{self._source.netloc}:{self.id}",
+            name=self._listed["full_name"],
+            url=html,
+            branch=self.branch,
+        )
+
+    @property
+    def tip_is_cheap(self) -> bool:
+        """True while ``pushed_at`` has not moved since the tip was last read: no request is needed."""
+        return self._known_tip() is not None
+
+    def _known_tip(self) -> str | None:
+        return self._source.tips.known(self.id, self._listed["pushed_at"], self.branch)
+
+    def tip(self) -> str:
+        """The stored tip while ``pushed_at`` has not moved; else one request for the branch."""
+        known = self._known_tip()
+        if known is not None:
+            return known
+        pushed_at = self._listed["pushed_at"]
+        path = f"/repos/{self._listed['full_name']}/branches/{quote(self.branch, safe='')}"
+        try:
+            page = self._source.reads.get(path)
+        except HostApiError as exc:
+            raise RepositoryUnreachableError(f"{self.info.name}: {exc}") from None
+        commit = page.data.get("commit") if isinstance(page.data, dict) else None
+        sha = commit.get("sha") if isinstance(commit, dict) else None
+        if not isinstance(sha, str) or not _SHA.match(sha):
+            raise RepositoryUnreachableError(f"{self.info.name}: the host's answer names no commit")
+        self._source.tips.record(self.id, pushed_at, self.branch, sha)
+        return sha
+
+    def _repository(self) -> GitRepository:
+        if self._git is None:
+            url = self._listed["clone_url"] or f"{self._source.git_origin}/{self._listed['full_name']}.git"
+            if git_origin(url) != self._source.git_origin:
+                raise RepositoryUnreachableError(
+                    f"{self.info.name}: the clone URL is not on {self._source.git_origin}; the token is "
+                    "sent to no other host, so the repository is not read"
+                )
+            self._git = GitRepository(
+                url,
+                self.branch,
+                self._source.cache / "git" / str(self.id),
+                limits=self._source.git_limits,
+                shallow=True,
+                credentials=self._source.git_config,
+            )
+        return self._git
+
+    def prefetch(self, commit: str) -> None:
+        """Bring ``commit`` into the shallow cache clone (depth 1) unless it is there."""
+        self._repository().prefetch(commit)
+
+    def snapshot(self, commit: str) -> ShallowSnapshot:
+        """Open ``commit`` from the shallow cache clone."""
+        snapshot = self._repository().snapshot(commit)
+        assert isinstance(snapshot, ShallowSnapshot)
+        return snapshot
+
+
+class GitHubSource:
+    """The ``github`` source type."""
+
+    removal_listings = 2
+    """Complete listings a repository must be missing from before it is removed: one listing may
+    miss a repository GitHub moved between two pages."""
+
+    def __init__(self, settings: GitHubSourceSettings, cache_dir: Path, sync: SyncSettings) -> None:
+        self.settings = settings
+        self.netloc = netloc_of(settings.api_url)
+        self.git_origin = git_origin(settings.api_url)
+        self.cache = cache_dir / "github" / settings.name
+        limits = HostLimits.of(sync)
+        self.credentials: Credentials = credentials_for(
+            settings.name, settings.auth, settings.api_url, limits
+        )
+        auth = self.credentials.authorization
+        cache_file = self.cache / "etags.json"
+        self.api = HostClient(
+            settings.name,
+            settings.api_url,
+            authorization=auth,
+            cache_file=cache_file,
+            limits=limits,
+            headers=_ACCEPT,
+        )
+        self.reads = HostClient(
+            settings.name, settings.api_url, authorization=auth, limits=limits, headers=_ACCEPT
+        )
+        self.tips = TipState(self.cache / "tips.jsonl")
+        self.git_limits = GitLimits.of(sync)
+        self._filter = RepositoryFilter(settings.filters)
+        self._repositories: dict[int, GitHubRepository] = {}
+        self.retired_keys: set[str] = set()
+        """Keys of the last listing's archived repositories (``archived: false``): removed at once."""
+
+    @property
+    def name(self) -> str:
+        """The source's configured name."""
+        return self.settings.name
+
+    def git_config(self) -> list[tuple[str, str]]:
+        """The token for git, as a header scoped to the git host's origin."""
+        header = self.credentials.git_header()
+        return [(f"http.{self.git_origin}/.extraHeader", header)] if header else []
+
+    def listing_path(self) -> str:
+        """The organisation's or the user's repository list."""
+        if self.settings.org:
+            return f"/orgs/{quote(self.settings.org)}/repos?per_page={PER_PAGE}&type=all"
+        return f"/users/{quote(self.settings.user or '')}/repos?per_page={PER_PAGE}&type=owner"
+
+    def discover(self) -> list[Repository]:
+        """Every repository kept by the filters; a listing that fails part way raises SourceError."""
+        found: list[Repository] = []
+        retired: set[str] = set()
+        seen: set[int] = set()
+        try:
+            for page in self.api.pages(self.listing_path(), trim=trim_page):
+                for listed in page.data:
+                    if listed["id"] in seen:
+                        continue
+                    seen.add(listed["id"])
+                    verdict = self._judge(listed)
+                    if verdict is Verdict.SKIP:
+                        continue
+                    repository = self._repository(listed)
+                    if verdict is Verdict.RETIRE:
+                        retired.add(repository.info.key)
+                    else:
+                        found.append(repository)
+        except HostApiError as exc:
+            raise SourceError(f"the listing stopped part way, so nothing is removed: {exc}") from None
+        self.api.save()
+        self.tips.compact(seen)
+        self.retired_keys = retired
+        return found
+
+    def _judge(self, listed: dict[str, Any]) -> Verdict:
+        name = listed["full_name"].rpartition("/")[2]
+        candidate = Candidate(name, tuple(listed["topics"]), listed["fork"], listed["archived"])
+        return self._filter.judge(candidate)
+
+    def _repository(self, listed: dict[str, Any]) -> GitHubRepository:
+        known = self._repositories.get(listed["id"])
+        if known is None:
+            known = self._repositories[listed["id"]] = GitHubRepository(self, listed)
+        else:
+            known.update(listed)
+        return known

@@ -1,0 +1,145 @@
+"""How a github source proves who it is: a token from the environment, or a GitHub App installation.
+
+An App's installation token is minted from the app's private key: a JWT (RS256, signed with PyJWT,
+valid for nine minutes as GitHub allows at most ten) is sent to
+``POST /app/installations/{id}/access_tokens``, which answers a token valid for an hour. The token is
+renewed ``renew_before`` seconds before it expires, so no request is ever sent with a token about to
+lapse, and none is minted while the last one is good. Secrets are read from the environment when the
+source is built and never appear in a message: errors name the setting, not its value.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime
+
+import jwt
+
+from catalog_sync.config import AppAuth, TokenAuth
+from catalog_sync.errors import HostApiError, SourceError
+from catalog_sync.sources.hostapi import HostClient, HostLimits
+
+RENEW_BEFORE = 300.0
+"""Seconds before its expiry an installation token is replaced."""
+JWT_SECONDS = 540
+_CLOCK_SKEW = 60
+
+
+class Credentials:
+    """A token for the API and for git; ``None`` for anonymous access to public repositories."""
+
+    def token(self) -> str | None:
+        """The token to send now."""
+        return None
+
+    def authorization(self) -> str | None:
+        """The API's Authorization header value."""
+        token = self.token()
+        return f"Bearer {token}" if token else None
+
+    def git_header(self) -> str | None:
+        """The header git sends to the git host: Basic, as GitHub's smart HTTP expects."""
+        token = self.token()
+        if not token:
+            return None
+        pair = base64.b64encode(f"x-access-token:{token}".encode()).decode("ascii")
+        return f"Authorization: Basic {pair}"
+
+
+class StaticToken(Credentials):
+    """A personal access token (or any token) read once from the environment."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def token(self) -> str | None:
+        """The configured token."""
+        return self._value
+
+
+class AppInstallation(Credentials):
+    """Installation tokens of a GitHub App, minted on demand and renewed before they expire."""
+
+    def __init__(
+        self,
+        source: str,
+        app: AppAuth,
+        private_key: str,
+        api_url: str,
+        limits: HostLimits,
+        renew_before: float = RENEW_BEFORE,
+    ) -> None:
+        self._app = app
+        self._key = private_key
+        self._renew_before = renew_before
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires = 0.0
+        self._client = HostClient(source, api_url, authorization=self._signed, limits=limits)
+        self.minted = 0
+        """Tokens minted by this object (a renewal adds one)."""
+
+    def _signed(self) -> str:
+        now = int(time.time())
+        claims = {"iat": now - _CLOCK_SKEW, "exp": now + JWT_SECONDS, "iss": str(self._app.app_id)}
+        try:
+            return "Bearer " + jwt.encode(claims, self._key, algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            raise SourceError(
+                f"auth.app.private_key_env: the variable {self._app.private_key_env} does not hold an RSA "
+                f"private key in PEM form ({type(exc).__name__})"
+            ) from None
+
+    def token(self) -> str | None:
+        """The installation token, minted when there is none or it expires within ``renew_before``."""
+        with self._lock:
+            if self._token is None or self._expires - time.time() <= self._renew_before:
+                self._token, self._expires = self._mint()
+                self.minted += 1
+            return self._token
+
+    def _mint(self) -> tuple[str, float]:
+        path = f"/app/installations/{self._app.installation_id}/access_tokens"
+        answer = self._client.post(path)
+        token = answer.get("token") if isinstance(answer, dict) else None
+        expires_at = answer.get("expires_at") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token or not isinstance(expires_at, str):
+            raise HostApiError(f"{path}: the host's answer carries no installation token")
+        try:
+            expires = datetime.fromisoformat(expires_at.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            raise HostApiError(f"{path}: the token's expires_at is not a time") from None
+        return token, expires
+
+
+def credentials_for(
+    source: str,
+    auth: TokenAuth | AppAuth | None,
+    api_url: str,
+    limits: HostLimits,
+    environ: Mapping[str, str] | None = None,
+) -> Credentials:
+    """The credentials of a source, read from the environment now; a variable that is not set fails
+    the source naming the setting (the key of the configuration), never a value."""
+    env = os.environ if environ is None else environ
+    if auth is None:
+        return Credentials()
+    if isinstance(auth, TokenAuth):
+        value = env.get(auth.token_env, "").strip()
+        if not value:
+            raise SourceError(
+                f"source {source!r}: auth.token_env names {auth.token_env}, which is not set in the "
+                "environment"
+            )
+        return StaticToken(value)
+    key = env.get(auth.private_key_env, "").strip()
+    if not key:
+        raise SourceError(
+            f"source {source!r}: auth.app.private_key_env names {auth.private_key_env}, which is not set "
+            "in the environment"
+        )
+    return AppInstallation(source, auth, key, api_url, limits)

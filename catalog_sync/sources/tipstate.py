@@ -1,0 +1,90 @@
+"""What each hosted repository's tip was when the host last reported a given push time.
+
+A host lists ``pushed_at`` (GitHub) or ``last_activity_at`` (GitLab) with every repository; while it has
+not moved, the tip has not either, and asking for it again would cost one request per repository on
+every pass. This small state remembers the tip per repository id beside the push time it was read at.
+It is an append-only file of JSON lines under the source's cache folder (a tip learned in a worker
+thread costs one short append, and a restarted worker keeps its knowledge), compacted at each listing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+
+
+@dataclass(frozen=True)
+class KnownTip:
+    """A tip and what it was read under."""
+
+    pushed_at: str
+    branch: str
+    tip: str
+    read_at: float = 0.0
+    """When the tip was read (epoch seconds): a host that moves its push time lazily (GitLab moves
+    ``last_activity_at`` at most once an hour) trusts it only for tips read after that delay."""
+
+
+class TipState:
+    """Tips by repository id, persisted in ``path`` (created on first write)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._tips: dict[int, KnownTip] = {}
+        with contextlib.suppress(OSError):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    row = json.loads(line)
+                    if _SHA.match(str(row["tip"])):
+                        self._tips[int(row["id"])] = KnownTip(
+                            str(row["at"]), str(row["branch"]), str(row["tip"]), float(row.get("read", 0))
+                        )
+
+    def known(self, repository_id: int, pushed_at: str, branch: str) -> str | None:
+        """The tip read while the host reported ``pushed_at``, on ``branch``; None when it moved."""
+        known = self.entry(repository_id, pushed_at, branch)
+        return known.tip if known is not None else None
+
+    def entry(self, repository_id: int, pushed_at: str, branch: str) -> KnownTip | None:
+        """Like ``known``, with when the tip was read."""
+        with self._lock:
+            known = self._tips.get(repository_id)
+        if known is None or not pushed_at or known.pushed_at != pushed_at or known.branch != branch:
+            return None
+        return known
+
+    def record(self, repository_id: int, pushed_at: str, branch: str, tip: str) -> None:
+        """Remember a tip read under ``pushed_at``; one appended line."""
+        if not pushed_at or not _SHA.match(tip):
+            return
+        now = time.time()
+        row = json.dumps({"id": repository_id, "at": pushed_at, "branch": branch, "tip": tip, "read": now})
+        with self._lock:
+            self._tips[repository_id] = KnownTip(pushed_at, branch, tip, now)
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self._path, "a", encoding="utf-8") as handle:
+                handle.write(row + "\n")
+
+    def compact(self, listed: set[int]) -> None:
+        """Keep the repositories still listed, one line each, replaced atomically."""
+        with self._lock:
+            self._tips = {rid: tip for rid, tip in self._tips.items() if rid in listed}
+            lines = [
+                json.dumps(
+                    {"id": rid, "at": t.pushed_at, "branch": t.branch, "tip": t.tip, "read": t.read_at}
+                )
+                for rid, t in self._tips.items()
+            ]
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self._path.with_name(f"{self._path.name}.tmp-{os.getpid()}")
+            temporary.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            temporary.replace(self._path)

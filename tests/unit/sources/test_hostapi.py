@@ -1,0 +1,191 @@
+"""The hosting-API client against a real local GitHub: pagination, ETags kept across restarts, rate
+limits waited out within their bound, and credentials that never leave the configured API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from catalog_sync.errors import HostApiError, RateLimitedError
+from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
+from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
+from tests.fixtures.http import tarpit
+
+TOKEN = "ghp_" + "T0k3n" * 8
+PLAIN_TOKEN = "enterprise-token-without-prefix-42"
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[FakeGitHub]:
+    with fake_github(tmp_path / "hub") as hub:
+        hub.orgs.add("acme")
+        hub.tokens.add(TOKEN)
+        hub.tokens.add(PLAIN_TOKEN)
+        template = hub.add_repo("acme", "template", files={"README.md": "hello\n"})
+        hub.add_copies("acme", template, [f"svc-{i:03}" for i in range(249)])
+        yield hub
+
+
+class Sleeps:
+    """Records the waits asked for and waits a tenth of them, so tests stay fast."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        time.sleep(min(seconds, 0.05))
+
+
+def client(
+    hub: FakeGitHub, tmp_path: Path, *, token: str = TOKEN, **limits: float
+) -> tuple[HostClient, Sleeps]:
+    sleeps = Sleeps()
+    made = HostClient(
+        "acme",
+        hub.api_url,
+        authorization=lambda: f"Bearer {token}",
+        cache_file=tmp_path / "cache" / "etags.json",
+        limits=HostLimits(**limits),  # type: ignore[arg-type]
+        sleep=sleeps,
+    )
+    return made, sleeps
+
+
+LIST = "/orgs/acme/repos?per_page=100"
+
+
+def test_every_page_is_read_by_following_next_links(hub: FakeGitHub, tmp_path: Path) -> None:
+    api, _ = client(hub, tmp_path)
+    pages = list(api.pages(LIST))
+    assert [len(p.data) for p in pages] == [100, 100, 50]
+    assert len({r["id"] for p in pages for r in p.data}) == 250
+    assert all(s.authorization == f"Bearer {TOKEN}" for s in hub.api_requests())
+
+
+def test_an_unchanged_list_is_answered_by_304s_even_after_a_restart(hub: FakeGitHub, tmp_path: Path) -> None:
+    api, _ = client(hub, tmp_path)
+    first = [r["id"] for p in api.pages(LIST) for r in p.data]
+    api.save()
+    remaining = hub.remaining
+    hub.clear()
+    restarted, _ = client(hub, tmp_path)
+    pages = list(restarted.pages(LIST))
+    assert [r["id"] for p in pages for r in p.data] == first
+    assert all(p.from_cache for p in pages)
+    seen = hub.api_requests()
+    assert [(s.conditional, s.status) for s in seen] == [(True, 304)] * 3
+    assert hub.remaining == remaining  # GitHub does not count 304s
+
+
+def test_a_changed_page_is_read_again_and_the_others_stay_cached(hub: FakeGitHub, tmp_path: Path) -> None:
+    api, _ = client(hub, tmp_path)
+    list(api.pages(LIST))
+    hub.touch(hub.repos[1150])  # on page 2
+    hub.clear()
+    pages = list(api.pages(LIST))
+    assert [p.from_cache for p in pages] == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(429, "/orgs/", {"Retry-After": "2"}),
+        Fault(403, "/orgs/", {"Retry-After": "2"}, "You have exceeded a secondary rate limit."),
+        Fault(403, "/orgs/", {}, "You have exceeded a secondary rate limit. Please wait a few minutes."),
+        Fault(403, "/orgs/", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "{soon}"}, "API rate limit"),
+    ],
+)
+def test_rate_limits_are_waited_out_then_the_request_is_sent_again(
+    hub: FakeGitHub, tmp_path: Path, fault: Fault
+) -> None:
+    fault.headers = {k: v.replace("{soon}", str(int(time.time()) + 2)) for k, v in fault.headers.items()}
+    hub.fail(fault)
+    api, sleeps = client(hub, tmp_path, max_wait=120)
+    page = api.get(LIST)
+    assert len(page.data) == 100
+    assert len(sleeps.asked) == 1
+    assert 1 <= sleeps.asked[0] <= 60
+
+
+def test_a_wait_longer_than_the_bound_fails_at_once_with_the_reason(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.fail(Fault(429, "/orgs/", {"Retry-After": "3600"}))
+    api, sleeps = client(hub, tmp_path, max_wait=30)
+    with pytest.raises(RateLimitedError) as failed:
+        api.get(LIST)
+    assert "wait 3600 s" in str(failed.value)
+    assert "sync.rate_limit_max_wait_seconds (30 s)" in str(failed.value)
+    assert sleeps.asked == []
+
+
+def test_a_spent_budget_is_waited_for_before_the_next_request(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.remaining = 1
+    hub.reset_at = time.time() + 3600
+    api, _ = client(hub, tmp_path, max_wait=60)
+    api.get(LIST)
+    with pytest.raises(RateLimitedError, match="the rate limit is spent"):
+        api.get(LIST + "&page=2")
+    assert len(hub.api_requests()) == 1  # the second request was never sent
+
+
+def test_a_persistent_502_fails_after_one_retry(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.fail(Fault(502, "page=3", {}, "Server Error", times=None))
+    api, sleeps = client(hub, tmp_path)
+    with pytest.raises(HostApiError, match="HTTP 502"):
+        list(api.pages(LIST))
+    assert len(sleeps.asked) == 1
+
+
+def test_a_next_link_to_another_host_is_not_followed(hub: FakeGitHub, tmp_path: Path) -> None:
+    with fake_github(tmp_path / "elsewhere") as elsewhere:
+        hub.next_link_origin = elsewhere.origin
+        api, _ = client(hub, tmp_path)
+        with pytest.raises(HostApiError, match="next page link points to another host"):
+            list(api.pages(LIST))
+        assert elsewhere.seen == []
+
+
+def test_a_redirect_to_another_host_is_not_followed_and_gets_no_token(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    with fake_github(tmp_path / "elsewhere") as elsewhere:
+        hub.fail(Fault(302, "/orgs/", {"Location": f"{elsewhere.origin}/orgs/acme/repos"}))
+        api, _ = client(hub, tmp_path)
+        with pytest.raises(HostApiError, match="redirects to another host"):
+            api.get(LIST)
+        assert elsewhere.seen == []
+
+
+def test_a_redirect_within_the_api_is_followed(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.fail(Fault(301, "/orgs/old/", {"Location": f"{hub.origin}{LIST}"}))
+    api, _ = client(hub, tmp_path)
+    assert len(api.get("/orgs/old/repos").data) == 100
+
+
+def test_errors_never_carry_the_token_even_when_the_host_echoes_it(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.fail(Fault(401, "/orgs/", {}, f"Bad credentials: {PLAIN_TOKEN} and {TOKEN}"))
+    api, _ = client(hub, tmp_path, token=PLAIN_TOKEN)
+    with pytest.raises(HostApiError) as failed:
+        api.get(LIST)
+    assert "HTTP 401" in str(failed.value)
+    assert "the token was refused" in str(failed.value)
+    assert PLAIN_TOKEN not in str(failed.value)
+    assert TOKEN not in str(failed.value)
+
+
+def test_a_host_that_never_answers_fails_within_the_timeout(tmp_path: Path) -> None:
+    with tarpit() as port:
+        api = HostClient("acme", f"http://127.0.0.1:{port}", limits=HostLimits(timeout=0.5))
+        started = time.monotonic()
+        with pytest.raises(HostApiError, match=r"no answer within 0\.5 s"):
+            api.get(LIST)
+        assert time.monotonic() - started < 5
+
+
+def test_origins_and_netlocs_are_compared_case_blind_with_default_ports() -> None:
+    assert origin_of("https://API.GitHub.com/x") == origin_of("https://api.github.com:443/y")
+    assert origin_of("http://h:8080") != origin_of("http://h")
+    assert netloc_of("https://GHE.example.com:8443/api/v3") == "ghe.example.com:8443"
