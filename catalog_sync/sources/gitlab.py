@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -244,7 +245,7 @@ class GitLabSource:
             folder,
             limits=self._git_limits,
             shallow=True,
-            credentials=self.git_config if self._token is not None else None,
+            credentials=GitConfig(tuple(self.git_config())) if self._token is not None else None,
         )
 
     def git_config(self) -> list[tuple[str, str]]:
@@ -255,6 +256,20 @@ class GitLabSource:
         scheme, host, port = origin_of(self._settings.api_url)
         basic = base64.b64encode(f"oauth2:{self._token}".encode()).decode()
         return [(f"http.{scheme}://{_authority(host, port)}/.extraHeader", f"Authorization: Basic {basic}")]
+
+
+@dataclass(frozen=True)
+class GitConfig:
+    """Git settings handed to a repository as a plain value: a scan worker receives the repository
+    pickled, and a value travels where a method of the source (its client, its locks) cannot."""
+
+    entries: tuple[tuple[str, str], ...]
+
+    def __call__(self) -> list[tuple[str, str]]:
+        return list(self.entries)
+
+    def __repr__(self) -> str:
+        return f"GitConfig({len(self.entries)} settings)"  # never the header's value
 
 
 def _authority(host: str, port: int) -> str:

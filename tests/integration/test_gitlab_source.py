@@ -7,6 +7,7 @@ and what the source answered.
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from catalog_sync.config import GitLabSourceSettings, RepositoryFilters, SyncSettings, TokenAuth
 from catalog_sync.errors import HostApiError, RateLimitedError, RepositoryUnreachableError, SourceError
-from catalog_sync.sources.gitlab import GitLabSource
+from catalog_sync.sources.gitlab import GitLabRepository, GitLabSource
 from catalog_sync.sources.hostapi import HostLimits
 from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
 
@@ -332,3 +333,23 @@ def test_a_clone_url_on_another_host_gets_no_token(tmp_path: Path) -> None:
             repository.snapshot(tip)
         assert thief.requests == []
         assert project.id
+
+
+def test_a_repository_is_read_in_a_scan_worker_without_its_api_client(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    gitlab.add_project("acme", "pay", files={"catalog-info.yaml": "kind: Product\n"})
+    (repository,) = source_for(gitlab, tmp_path / "cache").discover()
+    assert isinstance(repository, GitLabRepository)
+    tip = repository.tip()
+    repository.prefetch(tip)  # the tip thread fetches; the worker process only reads
+
+    copy = pickle.loads(pickle.dumps(repository))
+
+    snapshot = copy.snapshot(tip)
+    try:
+        assert [entry.path for entry in snapshot.tree()] == ["catalog-info.yaml"]
+    finally:
+        snapshot.close()
+    assert copy.info == repository.info
+    assert TOKEN not in repr(vars(copy))
