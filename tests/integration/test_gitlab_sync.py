@@ -138,3 +138,20 @@ def test_the_token_is_in_no_answer_log_error_row_or_metric(
         if written.is_file():
             assert TOKEN.encode() not in written.read_bytes(), written
     assert {r.credentials for r in gitlab.requests if r.is_api} == {f"Bearer {TOKEN}"}
+
+
+def test_a_pass_where_nothing_changed_asks_the_host_only_for_conditional_listings(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    for name in ("pay", "ledger", "search"):
+        gitlab.add_project("acme/platform", name, files={"catalog-info.yaml": product_yaml(name)})
+    configure(catalog, gitlab)
+    catalog.sync()
+    gitlab.forget_requests()
+
+    summary = catalog.sync()
+
+    assert summary.unchanged == 3
+    assert [(r.path, r.conditional, r.status) for r in gitlab.requests] == [
+        ("/api/v4/groups/acme/projects", True, 304)
+    ]
