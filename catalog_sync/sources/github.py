@@ -138,7 +138,7 @@ class GitHubRepository:
 
     def _repository(self) -> GitRepository:
         if self._git is None:
-            url = self._listed["clone_url"] or f"{self._source.git_origin}/{self._listed['full_name']}.git"
+            url = self._clone_url()
             if git_origin(url) != self._source.git_origin:
                 raise RepositoryUnreachableError(
                     f"{self.info.name}: the clone URL is not on {self._source.git_origin}; the token is "
@@ -154,6 +154,15 @@ class GitHubRepository:
             )
         return self._git
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Scans run in worker processes, which get the repository without its source (clients, locks,
+        credentials): the commit was fetched in this process, so reading it needs none of them."""
+        cache = self._source.cache / "git" / str(self.id)
+        return FetchedRepository, (self.info, cache, self._clone_url(), self.branch)
+
+    def _clone_url(self) -> str:
+        return str(self._listed["clone_url"] or f"{self._source.git_origin}/{self._listed['full_name']}.git")
+
     def prefetch(self, commit: str) -> None:
         """Bring ``commit`` into the shallow cache clone (depth 1) unless it is there."""
         self._repository().prefetch(commit)
@@ -161,6 +170,27 @@ class GitHubRepository:
     def snapshot(self, commit: str) -> ShallowSnapshot:
         """Open ``commit`` from the shallow cache clone."""
         snapshot = self._repository().snapshot(commit)
+        assert isinstance(snapshot, ShallowSnapshot)
+        return snapshot
+
+
+class FetchedRepository:
+    """A hosted repository as a scanning process receives it: its identity and its cache clone, no
+    credentials; a commit not fetched already fails instead of being fetched without them."""
+
+    tip_is_cheap = True
+
+    def __init__(self, info: RepositoryInfo, cache_dir: Path, url: str, branch: str) -> None:
+        self.info = info
+        self._git = GitRepository(url, branch, cache_dir, allowed_protocols=("https", "http"), shallow=True)
+
+    def tip(self) -> str:
+        """Never asked in a scanning process."""
+        raise RepositoryUnreachableError(f"{self.info.name}: the tip is asked by the sync pass, not a scan")
+
+    def snapshot(self, commit: str) -> ShallowSnapshot:
+        """Open a commit already in the cache clone."""
+        snapshot = self._git.snapshot(commit)
         assert isinstance(snapshot, ShallowSnapshot)
         return snapshot
 

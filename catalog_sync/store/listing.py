@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
@@ -205,7 +206,7 @@ def _move_transferred(conn: Connection, source_id: int, keys: list[str]) -> dict
             .where(repositories.c.id == row.id)
             .values(source_id=source_id, removed_at=None, missed_listings=0, rescan=True)
         )
-        moved[row.key] = row._replace(removed_at=None, missed_listings=0)
+        moved[row.key] = SimpleNamespace(**(row._asdict() | {"removed_at": None, "missed_listings": 0}))
     return moved
 
 

@@ -24,8 +24,9 @@ from catalog_sync.sync.workers import ScanOutcome, ScanTask, WorkerPools
 from catalog_sync.sync.writing import GroupWriter
 
 UNLISTED_MESSAGE = (
-    "the source no longer lists this repository; its entities are kept (see the source's error: "
-    "removing it was refused, or the source could not be listed)"
+    "the source no longer lists this repository; its entities are kept (a GitHub or GitLab source "
+    "removes a repository missing from two complete listings; otherwise see the source's error: removing "
+    "it was refused, or the source could not be listed)"
 )
 NO_COMMIT_MESSAGE = "the repository has no commit on its branch"
 WRITE_GROUP = 256

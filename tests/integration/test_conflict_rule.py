@@ -24,7 +24,7 @@ from catalog_sync.sync import SyncEngine, batch, workers
 from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.postgres import create_database, drop_database
 from tests.fixtures.snapshots import WrappedRepository, WrappedSource
-from tests.fixtures.syncstore import sync_store
+from tests.fixtures.syncstore import first_local, sync_store
 from tests.integration.conftest import product_yaml
 
 CLAIMANTS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
@@ -125,7 +125,7 @@ def test_the_repository_listed_first_wins_on_every_fresh_run(
     outcomes = set()
     for _ in range(3):
         engine = fresh_engines()
-        source = slow_first(LocalSource(settings_for(fleet, concurrency).sources[0], "/"))
+        source = slow_first(LocalSource(first_local(settings_for(fleet, concurrency)), "/"))
         SyncEngine(settings_for(fleet, concurrency), sync_store(engine), sources=[source]).run_pass()
         outcomes.add((*holder_and_losers(engine)[:1], tuple(holder_and_losers(engine)[1])))
     assert outcomes == {(CLAIMANTS[0], tuple(CLAIMANTS[1:]))}
@@ -165,7 +165,7 @@ def test_two_workers_reading_concurrently_agree_on_the_winner(
                 settings,
                 sync_store(engine),
                 worker_id=f"w{i}",
-                sources=[slow_first(LocalSource(settings.sources[0], "/"))],
+                sources=[slow_first(LocalSource(first_local(settings), "/"))],
                 claim_batch=1,
             )
             for i in (1, 2)
@@ -209,7 +209,7 @@ def test_an_orphan_claimed_by_two_repositories_in_one_pass_goes_by_the_rule_not_
         GitRepo(fleet / name).commit("add", files={"catalog-info.yaml": product_yaml(name)})
     settings = settings_for(fleet, 8)
     engine = fresh_engines()
-    SyncEngine(settings, sync_store(engine), sources=[LocalSource(settings.sources[0], "/")]).run_pass()
+    SyncEngine(settings, sync_store(engine), sources=[LocalSource(first_local(settings), "/")]).run_pass()
 
     holder.commit("drop shared", files={"catalog-info.yaml": product_yaml("a-holder")})
     for name in ("bravo", "charlie"):
@@ -217,7 +217,7 @@ def test_an_orphan_claimed_by_two_repositories_in_one_pass_goes_by_the_rule_not_
             "claim", files={"catalog-info.yaml": product_yaml(name) + "---\n" + product_yaml("shared")}
         )
     bravo_last = WrappedSource(
-        LocalSource(settings.sources[0], "/"),
+        LocalSource(first_local(settings), "/"),
         lambda r: SlowRepository(r, 0.8) if r.info.key == "bravo" else r,
     )
     SyncEngine(settings, sync_store(engine), sources=[bravo_last]).run_pass()

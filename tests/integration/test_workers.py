@@ -20,7 +20,7 @@ from catalog_sync.store import repos as repo_store
 from catalog_sync.store.tables import entities, repositories, sources
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.snapshots import WrappedRepository, WrappedSource
-from tests.fixtures.syncstore import sync_store
+from tests.fixtures.syncstore import first_local, sync_store
 
 pytestmark = pytest.mark.postgres
 
@@ -67,7 +67,8 @@ def test_two_workers_share_due_repositories_without_overlap(pg_engine: Engine, t
     engines = []
     for worker in ("w1", "w2"):
         source = WrappedSource(
-            LocalSource(settings.sources[0], "/"), partial(RecordingRepository, worker=worker, ledger=ledger)
+            LocalSource(first_local(settings), "/"),
+            partial(RecordingRepository, worker=worker, ledger=ledger),
         )
         engines.append(
             SyncEngine(settings, sync_store(pg_engine), worker_id=worker, sources=[source], claim_batch=4)

@@ -291,3 +291,37 @@ def test_two_repositories_new_in_one_pass_rank_by_repository_id() -> None:
     established = decide(replace(younger, created_at=since - timedelta(days=1)))
     assert established.writes == []
     assert established.conflicts == 1
+
+
+def test_a_hosted_source_keeps_a_repository_missing_from_one_listing_and_counts_it() -> None:
+    decision = decide_removal(
+        listed("a", "b", "c", "d"), ["a", "b", "c"], max_removal_fraction=0.5, removal_listings=2
+    )
+    assert decision.removed_ids == ()
+    assert decision.missed_ids == (4,)
+    assert decision.refused is None
+
+
+def test_a_hosted_source_removes_a_repository_missing_from_two_listings() -> None:
+    previous = [*listed("a", "b", "c"), ListedRepository(4, "d", missed=1)]
+    decision = decide_removal(previous, ["a", "b", "c"], max_removal_fraction=0.5, removal_listings=2)
+    assert decision.removed_ids == (4,)
+    assert decision.missed_ids == ()
+
+
+def test_a_mass_disappearance_over_two_listings_is_still_refused() -> None:
+    previous = [ListedRepository(1, "a"), *(ListedRepository(i, f"r{i}", missed=1) for i in range(2, 6))]
+    decision = decide_removal(previous, ["a"], max_removal_fraction=0.5, removal_listings=2)
+    assert decision.removed_ids == ()
+    assert decision.kept_ids == (2, 3, 4, 5)
+    assert decision.refused is not None
+    assert "sync.max_removal_fraction" in decision.refused
+
+
+def test_a_retired_repository_is_removed_at_once_whatever_the_count() -> None:
+    decision = decide_removal(
+        listed("a", "b"), ["b"], max_removal_fraction=0.0, removal_listings=2, retired_keys=["a"]
+    )
+    assert decision.removed_ids == (1,)
+    assert decision.missed_ids == ()
+    assert decision.refused is None

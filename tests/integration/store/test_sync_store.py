@@ -142,3 +142,40 @@ def test_an_orphan_is_listed_with_its_time_and_deleted_by_id(store_engine: Engin
     with store.transaction() as tx:
         assert store.list_orphans(tx) == []
     assert "group:default/payments" not in store.catalog_ref_keys()
+
+
+def test_missed_listings_are_counted_and_a_listing_that_has_it_again_starts_over(
+    store_engine: Engine,
+) -> None:
+    store = sync_store(store_engine)
+    source_id = add_source(store, ["github:h:1", "github:h:2", "github:h:3"])
+    for expected in (1, 0):
+        with store.transaction() as tx:
+            previous = store.listed_repositories(tx, source_id)
+            keys = ["github:h:1", "github:h:2"] if expected else ["github:h:1", "github:h:2", "github:h:3"]
+            decision = decide_removal(previous, keys, max_removal_fraction=0.5, removal_listings=2)
+            store.record_discovery(tx, source_id, [info(k) for k in keys], decision, now=NOW)
+        with store.transaction() as tx:
+            missed = {r.key: r.missed for r in store.listed_repositories(tx, source_id)}
+        assert missed == {"github:h:1": 0, "github:h:2": 0, "github:h:3": expected}
+
+
+def test_a_hosted_repository_listed_by_another_source_moves_there_once_its_first_source_missed_it(
+    store_engine: Engine,
+) -> None:
+    store = sync_store(store_engine)
+    first = add_source(store, ["github:h:1", "github:h:2", "github:h:3"])
+    with store.transaction() as tx:
+        second = store.ensure_source(tx, "other", "github", "https://h/orgs/other")
+        store.record_discovery(tx, second, [info("github:h:1")], RemovalDecision(), now=NOW)
+    assert ids_by_key(store, second) == {}  # its first source still lists it: not held twice
+    moved_id = ids_by_key(store, first)["github:h:1"]
+    with store.transaction() as tx:
+        previous = store.listed_repositories(tx, first)
+        decision = decide_removal(
+            previous, ["github:h:2", "github:h:3"], max_removal_fraction=0.5, removal_listings=2
+        )
+        store.record_discovery(tx, first, [info("github:h:2"), info("github:h:3")], decision, now=NOW)
+        store.record_discovery(tx, second, [info("github:h:1")], RemovalDecision(), now=NOW)
+    assert ids_by_key(store, second) == {"github:h:1": moved_id}
+    assert "github:h:1" not in ids_by_key(store, first)

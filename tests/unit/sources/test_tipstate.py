@@ -1,5 +1,5 @@
-"""The tips a hosting source remembers: answered only under the same push time and branch, kept
-across processes with when they were read, and forgotten when a repository leaves the listing."""
+"""Tips remembered per repository id and push time: what makes a no-change pass cost no request per
+repository, across a restarted worker."""
 
 from __future__ import annotations
 
@@ -9,15 +9,38 @@ from pathlib import Path
 from catalog_sync.sources.tipstate import TipState
 
 SHA = "a" * 40
+NEWER = "b" * 40
 
 
-def test_a_tip_is_known_only_under_the_push_time_and_branch_it_was_read_with(tmp_path: Path) -> None:
+def test_a_tip_is_known_while_the_push_time_and_branch_stand(tmp_path: Path) -> None:
     state = TipState(tmp_path / "tips.jsonl")
-    state.record(7, "2024-05-01T10:00:00Z", "main", SHA)
-    assert state.known(7, "2024-05-01T10:00:00Z", "main") == SHA
-    assert state.known(7, "2024-05-01T11:00:00Z", "main") is None
-    assert state.known(7, "2024-05-01T10:00:00Z", "release") is None
-    assert state.known(8, "2024-05-01T10:00:00Z", "main") is None
+    state.record(7, "2026-01-01T00:00:00Z", "main", SHA)
+    assert state.known(7, "2026-01-01T00:00:00Z", "main") == SHA
+    assert state.known(7, "2026-01-01T00:00:01Z", "main") is None  # pushed since
+    assert state.known(7, "2026-01-01T00:00:00Z", "trunk") is None  # another branch configured
+    assert state.known(8, "2026-01-01T00:00:00Z", "main") is None
+
+
+def test_tips_survive_a_restart_and_compaction_keeps_only_listed_repositories(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "tips.jsonl"
+    state = TipState(path)
+    state.record(1, "t1", "main", SHA)
+    state.record(2, "t1", "main", SHA)
+    state.record(1, "t2", "main", NEWER)
+    restarted = TipState(path)
+    assert restarted.known(1, "t2", "main") == NEWER
+    restarted.compact({1})
+    assert len(path.read_text().splitlines()) == 1
+    assert TipState(path).known(2, "t1", "main") is None
+
+
+def test_a_damaged_line_or_a_bad_sha_is_ignored_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "tips.jsonl"
+    path.write_text('{"id": 1, "at": "t", "branch": "main", "tip": "not-a-sha"}\n{broken\n')
+    state = TipState(path)
+    assert state.known(1, "t", "main") is None
+    state.record(1, "", "main", SHA)  # no push time: nothing to key it by
+    assert state.known(1, "", "main") is None
 
 
 def test_when_a_tip_was_read_survives_a_restart_and_a_compaction(tmp_path: Path) -> None:

@@ -1,0 +1,74 @@
+"""The github source's repositories: where git may send the token, and what a scanning process gets."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from catalog_sync.config import GitHubSourceSettings, SyncSettings, TokenAuth
+from catalog_sync.errors import RepositoryUnreachableError
+from catalog_sync.sources.github import FetchedRepository, GitHubRepository, GitHubSource, git_origin
+from tests.fixtures.fakegithub import FakeGitHub, fake_github
+
+TOKEN = "ghp_" + "UnitT0ken" * 4
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    monkeypatch.setenv("CATALOG_UNIT_TOKEN", TOKEN)
+    with fake_github(tmp_path / "hub") as hub:
+        hub.orgs.add("acme")
+        hub.tokens.add(TOKEN)
+        yield hub
+
+
+def source(hub: FakeGitHub, tmp_path: Path) -> GitHubSource:
+    settings = GitHubSourceSettings(
+        name="acme", org="acme", api_url=hub.api_url, auth=TokenAuth("CATALOG_UNIT_TOKEN")
+    )
+    return GitHubSource(settings, tmp_path / "cache", SyncSettings(allowed_protocols=("http",)))
+
+
+def test_git_is_served_by_github_com_for_the_public_api_and_by_the_api_host_otherwise() -> None:
+    assert git_origin("https://api.github.com") == "https://github.com"
+    assert git_origin("https://GHE.example.com/api/v3") == "https://ghe.example.com"
+    assert git_origin("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+
+
+def test_a_clone_url_on_another_host_is_never_fetched_with_the_token(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.add_repo("acme", "pay", {"README.md": "x\n"})
+    (repository,) = source(hub, tmp_path).discover()
+    assert isinstance(repository, GitHubRepository)
+    tip = repository.tip()
+    with fake_github(tmp_path / "elsewhere") as elsewhere:
+        listed = dict(repository._listed) | {"clone_url": f"{elsewhere.origin}/acme/pay.git"}
+        repository.update(listed)
+        with pytest.raises(RepositoryUnreachableError, match="the token is sent to no other host"):
+            repository.prefetch(tip)
+        assert elsewhere.seen == []
+
+
+def test_git_gets_the_token_as_a_header_for_the_git_host_only(hub: FakeGitHub, tmp_path: Path) -> None:
+    built = source(hub, tmp_path)
+    ((key, value),) = built.git_config()
+    assert key == f"http.{hub.origin}/.extraHeader"
+    assert value.startswith("Authorization: Basic ")
+    assert TOKEN not in value  # encoded, as git sends it; never in a URL or an argument
+
+
+def test_a_scanning_process_gets_the_repository_without_its_source(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": "kind: Component\n"})
+    (repository,) = source(hub, tmp_path).discover()
+    tip = repository.tip()
+    repository.prefetch(tip)  # type: ignore[attr-defined]
+    sent = pickle.dumps(repository)
+    assert TOKEN.encode() not in sent
+    received = pickle.loads(sent)
+    assert isinstance(received, FetchedRepository)
+    assert received.info == repository.info
+    hub.clear()
+    assert [e.path for e in received.snapshot(tip).tree()] == ["catalog-info.yaml"]
+    assert hub.seen == []
