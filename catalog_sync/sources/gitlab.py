@@ -9,7 +9,7 @@ A project's tip costs no request when its ``last_activity_at`` is the one its ti
 under. GitLab moves that time at most once an hour, so a push soon after other activity does not move
 it: the tip is therefore asked again, whatever the time says, until it has been asked once after that
 hour (and a few minutes for the clocks) has passed; only then is an unchanged time trusted. Reading is
-a fetch of the tracked branch through ``sources/git.py``, the token handed to git as an HTTP header
+a shallow fetch of the tracked branch through ``sources/git.py``, the token handed to git as a header
 scoped to the API's origin, in git's configuration from the environment: never in a URL, never on a
 command line, never sent to another host.
 """
