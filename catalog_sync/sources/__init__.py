@@ -42,7 +42,9 @@ def build_source(
 
         return GitHubSource(settings, cache, sync)
     if isinstance(settings, GitLabSourceSettings):
-        raise SourceError(f"source {settings.name!r}: the gitlab source type is not available yet")
+        from catalog_sync.sources.gitlab import GitLabSource
+
+        return GitLabSource(settings, cache, sync)
     if settings.type == "local":
         from catalog_sync.sources.local import LocalSource
 

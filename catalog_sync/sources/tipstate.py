@@ -14,6 +14,7 @@ import json
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class KnownTip:
     pushed_at: str
     branch: str
     tip: str
+    read_at: float = 0.0
+    """When the tip was read (epoch seconds): a host that moves its push time lazily (GitLab moves
+    ``last_activity_at`` at most once an hour) trusts it only for tips read after that delay."""
 
 
 class TipState:
@@ -42,24 +46,30 @@ class TipState:
                     row = json.loads(line)
                     if _SHA.match(str(row["tip"])):
                         self._tips[int(row["id"])] = KnownTip(
-                            str(row["at"]), str(row["branch"]), str(row["tip"])
+                            str(row["at"]), str(row["branch"]), str(row["tip"]), float(row.get("read", 0))
                         )
 
     def known(self, repository_id: int, pushed_at: str, branch: str) -> str | None:
         """The tip read while the host reported ``pushed_at``, on ``branch``; None when it moved."""
+        known = self.entry(repository_id, pushed_at, branch)
+        return known.tip if known is not None else None
+
+    def entry(self, repository_id: int, pushed_at: str, branch: str) -> KnownTip | None:
+        """Like ``known``, with when the tip was read."""
         with self._lock:
             known = self._tips.get(repository_id)
         if known is None or not pushed_at or known.pushed_at != pushed_at or known.branch != branch:
             return None
-        return known.tip
+        return known
 
     def record(self, repository_id: int, pushed_at: str, branch: str, tip: str) -> None:
         """Remember a tip read under ``pushed_at``; one appended line."""
         if not pushed_at or not _SHA.match(tip):
             return
-        row = json.dumps({"id": repository_id, "at": pushed_at, "branch": branch, "tip": tip})
+        now = time.time()
+        row = json.dumps({"id": repository_id, "at": pushed_at, "branch": branch, "tip": tip, "read": now})
         with self._lock:
-            self._tips[repository_id] = KnownTip(pushed_at, branch, tip)
+            self._tips[repository_id] = KnownTip(pushed_at, branch, tip, now)
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._path, "a", encoding="utf-8") as handle:
                 handle.write(row + "\n")
@@ -69,7 +79,9 @@ class TipState:
         with self._lock:
             self._tips = {rid: tip for rid, tip in self._tips.items() if rid in listed}
             lines = [
-                json.dumps({"id": rid, "at": t.pushed_at, "branch": t.branch, "tip": t.tip})
+                json.dumps(
+                    {"id": rid, "at": t.pushed_at, "branch": t.branch, "tip": t.tip, "read": t.read_at}
+                )
                 for rid, t in self._tips.items()
             ]
             self._path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ repository, across a restarted worker."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from catalog_sync.sources.tipstate import TipState
@@ -40,3 +41,28 @@ def test_a_damaged_line_or_a_bad_sha_is_ignored_not_trusted(tmp_path: Path) -> N
     assert state.known(1, "t", "main") is None
     state.record(1, "", "main", SHA)  # no push time: nothing to key it by
     assert state.known(1, "", "main") is None
+
+
+def test_when_a_tip_was_read_survives_a_restart_and_a_compaction(tmp_path: Path) -> None:
+    before = time.time()
+    state = TipState(tmp_path / "tips.jsonl")
+    state.record(7, "m", "main", SHA)
+    state.record(9, "m", "main", SHA)
+    restarted = TipState(tmp_path / "tips.jsonl")
+    entry = restarted.entry(7, "m", "main")
+    assert entry is not None
+    assert entry.read_at >= before
+    restarted.compact({7})
+    again = TipState(tmp_path / "tips.jsonl")
+    kept = again.entry(7, "m", "main")
+    assert kept is not None
+    assert kept.read_at == entry.read_at
+    assert again.known(9, "m", "main") is None
+
+
+def test_a_file_written_before_read_times_were_kept_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "tips.jsonl"
+    path.write_text('{"id": 7, "at": "m", "branch": "main", "tip": "' + SHA + '"}\n{broken\n')
+    entry = TipState(path).entry(7, "m", "main")
+    assert entry is not None
+    assert entry.read_at == 0.0

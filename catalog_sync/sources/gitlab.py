@@ -1,0 +1,343 @@
+"""The ``gitlab`` source: every project of a group and of all its subgroups, listed from GitLab's API.
+
+Listing walks ``/groups/:id/projects?include_subgroups=true`` in keyset pages of 100 (offset pages grow
+slower the deeper they go, and GitLab caps them), each page asked conditionally through the shared
+``HostClient``, so a pass over a group where nothing changed costs one conditional request per hundred
+projects. A listing that fails on any page raises, and the pass then removes nothing.
+
+A project's tip costs no request when its ``last_activity_at`` is the one its tip was last asked
+under. GitLab moves that time at most once an hour, so a push soon after other activity does not move
+it: the tip is therefore asked again, whatever the time says, until it has been asked once after that
+hour (and a few minutes for the clocks) has passed; only then is an unchanged time trusted. Reading is
+a shallow fetch of the tracked branch through ``sources/git.py``, the token handed to git as a header
+scoped to the API's origin, in git's configuration from the environment: never in a URL, never on a
+command line, never sent to another host.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from catalog_sync.config import GitLabSourceSettings, SyncSettings
+from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
+from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
+from catalog_sync.sources.git import GitLimits, GitRepository
+from catalog_sync.sources.gitlabprojects import (
+    GitLabProject,
+    api_netloc,
+    group_reference,
+    parse_project,
+    parse_time,
+    project_key,
+)
+from catalog_sync.sources.hostapi import HostClient, HostLimits, origin_of
+from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
+from catalog_sync.sources.tipstate import KnownTip, TipState
+from catalog_sync.sources.urls import redact
+
+PER_PAGE = 100
+MAX_PAGES = 2000
+"""Pages one listing may take (200,000 projects): a host that links page after page without end
+fails the listing instead of holding the pass."""
+ACTIVITY_THROTTLE_SECONDS = 3600 + 300
+"""GitLab's hour between two moves of ``last_activity_at``, and five minutes for the clocks."""
+_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_FIELDS = (
+    "id",
+    "path",
+    "path_with_namespace",
+    "default_branch",
+    "archived",
+    "forked_from_project",
+    "topics",
+    "last_activity_at",
+    "web_url",
+    "http_url_to_repo",
+)
+
+
+def _trim_page(data: Any) -> Any:
+    """Keep only the fields the source reads of each project (the stored copy of the page stays small);
+    anything that is not a list of objects is kept as is, for the parser to refuse."""
+    if not isinstance(data, list):
+        return data
+    trimmed: list[Any] = []
+    for entry in data:
+        if isinstance(entry, Mapping):
+            kept = {name: entry[name] for name in _FIELDS if name in entry}
+            if isinstance(kept.get("forked_from_project"), Mapping):
+                kept["forked_from_project"] = {"id": kept["forked_from_project"].get("id")}
+            trimmed.append(kept)
+        else:
+            trimmed.append(entry)
+    return trimmed
+
+
+def _trim_branch(data: Any) -> Any:
+    commit = data.get("commit") if isinstance(data, Mapping) else None
+    return {"commit": {"id": commit.get("id")}} if isinstance(commit, Mapping) else data
+
+
+def asked_after_throttle(known: KnownTip, last_activity_at: str) -> bool:
+    """Whether the remembered tip was asked once GitLab's hour after ``last_activity_at`` had passed:
+    only then does an unchanged activity time prove that no push came since."""
+    active = parse_time(last_activity_at)
+    return active is not None and known.read_at >= active.timestamp() + ACTIVITY_THROTTLE_SECONDS
+
+
+def read_token(settings: GitLabSourceSettings, environ: Mapping[str, str]) -> str | None:
+    """The token from the variable ``auth.token_env`` names; a named variable that is unset or empty
+    fails the source at start, naming the variable (never a value)."""
+    if settings.auth is None:
+        return None
+    token = environ.get(settings.auth.token_env, "").strip()
+    if not token:
+        raise SourceError(
+            f"source {settings.name!r}: auth.token_env names {settings.auth.token_env}, which is not set "
+            "in the environment; set it to a token with the read_api and read_repository scopes"
+        )
+    return token
+
+
+class GitLabSource:
+    """A group and its subgroups; one ``HostClient`` and one tip memory per source."""
+
+    removal_listings = 2
+    """Complete listings a project must be missing from before it is removed: a keyset walk can miss
+    a project transferred between two of its pages."""
+
+    def __init__(
+        self,
+        settings: GitLabSourceSettings,
+        cache_dir: Path,
+        sync: SyncSettings,
+        *,
+        environ: Mapping[str, str] | None = None,
+        limits: HostLimits | None = None,
+    ) -> None:
+        self._settings = settings
+        self._group = group_reference(settings.group, settings.name)
+        self._token = read_token(settings, os.environ if environ is None else environ)
+        self._netloc = api_netloc(settings.api_url)
+        self._filter = RepositoryFilter(settings.filters)
+        self.retired_keys: set[str] = set()
+        """Keys of the last listing's archived projects (``archived: false``): removed at once."""
+        digest = hashlib.sha256(f"{settings.api_url}\n{settings.group}".encode()).hexdigest()[:16]
+        folder = cache_dir / "gitlab" / f"{settings.name}-{digest}"
+        self._repositories_dir = folder / "repositories"
+        token = self._token
+        self.client = HostClient(
+            settings.name,
+            settings.api_url,
+            authorization=(lambda: f"Bearer {token}") if token else None,
+            cache_file=folder / "pages.json",
+            limits=limits or HostLimits.of(sync),
+        )
+        self.tips = TipState(folder / "tips.jsonl")
+        self._git_limits = GitLimits.of(sync)
+
+    @property
+    def name(self) -> str:
+        """The source's configured name."""
+        return self._settings.name
+
+    def discover(self) -> list[Repository]:
+        """Every project of the group and its subgroups that the filters keep; ``HostApiError`` (a
+        ``SourceError``) when any page fails, so nothing is removed on a partial listing."""
+        projects = self._list()
+        found: list[Repository] = []
+        retired: set[str] = set()
+        for project in projects:
+            candidate = Candidate(project.path, project.topics, project.fork, project.archived)
+            verdict = self._filter.judge(candidate)
+            if verdict is Verdict.RETIRE:
+                retired.add(self.key_of(project))
+            elif verdict is Verdict.KEEP and self.branch_for(project) is not None:
+                found.append(GitLabRepository(self, project))
+        self.client.save()
+        self.tips.compact({p.id for p in projects})
+        self.retired_keys = retired
+        return found
+
+    def _list(self) -> list[GitLabProject]:
+        query = (
+            f"groups/{self._group}/projects?include_subgroups=true&with_shared=false"
+            f"&pagination=keyset&order_by=id&sort=asc&per_page={PER_PAGE}"
+        )
+        projects: dict[int, GitLabProject] = {}
+        for number, page in enumerate(self.client.pages(query, trim=_trim_page), start=1):
+            where = f"source {self.name!r}: listing page {number}"
+            if number > MAX_PAGES:
+                raise HostApiError(f"{where}: more than {MAX_PAGES} pages; the listing was stopped")
+            if not isinstance(page.data, list):
+                raise HostApiError(f"{where}: the host's answer is not a list of projects")
+            if len(page.data) > PER_PAGE:
+                raise HostApiError(
+                    f"{where}: {len(page.data)} projects on one page, more than the {PER_PAGE} asked; "
+                    "the host does not answer as GitLab does, and the listing was stopped"
+                )
+            for entry in page.data:
+                project = parse_project(entry, where)
+                projects[project.id] = project
+        return list(projects.values())
+
+    # -- what the repositories ask of their source ----------------------------------------------------
+
+    def branch_for(self, project: GitLabProject) -> str | None:
+        """The configured branch, else the project's default one (None for an empty project, which has
+        nothing to read and is not listed)."""
+        return self._settings.branch or project.default_branch
+
+    def key_of(self, project: GitLabProject) -> str:
+        """The project's repository key (see ``gitlabprojects.project_key``)."""
+        return project_key(self._netloc, project.id)
+
+    def ask_tip(self, project: GitLabProject, branch: str) -> str:
+        """The branch's tip, from memory when the project's activity says it cannot have moved."""
+        known = self.known_tip(project, branch)
+        if known is not None:
+            return known
+        shown = f"project {project.path_with_namespace} ({project.id})"
+        try:
+            page = self.client.get(
+                f"projects/{project.id}/repository/branches/{quote(branch, safe='')}", trim=_trim_branch
+            )
+        except HostApiError as exc:
+            raise RepositoryUnreachableError(f"{shown}: {exc}") from None
+        commit = page.data.get("commit") if isinstance(page.data, Mapping) else None
+        sha = commit.get("id") if isinstance(commit, Mapping) else None
+        if not isinstance(sha, str) or not _SHA.match(sha):
+            raise RepositoryUnreachableError(
+                f"{shown}: the host's answer for branch {branch!r} names no commit"
+            )
+        self.tips.record(project.id, project.last_activity_at, branch, sha)
+        return sha
+
+    def known_tip(self, project: GitLabProject, branch: str) -> str | None:
+        """The remembered tip, when the project's activity proves it cannot have moved."""
+        known = self.tips.entry(project.id, project.last_activity_at, branch)
+        if known is not None and asked_after_throttle(known, project.last_activity_at):
+            return known.tip
+        return None
+
+    def git_for(self, project: GitLabProject, branch: str) -> GitRepository:
+        """The project's git repository; the token goes with it only to the API's own origin."""
+        api_origin = origin_of(self._settings.api_url)
+        if self._token is not None and origin_of(project.http_url_to_repo) != api_origin:
+            raise RepositoryUnreachableError(
+                f"source {self.name!r}: project {project.path_with_namespace} is served from "
+                f"{redact(project.http_url_to_repo)}, another host than api_url; the token is not sent "
+                "there, so it is not read"
+            )
+        folder = self._repositories_dir / str(project.id)
+        return GitRepository(
+            project.http_url_to_repo,
+            branch,
+            folder,
+            limits=self._git_limits,
+            shallow=True,
+            credentials=GitConfig(tuple(self.git_config())) if self._token is not None else None,
+        )
+
+    def git_config(self) -> list[tuple[str, str]]:
+        """The token for git: GitLab's ``oauth2:TOKEN`` basic credentials, as a header scoped to the
+        API's origin (git sends it nowhere else)."""
+        if self._token is None:
+            return []
+        scheme, host, port = origin_of(self._settings.api_url)
+        basic = base64.b64encode(f"oauth2:{self._token}".encode()).decode()
+        return [(f"http.{scheme}://{_authority(host, port)}/.extraHeader", f"Authorization: Basic {basic}")]
+
+
+@dataclass(frozen=True)
+class GitConfig:
+    """Git settings handed to a repository as a plain value: a scan worker receives the repository
+    pickled, and a value travels where a method of the source (its client, its locks) cannot."""
+
+    entries: tuple[tuple[str, str], ...]
+
+    def __call__(self) -> list[tuple[str, str]]:
+        return list(self.entries)
+
+    def __repr__(self) -> str:
+        return f"GitConfig({len(self.entries)} settings)"  # never the header's value
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class GitLabRepository:
+    """One project of a ``gitlab`` source: keyed by its id, read at its tracked branch.
+
+    Scans run in worker processes, which receive the repository pickled: it travels as its identity
+    and its git repository only, since the API client (a session, locks) stays with the source.
+    """
+
+    def __init__(self, source: GitLabSource, project: GitLabProject) -> None:
+        self._source: GitLabSource | None = source
+        self.project = project
+        self._branch = source.branch_for(project) or "main"
+        self._info = RepositoryInfo(
+            key=source.key_of(project),
+            name=project.path_with_namespace,
+            url=redact(project.web_url),
+            branch=self._branch,
+        )
+        self._git: GitRepository | None = None
+
+    @property
+    def info(self) -> RepositoryInfo:
+        """Key ``gitlab:HOST:ID``, the project's current path as name, and its web page as URL."""
+        return self._info
+
+    @property
+    def tip_is_cheap(self) -> bool:
+        """True while the remembered tip stands (no request needed): the loop asks it inline."""
+        return self._source is not None and self._source.known_tip(self.project, self._branch) is not None
+
+    def tip(self) -> str:
+        """The tracked branch's tip: from memory when nothing moved, else one API request."""
+        if self._source is None:
+            raise SourceError(f"{self._info.name}: the tip is asked of the source, not in a scan")
+        return self._source.ask_tip(self.project, self._branch)
+
+    def _repository(self) -> GitRepository:
+        if self._git is None:
+            if self._source is None:
+                raise SourceError(f"{self._info.name}: the repository was not prepared for reading")
+            self._git = self._source.git_for(self.project, self._branch)
+        return self._git
+
+    def prefetch(self, commit: str) -> None:
+        """Fetch ``commit`` into the project's cache clone unless it is there already."""
+        self._repository().prefetch(commit)
+
+    def snapshot(self, commit: str) -> Snapshot:
+        """The commit, fetched when needed."""
+        return self._repository().snapshot(commit)
+
+    def __getstate__(self) -> dict[str, Any]:
+        git: GitRepository | None = None
+        with contextlib.suppress(SourceError):  # refused here, it is refused again where it is read
+            git = self._repository()
+        return {"project": self.project, "branch": self._branch, "info": self._info, "git": git}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._source = None
+        self.project = state["project"]
+        self._branch = state["branch"]
+        self._info = state["info"]
+        self._git = state["git"]
+
+
+__all__ = ["ACTIVITY_THROTTLE_SECONDS", "PER_PAGE", "GitLabRepository", "GitLabSource", "read_token"]

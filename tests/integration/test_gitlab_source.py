@@ -1,0 +1,355 @@
+"""The ``gitlab`` source against a local GitLab: listing, economy, rate limits and hostile hosts.
+
+The fake (``tests/fixtures/fakegitlab.py``) is a real HTTP server answering GitLab's REST shapes and
+serving real git; what is asserted is what the host saw (requests, conditional or not, credentials)
+and what the source answered.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalog_sync.config import GitLabSourceSettings, RepositoryFilters, SyncSettings, TokenAuth
+from catalog_sync.errors import HostApiError, RateLimitedError, RepositoryUnreachableError, SourceError
+from catalog_sync.sources.gitlab import GitLabRepository, GitLabSource
+from catalog_sync.sources.hostapi import HostLimits
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
+
+TOKEN = "glpat-Sup3rS3cretT0ken-xyz"
+SYNC = SyncSettings(allowed_protocols=("https", "http"))
+
+
+@pytest.fixture
+def gitlab(tmp_path: Path) -> Iterator[FakeGitLab]:
+    with fake_gitlab(tmp_path / "gitlab", token=TOKEN) as fake:
+        yield fake
+
+
+def source_for(
+    gitlab: FakeGitLab,
+    cache: Path,
+    group: str = "acme",
+    *,
+    filters: RepositoryFilters | None = None,
+    branch: str | None = None,
+    max_wait: float = 5.0,
+) -> GitLabSource:
+    settings = GitLabSourceSettings(
+        name="acme-gl",
+        group=group,
+        api_url=gitlab.api_url,
+        auth=TokenAuth("GITLAB_TOKEN"),
+        filters=filters or RepositoryFilters(),
+        branch=branch,
+    )
+    limits = HostLimits(timeout=10.0, max_wait=max_wait, retries=3, transient_delay=0.01)
+    return GitLabSource(settings, cache, SYNC, environ={"GITLAB_TOKEN": TOKEN}, limits=limits)
+
+
+def fleet(gitlab: FakeGitLab, count: int, group: str = "acme") -> list[FakeProject]:
+    """``count`` projects spread over a group and two levels of subgroups, sharing one repository."""
+    first = gitlab.add_project(group, "svc-0")
+    projects = [first]
+    for index in range(1, count):
+        place = (group, f"{group}/platform", f"{group}/platform/payments")[index % 3]
+        projects.append(gitlab.add_project(place, f"svc-{index}", shares=first))
+    return projects
+
+
+def listing_requests(gitlab: FakeGitLab) -> list[str]:
+    return [r.path for r in gitlab.api_requests() if r.path.endswith("/projects")]
+
+
+def test_a_group_and_its_subgroups_are_listed_across_keyset_pages(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    projects = fleet(gitlab, 230)
+    gitlab.add_project("elsewhere", "svc-outside", shares=projects[0])
+    source = source_for(gitlab, tmp_path / "cache")
+
+    listed = source.discover()
+
+    assert sorted(r.info.name for r in listed) == sorted(p.path_with_namespace for p in projects)
+    asked = [r for r in gitlab.api_requests() if r.path.endswith("/projects")]
+    assert len(asked) == 3  # 100 + 100 + 30
+    assert all(r.query["pagination"] == "keyset" and r.query["include_subgroups"] == "true" for r in asked)
+    assert next(r.query.get("id_after") for r in asked) is None
+    netloc = f"127.0.0.1:{gitlab.port}"
+    pay = next(r for r in listed if r.info.name == "acme/platform/svc-1")
+    assert pay.info.key == f"gitlab:{netloc}:{projects[1].id}"
+    assert pay.info.url == f"{gitlab.origin}/acme/platform/svc-1"
+    assert pay.info.branch == "main"
+
+
+def test_every_filter_keeps_what_it_says(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    base = gitlab.add_project("acme", "svc-base", topics=["catalog"])
+    gitlab.add_project("acme/team", "svc-sandbox", topics=["catalog"], shares=base)
+    gitlab.add_project("acme/team", "svc-old", topics=["catalog"], archived=True, shares=base)
+    gitlab.add_project("acme/team", "svc-fork", topics=["catalog"], forked_from=base.id, shares=base)
+    gitlab.add_project("acme/team", "svc-private", topics=["catalog", "internal"], shares=base)
+    gitlab.add_project("acme/team", "svc-untagged", shares=base)
+    gitlab.add_project("acme/team", "lib-tools", topics=["catalog"], shares=base)
+    filters = RepositoryFilters(
+        include="^svc-",
+        exclude="-sandbox$",
+        topics_include=("catalog",),
+        topics_exclude=("internal",),
+    )
+
+    kept = {r.info.name for r in source_for(gitlab, tmp_path / "a", filters=filters).discover()}
+    assert kept == {"acme/svc-base"}
+
+    every = RepositoryFilters(include="^svc-", forks=True, archived=True)
+    kept = {r.info.name for r in source_for(gitlab, tmp_path / "b", filters=every).discover()}
+    assert kept == {
+        "acme/svc-base",
+        "acme/team/svc-sandbox",
+        "acme/team/svc-old",
+        "acme/team/svc-fork",
+        "acme/team/svc-private",
+        "acme/team/svc-untagged",
+    }
+
+
+def test_a_configured_branch_is_read_in_every_project(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    project = gitlab.add_project("acme", "pay")
+    project.remote.work.branch("release")
+    sha = project.remote.publish({"catalog-info.yaml": "x: 1\n"}, branch="release")
+    gitlab.add_project("acme", "empty-release", shares=gitlab.add_project("other", "x"))
+
+    listed = source_for(gitlab, tmp_path / "cache", branch="release").discover()
+
+    pay = next(r for r in listed if r.info.name == "acme/pay")
+    assert pay.info.branch == "release"
+    assert pay.tip() == sha
+    others = next(r for r in listed if r.info.name == "acme/empty-release")
+    with pytest.raises(RepositoryUnreachableError, match="404"):
+        others.tip()
+
+
+def test_a_pass_where_nothing_changed_sends_only_conditional_list_requests(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    fleet(gitlab, 230)
+    source = source_for(gitlab, tmp_path / "cache")
+    first = {r.info.key: r.tip() for r in source.discover()}
+    gitlab.forget_requests()
+
+    tips = {r.info.key: r.tip() for r in source.discover()}
+
+    assert tips == first
+    asked = gitlab.api_requests()
+    assert [r.path.endswith("/projects") for r in asked] == [True, True, True]
+    assert all(r.conditional and r.status == 304 for r in asked)
+
+    gitlab.forget_requests()  # a restarted worker: only the cache folder is shared
+    restarted = {r.info.key: r.tip() for r in source_for(gitlab, tmp_path / "cache").discover()}
+    assert restarted == first
+    assert [(r.conditional, r.status) for r in gitlab.api_requests()] == [(True, 304)] * 3
+
+
+def test_a_push_costs_one_request_for_that_project_only(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    projects = [gitlab.add_project("acme", f"svc-{i}") for i in range(3)]
+    source = source_for(gitlab, tmp_path / "cache")
+    for repository in source.discover():
+        repository.tip()
+    sha = gitlab.push(projects[1], {"catalog-info.yaml": "x: 2\n"})
+    gitlab.forget_requests()
+
+    tips = {r.info.name: r.tip() for r in source.discover()}
+
+    assert tips["acme/svc-1"] == sha
+    per_project = [r.path for r in gitlab.api_requests() if not r.path.endswith("/projects")]
+    assert per_project == [f"/api/v4/projects/{projects[1].id}/repository/branches/main"]
+
+
+def test_a_push_within_gitlabs_hour_of_activity_is_still_seen(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    """GitLab moves last_activity_at at most once an hour: a second push inside that hour leaves it
+    where it was, and the tip must still be asked until the hour has passed."""
+    gitlab.activity_throttle = 3600
+    project = gitlab.add_project("acme", "pay")
+    first = gitlab.push(project, {"a.txt": "1"})  # moves the activity time to now
+    source = source_for(gitlab, tmp_path / "cache")
+    assert [r.tip() for r in source.discover()] == [first]
+    marker = project.last_activity_at
+
+    second = gitlab.push(project, {"a.txt": "2"})
+
+    assert project.last_activity_at == marker  # the host did not move it
+    assert [r.tip() for r in source.discover()] == [second]
+
+
+def test_a_502_on_page_three_fails_the_listing_with_the_reason(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    fleet(gitlab, 230)
+    gitlab.misbehave.fail_pages[3] = 502
+
+    with pytest.raises(HostApiError) as failed:
+        source_for(gitlab, tmp_path / "cache").discover()
+
+    assert "HTTP 502" in str(failed.value)
+    assert "listing page" in str(failed.value) or "/projects" in str(failed.value)
+    assert TOKEN not in str(failed.value)
+
+
+def test_a_429_is_waited_out(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    fleet(gitlab, 3)
+    gitlab.misbehave.throttle = 2
+    gitlab.misbehave.retry_after = "1"
+    started = time.monotonic()
+
+    listed = source_for(gitlab, tmp_path / "cache").discover()
+
+    assert len(listed) == 3
+    assert time.monotonic() - started >= 2.0
+    assert [r.status for r in gitlab.api_requests()] == [429, 429, 200]
+
+
+def test_a_429_that_outlasts_the_bound_fails_the_listing(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    fleet(gitlab, 3)
+    gitlab.misbehave.throttle = 1
+    gitlab.misbehave.retry_after = "3600"
+
+    with pytest.raises(RateLimitedError, match="rate_limit_max_wait_seconds"):
+        source_for(gitlab, tmp_path / "cache", max_wait=5.0).discover()
+
+
+def test_a_renamed_or_transferred_project_keeps_its_key(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    pay = gitlab.add_project("acme/platform", "pay")
+    source = source_for(gitlab, tmp_path / "cache")
+    (before,) = source.discover()
+
+    gitlab.rename(pay, "payments")
+    gitlab.transfer(pay, "acme/finance/core")
+    (after,) = source.discover()
+
+    assert after.info.key == before.info.key
+    assert after.info.name == "acme/finance/core/payments"
+    assert after.info.url.endswith("/acme/finance/core/payments")
+    assert after.tip() == before.tip()
+
+
+def test_archived_and_deleted_projects_leave_the_listing(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    pay, old, gone = (gitlab.add_project("acme", name) for name in ("pay", "old", "gone"))
+    source = source_for(gitlab, tmp_path / "cache")
+    keys = {r.info.name: r.info.key for r in source.discover()}
+
+    gitlab.archive(old)
+    gitlab.delete(gone)
+
+    assert [r.info.name for r in source.discover()] == [pay.path_with_namespace]
+    assert source.retired_keys == {keys["acme/old"]}  # archived: removed at once, not after two listings
+    assert source.removal_listings == 2
+
+
+def test_a_snapshot_is_fetched_over_git_with_the_token_as_a_header(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": "kind: Product\n"})
+    (repository,) = source_for(gitlab, tmp_path / "cache").discover()
+    tip = repository.tip()
+
+    snapshot = repository.snapshot(tip)
+    try:
+        assert [entry.path for entry in snapshot.tree()] == ["catalog-info.yaml"]
+    finally:
+        snapshot.close()
+
+    git_requests = [r for r in gitlab.requests if not r.is_api]
+    assert git_requests
+    assert all(r.credentials and r.credentials.startswith("Basic ") for r in git_requests)
+    assert pay.path_with_namespace in git_requests[0].path
+    for written in (tmp_path / "cache").rglob("*"):
+        if written.is_file():
+            assert TOKEN.encode() not in written.read_bytes(), written
+
+
+def test_without_the_token_git_is_refused_by_the_host(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    gitlab.add_project("acme", "pay")
+    (repository,) = source_for(gitlab, tmp_path / "cache").discover()
+    tip = repository.tip()
+    gitlab.token = "rotated-token"
+
+    with pytest.raises(SourceError) as refused:
+        repository.snapshot(tip)
+
+    assert "Authentication failed" in str(refused.value)
+    assert TOKEN not in str(refused.value)
+
+
+# -- hostile hosts and values ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("group", ["acme/../admin", "../acme", "acme/", "acme//x", ".."])
+def test_a_group_path_that_climbs_is_refused(gitlab: FakeGitLab, tmp_path: Path, group: str) -> None:
+    with pytest.raises(SourceError, match="group"):
+        source_for(gitlab, tmp_path / "cache", group=group)
+    assert gitlab.requests == []
+
+
+def test_a_next_link_to_another_host_is_not_followed(tmp_path: Path) -> None:
+    with (
+        fake_gitlab(tmp_path / "gitlab", token=TOKEN) as gitlab,
+        fake_gitlab(tmp_path / "thief", token="x") as thief,
+    ):
+        fleet(gitlab, 120)
+        gitlab.misbehave.next_host = f"127.0.0.1:{thief.port}"
+
+        with pytest.raises(HostApiError, match="another host"):
+            source_for(gitlab, tmp_path / "cache").discover()
+
+        assert thief.requests == []
+
+
+def test_a_page_larger_than_asked_is_refused(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    fleet(gitlab, 150)
+    gitlab.misbehave.huge_page = 150
+
+    with pytest.raises(HostApiError, match="more than the 100 asked"):
+        source_for(gitlab, tmp_path / "cache").discover()
+
+
+def test_a_clone_url_on_another_host_gets_no_token(tmp_path: Path) -> None:
+    with (
+        fake_gitlab(tmp_path / "gitlab", token=TOKEN) as gitlab,
+        fake_gitlab(tmp_path / "thief", token="x") as thief,
+    ):
+        project = gitlab.add_project("acme", "pay")
+        original = gitlab.project_json
+
+        def elsewhere(p: FakeProject) -> dict[str, Any]:
+            answer = original(p)
+            answer["http_url_to_repo"] = f"{thief.origin}/acme/pay.git"
+            return answer
+
+        gitlab.project_json = elsewhere  # type: ignore[method-assign,assignment]
+        (repository,) = source_for(gitlab, tmp_path / "cache").discover()
+        tip = repository.tip()
+
+        with pytest.raises(SourceError, match="another host"):
+            repository.snapshot(tip)
+        assert thief.requests == []
+        assert project.id
+
+
+def test_a_repository_is_read_in_a_scan_worker_without_its_api_client(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    gitlab.add_project("acme", "pay", files={"catalog-info.yaml": "kind: Product\n"})
+    (repository,) = source_for(gitlab, tmp_path / "cache").discover()
+    assert isinstance(repository, GitLabRepository)
+    tip = repository.tip()
+    repository.prefetch(tip)  # the tip thread fetches; the worker process only reads
+
+    copy = pickle.loads(pickle.dumps(repository))
+
+    snapshot = copy.snapshot(tip)
+    try:
+        assert [entry.path for entry in snapshot.tree()] == ["catalog-info.yaml"]
+    finally:
+        snapshot.close()
+    assert copy.info == repository.info
+    assert TOKEN not in repr(vars(copy))
