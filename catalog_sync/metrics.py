@@ -73,6 +73,10 @@ REPOSITORY_SYNC_RESULTS = ("changed", "unchanged", "error")
 SYNC_DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 """A pass takes from a fraction of a second (nothing moved) to many minutes (a first full sync)."""
 
+WEBHOOK_RESULTS = ("accepted", "ignored", "duplicate", "unauthorized", "invalid")
+WEBHOOK_VISIBLE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+"""Push to visible: well under a second when a worker is woken, the poll interval when it is not."""
+
 EVENT_REGISTRY = CollectorRegistry(auto_describe=True)
 """The process-wide registry of event metrics (sync and HTTP); exposed as it is in single-process mode,
 through the multiprocess files otherwise."""
@@ -98,6 +102,19 @@ class SyncEventMetrics:
             "catalog_sync_duration_seconds",
             "Wall time of one sync pass.",
             buckets=SYNC_DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.webhook_deliveries = Counter(
+            "catalog_webhook_deliveries",
+            "Webhook deliveries answered by this process, by provider (github, gitlab), event (a known "
+            "name, else other) and result (accepted, ignored, duplicate, unauthorized, invalid).",
+            ["provider", "event", "result"],
+            registry=registry,
+        )
+        self.webhook_visible = Histogram(
+            "catalog_webhook_visible_seconds",
+            "Seconds from a push delivery's arrival to the write that made the pushed commit visible.",
+            buckets=WEBHOOK_VISIBLE_BUCKETS,
             registry=registry,
         )
         for result in SYNC_RESULTS:
@@ -133,6 +150,13 @@ def record_pass(summary: PassSummary) -> None:
         if count > 0:
             metrics.repository_syncs.labels(result=result).inc(count)
     metrics.duration.observe(max(0.0, float(summary.duration_seconds)))
+    for seconds in summary.push_visible_seconds:
+        metrics.webhook_visible.observe(seconds)
+
+
+def count_delivery(provider: str, event: str, result: str) -> None:
+    """Count one answered webhook delivery; the caller bounds ``event`` to the names it knows."""
+    sync_event_metrics().webhook_deliveries.labels(provider=provider, event=event, result=result).inc()
 
 
 def multiprocess_dir(environ: Mapping[str, str] | None = None) -> str | None:

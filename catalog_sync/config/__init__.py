@@ -23,7 +23,6 @@ from catalog_sync.config.settings import (
     DEFAULT_PATTERNS,
     PROTOCOLS,
     REGISTERED_SOURCE,
-    WEBHOOKS_NOT_AVAILABLE,
     ApiSettings,
     DescriptorSettings,
     OwnershipSettings,
@@ -31,7 +30,9 @@ from catalog_sync.config.settings import (
     Settings,
     SourceSettings,
     SyncSettings,
+    WebhookSettings,
 )
+from catalog_sync.config.webhooks import webhook_settings
 from catalog_sync.errors import ConfigError
 
 CONFIG_ENV = "CATALOG_SYNC_CONFIG"
@@ -56,8 +57,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
         if any(len(t) < 16 for t in tokens):
             raise ConfigError("CATALOG_SYNC_API_TOKENS", "every token must be at least 16 characters")
         api = replace(api, tokens=tokens)
-    if env.get("CATALOG_SYNC_WEBHOOK_SECRET"):
-        raise ConfigError("CATALOG_SYNC_WEBHOOK_SECRET", WEBHOOKS_NOT_AVAILABLE)
+    webhooks = webhook_settings(loaded.get("webhooks", WebhookSettings()), env)
     database = env.get("CATALOG_SYNC_DATABASE_URL") or loaded.get("database", Settings.database)
     return Settings(
         database=database,
@@ -67,6 +67,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
         scorecards=loaded.get("scorecards", ScorecardSettings()),
         ownership=loaded.get("ownership", OwnershipSettings()),
         api=api,
+        webhooks=webhooks,
         base_dir=base_dir,
     )
 
@@ -112,6 +113,7 @@ __all__ = [
     "Settings",
     "SourceSettings",
     "SyncSettings",
+    "WebhookSettings",
     "load_settings",
     "parse_settings",
 ]

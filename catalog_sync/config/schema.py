@@ -32,7 +32,7 @@ from catalog_sync.config.settings import (
     REGISTERED_SOURCE,
     SOURCE_KEYS,
     SOURCE_TYPES,
-    WEBHOOKS_NOT_AVAILABLE,
+    WEBHOOK_KEYS_IN_FILE,
     ApiSettings,
     DescriptorSettings,
     OwnershipSettings,
@@ -40,6 +40,7 @@ from catalog_sync.config.settings import (
     SourceSettings,
     SyncSettings,
 )
+from catalog_sync.config.webhooks import WebhooksSchema
 from catalog_sync.credentials import CREDENTIALS_ADVICE, credential_in_url
 
 
@@ -172,7 +173,9 @@ class _ApiSchema(_Strict):
 
     @validates("webhook_secret")
     def _refuse_webhook_secret(self, _value: str, **_: Any) -> None:
-        raise ValidationError(WEBHOOKS_NOT_AVAILABLE)
+        """A secret in the file would be shared with everyone who reads the file; the message points
+        at the variable that holds it instead (and never repeats the value)."""
+        raise ValidationError(WEBHOOK_KEYS_IN_FILE)
 
     cors_origins = _tuple(fields.String())
     max_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
@@ -197,6 +200,7 @@ class SettingsSchema(_Strict):
     scorecards = fields.Nested(_ScorecardSchema)
     ownership = fields.Nested(_OwnershipSchema)
     api = fields.Nested(_ApiSchema)
+    webhooks = fields.Nested(WebhooksSchema)
 
     @validates_schema
     def _check_unique_sources(self, data: dict[str, Any], **_: Any) -> None:

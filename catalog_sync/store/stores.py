@@ -15,6 +15,7 @@ from catalog_sync.store.base import Database, Transaction
 from catalog_sync.store.catalog_store import CatalogReads, SqlCatalogReads
 from catalog_sync.store.metrics_store import MetricsReads, SqlMetricsReads
 from catalog_sync.store.scoring import ScoringReads, SqlScoringReads
+from catalog_sync.store.webhook_store import SqlWebhookIntake, WebhookIntake
 
 
 class ReadUnits(Protocol):
@@ -42,6 +43,7 @@ class Stores:
     administration: Administration
     metrics: MetricsReads
     scoring: ScoringReads
+    webhooks: WebhookIntake
 
 
 def open_stores(
@@ -60,4 +62,5 @@ def open_stores(
         administration=SqlAdministration(database),
         metrics=SqlMetricsReads(database),
         scoring=SqlScoringReads(database),
+        webhooks=SqlWebhookIntake(database),
     )
