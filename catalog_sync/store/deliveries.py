@@ -48,10 +48,13 @@ def remember(conn: Connection, delivery: Delivery) -> bool:
         "received_at": delivery.received_at,
     }
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    result = conn.execute(
-        insert(webhook_deliveries).on_conflict_do_nothing(index_elements=["provider", "delivery_id"]), [row]
+    statement = (
+        insert(webhook_deliveries)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
+        .returning(webhook_deliveries.c.delivery_id)
     )
-    return bool(result.rowcount)
+    return conn.execute(statement).first() is not None
 
 
 def record_result(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> None:
