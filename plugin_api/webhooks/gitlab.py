@@ -27,14 +27,14 @@ def read_event(event: str, document: dict[str, Any]) -> tuple[Push | Lifecycle |
     assert name is not None
     if name == "push":
         return read_push(document), None
+    if name not in ("project_destroy", *SYSTEM_MOVES):
+        return None, f"the system event {name!r} changes nothing the catalog keeps"
     named = repository(PROVIDER, host_id(document, "project_id"), None)
     if name == "project_destroy":
         return Lifecycle(named, "deleted"), None
-    if name in SYSTEM_MOVES:
-        old_path = text(document, "old_path_with_namespace")
-        new_path = text(document, "path_with_namespace")
-        return Lifecycle(named, "moved", old_path=old_path, new_path=new_path), None
-    return None, f"the system event {name!r} changes nothing the catalog keeps"
+    old_path = text(document, "old_path_with_namespace")
+    new_path = text(document, "path_with_namespace")
+    return Lifecycle(named, "moved", old_path=old_path, new_path=new_path), None
 
 
 def read_push(document: dict[str, Any]) -> Push:

@@ -124,7 +124,8 @@ class World:
     def orphaned(self, name: str) -> bool:
         with self.engine.connect() as conn:
             body = conn.execute(select(entities.c.body).where(entities.c.name == name)).scalar_one()
-        return json.loads(body)["metadata"].get("annotations", {}).get("backstage.io/orphan") == "true"
+        annotations: dict[str, str] = json.loads(body)["metadata"].get("annotations", {})
+        return annotations.get("backstage.io/orphan") == "true"
 
 
 @pytest.fixture
@@ -136,5 +137,16 @@ def world(tmp_path: Path, store_engine: Engine) -> Iterator[World]:
     built.repo("gl", "ledger")
     summary = built.sync_all()
     assert summary.added == 3, summary
+    yield built
+    built.engine_sync.close()
+
+
+@pytest.fixture
+def small_world(tmp_path: Path, sqlite_engine: Engine) -> Iterator[World]:
+    """The same world on SQLite only, with a 4 KiB body limit: for hostile input, refused before the store."""
+    built = World(tmp_path, sqlite_engine, max_body_bytes=4096)
+    built.repo("gh", "pay")
+    built.repo("gl", "ledger")
+    built.sync_all()
     yield built
     built.engine_sync.close()
