@@ -111,10 +111,14 @@ class PostgresWakeup:
     def _connect(self) -> psycopg.Connection[tuple[object, ...]] | None:
         if self._connection is not None:
             return self._connection
+        connection: psycopg.Connection[tuple[object, ...]] | None = None
         try:
             connection = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
             connection.execute(f'LISTEN "{self._channel}"')
         except psycopg.Error as exc:
+            if connection is not None:
+                with contextlib.suppress(psycopg.Error):
+                    connection.close()
             if not self._failing:
                 log.warning(
                     "cannot listen for wake-ups on the database (%s); polling every %.0f s until it answers",
