@@ -8,11 +8,11 @@ repository due without recording its pushed commit, or remove one without orphan
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, select, text, update
+from sqlalchemy import Connection, Row, case, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,7 +30,6 @@ from catalog_sync.store.webhook_events import (
 )
 from catalog_sync.store.writer import orphan_entities
 
-PENDING = "pending"
 UNKNOWN_REPOSITORY = "no repository of the catalog has this id on this host (no source lists it)"
 AMBIGUOUS_REPOSITORY = (
     "the delivery names no host and several sources list a repository with this id; "
@@ -38,13 +37,15 @@ AMBIGUOUS_REPOSITORY = (
 )
 
 
-def remember(conn: Connection, delivery: Delivery) -> bool:
-    """Store the delivery's id; False when it was stored before (a redelivery, a replay)."""
+def remember(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> bool:
+    """Store the delivery's id with what it does; False when it was stored before (a redelivery, a
+    replay), and then nothing of it may be applied."""
     row = {
         "provider": delivery.provider,
         "delivery_id": delivery.delivery_id,
         "event": delivery.event,
-        "result": PENDING,
+        "result": outcome.result,
+        "repository_id": outcome.repository_ids[0] if outcome.repository_ids else None,
         "received_at": delivery.received_at,
     }
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
@@ -55,21 +56,6 @@ def remember(conn: Connection, delivery: Delivery) -> bool:
         .returning(webhook_deliveries.c.delivery_id)
     )
     return conn.execute(statement).first() is not None
-
-
-def record_result(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> None:
-    """Keep what the delivery did beside its id (the first repository it changed, if any)."""
-    conn.execute(
-        update(webhook_deliveries)
-        .where(
-            webhook_deliveries.c.provider == delivery.provider,
-            webhook_deliveries.c.delivery_id == delivery.delivery_id,
-        )
-        .values(
-            result=outcome.result,
-            repository_id=outcome.repository_ids[0] if outcome.repository_ids else None,
-        )
-    )
 
 
 def notify_workers(conn: Connection) -> None:
@@ -85,20 +71,27 @@ def prune(conn: Connection, before: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def apply(conn: Connection, delivery: Delivery, keeping_archived: frozenset[str]) -> DeliveryOutcome:
-    """Apply what the delivery asks to the repositories it names."""
+Write = Callable[[Connection], None]
+"""The writes a delivery's decision makes, run only once its id is known to be new."""
+
+
+def decide(
+    conn: Connection, delivery: Delivery, keeping_archived: frozenset[str]
+) -> tuple[DeliveryOutcome, Write | None]:
+    """What the delivery does to the repositories it names, and the writes that do it (not yet run:
+    a duplicate must change nothing)."""
     action = delivery.action
     if delivery.ignored is not None:
-        return DeliveryOutcome(IGNORED, delivery.ignored)
+        return DeliveryOutcome(IGNORED, delivery.ignored), None
     if action is None:
-        return DeliveryOutcome(ACCEPTED)
+        return DeliveryOutcome(ACCEPTED), None
     bring_back = isinstance(action, Lifecycle) and action.change == "unarchived"
     rows = find(conn, action.repository, include_removed=bring_back)
     if isinstance(rows, str):
-        return DeliveryOutcome(IGNORED, rows)
+        return DeliveryOutcome(IGNORED, rows), None
     if isinstance(action, Push):
-        return _push(conn, rows, action, delivery.received_at)
-    return _lifecycle(conn, rows, action, delivery.received_at, keeping_archived)
+        return _push(rows, action, delivery.received_at)
+    return _lifecycle(rows, action, delivery.received_at, keeping_archived)
 
 
 def find(conn: Connection, named: HostRepository, *, include_removed: bool) -> list[Any] | str:
@@ -127,64 +120,73 @@ def find(conn: Connection, named: HostRepository, *, include_removed: bool) -> l
     return rows
 
 
-def _push(conn: Connection, rows: Sequence[Row[Any]], push: Push, received: datetime) -> DeliveryOutcome:
+def _push(rows: Sequence[Row[Any]], push: Push, received: datetime) -> tuple[DeliveryOutcome, Write | None]:
     """A push to the tracked branch makes the repository due now, to be read at the pushed commit."""
     if push.branch is None:
-        return DeliveryOutcome(IGNORED, "the push is to a ref that is not a branch (a tag, say)")
+        return DeliveryOutcome(IGNORED, "the push is to a ref that is not a branch (a tag, say)"), None
     tracked = [row for row in rows if (row.branch or push.default_branch) == push.branch]
     if not tracked:
         followed = sorted({row.branch or push.default_branch or "its default branch" for row in rows})
-        return DeliveryOutcome(
-            IGNORED, f"the push is to branch {push.branch!r}; the catalog reads {', '.join(followed)}"
-        )
+        reason = f"the push is to branch {push.branch!r}; the catalog reads {', '.join(followed)}"
+        return DeliveryOutcome(IGNORED, reason), None
     ids = [row.id for row in tracked]
     if push.commit is None:  # the tracked branch was deleted: the pass asks for the tip and says why
         values: dict[str, Any] = {"next_sync_at": received, "pushed_commit": None, "pushed_at": None}
     else:
         # The earliest push still waiting keeps its time: push-to-visible is measured from the first.
-        first = repositories.c.pushed_at.is_(None) | repositories.c.pushed_commit.is_(None)
-        values = {"next_sync_at": received, "pushed_commit": push.commit}
-        conn.execute(update(repositories).where(repositories.c.id.in_(ids), first).values(pushed_at=received))
-    conn.execute(update(repositories).where(repositories.c.id.in_(ids)).values(**values))
-    return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True)
+        waiting = repositories.c.pushed_commit.is_not(None) & repositories.c.pushed_at.is_not(None)
+        first = case((waiting, repositories.c.pushed_at), else_=received)
+        values = {"next_sync_at": received, "pushed_commit": push.commit, "pushed_at": first}
+
+    def write(conn: Connection) -> None:
+        conn.execute(update(repositories).where(repositories.c.id.in_(ids)).values(**values))
+
+    return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), write
 
 
 def _lifecycle(
-    conn: Connection,
-    rows: Sequence[Row[Any]],
-    change: Lifecycle,
-    received: datetime,
-    keeping_archived: frozenset[str],
-) -> DeliveryOutcome:
+    rows: Sequence[Row[Any]], change: Lifecycle, received: datetime, keeping_archived: frozenset[str]
+) -> tuple[DeliveryOutcome, Write | None]:
     """Deleted and archived repositories are removed with their entities orphaned (never deleted);
     unarchived ones come back and are read; moved ones keep their key, entities and history."""
     if change.change == "archived":
         kept = [row for row in rows if row.source in keeping_archived]
         rows = [row for row in rows if row.source not in keeping_archived]
         if kept and not rows:
-            return DeliveryOutcome(IGNORED, "the source lists archived repositories (archived: true)")
+            return DeliveryOutcome(IGNORED, "the source lists archived repositories (archived: true)"), None
     ids = [row.id for row in rows]
+    accepted = DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=change.change == "unarchived")
     if change.change in ("deleted", "archived"):
-        conn.execute(
-            update(repositories)
-            .where(repositories.c.id.in_(ids))
-            .values(removed_at=received, claimed_by=None, claim_expires_at=None, pushed_commit=None)
-        )
-        held = conn.execute(select(entities.c.id).where(entities.c.repository_id.in_(ids))).scalars()
-        orphan_entities(conn, list(held), received)
-        return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids))
+
+        def remove(conn: Connection) -> None:
+            conn.execute(
+                update(repositories)
+                .where(repositories.c.id.in_(ids))
+                .values(removed_at=received, claimed_by=None, claim_expires_at=None, pushed_commit=None)
+            )
+            held = conn.execute(select(entities.c.id).where(entities.c.repository_id.in_(ids))).scalars()
+            orphan_entities(conn, list(held), received)
+
+        return accepted, remove
     if change.change == "unarchived":
-        conn.execute(
-            update(repositories)
-            .where(repositories.c.id.in_(ids))
-            .values(removed_at=None, rescan=True, next_sync_at=received)
-        )
-        return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True)
+
+        def bring_back(conn: Connection) -> None:
+            conn.execute(
+                update(repositories)
+                .where(repositories.c.id.in_(ids))
+                .values(removed_at=None, rescan=True, next_sync_at=received)
+            )
+
+        return accepted, bring_back
     if change.change == "moved" and change.old_path and change.new_path:
-        for row in rows:
-            _move(conn, row, change.old_path, change.new_path)
-        return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids))
-    return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is")
+        old, new = change.old_path, change.new_path
+
+        def move(conn: Connection) -> None:
+            for row in rows:
+                _move(conn, row, old, new)
+
+        return accepted, move
+    return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is"), None
 
 
 def _move(conn: Connection, row: Row[Any], old: str, new: str) -> None:

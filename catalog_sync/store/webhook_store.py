@@ -85,13 +85,15 @@ class SqlWebhookIntake:
     def record_delivery(
         self, delivery: Delivery, *, keep_seconds: int, sources_keeping_archived: Collection[str] = ()
     ) -> DeliveryOutcome:
-        """One transaction: the id, the change, the wake-up, and now and then old deliveries pruned."""
+        """One transaction: what the delivery names is read, its id stored (a known id ends it there),
+        its change written, the workers woken, and now and then old deliveries pruned."""
         with self._database.transaction() as tx:
             conn = connection_of(tx)
-            if not deliveries.remember(conn, delivery):
+            outcome, write = deliveries.decide(conn, delivery, frozenset(sources_keeping_archived))
+            if not deliveries.remember(conn, delivery, outcome):
                 return DeliveryOutcome(DUPLICATE)
-            outcome = deliveries.apply(conn, delivery, frozenset(sources_keeping_archived))
-            deliveries.record_result(conn, delivery, outcome)
+            if write is not None:
+                write(conn)
             if outcome.woke:
                 deliveries.notify_workers(conn)
             if self._prune_due():
