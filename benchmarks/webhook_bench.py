@@ -9,8 +9,9 @@ Three figures, each against real processes (``catalog-sync serve`` / ``worker``)
 repositories keyed as a GitHub organisation's (``tests.fixtures.hosted``):
 
 - **answer latency** (p50, p99): ``--deliveries`` signed pushes sent by 50 concurrent clients to
-  ``POST /api/webhooks/github`` of ``serve`` on SQLite, measured at the client (connection included);
-  target p99 <= 50 ms;
+  ``POST /api/webhooks/github`` of ``serve`` on SQLite (and of the API on PostgreSQL), measured at the
+  client (queueing in the server included); target p99 <= 50 ms; beside it the same for 100
+  deliveries sent one at a time, which is what one delivery costs the server;
 - **push to visible under serve on SQLite** (p50, p95): a commit, its delivery, then the catalog API
   polled every 10 ms until the entity shows the change; measured from the answer; target p95 <= 1 s;
 - **push to visible with a worker on PostgreSQL** (p50, p95): the same with the API in one process
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import signal
@@ -64,7 +66,7 @@ RESULTS = Path(__file__).parent / "results" / "webhooks.json"
 def percentile(values: list[float], share: float) -> float:
     """The ``share`` quantile (0-1) by the nearest-rank rule."""
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(share * len(ordered) + 0.5)) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
     return ordered[rank]
 
 
@@ -145,7 +147,8 @@ class Organisation:
 
 
 def deliver(session: requests.Session, url: str, document: dict[str, Any]) -> tuple[int, float]:
-    """Send one signed push; answer its status and the seconds it took, measured here."""
+    """Send one signed push; answer its status and the seconds it took, measured here (a refusal's
+    reason is printed once per status)."""
     body = body_of(document)
     headers = {
         "Content-Type": "application/json",
@@ -154,8 +157,15 @@ def deliver(session: requests.Session, url: str, document: dict[str, Any]) -> tu
         "X-Hub-Signature-256": sign(SECRET, body),
     }
     started = time.perf_counter()
-    answer = session.post(f"{url}/api/webhooks/github", data=body, headers=headers, timeout=30)
-    return answer.status_code, time.perf_counter() - started
+    answer = session.post(f"{url}/api/webhooks/github", data=body, headers=headers, timeout=60)
+    took = time.perf_counter() - started
+    if answer.status_code != 202 and answer.status_code not in _REPORTED:
+        _REPORTED.add(answer.status_code)
+        print(f"  a delivery was answered {answer.status_code}: {answer.text[:300]}", flush=True)
+    return answer.status_code, took
+
+
+_REPORTED: set[int] = set()
 
 
 def answer_latency(org: Organisation, url: str, deliveries: int) -> dict[str, float]:
@@ -171,31 +181,34 @@ def answer_latency(org: Organisation, url: str, deliveries: int) -> dict[str, fl
         name = names[n % len(names)]
         return deliver(session, url, github_push(org.ids[name], after=heads[name], name=f"acme/{name}"))
 
+    alone = [one(n)[1] for n in range(100)]  # one at a time: what a delivery costs the server
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         list(pool.map(one, range(CONCURRENCY)))  # connections opened, server threads warm
         started = time.perf_counter()
         results = list(pool.map(one, range(deliveries)))
         elapsed = time.perf_counter() - started
-    bad = [status for status, _ in results if status != 202]
-    if bad:
-        raise SystemExit(f"{len(bad)} deliveries were not accepted: {sorted(set(bad))}")
+    refused = [status for status, _ in results if status != 202]
     seconds = [took for _, took in results]
     return {
         "deliveries": deliveries,
+        "refused": len(refused),
         "concurrency": CONCURRENCY,
         "p50_ms": round(percentile(seconds, 0.50) * 1000, 1),
         "p99_ms": round(percentile(seconds, 0.99) * 1000, 1),
         "max_ms": round(max(seconds) * 1000, 1),
         "per_second": round(deliveries / elapsed, 1),
+        "one_at_a_time_p50_ms": round(percentile(alone, 0.50) * 1000, 1),
+        "one_at_a_time_p99_ms": round(percentile(alone, 0.99) * 1000, 1),
     }
 
 
 def push_to_visible(org: Organisation, url: str, pushes: int) -> dict[str, float]:
-    """``pushes`` commits, one after the other, each delivered and awaited in the API."""
+    """``pushes`` commits, one after the other, each delivered and awaited in the API; one push before
+    them warms the scanning processes (``serve`` starts them at its first read)."""
     session = requests.Session()
     seconds: list[float] = []
     names = list(org.repos)
-    for n in range(pushes):
+    for n in range(-1, pushes):
         name = names[n % len(names)]
         description = f"change {n}"
         after = org.repos[name].commit("change", files={"catalog-info.yaml": descriptor(name, description)})
@@ -206,7 +219,8 @@ def push_to_visible(org: Organisation, url: str, pushes: int) -> dict[str, float
         while True:
             found = session.get(f"{url}/api/catalog/entities/by-name/product/default/{name}", timeout=10)
             if found.status_code == 200 and found.json()["metadata"].get("description") == description:
-                seconds.append(time.monotonic() - answered)
+                if n >= 0:
+                    seconds.append(time.monotonic() - answered)
                 break
             if time.monotonic() - answered > 60:
                 raise SystemExit(f"push {n} was not visible within 60 s")
@@ -255,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deliveries", type=int, default=1000)
     parser.add_argument("--pushes", type=int, default=40)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {
         "machine": {
@@ -265,17 +280,20 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="webhook-bench-") as tmp:
         root = Path(tmp)
-        org = Organisation(root / "sqlite", f"sqlite:///{root / 'sqlite' / 'catalog.db'}", args.repositories)
-        try:
-            url = org.serve()
-            results["answer_sqlite_serve"] = run_phase(
-                "answer latency, serve on SQLite", lambda: answer_latency(org, url, args.deliveries)
+        if not args.skip_sqlite:
+            org = Organisation(
+                root / "sqlite", f"sqlite:///{root / 'sqlite' / 'catalog.db'}", args.repositories
             )
-            results["visible_sqlite_serve"] = run_phase(
-                "push to visible, serve on SQLite", lambda: push_to_visible(org, url, args.pushes)
-            )
-        finally:
-            org.stop()
+            try:
+                url = org.serve()
+                results["answer_sqlite_serve"] = run_phase(
+                    "answer latency, serve on SQLite", lambda: answer_latency(org, url, args.deliveries)
+                )
+                results["visible_sqlite_serve"] = run_phase(
+                    "push to visible, serve on SQLite", lambda: push_to_visible(org, url, args.pushes)
+                )
+            finally:
+                org.stop()
         if not args.skip_postgres:
             with postgres_database() as database:
                 pg = Organisation(root / "pg", database, args.repositories)
@@ -294,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                     pg.stop()
     missed = []
     for key in ("answer_sqlite_serve", "answer_postgres_api"):
+        if key in results and results[key]["refused"]:
+            missed.append(f"{key}: {results[key]['refused']} deliveries were not accepted")
         if key in results and results[key]["p99_ms"] > ANSWER_P99_TARGET * 1000:
             missed.append(f"{key}: p99 {results[key]['p99_ms']} ms > {ANSWER_P99_TARGET * 1000:.0f} ms")
     for key in ("visible_sqlite_serve", "visible_postgres_worker"):

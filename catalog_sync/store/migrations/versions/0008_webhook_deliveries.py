@@ -35,12 +35,6 @@ def upgrade() -> None:
         sa.Column("result", sa.String(length=16), nullable=False),
         sa.Column("repository_id", _ID, nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["repository_id"],
-            ["repositories.id"],
-            name=op.f("fk_webhook_deliveries_repository_id_repositories"),
-            ondelete="SET NULL",
-        ),
         sa.PrimaryKeyConstraint("provider", "delivery_id", name=op.f("pk_webhook_deliveries")),
     )
     op.create_index(op.f("ix_webhook_deliveries_received_at"), "webhook_deliveries", ["received_at"])
