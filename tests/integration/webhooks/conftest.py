@@ -40,7 +40,9 @@ ENVIRONMENT = {
 class World:
     """Two hosted sources (``acme`` on GitHub.com, ``lab`` on a GitLab), their repositories, the API."""
 
-    def __init__(self, root: Path, engine: Engine, **webhooks: Any) -> None:
+    def __init__(
+        self, root: Path, engine: Engine, api: dict[str, Any] | None = None, **webhooks: Any
+    ) -> None:
         self.root = root
         self.engine = engine
         self.repos: dict[str, GitRepo] = {}
@@ -55,6 +57,8 @@ class World:
         }
         if webhooks:
             config["webhooks"] = webhooks
+        if api:
+            config["api"] = api
         self.settings: Settings = parse_settings(config, str(root), environ=ENVIRONMENT)
         self.github = HostedSource(
             LocalSource(self.settings.sources[0], str(root)), "github", GITHUB_API, {"pay": 101, "shop": 102}

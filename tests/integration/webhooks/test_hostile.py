@@ -154,6 +154,15 @@ def test_unknown_gitlab_events_and_broken_system_hooks_are_refused(small_world: 
     assert_nothing_scheduled(small_world)
 
 
+def test_the_webhooks_stay_open_when_reading_the_api_needs_a_token(tmp_path: Any, sqlite_engine: Any) -> None:
+    world = World(tmp_path, sqlite_engine, api={"read_requires_token": True, "tokens": ["t" * 32]})
+    after = world.repo("gh", "pay").head()
+    world.sync_all()
+    assert world.client.get("/api/repositories").status_code == 401
+    assert signed(world, body_of(github_push(101, after=after))).status_code == 202
+    world.engine_sync.close()
+
+
 def test_an_api_bearer_token_does_not_stand_in_for_a_signature(tmp_path: Any, sqlite_engine: Any) -> None:
     world = World(tmp_path, sqlite_engine)
     world.repo("gh", "pay")
