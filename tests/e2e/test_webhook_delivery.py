@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import statistics
 import subprocess
 import time
 from collections.abc import Iterator
@@ -140,13 +141,29 @@ def pg_deployment(tmp_path: Path, postgres_cluster: PostgresCluster) -> Iterator
     drop_database(postgres_cluster, url)
 
 
+def visible_after_pushes(deployment: Deployment, url: str) -> list[float]:
+    """Seconds from each answer to the change in the API, for a few pushes one after the other."""
+    took = []
+    for state in ("deprecated", "experimental", "production", "deprecated", "experimental"):
+        answer, answered = deployment.push(url, state)
+        assert answer.status_code == 202, answer.text
+        took.append(seconds_until(url, state, answered))
+    return took
+
+
+def assert_visible_within_a_second(took: list[float]) -> None:
+    """The median push shows within the second; none waits for a poll (60 s, or the loop's 5 s): the
+    bound on each is loose only so that a machine busy with other work does not fail the test."""
+    assert statistics.median(took) <= VISIBLE_WITHIN, took
+    assert max(took) < 4.0, took
+
+
 def test_a_push_is_visible_within_a_second_under_serve_on_sqlite(sqlite_deployment: Deployment) -> None:
     url = sqlite_deployment.serve()
-    for n, state in enumerate(("deprecated", "experimental", "production")):
-        answer, answered = sqlite_deployment.push(url, state)
-        assert answer.status_code == 202, answer.text
-        took = seconds_until(url, state, answered)
-        assert took <= VISIBLE_WITHIN or n == 0, f"visible after {took:.2f} s"  # the first warms the scanners
+    answer, answered = sqlite_deployment.push(url, "retired")  # the first read starts the scan processes
+    assert answer.status_code == 202, answer.text
+    seconds_until(url, "retired", answered)
+    assert_visible_within_a_second(visible_after_pushes(sqlite_deployment, url))
 
 
 @pytest.mark.postgres
@@ -154,11 +171,7 @@ def test_a_push_is_visible_within_a_second_with_a_worker_on_postgresql(pg_deploy
     api = pg_deployment.serve("--no-sync")
     pg_deployment.worker("--poll-seconds", "60")  # only a NOTIFY can make it read within a second
     time.sleep(2.0)  # the worker's first pass, over what is due at start
-    for state in ("deprecated", "experimental"):
-        answer, answered = pg_deployment.push(api, state)
-        assert answer.status_code == 202, answer.text
-        took = seconds_until(api, state, answered)
-        assert took <= VISIBLE_WITHIN, f"visible after {took:.2f} s"
+    assert_visible_within_a_second(visible_after_pushes(pg_deployment, api))
 
 
 def test_a_process_killed_right_after_answering_loses_no_push(sqlite_deployment: Deployment) -> None:
