@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, text
 
+from catalog_sync.store.admin_store import SqlAdministration
+from catalog_sync.store.base import Database
 from catalog_sync.store.pg_wakeup import CHANNEL, PostgresWakeup, listen_dsn
 
 pytestmark = pytest.mark.postgres
@@ -74,6 +77,19 @@ def test_a_stop_in_this_process_wakes_the_wait(pg_engine: Engine) -> None:
     wakeup = PostgresWakeup(listen_dsn(pg_engine.url))
     try:
         threading.Timer(0.2, wakeup.notify).start()
+        started = time.monotonic()
+        assert wakeup.wait(10.0)
+        assert time.monotonic() - started < 2.0
+    finally:
+        wakeup.close()
+
+
+def test_a_refresh_or_sync_requested_through_the_api_wakes_the_workers(pg_engine: Engine) -> None:
+    administration = SqlAdministration(Database(pg_engine))
+    wakeup = PostgresWakeup(listen_dsn(pg_engine.url))
+    try:
+        assert wakeup.listen()
+        threading.Timer(0.2, administration.schedule_all, args=(datetime.now(UTC),)).start()
         started = time.monotonic()
         assert wakeup.wait(10.0)
         assert time.monotonic() - started < 2.0
