@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from catalog_sync.kpis import MeasuringSchedule, RoundSummary
+    from catalog_sync.store.pg_wakeup import PostgresWakeup
     from catalog_sync.store.stores import Stores
     from catalog_sync.sync import SyncEngine
 
@@ -180,7 +181,14 @@ def run_worker(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     engine = open_store(settings)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    wakeup = worker_wakeup(engine)
+
+    def _stop(*_: object) -> None:
+        stop.set()
+        if wakeup is not None:
+            wakeup.notify()
+
+    signal.signal(signal.SIGTERM, _stop)
     configure_logging()
     if args.metrics_port is not None:
         from catalog_sync.metrics import start_metrics_server
@@ -190,12 +198,27 @@ def run_worker(args: argparse.Namespace) -> int:
         )
     measuring = start_measuring(settings, engine)
     try:
-        build_sync_engine(settings, engine).run_forever(stop, poll_seconds=args.poll_seconds)
+        build_sync_engine(settings, engine).run_forever(stop, poll_seconds=args.poll_seconds, wakeup=wakeup)
     except KeyboardInterrupt:
         stop.set()
     finally:
         measuring.stop()
+        if wakeup is not None:
+            wakeup.close()
     return EXIT_OK
+
+
+def worker_wakeup(engine: Engine) -> PostgresWakeup | None:
+    """How a ``worker`` learns that a push made a repository due: ``LISTEN`` on PostgreSQL, where the
+    webhook's transaction sends ``NOTIFY``; None on SQLite, whose workers poll (``--poll-seconds``).
+    The connection is opened now, so a push answered while the first pass runs is not missed."""
+    if engine.dialect.name != "postgresql":
+        return None
+    from catalog_sync.store.pg_wakeup import PostgresWakeup, listen_dsn
+
+    wakeup = PostgresWakeup(listen_dsn(engine.url))
+    wakeup.listen()
+    return wakeup
 
 
 def serve_forever(

@@ -70,7 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="the sync loop alone, for scaled-out deployments")
     worker.add_argument("--config", help="configuration file")
     worker.add_argument(
-        "--poll-seconds", type=poll_seconds, default=5.0, help="wait between passes over due work"
+        "--poll-seconds",
+        type=poll_seconds,
+        default=5.0,
+        help="wait between passes over due work (on PostgreSQL a push or a refresh wakes the worker sooner)",
     )
     worker.add_argument(
         "--metrics-port", type=port_number, help="serve /metrics on this port (0.0.0.0 unless --metrics-host)"

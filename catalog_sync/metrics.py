@@ -82,6 +82,10 @@ an operator, the rest folded (``5xx``, ``other``); ``error`` is a request that g
 MAX_SCM_SOURCES = 100
 """Sources named in the hosting-API metrics; they come from the configuration, so this is a backstop."""
 
+WEBHOOK_RESULTS = ("accepted", "ignored", "duplicate", "unauthorized", "invalid")
+WEBHOOK_VISIBLE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+"""Push to visible: well under a second when a worker is woken, the poll interval when it is not."""
+
 EVENT_REGISTRY = CollectorRegistry(auto_describe=True)
 """The process-wide registry of event metrics (sync and HTTP); exposed as it is in single-process mode,
 through the multiprocess files otherwise."""
@@ -123,6 +127,19 @@ class SyncEventMetrics:
             multiprocess_mode="mostrecent",
         )
         self._scm_sources: set[str] = set()
+        self.webhook_deliveries = Counter(
+            "catalog_webhook_deliveries",
+            "Webhook deliveries answered by this process, by provider (github, gitlab), event (a known "
+            "name, else other) and result (accepted, ignored, duplicate, unauthorized, invalid).",
+            ["provider", "event", "result"],
+            registry=registry,
+        )
+        self.webhook_visible = Histogram(
+            "catalog_webhook_visible_seconds",
+            "Seconds from a push delivery's arrival to the write that made the pushed commit visible.",
+            buckets=WEBHOOK_VISIBLE_BUCKETS,
+            registry=registry,
+        )
         for result in SYNC_RESULTS:
             self.runs.labels(result=result)
         for result in REPOSITORY_SYNC_RESULTS:
@@ -168,6 +185,13 @@ def record_pass(summary: PassSummary) -> None:
         if count > 0:
             metrics.repository_syncs.labels(result=result).inc(count)
     metrics.duration.observe(max(0.0, float(summary.duration_seconds)))
+    for seconds in summary.push_visible_seconds:
+        metrics.webhook_visible.observe(seconds)
+
+
+def count_delivery(provider: str, event: str, result: str) -> None:
+    """Count one answered webhook delivery; the caller bounds ``event`` to the names it knows."""
+    sync_event_metrics().webhook_deliveries.labels(provider=provider, event=event, result=result).inc()
 
 
 def multiprocess_dir(environ: Mapping[str, str] | None = None) -> str | None:

@@ -41,6 +41,8 @@ from plugin_api.state import STATE_KEY, AppState, install_request_connection
 from plugin_api.sync_api import blp as sync_blp
 from plugin_api.teams import blp as teams_blp
 from plugin_api.validate import blp as validate_blp
+from plugin_api.webhooks import ENDPOINTS as WEBHOOK_ENDPOINTS
+from plugin_api.webhooks import blp as webhooks_blp
 
 OPENAPI_VERSION = "3.0.3"
 
@@ -50,9 +52,10 @@ def create_app(
 ) -> Flask:
     """Build the API over the store's protocols for one catalog database (``open_stores``).
 
-    ``sync_trigger`` is called after ``POST /api/sync`` or ``POST /api/repositories/{id}/refresh`` has
-    made repositories due, so a process that runs the sync loop itself (``serve``) can start a pass at
-    once instead of at its next tick. It must return quickly (set an event; never sync inline).
+    ``sync_trigger`` is called after ``POST /api/sync``, ``POST /api/repositories/{id}/refresh`` or a
+    push webhook has made repositories due, so a process that runs the sync loop itself (``serve``)
+    can start a pass at once instead of at its next tick. It must return quickly (set an event; never
+    sync inline).
     """
     app = Flask("plugin_api", static_folder=None)
     app.config.update(
@@ -69,7 +72,7 @@ def create_app(
 
     install_observers(app)
     install_request_connection(app)
-    install_body_limit(app, settings.api)
+    install_body_limit(app, settings.api, own_limits=WEBHOOK_ENDPOINTS)
     install_input_guard(app)
     install_auth(app, settings.api)
     install_cors(app, settings.api)
@@ -84,6 +87,7 @@ def create_app(
         repositories_blp,
         sources_blp,
         sync_blp,
+        webhooks_blp,
         validate_blp,
         export_blp,
         health_blp,

@@ -23,8 +23,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 SECURITY_SCHEME = "bearerAuth"
 """The name of the OpenAPI security scheme write endpoints declare."""
 _WRITES_ATTRIBUTE = "_catalog_sync_writes"
-_OPEN_ENDPOINTS = frozenset({"health.healthz", "health.readyz"})
-"""Probes stay open even when reads need a token: a kubelet has no token."""
+_OPEN_ENDPOINTS = frozenset(
+    {"health.healthz", "health.readyz", "webhooks.receive_github", "webhooks.receive_gitlab"}
+)
+"""Probes stay open even when reads need a token: a kubelet has no token. Webhooks too: GitHub and
+GitLab cannot send one, and each delivery is checked against its own secrets (``plugin_api.webhooks``)."""
 
 
 def writes(view: F) -> F:

@@ -72,16 +72,21 @@ def install_observers(app: Flask) -> None:
         return response
 
 
-def install_body_limit(app: Flask, settings: ApiSettings) -> None:
+def install_body_limit(
+    app: Flask, settings: ApiSettings, *, own_limits: frozenset[str] = frozenset()
+) -> None:
     """Refuse bodies over ``api.max_body_bytes`` with 413 before anything reads them.
 
     A declared ``Content-Length`` is checked up front; a body sent without one (chunked) is cut off
-    by Flask's own ``MAX_CONTENT_LENGTH`` as it is read.
+    by Flask's own ``MAX_CONTENT_LENGTH`` as it is read. The endpoints of ``own_limits`` check their
+    bodies against a limit of their own (the webhooks: ``webhooks.max_body_bytes``).
     """
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
 
     @app.before_request
     def _check_length() -> None:
+        if request.endpoint in own_limits:
+            return
         length = request.content_length
         if length is not None and length > settings.max_body_bytes:
             refuse(

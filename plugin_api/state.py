@@ -2,7 +2,8 @@
 
 Views take the settings and the store's protocols from here instead of from module globals, so two
 apps (two tests, two databases) can live in one process. A view holds protocols only (``CatalogReads``,
-``Administration``, ``MetricsReads``, ``ScoringReads``): it cannot reach an engine or run SQL.
+``Administration``, ``MetricsReads``, ``ScoringReads``, ``WebhookIntake``): it cannot reach an engine
+or run SQL.
 ``connection()`` gives a request one read unit for all its reads (opened on first use, closed when the
 request ends), so a request that asks several questions checks out one pooled connection, not one per
 question.
@@ -25,6 +26,7 @@ from catalog_sync.store.kpis import KpiPushes, KpiReads
 from catalog_sync.store.metrics_store import MetricsReads
 from catalog_sync.store.scoring import ScoringReads
 from catalog_sync.store.stores import ReadUnits, Stores
+from catalog_sync.store.webhook_store import WebhookIntake
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class AppState:
     scoring: ScoringReads
     kpis: KpiReads
     kpi_pushes: KpiPushes
+    webhooks: WebhookIntake
     sync_trigger: Callable[[], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -61,6 +64,7 @@ class AppState:
             scoring=stores.scoring,
             kpis=stores.kpis,
             kpi_pushes=stores.kpi_pushes,
+            webhooks=stores.webhooks,
             sync_trigger=sync_trigger,
         )
 

@@ -24,15 +24,14 @@ from catalog_sync.config.settings import (
     DEFAULT_PATTERNS,
     PROTOCOLS,
     REGISTERED_SOURCE,
-    WEBHOOKS_NOT_AVAILABLE,
     AnySourceSettings,
     ApiSettings,
     AppAuth,
     DescriptorSettings,
-    KpiSettings,
     GitHubSourceSettings,
     GitLabSourceSettings,
     HostSourceSettings,
+    KpiSettings,
     OwnershipSettings,
     RepositoryFilters,
     ScorecardSettings,
@@ -40,7 +39,9 @@ from catalog_sync.config.settings import (
     SourceSettings,
     SyncSettings,
     TokenAuth,
+    WebhookSettings,
 )
+from catalog_sync.config.webhooks import webhook_settings
 from catalog_sync.errors import ConfigError
 
 CONFIG_ENV = "CATALOG_SYNC_CONFIG"
@@ -65,8 +66,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
         if any(len(t) < 16 for t in tokens):
             raise ConfigError("CATALOG_SYNC_API_TOKENS", "every token must be at least 16 characters")
         api = replace(api, tokens=tokens)
-    if env.get("CATALOG_SYNC_WEBHOOK_SECRET"):
-        raise ConfigError("CATALOG_SYNC_WEBHOOK_SECRET", WEBHOOKS_NOT_AVAILABLE)
+    webhooks = webhook_settings(loaded.get("webhooks", WebhookSettings()), env)
     database = env.get("CATALOG_SYNC_DATABASE_URL") or loaded.get("database", Settings.database)
     return Settings(
         database=database,
@@ -77,6 +77,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
         ownership=loaded.get("ownership", OwnershipSettings()),
         api=api,
         kpis=loaded.get("kpis", KpiSettings()),
+        webhooks=webhooks,
         base_dir=base_dir,
     )
 
@@ -120,10 +121,10 @@ __all__ = [
     "ApiSettings",
     "AppAuth",
     "DescriptorSettings",
-    "KpiSettings",
     "GitHubSourceSettings",
     "GitLabSourceSettings",
     "HostSourceSettings",
+    "KpiSettings",
     "OwnershipSettings",
     "RepositoryFilters",
     "ScorecardSettings",
@@ -131,6 +132,7 @@ __all__ = [
     "SourceSettings",
     "SyncSettings",
     "TokenAuth",
+    "WebhookSettings",
     "load_settings",
     "parse_settings",
 ]

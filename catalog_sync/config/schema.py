@@ -32,18 +32,19 @@ from catalog_sync.config.settings import (
     REGISTERED_SOURCE,
     SOURCE_KEYS,
     SOURCE_TYPES,
-    WEBHOOKS_NOT_AVAILABLE,
+    WEBHOOK_KEYS_IN_FILE,
     AnySourceSettings,
     ApiSettings,
     DescriptorSettings,
-    KpiSettings,
     GitHubSourceSettings,
     GitLabSourceSettings,
+    KpiSettings,
     OwnershipSettings,
     ScorecardSettings,
     SourceSettings,
     SyncSettings,
 )
+from catalog_sync.config.webhooks import WebhooksSchema
 from catalog_sync.credentials import CREDENTIALS_ADVICE, credential_in_url
 
 
@@ -200,7 +201,9 @@ class _ApiSchema(_Strict):
 
     @validates("webhook_secret")
     def _refuse_webhook_secret(self, _value: str, **_: Any) -> None:
-        raise ValidationError(WEBHOOKS_NOT_AVAILABLE)
+        """A secret in the file would be shared with everyone who reads the file; the message points
+        at the variable that holds it instead (and never repeats the value)."""
+        raise ValidationError(WEBHOOK_KEYS_IN_FILE)
 
     cors_origins = _tuple(fields.String())
     max_page_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000))
@@ -257,6 +260,7 @@ class SettingsSchema(_Strict):
     ownership = fields.Nested(_OwnershipSchema)
     api = fields.Nested(_ApiSchema)
     kpis = fields.Nested(_KpiSchema)
+    webhooks = fields.Nested(WebhooksSchema)
 
     @validates_schema
     def _check_unique_sources(self, data: dict[str, Any], **_: Any) -> None:

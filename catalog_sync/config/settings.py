@@ -43,9 +43,10 @@ SOURCE_KEYS = {
 ``path``, nor a ``local`` one a ``url`` or an ``org``, so a key that would do nothing is refused at start."""
 DEFAULT_API_URLS = {"github": "https://api.github.com", "gitlab": "https://gitlab.com/api/v4"}
 PROTOCOLS = ("https", "http", "ssh", "git", "file")
-WEBHOOKS_NOT_AVAILABLE = (
-    "push webhooks are not available in this version; the sync loop reads every repository each "
-    "sync.interval_seconds, and POST /api/repositories/{id}/refresh reads one now"
+WEBHOOK_KEYS_IN_FILE = (
+    "webhook secrets are never kept in the configuration file: name the environment variable that "
+    "holds them in webhooks.github.secrets_env (comma-separated, two while rotating), or set "
+    "CATALOG_SYNC_WEBHOOK_SECRET"
 )
 _MIB = 1024 * 1024
 _GIB = 1024 * _MIB
@@ -247,6 +248,26 @@ class KpiSettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Who may push events to ``/api/webhooks/*``: secrets and tokens read from the environment only.
+
+    ``github_secrets`` and ``gitlab_tokens`` hold the values (loaded at start from the variables
+    named by ``webhooks.github.secrets_env`` and ``webhooks.gitlab.tokens_env``); the file names the
+    variables, never the values, so a configuration file can be shared and committed.
+    """
+
+    github_secrets_env: str = "CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS"
+    gitlab_tokens_env: str = "CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS"
+    github_secrets: tuple[str, ...] = field(default=(), repr=False)
+    gitlab_tokens: tuple[str, ...] = field(default=(), repr=False)
+    max_body_bytes: int = 5 * _MIB
+    """The largest delivery accepted: GitHub caps payloads at 25 MB, and a push naming thousands of
+    files is rarely over a few hundred KiB; a larger body is refused with 413 before it is read."""
+    keep_deliveries_seconds: int = 7 * _DAY
+    """How long a delivery's id is remembered, so a redelivery within it is recognised as one."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, typed; built only by ``load_settings`` so it is always valid."""
 
@@ -258,4 +279,5 @@ class Settings:
     ownership: OwnershipSettings = field(default_factory=OwnershipSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     kpis: KpiSettings = field(default_factory=KpiSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     base_dir: str = "."

@@ -8,8 +8,9 @@ it removes an entity, so a Product owned by ``payments`` follows the Team once t
 that name is gone.
 
 Registered repositories live under one source named ``registered``, so every API replica and every
-worker sees them. Scheduling "now" only moves ``next_sync_at``: the worker that claims the repository
-does the work, so a request never runs a sync inside an HTTP call.
+worker sees them. Scheduling "now" only moves ``next_sync_at`` (and, on PostgreSQL, wakes the workers
+with ``NOTIFY`` when it commits): the worker that claims the repository does the work, so a request
+never runs a sync inside an HTTP call.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from catalog_sync.errors import ConflictError, NotFoundError, SourceError
 from catalog_sync.sources.hosts import check_host
 from catalog_sync.sources.urls import canonical_url, check_url, redact, repository_identity
 from catalog_sync.store.base import Database, connection_of
+from catalog_sync.store.deliveries import notify_workers
 from catalog_sync.store.limits import fit, too_long
 from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source, make_due
 from catalog_sync.store.tables import entities, repositories, sources
@@ -249,6 +251,7 @@ def schedule_repository(conn: Connection, repository_id: int, now: datetime) -> 
     the same operation a push uses); an unknown repository is ``NotFoundError``."""
     if not make_due(conn, repository_id, now):
         raise NotFoundError(f"no repository with id {repository_id}")
+    notify_workers(conn)
 
 
 def schedule_all(conn: Connection, now: datetime) -> int:
@@ -256,6 +259,7 @@ def schedule_all(conn: Connection, now: datetime) -> int:
     result = conn.execute(
         update(repositories).where(repositories.c.removed_at.is_(None)).values(next_sync_at=now)
     )
+    notify_workers(conn)
     return int(result.rowcount or 0)
 
 

@@ -162,6 +162,11 @@ WRITTEN_BY_CATALOG: tuple[Checked, ...] = (
     t.repositories.c.claimed_by,
     t.repositories.c.facts,
     t.repositories.c.listing_error,
+    t.repositories.c.pushed_commit,  # a hex object id checked by the webhook view
+    t.webhook_deliveries.c.provider,
+    t.webhook_deliveries.c.delivery_id,  # checked by the webhook view: printable, at most 200
+    t.webhook_deliveries.c.event,  # one of the event names the webhook view knows
+    t.webhook_deliveries.c.result,
     t.descriptor_files.c.blob_sha,
     t.entities.c.uid,
     t.entities.c.body,

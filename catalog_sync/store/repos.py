@@ -40,6 +40,7 @@ __all__ = [
     "record_unchanged",
     "release_all_claims",
     "repository_previous",
+    "settle_pushes",
     "start_run",
 ]
 STALE_AFTER_FAILURES = 3
@@ -148,12 +149,15 @@ def claim_due(
             repositories.c.last_commit,
             repositories.c.rescan,
             repositories.c.listing_error,
+            repositories.c.pushed_commit,
         )
         .where(repositories.c.id.in_(ids), repositories.c.claimed_by == worker)
         .order_by(repositories.c.id)
     ).all()
     return [
-        ClaimedRepository(r.id, r.source_id, r.key, r.last_commit, bool(r.rescan), r.listing_error)
+        ClaimedRepository(
+            r.id, r.source_id, r.key, r.last_commit, bool(r.rescan), r.listing_error, r.pushed_commit
+        )
         for r in rows
     ]
 
@@ -200,6 +204,35 @@ def make_due(conn: Connection, repository_id: int, now: datetime) -> bool:
         .values(next_sync_at=now, rescan=True)
     )
     return bool(result.rowcount)
+
+
+def settle_pushes(conn: Connection, read: Sequence[tuple[int, str]], now: datetime) -> list[datetime]:
+    """Clear the pushed commits that were just read; a repository whose pushed commit is another (a
+    push arrived while it was read) stays due now. Answers the cleared pushes' arrival times."""
+    if not read:
+        return []
+    ids = [rid for rid, _ in read]
+    waiting = {
+        r.id: (r.pushed_commit, r.pushed_at)
+        for r in conn.execute(
+            select(repositories.c.id, repositories.c.pushed_commit, repositories.c.pushed_at).where(
+                repositories.c.id.in_(ids), repositories.c.pushed_commit.is_not(None)
+            )
+        )
+    }
+    if not waiting:
+        return []
+    settled = [(rid, waiting[rid][1]) for rid, commit in read if rid in waiting and waiting[rid][0] == commit]
+    newer = [rid for rid in waiting if rid not in {s for s, _ in settled}]
+    if settled:
+        conn.execute(
+            update(repositories)
+            .where(repositories.c.id.in_([rid for rid, _ in settled]))
+            .values(pushed_commit=None, pushed_at=None)
+        )
+    if newer:
+        conn.execute(update(repositories).where(repositories.c.id.in_(newer)).values(next_sync_at=now))
+    return [at for _, at in settled if at is not None]
 
 
 def record_unchanged(conn: Connection, ids: Sequence[int], now: datetime, interval_seconds: int) -> None:

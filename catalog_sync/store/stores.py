@@ -16,6 +16,7 @@ from catalog_sync.store.catalog_store import CatalogReads, SqlCatalogReads
 from catalog_sync.store.kpis import KpiPushes, KpiReads, SqlKpiStore
 from catalog_sync.store.metrics_store import MetricsReads, SqlMetricsReads
 from catalog_sync.store.scoring import ScoringReads, SqlScoringReads
+from catalog_sync.store.webhook_store import SqlWebhookIntake, WebhookIntake
 
 
 class ReadUnits(Protocol):
@@ -45,6 +46,7 @@ class Stores:
     scoring: ScoringReads
     kpis: KpiReads
     kpi_pushes: KpiPushes
+    webhooks: WebhookIntake
 
 
 def open_stores(
@@ -66,4 +68,5 @@ def open_stores(
         scoring=SqlScoringReads(database),
         kpis=kpis,
         kpi_pushes=kpis,
+        webhooks=SqlWebhookIntake(database),
     )

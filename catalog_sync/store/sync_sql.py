@@ -162,6 +162,12 @@ class SqlSyncStore:
         with self._database.transaction() as tx:
             return repos.make_due(connection_of(tx), repository_id, now)
 
+    def settle_pushes(
+        self, tx: Transaction, read: Sequence[tuple[int, str]], now: datetime
+    ) -> list[datetime]:
+        """Clear the pushed commits read; keep due what a newer push arrived for."""
+        return repos.settle_pushes(connection_of(tx), read, now)
+
     def record_unchanged(
         self, tx: Transaction, ids: Sequence[int], now: datetime, interval_seconds: int
     ) -> None:

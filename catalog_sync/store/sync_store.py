@@ -36,6 +36,8 @@ class ClaimedRepository:
     last_commit: str | None
     rescan: bool
     listing_error: str | None = None
+    pushed_commit: str | None = None
+    """The commit a push delivery named: read at it, whatever the source answers for its tip."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,14 @@ class SyncStore(Protocol):
 
     def make_due(self, repository_id: int, *, now: datetime) -> bool:
         """Make one repository due now and read it fully (a push, a refresh); False when unknown."""
+        ...
+
+    def settle_pushes(
+        self, tx: Transaction, read: Sequence[tuple[int, str]], now: datetime
+    ) -> list[datetime]:
+        """After the repositories were written as read at these commits: clear each pushed commit that
+        was read, and keep due now any repository a newer push arrived for meanwhile (the write just
+        scheduled it for the next interval). Answers when each cleared push's delivery arrived."""
         ...
 
     # What a read found

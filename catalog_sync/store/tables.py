@@ -91,6 +91,11 @@ repositories = Table(
     # Complete listings of its source this repository was missing from, in a row; a hosted source
     # removes it at two (``reconcile.decide_removal``).
     Column("missed_listings", Integer, nullable=False, default=0, server_default=text("0")),
+    # A push delivery's commit, waiting to be read: the next pass reads this commit whatever the
+    # source's own tip answer says (a host's cached answer may lag the push), then clears it.
+    Column("pushed_commit", String(64), nullable=True),
+    # When the first delivery still waiting to be read was received: push-to-visible is measured from it.
+    Column("pushed_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("source_id", "key"),
     Index(None, "next_sync_at"),
     Index(None, "state", "removed_at"),
@@ -195,6 +200,23 @@ sync_runs = Table(
     Column("heartbeat_at", DateTime(timezone=True), nullable=True),
     Index(None, "started_at"),
     Index(None, "result"),  # every pass looks for the running ones (dead passes to close)
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    # One row per authenticated delivery, kept ``webhooks.keep_deliveries_seconds``: a redelivery of
+    # the same id is answered as a duplicate and changes nothing. Written in the same transaction as
+    # what the delivery changed, so an answered delivery is never lost nor applied twice.
+    Column("provider", String(16), primary_key=True),
+    Column("delivery_id", String(200), primary_key=True),
+    Column("event", String(64), nullable=False),
+    Column("result", String(16), nullable=False),
+    # No foreign key on purpose: its check would take a share lock on the repository row before the
+    # delivery's update of that row, against the order a worker's claim locks it in (a deadlock).
+    Column("repository_id", ID, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index(None, "received_at"),
 )
 
 # --- scoring: scorecard results, their history, ownership gaps (written by catalog_sync.scoring) ---------

@@ -7,6 +7,11 @@ its own repository a timeout and nobody else any time.
 
 A repository whose tip equals the commit last reconciled costs one bookkeeping row: that is what makes
 a re-sync of a large fleet cheap. One the sources no longer list keeps its entities and says why.
+
+A repository a push delivery named is read at the pushed commit (``Pinned``), not at whatever the
+source answers for its tip: a hosting API's tip answer may lag the push (the hosted sources answer
+tips from a cache), and the delivery already said which commit is new. Once written, the mark is
+cleared in the write's transaction (``SyncStore.settle_pushes``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from catalog_sync.descriptors.trust import KindTrust
 from catalog_sync.sources.base import Repository
 from catalog_sync.store.sync_store import ClaimedRepository, SyncStore
 from catalog_sync.sync.claims import Claims
+from catalog_sync.sync.pushes import Pinned, seconds_since
 from catalog_sync.sync.summary import Clock, PassSummary
 from catalog_sync.sync.tips import TipAnswer, TipAsker
 from catalog_sync.sync.workers import ScanOutcome, ScanTask, WorkerPools
@@ -64,6 +70,7 @@ class BatchReader:
     ) -> None:
         """Read one claimed batch and write what changed, group by group as the tips arrive."""
         repo_of: dict[int, Repository] = {}
+        asked: dict[int, Repository] = {}
         unlisted: list[tuple[int, str]] = []
         for c in claimed:
             repository = repositories.get((c.source_id, c.key))
@@ -71,6 +78,7 @@ class BatchReader:
                 unlisted.append((c.id, c.listing_error))
             elif repository is not None:
                 repo_of[c.id] = repository
+                asked[c.id] = repository if c.pushed_commit is None else Pinned(repository, c.pushed_commit)
             else:
                 unlisted.append((c.id, UNLISTED_MESSAGE))
         self._summary.repositories += len(claimed)
@@ -82,7 +90,7 @@ class BatchReader:
         def wants_read(rid: int, tip: str) -> bool:
             return tip != by_id[rid].last_commit or by_id[rid].rescan
 
-        for answers in self._tips.ask(repo_of, wants_read):
+        for answers in self._tips.ask(asked, wants_read):
             if not answers:  # slow hosts still answering: keep the claims (and the heartbeat) alive
                 with self._store.transaction() as tx:
                     self._claims.held(tx, [])
@@ -128,12 +136,16 @@ class BatchReader:
         now = self._clock()
         with self._store.transaction() as tx:
             held = self._claims.held(tx, [rid for rid, _, _ in answers] + [rid for rid, _ in failures])
-            self._store.record_unchanged(tx, [rid for rid in unchanged if rid in held], now, interval)
+            unchanged = [rid for rid in unchanged if rid in held]
+            self._store.record_unchanged(tx, unchanged, now, interval)
+            tips = {rid: tip for rid, tip, _ in answers if tip is not None}
+            arrived = self._store.settle_pushes(tx, [(rid, tips[rid]) for rid in unchanged], now)
             self._store.record_failures(tx, [f for f in failures if f[0] in held], now, interval)
             to_scan = [(rid, tip) for rid, tip in to_scan if rid in held]
             previous = self._store.previous_reads(tx, [rid for rid, _ in to_scan]) if to_scan else {}
         self._summary.unchanged += len(unchanged)
         self._summary.errors += len(failures)
+        self._summary.push_visible_seconds.extend(seconds_since(arrived))
         return [
             ScanTask(
                 rid,

@@ -43,6 +43,9 @@ class PassSummary:
     changed_entity_ids: list[int] = field(default_factory=list, repr=False)
     taken_over: int = field(default=0, repr=False)
     """Repositories that lost an entity to one the catalog knew first: read again in the pass."""
+    push_visible_seconds: list[float] = field(default_factory=list, repr=False)
+    """For each pushed commit this pass read: seconds from its delivery's arrival to the write that
+    made it visible (``catalog_webhook_visible_seconds``)."""
 
     def notes(self) -> list[str]:
         """What else a user must know of the pass: dead passes it closed, and what it had to skip."""
@@ -63,4 +66,5 @@ class PassSummary:
         data = asdict(self)
         data.pop("changed_entity_ids")
         data.pop("taken_over")
+        data.pop("push_visible_seconds")
         return data

@@ -1,9 +1,10 @@
 """Wake-ups: cutting the worker loop's wait short when a repository was made due.
 
-``POST /api/sync`` or a refresh under ``serve`` (and, next, a push webhook) makes repositories due in
-the store, then calls ``notify``; the loop waits on ``wait`` between passes, so it reads them at once
-instead of at the next poll. ``InProcessWakeup`` serves one process; a wake-up across processes
-(PostgreSQL ``LISTEN``/``NOTIFY``) fits the same protocol.
+``POST /api/sync``, a refresh or a push webhook under ``serve`` makes repositories due in the store,
+then calls ``notify``; the loop waits on ``wait`` between passes, so it reads them at once instead of
+at the next poll. ``InProcessWakeup`` serves one process; across processes, a ``worker`` on PostgreSQL
+waits on ``store.pg_wakeup.PostgresWakeup`` (``LISTEN``), which the webhook's own transaction
+notifies, behind the same protocol.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from catalog_sync.plans import KnownEntity, Plan
 from catalog_sync.reconcile import held_after, plan_repository
 from catalog_sync.store.sync_store import SyncStore
 from catalog_sync.sync.claims import Claims
+from catalog_sync.sync.pushes import seconds_since
 from catalog_sync.sync.summary import Clock, PassSummary
 from catalog_sync.sync.workers import ScanOutcome
 
@@ -122,8 +123,11 @@ class GroupWriter:
             counts = self._store.apply_plans(
                 tx, plans, now=now, interval_seconds=self._interval, exists=exists
             )
-        self._known.update(batch_keys)
+            read = [(o.repository_id, o.commit) for o in scanned]
+            arrived = self._store.settle_pushes(tx, read, now)
         summary = self._summary
+        summary.push_visible_seconds.extend(seconds_since(arrived))
+        self._known.update(batch_keys)
         summary.added += counts.added
         summary.updated += counts.updated
         summary.orphaned += counts.orphaned

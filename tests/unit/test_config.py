@@ -44,7 +44,19 @@ from catalog_sync.errors import ConfigError
             "unknown key",
         ),
         ({"sources": ["git"]}, "sources.0", "Invalid input type"),
-        ({"api": {"webhook_secret": "s3cret-hook"}}, "api.webhook_secret", "webhooks are not available"),
+        ({"api": {"webhook_secret": "s3cret-hook"}}, "api.webhook_secret", "webhooks.github.secrets_env"),
+        (
+            {"webhooks": {"github": {"secrets_env": "S", "secret": "x" * 20}}},
+            "webhooks.github.secret",
+            "unknown key",
+        ),
+        ({"webhooks": {"github": {}}}, "webhooks.github.secrets_env", "required"),
+        ({"webhooks": {"gitlab": {"tokens_env": "not a name"}}}, "webhooks.gitlab.tokens_env", "variable"),
+        ({"webhooks": {"max_body_bytes": 10}}, "webhooks.max_body_bytes", "greater than or equal"),
+        ({"webhooks": {"max_body_bytes": 2**40}}, "webhooks.max_body_bytes", "less than or equal"),
+        ({"webhooks": {"max_body_bytes": "1MB"}}, "webhooks.max_body_bytes", "integer"),
+        ({"webhooks": {"keep_deliveries_seconds": 1}}, "webhooks.keep_deliveries_seconds", "greater"),
+        ({"webhooks": "on"}, "webhooks", "Invalid input type"),
         ({"sync": {"orphan_policy": "shred"}}, "sync.orphan_policy", "keep, delete"),
         ({"sync": {"concurrency": 0}}, "sync.concurrency", "greater than or equal"),
         ({"sync": {"concurrency": "8"}}, "sync.concurrency", "integer"),
@@ -91,12 +103,44 @@ def test_environment_overrides_database_and_tokens() -> None:
     assert settings.api.tokens == ("a" * 16, "b" * 20)
 
 
-def test_a_webhook_secret_in_the_environment_is_refused_while_webhooks_are_not_available() -> None:
+def test_webhook_secrets_come_from_the_variables_the_file_names_two_at_once_while_rotating() -> None:
+    raw = {"webhooks": {"github": {"secrets_env": "HOOK_SECRETS"}, "gitlab": {"tokens_env": "LAB_TOKENS"}}}
+    env = {
+        "HOOK_SECRETS": "old-secret-0123456789, new-secret-0123456789",
+        "LAB_TOKENS": "lab-token-0123456789",
+    }
+    settings = parse_settings(raw, environ=env)
+    assert settings.webhooks.github_secrets == ("old-secret-0123456789", "new-secret-0123456789")
+    assert settings.webhooks.gitlab_tokens == ("lab-token-0123456789",)
+    assert "secret-0123456789" not in repr(settings)
+
+
+def test_the_single_webhook_secret_variable_keeps_working_as_a_github_secret() -> None:
+    settings = parse_settings({}, environ={"CATALOG_SYNC_WEBHOOK_SECRET": "legacy-secret-0123456789"})
+    assert settings.webhooks.github_secrets == ("legacy-secret-0123456789",)
+    both = parse_settings(
+        {},
+        environ={
+            "CATALOG_SYNC_WEBHOOK_SECRET": "legacy-secret-0123456789",
+            "CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": "fresh-secret-0123456789",
+        },
+    )
+    assert both.webhooks.github_secrets == ("fresh-secret-0123456789", "legacy-secret-0123456789")
+
+
+def test_a_short_webhook_secret_is_refused_naming_the_variable_and_never_showing_it() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings({}, environ={"CATALOG_SYNC_WEBHOOK_SECRET": "s3cret-hook"})
     assert caught.value.key == "CATALOG_SYNC_WEBHOOK_SECRET"
-    assert "not available" in caught.value.message
+    assert "16 to 1024" in caught.value.message
     assert "s3cret-hook" not in str(caught.value)
+
+
+def test_a_webhook_secret_in_the_file_is_refused_and_never_shown() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"api": {"webhook_secret": "file-secret-0123456789"}}, environ={})
+    assert caught.value.key == "api.webhook_secret"
+    assert "file-secret-0123456789" not in str(caught.value)
 
 
 def test_short_tokens_in_the_environment_are_refused() -> None:

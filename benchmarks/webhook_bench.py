@@ -1,0 +1,386 @@
+"""Webhook benchmark: how fast a delivery is answered, and how soon the push shows in the catalog API.
+
+```sh
+.venv/bin/python -m benchmarks.webhook_bench                       # SQLite serve + a PostgreSQL worker
+.venv/bin/python -m benchmarks.webhook_bench --skip-postgres       # SQLite only
+```
+
+Three figures, each against real processes (``catalog-sync serve`` / ``worker``) over real git
+repositories keyed as a GitHub organisation's (``tests.fixtures.hosted``):
+
+- **answer latency** (p50, p99): ``--deliveries`` signed pushes sent by 50 concurrent clients to
+  ``POST /api/webhooks/github`` of ``serve`` on SQLite (and of the API on PostgreSQL), measured at the
+  client (queueing in the server included); target p99 <= 50 ms; beside it the same for 100
+  deliveries sent one at a time, which is what one delivery costs the server;
+- **push to visible under serve on SQLite** (p50, p95): a commit, its delivery, then the catalog API
+  polled every 10 ms until the entity shows the change; measured from the answer; target p95 <= 1 s;
+- **push to visible with a worker on PostgreSQL** (p50, p95): the same with the API in one process
+  (``serve --no-sync``) and a ``worker`` (``--poll-seconds 60``, so only ``NOTIFY`` can wake it in
+  time) in another; PostgreSQL is a throwaway cluster started for the run.
+
+Results are printed and written to ``benchmarks/results/webhooks.json``; the exit status is 1 when a
+target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.hosted import (
+    GITHUB_API,
+    body_of,
+    github_push,
+    hosted_command,
+    hosted_environment,
+    sign,
+    start_serving,
+)
+
+SECRET = "bench-webhook-secret-0123456789"
+ANSWER_P99_TARGET = 0.050
+VISIBLE_P95_TARGET = 1.0
+CONCURRENCY = 50
+RESULTS = Path(__file__).parent / "results" / "webhooks.json"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The ``share`` quantile (0-1) by the nearest-rank rule."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def descriptor(name: str, description: str) -> str:
+    """A Product descriptor whose description each push changes."""
+    return (
+        f"apiVersion: catalog/v1\nkind: Product\nmetadata:\n  name: {name}\n  description: {description}\n"
+        "spec:\n  type: service\n  lifecycle: production\n  owner: payments\n"
+    )
+
+
+class Organisation:
+    """``repositories`` git repositories of one GitHub organisation, ids 1000 + n, and a config."""
+
+    def __init__(self, root: Path, database: str, repositories: int) -> None:
+        self.root = root
+        (root / "org").mkdir(parents=True)
+        self.repos = {}
+        for n in range(repositories):
+            name = f"svc-{n:03d}"
+            repo = GitRepo(root / "org" / name)
+            repo.commit("first", files={"catalog-info.yaml": descriptor(name, "first")})
+            self.repos[name] = repo
+        ids = {name: 1000 + n for n, name in enumerate(self.repos)}
+        self.ids = ids
+        self.config = root / "catalog-sync.yaml"
+        self.config.write_text(
+            yaml.safe_dump(
+                {
+                    "database": database,
+                    "sources": [{"name": "acme", "type": "local", "path": str(root / "org")}],
+                    "sync": {"concurrency": 2},
+                }
+            )
+        )
+        hosted = {"acme": {"provider": "github", "netloc": GITHUB_API, "ids": ids}}
+        self.env = hosted_environment(hosted, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+        done = subprocess.run(
+            hosted_command("sync", "--config", str(self.config)),
+            cwd=root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"the first sync failed: {done.stdout}{done.stderr}")
+        self.processes: list[subprocess.Popen[Any]] = []
+
+    def serve(self, *extra: str) -> str:
+        proc, url = start_serving(["serve", "--config", str(self.config), *extra], self.env, self.root)
+        self.processes.append(proc)
+        return url
+
+    def worker(self) -> None:
+        self.processes.append(
+            subprocess.Popen(
+                hosted_command("worker", "--config", str(self.config), "--poll-seconds", "60"),
+                cwd=self.root,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.processes = []
+
+
+def deliver(session: requests.Session, url: str, document: dict[str, Any]) -> tuple[int, float]:
+    """Send one signed push; answer its status and the seconds it took, measured here (a refusal's
+    reason is printed once per status)."""
+    body = body_of(document)
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": sign(SECRET, body),
+    }
+    started = time.perf_counter()
+    answer = session.post(f"{url}/api/webhooks/github", data=body, headers=headers, timeout=60)
+    took = time.perf_counter() - started
+    if answer.status_code != 202 and answer.status_code not in _REPORTED:
+        _REPORTED.add(answer.status_code)
+        print(f"  a delivery was answered {answer.status_code}: {answer.text[:300]}", flush=True)
+    return answer.status_code, took
+
+
+_REPORTED: set[int] = set()
+
+
+def answer_latency(org: Organisation, url: str, deliveries: int) -> dict[str, float]:
+    """``deliveries`` pushes (each naming its repository's real tip) from 50 concurrent clients."""
+    names = list(org.repos)
+    heads = {name: org.repos[name].head() for name in names}
+    local = threading.local()
+
+    def one(n: int) -> tuple[int, float]:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        name = names[n % len(names)]
+        return deliver(session, url, github_push(org.ids[name], after=heads[name], name=f"acme/{name}"))
+
+    alone = [one(n)[1] for n in range(100)]  # one at a time: what a delivery costs the server
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        list(pool.map(one, range(CONCURRENCY)))  # connections opened, server threads warm
+        handled_before = handling_seconds(url)
+        started = time.perf_counter()
+        results = list(pool.map(one, range(deliveries)))
+        elapsed = time.perf_counter() - started
+        handled_after = handling_seconds(url)
+    refused = [status for status, _ in results if status != 202]
+    seconds = [took for _, took in results]
+    return {
+        "deliveries": deliveries,
+        "refused": len(refused),
+        "concurrency": CONCURRENCY,
+        "p50_ms": round(percentile(seconds, 0.50) * 1000, 1),
+        "p99_ms": round(percentile(seconds, 0.99) * 1000, 1),
+        "max_ms": round(max(seconds) * 1000, 1),
+        "per_second": round(deliveries / elapsed, 1),
+        "server_mean_ms": round(
+            (handled_after[0] - handled_before[0]) / max(1.0, handled_after[1] - handled_before[1]) * 1000, 1
+        ),
+        "one_at_a_time_p50_ms": round(percentile(alone, 0.50) * 1000, 1),
+        "one_at_a_time_p99_ms": round(percentile(alone, 0.99) * 1000, 1),
+    }
+
+
+def handling_seconds(url: str) -> tuple[float, float]:
+    """The server's own time in the webhook view (``catalog_http_request_duration_seconds``: sum and
+    count), which excludes the wait for a thread and the network that the client's figure includes."""
+    text = requests.get(f"{url}/metrics", timeout=30).text
+    found = {"sum": 0.0, "count": 0.0}
+    for line in text.splitlines():
+        for part in found:
+            prefix = f'catalog_http_request_duration_seconds_{part}{{route="/api/webhooks/github"}} '
+            if line.startswith(prefix):
+                found[part] = float(line.split()[-1])
+    return found["sum"], found["count"]
+
+
+def push_to_visible(org: Organisation, url: str, pushes: int) -> dict[str, float]:
+    """``pushes`` commits, one after the other, each delivered and awaited in the API; one push before
+    them warms the scanning processes (``serve`` starts them at its first read)."""
+    session = requests.Session()
+    seconds: list[float] = []
+    names = list(org.repos)
+    for n in range(-1, pushes):
+        name = names[n % len(names)]
+        description = f"change {n}"
+        after = org.repos[name].commit("change", files={"catalog-info.yaml": descriptor(name, description)})
+        status, _ = deliver(session, url, github_push(org.ids[name], after=after, name=f"acme/{name}"))
+        if status != 202:
+            raise SystemExit(f"a push was answered {status}")
+        answered = time.monotonic()
+        while True:
+            found = session.get(f"{url}/api/catalog/entities/by-name/product/default/{name}", timeout=10)
+            if found.status_code == 200 and found.json()["metadata"].get("description") == description:
+                if n >= 0:
+                    seconds.append(time.monotonic() - answered)
+                break
+            if time.monotonic() - answered > 60:
+                raise SystemExit(f"push {n} was not visible within 60 s")
+            time.sleep(0.01)
+    return {
+        "pushes": pushes,
+        "p50_s": round(percentile(seconds, 0.50), 3),
+        "p95_s": round(percentile(seconds, 0.95), 3),
+        "max_s": round(max(seconds), 3),
+    }
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster and a migrated database in it, as the tests start them."""
+    from tests.fixtures.postgres import _find_binaries, create_database, start_cluster
+
+    binaries = _find_binaries()
+    if binaries is None:
+        raise SystemExit("PostgreSQL server binaries are not installed; use --skip-postgres")
+    cluster = start_cluster(binaries)
+    try:
+        url = create_database(cluster, template=None)
+        subprocess.run(
+            [sys.executable, "-m", "catalog_sync", "db", "upgrade"],
+            env={**os.environ, "CATALOG_SYNC_DATABASE_URL": url},
+            check=True,
+            capture_output=True,
+        )
+        yield url
+    finally:
+        cluster.stop()
+
+
+def run_phase(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    print(f"{name} ...", flush=True)
+    result = fn()
+    print(f"  {result}", flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the three phases, print the table, write the results; 1 when a target is missed."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.webhook_bench")
+    parser.add_argument("--repositories", type=int, default=50)
+    parser.add_argument("--deliveries", type=int, default=1000)
+    parser.add_argument("--pushes", type=int, default=40)
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.platform(),
+        },
+    }
+    with tempfile.TemporaryDirectory(prefix="webhook-bench-") as tmp:
+        root = Path(tmp)
+        if not args.skip_sqlite:
+            org = Organisation(
+                root / "sqlite", f"sqlite:///{root / 'sqlite' / 'catalog.db'}", args.repositories
+            )
+            try:
+                url = org.serve()
+                results["answer_sqlite_serve"] = run_phase(
+                    "answer latency, serve on SQLite", lambda: answer_latency(org, url, args.deliveries)
+                )
+                results["visible_sqlite_serve"] = run_phase(
+                    "push to visible, serve on SQLite", lambda: push_to_visible(org, url, args.pushes)
+                )
+            finally:
+                org.stop()
+        if not args.skip_postgres:
+            with postgres_database() as database:
+                pg = Organisation(root / "pg", database, args.repositories)
+                try:
+                    api = pg.serve("--no-sync")
+                    pg.worker()
+                    time.sleep(2.0)  # the worker's first pass
+                    results["answer_postgres_api"] = run_phase(
+                        "answer latency, API on PostgreSQL", lambda: answer_latency(pg, api, args.deliveries)
+                    )
+                    time.sleep(2.0)  # the worker settles the deliveries of the latency phase
+                    results["visible_postgres_worker"] = run_phase(
+                        "push to visible, worker on PostgreSQL", lambda: push_to_visible(pg, api, args.pushes)
+                    )
+                finally:
+                    pg.stop()
+    missed = []
+    for key in ("answer_sqlite_serve", "answer_postgres_api"):
+        if key in results and results[key]["refused"]:
+            missed.append(f"{key}: {results[key]['refused']} deliveries were not accepted")
+        if key in results and results[key]["p99_ms"] > ANSWER_P99_TARGET * 1000:
+            missed.append(f"{key}: p99 {results[key]['p99_ms']} ms > {ANSWER_P99_TARGET * 1000:.0f} ms")
+    for key in ("visible_sqlite_serve", "visible_postgres_worker"):
+        if key in results and results[key]["p95_s"] > VISIBLE_P95_TARGET:
+            missed.append(f"{key}: p95 {results[key]['p95_s']} s > {VISIBLE_P95_TARGET} s")
+    results["missed"] = missed
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    return 1 if missed else 0
+
+
+def print_table(results: dict[str, Any]) -> None:
+    """The figures against their targets."""
+    rows = [
+        (
+            "answer p50 / p99, serve on SQLite",
+            "answer_sqlite_serve",
+            "p50_ms",
+            "p99_ms",
+            "ms",
+            "p99 <= 50 ms",
+        ),
+        (
+            "answer p50 / p99, API on PostgreSQL",
+            "answer_postgres_api",
+            "p50_ms",
+            "p99_ms",
+            "ms",
+            "p99 <= 50 ms",
+        ),
+        ("visible p50 / p95, serve on SQLite", "visible_sqlite_serve", "p50_s", "p95_s", "s", "p95 <= 1 s"),
+        (
+            "visible p50 / p95, worker on PostgreSQL",
+            "visible_postgres_worker",
+            "p50_s",
+            "p95_s",
+            "s",
+            "p95 <= 1 s",
+        ),
+    ]
+    print()
+    print(f"{'figure':42} {'measured':>20}  target")
+    for label, key, low, high, unit, target in rows:
+        if key in results:
+            print(f"{label:42} {results[key][low]:>8} / {results[key][high]:<8} {unit:2}  {target}")
+    for line in results["missed"]:
+        print(f"MISSED {line}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""The SQL of a webhook delivery: remember its id, apply what it asks, wake the workers, forget old ids.
+
+Every function runs on the connection of the delivery's one transaction (``webhook_store``). What a
+push or a lifecycle event changes is decided here, beside the rows it changes, so no caller can make a
+repository due without recording its pushed commit, or remove one without orphaning its entities.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, case, delete, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from catalog_sync.store.limits import too_long
+from catalog_sync.store.pg_wakeup import CHANNEL
+from catalog_sync.store.tables import entities, repositories, sources, webhook_deliveries
+from catalog_sync.store.webhook_events import (
+    ACCEPTED,
+    IGNORED,
+    Delivery,
+    DeliveryOutcome,
+    HostRepository,
+    Lifecycle,
+    Push,
+)
+from catalog_sync.store.writer import orphan_entities
+
+UNKNOWN_REPOSITORY = "no repository of the catalog has this id on this host (no source lists it)"
+AMBIGUOUS_REPOSITORY = (
+    "the delivery names no host and several sources list a repository with this id; "
+    "use a project hook, whose deliveries name the host"
+)
+
+
+def remember(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> bool:
+    """Store the delivery's id with what it does; False when it was stored before (a redelivery, a
+    replay), and then nothing of it may be applied."""
+    row = {
+        "provider": delivery.provider,
+        "delivery_id": delivery.delivery_id,
+        "event": delivery.event,
+        "result": outcome.result,
+        "repository_id": outcome.repository_ids[0] if outcome.repository_ids else None,
+        "received_at": delivery.received_at,
+    }
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(webhook_deliveries)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
+        .returning(webhook_deliveries.c.delivery_id)
+    )
+    return conn.execute(statement).first() is not None
+
+
+def notify_workers(conn: Connection) -> None:
+    """Wake the workers listening on PostgreSQL; the notification leaves when this transaction
+    commits, never before (a worker woken early would find nothing due). SQLite workers poll."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+def prune(conn: Connection, before: datetime) -> int:
+    """Forget deliveries received before ``before``; answers how many."""
+    result = conn.execute(delete(webhook_deliveries).where(webhook_deliveries.c.received_at < before))
+    return int(result.rowcount or 0)
+
+
+Write = Callable[[Connection], None]
+"""The writes a delivery's decision makes, run only once its id is known to be new."""
+
+
+def decide(
+    conn: Connection, delivery: Delivery, keeping_archived: frozenset[str]
+) -> tuple[DeliveryOutcome, Write | None]:
+    """What the delivery does to the repositories it names, and the writes that do it (not yet run:
+    a duplicate must change nothing)."""
+    action = delivery.action
+    if delivery.ignored is not None:
+        return DeliveryOutcome(IGNORED, delivery.ignored), None
+    if action is None:
+        return DeliveryOutcome(ACCEPTED), None
+    bring_back = isinstance(action, Lifecycle) and action.change == "unarchived"
+    rows = find(conn, action.repository, include_removed=bring_back)
+    if isinstance(rows, str):
+        return DeliveryOutcome(IGNORED, rows), None
+    if isinstance(action, Push):
+        return _push(rows, action, delivery.received_at)
+    return _lifecycle(rows, action, delivery.received_at, keeping_archived)
+
+
+def find(conn: Connection, named: HostRepository, *, include_removed: bool) -> list[Any] | str:
+    """The repository rows a delivery names (one per source listing it), or why there are none."""
+    columns = (
+        repositories.c.id,
+        repositories.c.key,
+        repositories.c.name,
+        repositories.c.url,
+        repositories.c.branch,
+        repositories.c.removed_at,
+        sources.c.name.label("source"),
+    )
+    stmt = select(*columns).join(sources, repositories.c.source_id == sources.c.id)
+    if named.key is not None:
+        stmt = stmt.where(repositories.c.key == named.key)
+    else:
+        stmt = stmt.where(repositories.c.key.like(f"{named.provider}:%:{named.host_id}"))
+    if not include_removed:
+        stmt = stmt.where(repositories.c.removed_at.is_(None))
+    rows = list(conn.execute(stmt.order_by(repositories.c.id)).all())
+    if not rows:
+        return UNKNOWN_REPOSITORY
+    if len({row.key for row in rows}) > 1:
+        return AMBIGUOUS_REPOSITORY
+    return rows
+
+
+def _push(rows: Sequence[Row[Any]], push: Push, received: datetime) -> tuple[DeliveryOutcome, Write | None]:
+    """A push to the tracked branch makes the repository due now, to be read at the pushed commit."""
+    if push.branch is None:
+        return DeliveryOutcome(IGNORED, "the push is to a ref that is not a branch (a tag, say)"), None
+    tracked = [row for row in rows if (row.branch or push.default_branch) == push.branch]
+    if not tracked:
+        followed = sorted({row.branch or push.default_branch or "its default branch" for row in rows})
+        reason = f"the push is to branch {push.branch!r}; the catalog reads {', '.join(followed)}"
+        return DeliveryOutcome(IGNORED, reason), None
+    ids = [row.id for row in tracked]
+    if push.commit is None:  # the tracked branch was deleted: the pass asks for the tip and says why
+        values: dict[str, Any] = {"next_sync_at": received, "pushed_commit": None, "pushed_at": None}
+    else:
+        # The earliest push still waiting keeps its time: push-to-visible is measured from the first.
+        waiting = repositories.c.pushed_commit.is_not(None) & repositories.c.pushed_at.is_not(None)
+        first = case((waiting, repositories.c.pushed_at), else_=received)
+        values = {"next_sync_at": received, "pushed_commit": push.commit, "pushed_at": first}
+
+    def write(conn: Connection) -> None:
+        conn.execute(update(repositories).where(repositories.c.id.in_(ids)).values(**values))
+
+    return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), write
+
+
+def _lifecycle(
+    rows: Sequence[Row[Any]], change: Lifecycle, received: datetime, keeping_archived: frozenset[str]
+) -> tuple[DeliveryOutcome, Write | None]:
+    """Deleted and archived repositories are removed with their entities orphaned (never deleted);
+    unarchived ones come back and are read; moved ones keep their key, entities and history."""
+    if change.change == "archived":
+        kept = [row for row in rows if row.source in keeping_archived]
+        rows = [row for row in rows if row.source not in keeping_archived]
+        if kept and not rows:
+            return DeliveryOutcome(IGNORED, "the source lists archived repositories (archived: true)"), None
+    ids = [row.id for row in rows]
+    accepted = DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=change.change == "unarchived")
+    if change.change in ("deleted", "archived"):
+
+        def remove(conn: Connection) -> None:
+            conn.execute(
+                update(repositories)
+                .where(repositories.c.id.in_(ids))
+                .values(removed_at=received, claimed_by=None, claim_expires_at=None, pushed_commit=None)
+            )
+            held = conn.execute(select(entities.c.id).where(entities.c.repository_id.in_(ids))).scalars()
+            orphan_entities(conn, list(held), received)
+
+        return accepted, remove
+    if change.change == "unarchived":
+
+        def bring_back(conn: Connection) -> None:
+            conn.execute(
+                update(repositories)
+                .where(repositories.c.id.in_(ids))
+                .values(removed_at=None, rescan=True, next_sync_at=received)
+            )
+
+        return accepted, bring_back
+    if change.change == "moved" and change.old_path and change.new_path:
+        old, new = change.old_path, change.new_path
+
+        def move(conn: Connection) -> None:
+            for row in rows:
+                _move(conn, row, old, new)
+
+        return accepted, move
+    return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is"), None
+
+
+def _move(conn: Connection, row: Row[Any], old: str, new: str) -> None:
+    """Follow a rename or a transfer in the name and URL shown, keeping the key (the host's id)."""
+    name = moved(row.name, old, new)
+    url = moved(row.url, old, new)
+    values: dict[str, str] = {}
+    if name != row.name and too_long(repositories.c.name, name, "name") is None:
+        values["name"] = name
+    if url != row.url and too_long(repositories.c.url, url, "url") is None:
+        values["url"] = url
+    if values:
+        conn.execute(update(repositories).where(repositories.c.id == row.id).values(**values))
+
+
+def moved(value: str, old: str, new: str) -> str:
+    """``value`` with the path ``old`` replaced by ``new`` where it stands as a whole path (at the end,
+    or before ``.git`` or ``/``), matched without regard to case as the hosts do; else unchanged."""
+    if value.lower() == old.lower():
+        return new
+    pattern = re.compile(r"(?<=[/:])" + re.escape(old) + r"(?=(\.git)?/?$)", re.IGNORECASE)
+    return pattern.sub(lambda _m: new, value, count=1)

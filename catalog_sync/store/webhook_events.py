@@ -1,0 +1,79 @@
+"""What a webhook delivery asks of the catalog, as plain data: the view reads a delivery into these, the
+store (``webhook_store``) applies them. Kept apart so the view and the store's SQL share them without
+either importing the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+ACCEPTED = "accepted"
+IGNORED = "ignored"
+DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class HostRepository:
+    """How a delivery names a repository: its provider, the host's id for it, and the host."""
+
+    provider: str
+    host_id: str
+    netloc: str | None
+    """Lower-cased ``host[:port]`` of the host's API; None when the delivery names no URL (a GitLab
+    system hook): the id is then matched across every source of the provider."""
+
+    @property
+    def key(self) -> str | None:
+        """The catalog's key of the repository, when the host is known."""
+        return None if self.netloc is None else f"{self.provider}:{self.netloc}:{self.host_id}"
+
+
+@dataclass(frozen=True)
+class Push:
+    """Commits pushed to one ref of a repository."""
+
+    repository: HostRepository
+    branch: str | None
+    """The branch pushed to; None when the ref is no branch (a tag)."""
+    default_branch: str | None
+    """The repository's default branch as the host reports it: what a source tracking each
+    repository's default branch (``branch: null``) tracks."""
+    commit: str | None
+    """The branch's new tip (``after``); None when the push deleted the branch."""
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A change of the repository itself: ``deleted``, ``archived``, ``unarchived`` or ``moved``."""
+
+    repository: HostRepository
+    change: str
+    old_path: str | None = None
+    """For ``moved``: the full path before (``owner/name``, ``group/sub/project``)."""
+    new_path: str | None = None
+    """For ``moved``: the full path now."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One authenticated delivery, as the view read it; ``action`` None asks nothing (a ping)."""
+
+    provider: str
+    delivery_id: str
+    event: str
+    received_at: datetime
+    action: Push | Lifecycle | None = None
+    ignored: str | None = None
+    """Why the delivery changes nothing, when the view already knows (an action nobody follows)."""
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """What a delivery did: ``accepted``, ``ignored`` (with why) or ``duplicate``."""
+
+    result: str
+    reason: str | None = None
+    repository_ids: tuple[int, ...] = ()
+    woke: bool = False
+    """Whether a repository was made due, so the workers must be woken."""

@@ -1,0 +1,18 @@
+"""The answer of the webhook endpoints: one small document whatever the outcome."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from plugin_api.schemas.common import OpenSchema
+
+
+class WebhookAnswerSchema(OpenSchema):
+    """``{"accepted": true, "repositories": [...]}``, ``{"ignored": why}`` or ``{"duplicate": true}``."""
+
+    accepted = fields.Boolean(metadata={"description": "the delivery was applied"})
+    repositories = fields.List(
+        fields.Integer(), metadata={"description": "ids of the repositories it made due or changed"}
+    )
+    ignored = fields.String(metadata={"description": "why the delivery changes nothing"})
+    duplicate = fields.Boolean(metadata={"description": "this delivery id was received before; nothing done"})

@@ -1,0 +1,76 @@
+"""What a GitHub delivery asks: ``ping``, ``push`` and ``repository`` events read into plain data.
+
+GitHub names a repository by its numeric id and its API host: the catalog's key is
+``github:{netloc}:{id}``, where netloc is the host of the source's ``api_url`` (``api.github.com`` for
+GitHub.com). A ``push`` payload carries the web URL (``https://github.com/o/r``) where other events
+carry the API URL (``https://api.github.com/repos/o/r``): both name GitHub.com, so ``github.com`` is
+read as ``api.github.com``; a GitHub Enterprise Server serves both from one host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog_sync.store.webhook_events import Lifecycle, Push
+from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc, repository, text
+
+PROVIDER = "github"
+EVENTS = ("ping", "push", "repository")
+"""The events read; any other is refused (400) so a webhook subscribed to everything is noticed."""
+LIFECYCLE = {"deleted": "deleted", "archived": "archived", "unarchived": "unarchived"}
+MOVES = ("renamed", "transferred")
+GITHUB_HOSTS = {"github.com": "api.github.com", "www.github.com": "api.github.com"}
+
+
+def read_event(event: str, document: dict[str, Any]) -> tuple[Push | Lifecycle | None, str | None]:
+    """What the event asks, or why it changes nothing (an action the catalog does not follow)."""
+    if event == "ping":
+        return None, None
+    if event == "push":
+        return read_push(document), None
+    action = text(document, "action")
+    assert action is not None
+    named = _repository(document)
+    if action in LIFECYCLE:
+        return Lifecycle(named, LIFECYCLE[action]), None
+    if action in MOVES:
+        new_path = text(document, "repository.full_name")
+        return Lifecycle(named, "moved", old_path=_old_path(action, document), new_path=new_path), None
+    return None, f"the repository action {action!r} changes nothing the catalog keeps"
+
+
+def read_push(document: dict[str, Any]) -> Push:
+    """A push: the branch, the pushed commit (``after``) and the repository."""
+    ref = text(document, "ref")
+    assert ref is not None
+    deleted = document.get("deleted")
+    if deleted is not None and not isinstance(deleted, bool):
+        raise PayloadError("deleted must be true or false")
+    pushed = None if deleted else commit(document, "after")
+    return Push(
+        repository=_repository(document),
+        branch=branch_of(ref),
+        default_branch=text(document, "repository.default_branch", required=False),
+        commit=pushed,
+    )
+
+
+def _repository(document: dict[str, Any]) -> Any:
+    host = netloc(document, "repository.url", aliases=GITHUB_HOSTS)
+    if host is None:
+        host = netloc(document, "repository.html_url", aliases=GITHUB_HOSTS)
+    if host is None:
+        raise PayloadError("repository.url is missing")
+    return repository(PROVIDER, host_id(document, "repository.id"), host)
+
+
+def _old_path(action: str, document: dict[str, Any]) -> str:
+    """The repository's ``owner/name`` before a rename or a transfer."""
+    if action == "renamed":
+        owner = text(document, "repository.owner.login")
+        old_name = text(document, "changes.repository.name.from")
+        return f"{owner}/{old_name}"
+    owner = text(document, "changes.owner.from.user.login", required=False) or text(
+        document, "changes.owner.from.organization.login"
+    )
+    return f"{owner}/{text(document, 'repository.name')}"

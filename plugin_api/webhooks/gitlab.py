@@ -1,0 +1,50 @@
+"""What a GitLab delivery asks: ``Push Hook`` (project and group hooks) and ``System Hook`` events.
+
+A project hook's payload names the project's web URL, so its key is ``gitlab:{netloc}:{id}`` as the
+``gitlab`` source stores it. A system hook's project events name no URL (only ``project_id`` and the
+paths): they are matched by provider and id across the GitLab sources, and refused as ambiguous when
+two sources list a project of that id. A system hook receives every event of the instance: the ones the
+catalog does not follow are answered 202 ``ignored``, since the hook cannot be narrowed to fewer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog_sync.store.webhook_events import Lifecycle, Push
+from plugin_api.webhooks.payload import branch_of, commit, host_id, netloc, repository, text
+
+PROVIDER = "gitlab"
+EVENTS = ("Push Hook", "System Hook")
+SYSTEM_MOVES = ("project_rename", "project_transfer")
+
+
+def read_event(event: str, document: dict[str, Any]) -> tuple[Push | Lifecycle | None, str | None]:
+    """What the event asks, or why it changes nothing."""
+    if event == "Push Hook":
+        return read_push(document), None
+    name = text(document, "event_name")
+    assert name is not None
+    if name == "push":
+        return read_push(document), None
+    if name not in ("project_destroy", *SYSTEM_MOVES):
+        return None, f"the system event {name!r} changes nothing the catalog keeps"
+    named = repository(PROVIDER, host_id(document, "project_id"), None)
+    if name == "project_destroy":
+        return Lifecycle(named, "deleted"), None
+    old_path = text(document, "old_path_with_namespace")
+    new_path = text(document, "path_with_namespace")
+    return Lifecycle(named, "moved", old_path=old_path, new_path=new_path), None
+
+
+def read_push(document: dict[str, Any]) -> Push:
+    """A push: the branch, the pushed commit (``after``) and the project."""
+    ref = text(document, "ref")
+    assert ref is not None
+    host = netloc(document, "project.web_url")
+    return Push(
+        repository=repository(PROVIDER, host_id(document, "project.id", "project_id"), host),
+        branch=branch_of(ref),
+        default_branch=text(document, "project.default_branch", required=False),
+        commit=commit(document, "after"),
+    )

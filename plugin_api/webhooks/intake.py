@@ -1,0 +1,140 @@
+"""Reading a delivery safely, in the order that keeps an unauthenticated caller from costing anything.
+
+1. the declared length against ``webhooks.max_body_bytes`` (413 before a byte is read);
+2. GitLab's token, a header, compared in constant time against every configured token (401);
+3. the body, read up to the limit and no further (413 when it reaches it);
+4. GitHub's signature, HMAC-SHA256 of those bytes, compared in constant time against the HMAC of
+   every configured secret, with no early exit (401);
+5. only then the content type (415), the event (400) and the JSON (400).
+
+A refusal names the header or setting at fault and never repeats what was presented: the signature
+and token a caller sent, like the configured secrets, appear in no answer and no log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Any, NoReturn
+
+from flask import request
+
+from catalog_sync.descriptors import JsonTooDeepError, load_json
+from catalog_sync.metrics import count_delivery
+from plugin_api.errors import refuse
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+SIGNATURE_PREFIX = "sha256="
+TOKEN_HEADER = "X-Gitlab-Token"  # noqa: S105 (a header's name)
+DELIVERY_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+"""A delivery id as stored: printable ASCII without spaces, at most 200 characters (GUIDs are 36)."""
+_JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
+
+
+class Refusal:
+    """Counts a refused delivery under its provider and event, then refuses it."""
+
+    def __init__(self, provider: str, event: str) -> None:
+        self.provider = provider
+        self.event = event
+
+    def __call__(self, status: int, message: str, *, result: str = "invalid") -> NoReturn:
+        """Refuse with ``status`` and ``message``, counted as ``result``."""
+        count_delivery(self.provider, self.event, result)
+        headers = {"WWW-Authenticate": 'HMAC realm="catalog-sync webhooks"'} if status == 401 else None
+        refuse(status, message, headers=headers)
+
+
+def check_length(limit: int, fail: Refusal) -> None:
+    """Refuse a body declared larger than ``limit`` before anything reads it."""
+    length = request.content_length
+    if length is not None and length > limit:
+        fail(413, f"the delivery has {length} bytes; at most {limit} are accepted (webhooks.max_body_bytes)")
+
+
+def read_body(limit: int, fail: Refusal) -> bytes:
+    """The body, read up to ``limit`` bytes and no further; one that reaches the limit is refused."""
+    request.max_content_length = limit + 1
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        fail(413, f"the delivery reaches the limit of {limit} bytes (webhooks.max_body_bytes)")
+    return data
+
+
+def matches_any(presented: bytes, expected: list[bytes]) -> bool:
+    """Constant-time comparison against every expected value, with no early exit on a match."""
+    matched = False
+    for value in expected:
+        matched |= hmac.compare_digest(presented, value)
+    return matched
+
+
+def check_signature(body: bytes, secrets: tuple[str, ...], fail: Refusal) -> None:
+    """Refuse unless ``X-Hub-Signature-256`` is the HMAC-SHA256 of the body under a configured secret."""
+    if not secrets:
+        fail(
+            401,
+            "no GitHub webhook secret is configured: set the variable named by "
+            "webhooks.github.secrets_env (or CATALOG_SYNC_WEBHOOK_SECRET)",
+            result="unauthorized",
+        )
+    header = request.headers.get(SIGNATURE_HEADER)
+    if not header:
+        fail(401, f"missing {SIGNATURE_HEADER}: set a secret on the webhook", result="unauthorized")
+    presented = header.strip().encode("latin-1", "replace")
+    expected = [
+        (SIGNATURE_PREFIX + hmac.new(s.encode(), body, hashlib.sha256).hexdigest()).encode() for s in secrets
+    ]
+    if not matches_any(presented, expected):
+        fail(
+            401,
+            f"{SIGNATURE_HEADER} does not match the body under any configured secret",
+            result="unauthorized",
+        )
+
+
+def check_token(tokens: tuple[str, ...], fail: Refusal) -> None:
+    """Refuse unless ``X-Gitlab-Token`` is one of the configured tokens."""
+    if not tokens:
+        fail(
+            401,
+            "no GitLab webhook token is configured: set the variable named by webhooks.gitlab.tokens_env",
+            result="unauthorized",
+        )
+    header = request.headers.get(TOKEN_HEADER)
+    if not header:
+        fail(401, f"missing {TOKEN_HEADER}: set a secret token on the webhook", result="unauthorized")
+    presented = header.encode("latin-1", "replace")
+    if not matches_any(presented, [t.encode() for t in tokens]):
+        fail(401, f"{TOKEN_HEADER} is not a configured token", result="unauthorized")
+
+
+def delivery_id(headers: tuple[str, ...], body: bytes, fail: Refusal) -> str:
+    """The delivery's id from the first of ``headers`` present; without one, a digest of the body, so a
+    replayed body is still recognised."""
+    for name in headers:
+        value = request.headers.get(name)
+        if value is None:
+            continue
+        if not DELIVERY_ID_PATTERN.match(value):
+            fail(400, f"{name} must be 1 to 200 printable characters without spaces")
+        return value
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def parse_json(body: bytes, fail: Refusal) -> dict[str, Any]:
+    """The body as a JSON object, or a 415/400 saying why not."""
+    if request.mimetype != "application/json":
+        fail(415, "the delivery must be JSON: set the webhook's content type to application/json")
+    if _JSON_NUL.search(body):
+        fail(400, "NUL characters (\\u0000) are not allowed in the delivery")
+    try:
+        document = load_json(body.decode("utf-8"))
+    except JsonTooDeepError as exc:
+        fail(400, f"the delivery cannot be read: {exc}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        fail(400, f"the delivery is not valid JSON: {exc}")
+    if not isinstance(document, dict):
+        fail(400, "the delivery must be a JSON object")
+    return document

@@ -1,0 +1,101 @@
+"""Reading the fields of a delivery's JSON, each checked, so a hostile or broken payload is refused with
+the field named instead of failing somewhere deeper (or, worse, scheduling the wrong repository).
+
+Only the few fields the catalog acts on are read: ids, refs, the pushed commit, paths and URLs. The
+file lists of a push are never read (GitLab keeps 20 commits of them, Bitbucket 5): the repository is
+read at the pushed commit, whatever the payload says changed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from catalog_sync.store.webhook_events import HostRepository
+
+COMMIT = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")
+"""A full object id: SHA-1 or SHA-256, lower-case hex."""
+NO_COMMIT = re.compile(r"^0+$")
+"""``after`` of a push that deleted the branch."""
+MAX_ID = 2**63 - 1
+MAX_TEXT = 1024
+BRANCH_PREFIX = "refs/heads/"
+
+
+class PayloadError(ValueError):
+    """A field of the delivery is missing or not what the host sends; the message names it."""
+
+
+def value(document: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` (None when any step is missing or not an object)."""
+    found: Any = document
+    for step in path.split("."):
+        if not isinstance(found, dict):
+            return None
+        found = found.get(step)
+    return found
+
+
+def text(document: dict[str, Any], path: str, *, required: bool = True) -> str | None:
+    """A string field of at most ``MAX_TEXT`` characters, without NUL or control characters."""
+    found = value(document, path)
+    if found is None and not required:
+        return None
+    if not isinstance(found, str) or not found:
+        raise PayloadError(f"{path} must be a non-empty string")
+    if len(found) > MAX_TEXT or any(ord(c) < 32 for c in found):
+        raise PayloadError(f"{path} must be at most {MAX_TEXT} printable characters")
+    return found
+
+
+def host_id(document: dict[str, Any], *paths: str) -> str:
+    """The host's numeric repository id from the first of ``paths`` present."""
+    for path in paths:
+        found = value(document, path)
+        if found is None:
+            continue
+        if isinstance(found, bool) or not isinstance(found, int) or not 0 < found <= MAX_ID:
+            raise PayloadError(f"{path} must be a positive integer")
+        return str(found)
+    raise PayloadError(f"{paths[0]} is missing")
+
+
+def commit(document: dict[str, Any], path: str) -> str | None:
+    """A pushed commit; None for the all-zero id of a deleted branch."""
+    found = text(document, path)
+    assert found is not None
+    if NO_COMMIT.match(found):
+        return None
+    if not COMMIT.match(found):
+        raise PayloadError(f"{path} must be a full commit id (40 or 64 lower-case hex digits)")
+    return found
+
+
+def branch_of(ref: str) -> str | None:
+    """The branch a ref names (``refs/heads/main`` -> ``main``); None for a tag or another ref."""
+    return (
+        ref[len(BRANCH_PREFIX) :] if ref.startswith(BRANCH_PREFIX) and len(ref) > len(BRANCH_PREFIX) else None
+    )
+
+
+def netloc(document: dict[str, Any], path: str, *, aliases: dict[str, str] | None = None) -> str | None:
+    """The lower-cased ``host[:port]`` of a URL field (None when absent), without any user part."""
+    url = text(document, path, required=False)
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        raise PayloadError(f"{path} must be an http(s) URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise PayloadError(f"{path} must be an http(s) URL")
+    found = f"{host}:{port}" if port else host
+    return (aliases or {}).get(found, found)
+
+
+def repository(provider: str, identifier: str, host: str | None) -> HostRepository:
+    """How the delivery names its repository (see ``HostRepository``)."""
+    return HostRepository(provider=provider, host_id=identifier, netloc=host)

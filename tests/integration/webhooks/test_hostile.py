@@ -1,0 +1,252 @@
+"""Hostile and broken deliveries: each refused with a clear 4xx naming what is wrong, nothing scheduled,
+no secret echoed, and the refusal counted under a bounded label."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from catalog_sync.metrics import record_pass
+from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push, sign
+from tests.integration.webhooks.conftest import LAB_TOKEN, NEXT_SECRET, SECRET, World
+
+
+def post_github(world: World, body: bytes, headers: dict[str, str]) -> Any:
+    return world.client.post("/api/webhooks/github", data=body, headers=headers)
+
+
+def signed(world: World, body: bytes, event: str = "push", **extra: str) -> Any:
+    return post_github(world, body, github_headers(SECRET, body, event) | extra)
+
+
+def assert_nothing_scheduled(world: World) -> None:
+    assert world.pushes_waiting() == 0
+    assert world.deliveries() == []
+
+
+def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(small_world: World) -> None:
+    body = b"{" + b" " * 5000 + b"}"
+    answer = signed(small_world, body)
+    assert answer.status_code == 413
+    assert "webhooks.max_body_bytes" in answer.get_json()["error"]["message"]
+    lab = small_world.client.post(
+        "/api/webhooks/gitlab", data=body, headers=gitlab_headers(LAB_TOKEN, "Push Hook")
+    )
+    assert lab.status_code == 413
+    assert_nothing_scheduled(small_world)
+
+
+def test_a_chunked_body_over_the_limit_is_refused(small_world: World) -> None:
+    body = body_of(github_push(101, after="a" * 40) | {"padding": "x" * 5000})
+    headers = github_headers(SECRET, body, "push") | {"Transfer-Encoding": "chunked"}
+    answer = small_world.client.post(
+        "/api/webhooks/github",
+        input_stream=io.BytesIO(body),
+        headers=headers,
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert answer.status_code == 413
+    assert_nothing_scheduled(small_world)
+
+
+def test_a_body_within_the_webhook_limit_passes_though_the_api_limit_is_lower(small_world: World) -> None:
+    after = small_world.repo("gh", "pay", lifecycle="deprecated").head()
+    body = body_of(github_push(101, after=after) | {"padding": "x" * 3000})
+    assert signed(small_world, body).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "fragment"),
+    [
+        (b"{not json", "application/json", 400, "not valid JSON"),
+        (b"[1, 2]", "application/json", 400, "JSON object"),
+        (b"payload=%7B%7D", "application/x-www-form-urlencoded", 415, "application/json"),
+        (b"{}", "text/plain", 415, "application/json"),
+        (b"[" * 200 + b"]" * 200, "application/json", 400, "deeper"),
+        (b'{"ref": "refs/heads/main\\u0000"}', "application/json", 400, "NUL"),
+        (b"\xff\xfe{}", "application/json", 400, "not valid JSON"),
+    ],
+)
+def test_malformed_bodies_are_refused_after_the_signature(
+    small_world: World, body: bytes, content_type: str, status: int, fragment: str
+) -> None:
+    answer = signed(small_world, body, **{"Content-Type": content_type})
+    assert answer.status_code == status
+    assert fragment in answer.get_json()["error"]["message"]
+    assert_nothing_scheduled(small_world)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"after": "not-a-commit"}, "after"),
+        ({"after": "A" * 40}, "after"),
+        ({"after": 12}, "after"),
+        ({"ref": ["refs/heads/main"]}, "ref"),
+        ({"ref": "refs/heads/" + "x" * 2000}, "ref"),
+        ({"deleted": "yes"}, "deleted"),
+        ({"repository": {"id": "101", "url": "https://github.com/acme/pay"}}, "repository.id"),
+        ({"repository": {"id": True, "url": "https://github.com/acme/pay"}}, "repository.id"),
+        ({"repository": {"id": -1, "url": "https://github.com/acme/pay"}}, "repository.id"),
+        ({"repository": {"id": 2**70, "url": "https://github.com/acme/pay"}}, "repository.id"),
+        ({"repository": {"id": 101, "url": "javascript:alert(1)"}}, "repository.url"),
+        ({"repository": {"id": 101, "url": "https://[::1"}}, "repository.url"),
+        ({"repository": {"id": 101}}, "repository.url"),
+        ({"repository": "acme/pay"}, "repository"),
+    ],
+)
+def test_a_push_with_a_broken_field_is_refused_naming_it(
+    small_world: World, change: dict[str, Any], field: str
+) -> None:
+    document = github_push(101, after="a" * 40) | change
+    answer = signed(small_world, body_of(document))
+    assert answer.status_code == 400, answer.get_json()
+    assert field in answer.get_json()["error"]["message"]
+    assert_nothing_scheduled(small_world)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "fragment"),
+    [
+        ({"X-GitHub-Event": "issues"}, 400, "not handled"),
+        ({"X-GitHub-Event": ""}, 400, "missing X-GitHub-Event"),
+        ({"X-GitHub-Event": "push\u00e9" * 50}, 400, "not handled"),
+        ({"X-GitHub-Delivery": "x" * 201}, 400, "X-GitHub-Delivery"),
+        ({"X-GitHub-Delivery": "has space"}, 400, "X-GitHub-Delivery"),
+        ({"X-Hub-Signature-256": "sha1=abc"}, 401, "does not match"),
+        ({"X-Hub-Signature-256": "sha256=" + "\u00ff" * 64}, 401, "does not match"),
+    ],
+)
+def test_hostile_headers_are_refused(
+    small_world: World, headers: dict[str, str], status: int, fragment: str
+) -> None:
+    body = body_of(github_push(101, after="a" * 40))
+    answer = post_github(small_world, body, github_headers(SECRET, body, "push") | headers)
+    assert answer.status_code == status
+    assert fragment in answer.get_json()["error"]["message"]
+    assert_nothing_scheduled(small_world)
+
+
+def test_unknown_gitlab_events_and_broken_system_hooks_are_refused(small_world: World) -> None:
+    tag = small_world.client.post(
+        "/api/webhooks/gitlab", data=b"{}", headers=gitlab_headers(LAB_TOKEN, "Issue Hook")
+    )
+    assert tag.status_code == 400
+    assert "Push Hook, System Hook" in tag.get_json()["error"]["message"]
+    broken = small_world.client.post(
+        "/api/webhooks/gitlab",
+        data=body_of({"event_name": "project_destroy", "project_id": "7"}),
+        headers=gitlab_headers(LAB_TOKEN, "System Hook"),
+    )
+    assert broken.status_code == 400
+    assert "project_id" in broken.get_json()["error"]["message"]
+    no_name = small_world.client.post(
+        "/api/webhooks/gitlab",
+        data=body_of({"project_id": 7}),
+        headers=gitlab_headers(LAB_TOKEN, "System Hook"),
+    )
+    assert no_name.status_code == 400
+    assert "event_name" in no_name.get_json()["error"]["message"]
+    assert_nothing_scheduled(small_world)
+
+
+def test_the_webhooks_stay_open_when_reading_the_api_needs_a_token(tmp_path: Any, sqlite_engine: Any) -> None:
+    world = World(tmp_path, sqlite_engine, api={"read_requires_token": True, "tokens": ["t" * 32]})
+    after = world.repo("gh", "pay").head()
+    world.sync_all()
+    assert world.client.get("/api/repositories").status_code == 401
+    assert signed(world, body_of(github_push(101, after=after))).status_code == 202
+    world.engine_sync.close()
+
+
+def test_an_api_bearer_token_does_not_stand_in_for_a_signature(tmp_path: Any, sqlite_engine: Any) -> None:
+    world = World(tmp_path, sqlite_engine)
+    world.repo("gh", "pay")
+    world.sync_all()
+    body = body_of(github_push(101, after="a" * 40))
+    bearer = {
+        "Authorization": "Bearer " + "t" * 32,
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "push",
+    }
+    assert post_github(world, body, bearer).status_code == 401
+    world.engine_sync.close()
+
+
+def test_secrets_and_tokens_appear_in_no_answer_log_or_metric(
+    small_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    after = small_world.repo("gh", "pay", lifecycle="deprecated").head()
+    body = body_of(github_push(101, after=after))
+    texts = [
+        signed(small_world, body).get_data(as_text=True),
+        post_github(small_world, body, github_headers("wrong-secret-0123456789", body, "push")).get_data(
+            as_text=True
+        ),
+        post_github(
+            small_world,
+            body,
+            github_headers(SECRET, body, "push") | {"X-Hub-Signature-256": sign(NEXT_SECRET, b"x")},
+        ).get_data(as_text=True),
+        small_world.client.post(
+            "/api/webhooks/gitlab",
+            data=body_of(gitlab_push(7, after=after)),
+            headers=gitlab_headers(LAB_TOKEN, "Push Hook"),
+        ).get_data(as_text=True),
+        small_world.client.post(
+            "/api/webhooks/gitlab", data=b"{}", headers=gitlab_headers(LAB_TOKEN[:-1] + "X", "Push Hook")
+        ).get_data(as_text=True),
+        small_world.client.get("/metrics").get_data(as_text=True),
+        small_world.client.get("/api/openapi.json").get_data(as_text=True),
+    ]
+    small_world.sync_due()
+    everything = "\n".join(texts) + caplog.text + json.dumps(small_world.deliveries(), default=str)
+    for secret in (SECRET, NEXT_SECRET, LAB_TOKEN, sign(SECRET, body)):
+        assert secret not in everything
+    assert "catalog_webhook_deliveries_total" in texts[5]
+
+
+def test_deliveries_are_counted_by_provider_event_and_result(small_world: World) -> None:
+    def counted(provider: str, event: str, result: str) -> float:
+        text = small_world.client.get("/metrics").get_data(as_text=True)
+        prefix = (
+            f'catalog_webhook_deliveries_total{{event="{event}",provider="{provider}",result="{result}"}} '
+        )
+        return next((float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+    before = {r: counted("github", "push", r) for r in ("accepted", "duplicate", "unauthorized", "ignored")}
+    other_before = counted("github", "other", "invalid")
+    visible_before = _visible_count(small_world)
+    after = small_world.repo("gh", "pay", lifecycle="deprecated").head()
+    body = body_of(github_push(101, after=after))
+    headers = github_headers(SECRET, body, "push")
+    post_github(small_world, body, headers)
+    post_github(small_world, body, headers)
+    post_github(small_world, body, github_headers("wrong-secret-0123456789", body, "push"))
+    signed(small_world, body_of(github_push(101, after=after, ref="refs/heads/x")))
+    signed(small_world, b"{}", "issues")
+    assert counted("github", "push", "accepted") == before["accepted"] + 1
+    assert counted("github", "push", "duplicate") == before["duplicate"] + 1
+    assert counted("github", "push", "unauthorized") == before["unauthorized"] + 1
+    assert counted("github", "push", "ignored") == before["ignored"] + 1
+    assert counted("github", "other", "invalid") == other_before + 1
+    summary = small_world.sync_due()
+    record_pass(summary)  # the hook the CLI runs after each pass
+    assert _visible_count(small_world) == visible_before + 1
+
+
+def _visible_count(world: World) -> float:
+    text = world.client.get("/metrics").get_data(as_text=True)
+    return next(
+        (
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith("catalog_webhook_visible_seconds_count")
+        ),
+        0.0,
+    )

@@ -1,0 +1,61 @@
+"""Reading a delivery's fields: the host, the id and the commit a push names, and a rename followed in
+the names and URLs the catalog shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog_sync.store.deliveries import moved
+from plugin_api.webhooks.github import GITHUB_HOSTS
+from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/acme/pay", "api.github.com"),
+        ("https://api.github.com/repos/acme/pay", "api.github.com"),
+        ("https://GHE.Example.com/acme/pay", "ghe.example.com"),
+        ("http://ghe.example.com:8443/api/v3/repos/acme/pay", "ghe.example.com:8443"),
+        ("https://user:pw@ghe.example.com/acme/pay", "ghe.example.com"),
+    ],
+)
+def test_the_host_of_a_delivery_is_its_apis_netloc(url: str, expected: str) -> None:
+    assert netloc({"repository": {"url": url}}, "repository.url", aliases=GITHUB_HOSTS) == expected
+
+
+@pytest.mark.parametrize("url", ["ftp://github.com/a", "file:///etc/passwd", "https://", "https://[::1"])
+def test_a_url_that_names_no_http_host_is_refused(url: str) -> None:
+    with pytest.raises(PayloadError, match=r"repository\.url"):
+        netloc({"repository": {"url": url}}, "repository.url")
+
+
+def test_ids_commits_and_refs_are_read_strictly() -> None:
+    assert host_id({"repository": {"id": 42}}, "repository.id") == "42"
+    assert host_id({"project_id": 7}, "project.id", "project_id") == "7"
+    for bad in ("42", 4.2, True, 0, None):
+        with pytest.raises(PayloadError):
+            host_id({"repository": {"id": bad}}, "repository.id")
+    assert commit({"after": "a" * 40}, "after") == "a" * 40
+    assert commit({"after": "b" * 64}, "after") == "b" * 64
+    assert commit({"after": "0" * 40}, "after") is None
+    with pytest.raises(PayloadError, match="after"):
+        commit({"after": "a" * 39}, "after")
+    assert branch_of("refs/heads/release/1.x") == "release/1.x"
+    assert branch_of("refs/tags/v1") is None
+    assert branch_of("refs/heads/") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("acme/pay", "platform/payments"),
+        ("https://github.com/acme/pay.git", "https://github.com/platform/payments.git"),
+        ("https://github.com/ACME/Pay", "https://github.com/platform/payments"),
+        ("git@github.com:acme/pay.git", "git@github.com:platform/payments.git"),
+        ("https://github.com/acme/pay-extra.git", "https://github.com/acme/pay-extra.git"),
+        ("https://github.com/other/acme/pay/tree", "https://github.com/other/acme/pay/tree"),
+    ],
+)
+def test_a_move_replaces_the_old_path_only_where_it_stands_whole(value: str, expected: str) -> None:
+    assert moved(value, "acme/pay", "platform/payments") == expected
