@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
 
+from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings
 from catalog_sync.metrics import count_delivery
 from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Delivery, Lifecycle, Push
 from plugin_api.schemas.webhooks import WebhookAnswerSchema
@@ -162,7 +163,11 @@ def _receive(
 
 def _sources_keeping_archived() -> frozenset[str]:
     """Sources configured with ``archived: true``: an ``archived`` event orphans nothing of theirs."""
-    return frozenset(s.name for s in state().settings.sources if getattr(s, "archived", False) is True)
+    return frozenset(
+        s.name
+        for s in state().settings.sources
+        if isinstance(s, GitHubSourceSettings | GitLabSourceSettings) and s.filters.archived
+    )
 
 
 def _answer(status: int, document: dict[str, Any]) -> Response:
