@@ -42,6 +42,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from catalog_sync.descriptors.kinds_ours import SEVERITIES as DEBT_SEVERITIES
 from catalog_sync.errors import StoreError
 from catalog_sync.metric_labels import (
     NONE_LABEL,
@@ -201,6 +202,7 @@ class CatalogState:
     descriptor_errors: int = 0
     conflicts: int = 0
     last_success: float = 0.0
+    tech_debt: dict[str, int] = field(default_factory=dict)
 
 
 def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
@@ -227,6 +229,7 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     )
     totals = reads.score_totals_by_owner(tx)
     state.score_averages = fold_averages(totals, cards, choose_owners(totals))
+    state.tech_debt = reads.tech_debt_counts(tx)
     return state
 
 
@@ -284,6 +287,12 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "Average score (0-100) of each owner's entities on each scorecard.",
         ["scorecard", "owner"],
         state.score_averages,
+    )
+    yield _gauge(
+        "catalog_tech_debt_items",
+        "Items of spec.techDebt of live entities by severity (low, medium, high, critical).",
+        ["severity"],
+        [(severity, state.tech_debt.get(severity, 0)) for severity in DEBT_SEVERITIES],
     )
     yield _gauge(
         "catalog_repositories",

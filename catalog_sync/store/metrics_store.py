@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 
 from catalog_sync.store.base import Database, Transaction, connection_of
+from catalog_sync.store.scoring.directory import tech_debt_totals
 from catalog_sync.store.scoring.gauges import (
     gap_counts,
     score_totals_by_owner,
@@ -61,6 +62,10 @@ class MetricsReads(Protocol):
 
     def scorecard_definitions(self, tx: Transaction) -> list[tuple[str, str, list[str]]]:
         """Every scorecard's name, origin (``builtin``, ``file``, ``catalog``) and levels, lowest first."""
+        ...
+
+    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
+        """Items of ``spec.techDebt`` of live entities by severity, every severity present."""
         ...
 
 
@@ -125,3 +130,7 @@ class SqlMetricsReads:
     def scorecard_definitions(self, tx: Transaction) -> list[tuple[str, str, list[str]]]:
         """See ``MetricsReads``."""
         return scorecard_definitions(connection_of(tx))
+
+    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
+        """See ``MetricsReads``."""
+        return tech_debt_totals(connection_of(tx))
