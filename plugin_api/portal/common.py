@@ -21,7 +21,7 @@ from catalog_sync.errors import QueryError
 from catalog_sync.model import KINDS, canonical_kind
 from plugin_api.paging import page_size
 from plugin_api.portal.blueprint import blp
-from plugin_api.portal.refs import parse_ref, ref_info, title_of
+from plugin_api.portal.refs import parse_ref, ref_info, title_of, with_titles
 from plugin_api.portal.sorting import aria_sort, sort_url
 from plugin_api.state import state
 
@@ -236,12 +236,13 @@ def columns(rows: Any) -> list[str]:
     return found
 
 
-@blp.context_processor
+@blp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {
         "entity_url": entity_url,
         "ref_info": ref_info,
         "title_of": title_of,
+        "with_titles": with_titles,
         "sort_url": sort_url,
         "aria_sort": aria_sort,
         "owner_url": owner_url,

@@ -11,10 +11,12 @@ live on ``flask.g`` for the one request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import g, url_for
+from markupsafe import Markup, escape
 
 from catalog_sync.errors import RefError
 from catalog_sync.model import EntityRef
@@ -24,6 +26,9 @@ from plugin_api.state import connection, state
 TEAM_KINDS = ("team", "group")
 _FIELDS = ("kind", "metadata.name", "metadata.namespace", "metadata.title")
 _CACHE = "portal_ref_titles"
+REF_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*:[a-z0-9][a-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
+"""A full ref inside a sentence (``owned by team:default/checkout-team, ...``)."""
+MAX_REFS_IN_TEXT = 20
 MAX_REFS_PER_READ = 500
 """Refs looked up in one statement at most (a bigger page asks in several)."""
 
@@ -81,6 +86,30 @@ def ref_info(ref: str | None) -> RefInfo:
 def title_of(ref: str | None) -> str:
     """The title of ``ref``'s entity, its name when it has none or is not in the catalog."""
     return ref_info(ref).title
+
+
+def with_titles(text: object) -> Markup:
+    """``text`` (a check's message, say) with each ref of the catalog in it shown as its title, the ref
+    on hover; everything else escaped as text."""
+    source = "" if text is None else str(text)
+    found = REF_IN_TEXT.findall(source)[:MAX_REFS_IN_TEXT]
+    if not found:
+        return escape(source)
+    prime_refs(found)
+    parts: list[str] = []
+    at = 0
+    for match in REF_IN_TEXT.finditer(source):
+        if match.group(0) not in found:
+            break
+        info = ref_info(match.group(0))
+        parts.append(escape(source[at : match.start()]))
+        if info.known:
+            parts.append(Markup('<span class="ref-title" title="{}">{}</span>').format(info.ref, info.title))
+        else:
+            parts.append(escape(match.group(0)))
+        at = match.end()
+    parts.append(escape(source[at:]))
+    return Markup("").join(parts)
 
 
 def existing_refs(refs: Iterable[str]) -> set[str]:

@@ -86,7 +86,7 @@ def test_entity_page_shows_envelope_relations_scorecards_and_repository(client: 
     assert page.href("Product readiness") == "/scorecards/product-readiness"
     check = page.row("Owned by a team of the catalog")
     assert check[2].endswith("passed")
-    assert check[3] == "team:default/checkout-team"
+    assert check[3] == "Checkout Squad"  # the value names the team by its title, its ref on hover
     assert re.fullmatch(r"/repositories/\d+", page.href("web-shop"))
     assert "catalog-info.yaml" in page.text
     assert "Grow online revenue 15% a year" in page.text  # outcomes, in the About card

@@ -4,24 +4,14 @@ what to fix next, each page's answer checked against the API's."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from flask import Flask
 
-from tests.fixtures.http import serving
 from tests.integration.portal.html import Page, parse
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture(scope="module")
-def base(app: Flask) -> Iterator[str]:
-    """The portal's app on a loopback port."""
-    with serving(app) as url:
-        yield url
 
 
 def page(base: str, path: str, status: int = 200) -> Page:
