@@ -4,8 +4,11 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fixtures.tools import app_with_metrics
@@ -97,3 +100,38 @@ def test_debt_of_an_unknown_severity_or_date_is_refused_naming_the_field(catalog
     assert "since" in messages
     assert "YYYY-MM-DD" in messages
     assert gauge(catalog) == {"low": 0, "medium": 0, "high": 0, "critical": 0}
+
+
+UNSEEABLE = """\
+apiVersion: catalog/v1
+kind: Scorecard
+metadata: {name: deep-docs}
+spec:
+  appliesTo: ["kind=product"]
+  levels: [ok]
+  checks:
+    - {id: guide, title: A guide, level: ok, rule: {repoFile: {paths: [docs/guide/index.md, docs/index.md]}}}
+"""
+
+
+def test_a_scorecard_asking_for_a_file_no_sync_records_is_warned_about_when_it_loads(
+    catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deep.yaml").write_text(UNSEEABLE)
+    catalog.config["scorecards"] = {"paths": [str(cards)]}
+    catalog.repo(
+        "pay", {".catalog/team.yaml": TEAM, "catalog-info.yaml": product("pay", ""), "docs/index.md": "x"}
+    )
+    scored = ScoredCatalog(catalog)
+    with caplog.at_level(logging.WARNING):
+        scored.sync()
+    summary = scored.scorer.last_summary
+    assert summary is not None
+    assert summary.warnings == [
+        "scorecard 'deep-docs', check 'guide': docs/guide/index.md can never be seen, because only"
+        " sync.fact_paths and the files directly inside their folders are recorded; add"
+        " docs/guide/index.md to sync.fact_paths"
+    ]
+    assert "docs/guide/index.md can never be seen" in caplog.text

@@ -180,3 +180,9 @@ def test_documentation_under_a_listed_folder_is_seen_by_the_scorecards(base: str
     missing = next(check for check in without["checks"] if check["id"] == "documentation")
     assert missing["passed"] is False
     assert "add docs/index.md" not in missing["message"]  # it is looked for: it is just not there
+
+
+def test_the_entity_page_of_a_team_lists_its_members_with_their_roles(base: str) -> None:
+    team = page(base, "/catalog/team/default/checkout-team")
+    assert "amara.okafor product owner" in team.text
+    assert "Members" in [cell for row in team.rows for cell in row[:1]] or "Members" in team.text
