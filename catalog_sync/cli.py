@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy import Engine
 
+    from catalog_sync.kpis import MeasuringSchedule, RoundSummary
     from catalog_sync.store.stores import Stores
     from catalog_sync.sync import SyncEngine
 
@@ -136,6 +137,17 @@ def build_sync_engine(settings: Settings, engine: Engine, *, isolated: bool = Fa
     )
 
 
+def start_measuring(settings: Settings, engine: Engine) -> MeasuringSchedule:
+    """KPI measuring on its own schedule, beside (never inside) the sync loop; stop it at shutdown."""
+    from catalog_sync.kpis import Measurer, MeasuringSchedule
+    from catalog_sync.store.base import Database
+    from catalog_sync.store.kpis import SqlKpiStore
+
+    schedule = MeasuringSchedule(Measurer(settings.kpis, SqlKpiStore(Database(engine))))
+    schedule.start()
+    return schedule
+
+
 def run_sync(args: argparse.Namespace) -> int:
     """One pass over every source; exit 0 when the pass ran, even if some descriptors failed."""
     settings = load_settings(args.config)
@@ -175,10 +187,13 @@ def run_worker(args: argparse.Namespace) -> int:
         start_metrics_server(
             open_stores_on(settings, engine).metrics, host=args.metrics_host, port=args.metrics_port
         )
+    measuring = start_measuring(settings, engine)
     try:
         build_sync_engine(settings, engine).run_forever(stop, poll_seconds=args.poll_seconds)
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        measuring.stop()
     return EXIT_OK
 
 
@@ -206,7 +221,9 @@ def serve_forever(
     app = build_app(settings, engine, sync_trigger=wakeup.notify)
     loop = None
     engine_sync = None
+    measuring = None
     if sync:
+        measuring = start_measuring(settings, _writing_engine(engine))
         # Scans never run in the API's process: a hostile repository would hold its memory and time.
         engine_sync = build_sync_engine(settings, _writing_engine(engine), isolated=True)
         loop = threading.Thread(
@@ -230,6 +247,8 @@ def serve_forever(
         wakeup.notify()
         if loop is not None:
             loop.join(timeout=30)
+        if measuring is not None:
+            measuring.stop()
         if engine_sync is not None:
             engine_sync.close()
     return EXIT_OK
@@ -298,12 +317,17 @@ def run_demo(args: argparse.Namespace) -> int:
         f"built {len(built)} example repositories in {data / 'repos'}; synced {summary.repositories} "
         f"repositories: {summary.added} entities added, {summary.descriptor_problems} descriptor problems"
     )
+    kpis = _measure_examples(settings, engine, examples)
+    print(
+        f"KPIs: {kpis.measured} measured ({kpis.unknown} unknown: no Prometheus in the demo), values pushed"
+    )
 
     def banner(url: str) -> None:
         print(f"catalog-sync demo on {url}", flush=True)
         print(f"  portal:                   {url}/", flush=True)
         print(f"  catalog (Backstage API):  {url}/api/catalog/entities/by-query?limit=20", flush=True)
         print(f"  repositories:             {url}/api/repositories", flush=True)
+        print(f"  KPIs (missed first):      {url}/kpis and {url}/api/kpis", flush=True)
         print(f"  OpenAPI description:      {url}/api/openapi.json", flush=True)
         print(f"  Backstage export:         {url}/api/export/backstage", flush=True)
         print(
@@ -313,6 +337,23 @@ def run_demo(args: argparse.Namespace) -> int:
     engine.dispose()
     serving = open_store(settings, serving=True)  # the API's statements are held to its timeout
     return serve_forever(settings, serving, host=args.host, port=args.port, sync=True, banner=banner)
+
+
+def _measure_examples(settings: Settings, engine: Engine, examples: Path) -> RoundSummary:
+    """The demo's KPIs before the portal opens: the examples' pushed values, then one measuring round
+    (``git`` measures read the example repositories' release tags; there is no Prometheus to ask)."""
+    from datetime import UTC, datetime
+
+    from catalog_sync.kpis import Measurer
+    from catalog_sync.kpis.examples import push_example_values
+    from catalog_sync.store.base import Database
+    from catalog_sync.store.kpis import SqlKpiStore
+
+    store = SqlKpiStore(Database(engine))
+    values = examples / "kpi-values.yaml"
+    if values.is_file():
+        push_example_values(values, store, datetime.now(UTC))
+    return Measurer(settings.kpis, store).run_round()
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     │   ├── HeavyQueryError      the database stopped a read for its cost: too slow or too large
     │   └── CorruptDatabaseError the database file is damaged: restore it, no retry will help
     ├── ConflictError            two repositories claim one entity, or an action contradicts state
+    ├── MeasureError             a KPI could not be measured (Prometheus down, a timeout, no single sample)
     └── QueryError               a filter, field list, order field, cursor or limit is malformed
 
 Messages are written for the person who must act: they say what was wrong and, where it helps, what is
@@ -121,6 +122,10 @@ class CorruptDatabaseError(StoreError):
 
 class ConflictError(CatalogSyncError):
     """An action contradicts the catalog's state, e.g. deleting an entity that is not an orphan."""
+
+
+class MeasureError(CatalogSyncError):
+    """A KPI has no value this round; the reason is shown and the last good value is kept."""
 
 
 class QueryError(CatalogSyncError):

@@ -15,6 +15,11 @@ fixed set, and everything else is folded into ``other``:
 - ``owner`` (of ``catalog_scorecard_score_average``): a team that owns scored entities; the
   ``MAX_OWNERS`` teams with the most scored entities are named (then by name), the rest are ``other``.
 
+- ``category`` and ``status`` of ``catalog_kpis``: the documented KPI categories and statuses;
+  ``entity`` and ``kpi`` of ``catalog_kpi_ratio``: only KPIs of tier-1 and tier-2 products that have a
+  value, at most ``MAX_KPI_RATIOS`` of them (tier 1 first, then by entity and id); the rest are left
+  out, not folded (a ratio of ``other`` would mean nothing).
+
 Folding keeps the numbers true: counts of folded values are added together and averages are
 weighted by their entities, so every family still adds up to the catalog's totals.
 """
@@ -22,11 +27,12 @@ weighted by their entities, so every family still adds up to the catalog's total
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from catalog_sync.descriptors.kinds_ours import LIFECYCLES
+from catalog_sync.descriptors.kpis import KPI_CATEGORIES, STATUSES
 from catalog_sync.model import KINDS
 
 OTHER_LABEL = "other"
@@ -44,6 +50,10 @@ MAX_LEVELS = 10
 MAX_OWNERS = 100
 """Teams named in ``catalog_scorecard_score_average``; the smaller teams' entities are averaged as
 ``other`` (each team's own numbers stay in ``/api/teams/{name}/summary``)."""
+
+MAX_KPI_RATIOS = 1000
+"""Series of ``catalog_kpi_ratio``: the KPIs of the most critical products, where alerts belong."""
+RATIO_TIERS = (1, 2)
 
 _ORIGIN_RANKS = {"builtin": 0, "file": 1}
 """Scorecards the operator chose come before those of the catalog when names are handed out."""
@@ -142,3 +152,29 @@ def fold_averages(
         (card, owner, round(score / count, 2) if count else 0.0)
         for (card, owner), (count, score) in sums.items()
     )
+
+
+def kpi_counts(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, int]]:
+    """``(category, status, count)`` for every documented category and status, zeros included."""
+    counts: Counter[tuple[str, str]] = Counter(
+        {(category, status): 0 for category in KPI_CATEGORIES for status in STATUSES}
+    )
+    for item in items:
+        counts[
+            (known_label(str(item["category"]), KPI_CATEGORIES), known_label(item["status"], STATUSES))
+        ] += 1
+    return sorted((category, status, n) for (category, status), n in counts.items())
+
+
+def kpi_ratios(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str, str, float]]:
+    """``(entity, kpi, tier, direction, value / target)`` of tier-1 and tier-2 products' KPIs with a
+    value, bounded. Tier and direction are functions of the entity and the KPI, so they add no series;
+    they let an alert tell a missed KPI (below 1 when at-least, above 1 when at-most) by the ratio."""
+    chosen = sorted(
+        (item for item in items if item.get("tier") in RATIO_TIERS and item.get("ratio") is not None),
+        key=lambda item: (item["tier"], item["entityRef"], item["id"]),
+    )
+    return [
+        (item["entityRef"], item["id"], str(item["tier"]), str(item["direction"]), float(item["ratio"]))
+        for item in chosen[:MAX_KPI_RATIOS]
+    ]

@@ -51,6 +51,8 @@ from catalog_sync.metric_labels import (
     fold_averages,
     kind_label,
     known_label,
+    kpi_counts,
+    kpi_ratios,
     lifecycle_label,
     sum_by,
     tier_label,
@@ -203,6 +205,8 @@ class CatalogState:
     conflicts: int = 0
     last_success: float = 0.0
     tech_debt: dict[str, int] = field(default_factory=dict)
+    kpis: list[tuple[str, str, int]] = field(default_factory=list)
+    kpi_ratios: list[tuple[str, str, str, str, float]] = field(default_factory=list)
 
 
 def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
@@ -230,6 +234,9 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     totals = reads.score_totals_by_owner(tx)
     state.score_averages = fold_averages(totals, cards, choose_owners(totals))
     state.tech_debt = reads.tech_debt_counts(tx)
+    items = reads.kpi_items(tx)
+    state.kpis = kpi_counts(items)
+    state.kpi_ratios = kpi_ratios(items)
     return state
 
 
@@ -293,6 +300,19 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "Items of spec.techDebt of live entities by severity (low, medium, high, critical).",
         ["severity"],
         [(severity, state.tech_debt.get(severity, 0)) for severity in DEBT_SEVERITIES],
+    )
+    yield _gauge(
+        "catalog_kpis",
+        "KPIs by category and status (met, missed, unknown, declared).",
+        ["category", "status"],
+        state.kpis,
+    )
+    yield _gauge(
+        "catalog_kpi_ratio",
+        "A KPI's last value over its target, for tier-1 and tier-2 products (entity ref, KPI id; the "
+        "product's tier and the KPI's direction: at-least is missed below 1, at-most above 1).",
+        ["entity", "kpi", "tier", "direction"],
+        state.kpi_ratios,
     )
     yield _gauge(
         "catalog_repositories",

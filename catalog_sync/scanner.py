@@ -15,8 +15,10 @@ result pickles, so it runs in worker processes.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,7 +31,7 @@ from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
 from catalog_sync.descriptors.patterns import compile_patterns
 from catalog_sync.descriptors.problems import Problem, Severity
 from catalog_sync.errors import DescriptorError
-from catalog_sync.sources.base import Snapshot, TreeEntry
+from catalog_sync.sources.base import CommitInfo, Snapshot, TreeEntry
 from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.selection import TreeSelection
 
@@ -37,6 +39,10 @@ HISTORY_DAYS = 90
 RECENT_DAYS = 30
 MAX_HISTORY_COMMITS = 1000
 """Commits counted per scan at most; a busier repository's counts are lower bounds (history_truncated)."""
+MAX_RELEASE_TAGS = 5000
+"""Matching tags looked at per scan, at most."""
+MAX_RELEASES = 200
+"""Releases kept in the facts, the newest; more than a release a day over the history read is rare."""
 MAX_CHANGE_WALK = 1000
 """Commits walked at most to find when a descriptor last changed."""
 DEFAULT_SCAN_SECONDS = SyncSettings.scan_timeout_seconds
@@ -61,6 +67,11 @@ class RepoFacts:
     authors_30d: int
     authors_90d: int
     history_truncated: bool
+    commits_by_day: dict[str, int] = field(default_factory=dict)
+    """Commits of the branch per UTC day over the history read (``change-frequency`` KPIs)."""
+    releases: list[dict[str, Any]] = field(default_factory=list)
+    """Release tags on the branch over the history read, oldest first: ``{tag, at, changes,
+    lead_seconds}``, the changes being the commits it released first (``git`` KPIs)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form, kept in the ``repositories.facts`` column."""
@@ -72,6 +83,8 @@ class RepoFacts:
             "authors_30d": self.authors_30d,
             "authors_90d": self.authors_90d,
             "history_truncated": self.history_truncated,
+            "commits_by_day": dict(self.commits_by_day),
+            "releases": list(self.releases),
         }
 
     @classmethod
@@ -86,6 +99,8 @@ class RepoFacts:
             authors_30d=int(data.get("authors_30d", 0)),
             authors_90d=int(data.get("authors_90d", 0)),
             history_truncated=bool(data.get("history_truncated", False)),
+            commits_by_day={str(k): int(v) for k, v in dict(data.get("commits_by_day") or {}).items()},
+            releases=[dict(r) for r in data.get("releases") or [] if isinstance(r, Mapping)],
         )
 
 
@@ -111,6 +126,7 @@ def scan(
     previous_changed: Mapping[str, datetime] | None = None,
     now: datetime | None = None,
     budget: ScanBudget | None = None,
+    release_tag_pattern: str | None = None,
 ) -> ScanResult:
     """Read the descriptors and facts of ``snapshot``'s commit.
 
@@ -118,6 +134,7 @@ def scan(
     descriptor path: a file whose blob is unchanged keeps its time without walking history.
     ``budget`` bounds the scan (by default ``descriptors.max_tree_entries`` and ``max_read_bytes`` and
     ``DEFAULT_SCAN_SECONDS``); spending it raises ``ScanBudgetError`` and nothing is returned.
+    ``release_tag_pattern`` (``kpis.release_tag_pattern``) names the tags whose releases the facts list.
     """
     moment = now or datetime.now(UTC)
     spend = budget or scan_budget(descriptors, DEFAULT_SCAN_SECONDS)
@@ -141,7 +158,7 @@ def scan(
         commit=snapshot.commit,
         committed_at=snapshot.committed_at,
         files=reader.files,
-        facts=_facts(snapshot, listed, selection, fact_paths, moment, spend),
+        facts=_facts(snapshot, listed, selection, fact_paths, moment, spend, release_tag_pattern),
         descriptor_changed=changed,
         still_present=[path for path in previous if path not in read and path in listed],
     )
@@ -339,6 +356,7 @@ def _facts(
     fact_paths: Sequence[str],
     now: datetime,
     budget: ScanBudget,
+    release_tag_pattern: str | None = None,
 ) -> RepoFacts:
     """A path ending in ``/`` is present when a file lives below it, any other when it is a file; the
     files directly inside a listed folder are recorded as present too (``docs/index.md`` for ``docs/``)."""
@@ -359,7 +377,43 @@ def _facts(
         authors_30d=len({c.author for c in in_30}),
         authors_90d=len({c.author for c in in_90}),
         history_truncated=history.truncated,
+        commits_by_day=dict(Counter(c.committed_at.astimezone(UTC).date().isoformat() for c in in_90)),
+        releases=_releases(snapshot, in_90, release_tag_pattern) if release_tag_pattern else [],
     )
+
+
+def _releases(snapshot: Snapshot, commits: Sequence[CommitInfo], pattern: str) -> list[dict[str, Any]]:
+    """The release tags among the commits read, each with the commits it released first.
+
+    The history walk already read these commits, so this costs one read of the tag refs and nothing
+    per commit. A commit is released by the first release at or after its time that the branch holds
+    (exact for a linear history, the common case for release branches' tips).
+    """
+    at = {c.sha: c.committed_at for c in commits}
+    tagged: dict[str, str] = {}
+    for tag in snapshot.release_tags(pattern, max_tags=MAX_RELEASE_TAGS):
+        if tag.commit in at:
+            tagged.setdefault(tag.commit, tag.name)
+    releases = sorted((at[sha], name) for sha, name in tagged.items())[-MAX_RELEASES:]
+    if not releases:
+        return []
+    changes = [0] * len(releases)
+    lead = [0.0] * len(releases)
+    times = [moment for moment, _ in releases]
+    for commit in commits:
+        index = bisect.bisect_left(times, commit.committed_at)
+        if index < len(releases):
+            changes[index] += 1
+            lead[index] += (times[index] - commit.committed_at).total_seconds()
+    return [
+        {
+            "tag": name,
+            "at": moment.astimezone(UTC).isoformat(),
+            "changes": changes[i],
+            "lead_seconds": lead[i],
+        }
+        for i, (moment, name) in enumerate(releases)
+    ]
 
 
 __all__ = ["HISTORY_DAYS", "RepoFacts", "ScanResult", "scan", "scan_budget"]

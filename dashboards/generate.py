@@ -32,6 +32,10 @@ GAPS = "max by (type, tier) (catalog_ownership_gaps)"
 REPOSITORIES = "max by (state) (catalog_repositories)"
 LEVELS = 'max by (scorecard, level) (catalog_scorecard_entities{scorecard=~"$scorecard"})'
 AVERAGES = 'max by (scorecard, owner) (catalog_scorecard_score_average{scorecard=~"$scorecard"})'
+KPIS = "max by (category, status) (catalog_kpis)"
+KPIS_MISSED = 'sum by (category) (max by (category, status) (catalog_kpis{status="missed"}))'
+KPI_RATIOS = "max by (entity, kpi, tier, direction) (catalog_kpi_ratio)"
+KPI_RATIOS_BELOW = 'bottomk(10, max by (entity, kpi) (catalog_kpi_ratio{tier="1", direction="at-least"}))'
 
 
 def catalog_overview() -> dash.Dashboard:
@@ -170,6 +174,37 @@ def scorecards() -> dash.Dashboard:
                 "Mean of the owners' average scores.",
                 [query(f"avg by (scorecard) ({AVERAGES})", "{{scorecard}}")],
                 span=24,
+            )
+        )
+        .with_panel(
+            bars(
+                "KPIs per category and status now",
+                "Measured KPIs met, missed or unknown (a measurement failed), and those only declared.",
+                KPIS,
+                "{{category}} / {{status}}",
+                span=10,
+            )
+        )
+        .with_panel(
+            graph(
+                "KPIs missed per category",
+                "Over time: speed to market, customer satisfaction, business alignment, team performance.",
+                [query(KPIS_MISSED, "{{category}}")],
+                span=14,
+            )
+        )
+        .with_panel(
+            listing(
+                "Tier 1-2 KPIs: value over target",
+                "At-least KPIs are missed below 1, at-most KPIs above 1; GET /api/kpis names them all.",
+                KPI_RATIOS,
+            )
+        )
+        .with_panel(
+            graph(
+                "Tier 1 KPIs furthest below target",
+                "The 10 lowest at-least ratios over time.",
+                [query(KPI_RATIOS_BELOW, "{{entity}} / {{kpi}}")],
             )
         )
     )

@@ -28,6 +28,7 @@ from plugin_api.hooks import (
     install_observers,
 )
 from plugin_api.insights import blp as insights_blp
+from plugin_api.kpis import blp as kpis_blp
 from plugin_api.locations import blp as locations_blp
 from plugin_api.metrics import blp as metrics_blp
 from plugin_api.ownership import blp as ownership_blp
@@ -90,6 +91,7 @@ def create_app(
         ownership_blp,
         teams_blp,
         insights_blp,
+        kpis_blp,
         metrics_blp,
     )
     for blueprint in blueprints:

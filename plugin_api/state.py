@@ -21,6 +21,7 @@ from catalog_sync.config import Settings
 from catalog_sync.store.admin_store import Administration
 from catalog_sync.store.base import Transaction
 from catalog_sync.store.catalog_store import CatalogReads
+from catalog_sync.store.kpis import KpiPushes, KpiReads
 from catalog_sync.store.metrics_store import MetricsReads
 from catalog_sync.store.scoring import ScoringReads
 from catalog_sync.store.stores import ReadUnits, Stores
@@ -41,6 +42,8 @@ class AppState:
     administration: Administration
     metrics: MetricsReads
     scoring: ScoringReads
+    kpis: KpiReads
+    kpi_pushes: KpiPushes
     sync_trigger: Callable[[], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -56,6 +59,8 @@ class AppState:
             administration=stores.administration,
             metrics=stores.metrics,
             scoring=stores.scoring,
+            kpis=stores.kpis,
+            kpi_pushes=stores.kpi_pushes,
             sync_trigger=sync_trigger,
         )
 

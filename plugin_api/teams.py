@@ -2,7 +2,8 @@
 
 - ``summary``: what the team owns and the levels it reaches on each scorecard, its ownership gaps,
   its members by role, and the insights that concern it (manual against automated runbooks,
-  dependencies on other teams, capabilities it shares with other teams);
+  dependencies on other teams, capabilities it shares with other teams), and its products' KPIs per
+  category;
 - ``next``: what the team should fix next: its products' failing checks ranked by the level they
   unlock (``catalog_sync.scoring.next_steps``), each with how to pass it and the products affected.
 
@@ -16,6 +17,7 @@ from typing import Any
 from catalog_sync.errors import NotFoundError
 from catalog_sync.scoring.next_steps import team_steps
 from catalog_sync.scoring.teams import team_document
+from catalog_sync.store.kpis.documents import by_category, kpi_item
 from plugin_api.schemas.product_model import TeamNextArgsSchema, TeamNextSchema
 from plugin_api.schemas.scoring import TeamArgsSchema, TeamSummarySchema
 from plugin_api.smorest import Blueprint
@@ -31,8 +33,12 @@ MAX_RESULTS = 5000
 @blp.arguments(TeamArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, TeamSummarySchema)
 def team_summary(name: str, namespace: str) -> dict[str, Any]:
-    """Owned entities, their levels, gaps, members by role and insights of one team."""
-    return team_document(state().scoring.team_summary(connection(), name, namespace))
+    """Owned entities, their levels, gaps, members by role, insights, and KPIs per category."""
+    document = team_document(state().scoring.team_summary(connection(), name, namespace))
+    owner = document["team"]["entityRef"]
+    states = state().kpis.states(connection(), owner=owner)
+    document["kpis"] = {"byCategory": by_category(kpi_item(s) for s in states), "count": len(states)}
+    return document
 
 
 @blp.route("/<string:name>/next", methods=["GET"])

@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.tools",
     "tests.fixtures.browser",
     "tests.fixtures.apps",
+    "tests.fixtures.helm",
 ]

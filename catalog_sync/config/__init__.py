@@ -26,6 +26,7 @@ from catalog_sync.config.settings import (
     WEBHOOKS_NOT_AVAILABLE,
     ApiSettings,
     DescriptorSettings,
+    KpiSettings,
     OwnershipSettings,
     ScorecardSettings,
     Settings,
@@ -67,6 +68,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
         scorecards=loaded.get("scorecards", ScorecardSettings()),
         ownership=loaded.get("ownership", OwnershipSettings()),
         api=api,
+        kpis=loaded.get("kpis", KpiSettings()),
         base_dir=base_dir,
     )
 
@@ -107,6 +109,7 @@ __all__ = [
     "REGISTERED_SOURCE",
     "ApiSettings",
     "DescriptorSettings",
+    "KpiSettings",
     "OwnershipSettings",
     "ScorecardSettings",
     "Settings",

@@ -35,6 +35,7 @@ from catalog_sync.config.settings import (
     WEBHOOKS_NOT_AVAILABLE,
     ApiSettings,
     DescriptorSettings,
+    KpiSettings,
     OwnershipSettings,
     ScorecardSettings,
     SourceSettings,
@@ -187,6 +188,37 @@ class _ApiSchema(_Strict):
         return _frozen(ApiSettings, data)
 
 
+class _KpiSchema(_Strict):
+    interval_seconds = fields.Integer(strict=True, validate=validate.Range(min=10, max=_DAY))
+    prometheus_url = fields.String(
+        allow_none=True,
+        validate=[
+            validate.Length(min=1, max=2048),
+            validate.URL(schemes={"http", "https"}, require_tld=False, error="must be an http or https URL"),
+        ],
+    )
+    timeout_seconds = _Number(validate=validate.Range(min=0.1, max=300))
+    concurrency = fields.Integer(strict=True, validate=validate.Range(min=1, max=64))
+    release_tag_pattern = fields.String(
+        validate=[
+            validate.Length(min=1, max=100),
+            validate.Regexp(
+                r"^[A-Za-z0-9._+/-]*\*?[A-Za-z0-9._+/-]*$",
+                error="must be a tag name glob with at most one *, e.g. v* or release-*",
+            ),
+        ]
+    )
+
+    @validates("prometheus_url")
+    def _refuse_credentials(self, value: str | None, **_: Any) -> None:
+        if value and credential_in_url(value):
+            raise ValidationError(f"must not carry a credential; {CREDENTIALS_ADVICE}")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> KpiSettings:
+        return _frozen(KpiSettings, data)
+
+
 class SettingsSchema(_Strict):
     """The whole file: its sections, and the checks that span them (unique and trusted source names)."""
 
@@ -197,6 +229,7 @@ class SettingsSchema(_Strict):
     scorecards = fields.Nested(_ScorecardSchema)
     ownership = fields.Nested(_OwnershipSchema)
     api = fields.Nested(_ApiSchema)
+    kpis = fields.Nested(_KpiSchema)
 
     @validates_schema
     def _check_unique_sources(self, data: dict[str, Any], **_: Any) -> None:

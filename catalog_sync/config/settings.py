@@ -145,6 +145,22 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class KpiSettings:
+    """How KPIs are measured: on their own schedule, never inside a sync pass."""
+
+    interval_seconds: int = 300
+    """Seconds between measuring rounds (one round per interval whatever the number of processes)."""
+    prometheus_url: str | None = None
+    """The Prometheus that ``prometheus`` measures query (its base URL); none: they stay unknown."""
+    timeout_seconds: float = 10.0
+    """Seconds one Prometheus query may take before its KPI is unknown this round."""
+    concurrency: int = 8
+    """Prometheus queries in flight at once."""
+    release_tag_pattern: str = "v*"
+    """Tags that mark a release (a glob on the tag name), for ``git`` measures."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, typed; built only by ``load_settings`` so it is always valid."""
 
@@ -155,4 +171,5 @@ class Settings:
     scorecards: ScorecardSettings = field(default_factory=ScorecardSettings)
     ownership: OwnershipSettings = field(default_factory=OwnershipSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    kpis: KpiSettings = field(default_factory=KpiSettings)
     base_dir: str = "."

@@ -6,7 +6,8 @@ and ``catalog-info.schema.json`` for any descriptor, all JSON Schema 2020-12, us
 from its validators (Length, Range, OneOf, Regexp, Equal, UniqueItems), its description from its
 metadata. What JSON Schema cannot say is checked by marshmallow only, and is short: scorecard check
 ids are unique and each check's level is one of the scorecard's levels; a ``matches`` regex compiles
-(annotated as ``format: regex``). A missing owner or capability is a warning, never a schema error.
+(annotated as ``format: regex``); a KPI's PromQL parses and its id is unique in the product. A
+missing owner or capability is a warning, never a schema error.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from catalog_sync.descriptors.envelope import KIND_SCHEMAS
 from catalog_sync.descriptors.fields import Forms, JsonSchema, UniqueItems, ValidRegex
+from catalog_sync.descriptors.kpis import MAX_QUERY_CHARS, ValidPromQL
 from catalog_sync.descriptors.validate import KNOWN_API_VERSIONS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -50,6 +52,8 @@ def _apply_validator(out: JsonSchema, validator: Any) -> None:
         out["uniqueItems"] = True
     elif isinstance(validator, ValidRegex):
         out["format"] = "regex"
+    elif isinstance(validator, ValidPromQL):
+        out["maxLength"] = MAX_QUERY_CHARS
     else:
         raise TypeError(f"no JSON Schema form for validator {validator!r}")
 

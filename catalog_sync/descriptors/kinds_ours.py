@@ -6,10 +6,13 @@ tool's extension we must carry.
 
 from __future__ import annotations
 
+from typing import Any
+
+from marshmallow import validates_schema
+
 from catalog_sync.descriptors.fields import (
     Flag,
     Ref,
-    Scalar,
     Strict,
     Text,
     Whole,
@@ -22,27 +25,10 @@ from catalog_sync.descriptors.fields import (
     text,
     words,
 )
+from catalog_sync.descriptors.kpis import Kpi, check_unique_ids
 
 LIFECYCLES = ("experimental", "production", "deprecated", "retired")
-KPI_CATEGORIES = (
-    "speed-to-market",
-    "customer-satisfaction",
-    "business-alignment",
-    "team-performance",
-    "other",
-)
 SEVERITIES = ("low", "medium", "high", "critical")
-
-
-class Kpi(Strict):
-    """A measure the product is steered by, in one of the IT product model's four families."""
-
-    name = text(required=True, description="what is measured, e.g. lead time for changes")
-    category = Text(
-        required=True, validate=[one_of(KPI_CATEGORIES)], metadata={"description": "the family of the KPI"}
-    )
-    target = Scalar(required=True, booleans=False, metadata={"description": "the value aimed for"})
-    unit = text(description="the unit of the target, e.g. days or %")
 
 
 class Runbook(Strict):
@@ -98,6 +84,10 @@ class ProductSpec(Strict):
     runbooks = nested(Runbook, many=True, description="operating procedures")
     support = nested(Support, description="how to reach the owners")
     tech_debt = nested(TechDebt, many=True, data_key="techDebt", description="known shortcomings")
+
+    @validates_schema
+    def _check_kpi_ids(self, data: dict[str, Any], **_: Any) -> None:
+        check_unique_ids(data.get("kpis") or [])
 
 
 class Member(Strict):

@@ -11,7 +11,8 @@ A rule is a mapping with exactly one form key; what each form means is evaluated
 - ``relation: {type, targetKind?, min?}`` (``min`` defaults to 1);
 - ``repoFile: {paths: [...]}`` (any one of the paths exists in the repository);
 - ``repoCommitWithinDays: n``; ``descriptorUpdatedWithinDays: n``;
-- ``plugin: {name, options?}``: a check registered under the entry point group ``catalog_sync.checks``.
+- ``plugin: {name, options?}``: a check registered under the entry point group ``catalog_sync.checks``;
+- ``kpi: {category?, status, min?}``: at least ``min`` (default 1) of the entity's KPIs have ``status``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from catalog_sync.descriptors.fields import (
     text,
     words,
 )
+from catalog_sync.descriptors.kpis import KPI_CATEGORIES, STATUSES
 from catalog_sync.model import KINDS, RELATION_PAIRS
 
 FIELD_OPERATORS = ("exists", "equals", "in", "matches", "minItems", "min", "max")
@@ -115,6 +117,18 @@ class RepoFileRule(Strict):
     paths = words(required=True, validate=[min_items(1)])
 
 
+class KpiRule(Strict):
+    """``kpi`` form: at least ``min`` of the entity's KPIs (of a category) have a status."""
+
+    category = Text(validate=[one_of(KPI_CATEGORIES)], metadata={"description": "only KPIs of this family"})
+    status = Text(
+        required=True,
+        validate=[one_of(STATUSES)],
+        metadata={"description": "met, missed, unknown or declared (met: measured and on target)"},
+    )
+    min = Whole(validate=[in_range(0)], metadata={"description": "at least this many (default 1)"})
+
+
 class PluginRule(Strict):
     """``plugin`` form: a check a Python package registers under the entry point group catalog_sync.checks."""
 
@@ -146,6 +160,7 @@ RULE_FORMS: dict[str, type[Strict]] = {
     "repoCommitWithinDays": _form("repoCommitWithinDays", _days()),
     "descriptorUpdatedWithinDays": _form("descriptorUpdatedWithinDays", _days()),
     "plugin": _form("plugin", nested(PluginRule, required=True)),
+    "kpi": _form("kpi", nested(KpiRule, required=True)),
 }
 
 

@@ -26,6 +26,9 @@ def fill(store: ScoringStore, tx: Transaction, view: CatalogView, need: Need) ->
     facts = sorted(r for r in need.repositories if r not in view.repositories)
     if facts:
         view.repositories.update(store.load_facts(tx, facts))
+    kpis = sorted(k for k in need.kpis if k not in view.kpi_values)
+    if kpis:
+        view.kpi_values.update(store.load_kpi_values(tx, kpis))
     parts = sorted(k for k in need.parts if k not in view.parts)
     if parts:
         serving, groups = store.load_parts(tx, parts)

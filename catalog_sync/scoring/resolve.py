@@ -83,6 +83,8 @@ class Context:
     capabilities: list[str] | None = None
     served_by: str | None = None
     facts: dict[str, Any] | None = None
+    kpis: dict[str, tuple[float | None, str | None]] | None = None
+    """The entity's stored KPI values by id (the ``kpi`` rule)."""
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -100,6 +102,7 @@ class Wants:
     capabilities: bool = False
     served: bool = False
     facts: bool = False
+    kpis: bool = False
     relations: frozenset[str] = frozenset()
 
 
@@ -114,6 +117,7 @@ def wants_for(kind: str, forms: frozenset[str], relation_types: frozenset[str] =
         capabilities=capabilities,
         served=kind in CAPABILITY_KINDS,
         facts=bool(forms & {"repoFile", "repoCommitWithinDays", "plugin"}),
+        kpis="kpi" in forms,
         relations=relation_types
         | ({"ownedBy"} if owner else set())
         | ({"partOf"} if capabilities else set()),
@@ -153,6 +157,8 @@ def resolve_context(view: CatalogView, key: str, wants: Wants) -> Context:
         context.served_by = attempt(lambda: served_by(view, meta, reads))
     if wants.facts:
         context.facts = attempt(lambda: view.facts(meta.repository_id, reads))
+    if wants.kpis:
+        context.kpis = attempt(lambda: view.kpis(key, reads))
     if need:
         raise Missing(need)
     return context
@@ -237,6 +243,8 @@ def speculate(view: CatalogView, key: str, wants: Wants) -> Need:
         need.parts.add(key)
     if wants.facts and meta.repository_id is not None:
         need.repositories.add(meta.repository_id)
+    if wants.kpis:
+        need.kpis.add(key)
     return need
 
 

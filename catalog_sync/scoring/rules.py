@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from catalog_sync.scoring.definitions import CheckDef
+from catalog_sync.scoring.kpirule import kpi_rule
 from catalog_sync.scoring.plugins import BUILTIN_CHECKS, CheckResult, CheckSubject, PluginChecks
 from catalog_sync.scoring.resolve import Context, TeamInfo
 from catalog_sync.scoring.view import kind_of
@@ -338,6 +339,10 @@ def _parse_time(text: str) -> datetime | None:
 # -- plugins ------------------------------------------------------------------------------------------------
 
 
+def _kpi(rule: Any, context: Context, env: RuleEnv) -> Outcome:
+    return kpi_rule(rule, context, env.now)
+
+
 def _plugin(rule: Any, context: Context, env: RuleEnv) -> Outcome:
     name = str(rule["name"])
     options = rule.get("options") or {}
@@ -358,4 +363,5 @@ _FORMS: dict[str, Callable[[Any, Context, RuleEnv], Outcome]] = {
     "repoCommitWithinDays": _repo_commit_within_days,
     "descriptorUpdatedWithinDays": _descriptor_updated_within_days,
     "plugin": _plugin,
+    "kpi": _kpi,
 }

@@ -71,6 +71,8 @@ class Need:
     repositories: set[int] = field(default_factory=set)
     parts: set[str] = field(default_factory=set)
     """Capabilities (and systems) whose ``hasPart`` summary is needed (see ``CatalogView.parts``)."""
+    kpis: set[str] = field(default_factory=set)
+    """Entities whose stored KPI values are needed (the ``kpi`` rule)."""
 
     def merge(self, other: Need) -> None:
         """Add another need to this one."""
@@ -79,9 +81,10 @@ class Need:
         self.edges |= other.edges
         self.repositories |= other.repositories
         self.parts |= other.parts
+        self.kpis |= other.kpis
 
     def __bool__(self) -> bool:
-        return bool(self.metas or self.bodies or self.edges or self.repositories or self.parts)
+        return bool(self.metas or self.bodies or self.edges or self.repositories or self.parts or self.kpis)
 
 
 class Missing(Exception):  # noqa: N818 - a signal between view and scorer, not an error
@@ -117,6 +120,8 @@ class CatalogView:
     complete_edges: set[str] = field(default_factory=set)
     """Sources whose relations of every type are loaded."""
     repositories: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    kpi_values: dict[str, dict[str, tuple[float | None, str | None]]] = field(default_factory=dict)
+    """Entity key -> KPI id -> (last good value, error of the last measurement)."""
     parts: dict[str, PartsSummary] = field(default_factory=dict)
     """For a capability, domain or system: one live product or component among its ``hasPart``
     targets (None when there is none) and its capability-like or system targets. Answered by the
@@ -241,6 +246,13 @@ class CatalogView:
         if repository_id not in self.repositories:
             raise Missing(Need(repositories={repository_id}))
         return self.repositories[repository_id]
+
+    def kpis(self, key: str, reads: Reads) -> dict[str, tuple[float | None, str | None]]:
+        """The stored values of an entity's KPIs by id (empty when none was measured)."""
+        reads.add(key, "kpis")
+        if key not in self.kpi_values:
+            raise Missing(Need(kpis={key}))
+        return self.kpi_values[key]
 
     # -- filling ------------------------------------------------------------------------------------------
 

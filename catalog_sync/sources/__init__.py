@@ -8,6 +8,7 @@ API, listed by the ``list_registered`` callable the sync package answers from th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,9 +28,11 @@ def build_source(
     allowed_protocols: tuple[str, ...],
     list_registered: Callable[[], Sequence[RegisteredRepository]] | None = None,
     sync: SyncSettings | None = None,
+    release_tags: str | None = None,
 ) -> Source:
     """The Source for one entry of ``sources`` (or the ``registered`` one, given ``list_registered``);
-    relative paths are taken from ``base_dir``; git's deadlines and limits come from ``sync``."""
+    relative paths are taken from ``base_dir``; git's deadlines and limits come from ``sync``, and
+    ``release_tags`` (``kpis.release_tag_pattern``) names the tags a fetch brings beside the branch."""
     cache = Path(cache_dir).expanduser()
     cache = cache if cache.is_absolute() else Path(base_dir) / cache
     if settings.type == "local":
@@ -40,6 +43,7 @@ def build_source(
         from catalog_sync.sources.git import GitLimits, GitSource
 
         limits = GitLimits.of(sync) if sync else GitLimits(allowed_protocols=allowed_protocols)
+        limits = replace(limits, release_tags=release_tags)
         return GitSource(settings, cache, allowed_protocols, limits)
     if settings.type == "registered":
         from catalog_sync.sources.git import GitLimits
@@ -48,7 +52,8 @@ def build_source(
         if list_registered is None:
             raise SourceError(f"source {settings.name!r}: registered repositories need the catalog's list")
         sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
-        return RegisteredSource(settings, list_registered, cache, GitLimits.of(sync, registered=True))
+        limits = replace(GitLimits.of(sync, registered=True), release_tags=release_tags)
+        return RegisteredSource(settings, list_registered, cache, limits)
     if settings.type in ("github", "gitlab"):
         raise SourceError(f"source {settings.name!r}: the {settings.type} source type is not available yet")
     raise SourceError(f"source {settings.name!r}: unknown source type {settings.type!r}")

@@ -43,6 +43,14 @@ class CommitInfo:
     author: str
 
 
+@dataclass(frozen=True)
+class TagInfo:
+    """A release tag: its name and the commit it marks (an annotated tag peeled to its commit)."""
+
+    name: str
+    commit: str
+
+
 @dataclass
 class History:
     """The recent history of the branch tip: enough for "recent commits" and "descriptor age"."""
@@ -103,6 +111,11 @@ class Snapshot(Protocol):
     ) -> dict[str, datetime]:
         """For each path, the time of the newest commit that changed it (bounded walk, ``budget``'s clock
         checked as it goes)."""
+        ...
+
+    def release_tags(self, pattern: str, max_tags: int = 1000) -> list[TagInfo]:
+        """The tags whose name matches the glob ``pattern`` (``kpis.release_tag_pattern``), at most
+        ``max_tags`` of them; which of them the branch holds is for the caller's history walk to say."""
         ...
 
     def close(self) -> None:

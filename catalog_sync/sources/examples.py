@@ -45,7 +45,9 @@ def _mirror(source: Path, target: Path) -> None:
 
 
 def _commit_all(path: Path) -> None:
-    """Commit the work tree when it differs from the last commit (or there is none yet)."""
+    """Commit the work tree when it differs from the last commit (or there is none yet), and tag the
+    commit as a release (``v1.N``), so the examples' ``git`` KPIs have releases to count: each run of
+    the demo that changes an example releases it."""
     repo = Repo(path) if (path / ".git").exists() else Repo.init(path, initial_branch="main")
     with repo:
         repo.git.add("--all")
@@ -53,3 +55,4 @@ def _commit_all(path: Path) -> None:
             return
         message = "Update example" if repo.head.is_valid() else "Add example repository"
         repo.index.commit(message, author=DEMO_AUTHOR, committer=DEMO_AUTHOR)
+        repo.create_tag(f"v1.{len(repo.tags)}")

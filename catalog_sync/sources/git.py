@@ -57,6 +57,8 @@ class GitLimits:
     fetch_timeout: float = 300.0
     max_bytes: int | None = None
     private_networks: tuple[str, ...] | None = None
+    release_tags: str | None = None
+    """A glob of tag names fetched with the branch (``kpis.release_tag_pattern``), for ``git`` KPIs."""
 
     @classmethod
     def of(cls, sync: SyncSettings, *, registered: bool = False) -> GitLimits:
@@ -275,7 +277,10 @@ class GitRepository:
         refspec = f"+refs/heads/{self._resolved}:refs/heads/{self._resolved}"
         fetch = ["fetch", "--quiet", "--force", "--no-tags", "--no-write-fetch-head", "--", REMOTE]
         self.fetches += 1
-        self._fetch_within_limits([*fetch, refspec])
+        tags = self._limits.release_tags
+        self._fetch_within_limits(
+            [*fetch, refspec, *([f"+refs/tags/{tags}:refs/tags/{tags}"] if tags else [])]
+        )
         if not self._has(commit):
             # The branch moved on (or was force-pushed) since ls-remote; ask for the commit itself.
             try:

@@ -8,6 +8,7 @@ and trees it has parsed, so ``history`` and ``last_changed`` share their walks.
 
 from __future__ import annotations
 
+import fnmatch
 import heapq
 import os
 from collections.abc import Callable
@@ -17,16 +18,18 @@ from types import TracebackType
 from typing import NamedTuple
 
 from catalog_sync.errors import SourceError
-from catalog_sync.sources.base import CommitInfo, History, PathSelection, TreeEntry
+from catalog_sync.sources.base import CommitInfo, History, PathSelection, TagInfo, TreeEntry
 from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.gitobjects import ObjectStore
-from catalog_sync.sources.gitrefs import common_dir
+from catalog_sync.sources.gitrefs import common_dir, list_tags
 
 TREE_MODE = 0o040000
 SYMLINK_MODE = 0o120000
 SUBMODULE_MODE = 0o160000
 _TREE_CACHE_LIMIT = 20_000
 _TREE_CACHE_BYTES = 32 * 1024 * 1024
+MAX_TAG_REFS = 20_000
+"""Tag refs looked at, at most: a repository with a tag per build stays a bounded read."""
 
 
 class _Commit(NamedTuple):
@@ -79,7 +82,8 @@ class GitSnapshot:
     """The Snapshot protocol over a bare or non-bare repository's object store; close it when done."""
 
     def __init__(self, git_dir: str | Path, commit: str, branch: str) -> None:
-        self._store = ObjectStore(os.path.join(common_dir(git_dir), "objects"))
+        self._refs = common_dir(git_dir)
+        self._store = ObjectStore(os.path.join(self._refs, "objects"))
         self._branch = branch
         self._commits: dict[bytes, _Commit] = {}
         self._trees: dict[bytes, dict[bytes, tuple[int, bytes]]] = {}
@@ -199,6 +203,33 @@ class GitSnapshot:
         for path in pending:
             found[path] = _utc(oldest)
         return found
+
+    def release_tags(self, pattern: str, max_tags: int = 1000) -> list[TagInfo]:
+        """Tags matching ``pattern``, loose and packed, annotated ones peeled; unreadable ones skipped."""
+        found: list[TagInfo] = []
+        for name, sha in list_tags(self._refs, max_refs=MAX_TAG_REFS):
+            if len(found) >= max_tags:
+                break
+            if not fnmatch.fnmatchcase(name, pattern):
+                continue
+            commit = self._peel(sha)
+            if commit is not None:
+                found.append(TagInfo(name, commit))
+        return found
+
+    def _peel(self, sha: str) -> str | None:
+        """The commit a tag ref names, through at most a few annotated tag objects."""
+        for _ in range(4):
+            try:
+                kind, data = self._store.read(sha)
+            except (SourceError, ValueError):
+                return None
+            if kind == "commit":
+                return sha
+            if kind != "tag" or not data.startswith(b"object "):
+                return None
+            sha = data[7:47].decode("ascii", "replace")
+        return None
 
     def close(self) -> None:
         """Release the object store's memory maps and the parsed caches."""

@@ -102,4 +102,32 @@ def _packed_ref(base: str, name: str) -> str | None:
     return None
 
 
-__all__ = ["common_dir", "find_git_dir", "read_head", "resolve_ref"]
+def list_tags(base: str, *, max_refs: int) -> list[tuple[str, str]]:
+    """``(tag name, sha)`` of every tag under ``refs/tags`` (loose ones win over packed ones), at most
+    ``max_refs`` of them, sorted by name; the sha is the tag's own object (peel annotated ones)."""
+    found: dict[str, str] = {}
+    try:
+        with open(os.path.join(base, "packed-refs"), encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                sha, _, ref = line.rstrip("\n").partition(" ")
+                if ref.startswith("refs/tags/") and _SHA.fullmatch(sha) and len(found) < max_refs:
+                    found[ref[10:]] = sha
+    except OSError:
+        pass
+    root = os.path.join(base, "refs", "tags")
+    for folder, _, files in os.walk(root):
+        for file in files:
+            if len(found) >= max_refs:
+                break
+            path = os.path.join(folder, file)
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read(100).strip()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if _SHA.fullmatch(text):
+                found[os.path.relpath(path, root).replace(os.sep, "/")] = text
+    return sorted(found.items())
+
+
+__all__ = ["common_dir", "find_git_dir", "list_tags", "read_head", "resolve_ref"]

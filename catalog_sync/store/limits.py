@@ -106,6 +106,7 @@ CUT: tuple[Checked, ...] = (
     t.problems.c.entity_ref,
     t.sync_runs.c.message,
     t.entities.c.lifecycle,
+    t.kpi_values.c.error,
 )
 """Free text from outside: cut to fit with ``MARKER``."""
 
@@ -119,6 +120,9 @@ BOUNDED_BEFORE: dict[Checked, str] = {
     t.scorecard_results.c.level: "the Scorecard schema allows 1 to 63 characters per level",
     t.scorecard_level_summary.c.level: "the Scorecard schema allows 1 to 63 characters per level",
     t.scorecard_history.c.level: "the Scorecard schema allows 1 to 63 characters per level",
+    t.kpi_values.c.kpi_id: "the Kpi schema allows 1 to 63 characters (ids derived from names are cut)",
+    t.kpi_history.c.kpi_id: "the Kpi schema allows 1 to 63 characters (ids derived from names are cut)",
+    t.kpi_pushes.c.kpi_id: "the Kpi schema allows 1 to 63 characters (ids derived from names are cut)",
 }
 """Text from outside bounded before it reaches the store, and by what."""
 
@@ -142,6 +146,9 @@ DERIVED: dict[Checked, Checked] = {
     t.scorecard_level_summary.c.scorecard: t.scorecards.c.name,
     t.scorecard_owner_summary.c.scorecard: t.scorecards.c.name,
     t.scorecard_history.c.scorecard: t.scorecards.c.name,
+    t.kpi_values.c.entity_ref: t.entities.c.ref_key,
+    t.kpi_history.c.entity_ref: t.entities.c.ref_key,
+    t.kpi_pushes.c.entity_ref: t.entities.c.ref_key,
 }
 """Columns whose values are copies of a checked column: a test proves each is at least as wide."""
 
@@ -183,5 +190,7 @@ WRITTEN_BY_CATALOG: tuple[Checked, ...] = (
     t.scoring_repositories.c.last_commit,
     t.scoring_state.c.key,
     t.scoring_state.c.value,
+    t.kpi_values.c.measure,  # prometheus, git or push
+    t.kpi_history.c.day,
 )
 """Text the catalog writes itself (states, digests, JSON it serialises, names from the configuration)."""

@@ -1,7 +1,8 @@
 """``MetricsReads``: the aggregates a Prometheus scrape reports, read from the database at scrape time.
 
 Every replica reads the same database, so every replica reports the same numbers (see
-``catalog_sync.metrics``). Each aggregate reads an index and no entity body, and a scrape runs them
+``catalog_sync.metrics``). Each aggregate reads an index and no entity body (but the KPIs, which are
+judged against the products' descriptors as they are now), and a scrape runs them
 all in one read unit (``reading``), so it takes one pooled connection. The numbers come back as plain
 values (None where a kind, lifecycle or tier is unset); naming them as metrics is ``metrics``' job.
 """
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
 from catalog_sync.store.base import Database, Transaction, connection_of
+from catalog_sync.store.kpis.documents import kpi_item
+from catalog_sync.store.kpis.reads import kpi_states
 from catalog_sync.store.scoring.directory import tech_debt_totals
 from catalog_sync.store.scoring.gauges import (
     gap_counts,
@@ -66,6 +69,10 @@ class MetricsReads(Protocol):
 
     def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
         """Items of ``spec.techDebt`` of live entities by severity, every severity present."""
+        ...
+
+    def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
+        """Every KPI judged (``kpis.documents.kpi_item``), for ``catalog_kpis`` and ``catalog_kpi_ratio``."""
         ...
 
 
@@ -134,3 +141,7 @@ class SqlMetricsReads:
     def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
         """See ``MetricsReads``."""
         return tech_debt_totals(connection_of(tx))
+
+    def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
+        """See ``MetricsReads``; reads the bodies of products with KPIs only."""
+        return [kpi_item(state) for state in kpi_states(connection_of(tx))]

@@ -13,6 +13,7 @@ from typing import Protocol
 from catalog_sync.store.admin_store import Administration, SqlAdministration
 from catalog_sync.store.base import Database, Transaction
 from catalog_sync.store.catalog_store import CatalogReads, SqlCatalogReads
+from catalog_sync.store.kpis import KpiPushes, KpiReads, SqlKpiStore
 from catalog_sync.store.metrics_store import MetricsReads, SqlMetricsReads
 from catalog_sync.store.scoring import ScoringReads, SqlScoringReads
 
@@ -42,6 +43,8 @@ class Stores:
     administration: Administration
     metrics: MetricsReads
     scoring: ScoringReads
+    kpis: KpiReads
+    kpi_pushes: KpiPushes
 
 
 def open_stores(
@@ -52,6 +55,7 @@ def open_stores(
     ``facet_cache_seconds`` is ``api.facet_cache_seconds``: how long a facet answer may be reused;
     ``max_filter_conditions`` is ``api.max_filter_conditions``, which a by-query cursor's filter obeys.
     """
+    kpis = SqlKpiStore(database)
     return Stores(
         units=database,
         catalog=SqlCatalogReads(
@@ -60,4 +64,6 @@ def open_stores(
         administration=SqlAdministration(database),
         metrics=SqlMetricsReads(database),
         scoring=SqlScoringReads(database),
+        kpis=kpis,
+        kpi_pushes=kpis,
     )

@@ -146,6 +146,7 @@ class BatchReader:
                 self._settings.sync.fact_paths,
                 now,
                 self._settings.sync.scan_timeout_seconds,
+                self._settings.kpis.release_tag_pattern,
             )
             for rid, tip in to_scan
         ]

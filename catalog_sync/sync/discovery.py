@@ -44,9 +44,9 @@ class Listing:
 
 def read_rules(settings: Settings, source_name: str) -> str:
     """A digest of what decides how one source's repositories are read: the descriptor patterns and
-    limits, the fact paths, and whether the source may define restricted kinds. When it changes, the
-    source's repositories are read again at once, so the catalog follows the configuration, not the
-    next commit of each repository."""
+    limits, the fact paths, the release tag pattern, and whether the source may define restricted
+    kinds. When it changes, the source's repositories are read again at once, so the catalog follows
+    the configuration, not the next commit of each repository."""
     descriptors = settings.descriptors
     rules = {
         "patterns": list(descriptors.patterns),
@@ -55,6 +55,7 @@ def read_rules(settings: Settings, source_name: str) -> str:
         "max_read_bytes": descriptors.max_read_bytes,
         "fact_paths": list(settings.sync.fact_paths),
         "trusted": source_name in settings.scorecards.trusted_sources,
+        "release_tags": settings.kpis.release_tag_pattern,
     }
     return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
 
@@ -81,6 +82,7 @@ class Discovery:
             allowed_protocols=self._settings.sync.allowed_protocols,
             list_registered=self._store.registered_repositories,
             sync=self._settings.sync,
+            release_tags=self._settings.kpis.release_tag_pattern,
         )
 
     def build_sources(self) -> list[Source | SourceError]:
@@ -96,6 +98,7 @@ class Discovery:
                             cache_dir=self._cache_dir(),
                             allowed_protocols=self._settings.sync.allowed_protocols,
                             sync=self._settings.sync,
+                            release_tags=self._settings.kpis.release_tag_pattern,
                         )
                     )
                 except SourceError as exc:

@@ -44,6 +44,8 @@ class ScanTask:
     now: datetime
     scan_seconds: float
     """``sync.scan_timeout_seconds``: the seconds this scan may take."""
+    release_tag_pattern: str | None = None
+    """``kpis.release_tag_pattern``: the tags the facts list as releases."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def scan_repository(task: ScanTask, started: Callable[[], object] | None = None)
                 previous_changed=task.previous_changed,
                 now=task.now,
                 budget=scan_budget(task.descriptors, task.scan_seconds),
+                release_tag_pattern=task.release_tag_pattern,
             )
             unread = {
                 path: (task.previous_blobs[path], task.previous_changed.get(path))

@@ -6,7 +6,8 @@ with ``app.register_blueprint(portal.blp)``. Pages, one module per group:
 - ``/`` (``overview``), ``/catalog`` (``catalog``), ``/catalog/{kind}/{namespace}/{name}`` (``entity``);
 - ``/capabilities`` (``capabilities``), ``/teams`` and ``/teams/{name}`` (``teams``), ``/insights``
   (``insights``): the product model's questions;
-- ``/scorecards``, ``/scorecards/{name}`` (``scorecards``); ``/gaps`` (``gaps``);
+- ``/scorecards``, ``/scorecards/{name}`` (``scorecards``); ``/gaps`` (``gaps``); ``/kpis`` (``kpis``,
+  which also gives product and team pages their KPI blocks);
   ``/repositories``, ``/repositories/{id}`` (``repositories``).
 """
 
@@ -17,6 +18,7 @@ from plugin_api.portal import (
     errors,
     gaps,
     insights,
+    kpis,
     overview,
     repositories,
     scorecards,
@@ -32,6 +34,7 @@ __all__ = [
     "errors",
     "gaps",
     "insights",
+    "kpis",
     "overview",
     "repositories",
     "scorecards",

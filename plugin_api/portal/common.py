@@ -37,6 +37,7 @@ NAVIGATION = (
     ("portal.insights", "Insights"),
     ("portal.scorecards", "Scorecards"),
     ("portal.gaps", "Ownership gaps"),
+    ("portal.kpis", "KPIs"),
     ("portal.repositories", "Repositories"),
 )
 SECTIONS = {

@@ -18,6 +18,7 @@ from catalog_sync.scoring.next_steps import entity_steps
 from catalog_sync.store.repo_queries import RepositoryRecord
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import known_kinds, render
+from plugin_api.portal.kpis import product_kpis
 from plugin_api.portal.refs import TEAM_KINDS, existing_refs, prime_refs
 from plugin_api.state import connection, state
 
@@ -99,7 +100,12 @@ def entity(kind: str, namespace: str, name: str) -> str:
         tags=[str(tag) for tag in metadata.get("tags") or []],
         labels=metadata.get("labels") or {},
         annotations=annotations,
-        spec_fields=[(key, value) for key, value in spec.items() if key not in SHOWN_SPEC_KEYS],
+        spec_fields=[
+            (key, value) for key, value in spec.items() if key not in SHOWN_SPEC_KEYS and key != "kpis"
+        ],
+        kpis=product_kpis(ref.kind, str(metadata.get("namespace") or namespace), str(metadata["name"]))
+        if spec.get("kpis")
+        else [],
     )
 
 

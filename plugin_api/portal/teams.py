@@ -6,8 +6,8 @@ cross-team dependencies and its technical debt, sortable by any column on the se
 headers), and narrowed to the teams that are not cross-functional with ``show=not-cross-functional``.
 
 ``/teams/{name}`` is one team: members by role, what it owns and the levels reached, its ownership
-gaps, the insights that concern it, and what to fix next: the API's team summary and
-``GET /api/teams/{name}/next``, shown for people.
+gaps, the insights that concern it, what to fix next and, beside it, its products' KPIs: the API's
+team summary and ``GET /api/teams/{name}/next``, shown for people.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from catalog_sync.scoring.gaps import GAP_TYPES
 from catalog_sync.scoring.teams import team_document
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import render, text_arg
+from plugin_api.portal.kpis import team_kpis
 from plugin_api.portal.refs import prime_refs, title_of
 from plugin_api.portal.sorting import sort_arg, sort_rows
 from plugin_api.state import connection, state
@@ -124,6 +125,7 @@ def team(name: str) -> str:
         owned=[_owned(item) for item in summary["owned"]["entities"]],
         gap_counts=[(kind, gaps["summary"].get(kind, 0)) for kind in GAP_TYPES if gaps["summary"].get(kind)],
         next=steps,
+        kpis=team_kpis(header["entityRef"]),
     )
 
 

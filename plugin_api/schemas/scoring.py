@@ -149,6 +149,10 @@ class TeamSummarySchema(OpenSchema):
     insights = fields.Dict(
         required=True, metadata={"description": "runbooks, dependencies (cross-team), sharedCapabilities"}
     )
+    kpis = fields.Dict(
+        required=True,
+        metadata={"description": "count, byCategory: per category, KPIs met / missed / unknown / declared"},
+    )
 
 
 class CapabilityOverlapSchema(OpenSchema):

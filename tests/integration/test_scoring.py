@@ -94,19 +94,21 @@ def test_gaps_of_every_type_follow_the_organisation_as_it_changes(org: ScoredCat
 
 
 def test_levels_and_scores_of_the_example_products(org: ScoredCatalog) -> None:
-    # product-readiness weighs 17 in all: bronze 3+2+1+1, silver 2+2+1+1+1, gold 2+1.
+    # product-readiness weighs 19 in all: bronze 3+2+1+1, silver 2+2+1+1+1, gold 2+1+2. Nothing is
+    # measured here (no measuring round ran), so no product has a KPI met: gold is out of reach.
     automation = org.result("product-readiness", "product:default/incident-automation")
-    assert (automation["level"], automation["score"]) == ("gold", 100.0)
+    assert (automation["level"], automation["score"]) == ("silver", 89.5)  # 17/19
+    assert automation["checks"]["kpis-met"]["message"] == "0 of 4 KPIs met (1 needed)"
     assert automation["checks"]["automated-runbooks"]["value"] == 3
     payments = org.result("product-readiness", "product:default/payments-gateway")
-    assert (payments["level"], payments["score"]) == ("silver", 88.2)  # 15/17: no automated runbook
+    assert (payments["level"], payments["score"]) == ("silver", 78.9)  # 15/19: no automated runbook
     assert payments["checks"]["kpis-two-categories"]["value"] == 5
     fulfilment = org.result("product-readiness", "product:default/fulfilment-service")
-    assert (fulfilment["level"], fulfilment["score"]) == ("bronze", 70.6)  # 12/17
+    assert (fulfilment["level"], fulfilment["score"]) == ("bronze", 63.2)  # 12/19
     assert fulfilment["checks"]["cross-functional-team"]["value"] == ["operations"]
     assert fulfilment["checks"]["runbooks-present"]["value"] == 0
     labels = org.result("product-readiness", "product:default/shipping-labels")
-    assert (labels["level"], labels["score"]) == ("", 29.4)  # owner, commits, descriptor: 5/17
+    assert (labels["level"], labels["score"]) == ("", 26.3)  # owner, commits, descriptor: 5/19
     assert labels["checks"]["capability-aligned"]["passed"] is False
     # service-basics: the Backstage component has everything but CODEOWNERS (weight 1 of 8)
     newsletter = org.result("service-basics", "component:default/newsletter-service")
@@ -135,9 +137,9 @@ def test_editing_a_teams_members_rescores_its_products_after_one_pass(org: Score
     fulfilment = org.result("product-readiness", "product:default/fulfilment-service")
     assert fulfilment["checks"]["cross-functional-team"]["passed"] is True
     assert fulfilment["checks"]["cross-functional-team"]["value"] == []
-    assert (fulfilment["level"], fulfilment["score"]) == ("bronze", 82.4)  # still no runbook: 14/17
+    assert (fulfilment["level"], fulfilment["score"]) == ("bronze", 73.7)  # still no runbook: 14/19
     labels = org.result("product-readiness", "product:default/shipping-labels")
-    assert labels["score"] == 41.2  # 7/17
+    assert labels["score"] == 36.8  # 7/19
     assert ("team_missing_roles", "team:default/fulfilment-team") not in org.gaps()
     # only what depends on the team was evaluated again
     assert org.result("product-readiness", "product:default/payments-gateway")["evaluated_at"] == untouched
@@ -148,7 +150,7 @@ def test_history_accumulates_one_point_per_day(org: ScoredCatalog) -> None:
     first = org.reader.history("product-readiness", 30, today)
     assert [point["day"] for point in first] == [today.isoformat()]
     assert first[0]["entities"] == 9
-    assert first[0]["levels"] == {"none": 4, "bronze": 1, "silver": 3, "gold": 1}
+    assert first[0]["levels"] == {"none": 4, "bronze": 1, "silver": 4, "gold": 0}
     org.sync()  # nothing changed the same day: still one point
     assert len(org.reader.history("product-readiness", 30, today)) == 1
     org.catalog.clock.advance(days=1)
@@ -172,7 +174,7 @@ def test_results_that_depend_on_time_change_as_time_passes(org: ScoredCatalog) -
     age = org.catalog.clock.now - datetime.fromisoformat(facts["last_commit_at"])
     assert automation["checks"]["recent-commits"]["value"] == age.days >= 99
     assert automation["checks"]["descriptor-reviewed"]["passed"] is True
-    assert (automation["level"], automation["score"]) == ("bronze", 94.1)  # 16/17, silver failed
+    assert (automation["level"], automation["score"]) == ("bronze", 84.2)  # 16/19, silver failed
 
 
 def test_a_capability_that_disappears_rescores_the_products_aligned_with_it(org: ScoredCatalog) -> None:
@@ -209,9 +211,9 @@ def test_the_aggregates_the_metrics_read(org: ScoredCatalog) -> None:
     )
     assert sum(count for _, _, count in gaps) == len(EXAMPLE_GAPS)
     readiness = {level: count for card, level, count in levels if card == "product-readiness"}
-    assert readiness == {"none": 4, "bronze": 1, "silver": 3, "gold": 1}
+    assert readiness == {"none": 4, "bronze": 1, "silver": 4, "gold": 0}  # no KPI measured, none met
     basics = {level: count for card, level, count in levels if card == "service-basics"}
     assert basics == {"none": 0, "bronze": 1, "silver": 0, "gold": 0}  # every level, even when empty
-    # fulfilment-service 70.6 and shipping-labels 29.4; the three unowned products average as "none"
-    assert averages[("product-readiness", "team:default/fulfilment-team")] == 50.0
+    # fulfilment-service 63.2 and shipping-labels 26.3; the three unowned products average as "none"
+    assert averages[("product-readiness", "team:default/fulfilment-team")] == 44.75
     assert ("product-readiness", "none") in averages

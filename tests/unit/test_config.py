@@ -60,6 +60,19 @@ from catalog_sync.errors import ConfigError
         ({"api": {"read_requires_token": "yes"}}, "api.read_requires_token", "boolean"),
         ({"api": {"tokens": ["short"]}}, "api.tokens.0", "Shorter than minimum"),
         ({"database": ""}, "database", "Shorter"),
+        ({"kpis": {"prometheus_url": "ftp://prom:9090"}}, "kpis.prometheus_url", "http or https URL"),
+        ({"kpis": {"prometheus_url": "not a url"}}, "kpis.prometheus_url", "http or https URL"),
+        (
+            {"kpis": {"prometheus_url": "https://user:pw@prom.example.com"}},
+            "kpis.prometheus_url",
+            "must not carry a credential",
+        ),
+        ({"kpis": {"release_tag_pattern": "v*.*"}}, "kpis.release_tag_pattern", "at most one *"),
+        ({"kpis": {"release_tag_pattern": "v[0-9]"}}, "kpis.release_tag_pattern", "tag name glob"),
+        ({"kpis": {"release_tag_pattern": ""}}, "kpis.release_tag_pattern", "Length must be between"),
+        ({"kpis": {"interval_seconds": 5}}, "kpis.interval_seconds", "greater than or equal to 10"),
+        ({"kpis": {"concurrency": 65}}, "kpis.concurrency", "less than or equal to 64"),
+        ({"kpis": {"every": 5}}, "kpis.every", "unknown key"),
     ],
 )
 def test_bad_values_are_refused_naming_the_key(raw: dict[str, object], key: str, fragment: str) -> None:
@@ -124,9 +137,14 @@ def _numeric_keys() -> list[tuple[str, str]]:
     """Every numeric setting, found from the settings classes so a new one cannot escape the test."""
     from dataclasses import fields as dataclass_fields
 
-    from catalog_sync.config import ApiSettings, DescriptorSettings, SyncSettings
+    from catalog_sync.config import ApiSettings, DescriptorSettings, KpiSettings, SyncSettings
 
-    sections = {"descriptors": DescriptorSettings, "sync": SyncSettings, "api": ApiSettings}
+    sections = {
+        "descriptors": DescriptorSettings,
+        "sync": SyncSettings,
+        "api": ApiSettings,
+        "kpis": KpiSettings,
+    }
     return [
         (section, f.name)
         for section, cls in sections.items()
@@ -148,6 +166,7 @@ def test_the_numeric_settings_are_found() -> None:
     keys = _numeric_keys()
     assert ("sync", "interval_seconds") in keys
     assert ("api", "statement_timeout_seconds") in keys
+    assert ("kpis", "timeout_seconds") in keys
     assert len(keys) >= 15
 
 

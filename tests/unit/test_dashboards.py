@@ -20,11 +20,13 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from catalog_sync.config import parse_settings
+from catalog_sync.kpis import Measurer
 from catalog_sync.metrics import record_pass
 from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
 from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
+from catalog_sync.store.kpis import SqlKpiStore
 from catalog_sync.store.migrate import upgrade
 from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
@@ -39,6 +41,8 @@ RULES = ALERTS / "catalog-sync.rules.yml"
 RUNBOOKS = ALERTS / "runbooks.md"
 SPEC_METRICS = {
     "catalog_entities",
+    "catalog_kpis",
+    "catalog_kpi_ratio",
     "catalog_ownership_gaps",
     "catalog_scorecard_entities",
     "catalog_scorecard_score_average",
@@ -153,6 +157,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
             sync_store(engine),
             after_pass=[Scorer(settings, SqlScoringStore(Database(engine))).as_hook(), record_pass],
         ).run_pass()
+        Measurer(settings.kpis, SqlKpiStore(Database(engine))).run_round()  # the examples' git KPIs
         client = app_with_metrics(settings, engine).test_client()
         client.get("/healthz")
         text = client.get("/metrics").get_data(as_text=True)

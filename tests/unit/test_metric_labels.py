@@ -64,3 +64,21 @@ def test_the_owners_with_most_entities_are_named_and_the_rest_averaged_by_weight
     assert averages[("other", "other")] == 25.0, "one entity at 100 and three at 0, not (100 + 0) / 2"
     assert averages[("other", "none")] == 50.0
     assert len(averages) == MAX_OWNERS + 2
+
+
+def test_kpi_ratios_are_only_for_tier_1_and_2_products_and_bounded() -> None:
+    from catalog_sync.metric_labels import MAX_KPI_RATIOS, kpi_counts, kpi_ratios
+
+    items = [
+        {"entityRef": f"product:default/p{n:05d}", "id": "k", "tier": 1 + n % 4, "ratio": 1.0,
+         "category": "customer-satisfaction", "status": "met", "direction": "at-least"}
+        for n in range(5000)
+    ] + [{"entityRef": "product:default/none", "id": "k", "tier": None, "ratio": 2.0,
+          "category": "invented", "status": "met", "direction": "at-least"}]  # fmt: skip
+    ratios = kpi_ratios(items)
+    assert len(ratios) == MAX_KPI_RATIOS
+    assert {entity for entity, *_ in ratios} <= {i["entityRef"] for i in items if i["tier"] in (1, 2)}
+    counts = {(c, s): n for c, s, n in kpi_counts(items)}
+    assert counts[("customer-satisfaction", "met")] == 5000
+    assert counts[("other", "met")] == 1  # an unknown category is folded, never a new series
+    assert len(counts) == 5 * 4

@@ -105,6 +105,13 @@ class ScoringStore(Protocol):
         """Repository facts by id (None when a repository has none, or is gone)."""
         ...
 
+    def load_kpi_values(
+        self, tx: Transaction, keys: Sequence[str]
+    ) -> dict[str, dict[str, tuple[float | None, str | None]]]:
+        """Stored KPI values by entity key and KPI id: (last good value, error of the last try);
+        every key asked is present (empty when nothing was measured)."""
+        ...
+
     def load_parts(self, tx: Transaction, keys: Sequence[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
         """For each key: one live product or component it ``hasPart``, and its group targets."""
         ...

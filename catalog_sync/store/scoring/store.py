@@ -97,6 +97,16 @@ class SqlScoringStore:
     def load_facts(self, tx: Transaction, ids: Sequence[int]) -> dict[int, dict[str, Any] | None]:
         return loads.load_facts(connection_of(tx), ids)
 
+    def load_kpi_values(
+        self, tx: Transaction, keys: Sequence[str]
+    ) -> dict[str, dict[str, tuple[float | None, str | None]]]:
+        from catalog_sync.store.kpis.reads import stored_values  # the KPI store reads scoring's helpers
+
+        found: dict[str, dict[str, tuple[float | None, str | None]]] = {key: {} for key in keys}
+        for (ref, ident), stored in stored_values(connection_of(tx), keys).items():
+            found.setdefault(ref, {})[ident] = (stored.value, stored.error)
+        return found
+
     def load_parts(self, tx: Transaction, keys: Sequence[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
         return loads.load_parts(connection_of(tx), keys)
 

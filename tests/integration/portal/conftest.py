@@ -21,9 +21,12 @@ from sqlalchemy import Engine
 
 from catalog_sync.cli import build_app, open_store
 from catalog_sync.config import Settings, parse_settings
+from catalog_sync.kpis import Measurer
+from catalog_sync.kpis.examples import push_example_values
 from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
 from catalog_sync.store.base import Database
+from catalog_sync.store.kpis import SqlKpiStore
 from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
@@ -138,7 +141,19 @@ def portal_catalog(tmp_path_factory: pytest.TempPathFactory) -> PortalCatalog:
         },
     )
     sync_and_score(settings, now)
+    measure_examples(settings)
     return PortalCatalog(settings, root)
+
+
+def measure_examples(settings: Settings) -> None:
+    """The examples' pushed values and one measuring round, as ``catalog-sync demo`` does."""
+    engine = open_store(settings)
+    try:
+        store = SqlKpiStore(Database(engine))
+        push_example_values(EXAMPLES / "kpi-values.yaml", store, datetime.now(UTC))
+        Measurer(settings.kpis, store).run_round()
+    finally:
+        engine.dispose()
 
 
 def portal_app(settings: Settings) -> tuple[Flask, Engine]:

@@ -161,6 +161,7 @@ def test_a_product_page_reads_about_support_kpis_runbooks_debt_then_scorecards(b
     positions = [next(i for i, title in enumerate(titles) if title.startswith(name)) for name in order]
     assert positions == sorted(positions), titles
     assert "web-shop-primary" in shop.text  # the on-call rotation, near the top
+    assert "Target against actual" in shop.text  # the KPI card measured, in "KPIs and runbooks"
     assert shop.row("Move image resizing off the request path")[1:] == ["medium", "2026-02-17"]
 
 

@@ -23,10 +23,12 @@ from catalog_sync.reconcile import prepare
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.store import limits
 from catalog_sync.store.base import Database
+from catalog_sync.store.kpis import Measurement, SqlKpiStore
 from catalog_sync.store.stores import open_stores
 from catalog_sync.store.sync_sql import SqlSyncStore
 from catalog_sync.store.tables import (
     entities,
+    kpi_values,
     metadata,
     problems,
     relations,
@@ -197,6 +199,11 @@ def cut_entity_text(store: SqlSyncStore, engine: Engine) -> None:
     assert stored(engine, entities.c.name) == ["pay"]
 
 
+def cut_kpi_error(store: SqlSyncStore, engine: Engine) -> None:
+    failure = Measurement("product:default/pay", "rate", "prometheus", None, over(kpi_values.c.error), NOW)
+    SqlKpiStore(Database(engine)).write([failure], {("product:default/pay", "rate")}, NOW)
+
+
 DRIVERS: dict[str, Callable[[SqlSyncStore, Engine], None]] = {
     "repositories.key": refused_key,
     "repositories.name": refused_listing(repositories.c.name),
@@ -218,6 +225,7 @@ DRIVERS: dict[str, Callable[[SqlSyncStore, Engine], None]] = {
     "problems.entity_ref": cut_problem,
     "sync_runs.message": cut_run_message,
     "entities.lifecycle": cut_entity_text,
+    "kpi_values.error": cut_kpi_error,
 }
 
 CHECKED = [c for c in string_columns() if c in limits.REFUSED or c in limits.CUT]
