@@ -43,6 +43,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from catalog_sync.descriptors.kinds_ours import SEVERITIES as DEBT_SEVERITIES
 from catalog_sync.errors import StoreError
 from catalog_sync.metric_labels import (
     NONE_LABEL,
@@ -260,6 +261,7 @@ class CatalogState:
     descriptor_errors: int = 0
     conflicts: int = 0
     last_success: float = 0.0
+    tech_debt: dict[str, int] = field(default_factory=dict)
     kpis: list[tuple[str, str, int]] = field(default_factory=list)
     kpi_ratios: list[tuple[str, str, str, str, float]] = field(default_factory=list)
 
@@ -288,6 +290,7 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     )
     totals = reads.score_totals_by_owner(tx)
     state.score_averages = fold_averages(totals, cards, choose_owners(totals))
+    state.tech_debt = reads.tech_debt_counts(tx)
     items = reads.kpi_items(tx)
     state.kpis = kpi_counts(items)
     state.kpi_ratios = kpi_ratios(items)
@@ -348,6 +351,12 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "Average score (0-100) of each owner's entities on each scorecard.",
         ["scorecard", "owner"],
         state.score_averages,
+    )
+    yield _gauge(
+        "catalog_tech_debt_items",
+        "Items of spec.techDebt of live entities by severity (low, medium, high, critical).",
+        ["severity"],
+        [(severity, state.tech_debt.get(severity, 0)) for severity in DEBT_SEVERITIES],
     )
     yield _gauge(
         "catalog_kpis",

@@ -158,7 +158,7 @@ def scan(
         commit=snapshot.commit,
         committed_at=snapshot.committed_at,
         files=reader.files,
-        facts=_facts(snapshot, listed, selection.occupied, fact_paths, moment, spend, release_tag_pattern),
+        facts=_facts(snapshot, listed, selection, fact_paths, moment, spend, release_tag_pattern),
         descriptor_changed=changed,
         still_present=[path for path in previous if path not in read and path in listed],
     )
@@ -352,14 +352,17 @@ def _change_times(
 def _facts(
     snapshot: Snapshot,
     listed: Mapping[str, TreeEntry],
-    occupied: set[str],
+    selection: TreeSelection,
     fact_paths: Sequence[str],
     now: datetime,
     budget: ScanBudget,
     release_tag_pattern: str | None = None,
 ) -> RepoFacts:
-    """A path ending in ``/`` is present when a file lives below it, any other when it is a file."""
-    present = {fact: fact in occupied if fact.endswith("/") else fact in listed for fact in fact_paths}
+    """A path ending in ``/`` is present when a file lives below it, any other when it is a file; the
+    files directly inside a listed folder are recorded as present too (``docs/index.md`` for ``docs/``)."""
+    occupied = selection.occupied
+    present = dict.fromkeys(sorted(selection.files_in_folders), True)
+    present.update({fact: fact in occupied if fact.endswith("/") else fact in listed for fact in fact_paths})
     history = snapshot.history(
         now - timedelta(days=HISTORY_DAYS), max_commits=MAX_HISTORY_COMMITS, budget=budget
     )

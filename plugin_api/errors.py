@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException
 
@@ -164,22 +164,57 @@ def handle_http_exception(error: HTTPException) -> Response:
     return error_response(status, message, headers=headers)
 
 
+HTML_ERRORS_KEY = "catalog_sync.html_errors"
+"""Where an app keeps the function that renders an error as a page for people (the portal's, when it
+is registered): ``(status, message, headers) -> Response``."""
+
+
+def prefers_html() -> bool:
+    """Whether the client asked for HTML before JSON: a browser does (``text/html`` first, JSON only
+    through ``*/*``); an API client sending ``application/json``, ``*/*`` or nothing does not."""
+    return request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html"
+
+
+def answer_error(status: int, message: str, *, headers: Mapping[str, str] | None = None) -> Response:
+    """An error as the client reads it: a page for a browser when the app has the portal, else
+    Backstage's JSON shape."""
+    render = current_app.extensions.get(HTML_ERRORS_KEY)
+    if render is not None and prefers_html():
+        response: Response = render(status, message, headers or {})
+        return response
+    return error_response(status, message, headers=headers)
+
+
+def answer_http_exception(error: HTTPException) -> Response:
+    """Werkzeug's and webargs' errors as ``handle_http_exception`` words them: a page for a browser
+    when the portal is registered, else the JSON."""
+    json_answer = handle_http_exception(error)
+    if not (prefers_html() and HTML_ERRORS_KEY in current_app.extensions):
+        return json_answer
+    body = json_answer.get_json(silent=True) or {}
+    message = str((body.get("error") or {}).get("message") or error.description)
+    kept = {key: value for key, value in json_answer.headers.items() if key.lower() != "content-type"}
+    kept.pop("Content-Length", None)
+    return answer_error(json_answer.status_code, message, headers=kept)
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Install the handlers on an app, so no error escapes as an HTML page or a traceback."""
+    """Install the handlers on an app, so no error escapes as a traceback: JSON for API clients, a page
+    for a browser (by ``Accept``) when the portal is registered."""
 
     @app.errorhandler(CatalogSyncError)
     def _engine_error(error: CatalogSyncError) -> Response:
         status = status_of(error)
         if status == 503:
             log.warning("database failure answering %s %s: %s", request.method, request.path, error)
-        return error_response(status, message_of(error))
+        return answer_error(status, message_of(error))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         if isinstance(error, HTTPException):
-            return handle_http_exception(error)
+            return answer_http_exception(error)
         log.error("unhandled error answering %s %s", request.method, request.path, exc_info=error)
-        return error_response(500, "the server failed to answer this request; the details are in its log")
+        return answer_error(500, "the server failed to answer this request; the details are in its log")
 
 
 def _default_message(status: int, error: HTTPException) -> str:

@@ -23,7 +23,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from catalog_sync.descriptors import JsonTooDeepError, load_json
-from plugin_api.errors import flatten_messages, handle_http_exception, refuse
+from plugin_api.errors import answer_http_exception, flatten_messages, refuse
 from plugin_api.schemas.common import BackstageErrorSchema
 
 _JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
@@ -119,5 +119,5 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
     ERROR_SCHEMA = BackstageErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> Any:
-        """Answer werkzeug's errors in Backstage's shape, keeping ``Allow`` on a 405."""
-        return handle_http_exception(error)
+        """Answer werkzeug's errors in Backstage's shape (a page to a browser), keeping ``Allow`` on a 405."""
+        return answer_http_exception(error)

@@ -29,6 +29,7 @@ from catalog_sync.descriptors import LoadLimits, parse_file
 from catalog_sync.descriptors.trust import KindTrust
 from catalog_sync.errors import QueryError
 from catalog_sync.model import DEFAULT_NAMESPACE, Entity
+from catalog_sync.sources.selection import in_listed_folder
 from catalog_sync.store.filters import EntityFilter, parse_filters
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "descriptors" / "scorecards"
@@ -79,6 +80,8 @@ class Definitions:
 
     scorecards: list[ScorecardDef] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What is evaluated but cannot work as written (a ``repoFile`` path the sync never records)."""
 
     def digest(self, extra: Sequence[str] = ()) -> str:
         """One digest of every definition (and of ``extra`` settings), to notice any change."""
@@ -221,3 +224,24 @@ def merge_definitions(
         taken.add(entity.name)
         chosen[card.name] = card
     return Definitions(sorted(chosen.values(), key=lambda card: card.name), problems)
+
+
+def unseeable_paths(cards: Iterable[ScorecardDef], fact_paths: Sequence[str]) -> list[str]:
+    """A warning for each ``repoFile`` path no sync can record: neither one of ``sync.fact_paths`` nor
+    a file directly inside one of their folders. Such a check fails on every repository, whatever it
+    holds, so it is said when the scorecard loads rather than found in the results."""
+    folders = [path for path in fact_paths if path.endswith("/")]
+    warnings = []
+    for card in cards:
+        for check in card.checks:
+            if check.form != "repoFile" or not isinstance(check.rule, Mapping):
+                continue
+            paths = check.rule.get("paths")
+            for path in paths if isinstance(paths, list) else []:
+                if str(path) not in fact_paths and not in_listed_folder(str(path), folders):
+                    warnings.append(
+                        f"scorecard {card.name!r}, check {check.id!r}: {path} can never be seen, because"
+                        f" only sync.fact_paths and the files directly inside their folders are recorded;"
+                        f" add {path} to sync.fact_paths"
+                    )
+    return warnings

@@ -22,6 +22,7 @@ from catalog_sync.scoring.kpirule import kpi_rule
 from catalog_sync.scoring.plugins import BUILTIN_CHECKS, CheckResult, CheckSubject, PluginChecks
 from catalog_sync.scoring.resolve import Context, TeamInfo
 from catalog_sync.scoring.view import kind_of
+from catalog_sync.sources.selection import in_listed_folder
 
 PLUGIN_VALIDITY = timedelta(days=1)
 """How long a plugin check's answer is kept before the check runs again (plugins may read time)."""
@@ -289,10 +290,13 @@ def _repo_file(rule: Any, context: Context, env: RuleEnv) -> Outcome:
     for path in paths:
         if present.get(path):
             return CheckResult(True, path, f"{path} is in the repository"), None
-    unknown = [path for path in paths if path not in present]
+    unknown = [path for path in paths if path not in present and not in_listed_folder(path, present)]
     message = f"none of {', '.join(paths)} is in the repository"
     if unknown:
-        message += f" (only sync.fact_paths are looked for; add {', '.join(unknown)} there)"
+        message += (
+            " (only sync.fact_paths and the files directly inside their folders are looked for;"
+            f" add {', '.join(unknown)} there)"
+        )
     return CheckResult(False, None, message), None
 
 

@@ -32,6 +32,7 @@ from catalog_sync.scoring.definitions import (
     merge_definitions,
     read_file_scorecards,
     trusted_scorecards,
+    unseeable_paths,
 )
 from catalog_sync.scoring.evaluate import EntityOutcome, evaluate_entity
 from catalog_sync.scoring.fill import fill, load_subjects
@@ -79,6 +80,8 @@ class ScoringSummary:
     repositories: int = 0
     scorecards: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Scorecards evaluated that cannot work as written (``Definitions.warnings``)."""
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds spent finding changes, loading, evaluating, writing, ... (for the benchmark)."""
@@ -144,6 +147,7 @@ class Scorer:
             definitions = self.definitions(tx)
             summary.scorecards = [card.name for card in definitions.scorecards]
             summary.problems = list(definitions.problems)
+            summary.warnings = list(definitions.warnings)
             digest = definitions.digest(self._settings_fingerprint())
             full = changed_entity_ids is None or store.read_state(tx, "digest") != digest
             ids: list[int] = []
@@ -157,6 +161,8 @@ class Scorer:
             if full:
                 for problem in definitions.problems:
                     log.warning("scorecard not evaluated: %s", problem)
+                for warning in definitions.warnings:
+                    log.warning("scorecard check cannot pass: %s", warning)
                 store.write_definitions(tx, definitions.scorecards, now)
                 store.clear_all(tx)
                 changes = SummaryChanges()  # the summaries start again from empty
@@ -197,7 +203,9 @@ class Scorer:
         files, problems = read_file_scorecards(self.settings)
         trust = KindTrust.of(self.settings.scorecards.trusted_sources)
         catalog = trusted_scorecards(self.store.catalog_scorecards(tx), trust, problems)
-        return merge_definitions(files, catalog, problems)
+        definitions = merge_definitions(files, catalog, problems)
+        definitions.warnings = unseeable_paths(definitions.scorecards, self.settings.sync.fact_paths)
+        return definitions
 
     def _settings_fingerprint(self) -> list[str]:
         return [

@@ -5,6 +5,11 @@ Location's glob targets), files named exactly (a Location's target, a fact such 
 folders whose only question is "does a file live below?" (a fact such as ``docs/``: the walk stops
 looking inside once it has seen one file there). A folder none of them can reach is never read, so a
 huge subtree beside the descriptors costs one tree entry, not its contents.
+
+The files directly inside an asked-for folder are read with the folder itself (one tree object), so
+they are remembered too (``files_in_folders``, at most ``MAX_FILES_IN_FOLDERS``): a scorecard asking
+for ``docs/index.md`` can be answered when ``docs/`` is a fact path. Deeper files are not: the walk
+does not go further down than it must.
 """
 
 from __future__ import annotations
@@ -12,6 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from catalog_sync.descriptors.patterns import compile_patterns, folder_globs
+
+MAX_FILES_IN_FOLDERS = 1000
+"""Files directly inside the asked-for folders remembered at most, per walk."""
+
+
+def in_listed_folder(path: str, folders: Iterable[str]) -> bool:
+    """Whether ``path`` is a file directly inside one of ``folders`` (paths ending in ``/``)."""
+    parent = path[: path.rfind("/") + 1]
+    return bool(parent) and parent in set(folders)
 
 
 class TreeSelection:
@@ -29,6 +43,9 @@ class TreeSelection:
         self._folders = [f for f in dict.fromkeys(folders) if f.endswith("/")]
         self.occupied: set[str] = set()
         """Folders of ``folders`` below which the walk met at least one file."""
+        self.files_in_folders: set[str] = set()
+        """Files the walk met directly inside a folder of ``folders``."""
+        self._folder_set = set(self._folders)
 
     def enters(self, folder: str) -> bool:
         """Whether the walk must read ``folder`` (a path ending in ``/``); asked just before reading it."""
@@ -61,7 +78,12 @@ class TreeSelection:
         for wanted in self._folders:
             if path.startswith(wanted):
                 self.occupied.add(wanted)
+        if (
+            len(self.files_in_folders) < MAX_FILES_IN_FOLDERS
+            and path[: path.rfind("/") + 1] in self._folder_set
+        ):
+            self.files_in_folders.add(path)
         return path in self._files or self._glob.match(path) is not None
 
 
-__all__ = ["TreeSelection"]
+__all__ = ["MAX_FILES_IN_FOLDERS", "TreeSelection", "in_listed_folder"]

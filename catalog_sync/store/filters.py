@@ -82,10 +82,16 @@ class OrderField:
 
 @dataclass(frozen=True)
 class FullText:
-    """A ``fullTextFilterTerm``, optionally restricted to some keys (``fullTextFilterFields``)."""
+    """A ``fullTextFilterTerm``, optionally restricted to some keys (``fullTextFilterFields``).
+
+    ``with_text`` widens a term restricted to keys to the name, title and description as well (the
+    portal's search: those words, or a tag, label, member, capability or outcome). A key ending in
+    ``.`` matches every key it begins (``metadata.labels.``: any label).
+    """
 
     term: str
     fields: tuple[str, ...] | None = None
+    with_text: bool = False
 
 
 def parse_filters(params: Iterable[str], *, max_conditions: int | None = None) -> EntityFilter | None:
@@ -290,9 +296,10 @@ def full_text_from_json(data: Any, parameter: str = "cursor") -> FullText | None
     """Rebuild a full-text term from a cursor, re-checking it."""
     if data is None:
         return None
-    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], str)):
+    if not (isinstance(data, list) and len(data) in (2, 3) and isinstance(data[0], str)):
         raise QueryError(parameter, "malformed full-text filter")
-    term, fields = data
+    term, fields, *rest = data
+    with_text = bool(rest and rest[0] is True)
     if not term or len(term) > MAX_TERM_LENGTH or term != term.lower():
         raise QueryError(parameter, "malformed full-text filter")
     _refuse_control_characters(parameter, term)
@@ -303,15 +310,16 @@ def full_text_from_json(data: Any, parameter: str = "cursor") -> FullText | None
     for key in fields:
         if not isinstance(key, str) or not key or key != key.lower():
             raise QueryError(parameter, "malformed full-text filter")
-        _check_key(parameter, key)
-    return FullText(term, tuple(fields))
+        _check_key(parameter, key.rstrip(".") or key)
+    return FullText(term, tuple(fields), with_text)
 
 
 def full_text_to_json(full_text: FullText | None) -> list[Any] | None:
     """The JSON form of a full-text term, for cursors."""
     if full_text is None:
         return None
-    return [full_text.term, list(full_text.fields) if full_text.fields is not None else None]
+    found: list[Any] = [full_text.term, list(full_text.fields) if full_text.fields is not None else None]
+    return [*found, True] if full_text.with_text else found
 
 
 def order_to_json(order: Sequence[OrderField]) -> list[list[str]]:

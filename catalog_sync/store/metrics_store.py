@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.kpis.documents import kpi_item
 from catalog_sync.store.kpis.reads import kpi_states
+from catalog_sync.store.scoring.directory import tech_debt_totals
 from catalog_sync.store.scoring.gauges import (
     gap_counts,
     score_totals_by_owner,
@@ -64,6 +65,10 @@ class MetricsReads(Protocol):
 
     def scorecard_definitions(self, tx: Transaction) -> list[tuple[str, str, list[str]]]:
         """Every scorecard's name, origin (``builtin``, ``file``, ``catalog``) and levels, lowest first."""
+        ...
+
+    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
+        """Items of ``spec.techDebt`` of live entities by severity, every severity present."""
         ...
 
     def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
@@ -132,6 +137,10 @@ class SqlMetricsReads:
     def scorecard_definitions(self, tx: Transaction) -> list[tuple[str, str, list[str]]]:
         """See ``MetricsReads``."""
         return scorecard_definitions(connection_of(tx))
+
+    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
+        """See ``MetricsReads``."""
+        return tech_debt_totals(connection_of(tx))
 
     def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
         """See ``MetricsReads``; reads the bodies of products with KPIs only."""

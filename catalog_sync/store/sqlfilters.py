@@ -229,15 +229,18 @@ def _alternative_ids(terms: Sequence[Term]) -> Select[int]:
 def _driver(term: Term) -> Select[int]:
     """The ids matching one term, read from an index range (each id once)."""
     if isinstance(term, FullText):
-        if term.fields is None:
-            return select(entities.c.id.label("entity_id")).where(
-                _full_text_match(entities.c.search_text, term)
-            )
-        return (
-            select(search.c.entity_id)
-            .where(_equals_any(search.c.key, term.fields), _full_text_match(search.c.value, term))
-            .distinct()
+        in_text = select(entities.c.id.label("entity_id")).where(
+            _full_text_match(entities.c.search_text, term)
         )
+        if term.fields is None:
+            return in_text
+        in_keys = select(search.c.entity_id).where(
+            _keys_match(search.c.key, term.fields), _full_text_match(search.c.value, term)
+        )
+        if term.with_text:
+            found = union(in_text, in_keys).subquery()
+            return select(found.c.entity_id)
+        return in_keys.distinct()
     if term.is_relation:
         return select(entities.c.id.label("entity_id")).where(entities.c.ref_key.in_(_relation_sources(term)))
     query = select(search.c.entity_id).where(search.c.key == term.key)
@@ -256,13 +259,20 @@ def _probe(term: Term, id_column: ColumnElement[int]) -> ColumnElement[bool]:
                 select(literal(1)).where(other.c.id == id_column, _full_text_match(other.c.search_text, term))
             )
         rows = search.alias()
-        return exists(
+        in_keys = exists(
             select(literal(1)).where(
                 rows.c.entity_id == id_column,
-                _equals_any(rows.c.key, term.fields),
+                _keys_match(rows.c.key, term.fields),
                 _full_text_match(rows.c.value, term),
             )
         )
+        if not term.with_text:
+            return in_keys
+        other = entities.alias()
+        in_text = exists(
+            select(literal(1)).where(other.c.id == id_column, _full_text_match(other.c.search_text, term))
+        )
+        return or_(in_text, in_keys)
     if term.is_relation:
         other = entities.alias()
         edges = relations.alias()
@@ -297,6 +307,14 @@ def _relation_sources(condition: Condition) -> Select[str]:
 
 def _full_text_match(column: ColumnElement[str | None], full_text: FullText) -> ColumnElement[bool]:
     return column.like("%" + escape_like(full_text.term.lower()) + "%", escape="\\")
+
+
+def _keys_match(column: ColumnElement[str | None], keys: tuple[str, ...]) -> ColumnElement[bool]:
+    """The key is one of ``keys``, or begins with one that ends in ``.`` (a prefix)."""
+    exact = tuple(key for key in keys if not key.endswith("."))
+    prefixes = [column.like(escape_like(key) + "%", escape="\\") for key in keys if key.endswith(".")]
+    clauses = ([_equals_any(column, exact)] if exact else []) + prefixes
+    return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
 
 def _equals_any(column: ColumnElement[str | None], values: tuple[str, ...]) -> ColumnElement[bool]:

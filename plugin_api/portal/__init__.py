@@ -4,16 +4,20 @@
 with ``app.register_blueprint(portal.blp)``. Pages, one module per group:
 
 - ``/`` (``overview``), ``/catalog`` (``catalog``), ``/catalog/{kind}/{namespace}/{name}`` (``entity``);
+- ``/capabilities`` (``capabilities``), ``/teams`` and ``/teams/{name}`` (``teams``), ``/insights``
+  (``insights``): the product model's questions;
 - ``/scorecards``, ``/scorecards/{name}`` (``scorecards``); ``/gaps`` (``gaps``); ``/kpis`` (``kpis``,
-  which also gives product and team pages their KPI blocks); ``/teams/{name}``
-  (``teams``); ``/repositories``, ``/repositories/{id}`` (``repositories``).
+  which also gives product and team pages their KPI blocks);
+  ``/repositories``, ``/repositories/{id}`` (``repositories``).
 """
 
 from plugin_api.portal import (
+    capabilities,
     catalog,
     entity,
     errors,
     gaps,
+    insights,
     kpis,
     overview,
     repositories,
@@ -24,10 +28,12 @@ from plugin_api.portal.blueprint import blp
 
 __all__ = [
     "blp",
+    "capabilities",
     "catalog",
     "entity",
     "errors",
     "gaps",
+    "insights",
     "kpis",
     "overview",
     "repositories",

@@ -1,9 +1,11 @@
 """``/catalog``: the entity list, narrowed by kind, owner, lifecycle, free text or a catalog filter.
 
-The form's fields become one Backstage filter (``kind=product,spec.lifecycle=production``) and a
-full-text term, read by the same ``CatalogReader.query_entities`` as ``/api/catalog/entities/by-query``,
-so the page and the API always agree. Paging follows the reader's cursors both ways; a cursor carries
-its query, so the form's fields are kept in the links only to show them again.
+Its columns sort on the server (``sort=name|kind|owner|lifecycle|tier``, ``order=asc|desc``), by the
+same ordering as the API's ``orderField``. The form's fields become one Backstage filter
+(``kind=product,spec.lifecycle=production``) and a full-text term, read by the same
+``CatalogReader.query_entities`` as ``/api/catalog/entities/by-query``, so the page and the API
+always agree. Paging follows the reader's cursors both ways; a cursor carries its query, so the
+form's fields are kept in the links only to show them again.
 """
 
 from __future__ import annotations
@@ -15,15 +17,34 @@ from flask import request
 
 from catalog_sync.errors import QueryError
 from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
-from catalog_sync.store.filters import EntityFilter, parse_full_text, parse_order_fields
+from catalog_sync.store.filters import EntityFilter, FullText, parse_full_text, parse_order_fields
 from catalog_sync.store.scoring import owner_keys
 from plugin_api.paging import request_filters
 from plugin_api.portal.blueprint import blp
-from plugin_api.portal.common import existing_refs, known_kinds, limit_arg, make_pager, render, text_arg
+from plugin_api.portal.common import known_kinds, limit_arg, make_pager, render, text_arg
+from plugin_api.portal.refs import TEAM_KINDS, existing_refs, prime_refs, title_of
+from plugin_api.portal.sorting import sort_arg
 from plugin_api.state import connection, state
 
-ORDER = ("metadata.name,asc",)
+SORT_FIELDS = {
+    "name": "metadata.name",
+    "kind": "kind",
+    "owner": "spec.owner",
+    "lifecycle": "spec.lifecycle",
+    "tier": "spec.tier",
+}
+"""The columns the list sorts by (``sort``), and the catalog field each one orders."""
 FACETS = ("kind", "spec.lifecycle", "relations.ownedBy")
+SEARCH_FIELDS = (
+    "metadata.tags",
+    "metadata.labels.",
+    "spec.members.name",
+    "spec.members",
+    "spec.capabilities",
+    "spec.outcomes",
+)
+"""Where the search box looks besides the name, title and description (the catalog's search index:
+tags, any label, a Team's members by name, a Group's members, capabilities, outcomes)."""
 FILTER_FIELDS = ("kind", "owner", "lifecycle", "q", "filter")
 
 
@@ -44,6 +65,14 @@ class Row:
     orphan: bool
     errors: int
     warnings: int
+
+
+def search_term(term: str | None) -> FullText | None:
+    """The search box's words, over the name, title, description and ``SEARCH_FIELDS``."""
+    checked = parse_full_text(term)
+    if checked is None:
+        return None
+    return FullText(checked.term, SEARCH_FIELDS, with_text=True)
 
 
 def build_filter(
@@ -75,11 +104,12 @@ def catalog() -> str:
     kind, owner, lifecycle = text_arg("kind"), text_arg("owner"), text_arg("lifecycle")
     term, raw = text_arg("q"), request.args.getlist("filter")
     entity_filter = build_filter(kind, owner, lifecycle, raw)
-    full_text = parse_full_text(term)
+    full_text = search_term(term)
     limit = limit_arg()
+    sort = sort_arg(tuple(SORT_FIELDS), "name")
     page = app_state.catalog.query_entities(
         entity_filter,
-        order=parse_order_fields(ORDER),
+        order=parse_order_fields([f"{SORT_FIELDS[sort.key]},{sort.order}"]),
         cursor=text_arg("cursor"),
         limit=limit,
         full_text=full_text,
@@ -88,6 +118,8 @@ def catalog() -> str:
     )
     rows = _rows(page.items)
     facets = app_state.catalog.facets(list(FACETS), connection=conn)
+    owners = [value for value, _ in facets.get("relations.ownedBy", [])]
+    prime_refs(owners)
     return render(
         "catalog.html",
         rows=rows,
@@ -105,11 +137,34 @@ def catalog() -> str:
             "q": term or "",
             "filter": raw[0] if raw else "",
         },
+        sort=sort,
         filtered=any(request.args.get(name, "").strip() for name in FILTER_FIELDS),
         kinds=facets.get("kind", []),
         lifecycles=facets.get("spec.lifecycle", []),
-        owners=facets.get("relations.ownedBy", []),
+        owners=owner_choices(facets.get("relations.ownedBy", []), owner),
     )
+
+
+@dataclass(frozen=True)
+class OwnerChoice:
+    """One owner of the picker: its ref, its title, how much it owns, whether it is a team."""
+
+    value: str
+    title: str
+    count: int
+    team: bool
+
+
+def owner_choices(found: list[tuple[str, int]], chosen: str | None) -> list[OwnerChoice]:
+    """The owner picker's choices: every owner of the catalog by title, teams first, with how many
+    entities each owns; the one asked for stays selected even when it owns nothing."""
+    choices = [
+        OwnerChoice(ref, title_of(ref), count, ref.split(":", 1)[0] in TEAM_KINDS) for ref, count in found
+    ]
+    choices.sort(key=lambda item: (not item.team, item.title.lower(), item.value))
+    if chosen and not any(item.value.lower() == chosen.lower() for item in choices):
+        choices.insert(0, OwnerChoice(chosen, chosen, 0, True))
+    return choices
 
 
 def _rows(items: list[dict[str, Any]]) -> list[Row]:

@@ -14,11 +14,12 @@ import logging
 from collections.abc import Mapping
 
 from flask import Response, make_response, request
+from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
 from catalog_sync.errors import CatalogSyncError, NotFoundError, QueryError
 from catalog_sync.sources.urls import redact
-from plugin_api.errors import message_of, status_of
+from plugin_api.errors import HTML_ERRORS_KEY, message_of, status_of
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import render
 
@@ -71,6 +72,22 @@ def default_hint(status: int) -> str | None:
     if status == 503:
         return "Try again in a moment."
     return None
+
+
+def page_for_browser(status: int, message: str, headers: Mapping[str, str]) -> Response:
+    """An error outside the portal's pages, answered to a browser (``plugin_api.errors.answer_error``):
+    the same page as the portal's own, so ``GET /nope`` in a browser reads as a page, not JSON."""
+    if status == 404 and message.startswith("no such route"):
+        message = f"There is no page at {request.path}."
+    if status >= 500:
+        message = "The server failed to answer this page; the details are in its log."
+    return error_page(status, message, headers=headers)
+
+
+@blp.record_once
+def _install(setup: BlueprintSetupState) -> None:
+    """Let the app answer a browser's errors with pages, wherever they happen."""
+    setup.app.extensions[HTML_ERRORS_KEY] = page_for_browser
 
 
 @blp.errorhandler(CatalogSyncError)

@@ -100,18 +100,18 @@ def test_walk_from_overview_to_team_scorecards_and_gaps(served: str, page: Any, 
     expect(page.get_by_role("link", name="web-shop", exact=True)).to_be_visible()
 
     # Its owner's page.
-    page.get_by_role("link", name="team:default/checkout-team").first.click()
+    page.get_by_role("link", name="Checkout Squad").first.click()
     expect(page).to_have_url(served + "/teams/checkout-team")
     expect(page.get_by_role("heading", name="Checkout Squad", level=1)).to_be_visible()
     expect(page.get_by_text("amara.okafor")).to_be_visible()
-    expect(page.get_by_role("row", name="product:default/web-shop")).to_be_visible()
+    expect(page.get_by_role("row", name="Acme Web Shop gold")).to_be_visible()
 
     # A scorecard, with its trend drawn as a sparkline.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Scorecards").click()
     page.get_by_role("link", name="Product readiness").click()
     expect(page.get_by_role("heading", name="Product readiness", level=1)).to_be_visible()
     expect(page.get_by_role("img", name="Average score from")).to_be_visible()
-    expect(page.get_by_role("row", name="product:default/web-shop")).to_be_visible()
+    expect(page.get_by_role("row", name="Acme Web Shop")).to_be_visible()
 
     # The ownership gaps, narrowed to one type.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Ownership gaps").click()
@@ -120,7 +120,7 @@ def test_walk_from_overview_to_team_scorecards_and_gaps(served: str, page: Any, 
     page.get_by_role("button", name="Filter").click()
     gap_rows = page.locator("table.gaps tbody tr")
     expect(gap_rows).to_have_count(1)
-    expect(gap_rows.first).to_contain_text("product:default/pricing")
+    expect(gap_rows.first).to_contain_text("Pricing")
     expect(gap_rows.first).to_contain_text("not in the catalog")
     expect(page).to_have_url(served + "/gaps?type=unknown_owner")
     page.go_back()

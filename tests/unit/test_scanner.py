@@ -441,3 +441,24 @@ def test_previous_descriptors_that_still_exist_are_told_apart_from_deleted_ones(
     with GitSnapshot(git_repo.git_dir, git_repo.head(), "main") as snapshot:
         result = scan(snapshot, DescriptorSettings(), DEFAULT_FACT_PATHS, previous_blobs=previous, now=NOW)
     assert result.still_present == ["lost/b.yaml"]
+
+
+def test_files_directly_inside_a_fact_folder_are_recorded_and_deeper_ones_are_not(git_repo: GitRepo) -> None:
+    git_repo.commit(
+        "docs",
+        files={
+            "docs/index.md": "# x\n",
+            "docs/security.md": "s\n",
+            "docs/guide/deep.md": "d\n",
+            "src/a.py": "",
+        },
+    )
+    snapshot = GitSnapshot(git_repo.git_dir, git_repo.head(), "main")
+    with snapshot:
+        facts = scan(snapshot, DescriptorSettings(), ["docs/", "README.md"], now=NOW).facts
+    assert facts.paths_present == {
+        "docs/": True,
+        "docs/index.md": True,
+        "docs/security.md": True,
+        "README.md": False,
+    }

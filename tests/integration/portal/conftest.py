@@ -30,6 +30,7 @@ from catalog_sync.store.kpis import SqlKpiStore
 from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import GitRepo
+from tests.fixtures.http import serving
 from tests.fixtures.syncstore import sync_store
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "descriptors" / "examples"
@@ -167,3 +168,10 @@ def app(portal_catalog: PortalCatalog) -> Iterator[Flask]:
     built, engine = portal_app(portal_catalog.settings)
     yield built
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base(app: Flask) -> Iterator[str]:
+    """The portal's app served on a loopback port, for tests that speak real HTTP to it."""
+    with serving(app) as url:
+        yield url

@@ -189,3 +189,39 @@ def test_reads_name_what_is_missing(scored: Catalog) -> None:
             reads.get_scorecard(tx, "nothing")
         with pytest.raises(NotFoundError, match="no insight named 'luck'"):
             reads.insight(tx, "luck")
+
+
+def test_the_product_model_reads_agree_with_the_insights_and_the_summaries(scored: Catalog) -> None:
+    database, _, reads = _store(scored)
+    with database.reading() as tx:
+        tree = {node["entityRef"]: node for node in reads.capability_tree(tx)}
+        directory = {row["entityRef"]: row for row in reads.team_directory(tx)}
+        edges = reads.insight(tx, "team-dependencies")
+        loads = {row["team"]: row for row in reads.insight(tx, "coordination-load")}
+        owned = reads.owner_results(tx, "team:default/payments", 100)
+        one = reads.entity_results(tx, "product:default/pay-api")
+        summary = team_document(reads.team_summary(tx, "payments"))
+    checkout = tree["capability:default/checkout"]
+    assert [item["entityRef"] for item in checkout["products"]] == [
+        "product:default/ledger",
+        "product:default/pay-api",
+        "product:default/shop",
+    ]
+    assert checkout["duplicated"] is True
+    assert checkout["unserved"] is False
+    assert tree["capability:default/search"]["duplicated"] is False
+    assert edges == [
+        {"from": "team:default/payments", "to": "team:default/web", "dependencies": 1},
+        {"from": "team:default/web", "to": "team:default/payments", "dependencies": 1},
+    ]
+    payments = directory["team:default/payments"]
+    assert payments["owned"] == summary["owned"]["count"]
+    assert payments["dependencies"]["total"] == loads["team:default/payments"]["total"]
+    assert payments["crossFunctional"] is False  # no one in operations
+    assert set(payments["scorecards"]) == {card["scorecard"] for card in summary["scorecards"]}
+    assert {result["entityRef"] for result in owned} == {"product:default/ledger", "product:default/pay-api"}
+    assert all(result["levels"] and result["checks"] for result in owned)
+    assert {result["scorecard"] for result in one} == {
+        result["scorecard"] for result in owned if result["entityRef"] == "product:default/pay-api"
+    }
+    assert all("description" in check for result in one for check in result["checks"])

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from catalog_sync.config import parse_settings
 from catalog_sync.model import Entity
-from catalog_sync.scoring.definitions import build_scorecard, merge_definitions, read_file_scorecards
+from catalog_sync.scoring.definitions import (
+    build_scorecard,
+    merge_definitions,
+    read_file_scorecards,
+    unseeable_paths,
+)
 
 SPEC = {
     "appliesTo": ["kind=product"],
@@ -72,3 +77,31 @@ def test_a_configured_file_that_is_not_a_scorecard_is_reported(tmp_path: Path) -
     assert any("team.yaml: Team t is not a Scorecard; ignored" in p for p in problems)
     assert any("broken.yaml" in p and "error" in p for p in problems)
     assert any("missing.yaml: cannot be read" in p for p in problems)
+
+
+def test_a_repo_file_path_the_sync_never_records_is_a_warning_when_the_scorecard_loads() -> None:
+    spec = {
+        "appliesTo": ["kind=product"],
+        "levels": ["ok"],
+        "checks": [
+            {
+                "id": "docs",
+                "title": "Docs",
+                "level": "ok",
+                "rule": {"repoFile": {"paths": ["docs/index.md"]}},
+            },
+            {
+                "id": "deep",
+                "title": "Deep",
+                "level": "ok",
+                "rule": {"repoFile": {"paths": ["docs/a/b.md", "x.md"]}},
+            },
+        ],
+    }
+    card = build_scorecard(Entity("catalog/v1", "Scorecard", {"name": "docs"}, spec), "catalog")
+    warnings = unseeable_paths([card], ["docs/", "x.md"])
+    assert warnings == [
+        "scorecard 'docs', check 'deep': docs/a/b.md can never be seen, because only sync.fact_paths and the"
+        " files directly inside their folders are recorded; add docs/a/b.md to sync.fact_paths"
+    ]
+    assert unseeable_paths([card], ["docs/index.md", "docs/a/b.md", "x.md"]) == []

@@ -157,8 +157,12 @@ def test_repository_rules() -> None:
     result, _ = judge("repoFile", {"paths": ["SECURITY.md", "README.md"]}, context(facts=facts))
     assert result.message == (
         "none of SECURITY.md, README.md is in the repository "
-        "(only sync.fact_paths are looked for; add SECURITY.md there)"
+        "(only sync.fact_paths and the files directly inside their folders are looked for;"
+        " add SECURITY.md there)"
     )
+    # A file directly inside a listed folder is looked for: its absence is just that, with no hint.
+    result, _ = judge("repoFile", {"paths": ["docs/index.md"]}, context(facts=facts))
+    assert result.message == "none of docs/index.md is in the repository"
     result, until = judge("repoCommitWithinDays", 30, context(facts=facts))
     assert (result.passed, result.value, result.message) == (
         True,

@@ -209,3 +209,33 @@ def test_fields_keep_only_what_was_asked_including_relations(catalog: Catalog) -
             "relations": [{"type": "ownedBy", "targetRef": "group:default/team-a"}],
         }
     ]
+
+
+def test_full_text_with_text_looks_in_the_keys_and_in_name_title_and_description(catalog: Catalog) -> None:
+    search = FullText("pci", ("metadata.tags",), with_text=True)
+    assert _refs(catalog, full_text=search) == {"component:default/payments-api"}  # by its tag alone
+    by_name = FullText("ledger", ("metadata.tags",), with_text=True)
+    assert "component:default/ledger" in _refs(catalog, full_text=by_name)  # by its name alone
+    assert _refs(catalog, full_text=FullText("pci", ("metadata.tags",))) == {"component:default/payments-api"}
+    assert _refs(catalog, full_text=FullText("pci")) == set()  # not in a name, title or description
+
+
+def test_a_full_text_key_ending_in_a_dot_matches_every_key_it_begins(catalog: Catalog) -> None:
+    assert _refs(catalog, "kind=group", full_text=FullText("team", ("spec.",))) == {
+        "group:default/team-a",
+        "group:default/team-b",
+    }
+    assert _refs(catalog, full_text=FullText("team-b", ("spec.o",))) == set()  # a prefix is a whole key part
+
+
+def test_a_wider_full_text_survives_the_cursor(catalog: Catalog) -> None:
+    search = FullText("a", ("metadata.tags",), with_text=True)
+    everything = _refs(catalog, full_text=search)
+    first = catalog.reader.query_entities(None, limit=2, full_text=search)
+    seen = [item["metadata"]["name"] for item in first.items]
+    cursor = first.next_cursor
+    while cursor:
+        page = catalog.reader.query_entities(None, limit=2, full_text=None, cursor=cursor)
+        seen += [item["metadata"]["name"] for item in page.items]
+        cursor = page.next_cursor
+    assert len(seen) == len(everything) == first.total_items
