@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog_sync.config import Settings
+from catalog_sync.descriptors.references import ScorecardIndex
 from catalog_sync.errors import SourceError
 from catalog_sync.reconcile import decide_removal
 from catalog_sync.sources import build_source
@@ -42,11 +43,14 @@ class Listing:
         return Listing(dict(self.repositories), list(self.source_ids), dict(self.source_names))
 
 
-def read_rules(settings: Settings, source_name: str) -> str:
+def read_rules(settings: Settings, source_name: str, scorecards: ScorecardIndex | None = None) -> str:
     """A digest of what decides how one source's repositories are read: the descriptor patterns and
-    limits, the fact paths, the release tag pattern, and whether the source may define restricted
-    kinds. When it changes, the source's repositories are read again at once, so the catalog follows
-    the configuration, not the next commit of each repository."""
+    limits, the fact paths, the release tag pattern, whether the source may define restricted kinds,
+    and the names the published scorecards define (exemptions and initiatives must name them). When it
+    changes, the source's repositories are read again at once, so the catalog follows the configuration
+    and the scorecards, not the next commit of each repository: an exemption refused because its
+    scorecard was not yet published (a first sync reads every repository at once) is read again
+    after the re-score that publishes it."""
     descriptors = settings.descriptors
     rules = {
         "patterns": list(descriptors.patterns),
@@ -57,6 +61,10 @@ def read_rules(settings: Settings, source_name: str) -> str:
         "trusted": source_name in settings.scorecards.trusted_sources,
         "release_tags": settings.kpis.release_tag_pattern,
     }
+    if scorecards:
+        rules["scorecards"] = {
+            name: [sorted(terms.checks), list(terms.levels)] for name, terms in sorted(scorecards.items())
+        }
     return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
 
 
@@ -118,11 +126,14 @@ class Discovery:
 
     def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
         listing = Listing()
+        known = self._store.scorecard_terms()
         for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
             target = config.url or config.path or ""
             with self._store.transaction() as tx:
                 source_id = self._store.ensure_source(tx, config.name, config.type, target)
-                self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
+                self._store.reread_on_new_rules(
+                    tx, source_id, read_rules(self._settings, config.name, known), now
+                )
             entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
             summary.sources.append(entry)
             try:
@@ -154,10 +165,13 @@ class Discovery:
         return listing
 
     def _list_from_catalog(self, source: Source, listing: Listing, now: datetime) -> None:
+        known = self._store.scorecard_terms()
         with self._store.transaction() as tx:
             source_id = self._store.find_source(tx, source.name)
             if source_id is not None:
-                self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, source.name), now)
+                self._store.reread_on_new_rules(
+                    tx, source_id, read_rules(self._settings, source.name, known), now
+                )
         if source_id is None:
             return  # nothing was ever registered
         for repository in source.discover():
