@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from catalog_sync.store.base import Database
+from catalog_sync.store.base import Database, connection_of
 from catalog_sync.store.scoring.initiatives import active_exemptions
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.scoring_org import ScoredCatalog
@@ -97,8 +97,6 @@ def test_an_exempted_check_passes_and_fails_again_the_day_after_until(catalog: C
     assert kpis["message"].startswith(f"exempted until {(today + timedelta(days=2)).isoformat()}")
     assert org.result("basics", "product:default/pay")["level"] == "silver"
     with Database(catalog.engine).reading() as tx:
-        from catalog_sync.store.base import connection_of
-
         assert active_exemptions(connection_of(tx)) == [("basics", 1)]
 
     catalog.clock.advance(days=2)  # the last day of the exemption: it still holds
@@ -116,8 +114,6 @@ def test_an_exempted_check_passes_and_fails_again_the_day_after_until(catalog: C
     )
     assert after["level"] == "bronze"
     with Database(catalog.engine).reading() as tx:
-        from catalog_sync.store.base import connection_of
-
         assert active_exemptions(connection_of(tx)) == []
 
 
@@ -129,7 +125,8 @@ def test_an_exemption_naming_a_scorecard_published_later_is_read_again_once_it_i
     org.repo("pay").commit("pay", files={"catalog-info.yaml": _exempted("pay", today + timedelta(days=9))})
     org.sync()  # one first pass reads both repositories: basics is not published yet
     refused = [p for p in catalog.problems("descriptor") if "unknown scorecard 'basics'" in p["message"]]
-    assert refused and refused[0]["field"] == "spec.exemptions[0].scorecard" and refused[0]["line"] == 11
+    assert refused
+    assert (refused[0]["field"], refused[0]["line"]) == ("spec.exemptions[0].scorecard", 11)
     org.sync()  # basics is published now: the fleet is read again and the exemption holds
     assert not [p for p in catalog.problems("descriptor") if "basics" in p["message"]]
     assert org.result("basics", "product:default/pay")["checks"]["kpis"]["passed"] is True
@@ -163,7 +160,8 @@ def test_an_initiative_burns_up_day_by_day_is_at_risk_when_flat_and_done_at_the_
         org.scorer.rescore([])
     flat = _initiative(org, "kpis-everywhere")
     assert flat["atRisk"] is True
-    assert flat["projected"] is not None and abs(flat["projected"] - 1 / 3) < 0.01
+    assert flat["projected"] is not None
+    assert abs(flat["projected"] - 1 / 3) < 0.01
 
     catalog.clock.advance(days=1)
     shop_kpis = product_yaml("shop") + KPIS
