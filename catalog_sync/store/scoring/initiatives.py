@@ -119,12 +119,13 @@ def item_of(row: Any) -> dict[str, Any]:
     }
 
 
-def list_page(conn: Connection, after: str | None, limit: int, owner: str | None) -> Page:
-    """Initiatives by due day then name; ``owner`` keeps those a team runs or has entities in."""
+def list_page(conn: Connection, after: str | None, limit: int, owners: Sequence[str] | None) -> Page:
+    """Initiatives by due day then name; ``owners`` keeps those a team runs or has entities in."""
     query = select(initiatives)
-    if owner is not None:
-        covering = select(initiative_entities.c.initiative).where(initiative_entities.c.owner == owner)
-        query = query.where((initiatives.c.owner == owner) | initiatives.c.name.in_(covering))
+    if owners is not None:
+        wanted = list(owners)
+        covering = select(initiative_entities.c.initiative).where(initiative_entities.c.owner.in_(wanted))
+        query = query.where(initiatives.c.owner.in_(wanted) | initiatives.c.name.in_(covering))
     total = int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
     key = initiatives.c.due_on + "/" + initiatives.c.name
     if after is not None:

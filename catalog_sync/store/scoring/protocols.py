@@ -214,8 +214,10 @@ class ScoringReads(Protocol):
         """Daily points of one scorecard, oldest first."""
         ...
 
-    def list_initiatives(self, tx: Transaction, after: str | None, limit: int, owner: str | None) -> Page:
-        """Initiatives by due day; ``owner`` (a team's ref key) keeps those it runs or has entities in."""
+    def list_initiatives(
+        self, tx: Transaction, after: str | None, limit: int, owners: Sequence[str] | None
+    ) -> Page:
+        """Initiatives by due day; ``owners`` (a team's ref keys) keeps those it runs or has entities in."""
         ...
 
     def get_initiative(self, tx: Transaction, name: str) -> dict[str, Any]:

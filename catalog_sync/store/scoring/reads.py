@@ -11,7 +11,7 @@ Items come back as plain dicts in the wire's camelCase, ready for ``plugin_api.s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -74,9 +74,11 @@ class SqlScoringReads:
     # -- initiatives -------------------------------------------------------------------------------------
 
     @_translated
-    def list_initiatives(self, tx: Transaction, after: str | None, limit: int, owner: str | None) -> Page:
-        """Initiatives by due day; ``owner`` keeps those a team runs or has entities in."""
-        return initiatives.list_page(connection_of(tx), after, limit, owner)
+    def list_initiatives(
+        self, tx: Transaction, after: str | None, limit: int, owners: Sequence[str] | None
+    ) -> Page:
+        """Initiatives by due day; ``owners`` keeps those a team runs or has entities in."""
+        return initiatives.list_page(connection_of(tx), after, limit, owners)
 
     @_translated
     def get_initiative(self, tx: Transaction, name: str) -> dict[str, Any]:
@@ -294,17 +296,18 @@ def _result(row: Any, checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     shown = []
     for stored in json.loads(row.checks):
         known = checks.get(stored["id"], {})
-        shown.append(
-            {
-                "id": stored["id"],
-                "title": known.get("title", stored["id"]),
-                "level": known.get("level"),
-                "weight": float(known.get("weight", 1)),
-                "passed": stored["passed"],
-                "value": stored.get("value"),
-                "message": stored.get("message", ""),
-            }
-        )
+        check = {
+            "id": stored["id"],
+            "title": known.get("title", stored["id"]),
+            "level": known.get("level"),
+            "weight": float(known.get("weight", 1)),
+            "passed": stored["passed"],
+            "value": stored.get("value"),
+            "message": stored.get("message", ""),
+        }
+        if stored.get("exempted"):
+            check["exempted"] = stored["exempted"]
+        shown.append(check)
     return {
         "entityRef": row.entity_ref,
         "kind": row.kind,
