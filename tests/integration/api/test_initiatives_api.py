@@ -6,95 +6,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from catalog_sync.cli import build_app
-from catalog_sync.config import parse_settings
-from catalog_sync.scoring import Scorer
-from catalog_sync.store.base import Database
-from catalog_sync.store.engine import open_engine
-from catalog_sync.store.migrate import upgrade
-from catalog_sync.store.scoring import SqlScoringStore
-from catalog_sync.sync import SyncEngine
-from tests.fixtures.gitrepos import GitRepo
-from tests.fixtures.syncstore import sync_store
-
-TODAY = datetime.now(UTC).date()
-UNTIL = (TODAY + timedelta(days=30)).isoformat()
-PLATFORM = f"""\
-apiVersion: catalog/v1
-kind: Scorecard
-metadata: {{name: basics}}
-spec:
-  appliesTo: [kind=product]
-  levels: [bronze, silver]
-  checks:
-    - {{id: has-owner, title: Has an owner, level: bronze, rule: {{ownerResolves: true}}}}
-    - {{id: kpis, title: KPIs defined, level: silver, rule: {{field: spec.kpis, minItems: 1}}}}
----
-apiVersion: catalog/v1
-kind: Initiative
-metadata: {{name: measured, title: Every product measured}}
-spec:
-  owner: platform
-  scorecard: basics
-  level: silver
-  appliesTo: ["kind=product"]
-  startsOn: "{TODAY.isoformat()}"
-  dueOn: "{(TODAY + timedelta(days=20)).isoformat()}"
----
-apiVersion: catalog/v1
-kind: Team
-metadata: {{name: platform}}
-spec: {{members: [{{name: grace, role: sre}}]}}
----
-apiVersion: catalog/v1
-kind: Team
-metadata: {{name: shop-team}}
-spec: {{members: [{{name: ann, role: developer}}]}}
----
-apiVersion: catalog/v1
-kind: Product
-metadata: {{name: web-shop}}
-spec:
-  type: website
-  lifecycle: production
-  owner: shop-team
-  exemptions:
-    - {{scorecard: basics, check: kpis, until: "{UNTIL}", reason: New analytics in March, approvedBy: ann}}
----
-apiVersion: catalog/v1
-kind: Product
-metadata: {{name: search}}
-spec: {{type: service, lifecycle: production, owner: shop-team}}
-"""
+from tests.fixtures.initiative_org import TODAY, UNTIL, initiative_app
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
-    root = tmp_path_factory.mktemp("initiatives-api")
-    GitRepo(root / "repos" / "platform").commit("start", files={"catalog-info.yaml": PLATFORM})
-    settings = parse_settings(
-        {
-            "database": f"sqlite:///{root / 'catalog.db'}",
-            "sources": [{"name": "org", "type": "local", "path": str(root / "repos")}],
-            "scorecards": {"trusted_sources": ["org"]},
-            "api": {"max_page_size": 50},
-        },
-        str(root),
-        environ={},
-    )
-    engine = open_engine(settings.database)
-    upgrade(engine)
-    scorer = Scorer(settings, SqlScoringStore(Database(engine)))
-    SyncEngine(settings, sync_store(engine), after_pass=[scorer.as_hook()]).run_pass()
-    yield build_app(settings, engine).test_client()
-    engine.dispose()
+    yield from (app.test_client() for app in initiative_app(tmp_path_factory.mktemp("initiatives-api")))
 
 
 def _ok(client: FlaskClient, url: str) -> Any:
