@@ -37,6 +37,16 @@ class ScorecardTerms:
 ScorecardIndex = Mapping[str, ScorecardTerms]
 """The scorecards known where a file is read, by name."""
 
+REFUSAL_PATTERNS = ("unknown scorecard %", "scorecard % has no check %", "scorecard % has no level %")
+"""SQL ``LIKE`` patterns of the messages ``reference_problem`` writes, so the store can find the
+repositories to read again once the scorecards change."""
+
+
+def index_digest(index: ScorecardIndex) -> str:
+    """One text that changes when any scorecard's name, check ids or levels change."""
+    parts = [f"{name}:{','.join(sorted(t.checks))}:{','.join(t.levels)}" for name, t in sorted(index.items())]
+    return "\n".join(parts)
+
 
 def terms_of_spec(spec: Mapping[str, Any]) -> ScorecardTerms:
     """The names a validated Scorecard spec defines."""

@@ -21,7 +21,7 @@ from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.sources.registered import RegisteredRepository
 from catalog_sync.store import fitting, listing, orphans, repos, run_records, writer
 from catalog_sync.store.base import Database, Transaction, connection_of
-from catalog_sync.store.scorecard_terms import published_terms
+from catalog_sync.store.scorecard_terms import published_terms, reread_refused
 from catalog_sync.store.sync_store import Applied, ClaimedRepository, HeldElsewhere, PreviousRead, RunningRun
 from catalog_sync.store.tables import entities
 
@@ -185,6 +185,11 @@ class SqlSyncStore:
         """The published scorecards' check ids and levels."""
         with self._database.reading() as tx:
             return published_terms(connection_of(tx))
+
+    def reread_refused(self, now: datetime) -> int:
+        """Make the repositories refused for unknown scorecard names due for a full read."""
+        with self._database.transaction() as tx:
+            return reread_refused(connection_of(tx), now)
 
     def catalog_ref_keys(self) -> set[str]:
         """Every entity's ref key."""

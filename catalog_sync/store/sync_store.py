@@ -229,6 +229,11 @@ class SyncStore(Protocol):
         initiatives write."""
         ...
 
+    def reread_refused(self, now: datetime) -> int:
+        """Make due for a full read the repositories with a document refused for naming an unknown
+        scorecard, check or level; answer how many."""
+        ...
+
     def load_known(
         self, tx: Transaction, repository_ids: Sequence[int], ref_keys: Iterable[str]
     ) -> tuple[dict[int, dict[str, KnownEntity]], dict[str, KnownEntity]]:

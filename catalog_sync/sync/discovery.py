@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog_sync.config import Settings
-from catalog_sync.descriptors.references import ScorecardIndex
+from catalog_sync.descriptors.references import index_digest
 from catalog_sync.errors import SourceError
 from catalog_sync.reconcile import decide_removal
 from catalog_sync.sources import build_source
@@ -43,14 +43,11 @@ class Listing:
         return Listing(dict(self.repositories), list(self.source_ids), dict(self.source_names))
 
 
-def read_rules(settings: Settings, source_name: str, scorecards: ScorecardIndex | None = None) -> str:
+def read_rules(settings: Settings, source_name: str) -> str:
     """A digest of what decides how one source's repositories are read: the descriptor patterns and
-    limits, the fact paths, the release tag pattern, whether the source may define restricted kinds,
-    and the names the published scorecards define (exemptions and initiatives must name them). When it
-    changes, the source's repositories are read again at once, so the catalog follows the configuration
-    and the scorecards, not the next commit of each repository: an exemption refused because its
-    scorecard was not yet published (a first sync reads every repository at once) is read again
-    after the re-score that publishes it."""
+    limits, the fact paths, the release tag pattern, and whether the source may define restricted
+    kinds. When it changes, the source's repositories are read again at once, so the catalog follows
+    the configuration, not the next commit of each repository."""
     descriptors = settings.descriptors
     rules = {
         "patterns": list(descriptors.patterns),
@@ -61,10 +58,6 @@ def read_rules(settings: Settings, source_name: str, scorecards: ScorecardIndex 
         "trusted": source_name in settings.scorecards.trusted_sources,
         "release_tags": settings.kpis.release_tag_pattern,
     }
-    if scorecards:
-        rules["scorecards"] = {
-            name: [sorted(terms.checks), list(terms.levels)] for name, terms in sorted(scorecards.items())
-        }
     return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
 
 
@@ -76,6 +69,7 @@ class Discovery:
         self._store = store
         self._configured: list[Source | SourceError] | None = list(sources) if sources is not None else None
         self._from_catalog = [self._build_registered()]
+        self._scorecards_digest: str | None = None
         self._listed: Listing | None = None
         self._listed_at = 0.0
 
@@ -116,6 +110,7 @@ class Discovery:
 
     def discover(self, summary: PassSummary, now: datetime, *, force: bool) -> Listing:
         """List every source: configured ones when forced or once per interval, the others each pass."""
+        self._follow_scorecards(now)
         interval = self._settings.sync.interval_seconds
         if force or self._listed is None or time.monotonic() - self._listed_at >= interval:
             self._listed, self._listed_at = self._list_configured(summary, now), time.monotonic()
@@ -124,16 +119,22 @@ class Discovery:
             self._list_from_catalog(source, listing, now)
         return listing
 
+    def _follow_scorecards(self, now: datetime) -> None:
+        """When the published scorecards' names, checks or levels change (or this process starts),
+        read again the repositories whose exemptions or initiatives named one that did not exist: a
+        first sync reads them before the platform repository's scorecards are published."""
+        digest = index_digest(self._store.scorecard_terms())
+        if digest != self._scorecards_digest:
+            self._store.reread_refused(now)
+            self._scorecards_digest = digest
+
     def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
         listing = Listing()
-        known = self._store.scorecard_terms()
         for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
             target = config.url or config.path or ""
             with self._store.transaction() as tx:
                 source_id = self._store.ensure_source(tx, config.name, config.type, target)
-                self._store.reread_on_new_rules(
-                    tx, source_id, read_rules(self._settings, config.name, known), now
-                )
+                self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
             entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
             summary.sources.append(entry)
             try:
@@ -165,13 +166,10 @@ class Discovery:
         return listing
 
     def _list_from_catalog(self, source: Source, listing: Listing, now: datetime) -> None:
-        known = self._store.scorecard_terms()
         with self._store.transaction() as tx:
             source_id = self._store.find_source(tx, source.name)
             if source_id is not None:
-                self._store.reread_on_new_rules(
-                    tx, source_id, read_rules(self._settings, source.name, known), now
-                )
+                self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, source.name), now)
         if source_id is None:
             return  # nothing was ever registered
         for repository in source.discover():
