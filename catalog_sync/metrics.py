@@ -42,6 +42,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from catalog_sync.descriptors.kinds_ours import SEVERITIES as DEBT_SEVERITIES
 from catalog_sync.errors import StoreError
 from catalog_sync.metric_labels import (
     NONE_LABEL,
@@ -206,6 +207,7 @@ class CatalogState:
     kpis: list[tuple[str, str, int]] = field(default_factory=list)
     kpi_ratios: list[tuple[str, str, str, str, float]] = field(default_factory=list)
     exemptions: list[tuple[str, int]] = field(default_factory=list)
+    tech_debt: dict[str, int] = field(default_factory=dict)
 
 
 def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
@@ -236,6 +238,7 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     state.kpis = kpi_counts(items)
     state.kpi_ratios = kpi_ratios(items)
     state.exemptions = sum_by((cards.scorecard(card), n) for card, n in reads.active_exemptions(tx))
+    state.tech_debt = reads.tech_debt_counts(tx)
     return state
 
 
@@ -312,6 +315,12 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "Checks passed only because an exemption in the entity's descriptor still holds, per scorecard.",
         ["scorecard"],
         state.exemptions,
+    )
+    yield _gauge(
+        "catalog_tech_debt_items",
+        "Items of spec.techDebt of live entities by severity (low, medium, high, critical).",
+        ["severity"],
+        [(severity, state.tech_debt.get(severity, 0)) for severity in DEBT_SEVERITIES],
     )
     yield _gauge(
         "catalog_repositories",

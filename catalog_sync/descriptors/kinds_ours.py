@@ -19,6 +19,7 @@ from catalog_sync.descriptors.fields import (
     Whole,
     free_text,
     in_range,
+    matching,
     nested,
     one_of,
     refs,
@@ -55,6 +56,10 @@ class TechDebt(Strict):
     title = text(required=True, description="what is wrong")
     severity = Text(required=True, validate=[one_of(SEVERITIES)], metadata={"description": "how bad it is"})
     url = text(description="the issue that tracks it")
+    since = Text(
+        validate=[matching(r"^\d{4}-\d{2}-\d{2}$", "must be a date, YYYY-MM-DD")],
+        metadata={"description": "when it was first noticed (YYYY-MM-DD): the oldest debt is shown first"},
+    )
 
 
 class ProductSpec(Strict):

@@ -9,10 +9,11 @@ A level without checks is reached as soon as the levels below it are.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from catalog_sync.descriptors.kinds_ours import SEVERITIES as DEBT_SEVERITIES
 from catalog_sync.scoring.definitions import ScorecardDef
 from catalog_sync.scoring.exemptions import ends_at, grants_for, is_active
 from catalog_sync.scoring.gaps import entity_gaps, tier_of
@@ -109,6 +110,7 @@ def evaluate_entity(
         capabilities=list(context.capabilities or []),
         runbooks_manual=len(items) - automated,
         runbooks_automated=automated,
+        tech_debt=tech_debt_counts(context.spec),
     )
     if not meta.orphaned:
         for card in cards:
@@ -121,6 +123,17 @@ def evaluate_entity(
     outcome.gaps = entity_gaps(context, ref, required_roles)
     outcome.dependencies = context.reads.items
     return outcome
+
+
+def tech_debt_counts(spec: Mapping[str, Any]) -> dict[str, int]:
+    """Items of ``spec.techDebt`` by severity; items of no known severity are not counted."""
+    items = spec.get("techDebt")
+    counts = dict.fromkeys(DEBT_SEVERITIES, 0)
+    for item in items if isinstance(items, list) else []:
+        severity = item.get("severity") if isinstance(item, dict) else None
+        if severity in counts:
+            counts[severity] += 1
+    return counts
 
 
 def _json_safe(value: Any) -> Any:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.kpis.documents import kpi_item
 from catalog_sync.store.kpis.reads import kpi_states
+from catalog_sync.store.scoring.directory import tech_debt_totals
 from catalog_sync.store.scoring.gauges import (
     gap_counts,
     score_totals_by_owner,
@@ -73,6 +74,10 @@ class MetricsReads(Protocol):
 
     def active_exemptions(self, tx: Transaction) -> list[tuple[str, int]]:
         """Checks passed only by an exemption, per scorecard, for ``catalog_exemptions_active``."""
+        ...
+
+    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
+        """Items of ``spec.techDebt`` of live entities by severity, every severity present."""
         ...
 
 
@@ -145,3 +150,7 @@ class SqlMetricsReads:
     def active_exemptions(self, tx: Transaction) -> list[tuple[str, int]]:
         """See ``MetricsReads``."""
         return active_exemptions(connection_of(tx))
+
+    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
+        """See ``MetricsReads``."""
+        return tech_debt_totals(connection_of(tx))

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from catalog_sync.store.engine import translate_errors
 
-HEAD_REVISION = "0010_initiatives"
+HEAD_REVISION = "0012_portal"
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -30,6 +30,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from catalog_sync.descriptors.kinds_ours import SEVERITIES
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,6 +45,9 @@ TEXT_LIMIT = 4000
 """The most characters kept of a message (``info["max_length"]`` of a ``Text`` column; see ``limits``)."""
 
 JSON_TEXT = {"json": True}
+
+DEBT_SEVERITIES = SEVERITIES
+"""The severities of ``spec.techDebt``: one count column each on ``scoring_subjects``."""
 """``info`` of a ``Text`` column that holds JSON the store wrote: the file check (``integrity``) proves
 each value still parses, as damage inside a record leaves SQLite's own page checks content."""
 
@@ -302,6 +307,8 @@ scoring_subjects = Table(
     Column("capabilities", Text, nullable=False, default="[]", info=JSON_TEXT),
     Column("runbooks_manual", Integer, nullable=False, default=0),
     Column("runbooks_automated", Integer, nullable=False, default=0),
+    # Items of spec.techDebt by severity, so the tech-debt insight and gauge read no entity body.
+    *(Column(f"debt_{severity}", Integer, nullable=False, default=0) for severity in DEBT_SEVERITIES),
     Column("valid_until", DateTime(timezone=True), nullable=True),
     # What its results added to the summaries: JSON ``[[scorecard, level, score_tenths], ...]``.
     Column("tallies", Text, nullable=False, default="[]", info=JSON_TEXT),

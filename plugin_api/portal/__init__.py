@@ -4,17 +4,21 @@
 with ``app.register_blueprint(portal.blp)``. Pages, one module per group:
 
 - ``/`` (``overview``), ``/catalog`` (``catalog``), ``/catalog/{kind}/{namespace}/{name}`` (``entity``);
+- ``/capabilities`` (``capabilities``), ``/teams`` and ``/teams/{name}`` (``teams``), ``/insights``
+  (``insights``): the product model's questions;
 - ``/scorecards``, ``/scorecards/{name}`` (``scorecards``); ``/initiatives``, ``/initiatives/{name}``
-  (``initiatives``); ``/gaps`` (``gaps``); ``/teams/{name}``
-  (``teams``); ``/repositories``, ``/repositories/{id}`` (``repositories``).
+  (``initiatives``); ``/gaps`` (``gaps``);
+  ``/repositories``, ``/repositories/{id}`` (``repositories``).
 """
 
 from plugin_api.portal import (
+    capabilities,
     catalog,
     entity,
     errors,
     gaps,
     initiatives,
+    insights,
     overview,
     repositories,
     scorecards,
@@ -24,11 +28,13 @@ from plugin_api.portal.blueprint import blp
 
 __all__ = [
     "blp",
+    "capabilities",
     "catalog",
     "entity",
     "errors",
     "gaps",
     "initiatives",
+    "insights",
     "overview",
     "repositories",
     "scorecards",

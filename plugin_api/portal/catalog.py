@@ -19,7 +19,8 @@ from catalog_sync.store.filters import EntityFilter, parse_full_text, parse_orde
 from catalog_sync.store.scoring import owner_keys
 from plugin_api.paging import request_filters
 from plugin_api.portal.blueprint import blp
-from plugin_api.portal.common import existing_refs, known_kinds, limit_arg, make_pager, render, text_arg
+from plugin_api.portal.common import known_kinds, limit_arg, make_pager, render, text_arg
+from plugin_api.portal.refs import existing_refs
 from plugin_api.state import connection, state
 
 ORDER = ("metadata.name,asc",)

@@ -8,7 +8,7 @@ addresses become links.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 from flask import render_template, request, url_for
 
 from catalog_sync import __version__
-from catalog_sync.errors import QueryError, RefError
-from catalog_sync.model import KINDS, EntityRef, canonical_kind
-from catalog_sync.store.filters import Alternative, Condition, EntityFilter
+from catalog_sync.errors import QueryError
+from catalog_sync.model import KINDS, canonical_kind
 from plugin_api.paging import page_size
 from plugin_api.portal.blueprint import blp
-from plugin_api.state import connection, state
+from plugin_api.portal.refs import parse_ref, ref_info, title_of
+from plugin_api.portal.sorting import aria_sort, sort_url
+from plugin_api.state import state
 
 PAGE_SIZE = 50
 """Rows per page when the URL does not ask (``limit``); never more than ``api.max_page_size``."""
@@ -31,6 +32,9 @@ SAFE_SCHEMES = ("http", "https", "mailto")
 NAVIGATION = (
     ("portal.overview", "Overview"),
     ("portal.catalog", "Catalog"),
+    ("portal.capabilities", "Capabilities"),
+    ("portal.teams", "Teams"),
+    ("portal.insights", "Insights"),
     ("portal.scorecards", "Scorecards"),
     ("portal.initiatives", "Initiatives"),
     ("portal.gaps", "Ownership gaps"),
@@ -38,7 +42,7 @@ NAVIGATION = (
 )
 SECTIONS = {
     "portal.entity": "portal.catalog",
-    "portal.team": "portal.catalog",
+    "portal.team": "portal.teams",
     "portal.scorecard": "portal.scorecards",
     "portal.initiative": "portal.initiatives",
     "portal.repository": "portal.repositories",
@@ -60,44 +64,6 @@ class Pager:
 def render(template: str, **context: Any) -> str:
     """Render one of the portal's templates (``portal/<template>``)."""
     return render_template(f"portal/{template}", **context)
-
-
-def existing_refs(refs: Sequence[str]) -> set[str]:
-    """Which of these entity refs name an entity of the catalog, as lower-case keys.
-
-    A page that only marks owners missing from the catalog must not read the owners themselves: a
-    team's entity carries a relation to everything it owns, hundreds of rows to read and decode for
-    one yes or no. The refs are looked up by kind, namespace and name in the search index instead,
-    one statement for all of them, reading no relations.
-    """
-    names: dict[tuple[str, str], list[str]] = {}
-    for text in refs:
-        ref = parse_ref(text)
-        if ref is not None:
-            names.setdefault((ref.kind.lower(), ref.namespace.lower()), []).append(ref.name.lower())
-    if not names:
-        return set()
-    alternatives = tuple(
-        Alternative(
-            (
-                Condition("kind", (kind,)),
-                Condition("metadata.namespace", (namespace,)),
-                Condition("metadata.name", tuple(sorted(set(found)))),
-            )
-        )
-        for (kind, namespace), found in sorted(names.items())
-    )
-    items = state().catalog.list_entities(
-        EntityFilter(alternatives), _REF_FIELDS, None, 0, connection=connection()
-    )
-    return {
-        EntityRef(str(item["kind"]), str(meta.get("namespace") or "default"), str(meta["name"])).key
-        for item in items
-        for meta in (item["metadata"],)
-    }
-
-
-_REF_FIELDS = ("kind", "metadata.name", "metadata.namespace")
 
 
 def limit_arg() -> int:
@@ -145,14 +111,6 @@ def make_pager(
         previous_url=page_url(endpoint, previous_cursor, **values) if previous_cursor else None,
         first_url=page_url(endpoint, None, **values) if paged else None,
     )
-
-
-def parse_ref(text: str) -> EntityRef | None:
-    """An entity ref as stored (``kind:namespace/name``), None when it is not one."""
-    try:
-        return EntityRef.parse(text)
-    except RefError:
-        return None
 
 
 def entity_url(ref: str | None) -> str | None:
@@ -284,6 +242,10 @@ def columns(rows: Any) -> list[str]:
 def _helpers() -> dict[str, Any]:
     return {
         "entity_url": entity_url,
+        "ref_info": ref_info,
+        "title_of": title_of,
+        "sort_url": sort_url,
+        "aria_sort": aria_sort,
         "owner_url": owner_url,
         "team_url": team_url,
         "safe_href": safe_href,

@@ -10,16 +10,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
+
 from catalog_sync.errors import NotFoundError
 from catalog_sync.model import KINDS, ORPHAN_ANNOTATION, EntityRef
+from catalog_sync.scoring.next_steps import entity_steps
 from catalog_sync.store.repo_queries import RepositoryRecord
 from plugin_api.portal.blueprint import blp
-from plugin_api.portal.common import existing_refs, known_kinds, render
+from plugin_api.portal.common import known_kinds, render
+from plugin_api.portal.refs import TEAM_KINDS, existing_refs, prime_refs
 from plugin_api.state import connection, state
 
-SHOWN_SPEC_KEYS = ("owner", "lifecycle", "type", "tier")
-"""Spec fields the page's summary shows; the others are listed under "Specification"."""
+SHOWN_SPEC_KEYS = (
+    "owner",
+    "lifecycle",
+    "type",
+    "tier",
+    "support",
+    "kpis",
+    "runbooks",
+    "techDebt",
+    "capabilities",
+    "outcomes",
+    "members",
+    "displayName",
+    "contact",
+)
+"""Spec fields the page shows in their own sections; the others are listed under "Specification"."""
 HIDDEN_ANNOTATIONS = (ORPHAN_ANNOTATION,)
+MAX_STEPS = 10
+"""Lines of "what to fix next" on an entity's page."""
+SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
 @blp.route("/catalog/<string:kind>/<string:namespace>/<string:name>", methods=["GET"])
@@ -38,8 +59,10 @@ def entity(kind: str, namespace: str, name: str) -> str:
     document = stored.to_entity_dict()
     metadata, spec = document.get("metadata", {}), document.get("spec") or {}
     relations = _grouped(document.get("relations", []))
+    prime_refs([target for targets in relations.values() for target in targets])
     owner = relations.get("ownedBy", [None])[0]
     owner_known = bool(owner) and str(owner).lower() in existing_refs([str(owner)])
+    results = state().scoring.entity_scorecards(conn, stored.ref_key)
     repository: RepositoryRecord | None = None
     if stored.repository_id is not None:
         try:
@@ -63,8 +86,14 @@ def entity(kind: str, namespace: str, name: str) -> str:
         orphan=stored.orphaned_at is not None,
         relations=relations,
         problems=stored.problems,
-        results=[_result(item) for item in state().scoring.entity_scorecards(connection(), stored.ref_key)],
-        initiatives=state().scoring.entity_initiatives(connection(), stored.ref_key),
+        ownable=KINDS[ref.kind].ownable or bool(owner),
+        team_page=url_for("portal.team", name=metadata["name"], namespace=_namespace_arg(metadata))
+        if ref.kind in TEAM_KINDS
+        else None,
+        results=[_result(item) for item in results],
+        next_steps=entity_steps(app_state.scoring.entity_results(conn, stored.ref_key))[:MAX_STEPS],
+        operations=operations(spec),
+        initiatives=app_state.scoring.entity_initiatives(conn, stored.ref_key),
         repository=repository,
         descriptor={"path": stored.path, "line": stored.line},
         links=[link for link in metadata.get("links") or [] if isinstance(link, dict)],
@@ -73,6 +102,41 @@ def entity(kind: str, namespace: str, name: str) -> str:
         annotations=annotations,
         spec_fields=[(key, value) for key, value in spec.items() if key not in SHOWN_SPEC_KEYS],
     )
+
+
+def operations(spec: dict[str, Any]) -> dict[str, Any]:
+    """What a product's operators read first: support and on-call, KPIs, runbooks, technical debt."""
+
+    def listed(key: str) -> list[dict[str, Any]]:
+        value = spec.get(key)
+        return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+    support = spec.get("support")
+    contact = spec.get("contact")
+    debt = sorted(
+        listed("techDebt"),
+        key=lambda item: (
+            not isinstance(item.get("since"), str),
+            str(item.get("since") or ""),
+            -SEVERITY_RANK.get(str(item.get("severity")), 0),
+        ),
+    )
+    return {
+        "support": {
+            **(contact if isinstance(contact, dict) else {}),
+            **(support if isinstance(support, dict) else {}),
+        },
+        "kpis": listed("kpis"),
+        "runbooks": listed("runbooks"),
+        "tech_debt": debt,
+        "tracks_debt": "techDebt" in spec,
+        "outcomes": [str(item) for item in spec.get("outcomes") or [] if isinstance(item, str | int | float)],
+    }
+
+
+def _namespace_arg(metadata: dict[str, Any]) -> str | None:
+    namespace = str(metadata.get("namespace") or "default")
+    return None if namespace.lower() == "default" else namespace
 
 
 def _grouped(relations: list[dict[str, str]]) -> dict[str, list[str]]:

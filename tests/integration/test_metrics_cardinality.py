@@ -44,6 +44,7 @@ BOUNDS = {
     "catalog_descriptor_errors": 1,
     "catalog_entity_conflicts": 1,
     "catalog_sync_last_success_timestamp_seconds": 1,
+    "catalog_tech_debt_items": 4,
 }
 """The most series each catalog-state family can have, from its known label values (plus ``other``
 and ``none`` where they apply): what no catalog, however hostile, can exceed."""

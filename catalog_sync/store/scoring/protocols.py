@@ -259,5 +259,24 @@ class ScoringReads(Protocol):
         ...
 
     def insight(self, tx: Transaction, name: str) -> list[dict[str, Any]]:
-        """One insight list, whole: capability-overlap, coordination-load or runbook-automation."""
+        """One insight list, whole: capability-overlap, coordination-load, runbook-automation or
+        tech-debt."""
+        ...
+
+    def capability_tree(self, tx: Transaction) -> list[dict[str, Any]]:
+        """Every capability, parents before children (``depth``), with the products serving it and
+        whether it is served at all (``unserved``) or by several teams (``duplicated``)."""
+        ...
+
+    def team_directory(self, tx: Transaction) -> list[dict[str, Any]]:
+        """Every Team and Group with its gaps, average levels, runbooks, dependencies and debt."""
+        ...
+
+    def owner_results(self, tx: Transaction, owner: str, limit: int) -> list[dict[str, Any]]:
+        """The results of what ``owner`` (a stored key) owns, with their checks' definitions, for
+        ``catalog_sync.scoring.next_steps``."""
+        ...
+
+    def entity_results(self, tx: Transaction, ref_key: str) -> list[dict[str, Any]]:
+        """One entity's results with their checks' definitions, for ``next_steps``."""
         ...

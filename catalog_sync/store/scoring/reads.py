@@ -25,6 +25,14 @@ from catalog_sync.store.filters import EntityFilter
 from catalog_sync.store.repo_queries import utc
 from catalog_sync.store.scorecard_terms import published_terms
 from catalog_sync.store.scoring import initiatives
+from catalog_sync.store.scoring.directory import (
+    capability_tree,
+    owner_results,
+    result_with_checks,
+    team_directory,
+    team_edges,
+    tech_debt,
+)
 from catalog_sync.store.scoring.gaps import gaps_page
 from catalog_sync.store.scoring.history import read_history
 from catalog_sync.store.scoring.insights import (
@@ -218,7 +226,8 @@ class SqlScoringReads:
     def insight(self, tx: Transaction, name: str) -> list[dict[str, Any]]:
         """One insight list, whole (the API pages it).
 
-        ``name`` is capability-overlap, coordination-load or runbook-automation.
+        ``name`` is capability-overlap, coordination-load, runbook-automation, tech-debt or
+        team-dependencies (the edges between teams behind coordination-load).
         """
         conn = connection_of(tx)
         if name == "capability-overlap":
@@ -227,7 +236,39 @@ class SqlScoringReads:
             return [load_to_dict(load) for load in coordination_load(conn)]
         if name == "runbook-automation":
             return runbook_automation(conn)
+        if name == "tech-debt":
+            return tech_debt(conn)
+        if name == "team-dependencies":
+            return team_edges(conn)
         raise NotFoundError(f"no insight named {name!r}")
+
+    @_translated
+    def capability_tree(self, tx: Transaction) -> list[dict[str, Any]]:
+        """Every capability, parents before children, with the products serving it."""
+        return capability_tree(connection_of(tx))
+
+    @_translated
+    def team_directory(self, tx: Transaction) -> list[dict[str, Any]]:
+        """Every Team and Group with its gaps, levels, runbooks, dependencies and debt."""
+        return team_directory(connection_of(tx))
+
+    @_translated
+    def owner_results(self, tx: Transaction, owner: str, limit: int) -> list[dict[str, Any]]:
+        """The results of what ``owner`` (a stored key) owns, with their checks' definitions."""
+        return owner_results(connection_of(tx), owner, limit)
+
+    @_translated
+    def entity_results(self, tx: Transaction, ref_key: str) -> list[dict[str, Any]]:
+        """One entity's results with their checks' definitions (empty when it has none)."""
+        conn = connection_of(tx)
+        rows = conn.execute(
+            select(scorecard_results, scorecards.c.definition, scorecards.c.title, scorecards.c.levels)
+            .join(scorecards, scorecards.c.name == scorecard_results.c.scorecard)
+            .join(entities, entities.c.id == scorecard_results.c.entity_id)
+            .where(entities.c.ref_key == ref_key)
+            .order_by(scorecard_results.c.scorecard)
+        ).all()
+        return [result_with_checks(row) for row in rows]
 
 
 def _definition_row(conn: Connection, name: str) -> Any:

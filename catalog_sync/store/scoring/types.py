@@ -125,6 +125,8 @@ class EntityOutcome:
     capabilities: list[str]
     runbooks_manual: int
     runbooks_automated: int
+    tech_debt: dict[str, int] = field(default_factory=dict)
+    """Items of ``spec.techDebt`` by severity (low, medium, high, critical)."""
     results: list[ScoreResult] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     dependencies: set[tuple[str, str]] = field(default_factory=set)

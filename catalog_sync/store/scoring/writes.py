@@ -25,6 +25,7 @@ from catalog_sync.store.scoring.types import (
     served_capabilities,
 )
 from catalog_sync.store.tables import (
+    DEBT_SEVERITIES,
     ownership_gaps,
     repositories,
     scorecard_level_summary,
@@ -158,6 +159,7 @@ def _subject_row(outcome: EntityOutcome) -> dict[str, Any]:
         "capabilities": json.dumps(outcome.capabilities),
         "runbooks_manual": outcome.runbooks_manual,
         "runbooks_automated": outcome.runbooks_automated,
+        **{f"debt_{name}": outcome.tech_debt.get(name, 0) for name in DEBT_SEVERITIES},
         "valid_until": outcome.valid_until,
         "tallies": dump_tallies(outcome.tallies()),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -164,3 +165,25 @@ def test_validate_checks_an_initiatives_level_against_its_scorecard(client: Flas
     errors = [p for p in answer["problems"] if p["severity"] == "error"]
     assert [(p["field"], p["line"]) for p in errors] == [("spec.level", 7)]
     assert "scorecard 'basics' has no level 'platinum' (its levels: bronze, silver)" in errors[0]["message"]
+
+
+def test_what_a_team_should_fix_next_carries_its_initiative_deadlines(client: FlaskClient) -> None:
+    shop = _ok(client, "/api/teams/shop-team/next")
+    assert shop["deadlines"] == [
+        {
+            "name": "measured",
+            "title": "Every product measured",
+            "dueOn": (TODAY + timedelta(days=20)).isoformat(),
+            "status": "active",
+            "atRisk": False,
+            "scorecard": "basics",
+            "goal": {"level": "silver"},
+            "runs": False,
+            "notDone": 1,
+            "done": 1,
+        }
+    ]
+    kpis = [s["products"] for s in shop["steps"] if (s["scorecard"], s["check"]) == ("basics", "kpis")]
+    assert kpis == [["product:default/search"]]  # web-shop is exempted
+    platform = _ok(client, "/api/teams/platform/next")
+    assert [(d["name"], d["runs"], d["notDone"]) for d in platform["deadlines"]] == [("measured", True, 0)]

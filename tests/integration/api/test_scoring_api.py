@@ -249,10 +249,10 @@ def test_insights(client: FlaskClient) -> None:
     assert overlap["items"] == [
         {
             "capability": "capability:default/checkout",
-            "products": 3,
+            "products": 4,
             "teams": [
                 {"team": "team:default/checkout-team", "products": 2},
-                {"team": "team:default/payments-team", "products": 1},
+                {"team": "team:default/payments-team", "products": 2},
             ],
         }
     ]
@@ -281,6 +281,8 @@ def test_every_endpoint_is_in_the_openapi_description(client: FlaskClient) -> No
         "/api/insights/capability-overlap",
         "/api/insights/coordination-load",
         "/api/insights/runbook-automation",
+        "/api/insights/tech-debt",
+        "/api/teams/{name}/next",
     } <= set(paths)
     gaps = paths["/api/ownership/gaps"]["get"]
     assert {p["name"] for p in gaps["parameters"]} >= {"type", "owner", "limit", "cursor"}

@@ -21,6 +21,7 @@ class Link:
 
     href: str
     text: str
+    title: str | None = None
 
 
 class Page(HTMLParser):
@@ -31,6 +32,8 @@ class Page(HTMLParser):
         self.texts: list[str] = []
         self.links: list[Link] = []
         self.rows: list[list[str]] = []
+        self.row_refs: list[str | None] = []
+        """The ``data-ref`` of each row of ``rows`` (the entity a row is about), None when it has none."""
         self.scripts = 0
         self.script_sources: list[str] = []
         self.title = ""
@@ -39,6 +42,7 @@ class Page(HTMLParser):
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
         self._in_title = False
+        self._row_ref: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -51,9 +55,10 @@ class Page(HTMLParser):
         if tag == "title":
             self._in_title = True
         if tag == "a":
-            self._link = Link(attributes.get("href") or "", "")
+            self._link = Link(attributes.get("href") or "", "", attributes.get("title"))
         if tag == "tr":
             self._row = []
+            self._row_ref = attributes.get("data-ref")
         if tag in ("td", "th") and self._row is not None:
             self._cell = []
         if tag in _BLOCKS:
@@ -71,6 +76,7 @@ class Page(HTMLParser):
             self._cell = None
         if tag == "tr" and self._row is not None:
             self.rows.append(self._row)
+            self.row_refs.append(self._row_ref)
             self._row = None
         if tag in _BLOCKS:
             self.texts.append("\n")
@@ -98,6 +104,35 @@ class Page(HTMLParser):
         found = self.hrefs(text)
         assert found, f"no link {text!r} on the page; links: {[link.text for link in self.links]}"
         return found[0]
+
+    def ref_href(self, ref: str) -> str:
+        """Where the link to the entity ``ref`` goes: such links show a title and carry the ref in
+        their ``title`` attribute."""
+        found = [link.href for link in self.links if link.title == ref]
+        assert found, f"no link to {ref!r}; refs linked: {[link.title for link in self.links if link.title]}"
+        return found[0]
+
+    def ref_text(self, ref: str) -> str:
+        """What the link to ``ref`` shows."""
+        found = [link.text for link in self.links if link.title == ref]
+        assert found, f"no link to {ref!r}"
+        return found[0]
+
+    def unlinked_refs(self) -> list[str]:
+        """Refs shown as text without a link (those not in the catalog)."""
+        return [
+            str(attrs.get("title"))
+            for tag, attrs in self.elements
+            if tag == "span" and "ref-link" in str(attrs.get("class") or "").split()
+        ]
+
+    def rows_by_ref(self) -> dict[str, list[str]]:
+        """The rows that carry a ``data-ref``, by that ref (the first row of each ref)."""
+        found: dict[str, list[str]] = {}
+        for ref, row in zip(self.row_refs, self.rows, strict=True):
+            if ref and ref not in found:
+                found[ref] = row
+        return found
 
     def row(self, first_cell_contains: str) -> list[str]:
         """The first table row whose first cell contains the text."""

@@ -90,31 +90,35 @@ def test_catalog_pages_forward_and_back_with_cursors(client: FlaskClient) -> Non
 
 def test_scorecard_results_filter_by_level_and_page(client: FlaskClient) -> None:
     everything = get(client, "/scorecards/product-readiness?limit=100")
-    levels = {row[0]: row[2].lower() for row in everything.rows if row and row[0].startswith("product:")}
+    levels = {
+        ref: row[2].lower() for ref, row in everything.rows_by_ref().items() if ref.startswith("product:")
+    }
     assert len(levels) == 11
     silver = get(client, "/scorecards/product-readiness?level=silver")
-    silver_refs = [row[0] for row in silver.rows if row and row[0].startswith("product:")]
+    silver_refs = [ref for ref in silver.rows_by_ref() if ref.startswith("product:")]
     assert silver_refs == sorted(ref for ref, level in levels.items() if level == "silver")
     none = get(client, "/scorecards/product-readiness?level=none")
-    assert all(row[2].lower() == "none" for row in none.rows if row and row[0].startswith("product:"))
+    assert all(
+        row[2].lower() == "none" for ref, row in none.rows_by_ref().items() if ref.startswith("product:")
+    )
 
     first = get(client, "/scorecards/product-readiness?limit=4")
-    collected = [row[0] for row in first.rows if row and row[0].startswith("product:")]
+    collected = [ref for ref in first.rows_by_ref() if ref.startswith("product:")]
     page = first
     while page.hrefs("Next page"):
         page = get(client, page.href("Next page"))
-        collected += [row[0] for row in page.rows if row and row[0].startswith("product:")]
+        collected += [ref for ref in page.rows_by_ref() if ref.startswith("product:")]
     assert collected == sorted(levels)
 
     owned = get(client, "/scorecards/product-readiness?filter=relations.ownedBy%3Dteam:default/checkout-team")
-    owned_refs = [row[0] for row in owned.rows if row and row[0].startswith("product:")]
+    owned_refs = [ref for ref in owned.rows_by_ref() if ref.startswith("product:")]
     assert owned_refs == ["product:default/cart", "product:default/hostile-shop", "product:default/web-shop"]
 
 
 def test_gaps_filter_by_type_and_owner_and_page(client: FlaskClient) -> None:
     typed = get(client, "/gaps?type=unknown_owner")
     listed = [row for row in typed.rows if len(row) == 5]
-    assert [row[1] for row in listed[1:]] == ["product:default/pricing"]
+    assert [row[1] for row in listed[1:]] == ["Pricing"]
     assert typed.row("unknown owner")[1] == "1"
     assert typed.row("missing owner")[1] == "0"  # the summary follows the filter
 

@@ -38,7 +38,7 @@ def test_an_initiative_page_draws_its_burn_up_and_lists_what_is_left(client: Fla
     assert "<svg" in body
     assert body.count("<polyline") == 3  # in scope, done, and the pace needed
     assert f"1 of 2 done on {TODAY.isoformat()}" in page.text
-    assert page.row("team:default/shop-team")[1:] == ["2", "1", "1"]
+    assert page.row("shop-team")[1:] == ["2", "1", "1"]
     assert page.row("product:default/search")[2].endswith("not yet")
     assert page.href("product:default/search") == "/catalog/product/default/search"
 
@@ -75,3 +75,10 @@ def test_a_hostile_address_gets_an_html_error_naming_what_is_wrong(
     _, body = get(client, url, status)
     assert words in body
     assert "<script>alert" not in body
+
+
+def test_a_team_page_lists_its_deadlines_under_what_to_fix_next(client: FlaskClient) -> None:
+    page, _ = get(client, "/teams/shop-team")
+    assert "Every product measured: due" in page.text
+    assert "1 of this team's products not done" in page.text
+    assert page.hrefs("Every product measured")[0] == "/initiatives/measured"

@@ -58,9 +58,9 @@ def test_catalog_lists_entities_with_owner_links_and_markers(client: FlaskClient
     page = get(client, "/catalog?limit=100")
     assert "38 entities" in page.text
     web_shop = page.row("Acme Web Shop")
-    assert web_shop[1:5] == ["Product", "team:default/checkout-team", "production", "1"]
+    assert web_shop[1:5] == ["Product", "Checkout Squad", "production", "1"]  # titles, refs on hover
     assert page.href("Acme Web Shop") == "/catalog/product/default/web-shop"
-    assert "/teams/checkout-team" in page.hrefs("team:default/checkout-team")
+    assert page.ref_href("team:default/checkout-team") == "/teams/checkout-team"
     assert "orphan" in page.row("Leaving soon")[5]
     assert "1 error" in page.row("Wobbly service")[5]
     assert "1 warning" in page.row("Support chatbot")[5]
@@ -75,21 +75,22 @@ def test_entity_page_shows_envelope_relations_scorecards_and_repository(client: 
     assert page.title.startswith("Acme Web Shop")
     assert "product:default/web-shop" in page.text
     assert "The online store at shop.acme-retail.example" in page.text
-    assert page.href("team:default/checkout-team") == "/teams/checkout-team"
+    assert page.ref_href("team:default/checkout-team") == "/teams/checkout-team"
+    assert page.ref_text("team:default/checkout-team") == "Checkout Squad"
     assert page.href("Live site") == "https://shop.acme-retail.example"
     assert page.href("typescript") == "/catalog?filter=metadata.tags%3Dtypescript"
     for relation in ("dependsOn", "ownedBy", "partOf", "dependencyOf"):
         assert relation in page.text
-    assert page.href("product:default/cart") == "/catalog/product/default/cart"
-    assert page.href("capability:default/checkout") == "/catalog/capability/default/checkout"
+    assert page.ref_href("product:default/cart") == "/catalog/product/default/cart"
+    assert page.ref_href("capability:default/checkout") == "/catalog/capability/default/checkout"
     assert page.href("Product readiness") == "/scorecards/product-readiness"
     check = page.row("Owned by a team of the catalog")
     assert check[2].endswith("passed")
     assert check[3] == "team:default/checkout-team"
     assert re.fullmatch(r"/repositories/\d+", page.href("web-shop"))
     assert "catalog-info.yaml" in page.text
-    assert "Grow online revenue 15% a year" in page.text  # spec fields beyond the summary
-    assert page.row("speed-to-market")[1] == "Lead time for changes"  # a list of objects is a table
+    assert "Grow online revenue 15% a year" in page.text  # outcomes, in the About card
+    assert page.row("Lead time for changes")[1:] == ["speed to market", "2 days"]  # the KPIs, a table
 
 
 def test_entity_page_marks_an_owner_missing_from_the_catalog_and_only_that_one(client: FlaskClient) -> None:
@@ -114,7 +115,7 @@ def test_orphan_and_person_owned_entities_say_so(client: FlaskClient) -> None:
     orphan = get(client, "/catalog/product/default/leaving-soon")
     assert "orphan: its descriptor was deleted" in orphan.text
     person = get(client, "/catalog/product/default/campaign-pages")
-    assert person.href("user:default/lena.fischer") == "/catalog/user/default/lena.fischer"
+    assert person.ref_href("user:default/lena.fischer") == "/catalog/user/default/lena.fischer"
 
 
 def test_scorecards_page_lists_every_scorecard_with_levels(client: FlaskClient) -> None:
@@ -123,7 +124,7 @@ def test_scorecards_page_lists_every_scorecard_with_levels(client: FlaskClient) 
         assert page.href(title).startswith("/scorecards/")
     assert "Applies to" in page.text
     assert "Average score" in page.text
-    assert page.href("scorecard:default/operational-readiness") == (
+    assert page.ref_href("scorecard:default/operational-readiness") == (
         "/catalog/scorecard/default/operational-readiness"
     )
 
@@ -131,10 +132,10 @@ def test_scorecards_page_lists_every_scorecard_with_levels(client: FlaskClient) 
 def test_scorecard_page_shows_checks_results_and_a_trend(client: FlaskClient) -> None:
     page = get(client, "/scorecards/product-readiness")
     assert page.row("Owned by a team of the catalog")[1].upper() == "BRONZE"
-    result = page.row("product:default/web-shop")
-    assert result[1] == "team:default/checkout-team"
+    result = page.row("Acme Web Shop")
+    assert result[1] == "Checkout Squad"
     assert re.fullmatch(r"\d+\.\d", result[3])
-    assert page.href("product:default/web-shop") == "/catalog/product/default/web-shop"
+    assert page.ref_href("product:default/web-shop") == "/catalog/product/default/web-shop"
     svg = [attrs for tag, attrs in page.elements if tag == "svg"]
     assert svg
     assert svg[0].get("role") == "img"
@@ -150,18 +151,15 @@ def test_gaps_page_summarises_and_lists_every_gap(client: FlaskClient) -> None:
     assert page.row("missing owner")[1] == "1"
     assert page.row("orphaned entity")[1] == "1"
     assert "By type 10" in page.text  # leaving-soon's repository has no descriptor any more: 2 gaps
-    assert page.href("product:default/support-chatbot") == "/catalog/product/default/support-chatbot"
+    assert page.ref_href("product:default/support-chatbot") == "/catalog/product/default/support-chatbot"
     repositories = [
         row[1] for row in page.rows if len(row) == 5 and row[0] == "repository without descriptor"
     ]
     assert repositories == ["repository leaving", "repository legacy-reports"]
     assert page.href("legacy-reports").startswith("/repositories/")
     unknown = [row for row in page.rows if len(row) == 5 and row[0] == "unknown owner"]
-    assert unknown[0][1:4] == [
-        "product:default/pricing",
-        "team:default/team-that-left not in the catalog",
-        "2",
-    ]
+    assert unknown[0][1:4] == ["Pricing", "team-that-left not in the catalog", "2"]
+    assert "team:default/team-that-left" in page.unlinked_refs()
 
 
 def test_team_page_shows_members_owned_entities_gaps_and_insights(client: FlaskClient) -> None:
@@ -169,12 +167,12 @@ def test_team_page_shows_members_owned_entities_gaps_and_insights(client: FlaskC
     assert page.title.startswith("Checkout Squad")
     assert "amara.okafor" in page.text
     assert "product owner" in page.text
-    cart = page.row("product:default/cart")
+    cart = page.row("Cart")
     assert any("SILVER" in cell.upper() for cell in cart[1:])
-    assert page.href("product:default/hostile-shop") == "/catalog/product/default/hostile-shop"
+    assert page.ref_href("product:default/hostile-shop") == "/catalog/product/default/hostile-shop"
     assert "Runbooks" in page.text
     assert "manual" in page.text
-    assert "/teams/payments-team" in page.hrefs("team:default/payments-team")
+    assert page.ref_href("team:default/payments-team") == "/teams/payments-team"
     assert page.href("in the catalog") == "/catalog?owner=team:default/checkout-team"
 
     roles_gap = get(client, "/teams/fulfilment-team")
@@ -193,7 +191,7 @@ def test_repositories_list_and_repository_page(client: FlaskClient) -> None:
     detail = get(client, page.href("wobbly"))
     problem = detail.row("error")
     assert re.fullmatch(r"catalog-info\.yaml:\d+:\d+", problem[1])
-    assert detail.href("product:default/wobbly") == "/catalog/product/default/wobbly"
+    assert detail.href("Wobbly service") == "/catalog/product/default/wobbly"
     assert re.search(r"Last commit [0-9a-f]{40}", detail.text)
 
 

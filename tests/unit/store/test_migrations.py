@@ -130,3 +130,40 @@ def test_an_upgrade_to_0003_counts_what_was_scored_before(tmp_path: Path) -> Non
         ("capability:default/checkout", "team:default/pay", 1),
         ("capability:default/checkout", "team:default/web", 1),
     ]
+
+
+def test_an_upgrade_to_0012_counts_the_debt_already_stored(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    upgrade(engine, "0006_source_read_rules")
+    bodies = {
+        1: '{"spec": {"techDebt": [{"severity": "high"}, {"severity": "high"},'
+        ' {"severity": "low"}, {"x": 1}]}}',
+        2: '{"spec": {"techDebt": "not a list"}}',
+        3: '{"spec": {}}',
+    }
+    with engine.begin() as conn:
+        for number, body in bodies.items():
+            conn.execute(
+                text(
+                    "INSERT INTO entities (id, uid, ref_key, kind, namespace, name, body, content_hash, etag,"
+                    " search_text, created_at, updated_at) VALUES (:id, :uid, :ref, 'product', 'default',"
+                    " :name, :body, 'h', 'e', '', '2026-01-01', '2026-01-01')"
+                ),
+                {"id": number, "uid": f"u{number}", "ref": f"product:default/p{number}", "name": f"p{number}",
+                 "body": body},
+            )  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO scoring_subjects (entity_id, ref_key, kind, etag, live, owner, tier,"
+                    " capabilities, runbooks_manual, runbooks_automated, tallies)"
+                    " VALUES (:id, :ref, 'product', 'e', 1, '', 'none', '[]', 0, 0, '[]')"
+                ),
+                {"id": number, "ref": f"product:default/p{number}"},
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT entity_id, debt_low, debt_medium, debt_high, debt_critical FROM scoring_subjects")
+        ).all()
+    engine.dispose()
+    assert sorted(tuple(row) for row in rows) == [(1, 1, 0, 2, 0), (2, 0, 0, 0, 0), (3, 0, 0, 0, 0)]
