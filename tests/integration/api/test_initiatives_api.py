@@ -187,3 +187,31 @@ def test_what_a_team_should_fix_next_carries_its_initiative_deadlines(client: Fl
     assert kpis == [["product:default/search"]]  # web-shop is exempted
     platform = _ok(client, "/api/teams/platform/next")
     assert [(d["name"], d["runs"], d["notDone"]) for d in platform["deadlines"]] == [("measured", True, 0)]
+
+
+def test_backstages_validate_entity_refuses_an_unknown_exemption_too(client: FlaskClient) -> None:
+    entity = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {"name": "x"},
+        "spec": {
+            "type": "service",
+            "lifecycle": "production",
+            "owner": "shop-team",
+            "exemptions": [
+                {
+                    "scorecard": "basics",
+                    "check": "nope",
+                    "until": "2020-01-01",
+                    "reason": "r",
+                    "approvedBy": "a",
+                }
+            ],
+        },
+    }
+    body = {"location": "url:https://git.example.com/x/catalog-info.yaml", "entity": entity}
+    response = client.post("/api/catalog/validate-entity", json=body)
+    assert response.status_code == 400, response.get_json()
+    assert "scorecard 'basics' has no check 'nope'" in json.dumps(response.get_json())
+    entity["spec"]["exemptions"][0]["check"] = "kpis"
+    assert client.post("/api/catalog/validate-entity", json=body).status_code == 200
