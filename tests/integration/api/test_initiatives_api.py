@@ -205,15 +205,7 @@ def test_backstages_validate_entity_refuses_an_unknown_exemption_too(client: Fla
             "type": "service",
             "lifecycle": "production",
             "owner": "shop-team",
-            "exemptions": [
-                {
-                    "scorecard": "basics",
-                    "check": "nope",
-                    "until": "2020-01-01",
-                    "reason": "r",
-                    "approvedBy": "a",
-                }
-            ],
+            "exemptions": [exemption],
         },
     }
     body = {"location": "url:https://git.example.com/x/catalog-info.yaml", "entity": entity}
