@@ -67,7 +67,8 @@ class Candidate:
     entity_ref: str
     owner: str
     level_rank: int
-    checks: Sequence[Mapping[str, Any]]
+    checks: Sequence[Mapping[str, Any]] | str
+    """The result's checks, or their stored JSON text (read only when the initiative names checks)."""
 
 
 @dataclass
@@ -123,7 +124,8 @@ def build_initiative(entity: Entity) -> InitiativeDef:
 def is_done(definition: InitiativeDef, card: ScorecardDef, candidate: Candidate) -> bool:
     """Whether one entity has done what the initiative asks (an exempted check counts as passed)."""
     if definition.checks is not None:
-        passed = {str(c.get("id")) for c in candidate.checks if c.get("passed") is True}
+        checks = checks_of(candidate.checks) if isinstance(candidate.checks, str) else candidate.checks
+        passed = {str(c.get("id")) for c in checks if c.get("passed") is True}
         return all(check in passed for check in definition.checks)
     if definition.level not in card.levels:
         return False

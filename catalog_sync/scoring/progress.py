@@ -23,7 +23,6 @@ from catalog_sync.scoring.initiatives import (
     InitiativeDef,
     Progress,
     build_initiative,
-    checks_of,
     judge_progress,
     judge_risk,
 )
@@ -75,9 +74,7 @@ def keep_progress(
                 f"initiative {definition.name}: scorecard {definition.scorecard!r} is not evaluated"
             )
         rows = store.initiative_candidates(tx, definition.scorecard, definition.entity_filter) if card else []
-        candidates = (
-            Candidate(eid, ref, owner, rank, checks_of(text)) for eid, ref, owner, rank, text in rows
-        )
+        candidates = (Candidate(eid, ref, owner, rank, text) for eid, ref, owner, rank, text in rows)
         judged.append(judge_progress(definition, card, candidates))
     store.record_initiative_days(tx, [(p.definition.name, p.in_scope, p.done) for p in judged], now)
     today = now.date()

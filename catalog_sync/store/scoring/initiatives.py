@@ -19,6 +19,7 @@ from catalog_sync.errors import NotFoundError
 from catalog_sync.store.filters import EntityFilter
 from catalog_sync.store.repo_queries import utc
 from catalog_sync.store.scoring.history import RETENTION_DAYS
+from catalog_sync.store.scoring.rows import chunks
 from catalog_sync.store.scoring.types import Page
 from catalog_sync.store.sqlfilters import matching_ids
 from catalog_sync.store.tables import (
@@ -85,13 +86,27 @@ def burn_points(conn: Connection, names: Iterable[str], first_day: date) -> dict
 def write_all(
     conn: Connection, rows: Sequence[dict[str, Any]], covered: Sequence[dict[str, Any]], now: datetime
 ) -> None:
-    """Replace every initiative row and the entities each covers."""
-    conn.execute(delete(initiative_entities))
+    """Replace every initiative row, and write the entities each covers where they changed: most
+    re-scores change a few entities of an initiative covering thousands, and rewriting every row (and
+    its two indexes) would cost more than the re-score itself."""
     conn.execute(delete(initiatives))
     if rows:
         conn.execute(insert(initiatives), [{**row, "updated_at": now} for row in rows])
-    if covered:
-        conn.execute(insert(initiative_entities), list(covered))
+    table = initiative_entities
+    columns = (table.c.initiative, table.c.entity_id, table.c.entity_ref, table.c.owner, table.c.done)
+    kept = {(r[0], r[1]): (r[2], r[3], bool(r[4])) for r in conn.execute(select(*columns))}
+    wanted = {(c["initiative"], c["entity_id"]): c for c in covered}
+    stale: dict[str, list[int]] = {}
+    for key, old in kept.items():
+        new = wanted.get(key)
+        if new is None or (new["entity_ref"], new["owner"], bool(new["done"])) != old:
+            stale.setdefault(key[0], []).append(key[1])
+    for name, ids in stale.items():
+        for part in chunks(ids):
+            conn.execute(delete(table).where(table.c.initiative == name, table.c.entity_id.in_(part)))
+    fresh = [row for key, row in wanted.items() if key not in kept or key[1] in stale.get(key[0], ())]
+    if fresh:
+        conn.execute(insert(table), fresh)
 
 
 def item_of(row: Any) -> dict[str, Any]:

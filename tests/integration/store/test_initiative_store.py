@@ -13,7 +13,7 @@ from catalog_sync.store.base import Database, connection_of
 from catalog_sync.store.metrics_store import SqlMetricsReads
 from catalog_sync.store.scoring import SqlScoringReads, SqlScoringStore
 from catalog_sync.store.scoring.history import RETENTION_DAYS
-from catalog_sync.store.tables import initiative_history, scorecard_results
+from catalog_sync.store.tables import initiative_entities, initiative_history, scorecard_results
 from tests.unit.store.helpers import entity_body, insert_entity
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -118,3 +118,36 @@ def test_the_gauge_adds_up_exempted_checks_per_scorecard(store_engine: Engine) -
     reads = SqlMetricsReads(Database(store_engine))
     with reads.reading() as tx:
         assert reads.active_exemptions(tx) == [("a", 3)]
+
+
+def test_covered_entities_are_rewritten_only_where_they_changed(store_engine: Engine) -> None:
+    database = Database(store_engine)
+    store, reads = SqlScoringStore(database), SqlScoringReads(database)
+    spec = {"type": "s", "lifecycle": "production"}
+    a, b = (insert_entity(store_engine, entity_body("Product", name, spec=spec)) for name in ("a", "b"))
+
+    def covered(*rows: tuple[int, str, bool]) -> list[dict[str, Any]]:
+        return [
+            {
+                "initiative": "late",
+                "entity_id": eid,
+                "entity_ref": f"product:default/{name}",
+                "owner": "",
+                "done": done,
+            }
+            for eid, name, done in rows
+        ]
+
+    with store.rescoring() as tx:
+        store.write_initiatives(
+            tx, [_row("late", "2026-09-01")], covered((a, "a", False), (b, "b", False)), NOW
+        )
+    with store.rescoring() as tx:
+        store.write_initiatives(tx, [_row("late", "2026-09-01")], covered((a, "a", True)), NOW)
+    with database.reading() as tx:
+        page = reads.initiative_entities(tx, "late", None, None, 10)
+    assert page.items == [{"entityRef": "product:default/a", "owner": None, "done": True}]
+    with store.rescoring() as tx:
+        store.write_initiatives(tx, [], [], NOW)  # the initiative is gone: so are its entities
+    with store_engine.connect() as conn:
+        assert conn.execute(select(initiative_entities)).all() == []
