@@ -261,9 +261,10 @@ class CatalogState:
     descriptor_errors: int = 0
     conflicts: int = 0
     last_success: float = 0.0
-    tech_debt: dict[str, int] = field(default_factory=dict)
     kpis: list[tuple[str, str, int]] = field(default_factory=list)
     kpi_ratios: list[tuple[str, str, str, str, float]] = field(default_factory=list)
+    exemptions: list[tuple[str, int]] = field(default_factory=list)
+    tech_debt: dict[str, int] = field(default_factory=dict)
 
 
 def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
@@ -290,10 +291,11 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     )
     totals = reads.score_totals_by_owner(tx)
     state.score_averages = fold_averages(totals, cards, choose_owners(totals))
-    state.tech_debt = reads.tech_debt_counts(tx)
     items = reads.kpi_items(tx)
     state.kpis = kpi_counts(items)
     state.kpi_ratios = kpi_ratios(items)
+    state.exemptions = sum_by((cards.scorecard(card), n) for card, n in reads.active_exemptions(tx))
+    state.tech_debt = reads.tech_debt_counts(tx)
     return state
 
 
@@ -353,12 +355,6 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         state.score_averages,
     )
     yield _gauge(
-        "catalog_tech_debt_items",
-        "Items of spec.techDebt of live entities by severity (low, medium, high, critical).",
-        ["severity"],
-        [(severity, state.tech_debt.get(severity, 0)) for severity in DEBT_SEVERITIES],
-    )
-    yield _gauge(
         "catalog_kpis",
         "KPIs by category and status (met, missed, unknown, declared).",
         ["category", "status"],
@@ -370,6 +366,18 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "product's tier and the KPI's direction: at-least is missed below 1, at-most above 1).",
         ["entity", "kpi", "tier", "direction"],
         state.kpi_ratios,
+    )
+    yield _gauge(
+        "catalog_exemptions_active",
+        "Checks passed only because an exemption in the entity's descriptor still holds, per scorecard.",
+        ["scorecard"],
+        state.exemptions,
+    )
+    yield _gauge(
+        "catalog_tech_debt_items",
+        "Items of spec.techDebt of live entities by severity (low, medium, high, critical).",
+        ["severity"],
+        [(severity, state.tech_debt.get(severity, 0)) for severity in DEBT_SEVERITIES],
     )
     yield _gauge(
         "catalog_repositories",

@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import Response, request
 
-from catalog_sync.descriptors import load_json, validate_entity_body
+from catalog_sync.descriptors import ParsedFile, load_json, validate_entity_body
+from catalog_sync.descriptors.references import refuse_unknown
 from catalog_sync.errors import NotFoundError
 from catalog_sync.store.repo_queries import encode_location_id
 from plugin_api.catalog import json_response
@@ -87,6 +88,9 @@ def validate_entity() -> Response:
     if "entity" not in body:
         return _invalid(["entity: Missing data for required field."])
     parsed = validate_entity_body(body["entity"], location[4:])
+    as_file = ParsedFile(location[4:], [parsed])
+    refuse_unknown([as_file], state().scoring.scorecard_terms(connection()))
+    parsed = as_file.documents[0]
     errors = [problem for problem in parsed.problems if problem.severity == "error"]
     if errors or parsed.entity is None:
         return _invalid([_problem_text(problem) for problem in errors] or ["the entity is invalid"])

@@ -25,6 +25,8 @@ from plugin_api.state import connection, state
 
 blp = Blueprint("teams", __name__, url_prefix="/api/teams", description="Team summaries")
 
+MAX_DEADLINES = 50
+"""Initiatives listed as a team's deadlines at most (the soonest due)."""
 MAX_RESULTS = 5000
 """Results of a team's entities ranked for ``next`` at most (a team owning more is cut, by ref)."""
 
@@ -59,10 +61,26 @@ def team_key(name: str, namespace: str) -> str:
 
 
 def team_next_document(key: str) -> dict[str, Any]:
-    """What the team ``key`` should fix next.
-
-    Initiative deadlines join the list through ``team_steps``' ``deadlines`` (soonest first); none are
-    read here until initiatives are kept by the store.
-    """
+    """What the team ``key`` should fix next, with the deadlines of the initiatives not done that it
+    runs or has entities in (soonest first; ``notDone`` counts the team's own entities)."""
     results = state().scoring.owner_results(connection(), key, MAX_RESULTS)
-    return {"team": key, **team_steps(results, deadlines=())}
+    page = state().scoring.list_initiatives(connection(), None, MAX_DEADLINES, [key])
+    deadlines = [_deadline(item, key) for item in page.items if item["status"] != "done"]
+    return {"team": key, **team_steps(results, deadlines=deadlines)}
+
+
+def _deadline(item: dict[str, Any], key: str) -> dict[str, Any]:
+    """One initiative as a deadline of the team ``key``."""
+    mine = next((team for team in item["teams"] if team["team"] == key), None)
+    return {
+        "name": item["name"],
+        "title": item["title"],
+        "dueOn": item["dueOn"],
+        "status": item["status"],
+        "atRisk": item["atRisk"],
+        "scorecard": item["scorecard"],
+        "goal": item["goal"],
+        "runs": item["owner"] == key,
+        "notDone": mine["notDone"] if mine else 0,
+        "done": mine["done"] if mine else 0,
+    }

@@ -25,6 +25,7 @@ from catalog_sync.store.scoring.gauges import (
     scorecard_definitions,
     scorecard_level_counts,
 )
+from catalog_sync.store.scoring.initiatives import active_exemptions
 from catalog_sync.store.tables import entities, problems, repositories, sync_runs
 
 
@@ -67,12 +68,16 @@ class MetricsReads(Protocol):
         """Every scorecard's name, origin (``builtin``, ``file``, ``catalog``) and levels, lowest first."""
         ...
 
-    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
-        """Items of ``spec.techDebt`` of live entities by severity, every severity present."""
-        ...
-
     def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
         """Every KPI judged (``kpis.documents.kpi_item``), for ``catalog_kpis`` and ``catalog_kpi_ratio``."""
+        ...
+
+    def active_exemptions(self, tx: Transaction) -> list[tuple[str, int]]:
+        """Checks passed only by an exemption, per scorecard, for ``catalog_exemptions_active``."""
+        ...
+
+    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
+        """Items of ``spec.techDebt`` of live entities by severity, every severity present."""
         ...
 
 
@@ -138,10 +143,14 @@ class SqlMetricsReads:
         """See ``MetricsReads``."""
         return scorecard_definitions(connection_of(tx))
 
-    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
-        """See ``MetricsReads``."""
-        return tech_debt_totals(connection_of(tx))
-
     def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
         """See ``MetricsReads``; reads the bodies of products with KPIs only."""
         return [kpi_item(state) for state in kpi_states(connection_of(tx))]
+
+    def active_exemptions(self, tx: Transaction) -> list[tuple[str, int]]:
+        """See ``MetricsReads``."""
+        return active_exemptions(connection_of(tx))
+
+    def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
+        """See ``MetricsReads``."""
+        return tech_debt_totals(connection_of(tx))

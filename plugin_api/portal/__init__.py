@@ -6,8 +6,9 @@ with ``app.register_blueprint(portal.blp)``. Pages, one module per group:
 - ``/`` (``overview``), ``/catalog`` (``catalog``), ``/catalog/{kind}/{namespace}/{name}`` (``entity``);
 - ``/capabilities`` (``capabilities``), ``/teams`` and ``/teams/{name}`` (``teams``), ``/insights``
   (``insights``): the product model's questions;
-- ``/scorecards``, ``/scorecards/{name}`` (``scorecards``); ``/gaps`` (``gaps``); ``/kpis`` (``kpis``,
-  which also gives product and team pages their KPI blocks);
+- ``/scorecards``, ``/scorecards/{name}`` (``scorecards``); ``/initiatives``, ``/initiatives/{name}``
+  (``initiatives``); ``/gaps`` (``gaps``); ``/kpis`` (``kpis``, which also gives product and team
+  pages their KPI blocks);
   ``/repositories``, ``/repositories/{id}`` (``repositories``).
 """
 
@@ -17,6 +18,7 @@ from plugin_api.portal import (
     entity,
     errors,
     gaps,
+    initiatives,
     insights,
     kpis,
     overview,
@@ -33,6 +35,7 @@ __all__ = [
     "entity",
     "errors",
     "gaps",
+    "initiatives",
     "insights",
     "kpis",
     "overview",

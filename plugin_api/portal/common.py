@@ -36,6 +36,7 @@ NAVIGATION = (
     ("portal.teams", "Teams"),
     ("portal.insights", "Insights"),
     ("portal.scorecards", "Scorecards"),
+    ("portal.initiatives", "Initiatives"),
     ("portal.gaps", "Ownership gaps"),
     ("portal.kpis", "KPIs"),
     ("portal.repositories", "Repositories"),
@@ -44,6 +45,7 @@ SECTIONS = {
     "portal.entity": "portal.catalog",
     "portal.team": "portal.teams",
     "portal.scorecard": "portal.scorecards",
+    "portal.initiative": "portal.initiatives",
     "portal.repository": "portal.repositories",
 }
 """The navigation entry a page belongs to, for pages that are not themselves in the navigation."""

@@ -94,6 +94,7 @@ def entity(kind: str, namespace: str, name: str) -> str:
         results=[_result(item) for item in results],
         next_steps=entity_steps(app_state.scoring.entity_results(conn, stored.ref_key))[:MAX_STEPS],
         operations=operations(spec),
+        initiatives=app_state.scoring.entity_initiatives(conn, stored.ref_key),
         repository=repository,
         descriptor={"path": stored.path, "line": stored.line},
         links=[link for link in metadata.get("links") or [] if isinstance(link, dict)],

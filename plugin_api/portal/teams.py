@@ -126,6 +126,7 @@ def team(name: str) -> str:
         gap_counts=[(kind, gaps["summary"].get(kind, 0)) for kind in GAP_TYPES if gaps["summary"].get(kind)],
         next=steps,
         kpis=team_kpis(header["entityRef"]),
+        initiatives=state().scoring.list_initiatives(connection(), None, 20, [header["entityRef"].lower()]),
     )
 
 

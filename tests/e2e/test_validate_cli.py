@@ -194,3 +194,30 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_not_a_crash(tmp_path: Pat
     result = run("validate", name, cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines()[0].startswith("bad-\\udcff-catalog-info.yaml:")
+
+
+EXEMPT = (
+    "apiVersion: catalog/v1\nkind: Product\nmetadata:\n  name: p\nspec:\n  type: service\n"
+    "  lifecycle: production\n  owner: payments\n  capabilities: [checkout]\n  exemptions:\n"
+    "    - {{scorecard: {card}, check: {check}, until: '2020-01-01', reason: Moving, approvedBy: ann}}\n"
+)
+
+
+def test_exemptions_name_the_built_in_scorecards_or_those_validated_beside_them(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(EXEMPT.format(card="product-readiness", check="owner-resolves"))
+    (tmp_path / "typo.yaml").write_text(EXEMPT.format(card="product-readiness", check="has-ownr"))
+    (tmp_path / "unknown.yaml").write_text(EXEMPT.format(card="everything", check="owner"))
+    result = run("validate", "ok.yaml", "typo.yaml", "unknown.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    errors = [line for line in result.stdout.splitlines() if ": error: " in line]
+    assert errors[0].startswith(
+        "typo.yaml:11:45: error: spec.exemptions[0].check: scorecard 'product-readiness' has no check "
+        "'has-ownr' (its checks: "
+    )
+    assert errors[1].startswith(
+        "unknown.yaml:11:19: error: spec.exemptions[0].scorecard: unknown scorecard 'everything' "
+        "(known scorecards: product-readiness, service-basics)"
+    )
+    assert len(errors) == 2
+    beside = run("validate", "unknown.yaml", str(VALID / "ours.yaml"), cwd=tmp_path)
+    assert beside.returncode == 0, beside.stdout  # ours.yaml defines the scorecard "everything"

@@ -360,6 +360,7 @@ def result_with_checks(row: Any) -> dict[str, Any]:
                 "weight": float(check.get("weight", 1)),
                 "passed": stored["passed"],
                 "message": stored.get("message", ""),
+                **({"exempted": stored["exempted"]} if stored.get("exempted") else {}),
             }
         )
     return {
