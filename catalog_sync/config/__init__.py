@@ -17,16 +17,21 @@ from typing import Any
 import yaml
 from marshmallow import ValidationError
 
+from catalog_sync.config.notify_schema import resolve_channels
 from catalog_sync.config.schema import SettingsSchema, first_error
 from catalog_sync.config.settings import (
+    CHANNEL_TYPES,
     DEFAULT_FACT_PATHS,
     DEFAULT_PATTERNS,
+    NOTIFICATION_EVENTS,
     PROTOCOLS,
     REGISTERED_SOURCE,
     WEBHOOKS_NOT_AVAILABLE,
     ApiSettings,
+    ChannelSettings,
     DescriptorSettings,
     KpiSettings,
+    NotificationSettings,
     OwnershipSettings,
     ScorecardSettings,
     Settings,
@@ -69,6 +74,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
         ownership=loaded.get("ownership", OwnershipSettings()),
         api=api,
         kpis=loaded.get("kpis", KpiSettings()),
+        notifications=resolve_channels(loaded.get("notifications", NotificationSettings()), env),
         base_dir=base_dir,
     )
 
@@ -103,13 +109,17 @@ def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None
 
 
 __all__ = [
+    "CHANNEL_TYPES",
     "DEFAULT_FACT_PATHS",
     "DEFAULT_PATTERNS",
+    "NOTIFICATION_EVENTS",
     "PROTOCOLS",
     "REGISTERED_SOURCE",
     "ApiSettings",
+    "ChannelSettings",
     "DescriptorSettings",
     "KpiSettings",
+    "NotificationSettings",
     "OwnershipSettings",
     "ScorecardSettings",
     "Settings",

@@ -21,6 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from catalog_sync.config.notify_schema import NotificationSchema
 from catalog_sync.config.settings import (
     _DAY,
     _GIB,
@@ -230,6 +231,7 @@ class SettingsSchema(_Strict):
     ownership = fields.Nested(_OwnershipSchema)
     api = fields.Nested(_ApiSchema)
     kpis = fields.Nested(_KpiSchema)
+    notifications = fields.Nested(NotificationSchema)
 
     @validates_schema
     def _check_unique_sources(self, data: dict[str, Any], **_: Any) -> None:
