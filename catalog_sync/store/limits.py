@@ -107,6 +107,7 @@ CUT: tuple[Checked, ...] = (
     t.sync_runs.c.message,
     t.entities.c.lifecycle,
     t.kpi_values.c.error,
+    t.notifications.c.last_error,
 )
 """Free text from outside: cut to fit with ``MARKER``."""
 
@@ -149,6 +150,7 @@ DERIVED: dict[Checked, Checked] = {
     t.kpi_values.c.entity_ref: t.entities.c.ref_key,
     t.kpi_history.c.entity_ref: t.entities.c.ref_key,
     t.kpi_pushes.c.entity_ref: t.entities.c.ref_key,
+    t.notifications.c.entity_ref: t.entities.c.ref_key,
 }
 """Columns whose values are copies of a checked column: a test proves each is at least as wide."""
 
@@ -192,5 +194,11 @@ WRITTEN_BY_CATALOG: tuple[Checked, ...] = (
     t.scoring_state.c.value,
     t.kpi_values.c.measure,  # prometheus, git or push
     t.kpi_history.c.day,
+    t.notifications.c.channel,  # the configuration's channel names, 1-63 characters
+    t.notifications.c.event,
+    t.notifications.c.dedupe_key,  # a sha256 in hex
+    t.notifications.c.payload,  # JSON the outbox serialises; its texts are bounded by their columns
+    t.notifications.c.status,
+    t.notifications.c.claimed_by,
 )
 """Text the catalog writes itself (states, digests, JSON it serialises, names from the configuration)."""

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from catalog_sync.store.engine import translate_errors
 
-HEAD_REVISION = "0009_kpis"
+HEAD_REVISION = "0011_outbox"
 
 
 def stored_revision(engine: Engine) -> str | None:

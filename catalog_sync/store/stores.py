@@ -7,6 +7,7 @@ root (``catalog_sync.cli``) and by tests that build the app the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from catalog_sync.store.base import Database, Transaction
 from catalog_sync.store.catalog_store import CatalogReads, SqlCatalogReads
 from catalog_sync.store.kpis import KpiPushes, KpiReads, SqlKpiStore
 from catalog_sync.store.metrics_store import MetricsReads, SqlMetricsReads
+from catalog_sync.store.outbox import OutboxReads, Route, SqlOutbox
 from catalog_sync.store.scoring import ScoringReads, SqlScoringReads
 
 
@@ -45,17 +47,23 @@ class Stores:
     scoring: ScoringReads
     kpis: KpiReads
     kpi_pushes: KpiPushes
+    outbox: OutboxReads
 
 
 def open_stores(
-    database: Database, *, facet_cache_seconds: float = 0.0, max_filter_conditions: int | None = None
+    database: Database,
+    *,
+    facet_cache_seconds: float = 0.0,
+    max_filter_conditions: int | None = None,
+    routes: Sequence[Route] = (),
 ) -> Stores:
     """The SQLAlchemy implementation of every protocol, on one database.
 
     ``facet_cache_seconds`` is ``api.facet_cache_seconds``: how long a facet answer may be reused;
-    ``max_filter_conditions`` is ``api.max_filter_conditions``, which a by-query cursor's filter obeys.
+    ``max_filter_conditions`` is ``api.max_filter_conditions``, which a by-query cursor's filter obeys;
+    ``routes`` are the notification channels, so a pushed KPI value that misses its target is announced.
     """
-    kpis = SqlKpiStore(database)
+    kpis = SqlKpiStore(database, routes=routes)
     return Stores(
         units=database,
         catalog=SqlCatalogReads(
@@ -66,4 +74,5 @@ def open_stores(
         scoring=SqlScoringReads(database),
         kpis=kpis,
         kpi_pushes=kpis,
+        outbox=SqlOutbox(database),
     )

@@ -1,16 +1,24 @@
-"""``ScoringStore`` over SQLAlchemy Core: the scorer's reads and writes, on one ``Database``."""
+"""``ScoringStore`` over SQLAlchemy Core: the scorer's reads and writes, on one ``Database``.
+
+Given the notification channels' routes, the same operations write the outbox: ``clear_all`` and
+``clear_entities`` keep what they erase for the length of the re-score's transaction, and
+``write_outcomes`` and ``rescore_repositories`` compare and write the events beside the results, so
+a level drop is announced exactly when, and only if, it is committed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.filters import EntityFilter
+from catalog_sync.store.outbox import enqueue, scoring_events
+from catalog_sync.store.outbox.types import Route
 from catalog_sync.store.scoring import changes, history, loads, summaries, writes
 from catalog_sync.store.scoring.types import (
     Changes,
@@ -31,8 +39,10 @@ LOCK_ID = 0x73636F72  # "scor"
 class SqlScoringStore:
     """The scorer's side of scoring's tables (see ``protocols.ScoringStore`` for each operation)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, routes: Sequence[Route] = ()) -> None:
         self._database = database
+        self._routes = tuple(routes)
+        self._snapshots: dict[int, scoring_events.Snapshot] = {}
 
     @property
     def database(self) -> Database:
@@ -49,7 +59,18 @@ class SqlScoringStore:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
             elif conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            yield tx
+            if not self._routes:
+                yield tx
+                return
+            self._snapshots[id(tx)] = scoring_events.Snapshot(scoring_events.was_scored(conn))
+            try:
+                yield tx
+            finally:
+                self._snapshots.pop(id(tx), None)
+
+    def _snapshot(self, tx: Transaction) -> scoring_events.Snapshot | None:
+        """What this re-score erased, kept to compare (None when no channel listens)."""
+        return self._snapshots.get(id(tx)) if self._routes else None
 
     def read_state(self, tx: Transaction, key: str) -> str | None:
         return writes.read_state(connection_of(tx), key)
@@ -104,15 +125,30 @@ class SqlScoringStore:
         writes.write_definitions(connection_of(tx), cards, now)
 
     def clear_all(self, tx: Transaction) -> None:
+        if (snapshot := self._snapshot(tx)) is not None:
+            scoring_events.take_snapshot(connection_of(tx), snapshot, None)
         writes.clear_all(connection_of(tx))
 
     def clear_entities(self, tx: Transaction, ids: Sequence[int]) -> list[ScoredBefore]:
+        if (snapshot := self._snapshot(tx)) is not None:
+            scoring_events.take_snapshot(connection_of(tx), snapshot, ids)
         return writes.clear_entities(connection_of(tx), ids)
 
     def write_outcomes(
         self, tx: Transaction, outcomes: Iterable[EntityOutcome], now: datetime
     ) -> tuple[int, int]:
-        return writes.write_outcomes(connection_of(tx), outcomes, now)
+        conn = connection_of(tx)
+        snapshot = self._snapshot(tx)
+        if snapshot is None:
+            return writes.write_outcomes(conn, outcomes, now)
+        outcomes = list(outcomes)
+        written = writes.write_outcomes(conn, outcomes, now)
+        self._write_events(conn, scoring_events.events_of(snapshot, outcomes), now)
+        return written
+
+    def _write_events(self, conn: Connection, events: list[Any], now: datetime) -> None:
+        if events:
+            enqueue.write_events(conn, self._routes, events, now)
 
     def apply_summaries(self, tx: Transaction, levels: Totals, owners: Totals, served: Served) -> bool:
         return summaries.apply_summaries(connection_of(tx), levels, owners, served)
@@ -120,7 +156,17 @@ class SqlScoringStore:
     def rescore_repositories(
         self, tx: Transaction, ids: Sequence[int] | None, gap_of: Callable[[str, str], Gap]
     ) -> int:
-        return writes.rescore_repositories(connection_of(tx), ids, gap_of)
+        conn = connection_of(tx)
+        snapshot = self._snapshot(tx)
+        if snapshot is None:
+            return writes.rescore_repositories(conn, ids, gap_of)
+        before = scoring_events.repository_gaps(conn, ids)
+        written = writes.rescore_repositories(conn, ids, gap_of)
+        after = scoring_events.repository_gaps(conn, ids)
+        if snapshot.scored_before:
+            # The scorer hands this operation no clock: the wall clock dates the repository's events.
+            self._write_events(conn, scoring_events.repository_gap_events(before, after), datetime.now(UTC))
+        return written
 
     def record_day(self, tx: Transaction, now: datetime) -> None:
         history.record_day(connection_of(tx), now)
