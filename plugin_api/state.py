@@ -23,6 +23,7 @@ from catalog_sync.store.base import Transaction
 from catalog_sync.store.catalog_store import CatalogReads
 from catalog_sync.store.kpis import KpiPushes, KpiReads
 from catalog_sync.store.metrics_store import MetricsReads
+from catalog_sync.store.outbox import OutboxReads
 from catalog_sync.store.scoring import ScoringReads
 from catalog_sync.store.stores import ReadUnits, Stores
 
@@ -44,6 +45,7 @@ class AppState:
     scoring: ScoringReads
     kpis: KpiReads
     kpi_pushes: KpiPushes
+    outbox: OutboxReads
     sync_trigger: Callable[[], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -61,6 +63,7 @@ class AppState:
             scoring=stores.scoring,
             kpis=stores.kpis,
             kpi_pushes=stores.kpi_pushes,
+            outbox=stores.outbox,
             sync_trigger=sync_trigger,
         )
 
