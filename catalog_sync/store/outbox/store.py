@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select, update
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.limits import fit
 from catalog_sync.store.outbox.types import Delivery, NotificationPage
+from catalog_sync.store.repo_queries import utc
 from catalog_sync.store.tables import notifications
 
 DELIVERY_NAMESPACE = uuid.UUID("6f1c2b1e-6a43-4d55-9a5e-2f3c0f4b9d21")
@@ -101,7 +102,7 @@ class SqlOutbox:
                 delivery_id=delivery_id(row.channel, row.dedupe_key),
                 payload=json.loads(row.payload),
                 attempts=row.attempts,
-                created_at=row.created_at,
+                created_at=utc(row.created_at) or row.created_at,
             )
             for row in rows
         ]
@@ -173,9 +174,9 @@ def _item(row: Any) -> dict[str, Any]:
         "summary": payload.get("summary") if isinstance(payload, dict) else None,
         "status": row.status,
         "attempts": row.attempts,
-        "createdAt": row.created_at,
-        "nextAttemptAt": row.next_attempt_at if row.status == "pending" else None,
-        "deliveredAt": row.delivered_at,
+        "createdAt": utc(row.created_at),
+        "nextAttemptAt": utc(row.next_attempt_at) if row.status == "pending" else None,
+        "deliveredAt": utc(row.delivered_at),
         "lastError": row.last_error,
     }
 
