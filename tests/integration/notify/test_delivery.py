@@ -287,7 +287,8 @@ def test_a_slack_channel_posts_text_and_blocks_with_what_descriptors_wrote_escap
         deliverer(store_engine, settings, Clock(), counts).run_once()
     document = slack.requests[0].document
     assert set(document) == {"text", "blocks"}
-    assert "<!here>" not in document["text"] and "&lt;!here&gt; &amp; co" in document["text"]
+    assert "<!here>" not in document["text"]
+    assert "&lt;!here&gt; &amp; co" in document["text"]
     assert document["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "gap opened"}}
     texts = [field["text"] for block in document["blocks"] for field in block.get("fields", [])]
     assert "*Entity*\nproduct:default/pay" in texts
