@@ -14,6 +14,7 @@ Slack URL is itself the secret).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -25,16 +26,20 @@ from datetime import UTC, datetime, timedelta
 from math import ceil
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from catalog_sync.config import ChannelSettings, NotificationSettings
 from catalog_sync.notify.bodies import slack_request, webhook_request
-from catalog_sync.store.outbox import Delivery, OutboxDelivery
+from catalog_sync.store.outbox import Delivery, OutboxDelivery, Try
 
 log = logging.getLogger(__name__)
 
 RETRIED_STATUSES = frozenset({408, 429})
 """4xx answers that say "later", not "never": a timeout on their side and rate limiting."""
+
+MAX_ANSWER_BYTES = 64 * 1024
+"""Bytes of an answer's body read (and dropped); a longer body costs its connection, not memory."""
 
 Recorder = Callable[[str, str, str], None]
 """Counts one try: ``(channel, event, result)`` with result ``delivered``, ``retried`` or ``failed``."""
@@ -87,8 +92,20 @@ class Deliverer:
         if not self._channels:
             return 0
         batch = self.store.claim(self.worker, self.clock(), self.settings.batch_size, self.lease_seconds)
-        if batch:
-            list(self._pool.map(self._try, batch))
+        if not batch:
+            return 0
+        tries = list(self._pool.map(self._attempt, batch))
+        self.store.record(self.worker, tries)
+        for tried in tries:
+            result = "retried" if tried.status == "pending" else tried.status
+            self._record(tried.delivery.channel, tried.delivery.event, result)
+            if tried.status == "failed":
+                log.warning(
+                    "notification %s to channel %s failed: %s",
+                    tried.delivery.id,
+                    tried.delivery.channel,
+                    tried.error,
+                )
         return len(batch)
 
     def close(self) -> None:
@@ -96,7 +113,8 @@ class Deliverer:
         self._pool.shutdown(wait=True)
         self._session.close()
 
-    def _try(self, delivery: Delivery) -> None:
+    def _attempt(self, delivery: Delivery) -> Try:
+        """Send one delivery and decide what becomes of it (recorded with its batch)."""
         channel = self._channels.get(delivery.channel)
         if channel is None:
             outcome = Outcome("failed", f"channel {delivery.channel!r} is no longer configured")
@@ -107,22 +125,9 @@ class Deliverer:
         if outcome.result == "retry" and tries >= self.settings.max_attempts:
             outcome = Outcome("failed", f"{outcome.error}; gave up after {tries} tries")
         if outcome.result == "retry":
-            self.store.record(
-                delivery,
-                self.worker,
-                status="pending",
-                now=now,
-                error=outcome.error,
-                next_attempt_at=now + timedelta(seconds=self.backoff(tries)),
-            )
-            self._record(delivery.channel, delivery.event, "retried")
-            return
-        self.store.record(delivery, self.worker, status=outcome.result, now=now, error=outcome.error)
-        self._record(delivery.channel, delivery.event, outcome.result)
-        if outcome.result == "failed":
-            log.warning(
-                "notification %s to channel %s failed: %s", delivery.id, delivery.channel, outcome.error
-            )
+            later = now + timedelta(seconds=self.backoff(tries))
+            return Try(delivery, "pending", now, outcome.error, later)
+        return Try(delivery, outcome.result, now, outcome.error)
 
     def backoff(self, tries: int) -> float:
         """Seconds before the next try, after ``tries`` tries."""
@@ -152,6 +157,10 @@ class Deliverer:
         except requests.RequestException as exc:
             return Outcome("retry", f"the request failed ({type(exc).__name__})")
         status = response.status_code
+        # A short answer read whole lets the connection serve the next delivery; the status is what
+        # counts, so a body that breaks off changes nothing.
+        with contextlib.suppress(requests.RequestException, OSError, urllib3.exceptions.HTTPError):
+            response.raw.read(MAX_ANSWER_BYTES, decode_content=False)
         response.close()
         if 200 <= status < 300:
             return Outcome("delivered")

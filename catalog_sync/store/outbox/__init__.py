@@ -6,7 +6,7 @@ try), ``OutboxReads`` the API's and the portal's; ``SqlOutbox`` implements both.
 """
 
 from catalog_sync.store.outbox.store import OutboxDelivery, OutboxReads, SqlOutbox
-from catalog_sync.store.outbox.types import STATUSES, Delivery, Event, NotificationPage, Route
+from catalog_sync.store.outbox.types import STATUSES, Delivery, Event, NotificationPage, Route, Try
 
 __all__ = [
     "STATUSES",
@@ -17,4 +17,5 @@ __all__ = [
     "OutboxReads",
     "Route",
     "SqlOutbox",
+    "Try",
 ]

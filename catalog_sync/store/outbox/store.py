@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select, update
 
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.limits import fit
-from catalog_sync.store.outbox.types import Delivery, NotificationPage
+from catalog_sync.store.outbox.types import Delivery, NotificationPage, Try
 from catalog_sync.store.repo_queries import utc
 from catalog_sync.store.tables import notifications
 
@@ -38,18 +38,8 @@ class OutboxDelivery(Protocol):
         """Claim up to ``limit`` due rows for ``worker``, oldest due first; no two workers hold one."""
         ...
 
-    def record(
-        self,
-        delivery: Delivery,
-        worker: str,
-        *,
-        status: str,
-        now: datetime,
-        error: str | None = None,
-        next_attempt_at: datetime | None = None,
-    ) -> None:
-        """Record one try: ``delivered``, ``failed`` (no more tries), or ``pending`` (again at
-        ``next_attempt_at``); the claim is released."""
+    def record(self, worker: str, tries: Sequence[Try]) -> None:
+        """Record a batch of tries in one transaction and release their claims."""
         ...
 
 
@@ -107,38 +97,33 @@ class SqlOutbox:
             for row in rows
         ]
 
-    def record(
-        self,
-        delivery: Delivery,
-        worker: str,
-        *,
-        status: str,
-        now: datetime,
-        error: str | None = None,
-        next_attempt_at: datetime | None = None,
-    ) -> None:
-        values: dict[str, Any] = {
-            "status": status,
-            "attempts": delivery.attempts + 1,
-            "last_error": fit(notifications.c.last_error, error),
-            "claimed_by": None,
-            "claim_expires_at": None,
-        }
-        if status == "delivered":
-            values["delivered_at"] = now
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
+    def record(self, worker: str, tries: Sequence[Try]) -> None:
+        if not tries:
+            return
         with self._database.transaction() as tx:
-            # A row another process took over after this claim expired is left to that process.
-            connection_of(tx).execute(
-                update(notifications)
-                .where(
-                    notifications.c.id == delivery.id,
-                    notifications.c.status == "pending",
-                    or_(notifications.c.claimed_by == worker[:128], notifications.c.claimed_by.is_(None)),
+            conn = connection_of(tx)
+            for tried in tries:
+                values: dict[str, Any] = {
+                    "status": tried.status,
+                    "attempts": tried.delivery.attempts + 1,
+                    "last_error": fit(notifications.c.last_error, tried.error),
+                    "claimed_by": None,
+                    "claim_expires_at": None,
+                }
+                if tried.status == "delivered":
+                    values["delivered_at"] = tried.at
+                if tried.next_attempt_at is not None:
+                    values["next_attempt_at"] = tried.next_attempt_at
+                # A row another process took over after this claim expired is left to that process.
+                conn.execute(
+                    update(notifications)
+                    .where(
+                        notifications.c.id == tried.delivery.id,
+                        notifications.c.status == "pending",
+                        or_(notifications.c.claimed_by == worker[:128], notifications.c.claimed_by.is_(None)),
+                    )
+                    .values(**values)
                 )
-                .values(**values)
-            )
 
     def list_notifications(
         self, tx: Transaction, *, status: str | None, before_id: int | None, limit: int

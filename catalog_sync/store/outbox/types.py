@@ -60,3 +60,15 @@ class NotificationPage:
     total: int
     last_id: int | None
     has_more: bool
+
+
+@dataclass(frozen=True)
+class Try:
+    """One delivery tried once: ``delivered``, ``failed`` (no more tries) or ``pending`` (again at
+    ``next_attempt_at``), and why when not delivered."""
+
+    delivery: Delivery
+    status: str
+    at: datetime
+    error: str | None = None
+    next_attempt_at: datetime | None = None

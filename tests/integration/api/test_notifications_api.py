@@ -14,7 +14,7 @@ from catalog_sync.cli import build_app
 from catalog_sync.config import NOTIFICATION_EVENTS, parse_settings
 from catalog_sync.notify import routes_of
 from catalog_sync.store.base import Database, connection_of
-from catalog_sync.store.outbox import Event, SqlOutbox
+from catalog_sync.store.outbox import Event, SqlOutbox, Try
 from catalog_sync.store.outbox.enqueue import write_events
 from tests.integration.api.test_catalog_query import assert_backstage_error
 
@@ -52,17 +52,12 @@ def client(store_engine: Engine, tmp_path: Path) -> FlaskClient:
         write_events(connection_of(tx), routes_of(settings.notifications), events, NOW)
     outbox = SqlOutbox(database)
     claimed = outbox.claim("test", NOW, 10, 60)
-    for delivery in claimed[:3]:
-        outbox.record(delivery, "test", status="delivered", now=NOW)
-    for delivery in claimed[3:5]:
-        outbox.record(
-            delivery, "test", status="failed", now=NOW, error="the receiver answered 410; not tried again"
-        )
-    for delivery in claimed[5:]:
-        outbox.record(
-            delivery, "test", status="pending", now=NOW, error="the receiver answered 500",
-            next_attempt_at=NOW + timedelta(seconds=30),
-        )  # fmt: skip
+    refused = "the receiver answered 410; not tried again"
+    later = NOW + timedelta(seconds=30)
+    tries = [Try(delivery, "delivered", NOW) for delivery in claimed[:3]]
+    tries += [Try(delivery, "failed", NOW, refused) for delivery in claimed[3:5]]
+    tries += [Try(delivery, "pending", NOW, "the receiver answered 500", later) for delivery in claimed[5:]]
+    outbox.record("test", tries)
     return build_app(settings, store_engine).test_client()
 
 

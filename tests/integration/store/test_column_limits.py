@@ -24,7 +24,7 @@ from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.store import limits
 from catalog_sync.store.base import Database, connection_of
 from catalog_sync.store.kpis import Measurement, SqlKpiStore
-from catalog_sync.store.outbox import Event, Route, SqlOutbox
+from catalog_sync.store.outbox import Event, Route, SqlOutbox, Try
 from catalog_sync.store.outbox.enqueue import write_events
 from catalog_sync.store.stores import open_stores
 from catalog_sync.store.sync_sql import SqlSyncStore
@@ -214,7 +214,7 @@ def cut_notification_error(store: SqlSyncStore, engine: Engine) -> None:
         write_events(connection_of(tx), [route], [Event("repository_failing", "repository:1")], NOW)
     outbox = SqlOutbox(database)
     (delivery,) = outbox.claim("w", NOW, 10, 60)
-    outbox.record(delivery, "w", status="failed", now=NOW, error=over(notifications.c.last_error))
+    outbox.record("w", [Try(delivery, "failed", NOW, over(notifications.c.last_error))])
 
 
 DRIVERS: dict[str, Callable[[SqlSyncStore, Engine], None]] = {
