@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog_sync.commandline import build_parser, print_progress
 from catalog_sync.config import DescriptorSettings, Settings, load_settings
+from catalog_sync.descriptors.references import ScorecardTerms, refuse_unknown, terms_of_spec
 from catalog_sync.errors import CatalogSyncError, ConfigError, StoreError
 from catalog_sync.logs import configure_logging, redact_log_handlers
 from catalog_sync.textsafe import escape_controls
@@ -42,6 +43,16 @@ def _descriptor_settings(config: str | None) -> DescriptorSettings:
     return load_settings(config).descriptors
 
 
+def _file_scorecards(config: str | None) -> dict[str, ScorecardTerms]:
+    """The built-in and configured scorecards, which the names of exemptions and initiatives must match
+    (with the scorecards among the validated files)."""
+    from catalog_sync.scoring.definitions import read_file_scorecards
+
+    settings = load_settings(config) if config is not None else Settings()
+    cards, _ = read_file_scorecards(settings)
+    return {card.name: terms_of_spec(card.spec) for card in cards}
+
+
 def run_validate(args: argparse.Namespace) -> int:
     """Validate files and folders; 0 when valid (warnings allowed), 1 on any error, 2 on bad usage."""
     from catalog_sync.descriptors.files import check_paths, render_json, render_text
@@ -52,6 +63,7 @@ def run_validate(args: argparse.Namespace) -> int:
         print(f"catalog-sync validate: no such file or folder: {shown}", file=sys.stderr)
         return EXIT_USAGE
     results = check_paths(args.paths, _descriptor_settings(args.config))
+    refuse_unknown(results, _file_scorecards(args.config))
     output = render_json(results) if args.format == "json" else render_text(results)
     sys.stdout.write(output)
     return EXIT_FAILED if any(r.has_errors for r in results) else EXIT_OK

@@ -248,6 +248,7 @@ class CatalogState:
     last_success: float = 0.0
     kpis: list[tuple[str, str, int]] = field(default_factory=list)
     kpi_ratios: list[tuple[str, str, str, str, float]] = field(default_factory=list)
+    exemptions: list[tuple[str, int]] = field(default_factory=list)
 
 
 def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
@@ -277,6 +278,7 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     items = reads.kpi_items(tx)
     state.kpis = kpi_counts(items)
     state.kpi_ratios = kpi_ratios(items)
+    state.exemptions = sum_by((cards.scorecard(card), n) for card, n in reads.active_exemptions(tx))
     return state
 
 
@@ -347,6 +349,12 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "product's tier and the KPI's direction: at-least is missed below 1, at-most above 1).",
         ["entity", "kpi", "tier", "direction"],
         state.kpi_ratios,
+    )
+    yield _gauge(
+        "catalog_exemptions_active",
+        "Checks passed only because an exemption in the entity's descriptor still holds, per scorecard.",
+        ["scorecard"],
+        state.exemptions,
     )
     yield _gauge(
         "catalog_repositories",

@@ -39,6 +39,7 @@ KINDS: dict[str, KindInfo] = {
         KindInfo("Team", (OUR_API_VERSION,), team_like=True),
         KindInfo("Capability", (OUR_API_VERSION,), ownable=True, capability_like=True),
         KindInfo("Scorecard", (OUR_API_VERSION,)),
+        KindInfo("Initiative", (OUR_API_VERSION,)),
         KindInfo("Component", BACKSTAGE_API_VERSIONS, ownable=True, product_like=True),
         KindInfo("API", BACKSTAGE_API_VERSIONS, ownable=True),
         KindInfo("Resource", BACKSTAGE_API_VERSIONS, ownable=True),

@@ -27,6 +27,7 @@ from plugin_api.hooks import (
     install_input_guard,
     install_observers,
 )
+from plugin_api.initiatives import blp as initiatives_blp
 from plugin_api.insights import blp as insights_blp
 from plugin_api.kpis import blp as kpis_blp
 from plugin_api.locations import blp as locations_blp
@@ -94,6 +95,7 @@ def create_app(
         insights_blp,
         kpis_blp,
         notifications_blp,
+        initiatives_blp,
         metrics_blp,
     )
     for blueprint in blueprints:

@@ -12,10 +12,11 @@ from typing import Any
 from flask import request
 
 from catalog_sync.descriptors import LoadLimits, parse_file
+from catalog_sync.descriptors.references import refuse_unknown
 from plugin_api.errors import refuse
 from plugin_api.schemas.resources import ValidateArgsSchema, ValidationResultSchema
 from plugin_api.smorest import api_blueprint
-from plugin_api.state import state
+from plugin_api.state import connection, state
 
 blp = api_blueprint("validate", __name__, "Validate a descriptor file without storing it")
 
@@ -42,6 +43,7 @@ def validate_file(path: str = DEFAULT_PATH) -> dict[str, Any]:
         refuse(400, "the request body is empty: send the descriptor file itself")
     descriptors = state().settings.descriptors
     parsed = parse_file(path, data, LoadLimits(max_file_bytes=descriptors.max_file_bytes))
+    refuse_unknown([parsed], state().scoring.scorecard_terms(connection()))
     problems = parsed.all_problems()
     errors = sum(1 for problem in problems if problem.severity == "error")
     return {

@@ -166,6 +166,8 @@ NOTIFICATION_EVENTS = (
     "gap_closed",
     "kpi_missed",
     "repository_failing",
+    "initiative_due",
+    "initiative_overdue",
 )
 """The events a channel may ask for; each is written to the outbox by the change that causes it."""
 CHANNEL_TYPES = ("webhook", "slack")

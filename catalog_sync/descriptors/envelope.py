@@ -30,6 +30,7 @@ from catalog_sync.descriptors.fields import (
     one_of,
     text,
 )
+from catalog_sync.descriptors.initiative import InitiativeSpec
 from catalog_sync.descriptors.kinds_backstage import (
     ApiSpec,
     ComponentSpec,
@@ -140,6 +141,7 @@ KIND_SCHEMAS: dict[str, KindSchema] = {
         _kind("Team", TeamSpec, False),
         _kind("Capability", CapabilitySpec, False),
         _kind("Scorecard", ScorecardSpec, True),
+        _kind("Initiative", InitiativeSpec, True),
         _kind("Component", ComponentSpec, True),
         _kind("API", ApiSpec, True),
         _kind("Resource", ResourceSpec, True),

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from marshmallow import ValidationError, fields, validates_schema
 
+from catalog_sync.descriptors.exemptions import exemptions_field
 from catalog_sync.descriptors.fields import (
     Convert,
     JsonSchema,
@@ -77,6 +78,7 @@ class ComponentSpec(Lenient):
         None, data_key="dependsOn", description="what it needs (kind:name, e.g. resource:orders-db)"
     )
     dependency_of = refs(None, data_key="dependencyOf", description="what needs it (kind:name)")
+    exemptions = exemptions_field()
 
 
 class ApiSpec(Lenient):
@@ -87,6 +89,7 @@ class ApiSpec(Lenient):
     owner = Ref("group", metadata={"description": "the owning group or team"})
     definition = Definition(required=True, metadata={"description": "the API's definition"})
     system = Ref("system")
+    exemptions = exemptions_field()
 
 
 class ResourceSpec(Lenient):
@@ -97,6 +100,7 @@ class ResourceSpec(Lenient):
     system = Ref("system")
     depends_on = refs(None, data_key="dependsOn", description="what it needs (kind:name)")
     dependency_of = refs(None, data_key="dependencyOf", description="what needs it (kind:name)")
+    exemptions = exemptions_field()
 
 
 class SystemSpec(Lenient):
@@ -105,6 +109,7 @@ class SystemSpec(Lenient):
     owner = Ref("group", metadata={"description": "the owning group or team"})
     domain = Ref("domain")
     type = text()
+    exemptions = exemptions_field()
 
 
 class DomainSpec(Lenient):
@@ -113,6 +118,7 @@ class DomainSpec(Lenient):
     owner = Ref("group", metadata={"description": "the owning group or team"})
     subdomain_of = Ref("domain", data_key="subdomainOf")
     type = text()
+    exemptions = exemptions_field()
 
 
 class Profile(Lenient):
@@ -131,6 +137,7 @@ class GroupSpec(Lenient):
     parent = Ref("group")
     children = refs("group", required=True, description="child groups (may be empty)")
     members = refs("user")
+    exemptions = exemptions_field()
 
 
 class UserSpec(Lenient):
@@ -138,6 +145,7 @@ class UserSpec(Lenient):
 
     profile = nested(Profile)
     member_of = refs("group", data_key="memberOf", description="the groups the user belongs to")
+    exemptions = exemptions_field()
 
 
 class LocationSpec(Lenient):

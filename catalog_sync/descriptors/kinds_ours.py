@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import validates_schema
 
+from catalog_sync.descriptors.exemptions import exemptions_field
 from catalog_sync.descriptors.fields import (
     Flag,
     Ref,
@@ -79,6 +80,7 @@ class ProductSpec(Strict):
     runbooks = nested(Runbook, many=True, description="operating procedures")
     support = nested(Support, description="how to reach the owners")
     tech_debt = nested(TechDebt, many=True, data_key="techDebt", description="known shortcomings")
+    exemptions = exemptions_field()
 
     @validates_schema
     def _check_kpi_ids(self, data: dict[str, Any], **_: Any) -> None:
@@ -108,6 +110,7 @@ class TeamSpec(Strict):
     parent = Ref("team", metadata={"description": "the team this one belongs to (team ref)"})
     members = nested(Member, many=True, description="the people of the team and their roles")
     contact = nested(Contact, description="how to reach the team")
+    exemptions = exemptions_field()
 
 
 class CapabilitySpec(Strict):
@@ -116,3 +119,4 @@ class CapabilitySpec(Strict):
     parent = Ref("capability", metadata={"description": "the wider capability (capability ref)"})
     owner = Ref("team", metadata={"description": "the business owner (team ref)"})
     outcomes = words(description="business outcomes the capability delivers")
+    exemptions = exemptions_field()

@@ -12,6 +12,19 @@ from catalog_sync.descriptors.problems import Problem
 from catalog_sync.model import Entity
 
 
+@dataclass(frozen=True)
+class Reference:
+    """One name that must match a scorecard's: what it names, in which scorecard, and where it is."""
+
+    what: str
+    """``scorecard``, ``check`` or ``level``."""
+    scorecard: str
+    value: str
+    field: str
+    line: int | None = None
+    column: int | None = None
+
+
 @dataclass
 class ParsedDocument:
     """One YAML document of a file. ``entity`` is None when the document has an error.
@@ -26,6 +39,8 @@ class ParsedDocument:
     entity: Entity | None
     ref: str | None
     problems: list[Problem] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    """Scorecard names the entity writes, checked by whoever knows the scorecards (``references``)."""
 
     @property
     def valid(self) -> bool:

@@ -30,7 +30,7 @@ Resolve = Callable[[EntityRef], bool]
 COUNTERPARTS = {"team": "group", "group": "team", "capability": "domain", "domain": "capability"}
 """Kinds that stand for the same idea in the product model and in Backstage."""
 
-_OWNER_DEFAULT = {"product": "team", "capability": "team"}
+_OWNER_DEFAULT = {"product": "team", "capability": "team", "initiative": "team"}
 # kind -> (relation type, spec field, default kind of the refs in that field)
 _RULES: dict[str, tuple[tuple[str, str, str | None], ...]] = {
     "product": (("partOf", "capabilities", "capability"), ("dependsOn", "dependsOn", "product")),
@@ -59,7 +59,7 @@ _RULES: dict[str, tuple[tuple[str, str, str | None], ...]] = {
     ),
     "user": (("memberOf", "memberOf", "group"),),
 }
-_OWNABLE = ("product", "capability", "component", "api", "resource", "system", "domain")
+_OWNABLE = ("product", "capability", "initiative", "component", "api", "resource", "system", "domain")
 _ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:|/)")
 
 

@@ -3,7 +3,8 @@
 Most descriptors describe what their own repository holds; a few kinds decide how everybody else is
 judged. A ``kind: Scorecard`` named ``product-readiness`` in any repository would otherwise replace the
 built-in scorecard for every product, and anyone with push rights to any scanned repository could write
-one. So these kinds (``RESTRICTED_KINDS``) are accepted only from the sources listed in
+one; a ``kind: Initiative`` sets deadlines for other teams' entities. So these kinds
+(``RESTRICTED_KINDS``) are accepted only from the sources listed in
 ``scorecards.trusted_sources`` (the source ``registered`` stands for the repositories registered through
 the API); a document of such a kind from any other source is refused with an error on that document,
 which its repository shows like any other descriptor error, and it never reaches scoring. The built-in
@@ -23,7 +24,7 @@ from dataclasses import dataclass, replace
 from catalog_sync.descriptors.parsed import ParsedFile
 from catalog_sync.descriptors.problems import Problem
 
-RESTRICTED_KINDS = frozenset({"Scorecard"})
+RESTRICTED_KINDS = frozenset({"Scorecard", "Initiative"})
 """Kinds whose entities act on other repositories' entities, so only a trusted source may define them."""
 TRUST_KEY = "scorecards.trusted_sources"
 

@@ -24,6 +24,7 @@ from catalog_sync.descriptors.loader import (
 )
 from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
 from catalog_sync.descriptors.problems import Problem, Severity
+from catalog_sync.descriptors.references import references_of
 from catalog_sync.errors import DescriptorError
 from catalog_sync.model import BACKSTAGE_API_VERSIONS, DEFAULT_NAMESPACE, OUR_API_VERSION, Entity, EntityRef
 
@@ -187,7 +188,8 @@ def _document(path: str, loaded: LoadedDocument) -> ParsedDocument:
         problems = sorted(first + later, key=lambda p: (p.line or 0, p.column or 0))
         entity = None
     line, column = loaded.mark
-    return ParsedDocument(loaded.index, line, column, entity, ref, problems)
+    found = references_of(entity, loaded.where) if entity is not None else []
+    return ParsedDocument(loaded.index, line, column, entity, ref, problems, found)
 
 
 def parse_file(path: str, data: bytes, limits: LoadLimits) -> ParsedFile:
@@ -205,4 +207,5 @@ def parse_file(path: str, data: bytes, limits: LoadLimits) -> ParsedFile:
 def validate_entity_body(body: object, path: str = "<body>") -> ParsedDocument:
     """Validate an entity already parsed from JSON (the API's validate-entity); problems carry no lines."""
     entity, ref, problems = check_body(body, path)
-    return ParsedDocument(0, 0, 0, entity, ref, problems)
+    found = references_of(entity, None) if entity is not None else []
+    return ParsedDocument(0, 0, 0, entity, ref, problems, found)

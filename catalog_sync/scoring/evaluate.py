@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog_sync.scoring.definitions import ScorecardDef
+from catalog_sync.scoring.exemptions import ends_at, grants_for, is_active
 from catalog_sync.scoring.gaps import entity_gaps, tier_of
 from catalog_sync.scoring.plugins import CheckResult
 from catalog_sync.scoring.resolve import Context
@@ -40,26 +41,42 @@ def score_entity(card: ScorecardDef, context: Context, env: RuleEnv) -> tuple[Sc
     passed_by_rank: dict[int, bool] = {}
     total = earned = 0.0
     valid_until: datetime | None = None
+    grants = grants_for(context.spec, card.name)
+    exempted = 0
     for check in card.checks:
         try:
             result, until = evaluate_rule(check, context, env)
         except Exception as exc:  # odd data must fail one check, never the whole pass
             log.exception("check %s of scorecard %s failed on %s", check.id, card.name, context.meta.key)
             result, until = CheckResult(False, None, f"the check could not be evaluated: {exc}"), None
+        item: dict[str, Any] = {"id": check.id}
+        grant = grants.get(check.id)
+        if grant is not None and is_active(grant, env.now):
+            ending = ends_at(grant.until)
+            until = ending if until is None else min(until, ending)
+            item["exempted"] = grant.to_dict()
+            approved = f"approved by {grant.approved_by}"
+            result = CheckResult(
+                True,
+                result.value,
+                f"exempted until {grant.until.isoformat()} ({grant.reason}; {approved}); "
+                f"without it: {result.message}",
+            )
+            exempted += 1
+        elif grant is not None:
+            result = CheckResult(
+                result.passed,
+                result.value,
+                f"{result.message} (its exemption ended on {grant.until.isoformat()})",
+            )
         if until is not None:
             valid_until = until if valid_until is None else min(valid_until, until)
         total += check.weight
         if result.passed:
             earned += check.weight
         passed_by_rank[check.rank] = passed_by_rank.get(check.rank, True) and result.passed
-        checks.append(
-            {
-                "id": check.id,
-                "passed": result.passed,
-                "value": _json_safe(result.value),
-                "message": result.message,
-            }
-        )
+        item.update({"passed": result.passed, "value": _json_safe(result.value), "message": result.message})
+        checks.append(item)
     rank = 0
     for candidate in range(1, len(card.levels) + 1):
         if not passed_by_rank.get(candidate, True):
@@ -67,7 +84,7 @@ def score_entity(card: ScorecardDef, context: Context, env: RuleEnv) -> tuple[Sc
         rank = candidate
     level = card.levels[rank - 1] if rank else ""
     score = round(100.0 * earned / total, 1) if total else 0.0
-    return ScoreResult(card.name, level, rank, score, checks), valid_until
+    return ScoreResult(card.name, level, rank, score, checks, exempted), valid_until
 
 
 def evaluate_entity(

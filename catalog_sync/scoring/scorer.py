@@ -37,6 +37,7 @@ from catalog_sync.scoring.evaluate import EntityOutcome, evaluate_entity
 from catalog_sync.scoring.fill import fill, load_subjects
 from catalog_sync.scoring.gaps import repository_gap
 from catalog_sync.scoring.plugins import PluginChecks
+from catalog_sync.scoring.progress import keep_progress
 from catalog_sync.scoring.resolve import Context, Wants, resolve_context, speculate, wants_for
 from catalog_sync.scoring.rules import RuleEnv
 from catalog_sync.scoring.summary import SummaryChanges
@@ -47,7 +48,7 @@ from catalog_sync.store.scoring.protocols import ScoringStore
 
 log = logging.getLogger(__name__)
 
-EVALUATION_FORMAT = "1"
+EVALUATION_FORMAT = "2"
 """Part of the digest: raised when evaluation changes meaning, so upgraded workers re-score everything."""
 CHUNK_SIZE = 500
 """Entities evaluated and written together: large enough for bulk queries, small enough to bound memory."""
@@ -77,6 +78,7 @@ class ScoringSummary:
     results: int = 0
     gaps: int = 0
     repositories: int = 0
+    initiatives: int = 0
     scorecards: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -175,6 +177,9 @@ class Scorer:
             with summary.phase("history"):
                 if full or ids or repositories or moved or store.read_state(tx, "history_day") != today:
                     store.record_day(tx, now)
+                    trust = KindTrust.of(self.settings.scorecards.trusted_sources)
+                    cards = definitions.by_name()
+                    summary.initiatives = len(keep_progress(store, tx, cards, trust, now, summary.problems))
                 store.write_state(tx, {"digest": digest, "history_day": today, "scored_at": now.isoformat()})
             commit_started = time.perf_counter()
         summary.phases["commit"] = round(time.perf_counter() - commit_started, 4)

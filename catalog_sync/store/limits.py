@@ -124,6 +124,11 @@ BOUNDED_BEFORE: dict[Checked, str] = {
     t.kpi_values.c.kpi_id: "the Kpi schema allows 1 to 63 characters (ids derived from names are cut)",
     t.kpi_history.c.kpi_id: "the Kpi schema allows 1 to 63 characters (ids derived from names are cut)",
     t.kpi_pushes.c.kpi_id: "the Kpi schema allows 1 to 63 characters (ids derived from names are cut)",
+    t.initiatives.c.name: "the envelope allows names of 1 to 63 characters",
+    t.initiatives.c.title: "cut by the initiative store to 255 characters",
+    t.initiatives.c.scorecard: "the Initiative schema allows 1 to 63 characters",
+    t.initiatives.c.starts_on: "the Initiative schema allows a YYYY-MM-DD day only",
+    t.initiatives.c.due_on: "the Initiative schema allows a YYYY-MM-DD day only",
 }
 """Text from outside bounded before it reaches the store, and by what."""
 
@@ -151,6 +156,12 @@ DERIVED: dict[Checked, Checked] = {
     t.kpi_history.c.entity_ref: t.entities.c.ref_key,
     t.kpi_pushes.c.entity_ref: t.entities.c.ref_key,
     t.notifications.c.entity_ref: t.entities.c.ref_key,
+    t.initiatives.c.entity_ref: t.entities.c.ref_key,
+    t.initiatives.c.owner: t.relations.c.target_key,
+    t.initiative_entities.c.initiative: t.initiatives.c.name,
+    t.initiative_entities.c.entity_ref: t.entities.c.ref_key,
+    t.initiative_entities.c.owner: t.relations.c.target_key,
+    t.initiative_history.c.initiative: t.initiatives.c.name,
 }
 """Columns whose values are copies of a checked column: a test proves each is at least as wide."""
 
@@ -200,5 +211,10 @@ WRITTEN_BY_CATALOG: tuple[Checked, ...] = (
     t.notifications.c.payload,  # JSON the outbox serialises; its texts are bounded by their columns
     t.notifications.c.status,
     t.notifications.c.claimed_by,
+    t.initiatives.c.goal,  # JSON the catalog serialises
+    t.initiatives.c.applies_to,
+    t.initiatives.c.teams,
+    t.initiatives.c.status,  # planned, active, done or overdue
+    t.initiative_history.c.day,
 )
 """Text the catalog writes itself (states, digests, JSON it serialises, names from the configuration)."""

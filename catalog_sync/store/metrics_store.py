@@ -24,6 +24,7 @@ from catalog_sync.store.scoring.gauges import (
     scorecard_definitions,
     scorecard_level_counts,
 )
+from catalog_sync.store.scoring.initiatives import active_exemptions
 from catalog_sync.store.tables import entities, problems, repositories, sync_runs
 
 
@@ -68,6 +69,10 @@ class MetricsReads(Protocol):
 
     def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
         """Every KPI judged (``kpis.documents.kpi_item``), for ``catalog_kpis`` and ``catalog_kpi_ratio``."""
+        ...
+
+    def active_exemptions(self, tx: Transaction) -> list[tuple[str, int]]:
+        """Checks passed only by an exemption, per scorecard, for ``catalog_exemptions_active``."""
         ...
 
 
@@ -136,3 +141,7 @@ class SqlMetricsReads:
     def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
         """See ``MetricsReads``; reads the bodies of products with KPIs only."""
         return [kpi_item(state) for state in kpi_states(connection_of(tx))]
+
+    def active_exemptions(self, tx: Transaction) -> list[tuple[str, int]]:
+        """See ``MetricsReads``."""
+        return active_exemptions(connection_of(tx))

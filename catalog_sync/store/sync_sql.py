@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from catalog_sync.descriptors.references import ScorecardTerms
 from catalog_sync.model import EntityRef
 from catalog_sync.plans import KnownEntity, ListedRepository, OrphanRow, Plan, RemovalDecision
 from catalog_sync.sources.base import RepositoryInfo
@@ -23,6 +24,7 @@ from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.outbox import enqueue
 from catalog_sync.store.outbox.repository_events import failing_events
 from catalog_sync.store.outbox.types import Route
+from catalog_sync.store.scorecard_terms import published_terms, reread_refused
 from catalog_sync.store.sync_store import Applied, ClaimedRepository, HeldElsewhere, PreviousRead, RunningRun
 from catalog_sync.store.tables import entities
 
@@ -186,6 +188,16 @@ class SqlSyncStore:
         """Each repository's descriptor files at its last read."""
         previous = repos.repository_previous(connection_of(tx), ids)
         return {rid: PreviousRead(p["blobs"], p["changed"]) for rid, p in previous.items()}
+
+    def scorecard_terms(self) -> dict[str, ScorecardTerms]:
+        """The published scorecards' check ids and levels."""
+        with self._database.reading() as tx:
+            return published_terms(connection_of(tx))
+
+    def reread_refused(self, now: datetime) -> int:
+        """Make the repositories refused for unknown scorecard names due for a full read."""
+        with self._database.transaction() as tx:
+            return reread_refused(connection_of(tx), now)
 
     def catalog_ref_keys(self) -> set[str]:
         """Every entity's ref key."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from catalog_sync.descriptors.references import ScorecardTerms
 from catalog_sync.model import EntityRef
 from catalog_sync.plans import KnownEntity, ListedRepository, OrphanRow, Plan, RemovalDecision
 from catalog_sync.sources.base import RepositoryInfo
@@ -221,6 +222,16 @@ class SyncStore(Protocol):
 
     def catalog_ref_keys(self) -> set[str]:
         """Every entity's ref key, to resolve a bare owner to a Team or a Group."""
+        ...
+
+    def scorecard_terms(self) -> dict[str, ScorecardTerms]:
+        """The published scorecards' check ids and levels, to check the names exemptions and
+        initiatives write."""
+        ...
+
+    def reread_refused(self, now: datetime) -> int:
+        """Make due for a full read the repositories with a document refused for naming an unknown
+        scorecard, check or level; answer how many."""
         ...
 
     def load_known(

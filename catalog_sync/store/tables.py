@@ -230,6 +230,7 @@ scorecard_results = Table(
     Column("checks", Text, nullable=False, info=JSON_TEXT),
     Column("owner", String(600), nullable=False, default=""),
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("exempted", Integer, nullable=False, default=0),
     Index(None, "entity_id"),
     Index(None, "scorecard", "entity_ref"),
     Index(None, "scorecard", "level", "entity_ref"),
@@ -378,6 +379,51 @@ kpi_pushes = Table(
     Column("at", DateTime(timezone=True), primary_key=True),
     Column("value", Float, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+initiatives = Table(
+    "initiatives",
+    metadata,
+    # One row per evaluated initiative, replaced by every re-score that records the day.
+    Column("name", String(63), primary_key=True),
+    Column("entity_ref", String(600), nullable=False),
+    Column("title", String(255), nullable=False),
+    Column("owner", String(600), nullable=False),
+    Column("scorecard", String(63), nullable=False),
+    Column("goal", Text, nullable=False, info=JSON_TEXT),
+    Column("applies_to", Text, nullable=False, info=JSON_TEXT),
+    Column("starts_on", String(10), nullable=False),
+    Column("due_on", String(10), nullable=False),
+    Column("in_scope", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("teams", Text, nullable=False, info=JSON_TEXT),
+    Column("status", String(16), nullable=False),
+    Column("at_risk", Boolean, nullable=False),
+    Column("projected", Float, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "owner"),
+)
+
+initiative_entities = Table(
+    "initiative_entities",
+    metadata,
+    Column("initiative", String(63), primary_key=True),
+    Column("entity_id", ID, ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity_ref", String(600), nullable=False),
+    Column("owner", String(600), nullable=False, default=""),
+    Column("done", Boolean, nullable=False),
+    Index(None, "entity_id"),
+    Index(None, "initiative", "done", "entity_ref"),
+)
+
+initiative_history = Table(
+    "initiative_history",
+    metadata,
+    Column("initiative", String(63), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("in_scope", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Index(None, "day"),
 )
 
 notifications = Table(

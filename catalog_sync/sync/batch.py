@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from catalog_sync.config import Settings
+from catalog_sync.descriptors.references import ScorecardIndex, refuse_unknown, terms_of_spec
 from catalog_sync.descriptors.trust import KindTrust
+from catalog_sync.scoring.definitions import read_file_scorecards
 from catalog_sync.sources.base import Repository
 from catalog_sync.store.sync_store import ClaimedRepository, SyncStore
 from catalog_sync.sync.claims import Claims
@@ -54,6 +56,7 @@ class BatchReader:
         self._summary = summary
         self._tips = tips
         self._trust = KindTrust.of(settings.scorecards.trusted_sources)
+        self._known: ScorecardIndex | None = None
 
     def read(
         self,
@@ -89,21 +92,31 @@ class BatchReader:
             self._scan_and_write(self._record(answers, [], by_id, repo_of), source_of)
 
     def _scan_and_write(self, tasks: list[ScanTask], source_of: Mapping[int, str]) -> None:
-        """Scan, refuse the kinds only a trusted source may define, and write in groups.
+        """Scan, refuse the kinds only a trusted source may define and the documents naming scorecards,
+        checks or levels nobody defines, and write in groups.
 
-        The refusal happens once a repository is read and before anything is reconciled, so such a
+        The refusals happen once a repository is read and before anything is reconciled, so such a
         descriptor surfaces as an error on its own repository.
         """
         group: list[ScanOutcome] = []
         for outcome in self._pools.scan(tasks):
             if outcome.result is not None:
                 self._trust.refuse_untrusted(outcome.result.files, source_of[outcome.repository_id])
+                refuse_unknown(outcome.result.files, self._known_scorecards())
             group.append(outcome)
             if len(group) >= WRITE_GROUP:
                 self._writer.write(group)
                 group = []
         if group:
             self._writer.write(group)
+
+    def _known_scorecards(self) -> ScorecardIndex:
+        """The configured scorecard files and those the last re-score published, read once a pass."""
+        if self._known is None:
+            files, _ = read_file_scorecards(self._settings)
+            terms = {card.name: terms_of_spec(card.spec) for card in files}
+            self._known = {**terms, **self._store.scorecard_terms()}
+        return self._known
 
     def _record(
         self,

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog_sync.config import Settings
+from catalog_sync.descriptors.references import index_digest
 from catalog_sync.errors import SourceError
 from catalog_sync.reconcile import decide_removal
 from catalog_sync.sources import build_source
@@ -68,6 +69,7 @@ class Discovery:
         self._store = store
         self._configured: list[Source | SourceError] | None = list(sources) if sources is not None else None
         self._from_catalog = [self._build_registered()]
+        self._scorecards_digest: str | None = None
         self._listed: Listing | None = None
         self._listed_at = 0.0
 
@@ -108,6 +110,7 @@ class Discovery:
 
     def discover(self, summary: PassSummary, now: datetime, *, force: bool) -> Listing:
         """List every source: configured ones when forced or once per interval, the others each pass."""
+        self._follow_scorecards(now)
         interval = self._settings.sync.interval_seconds
         if force or self._listed is None or time.monotonic() - self._listed_at >= interval:
             self._listed, self._listed_at = self._list_configured(summary, now), time.monotonic()
@@ -115,6 +118,15 @@ class Discovery:
         for source in self._from_catalog:
             self._list_from_catalog(source, listing, now)
         return listing
+
+    def _follow_scorecards(self, now: datetime) -> None:
+        """When the published scorecards' names, checks or levels change (or this process starts),
+        read again the repositories whose exemptions or initiatives named one that did not exist: a
+        first sync reads them before the platform repository's scorecards are published."""
+        digest = index_digest(self._store.scorecard_terms())
+        if digest != self._scorecards_digest:
+            self._store.reread_refused(now)
+            self._scorecards_digest = digest
 
     def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
         listing = Listing()

@@ -4,11 +4,33 @@
 with ``app.register_blueprint(portal.blp)``. Pages, one module per group:
 
 - ``/`` (``overview``), ``/catalog`` (``catalog``), ``/catalog/{kind}/{namespace}/{name}`` (``entity``);
-- ``/scorecards``, ``/scorecards/{name}`` (``scorecards``); ``/gaps`` (``gaps``); ``/teams/{name}``
+- ``/scorecards``, ``/scorecards/{name}`` (``scorecards``); ``/initiatives``, ``/initiatives/{name}``
+  (``initiatives``); ``/gaps`` (``gaps``); ``/teams/{name}``
   (``teams``); ``/repositories``, ``/repositories/{id}`` (``repositories``).
 """
 
-from plugin_api.portal import catalog, entity, errors, gaps, overview, repositories, scorecards, teams
+from plugin_api.portal import (
+    catalog,
+    entity,
+    errors,
+    gaps,
+    initiatives,
+    overview,
+    repositories,
+    scorecards,
+    teams,
+)
 from plugin_api.portal.blueprint import blp
 
-__all__ = ["blp", "catalog", "entity", "errors", "gaps", "overview", "repositories", "scorecards", "teams"]
+__all__ = [
+    "blp",
+    "catalog",
+    "entity",
+    "errors",
+    "gaps",
+    "initiatives",
+    "overview",
+    "repositories",
+    "scorecards",
+    "teams",
+]

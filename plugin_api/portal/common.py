@@ -32,6 +32,7 @@ NAVIGATION = (
     ("portal.overview", "Overview"),
     ("portal.catalog", "Catalog"),
     ("portal.scorecards", "Scorecards"),
+    ("portal.initiatives", "Initiatives"),
     ("portal.gaps", "Ownership gaps"),
     ("portal.repositories", "Repositories"),
 )
@@ -39,6 +40,7 @@ SECTIONS = {
     "portal.entity": "portal.catalog",
     "portal.team": "portal.catalog",
     "portal.scorecard": "portal.scorecards",
+    "portal.initiative": "portal.initiatives",
     "portal.repository": "portal.repositories",
 }
 """The navigation entry a page belongs to, for pages that are not themselves in the navigation."""

@@ -64,6 +64,7 @@ def entity(kind: str, namespace: str, name: str) -> str:
         relations=relations,
         problems=stored.problems,
         results=[_result(item) for item in state().scoring.entity_scorecards(connection(), stored.ref_key)],
+        initiatives=state().scoring.entity_initiatives(connection(), stored.ref_key),
         repository=repository,
         descriptor={"path": stored.path, "line": stored.line},
         links=[link for link in metadata.get("links") or [] if isinstance(link, dict)],

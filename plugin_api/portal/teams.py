@@ -38,6 +38,7 @@ def team(name: str) -> str:
         roles=sorted(summary["members"]["byRole"].items()),
         owned=[_owned(item) for item in summary["owned"]["entities"]],
         gap_counts=[(kind, gaps["summary"].get(kind, 0)) for kind in GAP_TYPES if gaps["summary"].get(kind)],
+        initiatives=state().scoring.list_initiatives(connection(), None, 20, [header["entityRef"].lower()]),
     )
 
 

@@ -61,6 +61,14 @@ class ScorecardSchema(OpenSchema):
     updatedAt = fields.DateTime(allow_none=True)  # noqa: N815
 
 
+class ExemptionSchema(OpenSchema):
+    """Why a check counts as passed although its rule does not hold: written in the entity's descriptor."""
+
+    reason = fields.String(required=True)
+    until = fields.String(required=True, metadata={"description": "the last day it holds (UTC, YYYY-MM-DD)"})
+    approvedBy = fields.String(required=True)  # noqa: N815
+
+
 class CheckResultSchema(OpenSchema):
     """One check's result: passed or not, the value shown beside it, and what to do."""
 
@@ -73,6 +81,10 @@ class CheckResultSchema(OpenSchema):
         allow_none=True, metadata={"description": "a count, a number of days, missing roles..."}
     )
     message = fields.String(required=True)
+    exempted = fields.Nested(
+        ExemptionSchema,
+        metadata={"description": "present when the check passes only by an exemption still in force"},
+    )
 
 
 class ScorecardResultSchema(OpenSchema):

@@ -38,12 +38,15 @@ def write_events(conn: Connection, routes: Sequence[Route], events: Sequence[Eve
         return 0
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     contacts: dict[str, dict[str, Any]] | None = None
+    named: dict[str, int] | None = None
     for route in routes:
         chosen = [event for event in events if event.type in route.events]
         if route.entity_filter is not None and chosen:
-            ids = sorted({event.entity_id for event in chosen if event.entity_id is not None})
+            if named is None:
+                named = _ids_by_ref(conn, events)
+            ids = sorted({found for event in chosen if (found := _id_of(event, named)) is not None})
             selected = applicable_ids(conn, route.entity_filter, ids) if ids else set()
-            chosen = [event for event in chosen if event.entity_id in selected]
+            chosen = [event for event in chosen if _id_of(event, named) in selected]
         if not chosen:
             continue
         if contacts is None:
@@ -64,6 +67,22 @@ def write_events(conn: Connection, routes: Sequence[Route], events: Sequence[Eve
     if rows:
         _insert_new(conn, list(rows.values()))
     return len(rows)
+
+
+def _ids_by_ref(conn: Connection, events: Sequence[Event]) -> dict[str, int]:
+    """Entity ids of events that name their entity by ref only (an initiative's), for filters."""
+    refs = sorted({e.entity_ref for e in events if e.entity_id is None and e.entity_ref})
+    found: dict[str, int] = {}
+    for part in chunks(refs, 400):
+        query = select(entities.c.ref_key, entities.c.id).where(entities.c.ref_key.in_(part))
+        found.update({row.ref_key: row.id for row in conn.execute(query)})
+    return found
+
+
+def _id_of(event: Event, named: dict[str, int]) -> int | None:
+    if event.entity_id is not None:
+        return event.entity_id
+    return named.get(event.entity_ref) if event.entity_ref else None
 
 
 def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> None:

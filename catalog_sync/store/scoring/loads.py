@@ -169,6 +169,11 @@ def applicable_ids(conn: Connection, entity_filter: EntityFilter, ids: Sequence[
 def catalog_scorecards(conn: Connection) -> list[tuple[str, dict[str, Any], str | None]]:
     """The live ``kind: Scorecard`` entities of the catalog: ``(ref key, body, source name)``; the
     source is None for an entity whose repository is gone."""
+    return catalog_of_kind(conn, "scorecard")
+
+
+def catalog_of_kind(conn: Connection, kind: str) -> list[tuple[str, dict[str, Any], str | None]]:
+    """The live entities of one kind (lower case) with their source's name, for the restricted kinds."""
     query = (
         select(entities.c.ref_key, entities.c.body, source_table.c.name.label("source"))
         .select_from(
@@ -176,6 +181,6 @@ def catalog_scorecards(conn: Connection) -> list[tuple[str, dict[str, Any], str 
                 source_table, source_table.c.id == repositories.c.source_id
             )
         )
-        .where(entities.c.kind == "scorecard", entities.c.orphaned_at.is_(None))
+        .where(entities.c.kind == kind, entities.c.orphaned_at.is_(None))
     )
     return [(row.ref_key, json.loads(row.body), row.source) for row in conn.execute(query)]

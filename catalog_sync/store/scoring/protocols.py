@@ -14,8 +14,11 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from catalog_sync.descriptors.references import ScorecardTerms
 from catalog_sync.store.base import Transaction
 from catalog_sync.store.filters import EntityFilter
+from catalog_sync.store.outbox.types import Event
+from catalog_sync.store.scoring.initiatives import BurnPoint, CandidateRow
 from catalog_sync.store.scoring.types import (
     Changes,
     EdgeRow,
@@ -144,9 +147,53 @@ class ScoringStore(Protocol):
         """Replace today's history points with the current totals; drop points past retention."""
         ...
 
+    def announce(self, tx: Transaction, events: Sequence[Event], now: datetime) -> None:
+        """Write events the scorer judged (initiatives due or overdue) to the outbox, in the re-score's
+        transaction; nothing when no channel listens."""
+        ...
+
+    # -- initiatives ---------------------------------------------------------------------------------------
+
+    def catalog_initiatives(self, tx: Transaction) -> list[tuple[str, dict[str, Any], str | None]]:
+        """The live ``kind: Initiative`` entities: ``(ref key, body, source name)``, as for scorecards."""
+        ...
+
+    def initiative_candidates(
+        self, tx: Transaction, scorecard: str, entity_filter: EntityFilter
+    ) -> list[CandidateRow]:
+        """The stored results of ``scorecard`` whose entity the filter selects."""
+        ...
+
+    def record_initiative_days(
+        self, tx: Transaction, points: Sequence[tuple[str, int, int]], now: datetime
+    ) -> None:
+        """Replace today's burn-up point of each initiative ``(name, in scope, done)``; forget the points
+        of initiatives no longer defined and those past retention."""
+        ...
+
+    def initiative_points(
+        self, tx: Transaction, names: Iterable[str], first_day: date
+    ) -> dict[str, list[BurnPoint]]:
+        """Burn-up points ``(day, in scope, done)`` of these initiatives from ``first_day``, oldest first."""
+        ...
+
+    def write_initiatives(
+        self,
+        tx: Transaction,
+        rows: Sequence[dict[str, Any]],
+        covered: Sequence[dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        """Replace every initiative's row and the entities each covers."""
+        ...
+
 
 class ScoringReads(Protocol):
     """What the API and the portal read of scoring, each on the request's read transaction."""
+
+    def scorecard_terms(self, tx: Transaction) -> dict[str, ScorecardTerms]:
+        """The published scorecards' check ids and levels, to check names written in a descriptor."""
+        ...
 
     def list_scorecards(self, tx: Transaction, after: str | None, limit: int) -> Page:
         """Scorecards by name, each with its summary."""
@@ -171,6 +218,30 @@ class ScoringReads(Protocol):
 
     def history(self, tx: Transaction, name: str, days: int, today: date) -> list[dict[str, Any]]:
         """Daily points of one scorecard, oldest first."""
+        ...
+
+    def list_initiatives(
+        self, tx: Transaction, after: str | None, limit: int, owners: Sequence[str] | None
+    ) -> Page:
+        """Initiatives by due day; ``owners`` (a team's ref keys) keeps those it runs or has entities in."""
+        ...
+
+    def get_initiative(self, tx: Transaction, name: str) -> dict[str, Any]:
+        """One initiative with its progress; NotFoundError when none has that name."""
+        ...
+
+    def initiative_history(self, tx: Transaction, name: str, days: int, today: date) -> list[dict[str, Any]]:
+        """The daily burn-up of one initiative, oldest first; NotFoundError for an unknown name."""
+        ...
+
+    def initiative_entities(
+        self, tx: Transaction, name: str, done: bool | None, after: str | None, limit: int
+    ) -> Page:
+        """The entities one initiative covers, not done first; NotFoundError for an unknown name."""
+        ...
+
+    def entity_initiatives(self, tx: Transaction, ref_key: str) -> list[dict[str, Any]]:
+        """The initiatives covering one entity, each with ``entityDone``."""
         ...
 
     def entity_scorecards(self, tx: Transaction, ref_key: str) -> list[dict[str, Any]]:

@@ -11,17 +11,20 @@ Items come back as plain dicts in the wire's camelCase, ready for ``plugin_api.s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from catalog_sync.descriptors.references import ScorecardTerms
 from catalog_sync.errors import NotFoundError, QueryError
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.engine import translate_errors
 from catalog_sync.store.filters import EntityFilter
 from catalog_sync.store.repo_queries import utc
+from catalog_sync.store.scorecard_terms import published_terms
+from catalog_sync.store.scoring import initiatives
 from catalog_sync.store.scoring.gaps import gaps_page
 from catalog_sync.store.scoring.history import read_history
 from catalog_sync.store.scoring.insights import (
@@ -68,7 +71,43 @@ class SqlScoringReads:
         """The database whose transactions these reads take."""
         return self._database
 
+    # -- initiatives -------------------------------------------------------------------------------------
+
+    @_translated
+    def list_initiatives(
+        self, tx: Transaction, after: str | None, limit: int, owners: Sequence[str] | None
+    ) -> Page:
+        """Initiatives by due day; ``owners`` keeps those a team runs or has entities in."""
+        return initiatives.list_page(connection_of(tx), after, limit, owners)
+
+    @_translated
+    def get_initiative(self, tx: Transaction, name: str) -> dict[str, Any]:
+        """One initiative with its progress."""
+        return initiatives.get_one(connection_of(tx), name)
+
+    @_translated
+    def initiative_history(self, tx: Transaction, name: str, days: int, today: date) -> list[dict[str, Any]]:
+        """The daily burn-up of one initiative, oldest first."""
+        return initiatives.history(connection_of(tx), name, days, today)
+
+    @_translated
+    def initiative_entities(
+        self, tx: Transaction, name: str, done: bool | None, after: str | None, limit: int
+    ) -> Page:
+        """The entities one initiative covers, not done first."""
+        return initiatives.covered_page(connection_of(tx), name, done, after, limit)
+
+    @_translated
+    def entity_initiatives(self, tx: Transaction, ref_key: str) -> list[dict[str, Any]]:
+        """The initiatives covering one entity."""
+        return initiatives.of_entity(connection_of(tx), ref_key)
+
     # -- scorecards ----------------------------------------------------------------------------------------
+
+    @_translated
+    def scorecard_terms(self, tx: Transaction) -> dict[str, ScorecardTerms]:
+        """The published scorecards' check ids and levels, by name."""
+        return published_terms(connection_of(tx))
 
     @_translated
     def list_scorecards(self, tx: Transaction, after: str | None, limit: int) -> Page:
@@ -257,17 +296,18 @@ def _result(row: Any, checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     shown = []
     for stored in json.loads(row.checks):
         known = checks.get(stored["id"], {})
-        shown.append(
-            {
-                "id": stored["id"],
-                "title": known.get("title", stored["id"]),
-                "level": known.get("level"),
-                "weight": float(known.get("weight", 1)),
-                "passed": stored["passed"],
-                "value": stored.get("value"),
-                "message": stored.get("message", ""),
-            }
-        )
+        check = {
+            "id": stored["id"],
+            "title": known.get("title", stored["id"]),
+            "level": known.get("level"),
+            "weight": float(known.get("weight", 1)),
+            "passed": stored["passed"],
+            "value": stored.get("value"),
+            "message": stored.get("message", ""),
+        }
+        if stored.get("exempted"):
+            check["exempted"] = stored["exempted"]
+        shown.append(check)
     return {
         "entityRef": row.entity_ref,
         "kind": row.kind,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
@@ -18,8 +18,9 @@ from sqlalchemy import Connection, func, select, text
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.filters import EntityFilter
 from catalog_sync.store.outbox import enqueue, scoring_events
-from catalog_sync.store.outbox.types import Route
-from catalog_sync.store.scoring import changes, history, loads, summaries, writes
+from catalog_sync.store.outbox.types import Event, Route
+from catalog_sync.store.scoring import changes, history, initiatives, loads, summaries, writes
+from catalog_sync.store.scoring.initiatives import BurnPoint, CandidateRow
 from catalog_sync.store.scoring.types import (
     Changes,
     EdgeRow,
@@ -170,3 +171,34 @@ class SqlScoringStore:
 
     def record_day(self, tx: Transaction, now: datetime) -> None:
         history.record_day(connection_of(tx), now)
+
+    def announce(self, tx: Transaction, events: Sequence[Event], now: datetime) -> None:
+        if self._routes and events:
+            enqueue.write_events(connection_of(tx), self._routes, events, now)
+
+    def catalog_initiatives(self, tx: Transaction) -> list[tuple[str, dict[str, Any], str | None]]:
+        return loads.catalog_of_kind(connection_of(tx), "initiative")
+
+    def initiative_candidates(
+        self, tx: Transaction, scorecard: str, entity_filter: EntityFilter
+    ) -> list[CandidateRow]:
+        return initiatives.candidates(connection_of(tx), scorecard, entity_filter)
+
+    def record_initiative_days(
+        self, tx: Transaction, points: Sequence[tuple[str, int, int]], now: datetime
+    ) -> None:
+        initiatives.record_days(connection_of(tx), points, now)
+
+    def initiative_points(
+        self, tx: Transaction, names: Iterable[str], first_day: date
+    ) -> dict[str, list[BurnPoint]]:
+        return initiatives.burn_points(connection_of(tx), names, first_day)
+
+    def write_initiatives(
+        self,
+        tx: Transaction,
+        rows: Sequence[dict[str, Any]],
+        covered: Sequence[dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        initiatives.write_all(connection_of(tx), rows, covered, now)

@@ -104,7 +104,10 @@ class ScoreResult:
     score: float
     checks: list[dict[str, Any]]
     """``{id, passed, value, message}`` per check, in the scorecard's order (the definition holds the
-    rest: title, level, weight), so a stored result stays small."""
+    rest: title, level, weight), so a stored result stays small; an exempted check also carries
+    ``exempted: {reason, until, approvedBy}``."""
+    exempted: int = 0
+    """How many of the checks passed only by an exemption (for the gauge of active exemptions)."""
 
 
 @dataclass

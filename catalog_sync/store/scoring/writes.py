@@ -138,6 +138,7 @@ def _result_rows(outcome: EntityOutcome, now: datetime) -> list[dict[str, Any]]:
             "level_rank": result.rank,
             "score": result.score,
             "checks": json.dumps(result.checks, separators=(",", ":"), ensure_ascii=False),
+            "exempted": result.exempted,
             "owner": outcome.owner,
             "evaluated_at": now,
         }

@@ -19,7 +19,7 @@ from catalog_sync.store.outbox import Event, Route
 from catalog_sync.store.outbox.enqueue import write_events
 from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.store.sync_sql import SqlSyncStore
-from catalog_sync.store.tables import notifications
+from catalog_sync.store.tables import initiatives, notifications
 from catalog_sync.sync import SyncEngine
 from tests.integration.conftest import Catalog
 
@@ -248,3 +248,63 @@ def test_events_rolled_back_with_their_change_are_never_written(store_engine: En
         write_events(connection_of(tx), [route], [event], now + timedelta(days=1))
     with store_engine.connect() as conn:
         assert len(conn.execute(select(notifications)).all()) == 2
+
+
+INITIATIVE = """\
+apiVersion: catalog/v1
+kind: Initiative
+metadata: {{name: readmes, title: A README everywhere}}
+spec:
+  owner: payments
+  scorecard: basics
+  level: silver
+  appliesTo: ["kind=product"]
+  startsOn: "{starts}"
+  dueOn: "{due}"
+"""
+
+
+def test_an_initiative_is_announced_14_7_and_1_days_before_its_due_day_then_daily_while_overdue(
+    catalog: Catalog,
+) -> None:
+    world = Notified(catalog)
+    today = catalog.clock.now.date()
+    due = today + timedelta(days=15)
+    catalog.repo("initiatives", {"catalog-info.yaml": INITIATIVE.format(starts=today, due=due)})
+    catalog.repo("pay", {"catalog-info.yaml": product()})  # no README: not done
+    world.sync()
+    world.sync()  # the initiative is read again once its scorecard is published
+    announced = []
+    for _ in range(18):
+        catalog.clock.advance(days=1)
+        world.scorer.rescore([])
+        world.scorer.rescore([])  # twice a day: once announced
+        announced.append(
+            [row["payload"]["detail"]["daysLeft"] for row in world.rows() if "initiative" in row["event"]]
+        )
+    days = announced[-1]
+    assert days == [14, 7, 1, -1, -2, -3]
+    rows = [row for row in world.rows() if "initiative" in row["event"]]
+    assert [row["event"] for row in rows] == ["initiative_due"] * 3 + ["initiative_overdue"] * 3
+    payload = rows[0]["payload"]
+    assert payload["entity"] == {"ref": "initiative:default/readmes"}
+    assert payload["owner"]["contact"] == {"email": "payments@example.com", "channel": "#payments"}
+    assert payload["detail"]["dueOn"] == due.isoformat()
+    assert "is due in 14 days (0 of 1 done)" in payload["summary"]
+
+
+def test_a_done_initiative_is_never_announced(catalog: Catalog) -> None:
+    world = Notified(catalog)
+    today = catalog.clock.now.date()
+    due = today + timedelta(days=8)
+    catalog.repo("initiatives", {"catalog-info.yaml": INITIATIVE.format(starts=today, due=due)})
+    catalog.repo("pay", {"catalog-info.yaml": product(), "README.md": "# pay\n"})
+    world.sync()
+    world.sync()  # the initiative is read again once its scorecard is published
+    for _ in range(10):
+        catalog.clock.advance(days=1)
+        world.scorer.rescore([])
+    with catalog.engine.connect() as conn:
+        (followed,) = conn.execute(select(initiatives.c.in_scope, initiatives.c.done)).all()
+    assert tuple(followed) == (1, 1)
+    assert [row for row in world.rows() if "initiative" in row["event"]] == []

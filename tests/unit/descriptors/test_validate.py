@@ -54,6 +54,8 @@ def test_refs_of_entities_are_kind_namespace_name_lower_cased() -> None:
         "team:commerce/payments",
         "capability:default/card-payments",
         "scorecard:default/everything",
+        "initiative:default/q1-runbooks-automated",
+        "initiative:default/gold-by-summer",
     ]
 
 
@@ -171,7 +173,7 @@ def test_one_bad_document_does_not_affect_the_others_in_its_file() -> None:
     good = (VALID / "ours.yaml").read_text()
     text = good + "---\napiVersion: catalog/v1\nkind: Team\nmetadata: {name: bad team}\n"
     parsed = _parse(text)
-    assert [d.valid for d in parsed.documents] == [True, True, True, True, False]
+    assert [d.valid for d in parsed.documents] == [True, True, True, True, True, True, False]
     assert parsed.documents[-1].ref == "team:default/bad team"
 
 

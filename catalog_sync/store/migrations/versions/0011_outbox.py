@@ -2,7 +2,7 @@
 state (pending, delivered, failed), tries, the next try's time and a claim so one process sends it.
 
 Revision ID: 0011_outbox
-Revises: 0009_kpis
+Revises: 0010_initiatives
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_outbox"
-down_revision: str | None = "0009_kpis"
+down_revision: str | None = "0010_initiatives"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
