@@ -2,10 +2,10 @@
 re-score is about to replace with what it writes.
 
 A re-score clears an entity's results and gaps before it writes the new ones (``clear_all``,
-``clear_entities``), so the store reads them first (``snapshot``) and keeps them for the length of the
-re-score's transaction; ``events_of`` compares, without a database. An entity seen for the first time
-has no level to drop, and its gaps count as opened only when the catalog was scored before: the first
-re-score of a catalog is its starting point, not a flood of news.
+``clear_entities``), so the store reads them first (``take_snapshot``) and keeps them for the length of
+the re-score's transaction; ``events_of`` compares, without a database. An entity seen for the first
+time has no level to drop, and its gaps count as opened only when the catalog was scored before: the
+first re-score of a catalog is its starting point, not a flood of news.
 """
 
 from __future__ import annotations
@@ -20,15 +20,8 @@ from catalog_sync.store.scoring.rows import chunks
 from catalog_sync.store.scoring.types import EntityOutcome
 from catalog_sync.store.tables import ownership_gaps, scorecard_results, scoring_subjects
 
-
-@dataclass(frozen=True)
-class Level:
-    """An entity's level on one scorecard, as last written."""
-
-    rank: int
-    level: str
-    ref: str
-    owner: str | None
+Level = tuple[int, str]
+"""An entity's level on one scorecard as last written: ``(rank, level name)``."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +36,13 @@ class OpenGap:
 
 @dataclass
 class Snapshot:
-    """What a re-score replaces: levels by (entity, scorecard), gaps by entity, and whether the catalog
-    had been scored at all before this re-score."""
+    """What a re-score replaces: levels by (entity, scorecard), gaps (type -> detail) by entity, and
+    whether the catalog had been scored at all before this re-score. Plain tuples and strings: a full
+    re-score of 10,000 products keeps tens of thousands of them."""
 
     scored_before: bool = False
     levels: dict[tuple[int, str], Level] = field(default_factory=dict)
-    gaps: dict[int, dict[str, OpenGap]] = field(default_factory=dict)
-    subjects: set[int] = field(default_factory=set)
+    gaps: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 def was_scored(conn: Connection) -> bool:
@@ -59,46 +52,39 @@ def was_scored(conn: Connection) -> bool:
 
 def take_snapshot(conn: Connection, snapshot: Snapshot, ids: Sequence[int] | None) -> None:
     """Add to ``snapshot`` the levels and gaps of these entities (all when None) before they go."""
-    r, g, s = scorecard_results, ownership_gaps, scoring_subjects
-    results = select(r.c.entity_id, r.c.scorecard, r.c.level, r.c.level_rank, r.c.entity_ref, r.c.owner)
-    gaps = select(g.c.entity_id, g.c.type, g.c.entity_ref, g.c.owner, g.c.detail)
-    subjects = select(s.c.entity_id)
+    r, g = scorecard_results, ownership_gaps
+    results = select(r.c.entity_id, r.c.scorecard, r.c.level_rank, r.c.level)
+    gaps = select(g.c.entity_id, g.c.type, g.c.detail)
     if ids is None:
-        queries = [(results, gaps.where(g.c.entity_id.is_not(None)), subjects)]
+        queries = [(results, gaps.where(g.c.entity_id.is_not(None)))]
     else:
         queries = [
-            (
-                results.where(r.c.entity_id.in_(part)),
-                gaps.where(g.c.entity_id.in_(part)),
-                subjects.where(s.c.entity_id.in_(part)),
-            )
+            (results.where(r.c.entity_id.in_(part)), gaps.where(g.c.entity_id.in_(part)))
             for part in chunks(ids)
         ]
-    for result_query, gap_query, subject_query in queries:
-        for row in conn.execute(result_query):
-            snapshot.levels[(row.entity_id, row.scorecard)] = Level(
-                row.level_rank, row.level, row.entity_ref, row.owner or None
-            )
-        for gap in conn.execute(gap_query):
-            snapshot.gaps.setdefault(gap.entity_id, {})[gap.type] = OpenGap(
-                gap.type, gap.entity_ref, gap.owner, gap.detail
-            )
-        snapshot.subjects.update(conn.execute(subject_query).scalars())
+    levels, open_gaps = snapshot.levels, snapshot.gaps
+    for result_query, gap_query in queries:
+        for entity_id, scorecard, rank, level in conn.execute(result_query):
+            levels[(entity_id, scorecard)] = (rank, level)
+        for entity_id, kind, detail in conn.execute(gap_query):
+            open_gaps.setdefault(entity_id, {})[kind] = detail
 
 
 def events_of(snapshot: Snapshot, outcomes: Iterable[EntityOutcome]) -> list[Event]:
     """The events of freshly evaluated entities against what they replaced."""
     events: list[Event] = []
+    levels, open_gaps = snapshot.levels, snapshot.gaps
     for outcome in outcomes:
         owner = outcome.owner or None
         for result in outcome.results:
-            before = snapshot.levels.get((outcome.entity_id, result.scorecard))
-            if before is not None and result.rank < before.rank:
+            before = levels.get((outcome.entity_id, result.scorecard))
+            if before is not None and result.rank < before[0]:
                 events.append(_dropped(outcome, owner, result.scorecard, before, result.level, result.rank))
-        known = outcome.entity_id in snapshot.subjects
-        if not known and not snapshot.scored_before:
+        if not snapshot.scored_before:
             continue
-        old = snapshot.gaps.get(outcome.entity_id, {})
+        old = open_gaps.get(outcome.entity_id, {})
+        if not old and not outcome.gaps:
+            continue
         new = {gap.type: gap for gap in outcome.gaps}
         for kind in sorted(set(new) - set(old)):
             gap = new[kind]
@@ -106,14 +92,14 @@ def events_of(snapshot: Snapshot, outcomes: Iterable[EntityOutcome]) -> list[Eve
                 _gap("gap_opened", outcome.entity_id, outcome.ref, gap.owner or owner, kind, gap.detail)
             )
         for kind in sorted(set(old) - set(new)):
-            events.append(_gap("gap_closed", outcome.entity_id, outcome.ref, owner, kind, old[kind].detail))
+            events.append(_gap("gap_closed", outcome.entity_id, outcome.ref, owner, kind, old[kind]))
     return events
 
 
 def _dropped(
     outcome: EntityOutcome, owner: str | None, scorecard: str, before: Level, level: str, rank: int
 ) -> Event:
-    was = before.level or "no level"
+    was = before[1] or "no level"
     now = level or "no level"
     return Event(
         type="level_dropped",
@@ -124,9 +110,9 @@ def _dropped(
         summary=f"{outcome.ref} dropped from {was} to {now} on scorecard {scorecard}",
         detail={
             "scorecard": scorecard,
-            "previousLevel": before.level or None,
+            "previousLevel": before[1] or None,
             "level": level or None,
-            "previousRank": before.rank,
+            "previousRank": before[0],
             "rank": rank,
         },
     )
