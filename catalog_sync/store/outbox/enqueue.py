@@ -32,8 +32,17 @@ def dedupe_key(event: Event, now: datetime) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def write_events(conn: Connection, routes: Sequence[Route], events: Sequence[Event], now: datetime) -> int:
-    """Add a row per event and matching channel (see the module doc); answer how many were offered."""
+def write_events(
+    conn: Connection,
+    routes: Sequence[Route],
+    events: Sequence[Event],
+    now: datetime,
+    owners: dict[str, dict[str, Any]] | None = None,
+) -> int:
+    """Add a row per event and matching channel (see the module doc); answer how many were offered.
+
+    ``owners`` keeps the owners' documents between calls of one transaction (a re-score writes its
+    events chunk by chunk, and a few dozen teams own them all)."""
     if not routes or not events:
         return 0
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -50,7 +59,9 @@ def write_events(conn: Connection, routes: Sequence[Route], events: Sequence[Eve
         if not chosen:
             continue
         if contacts is None:
-            contacts = _owners(conn, {event.owner for event in events if event.owner})
+            contacts = owners if owners is not None else {}
+            wanted = {event.owner for event in events if event.owner} - set(contacts)
+            contacts.update(_owners(conn, wanted))
         for event in chosen:
             key = dedupe_key(event, now)
             rows[(route.name, key)] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -43,6 +44,8 @@ class Snapshot:
     scored_before: bool = False
     levels: dict[tuple[int, str], Level] = field(default_factory=dict)
     gaps: dict[int, dict[str, str]] = field(default_factory=dict)
+    owners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Owners' documents read for the events so far, reused by the next chunk's."""
 
 
 def was_scored(conn: Connection) -> bool:

@@ -144,12 +144,14 @@ class SqlScoringStore:
             return writes.write_outcomes(conn, outcomes, now)
         outcomes = list(outcomes)
         written = writes.write_outcomes(conn, outcomes, now)
-        self._write_events(conn, scoring_events.events_of(snapshot, outcomes), now)
+        self._write_events(conn, scoring_events.events_of(snapshot, outcomes), now, snapshot)
         return written
 
-    def _write_events(self, conn: Connection, events: list[Any], now: datetime) -> None:
+    def _write_events(
+        self, conn: Connection, events: list[Any], now: datetime, snapshot: scoring_events.Snapshot
+    ) -> None:
         if events:
-            enqueue.write_events(conn, self._routes, events, now)
+            enqueue.write_events(conn, self._routes, events, now, snapshot.owners)
 
     def apply_summaries(self, tx: Transaction, levels: Totals, owners: Totals, served: Served) -> bool:
         return summaries.apply_summaries(connection_of(tx), levels, owners, served)
@@ -166,7 +168,8 @@ class SqlScoringStore:
         after = scoring_events.repository_gaps(conn, ids)
         if snapshot.scored_before:
             # The scorer hands this operation no clock: the wall clock dates the repository's events.
-            self._write_events(conn, scoring_events.repository_gap_events(before, after), datetime.now(UTC))
+            events = scoring_events.repository_gap_events(before, after)
+            self._write_events(conn, events, datetime.now(UTC), snapshot)
         return written
 
     def record_day(self, tx: Transaction, now: datetime) -> None:
