@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from catalog_sync.kpis import MeasuringSchedule, RoundSummary
+    from catalog_sync.notify import DeliveryLoop
+    from catalog_sync.store.outbox import Route
     from catalog_sync.store.pg_wakeup import PostgresWakeup
     from catalog_sync.store.stores import Stores
     from catalog_sync.sync import SyncEngine
@@ -119,7 +121,15 @@ def open_stores_on(settings: Settings, engine: Engine) -> Stores:
         Database(engine),
         facet_cache_seconds=settings.api.facet_cache_seconds,
         max_filter_conditions=settings.api.max_filter_conditions,
+        routes=notification_routes(settings),
     )
+
+
+def notification_routes(settings: Settings) -> list[Route]:
+    """The channels as the stores route events to them (a bad filter is a ``ConfigError``)."""
+    from catalog_sync.notify import routes_of
+
+    return routes_of(settings.notifications)
 
 
 def build_app(settings: Settings, engine: Engine, *, sync_trigger: Callable[[], None] | None = None) -> Flask:
@@ -132,8 +142,15 @@ def build_app(settings: Settings, engine: Engine, *, sync_trigger: Callable[[], 
     return create_app(settings, open_stores_on(settings, engine), sync_trigger=sync_trigger)
 
 
-def build_sync_engine(settings: Settings, engine: Engine, *, isolated: bool = False) -> SyncEngine:
-    """The sync engine with what runs after each pass wired in: scoring, then the pass counters.
+def build_sync_engine(
+    settings: Settings,
+    engine: Engine,
+    *,
+    isolated: bool = False,
+    delivery: DeliveryLoop | None = None,
+) -> SyncEngine:
+    """The sync engine with what runs after each pass wired in: scoring, then the pass counters, then
+    waking the delivery loop for the events the pass and its re-score wrote.
 
     ``isolated`` for an engine inside a serving process: its scans run in child processes."""
     from catalog_sync.metrics import record_pass, sync_event_metrics
@@ -145,10 +162,30 @@ def build_sync_engine(settings: Settings, engine: Engine, *, isolated: bool = Fa
 
     sync_event_metrics()  # counts the hosting API requests of discovery from the first pass on
     database = Database(engine)
-    scorer = Scorer(settings, SqlScoringStore(database))
-    return SyncEngine(
-        settings, SqlSyncStore(database), after_pass=[scorer.as_hook(), record_pass], isolated=isolated
-    )
+    routes = notification_routes(settings)
+    scorer = Scorer(settings, SqlScoringStore(database, routes=routes))
+    hooks: list[Callable[[Any], None]] = [scorer.as_hook(), record_pass]
+    if delivery is not None:
+        hooks.append(lambda _summary: delivery.wake())
+    return SyncEngine(settings, SqlSyncStore(database, routes=routes), after_pass=hooks, isolated=isolated)
+
+
+def start_delivering(settings: Settings, engine: Engine) -> DeliveryLoop | None:
+    """The delivery loop, beside the sync loop (None when no channel is configured); stop it at shutdown."""
+    if not settings.notifications.channels:
+        return None
+    from catalog_sync.config import NOTIFICATION_EVENTS
+    from catalog_sync.metrics import prepare_notifications, record_notification
+    from catalog_sync.notify import Deliverer, DeliveryLoop
+    from catalog_sync.store.base import Database
+    from catalog_sync.store.outbox import SqlOutbox
+
+    channels = settings.notifications.channels
+    prepare_notifications([channel.name for channel in channels], NOTIFICATION_EVENTS)
+    deliverer = Deliverer(settings.notifications, SqlOutbox(Database(engine)), record=record_notification)
+    loop = DeliveryLoop(deliverer)
+    loop.start()
+    return loop
 
 
 def start_measuring(settings: Settings, engine: Engine) -> MeasuringSchedule:
@@ -157,7 +194,8 @@ def start_measuring(settings: Settings, engine: Engine) -> MeasuringSchedule:
     from catalog_sync.store.base import Database
     from catalog_sync.store.kpis import SqlKpiStore
 
-    schedule = MeasuringSchedule(Measurer(settings.kpis, SqlKpiStore(Database(engine))))
+    store = SqlKpiStore(Database(engine), routes=notification_routes(settings))
+    schedule = MeasuringSchedule(Measurer(settings.kpis, store))
     schedule.start()
     return schedule
 
@@ -209,14 +247,18 @@ def run_worker(args: argparse.Namespace) -> int:
             open_stores_on(settings, engine).metrics, host=args.metrics_host, port=args.metrics_port
         )
     measuring = start_measuring(settings, engine)
+    delivery = start_delivering(settings, engine)
     try:
-        build_sync_engine(settings, engine).run_forever(stop, poll_seconds=args.poll_seconds, wakeup=wakeup)
+        sync = build_sync_engine(settings, engine, delivery=delivery)
+        sync.run_forever(stop, poll_seconds=args.poll_seconds, wakeup=wakeup)
     except KeyboardInterrupt:
         stop.set()
     finally:
         measuring.stop()
         if wakeup is not None:
             wakeup.close()
+        if delivery is not None:
+            delivery.stop()
     return EXIT_OK
 
 
@@ -258,10 +300,12 @@ def serve_forever(
     loop = None
     engine_sync = None
     measuring = None
+    delivery = None
     if sync:
         measuring = start_measuring(settings, _writing_engine(engine))
+        delivery = start_delivering(settings, _writing_engine(engine))
         # Scans never run in the API's process: a hostile repository would hold its memory and time.
-        engine_sync = build_sync_engine(settings, _writing_engine(engine), isolated=True)
+        engine_sync = build_sync_engine(settings, _writing_engine(engine), isolated=True, delivery=delivery)
         loop = threading.Thread(
             target=engine_sync.run_forever,
             args=(stop,),
@@ -285,6 +329,8 @@ def serve_forever(
             loop.join(timeout=30)
         if measuring is not None:
             measuring.stop()
+        if delivery is not None:
+            delivery.stop()
         if engine_sync is not None:
             engine_sync.close()
     return EXIT_OK

@@ -159,8 +159,27 @@ class SyncEventMetrics:
             self.scm_remaining.labels(source=source).set(remaining)
 
 
+NOTIFICATION_RESULTS = ("delivered", "retried", "failed")
+
+
+class NotificationMetrics:
+    """The counter of delivery tries, one per process that delivers (``worker``, ``serve``).
+
+    Its labels are bounded: channels are the configuration's (at most 20), events and results fixed sets.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.tries = Counter(
+            "catalog_notifications",
+            "Notification delivery tries by channel, event and result (delivered, retried, failed).",
+            ["channel", "event", "result"],
+            registry=registry,
+        )
+
+
 _lock = threading.Lock()
 _events: SyncEventMetrics | None = None
+_notifications: NotificationMetrics | None = None
 _process_collector: ProcessCollector | None = None
 
 
@@ -172,6 +191,30 @@ def sync_event_metrics() -> SyncEventMetrics:
             disable_created_metrics()  # type: ignore[no-untyped-call]
             _events = SyncEventMetrics(EVENT_REGISTRY)
         return _events
+
+
+def notification_metrics() -> NotificationMetrics:
+    """The process's notification counter, created on first use."""
+    global _notifications
+    with _lock:
+        if _notifications is None:
+            disable_created_metrics()  # type: ignore[no-untyped-call]
+            _notifications = NotificationMetrics(EVENT_REGISTRY)
+        return _notifications
+
+
+def prepare_notifications(channels: Iterable[str], events: Iterable[str]) -> None:
+    """Show every configured channel's series at zero from the start, so a rate over them works."""
+    counter = notification_metrics().tries
+    for channel in channels:
+        for event in events:
+            for result in NOTIFICATION_RESULTS:
+                counter.labels(channel=channel, event=event, result=result)
+
+
+def record_notification(channel: str, event: str, result: str) -> None:
+    """Count one delivery try: the ``record`` callback of ``notify.Deliverer``."""
+    notification_metrics().tries.labels(channel=channel, event=event, result=result).inc()
 
 
 def record_pass(summary: PassSummary) -> None:

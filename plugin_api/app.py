@@ -32,6 +32,7 @@ from plugin_api.insights import blp as insights_blp
 from plugin_api.kpis import blp as kpis_blp
 from plugin_api.locations import blp as locations_blp
 from plugin_api.metrics import blp as metrics_blp
+from plugin_api.notifications import blp as notifications_blp
 from plugin_api.ownership import blp as ownership_blp
 from plugin_api.portal import blp as portal_blp
 from plugin_api.repositories import blp as repositories_blp
@@ -97,6 +98,7 @@ def create_app(
         teams_blp,
         insights_blp,
         kpis_blp,
+        notifications_blp,
         initiatives_blp,
         metrics_blp,
     )

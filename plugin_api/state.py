@@ -24,6 +24,7 @@ from catalog_sync.store.base import Transaction
 from catalog_sync.store.catalog_store import CatalogReads
 from catalog_sync.store.kpis import KpiPushes, KpiReads
 from catalog_sync.store.metrics_store import MetricsReads
+from catalog_sync.store.outbox import OutboxReads
 from catalog_sync.store.scoring import ScoringReads
 from catalog_sync.store.stores import ReadUnits, Stores
 from catalog_sync.store.webhook_store import WebhookIntake
@@ -47,6 +48,7 @@ class AppState:
     kpis: KpiReads
     kpi_pushes: KpiPushes
     webhooks: WebhookIntake
+    outbox: OutboxReads
     sync_trigger: Callable[[], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -65,6 +67,7 @@ class AppState:
             kpis=stores.kpis,
             kpi_pushes=stores.kpi_pushes,
             webhooks=stores.webhooks,
+            outbox=stores.outbox,
             sync_trigger=sync_trigger,
         )
 

@@ -17,21 +17,26 @@ from typing import Any
 import yaml
 from marshmallow import ValidationError
 
+from catalog_sync.config.notify_schema import resolve_channels
 from catalog_sync.config.schema import SettingsSchema, first_error
 from catalog_sync.config.settings import (
+    CHANNEL_TYPES,
     DEFAULT_API_URLS,
     DEFAULT_FACT_PATHS,
     DEFAULT_PATTERNS,
+    NOTIFICATION_EVENTS,
     PROTOCOLS,
     REGISTERED_SOURCE,
     AnySourceSettings,
     ApiSettings,
     AppAuth,
+    ChannelSettings,
     DescriptorSettings,
     GitHubSourceSettings,
     GitLabSourceSettings,
     HostSourceSettings,
     KpiSettings,
+    NotificationSettings,
     OwnershipSettings,
     RepositoryFilters,
     ScorecardSettings,
@@ -78,6 +83,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
         api=api,
         kpis=loaded.get("kpis", KpiSettings()),
         webhooks=webhooks,
+        notifications=resolve_channels(loaded.get("notifications", NotificationSettings()), env),
         base_dir=base_dir,
     )
 
@@ -112,19 +118,23 @@ def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None
 
 
 __all__ = [
+    "CHANNEL_TYPES",
     "DEFAULT_API_URLS",
     "DEFAULT_FACT_PATHS",
     "DEFAULT_PATTERNS",
+    "NOTIFICATION_EVENTS",
     "PROTOCOLS",
     "REGISTERED_SOURCE",
     "AnySourceSettings",
     "ApiSettings",
     "AppAuth",
+    "ChannelSettings",
     "DescriptorSettings",
     "GitHubSourceSettings",
     "GitLabSourceSettings",
     "HostSourceSettings",
     "KpiSettings",
+    "NotificationSettings",
     "OwnershipSettings",
     "RepositoryFilters",
     "ScorecardSettings",

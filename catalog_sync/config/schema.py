@@ -22,6 +22,7 @@ from marshmallow import (
 )
 
 from catalog_sync.config.hosts import HOST_SCHEMAS
+from catalog_sync.config.notify_schema import NotificationSchema
 from catalog_sync.config.settings import (
     _DAY,
     _GIB,
@@ -261,6 +262,7 @@ class SettingsSchema(_Strict):
     api = fields.Nested(_ApiSchema)
     kpis = fields.Nested(_KpiSchema)
     webhooks = fields.Nested(WebhooksSchema)
+    notifications = fields.Nested(NotificationSchema)
 
     @validates_schema
     def _check_unique_sources(self, data: dict[str, Any], **_: Any) -> None:

@@ -247,6 +247,56 @@ class KpiSettings:
     """Tags that mark a release (a glob on the tag name), for ``git`` measures."""
 
 
+NOTIFICATION_EVENTS = (
+    "level_dropped",
+    "gap_opened",
+    "gap_closed",
+    "kpi_missed",
+    "repository_failing",
+    "initiative_due",
+    "initiative_overdue",
+)
+"""The events a channel may ask for; each is written to the outbox by the change that causes it."""
+CHANNEL_TYPES = ("webhook", "slack")
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """One entry of ``notifications.channels``: where events go and which ones.
+
+    The URL and the secret are read from the environment (``url_env``, ``secret_env``) when the settings
+    load, so the file never holds them; they are kept out of ``repr`` so no log line can show them."""
+
+    name: str
+    type: str
+    url_env: str
+    events: tuple[str, ...]
+    secret_env: str | None = None
+    filter: str | None = None
+    url: str = field(default="", repr=False)
+    secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Where events are delivered, and how hard a delivery is tried before it is kept as failed."""
+
+    channels: tuple[ChannelSettings, ...] = ()
+    max_attempts: int = 8
+    """Tries of one delivery (the first included) before it is ``failed``; a 4xx answer ends it at once."""
+    backoff_seconds: float = 5.0
+    """Wait before the second try; each further try waits twice as long, up to ``max_backoff_seconds``."""
+    max_backoff_seconds: float = 3600.0
+    timeout_seconds: float = 10.0
+    """Seconds a receiver may take to connect and to answer: a receiver that hangs costs this, no more."""
+    poll_seconds: float = 2.0
+    """How often the delivery loop looks for due deliveries when none was waiting."""
+    batch_size: int = 50
+    """Deliveries one loop claims at once (claims keep two processes from sending one row together)."""
+    concurrency: int = 8
+    """Deliveries in flight at once, so one slow receiver does not hold up the others."""
+
+
 @dataclass(frozen=True)
 class WebhookSettings:
     """Who may push events to ``/api/webhooks/*``: secrets and tokens read from the environment only.
@@ -280,4 +330,5 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     kpis: KpiSettings = field(default_factory=KpiSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
     base_dir: str = "."

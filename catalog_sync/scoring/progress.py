@@ -16,6 +16,7 @@ from typing import Any
 from catalog_sync.descriptors.trust import KindTrust
 from catalog_sync.errors import QueryError
 from catalog_sync.model import Entity
+from catalog_sync.scoring.announce import initiative_events
 from catalog_sync.scoring.definitions import ScorecardDef
 from catalog_sync.scoring.initiatives import (
     TREND_DAYS,
@@ -85,6 +86,7 @@ def keep_progress(
         burn = [(date.fromisoformat(day), s, d) for day, s, d in points.get(progress.definition.name, [])]
         judge_risk(progress, burn, today)
     store.write_initiatives(tx, [_row(p) for p in judged], [c for p in judged for c in _covered(p)], now)
+    store.announce(tx, initiative_events(judged, today), now)
     return judged
 
 

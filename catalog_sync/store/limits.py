@@ -107,6 +107,7 @@ CUT: tuple[Checked, ...] = (
     t.sync_runs.c.message,
     t.entities.c.lifecycle,
     t.kpi_values.c.error,
+    t.notifications.c.last_error,
 )
 """Free text from outside: cut to fit with ``MARKER``."""
 
@@ -154,6 +155,7 @@ DERIVED: dict[Checked, Checked] = {
     t.kpi_values.c.entity_ref: t.entities.c.ref_key,
     t.kpi_history.c.entity_ref: t.entities.c.ref_key,
     t.kpi_pushes.c.entity_ref: t.entities.c.ref_key,
+    t.notifications.c.entity_ref: t.entities.c.ref_key,
     t.initiatives.c.entity_ref: t.entities.c.ref_key,
     t.initiatives.c.owner: t.relations.c.target_key,
     t.initiative_entities.c.initiative: t.initiatives.c.name,
@@ -208,6 +210,12 @@ WRITTEN_BY_CATALOG: tuple[Checked, ...] = (
     t.scoring_state.c.value,
     t.kpi_values.c.measure,  # prometheus, git or push
     t.kpi_history.c.day,
+    t.notifications.c.channel,  # the configuration's channel names, 1-63 characters
+    t.notifications.c.event,
+    t.notifications.c.dedupe_key,  # a sha256 in hex
+    t.notifications.c.payload,  # JSON the outbox serialises; its texts are bounded by their columns
+    t.notifications.c.status,
+    t.notifications.c.claimed_by,
     t.initiatives.c.goal,  # JSON the catalog serialises
     t.initiatives.c.applies_to,
     t.initiatives.c.teams,

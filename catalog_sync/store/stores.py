@@ -7,6 +7,7 @@ root (``catalog_sync.cli``) and by tests that build the app the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from catalog_sync.store.base import Database, Transaction
 from catalog_sync.store.catalog_store import CatalogReads, SqlCatalogReads
 from catalog_sync.store.kpis import KpiPushes, KpiReads, SqlKpiStore
 from catalog_sync.store.metrics_store import MetricsReads, SqlMetricsReads
+from catalog_sync.store.outbox import OutboxReads, Route, SqlOutbox
 from catalog_sync.store.scoring import ScoringReads, SqlScoringReads
 from catalog_sync.store.webhook_store import SqlWebhookIntake, WebhookIntake
 
@@ -47,17 +49,23 @@ class Stores:
     kpis: KpiReads
     kpi_pushes: KpiPushes
     webhooks: WebhookIntake
+    outbox: OutboxReads
 
 
 def open_stores(
-    database: Database, *, facet_cache_seconds: float = 0.0, max_filter_conditions: int | None = None
+    database: Database,
+    *,
+    facet_cache_seconds: float = 0.0,
+    max_filter_conditions: int | None = None,
+    routes: Sequence[Route] = (),
 ) -> Stores:
     """The SQLAlchemy implementation of every protocol, on one database.
 
     ``facet_cache_seconds`` is ``api.facet_cache_seconds``: how long a facet answer may be reused;
-    ``max_filter_conditions`` is ``api.max_filter_conditions``, which a by-query cursor's filter obeys.
+    ``max_filter_conditions`` is ``api.max_filter_conditions``, which a by-query cursor's filter obeys;
+    ``routes`` are the notification channels, so a pushed KPI value that misses its target is announced.
     """
-    kpis = SqlKpiStore(database)
+    kpis = SqlKpiStore(database, routes=routes)
     return Stores(
         units=database,
         catalog=SqlCatalogReads(
@@ -69,4 +77,5 @@ def open_stores(
         kpis=kpis,
         kpi_pushes=kpis,
         webhooks=SqlWebhookIntake(database),
+        outbox=SqlOutbox(database),
     )

@@ -21,6 +21,9 @@ from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.sources.registered import RegisteredRepository
 from catalog_sync.store import fitting, listing, orphans, repos, run_records, writer
 from catalog_sync.store.base import Database, Transaction, connection_of
+from catalog_sync.store.outbox import enqueue
+from catalog_sync.store.outbox.repository_events import failing_events
+from catalog_sync.store.outbox.types import Route
 from catalog_sync.store.scorecard_terms import published_terms, reread_refused
 from catalog_sync.store.sync_store import Applied, ClaimedRepository, HeldElsewhere, PreviousRead, RunningRun
 from catalog_sync.store.tables import entities
@@ -29,8 +32,10 @@ from catalog_sync.store.tables import entities
 class SqlSyncStore:
     """The sync pass's store on one database."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, routes: Sequence[Route] = ()) -> None:
         self._database = database
+        self._routes = tuple(routes)
+        """The notification channels: a repository that starts failing is announced in the same write."""
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A write transaction (see ``Database.transaction``)."""
@@ -179,8 +184,11 @@ class SqlSyncStore:
     def record_failures(
         self, tx: Transaction, failures: Sequence[tuple[int, str]], now: datetime, interval_seconds: int
     ) -> None:
-        """Failures, stored redacted, with back-off."""
-        repos.record_failures(connection_of(tx), failures, now, interval_seconds)
+        """Failures, stored redacted, with back-off; a repository's first failure in a row is announced."""
+        conn = connection_of(tx)
+        events = failing_events(conn, failures) if self._routes and failures else []
+        repos.record_failures(conn, failures, now, interval_seconds)
+        enqueue.write_events(conn, self._routes, events, now)
 
     def previous_reads(self, tx: Transaction, ids: Sequence[int]) -> dict[int, PreviousRead]:
         """Each repository's descriptor files at its last read."""

@@ -1,8 +1,8 @@
 """``/``: the catalog at a glance, for a platform team's first look of the day.
 
 Entities by kind, repositories by state, ownership gaps by type, every scorecard's levels and average,
-and the last sync pass: a handful of reads of what the sync and the scorer stored, each linking to the
-page that lists the details.
+the last sync pass, and the notifications that could not be delivered: a handful of reads of what the
+sync and the scorer stored, each linking to the page that lists the details.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from plugin_api.state import connection, state
 
 MAX_SCORECARDS = 50
 """Scorecards shown on the overview; the scorecards page lists them all."""
+MAX_FAILED_NOTIFICATIONS = 5
+"""Failed deliveries shown on the overview, newest first; ``/api/notifications?status=failed`` has all."""
 
 
 @blp.route("/", methods=["GET"])
@@ -31,6 +33,9 @@ def overview() -> str:
     runs = app_state.catalog.list_sync_runs(before_id=None, limit=1, connection=conn)
     _, gap_summary = app_state.scoring.gaps(conn, gap_type=None, owner=None, after=None, limit=0)
     cards = app_state.scoring.list_scorecards(conn, None, MAX_SCORECARDS)
+    failed = app_state.outbox.list_notifications(
+        conn, status="failed", before_id=None, limit=MAX_FAILED_NOTIFICATIONS
+    )
     return render(
         "overview.html",
         kinds=kinds,
@@ -42,6 +47,9 @@ def overview() -> str:
         scorecards=[_card(item) for item in cards.items],
         more_scorecards=cards.total > len(cards.items),
         last_run=runs.items[0] if runs.items else None,
+        failed_notifications=failed.items,
+        failed_total=failed.total,
+        channels=len(app_state.settings.notifications.channels),
     )
 
 

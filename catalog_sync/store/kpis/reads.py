@@ -65,6 +65,11 @@ def declared_kpis(
     return _declared(conn, _product_ids(conn, entity_filter), facts=facts)
 
 
+def declared_by_ids(conn: Connection, ids: list[int]) -> list[DeclaredKpi]:
+    """The KPIs these entities declare now (without facts): what a new value is judged against."""
+    return _declared(conn, ids, facts=False)
+
+
 def _declared(conn: Connection, ids: list[int], *, facts: bool) -> list[DeclaredKpi]:
     out: list[DeclaredKpi] = []
     for part in chunks(ids):

@@ -12,7 +12,10 @@ from sqlalchemy import text
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.filters import EntityFilter
 from catalog_sync.store.kpis import reads, writes
+from catalog_sync.store.kpis.events import kpi_events
 from catalog_sync.store.kpis.types import DeclaredKpi, KpiState, Measurement
+from catalog_sync.store.outbox import enqueue
+from catalog_sync.store.outbox.types import Route
 from catalog_sync.store.scoring.writes import read_state, write_state
 
 LOCK_ID = 0x6B706973  # "kpis"
@@ -76,8 +79,10 @@ class KpiPushes(Protocol):
 class SqlKpiStore:
     """Every KPI protocol over one ``Database``."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, routes: Sequence[Route] = ()) -> None:
         self._database = database
+        self._routes = tuple(routes)
+        """The notification channels: a KPI a new value makes missed is announced in the same write."""
 
     @contextmanager
     def _locked(self) -> Iterator[Any]:
@@ -107,7 +112,9 @@ class SqlKpiStore:
         self, measurements: Sequence[Measurement], declared: set[tuple[str, str]], now: datetime
     ) -> int:
         with self._locked() as conn:
+            events = kpi_events(conn, measurements) if self._routes else []
             writes.write_measurements(conn, measurements, now)
+            enqueue.write_events(conn, self._routes, events, now)
             return writes.prune(conn, declared, now)
 
     def states(
@@ -134,4 +141,12 @@ class SqlKpiStore:
 
     def push(self, entity_ref: str, ident: str, value: float, at: datetime, now: datetime) -> bool:
         with self._locked() as conn:
-            return writes.record_push(conn, entity_ref, ident, value, at.astimezone(UTC), now)
+            at = at.astimezone(UTC)
+            events = (
+                kpi_events(conn, [Measurement(entity_ref, ident, "push", value, None, at)])
+                if self._routes
+                else []
+            )
+            new = writes.record_push(conn, entity_ref, ident, value, at, now)
+            enqueue.write_events(conn, self._routes, events, now)
+            return new

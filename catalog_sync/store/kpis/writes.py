@@ -25,7 +25,8 @@ PUSH_RETENTION_DAYS = HISTORY_DAYS
 """Pushed values kept by their ``at``: a replay within this many days is recognised as one."""
 
 
-def _existing(conn: Connection, keys: Sequence[Key]) -> dict[Key, Any]:
+def stored_rows(conn: Connection, keys: Sequence[Key]) -> dict[Key, Any]:
+    """The stored value rows of these KPIs, by (entity ref, id)."""
     found: dict[Key, Any] = {}
     for part in chunks(keys, 400):
         query = select(kpi_values).where(tuple_(kpi_values.c.entity_ref, kpi_values.c.kpi_id).in_(part))
@@ -42,7 +43,7 @@ def _delete_keys(conn: Connection, table: Any, keys: Sequence[Key], *extra: Any)
 def write_measurements(conn: Connection, measurements: Sequence[Measurement], now: datetime) -> None:
     """Store a round's results: values replace values, failures keep them and say why."""
     keys = sorted({(m.entity_ref, m.kpi_id) for m in measurements})
-    before = _existing(conn, keys)
+    before = stored_rows(conn, keys)
     rows: list[dict[str, Any]] = []
     for m in measurements:
         old = before.get((m.entity_ref, m.kpi_id))

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from catalog_sync.descriptors.references import ScorecardTerms
 from catalog_sync.store.base import Transaction
 from catalog_sync.store.filters import EntityFilter
+from catalog_sync.store.outbox.types import Event
 from catalog_sync.store.scoring.initiatives import BurnPoint, CandidateRow
 from catalog_sync.store.scoring.types import (
     Changes,
@@ -151,6 +152,11 @@ class ScoringStore(Protocol):
 
     def record_day(self, tx: Transaction, now: datetime) -> None:
         """Replace today's history points with the current totals; drop points past retention."""
+        ...
+
+    def announce(self, tx: Transaction, events: Sequence[Event], now: datetime) -> None:
+        """Write events the scorer judged (initiatives due or overdue) to the outbox, in the re-score's
+        transaction; nothing when no channel listens."""
         ...
 
     # -- initiatives ---------------------------------------------------------------------------------------

@@ -1,16 +1,24 @@
-"""``ScoringStore`` over SQLAlchemy Core: the scorer's reads and writes, on one ``Database``."""
+"""``ScoringStore`` over SQLAlchemy Core: the scorer's reads and writes, on one ``Database``.
+
+Given the notification channels' routes, the same operations write the outbox: ``clear_all`` and
+``clear_entities`` keep what they erase for the length of the re-score's transaction, and
+``write_outcomes`` and ``rescore_repositories`` compare and write the events beside the results, so
+a level drop is announced exactly when, and only if, it is committed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.filters import EntityFilter
+from catalog_sync.store.outbox import enqueue, scoring_events
+from catalog_sync.store.outbox.types import Event, Route
 from catalog_sync.store.scoring import changes, history, initiatives, loads, summaries, writes
 from catalog_sync.store.scoring.initiatives import BurnPoint, CandidateRow
 from catalog_sync.store.scoring.types import (
@@ -32,8 +40,10 @@ LOCK_ID = 0x73636F72  # "scor"
 class SqlScoringStore:
     """The scorer's side of scoring's tables (see ``protocols.ScoringStore`` for each operation)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, routes: Sequence[Route] = ()) -> None:
         self._database = database
+        self._routes = tuple(routes)
+        self._snapshots: dict[int, scoring_events.Snapshot] = {}
 
     @property
     def database(self) -> Database:
@@ -50,7 +60,18 @@ class SqlScoringStore:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
             elif conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            yield tx
+            if not self._routes:
+                yield tx
+                return
+            self._snapshots[id(tx)] = scoring_events.Snapshot(scoring_events.was_scored(conn))
+            try:
+                yield tx
+            finally:
+                self._snapshots.pop(id(tx), None)
+
+    def _snapshot(self, tx: Transaction) -> scoring_events.Snapshot | None:
+        """What this re-score erased, kept to compare (None when no channel listens)."""
+        return self._snapshots.get(id(tx)) if self._routes else None
 
     def read_state(self, tx: Transaction, key: str) -> str | None:
         return writes.read_state(connection_of(tx), key)
@@ -115,15 +136,32 @@ class SqlScoringStore:
         writes.write_definitions(connection_of(tx), cards, now)
 
     def clear_all(self, tx: Transaction) -> None:
+        if (snapshot := self._snapshot(tx)) is not None:
+            scoring_events.take_snapshot(connection_of(tx), snapshot, None)
         writes.clear_all(connection_of(tx))
 
     def clear_entities(self, tx: Transaction, ids: Sequence[int]) -> list[ScoredBefore]:
+        if (snapshot := self._snapshot(tx)) is not None:
+            scoring_events.take_snapshot(connection_of(tx), snapshot, ids)
         return writes.clear_entities(connection_of(tx), ids)
 
     def write_outcomes(
         self, tx: Transaction, outcomes: Iterable[EntityOutcome], now: datetime
     ) -> tuple[int, int]:
-        return writes.write_outcomes(connection_of(tx), outcomes, now)
+        conn = connection_of(tx)
+        snapshot = self._snapshot(tx)
+        if snapshot is None:
+            return writes.write_outcomes(conn, outcomes, now)
+        outcomes = list(outcomes)
+        written = writes.write_outcomes(conn, outcomes, now)
+        self._write_events(conn, scoring_events.events_of(snapshot, outcomes), now, snapshot)
+        return written
+
+    def _write_events(
+        self, conn: Connection, events: list[Any], now: datetime, snapshot: scoring_events.Snapshot
+    ) -> None:
+        if events:
+            enqueue.write_events(conn, self._routes, events, now, snapshot.owners)
 
     def apply_summaries(self, tx: Transaction, levels: Totals, owners: Totals, served: Served) -> bool:
         return summaries.apply_summaries(connection_of(tx), levels, owners, served)
@@ -131,10 +169,25 @@ class SqlScoringStore:
     def rescore_repositories(
         self, tx: Transaction, ids: Sequence[int] | None, gap_of: Callable[[str, str], Gap]
     ) -> int:
-        return writes.rescore_repositories(connection_of(tx), ids, gap_of)
+        conn = connection_of(tx)
+        snapshot = self._snapshot(tx)
+        if snapshot is None:
+            return writes.rescore_repositories(conn, ids, gap_of)
+        before = scoring_events.repository_gaps(conn, ids)
+        written = writes.rescore_repositories(conn, ids, gap_of)
+        after = scoring_events.repository_gaps(conn, ids)
+        if snapshot.scored_before:
+            # The scorer hands this operation no clock: the wall clock dates the repository's events.
+            events = scoring_events.repository_gap_events(before, after)
+            self._write_events(conn, events, datetime.now(UTC), snapshot)
+        return written
 
     def record_day(self, tx: Transaction, now: datetime) -> None:
         history.record_day(connection_of(tx), now)
+
+    def announce(self, tx: Transaction, events: Sequence[Event], now: datetime) -> None:
+        if self._routes and events:
+            enqueue.write_events(connection_of(tx), self._routes, events, now)
 
     def catalog_initiatives(self, tx: Transaction) -> list[tuple[str, dict[str, Any], str | None]]:
         return loads.catalog_of_kind(connection_of(tx), "initiative")

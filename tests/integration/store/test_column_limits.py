@@ -22,14 +22,17 @@ from catalog_sync.plans import EntityWrite, Plan, ProblemRow, RemovalDecision
 from catalog_sync.reconcile import prepare
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.store import limits
-from catalog_sync.store.base import Database
+from catalog_sync.store.base import Database, connection_of
 from catalog_sync.store.kpis import Measurement, SqlKpiStore
+from catalog_sync.store.outbox import Event, Route, SqlOutbox, Try
+from catalog_sync.store.outbox.enqueue import write_events
 from catalog_sync.store.stores import open_stores
 from catalog_sync.store.sync_sql import SqlSyncStore
 from catalog_sync.store.tables import (
     entities,
     kpi_values,
     metadata,
+    notifications,
     problems,
     relations,
     repositories,
@@ -204,6 +207,16 @@ def cut_kpi_error(store: SqlSyncStore, engine: Engine) -> None:
     SqlKpiStore(Database(engine)).write([failure], {("product:default/pay", "rate")}, NOW)
 
 
+def cut_notification_error(store: SqlSyncStore, engine: Engine) -> None:
+    database = Database(engine)
+    route = Route("ops", frozenset({"repository_failing"}))
+    with database.transaction() as tx:
+        write_events(connection_of(tx), [route], [Event("repository_failing", "repository:1")], NOW)
+    outbox = SqlOutbox(database)
+    (delivery,) = outbox.claim("w", NOW, 10, 60)
+    outbox.record("w", [Try(delivery, "failed", NOW, over(notifications.c.last_error))])
+
+
 DRIVERS: dict[str, Callable[[SqlSyncStore, Engine], None]] = {
     "repositories.key": refused_key,
     "repositories.name": refused_listing(repositories.c.name),
@@ -226,6 +239,7 @@ DRIVERS: dict[str, Callable[[SqlSyncStore, Engine], None]] = {
     "sync_runs.message": cut_run_message,
     "entities.lifecycle": cut_entity_text,
     "kpi_values.error": cut_kpi_error,
+    "notifications.last_error": cut_notification_error,
 }
 
 CHECKED = [c for c in string_columns() if c in limits.REFUSED or c in limits.CUT]

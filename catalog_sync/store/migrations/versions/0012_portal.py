@@ -5,7 +5,7 @@ from the stored bodies of the scored entities, so an upgraded database shows its
 next re-score.
 
 Revision ID: 0012_portal
-Revises: 0010_initiatives
+Revises: 0011_outbox
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_portal"
-down_revision: str | None = "0010_initiatives"
+down_revision: str | None = "0011_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
