@@ -42,7 +42,7 @@ run: $(RUN_STAMP)
 
 ## make test: environment, lint, type checks and the whole test suite
 test: $(TEST_STAMP) lint
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 --durations=25 tests
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check catalog_sync plugin_api tests benchmarks dashboards
