@@ -16,7 +16,7 @@ from typing import Any
 from catalog_sync.descriptors.kpis import KPI_CATEGORIES, STATUSES
 from catalog_sync.errors import QueryError
 from catalog_sync.store.filters import parse_filters
-from catalog_sync.store.kpis.documents import by_capability, by_category, items_of
+from catalog_sync.store.kpis.documents import by_capability, by_category, items_of, kpi_item
 from catalog_sync.store.scoring.gaps import owner_keys
 from plugin_api.paging import decode_cursor, encode_cursor
 from plugin_api.portal.blueprint import blp
@@ -117,3 +117,11 @@ def team_kpis(owner: str) -> dict[str, Any]:
     states = state().kpis.states(connection(), owner=owner, today=state().clock().date())
     items = items_of(states)
     return {"byCategory": by_category(items), "items": [shown(item) for item in items]}
+
+
+def capability_kpis(capability: str) -> dict[str, dict[str, int]] | None:
+    """The KPI block of a capability's page: the KPIs of the products serving it, by category and
+    status (None when none of them declares a KPI), as ``summary.byCapability`` counts them."""
+    states = state().kpis.states(connection())
+    items = [kpi_item(found) for found in states if capability in found.declared.capabilities]
+    return by_category(items) if items else None

@@ -54,6 +54,11 @@ def test_the_kpi_page_rolls_kpis_up_per_capability_as_the_api_does(client: Flask
         for category in KPI_CATEGORIES
     ]
     assert page.href("Checkout") == "/catalog/capability/default/checkout"
+    capability = get(client, "/catalog/capability/default/checkout")
+    for name in KPI_CATEGORIES:
+        counts = checkout[name]
+        shown = [str(counts[status]) for status in ("met", "missed", "unknown", "declared")]
+        assert capability.row(name.replace("-", " "))[1:] == shown, name
 
 
 def test_a_bad_filter_on_the_kpi_page_is_a_clear_400(client: FlaskClient) -> None:
