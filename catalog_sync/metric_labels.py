@@ -15,7 +15,9 @@ fixed set, and everything else is folded into ``other``:
 - ``owner`` (of ``catalog_scorecard_score_average``): a team that owns scored entities; the
   ``MAX_OWNERS`` teams with the most scored entities are named (then by name), the rest are ``other``.
 
-- ``category`` and ``status`` of ``catalog_kpis``: the documented KPI categories and statuses;
+- ``category`` and ``status`` of ``catalog_kpis`` and ``catalog_team_kpis``: the documented KPI
+  categories and statuses; ``owner`` of ``catalog_team_kpis``: the ``MAX_OWNERS`` teams with the most
+  KPIs (then by name), the rest added together as ``other``, products without a team ``none``;
   ``entity`` and ``kpi`` of ``catalog_kpi_ratio``: only KPIs of tier-1 and tier-2 products that have a
   value, at most ``MAX_KPI_RATIOS`` of them (tier 1 first, then by entity and id); the rest are left
   out, not folded (a ratio of ``other`` would mean nothing).
@@ -121,14 +123,20 @@ def choose_scorecards(definitions: Iterable[tuple[str, str, Sequence[str]]]) -> 
     )
 
 
+def top_owners(counts: Iterable[tuple[str, int]]) -> frozenset[str]:
+    """The ``MAX_OWNERS`` owners with the largest counts, added over their rows (then by name);
+    no owner (``""``, ``none``) is never named, it has a label of its own."""
+    totals: Counter[str] = Counter()
+    for owner, count in counts:
+        if owner and owner != NONE_LABEL:
+            totals[owner] += count
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return frozenset(owner for owner, _count in ranked[:MAX_OWNERS])
+
+
 def choose_owners(totals: Iterable[tuple[str, str, int, float]]) -> frozenset[str]:
     """The ``MAX_OWNERS`` owners with the most scored entities over every scorecard (then by name)."""
-    entities: Counter[str] = Counter()
-    for _card, owner, count, _score in totals:
-        if owner and owner != NONE_LABEL:
-            entities[owner] += count
-    ranked = sorted(entities.items(), key=lambda item: (-item[1], item[0]))
-    return frozenset(owner for owner, _count in ranked[:MAX_OWNERS])
+    return top_owners((owner, count) for _card, owner, count, _score in totals)
 
 
 def owner_label(owner: str | None, named: frozenset[str]) -> str:
@@ -164,6 +172,25 @@ def kpi_counts(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, int]]
             (known_label(str(item["category"]), KPI_CATEGORIES), known_label(item["status"], STATUSES))
         ] += 1
     return sorted((category, status, n) for (category, status), n in counts.items())
+
+
+def team_kpi_counts(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str, int]]:
+    """``(owner, category, status, count)``: how each team does on each category. The ``MAX_OWNERS``
+    teams with the most KPIs are named, the rest are added together as ``other`` and products without
+    a team owner are ``none``; categories and statuses are bounded as in ``kpi_counts``. Every named
+    owner has every category and status (zeros included), so a team's missed KPIs can go to zero."""
+    named = top_owners((str(item.get("owner") or ""), 1) for item in items)
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for item in items:
+        owner = owner_label(item.get("owner"), named)
+        counts[
+            (owner, known_label(str(item["category"]), KPI_CATEGORIES), known_label(item["status"], STATUSES))
+        ] += 1
+    for owner in {owner for owner, _category, _status in counts}:
+        for category in KPI_CATEGORIES:
+            for status in STATUSES:
+                counts[(owner, category, status)] += 0
+    return sorted((owner, category, status, n) for (owner, category, status), n in counts.items())
 
 
 def kpi_ratios(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str, str, float]]:

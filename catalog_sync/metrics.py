@@ -56,6 +56,7 @@ from catalog_sync.metric_labels import (
     kpi_ratios,
     lifecycle_label,
     sum_by,
+    team_kpi_counts,
     tier_label,
 )
 from catalog_sync.scoring.gaps import GAP_TYPES
@@ -306,6 +307,7 @@ class CatalogState:
     last_success: float = 0.0
     kpis: list[tuple[str, str, int]] = field(default_factory=list)
     kpi_ratios: list[tuple[str, str, str, str, float]] = field(default_factory=list)
+    team_kpis: list[tuple[str, str, str, int]] = field(default_factory=list)
     exemptions: list[tuple[str, int]] = field(default_factory=list)
     tech_debt: dict[str, int] = field(default_factory=dict)
 
@@ -337,6 +339,7 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     items = reads.kpi_items(tx)
     state.kpis = kpi_counts(items)
     state.kpi_ratios = kpi_ratios(items)
+    state.team_kpis = team_kpi_counts(items)
     state.exemptions = sum_by((cards.scorecard(card), n) for card, n in reads.active_exemptions(tx))
     state.tech_debt = reads.tech_debt_counts(tx)
     return state
@@ -402,6 +405,13 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "KPIs by category and status (met, missed, unknown, declared).",
         ["category", "status"],
         state.kpis,
+    )
+    yield _gauge(
+        "catalog_team_kpis",
+        "KPIs of each owning team's products by category and status (the 100 teams with the most "
+        "KPIs are named, the rest added up as other; none: products without a team).",
+        ["owner", "category", "status"],
+        state.team_kpis,
     )
     yield _gauge(
         "catalog_kpi_ratio",

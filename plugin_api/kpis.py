@@ -15,7 +15,7 @@ from catalog_sync.errors import ConflictError, NotFoundError, QueryError
 from catalog_sync.model import EntityRef
 from catalog_sync.store.filters import parse_filters
 from catalog_sync.store.kpis import HISTORY_DAYS
-from catalog_sync.store.kpis.documents import by_category, items_of, kpi_item, sort_key
+from catalog_sync.store.kpis.documents import by_capability, by_category, items_of, kpi_item, sort_key
 from catalog_sync.store.scoring.gaps import owner_keys
 from plugin_api.auth import writes
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size, request_filters
@@ -63,8 +63,9 @@ def _position(after: Any) -> tuple[int, str, str]:
 def list_kpis(**args: Any) -> dict[str, Any]:
     """Every KPI of every product, missed first: ``category``, ``status``, ``owner`` and ``filter`` narrow
     it (the filter applies to the KPIs' products, in the catalog's syntax). ``summary`` counts all the
-    KPIs selected by category and status, and the same per owning team: how each team does on speed
-    to market, customer satisfaction, business alignment and team performance, in one call."""
+    KPIs selected by category and status, and the same per owning team and per capability served: how
+    each team (and each capability) does on speed to market, customer satisfaction, business alignment
+    and team performance, in one call."""
     limit = page_size(args.get("limit"), state().settings.api)
     chosen = {key: args.get(key) for key in ("category", "status", "owner")}
     filters: list[str] = list(args.get("filter") or [])
@@ -97,6 +98,7 @@ def list_kpis(**args: Any) -> dict[str, Any]:
     document["summary"] = {
         "byCategory": by_category(items),
         "byOwner": {owner: by_category(owned) for owner, owned in sorted(owners_seen.items())},
+        "byCapability": by_capability(items),
     }
     return document
 

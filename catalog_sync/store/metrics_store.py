@@ -69,7 +69,8 @@ class MetricsReads(Protocol):
         ...
 
     def kpi_items(self, tx: Transaction) -> list[dict[str, Any]]:
-        """Every KPI judged (``kpis.documents.kpi_item``), for ``catalog_kpis`` and ``catalog_kpi_ratio``."""
+        """Every KPI judged (``kpis.documents.kpi_item``), for ``catalog_kpis``, ``catalog_team_kpis`` and
+        ``catalog_kpi_ratio``."""
         ...
 
     def active_exemptions(self, tx: Transaction) -> list[tuple[str, int]]:

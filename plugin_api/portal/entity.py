@@ -18,7 +18,7 @@ from catalog_sync.scoring.next_steps import entity_steps
 from catalog_sync.store.repo_queries import RepositoryRecord
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import known_kinds, render
-from plugin_api.portal.kpis import product_kpis
+from plugin_api.portal.kpis import capability_kpis, product_kpis
 from plugin_api.portal.refs import TEAM_KINDS, existing_refs, prime_refs
 from plugin_api.state import connection, state
 
@@ -107,6 +107,7 @@ def entity(kind: str, namespace: str, name: str) -> str:
         kpis=product_kpis(ref.kind, str(metadata.get("namespace") or namespace), str(metadata["name"]))
         if spec.get("kpis")
         else [],
+        capability_kpis=capability_kpis(stored.ref_key) if ref.kind == "capability" else None,
     )
 
 

@@ -1,5 +1,8 @@
 """``/kpis``: every KPI of every product, missed first, and the KPI blocks of product and team pages.
 
+Above the list, the counts by category, and the same per capability the products serve (a capability
+served by several products is judged on all their KPIs together).
+
 The same judged items as ``GET /api/kpis`` (``store.kpis.documents``), so the page, the API and the
 metrics agree on every status. A KPI's trend is its daily values over the last 30 days, drawn as an
 inline SVG line scaled to its own range (KPIs have units of their own: percent, days, euros).
@@ -13,11 +16,12 @@ from typing import Any
 from catalog_sync.descriptors.kpis import KPI_CATEGORIES, STATUSES
 from catalog_sync.errors import QueryError
 from catalog_sync.store.filters import parse_filters
-from catalog_sync.store.kpis.documents import by_category, items_of
+from catalog_sync.store.kpis.documents import by_capability, by_category, items_of, kpi_item
 from catalog_sync.store.scoring.gaps import owner_keys
 from plugin_api.paging import decode_cursor, encode_cursor
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import limit_arg, make_pager, render, text_arg
+from plugin_api.portal.refs import prime_refs
 from plugin_api.state import connection, state
 
 _CURSOR = "portal-kpis"
@@ -87,10 +91,13 @@ def kpis() -> str:
     page = items[offset : offset + limit]
     following = offset + limit if offset + limit < len(items) else None
     next_cursor = encode_cursor(_CURSOR, {"offset": following}) if following is not None else None
+    capabilities = by_capability(every)
+    prime_refs([ref for ref in capabilities if ref != "none"])
     return render(
         "kpis.html",
         items=[shown(item) for item in page],
         summary=by_category(every),
+        by_capability=capabilities,
         categories=KPI_CATEGORIES,
         statuses=STATUSES,
         form={"category": category or "", "status": status or "", "owner": owner or ""},
@@ -110,3 +117,11 @@ def team_kpis(owner: str) -> dict[str, Any]:
     states = state().kpis.states(connection(), owner=owner, today=state().clock().date())
     items = items_of(states)
     return {"byCategory": by_category(items), "items": [shown(item) for item in items]}
+
+
+def capability_kpis(capability: str) -> dict[str, dict[str, int]] | None:
+    """The KPI block of a capability's page: the KPIs of the products serving it, by category and
+    status (None when none of them declares a KPI), as ``summary.byCapability`` counts them."""
+    states = state().kpis.states(connection())
+    items = [kpi_item(found) for found in states if capability in found.declared.capabilities]
+    return by_category(items) if items else None

@@ -41,6 +41,9 @@ class KpiSchema(OpenSchema):
     error = fields.String(allow_none=True, required=True, metadata={"description": "why it is unknown"})
     owner = fields.String(allow_none=True)
     tier = fields.Integer(allow_none=True)
+    capabilities = fields.List(
+        fields.String(), metadata={"description": "refs of the live capabilities the product serves"}
+    )
     trend = fields.List(fields.Float(), metadata={"description": "daily values of the last 30 days"})
 
 
@@ -124,7 +127,8 @@ class KpiValueAnswerSchema(OpenSchema):
 
 
 class KpiSummarySchema(OpenSchema):
-    """Counts of every KPI the filters select (not only this page's), by category and by owning team."""
+    """Counts of every KPI the filters select (not only this page's), by category, by owning team and by
+    capability served."""
 
     byCategory = fields.Dict(  # noqa: N815
         required=True,
@@ -134,6 +138,13 @@ class KpiSummarySchema(OpenSchema):
         required=True,
         metadata={
             "description": "owning team's ref (`none` when none resolves) -> category -> status -> count"
+        },
+    )
+    byCapability = fields.Dict(  # noqa: N815
+        required=True,
+        metadata={
+            "description": "ref of a capability the KPIs' products serve (`none` for products serving "
+            "none) -> category -> status -> count; a product serving two capabilities counts under both"
         },
     )
 

@@ -3,7 +3,8 @@ PostgreSQL, and the folded numbers still add up to the catalog's.
 
 One descriptor file with thousands of invented lifecycles once added a ``catalog_entities`` series per
 lifecycle. Here one real repository invents 250 lifecycles, 120 teams owning what it declares, an
-unknown kind and bad tiers, and the operator's scorecard folder holds 30 scorecards of 12 levels.
+unknown kind and bad tiers, each team a product with KPIs, and the operator's scorecard folder holds
+30 scorecards of 12 levels.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from catalog_sync.descriptors.kinds_ours import LIFECYCLES
+from catalog_sync.descriptors.kpis import KPI_CATEGORIES, STATUSES
 from catalog_sync.metric_labels import (
     KNOWN_KINDS,
     KNOWN_TIERS,
@@ -45,6 +47,8 @@ BOUNDS = {
     "catalog_entity_conflicts": 1,
     "catalog_sync_last_success_timestamp_seconds": 1,
     "catalog_tech_debt_items": 4,
+    "catalog_kpis": (len(KPI_CATEGORIES) + 1) * len(STATUSES),
+    "catalog_team_kpis": (MAX_OWNERS + 2) * (len(KPI_CATEGORIES) + 1) * len(STATUSES),
 }
 """The most series each catalog-state family can have, from its known label values (plus ``other``
 and ``none`` where they apply): what no catalog, however hostile, can exceed."""
@@ -63,6 +67,14 @@ def hostile_descriptors() -> str:
             "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
             f"metadata: {{name: thing-{i:03d}}}\n"
             f"spec: {{type: service, lifecycle: invented-{i:03d}, owner: team:team-{i % TEAMS:03d}}}\n"
+        )
+    for i in range(TEAMS):
+        documents.append(
+            "apiVersion: catalog/v1\nkind: Product\n"
+            f"metadata: {{name: product-{i:03d}}}\n"
+            f"spec:\n  type: service\n  lifecycle: production\n  owner: team:team-{i:03d}\n  kpis:\n"
+            "    - {name: Lead time, category: speed-to-market, target: 5}\n"
+            "    - {name: Survey, category: customer-satisfaction, target: 4, measure: {push: true}}\n"
         )
     documents.append("apiVersion: catalog/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {}\n")
     documents.append(
@@ -155,3 +167,18 @@ def test_a_hostile_catalog_cannot_grow_metrics_and_the_numbers_still_add_up(
     for labels, value in averages:
         values = scores[(labels["scorecard"], labels["owner"])]
         assert abs(value - sum(values) / len(values)) < 0.06, labels
+
+    team_kpis = found["catalog_team_kpis"]
+    owners = {labels["owner"] for labels, _ in team_kpis}
+    assert len(owners - {NONE_LABEL, OTHER_LABEL}) == MAX_OWNERS
+    assert {labels["category"] for labels, _ in team_kpis} <= {*KPI_CATEGORIES, OTHER_LABEL}
+    assert sum(value for _, value in team_kpis) == 2 * TEAMS
+    assert sum(value for labels, value in team_kpis if labels["owner"] == OTHER_LABEL) == 2 * (
+        TEAMS - MAX_OWNERS
+    )
+    assert dict(
+        ((labels["category"], labels["status"]), value)
+        for labels, value in team_kpis
+        if labels["owner"] == "team:default/team-000" and value
+    ) == {("speed-to-market", "declared"): 1, ("customer-satisfaction", "unknown"): 1}
+    assert sum(value for _, value in found["catalog_kpis"]) == 2 * TEAMS

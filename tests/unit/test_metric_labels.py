@@ -82,3 +82,31 @@ def test_kpi_ratios_are_only_for_tier_1_and_2_products_and_bounded() -> None:
     assert counts[("customer-satisfaction", "met")] == 5000
     assert counts[("other", "met")] == 1  # an unknown category is folded, never a new series
     assert len(counts) == 5 * 4
+
+
+def test_team_kpis_name_the_teams_with_most_kpis_and_add_up_the_rest_as_other() -> None:
+    from catalog_sync.descriptors.kpis import KPI_CATEGORIES, STATUSES
+    from catalog_sync.metric_labels import team_kpi_counts
+
+    items: list[dict[str, str | None]] = [
+        {"owner": f"team:default/big-{n:03d}", "category": "speed-to-market", "status": "met"}
+        for n in range(MAX_OWNERS)
+        for _ in range(3)
+    ]
+    items += [
+        {"owner": "team:default/small-a", "category": "speed-to-market", "status": "missed"},
+        {"owner": "team:default/small-b", "category": "speed-to-market", "status": "missed"},
+        {"owner": "team:default/small-b", "category": "invented", "status": "met"},
+        {"owner": None, "category": "team-performance", "status": "unknown"},
+    ]  # fmt: skip
+    counts = {(owner, c, s): n for owner, c, s, n in team_kpi_counts(items)}
+    owners = {owner for owner, _c, _s in counts}
+    assert len(owners - {"other", "none"}) == MAX_OWNERS
+    assert "team:default/small-a" not in owners
+    assert counts[("team:default/big-007", "speed-to-market", "met")] == 3
+    assert counts[("team:default/big-007", "customer-satisfaction", "missed")] == 0  # zeros are there
+    assert counts[("other", "speed-to-market", "missed")] == 2, "two small teams' KPIs added together"
+    assert counts[("other", "other", "met")] == 1  # an invented category is folded, never a new series
+    assert counts[("none", "team-performance", "unknown")] == 1
+    assert sum(counts.values()) == len(items)
+    assert len(counts) <= (MAX_OWNERS + 2) * (len(KPI_CATEGORIES) + 1) * len(STATUSES)

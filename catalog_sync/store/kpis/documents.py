@@ -57,6 +57,7 @@ def kpi_item(state: KpiState) -> dict[str, Any]:
         "attemptedAt": stored.attempted_at if stored else None,
         "error": error if kind != "declared" else None,
         "owner": declared.owner or None,
+        "capabilities": list(declared.capabilities),
         "tier": declared.tier,
         "trend": list(state.trend),
     }
@@ -73,6 +74,16 @@ def by_category(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
     for item in items:
         counts.setdefault(str(item["category"]), dict.fromkeys(STATUSES, 0))[item["status"]] += 1
     return counts
+
+
+def by_capability(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+    """``by_category`` per capability the KPIs' products serve (``none`` for products serving none):
+    a KPI of a product serving two capabilities counts under both, as the product serves both."""
+    served: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        for capability in item.get("capabilities") or ["none"]:
+            served.setdefault(capability, []).append(item)
+    return {capability: by_category(found) for capability, found in sorted(served.items())}
 
 
 def items_of(states: Sequence[KpiState]) -> list[dict[str, Any]]:

@@ -74,7 +74,13 @@ def _declared(conn: Connection, ids: list[int], *, facts: bool) -> list[Declared
     out: list[DeclaredKpi] = []
     for part in chunks(ids):
         query = (
-            select(entities.c.ref_key, entities.c.body, entities.c.repository_id, scoring_subjects.c.owner)
+            select(
+                entities.c.ref_key,
+                entities.c.body,
+                entities.c.repository_id,
+                scoring_subjects.c.owner,
+                scoring_subjects.c.capabilities,
+            )
             .select_from(entities.outerjoin(scoring_subjects, scoring_subjects.c.entity_id == entities.c.id))
             .where(entities.c.id.in_(part))
         )
@@ -98,10 +104,16 @@ def _declared(conn: Connection, ids: list[int], *, facts: bool) -> list[Declared
                             owner=row.owner or "",
                             tier=_tier(spec),
                             facts=found_facts.get(row.repository_id),
+                            capabilities=_capabilities(row.capabilities),
                         )
                     )
     out.sort(key=lambda d: (d.entity_ref, d.kpi_id))
     return out
+
+
+def _capabilities(stored: str | None) -> tuple[str, ...]:
+    found = json.loads(stored or "[]")
+    return tuple(str(ref) for ref in found) if isinstance(found, list) else ()
 
 
 def _facts(conn: Connection, ids: set[int]) -> dict[int, dict[str, Any]]:

@@ -25,6 +25,9 @@ class DeclaredKpi:
     tier: int | None
     facts: dict[str, Any] | None = None
     """The product's repository facts (``git`` measures read their releases and commits)."""
+    capabilities: tuple[str, ...] = ()
+    """The live capabilities the product serves (the scorer's, as ``/capabilities`` shows them), so
+    KPIs roll up per capability."""
 
 
 @dataclass(frozen=True)

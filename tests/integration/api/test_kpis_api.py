@@ -53,6 +53,11 @@ spec:
   members: [{name: ann, role: product-owner}]
 ---
 apiVersion: catalog/v1
+kind: Capability
+metadata: {name: selling, title: Selling}
+spec: {owner: shop-team}
+---
+apiVersion: catalog/v1
 kind: Product
 metadata: {name: search}
 spec:
@@ -255,6 +260,22 @@ def test_the_team_summary_counts_kpis_by_category(client: FlaskClient) -> None:
     assert shop["speed-to-market"]["met"] == 2
 
 
+def test_the_summary_rolls_kpis_up_per_capability_by_category(client: FlaskClient) -> None:
+    body = client.get("/api/kpis").get_json()
+    by_capability = body["summary"]["byCapability"]
+    assert set(by_capability) == {"capability:default/selling", "none"}  # search serves no capability
+    selling = by_capability["capability:default/selling"]
+    assert selling["speed-to-market"] == {"met": 2, "missed": 0, "unknown": 0, "declared": 0}
+    assert selling["customer-satisfaction"]["unknown"] >= 1  # checkout success: Prometheus not set
+    assert sum(selling["customer-satisfaction"].values()) == 2
+    assert selling["business-alignment"]["declared"] == 1
+    assert by_capability["none"]["team-performance"]["missed"] == 1
+    assert _by_id(body["items"])["nps"]["capabilities"] == ["capability:default/selling"]
+    # the roll-up counts what the filters select, not only the page
+    missed = client.get("/api/kpis?status=missed&limit=1").get_json()["summary"]["byCapability"]
+    assert set(missed) == {"none"}
+
+
 def test_the_endpoints_are_in_the_openapi_description(client: FlaskClient) -> None:
     paths = client.get("/api/openapi.json").get_json()["paths"]
     assert {
@@ -265,6 +286,10 @@ def test_the_endpoints_are_in_the_openapi_description(client: FlaskClient) -> No
     listing = paths["/api/kpis"]["get"]
     assert {p["name"] for p in listing["parameters"]} >= {"category", "status", "owner", "filter", "cursor"}
     assert paths["/api/kpis/{kind}/{namespace}/{name}/{kpi}/values"]["post"]["security"]
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    summary = next(schema for name, schema in schemas.items() if name.startswith("KpiSummary"))
+    assert "byCapability" in summary["required"]
+    assert "capability" in summary["properties"]["byCapability"]["description"]
 
 
 def test_metrics_count_kpis_by_category_and_status_and_give_tier_1_ratios(client: FlaskClient) -> None:
@@ -277,6 +302,24 @@ def test_metrics_count_kpis_by_category_and_status_and_give_tier_1_ratios(client
     assert samples[("catalog_kpis", (("category", "team-performance"), ("status", "missed")))] == 1
     assert samples[("catalog_kpis", (("category", "speed-to-market"), ("status", "met")))] == 2
     assert samples[("catalog_kpis", (("category", "other"), ("status", "met")))] == 0
+    team = {
+        labels: value for (name, labels), value in samples.items() if name == "catalog_team_kpis" and value
+    }
+    assert (
+        team[(("category", "team-performance"), ("owner", "team:default/find-team"), ("status", "missed"))]
+        == 1
+    )
+    assert (
+        team[(("category", "speed-to-market"), ("owner", "team:default/shop-team"), ("status", "met"))] == 2
+    )
+    by_owner = client.get("/api/kpis").get_json()["summary"]["byOwner"]
+    assert team == {
+        (("category", category), ("owner", owner), ("status", status)): count
+        for owner, categories in by_owner.items()
+        for category, counts in categories.items()
+        for status, count in counts.items()
+        if count
+    }, "the metric and the API answer the same question alike"
     ratios = {
         tuple(label for label in labels if label[0] in ("entity", "kpi")): value
         for (name, labels), value in samples.items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from catalog_sync.descriptors.kpis import KPI_CATEGORIES
 from tests.integration.portal.test_pages import get
 
 
@@ -40,6 +41,24 @@ def test_the_kpi_page_lists_missed_first_and_filters(client: FlaskClient) -> Non
     met = get(client, "/kpis?status=met&category=customer-satisfaction")
     rows = [row for row in met.rows if len(row) == 8 and row[0] != "Product"]
     assert [row[1] for row in rows] == ["Satisfaction of on-call engineerspush · 30d"]  # name, then how
+
+
+def test_the_kpi_page_rolls_kpis_up_per_capability_as_the_api_does(client: FlaskClient) -> None:
+    page = get(client, "/kpis")
+    by_capability = client.get("/api/kpis").get_json()["summary"]["byCapability"]
+    checkout = by_capability["capability:default/checkout"]
+    assert sum(sum(counts.values()) for counts in checkout.values()) > 0  # the web shop's and the cart's
+    row = page.row("Checkout")
+    assert row[1:] == [
+        "{met} / {missed} / {unknown} / {declared}".format(**checkout[category])
+        for category in KPI_CATEGORIES
+    ]
+    assert page.href("Checkout") == "/catalog/capability/default/checkout"
+    capability = get(client, "/catalog/capability/default/checkout")
+    for name in KPI_CATEGORIES:
+        counts = checkout[name]
+        shown = [str(counts[status]) for status in ("met", "missed", "unknown", "declared")]
+        assert capability.row(name.replace("-", " "))[1:] == shown, name
 
 
 def test_a_bad_filter_on_the_kpi_page_is_a_clear_400(client: FlaskClient) -> None:
