@@ -126,12 +126,14 @@ class HostClient:
         """An API URL from a path below ``api_url`` (``/orgs/acme/repos``) or a full URL."""
         return path if "://" in path else f"{self.api_url}/{path.lstrip('/')}"
 
-    def get(self, path: str, trim: Callable[[Any], Any] | None = None) -> Page:
+    def get(self, path: str, trim: Callable[[Any], Any] | None = None, *, remember: bool = True) -> Page:
         """One GET, conditional when an ETag is stored; ``trim`` keeps what the caller reads of the
-        JSON before it is stored."""
+        JSON before it is stored. ``remember=False`` neither asks conditionally nor stores the answer:
+        for content-addressed answers (a commit's tree, a blob), which never change and are cached by
+        their caller."""
         url = self.url(path)
         with self._lock:
-            stored = self._pages.get(url)
+            stored = self._pages.get(url) if remember else None
         extra = {"If-None-Match": stored["etag"]} if stored and stored.get("etag") else {}
         answer = self._send("GET", url, extra)
         if answer.status_code == 304 and stored is not None:
@@ -143,6 +145,8 @@ class HostClient:
         data = trim(data) if trim is not None else data
         next_url = self._next_link(answer)
         etag = answer.headers.get("ETag")
+        if not remember:
+            return Page(url, data, next_url, False)
         with self._lock:
             self._used.add(url)
             if etag:
