@@ -37,6 +37,9 @@ from catalog_sync.sources.tipstate import TipState
 from catalog_sync.sources.urls import redact
 
 PER_PAGE = 100
+API_READ_RESERVE = 1000
+"""Requests of the host's rate limit kept for listings and tips: while fewer are left, a changed
+repository is read by a shallow fetch, which the REST API's rate limit does not count."""
 _FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ACCEPT = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
@@ -182,10 +185,15 @@ class GitHubRepository:
         return str(self._listed["clone_url"] or f"{self._source.git_origin}/{self._listed['full_name']}.git")
 
     def prefetch(self, commit: str) -> None:
-        """Read ``commit`` through the API into the cache unless it is there; a tree the host truncated
-        is fetched (depth 1) into the shallow cache clone instead."""
+        """Read ``commit`` through the API into the cache unless it is there; a tree the host truncated,
+        or a rate limit nearly spent (``API_READ_RESERVE``), has it fetched (depth 1) into the shallow
+        cache clone instead."""
         reader = self._source.api_reader
         if reader.record(self.id).read(commit) is not None:
+            return
+        remaining = self._source.reads.remaining
+        if remaining is not None and remaining < API_READ_RESERVE:
+            self._repository().prefetch(commit)
             return
         facts = self._facts[1] if self._facts is not None and self._facts[0] == commit else None
         if not reader.read(self.id, self._listed["full_name"], commit, facts):

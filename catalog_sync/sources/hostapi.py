@@ -121,6 +121,8 @@ class HostClient:
         self._sent_secret = ""
         self.requests_sent = 0
         """Requests this client sent, conditional or not (a test's and a benchmark's count)."""
+        self.remaining: int | None = None
+        """The budget the host said was left in its latest answer (None until one said)."""
 
     def url(self, path: str) -> str:
         """An API URL from a path below ``api_url`` (``/orgs/acme/repos``) or a full URL."""
@@ -307,7 +309,10 @@ class HostClient:
             raise HostApiError(
                 f"{self._shown(url)}: {type(exc).__name__}: {redact(str(exc))[:_MAX_MESSAGE]}"
             ) from None
-        self._tell(str(answer.status_code), remaining_budget(answer.headers))
+        remaining = remaining_budget(answer.headers)
+        if remaining is not None:
+            self.remaining = remaining
+        self._tell(str(answer.status_code), remaining)
         return answer
 
     def _tell(self, status: str, remaining: int | None) -> None:

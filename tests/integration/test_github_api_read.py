@@ -161,3 +161,16 @@ def test_a_hostile_tree_answer_fails_its_repository_alone_naming_the_field(
     assert kinds(hub).count("blob") == 1  # the good repository's descriptor only
     assert hub.git_requests() == []
     assert not any(p.name.startswith("..") for p in (catalog.root / ".catalog-sync").rglob("*"))
+
+
+def test_a_nearly_spent_rate_limit_reads_by_shallow_fetch_keeping_the_budget_for_tips(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    hub.remaining = 300  # below the reserve kept for listings and tips
+    use_github(catalog, hub)
+    summary = catalog.sync()
+    assert summary.errors == 0
+    assert catalog.entity("product:default/pay") is not None
+    assert kinds(hub) == ["branch", "list"]
+    assert {s.path.split(".git/")[0] for s in hub.git_requests()} == {"/acme/pay"}
