@@ -189,7 +189,7 @@ class GitHubRepository:
         or a rate limit nearly spent (``API_READ_RESERVE``), has it fetched (depth 1) into the shallow
         cache clone instead."""
         reader = self._source.api_reader
-        if reader.record(self.id).read(commit) is not None:
+        if reader.holds(self.id, commit):
             return
         remaining = self._source.reads.remaining
         if remaining is not None and remaining < API_READ_RESERVE:

@@ -63,6 +63,15 @@ class ApiReader:
         """Where the tree read for a repository is kept."""
         return TreeRecord(self._trees / f"{repository_id}.json")
 
+    def holds(self, repository_id: int, commit: str) -> bool:
+        """Whether ``commit`` was read whole: its tree and every descriptor blob a scan reads (a blob
+        lost from the cache is read again, not reported missing at every pass)."""
+        record = self.record(repository_id).read(commit)
+        if record is None:
+            return False
+        wanted = (e for e in record[2] if self._pattern.match(e.path) and self._readable(e))
+        return all(self.blobs.has(e.sha) for e in wanted)
+
     def read(self, repository_id: int, full_name: str, commit: str, facts: CommitFacts | None) -> bool:
         """Read ``commit`` into the cache; False when the host truncated its tree (read it otherwise)."""
         base = f"/repos/{quote(full_name)}"

@@ -15,6 +15,8 @@ mode, a malformed sha or size: the repository fails alone with a message naming 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import os
@@ -90,9 +92,6 @@ def _safe_path(path: str) -> bool:
 
 def parse_blob(data: Any, sha: str, shown: str) -> bytes:
     """A blob answer's bytes (base64 JSON), refused unless they hash to ``sha``."""
-    import base64
-    import binascii
-
     content = data.get("content") if isinstance(data, dict) else None
     if not isinstance(content, str) or data.get("encoding") != "base64":
         raise RepositoryUnreachableError(f"{shown}: the host's answer for blob {sha} has no base64 'content'")
