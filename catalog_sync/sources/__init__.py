@@ -13,7 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog_sync.config import AnySourceSettings, GitHubSourceSettings, GitLabSourceSettings, SyncSettings
+from catalog_sync.config import (
+    AnySourceSettings,
+    DescriptorSettings,
+    GitHubSourceSettings,
+    GitLabSourceSettings,
+    SyncSettings,
+)
 from catalog_sync.errors import SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot, Source
 
@@ -30,17 +36,19 @@ def build_source(
     list_registered: Callable[[], Sequence[RegisteredRepository]] | None = None,
     sync: SyncSettings | None = None,
     release_tags: str | None = None,
+    descriptors: DescriptorSettings | None = None,
 ) -> Source:
     """The Source for one entry of ``sources`` (or the ``registered`` one, given ``list_registered``);
     relative paths are taken from ``base_dir``; git's deadlines and limits come from ``sync``, and
-    ``release_tags`` (``kpis.release_tag_pattern``) names the tags a fetch brings beside the branch."""
+    ``release_tags`` (``kpis.release_tag_pattern``) names the tags a fetch brings beside the branch;
+    ``descriptors`` says which blobs a source reading through a hosting API reads ahead of a scan."""
     cache = Path(cache_dir).expanduser()
     cache = cache if cache.is_absolute() else Path(base_dir) / cache
     sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
     if isinstance(settings, GitHubSourceSettings):
         from catalog_sync.sources.github import GitHubSource
 
-        return GitHubSource(settings, cache, sync)
+        return GitHubSource(settings, cache, sync, descriptors)
     if isinstance(settings, GitLabSourceSettings):
         from catalog_sync.sources.gitlab import GitLabSource
 

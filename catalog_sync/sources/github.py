@@ -3,10 +3,13 @@
 Listing is one conditional request per 100 repositories (``hostapi``); a pass in which nothing moved
 costs only 304s. Each repository is keyed by the host's numeric id (``github:{netloc}:{id}``), so a
 rename or a transfer keeps its entities, their uids and their history. Its tip costs nothing while
-``pushed_at`` has not moved (``tipstate``); otherwise one request (the branch). Its content is read by a
-shallow fetch (depth 1) through ``sources.git``, with the token handed to git as an
-``http.<origin>.extraHeader`` in the environment, never in a URL or on a command line; its history is
-therefore the tip alone and says so (``History.truncated``).
+``pushed_at`` has not moved (``tipstate``); otherwise one request (the branch). Its content is read
+through the API (``githubapi``: one recursive tree, then only the descriptor blobs not cached yet, into
+the cache, so a scan needs no credential). A tree the host truncated (over 100,000 entries or 7 MB) is
+read by a shallow fetch (depth 1) instead, through ``sources.git``, with the token handed to git as an
+``http.<origin>.extraHeader`` in the environment, never in a URL or on a command line: failing such a
+repository would lose a monorepo the fetch reads well. Either way its history is the tip alone and says
+so (``History.truncated``).
 
 A listing that fails part way raises ``SourceError`` (the sync removes nothing); an archived repository
 under ``archived: false`` is reported in ``retired_keys`` and removed at once; any other repository
@@ -15,22 +18,28 @@ that stops being listed is removed after two complete listings (``removal_listin
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from catalog_sync.config import GitHubSourceSettings, SyncSettings
+from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
+from catalog_sync.sources.githubapi import ApiReader, CommitFacts, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
+from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.sources.tipstate import TipState
 from catalog_sync.sources.urls import redact
 
 PER_PAGE = 100
+API_READ_RESERVE = 1000
+"""Requests of the host's rate limit kept for listings and tips: while fewer are left, a changed
+repository is read by a shallow fetch, which the REST API's rate limit does not count."""
 _FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ACCEPT = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
@@ -81,6 +90,8 @@ class GitHubRepository:
     def __init__(self, source: GitHubSource, listed: dict[str, Any]) -> None:
         self._source = source
         self._git: GitRepository | None = None
+        self._facts: tuple[str, CommitFacts] | None = None
+        """The tip's time and author as the branch answer gave them (no request for the commit)."""
         self.update(listed)
 
     def update(self, listed: dict[str, Any]) -> None:
@@ -133,6 +144,8 @@ class GitHubRepository:
         sha = commit.get("sha") if isinstance(commit, dict) else None
         if not isinstance(sha, str) or not _SHA.match(sha):
             raise RepositoryUnreachableError(f"{self.info.name}: the host's answer names no commit")
+        with contextlib.suppress(RepositoryUnreachableError):
+            self._facts = (sha, commit_facts(commit, self.info.name))
         self._source.tips.record(self.id, pushed_at, self.branch, sha)
         return sha
 
@@ -156,40 +169,69 @@ class GitHubRepository:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Scans run in worker processes, which get the repository without its source (clients, locks,
-        credentials): the commit was fetched in this process, so reading it needs none of them."""
+        credentials): the commit was read in this process, so reading it needs none of them."""
         cache = self._source.cache / "git" / str(self.id)
-        return FetchedRepository, (self.info, cache, self._clone_url(), self.branch)
+        reader = self._source.api_reader
+        return FetchedRepository, (
+            self.info,
+            cache,
+            self._clone_url(),
+            self.branch,
+            reader.record(self.id).path,
+            reader.blobs.root,
+        )
 
     def _clone_url(self) -> str:
         return str(self._listed["clone_url"] or f"{self._source.git_origin}/{self._listed['full_name']}.git")
 
     def prefetch(self, commit: str) -> None:
-        """Bring ``commit`` into the shallow cache clone (depth 1) unless it is there."""
-        self._repository().prefetch(commit)
+        """Read ``commit`` through the API into the cache unless it is there; a tree the host truncated,
+        or a rate limit nearly spent (``API_READ_RESERVE``), has it fetched (depth 1) into the shallow
+        cache clone instead."""
+        reader = self._source.api_reader
+        if reader.holds(self.id, commit):
+            return
+        remaining = self._source.reads.remaining
+        if remaining is not None and remaining < API_READ_RESERVE:
+            self._repository().prefetch(commit)
+            return
+        facts = self._facts[1] if self._facts is not None and self._facts[0] == commit else None
+        if not reader.read(self.id, self._listed["full_name"], commit, facts):
+            self._repository().prefetch(commit)
 
-    def snapshot(self, commit: str) -> ShallowSnapshot:
-        """Open ``commit`` from the shallow cache clone."""
-        snapshot = self._repository().snapshot(commit)
-        assert isinstance(snapshot, ShallowSnapshot)
-        return snapshot
+    def snapshot(self, commit: str) -> ApiSnapshot | ShallowSnapshot:
+        """Open ``commit`` as read by ``prefetch`` (reading it first when it was not)."""
+        self.prefetch(commit)
+        _, fetched = self.__reduce__()
+        return FetchedRepository(*fetched).snapshot(commit)
 
 
 class FetchedRepository:
-    """A hosted repository as a scanning process receives it: its identity and its cache clone, no
-    credentials; a commit not fetched already fails instead of being fetched without them."""
+    """A hosted repository as a scanning process receives it: its identity and its caches (the tree
+    read through the API, the blobs, the shallow clone), no credentials; a commit not read already
+    fails instead of being read without them."""
 
     tip_is_cheap = True
 
-    def __init__(self, info: RepositoryInfo, cache_dir: Path, url: str, branch: str) -> None:
+    def __init__(
+        self, info: RepositoryInfo, cache_dir: Path, url: str, branch: str, tree: Path, blobs: Path
+    ) -> None:
         self.info = info
+        self._branch = branch
+        self._tree = TreeRecord(tree)
+        self._blobs = BlobCache(blobs)
         self._git = GitRepository(url, branch, cache_dir, allowed_protocols=("https", "http"), shallow=True)
 
     def tip(self) -> str:
         """Never asked in a scanning process."""
         raise RepositoryUnreachableError(f"{self.info.name}: the tip is asked by the sync pass, not a scan")
 
-    def snapshot(self, commit: str) -> ShallowSnapshot:
-        """Open a commit already in the cache clone."""
+    def snapshot(self, commit: str) -> ApiSnapshot | ShallowSnapshot:
+        """Open a commit read through the API, else one already in the shallow cache clone."""
+        record = self._tree.read(commit)
+        if record is not None:
+            committed_at, author, files = record
+            return ApiSnapshot(commit, self._branch, committed_at, author, files, self._blobs)
         snapshot = self._git.snapshot(commit)
         assert isinstance(snapshot, ShallowSnapshot)
         return snapshot
@@ -202,7 +244,13 @@ class GitHubSource:
     """Complete listings a repository must be missing from before it is removed: one listing may
     miss a repository GitHub moved between two pages."""
 
-    def __init__(self, settings: GitHubSourceSettings, cache_dir: Path, sync: SyncSettings) -> None:
+    def __init__(
+        self,
+        settings: GitHubSourceSettings,
+        cache_dir: Path,
+        sync: SyncSettings,
+        descriptors: DescriptorSettings | None = None,
+    ) -> None:
         self.settings = settings
         self.netloc = netloc_of(settings.api_url)
         self.git_origin = git_origin(settings.api_url)
@@ -225,6 +273,7 @@ class GitHubSource:
             settings.name, settings.api_url, authorization=auth, limits=limits, headers=_ACCEPT
         )
         self.tips = TipState(self.cache / "tips.jsonl")
+        self.api_reader = ApiReader(self.reads, self.cache / "api", descriptors or DescriptorSettings())
         self.git_limits = GitLimits.of(sync)
         self._filter = RepositoryFilter(settings.filters)
         self._repositories: dict[int, GitHubRepository] = {}

@@ -121,17 +121,21 @@ class HostClient:
         self._sent_secret = ""
         self.requests_sent = 0
         """Requests this client sent, conditional or not (a test's and a benchmark's count)."""
+        self.remaining: int | None = None
+        """The budget the host said was left in its latest answer (None until one said)."""
 
     def url(self, path: str) -> str:
         """An API URL from a path below ``api_url`` (``/orgs/acme/repos``) or a full URL."""
         return path if "://" in path else f"{self.api_url}/{path.lstrip('/')}"
 
-    def get(self, path: str, trim: Callable[[Any], Any] | None = None) -> Page:
+    def get(self, path: str, trim: Callable[[Any], Any] | None = None, *, remember: bool = True) -> Page:
         """One GET, conditional when an ETag is stored; ``trim`` keeps what the caller reads of the
-        JSON before it is stored."""
+        JSON before it is stored. ``remember=False`` neither asks conditionally nor stores the answer:
+        for content-addressed answers (a commit's tree, a blob), which never change and are cached by
+        their caller."""
         url = self.url(path)
         with self._lock:
-            stored = self._pages.get(url)
+            stored = self._pages.get(url) if remember else None
         extra = {"If-None-Match": stored["etag"]} if stored and stored.get("etag") else {}
         answer = self._send("GET", url, extra)
         if answer.status_code == 304 and stored is not None:
@@ -143,6 +147,8 @@ class HostClient:
         data = trim(data) if trim is not None else data
         next_url = self._next_link(answer)
         etag = answer.headers.get("ETag")
+        if not remember:
+            return Page(url, data, next_url, False)
         with self._lock:
             self._used.add(url)
             if etag:
@@ -303,7 +309,10 @@ class HostClient:
             raise HostApiError(
                 f"{self._shown(url)}: {type(exc).__name__}: {redact(str(exc))[:_MAX_MESSAGE]}"
             ) from None
-        self._tell(str(answer.status_code), remaining_budget(answer.headers))
+        remaining = remaining_budget(answer.headers)
+        if remaining is not None:
+            self.remaining = remaining
+        self._tell(str(answer.status_code), remaining)
         return answer
 
     def _tell(self, status: str, remaining: int | None) -> None:

@@ -101,6 +101,7 @@ class Discovery:
                             allowed_protocols=self._settings.sync.allowed_protocols,
                             sync=self._settings.sync,
                             release_tags=self._settings.kpis.release_tag_pattern,
+                            descriptors=self._settings.descriptors,
                         )
                     )
                 except SourceError as exc:

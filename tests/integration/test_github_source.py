@@ -120,7 +120,9 @@ def test_a_pass_where_nothing_changed_sends_one_conditional_request_per_hundred_
     assert hub.git_requests() == []
 
 
-def test_a_push_costs_one_branch_request_and_one_shallow_fetch(catalog: Catalog, hub: FakeGitHub) -> None:
+def test_a_push_costs_one_branch_request_one_tree_and_the_changed_blob(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
     use_github(catalog, hub)
@@ -133,11 +135,12 @@ def test_a_push_costs_one_branch_request_and_one_shallow_fetch(catalog: Catalog,
     assert entity is not None
     assert entity["body"]["spec"]["lifecycle"] == "deprecated"
     paths = [s.path for s in hub.api_requests()]
-    assert paths == ["/orgs/acme/repos?per_page=100&type=all", "/repos/acme/pay/branches/main"]
-    assert {s.path.split(".git/")[0] for s in hub.git_requests()} == {"/acme/pay"}
-    clones = catalog.root / ".catalog-sync" / "repos" / "github" / "acme" / "git" / str(pay.id)
-    (cache,) = [p for p in clones.iterdir() if p.is_dir()]
-    assert (cache / "shallow").is_file()  # depth 1: the history is never fetched
+    assert paths[:2] == ["/orgs/acme/repos?per_page=100&type=all", "/repos/acme/pay/branches/main"]
+    assert paths[2].startswith("/repos/acme/pay/git/trees/")
+    assert paths[2].endswith("?recursive=1")
+    assert paths[3].startswith("/repos/acme/pay/git/blobs/")
+    assert len(paths) == 4
+    assert hub.git_requests() == []  # the history is never read
 
 
 def test_a_listing_that_fails_on_page_three_removes_nothing_and_says_why(
@@ -275,6 +278,7 @@ def test_a_github_app_mints_an_installation_token_and_renews_it_before_it_expire
     hub.require_auth = True
     monkeypatch.setenv("CATALOG_TEST_APP_KEY", app.private_key_pem)
     hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    hub.tree_limit = 0  # a truncated tree: read by a shallow fetch, which needs the token too
     auth = {"app": {"app_id": app.app_id, "private_key_env": "CATALOG_TEST_APP_KEY", "installation_id": 5678}}
     use_github(catalog, hub)
     catalog.config["sources"][0]["auth"] = auth
@@ -290,6 +294,7 @@ def test_a_github_app_mints_an_installation_token_and_renews_it_before_it_expire
     listed = [s for s in hub.api_requests() if s.method == "GET"]
     assert listed
     assert all(s.authorization == f"Bearer {first}" for s in listed)
+    assert hub.git_requests()  # the truncated tree is fetched, with the installation token
     assert all(
         s.authorization is not None and s.authorization.startswith("Basic ") for s in hub.git_requests()
     )

@@ -40,6 +40,7 @@ def test_git_is_served_by_github_com_for_the_public_api_and_by_the_api_host_othe
 
 def test_a_clone_url_on_another_host_is_never_fetched_with_the_token(hub: FakeGitHub, tmp_path: Path) -> None:
     hub.add_repo("acme", "pay", {"README.md": "x\n"})
+    hub.tree_limit = 0  # a truncated tree: the repository is fetched over git
     (repository,) = source(hub, tmp_path).discover()
     assert isinstance(repository, GitHubRepository)
     tip = repository.tip()

@@ -1,0 +1,67 @@
+"""The API snapshot answers a scan as a git snapshot would: the selection decides which folders are
+walked, the budget is charged as they are, blobs come only from the checked cache, history is the tip."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from catalog_sync.errors import RepositoryUnreachableError, ScanBudgetError
+from catalog_sync.sources.base import TreeEntry
+from catalog_sync.sources.budget import ScanBudget
+from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, blob_sha, parse_blob
+from catalog_sync.sources.selection import TreeSelection
+
+WHEN = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def snapshot(tmp_path: Path, paths: list[str]) -> ApiSnapshot:
+    files = [TreeEntry(p, blob_sha(p.encode()), 0o100644, len(p)) for p in paths]
+    blobs = BlobCache(tmp_path / "blobs")
+    for path in paths:
+        blobs.put(blob_sha(path.encode()), path.encode())
+    return ApiSnapshot("c" * 40, "main", WHEN, "dev@example.com", files, blobs)
+
+
+def test_the_walk_enters_only_the_folders_the_selection_asks_for(tmp_path: Path) -> None:
+    paths = ["catalog-info.yaml", "README.md", "docs/a.md", "docs/b.md"] + [
+        f"vendor/x/{i}.c" for i in range(500)
+    ]
+    selection = TreeSelection(globs=["catalog-info.yaml"], files=["README.md"], folders=["docs/"])
+    budget = ScanBudget(max_entries=100, max_bytes=10_000, seconds=60)
+    listed = snapshot(tmp_path, paths).tree(selection, budget)
+    assert [e.path for e in listed] == ["README.md", "catalog-info.yaml"]
+    assert selection.occupied == {"docs/"}
+    assert budget.entries < 100  # vendor/ was never walked
+
+
+def test_a_tree_larger_than_the_budget_stops_naming_the_setting(tmp_path: Path) -> None:
+    budget = ScanBudget(max_entries=10, max_bytes=10_000, seconds=60)
+    with pytest.raises(ScanBudgetError, match=r"descriptors\.max_tree_entries"):
+        snapshot(tmp_path, [f"f{i}" for i in range(20)]).tree(None, budget)
+
+
+def test_history_is_the_tip_alone_and_says_it_is_truncated(tmp_path: Path) -> None:
+    opened = snapshot(tmp_path, ["catalog-info.yaml"])
+    history = opened.history(WHEN - timedelta(days=90))
+    assert [c.sha for c in history.commits] == ["c" * 40]
+    assert history.truncated
+    assert opened.history(WHEN + timedelta(days=1)).commits == []
+    assert opened.last_changed(["catalog-info.yaml"]) == {"catalog-info.yaml": WHEN}
+
+
+def test_a_blob_not_read_ahead_fails_the_repository_clearly(tmp_path: Path) -> None:
+    with pytest.raises(RepositoryUnreachableError, match="was not read from the host"):
+        snapshot(tmp_path, []).read_blob("d" * 40)
+
+
+def test_a_blob_answer_that_does_not_hash_to_its_sha_is_refused() -> None:
+    good = {"content": base64.b64encode(b"kind: Component\n").decode(), "encoding": "base64"}
+    assert parse_blob(good, blob_sha(b"kind: Component\n"), "acme/pay") == b"kind: Component\n"
+    with pytest.raises(RepositoryUnreachableError, match="does not hash to it"):
+        parse_blob(good, blob_sha(b"other"), "acme/pay")
+    with pytest.raises(RepositoryUnreachableError, match="no base64 'content'"):
+        parse_blob({"content": "x", "encoding": "utf-8"}, "a" * 40, "acme/pay")
