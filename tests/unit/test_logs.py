@@ -44,7 +44,7 @@ if command == "gunicorn":
     sys.exit(0)
 real_open_store = cli.open_store
 cli.open_store = lambda *args, **kwargs: (leak(), real_open_store(*args, **kwargs))[1]
-cli.build_sync_engine = lambda *_args: Loop()
+cli.build_sync_engine = lambda *_args, **_kwargs: Loop()
 cli.serve_forever = leak
 sys.exit(cli.main([*command.split(), "--config", config]))
 """
