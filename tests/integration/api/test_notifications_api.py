@@ -128,7 +128,8 @@ def test_the_openapi_description_documents_the_list(client: FlaskClient) -> None
 
 def test_the_overview_shows_the_failed_deliveries(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
-    assert "Failed notifications" in page
+    assert "<title>Overview · catalog-sync</title>" in page  # the block sits in the page, not its title
+    assert page.count("Failed notifications") == 1
     assert "the receiver answered 410; not tried again" in page
     assert "ownership gap missing_owner opened on product:default/p4" in page
     assert "product:default/p0" not in page  # delivered: not a failure
