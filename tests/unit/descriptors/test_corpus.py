@@ -188,7 +188,9 @@ def test_alias_bomb_fails_fast_and_small_in_a_fresh_process() -> None:
 
 
 def test_hostile_inputs_fail_quickly() -> None:
-    for case in HOSTILE.values():
-        start = time.perf_counter()
+    # CPU time of this thread, not the wall clock: the bound is on the work a hostile file causes,
+    # which other processes on a busy machine do not change.
+    for name, case in HOSTILE.items():
+        start = time.thread_time()
         parse_file("bad.yaml", case.data, case.limits)
-        assert time.perf_counter() - start < 0.5
+        assert time.thread_time() - start < 0.5, name

@@ -218,7 +218,7 @@ def test_urls_without_credentials_are_told_apart(url: str) -> None:
 )
 def test_redacting_a_long_text_takes_time_in_proportion_to_it(text: str) -> None:
     # Any client can make the server redact a long request URL: it must cost milliseconds, not minutes.
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: a busy machine does not change it
     redact(text)
     credential_in_url(text)
-    assert time.perf_counter() - started < 2.0
+    assert time.thread_time() - started < 2.0
