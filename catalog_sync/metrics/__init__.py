@@ -20,8 +20,8 @@ The parts:
 - ``catalog``: ``CatalogCollector``, the catalog-state gauges read at scrape time (``CatalogState``,
   ``read_catalog_state``, ``describe_state``); their label values are bounded by ``metric_labels``;
 - ``events``: the counters and histograms of this process (``SyncEventMetrics``,
-  ``NotificationMetrics``) in ``EVENT_REGISTRY``, and the hooks that count into them (``record_pass``,
-  ``count_delivery``, ``record_notification``);
+  ``NotificationMetrics``) in ``EVENT_REGISTRY``, each set made once per process (``PerProcess``),
+  and the hooks that count into them (``record_pass``, ``count_delivery``, ``record_notification``);
 - ``serving``: ``build_registry``, which joins the two for a ``/metrics`` answer in single-process
   and multiprocess mode, and ``start_metrics_server`` for processes without an HTTP API.
 
@@ -49,6 +49,7 @@ from catalog_sync.metrics.events import (
     WEBHOOK_RESULTS,
     WEBHOOK_VISIBLE_BUCKETS,
     NotificationMetrics,
+    PerProcess,
     SyncEventMetrics,
     count_delivery,
     notification_metrics,
@@ -74,6 +75,7 @@ __all__ = [
     "CatalogCollector",
     "CatalogState",
     "NotificationMetrics",
+    "PerProcess",
     "SyncEventMetrics",
     "build_registry",
     "count_delivery",

@@ -8,8 +8,8 @@ side registers its own counters into ``EVENT_REGISTRY`` beside these.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
@@ -17,6 +17,9 @@ from catalog_sync.sources.hostapi import set_request_listener
 
 if TYPE_CHECKING:
     from catalog_sync.sync import PassSummary
+
+MetricSet = TypeVar("MetricSet")
+"""A set of event metrics made in one registry (``SyncEventMetrics``, ``NotificationMetrics``...)."""
 
 SYNC_RESULTS = ("ok", "failed")
 REPOSITORY_SYNC_RESULTS = ("changed", "unchanged", "error")
@@ -122,29 +125,36 @@ class NotificationMetrics:
         )
 
 
-_lock = threading.Lock()
-_events: SyncEventMetrics | None = None
-_notifications: NotificationMetrics | None = None
+class PerProcess(Generic[MetricSet]):
+    """A set of event metrics made on first use and kept: a metric may be created only once in a
+    registry, and threads of one process may ask for the set at the same moment."""
+
+    def __init__(self, build: Callable[[CollectorRegistry], MetricSet]) -> None:
+        self._build = build
+        self._made: MetricSet | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> MetricSet:
+        """The set, made in ``EVENT_REGISTRY`` (without ``_created`` series) the first time."""
+        with self._lock:
+            if self._made is None:
+                disable_created_metrics()  # type: ignore[no-untyped-call]
+                self._made = self._build(EVENT_REGISTRY)
+            return self._made
+
+
+_events = PerProcess(SyncEventMetrics)
+_notifications = PerProcess(NotificationMetrics)
 
 
 def sync_event_metrics() -> SyncEventMetrics:
     """The process's sync counters, created on first use (each metric may be created once per process)."""
-    global _events
-    with _lock:
-        if _events is None:
-            disable_created_metrics()  # type: ignore[no-untyped-call]
-            _events = SyncEventMetrics(EVENT_REGISTRY)
-        return _events
+    return _events.get()
 
 
 def notification_metrics() -> NotificationMetrics:
     """The process's notification counter, created on first use."""
-    global _notifications
-    with _lock:
-        if _notifications is None:
-            disable_created_metrics()  # type: ignore[no-untyped-call]
-            _notifications = NotificationMetrics(EVENT_REGISTRY)
-        return _notifications
+    return _notifications.get()
 
 
 def prepare_notifications(channels: Iterable[str], events: Iterable[str]) -> None:
