@@ -13,14 +13,12 @@ Like the rest of the API, it needs a bearer token when ``api.read_requires_token
 
 from __future__ import annotations
 
-import threading
-
 from flask import Response, current_app
 from flask.blueprints import BlueprintSetupState
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from catalog_sync.metrics import EVENT_REGISTRY, build_registry, sync_event_metrics
+from catalog_sync.metrics import PerProcess, build_registry, sync_event_metrics
 from plugin_api.hooks import RequestRecord, observers
 from plugin_api.smorest import Blueprint
 from plugin_api.state import state
@@ -34,34 +32,29 @@ blp = Blueprint("metrics", __name__, url_prefix="", description="Prometheus metr
 class HttpMetrics:
     """The request counter and latency histogram, one set per process."""
 
-    def __init__(self) -> None:
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
             "catalog_http_requests",
             "HTTP requests answered, by method, URL rule and status code.",
             ["method", "route", "status"],
-            registry=EVENT_REGISTRY,
+            registry=registry,
         )
         self.duration = Histogram(
             "catalog_http_request_duration_seconds",
             "Time to answer an HTTP request, by URL rule.",
             ["route"],
             buckets=HTTP_DURATION_BUCKETS,
-            registry=EVENT_REGISTRY,
+            registry=registry,
         )
 
 
-_lock = threading.Lock()
-_http: HttpMetrics | None = None
+_http = PerProcess(HttpMetrics)
 
 
 def http_metrics() -> HttpMetrics:
     """The process's HTTP metrics, created on first use (a metric may be created once per process)."""
-    global _http
     sync_event_metrics()  # same registry and settings; also makes the sync series exist from the start
-    with _lock:
-        if _http is None:
-            _http = HttpMetrics()
-        return _http
+    return _http.get()
 
 
 def observe_request(record: RequestRecord) -> None:
