@@ -75,14 +75,29 @@ def _kind(key: str) -> str:
     return key.split(":", 1)[0]
 
 
+def _name(key: str) -> str:
+    return key.rsplit("/", 1)[-1]
+
+
 def nearest(key: str, candidates: Sequence[str]) -> str | None:
-    """The candidate most like ``key`` (same kind first), or None when none is alike enough."""
+    """The candidate whose name is most like ``key``'s (of the same kind first), or None when none is
+    alike enough. Names are compared without kind and namespace, which every candidate shares."""
+    name = _name(key)
     same_kind = [c for c in candidates if _kind(c) == _kind(key)]
     for pool in (same_kind, candidates):
-        match = difflib.get_close_matches(key, pool, n=1, cutoff=SUGGESTION_CUTOFF)
+        by_name: dict[str, list[str]] = {}
+        for candidate in pool:
+            by_name.setdefault(_name(candidate), []).append(candidate)
+        match = difflib.get_close_matches(name, list(by_name), n=1, cutoff=SUGGESTION_CUTOFF)
         if match:
-            return match[0]
+            keys = by_name[match[0]]
+            return next((k for k in keys if k.rsplit("/", 1)[0] == key.rsplit("/", 1)[0]), keys[0])
     return None
+
+
+def similarity(key: str, other: str) -> float:
+    """How alike two refs' names are (difflib's ratio, 0-1)."""
+    return difflib.SequenceMatcher(None, _name(key), _name(other)).ratio()
 
 
 def link_message(link: EntityLink, suggestion: str | None) -> str:
@@ -122,7 +137,7 @@ def check_links(files: list[ParsedFile], catalog: CatalogRefs) -> int:
         suggestions = [s for s in (nearest(key, candidates) for key in link.keys) if s is not None]
         best = max(
             suggestions,
-            key=lambda s: max(difflib.SequenceMatcher(None, k, s).ratio() for k in link.keys),
+            key=lambda s: max(similarity(k, s) for k in link.keys),
             default=None,
         )
         document.problems.append(
