@@ -327,8 +327,8 @@ def run_demo(args: argparse.Namespace) -> int:
     engine = open_store(settings)
     summary = build_sync_engine(settings, engine).run_pass(everything=True)
     print(
-        f"built {built} example repositories; synced {summary.repositories} "
-        f"repositories: {summary.added} entities added, {summary.descriptor_problems} descriptor problems"
+        f"{built}; synced {summary.repositories} repositories: {summary.added} entities added, "
+        f"{summary.descriptor_problems} descriptor problems"
     )
     kpis = _measure_examples(settings, engine, Path(args.examples))
     print(

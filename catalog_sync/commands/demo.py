@@ -10,9 +10,9 @@ from pathlib import Path
 from catalog_sync.config import Settings, parse_settings
 
 
-def demo_settings(args: argparse.Namespace) -> tuple[Settings, int] | None:
+def demo_settings(args: argparse.Namespace) -> tuple[Settings, str] | None:
     """Build the example repositories under ``--data`` and the settings that sync them into SQLite, with
-    how many were built; None (said on stderr) when there is no examples folder."""
+    the words saying what was built; None (said on stderr) when there is no examples folder."""
     from catalog_sync.sources.examples import build_example_repositories
 
     examples = Path(args.examples)
@@ -31,7 +31,7 @@ def demo_settings(args: argparse.Namespace) -> tuple[Settings, int] | None:
         },
         str(data),
     )
-    return settings, len(built)
+    return settings, f"built {len(built)} example repositories in {data / 'repos'}"
 
 
 def print_banner(url: str) -> None:
