@@ -7,7 +7,6 @@ sources and which HTTP app are built, so each part stays testable on its own.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -16,8 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from catalog_sync.commandline import build_parser, print_progress
-from catalog_sync.config import DescriptorSettings, Settings, load_settings
-from catalog_sync.descriptors.references import ScorecardTerms, refuse_unknown, terms_of_spec
+from catalog_sync.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from catalog_sync.commands.demo import demo_settings, print_banner
+from catalog_sync.commands.init import run_init
+from catalog_sync.commands.reports import sync_report
+from catalog_sync.commands.validate import run_validate
+from catalog_sync.config import Settings, load_settings
 from catalog_sync.errors import CatalogSyncError, ConfigError, StoreError
 from catalog_sync.logs import configure_logging, redact_log_handlers
 from catalog_sync.textsafe import escape_controls
@@ -33,54 +36,7 @@ if TYPE_CHECKING:
     from catalog_sync.store.stores import Stores
     from catalog_sync.sync import SyncEngine
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-def _descriptor_settings(config: str | None) -> DescriptorSettings:
-    if config is None:
-        return DescriptorSettings()
-    return load_settings(config).descriptors
-
-
-def _file_scorecards(config: str | None) -> dict[str, ScorecardTerms]:
-    """The built-in and configured scorecards, which the names of exemptions and initiatives must match
-    (with the scorecards among the validated files)."""
-    from catalog_sync.scoring.definitions import read_file_scorecards
-
-    settings = load_settings(config) if config is not None else Settings()
-    cards, _ = read_file_scorecards(settings)
-    return {card.name: terms_of_spec(card.spec) for card in cards}
-
-
-def run_validate(args: argparse.Namespace) -> int:
-    """Validate files and folders; 0 when valid (warnings allowed), 1 on any error, 2 on bad usage."""
-    from catalog_sync.descriptors.files import check_paths, render_json, render_text
-
-    missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
-    if missing:
-        shown = escape_controls(", ".join(missing))
-        print(f"catalog-sync validate: no such file or folder: {shown}", file=sys.stderr)
-        return EXIT_USAGE
-    results = check_paths(args.paths, _descriptor_settings(args.config))
-    refuse_unknown(results, _file_scorecards(args.config))
-    output = render_json(results) if args.format == "json" else render_text(results)
-    sys.stdout.write(output)
-    return EXIT_FAILED if any(r.has_errors for r in results) else EXIT_OK
-
-
-def run_init(args: argparse.Namespace) -> int:
-    """Write the starter descriptor, never overwriting a developer's file without ``--force``."""
-    from catalog_sync.descriptors.starter import STARTER_DESCRIPTOR
-
-    target = Path(args.path)
-    if target.exists() and not args.force:
-        print(f"catalog-sync init: {target} exists; use --force to overwrite it", file=sys.stderr)
-        return EXIT_USAGE
-    target.write_text(STARTER_DESCRIPTOR, encoding="utf-8")
-    print(f"wrote {target}; edit it, then run: catalog-sync validate {target}")
-    return EXIT_OK
+__all__ = ["build_app", "build_sync_engine", "main", "open_store", "open_stores_on", "wsgi_app"]
 
 
 def open_store(settings: Settings, *, migrate: bool | None = None, serving: bool = False) -> Engine:
@@ -202,27 +158,17 @@ def start_measuring(settings: Settings, engine: Engine) -> MeasuringSchedule:
 
 def run_sync(args: argparse.Namespace) -> int:
     """One pass over every source; exit 0 when the pass ran, even if some descriptors failed."""
+    from catalog_sync.store.base import Database
+
     settings = load_settings(args.config)
     engine = open_store(settings)
     progress = print_progress if args.format == "text" and sys.stderr.isatty() else None
     summary = build_sync_engine(settings, engine).run_pass(everything=True, progress=progress)
-    if args.format == "json":
-        print(json.dumps(summary.to_dict(), indent=2, default=str))
-        return EXIT_OK
-    print(
-        f"synced {summary.repositories} repositories in {summary.duration_seconds:.2f}s: "
-        f"{summary.changed} changed, {summary.unchanged} unchanged, {summary.errors} failed"
-    )
-    print(
-        f"entities: {summary.added} added, {summary.updated} updated, {summary.orphaned} orphaned, "
-        f"{summary.deleted} deleted; {summary.conflicts} conflicts; "
-        f"{summary.descriptor_problems} descriptor errors and warnings"
-    )
-    for source in summary.sources:
-        if source["error"]:
-            print(escape_controls(f"source {source['name']}: {source['error']}"))
-    for line in summary.notes():
-        print(escape_controls(line))
+    gaps: dict[str, int] = {}
+    with Database(engine).reading() as tx:
+        for gap_type, _tier, count in open_stores_on(settings, engine).metrics.gap_counts(tx):
+            gaps[gap_type] = gaps.get(gap_type, 0) + count
+    sys.stdout.write(sync_report(summary, gaps, args.format))
     return EXIT_OK
 
 
@@ -374,51 +320,23 @@ def wsgi_app() -> Any:
 
 def run_demo(args: argparse.Namespace) -> int:
     """``make run``: the example organisation as real git repositories, synced into SQLite, served."""
-    from catalog_sync.config import parse_settings
-    from catalog_sync.sources.examples import build_example_repositories
-
-    examples = Path(args.examples)
-    if not examples.is_dir():
-        print(f"catalog-sync demo: no examples folder at {examples}", file=sys.stderr)
+    prepared = demo_settings(args)
+    if prepared is None:
         return EXIT_USAGE
-    data = Path(args.data).resolve()
-    built = build_example_repositories(examples, data / "repos")
-    settings = parse_settings(
-        {
-            "database": f"sqlite:///{data / 'catalog.db'}",
-            "sources": [{"name": "examples", "type": "local", "path": str(data / "repos")}],
-            "sync": {"interval_seconds": 30, "concurrency": 2},
-            # The example organisation's own repositories: its platform team keeps two scorecards there.
-            "scorecards": {"trusted_sources": ["examples"]},
-        },
-        str(data),
-    )
+    settings, built = prepared
     engine = open_store(settings)
     summary = build_sync_engine(settings, engine).run_pass(everything=True)
     print(
-        f"built {len(built)} example repositories in {data / 'repos'}; synced {summary.repositories} "
-        f"repositories: {summary.added} entities added, {summary.descriptor_problems} descriptor problems"
+        f"{built}; synced {summary.repositories} repositories: {summary.added} entities added, "
+        f"{summary.descriptor_problems} descriptor problems"
     )
-    kpis = _measure_examples(settings, engine, examples)
+    kpis = _measure_examples(settings, engine, Path(args.examples))
     print(
         f"KPIs: {kpis.measured} measured ({kpis.unknown} unknown: no Prometheus in the demo), values pushed"
     )
-
-    def banner(url: str) -> None:
-        print(f"catalog-sync demo on {url}", flush=True)
-        print(f"  portal:                   {url}/", flush=True)
-        print(f"  catalog (Backstage API):  {url}/api/catalog/entities/by-query?limit=20", flush=True)
-        print(f"  repositories:             {url}/api/repositories", flush=True)
-        print(f"  KPIs (missed first):      {url}/kpis and {url}/api/kpis", flush=True)
-        print(f"  OpenAPI description:      {url}/api/openapi.json", flush=True)
-        print(f"  Backstage export:         {url}/api/export/backstage", flush=True)
-        print(
-            "edit descriptors/examples and run the demo again to see a change arrive as a commit", flush=True
-        )
-
     engine.dispose()
     serving = open_store(settings, serving=True)  # the API's statements are held to its timeout
-    return serve_forever(settings, serving, host=args.host, port=args.port, sync=True, banner=banner)
+    return serve_forever(settings, serving, host=args.host, port=args.port, sync=True, banner=print_banner)
 
 
 def _measure_examples(settings: Settings, engine: Engine, examples: Path) -> RoundSummary:

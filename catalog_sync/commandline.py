@@ -48,6 +48,22 @@ def poll_seconds(text: str) -> float:
     return value
 
 
+MAX_TIMEOUT_SECONDS = 300.0
+
+
+def timeout_seconds(text: str) -> float:
+    """Seconds to wait for a remote answer: bounded, so a hanging server cannot hold a CI job."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.1 <= value <= MAX_TIMEOUT_SECONDS:  # also false for nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds from 0.1 to {MAX_TIMEOUT_SECONDS:g}"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of SPEC section 2."""
     parser = _Parser(prog="catalog-sync", description="Product catalog from descriptor files in git.")
@@ -55,13 +71,32 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     validate = commands.add_parser("validate", help="check descriptor files and folders")
-    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
     validate.add_argument("--format", choices=("text", "json"), default="text")
-    validate.add_argument("--config", help="configuration file (for descriptors.patterns and limits)")
+    validate.add_argument(
+        "--config", help="configuration file (descriptors.patterns and limits, scorecards, sync.fact_paths)"
+    )
+    validate.add_argument(
+        "--catalog",
+        metavar="URL",
+        help="also check every ref against this running catalog, e.g. https://catalog",
+    )
+    validate.add_argument(
+        "--catalog-timeout",
+        type=timeout_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for each answer of the catalog (default 10)",
+    )
 
     init = commands.add_parser("init", help="write a commented starter catalog-info.yaml")
     init.add_argument("path", nargs="?", default="catalog-info.yaml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    modeline = init.add_mutually_exclusive_group()
+    modeline.add_argument(
+        "--catalog", metavar="URL", help="the running catalog whose JSON Schema the editor modeline names"
+    )
+    modeline.add_argument("--schema-url", metavar="URL", help="the JSON Schema the editor modeline names")
 
     sync = commands.add_parser("sync", help="one sync pass over every source")
     sync.add_argument("--config", help="configuration file")

@@ -23,6 +23,7 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     │   └── CorruptDatabaseError the database file is damaged: restore it, no retry will help
     ├── ConflictError            two repositories claim one entity, or an action contradicts state
     ├── MeasureError             a KPI could not be measured (Prometheus down, a timeout, no single sample)
+    ├── CatalogUnreachableError  a running catalog asked by `validate --catalog` did not answer as one
     └── QueryError               a filter, field list, order field, cursor or limit is malformed
 
 Messages are written for the person who must act: they say what was wrong and, where it helps, what is
@@ -136,6 +137,11 @@ class ConflictError(CatalogSyncError):
 
 class MeasureError(CatalogSyncError):
     """A KPI has no value this round; the reason is shown and the last good value is kept."""
+
+
+class CatalogUnreachableError(CatalogSyncError):
+    """The catalog named by ``validate --catalog`` could not be asked, or did not answer as a catalog does;
+    kept apart from the descriptors' own errors so a CI script can tell the two apart."""
 
 
 class QueryError(CatalogSyncError):

@@ -17,6 +17,7 @@ from catalog_sync.config import Settings
 from catalog_sync.store.stores import Stores
 from plugin_api.auth import SECURITY_SCHEME, install_auth
 from plugin_api.catalog import blp as catalog_blp
+from plugin_api.editor_schemas import blp as editor_schemas_blp
 from plugin_api.errors import register_error_handlers
 from plugin_api.export import blp as export_blp
 from plugin_api.health import blp as health_blp
@@ -107,6 +108,8 @@ def create_app(
     register_error_handlers(app)
     # The portal's pages are a plain Flask blueprint: HTML for people, kept out of the OpenAPI description.
     app.register_blueprint(portal_blp)
+    # The editors' JSON Schemas: files for the YAML language server, not API resources.
+    app.register_blueprint(editor_schemas_blp)
     return app
 
 

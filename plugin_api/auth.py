@@ -24,10 +24,17 @@ SECURITY_SCHEME = "bearerAuth"
 """The name of the OpenAPI security scheme write endpoints declare."""
 _WRITES_ATTRIBUTE = "_catalog_sync_writes"
 _OPEN_ENDPOINTS = frozenset(
-    {"health.healthz", "health.readyz", "webhooks.receive_github", "webhooks.receive_gitlab"}
+    {
+        "health.healthz",
+        "health.readyz",
+        "webhooks.receive_github",
+        "webhooks.receive_gitlab",
+        "editor_schemas.get_schema",
+    }
 )
 """Probes stay open even when reads need a token: a kubelet has no token. Webhooks too: GitHub and
-GitLab cannot send one, and each delivery is checked against its own secrets (``plugin_api.webhooks``)."""
+GitLab cannot send one, and each delivery is checked against its own secrets (``plugin_api.webhooks``).
+So do the editors' JSON Schemas: an editor sends no token, and a schema holds nothing of the catalog."""
 
 
 def writes(view: F) -> F:

@@ -11,6 +11,7 @@ from typing import Any
 
 from catalog_sync.errors import QueryError
 from catalog_sync.model import EntityRef
+from catalog_sync.scoring.definitions import check_warnings
 from plugin_api.paging import decode_cursor, encode_cursor, page_document, page_size, request_filters
 from plugin_api.schemas.scoring import (
     EntityScorecardListSchema,
@@ -47,14 +48,20 @@ def list_scorecards(**args: Any) -> dict[str, Any]:
         after = decode_cursor(_LIST_CURSOR, args["cursor"], {"after": str})["after"]
     page = state().scoring.list_scorecards(connection(), after, limit)
     cursor = encode_cursor(_LIST_CURSOR, {"after": page.after}) if page.after is not None else None
-    return page_document(page.items, page.total, cursor)
+    return page_document([with_warnings(card) for card in page.items], page.total, cursor)
 
 
 @blp.route("/scorecards/<string:name>", methods=["GET"])
 @blp.response(200, ScorecardSchema)
 def get_scorecard(name: str) -> dict[str, Any]:
     """One scorecard with its summary."""
-    return state().scoring.get_scorecard(connection(), name)
+    return with_warnings(state().scoring.get_scorecard(connection(), name))
+
+
+def with_warnings(card: dict[str, Any]) -> dict[str, Any]:
+    """The scorecard with ``warnings``: its checks that cannot work as written with this catalog's
+    settings (a ``repoFile`` path that ``sync.fact_paths`` never records fails on every repository)."""
+    return {**card, "warnings": check_warnings(card.get("checks") or [], state().settings.sync.fact_paths)}
 
 
 @blp.route("/scorecards/<string:name>/results", methods=["GET"])

@@ -61,7 +61,12 @@ class Day(Text):
 
     def json_schema(self, convert: Convert) -> JsonSchema:
         """A string of the ``date`` format."""
-        return {"type": "string", "format": "date", "pattern": DAY_PATTERN}
+        return {
+            "type": "string",
+            "format": "date",
+            "pattern": DAY_PATTERN,
+            "patternErrorMessage": "must be a day written YYYY-MM-DD",
+        }
 
 
 class Until(Day):

@@ -174,8 +174,8 @@ class Ref(Text):
         return text
 
     def json_schema(self, convert: Convert) -> JsonSchema:
-        """A string matching the reference pattern."""
-        return {"type": "string", "pattern": self.pattern}
+        """A string matching the reference pattern, with the rule in words for the editor."""
+        return {"type": "string", "pattern": self.pattern, "patternErrorMessage": self._rule}
 
 
 class Whole(fields.Integer):
@@ -316,7 +316,7 @@ class KeyedMap(fields.Field[Any]):
         """Keys as ``propertyNames``, values as ``additionalProperties``."""
         return {
             "type": "object",
-            "propertyNames": {"pattern": self.key_pattern},
+            "propertyNames": {"pattern": self.key_pattern, "patternErrorMessage": self.key_rule},
             "additionalProperties": convert(self.values),
         }
 

@@ -142,7 +142,8 @@ def render_text(results: list[ParsedFile]) -> str:
 
 
 def render_json(results: list[ParsedFile]) -> str:
-    """The same as JSON, for CI and editors: per file its entities and problems; all problems; counts."""
+    """The same as JSON, for CI and editors: per file its entities and problems; all problems; counts.
+    Field names are the API's (``entityRef``, camelCase)."""
     counts = _counts(results)
     body = {
         "valid": counts["errors"] == 0,
@@ -152,7 +153,13 @@ def render_json(results: list[ParsedFile]) -> str:
                 "path": r.path,
                 "valid": not r.has_errors,
                 "entities": [
-                    {"index": d.index, "line": d.line, "column": d.column, "ref": d.ref, "valid": d.valid}
+                    {
+                        "index": d.index,
+                        "line": d.line,
+                        "column": d.column,
+                        "entityRef": d.ref,
+                        "valid": d.valid,
+                    }
                     for d in r.documents
                 ],
                 "problems": [p.to_dict() for p in r.all_problems()],

@@ -4,7 +4,9 @@
 and ``catalog-info.schema.json`` for any descriptor, all JSON Schema 2020-12, usable with
 ``# yaml-language-server: $schema=...``. Each field's type comes from its field class, its limits
 from its validators (Length, Range, OneOf, Regexp, Equal, UniqueItems), its description from its
-metadata. What JSON Schema cannot say is checked by marshmallow only, and is short: scorecard check
+metadata. Every ``pattern`` carries a ``patternErrorMessage`` (which the YAML language server shows
+instead of the regular expression) with the rule in the words ``catalog-sync validate`` uses. What
+JSON Schema cannot say is checked by marshmallow only, and is short: scorecard check
 ids are unique and each check's level is one of the scorecard's levels; a ``matches`` regex compiles
 (annotated as ``format: regex``); a KPI's PromQL parses and its id is unique in the product. A
 missing owner or capability is a warning, never a schema error.
@@ -46,6 +48,7 @@ def _apply_validator(out: JsonSchema, validator: Any) -> None:
         out["enum"] = list(validator.choices)
     elif isinstance(validator, validate.Regexp):
         out["pattern"] = validator.regex.pattern
+        out["patternErrorMessage"] = str(validator.error)
     elif isinstance(validator, validate.Equal):
         out["const"] = validator.comparable
     elif isinstance(validator, UniqueItems):

@@ -7,9 +7,13 @@ and stage boundaries (scanner -> reconcile -> store), so they carry no live obje
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from catalog_sync.descriptors.problems import Problem
 from catalog_sync.model import Entity
+
+if TYPE_CHECKING:
+    from catalog_sync.descriptors.links import EntityLink
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class ParsedDocument:
     problems: list[Problem] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     """Scorecard names the entity writes, checked by whoever knows the scorecards (``references``)."""
+    links: list[EntityLink] = field(default_factory=list)
+    """Entity refs the spec writes, checked by whoever can ask a catalog (``links``)."""
 
     @property
     def valid(self) -> bool:

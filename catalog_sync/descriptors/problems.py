@@ -6,7 +6,7 @@ here means a developer sees the same words in the terminal and in the portal.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -40,5 +40,14 @@ class Problem:
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form used by ``validate --format json`` and the API."""
-        return asdict(self)
+        """The JSON form of ``validate --format json``, in the API's field names (``entityRef``), so a
+        script reads the CLI's report and ``POST /api/validate``'s answer alike."""
+        return {
+            "path": self.path,
+            "severity": self.severity,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "entityRef": self.entity_ref,
+        }

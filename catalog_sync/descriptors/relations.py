@@ -116,6 +116,30 @@ def derive_relations(entity: Entity, resolve: Resolve | None = None) -> list[Rel
     return list(out)
 
 
+def spec_ref_fields(entity: Entity) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """Every ref the entity's spec writes, as ``(field path, text, default kind)``, in spec order: the
+    same fields ``derive_relations`` reads, so a check of the refs against a catalog sees what the
+    relations will point at. A Team's member names are people, not refs, and are left out."""
+    kind = entity.kind.lower()
+    spec = entity.spec if isinstance(entity.spec, dict) else {}
+    fields: list[tuple[str, str | None]] = []
+    if kind in _OWNABLE:
+        fields.append(("owner", _OWNER_DEFAULT.get(kind, "group")))
+    fields.extend((field, default_kind) for _, field, default_kind in _RULES.get(kind, ()))
+    found: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    for field, default_kind in fields:
+        value = spec.get(field)
+        if isinstance(value, str):
+            found.append((("spec", field), value, default_kind))
+        elif isinstance(value, list):
+            found.extend(
+                (("spec", field, index), item, default_kind)
+                for index, item in enumerate(value)
+                if isinstance(item, str)
+            )
+    return found
+
+
 def location_targets(entity: Entity) -> list[str]:
     """The relative targets of a Location, as written; absolute URLs and paths are never fetched.
 

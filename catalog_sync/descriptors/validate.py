@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from catalog_sync.descriptors.envelope import KIND_SCHEMAS
 from catalog_sync.descriptors.fields import REQUIRED, UNKNOWN, AtKey
+from catalog_sync.descriptors.links import links_of
 from catalog_sync.descriptors.loader import (
     LoadedDocument,
     LoadLimits,
@@ -189,7 +190,8 @@ def _document(path: str, loaded: LoadedDocument) -> ParsedDocument:
         entity = None
     line, column = loaded.mark
     found = references_of(entity, loaded.where) if entity is not None else []
-    return ParsedDocument(loaded.index, line, column, entity, ref, problems, found)
+    links = links_of(entity, loaded.where) if entity is not None else []
+    return ParsedDocument(loaded.index, line, column, entity, ref, problems, found, links)
 
 
 def parse_file(path: str, data: bytes, limits: LoadLimits) -> ParsedFile:
@@ -208,4 +210,4 @@ def validate_entity_body(body: object, path: str = "<body>") -> ParsedDocument:
     """Validate an entity already parsed from JSON (the API's validate-entity); problems carry no lines."""
     entity, ref, problems = check_body(body, path)
     found = references_of(entity, None) if entity is not None else []
-    return ParsedDocument(0, 0, 0, entity, ref, problems, found)
+    return ParsedDocument(0, 0, 0, entity, ref, problems, found, links_of(entity, None) if entity else [])

@@ -227,21 +227,53 @@ def merge_definitions(
 
 
 def unseeable_paths(cards: Iterable[ScorecardDef], fact_paths: Sequence[str]) -> list[str]:
-    """A warning for each ``repoFile`` path no sync can record: neither one of ``sync.fact_paths`` nor
-    a file directly inside one of their folders. Such a check fails on every repository, whatever it
-    holds, so it is said when the scorecard loads rather than found in the results."""
+    """A warning for each ``repoFile`` path no sync can record (``unseen_repo_files``), naming the
+    scorecard. Such a check fails on every repository, whatever it holds, so it is said when the
+    scorecard loads rather than found in the results."""
+    return [
+        f"scorecard {card.name!r}, {unseen.message}"
+        for card in cards
+        for unseen in unseen_repo_files(
+            [(check.id, {check.form: check.rule}) for check in card.checks], fact_paths
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class UnseenPath:
+    """A ``repoFile`` path of one check that the sync never records, and what to do about it."""
+
+    check_index: int
+    check_id: str
+    path_index: int
+    path: str
+
+    @property
+    def message(self) -> str:
+        """The words shown in logs, ``catalog-sync validate``, the API and the portal."""
+        return (
+            f"check {self.check_id!r}: {self.path} can never be seen, because only sync.fact_paths and the"
+            f" files directly inside their folders are recorded; add {self.path} to sync.fact_paths"
+        )
+
+
+def unseen_repo_files(checks: Iterable[tuple[str, Any]], fact_paths: Sequence[str]) -> list[UnseenPath]:
+    """The ``repoFile`` paths of ``checks`` (each its id and its rule as written, ``{"repoFile":
+    {"paths": [...]}}``) that are neither one of ``sync.fact_paths`` nor a file directly inside one of
+    their folders."""
     folders = [path for path in fact_paths if path.endswith("/")]
-    warnings = []
-    for card in cards:
-        for check in card.checks:
-            if check.form != "repoFile" or not isinstance(check.rule, Mapping):
-                continue
-            paths = check.rule.get("paths")
-            for path in paths if isinstance(paths, list) else []:
-                if str(path) not in fact_paths and not in_listed_folder(str(path), folders):
-                    warnings.append(
-                        f"scorecard {card.name!r}, check {check.id!r}: {path} can never be seen, because"
-                        f" only sync.fact_paths and the files directly inside their folders are recorded;"
-                        f" add {path} to sync.fact_paths"
-                    )
-    return warnings
+    found = []
+    for index, (check_id, rule) in enumerate(checks):
+        form = rule.get("repoFile") if isinstance(rule, Mapping) else None
+        paths = form.get("paths") if isinstance(form, Mapping) else None
+        for position, path in enumerate(paths if isinstance(paths, list) else []):
+            if str(path) not in fact_paths and not in_listed_folder(str(path), folders):
+                found.append(UnseenPath(index, str(check_id), position, str(path)))
+    return found
+
+
+def check_warnings(checks: Iterable[Mapping[str, Any]], fact_paths: Sequence[str]) -> list[str]:
+    """The warnings of a scorecard's checks as the API and the portal show them (each check a mapping
+    with its ``id`` and ``rule``, as the store keeps definitions)."""
+    pairs = [(str(check.get("id")), check.get("rule")) for check in checks]
+    return [unseen.message for unseen in unseen_repo_files(pairs, fact_paths)]

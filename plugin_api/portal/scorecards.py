@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog_sync.errors import QueryError
+from catalog_sync.scoring.definitions import check_warnings
 from catalog_sync.store.scoring import NONE_LEVEL
 from plugin_api.paging import decode_cursor, encode_cursor, request_filters
 from plugin_api.portal.blueprint import blp
@@ -45,6 +46,7 @@ def scorecard(name: str) -> str:
     """One scorecard: definition, level distribution, trend and results."""
     reader, tx = state().scoring, connection()
     card = with_parts(reader.get_scorecard(tx, name))
+    card["warnings"] = check_warnings(card["checks"], state().settings.sync.fact_paths)
     level = text_arg("level")
     raw_filter = text_arg("filter")
     after = None

@@ -59,6 +59,14 @@ class ScorecardSchema(OpenSchema):
     checks = fields.List(fields.Nested(CheckDefinitionSchema), required=True)
     summary = fields.Nested(LevelSummarySchema, required=True)
     updatedAt = fields.DateTime(allow_none=True)  # noqa: N815
+    warnings = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "checks that cannot work as written here, e.g. a repoFile path that "
+            "sync.fact_paths never records (the check fails on every repository), with the setting to change"
+        },
+    )
 
 
 class ExemptionSchema(OpenSchema):

@@ -128,3 +128,29 @@ def test_a_pass_killed_midway_leaves_a_consistent_catalog_and_the_next_completes
         ).scalar_one()
     assert count == fleet.products + fleet.teams + fleet.capabilities
     assert pending == 0
+
+
+def test_the_summary_reads_as_a_sentence_and_counts_the_gaps_left(tmp_path: Path) -> None:
+    lonely = (
+        "apiVersion: catalog/v1\nkind: Product\nmetadata: {name: lonely}\n"
+        "spec: {type: service, lifecycle: production}\n"
+    )
+    GitRepo(tmp_path / "repos" / "lonely").commit("add", files={"catalog-info.yaml": lonely})
+    config = write_config(
+        tmp_path / "c.yaml",
+        database=f"sqlite:///{tmp_path}/c.db",
+        sources=[{"name": "local", "type": "local", "path": "repos/lonely"}],
+    )
+    text = catalog_sync("sync", "--config", str(config), cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith("synced 1 repository in ")
+    assert "; 0 conflicts; " in lines[1]
+    assert lines[2] == (
+        "ownership gaps: 2 (missing_owner 1, product_without_capability 1); "
+        "see /gaps in the portal or GET /api/ownership/gaps"
+    )
+    as_json = json.loads(
+        catalog_sync("sync", "--config", str(config), "--format", "json", cwd=tmp_path).stdout
+    )
+    assert as_json["gaps"] == {"missing_owner": 1, "product_without_capability": 1}

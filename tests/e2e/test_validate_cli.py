@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+
+from catalog_sync.descriptors.starter import STARTER_DESCRIPTOR
+from tests.fixtures.http import answering, tarpit
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "unit" / "descriptors" / "corpus"
 VALID = ROOT / "tests" / "unit" / "descriptors" / "valid"
+STARTER_FILE = STARTER_DESCRIPTOR.encode()
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -86,7 +94,7 @@ def test_json_format_has_files_problems_and_counts(tmp_path: Path) -> None:
     assert report["valid"] is False
     assert report["counts"] == {"files": 1, "entities": 1, "errors": 1, "warnings": 0}
     assert report["files"][0]["entities"] == [
-        {"index": 0, "line": 2, "column": 1, "ref": "product:default/payments-api", "valid": False}
+        {"index": 0, "line": 2, "column": 1, "entityRef": "product:default/payments-api", "valid": False}
     ]
     assert report["problems"] == [
         {
@@ -97,18 +105,25 @@ def test_json_format_has_files_problems_and_counts(tmp_path: Path) -> None:
             "line": 12,
             "column": 47,
             "field": "spec.kpis[0].category",
-            "entity_ref": "product:default/payments-api",
+            "entityRef": "product:default/payments-api",
         }
     ]
 
 
+def test_with_no_path_the_current_folder_is_validated(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "catalog-info.yaml").write_bytes((CORPUS / "product-lifecycle-bad.yaml").read_bytes())
+    result = run("validate", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith("svc/catalog-info.yaml:8:14: error: spec.lifecycle:")
+
+
 def test_bad_usage_exits_2(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("apiVersion: catalog/v1\nkind: Team\nmetadata: {name: t}\n")
-    no_paths = run("validate", cwd=tmp_path)
     missing = run("validate", "a.yaml", "missing.yaml", cwd=tmp_path)
     bad_format = run("validate", "--format", "xml", "a.yaml", cwd=tmp_path)
     bad_config = run("validate", "--config", "nope.yaml", "a.yaml", cwd=tmp_path)
-    assert [r.returncode for r in (no_paths, missing, bad_format, bad_config)] == [2, 2, 2, 2]
+    assert [r.returncode for r in (missing, bad_format, bad_config)] == [2, 2, 2]
     assert "missing.yaml" in missing.stderr
     assert "xml" in bad_format.stderr
     assert missing.stdout == bad_format.stdout == ""
@@ -221,3 +236,134 @@ def test_exemptions_name_the_built_in_scorecards_or_those_validated_beside_them(
     assert len(errors) == 2
     beside = run("validate", "unknown.yaml", str(VALID / "ours.yaml"), cwd=tmp_path)
     assert beside.returncode == 0, beside.stdout  # ours.yaml defines the scorecard "everything"
+
+
+MODELINE = "# yaml-language-server: $schema="
+
+
+def test_init_with_a_catalog_writes_the_modeline_of_its_served_schema(tmp_path: Path) -> None:
+    plain = run("init", "plain.yaml", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert MODELINE not in (tmp_path / "plain.yaml").read_text()
+    assert "catalog-sync init --catalog" in (tmp_path / "plain.yaml").read_text()
+
+    derived = run("init", "--catalog", "https://catalog.example.com/", cwd=tmp_path)
+    assert derived.returncode == 0, derived.stderr
+    first = (tmp_path / "catalog-info.yaml").read_text().splitlines()[0]
+    assert first == MODELINE + "https://catalog.example.com/schemas/catalog-info.schema.json"
+    given = run(
+        "init", "own.yaml", "--schema-url", "https://cdn.example.com/s/product.schema.json", cwd=tmp_path
+    )
+    assert given.returncode == 0, given.stderr
+    assert (
+        (tmp_path / "own.yaml")
+        .read_text()
+        .startswith(MODELINE + "https://cdn.example.com/s/product.schema.json\n")
+    )
+    check = run("validate", "catalog-info.yaml", "own.yaml", "plain.yaml", cwd=tmp_path)
+    assert check.stdout == "3 files, 3 entities: 0 errors, 0 warnings\n"
+
+
+def test_init_refuses_a_schema_url_that_would_break_or_leak_from_the_file(tmp_path: Path) -> None:
+    hostile = {
+        "http://x.example\nkind: Evil": "spaces or control characters",
+        "file:///etc/passwd": "must start with http:// or https://",
+        "catalog.example.com": "must start with http:// or https://",
+        "https://ann:secret@catalog.example.com": "credentials",
+    }
+    for url, words in hostile.items():
+        result = run("init", "--schema-url", url, cwd=tmp_path)
+        assert result.returncode == 2, url
+        assert words in result.stderr, result.stderr
+        assert "secret" not in result.stderr
+    assert not (tmp_path / "catalog-info.yaml").exists()
+
+
+def test_a_catalog_url_that_cannot_be_one_is_bad_usage(tmp_path: Path) -> None:
+    (tmp_path / "catalog-info.yaml").write_bytes(STARTER_FILE)
+    for url in ("file:///etc/passwd", "catalog.example.com:8080", "http://", "https://c.example.com/?a=1"):
+        result = run("validate", "--catalog", url, cwd=tmp_path)
+        assert result.returncode == 2, (url, result.stdout, result.stderr)
+        assert result.stderr.startswith("catalog-sync validate: --catalog: the catalog URL"), result.stderr
+        assert result.stdout == ""
+
+
+def test_a_catalog_that_hangs_is_given_up_after_the_timeout(tmp_path: Path) -> None:
+    (tmp_path / "catalog-info.yaml").write_bytes(STARTER_FILE)
+    with tarpit() as port:
+        started = time.monotonic()
+        result = run(
+            "validate", "--catalog", f"http://127.0.0.1:{port}", "--catalog-timeout", "1", cwd=tmp_path
+        )
+        spent = time.monotonic() - started
+    assert result.returncode == 3, result.stderr
+    assert result.stderr == (
+        f"catalog-sync validate: http://127.0.0.1:{port} did not answer within 1 s (--catalog-timeout)\n"
+    )
+    assert result.stdout == ""
+    assert (
+        spent < 45
+    )  # the process's own start dominates on a loaded machine; without a timeout it never ends
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "words"),
+    [
+        (200, "text/html", b"<html><body>Sign in</body></html>", "it answered text/html, not JSON"),
+        (500, "application/json", b'{"error": "boom"}', "answered 500 to POST /api/catalog/entities/by-refs"),
+        (200, "application/json", b"[1, 2]", "its answer has no items list"),
+        (302, "text/html", b"", "answered a redirect (302)"),
+        (401, "application/json", b"{}", "set CATALOG_SYNC_TOKEN"),
+    ],
+)
+def test_an_answer_that_is_not_a_catalogs_exits_3_and_says_what_came_back(
+    tmp_path: Path, status: int, content_type: str, body: bytes, words: str
+) -> None:
+    (tmp_path / "catalog-info.yaml").write_bytes(STARTER_FILE)
+    with answering(status, content_type, body) as url:
+        result = run("validate", "--catalog", url.replace("http://", "http://ann:hunter2@"), cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert words in result.stderr
+    assert "hunter2" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_catalog_nobody_listens_on_exits_3(tmp_path: Path) -> None:
+    (tmp_path / "catalog-info.yaml").write_bytes(STARTER_FILE)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run("validate", "--catalog", f"http://127.0.0.1:{port}", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "connection was refused or the host is unknown" in result.stderr
+
+
+SCORECARD = """\
+apiVersion: catalog/v1
+kind: Scorecard
+metadata: {name: docs}
+spec:
+  appliesTo: [kind=product]
+  levels: [bronze]
+  checks:
+    - {id: readme, title: Readme, level: bronze, rule: {repoFile: {paths: [README.md]}}}
+    - id: contributing
+      title: Contributing guide
+      level: bronze
+      rule: {repoFile: {paths: [README, CONTRIBUTING.md]}}
+"""
+
+
+def test_a_repo_file_the_sync_never_records_is_a_warning_naming_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "docs.yaml").write_text(SCORECARD)
+    result = run("validate", "docs.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines() == [
+        "docs.yaml:1:1: warning: spec.checks[1].rule.repoFile.paths[1]: check 'contributing': "
+        "CONTRIBUTING.md can never be seen, because only sync.fact_paths and the files directly inside "
+        "their folders are recorded; add CONTRIBUTING.md to sync.fact_paths [scorecard:default/docs]",
+        "1 file, 1 entity: 0 errors, 1 warning",
+    ]
+    (tmp_path / "catalog-sync.yaml").write_text("sync: {fact_paths: [README.md, README, CONTRIBUTING.md]}\n")
+    configured = run("validate", "--config", "catalog-sync.yaml", "docs.yaml", cwd=tmp_path)
+    assert configured.stdout == "1 file, 1 entity: 0 errors, 0 warnings\n"

@@ -120,7 +120,7 @@ def test_json_report_lists_files_entities_problems_and_counts(tmp_path: Path) ->
     assert first["path"] == str(good)
     assert first["valid"] is True
     assert first["entities"] == [
-        {"index": 0, "line": 1, "column": 1, "ref": "product:default/p", "valid": True}
+        {"index": 0, "line": 1, "column": 1, "entityRef": "product:default/p", "valid": True}
     ]
     assert first["problems"][0]["severity"] == "warning"
     assert second["valid"] is False
@@ -133,6 +133,6 @@ def test_json_report_lists_files_entities_problems_and_counts(tmp_path: Path) ->
         "line",
         "column",
         "field",
-        "entity_ref",
+        "entityRef",
     }
     assert len(report["problems"]) == 2

@@ -144,3 +144,46 @@ def test_schemas_carry_descriptions_and_allowed_values_for_the_editor() -> None:
     assert product["properties"]["spec"]["additionalProperties"] is False
     component = generator.kind_schema("Component")
     assert "additionalProperties" not in component["properties"]["spec"]
+
+
+def _patterned(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every schema object that carries a ``pattern``, with where it is."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            found.append((where, node))
+        for key, value in node.items():
+            found.extend(_patterned(value, f"{where}/{key}"))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_patterned(value, f"{where}/{index}"))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(generator.generate()))
+def test_every_pattern_is_explained_in_words_for_the_editor(name: str) -> None:
+    """The YAML language server shows ``patternErrorMessage`` instead of the raw regular expression."""
+    schema = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+    patterned = _patterned(schema)
+    assert patterned, name
+    for where, node in patterned:
+        message = node.get("patternErrorMessage")
+        assert isinstance(message, str), f"{name}{where}: a pattern without patternErrorMessage"
+        assert message, f"{name}{where}"
+        assert node["pattern"] not in message, f"{name}{where}"
+
+
+def test_a_bad_ref_or_name_reads_as_the_rule_not_as_a_regular_expression() -> None:
+    validator = _validator("product.schema.json")
+    product: dict[str, Any] = {
+        "apiVersion": "catalog/v1",
+        "kind": "Product",
+        "metadata": {"name": "-bad-"},
+        "spec": {"type": "service", "lifecycle": "production", "owner": "Team Payments!"},
+    }
+    explained = {
+        ".".join(map(str, error.absolute_path)): error.schema.get("patternErrorMessage")
+        for error in validator.iter_errors(product)
+    }
+    assert explained["spec.owner"] == "not a valid entity reference (write [kind:][namespace/]name)"
+    assert explained["metadata.name"].startswith("must start and end with a letter or digit")
