@@ -1,10 +1,10 @@
 """Backstage's own ``@backstage/catalog-client``, unchanged, against the API over real HTTP.
 
-The pinned client and model are installed with npm into ``.tools/node-client`` (reused when already
-there), the app serves a catalog built by real syncs on a free loopback port, and
-``backstage/client.mjs`` calls the client's methods and prints what it got as JSON. Without node or
-npm the test is skipped with the reason, except under ``CI=true``, where it fails: CI must never pass
-by silently not testing compatibility.
+The pinned client and model are installed with npm into ``.tools/node-backstage`` (reused when already
+there; the export's test uses the same install), the app serves a catalog built by real syncs on a free
+loopback port, and ``backstage/client.mjs`` calls the client's methods and prints what it got as JSON.
+Without node or npm the test is skipped with the reason, except under ``CI=true``, where it fails: CI
+must never pass by silently not testing compatibility.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ REPO_ROOT = HERE.parents[1]
 
 @pytest.fixture(scope="module")
 def node_modules() -> Path:
-    """``.tools/node-client/node_modules`` with the pinned client and model, installed unless present."""
-    return node_packages(CHECKER / "package.json", "node-client") / "node_modules"
+    """``.tools/node-backstage/node_modules`` with the pinned client and model, installed unless present."""
+    return node_packages(CHECKER / "package.json", "node-backstage") / "node_modules"
 
 
-@pytest.fixture
-def base_url(built_catalog: BuiltCatalog, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def base_url(built_catalog: BuiltCatalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API over a private copy of the synced catalog, served over HTTP on a free loopback port."""
-    copy = tmp_path / "catalog.db"
+    copy = tmp_path_factory.mktemp("backstage-client") / "catalog.db"
     shutil.copyfile(built_catalog.database, copy)
     settings = built_catalog.settings
     engine = open_engine(f"sqlite:///{copy}")
@@ -52,9 +52,10 @@ def base_url(built_catalog: BuiltCatalog, tmp_path: Path) -> Iterator[str]:
         engine.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def seen(node_modules: Path, base_url: str) -> dict[str, Any]:
-    """What Backstage's client saw, as printed by ``client.mjs``."""
+    """What Backstage's client saw, as printed by ``client.mjs``: one run of the whole script, which
+    each test below reads a part of (running it again for each would print the same document)."""
     done = subprocess.run(
         ["node", str(CHECKER / "client.mjs"), base_url, str(node_modules), TOKEN],
         capture_output=True,

@@ -35,6 +35,7 @@ from tests.fixtures.required import node_packages
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "descriptors" / "examples"
 CHECKER = Path(__file__).resolve().parent / "backstage_model"
+PACKAGES = CHECKER.with_name("backstage") / "package.json"
 GIT_HOST = "https://git.example.com/acme-retail"
 
 HARD_CASES = """\
@@ -132,8 +133,9 @@ spec: {targets: [./more.yaml]}
 
 @pytest.fixture(scope="module")
 def model_dir() -> Path:
-    """``.tools/node-model`` holding the pinned packages, installed with npm unless already there."""
-    return node_packages(CHECKER / "package.json", "node-model")
+    """``.tools/node-backstage`` holding the pinned packages, installed with npm unless already there
+    (one install with the client's test: the same manifest)."""
+    return node_packages(PACKAGES, "node-backstage")
 
 
 def _parse(path: str, data: bytes) -> Iterator[Entity]:

@@ -134,7 +134,8 @@ def test_a_configured_branch_is_read_in_every_project(gitlab: FakeGitLab, tmp_pa
 def test_a_pass_where_nothing_changed_sends_only_conditional_list_requests(
     gitlab: FakeGitLab, tmp_path: Path
 ) -> None:
-    fleet(gitlab, 230)
+    gitlab.max_per_page = 5  # three pages from 12 projects, each tip one request on the first pass
+    fleet(gitlab, 12)
     source = source_for(gitlab, tmp_path / "cache")
     first = {r.info.key: r.tip() for r in source.discover()}
     gitlab.forget_requests()

@@ -28,6 +28,7 @@ def _run_without_helm(tmp_path: Path, ci: str | None) -> subprocess.CompletedPro
             "PIP_RETRIES": "0",
             "PIP_TIMEOUT": "5",
             "PYTHONPATH": str(ROOT),
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # the fixture needs no plugin; loading them takes seconds
         }
     )
     if ci is not None:
