@@ -162,9 +162,9 @@ class Organisation:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
+                if requests.get(f"{url}/readyz", timeout=30).status_code == 200:
                     return url
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or busy starting
                 pass
             time.sleep(0.2)
         raise SystemExit("gunicorn did not start")
