@@ -146,7 +146,7 @@ class Organisation:
         command = [
             sys.executable, "-m", "gunicorn",
             f"--workers={GUNICORN_WORKERS}", f"--threads={GUNICORN_THREADS}",
-            f"--bind=127.0.0.1:{port}", "--log-level=warning",
+            f"--bind=127.0.0.1:{port}", "--log-level=warning", "--timeout=60",
             "catalog_sync.cli:wsgi_app()",
         ]  # fmt: skip
         proc = subprocess.Popen(
@@ -209,7 +209,12 @@ def deliver(session: requests.Session, url: str, document: dict[str, Any]) -> tu
         "X-Hub-Signature-256": sign(SECRET, body),
     }
     started = time.perf_counter()
-    answer = session.post(f"{url}/api/webhooks/github", data=body, headers=headers, timeout=60)
+    try:
+        answer = session.post(f"{url}/api/webhooks/github", data=body, headers=headers, timeout=60)
+    except requests.ConnectionError:
+        # A kept-alive connection the server closed meanwhile (gunicorn keeps one 2 s): sent again on
+        # a new one, as a host redelivers, under the same id; the time counts from the first attempt.
+        answer = session.post(f"{url}/api/webhooks/github", data=body, headers=headers, timeout=60)
     took = time.perf_counter() - started
     if answer.status_code != 202 and answer.status_code not in _REPORTED:
         _REPORTED.add(answer.status_code)
