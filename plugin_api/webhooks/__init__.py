@@ -12,11 +12,12 @@ GitHub and GitLab cannot send one.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, jsonify, request
+from flask import Response, request
 
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings
 from catalog_sync.metrics import count_delivery
@@ -172,7 +173,5 @@ def _sources_keeping_archived() -> frozenset[str]:
 
 def _answer(status: int, document: dict[str, Any]) -> Response:
     """The answer document (``WebhookAnswerSchema`` describes it; built directly, as it is this
-    small, so the answer costs no serialisation pass)."""
-    response = jsonify(document)
-    response.status_code = status
-    return response
+    small, so the answer costs no serialisation pass nor the app's JSON provider)."""
+    return Response(json.dumps(document, separators=(",", ":")), status, mimetype="application/json")

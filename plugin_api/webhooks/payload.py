@@ -21,6 +21,7 @@ NO_COMMIT = re.compile(r"^0+$")
 MAX_ID = 2**63 - 1
 MAX_TEXT = 1024
 BRANCH_PREFIX = "refs/heads/"
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 class PayloadError(ValueError):
@@ -44,7 +45,7 @@ def text(document: dict[str, Any], path: str, *, required: bool = True) -> str |
         return None
     if not isinstance(found, str) or not found:
         raise PayloadError(f"{path} must be a non-empty string")
-    if len(found) > MAX_TEXT or any(ord(c) < 32 for c in found):
+    if len(found) > MAX_TEXT or _CONTROL.search(found):
         raise PayloadError(f"{path} must be at most {MAX_TEXT} printable characters")
     return found
 

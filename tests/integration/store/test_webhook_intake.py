@@ -1,15 +1,18 @@
 """``WebhookIntake``: a delivery's id is remembered for ``keep_seconds`` and then forgotten, on SQLite
-and PostgreSQL; within that time a redelivery changes nothing."""
+and PostgreSQL; within that time a redelivery changes nothing, even one arriving at the same moment
+as the first; and the repository a delivery names is found without reading the whole table."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from catalog_sync.store.base import Database
 from catalog_sync.store.tables import webhook_deliveries
-from catalog_sync.store.webhook_store import DUPLICATE, IGNORED, Delivery, SqlWebhookIntake
+from catalog_sync.store.webhook_store import ACCEPTED, DUPLICATE, IGNORED, Delivery, SqlWebhookIntake
 
 WEEK = 7 * 24 * 3600
 
@@ -40,3 +43,36 @@ def test_an_ignored_delivery_is_remembered_with_why(store_engine: Engine) -> Non
     assert intake.record_delivery(delivery, keep_seconds=WEEK).result == DUPLICATE
     with store_engine.connect() as conn:
         assert conn.execute(select(webhook_deliveries.c.result)).scalars().all() == [IGNORED]
+
+
+def test_deliveries_arriving_together_are_each_recorded_once(store_engine: Engine) -> None:
+    """Twenty deliveries, each sent twice at the same moment by 40 threads of one process: every id
+    is applied exactly once, the other copy is a duplicate, and no delivery fails waiting its turn."""
+    intake = SqlWebhookIntake(Database(store_engine))
+    now = datetime.now(UTC)
+    start = threading.Barrier(40)
+
+    def deliver(n: int) -> str:
+        start.wait(timeout=60)
+        return intake.record_delivery(ping(f"d-{n // 2}", now), keep_seconds=WEEK).result
+
+    with ThreadPoolExecutor(40) as pool:
+        results = list(pool.map(deliver, range(40)))
+    for n in range(20):
+        assert sorted(results[2 * n : 2 * n + 2]) == sorted([ACCEPTED, DUPLICATE]), results
+    with store_engine.connect() as conn:
+        stored = sorted(conn.execute(select(webhook_deliveries.c.delivery_id)).scalars())
+    assert stored == sorted(f"d-{n}" for n in range(20))
+
+
+def test_a_repository_is_found_by_its_key_through_an_index(sqlite_engine: Engine) -> None:
+    """A delivery names its repository by key alone (whichever source lists it): with thousands of
+    repositories a scan of the table would be most of the answer's time."""
+    with sqlite_engine.connect() as conn:
+        plan = conn.execute(
+            text("EXPLAIN QUERY PLAN SELECT id FROM repositories WHERE key = :key"), {"key": "github:h:1"}
+        ).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert (
+        "USING INDEX ix_repositories_key" in details or "USING COVERING INDEX ix_repositories_key" in details
+    ), details
