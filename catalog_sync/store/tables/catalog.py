@@ -75,6 +75,8 @@ repositories = Table(
     # When the first delivery still waiting to be read was received: push-to-visible is measured from it.
     Column("pushed_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("source_id", "key"),
+    # A webhook delivery names its repository by key alone, whichever source lists it.
+    Index(None, "key"),
     Index(None, "next_sync_at"),
     Index(None, "state", "removed_at"),
     Index(None, "removed_at", "source_id", "state"),
