@@ -238,3 +238,66 @@ def widest(tab: Any) -> str:
         }"""
     )
     return found
+
+
+def test_searching_filtering_and_sorting_work_with_javascript_turned_off(demo: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    tab = open_tab(browser, DESKTOP, java_script_enabled=False)
+    main = tab.get_by_role("navigation", name="Main")
+    try:
+        tab.goto(demo + "/")
+        assert tab.evaluate("1 + 1") == 2  # Playwright's own scripts run; the page's do not
+
+        # Search the catalog, then narrow it to a kind with the form, and sort by a column's link.
+        main.get_by_role("link", name="Catalog").click()
+        tab.get_by_label("Text", exact=True).fill("checkout")
+        tab.get_by_role("button", name="Filter").click()
+        expect(tab).to_have_url(re.compile(r"/catalog\?.*q=checkout"))
+        expect(tab.locator("table.entities tbody tr").first).to_be_visible()
+        tab.get_by_label("Text", exact=True).fill("")
+        tab.get_by_label("Kind", exact=True).select_option("Product")
+        tab.get_by_role("button", name="Filter").click()
+        expect(tab.get_by_text("9 entities match the filter")).to_be_visible()
+        tab.locator("table.entities thead").get_by_role("link", name="Entity").click()
+        expect(tab.locator("table.entities th[aria-sort='descending']")).to_have_text(re.compile("Entity"))
+        links = tab.locator("table.entities tbody tr th a").evaluate_all("links => links.map(a => a.href)")
+        names = [link.rsplit("/", 1)[1] for link in links]
+        assert names == sorted(names, reverse=True)
+        assert len(names) == 9
+
+        # The gaps: filter by type, then sort by owner; the filter stays.
+        main.get_by_role("link", name="Ownership gaps").click()
+        tab.get_by_label("Type", exact=True).select_option("missing_owner")
+        tab.get_by_role("button", name="Filter").click()
+        expect(tab.locator("table.gaps tbody tr")).to_have_count(1)
+        main.get_by_role("link", name="Ownership gaps").click()
+        tab.locator("table.gaps thead").get_by_role("link", name="Tier").click()
+        expect(tab).to_have_url(re.compile(r"/gaps\?sort=tier&order=asc$"))
+        tiers = tab.locator("table.gaps tbody tr td:nth-child(4)").all_inner_texts()
+        assert tiers == sorted(tiers)
+        assert len(tiers) == 8
+
+        # A scorecard's results, best score first.
+        main.get_by_role("link", name="Scorecards").click()
+        tab.get_by_role("link", name="Product readiness").first.click()
+        score = tab.locator("table.results thead").get_by_role("link", name="Score")
+        score.click()
+        tab.locator("table.results thead").get_by_role("link", name="Score").click()
+        expect(tab.locator("table.results th[aria-sort='descending']")).to_have_text(re.compile("Score"))
+        scores = [float(text) for text in tab.locator("table.results tbody td.num").all_inner_texts()]
+        assert scores == sorted(scores, reverse=True)
+        assert len(scores) > 2
+
+        # The teams, most gaps first.
+        main.get_by_role("link", name="Teams").click()
+        gaps = tab.locator("table.directory thead").get_by_role("link", name="Gaps")
+        gaps.click()
+        tab.locator("table.directory thead").get_by_role("link", name="Gaps").click()
+        counts = [
+            int(text) for text in tab.locator("table.directory tbody tr td:nth-child(4)").all_inner_texts()
+        ]
+        assert counts == sorted(counts, reverse=True)
+        assert counts[0] > 0
+    finally:
+        tab.context.close()
