@@ -178,18 +178,30 @@ def audit(tab: Any, path: str, found: Crawl, axe_script: Path, screenshots: Path
         tab.set_viewport_size(DESKTOP)
 
 
+PHONE_CHECK = """() => {
+  const window_width = window.innerWidth;
+  const nav = document.querySelector('nav[aria-label="Main"]');
+  const links = nav ? [...nav.querySelectorAll('a[href]')] : [];
+  const unreachable = links.filter(link => {
+    const box = link.getBoundingClientRect();
+    return box.width === 0 || box.left < 0 || box.right > window_width + 1;
+  }).map(link => link.textContent.trim());
+  const width = document.scrollingElement.scrollWidth;
+  return {width, window: window_width, links: links.length, unreachable};
+}"""
+"""In one round trip: the document's width, the window's, and the main navigation's links out of reach."""
+
+
 def phone_problems(tab: Any, path: str) -> list[str]:
     """What goes wrong with the open page in a phone-sized window: a page wider than the window, a
     navigation link out of reach."""
     problems: list[str] = []
-    width, window = tab.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    if width > window + 1:
-        problems.append(f"{path}: {width} px wide in a {window} px window ({widest(tab)})")
-    links = tab.get_by_role("navigation", name="Main").get_by_role("link")
-    for index in range(links.count()):
-        box = links.nth(index).bounding_box()
-        if box is None or box["x"] < 0 or box["x"] + box["width"] > window + 1:
-            problems.append(f"{path}: the navigation link {links.nth(index).inner_text()!r} is out of reach")
+    found = tab.evaluate(PHONE_CHECK)
+    if found["width"] > found["window"] + 1:
+        problems.append(f"{path}: {found['width']} px wide in a {found['window']} px window ({widest(tab)})")
+    if not found["links"]:
+        problems.append(f"{path}: no main navigation")
+    problems += [f"{path}: the navigation link {text!r} is out of reach" for text in found["unreachable"]]
     return problems
 
 
@@ -301,3 +313,23 @@ def test_searching_filtering_and_sorting_work_with_javascript_turned_off(demo: s
         assert counts[0] > 0
     finally:
         tab.context.close()
+
+
+def test_the_checks_name_the_page_the_rule_and_the_element_that_fail(
+    browser: Any, axe_script: Path, tmp_path: Path
+) -> None:
+    tab = open_tab(browser, DESKTOP)
+    try:
+        tab.set_content(
+            '<html lang="en"><head><title>Broken</title></head><body style="margin: 0"><main>'
+            '<nav aria-label="Main"><a href="/">Overview</a></nav><h1>Broken</h1>'
+            '<img src="data:," id="chart"><div style="width: 800px">a wide row</div></main></body></html>'
+        )
+        found = Crawl()
+        audit(tab, "/broken", found, axe_script, tmp_path)
+    finally:
+        tab.context.close()
+    assert any(line.startswith("/broken: image-alt (critical) at #chart: ") for line in found.violations)
+    assert found.too_wide == ["/broken: 800 px wide in a 390 px window (div reaches 800 px)"]
+    assert (tmp_path / "broken.desktop.png").is_file()
+    assert (tmp_path / "broken.390.png").is_file()
