@@ -17,10 +17,14 @@ LOCK_FLAGS := --quiet --generate-hashes --upgrade --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --no-config \
 	--custom-compile-command "make lock"
 # uv reads no pip configuration; the environment variables that could add an index or constraint are dropped.
+# axe-core for the portal's accessibility tests: installed with `npm ci` from its lock, beside uv.
+AXE_DIR := $(TOOLS)/axe
+AXE_LOCK := tests/e2e/axe/package-lock.json
+AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 UV := env -u UV_INDEX -u UV_INDEX_URL -u UV_EXTRA_INDEX_URL -u UV_DEFAULT_INDEX -u UV_FIND_LINKS \
 	-u UV_CONSTRAINT -u UV_OVERRIDE -u UV_BUILD_CONSTRAINT $(TOOLS)/bin/uv
 
-.PHONY: run test lint lock unit schemas bench chart-files helm scaleout-bench clean
+.PHONY: run test lint lock unit schemas bench chart-files helm scaleout-bench axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +45,7 @@ run: $(RUN_STAMP)
 	$(BIN)/catalog-sync demo --port $(PORT)
 
 ## make test: environment, lint, type checks and the whole test suite
-test: $(TEST_STAMP) lint
+test: $(TEST_STAMP) lint $(AXE)
 	$(BIN)/pytest -n 2 --durations=25 tests
 
 lint: $(TEST_STAMP)
@@ -54,6 +58,15 @@ lint: $(TEST_STAMP)
 lock: $(UV_STAMP)
 	$(UV) pip compile $(LOCK_FLAGS) --extra test pyproject.toml requirements/build.in -o $(TEST_LOCK)
 	$(UV) pip compile $(LOCK_FLAGS) --constraint $(TEST_LOCK) pyproject.toml requirements/build.in -o $(RUN_LOCK)
+
+## make axe: axe-core at the version and hash of tests/e2e/axe/package-lock.json, in .tools/axe
+axe: $(AXE)
+
+$(AXE): $(AXE_LOCK) tests/e2e/axe/package.json
+	mkdir -p $(AXE_DIR)
+	cp tests/e2e/axe/package.json $(AXE_LOCK) $(AXE_DIR)/
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund
+	touch $@
 
 $(UV_STAMP):
 	$(PYTHON) -m venv $(TOOLS)

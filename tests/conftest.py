@@ -9,6 +9,8 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.tools",
     "tests.fixtures.browser",
+    "tests.fixtures.axe",
+    "tests.fixtures.demo",
     "tests.fixtures.apps",
     "tests.fixtures.helm",
 ]

@@ -2,16 +2,19 @@
 
 The counts by type and the list come from one read of the scorer's gaps (the API's
 ``ScoringReads.gaps``), under the same filters, so following the list to its end shows exactly as
-many gaps of each type as the summary says.
+many gaps of each type as the summary says. The list sorts on the server by type, subject, owner or
+tier (``plugin_api.portal.sorting``), and its pages follow that order.
 """
 
 from __future__ import annotations
 
+from catalog_sync.errors import QueryError
 from catalog_sync.scoring.gaps import GAP_TYPES
-from catalog_sync.store.scoring import gap_position
+from catalog_sync.store.scoring import GAP_SORTS, gap_position
 from plugin_api.paging import decode_cursor, encode_cursor
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.common import limit_arg, make_pager, render, text_arg
+from plugin_api.portal.sorting import sort_arg
 from plugin_api.state import connection, state
 
 _CURSOR = "portal-gaps"
@@ -35,14 +38,27 @@ GAP_MEANINGS = {
 def gaps() -> str:
     """The ownership gaps page."""
     gap_type, owner = text_arg("type"), text_arg("owner")
+    sort = sort_arg(tuple(GAP_SORTS), "type")
+    order = f"{sort.key},{sort.order}"
     after = None
     cursor = text_arg("cursor")
     if cursor:
-        after = gap_position(decode_cursor(_CURSOR, cursor, {"after": list})["after"])
+        position = decode_cursor(_CURSOR, cursor, {"after": list, "order": str})
+        if position["order"] != order:
+            raise QueryError("cursor", "this cursor belongs to the list in another order")
+        after = gap_position(position["after"])
     page, summary = state().scoring.gaps(
-        connection(), gap_type=gap_type, owner=owner, after=after, limit=limit_arg()
+        connection(),
+        gap_type=gap_type,
+        owner=owner,
+        after=after,
+        limit=limit_arg(),
+        sort=sort.key,
+        descending=sort.descending,
     )
-    next_cursor = encode_cursor(_CURSOR, {"after": list(page.after)}) if page.after is not None else None
+    next_cursor = None
+    if page.after is not None:
+        next_cursor = encode_cursor(_CURSOR, {"after": list(page.after), "order": order})
     return render(
         "gaps.html",
         items=page.items,
@@ -53,5 +69,6 @@ def gaps() -> str:
         total=sum(summary.values()),
         gap_types=GAP_TYPES,
         form={"type": gap_type or "", "owner": owner or ""},
+        sort=sort,
         pager=make_pager("portal.gaps", shown=len(page.items), total=page.total, next_cursor=next_cursor),
     )

@@ -3,6 +3,7 @@
 The list shows every scorecard with its entities per level and average score; one scorecard's page
 adds its checks, its results (narrowed by level or a catalog filter, paged) and a sparkline of the
 average score per day. All of it is what the scorer stored, read through the API's ``ScoringReads``.
+The results sort on the server by entity, owner, level or score, and their pages follow that order.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from typing import Any
 
 from catalog_sync.errors import QueryError
 from catalog_sync.scoring.definitions import check_warnings
-from catalog_sync.store.scoring import NONE_LEVEL
+from catalog_sync.store.scoring import NONE_LEVEL, RESULT_SORTS
 from plugin_api.paging import decode_cursor, encode_cursor, request_filters
 from plugin_api.portal.blueprint import blp
 from plugin_api.portal.charts import sparkline
 from plugin_api.portal.common import level_parts, limit_arg, make_pager, render, text_arg
 from plugin_api.portal.entity import show_value
+from plugin_api.portal.sorting import Sort, sort_arg
 from plugin_api.state import connection, state
 
 HISTORY_DAYS = 90
@@ -49,24 +51,23 @@ def scorecard(name: str) -> str:
     card["warnings"] = check_warnings(card["checks"], state().settings.sync.fact_paths)
     level = text_arg("level")
     raw_filter = text_arg("filter")
-    after = None
-    cursor = text_arg("cursor")
-    if cursor:
-        position = decode_cursor(_RESULTS_CURSOR, cursor, {"after": str, "scorecard": str})
-        if position["scorecard"] != name:
-            raise QueryError("cursor", "this cursor belongs to the results of another scorecard")
-        after = position["after"]
+    sort = sort_arg(tuple(RESULT_SORTS), "entity")
     page = reader.results(
         tx,
         name,
         entity_filter=request_filters([raw_filter] if raw_filter else []),
         level=level,
-        after=after,
+        after=_results_after(name, sort),
         limit=limit_arg(),
+        sort=sort.key,
+        descending=sort.descending,
     )
     next_cursor = None
     if page.after is not None:
-        next_cursor = encode_cursor(_RESULTS_CURSOR, {"after": page.after, "scorecard": name})
+        after = page.after if isinstance(page.after, str) else list(page.after)
+        next_cursor = encode_cursor(
+            _RESULTS_CURSOR, {"after": after, "scorecard": name, "order": f"{sort.key},{sort.order}"}
+        )
     history = reader.history(tx, name, HISTORY_DAYS, state().clock().date())
     results = [_result(item) for item in page.items]
     return render(
@@ -74,6 +75,7 @@ def scorecard(name: str) -> str:
         card=card,
         results=results,
         level=level or "",
+        sort=sort,
         level_choices=[NONE_LEVEL, *card["levels"]],
         filter=raw_filter or "",
         pager=make_pager(
@@ -83,6 +85,31 @@ def scorecard(name: str) -> str:
         history_days=HISTORY_DAYS,
         chart=sparkline([(point["day"], point["averageScore"]) for point in history]),
     )
+
+
+def _results_after(name: str, sort: Sort) -> str | tuple[Any, str] | None:
+    """Where this page of results starts: the cursor's position, checked against the list it is for."""
+    cursor = text_arg("cursor")
+    if not cursor:
+        return None
+    position = decode_cursor(_RESULTS_CURSOR, cursor, {"after": (str, list), "scorecard": str, "order": str})
+    if position["scorecard"] != name:
+        raise QueryError("cursor", "this cursor belongs to the results of another scorecard")
+    if position["order"] != f"{sort.key},{sort.order}":
+        raise QueryError("cursor", "this cursor belongs to the results in another order")
+    after = position["after"]
+    if sort.key == "entity" and isinstance(after, str):
+        return after
+    if (
+        sort.key != "entity"
+        and isinstance(after, list)
+        and len(after) == 2
+        and isinstance(after[0], str | int | float)
+        and not isinstance(after[0], bool)
+        and isinstance(after[1], str)
+    ):
+        return after[0], after[1]
+    raise QueryError("cursor", "malformed cursor")
 
 
 def with_parts(item: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """The product model's questions answered in a real Chromium, by clicking links only from the overview,
-each answer on the page checked against the API's; then every page of the demo crawled for broken links.
+each answer on the page checked against the API's.
 
-``descriptors/examples`` is built as real git repositories, synced and scored by the real engine, and
-served on a loopback port as ``catalog-sync serve`` does. Debian's Chromium, driven by Playwright,
-opens the overview once and from there only clicks.
+The demo (``tests.fixtures.demo``) is served once for the module. Debian's Chromium, driven by
+Playwright, opens the overview once and from there only clicks. Every page's links, accessibility and
+small-screen layout are checked by ``test_portal_crawl_chromium``.
 """
 
 from __future__ import annotations
@@ -11,44 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from catalog_sync.cli import build_app, build_sync_engine, open_store
-from catalog_sync.config import parse_settings
-from catalog_sync.sources.examples import build_example_repositories
-from tests.fixtures.http import serving
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "descriptors" / "examples"
 TIMEOUT_MS = 15_000
-MAX_BROWSER_PAGES = 400
-"""Pages the crawl opens in the browser at most (every link found is still checked)."""
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example organisation, synced and scored, served with the portal; answers the base URL."""
-    root = tmp_path_factory.mktemp("demo")
-    repos = root / "repos"
-    build_example_repositories(EXAMPLES, repos)
-    settings = parse_settings(
-        {
-            "database": f"sqlite:///{root / 'catalog.db'}",
-            "sources": [{"name": "examples", "type": "local", "path": str(repos)}],
-            "scorecards": {"trusted_sources": ["examples"]},
-            "sync": {"cache_dir": str(root / "cache"), "concurrency": 2},
-        },
-        str(root),
-    )
-    engine = open_store(settings)
-    build_sync_engine(settings, engine).run_pass()
-    try:
-        with serving(build_app(settings, engine)) as url:
-            yield url
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -189,47 +155,3 @@ def test_each_question_of_the_product_model_is_answered_by_clicking_from_the_ove
     assert steps
     expect(tab.locator("table.next-steps tbody tr").first).to_contain_text(steps[0]["how"][:40])
     assert errors == []
-
-
-def test_no_page_of_the_demo_has_a_broken_link(demo: str, tab: Any) -> None:
-    origin = urlsplit(demo).netloc
-    status: dict[str, int] = {}
-    opened: set[str] = set()
-    queue = ["/"]
-    broken: list[str] = []
-    while queue:
-        path = queue.pop(0)
-        key = _page_key(path)
-        if key in opened or len(opened) >= MAX_BROWSER_PAGES:
-            continue
-        opened.add(key)
-        response = tab.goto(demo + path)
-        assert response is not None
-        if response.status >= 400:
-            broken.append(f"{path}: {response.status}")
-            continue
-        if not (response.headers.get("content-type") or "").startswith("text/html"):
-            continue
-        hrefs: list[str] = tab.locator("a[href]").evaluate_all("links => links.map(link => link.href)")
-        for href in hrefs:
-            parts = urlsplit(href)
-            if parts.scheme not in ("http", "https") or parts.netloc != origin:
-                continue
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-            if target not in status:
-                status[target] = tab.request.get(demo + target, headers={"Accept": "text/html"}).status
-                if status[target] >= 400:
-                    broken.append(f"{path} -> {target}: {status[target]}")
-            if parts.path.startswith(("/api/", "/portal/static/", "/metrics")):
-                continue
-            queue.append(target)
-    assert broken == []
-    assert len(opened) > 100, len(opened)
-    assert len(opened) < MAX_BROWSER_PAGES, "the crawl stopped before it saw every page"
-
-
-def _page_key(path: str) -> str:
-    """A page as the crawl opens it in the browser: the same list in another order is the same page."""
-    parts = urlsplit(path)
-    query = [(key, value) for key, value in parse_qsl(parts.query) if key not in ("sort", "order")]
-    return parts.path + "?" + urlencode(sorted(query))

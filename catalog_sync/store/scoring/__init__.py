@@ -19,18 +19,21 @@ below both, so neither needs the other's code.
 
 from __future__ import annotations
 
-from catalog_sync.store.scoring.gaps import gap_position, owner_keys
+from catalog_sync.store.scoring.gaps import GAP_SORTS, gap_position, owner_keys
 from catalog_sync.store.scoring.gauges import gap_counts, score_averages_by_owner, scorecard_level_counts
 from catalog_sync.store.scoring.history import MAX_DAYS, RETENTION_DAYS
+from catalog_sync.store.scoring.ordering import RESULT_SORTS
 from catalog_sync.store.scoring.protocols import ScoringReads, ScoringStore
 from catalog_sync.store.scoring.reads import SqlScoringReads
 from catalog_sync.store.scoring.store import SqlScoringStore
 from catalog_sync.store.scoring.types import GAP_TYPES, NONE_LEVEL, Page, TeamFacts
 
 __all__ = [
+    "GAP_SORTS",
     "GAP_TYPES",
     "MAX_DAYS",
     "NONE_LEVEL",
+    "RESULT_SORTS",
     "RETENTION_DAYS",
     "Page",
     "ScoringReads",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.errors import QueryError, RefError
 from catalog_sync.model import EntityRef
+from catalog_sync.store.scoring.ordering import past
 from catalog_sync.store.scoring.types import GAP_TYPES, Page
 from catalog_sync.store.tables import ownership_gaps, repositories
 
@@ -31,6 +32,15 @@ def owner_keys(text: str) -> list[str]:
     return [ref.key, f"{other}:{rest}" if other else ref.key]
 
 
+GAP_SORTS: dict[str, ColumnElement[str]] = {
+    "type": ownership_gaps.c.type,
+    "subject": ownership_gaps.c.subject,
+    "owner": func.coalesce(ownership_gaps.c.owner, ""),
+    "tier": ownership_gaps.c.tier,
+}
+"""The columns a gap list can be ordered by; within one value, gaps follow their subject."""
+
+
 def gaps_page(
     conn: Connection,
     *,
@@ -38,8 +48,16 @@ def gaps_page(
     owner: str | None,
     after: tuple[str, str, int] | None,
     limit: int,
+    sort: str = "type",
+    descending: bool = False,
 ) -> tuple[Page, dict[str, int]]:
-    """Ownership gaps by type and subject, and the count of each type under the same filters."""
+    """Ownership gaps by type and subject, and the count of each type under the same filters.
+
+    ``sort`` (one of ``GAP_SORTS``) orders them by another column, ``descending`` turns the order
+    around; ``after`` is then the ``(value, subject, id)`` of the last gap of the previous page.
+    """
+    if sort not in GAP_SORTS:
+        raise QueryError("sort", f"{sort[:60]!r} is not a column to sort by ({', '.join(GAP_SORTS)})")
     conditions: list[ColumnElement[bool]] = []
     if gap_type is not None:
         if gap_type not in GAP_TYPES:
@@ -58,24 +76,22 @@ def gaps_page(
         )
         .where(*conditions)
     )
+    column = GAP_SORTS[sort]
     if after is not None:
-        kind, subject, gap_id = after
+        value, subject, gap_id = after
         query = query.where(
-            or_(
-                ownership_gaps.c.type > kind,
-                and_(ownership_gaps.c.type == kind, ownership_gaps.c.subject > subject),
-                and_(
-                    ownership_gaps.c.type == kind,
-                    ownership_gaps.c.subject == subject,
-                    ownership_gaps.c.id > gap_id,
-                ),
+            past(
+                ((column, value), (ownership_gaps.c.subject, subject), (ownership_gaps.c.id, gap_id)),
+                descending,
             )
         )
-    order = (ownership_gaps.c.type, ownership_gaps.c.subject, ownership_gaps.c.id)
+    keys = (column, ownership_gaps.c.subject, ownership_gaps.c.id)
+    order = [key.desc() if descending else key.asc() for key in keys]
+    query = query.add_columns(column.label("sort_value"))
     rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
     items = [_gap(row) for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit and limit else None
-    position = (last.type, last.subject, last.id) if last is not None else None
+    position = (last.sort_value, last.subject, last.id) if last is not None else None
     return Page(items, sum(summary.values()), position), summary
 
 

@@ -217,10 +217,13 @@ class ScoringReads(Protocol):
         *,
         entity_filter: EntityFilter | None,
         level: str | None,
-        after: str | None,
+        after: str | tuple[Any, str] | None,
         limit: int,
+        sort: str = "entity",
+        descending: bool = False,
     ) -> Page:
-        """One scorecard's results, by entity ref; ``level`` is a level name or ``none``."""
+        """One scorecard's results, by entity ref (or by ``sort``, one of ``RESULT_SORTS``);
+        ``level`` is a level name or ``none``; ``after`` is the previous page's ``Page.after``."""
         ...
 
     def history(self, tx: Transaction, name: str, days: int, today: date) -> list[dict[str, Any]]:
@@ -263,8 +266,11 @@ class ScoringReads(Protocol):
         owner: str | None,
         after: tuple[str, str, int] | None,
         limit: int,
+        sort: str = "type",
+        descending: bool = False,
     ) -> tuple[Page, dict[str, int]]:
-        """Ownership gaps by type and subject, and the count of each type under the same filters."""
+        """Ownership gaps by type and subject (or by ``sort``, one of ``GAP_SORTS``), and the count of
+        each type under the same filters."""
         ...
 
     def team_summary(self, tx: Transaction, name: str, namespace: str = "default") -> TeamFacts:

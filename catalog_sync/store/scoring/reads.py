@@ -41,6 +41,7 @@ from catalog_sync.store.scoring.insights import (
     load_to_dict,
     runbook_automation,
 )
+from catalog_sync.store.scoring.ordering import RESULT_SORTS, past
 from catalog_sync.store.scoring.summaries import average, level_totals
 from catalog_sync.store.scoring.teams import team_facts
 from catalog_sync.store.scoring.types import NONE_LEVEL, Page, TeamFacts
@@ -147,10 +148,14 @@ class SqlScoringReads:
         *,
         entity_filter: EntityFilter | None,
         level: str | None,
-        after: str | None,
+        after: str | tuple[Any, str] | None,
         limit: int,
+        sort: str = "entity",
+        descending: bool = False,
     ) -> Page:
-        """One scorecard's results, by entity ref; ``level`` is a level name or ``none``."""
+        """One scorecard's results, by entity ref (or by ``sort``, one of ``RESULT_SORTS``);
+        ``level`` is a level name or ``none``. ``after`` is the ref the page follows, or with another
+        sort the ``(value, ref)`` of that result, as the previous page's ``Page.after`` says."""
         conn = connection_of(tx)
         definition = _definition_row(conn, name)
         levels = json.loads(definition.levels)
@@ -165,14 +170,21 @@ class SqlScoringReads:
         total = int(
             conn.execute(select(func.count()).select_from(scorecard_results).where(*conditions)).scalar_one()
         )
-        query = select(scorecard_results).where(*conditions).order_by(scorecard_results.c.entity_ref)
+        if sort not in RESULT_SORTS:
+            raise QueryError("sort", f"{sort[:60]!r} is not a column to sort by ({', '.join(RESULT_SORTS)})")
+        column, ref = RESULT_SORTS[sort], scorecard_results.c.entity_ref
+        query = select(scorecard_results).where(*conditions)
         if after is not None:
-            query = query.where(scorecard_results.c.entity_ref > after)
-        rows = conn.execute(query.limit(limit + 1)).all()
+            query = query.where(past(_result_position(column, after), descending))
+        keys = (column, ref) if sort != "entity" else (ref,)
+        query = query.order_by(*(key.desc() if descending else key.asc() for key in keys))
+        rows = conn.execute(query.add_columns(column.label("sort_value")).limit(limit + 1)).all()
         checks = _check_index(definition.definition)
         items = [_result(row, checks) for row in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items, total, items[-1]["entityRef"] if more and items else None)
+        if len(rows) <= limit or not items:
+            return Page(items, total, None)
+        last = rows[limit - 1]
+        return Page(items, total, last.entity_ref if sort == "entity" else (last.sort_value, last.entity_ref))
 
     @_translated
     def history(self, tx: Transaction, name: str, days: int, today: date) -> list[dict[str, Any]]:
@@ -213,9 +225,20 @@ class SqlScoringReads:
         owner: str | None,
         after: tuple[str, str, int] | None,
         limit: int,
+        sort: str = "type",
+        descending: bool = False,
     ) -> tuple[Page, dict[str, int]]:
-        """Ownership gaps by type and subject, and the count of each type under the same filters."""
-        return gaps_page(connection_of(tx), gap_type=gap_type, owner=owner, after=after, limit=limit)
+        """Ownership gaps by type and subject (or by ``sort``, one of ``GAP_SORTS``), and the count of
+        each type under the same filters."""
+        return gaps_page(
+            connection_of(tx),
+            gap_type=gap_type,
+            owner=owner,
+            after=after,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+        )
 
     @_translated
     def team_summary(self, tx: Transaction, name: str, namespace: str = "default") -> TeamFacts:
@@ -326,6 +349,13 @@ def _definition(row: Any, summary: dict[str, Any]) -> dict[str, Any]:
         "summary": summary,
         "updatedAt": utc(row.updated_at),
     }
+
+
+def _result_position(column: ColumnElement[Any], after: str | tuple[Any, str]) -> list[tuple[Any, Any]]:
+    ref = scorecard_results.c.entity_ref
+    if isinstance(after, str):
+        return [(ref, after)]
+    return [(column, after[0]), (ref, after[1])]
 
 
 def _check_index(definition: str) -> dict[str, dict[str, Any]]:

@@ -72,6 +72,39 @@ def test_the_api_still_answers_json(client: FlaskClient) -> None:
     assert response.json["error"]["name"] == "NotFoundError"
 
 
+CHROMIUM_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,"
+    "application/signed-exchange;v=b3;q=0.7"
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/catalog/product/default/web%2Fshop",
+        "/catalog/product/default/%2F",
+        "/catalog/product/team%2Fa/web-shop",
+        "/teams/checkout%2Fteam",
+        "/scorecards/product%2Freadiness",
+        "/initiatives/a%2Fb",
+    ],
+)
+def test_a_name_with_an_encoded_slash_is_a_404_page_for_a_browser_and_json_for_a_client(
+    client: FlaskClient, url: str
+) -> None:
+    page = client.get(url, headers={"Accept": CHROMIUM_ACCEPT})
+    assert page.status_code == 404
+    assert page.mimetype == "text/html"
+    shown = parse(page.data)
+    assert shown.title.startswith("404")
+    assert "There is no page at" in shown.text
+    assert shown.href("Back to the overview") == "/"
+    answer = client.get(url, headers={"Accept": "application/json"})
+    assert answer.status_code == 404
+    assert answer.json is not None
+    assert answer.json["error"]["name"] == "NotFoundError"
+
+
 def test_pages_are_not_in_the_openapi_description(client: FlaskClient) -> None:
     paths = client.get("/api/openapi.json").json["paths"]  # type: ignore[index]  # the description is JSON
     assert all(path.startswith(("/api", "/healthz", "/readyz", "/metrics")) for path in paths)
