@@ -27,6 +27,8 @@ def measure_git(name: str, facts: Mapping[str, Any] | None, window: timedelta, n
         raise MeasureError("the product's repository has not been read yet (no repository facts)")
     if window > MAX_WINDOW:
         raise MeasureError(f"git measures look back {HISTORY_DAYS} days at most; use a window of 90d or less")
+    if facts.get("history_gap"):
+        raise MeasureError(str(facts["history_gap"]))
     start = now - window
     if name == "change-frequency":
         if "commits_by_day" not in facts:
