@@ -189,11 +189,7 @@ class GitHubRepository:
         """Read ``commit`` (``_read_tip``), then the history its ``git`` KPIs need (``hostedhistory``)."""
         self._read_tip(commit)
         if self._source.history is not None:
-            snapshot = self.snapshot(commit)
-            try:
-                self._source.history.read(self._repository(), commit, snapshot)
-            finally:
-                snapshot.close()
+            self._source.history.read(self._repository(), commit, lambda: self.snapshot(commit))
 
     def _read_tip(self, commit: str) -> None:
         """Read ``commit`` through the API into the cache unless it is there; a tree the host truncated,

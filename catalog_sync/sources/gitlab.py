@@ -327,11 +327,7 @@ class GitLabRepository:
         git = self._repository()
         git.prefetch(commit)
         if self._source is not None and self._source.history is not None:
-            snapshot = git.snapshot(commit)
-            try:
-                self._source.history.read(git, commit, snapshot)
-            finally:
-                snapshot.close()
+            self._source.history.read(git, commit, lambda: git.snapshot(commit))
 
     def snapshot(self, commit: str) -> Snapshot:
         """The commit, fetched when needed, with the history read for its ``git`` KPIs, if any."""

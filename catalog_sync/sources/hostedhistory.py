@@ -25,6 +25,7 @@ import fnmatch
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,16 +113,21 @@ class HistoryReader:
     descriptors: DescriptorSettings
     tag_pattern: str | None
 
-    def read(self, git: GitRepository, commit: str, snapshot: Snapshot) -> None:
-        """Record the history of ``commit`` (the tip, already fetched or read into ``snapshot``) in
-        ``git``'s cache clone: nothing when it was recorded already, the reason when no git KPI is
-        declared, else the commits of the window and the tags; a failed fetch is recorded as the reason
-        the measures give, and the repository is still read at its tip."""
+    def read(self, git: GitRepository, commit: str, open_tip: Callable[[], Snapshot]) -> None:
+        """Record the history of ``commit`` (the tip, already read: ``open_tip`` opens it) in ``git``'s
+        cache clone: nothing when it was recorded already, the reason when no git KPI is declared, else
+        the commits of the window and the tags; a failed fetch is recorded as the reason the measures
+        give, and the repository is still read at its tip."""
         clone = git.cache_path
         known = ReadHistory.load(clone)
         if known is not None and known.commit == commit:
             return
-        if not declares_git_kpi(snapshot, self.descriptors):
+        snapshot = open_tip()
+        try:
+            declared = declares_git_kpi(snapshot, self.descriptors)
+        finally:
+            snapshot.close()
+        if not declared:
             ReadHistory(commit, None, (), NOT_DECLARED).save(clone)
             return
         since = datetime.now(UTC) - timedelta(days=HISTORY_DAYS) - MARGIN
