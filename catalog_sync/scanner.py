@@ -31,11 +31,10 @@ from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
 from catalog_sync.descriptors.patterns import compile_patterns
 from catalog_sync.descriptors.problems import Problem, Severity
 from catalog_sync.errors import DescriptorError
-from catalog_sync.sources.base import CommitInfo, Snapshot, TreeEntry
+from catalog_sync.sources.base import HISTORY_DAYS, CommitInfo, Snapshot, TreeEntry
 from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.selection import TreeSelection
 
-HISTORY_DAYS = 90
 RECENT_DAYS = 30
 MAX_HISTORY_COMMITS = 1000
 """Commits counted per scan at most; a busier repository's counts are lower bounds (history_truncated)."""
@@ -72,6 +71,8 @@ class RepoFacts:
     releases: list[dict[str, Any]] = field(default_factory=list)
     """Release tags on the branch over the history read, oldest first: ``{tag, at, changes,
     lead_seconds}``, the changes being the commits it released first (``git`` KPIs)."""
+    history_gap: str | None = None
+    """Why the history above is the tip alone (``History.missing``): ``git`` KPIs are unknown with it."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form, kept in the ``repositories.facts`` column."""
@@ -85,6 +86,7 @@ class RepoFacts:
             "history_truncated": self.history_truncated,
             "commits_by_day": dict(self.commits_by_day),
             "releases": list(self.releases),
+            "history_gap": self.history_gap,
         }
 
     @classmethod
@@ -101,6 +103,7 @@ class RepoFacts:
             history_truncated=bool(data.get("history_truncated", False)),
             commits_by_day={str(k): int(v) for k, v in dict(data.get("commits_by_day") or {}).items()},
             releases=[dict(r) for r in data.get("releases") or [] if isinstance(r, Mapping)],
+            history_gap=str(data["history_gap"]) if data.get("history_gap") else None,
         )
 
 
@@ -379,6 +382,7 @@ def _facts(
         history_truncated=history.truncated,
         commits_by_day=dict(Counter(c.committed_at.astimezone(UTC).date().isoformat() for c in in_90)),
         releases=_releases(snapshot, in_90, release_tag_pattern) if release_tag_pattern else [],
+        history_gap=history.missing,
     )
 
 

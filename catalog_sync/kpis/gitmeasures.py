@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from catalog_sync.errors import MeasureError
-from catalog_sync.scanner import HISTORY_DAYS
+from catalog_sync.scanner import HISTORY_DAYS, MAX_HISTORY_COMMITS
 
 MAX_WINDOW = timedelta(days=HISTORY_DAYS)
 
@@ -27,7 +27,10 @@ def measure_git(name: str, facts: Mapping[str, Any] | None, window: timedelta, n
         raise MeasureError("the product's repository has not been read yet (no repository facts)")
     if window > MAX_WINDOW:
         raise MeasureError(f"git measures look back {HISTORY_DAYS} days at most; use a window of 90d or less")
+    if facts.get("history_gap"):
+        raise MeasureError(str(facts["history_gap"]))
     start = now - window
+    _check_counted(facts, start)
     if name == "change-frequency":
         if "commits_by_day" not in facts:
             raise MeasureError("the repository was read before commits were counted per day; next pass")
@@ -44,3 +47,16 @@ def measure_git(name: str, facts: Mapping[str, Any] | None, window: timedelta, n
             raise MeasureError("no change was released within the window (no release tag matched)")
         return sum(float(r.get("lead_seconds", 0.0)) for r in released) / changes / 86400
     raise MeasureError(f"unknown git measure {name!r}")
+
+
+def _check_counted(facts: Mapping[str, Any], start: datetime) -> None:
+    """A history cut at ``MAX_HISTORY_COMMITS`` counts only the window's newest commits: a window
+    that begins on or before the oldest day counted would be measured short, so it has no value."""
+    if not facts.get("history_truncated"):
+        return
+    days = sorted(str(day) for day in dict(facts.get("commits_by_day") or {}))
+    if days and days[0] >= start.date().isoformat():
+        raise MeasureError(
+            f"more than {MAX_HISTORY_COMMITS} commits in the window: the history read stops at the newest "
+            f"{MAX_HISTORY_COMMITS} (back to {days[0]}); use a shorter window"
+        )

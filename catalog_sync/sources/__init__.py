@@ -47,12 +47,18 @@ def build_source(
     sync = sync or SyncSettings(allowed_protocols=allowed_protocols)
     if isinstance(settings, GitHubSourceSettings):
         from catalog_sync.sources.github import GitHubSource
+        from catalog_sync.sources.hostedhistory import HistoryReader
 
-        return GitHubSource(settings, cache, sync, descriptors)
+        github = GitHubSource(settings, cache, sync, descriptors)
+        github.history = HistoryReader(descriptors or DescriptorSettings(), release_tags)
+        return github
     if isinstance(settings, GitLabSourceSettings):
         from catalog_sync.sources.gitlab import GitLabSource
+        from catalog_sync.sources.hostedhistory import HistoryReader
 
-        return GitLabSource(settings, cache, sync)
+        gitlab = GitLabSource(settings, cache, sync)
+        gitlab.history = HistoryReader(descriptors or DescriptorSettings(), release_tags)
+        return gitlab
     if settings.type == "local":
         from catalog_sync.sources.local import LocalSource
 

@@ -13,6 +13,9 @@ from typing import Protocol
 
 from catalog_sync.sources.budget import ScanBudget
 
+HISTORY_DAYS = 90
+"""Days of history a scan reads (the repository facts and the ``git`` KPIs' longest window)."""
+
 
 @dataclass(frozen=True)
 class RepositoryInfo:
@@ -57,6 +60,9 @@ class History:
 
     commits: list[CommitInfo] = field(default_factory=list)
     truncated: bool = False
+    missing: str | None = None
+    """Why the history back to the asked time was not read at all (a hosted repository's tip alone),
+    for the measures that need it to say ``unknown`` instead of counting the tip."""
 
 
 class PathSelection(Protocol):

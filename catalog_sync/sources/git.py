@@ -18,7 +18,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +244,34 @@ class GitRepository:
                 if not self._has(commit):
                     self._fetch(commit)
 
+    def fetch_since(self, since: datetime) -> None:
+        """Deepen the cache clone's branch to every commit made since ``since`` (``--shallow-since``),
+        within the fetch's deadline and size limit: one fetch, whatever the number of commits."""
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000")
+        refspec = f"+refs/heads/{self._resolved}:refs/heads/{self._resolved}"
+        with self._locked():
+            if not (self._cache / "HEAD").is_file():
+                self._init_cache()
+            self.fetches += 1
+            fetch = ["fetch", "--quiet", "--force", "--no-tags", "--no-write-fetch-head"]
+            self._fetch_within_limits([*fetch, f"--shallow-since={stamp}", "--", REMOTE, refspec])
+
+    def remote_tags(self) -> list[tuple[str, str]]:
+        """``(tag, commit)`` of every tag on the remote, annotated ones peeled, from one ``ls-remote``:
+        no object is transferred."""
+        out = self._git(["ls-remote", "--tags", "--", REMOTE], **self._tip_limits())
+        tags: dict[str, str] = {}
+        for line in out.splitlines():
+            sha, _, ref = line.partition("\t")
+            if not ref.startswith("refs/tags/"):
+                continue
+            name = ref[len("refs/tags/") :]
+            if name.endswith("^{}"):
+                tags[name[:-3]] = sha
+            else:
+                tags.setdefault(name, sha)
+        return sorted(tags.items())
+
     def snapshot(self, commit: str) -> GitSnapshot:
         """Open ``commit`` from the cache clone, fetching only when the cache lacks it."""
         self.prefetch(commit)
@@ -253,6 +281,10 @@ class GitRepository:
             return GitSnapshot(self._cache, commit, self._resolved or "HEAD")
         except SourceError as exc:
             raise RepositoryUnreachableError(f"{self._shown}: {exc}") from exc
+
+    def holds(self, commit: str) -> bool:
+        """Whether the cache clone holds ``commit`` (no git is run)."""
+        return self._has(commit)
 
     def _has(self, commit: str) -> bool:
         if not (self._cache / "HEAD").is_file():

@@ -32,6 +32,7 @@ from catalog_sync.sources.githubapi import ApiReader, CommitFacts, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
 from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
+from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.sources.tipstate import TipState
 from catalog_sync.sources.urls import redact
@@ -185,6 +186,12 @@ class GitHubRepository:
         return str(self._listed["clone_url"] or f"{self._source.git_origin}/{self._listed['full_name']}.git")
 
     def prefetch(self, commit: str) -> None:
+        """Read ``commit`` (``_read_tip``), then the history its ``git`` KPIs need (``hostedhistory``)."""
+        self._read_tip(commit)
+        if self._source.history is not None:
+            self._source.history.read(self._repository(), commit, lambda: self.snapshot(commit))
+
+    def _read_tip(self, commit: str) -> None:
         """Read ``commit`` through the API into the cache unless it is there; a tree the host truncated,
         or a rate limit nearly spent (``API_READ_RESERVE``), has it fetched (depth 1) into the shallow
         cache clone instead."""
@@ -199,9 +206,9 @@ class GitHubRepository:
         if not reader.read(self.id, self._listed["full_name"], commit, facts):
             self._repository().prefetch(commit)
 
-    def snapshot(self, commit: str) -> ApiSnapshot | ShallowSnapshot:
+    def snapshot(self, commit: str) -> HistoricSnapshot:
         """Open ``commit`` as read by ``prefetch`` (reading it first when it was not)."""
-        self.prefetch(commit)
+        self._read_tip(commit)
         _, fetched = self.__reduce__()
         return FetchedRepository(*fetched).snapshot(commit)
 
@@ -226,15 +233,17 @@ class FetchedRepository:
         """Never asked in a scanning process."""
         raise RepositoryUnreachableError(f"{self.info.name}: the tip is asked by the sync pass, not a scan")
 
-    def snapshot(self, commit: str) -> ApiSnapshot | ShallowSnapshot:
-        """Open a commit read through the API, else one already in the shallow cache clone."""
+    def snapshot(self, commit: str) -> HistoricSnapshot:
+        """Open a commit read through the API, else one already in the shallow cache clone; with the
+        history read for its ``git`` KPIs, if any."""
         record = self._tree.read(commit)
         if record is not None:
             committed_at, author, files = record
-            return ApiSnapshot(commit, self._branch, committed_at, author, files, self._blobs)
+            tip = ApiSnapshot(commit, self._branch, committed_at, author, files, self._blobs)
+            return HistoricSnapshot(tip, self._git.cache_path)
         snapshot = self._git.snapshot(commit)
         assert isinstance(snapshot, ShallowSnapshot)
-        return snapshot
+        return HistoricSnapshot(snapshot, self._git.cache_path)
 
 
 class GitHubSource:
@@ -243,6 +252,8 @@ class GitHubSource:
     removal_listings = 2
     """Complete listings a repository must be missing from before it is removed: one listing may
     miss a repository GitHub moved between two pages."""
+    history: HistoryReader | None = None
+    """Reads the history of repositories whose descriptors declare ``git`` KPIs (``build_source``)."""
 
     def __init__(
         self,

@@ -40,6 +40,7 @@ from catalog_sync.sources.gitlabprojects import (
     project_key,
 )
 from catalog_sync.sources.hostapi import HostClient, HostLimits, origin_of
+from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.sources.tipstate import KnownTip, TipState
 from catalog_sync.sources.urls import redact
@@ -114,6 +115,8 @@ class GitLabSource:
     removal_listings = 2
     """Complete listings a project must be missing from before it is removed: a keyset walk can miss
     a project transferred between two of its pages."""
+    history: HistoryReader | None = None
+    """Reads the history of projects whose descriptors declare ``git`` KPIs (``build_source``)."""
 
     def __init__(
         self,
@@ -319,12 +322,17 @@ class GitLabRepository:
         return self._git
 
     def prefetch(self, commit: str) -> None:
-        """Fetch ``commit`` into the project's cache clone unless it is there already."""
-        self._repository().prefetch(commit)
+        """Fetch ``commit`` into the project's cache clone unless it is there already, then the history
+        its ``git`` KPIs need (``hostedhistory``)."""
+        git = self._repository()
+        git.prefetch(commit)
+        if self._source is not None and self._source.history is not None:
+            self._source.history.read(git, commit, lambda: git.snapshot(commit))
 
     def snapshot(self, commit: str) -> Snapshot:
-        """The commit, fetched when needed."""
-        return self._repository().snapshot(commit)
+        """The commit, fetched when needed, with the history read for its ``git`` KPIs, if any."""
+        git = self._repository()
+        return HistoricSnapshot(git.snapshot(commit), git.cache_path)
 
     def __getstate__(self) -> dict[str, Any]:
         git: GitRepository | None = None

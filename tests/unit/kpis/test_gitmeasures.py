@@ -100,3 +100,16 @@ def test_a_git_measure_without_what_it_needs_says_why(
 ) -> None:
     with pytest.raises(MeasureError, match=reason):
         measure_git("release-frequency", facts, window, NOW)
+
+
+def test_a_window_longer_than_the_commits_counted_is_unknown_not_short() -> None:
+    busy = {
+        "history_truncated": True,
+        "commits_by_day": {_days_ago(day).date().isoformat(): 100 for day in range(10)},
+        "releases": [],
+    }
+    with pytest.raises(MeasureError, match="more than 1000 commits in the window"):
+        measure_git("change-frequency", busy, MONTH, NOW)
+    with pytest.raises(MeasureError, match="back to"):
+        measure_git("release-frequency", busy, MONTH, NOW)
+    assert measure_git("change-frequency", busy, timedelta(days=5), NOW) == 600  # whole days: 27 May on
