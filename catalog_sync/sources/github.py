@@ -95,7 +95,10 @@ class GitHubRepository:
         self.update(listed)
 
     def update(self, listed: dict[str, Any]) -> None:
-        """Take the latest listing's values (a rename or transfer changes the name and URLs)."""
+        """Take the latest listing's values (a rename or transfer changes the name and URLs); a page
+        answered by a 304 hands the same values again, which cost nothing."""
+        if listed is getattr(self, "_listed", None):
+            return
         if getattr(self, "_listed", {}).get("clone_url") != listed["clone_url"]:
             self._git = None
         self._listed = listed
