@@ -96,10 +96,21 @@ class GitHubRepository:
         self.update(listed)
 
     def update(self, listed: dict[str, Any]) -> None:
-        """Take the latest listing's values (a rename or transfer changes the name and URLs)."""
+        """Take the latest listing's values (a rename or transfer changes the name and URLs); a page
+        answered by a 304 hands the same values again, which cost nothing."""
+        if listed is getattr(self, "_listed", None):
+            return
         if getattr(self, "_listed", {}).get("clone_url") != listed["clone_url"]:
             self._git = None
         self._listed = listed
+        self._branch = self._source.settings.branch or listed["default_branch"] or "main"
+        html = redact(listed["html_url"]) or f"{self._source.git_origin}/{listed['full_name']}"
+        self._info = RepositoryInfo(
+            key=f"github:{self._source.netloc}:{listed['id']}",
+            name=listed["full_name"],
+            url=html,
+            branch=self._branch,
+        )
 
     @property
     def id(self) -> int:
@@ -109,18 +120,13 @@ class GitHubRepository:
     @property
     def branch(self) -> str:
         """The branch read: the configured one, else the repository's default branch."""
-        return self._source.settings.branch or self._listed["default_branch"] or "main"
+        return self._branch
 
     @property
     def info(self) -> RepositoryInfo:
-        """Keyed by the host's id: ``github:{netloc}:{id}``."""
-        html = redact(self._listed["html_url"]) or f"{self._source.git_origin}/{self._listed['full_name']}"
-        return RepositoryInfo(
-            key=f"github:{self._source.netloc}:{self.id}",
-            name=self._listed["full_name"],
-            url=html,
-            branch=self.branch,
-        )
+        """Keyed by the host's id: ``github:{netloc}:{id}``; made once per listing, since the sync asks
+        for it several times per repository and pass."""
+        return self._info
 
     @property
     def tip_is_cheap(self) -> bool:

@@ -81,8 +81,9 @@ class ApiReader:
             return False
         by_path = {e.path: e for e in files}
         descriptors = [e for e in files if self._pattern.match(e.path)]
-        spent = self._fetch(base, full_name, descriptors, 0)
-        self._follow_locations(base, full_name, by_path, descriptors, spent)
+        fetched: dict[str, bytes] = {}
+        spent = self._fetch(base, full_name, descriptors, 0, fetched)
+        self._follow_locations(base, full_name, by_path, descriptors, spent, fetched)
         if facts is None:
             facts = commit_facts(self._get(f"{base}/commits/{commit}", full_name), full_name)
         self.record(repository_id).write(commit, facts[0], facts[1], files)
@@ -94,8 +95,11 @@ class ApiReader:
         except HostApiError as exc:
             raise RepositoryUnreachableError(f"{shown}: {exc}") from None
 
-    def _fetch(self, base: str, shown: str, entries: Iterable[TreeEntry], spent: int) -> int:
-        """Fetch the readable blobs of ``entries`` not cached yet; the bytes spent so far, bounded by
+    def _fetch(
+        self, base: str, shown: str, entries: Iterable[TreeEntry], spent: int, fetched: dict[str, bytes]
+    ) -> int:
+        """Fetch the readable blobs of ``entries`` not cached yet (kept in ``fetched`` too, so looking
+        for Locations reads no file back); the bytes spent so far, bounded by
         ``descriptors.max_read_bytes`` as a scan is."""
         for entry in entries:
             if not self._readable(entry) or self.blobs.has(entry.sha):
@@ -107,7 +111,8 @@ class ApiReader:
                     "(descriptors.max_read_bytes); nothing was read from it"
                 )
             answer = self._get(f"{base}/git/blobs/{entry.sha}", f"{shown}: {entry.path}")
-            self.blobs.put(entry.sha, parse_blob(answer, entry.sha, f"{shown}: {entry.path}"))
+            fetched[entry.sha] = parse_blob(answer, entry.sha, f"{shown}: {entry.path}")
+            self.blobs.put(entry.sha, fetched[entry.sha])
         return spent
 
     def _readable(self, entry: TreeEntry) -> bool:
@@ -115,7 +120,13 @@ class ApiReader:
         return entry.mode & _FILE_TYPE == _REGULAR and entry.size <= self._settings.max_file_bytes
 
     def _follow_locations(
-        self, base: str, shown: str, by_path: dict[str, TreeEntry], first: list[TreeEntry], spent: int
+        self,
+        base: str,
+        shown: str,
+        by_path: dict[str, TreeEntry],
+        first: list[TreeEntry],
+        spent: int,
+        fetched: dict[str, bytes],
     ) -> None:
         """Fetch the files Location descriptors name, round by round, as the scan will follow them."""
         seen = {e.path for e in first}
@@ -123,16 +134,16 @@ class ApiReader:
         for _ in range(_MAX_ROUNDS):
             named: list[TreeEntry] = []
             for entry in batch:
-                for target in self._targets(entry):
+                for target in self._targets(entry, fetched):
                     named.extend(e for e in self._resolve(entry.path, target, by_path) if e.path not in seen)
             if not named:
                 return
             seen.update(e.path for e in named)
-            spent = self._fetch(base, shown, named, spent)
+            spent = self._fetch(base, shown, named, spent, fetched)
             batch = named
 
-    def _targets(self, entry: TreeEntry) -> list[str]:
-        data = self.blobs.get(entry.sha) if self._readable(entry) else None
+    def _targets(self, entry: TreeEntry, fetched: dict[str, bytes]) -> list[str]:
+        data = (fetched.get(entry.sha) or self.blobs.get(entry.sha)) if self._readable(entry) else None
         if data is None or b"location" not in data.lower():
             return []
         try:

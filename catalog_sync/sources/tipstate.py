@@ -40,6 +40,8 @@ class TipState:
         self._path = path
         self._lock = threading.Lock()
         self._tips: dict[int, KnownTip] = {}
+        self._compacted = False
+        """Whether the file holds exactly ``_tips``, one line each (nothing appended since)."""
         with contextlib.suppress(OSError):
             for line in path.read_text(encoding="utf-8").splitlines():
                 with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -70,13 +72,18 @@ class TipState:
         row = json.dumps({"id": repository_id, "at": pushed_at, "branch": branch, "tip": tip, "read": now})
         with self._lock:
             self._tips[repository_id] = KnownTip(pushed_at, branch, tip, now)
+            self._compacted = False
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._path, "a", encoding="utf-8") as handle:
                 handle.write(row + "\n")
 
     def compact(self, listed: set[int]) -> None:
-        """Keep the repositories still listed, one line each, replaced atomically."""
+        """Keep the repositories still listed, one line each, replaced atomically; nothing is written
+        when the file already holds exactly that (a listing where nothing moved)."""
         with self._lock:
+            if self._compacted and all(rid in listed for rid in self._tips):
+                return
+            self._compacted = True
             self._tips = {rid: tip for rid, tip in self._tips.items() if rid in listed}
             lines = [
                 json.dumps(

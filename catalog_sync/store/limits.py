@@ -25,6 +25,7 @@ either checked here, derived from a checked one, or written only by the catalog 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Column, PrimaryKeyConstraint, String, UniqueConstraint
@@ -48,6 +49,23 @@ def max_length(column: Checked) -> int | None:
         return int(declared)
     length = getattr(column.type, "length", None) if isinstance(column.type, String) else None
     return int(length) if length is not None else None
+
+
+@functools.cache
+def _plain_limit(column: Checked) -> int | None:
+    limit = max_length(column)
+    return None if limit is None else min(limit, INDEX_ENTRY_BYTES // 4)
+
+
+def fits_plainly(column: Checked, value: str | None) -> bool:
+    """Whether ``value`` is stored as it is, decided without encoding it: no NUL, and short enough
+    that even four UTF-8 bytes per character fit the column and an index entry. A listing of ten
+    thousand repositories asks this of every name, URL and branch at every pass; a value it cannot
+    vouch for goes through ``too_long`` and ``fit``."""
+    if value is None:
+        return True
+    limit = _plain_limit(column)
+    return (limit is None or len(value) <= limit) and "\x00" not in value
 
 
 def is_indexed(column: Checked) -> bool:

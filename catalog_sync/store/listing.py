@@ -18,7 +18,7 @@ from catalog_sync.plans import ListedRepository, RemovalDecision
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.sources.registered import REGISTERED_SOURCE, RegisteredRepository
 from catalog_sync.sources.urls import redact
-from catalog_sync.store.limits import REFUSED, fit, too_long
+from catalog_sync.store.limits import REFUSED, fit, fits_plainly, too_long
 from catalog_sync.store.repos import insert_new
 from catalog_sync.store.tables import entities, problems, repositories, sources
 from catalog_sync.store.writer import orphan_entities
@@ -137,7 +137,8 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
     renamed: list[dict[str, Any]] = []
     refusals: list[str] = []
     for info in found:
-        unstorable = too_long(repositories.c.key, info.key, "repository key")
+        key_fits = fits_plainly(repositories.c.key, info.key)
+        unstorable = None if key_fits else too_long(repositories.c.key, info.key, "repository key")
         if unstorable:
             refusals.append(f"repository {fit_label(info.key)}: {unstorable}")
             continue
@@ -220,6 +221,12 @@ def stored_listing(info: RepositoryInfo) -> dict[str, Any]:
     there): the repository is then failed at each pass without being read, until the source lists
     it with values that fit (``listing_error``), so no pass reads it under a branch it cannot show.
     """
+    if (
+        fits_plainly(repositories.c.branch, info.branch)
+        and fits_plainly(repositories.c.url, info.url)
+        and fits_plainly(repositories.c.name, info.name)
+    ):
+        return {"name": info.name, "url": info.url, "branch": info.branch, "listing_error": None}
     reasons = [
         reason
         for column, value in (

@@ -177,11 +177,15 @@ def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, le
     renew_heartbeat(conn, worker, now)
     if not ids:
         return set()
+    if conn.dialect.name != "postgresql":
+        # One writer at a time (SQLite): the worker's claims, matched here, cost no IN list of
+        # thousands of ids to render.
+        held = set(
+            conn.execute(select(repositories.c.id).where(repositories.c.claimed_by == worker)).scalars()
+        )
+        return held.intersection(ids)
     mine = (repositories.c.id.in_(list(ids))) & (repositories.c.claimed_by == worker)
-    stmt = select(repositories.c.id).where(mine)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return set(conn.execute(stmt).scalars())
+    return set(conn.execute(select(repositories.c.id).where(mine).with_for_update()).scalars())
 
 
 def release_all_claims(conn: Connection, worker: str) -> None:

@@ -15,7 +15,9 @@ that accepts the connection and never answers (a tarpit). Two rules keep a tarpi
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -63,8 +65,7 @@ class TipAsker:
         lease)."""
         self._keepalive = keepalive
         self._concurrency = max(1, concurrency)
-        self._places = threading.Semaphore(self._concurrency)
-        self._patience = patience
+        self._places = Places(self._concurrency, patience)
         self._threads: ThreadPoolExecutor | None = None
         self._stopped = threading.Event()
 
@@ -78,6 +79,7 @@ class TipAsker:
             self._stopped.set()
         if self._threads is not None:
             self._threads.shutdown(wait=True, cancel_futures=kind is not None)
+        self._places.close()
 
     def ask(
         self, repositories: dict[int, Repository], wants_read: WantsRead = lambda _rid, _tip: True
@@ -116,27 +118,65 @@ class TipAsker:
         self, repository: Repository, wants_read: Callable[[str], bool]
     ) -> tuple[str | None, str | None]:
         """One tip, holding a place of ``sync.concurrency`` until it answers or runs out of patience."""
-        self._places.acquire()
-        if self._stopped.is_set():  # the pass failed while this one waited for a place
-            self._places.release()
-            return None, "not asked: the pass stopped"
-        lock = threading.Lock()
-        held = [True]
-
-        def give_back() -> None:
-            with lock:
-                if held[0]:
-                    held[0] = False
-                    self._places.release()
-
-        timer = threading.Timer(self._patience, give_back)
-        timer.daemon = True
-        timer.start()
+        token = self._places.take()
         try:
+            if self._stopped.is_set():  # the pass failed while this one waited for a place
+                return None, "not asked: the pass stopped"
             return ask_and_fetch(repository, wants_read)
         finally:
-            timer.cancel()
-            give_back()
+            self._places.give_back(token)
 
 
-__all__ = ["PATIENCE", "TipAnswer", "TipAsker"]
+class Places:
+    """The places of ``sync.concurrency``: a holder still running after ``patience`` seconds gives its
+    place back. One watching thread serves every holder (a timer thread per tip would cost a thread
+    start and a wake-up for each repository of the fleet)."""
+
+    def __init__(self, count: int, patience: float) -> None:
+        self._free = threading.Semaphore(count)
+        self._patience = patience
+        self._lock = threading.Lock()
+        self._held: dict[int, float] = {}
+        """Token -> when its holder runs out of patience (monotonic seconds)."""
+        self._tokens = itertools.count()
+        self._watcher: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    def take(self) -> int:
+        """Wait for a place; answers the token that gives it back."""
+        self._free.acquire()
+        with self._lock:
+            token = next(self._tokens)
+            self._held[token] = time.monotonic() + self._patience
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, name="catalog-tip-patience", daemon=True)
+                self._watcher.start()
+        return token
+
+    def give_back(self, token: int) -> None:
+        """Free the place, unless patience already did."""
+        with self._lock:
+            if self._held.pop(token, None) is None:
+                return
+        self._free.release()
+
+    def close(self) -> None:
+        """Stop the watching thread."""
+        self._closed.set()
+
+    def _watch(self) -> None:
+        """Free the places of holders past their patience; sleep until the next one is due (a holder
+        taken later is due later, so no taking needs to wake this thread)."""
+        while not self._closed.is_set():
+            now = time.monotonic()
+            with self._lock:
+                late = [token for token, due in self._held.items() if due <= now]
+                for token in late:
+                    del self._held[token]
+                soonest = min(self._held.values(), default=now + self._patience)
+            for _ in late:
+                self._free.release()
+            self._closed.wait(max(soonest - now, 0.01))
+
+
+__all__ = ["PATIENCE", "Places", "TipAnswer", "TipAsker"]

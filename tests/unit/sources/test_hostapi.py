@@ -90,6 +90,43 @@ def test_a_changed_page_is_read_again_and_the_others_stay_cached(hub: FakeGitHub
     assert [p.from_cache for p in pages] == [True, False, True]
 
 
+def ids_listed(api: HostClient) -> list[int]:
+    return [r["id"] for p in api.pages(LIST) for r in p.data]
+
+
+def test_the_pages_of_an_unchanged_list_are_asked_at_once_each_conditionally(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    api, _ = client(hub, tmp_path, parallel=4)
+    first = ids_listed(api)
+    hub.clear()
+    assert ids_listed(api) == first
+    assert sorted((s.path, s.conditional, s.status) for s in hub.api_requests()) == sorted(
+        (p, True, 304) for p in (LIST, LIST + "&page=2", LIST + "&page=3")
+    )
+
+
+def test_a_list_that_grew_or_shrank_while_pages_were_asked_ahead_is_read_whole(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    api, _ = client(hub, tmp_path, parallel=4)
+    ids_listed(api)
+    template = hub.repos[1001]
+    grown = hub.add_copies("acme", template, [f"new-{i:03}" for i in range(120)])
+    assert sorted(ids_listed(api)) == sorted(hub.repos)  # five pages now: two past the known chain
+    for repo in grown + [hub.repos[1001 + i] for i in range(1, 200)]:
+        hub.delete(repo)
+    assert sorted(ids_listed(api)) == sorted(hub.repos)  # one page now: the chain ends early
+
+
+def test_a_page_asked_ahead_that_fails_fails_the_listing(hub: FakeGitHub, tmp_path: Path) -> None:
+    api, _ = client(hub, tmp_path, parallel=4)
+    ids_listed(api)
+    hub.fail(Fault(502, "page=3", {}, "Server Error", times=None))
+    with pytest.raises(HostApiError, match="HTTP 502"):
+        ids_listed(api)
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -69,3 +69,26 @@ def test_while_slow_hosts_are_waited_for_the_caller_is_given_turns_to_renew_its_
     assert groups[0] == []
     assert sum(1 for g in groups if not g) >= 3
     assert sorted(rid for g in groups for rid, _tip, _error in g) == [1, 2]
+
+
+def test_a_tip_that_outstays_its_patience_gives_its_place_to_the_next() -> None:
+    """One place: the slow host holds it for its patience only, so the healthy one is not queued
+    behind it for the whole of its wait."""
+    asked: list[str] = []
+    repositories: dict[int, Repository] = {1: SlowTip("slow", 2.0, asked), 2: SlowTip("fast", 0.0, asked)}
+    started = time.monotonic()
+    with TipAsker(1, patience=0.2) as tips:
+        first = next(tips.ask(repositories, lambda _rid, _tip: False))
+        waited = time.monotonic() - started
+    assert [rid for rid, _tip, _error in first] == [2]
+    assert waited < 1.5, f"the healthy tip waited {waited:.1f} s behind the slow one"
+
+
+def test_many_quick_tips_share_few_places() -> None:
+    asked: list[str] = []
+    repositories: dict[int, Repository] = {i: SlowTip(f"r{i}", 0.01, asked) for i in range(200)}
+    with TipAsker(4) as tips:
+        groups = list(tips.ask(repositories, lambda _rid, _tip: False))
+    answered = [rid for group in groups for rid, _tip, _error in group]
+    assert sorted(answered) == list(range(200))
+    assert sorted(asked) == sorted(f"r{i}" for i in range(200))
