@@ -273,12 +273,13 @@ def test_a_repository_transferred_between_two_configured_owners_keeps_its_entiti
 def test_a_github_app_mints_an_installation_token_and_renews_it_before_it_expires(
     catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = hub.add_app(token_seconds=302)  # renewed 300 s before expiry: good for 2 s
+    app = hub.add_app(token_seconds=306)  # renewed 300 s before expiry: good for 6 s
     hub.tokens.clear()
     hub.require_auth = True
     monkeypatch.setenv("CATALOG_TEST_APP_KEY", app.private_key_pem)
     hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     hub.tree_limit = 0  # a truncated tree: read by a shallow fetch, which needs the token too
+    started = time.monotonic()
     auth = {"app": {"app_id": app.app_id, "private_key_env": "CATALOG_TEST_APP_KEY", "installation_id": 5678}}
     use_github(catalog, hub)
     catalog.config["sources"][0]["auth"] = auth
@@ -300,7 +301,7 @@ def test_a_github_app_mints_an_installation_token_and_renews_it_before_it_expire
     )
     catalog.sync()
     assert len(app.minted) == 1  # still good: not minted again
-    time.sleep(2.2)
+    time.sleep(max(0.0, started + 6.2 - time.monotonic()))  # past the renewal point of the first token
     hub.clear()
     catalog.sync()
     assert len(app.minted) == 2

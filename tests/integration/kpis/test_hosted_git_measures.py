@@ -19,7 +19,7 @@ from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.kpis import SqlKpiStore
 from catalog_sync.store.migrate import upgrade
-from tests.fixtures.fakegithub import FakeGitHub, fake_github
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, fake_github
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.fixtures.gitrepos import GitRemote
 from tests.integration.conftest import Catalog, product_yaml
@@ -152,11 +152,17 @@ def gitlab_catalog(root: Path, gitlab: FakeGitLab) -> Catalog:
     return catalog_at(root, {"sources": [source], "sync": {"allowed_protocols": ["http"], "concurrency": 1}})
 
 
+def pushable(repo: FakeRepo) -> GitRemote:
+    """The clone a test pushes history through (repositories made by ``add_repo`` have one)."""
+    assert isinstance(repo.remote, GitRemote)
+    return repo.remote
+
+
 def test_a_github_repository_measures_as_the_same_repository_read_by_a_git_source(
     tmp_path: Path, hub: FakeGitHub
 ) -> None:
     repo = hub.add_repo("acme", "pay", {"README.md": "# pay\n"})
-    write_history(repo.remote, "pay")
+    write_history(pushable(repo), "pay")
     hub.touch(repo)
     catalog = github_catalog(tmp_path / "hosted", hub)
 
@@ -164,7 +170,7 @@ def test_a_github_repository_measures_as_the_same_repository_read_by_a_git_sourc
     hosted = measured(catalog.engine)
 
     assert hosted == VALUES
-    assert hosted == as_git_source(tmp_path / "plain", repo.remote)
+    assert hosted == as_git_source(tmp_path / "plain", pushable(repo))
     facts = catalog.repository("acme/pay")["facts"]
     assert '"history_gap":null' in facts
     catalog.engine.dispose()
@@ -189,7 +195,7 @@ def test_history_is_read_once_per_tip_and_never_for_repositories_without_git_kpi
     tmp_path: Path, hub: FakeGitHub
 ) -> None:
     pay = hub.add_repo("acme", "pay", {"README.md": "# pay\n"})
-    write_history(pay.remote, "pay")
+    write_history(pushable(pay), "pay")
     hub.touch(pay)
     plain = hub.add_repo("acme", "plain", {"catalog-info.yaml": product_yaml("plain")})
     catalog = github_catalog(tmp_path / "hosted", hub)
@@ -245,10 +251,10 @@ def test_a_history_over_the_size_limit_leaves_the_kpis_unknown_with_the_reason(
     tmp_path: Path, hub: FakeGitHub
 ) -> None:
     repo = hub.add_repo("acme", "pay", {"README.md": "# pay\n"})
-    write_history(repo.remote, "pay")
+    write_history(pushable(repo), "pay")
     data = {"data.bin": os.urandom(3 << 20)}  # incompressible: the window's commits weigh 3 MiB
-    repo.remote.work.commit("data", files=data, when=NOW - timedelta(days=1))
-    repo.remote.work.git("push", "--quiet", "origin", "main:main")
+    pushable(repo).work.commit("data", files=data, when=NOW - timedelta(days=1))
+    pushable(repo).work.git("push", "--quiet", "origin", "main:main")
     hub.touch(repo)
     catalog = github_catalog(tmp_path / "hosted", hub)
     catalog.config["sync"]["max_repository_bytes"] = 1 << 20
