@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.fleet import generate_fleet, restore_fleet, touch_fraction
+from benchmarks.procfs import descendants, process_cpu
 from catalog_sync.cli import build_sync_engine, open_store
 from catalog_sync.config import parse_settings
 from catalog_sync.sync.summary import PassSummary
@@ -108,46 +109,21 @@ class Host:
             self.process.stdout.close()
 
 
-def _children(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as handle:
-                    kids = [int(k) for k in handle.read().split()]
-                found += kids
-                todo += kids
-        except OSError:
-            continue
-    return found
-
-
-def _process_cpu(pid: int, *, waited: bool = True) -> float:
-    """A process's CPU seconds, with those of its children it has waited for (``waited``)."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return sum(int(v) for v in fields[11 : 15 if waited else 13]) / os.sysconf("SC_CLK_TCK")
-
-
 def client_cpu(host_pid: int) -> float:
     """CPU seconds of this process and its living descendants, the host's process left out."""
-    skip = {host_pid, *_children(host_pid)}
-    return sum(_process_cpu(pid) for pid in [os.getpid(), *_children(os.getpid())] if pid not in skip)
+    skip = {host_pid, *descendants(host_pid)}
+    return sum(process_cpu(pid) for pid in [os.getpid(), *descendants(os.getpid())] if pid not in skip)
 
 
 def measure(host: Host, source: str, phase: str, run: Callable[[], PassSummary]) -> Row:
     """Run one pass and count what it cost, here and at the host."""
     host.ask("clear")
     cpu, hosted = client_cpu(host.process.pid), host.ask("cpu")["cpu_seconds"]
-    main = _process_cpu(os.getpid(), waited=False)
+    main = process_cpu(os.getpid(), waited=False)
     started = time.perf_counter()
     summary = run()
     seconds = time.perf_counter() - started
-    main = _process_cpu(os.getpid(), waited=False) - main
+    main = process_cpu(os.getpid(), waited=False) - main
     cpu, hosted = client_cpu(host.process.pid) - cpu, host.ask("cpu")["cpu_seconds"] - hosted
     print(f"{source} {phase}: {seconds:.1f} s, client CPU {cpu:.1f} s", file=sys.stderr, flush=True)
     seen = host.ask("counts") if source == "github" else {}

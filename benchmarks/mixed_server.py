@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.fleet import generate_fleet
+from benchmarks.procfs import descendants
 
 GUNICORN_WORKERS = 2
 GUNICORN_THREADS = 4
@@ -132,25 +133,11 @@ def scored_scorecards(port: int) -> list[str]:
     return names
 
 
-def _descendants(pid: int) -> list[int]:
-    found, frontier = [pid], [pid]
-    while frontier:
-        parent = frontier.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            try:
-                children = [int(part) for part in task.read_text().split()]
-            except OSError:
-                continue
-            found += children
-            frontier += children
-    return found
-
-
 def tree_memory(pid: int) -> dict[str, float]:
     """PSS, RSS and anonymous memory (MiB) summed over a process and its descendants, from /proc."""
     totals = {"pss": 0.0, "rss": 0.0, "anon": 0.0}
     fields = {"Pss:": "pss", "Rss:": "rss", "Anonymous:": "anon"}
-    for member in _descendants(pid):
+    for member in [pid, *descendants(pid)]:
         try:
             lines = Path(f"/proc/{member}/smaps_rollup").read_text().splitlines()
         except OSError:

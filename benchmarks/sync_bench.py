@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.fleet import FleetInfo, generate_fleet, restore_fleet, touch_fraction
+from benchmarks.procfs import descendants
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -74,21 +75,6 @@ class Phase:
         return self.repositories / self.seconds if self.seconds > 0 else 0.0
 
 
-def _children(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as handle:
-                    kids = [int(k) for k in handle.read().split()]
-                found += kids
-                todo += kids
-        except OSError:
-            continue
-    return found
-
-
 def _proportional_kib(pid: int) -> tuple[int, int]:
     """PSS and its anonymous part (heap, not mapped files) in KiB; PSS splits shared pages between
     their sharers, so forked workers are not counted twice."""
@@ -129,7 +115,7 @@ def run_measured(command: Sequence[str], env: dict[str, str] | None = None) -> M
 
         def sample() -> None:
             while not done.wait(0.05):
-                sizes = [_proportional_kib(pid) for pid in [proc.pid, *_children(proc.pid)]]
+                sizes = [_proportional_kib(pid) for pid in [proc.pid, *descendants(proc.pid)]]
                 peak[0] = max(peak[0], sum(total for total, _ in sizes))
                 peak[1] = max(peak[1], sum(anon for _, anon in sizes))
 

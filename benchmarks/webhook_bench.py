@@ -54,7 +54,8 @@ from typing import Any
 import requests
 import yaml
 
-from benchmarks.mixed_server import GUNICORN_THREADS, GUNICORN_WORKERS, _descendants
+from benchmarks.mixed_server import GUNICORN_THREADS, GUNICORN_WORKERS
+from benchmarks.procfs import descendants, process_cpu
 from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.hosted import (
     GITHUB_API,
@@ -226,18 +227,9 @@ _REPORTED: set[int] = set()
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of a process and its descendants (the finished ones it waited for
-    included), from ``/proc``."""
-    total = 0
-    for member in _descendants(pid):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(fields[i]) for i in (11, 12))  # utime, stime
-        if member == pid:
-            total += sum(int(fields[i]) for i in (13, 14))  # cutime, cstime
-    return total / os.sysconf("SC_CLK_TCK")
+    """User and system CPU seconds of a process and its living descendants (the finished children the
+    process waited for included), from ``/proc``."""
+    return process_cpu(pid) + sum(process_cpu(member, waited=False) for member in descendants(pid))
 
 
 def answer_latency(org: Organisation, url: str, deliveries: int) -> dict[str, Any]:

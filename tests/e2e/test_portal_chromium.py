@@ -15,37 +15,16 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.cli import build_app, build_sync_engine, open_store
-from catalog_sync.config import parse_settings
-from catalog_sync.sources.examples import build_example_repositories
-from tests.fixtures.http import serving
+from tests.fixtures.demo import serving_demo
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "descriptors" / "examples"
 TIMEOUT_MS = 10_000
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """The example organisation, synced and scored, served with the portal; answers the base URL."""
-    repos = tmp_path / "repos"
-    build_example_repositories(EXAMPLES, repos)
-    settings = parse_settings(
-        {
-            "database": f"sqlite:///{tmp_path / 'catalog.db'}",
-            "sources": [{"name": "examples", "type": "local", "path": str(repos)}],
-            "scorecards": {"trusted_sources": ["examples"]},
-            "sync": {"cache_dir": str(tmp_path / "cache"), "concurrency": 2},
-        },
-        str(tmp_path),
-    )
-    engine = open_store(settings)
-    build_sync_engine(settings, engine).run_pass()
-    try:
-        with serving(build_app(settings, engine)) as url:
-            yield url
-    finally:
-        engine.dispose()
+    with serving_demo(tmp_path / "demo") as url:
+        yield url
 
 
 @pytest.fixture
