@@ -87,11 +87,14 @@ def run_git(
     environment = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **env}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
 
-        def watch_output() -> str | None:
+        def too_much() -> str | None:
             printed = os.fstat(out.fileno()).st_size + os.fstat(err.fileno()).st_size
             if printed > MAX_OUTPUT_BYTES:
                 return f"git printed more than {MAX_OUTPUT_BYTES} bytes of output; the command was stopped"
-            return watch() if watch is not None else None
+            return None
+
+        def watch_output() -> str | None:
+            return too_much() or (watch() if watch is not None else None)
 
         process = subprocess.Popen(
             ["git", *args],
@@ -107,6 +110,9 @@ def run_git(
         finally:
             if process.poll() is None:
                 _kill(process)
+        reason = too_much()
+        if reason is not None:  # git finished between two looks, but printed past the limit all the same
+            raise GitStoppedError(reason, timed_out=False)
         out.seek(0)
         err.seek(max(0, os.fstat(err.fileno()).st_size - KEPT_ERROR_BYTES))
         return GitResult(status, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))

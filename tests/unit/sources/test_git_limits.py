@@ -172,3 +172,20 @@ def test_git_that_prints_without_end_is_stopped_at_the_output_limit(
         gitrun.run_git(["cat-file", "-p", sha], env={}, cwd=repo, timeout=60)
     small = gitrun.run_git(["cat-file", "-t", sha], env={}, cwd=repo, timeout=60)
     assert small.out.strip() == "blob"
+
+
+def test_git_that_prints_past_the_limit_and_exits_before_anyone_looks_is_stopped_all_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fast git can print everything between two looks: its output is not read into memory then."""
+    monkeypatch.setattr(gitrun, "MAX_OUTPUT_BYTES", 1024 * 1024)
+    monkeypatch.setattr(gitrun, "_FIRST_POLL", 30.0)  # git has long finished before the first look
+    repo = tmp_path / "chatty"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    big = tmp_path / "big"
+    big.write_bytes(os.urandom(64 * 1024) * 32)  # 2 MiB
+    sha = subprocess.run(
+        ["git", "-C", str(repo), "hash-object", "-w", str(big)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    with pytest.raises(gitrun.GitStoppedError, match="more than 1048576 bytes of output"):
+        gitrun.run_git(["cat-file", "-p", sha], env={}, cwd=repo, timeout=60)
