@@ -56,6 +56,7 @@ import yaml
 
 from benchmarks.mixed_server import GUNICORN_THREADS, GUNICORN_WORKERS
 from benchmarks.procfs import descendants, process_cpu
+from benchmarks.webhook_wrk import run_wrk
 from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.hosted import (
     GITHUB_API,
@@ -232,10 +233,13 @@ def tree_cpu_seconds(pid: int) -> float:
     return process_cpu(pid) + sum(process_cpu(member, waited=False) for member in descendants(pid))
 
 
-def answer_latency(org: Organisation, url: str, deliveries: int) -> dict[str, Any]:
-    """``deliveries`` pushes (each naming its repository's real tip) from 50 concurrent clients."""
+def answer_latency(org: Organisation, url: str, deliveries: int, client: Client) -> dict[str, Any]:
+    """``deliveries`` pushes (each naming its repository's real tip) from 50 concurrent clients, or,
+    with ``wrk``, as many as 50 connections get answered in ``client.seconds``."""
     names = list(org.repos)
     heads = {name: org.repos[name].head() for name in names}
+    if client.kind == "wrk":
+        return answer_latency_wrk(org, url, client.seconds, heads)
     local = threading.local()
 
     def one(n: int) -> tuple[int, float]:
@@ -275,6 +279,53 @@ def answer_latency(org: Organisation, url: str, deliveries: int) -> dict[str, An
         ),
         "server_cpu_ms_per_delivery": round(cpu / deliveries * 1000, 2),
         "client_cpu_ms_per_delivery": round(client_cpu / deliveries * 1000, 2),
+        "load_average": [round(load_before, 2), round(load_after, 2)],
+        "one_at_a_time_p50_ms": round(percentile(alone, 0.50) * 1000, 1),
+        "one_at_a_time_p99_ms": round(percentile(alone, 0.99) * 1000, 1),
+    }
+
+
+class Client:
+    """Which load generator sends the concurrent deliveries: ``python`` (threads of ``requests``, about
+    3.5 ms of CPU per delivery on the same cores as the server) or ``wrk`` (microseconds)."""
+
+    def __init__(self, kind: str, seconds: float) -> None:
+        self.kind = kind
+        self.seconds = seconds
+
+
+def answer_latency_wrk(org: Organisation, url: str, seconds: float, heads: dict[str, str]) -> dict[str, Any]:
+    """The concurrent phase sent by ``wrk``: one signed body per repository, distinct delivery ids."""
+    signed = []
+    for name, head in heads.items():
+        body = body_of(github_push(org.ids[name], after=head, name=f"acme/{name}"))
+        signed.append((body, sign(SECRET, body)))
+    session = requests.Session()
+    alone = [deliver(session, url, json.loads(signed[n % len(signed)][0]))[1] for n in range(100)]
+    run_wrk(url, signed, connections=CONCURRENCY, seconds=1.0)  # connections opened, threads warm
+    handled_before = handling_seconds(url)
+    load_before = os.getloadavg()[0]
+    cpu_before = tree_cpu_seconds(org.api_pid())
+    measured = run_wrk(url, signed, connections=CONCURRENCY, seconds=seconds)
+    cpu = tree_cpu_seconds(org.api_pid()) - cpu_before
+    load_after = os.getloadavg()[0]
+    handled_after = handling_seconds(url)
+    count = max(1, int(measured["requests"]))
+    return {
+        "client": "wrk",
+        "deliveries": count,
+        "refused": int(measured["status_errors"]) + int(measured["socket_errors"]),
+        "concurrency": CONCURRENCY,
+        "p50_ms": round(measured["p50_us"] / 1000, 1),
+        "p95_ms": round(measured["p95_us"] / 1000, 1),
+        "p99_ms": round(measured["p99_us"] / 1000, 1),
+        "max_ms": round(measured["max_us"] / 1000, 1),
+        "per_second": round(count / (measured["duration_us"] / 1e6), 1),
+        "server_mean_ms": round(
+            (handled_after[0] - handled_before[0]) / max(1.0, handled_after[1] - handled_before[1]) * 1000, 1
+        ),
+        "server_cpu_ms_per_delivery": round(cpu / count * 1000, 2),
+        "client_cpu_ms_per_delivery": round(measured["cpu_seconds"] / count * 1000, 3),
         "load_average": [round(load_before, 2), round(load_after, 2)],
         "one_at_a_time_p50_ms": round(percentile(alone, 0.50) * 1000, 1),
         "one_at_a_time_p99_ms": round(percentile(alone, 0.99) * 1000, 1),
@@ -360,11 +411,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repositories", type=int, default=50)
     parser.add_argument("--deliveries", type=int, default=1000)
     parser.add_argument("--pushes", type=int, default=40)
+    parser.add_argument(
+        "--client",
+        choices=("python", "wrk"),
+        default="python",
+        help="who sends the concurrent deliveries: Python threads, or wrk (little CPU; Debian's wrk)",
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="with --client wrk: how long it sends")
+    parser.add_argument("--skip-visible", action="store_true", help="answer latency only")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-serve", action="store_true", help="on PostgreSQL: gunicorn only")
     parser.add_argument("--skip-gunicorn", action="store_true", help="on PostgreSQL: serve only")
     args = parser.parse_args(argv)
+    client = Client(args.client, args.seconds)
     results: dict[str, Any] = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -382,11 +442,13 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 url = org.serve()
                 results["answer_sqlite_serve"] = run_phase(
-                    "answer latency, serve on SQLite", lambda: answer_latency(org, url, args.deliveries)
+                    "answer latency, serve on SQLite",
+                    lambda: answer_latency(org, url, args.deliveries, client),
                 )
-                results["visible_sqlite_serve"] = run_phase(
-                    "push to visible, serve on SQLite", lambda: push_to_visible(org, url, args.pushes)
-                )
+                if not args.skip_visible:
+                    results["visible_sqlite_serve"] = run_phase(
+                        "push to visible, serve on SQLite", lambda: push_to_visible(org, url, args.pushes)
+                    )
             finally:
                 org.stop()
         if not args.skip_postgres:
@@ -399,13 +461,14 @@ def main(argv: list[str] | None = None) -> int:
                         time.sleep(2.0)  # the worker's first pass
                         results["answer_postgres_api"] = run_phase(
                             "answer latency, API on PostgreSQL",
-                            lambda: answer_latency(pg, api, args.deliveries),
+                            lambda: answer_latency(pg, api, args.deliveries, client),
                         )
-                        time.sleep(2.0)  # the worker settles the deliveries of the latency phase
-                        results["visible_postgres_worker"] = run_phase(
-                            "push to visible, worker on PostgreSQL",
-                            lambda: push_to_visible(pg, api, args.pushes),
-                        )
+                        if not args.skip_visible:
+                            time.sleep(2.0)  # the worker settles the deliveries of the latency phase
+                            results["visible_postgres_worker"] = run_phase(
+                                "push to visible, worker on PostgreSQL",
+                                lambda: push_to_visible(pg, api, args.pushes),
+                            )
                     finally:
                         pg.stop()
                 if not args.skip_gunicorn:
@@ -416,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
                         results["answer_postgres_gunicorn"] = run_phase(
                             f"answer latency, gunicorn ({GUNICORN_WORKERS} workers x {GUNICORN_THREADS} "
                             "threads) on PostgreSQL",
-                            lambda: answer_latency(pg, api, args.deliveries),
+                            lambda: answer_latency(pg, api, args.deliveries, client),
                         )
                     finally:
                         pg.stop()
@@ -448,14 +511,14 @@ def print_table(results: dict[str, Any]) -> None:
     print()
     print(
         f"{'answer latency, 50 concurrent':32} {'p50':>7} {'p95':>7} {'p99':>7} {'alone p50':>9} "
-        f"{'server CPU':>10} {'client CPU':>10}  load (start, end)"
+        f"{'per s':>7} {'server CPU':>10} {'client CPU':>10}  load (start, end)"
     )
     for key, label in ANSWERS.items():
         if key in results:
             r = results[key]
             print(
                 f"{label:32} {r['p50_ms']:>7} {r['p95_ms']:>7} {r['p99_ms']:>7} "
-                f"{r['one_at_a_time_p50_ms']:>9} "
+                f"{r['one_at_a_time_p50_ms']:>9} {r['per_second']:>7} "
                 f"{r['server_cpu_ms_per_delivery']:>10} {r['client_cpu_ms_per_delivery']:>10}  "
                 f"{r['load_average'][0]}, {r['load_average'][1]}"
             )
