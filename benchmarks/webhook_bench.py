@@ -37,7 +37,6 @@ import json
 import math
 import os
 import platform
-import signal
 import socket
 import subprocess
 import sys
@@ -66,6 +65,7 @@ from tests.fixtures.hosted import (
     hosted_environment,
     sign,
     start_serving,
+    stop_process_groups,
 )
 
 SECRET = "bench-webhook-secret-0123456789"
@@ -188,15 +188,7 @@ class Organisation:
         )
 
     def stop(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_groups(self.processes)
         self.processes = []
 
 

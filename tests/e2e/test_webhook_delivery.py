@@ -30,6 +30,7 @@ from tests.fixtures.hosted import (
     hosted_command,
     hosted_environment,
     start_serving,
+    stop_process_groups,
 )
 from tests.fixtures.postgres import PostgresCluster, create_database, drop_database
 from tests.integration.conftest import product_yaml
@@ -97,15 +98,7 @@ class Deployment:
         return answer, time.monotonic()
 
     def stop(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_groups(self.processes)
 
 
 def lifecycle(url: str) -> str | None:
