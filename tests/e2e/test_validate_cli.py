@@ -288,6 +288,16 @@ def test_a_catalog_url_that_cannot_be_one_is_bad_usage(tmp_path: Path) -> None:
         assert result.stdout == ""
 
 
+def test_a_catalog_timeout_that_is_not_a_bounded_number_of_seconds_is_bad_usage(tmp_path: Path) -> None:
+    (tmp_path / "catalog-info.yaml").write_bytes(STARTER_FILE)
+    for value in ("0", "-5", "nan", "inf", "1e9", "ten", ""):
+        result = run("validate", "--catalog", "http://127.0.0.1:9", "--catalog-timeout", value, cwd=tmp_path)
+        assert result.returncode == 2, (value, result.stdout, result.stderr)
+        assert "--catalog-timeout" in result.stderr, result.stderr
+        assert "seconds" in result.stderr, result.stderr
+        assert result.stdout == ""
+
+
 def test_a_catalog_that_hangs_is_given_up_after_the_timeout(tmp_path: Path) -> None:
     (tmp_path / "catalog-info.yaml").write_bytes(STARTER_FILE)
     with tarpit() as port:
