@@ -7,7 +7,9 @@ repository due without recording its pushed commit, or remove one without orphan
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,7 @@ from catalog_sync.store.pg_wakeup import CHANNEL
 from catalog_sync.store.tables import entities, repositories, sources, webhook_deliveries
 from catalog_sync.store.webhook_events import (
     ACCEPTED,
+    DUPLICATE,
     IGNORED,
     Delivery,
     DeliveryOutcome,
@@ -40,10 +43,10 @@ AMBIGUOUS_REPOSITORY = (
 _REMEMBER = {
     "postgresql": pg_insert(webhook_deliveries)
     .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
-    .returning(webhook_deliveries.c.delivery_id),
+    .returning(webhook_deliveries.c.provider, webhook_deliveries.c.delivery_id),
     "sqlite": sqlite_insert(webhook_deliveries)
     .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
-    .returning(webhook_deliveries.c.delivery_id),
+    .returning(webhook_deliveries.c.provider, webhook_deliveries.c.delivery_id),
 }
 """Built once: a statement object keeps its cache key, so running it again costs no construction and
 no compilation, only the bound values (the row's columns are named by the values passed)."""
@@ -53,7 +56,11 @@ _NOTIFY = text("SELECT pg_notify(:channel, '')")
 def remember(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> bool:
     """Store the delivery's id with what it does; False when it was stored before (a redelivery, a
     replay), and then nothing of it may be applied."""
-    row = {
+    return conn.execute(_REMEMBER[conn.dialect.name], _stored_row(delivery, outcome)).first() is not None
+
+
+def _stored_row(delivery: Delivery, outcome: DeliveryOutcome) -> dict[str, Any]:
+    return {
         "provider": delivery.provider,
         "delivery_id": delivery.delivery_id,
         "event": delivery.event,
@@ -61,7 +68,6 @@ def remember(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> 
         "repository_id": outcome.repository_ids[0] if outcome.repository_ids else None,
         "received_at": delivery.received_at,
     }
-    return conn.execute(_REMEMBER[conn.dialect.name], row).first() is not None
 
 
 def notify_workers(conn: Connection) -> None:
@@ -96,7 +102,8 @@ def decide(
     if isinstance(rows, str):
         return DeliveryOutcome(IGNORED, rows), None
     if isinstance(action, Push):
-        return _push(rows, action, delivery.received_at)
+        outcome, updates = _push(rows, action, delivery.received_at)
+        return outcome, None if updates is None else _run(updates)
     return _lifecycle(rows, action, delivery.received_at, keeping_archived)
 
 
@@ -143,7 +150,7 @@ _DUE_AT = bindparam("due_at", type_=repositories.c.next_sync_at.type)
 _WAITING = repositories.c.pushed_commit.is_not(None) & repositories.c.pushed_at.is_not(None)
 _PUSHED = (
     update(repositories)
-    .where(repositories.c.id.in_(_IDS))
+    .where(repositories.c.id == bindparam("repository"))
     .values(
         next_sync_at=_DUE_AT,
         pushed_commit=bindparam("commit", type_=repositories.c.pushed_commit.type),
@@ -153,12 +160,17 @@ _PUSHED = (
 )
 _BRANCH_DELETED = (
     update(repositories)
-    .where(repositories.c.id.in_(_IDS))
+    .where(repositories.c.id == bindparam("repository"))
     .values(next_sync_at=_DUE_AT, pushed_commit=None, pushed_at=None)
 )
+"""One repository each, run for every repository a push names (one batch of executions, not one
+statement per repository), so a group's pushes are written in one batch too."""
+
+Updates = tuple[Any, list[dict[str, Any]]]
+"""A statement and the rows of values it is executed with, in order."""
 
 
-def _push(rows: Sequence[Row[Any]], push: Push, received: datetime) -> tuple[DeliveryOutcome, Write | None]:
+def _push(rows: Sequence[Row[Any]], push: Push, received: datetime) -> tuple[DeliveryOutcome, Updates | None]:
     """A push to the tracked branch makes the repository due now, to be read at the pushed commit."""
     if push.branch is None:
         return DeliveryOutcome(IGNORED, "the push is to a ref that is not a branch (a tag, say)"), None
@@ -169,14 +181,89 @@ def _push(rows: Sequence[Row[Any]], push: Push, received: datetime) -> tuple[Del
         return DeliveryOutcome(IGNORED, reason), None
     ids = [row.id for row in tracked]
     if push.commit is None:  # the tracked branch was deleted: the pass asks for the tip and says why
-        statement, values = _BRANCH_DELETED, {"ids": ids, "due_at": received}
+        updates: Updates = (_BRANCH_DELETED, [{"repository": i, "due_at": received} for i in ids])
     else:
-        statement, values = _PUSHED, {"ids": ids, "due_at": received, "commit": push.commit}
+        updates = (_PUSHED, [{"repository": i, "due_at": received, "commit": push.commit} for i in ids])
+    return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), updates
+
+
+def _run(updates: Updates) -> Write:
+    statement, values = updates
 
     def write(conn: Connection) -> None:
         conn.execute(statement, values)
 
-    return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), write
+    return write
+
+
+def is_plain(delivery: Delivery) -> bool:
+    """Whether ``record_plain`` may write the delivery: a ping, one already known to change nothing,
+    or a push naming its host (the bulk of any load). Lifecycle changes are written one by one."""
+    action = delivery.action
+    return (
+        delivery.ignored is not None
+        or action is None
+        or (isinstance(action, Push) and action.repository.key is not None)
+    )
+
+
+_FIND_MANY = (
+    select(repositories.c.id, repositories.c.key, repositories.c.branch)
+    .where(repositories.c.key.in_(bindparam("keys", expanding=True)), repositories.c.removed_at.is_(None))
+    .order_by(repositories.c.id)
+)
+
+
+def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOutcome]:
+    """Record plain deliveries (``is_plain``) together, with the outcomes recording each in turn
+    (``decide``, ``remember``, then its writes) would give: one read of every repository they name, one
+    insert of their ids (a known id, or one seen earlier in the group, is a duplicate), one batch of
+    updates. Pushes change nothing that decides another push, so deciding all first changes nothing.
+
+    Ids are inserted in their order and repositories updated in theirs (each one's pushes in the order
+    they arrived), so two processes writing groups at once take their locks in the same order and never
+    wait for each other in a cycle."""
+    keys = sorted(
+        {d.action.repository.key for d in group if isinstance(d.action, Push) and d.action.repository.key}
+    )
+    named: dict[str, list[Any]] = defaultdict(list)
+    if keys:
+        for row in conn.execute(_FIND_MANY, {"keys": keys}):
+            named[row.key].append(row)
+    decided: list[tuple[DeliveryOutcome, Updates | None]] = []
+    for delivery in group:
+        action = delivery.action
+        if delivery.ignored is not None:
+            decided.append((DeliveryOutcome(IGNORED, delivery.ignored), None))
+        elif not isinstance(action, Push):
+            decided.append((DeliveryOutcome(ACCEPTED), None))
+        elif not (rows := named.get(action.repository.key or "")):
+            decided.append((DeliveryOutcome(IGNORED, UNKNOWN_REPOSITORY), None))
+        else:
+            decided.append(_push(rows, action, delivery.received_at))
+    first: dict[tuple[str, str], int] = {}
+    for n, delivery in enumerate(group):
+        first.setdefault((delivery.provider, delivery.delivery_id), n)
+    stored_rows = [_stored_row(group[n], decided[n][0]) for _, n in sorted(first.items())]
+    stored = {
+        (row.provider, row.delivery_id) for row in conn.execute(_REMEMBER[conn.dialect.name], stored_rows)
+    }
+    outcomes: list[DeliveryOutcome] = []
+    writes: list[tuple[int, int, Any, dict[str, Any]]] = []
+    for n, delivery in enumerate(group):
+        known = (delivery.provider, delivery.delivery_id)
+        if first[known] != n or known not in stored:
+            outcomes.append(DeliveryOutcome(DUPLICATE))
+            continue
+        outcome, updates = decided[n]
+        outcomes.append(outcome)
+        if updates is not None:
+            statement, values_of = updates
+            writes.extend((values["repository"], n, statement, values) for values in values_of)
+    writes.sort(key=lambda w: (w[0], w[1]))
+    for statement, run in itertools.groupby(writes, key=lambda w: w[2]):
+        conn.execute(statement, [values for *_, values in run])
+    return outcomes
 
 
 def _lifecycle(

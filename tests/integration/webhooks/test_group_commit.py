@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from tests.fixtures.hosted import body_of, github_headers, github_push
+from catalog_sync.store.deliveries import UNKNOWN_REPOSITORY
+from tests.fixtures.hosted import GITHUB_API, body_of, github_headers, github_push
 from tests.integration.webhooks.conftest import SECRET, World
 
 DELIVERIES = 10
@@ -90,3 +91,65 @@ def test_deliveries_sent_together_are_each_answered_with_their_own_outcome(small
     assert sum(1 for answer in copies if answer == {"duplicate": True}) == DELIVERIES
     assert all(answer.get("accepted") for answer in accepted[1:])
     assert len(small_world.deliveries()) == 2 * DELIVERIES
+
+
+@contextmanager
+def writes_held(world: World) -> Iterator[None]:
+    """Every delivery's transaction kept waiting until the block ends, on SQLite (its write lock) or on
+    PostgreSQL (a lock on the deliveries' table that their insert waits for)."""
+    if world.engine.dialect.name == "sqlite":
+        with writer_held(world):
+            yield
+        return
+    with world.engine.begin() as conn:
+        conn.exec_driver_sql("LOCK TABLE webhook_deliveries IN SHARE ROW EXCLUSIVE MODE")
+        yield
+
+
+def test_a_group_gives_each_delivery_the_answer_it_would_get_alone_in_its_order(world: World) -> None:
+    """Seven deliveries queued behind one transaction are written together: each keeps the answer and
+    the effect it would have had alone, in the order they came (the last push's commit is read, the
+    first push's time is kept, a repeated id is a duplicate even within the group)."""
+    pushes: list[tuple[str, str, dict[str, Any]]] = [
+        ("first", "ping", {"zen": "Keep it logically awesome.", "hook_id": 1}),
+        ("a", "push", github_push(101, after="a" * 40)),
+        ("b", "push", github_push(101, after="b" * 40)),
+        ("a", "push", github_push(101, after="c" * 40)),
+        ("unknown", "push", github_push(999, after="d" * 40)),
+        ("branch", "push", github_push(102, after="e" * 40, ref="refs/heads/feature")),
+        ("tag", "push", github_push(102, after="f" * 40, ref="refs/tags/v1")),
+    ]
+
+    def send(delivery: str, event: str, document: dict[str, Any]) -> Any:
+        body = body_of(document)
+        headers = github_headers(SECRET, body, event, delivery)
+        return world.app.test_client().post("/api/webhooks/github", data=body, headers=headers)
+
+    with ThreadPoolExecutor(len(pushes)) as pool:
+        with writes_held(world):
+            answers = []
+            for delivery in pushes:
+                answers.append(pool.submit(send, *delivery))
+                time.sleep(0.3)  # queued in this order, behind the first
+            time.sleep(0.5)
+        results = [answer.result(timeout=60) for answer in answers]
+    pay = world.row(f"github:{GITHUB_API}:101")
+    assert [(r.status_code, r.get_json()) for r in results] == [
+        (200, {"accepted": True}),
+        (202, {"accepted": True, "repositories": [pay["id"]]}),
+        (202, {"accepted": True, "repositories": [pay["id"]]}),
+        (200, {"duplicate": True}),
+        (202, {"ignored": UNKNOWN_REPOSITORY}),
+        (202, {"ignored": "the push is to branch 'feature'; the catalog reads main"}),
+        (202, {"ignored": "the push is to a ref that is not a branch (a tag, say)"}),
+    ]
+    stored = {d["delivery_id"]: d for d in world.deliveries()}
+    assert sorted(stored) == ["a", "b", "branch", "first", "tag", "unknown"]
+    assert pay["pushed_commit"] == "b" * 40
+    assert _same_instant(pay["pushed_at"], stored["a"]["received_at"])
+    assert world.pushes_waiting() == 1
+
+
+def _same_instant(one: Any, other: Any) -> bool:
+    """Timestamps as the two databases give them back (SQLite without a zone)."""
+    return bool(one.replace(tzinfo=None) == other.replace(tzinfo=None))
