@@ -46,6 +46,7 @@ from plugin_api.teams import blp as teams_blp
 from plugin_api.validate import blp as validate_blp
 from plugin_api.webhooks import ENDPOINTS as WEBHOOK_ENDPOINTS
 from plugin_api.webhooks import blp as webhooks_blp
+from plugin_api.webhooks.fastpath import install_fast_path
 
 OPENAPI_VERSION = "3.0.3"
 
@@ -110,6 +111,8 @@ def create_app(
     app.register_blueprint(portal_blp)
     # The editors' JSON Schemas: files for the YAML language server, not API resources.
     app.register_blueprint(editor_schemas_blp)
+    # Accepted webhook deliveries are answered in front of Flask (``plugin_api.webhooks.fastpath``).
+    install_fast_path(app)
     return app
 
 

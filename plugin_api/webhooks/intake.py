@@ -8,7 +8,12 @@
 5. only then the content type (415), the event (400) and the JSON (400).
 
 A refusal names the header or setting at fault and never repeats what was presented: the signature
-and token a caller sent, like the configured secrets, appear in no answer and no log line.
+and token a caller sent, like the configured secrets, appear in no answer and no log line. It is raised
+as ``Refused``; the Flask view counts it and answers it in the API's error shape, and the fast path
+(``fastpath``) hands the delivery to that view, so every refusal is answered by one piece of code.
+
+The functions take werkzeug's ``Request`` rather than Flask's global one, so the fast path, which runs
+outside Flask's request context, reads a delivery with exactly the code the view uses.
 """
 
 from __future__ import annotations
@@ -18,11 +23,9 @@ import hmac
 import re
 from typing import Any, NoReturn
 
-from flask import request
+from werkzeug.wrappers import Request
 
 from catalog_sync.descriptors import JsonTooDeepError, load_json
-from catalog_sync.metrics import count_delivery
-from plugin_api.errors import refuse
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 SIGNATURE_PREFIX = "sha256="
@@ -32,28 +35,44 @@ DELIVERY_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 _JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
 
 
+class Refused(Exception):  # noqa: N818 (a refusal, not a failure of the server)
+    """A delivery refused: the status, the message, and the result it is counted as
+    (``catalog_webhook_deliveries_total{result}``) under its provider and event."""
+
+    def __init__(self, provider: str, event: str, status: int, message: str, result: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.event = event
+        self.status = status
+        self.message = message
+        self.result = result
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """What a 401 must say: how the caller authenticates."""
+        return {"WWW-Authenticate": 'HMAC realm="catalog-sync webhooks"'} if self.status == 401 else None
+
+
 class Refusal:
-    """Counts a refused delivery under its provider and event, then refuses it."""
+    """Refuses a delivery of one provider and event (the labels it is counted under)."""
 
     def __init__(self, provider: str, event: str) -> None:
         self.provider = provider
         self.event = event
 
     def __call__(self, status: int, message: str, *, result: str = "invalid") -> NoReturn:
-        """Refuse with ``status`` and ``message``, counted as ``result``."""
-        count_delivery(self.provider, self.event, result)
-        headers = {"WWW-Authenticate": 'HMAC realm="catalog-sync webhooks"'} if status == 401 else None
-        refuse(status, message, headers=headers)
+        """Refuse with ``status`` and ``message``, to be counted as ``result``."""
+        raise Refused(self.provider, self.event, status, message, result)
 
 
-def check_length(limit: int, fail: Refusal) -> None:
+def check_length(request: Request, limit: int, fail: Refusal) -> None:
     """Refuse a body declared larger than ``limit`` before anything reads it."""
     length = request.content_length
     if length is not None and length > limit:
         fail(413, f"the delivery has {length} bytes; at most {limit} are accepted (webhooks.max_body_bytes)")
 
 
-def read_body(limit: int, fail: Refusal) -> bytes:
+def read_body(request: Request, limit: int, fail: Refusal) -> bytes:
     """The body, read up to ``limit`` bytes and no further; one that reaches the limit is refused."""
     request.max_content_length = limit + 1
     data = request.stream.read(limit + 1)
@@ -70,7 +89,7 @@ def matches_any(presented: bytes, expected: list[bytes]) -> bool:
     return matched
 
 
-def check_signature(body: bytes, secrets: tuple[str, ...], fail: Refusal) -> None:
+def check_signature(request: Request, body: bytes, secrets: tuple[str, ...], fail: Refusal) -> None:
     """Refuse unless ``X-Hub-Signature-256`` is the HMAC-SHA256 of the body under a configured secret."""
     if not secrets:
         fail(
@@ -94,7 +113,7 @@ def check_signature(body: bytes, secrets: tuple[str, ...], fail: Refusal) -> Non
         )
 
 
-def check_token(tokens: tuple[str, ...], fail: Refusal) -> None:
+def check_token(request: Request, tokens: tuple[str, ...], fail: Refusal) -> None:
     """Refuse unless ``X-Gitlab-Token`` is one of the configured tokens."""
     if not tokens:
         fail(
@@ -110,7 +129,7 @@ def check_token(tokens: tuple[str, ...], fail: Refusal) -> None:
         fail(401, f"{TOKEN_HEADER} is not a configured token", result="unauthorized")
 
 
-def delivery_id(headers: tuple[str, ...], body: bytes, fail: Refusal) -> str:
+def delivery_id(request: Request, headers: tuple[str, ...], body: bytes, fail: Refusal) -> str:
     """The delivery's id from the first of ``headers`` present; without one, a digest of the body, so a
     replayed body is still recognised."""
     for name in headers:
@@ -123,7 +142,7 @@ def delivery_id(headers: tuple[str, ...], body: bytes, fail: Refusal) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def parse_json(body: bytes, fail: Refusal) -> dict[str, Any]:
+def parse_json(request: Request, body: bytes, fail: Refusal) -> dict[str, Any]:
     """The body as a JSON object, or a 415/400 saying why not."""
     if request.mimetype != "application/json":
         fail(415, "the delivery must be JSON: set the webhook's content type to application/json")

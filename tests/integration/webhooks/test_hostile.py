@@ -250,3 +250,49 @@ def _visible_count(world: World) -> float:
         ),
         0.0,
     )
+
+
+def test_deliveries_are_timed_and_counted_under_their_route_whoever_answers_them(small_world: World) -> None:
+    """An accepted delivery is answered before Flask, a refused one by the view: both are counted in
+    ``catalog_http_requests_total`` and timed under the URL rule, like every other request."""
+
+    def counted(status: str) -> float:
+        text = small_world.client.get("/metrics").get_data(as_text=True)
+        labels = f'method="POST",route="/api/webhooks/github",status="{status}"'
+        prefix = f"catalog_http_requests_total{{{labels}}} "
+        return next((float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+    def timed() -> float:
+        text = small_world.client.get("/metrics").get_data(as_text=True)
+        prefix = 'catalog_http_request_duration_seconds_count{route="/api/webhooks/github"} '
+        return next((float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+    accepted, refused, durations = counted("202"), counted("401"), timed()
+    body = body_of(github_push(101, after="a" * 40))
+    answer = post_github(small_world, body, github_headers(SECRET, body, "push"))
+    assert answer.status_code == 202
+    assert answer.headers["Content-Type"] == "application/json"
+    wrong = post_github(small_world, body, github_headers("wrong-secret-0123456789", body, "push"))
+    assert wrong.status_code == 401
+    assert wrong.headers["WWW-Authenticate"].startswith("HMAC")
+    assert counted("202") == accepted + 1
+    assert counted("401") == refused + 1
+    assert timed() == durations + 2
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"query_string": "x=1"}, {"headers": {"Origin": "https://portal.example"}}],
+    ids=["query-string", "origin"],
+)
+def test_a_delivery_of_another_shape_is_answered_the_same_by_the_view(
+    small_world: World, extra: dict[str, Any]
+) -> None:
+    body = body_of(github_push(101, after="b" * 40))
+    headers = github_headers(SECRET, body, "push") | extra.get("headers", {})
+    answer = small_world.client.post(
+        "/api/webhooks/github", data=body, headers=headers, query_string=extra.get("query_string")
+    )
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    assert answer.get_json()["accepted"] is True
+    assert small_world.pushes_waiting() == 1

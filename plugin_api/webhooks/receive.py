@@ -1,0 +1,138 @@
+"""A delivery from its request to its answer, in two steps shared by the Flask views and the fast path.
+
+``read_delivery`` checks a request (``intake``: length, token or signature, then type and JSON) and
+reads what it asks (``github``, ``gitlab``) into a ``Delivery``, or raises ``Refused``.
+``record_delivery`` hands the delivery to the store's ``WebhookIntake`` (one transaction, shared with
+the deliveries arriving meanwhile), counts it, logs it, wakes an in-process sync loop, and answers the
+status and document to send. Neither touches Flask's request context, so the views
+(``plugin_api.webhooks``) and the WSGI fast path in front of Flask (``fastpath``) run the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, Settings
+from catalog_sync.metrics import count_delivery
+from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Delivery, Lifecycle, Push
+from plugin_api.state import AppState
+from plugin_api.webhooks import github, gitlab
+from plugin_api.webhooks.intake import (
+    Refusal,
+    check_length,
+    check_signature,
+    check_token,
+    delivery_id,
+    parse_json,
+    read_body,
+)
+from plugin_api.webhooks.payload import PayloadError
+
+log = logging.getLogger(__name__)
+
+Reader = Callable[[str, dict[str, Any]], tuple[Push | Lifecycle | None, str | None]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """What differs between the hosts: the headers a delivery comes with, the events read, and how
+    each is authenticated (GitHub signs the body; GitLab sends a token, checked before the body is read)."""
+
+    provider: str
+    rule: str
+    """The URL rule, as the request metrics label it."""
+    event_header: str
+    id_headers: tuple[str, ...]
+    events: tuple[str, ...]
+    labels: dict[str, str]
+    """The events counted under their own name (``catalog_webhook_deliveries_total{event}``); any
+    other is ``other``, so a caller cannot grow the label set."""
+    read: Reader
+
+    def label(self, event: str) -> str:
+        """The event's metric label."""
+        return self.labels.get(event, "other")
+
+
+GITHUB = Route(
+    provider=github.PROVIDER,
+    rule="/api/webhooks/github",
+    event_header="X-GitHub-Event",
+    id_headers=("X-GitHub-Delivery", "Idempotency-Key"),
+    events=github.EVENTS,
+    labels={event: event for event in github.EVENTS},
+    read=github.read_event,
+)
+GITLAB = Route(
+    provider=gitlab.PROVIDER,
+    rule="/api/webhooks/gitlab",
+    event_header="X-Gitlab-Event",
+    id_headers=("Idempotency-Key", "X-Gitlab-Event-UUID"),
+    events=gitlab.EVENTS,
+    labels={"Push Hook": "push", "System Hook": "system"},
+    read=gitlab.read_event,
+)
+
+
+def read_delivery(route: Route, request: Request, app_state: AppState) -> Delivery:
+    """The authenticated delivery and what it asks, read in the order ``intake`` gives; ``Refused``
+    when any step fails."""
+    settings = app_state.settings.webhooks
+    event = request.headers.get(route.event_header, "")
+    fail = Refusal(route.provider, route.label(event))
+    check_length(request, settings.max_body_bytes, fail)
+    if route.provider == gitlab.PROVIDER:
+        check_token(request, settings.gitlab_tokens, fail)
+    body = read_body(request, settings.max_body_bytes, fail)
+    if route.provider == github.PROVIDER:
+        check_signature(request, body, settings.github_secrets, fail)
+    if not event:
+        fail(400, f"missing {route.event_header}: the host names the event in it")
+    if event not in route.events:
+        shown = event if len(event) <= 64 and event.isprintable() else "(unreadable)"
+        fail(
+            400,
+            f"{route.event_header} {shown!r} is not handled: subscribe the webhook to "
+            f"{', '.join(route.events)} only",
+        )
+    document = parse_json(request, body, fail)
+    identifier = delivery_id(request, route.id_headers, body, fail)
+    try:
+        action, ignored = route.read(event, document)
+    except PayloadError as exc:
+        fail(400, f"the {event} delivery cannot be read: {exc}")
+    return Delivery(route.provider, identifier, event, app_state.clock(), action, ignored)
+
+
+def record_delivery(route: Route, delivery: Delivery, app_state: AppState) -> tuple[int, dict[str, Any]]:
+    """Record the delivery (durable once this returns) and answer its status and document."""
+    outcome = app_state.webhooks.record_delivery(
+        delivery,
+        keep_seconds=app_state.settings.webhooks.keep_deliveries_seconds,
+        sources_keeping_archived=sources_keeping_archived(app_state.settings),
+    )
+    count_delivery(route.provider, route.label(delivery.event), outcome.result)
+    log.info("%s %s delivery %s: %s", route.provider, delivery.event, delivery.delivery_id, outcome.result)
+    if outcome.woke and app_state.sync_trigger is not None:
+        app_state.sync_trigger()
+    if outcome.result == DUPLICATE:
+        return 200, {"duplicate": True}
+    if outcome.result != ACCEPTED:
+        return 202, {"ignored": outcome.reason or "nothing to do"}
+    if delivery.action is None:
+        return 200, {"accepted": True}
+    return 202, {"accepted": True, "repositories": list(outcome.repository_ids)}
+
+
+def sources_keeping_archived(settings: Settings) -> frozenset[str]:
+    """Sources configured with ``archived: true``: an ``archived`` event orphans nothing of theirs."""
+    return frozenset(
+        s.name
+        for s in settings.sources
+        if isinstance(s, GitHubSourceSettings | GitLabSourceSettings) and s.filters.archived
+    )
