@@ -45,7 +45,8 @@ def settle_unmoved(
         tip, _ = ask_tip(repository)  # an error is recorded when the repository is claimed and asked
         return tip
 
-    if not any(getattr(r, "tip_is_cheap", False) for r in listing.repositories.values()):
+    sources = _with_cheap_tips(listing)
+    if not sources:
         return 0  # every tip must be asked for: the claims do it
     with store.transaction() as tx:
         settled = store.record_unmoved(
@@ -54,12 +55,22 @@ def settle_unmoved(
             cheap_tip,
             now=clock(),
             interval_seconds=interval_seconds,
-            source_ids=listing.source_ids,
+            source_ids=sources,
             started_before=started_before,
         )
     summary.repositories += settled
     summary.unchanged += settled
     return settled
+
+
+def _with_cheap_tips(listing: Listing) -> list[int]:
+    """The listed sources with at least one tip known without asking: only their repositories are
+    read (and, on PostgreSQL, locked for the moment of the write) as candidates."""
+    cheap: set[int] = set()
+    for (source_id, _), repository in listing.repositories.items():
+        if source_id not in cheap and getattr(repository, "tip_is_cheap", False):
+            cheap.add(source_id)
+    return [source_id for source_id in listing.source_ids if source_id in cheap]
 
 
 __all__ = ["settle_unmoved"]
