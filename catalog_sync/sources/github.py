@@ -294,6 +294,7 @@ class GitHubSource:
         self.git_limits = GitLimits.of(sync)
         self._filter = RepositoryFilter(settings.filters)
         self._repositories: dict[int, GitHubRepository] = {}
+        self._verdicts: dict[int, tuple[dict[str, Any], Verdict]] = {}
         self.retired_keys: set[str] = set()
         """Keys of the last listing's archived repositories (``archived: false``): removed at once."""
 
@@ -340,9 +341,15 @@ class GitHubSource:
         return found
 
     def _judge(self, listed: dict[str, Any]) -> Verdict:
+        """The filters' verdict; a page answered by a 304 hands the same values again, judged once."""
+        judged = self._verdicts.get(listed["id"])
+        if judged is not None and judged[0] is listed:
+            return judged[1]
         name = listed["full_name"].rpartition("/")[2]
         candidate = Candidate(name, tuple(listed["topics"]), listed["fork"], listed["archived"])
-        return self._filter.judge(candidate)
+        verdict = self._filter.judge(candidate)
+        self._verdicts[listed["id"]] = (listed, verdict)
+        return verdict
 
     def _repository(self, listed: dict[str, Any]) -> GitHubRepository:
         known = self._repositories.get(listed["id"])

@@ -155,6 +155,8 @@ class HostClient:
         self._lock = threading.Lock()
         self._pages: dict[str, dict[str, Any]] = self._load()
         self._used: set[str] = set()
+        self._saved = bool(self._pages)
+        """Whether the cache file holds ``_pages`` as they are (read from it, nothing answered anew since)."""
         self._spent_until = 0.0
         self._sent_secret = ""
         self.requests_sent = 0
@@ -189,6 +191,7 @@ class HostClient:
             return Page(url, data, next_url, False)
         with self._lock:
             self._used.add(url)
+            self._saved = False
             if etag:
                 self._pages[url] = {"etag": etag, "data": data, "next": next_url}
             else:
@@ -267,7 +270,10 @@ class HostClient:
             return
         with self._lock:
             kept = {url: page for url, page in self._pages.items() if url in self._used}
-            self._pages, self._used = kept, set()
+            unchanged = self._saved and len(kept) == len(self._pages)
+            self._pages, self._used, self._saved = kept, set(), True
+            if unchanged:
+                return  # every page answered 304: the file already holds them (a large list's JSON)
             text = json.dumps({"origin": list(self._origin), "pages": kept}, separators=(",", ":"))
         self._cache_file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self._cache_file.with_name(
@@ -281,6 +287,7 @@ class HostClient:
         with self._lock:
             self._pages.clear()
             self._used.clear()
+            self._saved = False
 
     def _load(self) -> dict[str, dict[str, Any]]:
         if self._cache_file is None:

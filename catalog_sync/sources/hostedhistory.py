@@ -15,7 +15,10 @@ the credentials), before its scan:
 What was read is recorded beside the clone (``HISTORY_FILE``: the commit, the start, the tags, or why
 it failed), so a tip read before costs nothing, and a scan in a worker process, which has no
 credentials, reads the history from the clone. A repository whose history was not read has its
-history's gap said in the facts, and its ``git`` KPIs are ``unknown`` with that reason.
+history's gap said in the facts, and its ``git`` KPIs are ``unknown`` with that reason. A tip that
+declares no ``git`` KPI, the common case, gets no record at all (a record of an older tip is removed):
+writing one for every changed repository of a fleet would cost more than searching the tip's
+descriptors again, from the local cache, on the rare second read of the same commit (a rescan).
 """
 
 from __future__ import annotations
@@ -115,8 +118,8 @@ class HistoryReader:
 
     def read(self, git: GitRepository, commit: str, open_tip: Callable[[], Snapshot]) -> None:
         """Record the history of ``commit`` (the tip, already read: ``open_tip`` opens it) in ``git``'s
-        cache clone: nothing when it was recorded already, the reason when no git KPI is declared, else
-        the commits of the window and the tags; a failed fetch is recorded as the reason the measures
+        cache clone: nothing when it was recorded already or when no git KPI is declared, else the
+        commits of the window and the tags; a failed fetch is recorded as the reason the measures
         give, and the repository is still read at its tip."""
         clone = git.cache_path
         known = ReadHistory.load(clone)
@@ -128,7 +131,9 @@ class HistoryReader:
         finally:
             snapshot.close()
         if not declared:
-            ReadHistory(commit, None, (), NOT_DECLARED).save(clone)
+            if known is not None:  # no record is the same as NOT_DECLARED, and costs no write
+                with contextlib.suppress(OSError):
+                    (clone / HISTORY_FILE).unlink()
             return
         since = datetime.now(UTC) - timedelta(days=HISTORY_DAYS) - MARGIN
         tip_in_clone = git.holds(commit)

@@ -41,7 +41,8 @@ class TipState:
         self._lock = threading.Lock()
         self._tips: dict[int, KnownTip] = {}
         self._compacted = False
-        """Whether the file holds exactly ``_tips``, one line each (nothing appended since)."""
+        """Whether the file holds exactly ``_tips``, one line each (appending a repository's first tip
+        keeps it so: the first listing after a full read rewrites nothing)."""
         with contextlib.suppress(OSError):
             for line in path.read_text(encoding="utf-8").splitlines():
                 with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -71,8 +72,9 @@ class TipState:
         now = time.time()
         row = json.dumps({"id": repository_id, "at": pushed_at, "branch": branch, "tip": tip, "read": now})
         with self._lock:
+            if repository_id in self._tips:  # the file now holds two lines for it: compact it again
+                self._compacted = False
             self._tips[repository_id] = KnownTip(pushed_at, branch, tip, now)
-            self._compacted = False
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._path, "a", encoding="utf-8") as handle:
                 handle.write(row + "\n")

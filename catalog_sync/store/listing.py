@@ -36,8 +36,8 @@ def listed_repositories(conn: Connection, source_id: int) -> list[ListedReposito
         select(repositories.c.id, repositories.c.key, repositories.c.missed_listings).where(
             repositories.c.source_id == source_id, repositories.c.removed_at.is_(None)
         )
-    )
-    return [ListedRepository(row.id, row.key, row.missed_listings) for row in rows]
+    ).all()
+    return [ListedRepository(row[0], row[1], row[2]) for row in rows]
 
 
 def registered_repositories(conn: Connection) -> list[RegisteredRepository]:
@@ -137,6 +137,16 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
     renamed: list[dict[str, Any]] = []
     refusals: list[str] = []
     for info in found:
+        known = existing.get(info.key)
+        if (
+            known is not None
+            and known is not _HELD_ELSEWHERE
+            and known.removed_at is None
+            and not known.missed_listings
+            and known.listing_error is None
+            and (known.name, known.url, known.branch) == (info.name, info.url, info.branch)
+        ):
+            continue  # listed as stored: the values fitted when they were stored, nothing to do
         key_fits = fits_plainly(repositories.c.key, info.key)
         unstorable = None if key_fits else too_long(repositories.c.key, info.key, "repository key")
         if unstorable:
@@ -145,7 +155,6 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
         stored = stored_listing(info)
         if stored["listing_error"]:
             refusals.append(f"repository {info.key}: {stored['listing_error']}")
-        known = existing.get(info.key)
         if known is _HELD_ELSEWHERE:
             continue
         if known is None:

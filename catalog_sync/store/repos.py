@@ -30,8 +30,10 @@ __all__ = [
     "claim_due",
     "count_problems",
     "delete_run",
+    "due_condition",
     "ensure_source",
     "finish_run",
+    "free_condition",
     "hold",
     "insert_new",
     "load_facts",
@@ -96,6 +98,23 @@ def reread_on_new_rules(conn: Connection, source_id: int, rules: str, now: datet
     return int(result.rowcount or 0)
 
 
+def due_condition(*, now: datetime, started_before: datetime | None) -> ColumnElement[bool]:
+    """Due: for a one-off pass (``started_before`` given), not synced since the pass began; else its
+    ``next_sync_at`` has come."""
+    if started_before is not None:
+        return or_(repositories.c.last_sync_at.is_(None), repositories.c.last_sync_at < started_before)
+    return or_(repositories.c.next_sync_at.is_(None), repositories.c.next_sync_at <= now)
+
+
+def free_condition(worker: str, now: datetime) -> ColumnElement[bool]:
+    """Free for ``worker``: unclaimed, its lease expired, or its own (left by a pass of it that failed)."""
+    return or_(
+        repositories.c.claimed_by.is_(None),
+        repositories.c.claim_expires_at < now,
+        repositories.c.claimed_by == worker,
+    )
+
+
 def claim_due(
     conn: Connection,
     worker: str,
@@ -113,18 +132,12 @@ def claim_due(
     synced since the pass began; with ``rescan_only``, those flagged for a rescan after a conflict.
     Only unclaimed repositories, or those whose lease expired, are taken.
     """
-    due: ColumnElement[bool]
-    if rescan_only:
-        due = repositories.c.rescan.is_(True)
-    elif started_before is not None:
-        due = or_(repositories.c.last_sync_at.is_(None), repositories.c.last_sync_at < started_before)
-    else:
-        due = or_(repositories.c.next_sync_at.is_(None), repositories.c.next_sync_at <= now)
-    free = or_(
-        repositories.c.claimed_by.is_(None),
-        repositories.c.claim_expires_at < now,
-        repositories.c.claimed_by == worker,  # its own, left by a pass of this worker that failed
+    due = (
+        repositories.c.rescan.is_(True)
+        if rescan_only
+        else due_condition(now=now, started_before=started_before)
     )
+    free = free_condition(worker, now)
     candidates = (
         select(repositories.c.id)
         .where(repositories.c.removed_at.is_(None), repositories.c.source_id.in_(list(source_ids)), due, free)

@@ -19,13 +19,20 @@ from catalog_sync.model import EntityRef
 from catalog_sync.plans import KnownEntity, ListedRepository, OrphanRow, Plan, RemovalDecision
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.sources.registered import RegisteredRepository
-from catalog_sync.store import fitting, listing, orphans, repos, run_records, writer
+from catalog_sync.store import fitting, listing, orphans, repos, run_records, unmoved, writer
 from catalog_sync.store.base import Database, Transaction, connection_of
 from catalog_sync.store.outbox import enqueue
 from catalog_sync.store.outbox.repository_events import failing_events
 from catalog_sync.store.outbox.types import Route
 from catalog_sync.store.scorecard_terms import published_terms, reread_refused
-from catalog_sync.store.sync_store import Applied, ClaimedRepository, HeldElsewhere, PreviousRead, RunningRun
+from catalog_sync.store.sync_store import (
+    Applied,
+    ClaimedRepository,
+    HeldElsewhere,
+    PreviousRead,
+    RunningRun,
+    UnmovedCandidate,
+)
 from catalog_sync.store.tables import entities
 
 
@@ -163,6 +170,28 @@ class SqlSyncStore:
         """Give back every claim of ``worker``."""
         with self._database.transaction() as tx:
             repos.release_all_claims(connection_of(tx), worker)
+
+    def record_unmoved(
+        self,
+        tx: Transaction,
+        worker: str,
+        tip_of: Callable[[UnmovedCandidate], str | None],
+        *,
+        now: datetime,
+        interval_seconds: int,
+        source_ids: Sequence[int],
+        started_before: datetime | None,
+    ) -> int:
+        """See ``SyncStore``."""
+        return unmoved.record_unmoved(
+            connection_of(tx),
+            worker,
+            tip_of,
+            now=now,
+            interval_seconds=interval_seconds,
+            source_ids=source_ids,
+            started_before=started_before,
+        )
 
     def make_due(self, repository_id: int, *, now: datetime) -> bool:
         """Make one repository due now, flagged for a full read."""

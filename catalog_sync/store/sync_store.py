@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from catalog_sync.descriptors.references import ScorecardTerms
 from catalog_sync.model import EntityRef
@@ -39,6 +39,16 @@ class ClaimedRepository:
     listing_error: str | None = None
     pushed_commit: str | None = None
     """The commit a push delivery named: read at it, whatever the source answers for its tip."""
+
+
+class UnmovedCandidate(NamedTuple):
+    """A due repository in good standing that its tip alone would settle: no claim is needed when its
+    source knows, without asking anything, that its tip is still ``last_commit``."""
+
+    id: int
+    source_id: int
+    key: str
+    last_commit: str
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,23 @@ class SyncStore(Protocol):
 
     def release_all_claims(self, worker: str) -> None:
         """Give back every claim of ``worker`` (a pass that failed)."""
+        ...
+
+    def record_unmoved(
+        self,
+        tx: Transaction,
+        worker: str,
+        tip_of: Callable[[UnmovedCandidate], str | None],
+        *,
+        now: datetime,
+        interval_seconds: int,
+        source_ids: Sequence[int],
+        started_before: datetime | None,
+    ) -> int:
+        """Without claiming them, record unchanged (as ``record_unchanged``) the due, free repositories
+        in good standing with nothing asked of them but their tip (no rescan, no push waiting) whose
+        tip, as ``tip_of`` knows it without asking anything, is their last commit; answers how many.
+        ``tip_of`` is called under the write's locks: it must not wait for a host."""
         ...
 
     def make_due(self, repository_id: int, *, now: datetime) -> bool:

@@ -1,8 +1,10 @@
-"""A pass: discover, claim due repositories batch by batch, read and write them, expire orphans.
+"""A pass: discover, settle what did not move, claim the other due repositories batch by batch, read
+and write them, expire orphans.
 
-``SyncEngine`` only orchestrates: each step is a part of its own (``discovery``, ``claims``,
-``batch``, ``writing``, ``expiry``, ``runs``), and the database is reached through one ``SyncStore``.
-Passes of one engine never overlap; passes of several engines (workers) share the fleet through claims.
+``SyncEngine`` only orchestrates: each step is a part of its own (``discovery``, ``unmoved``,
+``claims``, ``batch``, ``writing``, ``expiry``, ``runs``), and the database is reached through one
+``SyncStore``. Passes of one engine never overlap; passes of several engines (workers) share the fleet
+through claims.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from catalog_sync.sync.loop import run_forever
 from catalog_sync.sync.runs import Hook, RunRecorder, process_space, run_hooks
 from catalog_sync.sync.summary import Clock, PassSummary, Progress, utcnow
 from catalog_sync.sync.tips import TipAsker
+from catalog_sync.sync.unmoved import settle_unmoved
 from catalog_sync.sync.wakeup import Wakeup
 from catalog_sync.sync.workers import WorkerPools
 from catalog_sync.sync.writing import GroupWriter
@@ -121,10 +124,21 @@ class SyncEngine:
         started: datetime,
         progress: Progress | None,
     ) -> None:
-        """Claim and read due repositories batch by batch; then, if anything was orphaned, the
-        repositories flagged for a rescan (a conflict may have been resolved by what went away)."""
+        """Settle the repositories whose tip is known not to have moved (``unmoved``), claim and read
+        the other due ones batch by batch; then, if anything was orphaned, the repositories flagged for
+        a rescan (a conflict may have been resolved by what went away)."""
         total = len(listing.repositories)
-        done = 0
+        done = settle_unmoved(
+            self.store,
+            self.worker_id,
+            listing,
+            summary,
+            clock=self.clock,
+            interval_seconds=self.settings.sync.interval_seconds,
+            started_before=started if everything else None,
+        )
+        if progress and done:
+            progress(done, max(total, done))
         writer = GroupWriter(
             self.store, self.claims, self.clock, self.settings.sync.interval_seconds, summary, started
         )

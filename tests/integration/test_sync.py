@@ -51,6 +51,73 @@ def test_no_change_pass_only_asks_for_the_tip(catalog: Catalog) -> None:
     assert (summary.repositories, summary.unchanged, summary.changed, summary.added) == (3, 3, 0, 0)
 
 
+def test_a_no_change_pass_moves_each_repositorys_last_check_and_next_due_time(catalog: Catalog) -> None:
+    from datetime import timedelta
+
+    for name in ("a", "b"):
+        catalog.repo(name, {"catalog-info.yaml": product_yaml(name)})
+    catalog.sync()
+    catalog.clock.advance(seconds=30)
+    checked = catalog.clock.now
+    summary = catalog.sync()
+    assert (summary.repositories, summary.unchanged, summary.changed, summary.errors) == (2, 2, 0, 0)
+    for name in ("a", "b"):
+        row = catalog.repository(name)
+        last = row["last_sync_at"].replace(tzinfo=None)
+        assert checked.replace(tzinfo=None) < last < (checked + timedelta(seconds=1)).replace(tzinfo=None)
+        assert row["last_success_at"] == row["last_sync_at"]
+        assert row["next_sync_at"] == row["last_sync_at"] + timedelta(seconds=300)
+        assert (row["state"], row["claimed_by"], row["claim_expires_at"]) == ("ok", None, None)
+
+
+def test_a_no_change_pass_leaves_alone_a_repository_another_worker_holds(catalog: Catalog) -> None:
+    from catalog_sync.store import repos as repo_store
+    from catalog_sync.store.tables import repositories
+
+    for name in ("pay", "cart"):
+        catalog.repo(name, {"catalog-info.yaml": product_yaml(name)})
+    catalog.sync()
+    pay = catalog.repository("pay")
+    now = catalog.clock()
+    with catalog.engine.begin() as conn:
+        conn.execute(repositories.update().where(repositories.c.id == pay["id"]).values(next_sync_at=now))
+        claimed = repo_store.claim_due(
+            conn, "other", now=now, lease_seconds=600, limit=5, source_ids=[pay["source_id"]]
+        )
+    assert [c.id for c in claimed] == [pay["id"]]
+    summary = catalog.sync()
+    assert (summary.repositories, summary.unchanged) == (1, 1)
+    assert [(s["holder"], s["repositories"]) for s in summary.skipped] == [("other", 1)]
+    after = catalog.repository("pay")
+    assert (after["claimed_by"], after["last_sync_at"]) == ("other", pay["last_sync_at"])
+
+
+def test_a_repository_that_failed_and_answers_again_at_its_old_commit_is_ok_again(catalog: Catalog) -> None:
+    repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
+    catalog.sync()
+    ref = repo.git_dir / "refs" / "heads" / "main"
+    tip = ref.read_text()
+    ref.write_text("not a sha\n")
+    assert catalog.sync().errors == 1
+    catalog.clock.advance(hours=1)  # past its back-off
+    ref.write_text(tip)
+    summary = catalog.sync()
+    assert (summary.repositories, summary.unchanged, summary.errors) == (1, 1, 0)
+    assert (catalog.repository("pay")["state"], catalog.repository("pay")["failures"]) == ("ok", 0)
+    assert catalog.problems("fetch") == []
+
+
+def test_changed_read_rules_reread_a_repository_whose_tip_did_not_move(catalog: Catalog) -> None:
+    catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay"), "OWNERS": "payments\n"})
+    catalog.sync()
+    assert "OWNERS" not in json.loads(catalog.repository("pay")["facts"])["paths_present"]
+    catalog.config["sync"] = {"fact_paths": ["README.md", "OWNERS"]}
+    catalog.reset_engine()
+    summary = catalog.sync()
+    assert (summary.repositories, summary.errors) == (1, 0)
+    assert json.loads(catalog.repository("pay")["facts"])["paths_present"]["OWNERS"] is True
+
+
 def test_uncommitted_edits_are_ignored(catalog: Catalog) -> None:
     repo = catalog.repo("pay", {"catalog-info.yaml": product_yaml("pay")})
     repo.write("catalog-info.yaml", product_yaml("pay", lifecycle="retired"))

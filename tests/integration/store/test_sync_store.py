@@ -12,6 +12,7 @@ from catalog_sync.plans import EntityWrite, OrphanRow, Plan, ProblemRow, Removal
 from catalog_sync.reconcile import decide_removal, prepare
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.store.sync_sql import SqlSyncStore
+from catalog_sync.store.sync_store import UnmovedCandidate
 from catalog_sync.store.tables import sources
 from tests.fixtures.syncstore import sync_store
 
@@ -179,3 +180,55 @@ def test_a_hosted_repository_listed_by_another_source_moves_there_once_its_first
         store.record_discovery(tx, second, [info("github:h:1")], RemovalDecision(), now=NOW)
     assert ids_by_key(store, second) == {"github:h:1": moved_id}
     assert "github:h:1" not in ids_by_key(store, first)
+
+
+def test_only_an_unmoved_repository_in_good_standing_is_recorded_without_a_claim(
+    store_engine: Engine,
+) -> None:
+    store = sync_store(store_engine)
+    source_id = add_source(store, ["calm", "moved", "flagged", "held", "failing", "pushed"])
+    ids = ids_by_key(store, source_id)
+    with store.transaction() as tx:
+        store.claim_due(tx, "w1", now=NOW, lease_seconds=60, limit=10, source_ids=[source_id])
+        plans = [Plan(repository_id=rid, commit="c1") for rid in ids.values()]
+        store.apply_plans(tx, plans, now=NOW, interval_seconds=300, exists=lambda _ref: False)
+    due = NOW + timedelta(seconds=301)
+    assert store.make_due(ids["flagged"], now=NOW)
+    with store.transaction() as tx:
+        store.record_failures(tx, [(ids["failing"], "the host did not answer")], NOW, 1)
+    with store_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE repositories SET pushed_commit = 'c2' WHERE id = :id"), {"id": ids["pushed"]}
+        )
+        conn.execute(
+            text("UPDATE repositories SET claimed_by = 'w2', claim_expires_at = :until WHERE id = :id"),
+            {"id": ids["held"], "until": due + timedelta(seconds=60)},
+        )
+    asked: list[str] = []
+
+    def tip_of(candidate: UnmovedCandidate) -> str | None:
+        asked.append(candidate.key)
+        return {"calm": "c1", "moved": "c9"}.get(candidate.key, "c1")
+
+    with store.transaction() as tx:
+        recorded = store.record_unmoved(
+            tx, "w1", tip_of, now=due, interval_seconds=300, source_ids=[source_id], started_before=None
+        )
+    assert sorted(asked) == ["calm", "moved"]  # only those in good standing with nothing else asked
+    assert recorded == 1
+    with store_engine.connect() as conn:
+        rows = {
+            r.key: r
+            for r in conn.execute(
+                text("SELECT key, last_sync_at, next_sync_at, claimed_by, state FROM repositories")
+            )
+        }
+    assert str(rows["calm"].next_sync_at)[:19] == str(due + timedelta(seconds=300))[:19]
+    assert all(str(rows[k].last_sync_at)[:19] != str(due)[:19] for k in rows if k != "calm")
+    assert rows["held"].claimed_by == "w2"
+    asked.clear()
+    with store.transaction() as tx:
+        again = store.record_unmoved(
+            tx, "w1", tip_of, now=due, interval_seconds=300, source_ids=[source_id], started_before=None
+        )
+    assert (again, asked) == (0, ["moved"])  # the one recorded is not due before its next interval

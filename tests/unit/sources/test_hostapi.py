@@ -90,6 +90,27 @@ def test_a_changed_page_is_read_again_and_the_others_stay_cached(hub: FakeGitHub
     assert [p.from_cache for p in pages] == [True, False, True]
 
 
+def test_the_cache_file_is_rewritten_only_when_a_page_changed_and_follows_it(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    api, _ = client(hub, tmp_path)
+    list(api.pages(LIST))
+    api.save()
+    cache = tmp_path / "cache" / "etags.json"
+    written = cache.stat().st_ino  # a save writes a new file and renames it over the old one
+    list(api.pages(LIST))
+    api.save()
+    assert cache.stat().st_ino == written  # every page answered 304: nothing to write
+    hub.touch(hub.repos[1150])
+    list(api.pages(LIST))
+    api.save()
+    assert cache.stat().st_ino != written
+    hub.clear()
+    restarted, _ = client(hub, tmp_path)
+    assert all(p.from_cache for p in restarted.pages(LIST))  # the changed page's new ETag was kept
+    assert [s.status for s in hub.api_requests()] == [304] * 3
+
+
 def ids_listed(api: HostClient) -> list[int]:
     return [r["id"] for p in api.pages(LIST) for r in p.data]
 

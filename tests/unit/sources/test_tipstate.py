@@ -66,3 +66,22 @@ def test_a_file_written_before_read_times_were_kept_is_read(tmp_path: Path) -> N
     entry = TipState(path).entry(7, "m", "main")
     assert entry is not None
     assert entry.read_at == 0.0
+
+
+def test_first_tips_appended_after_a_compaction_need_no_rewrite_and_a_second_tip_does(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "tips.jsonl"
+    state = TipState(path)
+    state.compact(set())
+    for rid in (1, 2, 3):
+        state.record(rid, "t1", "main", SHA)
+    written = path.stat().st_ino  # a compaction writes a new file and renames it over the old one
+    state.compact({1, 2, 3})
+    assert path.stat().st_ino == written
+    assert len(path.read_text().splitlines()) == 3
+    state.record(2, "t2", "main", NEWER)
+    state.compact({1, 2, 3})
+    assert path.stat().st_ino != written
+    assert len(path.read_text().splitlines()) == 3
+    assert TipState(path).known(2, "t2", "main") == NEWER
+    state.compact({1, 3})
+    assert len(path.read_text().splitlines()) == 2
