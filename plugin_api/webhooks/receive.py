@@ -111,10 +111,12 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
 
 def record_delivery(route: Route, delivery: Delivery, app_state: AppState) -> tuple[int, dict[str, Any]]:
     """Record the delivery (durable once this returns) and answer its status and document."""
+    # Only a lifecycle event asks which sources keep archived repositories: a push does not pay for it.
+    keeping = sources_keeping_archived(app_state.settings) if isinstance(delivery.action, Lifecycle) else ()
     outcome = app_state.webhooks.record_delivery(
         delivery,
         keep_seconds=app_state.settings.webhooks.keep_deliveries_seconds,
-        sources_keeping_archived=sources_keeping_archived(app_state.settings),
+        sources_keeping_archived=keeping,
     )
     count_delivery(route.provider, route.label(delivery.event), outcome.result)
     log.info("%s %s delivery %s: %s", route.provider, delivery.event, delivery.delivery_id, outcome.result)
