@@ -22,7 +22,7 @@ from benchmarks.fleet import generate_fleet
 from benchmarks.procfs import descendants
 
 GUNICORN_WORKERS = 2
-GUNICORN_THREADS = 4
+GUNICORN_THREADS = 16
 
 
 def _cli(*args: str, config: Path) -> str:
