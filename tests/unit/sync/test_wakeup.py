@@ -76,7 +76,12 @@ def test_a_steady_stream_of_wakeups_settles_by_the_limit() -> None:
 
 def test_a_stop_ends_settling_at_once() -> None:
     stop, wakeup = threading.Event(), InProcessWakeup()
-    threading.Timer(0.1, lambda: (stop.set(), wakeup.notify())).start()
+
+    def stop_now() -> None:
+        stop.set()
+        wakeup.notify()
+
+    threading.Timer(0.1, stop_now).start()
     started = time.monotonic()
     settle(wakeup, stop, quiet_seconds=30, limit_seconds=60)
     assert time.monotonic() - started < 5
