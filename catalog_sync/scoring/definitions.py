@@ -154,31 +154,78 @@ def scorecard_files(settings: Settings) -> list[tuple[str, Path]]:
     return found
 
 
-def read_file_scorecards(settings: Settings) -> tuple[list[ScorecardDef], list[str]]:
-    """The scorecards of the built-in folder and of ``scorecards.paths``; problems as text."""
+class ScorecardFiles:
+    """The scorecard files read so far, each with the bytes it was parsed from, so a file that has not
+    changed is not parsed again.
+
+    The re-score after every sync pass and every pass that scans a repository need the file
+    scorecards, and a worker woken by each webhook delivery of a burst runs many such passes: parsing
+    and validating the same files each time cost more than the rest of a pass that finds little to do.
+    A file is still read every time (a few kilobytes): its bytes, not its modification time, decide
+    whether it changed, so an edit within the file system's timestamp resolution is never missed. A
+    file added or removed changes what ``scorecard_files`` lists, and is read or forgotten with it.
+    Safe to share between threads: at worst two of them parse the same new file.
+    """
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple[str, str, LoadLimits], tuple[bytes, list[ScorecardDef], list[str]]] = {}
+        self.parses = 0
+        """How many times a file was parsed (for the tests: an unchanged file adds nothing)."""
+
+    def read(self, settings: Settings) -> tuple[list[ScorecardDef], list[str]]:
+        """The scorecards of the built-in folder and of ``scorecards.paths``; problems as text."""
+        cards: list[ScorecardDef] = []
+        problems: list[str] = []
+        limits = LoadLimits(max_file_bytes=settings.descriptors.max_file_bytes)
+        for origin, path in scorecard_files(settings):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                problems.append(f"{path}: cannot be read: {exc.strerror or exc}")
+                continue
+            key = (origin, str(path), limits)
+            known = self._parsed.get(key)
+            if known is None or known[0] != data:
+                self.parses += 1
+                known = (data, *_parse_scorecards(origin, path, data, limits))
+                self._parsed[key] = known
+            cards += known[1]
+            problems += known[2]
+        return cards, problems
+
+
+def _parse_scorecards(
+    origin: str, path: Path, data: bytes, limits: LoadLimits
+) -> tuple[list[ScorecardDef], list[str]]:
+    """The scorecards of one file's bytes, and its problems as text."""
     cards: list[ScorecardDef] = []
     problems: list[str] = []
-    limits = LoadLimits(max_file_bytes=settings.descriptors.max_file_bytes)
-    for origin, path in scorecard_files(settings):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(f"{path}: cannot be read: {exc.strerror or exc}")
+    parsed = parse_file(str(path), data, limits)
+    problems += [p.format() for p in parsed.all_problems() if p.severity == "error"]
+    for document in parsed.documents:
+        entity = document.entity
+        if entity is None:
             continue
-        parsed = parse_file(str(path), data, limits)
-        problems += [p.format() for p in parsed.all_problems() if p.severity == "error"]
-        for document in parsed.documents:
-            entity = document.entity
-            if entity is None:
-                continue
-            if entity.kind != "Scorecard":
-                problems.append(f"{path}: {entity.kind} {entity.name} is not a Scorecard; ignored")
-                continue
-            try:
-                cards.append(build_scorecard(entity, origin))
-            except QueryError as exc:
-                problems.append(f"{path}: spec.appliesTo: {exc.message} [{entity.ref}]")
+        if entity.kind != "Scorecard":
+            problems.append(f"{path}: {entity.kind} {entity.name} is not a Scorecard; ignored")
+            continue
+        try:
+            cards.append(build_scorecard(entity, origin))
+        except QueryError as exc:
+            problems.append(f"{path}: spec.appliesTo: {exc.message} [{entity.ref}]")
     return cards, problems
+
+
+SCORECARD_FILES = ScorecardFiles()
+"""The files read by this process, shared by its re-scores and its passes."""
+
+
+def read_file_scorecards(
+    settings: Settings, files: ScorecardFiles = SCORECARD_FILES
+) -> tuple[list[ScorecardDef], list[str]]:
+    """The scorecards of the built-in folder and of ``scorecards.paths``; problems as text. A file
+    ``files`` has parsed with the same bytes before is not parsed again."""
+    return files.read(settings)
 
 
 def trusted_scorecards(

@@ -27,8 +27,10 @@ from catalog_sync.descriptors.trust import KindTrust
 from catalog_sync.errors import StoreError
 from catalog_sync.model import RELATION_PAIRS
 from catalog_sync.scoring.definitions import (
+    SCORECARD_FILES,
     Definitions,
     ScorecardDef,
+    ScorecardFiles,
     merge_definitions,
     read_file_scorecards,
     trusted_scorecards,
@@ -114,12 +116,16 @@ class Scorer:
         clock: Clock = _utcnow,
         plugins: PluginChecks | None = None,
         chunk_size: int = CHUNK_SIZE,
+        scorecard_files: ScorecardFiles = SCORECARD_FILES,
     ) -> None:
+        """``scorecard_files``: the files parsed so far, parsed again only when they change (the
+        process's own by default, shared with the sync passes)."""
         self.settings = settings
         self.store = store
         self.clock = clock
         self.plugins = plugins if plugins is not None else PluginChecks()
         self.chunk_size = max(1, chunk_size)
+        self.scorecard_files = scorecard_files
         self.last_summary: ScoringSummary | None = None
         """What the latest re-score of this scorer did (for logs and the CLI's summary)."""
 
@@ -205,7 +211,7 @@ class Scorer:
 
     def definitions(self, tx: Transaction) -> Definitions:
         """The scorecards to evaluate now: files (built-in and configured) and the catalog's."""
-        files, problems = read_file_scorecards(self.settings)
+        files, problems = read_file_scorecards(self.settings, self.scorecard_files)
         trust = KindTrust.of(self.settings.scorecards.trusted_sources)
         catalog = trusted_scorecards(self.store.catalog_scorecards(tx), trust, problems)
         definitions = merge_definitions(files, catalog, problems)

@@ -1,9 +1,10 @@
 """Sources, repositories, claims and sync runs: the bookkeeping that lets many workers share a fleet.
 
-A worker claims due repositories by writing its id and a lease expiry into them; on PostgreSQL the
-candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` so two workers never pick the same row, and
-the conditional update makes the claim safe on SQLite (one writer at a time) as well. A dead worker's
-claims lapse when their lease expires.
+Claims and their leases live in ``claiming`` (named here too, for the store's callers). The bookkeeping
+every pass writes for what it read (``record_unchanged``, ``settle_pushes``) runs statements built once
+per database, the ids bound as one parameter (``idlists.among_bound``): a worker woken by each webhook
+delivery of a burst runs them in many small passes, where building and compiling them again would cost
+more than the database's work.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalog_sync.sources.registered import REGISTERED_SOURCE
 from catalog_sync.sources.urls import redact
+from catalog_sync.store.claiming import claim_due, due_condition, free_condition, hold
+from catalog_sync.store.idlists import DIALECTS, among_bound, bound_ids
 from catalog_sync.store.limits import fit
-from catalog_sync.store.run_records import renew_heartbeat
 from catalog_sync.store.sync_store import ClaimedRepository
 from catalog_sync.store.tables import descriptor_files, problems, repositories, sources, sync_runs
 
@@ -98,109 +100,6 @@ def reread_on_new_rules(conn: Connection, source_id: int, rules: str, now: datet
     return int(result.rowcount or 0)
 
 
-def due_condition(*, now: datetime, started_before: datetime | None) -> ColumnElement[bool]:
-    """Due: for a one-off pass (``started_before`` given), not synced since the pass began; else its
-    ``next_sync_at`` has come."""
-    if started_before is not None:
-        return or_(repositories.c.last_sync_at.is_(None), repositories.c.last_sync_at < started_before)
-    return or_(repositories.c.next_sync_at.is_(None), repositories.c.next_sync_at <= now)
-
-
-def free_condition(worker: str, now: datetime) -> ColumnElement[bool]:
-    """Free for ``worker``: unclaimed, its lease expired, or its own (left by a pass of it that failed)."""
-    return or_(
-        repositories.c.claimed_by.is_(None),
-        repositories.c.claim_expires_at < now,
-        repositories.c.claimed_by == worker,
-    )
-
-
-def claim_due(
-    conn: Connection,
-    worker: str,
-    *,
-    now: datetime,
-    lease_seconds: int,
-    limit: int,
-    source_ids: Sequence[int],
-    started_before: datetime | None = None,
-    rescan_only: bool = False,
-) -> list[ClaimedRepository]:
-    """Claim up to ``limit`` due repositories for ``worker``.
-
-    Due means ``next_sync_at`` has come, or, for a one-off pass (``started_before`` given), not yet
-    synced since the pass began; with ``rescan_only``, those flagged for a rescan after a conflict.
-    Only unclaimed repositories, or those whose lease expired, are taken.
-    """
-    due = (
-        repositories.c.rescan.is_(True)
-        if rescan_only
-        else due_condition(now=now, started_before=started_before)
-    )
-    free = free_condition(worker, now)
-    candidates = (
-        select(repositories.c.id)
-        .where(repositories.c.removed_at.is_(None), repositories.c.source_id.in_(list(source_ids)), due, free)
-        .order_by(repositories.c.next_sync_at.is_not(None), repositories.c.next_sync_at, repositories.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=repositories)
-    ids = list(conn.execute(candidates).scalars())
-    if not ids:
-        return []
-    conn.execute(
-        update(repositories)
-        .where(repositories.c.id.in_(ids), free)
-        .values(claimed_by=worker, claim_expires_at=now + timedelta(seconds=lease_seconds))
-    )
-    rows = conn.execute(
-        select(
-            repositories.c.id,
-            repositories.c.source_id,
-            repositories.c.key,
-            repositories.c.last_commit,
-            repositories.c.rescan,
-            repositories.c.listing_error,
-            repositories.c.pushed_commit,
-        )
-        .where(repositories.c.id.in_(ids), repositories.c.claimed_by == worker)
-        .order_by(repositories.c.id)
-    ).all()
-    return [
-        ClaimedRepository(
-            r.id, r.source_id, r.key, r.last_commit, bool(r.rescan), r.listing_error, r.pushed_commit
-        )
-        for r in rows
-    ]
-
-
-def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, lease_seconds: int) -> set[int]:
-    """Renew every claim of ``worker`` (and its pass's heartbeat) and answer which of ``ids`` it still holds.
-
-    Called at the start of each write transaction: a worker whose lease lapsed (a long batch, a
-    stall) writes nothing for repositories another worker has taken since, so an older read never
-    overwrites a newer one; the renewal keeps a long batch's later repositories from lapsing.
-    """
-    conn.execute(
-        update(repositories)
-        .where(repositories.c.claimed_by == worker)
-        .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
-    )
-    renew_heartbeat(conn, worker, now)
-    if not ids:
-        return set()
-    if conn.dialect.name != "postgresql":
-        # One writer at a time (SQLite): the worker's claims, matched here, cost no IN list of
-        # thousands of ids to render.
-        held = set(
-            conn.execute(select(repositories.c.id).where(repositories.c.claimed_by == worker)).scalars()
-        )
-        return held.intersection(ids)
-    mine = (repositories.c.id.in_(list(ids))) & (repositories.c.claimed_by == worker)
-    return set(conn.execute(select(repositories.c.id).where(mine).with_for_update()).scalars())
-
-
 def release_all_claims(conn: Connection, worker: str) -> None:
     """Give back every claim of ``worker``: a pass that fails leaves nothing claimed for a lease."""
     conn.execute(
@@ -223,32 +122,57 @@ def make_due(conn: Connection, repository_id: int, now: datetime) -> bool:
     return bool(result.rowcount)
 
 
+def _settle_statements(dialect: str) -> dict[str, Any]:
+    """The statements of ``settle_pushes`` and ``record_unchanged`` on ``dialect``; ids bound as ``ids``."""
+    chosen = among_bound(dialect, repositories.c.id, "ids")
+    when = repositories.c.next_sync_at.type
+    return {
+        "waiting": select(repositories.c.id, repositories.c.pushed_commit, repositories.c.pushed_at).where(
+            chosen, repositories.c.pushed_commit.is_not(None)
+        ),
+        "settled": update(repositories).where(chosen).values(pushed_commit=None, pushed_at=None),
+        "newer": update(repositories).where(chosen).values(next_sync_at=bindparam("now", type_=when)),
+        "unchanged": update(repositories)
+        .where(chosen)
+        .values(
+            state="ok",
+            last_sync_at=bindparam("now", type_=when),
+            last_success_at=bindparam("now", type_=when),
+            failures=0,
+            last_error=None,
+            next_sync_at=bindparam("next_at", type_=when),
+            claimed_by=None,
+            claim_expires_at=None,
+        ),
+        "fetch_problems": delete(problems).where(
+            among_bound(dialect, problems.c.repository_id, "ids"), problems.c.category == "fetch"
+        ),
+    }
+
+
+_SETTLE = {dialect: _settle_statements(dialect) for dialect in DIALECTS}
+"""Built once per database: see the module's docstring."""
+
+
 def settle_pushes(conn: Connection, read: Sequence[tuple[int, str]], now: datetime) -> list[datetime]:
     """Clear the pushed commits that were just read; a repository whose pushed commit is another (a
     push arrived while it was read) stays due now. Answers the cleared pushes' arrival times."""
     if not read:
         return []
-    ids = [rid for rid, _ in read]
+    dialect = conn.dialect.name
+    statements = _SETTLE[dialect]
+    ids = bound_ids(dialect, [rid for rid, _ in read])
     waiting = {
-        r.id: (r.pushed_commit, r.pushed_at)
-        for r in conn.execute(
-            select(repositories.c.id, repositories.c.pushed_commit, repositories.c.pushed_at).where(
-                repositories.c.id.in_(ids), repositories.c.pushed_commit.is_not(None)
-            )
-        )
+        r.id: (r.pushed_commit, r.pushed_at) for r in conn.execute(statements["waiting"], {"ids": ids})
     }
     if not waiting:
         return []
     settled = [(rid, waiting[rid][1]) for rid, commit in read if rid in waiting and waiting[rid][0] == commit]
     newer = [rid for rid in waiting if rid not in {s for s, _ in settled}]
     if settled:
-        conn.execute(
-            update(repositories)
-            .where(repositories.c.id.in_([rid for rid, _ in settled]))
-            .values(pushed_commit=None, pushed_at=None)
-        )
+        conn.execute(statements["settled"], {"ids": bound_ids(dialect, [rid for rid, _ in settled])})
     if newer:
-        conn.execute(update(repositories).where(repositories.c.id.in_(newer)).values(next_sync_at=now))
+        conn.execute(statements["newer"], {"ids": bound_ids(dialect, newer), "now": now})
     return [at for _, at in settled if at is not None]
 
 
@@ -256,23 +180,12 @@ def record_unchanged(conn: Connection, ids: Sequence[int], now: datetime, interv
     """The tip has not moved: only the bookkeeping changes, which is what keeps re-syncs cheap."""
     if not ids:
         return
-    conn.execute(
-        update(repositories)
-        .where(repositories.c.id.in_(list(ids)))
-        .values(
-            state="ok",
-            last_sync_at=now,
-            last_success_at=now,
-            failures=0,
-            last_error=None,
-            next_sync_at=now + timedelta(seconds=interval_seconds),
-            claimed_by=None,
-            claim_expires_at=None,
-        )
-    )
-    conn.execute(
-        delete(problems).where(problems.c.repository_id.in_(list(ids)), problems.c.category == "fetch")
-    )
+    dialect = conn.dialect.name
+    statements = _SETTLE[dialect]
+    chosen = bound_ids(dialect, ids)
+    next_at = now + timedelta(seconds=interval_seconds)
+    conn.execute(statements["unchanged"], {"ids": chosen, "now": now, "next_at": next_at})
+    conn.execute(statements["fetch_problems"], {"ids": chosen})
 
 
 def record_failures(

@@ -12,13 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, String, bindparam, func, or_, select, update
 
 from catalog_sync.store.limits import fit
 from catalog_sync.store.sync_store import HeldElsewhere, RunningRun
 from catalog_sync.store.tables import repositories, sync_runs
 
 ABORTED = "aborted"
+_HEARTBEAT = (
+    update(sync_runs)
+    .where(sync_runs.c.worker == bindparam("runner", type_=String()), sync_runs.c.result == "running")
+    .values(heartbeat_at=bindparam("beat", type_=sync_runs.c.heartbeat_at.type))
+)
+"""Built once: every write transaction of a pass renews the heartbeat."""
 
 
 def running_runs(conn: Connection) -> list[RunningRun]:
@@ -33,11 +39,7 @@ def running_runs(conn: Connection) -> list[RunningRun]:
 
 def renew_heartbeat(conn: Connection, worker: str, now: datetime) -> None:
     """The worker's running pass is alive: called with each renewal of its claims."""
-    conn.execute(
-        update(sync_runs)
-        .where(sync_runs.c.worker == worker, sync_runs.c.result == "running")
-        .values(heartbeat_at=now)
-    )
+    conn.execute(_HEARTBEAT, {"runner": worker, "beat": now})
 
 
 def abort_run(conn: Connection, run: RunningRun, *, now: datetime, reason: str) -> int:

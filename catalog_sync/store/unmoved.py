@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, select, update
 
+from catalog_sync.store.claiming import due_condition, free_condition
 from catalog_sync.store.idlists import among
-from catalog_sync.store.repos import due_condition, free_condition
 from catalog_sync.store.run_records import renew_heartbeat
 from catalog_sync.store.sync_store import UnmovedCandidate
 from catalog_sync.store.tables import repositories

@@ -40,9 +40,9 @@ EXAMPLE_GAPS = {
 """The deliberate gaps of the example organisation (descriptors/examples/README.md), and no other."""
 
 
-def scorer_for(catalog: Catalog) -> Scorer:
-    """A scorer on the catalog's database, with its clock."""
-    return Scorer(catalog.settings, SqlScoringStore(Database(catalog.engine)), clock=catalog.clock)
+def scorer_for(catalog: Catalog, **options: Any) -> Scorer:
+    """A scorer on the catalog's database, with its clock (and ``Scorer``'s other ``options``)."""
+    return Scorer(catalog.settings, SqlScoringStore(Database(catalog.engine)), clock=catalog.clock, **options)
 
 
 class Reads:

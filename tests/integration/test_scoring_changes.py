@@ -11,9 +11,10 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from catalog_sync.scoring.definitions import ScorecardFiles
 from catalog_sync.store.tables import scorecards
 from tests.integration.conftest import Catalog, product_yaml
-from tests.integration.scoring_org import ScoredCatalog
+from tests.integration.scoring_org import ScoredCatalog, scorer_for
 
 SIZE_CARD = """\
 apiVersion: catalog/v1
@@ -192,6 +193,27 @@ def test_configured_scorecards_and_roles(make_catalog: Callable[..., Catalog]) -
     assert origins == {"basics": "file"}
     assert org.result("basics", "product:default/pay")["checks"]["people"]["value"] == 2
     assert org.gaps() == set()  # the team has a developer, the only role required here
+
+
+def test_a_configured_scorecard_file_edited_between_passes_is_used_as_edited(
+    make_catalog: Callable[..., Catalog],
+) -> None:
+    catalog = make_catalog(scorecards={"builtin": False, "paths": ["cards"]})
+    cards = catalog.root / "cards"
+    cards.mkdir()
+    (cards / "basics.yaml").write_text(SIZE_CARD)
+    org = ScoredCatalog(catalog, scorer_for(catalog, scorecard_files=ScorecardFiles()))
+    org.repo("org").commit("teams", files={"catalog-info.yaml": TEAM})
+    org.repo("pay").commit("pay", files={"catalog-info.yaml": product_yaml("pay")})
+    org.sync()
+    assert org.result("basics", "product:default/pay")["checks"]["people"]["passed"] is True
+    org.sync()
+    assert org.scorer.scorecard_files.parses == 1  # unchanged: not parsed again
+    # The same length, written at once: only the file's bytes tell the edit apart.
+    (cards / "basics.yaml").write_text(SIZE_CARD.replace("ownerTeamMinMembers: 1", "ownerTeamMinMembers: 3"))
+    org.sync()
+    assert org.result("basics", "product:default/pay")["checks"]["people"]["passed"] is False
+    assert org.scorer.scorecard_files.parses == 2
 
 
 def test_a_catalog_scorecard_replaces_a_built_in_one_of_the_same_name(

@@ -7,6 +7,7 @@ from pathlib import Path
 from catalog_sync.config import parse_settings
 from catalog_sync.model import Entity
 from catalog_sync.scoring.definitions import (
+    ScorecardFiles,
     build_scorecard,
     merge_definitions,
     read_file_scorecards,
@@ -77,6 +78,50 @@ def test_a_configured_file_that_is_not_a_scorecard_is_reported(tmp_path: Path) -
     assert any("team.yaml: Team t is not a Scorecard; ignored" in p for p in problems)
     assert any("broken.yaml" in p and "error" in p for p in problems)
     assert any("missing.yaml: cannot be read" in p for p in problems)
+
+
+CARD = """\
+apiVersion: catalog/v1
+kind: Scorecard
+metadata: {name: %s}
+spec:
+  appliesTo: [kind=product]
+  levels: [ok]
+  checks:
+    - {id: people, title: Someone to call, level: ok, rule: {ownerTeamMinMembers: %d}}
+"""
+
+
+def test_scorecard_files_are_parsed_again_only_when_they_change(tmp_path: Path) -> None:
+    cards_dir = tmp_path / "cards"
+    cards_dir.mkdir()
+    (cards_dir / "a.yaml").write_text(CARD % ("alpha", 1))
+    settings = parse_settings({"scorecards": {"builtin": False, "paths": ["cards"]}}, str(tmp_path), {})
+    files = ScorecardFiles()
+    first, _ = read_file_scorecards(settings, files)
+    again, _ = read_file_scorecards(settings, files)
+    assert files.parses == 1  # the second read found the same bytes
+    assert again == first
+    # Rewritten at once with the same length: only its bytes tell the edit apart.
+    (cards_dir / "a.yaml").write_text(CARD % ("alpha", 3))
+    (cards_dir / "b.yaml").write_text(CARD % ("beta", 1))
+    edited, _ = read_file_scorecards(settings, files)
+    assert [(c.name, c.checks[0].rule) for c in edited] == [("alpha", 3), ("beta", 1)]
+    assert files.parses == 3
+    (cards_dir / "b.yaml").unlink()
+    assert [c.name for c in read_file_scorecards(settings, files)[0]] == ["alpha"]
+    assert files.parses == 3
+
+
+def test_a_file_that_stops_parsing_keeps_its_problems_on_every_read(tmp_path: Path) -> None:
+    (tmp_path / "card.yaml").write_text("kind: [\n")
+    settings = parse_settings({"scorecards": {"builtin": False, "paths": ["card.yaml"]}}, str(tmp_path), {})
+    files = ScorecardFiles()
+    first = read_file_scorecards(settings, files)
+    assert first[0] == []
+    assert any("card.yaml" in problem for problem in first[1])
+    assert read_file_scorecards(settings, files) == first
+    assert files.parses == 1
 
 
 def test_a_repo_file_path_the_sync_never_records_is_a_warning_when_the_scorecard_loads() -> None:
