@@ -7,7 +7,6 @@ repository due without recording its pushed commit, or remove one without orphan
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalog_sync.store.limits import too_long
 from catalog_sync.store.pg_wakeup import CHANNEL
+from catalog_sync.store.push_groups import Pushed, collapse, write_pushes
 from catalog_sync.store.tables import entities, repositories, sources, webhook_deliveries
 from catalog_sync.store.webhook_events import (
     ACCEPTED,
@@ -102,8 +102,9 @@ def decide(
     if isinstance(rows, str):
         return DeliveryOutcome(IGNORED, rows), None
     if isinstance(action, Push):
-        outcome, updates = _push(rows, action, delivery.received_at)
-        return outcome, None if updates is None else _run(updates)
+        outcome = _push(rows, action)
+        ids = outcome.repository_ids
+        return outcome, _pushed(ids, action.commit, delivery.received_at) if ids else None
     return _lifecycle(rows, action, delivery.received_at, keeping_archived)
 
 
@@ -163,32 +164,30 @@ _BRANCH_DELETED = (
     .where(repositories.c.id == bindparam("repository"))
     .values(next_sync_at=_DUE_AT, pushed_commit=None, pushed_at=None)
 )
-"""One repository each, run for every repository a push names (one batch of executions, not one
-statement per repository), so a group's pushes are written in one batch too."""
-
-Updates = tuple[Any, list[dict[str, Any]]]
-"""A statement and the rows of values it is executed with, in order."""
+"""One repository each, run for every repository a push delivered alone names (one batch of
+executions, not one statement per repository). A group's pushes are collapsed to one row per
+repository instead (``push_groups``), which leaves each repository as these would in turn."""
 
 
-def _push(rows: Sequence[Row[Any]], push: Push, received: datetime) -> tuple[DeliveryOutcome, Updates | None]:
-    """A push to the tracked branch makes the repository due now, to be read at the pushed commit."""
+def _push(rows: Sequence[Row[Any]], push: Push) -> DeliveryOutcome:
+    """A push to the tracked branch makes the repository due now, to be read at the pushed commit;
+    the repositories to write are those the outcome names."""
     if push.branch is None:
-        return DeliveryOutcome(IGNORED, "the push is to a ref that is not a branch (a tag, say)"), None
+        return DeliveryOutcome(IGNORED, "the push is to a ref that is not a branch (a tag, say)")
     tracked = [row for row in rows if (row.branch or push.default_branch) == push.branch]
     if not tracked:
         followed = sorted({row.branch or push.default_branch or "its default branch" for row in rows})
         reason = f"the push is to branch {push.branch!r}; the catalog reads {', '.join(followed)}"
-        return DeliveryOutcome(IGNORED, reason), None
-    ids = [row.id for row in tracked]
-    if push.commit is None:  # the tracked branch was deleted: the pass asks for the tip and says why
-        updates: Updates = (_BRANCH_DELETED, [{"repository": i, "due_at": received} for i in ids])
+        return DeliveryOutcome(IGNORED, reason)
+    return DeliveryOutcome(ACCEPTED, repository_ids=tuple(row.id for row in tracked), woke=True)
+
+
+def _pushed(ids: Sequence[int], commit: str | None, received: datetime) -> Write:
+    """The writes of a push delivered alone: ``commit`` None, the branch was deleted."""
+    if commit is None:  # the tracked branch was deleted: the pass asks for the tip and says why
+        statement, values = _BRANCH_DELETED, [{"repository": i, "due_at": received} for i in ids]
     else:
-        updates = (_PUSHED, [{"repository": i, "due_at": received, "commit": push.commit} for i in ids])
-    return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), updates
-
-
-def _run(updates: Updates) -> Write:
-    statement, values = updates
+        statement, values = _PUSHED, [{"repository": i, "due_at": received, "commit": commit} for i in ids]
 
     def write(conn: Connection) -> None:
         conn.execute(statement, values)
@@ -217,12 +216,13 @@ _FIND_MANY = (
 def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOutcome]:
     """Record plain deliveries (``is_plain``) together, with the outcomes recording each in turn
     (``decide``, ``remember``, then its writes) would give: one read of every repository they name, one
-    insert of their ids (a known id, or one seen earlier in the group, is a duplicate), one batch of
-    updates. Pushes change nothing that decides another push, so deciding all first changes nothing.
+    insert of their ids (a known id, or one seen earlier in the group, is a duplicate), one update of
+    the repositories their pushes name, a row each (each one's pushes collapsed, in the order they
+    arrived, to what writing them in turn would leave: ``push_groups``). Pushes change nothing that
+    decides another push, so deciding all first changes nothing.
 
-    Ids are inserted in their order and repositories updated in theirs (each one's pushes in the order
-    they arrived), so two processes writing groups at once take their locks in the same order and never
-    wait for each other in a cycle."""
+    Ids are inserted in their order and repositories locked in theirs, so two processes writing groups
+    at once take their locks in the same order and never wait for each other in a cycle."""
     keys = sorted(
         {d.action.repository.key for d in group if isinstance(d.action, Push) and d.action.repository.key}
     )
@@ -230,39 +230,36 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
     if keys:
         for row in conn.execute(_FIND_MANY, {"keys": keys}):
             named[row.key].append(row)
-    decided: list[tuple[DeliveryOutcome, Updates | None]] = []
+    decided: list[DeliveryOutcome] = []
     for delivery in group:
         action = delivery.action
         if delivery.ignored is not None:
-            decided.append((DeliveryOutcome(IGNORED, delivery.ignored), None))
+            decided.append(DeliveryOutcome(IGNORED, delivery.ignored))
         elif not isinstance(action, Push):
-            decided.append((DeliveryOutcome(ACCEPTED), None))
+            decided.append(DeliveryOutcome(ACCEPTED))
         elif not (rows := named.get(action.repository.key or "")):
-            decided.append((DeliveryOutcome(IGNORED, UNKNOWN_REPOSITORY), None))
+            decided.append(DeliveryOutcome(IGNORED, UNKNOWN_REPOSITORY))
         else:
-            decided.append(_push(rows, action, delivery.received_at))
+            decided.append(_push(rows, action))
     first: dict[tuple[str, str], int] = {}
     for n, delivery in enumerate(group):
         first.setdefault((delivery.provider, delivery.delivery_id), n)
-    stored_rows = [_stored_row(group[n], decided[n][0]) for _, n in sorted(first.items())]
+    stored_rows = [_stored_row(group[n], decided[n]) for _, n in sorted(first.items())]
     stored = {
         (row.provider, row.delivery_id) for row in conn.execute(_REMEMBER[conn.dialect.name], stored_rows)
     }
     outcomes: list[DeliveryOutcome] = []
-    writes: list[tuple[int, int, Any, dict[str, Any]]] = []
+    pushed: dict[int, list[Pushed]] = defaultdict(list)
     for n, delivery in enumerate(group):
         known = (delivery.provider, delivery.delivery_id)
         if first[known] != n or known not in stored:
             outcomes.append(DeliveryOutcome(DUPLICATE))
             continue
-        outcome, updates = decided[n]
-        outcomes.append(outcome)
-        if updates is not None:
-            statement, values_of = updates
-            writes.extend((values["repository"], n, statement, values) for values in values_of)
-    writes.sort(key=lambda w: (w[0], w[1]))
-    for statement, run in itertools.groupby(writes, key=lambda w: w[2]):
-        conn.execute(statement, [values for *_, values in run])
+        outcomes.append(decided[n])
+        if isinstance(delivery.action, Push):
+            for repository in decided[n].repository_ids:
+                pushed[repository].append(Pushed(delivery.received_at, delivery.action.commit))
+    write_pushes(conn, [collapse(repository, pushed[repository]) for repository in sorted(pushed)])
     return outcomes
 
 
