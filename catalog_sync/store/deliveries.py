@@ -17,6 +17,7 @@ from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, case, 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from catalog_sync.store.delivery_rows import find_keyed, insert_new
 from catalog_sync.store.limits import too_long
 from catalog_sync.store.pg_wakeup import CHANNEL
 from catalog_sync.store.push_groups import Pushed, collapse, write_pushes
@@ -49,7 +50,8 @@ _REMEMBER = {
     .returning(webhook_deliveries.c.provider, webhook_deliveries.c.delivery_id),
 }
 """Built once: a statement object keeps its cache key, so running it again costs no construction and
-no compilation, only the bound values (the row's columns are named by the values passed)."""
+no compilation, only the bound values (the row's columns are named by the values passed). A group's
+ids are inserted by ``delivery_rows.insert_new`` instead, in one statement whatever their number."""
 _NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
@@ -206,13 +208,6 @@ def is_plain(delivery: Delivery) -> bool:
     )
 
 
-_FIND_MANY = (
-    select(repositories.c.id, repositories.c.key, repositories.c.branch)
-    .where(repositories.c.key.in_(bindparam("keys", expanding=True)), repositories.c.removed_at.is_(None))
-    .order_by(repositories.c.id)
-)
-
-
 def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOutcome]:
     """Record plain deliveries (``is_plain``) together, with the outcomes recording each in turn
     (``decide``, ``remember``, then its writes) would give: one read of every repository they name, one
@@ -228,7 +223,7 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
     )
     named: dict[str, list[Any]] = defaultdict(list)
     if keys:
-        for row in conn.execute(_FIND_MANY, {"keys": keys}):
+        for row in find_keyed(conn, keys):
             named[row.key].append(row)
     decided: list[DeliveryOutcome] = []
     for delivery in group:
@@ -244,10 +239,7 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
     first: dict[tuple[str, str], int] = {}
     for n, delivery in enumerate(group):
         first.setdefault((delivery.provider, delivery.delivery_id), n)
-    stored_rows = [_stored_row(group[n], decided[n]) for _, n in sorted(first.items())]
-    stored = {
-        (row.provider, row.delivery_id) for row in conn.execute(_REMEMBER[conn.dialect.name], stored_rows)
-    }
+    stored = insert_new(conn, [_stored_row(group[n], decided[n]) for _, n in sorted(first.items())])
     outcomes: list[DeliveryOutcome] = []
     pushed: dict[int, list[Pushed]] = defaultdict(list)
     for n, delivery in enumerate(group):

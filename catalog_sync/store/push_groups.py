@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Column, Connection, text
 
 from catalog_sync.store.tables import repositories
 
@@ -128,18 +128,19 @@ for the transaction: there the order decides no waits."""
 def write_pushes(conn: Connection, rows: Sequence[Collapsed]) -> None:
     """Apply ``rows`` (one per repository, in any order) in one statement execution."""
     if rows:
-        values = {"rows": _as_json(rows, _stamper(conn))}
+        values = {"rows": _as_json(rows, stamper(conn, repositories.c.next_sync_at))}
         if conn.dialect.name == "postgresql":
             values["ids"] = "{" + ",".join(str(row.repository) for row in rows) + "}"
         conn.execute(_WRITE[conn.dialect.name], values)
 
 
-def _stamper(conn: Connection) -> Callable[[datetime], str]:
-    """Timestamps as the database reads them from text: ISO 8601 with the zone on PostgreSQL, the
-    text SQLAlchemy stores on SQLite (which has no time type: its text is compared and sorted)."""
+def stamper(conn: Connection, column: Column[datetime]) -> Callable[[datetime], str]:
+    """Timestamps of ``column`` as the database reads them from text: ISO 8601 with the zone on
+    PostgreSQL, the text SQLAlchemy stores in the column on SQLite (which has no time type: its text
+    is compared and sorted)."""
     if conn.dialect.name == "postgresql":
         return datetime.isoformat
-    stored = repositories.c.next_sync_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    stored = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     if stored is None:  # pragma: no cover - SQLAlchemy's SQLite dialect always formats its datetimes
         return datetime.isoformat
     return stored
@@ -164,4 +165,4 @@ def _as_json(rows: Sequence[Collapsed], stamp: Callable[[datetime], str]) -> str
     return json.dumps(listed)
 
 
-__all__ = ["Collapsed", "Pushed", "collapse", "write_pushes"]
+__all__ = ["Collapsed", "Pushed", "collapse", "stamper", "write_pushes"]
