@@ -141,14 +141,22 @@ class BlobCache:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write whole or not at all; the folder is made only when missing (a full pass writes thousands)."""
-    temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    """Write whole or not at all; the folder is made only when missing (a full pass writes thousands).
+    Plain system calls: Python's file objects add a size, a terminal and a position query to each."""
+    temporary = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     try:
-        temporary.write_bytes(data)
+        descriptor = os.open(temporary, flags, 0o644)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(data)
-    temporary.replace(path)
+        descriptor = os.open(temporary, flags, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
 
 
 class TreeRecord:

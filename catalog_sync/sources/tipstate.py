@@ -40,6 +40,7 @@ class TipState:
         self._path = path
         self._lock = threading.Lock()
         self._tips: dict[int, KnownTip] = {}
+        self._folder_made = False
         self._compacted = False
         """Whether the file holds exactly ``_tips``, one line each (appending a repository's first tip
         keeps it so: the first listing after a full read rewrites nothing)."""
@@ -58,15 +59,16 @@ class TipState:
         return known.tip if known is not None else None
 
     def entry(self, repository_id: int, pushed_at: str, branch: str) -> KnownTip | None:
-        """Like ``known``, with when the tip was read."""
-        with self._lock:
-            known = self._tips.get(repository_id)
+        """Like ``known``, with when the tip was read. Asked by every tip thread, so it takes no lock:
+        one dictionary read is atomic, and a tip recorded meanwhile is the next pass's to see."""
+        known = self._tips.get(repository_id)
         if known is None or not pushed_at or known.pushed_at != pushed_at or known.branch != branch:
             return None
         return known
 
     def record(self, repository_id: int, pushed_at: str, branch: str, tip: str) -> None:
-        """Remember a tip read under ``pushed_at``; one appended line."""
+        """Remember a tip read under ``pushed_at``; one appended line, written with one system call
+        (the lock is held by every tip thread of a full pass in turn, so it must be short)."""
         if not pushed_at or not _SHA.match(tip):
             return
         now = time.time()
@@ -75,9 +77,14 @@ class TipState:
             if repository_id in self._tips:  # the file now holds two lines for it: compact it again
                 self._compacted = False
             self._tips[repository_id] = KnownTip(pushed_at, branch, tip, now)
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self._path, "a", encoding="utf-8") as handle:
-                handle.write(row + "\n")
+            if not self._folder_made:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                self._folder_made = True
+            descriptor = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(descriptor, (row + "\n").encode())
+            finally:
+                os.close(descriptor)
 
     def compact(self, listed: set[int]) -> None:
         """Keep the repositories still listed, one line each, replaced atomically; nothing is written
