@@ -28,11 +28,11 @@ from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSe
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
-from catalog_sync.sources.githubapi import ApiReader, CommitFacts, commit_facts
+from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
 from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
-from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader
+from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader, names_git_kpi
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.sources.tipstate import TipState
 from catalog_sync.sources.urls import redact
@@ -192,29 +192,45 @@ class GitHubRepository:
         return str(self._listed["clone_url"] or f"{self._source.git_origin}/{self._listed['full_name']}.git")
 
     def prefetch(self, commit: str) -> None:
-        """Read ``commit`` (``_read_tip``), then the history its ``git`` KPIs need (``hostedhistory``)."""
-        self._read_tip(commit)
-        if self._source.history is not None:
-            self._source.history.read(self._repository(), commit, lambda: self.snapshot(commit))
+        """Read ``commit`` (``_read_tip``), then the history its ``git`` KPIs need (``hostedhistory``).
+        Whether they are declared is searched in what the read just fetched, when it went through the
+        API: the tree record and the blobs are not read back from the disk they were written to."""
+        read = self._read_tip(commit)
+        history = self._source.history
+        if history is None:
+            return
+        if read is not None:
+            descriptors = history.descriptors
+            history.read_declared(
+                self._repository(), commit, lambda: names_git_kpi(read.files, read.blob, descriptors)
+            )
+        else:
+            history.read(self._repository(), commit, lambda: self._open(commit))
 
-    def _read_tip(self, commit: str) -> None:
+    def _read_tip(self, commit: str) -> ReadCommit | None:
         """Read ``commit`` through the API into the cache unless it is there; a tree the host truncated,
         or a rate limit nearly spent (``API_READ_RESERVE``), has it fetched (depth 1) into the shallow
-        cache clone instead."""
+        cache clone instead. Answers what the API read fetched; None when nothing was read through it."""
         reader = self._source.api_reader
         if reader.holds(self.id, commit):
-            return
+            return None
         remaining = self._source.reads.remaining
         if remaining is not None and remaining < API_READ_RESERVE:
             self._repository().prefetch(commit)
-            return
+            return None
         facts = self._facts[1] if self._facts is not None and self._facts[0] == commit else None
-        if not reader.read(self.id, self._listed["full_name"], commit, facts):
+        read = reader.read(self.id, self._listed["full_name"], commit, facts)
+        if read is None:
             self._repository().prefetch(commit)
+        return read
 
     def snapshot(self, commit: str) -> HistoricSnapshot:
         """Open ``commit`` as read by ``prefetch`` (reading it first when it was not)."""
         self._read_tip(commit)
+        return self._open(commit)
+
+    def _open(self, commit: str) -> HistoricSnapshot:
+        """Open ``commit`` from the caches, as a scanning process does (it was read just before)."""
         _, fetched = self.__reduce__()
         return FetchedRepository(*fetched).snapshot(commit)
 

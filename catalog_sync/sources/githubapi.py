@@ -2,10 +2,11 @@
 
 Runs in the sync's tip thread, where the source's client (and its credential) lives: one request for
 the recursive tree, one per descriptor blob not cached yet (blobs are named by their content, so an
-unchanged descriptor costs nothing), and one for the commit's time only when the branch answer did not
-carry it. Which blobs a scan will read is known here from ``descriptors.patterns``, plus the files a
-Location descriptor names (parsed here only for descriptors that mention a Location), so the scan,
-wherever it runs, finds every blob it asks for in the cache.
+unchanged descriptor costs nothing; each is asked raw, ``RAW_BLOB``, and checked against its sha), and
+one for the commit's time only when the branch answer did not carry it. Which blobs a scan will read is
+known here from ``descriptors.patterns``, plus the files a Location descriptor names (parsed here only
+for descriptors that mention a Location), so the scan, wherever it runs, finds every blob it asks for
+in the cache.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from catalog_sync.descriptors.loader import LoadLimits
 from catalog_sync.descriptors.patterns import compile_patterns
 from catalog_sync.errors import DescriptorError, HostApiError, RepositoryUnreachableError
 from catalog_sync.sources.base import TreeEntry
-from catalog_sync.sources.githubtree import BlobCache, TreeRecord, parse_blob, parse_time, parse_tree
+from catalog_sync.sources.githubtree import BlobCache, TreeRecord, parse_raw_blob, parse_time, parse_tree
 from catalog_sync.sources.hostapi import HostClient
 
 _REGULAR = 0o100000
@@ -32,6 +34,8 @@ _FILE_TYPE = 0o170000
 _GLOB = re.compile(r"[*?\[]")
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//)")
 _MAX_ROUNDS = 20
+RAW_BLOB = "application/vnd.github.raw+json"
+"""The media type in which GitHub answers a blob with its bytes: no JSON, no base64 to decode."""
 
 CommitFacts = tuple[datetime, str]
 """A commit's committer time and its author's e-mail (lower case), as the facts record them."""
@@ -46,6 +50,21 @@ def commit_facts(data: Any, shown: str) -> CommitFacts:
         raise RepositoryUnreachableError(f"{shown}: the host's commit has no committer")
     email = author.get("email") if isinstance(author, dict) else None
     return parse_time(committer.get("date"), shown), email.strip().lower() if isinstance(email, str) else ""
+
+
+@dataclass(frozen=True)
+class ReadCommit:
+    """A commit ``ApiReader.read`` just read: its files (sorted by path) and the blobs it fetched, so
+    what the tip thread decides next (whether the history is read) reads nothing back from disk."""
+
+    files: list[TreeEntry]
+    fetched: dict[str, bytes]
+    blobs: BlobCache
+
+    def blob(self, sha: str) -> bytes | None:
+        """A blob fetched by the read, else the cached one (an unchanged descriptor), else None."""
+        data = self.fetched.get(sha)
+        return data if data is not None else self.blobs.get(sha)
 
 
 class ApiReader:
@@ -72,13 +91,16 @@ class ApiReader:
         wanted = (e for e in record[2] if self._pattern.match(e.path) and self._readable(e))
         return all(self.blobs.has(e.sha) for e in wanted)
 
-    def read(self, repository_id: int, full_name: str, commit: str, facts: CommitFacts | None) -> bool:
-        """Read ``commit`` into the cache; False when the host truncated its tree (read it otherwise)."""
+    def read(
+        self, repository_id: int, full_name: str, commit: str, facts: CommitFacts | None
+    ) -> ReadCommit | None:
+        """Read ``commit`` into the cache, answering what was read; None when the host truncated its
+        tree (read it otherwise)."""
         base = f"/repos/{quote(full_name)}"
         data = self._get(f"{base}/git/trees/{commit}?recursive=1", full_name)
         files = parse_tree(data, full_name, self._settings.max_tree_entries)
         if files is None:
-            return False
+            return None
         by_path = {e.path: e for e in files}
         descriptors = [e for e in files if self._pattern.match(e.path)]
         fetched: dict[str, bytes] = {}
@@ -87,7 +109,7 @@ class ApiReader:
         if facts is None:
             facts = commit_facts(self._get(f"{base}/commits/{commit}", full_name), full_name)
         self.record(repository_id).write(commit, facts[0], facts[1], files)
-        return True
+        return ReadCommit(files, fetched, self.blobs)
 
     def _get(self, path: str, shown: str) -> Any:
         try:
@@ -110,8 +132,12 @@ class ApiReader:
                     f"{shown}: its descriptors take more than {self._settings.max_read_bytes} bytes "
                     "(descriptors.max_read_bytes); nothing was read from it"
                 )
-            answer = self._get(f"{base}/git/blobs/{entry.sha}", f"{shown}: {entry.path}")
-            fetched[entry.sha] = parse_blob(answer, entry.sha, f"{shown}: {entry.path}")
+            where = f"{shown}: {entry.path}"
+            try:
+                answer = self._client.get_bytes(f"{base}/git/blobs/{entry.sha}", RAW_BLOB)
+            except HostApiError as exc:
+                raise RepositoryUnreachableError(f"{where}: {exc}") from None
+            fetched[entry.sha] = parse_raw_blob(answer, entry.sha, where)
             self.blobs.put(entry.sha, fetched[entry.sha])
         return spent
 
@@ -172,4 +198,4 @@ class ApiReader:
         return [found] if found is not None else []
 
 
-__all__ = ["ApiReader", "CommitFacts", "commit_facts"]
+__all__ = ["ApiReader", "CommitFacts", "ReadCommit", "commit_facts"]

@@ -104,6 +104,20 @@ def parse_blob(data: Any, sha: str, shown: str) -> bytes:
     return raw
 
 
+def parse_raw_blob(content: bytes, sha: str, shown: str) -> bytes:
+    """A blob answer asked in the raw media type: its bytes, refused unless they hash to ``sha``; a
+    host that ignored the media type and answered base64 JSON is read as ``parse_blob`` reads it."""
+    if blob_sha(content) == sha:
+        return content
+    try:
+        data = json.loads(content)
+    except ValueError:
+        raise RepositoryUnreachableError(
+            f"{shown}: the host's content for blob {sha} does not hash to it"
+        ) from None
+    return parse_blob(data, sha, shown)
+
+
 def parse_time(value: Any, shown: str) -> datetime:
     """An ISO 8601 time of an answer (``2026-01-01T00:00:00Z``), timezone-aware."""
     try:
@@ -289,4 +303,13 @@ class ApiSnapshot:
         self._folders = None
 
 
-__all__ = ["ApiSnapshot", "BlobCache", "TreeRecord", "blob_sha", "parse_blob", "parse_time", "parse_tree"]
+__all__ = [
+    "ApiSnapshot",
+    "BlobCache",
+    "TreeRecord",
+    "blob_sha",
+    "parse_blob",
+    "parse_raw_blob",
+    "parse_time",
+    "parse_tree",
+]

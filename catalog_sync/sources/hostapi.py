@@ -198,6 +198,15 @@ class HostClient:
                 self._pages.pop(url, None)
         return Page(url, data, next_url, False)
 
+    def get_bytes(self, path: str, accept: str) -> bytes:
+        """One GET answered in a media type of its own (``accept``: a blob's raw bytes), its body as
+        sent: for content-addressed answers, which the caller checks and caches, so it is neither
+        asked conditionally nor stored."""
+        url = self.url(path)
+        answer = self._send("GET", url, {"Accept": accept})
+        self._raise_for(answer)
+        return answer.content
+
     def pages(self, path: str, trim: Callable[[Any], Any] | None = None) -> Iterator[Page]:
         """Every page of a list, following ``Link: rel="next"``; a link to another origin fails.
 

@@ -28,7 +28,7 @@ import fnmatch
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,16 +61,32 @@ _GIT_KPI = re.compile(
 def declares_git_kpi(snapshot: Snapshot, descriptors: DescriptorSettings) -> bool:
     """Whether a descriptor file of ``snapshot`` names a ``git`` measure: a search of the files'
     text, so that the decision costs no parsing; a false match costs one fetch, nothing more."""
-    pattern = compile_patterns(tuple(descriptors.patterns))
     selection = TreeSelection(globs=descriptors.patterns, files=[], folders=[])
+
+    def read(sha: str) -> bytes | None:
+        with contextlib.suppress(CatalogSyncError):
+            return snapshot.read_blob(sha)
+        return None
+
+    return names_git_kpi(snapshot.tree(selection), read, descriptors)
+
+
+def names_git_kpi(
+    files: Iterable[TreeEntry], read: Callable[[str], bytes | None], descriptors: DescriptorSettings
+) -> bool:
+    """``declares_git_kpi`` over a commit's files in path order (``read``: a blob's bytes, None when
+    it cannot be read), for a caller that holds the listing and the descriptors' bytes already (a
+    commit just read through an API): the same files are searched, in the same order, within the
+    same ``MAX_DESCRIPTOR_BYTES``."""
+    pattern = compile_patterns(tuple(descriptors.patterns))
     spent = 0
-    for entry in snapshot.tree(selection):
+    for entry in files:
         if not pattern.match(entry.path) or entry.size > MAX_DESCRIPTOR_BYTES - spent:
             continue
         spent += entry.size
-        with contextlib.suppress(CatalogSyncError):
-            if _GIT_KPI.search(snapshot.read_blob(entry.sha)):
-                return True
+        data = read(entry.sha)
+        if data is not None and _GIT_KPI.search(data):
+            return True
     return False
 
 
@@ -121,16 +137,24 @@ class HistoryReader:
         cache clone: nothing when it was recorded already or when no git KPI is declared, else the
         commits of the window and the tags; a failed fetch is recorded as the reason the measures
         give, and the repository is still read at its tip."""
+        self.read_declared(git, commit, lambda: self._declared(open_tip))
+
+    def _declared(self, open_tip: Callable[[], Snapshot]) -> bool:
+        snapshot = open_tip()
+        try:
+            return declares_git_kpi(snapshot, self.descriptors)
+        finally:
+            snapshot.close()
+
+    def read_declared(self, git: GitRepository, commit: str, declared: Callable[[], bool]) -> None:
+        """``read``, for a caller that decides whether ``commit`` declares a git KPI without opening
+        it (``names_git_kpi`` over what it just read); ``declared`` is asked only when no record of
+        ``commit`` exists."""
         clone = git.cache_path
         known = ReadHistory.load(clone)
         if known is not None and known.commit == commit:
             return
-        snapshot = open_tip()
-        try:
-            declared = declares_git_kpi(snapshot, self.descriptors)
-        finally:
-            snapshot.close()
-        if not declared:
+        if not declared():
             if known is not None:  # no record is the same as NOT_DECLARED, and costs no write
                 with contextlib.suppress(OSError):
                     (clone / HISTORY_FILE).unlink()
@@ -227,4 +251,11 @@ class HistoricSnapshot:
         self.close()
 
 
-__all__ = ["HISTORY_FILE", "HistoricSnapshot", "HistoryReader", "ReadHistory", "declares_git_kpi"]
+__all__ = [
+    "HISTORY_FILE",
+    "HistoricSnapshot",
+    "HistoryReader",
+    "ReadHistory",
+    "declares_git_kpi",
+    "names_git_kpi",
+]

@@ -63,6 +63,9 @@ def test_a_full_sync_reads_descriptors_and_facts_through_the_api_without_git(
     # Per repository: its branch, one tree, one blob per descriptor; the commit's time came with the branch.
     assert kinds(hub) == sorted(["list"] + ["branch", "tree"] * 2 + ["blob"] * 3)
     assert hub.git_requests() == []
+    # Blobs are asked for their bytes (no base64 JSON to decode), and checked against their sha.
+    blobs = [s for s in hub.api_requests() if "/git/blobs/" in s.path]
+    assert {s.accept for s in blobs} == {"application/vnd.github.raw+json"}
     pay = catalog.repository("acme/pay")
     facts = json.loads(pay["facts"])
     assert facts["paths_present"]["README.md"] is True

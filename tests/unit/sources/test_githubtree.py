@@ -4,6 +4,7 @@ walked, the budget is charged as they are, blobs come only from the checked cach
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from catalog_sync.errors import RepositoryUnreachableError, ScanBudgetError
 from catalog_sync.sources.base import TreeEntry
 from catalog_sync.sources.budget import ScanBudget
-from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, blob_sha, parse_blob
+from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, blob_sha, parse_blob, parse_raw_blob
 from catalog_sync.sources.selection import TreeSelection
 
 WHEN = datetime(2026, 3, 1, tzinfo=UTC)
@@ -65,3 +66,18 @@ def test_a_blob_answer_that_does_not_hash_to_its_sha_is_refused() -> None:
         parse_blob(good, blob_sha(b"other"), "acme/pay")
     with pytest.raises(RepositoryUnreachableError, match="no base64 'content'"):
         parse_blob({"content": "x", "encoding": "utf-8"}, "a" * 40, "acme/pay")
+
+
+def test_a_raw_blob_answer_is_kept_only_when_it_hashes_to_its_sha() -> None:
+    text = b"kind: Component\n"
+    assert parse_raw_blob(text, blob_sha(text), "acme/pay") == text
+    with pytest.raises(RepositoryUnreachableError, match="does not hash to it"):
+        parse_raw_blob(b"kind: Other\n", blob_sha(text), "acme/pay")
+
+
+def test_a_host_that_ignores_the_raw_media_type_is_read_from_its_base64_answer() -> None:
+    text = b"kind: Component\n"
+    answer = json.dumps({"content": base64.b64encode(text).decode(), "encoding": "base64"}).encode()
+    assert parse_raw_blob(answer, blob_sha(text), "acme/pay") == text
+    with pytest.raises(RepositoryUnreachableError, match="does not hash to it"):
+        parse_raw_blob(answer, blob_sha(b"other"), "acme/pay")

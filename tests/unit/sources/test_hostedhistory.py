@@ -13,7 +13,13 @@ from catalog_sync.errors import MeasureError
 from catalog_sync.kpis.gitmeasures import measure_git
 from catalog_sync.scanner import scan
 from catalog_sync.sources.gitread import GitSnapshot
-from catalog_sync.sources.hostedhistory import NOT_DECLARED, HistoricSnapshot, ReadHistory, declares_git_kpi
+from catalog_sync.sources.hostedhistory import (
+    NOT_DECLARED,
+    HistoricSnapshot,
+    ReadHistory,
+    declares_git_kpi,
+    names_git_kpi,
+)
 from tests.fixtures.gitrepos import GitRepo
 
 BLOCK = """\
@@ -38,7 +44,10 @@ spec:
 def _declares(repo: GitRepo, files: dict[str, str]) -> bool:
     repo.commit("change", files=files)
     with GitSnapshot(repo.git_dir, repo.head(), "main") as snapshot:
-        return declares_git_kpi(snapshot, DescriptorSettings())
+        declared = declares_git_kpi(snapshot, DescriptorSettings())
+        # A github tip thread decides from the listing and the blobs it just read: the same answer.
+        assert names_git_kpi(snapshot.tree(), snapshot.read_blob, DescriptorSettings()) == declared
+    return declared
 
 
 @pytest.mark.parametrize(
