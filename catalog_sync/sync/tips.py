@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from catalog_sync.errors import CatalogSyncError
 from catalog_sync.sources.base import Repository
@@ -99,20 +100,20 @@ class TipAsker:
             self._threads = ThreadPoolExecutor(
                 self._concurrency * WAITING_PER_PLACE, thread_name_prefix="catalog-tip"
             )
-        futures = {
-            self._threads.submit(self._ask_one, r, functools.partial(wants_read, rid)): rid
-            for rid, r in repositories.items()
-        }
-        pending: set[Future[tuple[str | None, str | None]]] = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=self._keepalive, return_when=FIRST_COMPLETED)
-            if not done:
+        arrived: queue.SimpleQueue[Future[tuple[str | None, str | None]]] = queue.SimpleQueue()
+        futures: dict[Future[tuple[str | None, str | None]], int] = {}
+        for rid, repository in repositories.items():
+            future = self._threads.submit(self._ask_one, repository, functools.partial(wants_read, rid))
+            futures[future] = rid
+            future.add_done_callback(arrived.put)
+        left = len(futures)
+        while left:
+            group = _gather(arrived, left, self._keepalive)
+            if not group:
                 yield []  # nothing yet: the caller renews its claims
                 continue
-            if pending:
-                more, pending = wait(pending, timeout=GATHER_SECONDS)
-                done |= more
-            yield [(futures[f], *f.result()) for f in done]
+            left -= len(group)
+            yield [(futures[f], *f.result()) for f in group]
 
     def _ask_one(
         self, repository: Repository, wants_read: Callable[[str], bool]
@@ -125,6 +126,28 @@ class TipAsker:
             return ask_and_fetch(repository, wants_read)
         finally:
             self._places.give_back(token)
+
+
+def _gather(
+    arrived: queue.SimpleQueue[Future[tuple[str | None, str | None]]], left: int, keepalive: float | None
+) -> list[Future[tuple[str | None, str | None]]]:
+    """The answers arriving within ``GATHER_SECONDS`` of the first (waited for up to ``keepalive``),
+    at most ``left``. Each answer is handed over once, through a queue: ``concurrent.futures.wait``
+    would visit every pending future twice per group, thousands in a full pass of a hosted source."""
+    try:
+        group = [arrived.get(timeout=keepalive)]
+    except queue.Empty:
+        return []
+    deadline = time.monotonic() + GATHER_SECONDS
+    while len(group) < left:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            group.append(arrived.get(timeout=remaining))
+        except queue.Empty:
+            break
+    return group
 
 
 class Places:

@@ -92,3 +92,16 @@ def test_many_quick_tips_share_few_places() -> None:
     answered = [rid for group in groups for rid, _tip, _error in group]
     assert sorted(answered) == list(range(200))
     assert sorted(asked) == sorted(f"r{i}" for i in range(200))
+
+
+def test_answers_arriving_together_are_handed_over_in_one_group_and_each_once() -> None:
+    """One group is one transaction and one scan batch: quick answers are gathered, never split one by
+    one, and a slow answer after the gathering window comes in a group of its own."""
+    asked: list[str] = []
+    repositories: dict[int, Repository] = {i: SlowTip(f"r{i}", 0.0, asked) for i in range(40)}
+    repositories[99] = SlowTip("late", 0.5, asked)
+    with TipAsker(8) as tips:
+        groups = list(tips.ask(repositories, lambda _rid, _tip: False))
+    assert groups[-1] == [(99, "0" * 40, None)]
+    assert len(groups) <= 3, f"40 quick answers came in {len(groups) - 1} groups"
+    assert sorted(rid for g in groups for rid, _tip, _error in g) == [*range(40), 99]
