@@ -33,6 +33,7 @@ from benchmarks.fleet import generate_fleet, restore_fleet, touch_fraction
 from benchmarks.procfs import descendants, process_cpu
 from catalog_sync.cli import build_sync_engine, open_store
 from catalog_sync.config import parse_settings
+from catalog_sync.sync.collector import tune_collector
 from catalog_sync.sync.summary import PassSummary
 
 HERE = Path(__file__).resolve().parent
@@ -149,7 +150,9 @@ def _engine(workdir: Path, name: str, source: dict[str, Any], isolated: bool) ->
         "sync": {"allowed_protocols": ["http"], "cache_dir": str(workdir / f"{name}-cache")},
     }
     settings = parse_settings(config, str(workdir), environ={})
-    return build_sync_engine(settings, open_store(settings), isolated=isolated)
+    engine = build_sync_engine(settings, open_store(settings), isolated=isolated)
+    tune_collector()  # as the sync, worker and serve commands do once built
+    return engine
 
 
 def run_benchmark(

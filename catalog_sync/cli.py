@@ -163,7 +163,9 @@ def run_sync(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     engine = open_store(settings)
     progress = print_progress if args.format == "text" and sys.stderr.isatty() else None
-    summary = build_sync_engine(settings, engine).run_pass(everything=True, progress=progress)
+    sync = build_sync_engine(settings, engine)
+    _tune_collector()
+    summary = sync.run_pass(everything=True, progress=progress)
     gaps: dict[str, int] = {}
     with Database(engine).reading() as tx:
         for gap_type, _tier, count in open_stores_on(settings, engine).metrics.gap_counts(tx):
@@ -196,6 +198,7 @@ def run_worker(args: argparse.Namespace) -> int:
     delivery = start_delivering(settings, engine)
     try:
         sync = build_sync_engine(settings, engine, delivery=delivery)
+        _tune_collector()
         sync.run_forever(stop, poll_seconds=args.poll_seconds, wakeup=wakeup)
     except KeyboardInterrupt:
         stop.set()
@@ -252,6 +255,7 @@ def serve_forever(
         delivery = start_delivering(settings, _writing_engine(engine))
         # Scans never run in the API's process: a hostile repository would hold its memory and time.
         engine_sync = build_sync_engine(settings, _writing_engine(engine), isolated=True, delivery=delivery)
+        _tune_collector()
         loop = threading.Thread(
             target=engine_sync.run_forever,
             args=(stop,),
@@ -280,6 +284,12 @@ def serve_forever(
         if engine_sync is not None:
             engine_sync.close()
     return EXIT_OK
+
+
+def _tune_collector() -> None:
+    from catalog_sync.sync.collector import tune_collector
+
+    tune_collector()
 
 
 def _writing_engine(serving: Engine) -> Engine:
