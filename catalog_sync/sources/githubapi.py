@@ -22,7 +22,7 @@ from catalog_sync.config import DescriptorSettings
 from catalog_sync.descriptors import location_targets, parse_file
 from catalog_sync.descriptors.loader import LoadLimits
 from catalog_sync.descriptors.patterns import compile_patterns
-from catalog_sync.errors import DescriptorError, HostApiError, RepositoryUnreachableError
+from catalog_sync.errors import AnswerTooLargeError, DescriptorError, HostApiError, RepositoryUnreachableError
 from catalog_sync.sources.base import TreeEntry
 from catalog_sync.sources.githubtree import BlobCache, TreeRecord, parse_blob, parse_time, parse_tree
 from catalog_sync.sources.hostapi import HostClient
@@ -46,6 +46,14 @@ def commit_facts(data: Any, shown: str) -> CommitFacts:
         raise RepositoryUnreachableError(f"{shown}: the host's commit has no committer")
     email = author.get("email") if isinstance(author, dict) else None
     return parse_time(committer.get("date"), shown), email.strip().lower() if isinstance(email, str) else ""
+
+
+def blob_answer_bytes(max_file_bytes: int) -> int:
+    """The largest answer a blob of ``max_file_bytes`` comes in: its base64 (four bytes for every
+    three), a line break every 60 (``\\n`` in the JSON: two bytes), and room for the JSON around it.
+    The reading client's bound is raised to it, so no blob a scan may read is refused for its size."""
+    encoded = -(-max_file_bytes // 3) * 4
+    return encoded + 2 * -(-encoded // 60) + 64 * 1024
 
 
 class ApiReader:
@@ -73,9 +81,15 @@ class ApiReader:
         return all(self.blobs.has(e.sha) for e in wanted)
 
     def read(self, repository_id: int, full_name: str, commit: str, facts: CommitFacts | None) -> bool:
-        """Read ``commit`` into the cache; False when the host truncated its tree (read it otherwise)."""
+        """Read ``commit`` into the cache; False when the host truncated its tree, or answered one too
+        large to read (read it otherwise)."""
         base = f"/repos/{quote(full_name)}"
-        data = self._get(f"{base}/git/trees/{commit}?recursive=1", full_name)
+        try:
+            data = self._client.get(f"{base}/git/trees/{commit}?recursive=1", remember=False).data
+        except AnswerTooLargeError:
+            return False  # as a tree the host truncated: git reads it, within sync.max_repository_bytes
+        except HostApiError as exc:
+            raise RepositoryUnreachableError(f"{full_name}: {exc}") from None
         files = parse_tree(data, full_name, self._settings.max_tree_entries)
         if files is None:
             return False
@@ -172,4 +186,4 @@ class ApiReader:
         return [found] if found is not None else []
 
 
-__all__ = ["ApiReader", "CommitFacts", "commit_facts"]
+__all__ = ["ApiReader", "CommitFacts", "blob_answer_bytes", "commit_facts"]
