@@ -13,7 +13,8 @@ HTTP layer, the sync loop) can tell "we refused this, and here is why" from a bu
     │   │   └── AddressNotAllowedError  a registered URL's host is not public (sync.allowed_private_networks)
     │   ├── RepositoryUnreachableError the remote did not answer or refused us
     │   ├── HostApiError         a hosting API (GitHub, GitLab) failed a request: status, timeout, link
-    │   │   └── RateLimitedError the host asked for a wait longer than the bound
+    │   │   ├── RateLimitedError the host asked for a wait longer than the bound
+    │   │   └── AnswerTooLargeError the host's answer is larger than the client reads; left unread
     │   └── ScanBudgetError      reading the repository would exceed a budget (entries, bytes, seconds)
     ├── StoreError               the database is unreachable or refused a statement
     │   ├── NotFoundError        the thing asked for is not in the catalog
@@ -87,6 +88,12 @@ class HostApiError(SourceError):
 
 class RateLimitedError(HostApiError):
     """The host's rate limit asks for a wait longer than ``sync.rate_limit_max_wait_seconds``."""
+
+
+class AnswerTooLargeError(HostApiError):
+    """The host's answer is larger than ``hostapi.MAX_ANSWER_BYTES`` (or the client's own bound); it was
+    not read, so a caller with another way to the same content (a tree read by a shallow fetch) can take
+    it instead of failing."""
 
 
 class ScanBudgetError(SourceError):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +29,7 @@ from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSe
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
-from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, commit_facts
+from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, blob_answer_bytes, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
 from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
@@ -302,11 +303,17 @@ class GitHubSource:
             limits=limits,
             headers=_ACCEPT,
         )
+        descriptors = descriptors or DescriptorSettings()
+        blobs = blob_answer_bytes(descriptors.max_file_bytes)
         self.reads = HostClient(
-            settings.name, settings.api_url, authorization=auth, limits=limits, headers=_ACCEPT
+            settings.name,
+            settings.api_url,
+            authorization=auth,
+            limits=replace(limits, max_answer_bytes=max(limits.max_answer_bytes, blobs)),
+            headers=_ACCEPT,
         )
         self.tips = TipState(self.cache / "tips.jsonl")
-        self.api_reader = ApiReader(self.reads, self.cache / "api", descriptors or DescriptorSettings())
+        self.api_reader = ApiReader(self.reads, self.cache / "api", descriptors)
         self.git_limits = GitLimits.of(sync)
         self._filter = RepositoryFilter(settings.filters)
         self._repositories: dict[int, GitHubRepository] = {}

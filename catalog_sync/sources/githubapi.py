@@ -24,7 +24,7 @@ from catalog_sync.config import DescriptorSettings
 from catalog_sync.descriptors import location_targets, parse_file
 from catalog_sync.descriptors.loader import LoadLimits
 from catalog_sync.descriptors.patterns import compile_patterns
-from catalog_sync.errors import DescriptorError, HostApiError, RepositoryUnreachableError
+from catalog_sync.errors import AnswerTooLargeError, DescriptorError, HostApiError, RepositoryUnreachableError
 from catalog_sync.sources.base import TreeEntry
 from catalog_sync.sources.githubtree import BlobCache, TreeRecord, parse_raw_blob, parse_time, parse_tree
 from catalog_sync.sources.hostapi import HostClient
@@ -67,6 +67,14 @@ class ReadCommit:
         return data if data is not None else self.blobs.get(sha)
 
 
+def blob_answer_bytes(max_file_bytes: int) -> int:
+    """The largest answer a blob of ``max_file_bytes`` comes in: its base64 (four bytes for every
+    three), a line break every 60 (``\\n`` in the JSON: two bytes), and room for the JSON around it.
+    The reading client's bound is raised to it, so no blob a scan may read is refused for its size."""
+    encoded = -(-max_file_bytes // 3) * 4
+    return encoded + 2 * -(-encoded // 60) + 64 * 1024
+
+
 class ApiReader:
     """One source's reader; thread-safe (files are written whole, by rename)."""
 
@@ -95,9 +103,14 @@ class ApiReader:
         self, repository_id: int, full_name: str, commit: str, facts: CommitFacts | None
     ) -> ReadCommit | None:
         """Read ``commit`` into the cache, answering what was read; None when the host truncated its
-        tree (read it otherwise)."""
+        tree, or answered one too large to read (read it otherwise)."""
         base = f"/repos/{quote(full_name)}"
-        data = self._get(f"{base}/git/trees/{commit}?recursive=1", full_name)
+        try:
+            data = self._client.get(f"{base}/git/trees/{commit}?recursive=1", remember=False).data
+        except AnswerTooLargeError:
+            return None  # as a tree the host truncated: git reads it, within sync.max_repository_bytes
+        except HostApiError as exc:
+            raise RepositoryUnreachableError(f"{full_name}: {exc}") from None
         files = parse_tree(data, full_name, self._settings.max_tree_entries)
         if files is None:
             return None
@@ -198,4 +211,4 @@ class ApiReader:
         return [found] if found is not None else []
 
 
-__all__ = ["ApiReader", "CommitFacts", "ReadCommit", "commit_facts"]
+__all__ = ["ApiReader", "CommitFacts", "ReadCommit", "blob_answer_bytes", "commit_facts"]

@@ -7,6 +7,8 @@
 - **Rate limits.** ``Retry-After``, ``x-ratelimit-*`` / ``RateLimit-*``, 429 and GitHub's secondary
   403s are obeyed by waiting, each wait bounded by ``max_wait``: a longer one fails the request with
   the reason (``RateLimitedError``), so a listing stops rather than stalls.
+- **Size.** An answer is read up to ``HostLimits.max_answer_bytes`` and no further (``hostbody``): a
+  larger one fails the request (``AnswerTooLargeError``) instead of filling the process's memory.
 - **Credentials.** The Authorization header is sent only to the configured API's origin. Redirects
   are never followed by the HTTP library itself: one to the same origin is followed here, one elsewhere
   fails; a ``next`` link to another origin fails the listing. Errors quote the host's message
@@ -33,7 +35,8 @@ import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, parse_header_links
 
 from catalog_sync.config import SyncSettings
-from catalog_sync.errors import HostApiError, RateLimitedError
+from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
+from catalog_sync.sources.hostbody import read_within
 from catalog_sync.sources.ratelimits import remaining_budget, spent_wait, wait_before_retry
 from catalog_sync.sources.urls import redact
 
@@ -46,6 +49,15 @@ _DEFAULT_PORTS = {"https": 443, "http": 80}
 _MAX_REDIRECTS = 3
 _MAX_MESSAGE = 300
 _TRANSIENT = (502, 503, 504)
+_MIB = 1024 * 1024
+
+MAX_ANSWER_BYTES = 16 * _MIB
+"""The largest answer read. The largest the APIs give are a recursive tree (GitHub cuts one at 100,000
+entries or 7 MB; one above this bound is read by a shallow fetch instead, as a cut one is) and a list
+page of 100 repositories (hundreds of KB). Blobs are bounded by ``descriptors.max_file_bytes``, so the
+client that reads them raises its bound to the largest allowed (``githubapi.blob_answer_bytes``). A
+constant rather than a setting: no legitimate answer comes near it, while each request in flight
+(``sync.concurrency`` of them) may hold one answer this large."""
 
 
 def set_request_listener(listener: RequestListener | None) -> None:
@@ -108,6 +120,8 @@ class HostLimits:
     transient_delay: float = 0.5
     parallel: int = 1
     """Requests in flight at once: list pages asked ahead, and the connections kept open."""
+    max_answer_bytes: int = MAX_ANSWER_BYTES
+    """The largest answer read; a larger one fails its request unread."""
 
     @classmethod
     def of(cls, sync: SyncSettings) -> HostLimits:
@@ -393,8 +407,15 @@ class HostClient:
             headers["Content-Type"] = "application/json"
         try:
             sent = self._pool.request(
-                method, url, body=payload, headers=headers, timeout=self._timeout, redirect=False
+                method,
+                url,
+                body=payload,
+                headers=headers,
+                timeout=self._timeout,
+                redirect=False,
+                preload_content=False,
             )
+            content = read_within(sent, self._limits.max_answer_bytes)
         except urllib3.exceptions.TimeoutError:
             self._tell("error", None)
             raise HostApiError(
@@ -405,12 +426,17 @@ class HostClient:
             raise HostApiError(
                 f"{self._shown(url)}: {type(exc).__name__}: {redact(str(exc))[:_MAX_MESSAGE]}"
             ) from None
-        answer = Answer(url, sent.status, sent.headers, sent.data)
-        remaining = remaining_budget(answer.headers)
+        remaining = remaining_budget(sent.headers)
         if remaining is not None:
             self.remaining = remaining
-        self._tell(str(answer.status_code), remaining)
-        return answer
+        if content is None:
+            self._tell("error", remaining)
+            raise AnswerTooLargeError(
+                f"{self._shown(url)}: the host's answer (HTTP {sent.status}) is larger than "
+                f"{_size(self._limits.max_answer_bytes)}; not read"
+            )
+        self._tell(str(sent.status), remaining)
+        return Answer(url, sent.status, sent.headers, content)
 
     def _tell(self, status: str, remaining: int | None) -> None:
         listener = _listener
@@ -445,6 +471,10 @@ class HostClient:
 
     def _shown(self, url: str) -> str:
         return f"source {self.source!r}: {redact(url)}"
+
+
+def _size(count: int) -> str:
+    return f"{count // _MIB} MiB" if count % _MIB == 0 else f"{count:,} bytes"
 
 
 def _text(answer: Answer) -> str:

@@ -1,6 +1,7 @@
 """A github source reads each changed repository through the REST API (one recursive tree, then only the
-descriptor blobs it has not read before), counted by the local GitHub; a truncated tree is fetched
-instead, and a hostile tree answer fails its repository alone with the field named."""
+descriptor blobs it has not read before), counted by the local GitHub; a truncated tree, or one too
+large to read, is fetched instead, and a hostile tree answer fails its repository alone with the field
+named."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.fakegithub import FakeGitHub, fake_github
+from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, repo_rows, use_github
 
@@ -120,6 +121,21 @@ def test_a_truncated_tree_is_read_by_a_shallow_fetch_instead(catalog: Catalog, h
     clones = catalog.root / ".catalog-sync" / "repos" / "github" / "acme" / "git" / str(pay.id)
     (cache,) = [p for p in clones.iterdir() if p.is_dir()]
     assert (cache / "shallow").is_file()
+
+
+def test_a_tree_too_large_to_read_is_read_by_a_shallow_fetch_instead(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    huge = 64 * 1024 * 1024
+    hub.fail(Fault(200, "/git/trees/", size=huge, framing="chunked", times=None))
+    use_github(catalog, hub)
+    summary = catalog.sync()
+    assert summary.errors == 0
+    assert catalog.entity("product:default/pay") is not None
+    assert "blob" not in kinds(hub)
+    assert {s.path.split(".git/")[0] for s in hub.git_requests()} == {"/acme/pay"}
+    assert hub.flooded < huge
 
 
 def _row(**keys: Any) -> dict[str, Any]:

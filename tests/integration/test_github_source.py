@@ -1,6 +1,6 @@
 """A github source synced by the real engine against a local GitHub that serves real git: filters,
-economy counted by the host, partial listings that remove nothing, rate limits, lifecycle changes on
-the host, GitHub App tokens, and tokens that appear nowhere."""
+economy counted by the host, partial listings that remove nothing (a page that failed or was too large
+to read), rate limits, lifecycle changes on the host, GitHub App tokens, and tokens that appear nowhere."""
 
 from __future__ import annotations
 
@@ -165,6 +165,28 @@ def test_a_listing_that_fails_on_page_three_removes_nothing_and_says_why(
         error = conn.execute(select(sources.c.last_error).where(sources.c.name == "acme")).scalar_one()
     assert "HTTP 502" in error
     assert TOKEN not in error
+
+
+def test_a_listing_page_too_large_to_read_removes_nothing_and_says_why(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    template = hub.add_repo("acme", "template", {"README.md": "no descriptors here\n"})
+    copies = hub.add_copies("acme", template, [f"svc-{i:03}" for i in range(249)])
+    use_github(catalog, hub)
+    catalog.sync()
+    for repo in copies[:100]:
+        hub.delete(repo)
+    hub.add_copies("acme", template, [f"late-{i:03}" for i in range(150)])  # the list needs 3 pages again
+    huge = 64 * 1024 * 1024
+    hub.fail(Fault(200, "page=3", size=huge, framing="chunked", times=None))
+    for _ in range(2):
+        summary = catalog.sync()
+        assert "the host's answer (HTTP 200) is larger than 16 MiB; not read" in summary.sources[0]["error"]
+        assert "nothing is removed" in summary.sources[0]["error"]
+    rows = repo_rows(catalog)
+    assert len(rows) == 250
+    assert all(r["removed_at"] is None for r in rows.values())
+    assert hub.flooded < huge  # each pass stopped reading past the bound
 
 
 def test_rate_limits_are_waited_out_and_one_over_the_bound_fails_the_listing_cleanly(

@@ -1,4 +1,5 @@
-"""The github source's repositories: where git may send the token, and what a scanning process gets."""
+"""The github source's repositories: where git may send the token, what a scanning process gets, and
+how large a descriptor may come through the API."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync.config import GitHubSourceSettings, SyncSettings, TokenAuth
+from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings, TokenAuth
 from catalog_sync.errors import RepositoryUnreachableError
 from catalog_sync.sources.github import FetchedRepository, GitHubRepository, GitHubSource, git_origin
+from catalog_sync.sources.githubtree import blob_sha
+from catalog_sync.sources.hostapi import MAX_ANSWER_BYTES
 from tests.fixtures.fakegithub import FakeGitHub, fake_github
 
 TOKEN = "ghp_" + "UnitT0ken" * 4
@@ -25,11 +28,11 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]
         yield hub
 
 
-def source(hub: FakeGitHub, tmp_path: Path) -> GitHubSource:
+def source(hub: FakeGitHub, tmp_path: Path, descriptors: DescriptorSettings | None = None) -> GitHubSource:
     settings = GitHubSourceSettings(
         name="acme", org="acme", api_url=hub.api_url, auth=TokenAuth("CATALOG_UNIT_TOKEN")
     )
-    return GitHubSource(settings, tmp_path / "cache", SyncSettings(allowed_protocols=("http",)))
+    return GitHubSource(settings, tmp_path / "cache", SyncSettings(allowed_protocols=("http",)), descriptors)
 
 
 def test_git_is_served_by_github_com_for_the_public_api_and_by_the_api_host_otherwise() -> None:
@@ -73,3 +76,17 @@ def test_a_scanning_process_gets_the_repository_without_its_source(hub: FakeGitH
     hub.clear()
     assert [e.path for e in received.snapshot(tip).tree()] == ["catalog-info.yaml"]
     assert hub.seen == []
+
+
+def test_a_descriptor_as_large_as_max_file_bytes_allows_is_read_through_the_api(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    mib = 1024 * 1024
+    large = b"# " + b"x" * (14 * mib) + b"\n"
+    assert len(large) * 4 // 3 > MAX_ANSWER_BYTES  # its blob answer is larger than a list page may be
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": large})
+    built = source(hub, tmp_path, DescriptorSettings(max_file_bytes=15 * mib))
+    (repository,) = built.discover()
+    repository.prefetch(repository.tip())  # type: ignore[attr-defined]
+    assert built.api_reader.blobs.get(blob_sha(large)) == large
+    assert hub.git_requests() == []  # not fetched by git instead

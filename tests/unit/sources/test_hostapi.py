@@ -1,15 +1,16 @@
 """The hosting-API client against a real local GitHub: pagination, ETags kept across restarts, rate
-limits waited out within their bound, and credentials that never leave the configured API."""
+limits waited out within their bound, answers read within a size bound on connections kept alive, and
+credentials that never leave the configured API."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from catalog_sync.errors import HostApiError, RateLimitedError
+from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
 from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
 from tests.fixtures.http import tarpit
@@ -241,6 +242,101 @@ def test_a_host_that_never_answers_fails_within_the_timeout(tmp_path: Path) -> N
         with pytest.raises(HostApiError, match=r"no answer within 0\.5 s"):
             api.get(LIST)
         assert time.monotonic() - started < 5
+
+
+MIB = 1024 * 1024
+HUGE = 200 * MIB
+"""A body far larger than any bound, made only as far as the client reads it."""
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_answers_within_the_bound_share_one_connection(hub: FakeGitHub, tmp_path: Path) -> None:
+    api, _ = client(hub, tmp_path)
+    for _ in range(10):
+        assert len(api.get(LIST).data) == 100  # a 200, then 304s
+        assert len(api.get(LIST + "&page=3", remember=False).data) == 50
+    with pytest.raises(HostApiError, match=r"HTTP 404 .*: Not Found"):  # an error's body is read whole too
+        api.get("/orgs/nobody/repos")
+    assert hub.connections == 1
+
+
+@pytest.mark.parametrize(
+    ("framing", "declared"),
+    [
+        pytest.param("length", None, id="with-its-length"),
+        pytest.param("chunked", None, id="chunked"),
+        pytest.param("close", None, id="ended-by-closing"),
+        pytest.param("length", 1000, id="lying-length"),
+    ],
+)
+def test_an_answer_over_the_bound_fails_after_reading_no_more_than_the_bound(
+    hub: FakeGitHub, tmp_path: Path, framing: str, declared: int | None
+) -> None:
+    api, _ = client(hub, tmp_path, max_answer_bytes=MIB)
+    assert len(api.get(LIST).data) == 100
+    hub.fail(Fault(200, "page=2", size=HUGE, framing=framing, declared=declared))
+    started = time.monotonic()
+    with pytest.raises(HostApiError) as failed:
+        api.get(LIST + "&page=2")
+    assert time.monotonic() - started < 5
+    if declared is None:
+        assert isinstance(failed.value, AnswerTooLargeError)
+        assert str(failed.value) == (
+            f"source 'acme': {hub.origin}{LIST}&page=2: the host's answer (HTTP 200) is larger than 1 MiB; "
+            "not read"
+        )
+        assert wait_until(lambda: hub.hung_up == 1)  # closed at once, not left open with the rest unread
+    else:  # the length said is all that belongs to the answer, and all that is read
+        assert "the host's answer is not JSON (HTTP 200)" in str(failed.value)
+    assert TOKEN not in str(failed.value)
+    assert hub.flooded < HUGE // 4  # the bound, and what the sockets' buffers took before the hang-up
+    connections = hub.connections
+    for _ in range(3):  # the half-read connection was not handed to the next request
+        assert len(api.get(LIST + "&page=3", remember=False).data) == 50
+    assert hub.connections == connections + 1
+
+
+def test_a_length_over_the_bound_is_refused_before_the_body_is_read(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.fail(Fault(200, "/orgs/", size=0, declared=10 * 1024 * MIB))  # says 10 GiB, then sends nothing
+    api, _ = client(hub, tmp_path, timeout=5.0, max_answer_bytes=MIB)
+    started = time.monotonic()
+    with pytest.raises(AnswerTooLargeError, match="is larger than 1 MiB; not read"):
+        api.get(LIST)
+    assert time.monotonic() - started < 2  # reading would have waited for the 5 s timeout
+
+
+def test_a_small_compressed_answer_is_not_unfolded_past_the_bound(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.fail(Fault(200, "/orgs/", size=32 * MIB, encoding="gzip"))  # some 32 KB on the wire
+    api, _ = client(hub, tmp_path, max_answer_bytes=MIB)
+    with pytest.raises(AnswerTooLargeError, match="is larger than 1 MiB; not read"):
+        api.get(LIST)
+    assert len(api.get(LIST).data) == 100
+
+
+@pytest.mark.parametrize(
+    ("framing", "message"),
+    [
+        pytest.param("close", "ProtocolError: ('Connection broken: IncompleteRead", id="hung-up"),
+        pytest.param("length", "no answer within 0.5 s", id="stalled"),
+    ],
+)
+def test_a_body_that_breaks_off_fails_the_request_and_the_next_one_is_answered(
+    hub: FakeGitHub, tmp_path: Path, framing: str, message: str
+) -> None:
+    hub.fail(Fault(200, "/orgs/", size=1000, declared=5000, framing=framing))
+    api, _ = client(hub, tmp_path, timeout=0.5)
+    with pytest.raises(HostApiError) as failed:
+        api.get(LIST)
+    assert str(failed.value).startswith(f"source 'acme': {hub.origin}{LIST}: {message}")
+    assert len(api.get(LIST).data) == 100
 
 
 def test_origins_and_netlocs_are_compared_case_blind_with_default_ports() -> None:
