@@ -73,14 +73,14 @@ class ApiReader:
     def __init__(self, client: HostClient, cache: Path, descriptors: DescriptorSettings) -> None:
         self._client = client
         self.blobs = BlobCache(cache / "blobs")
-        self._trees = cache / "trees"
+        self.trees = cache / "trees"
         self._settings = descriptors
         self._pattern = compile_patterns(tuple(descriptors.patterns))
         self._limits = LoadLimits(max_file_bytes=descriptors.max_file_bytes)
 
     def record(self, repository_id: int) -> TreeRecord:
         """Where the tree read for a repository is kept."""
-        return TreeRecord(self._trees / f"{repository_id}.json")
+        return TreeRecord(self.trees / f"{repository_id}.json")
 
     def holds(self, repository_id: int, commit: str) -> bool:
         """Whether ``commit`` was read whole: its tree and every descriptor blob a scan reads (a blob
@@ -121,10 +121,10 @@ class ApiReader:
         self, base: str, shown: str, entries: Iterable[TreeEntry], spent: int, fetched: dict[str, bytes]
     ) -> int:
         """Fetch the readable blobs of ``entries`` not cached yet (kept in ``fetched`` too, so looking
-        for Locations reads no file back); the bytes spent so far, bounded by
-        ``descriptors.max_read_bytes`` as a scan is."""
+        for Locations reads no file back; a cached one is marked as used, so pruning spares it); the
+        bytes spent so far, bounded by ``descriptors.max_read_bytes`` as a scan is."""
         for entry in entries:
-            if not self._readable(entry) or self.blobs.has(entry.sha):
+            if not self._readable(entry) or self.blobs.keep(entry.sha):
                 continue
             spent += entry.size
             if spent > self._settings.max_read_bytes:
