@@ -203,9 +203,8 @@ class GitHubRepository:
         if history is None:
             return
         if read is not None:
-            descriptors = history.descriptors
             history.read_declared(
-                self._repository(), commit, lambda: names_git_kpi(read.files, read.blob, descriptors)
+                self._repository(), commit, lambda: names_git_kpi(read.descriptors, read.blob)
             )
         else:
             history.read(self._repository(), commit, lambda: self._open(commit))
