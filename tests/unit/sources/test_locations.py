@@ -36,7 +36,7 @@ class Tree:
 
     def listed(self, files: set[str], globs: set[str]) -> list[TreeEntry]:
         self.listings += 1
-        return self._listed(files, globs)
+        return list(self._listed(files, globs))
 
 
 def test_files_come_in_the_scans_order_patterns_first_then_round_by_round() -> None:
@@ -93,5 +93,4 @@ def test_a_caller_that_stops_early_reads_and_lists_nothing_more() -> None:
     first = [tree.entries["catalog-info.yaml"]]
     walk = descriptor_files(first, tree.read, tree.listed, 1 << 20)
     assert next(walk)[0].path == "catalog-info.yaml"
-    walk.close()
     assert (tree.reads, tree.listings) == (["catalog-info.yaml"], 0)
