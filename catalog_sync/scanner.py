@@ -16,7 +16,6 @@ result pickles, so it runs in worker processes.
 from __future__ import annotations
 
 import bisect
-import posixpath
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from catalog_sync.config import DescriptorSettings, SyncSettings
-from catalog_sync.descriptors import location_targets, parse_file
+from catalog_sync.descriptors import location_targets, parse_file, resolve_location_target
 from catalog_sync.descriptors.loader import LoadLimits
 from catalog_sync.descriptors.parsed import ParsedDocument, ParsedFile
 from catalog_sync.descriptors.patterns import compile_patterns
@@ -234,7 +233,7 @@ class _Reader:
         globs: set[str] = set()
         for parsed in batch:
             for _, target in _locations(parsed):
-                resolved = _resolve(parsed.path, target)
+                resolved = resolve_location_target(parsed.path, target)
                 if resolved is None:
                     continue
                 if _GLOB.search(resolved):
@@ -253,7 +252,7 @@ class _Reader:
 
     def _follow(self, origin: str, document: ParsedDocument, target: str) -> None:
         text = target.strip()
-        resolved = _resolve(origin, target)
+        resolved = resolve_location_target(origin, target)
         if resolved is None:
             if not (_ABSOLUTE_URL.match(text) or text.startswith("/")):
                 _report(origin, document, target, "error", f"target {text!r} points outside the repository")
@@ -285,18 +284,6 @@ def _locations(parsed: ParsedFile) -> list[tuple[ParsedDocument, str]]:
         if entity is not None and entity.kind.lower() == "location":
             out.extend((document, target) for target in location_targets(entity))
     return out
-
-
-def _resolve(origin: str, target: str) -> str | None:
-    """The repository path a Location target names, or None for a URL, an absolute path or a path
-    outside the repository (never read)."""
-    text = target.strip()
-    if _ABSOLUTE_URL.match(text) or text.startswith("/"):
-        return None
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(origin), text))
-    if resolved == ".." or resolved.startswith("../"):
-        return None
-    return resolved
 
 
 def _report(origin: str, document: ParsedDocument, target: str, severity: Severity, message: str) -> None:

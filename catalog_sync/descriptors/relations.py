@@ -18,6 +18,7 @@ name that is not a valid entity name (a display name such as "Ann Lee") makes no
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -151,3 +152,17 @@ def location_targets(entity: Entity) -> list[str]:
     spec = entity.spec if isinstance(entity.spec, dict) else {}
     targets = [*_values(spec.get("target")), *_values(spec.get("targets"))]
     return [target for target in dict.fromkeys(targets) if target.strip() and not _ABSOLUTE.match(target)]
+
+
+def resolve_location_target(origin: str, target: str) -> str | None:
+    """The repository path (or glob) a Location's ``target`` names, resolved against the folder of the
+    Location's file ``origin``; None for a URL, an absolute path or a path leaving the repository,
+    which are never read. One rule for every reader of a repository (the scan, the github API read,
+    the history check), so none reads a file another refuses."""
+    text = target.strip()
+    if _ABSOLUTE.match(text):
+        return None
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(origin), text))
+    if resolved == ".." or resolved.startswith("../"):
+        return None
+    return resolved

@@ -13,13 +13,15 @@ so (``History.truncated``).
 
 A listing that fails part way raises ``SourceError`` (the sync removes nothing); an archived repository
 under ``archived: false`` is reported in ``retired_keys`` and removed at once; any other repository
-that stops being listed is removed after two complete listings (``removal_listings``).
+that stops being listed is removed after two complete listings (``removal_listings``), and its tree
+record in the API cache with it; blobs no record names are pruned once a day (``githubprune``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from catalog_sync.sources.base import Repository, RepositoryInfo
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
 from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, blob_answer_bytes, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
+from catalog_sync.sources.githubprune import ApiCachePruner
 from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
 from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader, names_git_kpi
@@ -201,9 +204,8 @@ class GitHubRepository:
         if history is None:
             return
         if read is not None:
-            descriptors = history.descriptors
             history.read_declared(
-                self._repository(), commit, lambda: names_git_kpi(read.files, read.blob, descriptors)
+                self._repository(), commit, lambda: names_git_kpi(read.descriptors, read.blob)
             )
         else:
             history.read(self._repository(), commit, lambda: self._open(commit))
@@ -314,6 +316,9 @@ class GitHubSource:
         )
         self.tips = TipState(self.cache / "tips.jsonl")
         self.api_reader = ApiReader(self.reads, self.cache / "api", descriptors)
+        self.pruner = ApiCachePruner(
+            self.api_reader.blobs.root, self.api_reader.trees, self.cache / "api", self.removal_listings
+        )
         self.git_limits = GitLimits.of(sync)
         self._filter = RepositoryFilter(settings.filters)
         self._repositories: dict[int, GitHubRepository] = {}
@@ -338,10 +343,13 @@ class GitHubSource:
         return f"/users/{quote(self.settings.user or '')}/repos?per_page={PER_PAGE}&type=owner"
 
     def discover(self) -> list[Repository]:
-        """Every repository kept by the filters; a listing that fails part way raises SourceError."""
+        """Every repository kept by the filters; a listing that fails part way raises SourceError.
+        Only a complete listing prunes the API cache (``githubprune``): the tree records of repositories
+        it no longer reads (filtered out, archived or gone), the blobs no record names."""
         found: list[Repository] = []
         retired: set[str] = set()
         seen: set[int] = set()
+        read: set[int] = set()
         try:
             for page in self.api.pages(self.listing_path(), trim=trim_page):
                 for listed in page.data:
@@ -356,10 +364,12 @@ class GitHubSource:
                         retired.add(repository.info.key)
                     else:
                         found.append(repository)
+                        read.add(listed["id"])
         except HostApiError as exc:
             raise SourceError(f"the listing stopped part way, so nothing is removed: {exc}") from None
         self.api.save()
         self.tips.compact(seen)
+        self.pruner.prune(read, time.time())
         self.retired_keys = retired
         return found
 

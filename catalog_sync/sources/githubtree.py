@@ -149,12 +149,22 @@ class BlobCache:
         """Whether the blob is cached."""
         return self._path(sha).is_file()
 
+    def keep(self, sha: str) -> bool:
+        """Whether the blob is cached, marking it as just used: pruning (``githubprune``) spares a blob
+        touched within its grace period, so one a read is about to name in a tree record is not
+        removed between this call and that record's write (by a worker sharing the cache folder)."""
+        try:
+            os.utime(self._path(sha))
+        except OSError:
+            return False
+        return True
+
     def put(self, sha: str, data: bytes) -> None:
         """Keep a blob whose bytes were checked against ``sha``."""
-        _write(self._path(sha), data)
+        write_whole(self._path(sha), data)
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_whole(path: Path, data: bytes) -> None:
     """Write whole or not at all; the folder is made only when missing (a full pass writes thousands).
     Plain system calls: Python's file objects add a size, a terminal and a position query to each."""
     temporary = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
@@ -184,7 +194,7 @@ class TreeRecord:
         """Keep the commit's listing (whole or not at all)."""
         rows = [[e.path, e.sha, e.mode, e.size] for e in files]
         record = {"commit": commit, "at": committed_at.isoformat(), "author": author, "files": rows}
-        _write(self.path, json.dumps(record, separators=(",", ":")).encode())
+        write_whole(self.path, json.dumps(record, separators=(",", ":")).encode())
 
     def read(self, commit: str) -> tuple[datetime, str, list[TreeEntry]] | None:
         """The listing of ``commit``, or None when another commit (or none) was read."""
@@ -312,4 +322,5 @@ __all__ = [
     "parse_raw_blob",
     "parse_time",
     "parse_tree",
+    "write_whole",
 ]

@@ -2,9 +2,10 @@
 
 A hosted repository is read at its tip (a tree through the API, or a depth-1 fetch), which is all its
 descriptors need. Its ``git`` measures (release frequency, lead time, change frequency) need the
-commits of the window and the release tags too, so a repository whose descriptors declare a ``git``
-KPI, and only such a one, has them read once per tip, in the sync pass's own thread (the one holding
-the credentials), before its scan:
+commits of the window and the release tags too, so a repository whose descriptors (the files the
+patterns match and those their Locations name, as the scan reads them) declare a ``git`` KPI, and only
+such a one, has them read once per tip, in the sync pass's own thread (the one holding the
+credentials), before its scan:
 
 - the commits: one fetch of the tracked branch with ``--shallow-since`` the start of the history the
   scanner reads (``base.HISTORY_DAYS``), into the repository's shallow cache clone. It is one
@@ -35,11 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.config import DescriptorSettings
-from catalog_sync.descriptors.patterns import compile_patterns
 from catalog_sync.errors import CatalogSyncError
 from catalog_sync.sources.base import HISTORY_DAYS, History, PathSelection, Snapshot, TagInfo, TreeEntry
 from catalog_sync.sources.budget import ScanBudget
 from catalog_sync.sources.git import GitRepository, ShallowSnapshot
+from catalog_sync.sources.locations import descriptor_files
 from catalog_sync.sources.selection import TreeSelection
 
 HISTORY_FILE = "catalog-history.json"
@@ -59,8 +60,11 @@ _GIT_KPI = re.compile(
 
 
 def declares_git_kpi(snapshot: Snapshot, descriptors: DescriptorSettings) -> bool:
-    """Whether a descriptor file of ``snapshot`` names a ``git`` measure: a search of the files'
-    text, so that the decision costs no parsing; a false match costs one fetch, nothing more."""
+    """Whether a descriptor file of ``snapshot`` names a ``git`` measure: those the patterns match,
+    then those their Locations name (``locations.descriptor_files``), as a scan reads them. A search of
+    the files' text, so that the decision parses only files that mention a Location; a false match
+    costs one fetch, nothing more. Files past ``MAX_DESCRIPTOR_BYTES`` are neither searched nor
+    followed."""
     selection = TreeSelection(globs=descriptors.patterns, files=[], folders=[])
 
     def read(sha: str) -> bytes | None:
@@ -68,26 +72,36 @@ def declares_git_kpi(snapshot: Snapshot, descriptors: DescriptorSettings) -> boo
             return snapshot.read_blob(sha)
         return None
 
-    return names_git_kpi(snapshot.tree(selection), read, descriptors)
+    def listed(files: set[str], globs: set[str]) -> list[TreeEntry]:
+        return snapshot.tree(TreeSelection(globs=sorted(globs), files=files))
+
+    budget = _SearchBudget(read)
+    walk = descriptor_files(snapshot.tree(selection), budget.read, listed, descriptors.max_file_bytes)
+    return any(data is not None and _GIT_KPI.search(data) for _, data in walk)
 
 
-def names_git_kpi(
-    files: Iterable[TreeEntry], read: Callable[[str], bytes | None], descriptors: DescriptorSettings
-) -> bool:
-    """``declares_git_kpi`` over a commit's files in path order (``read``: a blob's bytes, None when
-    it cannot be read), for a caller that holds the listing and the descriptors' bytes already (a
-    commit just read through an API): the same files are searched, in the same order, within the
-    same ``MAX_DESCRIPTOR_BYTES``."""
-    pattern = compile_patterns(tuple(descriptors.patterns))
-    spent = 0
-    for entry in files:
-        if not pattern.match(entry.path) or entry.size > MAX_DESCRIPTOR_BYTES - spent:
-            continue
-        spent += entry.size
-        data = read(entry.sha)
-        if data is not None and _GIT_KPI.search(data):
-            return True
-    return False
+def names_git_kpi(files: Iterable[TreeEntry], read: Callable[[str], bytes | None]) -> bool:
+    """``declares_git_kpi`` over descriptor files in the order a scan reads them (``read``: a blob's
+    bytes, None when it cannot be read), for a caller that holds them and their bytes already (a commit
+    just read through an API: ``ReadCommit.descriptors``), within the same ``MAX_DESCRIPTOR_BYTES``."""
+    budget = _SearchBudget(read)
+    return any(data is not None and _GIT_KPI.search(data) for data in map(budget.read, files))
+
+
+class _SearchBudget:
+    """Reads descriptor files for the search, ``MAX_DESCRIPTOR_BYTES`` in all: a file larger than what
+    is left is skipped (answered None, unread), since a smaller one after it may still fit."""
+
+    def __init__(self, read: Callable[[str], bytes | None]) -> None:
+        self._read = read
+        self._left = MAX_DESCRIPTOR_BYTES
+
+    def read(self, entry: TreeEntry) -> bytes | None:
+        """The file's bytes, or None once the budget cannot hold it."""
+        if entry.size > self._left:
+            return None
+        self._left -= entry.size
+        return self._read(entry.sha)
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,19 @@ VALUES: dict[str, Any] = {kpi: (pytest.approx(value), None) for kpi, value in EX
 """``EXPECTED`` as a round stores it: each value, no reason."""
 
 
-def write_history(remote: GitRemote, name: str) -> str:
-    """Replace the host's branch with a history of releases over four months; answer its tip."""
+LOCATION = """\
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata: {name: services}
+spec:
+  targets: [./services/payments.yaml]
+"""
+
+
+def write_history(remote: GitRemote, name: str, *, through_location: bool = False) -> str:
+    """Replace the host's branch with a history of releases over four months; answer its tip. The
+    Product is in ``catalog-info.yaml``, or, ``through_location``, in a file outside the patterns that
+    a Location there names."""
     work = remote.work
     work.git("checkout", "--quiet", "--orphan", "history")
     work.git("rm", "-r", "-f", "--quiet", "--ignore-unmatch", ".")
@@ -69,9 +80,9 @@ def write_history(remote: GitRemote, name: str) -> str:
     work.git("tag", "build-77")  # no release: the pattern is v*
     at(10, "e")
     work.git("tag", "-a", "v1.1", "-m", "release 1.1")
-    tip = work.commit(
-        "describe", files={"catalog-info.yaml": MEASURED.replace("NAME", name)}, when=NOW - timedelta(days=2)
-    )
+    product = MEASURED.replace("NAME", name)
+    files = {"catalog-info.yaml": LOCATION, "services/payments.yaml": product} if through_location else {}
+    tip = work.commit("describe", files=files or {"catalog-info.yaml": product}, when=NOW - timedelta(days=2))
     work.git("checkout", "--quiet", "-B", "main")
     work.git("push", "--quiet", "--force", "origin", "main:main")
     work.git("push", "--quiet", "--force", "origin", "--tags")
@@ -188,6 +199,38 @@ def test_a_gitlab_project_measures_as_the_same_repository_read_by_a_git_source(
 
     assert hosted == VALUES
     assert hosted == as_git_source(tmp_path / "plain", project.remote)
+    catalog.engine.dispose()
+
+
+@pytest.mark.parametrize("truncated", [False, True], ids=["api-tree", "truncated-tree"])
+def test_a_git_kpi_of_a_product_a_location_names_is_measured(
+    tmp_path: Path, hub: FakeGitHub, truncated: bool
+) -> None:
+    repo = hub.add_repo("acme", "pay", {"README.md": "# pay\n"})
+    write_history(pushable(repo), "pay", through_location=True)
+    hub.touch(repo)
+    if truncated:
+        hub.tree_limit = 1  # the tip is read by a shallow fetch, and searched there
+    catalog = github_catalog(tmp_path / "hosted", hub)
+
+    assert catalog.sync().sources[0]["error"] is None
+
+    assert catalog.entity("product:default/pay") is not None
+    assert history_asks(hub.git_bodies, "acme/pay") == 1
+    assert measured(catalog.engine) == VALUES
+    assert any("/git/blobs/" in s.path for s in hub.api_requests()) != truncated
+    catalog.engine.dispose()
+
+
+def test_a_gitlab_project_measures_a_git_kpi_a_location_names(tmp_path: Path, gitlab: FakeGitLab) -> None:
+    project = gitlab.add_project("acme", "pay")
+    write_history(project.remote, "pay", through_location=True)
+    catalog = gitlab_catalog(tmp_path / "hosted", gitlab)
+
+    assert catalog.sync().sources[0]["error"] is None
+
+    assert history_asks(gitlab.git_bodies, "acme/pay") == 1
+    assert measured(catalog.engine) == VALUES
     catalog.engine.dispose()
 
 

@@ -1,0 +1,119 @@
+"""A github source's API cache is pruned by its complete listings, against the local GitHub: a deleted
+repository's tree record goes with the repository, a descriptor version no record names goes a day later
+(one just written stays), a failed listing prunes nothing, and a version pruned then pushed again is
+fetched again and read right."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from catalog_sync.sources.githubtree import BlobCache, blob_sha
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, fake_github
+from tests.integration.conftest import Catalog, product_yaml
+from tests.integration.test_github_api_read import kinds
+from tests.integration.test_github_source import TOKEN, TOKEN_ENV, repo_rows, use_github
+
+DAY = 24 * 3600.0
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with fake_github(tmp_path / "hub") as hub:
+        hub.orgs.add("acme")
+        hub.tokens.add(TOKEN)
+        yield hub
+
+
+def api_cache(catalog: Catalog) -> Path:
+    return catalog.root / ".catalog-sync" / "repos" / "github" / "acme" / "api"
+
+
+def record(catalog: Catalog, repo: FakeRepo) -> Path:
+    return api_cache(catalog) / "trees" / f"{repo.id}.json"
+
+
+def age_cache(catalog: Catalog, seconds: float = 2 * DAY) -> None:
+    """Move every file of the API cache (records, blobs, the last prune's mark) ``seconds`` back."""
+    then = time.time() - seconds
+    for path in api_cache(catalog).rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+
+
+def test_a_deleted_repository_loses_its_tree_record_with_the_listing_that_removes_it(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    ledger = hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
+    use_github(catalog, hub)
+    catalog.sync()
+    assert record(catalog, ledger).is_file()
+    age_cache(catalog)
+    hub.delete(ledger)
+    catalog.sync()
+    assert record(catalog, ledger).is_file()  # one listing without it: the catalog keeps it too
+    assert repo_rows(catalog)[hub.key(ledger)]["removed_at"] is None
+    catalog.sync()
+    assert repo_rows(catalog)[hub.key(ledger)]["removed_at"] is not None
+    assert not record(catalog, ledger).exists()
+    assert record(catalog, pay).is_file()
+
+
+def test_a_descriptor_version_no_record_names_is_pruned_and_fetched_again_when_pushed_back(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    first, second = product_yaml("pay"), product_yaml("pay", lifecycle="deprecated")
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": first})
+    use_github(catalog, hub)
+    catalog.sync()
+    hub.push(pay, {"catalog-info.yaml": second})
+    catalog.sync()
+    blobs = BlobCache(api_cache(catalog) / "blobs")
+    assert blobs.has(blob_sha(first.encode()))  # pruned at most once a day: the last prune was today
+    age_cache(catalog)
+    writing = b"a blob another worker just fetched; its record is not written yet"
+    blobs.put(blob_sha(writing), writing)
+
+    catalog.sync()
+    assert not blobs.has(blob_sha(first.encode()))
+    assert blobs.has(blob_sha(second.encode()))  # named by the repository's record
+    assert blobs.has(blob_sha(writing))
+
+    hub.push(pay, {"catalog-info.yaml": first})
+    hub.clear()
+    summary = catalog.sync()
+    assert summary.errors == 0
+    assert kinds(hub) == ["blob", "branch", "list", "tree"]
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "production"
+
+
+def test_a_listing_that_fails_part_way_prunes_nothing(catalog: Catalog, hub: FakeGitHub) -> None:
+    template = hub.add_repo("acme", "template", {"README.md": "no descriptors here\n"})
+    copies = hub.add_copies("acme", template, [f"svc-{i:03}" for i in range(149)])  # two pages
+    use_github(catalog, hub)
+    catalog.sync()
+    orphan = b"a version no record names"
+    blobs = BlobCache(api_cache(catalog) / "blobs")
+    blobs.put(blob_sha(orphan), orphan)
+    age_cache(catalog)
+    hub.delete(copies[0])
+    hub.fail(Fault(502, "page=2", {}, "Server Error", times=None))
+    for _ in range(3):
+        assert "nothing is removed" in catalog.sync().sources[0]["error"]
+    assert record(catalog, copies[0]).is_file()
+    assert blobs.has(blob_sha(orphan))
+
+    hub.faults.clear()
+    catalog.sync()
+    catalog.sync()
+    assert not record(catalog, copies[0]).exists()
+    assert not blobs.has(blob_sha(orphan))
+    assert record(catalog, copies[1]).is_file()
