@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
+from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, repo_rows, use_github
 
@@ -21,10 +21,7 @@ LISTING = "/orgs/acme/repos?per_page=100&type=all"
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with fake_github(tmp_path / "hub") as hub:
-        hub.orgs.add("acme")
-        hub.tokens.add(TOKEN)
+    with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme") as hub:
         yield hub
 
 
@@ -109,15 +106,21 @@ def test_a_location_names_a_file_outside_the_patterns_and_it_is_read(
     assert hub.git_requests() == []
 
 
-def test_a_truncated_tree_is_read_by_a_shallow_fetch_instead(catalog: Catalog, hub: FakeGitHub) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "x\n"})
-    hub.tree_limit = 1
-    use_github(catalog, hub)
+def read_by_shallow_fetch(catalog: Catalog, hub: FakeGitHub) -> None:
+    """Sync, and check ``acme/pay`` was read whole by git alone: its product is there, no blob was
+    asked through the API, and git was asked for that repository only."""
     summary = catalog.sync()
     assert summary.errors == 0
     assert catalog.entity("product:default/pay") is not None
     assert "blob" not in kinds(hub)
     assert {s.path.split(".git/")[0] for s in hub.git_requests()} == {"/acme/pay"}
+
+
+def test_a_truncated_tree_is_read_by_a_shallow_fetch_instead(catalog: Catalog, hub: FakeGitHub) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "x\n"})
+    hub.tree_limit = 1
+    use_github(catalog, hub)
+    read_by_shallow_fetch(catalog, hub)
     clones = catalog.root / ".catalog-sync" / "repos" / "github" / "acme" / "git" / str(pay.id)
     (cache,) = [p for p in clones.iterdir() if p.is_dir()]
     assert (cache / "shallow").is_file()
@@ -130,11 +133,7 @@ def test_a_tree_too_large_to_read_is_read_by_a_shallow_fetch_instead(
     huge = 64 * 1024 * 1024
     hub.fail(Fault(200, "/git/trees/", size=huge, framing="chunked", times=None))
     use_github(catalog, hub)
-    summary = catalog.sync()
-    assert summary.errors == 0
-    assert catalog.entity("product:default/pay") is not None
-    assert "blob" not in kinds(hub)
-    assert {s.path.split(".git/")[0] for s in hub.git_requests()} == {"/acme/pay"}
+    read_by_shallow_fetch(catalog, hub)
     assert hub.flooded < huge
 
 

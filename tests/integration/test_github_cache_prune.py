@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from catalog_sync.sources.githubtree import BlobCache, blob_sha
-from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, fake_github
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, serving_orgs
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_api_read import kinds
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, repo_rows, use_github
@@ -23,10 +23,7 @@ DAY = 24 * 3600.0
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with fake_github(tmp_path / "hub") as hub:
-        hub.orgs.add("acme")
-        hub.tokens.add(TOKEN)
+    with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme") as hub:
         yield hub
 
 

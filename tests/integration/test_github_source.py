@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from catalog_sync.store.tables import entities, repositories, sources
-from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
+from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
 from tests.integration.conftest import Catalog, product_yaml
 
 TOKEN = "ghp_" + "S3cr3tT0k3n" * 3
@@ -23,10 +23,7 @@ TOKEN_ENV = "CATALOG_TEST_GITHUB_TOKEN"
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with fake_github(tmp_path / "hub") as hub:
-        hub.orgs.update({"acme", "beta"})
-        hub.tokens.add(TOKEN)
+    with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme", "beta") as hub:
         yield hub
 
 
@@ -143,17 +140,23 @@ def test_a_push_costs_one_branch_request_one_tree_and_the_changed_blob(
     assert hub.git_requests() == []  # the history is never read
 
 
-def test_a_listing_that_fails_on_page_three_removes_nothing_and_says_why(
-    catalog: Catalog, hub: FakeGitHub
-) -> None:
+def sync_then_shrink_and_grow(catalog: Catalog, hub: FakeGitHub) -> None:
+    """Sync 250 repositories (three list pages), then delete 100 and add 150 on the host: a listing that
+    stopped part way would miss some of the 250 still there."""
     template = hub.add_repo("acme", "template", {"README.md": "no descriptors here\n"})
     copies = hub.add_copies("acme", template, [f"svc-{i:03}" for i in range(249)])
     use_github(catalog, hub)
     catalog.sync()
     for repo in copies[:100]:
         hub.delete(repo)
-    hub.fail(Fault(502, "page=3", {}, "Server Error", times=None))
     hub.add_copies("acme", template, [f"late-{i:03}" for i in range(150)])  # the list needs 3 pages again
+
+
+def test_a_listing_that_fails_on_page_three_removes_nothing_and_says_why(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    sync_then_shrink_and_grow(catalog, hub)
+    hub.fail(Fault(502, "page=3", {}, "Server Error", times=None))
     for _ in range(3):
         summary = catalog.sync()
         assert "HTTP 502" in summary.sources[0]["error"]
@@ -170,13 +173,7 @@ def test_a_listing_that_fails_on_page_three_removes_nothing_and_says_why(
 def test_a_listing_page_too_large_to_read_removes_nothing_and_says_why(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
-    template = hub.add_repo("acme", "template", {"README.md": "no descriptors here\n"})
-    copies = hub.add_copies("acme", template, [f"svc-{i:03}" for i in range(249)])
-    use_github(catalog, hub)
-    catalog.sync()
-    for repo in copies[:100]:
-        hub.delete(repo)
-    hub.add_copies("acme", template, [f"late-{i:03}" for i in range(150)])  # the list needs 3 pages again
+    sync_then_shrink_and_grow(catalog, hub)
     huge = 64 * 1024 * 1024
     hub.fail(Fault(200, "page=3", size=huge, framing="chunked", times=None))
     for _ in range(2):

@@ -19,7 +19,7 @@ from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.kpis import SqlKpiStore
 from catalog_sync.store.migrate import upgrade
-from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, fake_github
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.fixtures.gitrepos import GitRemote
 from tests.integration.conftest import Catalog, product_yaml
@@ -126,10 +126,9 @@ def history_asks(bodies: list[tuple[str, bytes]], name: str) -> int:
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    monkeypatch.setenv("CATALOG_TEST_GITHUB_TOKEN", GITHUB_TOKEN)
-    with fake_github(tmp_path / "hub") as fake:
-        fake.orgs.add("acme")
-        fake.tokens.add(GITHUB_TOKEN)
+    with serving_orgs(
+        tmp_path / "hub", monkeypatch, ("CATALOG_TEST_GITHUB_TOKEN", GITHUB_TOKEN), "acme"
+    ) as fake:
         yield fake
 
 

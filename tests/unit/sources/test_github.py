@@ -14,17 +14,14 @@ from catalog_sync.errors import RepositoryUnreachableError
 from catalog_sync.sources.github import FetchedRepository, GitHubRepository, GitHubSource, git_origin
 from catalog_sync.sources.githubtree import blob_sha
 from catalog_sync.sources.hostapi import MAX_ANSWER_BYTES
-from tests.fixtures.fakegithub import FakeGitHub, fake_github
+from tests.fixtures.fakegithub import FakeGitHub, fake_github, serving_orgs
 
 TOKEN = "ghp_" + "UnitT0ken" * 4
 
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    monkeypatch.setenv("CATALOG_UNIT_TOKEN", TOKEN)
-    with fake_github(tmp_path / "hub") as hub:
-        hub.orgs.add("acme")
-        hub.tokens.add(TOKEN)
+    with serving_orgs(tmp_path / "hub", monkeypatch, ("CATALOG_UNIT_TOKEN", TOKEN), "acme") as hub:
         yield hub
 
 
