@@ -14,7 +14,8 @@ so (``History.truncated``).
 A listing that fails part way raises ``SourceError`` (the sync removes nothing); an archived repository
 under ``archived: false`` is reported in ``retired_keys`` and removed at once; any other repository
 that stops being listed is removed after two complete listings (``removal_listings``), and its tree
-record in the API cache with it; blobs no record names are pruned once a day (``githubprune``).
+record in the API cache and its shallow clone with it (``githubprune``, ``cloneprune``); blobs no
+record names are pruned once a day.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from urllib.parse import quote
 from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo
+from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
 from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, blob_answer_bytes, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
@@ -319,6 +321,7 @@ class GitHubSource:
         self.pruner = ApiCachePruner(
             self.api_reader.blobs.root, self.api_reader.trees, self.cache / "api", self.removal_listings
         )
+        self.clones = ClonePruner(self.cache / "git", self.removal_listings)
         self.git_limits = GitLimits.of(sync)
         self._filter = RepositoryFilter(settings.filters)
         self._repositories: dict[int, GitHubRepository] = {}
@@ -344,8 +347,9 @@ class GitHubSource:
 
     def discover(self) -> list[Repository]:
         """Every repository kept by the filters; a listing that fails part way raises SourceError.
-        Only a complete listing prunes the API cache (``githubprune``): the tree records of repositories
-        it no longer reads (filtered out, archived or gone), the blobs no record names."""
+        Only a complete listing prunes the caches: the tree records (``githubprune``) and the shallow
+        clones (``cloneprune``) of repositories it no longer reads (filtered out, archived or gone),
+        the blobs no record names."""
         found: list[Repository] = []
         retired: set[str] = set()
         seen: set[int] = set()
@@ -369,7 +373,9 @@ class GitHubSource:
             raise SourceError(f"the listing stopped part way, so nothing is removed: {exc}") from None
         self.api.save()
         self.tips.compact(seen)
-        self.pruner.prune(read, time.time())
+        now = time.time()
+        self.pruner.prune(read, now)
+        self.clones.prune(read, now)
         self.retired_keys = retired
         return found
 

@@ -11,7 +11,8 @@ it: the tip is therefore asked again, whatever the time says, until it has been 
 hour (and a few minutes for the clocks) has passed; only then is an unchanged time trusted. Reading is
 a shallow fetch of the tracked branch through ``sources/git.py``, the token handed to git as a header
 scoped to the API's origin, in git's configuration from the environment: never in a URL, never on a
-command line, never sent to another host.
+command line, never sent to another host. The clone of a project that stops being read goes at the
+second complete listing in a row without it, when the catalog removes the project (``cloneprune``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextlib
 import hashlib
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ from urllib.parse import quote
 from catalog_sync.config import GitLabSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
+from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.git import GitLimits, GitRepository
 from catalog_sync.sources.gitlabprojects import (
     GitLabProject,
@@ -137,6 +140,7 @@ class GitLabSource:
         digest = hashlib.sha256(f"{settings.api_url}\n{settings.group}".encode()).hexdigest()[:16]
         folder = cache_dir / "gitlab" / f"{settings.name}-{digest}"
         self._repositories_dir = folder / "repositories"
+        self._clones = ClonePruner(self._repositories_dir, self.removal_listings)
         token = self._token
         self.client = HostClient(
             settings.name,
@@ -155,9 +159,11 @@ class GitLabSource:
 
     def discover(self) -> list[Repository]:
         """Every project of the group and its subgroups that the filters keep; ``HostApiError`` (a
-        ``SourceError``) when any page fails, so nothing is removed on a partial listing."""
+        ``SourceError``) when any page fails, so nothing is removed on a partial listing. Only a complete
+        listing prunes the clones of projects it no longer reads (``cloneprune``)."""
         projects = self._list()
         found: list[Repository] = []
+        read: set[int] = set()
         retired: set[str] = set()
         for project in projects:
             candidate = Candidate(project.path, project.topics, project.fork, project.archived)
@@ -166,8 +172,10 @@ class GitLabSource:
                 retired.add(self.key_of(project))
             elif verdict is Verdict.KEEP and self.branch_for(project) is not None:
                 found.append(GitLabRepository(self, project))
+                read.add(project.id)
         self.client.save()
         self.tips.compact({p.id for p in projects})
+        self._clones.prune(read, time.time())
         self.retired_keys = retired
         return found
 

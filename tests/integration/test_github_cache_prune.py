@@ -1,7 +1,8 @@
-"""A github source's API cache is pruned by its complete listings, against the local GitHub: a deleted
-repository's tree record goes with the repository, a descriptor version no record names goes a day later
-(one just written stays), a failed listing prunes nothing, and a version pruned then pushed again is
-fetched again and read right."""
+"""A github source's caches are pruned by its complete listings, against the local GitHub: a deleted
+repository's tree record and shallow clone go with the repository (a clone fetched within the hour
+stays until a later listing), a descriptor version no record names goes a day later (one just written
+stays), a failed listing prunes nothing, a listed repository keeps its clone, and a version pruned then
+pushed again is fetched again and read right."""
 
 from __future__ import annotations
 
@@ -114,3 +115,88 @@ def test_a_listing_that_fails_part_way_prunes_nothing(catalog: Catalog, hub: Fak
     assert not record(catalog, copies[0]).exists()
     assert not blobs.has(blob_sha(orphan))
     assert record(catalog, copies[1]).is_file()
+
+
+def clones(catalog: Catalog, repo: FakeRepo) -> Path:
+    """Where the source keeps ``repo``'s shallow clones."""
+    return api_cache(catalog).parent / "git" / str(repo.id)
+
+
+def age_clones(catalog: Catalog, seconds: float = 2 * DAY) -> None:
+    """Move every clone folder and file ``seconds`` back, as clones no read touched since."""
+    then = time.time() - seconds
+    folder = api_cache(catalog).parent / "git"
+    for path in [folder, *folder.rglob("*")]:
+        os.utime(path, (then, then), follow_symlinks=False)
+
+
+def read_by_clone(hub: FakeGitHub, repo: FakeRepo) -> None:
+    """Have the local GitHub answer ``repo``'s tree as truncated, so that it is read by a clone."""
+    hub.tree_answers[repo.id] = {"sha": "0" * 40, "tree": [], "truncated": True}
+
+
+def test_a_deleted_repository_loses_its_clone_at_the_second_listing_and_a_listed_one_keeps_its(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    mono = hub.add_repo("acme", "mono", {"catalog-info.yaml": product_yaml("mono")})
+    read_by_clone(hub, pay)
+    read_by_clone(hub, mono)
+    use_github(catalog, hub)
+    assert catalog.sync().errors == 0
+    assert catalog.entity("product:default/mono") is not None
+    assert clones(catalog, mono).is_dir()
+    assert clones(catalog, pay).is_dir()
+    age_clones(catalog)
+    hub.delete(mono)
+    catalog.sync()
+    assert clones(catalog, mono).is_dir()  # one listing without it: the catalog keeps it too
+    catalog.sync()
+    assert repo_rows(catalog)[hub.key(mono)]["removed_at"] is not None
+    assert not clones(catalog, mono).exists()
+    (cache,) = [p for p in clones(catalog, pay).iterdir() if p.is_dir()]
+    assert (cache / "shallow").is_file()
+    hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    assert catalog.sync().errors == 0  # the kept clone is fetched into as before
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "deprecated"
+
+
+def test_a_clone_written_within_the_hour_is_kept_until_a_listing_after_it(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    mono = hub.add_repo("acme", "mono", {"catalog-info.yaml": product_yaml("mono")})
+    read_by_clone(hub, mono)
+    use_github(catalog, hub)
+    catalog.sync()
+    hub.delete(mono)
+    catalog.sync()
+    catalog.sync()  # the catalog removes it; its clone was fetched a moment ago (another worker may)
+    assert repo_rows(catalog)[hub.key(mono)]["removed_at"] is not None
+    assert clones(catalog, mono).is_dir()
+    age_clones(catalog)
+    catalog.sync()
+    assert not clones(catalog, mono).exists()
+
+
+def test_a_listing_that_fails_part_way_removes_no_clone(catalog: Catalog, hub: FakeGitHub) -> None:
+    template = hub.add_repo("acme", "template", {"README.md": "no descriptors here\n"})
+    copies = hub.add_copies("acme", template, [f"svc-{i:03}" for i in range(149)])  # two pages
+    read_by_clone(hub, copies[0])
+    use_github(catalog, hub)
+    catalog.sync()
+    assert clones(catalog, copies[0]).is_dir()
+    age_clones(catalog)
+    hub.delete(copies[0])
+    hub.fail(Fault(502, "page=2", {}, "Server Error", times=None))
+    for _ in range(3):
+        assert "nothing is removed" in catalog.sync().sources[0]["error"]
+    assert clones(catalog, copies[0]).is_dir()
+
+    hub.faults.clear()
+    catalog.sync()
+    assert clones(catalog, copies[0]).is_dir()  # the failed listings counted for nothing
+    catalog.sync()
+    assert not clones(catalog, copies[0]).exists()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from catalog_sync.sources.base import TreeEntry
-from catalog_sync.sources.githubprune import ApiCachePruner, missed_records
+from catalog_sync.sources.githubprune import ApiCachePruner
 from catalog_sync.sources.githubtree import BlobCache, TreeRecord, blob_sha
 
 NOW = time.time()
@@ -41,14 +41,6 @@ class Cache:
 
 def _age(path: Path, seconds: float) -> None:
     os.utime(path, (NOW - seconds, NOW - seconds))
-
-
-def test_a_record_goes_at_the_second_listing_in_a_row_that_misses_it() -> None:
-    gone, counts = missed_records([1, 2, 3], listed={1}, missed={}, listings=2)
-    assert (gone, counts) == ([], {2: 1, 3: 1})
-    gone, counts = missed_records([1, 2, 3], listed={1, 3}, missed=counts, listings=2)
-    assert (gone, counts) == ([2], {})  # 3 was listed again: it starts from zero
-    assert missed_records([1, 3], listed={1}, missed=counts, listings=2) == ([], {3: 1})
 
 
 def test_a_repository_no_longer_listed_loses_its_record_after_two_listings(tmp_path: Path) -> None:
@@ -123,6 +115,18 @@ def test_a_record_that_cannot_be_read_names_nothing_and_a_stale_temporary_file_g
     assert cache.pruner.prune_blobs(NOW) == 1
     assert not left.exists()
     assert cache.blobs.get(sha) is None  # the repository is read again: its record does not parse
+
+
+def test_a_record_not_named_by_a_repository_id_is_left_alone(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    odd = [tmp_path / "trees" / name for name in ("007.json", "\u00b2.json", "notes.json")]
+    for path in odd:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"{}")
+        _age(path, DAY)
+    for _ in range(3):
+        assert cache.pruner.prune_records(set(), NOW) == 0
+    assert all(path.is_file() for path in odd)
 
 
 def test_an_empty_cache_prunes_nothing(tmp_path: Path) -> None:
