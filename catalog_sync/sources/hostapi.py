@@ -7,6 +7,9 @@
 - **Rate limits.** ``Retry-After``, ``x-ratelimit-*`` / ``RateLimit-*``, 429 and GitHub's secondary
   403s are obeyed by waiting, each wait bounded by ``max_wait``: a longer one fails the request with
   the reason (``RateLimitedError``), so a listing stops rather than stalls.
+- **Time.** An answer must arrive whole (headers and body) within ``HostLimits.timeout`` of its
+  request (``hostdeadline``), not merely each socket read within it: a host trickling its answer a byte
+  at a time fails the request instead of holding a sync thread for hours.
 - **Size.** An answer is read up to ``HostLimits.max_answer_bytes`` and no further (``hostbody``): a
   larger one fails the request (``AnswerTooLargeError``) instead of filling the process's memory.
 - **Credentials.** The Authorization header is sent only to the configured API's origin. Redirects
@@ -37,6 +40,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH, parse_header_links
 from catalog_sync.config import SyncSettings
 from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
 from catalog_sync.sources.hostbody import read_within
+from catalog_sync.sources.hostdeadline import deadline_pool
 from catalog_sync.sources.ratelimits import remaining_budget, spent_wait, wait_before_retry
 from catalog_sync.sources.urls import redact
 
@@ -115,6 +119,7 @@ class HostLimits:
     """How long a request may take, and the longest rate-limit wait obeyed before failing."""
 
     timeout: float = 30.0
+    """Seconds an answer may take, from connecting to its body's last byte."""
     max_wait: float = 60.0
     retries: int = 3
     transient_delay: float = 0.5
@@ -158,14 +163,14 @@ class HostClient:
         # urllib3 itself, not requests: a request costs a quarter of the CPU, and a full pass sends
         # three per repository. No .netrc, no proxy from the environment, no retry or redirect of its
         # own; the authorities trusted are requests' (certifi's).
-        self._pool = urllib3.PoolManager(
+        self._pool = deadline_pool(
             num_pools=4,
             maxsize=max(10, 2 * self._limits.parallel),  # every thread keeps its connection open
             retries=False,
             ca_certs=DEFAULT_CA_BUNDLE_PATH,
         )
         self._headers = {"User-Agent": "catalog-sync", **(headers or {})}
-        self._timeout = urllib3.Timeout(connect=self._limits.timeout, read=self._limits.timeout)
+        self._timeout = urllib3.Timeout(total=self._limits.timeout)  # the whole answer's, not a read's
         self._lock = threading.Lock()
         self._pages: dict[str, dict[str, Any]] = self._load()
         self._used: set[str] = set()
@@ -419,7 +424,8 @@ class HostClient:
         except urllib3.exceptions.TimeoutError:
             self._tell("error", None)
             raise HostApiError(
-                f"{self._shown(url)}: no answer within {self._limits.timeout:g} s (sync.tip_timeout_seconds)"
+                f"{self._shown(url)}: no whole answer within {self._limits.timeout:g} s "
+                "(sync.tip_timeout_seconds); the host is unreachable or too slow, tried again next pass"
             ) from None
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             self._tell("error", None)
