@@ -7,6 +7,9 @@
 - **Rate limits.** ``Retry-After``, ``x-ratelimit-*`` / ``RateLimit-*``, 429 and GitHub's secondary
   403s are obeyed by waiting, each wait bounded by ``max_wait``: a longer one fails the request with
   the reason (``RateLimitedError``), so a listing stops rather than stalls.
+- **Time.** An answer must arrive whole (headers and body) within ``HostLimits.timeout`` of its
+  request (``hostdeadline``), not merely each socket read within it: a host trickling its answer a byte
+  at a time fails the request instead of holding a sync thread for hours.
 - **Size.** An answer is read up to ``HostLimits.max_answer_bytes`` and no further (``hostbody``): a
   larger one fails the request (``AnswerTooLargeError``) instead of filling the process's memory.
 - **Credentials.** The Authorization header is sent only to the configured API's origin. Redirects
@@ -15,37 +18,58 @@
   redacted, never a header.
 - **Counting.** Each answer is reported to the listener set by ``set_request_listener`` (the metrics
   module installs one): the source's name, the status (or ``error``) and the budget left.
+
+This module is the client and its limits; the answer and page types, the origin rules and the listener
+live in ``hostanswer``, the ETag page cache in ``hostcache``, the deadline in ``hostdeadline``, the
+bounded read in ``hostbody``. Their public names are importable from here too, as callers always have.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import urllib3
-from requests.utils import DEFAULT_CA_BUNDLE_PATH, parse_header_links
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from catalog_sync.config import SyncSettings
 from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
+from catalog_sync.sources.hostanswer import (
+    Answer,
+    Page,
+    RequestListener,
+    error_text,
+    host_message,
+    netloc_of,
+    origin_of,
+    parse_json,
+    report_request,
+    set_request_listener,
+)
 from catalog_sync.sources.hostbody import read_within
+from catalog_sync.sources.hostcache import PageCache
+from catalog_sync.sources.hostdeadline import deadline_pool
 from catalog_sync.sources.ratelimits import remaining_budget, spent_wait, wait_before_retry
 from catalog_sync.sources.urls import redact
 
-RequestListener = Callable[[str, str, "int | None"], None]
-"""Called after each request with the source's name, the answer's status (``error`` when none came)
-and the budget the host says is left (None when it did not say)."""
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "Answer",
+    "HostClient",
+    "HostLimits",
+    "Page",
+    "RequestListener",
+    "netloc_of",
+    "origin_of",
+    "set_request_listener",
+]
 
-_listener: RequestListener | None = None
-_DEFAULT_PORTS = {"https": 443, "http": 80}
 _MAX_REDIRECTS = 3
 _MAX_MESSAGE = 300
 _TRANSIENT = (502, 503, 504)
@@ -60,61 +84,12 @@ constant rather than a setting: no legitimate answer comes near it, while each r
 (``sync.concurrency`` of them) may hold one answer this large."""
 
 
-def set_request_listener(listener: RequestListener | None) -> None:
-    """Install the process's listener (the metrics); sources sit below the metrics and never import them."""
-    global _listener
-    _listener = listener
-
-
-def origin_of(url: str) -> tuple[str, str, int]:
-    """Scheme, lower-cased host and port: what must match for a credential to be sent."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
-
-
-def netloc_of(url: str) -> str:
-    """The lower-cased ``host[:port]`` of a URL, as repository keys carry it."""
-    return urlsplit(url).netloc.rpartition("@")[2].lower()
-
-
-@dataclass(frozen=True)
-class Page:
-    """One answer: its JSON (trimmed, when the caller asked), its ``next`` link, and whether the stored
-    copy answered (a 304)."""
-
-    url: str
-    data: Any
-    next_url: str | None
-    from_cache: bool
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One HTTP answer as read whole: where it came from, its status, headers and body."""
-
-    url: str
-    status_code: int
-    headers: Mapping[str, str]
-    """Case-insensitive, as HTTP headers are."""
-    content: bytes
-
-    def link(self, relation: str) -> str | None:
-        """The URL of a ``Link`` header's relation (``next``), as written."""
-        value = self.headers.get("Link")
-        if not value:
-            return None
-        for link in parse_header_links(value):
-            if link.get("rel") == relation and link.get("url"):
-                return str(link["url"])
-        return None
-
-
 @dataclass(frozen=True)
 class HostLimits:
     """How long a request may take, and the longest rate-limit wait obeyed before failing."""
 
     timeout: float = 30.0
+    """Seconds an answer may take, from connecting to its body's last byte."""
     max_wait: float = 60.0
     retries: int = 3
     transient_delay: float = 0.5
@@ -152,25 +127,20 @@ class HostClient:
         self.api_url = api_url.rstrip("/")
         self._origin = origin_of(self.api_url)
         self._authorization = authorization
-        self._cache_file = cache_file
+        self._cache = PageCache(cache_file, self._origin)
         self._limits = limits or HostLimits()
         self._sleep = sleep
         # urllib3 itself, not requests: a request costs a quarter of the CPU, and a full pass sends
         # three per repository. No .netrc, no proxy from the environment, no retry or redirect of its
         # own; the authorities trusted are requests' (certifi's).
-        self._pool = urllib3.PoolManager(
+        self._pool = deadline_pool(
             num_pools=4,
             maxsize=max(10, 2 * self._limits.parallel),  # every thread keeps its connection open
             retries=False,
             ca_certs=DEFAULT_CA_BUNDLE_PATH,
         )
         self._headers = {"User-Agent": "catalog-sync", **(headers or {})}
-        self._timeout = urllib3.Timeout(connect=self._limits.timeout, read=self._limits.timeout)
-        self._lock = threading.Lock()
-        self._pages: dict[str, dict[str, Any]] = self._load()
-        self._used: set[str] = set()
-        self._saved = bool(self._pages)
-        """Whether the cache file holds ``_pages`` as they are (read from it, nothing answered anew since)."""
+        self._timeout = urllib3.Timeout(total=self._limits.timeout)  # the whole answer's, not a read's
         self._spent_until = 0.0
         self._sent_secret = ""
         self.requests_sent = 0
@@ -188,28 +158,18 @@ class HostClient:
         for content-addressed answers (a commit's tree, a blob), which never change and are cached by
         their caller."""
         url = self.url(path)
-        with self._lock:
-            stored = self._pages.get(url) if remember else None
+        stored = self._cache.stored(url) if remember else None
         extra = {"If-None-Match": stored["etag"]} if stored and stored.get("etag") else {}
         answer = self._send("GET", url, extra)
         if answer.status_code == 304 and stored is not None:
-            with self._lock:
-                self._used.add(url)
+            self._cache.reuse(url)
             return Page(url, stored["data"], stored.get("next"), True)
         self._raise_for(answer)
-        data = _json(answer, url)
+        data = parse_json(answer, url)
         data = trim(data) if trim is not None else data
         next_url = self._next_link(answer)
-        etag = answer.headers.get("ETag")
-        if not remember:
-            return Page(url, data, next_url, False)
-        with self._lock:
-            self._used.add(url)
-            self._saved = False
-            if etag:
-                self._pages[url] = {"etag": etag, "data": data, "next": next_url}
-            else:
-                self._pages.pop(url, None)
+        if remember:
+            self._cache.store(url, answer.headers.get("ETag"), data, next_url)
         return Page(url, data, next_url, False)
 
     def get_bytes(self, path: str, accept: str) -> bytes:
@@ -230,7 +190,7 @@ class HostClient:
         where a page's ``next`` link is not the stored one (the list grew or shrank), the answers asked
         ahead are dropped and the listing follows the host's link again, page by page."""
         first = self.url(path)
-        ahead = self._known_chain(first)
+        ahead = self._cache.known_chain(first)
         seen: set[str] = set()
         page: Page | None = None
         if len(ahead) > 1 and self._limits.parallel > 1:
@@ -266,62 +226,20 @@ class HostClient:
     def _loops(self, page: Page) -> HostApiError:
         return HostApiError(f"{self._shown(page.url)}: the host's next page link loops; listing stopped")
 
-    def _known_chain(self, first: str) -> list[str]:
-        """The pages of the previous listing from ``first``, by their stored ``next`` links."""
-        chain: list[str] = []
-        url: str | None = first
-        with self._lock:
-            while url is not None and url not in chain:
-                stored = self._pages.get(url)
-                if stored is None or not stored.get("etag"):
-                    break
-                chain.append(url)
-                url = stored.get("next")
-        return chain
-
     def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """One POST (never cached); its JSON answer."""
         url = self.url(path)
         answer = self._send("POST", url, {}, body=body)
         self._raise_for(answer)
-        return _json(answer, url)
+        return parse_json(answer, url)
 
     def save(self) -> None:
-        """Persist the pages answered since the last save, dropping those no longer asked for, so the
-        file follows the listing and never grows without bound."""
-        if self._cache_file is None:
-            return
-        with self._lock:
-            kept = {url: page for url, page in self._pages.items() if url in self._used}
-            unchanged = self._saved and len(kept) == len(self._pages)
-            self._pages, self._used, self._saved = kept, set(), True
-            if unchanged:
-                return  # every page answered 304: the file already holds them (a large list's JSON)
-            text = json.dumps({"origin": list(self._origin), "pages": kept}, separators=(",", ":"))
-        self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self._cache_file.with_name(
-            f"{self._cache_file.name}.tmp-{os.getpid()}-{threading.get_ident()}"
-        )
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(self._cache_file)
+        """Persist the pages answered since the last save (``PageCache.save``)."""
+        self._cache.save()
 
     def forget(self) -> None:
         """Drop every stored page (a listing that must be read whole again)."""
-        with self._lock:
-            self._pages.clear()
-            self._used.clear()
-            self._saved = False
-
-    def _load(self) -> dict[str, dict[str, Any]]:
-        if self._cache_file is None:
-            return {}
-        with contextlib.suppress(OSError, ValueError):
-            stored = json.loads(self._cache_file.read_text(encoding="utf-8"))
-            if isinstance(stored, dict) and stored.get("origin") == list(self._origin):
-                pages = stored.get("pages")
-                if isinstance(pages, dict):
-                    return {str(url): page for url, page in pages.items() if isinstance(page, dict)}
-        return {}
+        self._cache.forget()
 
     def _headers_for(self, url: str, extra: Mapping[str, str]) -> dict[str, str]:
         headers = dict(extra)
@@ -349,7 +267,7 @@ class HostClient:
             self._wait_for_budget()
             answer = self._follow(method, url, extra, body)
             now = time.time()
-            wait = wait_before_retry(answer.status_code, answer.headers, _text(answer), now)
+            wait = wait_before_retry(answer.status_code, answer.headers, error_text(answer), now)
             if wait is None and answer.status_code in _TRANSIENT and attempts == 0:
                 wait = self._limits.transient_delay
             if wait is None:
@@ -419,7 +337,8 @@ class HostClient:
         except urllib3.exceptions.TimeoutError:
             self._tell("error", None)
             raise HostApiError(
-                f"{self._shown(url)}: no answer within {self._limits.timeout:g} s (sync.tip_timeout_seconds)"
+                f"{self._shown(url)}: no whole answer within {self._limits.timeout:g} s "
+                "(sync.tip_timeout_seconds); the host is unreachable or too slow, tried again next pass"
             ) from None
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             self._tell("error", None)
@@ -439,9 +358,7 @@ class HostClient:
         return Answer(url, sent.status, sent.headers, content)
 
     def _tell(self, status: str, remaining: int | None) -> None:
-        listener = _listener
-        if listener is not None:
-            listener(self.source, status, remaining)
+        report_request(self.source, status, remaining)
 
     def _next_link(self, answer: Answer) -> str | None:
         link = answer.link("next")
@@ -458,7 +375,7 @@ class HostClient:
     def _raise_for(self, answer: Answer) -> None:
         if answer.status_code < 400:
             return
-        message = self._scrub(_message(answer))[:_MAX_MESSAGE]
+        message = self._scrub(host_message(answer))[:_MAX_MESSAGE]
         hint = {
             401: "the token was refused: check the variable named by auth",
             403: "access refused: check the token's scopes or the app's permissions",
@@ -475,28 +392,3 @@ class HostClient:
 
 def _size(count: int) -> str:
     return f"{count // _MIB} MiB" if count % _MIB == 0 else f"{count:,} bytes"
-
-
-def _text(answer: Answer) -> str:
-    if answer.status_code < 400:
-        return ""
-    return answer.content[:4096].decode("utf-8", "replace")
-
-
-def _message(answer: Answer) -> str:
-    """The host's own error message (GitHub's and GitLab's ``message``), printable; scrub it before use."""
-    text = _text(answer)
-    with contextlib.suppress(ValueError):
-        data = json.loads(text)
-        if isinstance(data, dict):
-            text = str(data.get("message") or data.get("error") or "")
-    return "".join(c if c.isprintable() else " " for c in text).strip()
-
-
-def _json(answer: Answer, url: str) -> Any:
-    try:
-        return json.loads(answer.content)
-    except ValueError:
-        raise HostApiError(
-            f"{redact(url)}: the host's answer is not JSON (HTTP {answer.status_code})"
-        ) from None

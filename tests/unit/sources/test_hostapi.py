@@ -239,7 +239,7 @@ def test_a_host_that_never_answers_fails_within_the_timeout(tmp_path: Path) -> N
     with tarpit() as port:
         api = HostClient("acme", f"http://127.0.0.1:{port}", limits=HostLimits(timeout=0.5))
         started = time.monotonic()
-        with pytest.raises(HostApiError, match=r"no answer within 0\.5 s"):
+        with pytest.raises(HostApiError, match=r"no whole answer within 0\.5 s"):
             api.get(LIST)
         assert time.monotonic() - started < 5
 
@@ -325,7 +325,7 @@ def test_a_small_compressed_answer_is_not_unfolded_past_the_bound(hub: FakeGitHu
     ("framing", "message"),
     [
         pytest.param("close", "ProtocolError: ('Connection broken: IncompleteRead", id="hung-up"),
-        pytest.param("length", "no answer within 0.5 s", id="stalled"),
+        pytest.param("length", "no whole answer within 0.5 s", id="stalled"),
     ],
 )
 def test_a_body_that_breaks_off_fails_the_request_and_the_next_one_is_answered(

@@ -1,0 +1,118 @@
+"""What the hosting-API client hands its callers and the rules of where an answer comes from: kept apart
+from the client so the sources that read pages, the metrics that count requests and the client itself
+share one definition of an answer, a page and an origin without the client's machinery.
+
+- ``Answer`` (one HTTP answer as read whole) and ``Page`` (its JSON, ``next`` link and whether the
+  stored copy answered), with the readings of an answer every request needs: its text, the host's
+  own error message and its JSON.
+- ``origin_of`` and ``netloc_of``: what must match for a credential to be sent or a link followed, and
+  the host a repository's key carries.
+- The request listener: each answer is reported to the one ``set_request_listener`` installed (the
+  metrics module's); sources sit below the metrics and never import them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from requests.utils import parse_header_links
+
+from catalog_sync.errors import HostApiError
+from catalog_sync.sources.urls import redact
+
+RequestListener = Callable[[str, str, "int | None"], None]
+"""Called after each request with the source's name, the answer's status (``error`` when none came)
+and the budget the host says is left (None when it did not say)."""
+
+_listener: RequestListener | None = None
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def set_request_listener(listener: RequestListener | None) -> None:
+    """Install the process's listener (the metrics); sources sit below the metrics and never import them."""
+    global _listener
+    _listener = listener
+
+
+def report_request(source: str, status: str, remaining: int | None) -> None:
+    """Tell the installed listener, if any, of one request's outcome."""
+    listener = _listener
+    if listener is not None:
+        listener(source, status, remaining)
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    """Scheme, lower-cased host and port: what must match for a credential to be sent."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def netloc_of(url: str) -> str:
+    """The lower-cased ``host[:port]`` of a URL, as repository keys carry it."""
+    return urlsplit(url).netloc.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer: its JSON (trimmed, when the caller asked), its ``next`` link, and whether the stored
+    copy answered (a 304)."""
+
+    url: str
+    data: Any
+    next_url: str | None
+    from_cache: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer as read whole: where it came from, its status, headers and body."""
+
+    url: str
+    status_code: int
+    headers: Mapping[str, str]
+    """Case-insensitive, as HTTP headers are."""
+    content: bytes
+
+    def link(self, relation: str) -> str | None:
+        """The URL of a ``Link`` header's relation (``next``), as written."""
+        value = self.headers.get("Link")
+        if not value:
+            return None
+        for link in parse_header_links(value):
+            if link.get("rel") == relation and link.get("url"):
+                return str(link["url"])
+        return None
+
+
+def error_text(answer: Answer) -> str:
+    """The start of an error answer's body as text (empty for a success), for the rate-limit rules
+    that read the host's words."""
+    if answer.status_code < 400:
+        return ""
+    return answer.content[:4096].decode("utf-8", "replace")
+
+
+def host_message(answer: Answer) -> str:
+    """The host's own error message (GitHub's and GitLab's ``message``), printable; scrub it before use."""
+    text = error_text(answer)
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        if isinstance(data, dict):
+            text = str(data.get("message") or data.get("error") or "")
+    return "".join(c if c.isprintable() else " " for c in text).strip()
+
+
+def parse_json(answer: Answer, url: str) -> Any:
+    """The answer's JSON, or an error naming the (redacted) URL when the host sent something else."""
+    try:
+        return json.loads(answer.content)
+    except ValueError:
+        raise HostApiError(
+            f"{redact(url)}: the host's answer is not JSON (HTTP {answer.status_code})"
+        ) from None

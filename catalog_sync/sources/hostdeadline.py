@@ -1,0 +1,100 @@
+"""A deadline on a hosting API's whole answer, since urllib3's timeouts bound each socket read only.
+
+urllib3's ``Timeout(total=...)`` bounds the connection, then sets the socket's timeout to what is left
+for the reads that follow; but a socket timeout bounds *each* read (``recv``), as urllib3's own
+documentation warns: a server that sends one byte every fifteen seconds never trips a timeout of
+twenty. A host, or a man in the middle of an ``http`` Enterprise URL, trickling its headers or its body
+could hold a sync thread for hours.
+
+So every read of an answer goes through ``_DeadlineReader``: before each ``recv`` it cuts the socket's
+timeout to what is left until the deadline, and once the deadline has passed it reads nothing more. The
+status line, the headers and the body (framed by a length, chunked or ended by closing) must all have
+come within ``total`` of the request's start, however the host slices them. The reader sits under
+http.client's buffered file, which both http.client (headers) and urllib3 (every body read) read
+through, so nothing reads around it; it is installed by the connection classes of the pool
+``deadline_pool`` makes, so it costs nothing more than a clock read and a ``settimeout`` per ``recv``.
+
+A passed deadline is the socket's own ``TimeoutError``, which urllib3 turns into ``ReadTimeoutError``
+and answers by closing the connection, as after any broken read: the pool connects anew for the next
+request. The deadline is one request's (connect, send, headers, body); a redirect the client follows
+is a request of its own.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import socket
+import time
+from typing import Any
+
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's raw reader whose every read ends by the deadline (``time.monotonic`` seconds)."""
+
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._raw = raw
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        """Always: http.client's buffered file asks before it reads."""
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        """One ``recv``, allowed only what is left of the deadline."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer's deadline passed")
+        self._sock.settimeout(left)
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        """Close the socket's reader too, as http.client's own file would (the socket counts it)."""
+        self._raw.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """http.client's answer, read through a ``_DeadlineReader``. The deadline is now plus the socket's
+    timeout, which urllib3 has just set to what is left of ``Timeout.total`` after connecting and
+    sending (none set: no deadline)."""
+
+    def __init__(
+        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None, url: str | None = None
+    ) -> None:
+        super().__init__(sock, debuglevel, method, url)
+        left = sock.gettimeout()
+        if left is not None:
+            # The plain file is kept: collected, it would close the socket's reader under this one.
+            self._plain_fp = self.fp
+            raw = _DeadlineReader(self.fp.raw, sock, time.monotonic() + left)  # type: ignore[arg-type]
+            self.fp = io.BufferedReader(raw)
+
+
+class _Connection(HTTPConnection):
+    response_class = _DeadlineResponse
+
+
+class _TLSConnection(HTTPSConnection):
+    response_class = _DeadlineResponse
+
+
+class _Pool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
+def deadline_pool(**keys: Any) -> urllib3.PoolManager:
+    """A ``PoolManager`` (``keys`` as its own) whose answers must arrive whole within the request's
+    ``Timeout.total``."""
+    pool = urllib3.PoolManager(**keys)
+    pool.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+    return pool

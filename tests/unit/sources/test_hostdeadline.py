@@ -1,0 +1,71 @@
+"""The hosting-API client's whole-answer deadline against a real local GitHub: an answer trickled a byte
+at a time (each socket read well within the timeout) is stopped once the timeout has passed since the
+request, with a message naming the setting and no token, and the client goes on answering."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from catalog_sync.errors import HostApiError
+from catalog_sync.sources.hostapi import HostClient, HostLimits
+from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
+
+TOKEN = "enterprise-token-without-prefix-42"
+LIST = "/orgs/acme/repos?per_page=100"
+TRICKLE = 0.05
+"""Seconds between the bytes of a trickled answer: twenty reads a second, each far within any timeout."""
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[FakeGitHub]:
+    with fake_github(tmp_path / "hub") as hub:
+        hub.orgs.add("acme")
+        hub.tokens.add(TOKEN)
+        template = hub.add_repo("acme", "template", files={"README.md": "hello\n"})
+        hub.add_copies("acme", template, [f"svc-{i:03}" for i in range(9)])
+        yield hub
+
+
+def client(hub: FakeGitHub, timeout: float) -> HostClient:
+    return HostClient(
+        "acme", hub.api_url, authorization=lambda: f"token {TOKEN}", limits=HostLimits(timeout=timeout)
+    )
+
+
+@pytest.mark.parametrize("head", [False, True], ids=["body-trickled", "headers-trickled"])
+def test_a_trickled_answer_is_stopped_at_the_timeout_and_the_next_request_is_answered(
+    hub: FakeGitHub, head: bool
+) -> None:
+    size = int(30 / TRICKLE)  # thirty seconds of body
+    hub.fail(Fault(200, "/orgs/", size=size, trickle=TRICKLE, trickle_head=head))
+    api = client(hub, timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(HostApiError) as failed:
+        api.get(LIST)
+    took = time.monotonic() - started
+    assert 0.9 <= took < 2.0
+    assert str(failed.value) == (
+        f"source 'acme': {hub.origin}{LIST}: no whole answer within 1 s (sync.tip_timeout_seconds); "
+        "the host is unreachable or too slow, tried again next pass"
+    )
+    assert TOKEN not in str(failed.value)
+    assert hub.flooded < size // 10
+    assert len(api.get(LIST).data) == 10
+
+
+def test_an_answer_trickled_within_the_timeout_is_read_whole(hub: FakeGitHub) -> None:
+    hub.fail(Fault(200, "/orgs/", size=10, trickle=TRICKLE))  # half a second
+    api = client(hub, timeout=3.0)
+    assert api.get_bytes(LIST, "application/json") == b" " * 10
+
+
+def test_the_deadline_is_each_request_own_on_a_connection_kept_alive(hub: FakeGitHub) -> None:
+    api = client(hub, timeout=1.0)
+    for _ in range(4):  # two seconds of answers on one connection, each well within its second
+        assert len(api.get(LIST, remember=False).data) == 10
+        time.sleep(0.5)
+    assert hub.connections == 1
