@@ -12,7 +12,8 @@ status line, the headers and the body (framed by a length, chunked or ended by c
 come within ``total`` of the request's start, however the host slices them. The reader sits under
 http.client's buffered file, which both http.client (headers) and urllib3 (every body read) read
 through, so nothing reads around it; it is installed by the connection classes of the pool
-``deadline_pool`` makes, so it costs nothing more than a clock read and a ``settimeout`` per ``recv``.
+``deadline_pool`` makes, so it costs a clock read per ``recv``, and a ``settimeout`` only once the
+time left has shrunk.
 
 A passed deadline is the socket's own ``TimeoutError``, which urllib3 turns into ``ReadTimeoutError``
 and answers by closing the connection, as after any broken read: the pool connects anew for the next
@@ -40,17 +41,23 @@ class _DeadlineReader(io.RawIOBase):
         self._raw = raw
         self._sock = sock
         self._deadline = deadline
+        self._timeout = sock.gettimeout() or 0.0
+        """The socket's timeout as last set: setting it costs a system call (and a switch of threads
+        while the interpreter lock is let go), so it is cut only once it exceeds what is left by a
+        ninth; a read then ends at most a tenth of the time left after the deadline."""
 
     def readable(self) -> bool:
         """Always: http.client's buffered file asks before it reads."""
         return True
 
     def readinto(self, buffer: Any) -> int | None:
-        """One ``recv``, allowed only what is left of the deadline."""
+        """One ``recv``, allowed about what is left of the deadline."""
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the answer's deadline passed")
-        self._sock.settimeout(left)
+        if left < self._timeout * 0.9:
+            self._sock.settimeout(left)
+            self._timeout = left
         return self._raw.readinto(buffer)
 
     def close(self) -> None:
