@@ -10,6 +10,7 @@ repositories per second, the speed-up over one worker, the share of claims that 
     python -m benchmarks.scaleout_bench                         # 10,000 repositories, 1, 2 and 4 workers
     python -m benchmarks.scaleout_bench --size 1000 --workers 1,2
     python -m benchmarks.scaleout_bench --server postgresql+psycopg://u@host/postgres  # databases made there
+    python -m benchmarks.scaleout_bench --source github --workers 1,2  # the fleet read through a fake GitHub
 
 Exit status 1 when a repository was read twice or left unread, or when more workers were slower than
 fewer beyond the noise allowance (``--noise``, 10%): on a machine with fewer cores than workers the
@@ -33,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
@@ -104,6 +106,30 @@ def fresh_database(server: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def served_source(kind: str, fleet: Path) -> Iterator[dict[str, Any]]:
+    """The source the workers read: the fleet's folder, or the fleet served as the organisation
+    ``acme`` by the github benchmark's fake GitHub (a process of its own, its token in the workers'
+    environment)."""
+    if kind == "local":
+        yield {"name": "fleet", "type": "local", "path": str(fleet)}
+        return
+    from benchmarks.github_bench import TOKEN, TOKEN_ENV, Host
+
+    os.environ[TOKEN_ENV] = TOKEN
+    host = Host(fleet, truncate=False)
+    try:
+        yield {
+            "name": "acme",
+            "type": "github",
+            "org": "acme",
+            "api_url": host.api_url,
+            "auth": {"token_env": TOKEN_ENV},
+        }
+    finally:
+        host.close()
+
+
 def _catalog_sync(*args: str) -> subprocess.CompletedProcess[str]:
     program = Path(sys.executable).with_name("catalog-sync")
     return subprocess.run([str(program), *args], capture_output=True, text=True, timeout=600, check=False)
@@ -139,20 +165,29 @@ def _records(url: str) -> tuple[int, int, int, float]:
         engine.dispose()
 
 
-def run_round(server: str, fleet: Path, expected: int, workers: int, concurrency: int, folder: Path) -> Round:
-    """Migrate an empty database, start ``workers`` workers together and time them to the last read."""
+def run_round(
+    server: str,
+    source: dict[str, Any],
+    expected: int,
+    workers: int,
+    concurrency: int,
+    folder: Path,
+) -> Round:
+    """Migrate an empty database, start ``workers`` workers together and time them to the last read;
+    each round has a cache folder of its own, so no round finds what an earlier one fetched."""
     with fresh_database(server) as url:
         config = folder / f"catalog-sync-{workers}.yaml"
         config.write_text(
             json.dumps(
                 {
                     "database": url,
-                    "sources": [{"name": "fleet", "type": "local", "path": str(fleet)}],
+                    "sources": [source],
                     # A day between passes: nothing is read a second time because it came due again.
                     "sync": {
                         "concurrency": concurrency,
                         "interval_seconds": 86400,
-                        "cache_dir": str(folder / "cache"),
+                        "cache_dir": str(folder / f"cache-{workers}"),
+                        "allowed_protocols": ["https", "http"],
                     },
                 }
             )
@@ -251,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", help="admin URL of a PostgreSQL server (default: a throwaway cluster)")
     parser.add_argument("--noise", type=float, default=0.10, help="allowed slow-down of more workers")
     parser.add_argument("--fleet-dir", type=Path, default=HERE / ".fleet")
+    parser.add_argument(
+        "--source",
+        choices=("local", "github"),
+        default="local",
+        help="read the fleet's folder, or through a fake GitHub",
+    )
     return parser
 
 
@@ -263,9 +304,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"fleet: {fleet.repositories} repositories in {fleet.root} ({'reused' if fleet.reused else 'built'})"
     )
     rounds: list[Round] = []
-    with postgres_server(args.server) as server, tempfile.TemporaryDirectory() as scratch:
+    with (
+        postgres_server(args.server) as server,
+        tempfile.TemporaryDirectory() as scratch,
+        served_source(args.source, fleet.root) as source,
+    ):
         for workers in counts:
-            done = run_round(server, fleet.root, fleet.repositories, workers, args.concurrency, Path(scratch))
+            done = run_round(server, source, fleet.repositories, workers, args.concurrency, Path(scratch))
             print(
                 f"{workers} workers: {done.repositories} repositories in {done.seconds:.1f} s "
                 f"({done.per_second:.0f}/s), {done.contended_share:.1%} of {done.claims} claims contended, "
@@ -287,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "node": platform.node(),
                 },
                 "size": args.size,
+                "source": args.source,
                 "concurrency": args.concurrency,
                 "rounds": [
                     {**asdict(r), "per_second": r.per_second, "contended_share": r.contended_share}
