@@ -4,12 +4,16 @@
 temporary folder, ``clones`` clone folders as ``GitRepository`` leaves them (``<id>/<digest>/`` with
 ``HEAD``, ``shallow``, the pack and branch folders, and ``<digest>.lock``), then times, per pass:
 
-- the usual pass: every clone's repository among the ``listed`` ones (nothing to count or remove);
+- the usual pass: every clone's repository among the ``listed`` ones, each with the URL its clone was
+  made under (nothing to count or remove), both with the pruner's memory of settled folders (a worker's
+  later passes) and without it (a worker's first pass: every listed repository's folder is listed);
 - a pass where every clone's repository is missed once (each counted, ``missed.json`` written);
 - the pass that removes them all (the second listing without them; the folders are small here, so
-  this is the pruner's own cost, not the disk's for a large clone).
+  this is the pruner's own cost, not the disk's for a large clone);
+- the pass after every repository was renamed: each folder holds a clone under the old URL too,
+  which goes.
 
-The first two are the mean of ``passes`` passes; the page cache is warm, as on a worker.
+The means are over ``passes`` passes; the page cache is warm, as on a worker.
 """
 
 from __future__ import annotations
@@ -17,32 +21,42 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from catalog_sync.sources.cloneprune import ClonePruner
+from catalog_sync.sources.urls import clone_folder_name
 
-DIGEST = "0123456789abcdef"
+
+def url_of(repository_id: int, name: str = "repo") -> str:
+    """The clone URL repository ``repository_id`` is listed with."""
+    return f"https://github.example/acme/{name}-{repository_id}.git"
+
+
+def lay_out(root: Path, repository_id: int, url: str) -> None:
+    """One clone folder of ``url`` as ``GitRepository`` leaves it."""
+    digest = clone_folder_name(url)
+    cache = root / str(repository_id) / digest
+    for folder in ("objects/pack", "refs/heads"):
+        (cache / folder).mkdir(parents=True)
+    for name in ("HEAD", "shallow", "config"):
+        (cache / name).write_text("x\n")
+    (cache.parent / f"{digest}.lock").touch()
 
 
 def build(root: Path, clones: int) -> list[int]:
     """``clones`` clone folders named by ids spread over the listed ones; answers the ids."""
     ids = [1 + index * 97 for index in range(clones)]
     for repository_id in ids:
-        cache = root / str(repository_id) / DIGEST
-        for folder in ("objects/pack", "refs/heads"):
-            (cache / folder).mkdir(parents=True)
-        for name in ("HEAD", "shallow", "config"):
-            (cache / name).write_text("x\n")
-        (cache.parent / f"{DIGEST}.lock").touch()
+        lay_out(root, repository_id, url_of(repository_id))
     return ids
 
 
-def mean_seconds(pruner: ClonePruner, listed: set[int], now: float, passes: int) -> float:
+def mean_seconds(prune: Callable[[], object], passes: int) -> float:
     """The mean time of one prune over ``passes``."""
     started = time.perf_counter()
     for _ in range(passes):
-        pruner.prune(listed, now)
+        prune()
     return (time.perf_counter() - started) / passes
 
 
@@ -55,26 +69,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         ids = build(root, args.clones)
-        listed = set(range(1, args.listed + 1)) | set(ids)
+        listed: Mapping[int, str] = {n: url_of(n) for n in [*range(1, args.listed + 1), *ids]}
         later = time.time() + 2 * 3600  # every clone is past its grace period
-        usual = mean_seconds(ClonePruner(root, listings=2), listed, later, args.passes)
+        settled = ClonePruner(root, listings=2)
+        settled.prune(listed, later)  # a worker's first pass lists every clone folder once
+        usual = mean_seconds(lambda: settled.prune(listed, later), args.passes)
+        first = mean_seconds(lambda: ClonePruner(root, listings=2).prune(listed, later), args.passes)
         # Each pass counts every clone once: the counts never reach two with the file removed between.
-        missed = listed - set(ids)
+        missed = {n: url for n, url in listed.items() if n not in set(ids)}
         counting = 0.0
         for _ in range(args.passes):
             (root / "missed.json").unlink(missing_ok=True)
-            counting += mean_seconds(ClonePruner(root, listings=2), missed, later, 1)
+            counting += mean_seconds(lambda: ClonePruner(root, listings=2).prune(missed, later), 1)
         (root / "missed.json").unlink(missing_ok=True)
         pruner = ClonePruner(root, listings=2)
         pruner.prune(missed, later)
         started = time.perf_counter()
         removed = pruner.prune(missed, later)
         removing = time.perf_counter() - started
+        build(root, args.clones)
+        for repository_id in ids:  # renamed on the host: a new clone beside the old one
+            lay_out(root, repository_id, url_of(repository_id, "renamed"))
+        renamed = {**listed, **{n: url_of(n, "renamed") for n in ids}}
+        started = time.perf_counter()
+        replaced = ClonePruner(root, listings=2).prune(renamed, later)
+        replacing = time.perf_counter() - started
     print(f"{len(listed)} repositories listed, {args.clones} clone folders")
-    print(f"usual pass (every clone listed): {usual * 1e3:.3f} ms")
+    print(f"usual pass (every clone listed, folders settled): {usual * 1e3:.3f} ms")
+    print(f"usual pass, a worker's first (every clone folder listed): {first * 1e3:.3f} ms")
     print(f"a pass missing every clone (counted): {counting / args.passes * 1e3:.3f} ms")
     print(f"the pass removing them: {removing * 1e3:.1f} ms ({removed} removed)")
-    return 0 if removed == args.clones else 1
+    print(f"the pass after every clone's repository was renamed: {replacing * 1e3:.1f} ms ({replaced} gone)")
+    return 0 if removed == args.clones == replaced else 1
 
 
 if __name__ == "__main__":

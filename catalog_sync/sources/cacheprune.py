@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from catalog_sync.sources.githubtree import write_whole
@@ -28,7 +29,7 @@ TEMPORARY = ".tmp-"
 
 
 def missed_records(
-    on_disk: Iterable[int], listed: set[int], missed: Mapping[int, int], listings: int
+    on_disk: Iterable[int], listed: AbstractSet[int], missed: Mapping[int, int], listings: int
 ) -> tuple[list[int], dict[int, int]]:
     """The repositories whose entry goes now, and the missed listings counted for the others.
 
@@ -59,7 +60,9 @@ class MissedListings:
         self._file = file
         self._listings = max(1, listings)
 
-    def prune(self, on_disk: Mapping[int, Path], listed: set[int], remove: Callable[[Path], bool]) -> int:
+    def prune(
+        self, on_disk: Mapping[int, Path], listed: AbstractSet[int], remove: Callable[[Path], bool]
+    ) -> int:
         """After a complete listing of the repositories ``listed``: ``remove`` the entries of
         ``on_disk`` (repository id -> entry) that ``missed_records`` lets go; one ``remove`` declines
         (in use) is counted as due and tried again at the next listing. Answer how many went."""

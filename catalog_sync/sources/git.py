@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import re
 import shutil
@@ -38,7 +37,7 @@ from catalog_sync.sources.gitrun import (
     run_git,
 )
 from catalog_sync.sources.hosts import check_host
-from catalog_sync.sources.urls import check_url, redact, transport_of
+from catalog_sync.sources.urls import check_url, clone_folder_name, redact, transport_of
 
 REMOTE = "catalog-sync-source"
 TIP_SETTING = "sync.tip_timeout_seconds"
@@ -138,8 +137,7 @@ class GitRepository:
         self._shown = redact(url)
         self._branch = branch
         self._resolved: str | None = branch
-        digest = hashlib.sha256(self._shown.encode()).hexdigest()[:16]
-        self._cache = Path(cache_dir) / digest
+        self._cache = Path(cache_dir) / clone_folder_name(url)
         self.fetches = 0
         """How many fetches this object ran; a re-sync of an unchanged repository runs none."""
 

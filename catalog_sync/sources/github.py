@@ -353,7 +353,7 @@ class GitHubSource:
         found: list[Repository] = []
         retired: set[str] = set()
         seen: set[int] = set()
-        read: set[int] = set()
+        read: dict[int, str] = {}
         try:
             for page in self.api.pages(self.listing_path(), trim=trim_page):
                 for listed in page.data:
@@ -368,13 +368,13 @@ class GitHubSource:
                         retired.add(repository.info.key)
                     else:
                         found.append(repository)
-                        read.add(listed["id"])
+                        read[listed["id"]] = repository._clone_url()
         except HostApiError as exc:
             raise SourceError(f"the listing stopped part way, so nothing is removed: {exc}") from None
         self.api.save()
         self.tips.compact(seen)
         now = time.time()
-        self.pruner.prune(read, now)
+        self.pruner.prune(set(read), now)
         self.clones.prune(read, now)
         self.retired_keys = retired
         return found

@@ -12,7 +12,8 @@ hour (and a few minutes for the clocks) has passed; only then is an unchanged ti
 a shallow fetch of the tracked branch through ``sources/git.py``, the token handed to git as a header
 scoped to the API's origin, in git's configuration from the environment: never in a URL, never on a
 command line, never sent to another host. The clone of a project that stops being read goes at the
-second complete listing in a row without it, when the catalog removes the project (``cloneprune``).
+second complete listing in a row without it, when the catalog removes the project, and the clone of a
+renamed or transferred project made under its old path goes at the next listing (``cloneprune``).
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class GitLabSource:
         listing prunes the clones of projects it no longer reads (``cloneprune``)."""
         projects = self._list()
         found: list[Repository] = []
-        read: set[int] = set()
+        read: dict[int, str] = {}
         retired: set[str] = set()
         for project in projects:
             candidate = Candidate(project.path, project.topics, project.fork, project.archived)
@@ -172,7 +173,7 @@ class GitLabSource:
                 retired.add(self.key_of(project))
             elif verdict is Verdict.KEEP and self.branch_for(project) is not None:
                 found.append(GitLabRepository(self, project))
-                read.add(project.id)
+                read[project.id] = project.http_url_to_repo
         self.client.save()
         self.tips.compact({p.id for p in projects})
         self._clones.prune(read, time.time())

@@ -11,6 +11,7 @@ them from any text: stored URLs, log lines, error messages and git's own stderr.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -189,6 +190,13 @@ def redact(text: str) -> str:
     return HOSTING_TOKEN.sub("***", text)
 
 
+def clone_folder_name(url: str) -> str:
+    """The name of the folder a cache clone of ``url`` is kept in: a digest of the redacted URL, so a
+    credential in the URL neither shows in the name nor changes it. The clone pruner names the current
+    clone of a listed repository by it, so a clone kept under a URL since renamed can be told apart."""
+    return hashlib.sha256(redact(url).encode()).hexdigest()[:16]
+
+
 _DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
 
 
@@ -260,6 +268,7 @@ def repository_identity(url: str) -> str:
 __all__ = [
     "canonical_url",
     "check_url",
+    "clone_folder_name",
     "redact",
     "repository_identity",
     "scp_host",

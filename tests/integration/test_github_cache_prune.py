@@ -1,8 +1,9 @@
 """A github source's caches are pruned by its complete listings, against the local GitHub: a deleted
 repository's tree record and shallow clone go with the repository (a clone fetched within the hour
 stays until a later listing), a descriptor version no record names goes a day later (one just written
-stays), a failed listing prunes nothing, a listed repository keeps its clone, and a version pruned then
-pushed again is fetched again and read right."""
+stays), a failed listing prunes nothing, a listed repository keeps its clone, a renamed one loses the
+clone made under its old URL and keeps its entities, and a version pruned then pushed again is fetched
+again and read right."""
 
 from __future__ import annotations
 
@@ -200,3 +201,27 @@ def test_a_listing_that_fails_part_way_removes_no_clone(catalog: Catalog, hub: F
     assert clones(catalog, copies[0]).is_dir()  # the failed listings counted for nothing
     catalog.sync()
     assert not clones(catalog, copies[0]).exists()
+
+
+def test_a_renamed_repository_loses_its_clone_under_the_old_name_and_keeps_its_entities(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    mono = hub.add_repo("acme", "mono", {"catalog-info.yaml": product_yaml("mono")})
+    read_by_clone(hub, mono)
+    use_github(catalog, hub)
+    assert catalog.sync().errors == 0
+    before = catalog.entity("product:default/mono")
+    assert before is not None
+    (old,) = [p for p in clones(catalog, mono).iterdir() if p.is_dir()]
+    age_clones(catalog)
+    hub.rename(mono, "new-name")
+    hub.push(mono, {"catalog-info.yaml": product_yaml("mono", lifecycle="deprecated")})
+    assert catalog.sync().errors == 0  # read by a clone under the new URL; the old one, listed, goes
+    assert not old.exists()
+    (new,) = [p for p in clones(catalog, mono).iterdir() if p.is_dir()]
+    assert (new / "shallow").is_file()
+    after = catalog.entity("product:default/mono")
+    assert after is not None
+    assert after["uid"] == before["uid"]
+    assert after["body"]["spec"]["lifecycle"] == "deprecated"
+    assert repo_rows(catalog)[hub.key(mono)]["name"] == "acme/new-name"

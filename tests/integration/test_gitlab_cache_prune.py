@@ -1,6 +1,7 @@
 """A gitlab source's clones are pruned by its complete listings, against the local GitLab: a deleted
 project's clone goes at the second listing without it (one fetched within the hour stays until a later
-listing), a listed project keeps its clone, and a listing that fails on a page removes nothing."""
+listing), a listed project keeps its clone, a project transferred to another group loses the clone
+made under its old path, and a listing that fails on a page removes nothing."""
 
 from __future__ import annotations
 
@@ -101,3 +102,18 @@ def test_a_listing_that_fails_on_a_page_removes_no_clone(gitlab: FakeGitLab, tmp
     assert folder.is_dir()  # the failed listings counted for nothing
     source.discover()
     assert not folder.exists()
+
+
+def test_a_transferred_project_loses_its_clone_under_the_old_path(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    pay = gitlab.add_project("acme", "pay")
+    source = source_for(gitlab, tmp_path / "cache")
+    read(source, pay)
+    folder = clones(tmp_path / "cache") / str(pay.id)
+    (old,) = [p for p in folder.iterdir() if p.is_dir()]
+    age(folder)
+    gitlab.transfer(pay, "acme/platform")
+    read(source, pay)  # listed under its new path: the old clone goes, a new one is made
+    assert not old.exists()
+    (new,) = [p for p in folder.iterdir() if p.is_dir()]
+    assert (new / "shallow").is_file()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([new.name, f"{new.name}.lock"])
