@@ -6,7 +6,7 @@
 .venv/bin/python -m benchmarks.webhook_bench --skip-sqlite --skip-serve     # gunicorn on PostgreSQL only
 ```
 
-Three figures, each against real processes (``catalog-sync serve`` / ``worker``) over real git
+Three figures and a floor, each against real processes (``catalog-sync serve`` / ``worker``) over real git
 repositories keyed as a GitHub organisation's (``tests.fixtures.hosted``):
 
 - **answer latency** (p50, p99) of 50 concurrent deliveries to ``POST /api/webhooks/github`` of
@@ -20,6 +20,10 @@ repositories keyed as a GitHub organisation's (``tests.fixtures.hosted``):
   server's processes spent per delivery (their CPU time over the phase, divided by the deliveries),
   which on a shared machine says more than a latency whose queue other people's work lengthens (the
   load average at the start and the end of the phase is printed beside it);
+- the same answer latency against **the floor** (``benchmarks.webhook_floor``): ``serve``'s server
+  (Werkzeug's, a thread per connection) and logging around an app that accepts without checking,
+  parsing or storing anything; what ``serve`` measures above it is catalog-sync's share, and a floor
+  above the target says the target is out of that server's reach on the machine (``--skip-floor``);
 - the same answer latency against the deployment's form on PostgreSQL: gunicorn with the Helm
   chart's default 2 workers x 4 threads on ``catalog_sync.cli:wsgi_app()``, a worker beside it;
 - **push to visible under serve on SQLite** (p50, p95): a commit, its delivery, then the catalog API
@@ -306,16 +310,45 @@ def answer_latency_driven(
     for name, head in heads.items():
         body = body_of(github_push(org.ids[name], after=head, name=f"acme/{name}"))
         signed.append((body, sign(SECRET, body)))
+    return drive_measured(url, org.api_pid(), client, signed, handled=lambda: handling_seconds(url))
+
+
+def floor_latency(client: Client) -> dict[str, Any]:
+    """The same bursts against ``benchmarks.webhook_floor``: ``serve``'s server and logging around an
+    app that does nothing, so what the server costs shows apart from what catalog-sync adds."""
+    body = body_of(github_push(1000, after="0" * 40, name="acme/svc-000"))
+    proc, url = start_serving(
+        [],
+        os.environ,
+        Path(__file__).resolve().parent.parent,
+        program=[sys.executable, "-m", "benchmarks.webhook_floor"],
+    )
+    try:
+        return drive_measured(url, proc.pid, client, [(body, sign(SECRET, body))], handled=None)
+    finally:
+        stop_process_groups([proc])
+
+
+def drive_measured(
+    url: str,
+    pid: int,
+    client: Client,
+    signed: list[tuple[bytes, str]],
+    handled: Callable[[], tuple[float, float]] | None,
+) -> dict[str, Any]:
+    """100 deliveries one at a time, then ``client``'s concurrent ones, measured: latencies at the
+    client, the CPU of the server's process tree (``pid``), and the server's own handling time when
+    it reports one (``handled``: sum and count)."""
     session = requests.Session()
     alone = [deliver(session, url, json.loads(signed[n % len(signed)][0]))[1] for n in range(100)]
     client.drive(url, signed, warming=True)  # connections opened, threads warm
-    handled_before = handling_seconds(url)
+    handled_before = handled() if handled else (0.0, 0.0)
     load_before = os.getloadavg()[0]
-    cpu_before = tree_cpu_seconds(org.api_pid())
+    cpu_before = tree_cpu_seconds(pid)
     measured = client.drive(url, signed)
-    cpu = tree_cpu_seconds(org.api_pid()) - cpu_before
+    cpu = tree_cpu_seconds(pid) - cpu_before
     load_after = os.getloadavg()[0]
-    handled_after = handling_seconds(url)
+    handled_after = handled() if handled else (0.0, 0.0)
     count = max(1, int(measured["requests"]))
     return {
         "client": client.kind,
@@ -427,6 +460,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="with --client wrk: how long it sends")
     parser.add_argument("--bursts", type=int, default=40, help="with --client burst: how many")
     parser.add_argument("--skip-visible", action="store_true", help="answer latency only")
+    parser.add_argument(
+        "--skip-floor", action="store_true", help="without the floor: serve's server around an empty app"
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-serve", action="store_true", help="on PostgreSQL: gunicorn only")
@@ -443,6 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="webhook-bench-") as tmp:
         root = Path(tmp)
+        if not args.skip_floor:
+            results["answer_floor_werkzeug"] = run_phase(
+                "answer latency, serve's server around an app that does nothing",
+                lambda: floor_latency(client),
+            )
         if not args.skip_sqlite:
             org = Organisation(
                 root / "sqlite", f"sqlite:///{root / 'sqlite' / 'catalog.db'}", args.repositories
@@ -508,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 ANSWERS = {
+    "answer_floor_werkzeug": "floor: serve's server, no app",
     "answer_sqlite_serve": "serve on SQLite",
     "answer_postgres_api": "serve --no-sync on PostgreSQL",
     "answer_postgres_gunicorn": "gunicorn on PostgreSQL",
