@@ -3,7 +3,9 @@ the field named instead of failing somewhere deeper (or, worse, scheduling the w
 
 Only the few fields the catalog acts on are read: ids, refs, the pushed commit, paths and URLs. The
 file lists of a push are never read (GitLab keeps 20 commits of them, Bitbucket 5): the repository is
-read at the pushed commit, whatever the payload says changed.
+read at the pushed commit, whatever the payload says changed. A NUL or another control character is
+refused in the fields read only (they are stored or compared); anywhere else, a commit message say, it
+is never read and costs the delivery nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ MAX_ID = 2**63 - 1
 MAX_TEXT = 1024
 BRANCH_PREFIX = "refs/heads/"
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+"""JSON's ``\\ud800`` escapes decode to lone surrogates, which no database driver can encode."""
 
 
 class PayloadError(ValueError):
@@ -39,14 +43,19 @@ def value(document: dict[str, Any], path: str) -> Any:
 
 
 def text(document: dict[str, Any], path: str, *, required: bool = True) -> str | None:
-    """A string field of at most ``MAX_TEXT`` characters, without NUL or control characters."""
+    """A string field of at most ``MAX_TEXT`` characters, without NUL, control characters or unpaired
+    surrogates."""
     found = value(document, path)
     if found is None and not required:
         return None
     if not isinstance(found, str) or not found:
         raise PayloadError(f"{path} must be a non-empty string")
-    if len(found) > MAX_TEXT or _CONTROL.search(found):
-        raise PayloadError(f"{path} must be at most {MAX_TEXT} printable characters")
+    if len(found) > MAX_TEXT:
+        raise PayloadError(f"{path} must be at most {MAX_TEXT} characters")
+    if _CONTROL.search(found):
+        raise PayloadError(f"{path} must not contain control characters (NUL, line breaks, tabs)")
+    if _SURROGATE.search(found):
+        raise PayloadError(f"{path} must be valid Unicode (it holds an unpaired surrogate escape)")
     return found
 
 

@@ -67,7 +67,7 @@ def test_a_body_within_the_webhook_limit_passes_though_the_api_limit_is_lower(sm
         (b"payload=%7B%7D", "application/x-www-form-urlencoded", 415, "application/json"),
         (b"{}", "text/plain", 415, "application/json"),
         (b"[" * 200 + b"]" * 200, "application/json", 400, "deeper"),
-        (b'{"ref": "refs/heads/main\\u0000"}', "application/json", 400, "NUL"),
+        (b'{"ref": "refs/heads/main\\u0000"}', "application/json", 400, "ref must not contain control"),
         (b"\xff\xfe{}", "application/json", 400, "not valid JSON"),
     ],
 )

@@ -1,0 +1,96 @@
+"""Deliveries in shapes the happy path does not show: what real hosts send now and then (a branch
+deleted, a quoted escape in a commit message, a merge request through a system hook, a charset in the
+content type) is answered 2xx, and a broken field is refused by name with nothing scheduled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.fixtures.hosted import (
+    body_of,
+    github_headers,
+    github_push,
+    github_repository_event,
+    gitlab_headers,
+    gitlab_push,
+)
+from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET, World
+
+PAY = "github:api.github.com:101"
+LEDGER = "gitlab:gitlab.example.com:7"
+
+
+def to_github(world: World, document: object, event: str = "push", **headers: str) -> Any:
+    body = body_of(document)
+    all_headers = github_headers(SECRET, body, event) | headers
+    return world.client.post("/api/webhooks/github", data=body, headers=all_headers)
+
+
+def to_gitlab(world: World, document: object, event: str = "Push Hook", **headers: str) -> Any:
+    all_headers = gitlab_headers(LAB_TOKEN, event) | headers
+    return world.client.post("/api/webhooks/gitlab", data=body_of(document), headers=all_headers)
+
+
+def message(answer: Any) -> str:
+    return str(answer.get_json()["error"]["message"])
+
+
+def test_a_push_whose_commit_message_quotes_a_nul_escape_is_read(small_world: World) -> None:
+    after = small_world.repo("gh", "pay", lifecycle="deprecated").head()
+    document = github_push(101, after=after)
+    document["commits"][0]["message"] = 'Refuse "\\u0000" in names'  # JSON: "\\u0000", no NUL
+    answer = to_github(small_world, document)
+    assert answer.status_code == 202, answer.get_json()
+    assert small_world.row(PAY)["pushed_commit"] == after
+    small_world.sync_due()
+    assert small_world.lifecycle("pay") == "deprecated"
+
+
+def test_a_nul_in_a_field_the_catalog_does_not_read_changes_nothing_of_the_push(small_world: World) -> None:
+    after = small_world.repo("gl", "ledger", lifecycle="deprecated").head()
+    document = gitlab_push(7, after=after) | {"commits": [{"id": after, "message": "a\x00b"}]}
+    answer = to_gitlab(small_world, document)
+    assert answer.status_code == 202, answer.get_json()
+    assert small_world.row(LEDGER)["pushed_commit"] == after
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"ref": "refs/heads/ma\x00in"}, "ref"),
+        ({"ref": "refs/heads/main\n"}, "ref"),
+        ({"project": {"id": 7, "web_url": "https://gitlab.example.com/acme/ledger\x00"}}, "project.web_url"),
+    ],
+)
+def test_a_control_character_in_a_field_read_is_refused_naming_it(
+    small_world: World, change: dict[str, Any], field: str
+) -> None:
+    answer = to_gitlab(small_world, gitlab_push(7, after="a" * 40) | change)
+    assert answer.status_code == 400
+    assert field in message(answer)
+    assert "control characters" in message(answer)
+    assert small_world.pushes_waiting() == 0
+    assert small_world.deliveries() == []
+
+
+def test_an_unpaired_surrogate_escape_in_a_new_name_is_refused_naming_it(small_world: World) -> None:
+    renamed = github_repository_event(
+        101, "renamed", name="acme/payments", changes={"repository": {"name": {"from": "pay"}}}
+    )
+    renamed["repository"]["full_name"] = "acme/pay\ud800ments"
+    answer = to_github(small_world, renamed, "repository")
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "repository.full_name" in message(answer)
+    moved = {
+        "event_name": "project_rename",
+        "project_id": 7,
+        "path_with_namespace": "acme/\udfffbooks",
+        "old_path_with_namespace": "acme/ledger",
+    }
+    answer = to_gitlab(small_world, moved, "System Hook")
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "path_with_namespace" in message(answer)
+    assert small_world.row(PAY)["name"] == "acme/pay"
+    assert small_world.deliveries() == []
