@@ -18,8 +18,8 @@ from catalog_sync.store.webhook_events import HostRepository
 
 COMMIT = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")
 """A full object id: SHA-1 or SHA-256, lower-case hex."""
-NO_COMMIT = re.compile(r"^0+$")
-"""``after`` of a push that deleted the branch."""
+NO_COMMIT = re.compile(r"^(0{40}|0{64})$")
+"""``after`` of a push that deleted the branch: the all-zero id, SHA-1 or SHA-256 long."""
 MAX_ID = 2**63 - 1
 MAX_TEXT = 1024
 BRANCH_PREFIX = "refs/heads/"

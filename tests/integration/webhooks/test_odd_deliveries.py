@@ -94,3 +94,24 @@ def test_an_unpaired_surrogate_escape_in_a_new_name_is_refused_naming_it(small_w
     assert "path_with_namespace" in message(answer)
     assert small_world.row(PAY)["name"] == "acme/pay"
     assert small_world.deliveries() == []
+
+
+@pytest.mark.parametrize("after", ["0", "00", "0" * 39, "0" * 41])
+def test_an_after_of_a_few_zeros_is_no_branch_deletion(small_world: World, after: str) -> None:
+    answer = to_gitlab(small_world, gitlab_push(7, after=after))
+    assert answer.status_code == 400
+    assert "after" in message(answer)
+    assert small_world.deliveries() == []
+    assert small_world.sync_due().repositories == 0
+
+
+@pytest.mark.parametrize("zeros", [40, 64])
+def test_a_deleted_tracked_branch_makes_the_repository_read_again(small_world: World, zeros: int) -> None:
+    github = to_github(small_world, github_push(101, after="0" * zeros) | {"deleted": True})
+    assert github.status_code == 202, github.get_json()
+    assert github.get_json()["accepted"] is True
+    gitlab = to_gitlab(small_world, gitlab_push(7, after="0" * zeros))
+    assert gitlab.status_code == 202, gitlab.get_json()
+    assert gitlab.get_json()["accepted"] is True
+    assert small_world.pushes_waiting() == 0  # no commit to read: the pass asks for the tip
+    assert small_world.sync_due().repositories == 2
