@@ -4,9 +4,11 @@ content type) is answered 2xx, and a broken field is refused by name with nothin
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from tests.fixtures.hosted import (
     body_of,
@@ -16,7 +18,7 @@ from tests.fixtures.hosted import (
     gitlab_headers,
     gitlab_push,
 )
-from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET, World
+from tests.integration.webhooks.conftest import ENVIRONMENT, LAB_TOKEN, SECRET, World
 
 PAY = "github:api.github.com:101"
 LEDGER = "gitlab:gitlab.example.com:7"
@@ -96,6 +98,18 @@ def test_an_unpaired_surrogate_escape_in_a_new_name_is_refused_naming_it(small_w
     assert small_world.deliveries() == []
 
 
+def test_a_signature_in_upper_case_hex_is_the_same_signature(small_world: World) -> None:
+    after = small_world.repo("gh", "pay", lifecycle="deprecated").head()
+    body = body_of(github_push(101, after=after))
+    headers = github_headers(SECRET, body, "push")
+    headers["X-Hub-Signature-256"] = (
+        "sha256=" + headers["X-Hub-Signature-256"].removeprefix("sha256=").upper()
+    )
+    answer = small_world.client.post("/api/webhooks/github", data=body, headers=headers)
+    assert answer.status_code == 202, answer.get_json()
+    assert small_world.pushes_waiting() == 1
+
+
 @pytest.mark.parametrize("after", ["0", "00", "0" * 39, "0" * 41])
 def test_an_after_of_a_few_zeros_is_no_branch_deletion(small_world: World, after: str) -> None:
     answer = to_gitlab(small_world, gitlab_push(7, after=after))
@@ -115,3 +129,36 @@ def test_a_deleted_tracked_branch_makes_the_repository_read_again(small_world: W
     assert gitlab.get_json()["accepted"] is True
     assert small_world.pushes_waiting() == 0  # no commit to read: the pass asks for the tip
     assert small_world.sync_due().repositories == 2
+
+
+UNICODE_TOKEN = "t\u00f6k\u00e9n-\u2603-0123456789-\u00e0"
+"""Ends in ``à``: UTF-8 C3 A0, whose A0 a server's latin-1 reading of the header shows as a no-break space."""
+
+
+def as_sent(value: str) -> str:
+    """A header value as a WSGI server hands it on: its UTF-8 bytes read as latin-1 (the test client
+    would pass the text itself)."""
+    return value.encode().decode("latin-1")
+
+
+def test_gitlab_tokens_in_unicode_or_with_spaces_around_them_are_accepted(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    environ = ENVIRONMENT | {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": f"{UNICODE_TOKEN}, {LAB_TOKEN}"}
+    world = World(tmp_path, sqlite_engine, environ=environ)
+    try:
+        world.repo("gl", "ledger")
+        world.sync_all()
+        unicode = to_gitlab(
+            world, gitlab_push(7, after="a" * 40), **{"X-Gitlab-Token": as_sent(UNICODE_TOKEN)}
+        )
+        assert unicode.status_code == 202, unicode.get_json()
+        spaced = to_gitlab(world, gitlab_push(7, after="b" * 40), **{"X-Gitlab-Token": f" {LAB_TOKEN}\t "})
+        assert spaced.status_code == 202, spaced.get_json()
+        cut = to_gitlab(
+            world, gitlab_push(7, after="c" * 40), **{"X-Gitlab-Token": as_sent(UNICODE_TOKEN[:-1])}
+        )
+        assert cut.status_code == 401
+        assert world.row(LEDGER)["pushed_commit"] == "b" * 40
+    finally:
+        world.engine_sync.close()
