@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog_sync.store.webhook_events import Lifecycle, Push
-from plugin_api.webhooks.payload import branch_of, commit, host_id, netloc, repository, text
+from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc, repository, text
 
 PROVIDER = "gitlab"
 EVENTS = ("Push Hook", "System Hook")
@@ -23,8 +23,7 @@ def read_event(event: str, document: dict[str, Any]) -> tuple[Push | Lifecycle |
     """What the event asks, or why it changes nothing."""
     if event == "Push Hook":
         return read_push(document), None
-    name = text(document, "event_name")
-    assert name is not None
+    name = system_event(document)
     if name == "push":
         return read_push(document), None
     if name not in ("project_destroy", *SYSTEM_MOVES):
@@ -35,6 +34,15 @@ def read_event(event: str, document: dict[str, Any]) -> tuple[Push | Lifecycle |
     old_path = text(document, "old_path_with_namespace")
     new_path = text(document, "path_with_namespace")
     return Lifecycle(named, "moved", old_path=old_path, new_path=new_path), None
+
+
+def system_event(document: dict[str, Any]) -> str:
+    """The system event's name: ``event_name``, or ``object_kind`` for the events that carry only it
+    (merge requests), so those are answered as ignored rather than refused."""
+    name = text(document, "event_name", required=False) or text(document, "object_kind", required=False)
+    if name is None:
+        raise PayloadError("event_name must be a non-empty string")
+    return name
 
 
 def read_push(document: dict[str, Any]) -> Push:

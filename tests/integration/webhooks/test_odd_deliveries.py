@@ -131,6 +131,41 @@ def test_a_deleted_tracked_branch_makes_the_repository_read_again(small_world: W
     assert small_world.sync_due().repositories == 2
 
 
+def test_a_merge_request_through_the_system_hook_is_ignored(small_world: World) -> None:
+    """GitLab's system hook names a merge request event by ``object_kind`` alone (no ``event_name``)."""
+    document = {
+        "object_kind": "merge_request",
+        "event_type": "merge_request",
+        "project": {"id": 7, "web_url": "https://gitlab.example.com/acme/ledger"},
+        "object_attributes": {"id": 99, "target_branch": "main", "state": "opened"},
+    }
+    answer = to_gitlab(small_world, document, "System Hook")
+    assert answer.status_code == 202, answer.get_json()
+    assert "merge_request" in answer.get_json()["ignored"]
+    assert small_world.pushes_waiting() == 0
+
+
+@pytest.mark.parametrize(
+    ("document", "status", "fragment"),
+    [
+        ({"event_name": "repository_update"}, 202, "repository_update"),
+        ({"event_name": "project_destroy", "project_id": None}, 400, "project_id"),
+        ({"event_name": "project_rename", "project_id": 7, "path_with_namespace": "a/b"}, 400, "old_path"),
+        ({"event_name": 5, "project_id": 7}, 400, "event_name"),
+        ({"object_kind": ["push"], "project_id": 7}, 400, "object_kind"),
+    ],
+)
+def test_system_hook_events_of_odd_shapes(
+    small_world: World, document: dict[str, Any], status: int, fragment: str
+) -> None:
+    answer = to_gitlab(small_world, document, "System Hook")
+    assert answer.status_code == status, answer.get_json()
+    shown = answer.get_json()["ignored"] if status == 202 else message(answer)
+    assert fragment in shown
+    assert not small_world.orphaned("ledger")
+    assert small_world.row(LEDGER)["name"] != "a/b"
+
+
 UNICODE_TOKEN = "t\u00f6k\u00e9n-\u2603-0123456789-\u00e0"
 """Ends in ``à``: UTF-8 C3 A0, whose A0 a server's latin-1 reading of the header shows as a no-break space."""
 
