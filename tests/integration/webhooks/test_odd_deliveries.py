@@ -4,6 +4,7 @@ content type) is answered 2xx, and a broken field is refused by name with nothin
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,124 @@ def test_a_deleted_tracked_branch_makes_the_repository_read_again(small_world: W
     assert gitlab.get_json()["accepted"] is True
     assert small_world.pushes_waiting() == 0  # no commit to read: the pass asks for the tip
     assert small_world.sync_due().repositories == 2
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON"])
+def test_json_is_json_whatever_the_case_or_charset_of_its_content_type(
+    small_world: World, content_type: str
+) -> None:
+    answer = to_github(small_world, github_push(101, after="a" * 40), **{"Content-Type": content_type})
+    assert answer.status_code == 202, answer.get_json()
+
+
+def test_a_delivery_without_a_content_type_is_refused_as_not_json(small_world: World) -> None:
+    body = body_of(github_push(101, after="a" * 40))
+    headers = github_headers(SECRET, body, "push")
+    del headers["Content-Type"]
+    answer = small_world.client.post("/api/webhooks/github", data=body, headers=headers)
+    assert answer.status_code == 415
+    assert "application/json" in message(answer)
+    assert small_world.deliveries() == []
+
+
+def test_a_delivery_without_an_id_is_recognised_by_its_body(small_world: World) -> None:
+    body = body_of(github_push(101, after="a" * 40))
+    headers = github_headers(SECRET, body, "push")
+    del headers["X-GitHub-Delivery"]
+    first = small_world.client.post("/api/webhooks/github", data=body, headers=headers)
+    again = small_world.client.post("/api/webhooks/github", data=body, headers=headers)
+    assert first.status_code == 202
+    assert (again.status_code, again.get_json()) == (200, {"duplicate": True})
+    other = body_of(github_push(101, after="b" * 40))
+    other_headers = github_headers(SECRET, other, "push")
+    del other_headers["X-GitHub-Delivery"]
+    assert (
+        small_world.client.post("/api/webhooks/github", data=other, headers=other_headers).status_code == 202
+    )
+    assert len(small_world.deliveries()) == 2
+    assert small_world.row(PAY)["pushed_commit"] == "b" * 40
+
+
+def test_one_event_delivered_to_two_hooks_is_applied_once(small_world: World) -> None:
+    """GitHub gives an event one delivery id across every hook it goes to (a repository's and its
+    organisation's), with bodies that differ in small ways: the second is a duplicate."""
+    document = github_push(101, after="a" * 40)
+    assert to_github(small_world, document, **{"X-GitHub-Delivery": "guid-1"}).status_code == 202
+    org_hook = document | {"organization": {"login": "acme"}}
+    again = to_github(small_world, org_hook, **{"X-GitHub-Delivery": "guid-1"})
+    assert (again.status_code, again.get_json()) == (200, {"duplicate": True})
+    assert len(small_world.deliveries()) == 1
+
+
+def test_a_signed_body_shorter_than_its_declared_length_is_read_as_it_arrived(small_world: World) -> None:
+    """The signature vouches for the bytes that came, whatever the length said: nothing is lost."""
+    body = body_of(github_push(101, after="a" * 40))
+    answer = small_world.client.post(
+        "/api/webhooks/github",
+        input_stream=io.BytesIO(body),
+        headers=github_headers(SECRET, body, "push"),
+        environ_overrides={"CONTENT_LENGTH": str(len(body) + 100)},
+    )
+    assert answer.status_code == 202, answer.get_json()
+    assert small_world.row(PAY)["pushed_commit"] == "a" * 40
+
+
+def test_a_body_longer_than_its_declared_length_fails_its_signature(small_world: World) -> None:
+    body = body_of(github_push(101, after="a" * 40))
+    answer = small_world.client.post(
+        "/api/webhooks/github",
+        input_stream=io.BytesIO(body),
+        headers=github_headers(SECRET, body, "push"),
+        environ_overrides={"CONTENT_LENGTH": str(len(body) - 10)},
+    )
+    assert answer.status_code == 401
+    assert small_world.deliveries() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"project": {"id": "7", "web_url": "https://gitlab.example.com/acme/ledger"}}, "project.id"),
+        ({"project": {"id": 7.0, "web_url": "https://gitlab.example.com/acme/ledger"}}, "project.id"),
+        ({"project": {"id": False, "web_url": "https://gitlab.example.com/acme/ledger"}}, "project.id"),
+        ({"project": {"id": 2**70, "web_url": "https://gitlab.example.com/acme/ledger"}}, "project.id"),
+        ({"project": None, "project_id": None}, "project.id"),
+        ({"project": {"id": 7, "web_url": "javascript:alert(1)"}}, "project.web_url"),
+        ({"after": "A" * 40}, "after"),
+        ({"after": None}, "after"),
+        ({"ref": 5}, "ref"),
+    ],
+)
+def test_a_gitlab_push_with_a_broken_field_is_refused_naming_it(
+    small_world: World, change: dict[str, Any], field: str
+) -> None:
+    answer = to_gitlab(small_world, gitlab_push(7, after="a" * 40) | change)
+    assert answer.status_code == 400, answer.get_json()
+    assert field in message(answer)
+    assert small_world.deliveries() == []
+
+
+@pytest.mark.parametrize(
+    "ref", ["main", "refs/tags/v1", "refs/heads/f\u00eature", "refs/merge-requests/1/head"]
+)
+def test_a_push_to_a_ref_that_is_not_the_tracked_branch_is_ignored(small_world: World, ref: str) -> None:
+    answer = to_github(small_world, github_push(101, after="a" * 40, ref=ref))
+    assert answer.status_code == 202
+    assert "ignored" in answer.get_json()
+    assert small_world.pushes_waiting() == 0
+
+
+def test_lifecycle_events_for_repositories_the_catalog_does_not_know_change_nothing(
+    small_world: World,
+) -> None:
+    deleted = to_github(small_world, github_repository_event(999, "deleted"), "repository")
+    assert deleted.status_code == 202
+    assert "no repository" in deleted.get_json()["ignored"]
+    destroyed = to_gitlab(small_world, {"event_name": "project_destroy", "project_id": 99}, "System Hook")
+    assert destroyed.status_code == 202
+    assert "no repository" in destroyed.get_json()["ignored"]
+    assert not small_world.orphaned("pay")
+    assert not small_world.orphaned("ledger")
 
 
 def test_a_merge_request_through_the_system_hook_is_ignored(small_world: World) -> None:
