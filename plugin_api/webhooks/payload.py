@@ -92,16 +92,21 @@ def branch_of(ref: str) -> str | None:
 def netloc(document: dict[str, Any], path: str, *, aliases: dict[str, str] | None = None) -> str | None:
     """The lower-cased ``host[:port]`` of a URL field (None when absent), without any user part."""
     url = text(document, path, required=False)
-    if url is None:
-        return None
+    return None if url is None else url_host(url, path, aliases=aliases)
+
+
+def url_host(url: str, name: str, *, aliases: dict[str, str] | None = None) -> str:
+    """The lower-cased ``host[:port]`` of the http(s) URL ``url`` (named ``name`` when refused), as the
+    sources key their repositories: an IPv6 address in brackets (``[fd00::1]:8443``)."""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         port = parts.port
     except ValueError:
-        raise PayloadError(f"{path} must be an http(s) URL") from None
+        raise PayloadError(f"{name} must be an http(s) URL") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise PayloadError(f"{path} must be an http(s) URL")
+        raise PayloadError(f"{name} must be an http(s) URL")
+    host = f"[{host}]" if ":" in host else host
     found = f"{host}:{port}" if port else host
     return (aliases or {}).get(found, found)
 
