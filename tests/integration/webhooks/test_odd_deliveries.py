@@ -285,6 +285,27 @@ def test_system_hook_events_of_odd_shapes(
     assert small_world.row(LEDGER)["name"] != "a/b"
 
 
+def test_a_system_hook_of_another_instance_changes_nothing_of_a_project_with_the_same_id(
+    small_world: World,
+) -> None:
+    """A system hook names its project by id alone; the instance that sent it says which GitLab it is."""
+    destroyed = {"event_name": "project_destroy", "project_id": 7, "path_with_namespace": "acme/ledger"}
+    elsewhere = to_gitlab(
+        small_world, destroyed, "System Hook", **{"X-Gitlab-Instance": "https://gitlab.other.example"}
+    )
+    assert elsewhere.status_code == 202
+    assert "no repository" in elsewhere.get_json()["ignored"]
+    assert not small_world.orphaned("ledger")
+    broken = to_gitlab(small_world, destroyed, "System Hook", **{"X-Gitlab-Instance": "gitlab.example.com"})
+    assert broken.status_code == 400
+    assert "X-Gitlab-Instance" in message(broken)
+    assert not small_world.orphaned("ledger")
+    here = to_gitlab(small_world, destroyed, "System Hook")  # X-Gitlab-Instance: https://gitlab.example.com
+    assert here.status_code == 202
+    assert here.get_json()["accepted"] is True
+    assert small_world.orphaned("ledger")
+
+
 UNICODE_TOKEN = "t\u00f6k\u00e9n-\u2603-0123456789-\u00e0"
 """Ends in ``à``: UTF-8 C3 A0, whose A0 a server's latin-1 reading of the header shows as a no-break space."""
 
