@@ -22,8 +22,11 @@ MOVES = ("renamed", "transferred")
 GITHUB_HOSTS = {"github.com": "api.github.com", "www.github.com": "api.github.com"}
 
 
-def read_event(event: str, document: dict[str, Any]) -> tuple[Push | Lifecycle | None, str | None]:
-    """What the event asks, or why it changes nothing (an action the catalog does not follow)."""
+def read_event(
+    event: str, document: dict[str, Any], instance: str | None = None
+) -> tuple[Push | Lifecycle | None, str | None]:
+    """What the event asks, or why it changes nothing (an action the catalog does not follow).
+    ``instance`` is unused: every GitHub payload names its repository's URL."""
     if event == "ping":
         return None, None
     if event == "push":

@@ -2,8 +2,10 @@
 
 A project hook's payload names the project's web URL, so its key is ``gitlab:{netloc}:{id}`` as the
 ``gitlab`` source stores it. A system hook's project events name no URL (only ``project_id`` and the
-paths): they are matched by provider and id across the GitLab sources, and refused as ambiguous when
-two sources list a project of that id. A system hook receives every event of the instance: the ones the
+paths): the host is the one the ``X-Gitlab-Instance`` header names (GitLab 15.5 and later), so another
+instance's event never touches a project of the same id here; without the header they are matched by
+id across the GitLab sources, and ignored as ambiguous when two sources list a project of that id. A
+system hook receives every event of the instance: the ones the
 catalog does not follow are answered 202 ``ignored``, since the hook cannot be narrowed to fewer.
 """
 
@@ -12,24 +14,36 @@ from __future__ import annotations
 from typing import Any
 
 from catalog_sync.store.webhook_events import Lifecycle, Push
-from plugin_api.webhooks.payload import branch_of, commit, host_id, netloc, repository, text
+from plugin_api.webhooks.payload import (
+    PayloadError,
+    branch_of,
+    commit,
+    host_id,
+    netloc,
+    repository,
+    text,
+    url_host,
+)
 
 PROVIDER = "gitlab"
 EVENTS = ("Push Hook", "System Hook")
 SYSTEM_MOVES = ("project_rename", "project_transfer")
+INSTANCE_HEADER = "X-Gitlab-Instance"
 
 
-def read_event(event: str, document: dict[str, Any]) -> tuple[Push | Lifecycle | None, str | None]:
-    """What the event asks, or why it changes nothing."""
+def read_event(
+    event: str, document: dict[str, Any], instance: str | None = None
+) -> tuple[Push | Lifecycle | None, str | None]:
+    """What the event asks, or why it changes nothing; ``instance`` is the ``X-Gitlab-Instance``
+    header, the URL of the GitLab that sent it, which names the host where the payload names none."""
     if event == "Push Hook":
-        return read_push(document), None
-    name = text(document, "event_name")
-    assert name is not None
+        return read_push(document, instance), None
+    name = system_event(document)
     if name == "push":
-        return read_push(document), None
+        return read_push(document, instance), None
     if name not in ("project_destroy", *SYSTEM_MOVES):
         return None, f"the system event {name!r} changes nothing the catalog keeps"
-    named = repository(PROVIDER, host_id(document, "project_id"), None)
+    named = repository(PROVIDER, host_id(document, "project_id"), instance_host(instance))
     if name == "project_destroy":
         return Lifecycle(named, "deleted"), None
     old_path = text(document, "old_path_with_namespace")
@@ -37,11 +51,26 @@ def read_event(event: str, document: dict[str, Any]) -> tuple[Push | Lifecycle |
     return Lifecycle(named, "moved", old_path=old_path, new_path=new_path), None
 
 
-def read_push(document: dict[str, Any]) -> Push:
+def system_event(document: dict[str, Any]) -> str:
+    """The system event's name: ``event_name``, or ``object_kind`` for the events that carry only it
+    (merge requests), so those are answered as ignored rather than refused."""
+    name = text(document, "event_name", required=False) or text(document, "object_kind", required=False)
+    if name is None:
+        raise PayloadError("event_name must be a non-empty string")
+    return name
+
+
+def instance_host(instance: str | None) -> str | None:
+    """The host of the GitLab that sent a delivery (None when it does not say: before GitLab 15.5, a
+    system hook's project events are then matched by id across the GitLab sources)."""
+    return url_host(instance, INSTANCE_HEADER) if instance else None
+
+
+def read_push(document: dict[str, Any], instance: str | None = None) -> Push:
     """A push: the branch, the pushed commit (``after``) and the project."""
     ref = text(document, "ref")
     assert ref is not None
-    host = netloc(document, "project.web_url")
+    host = netloc(document, "project.web_url") or instance_host(instance)
     return Push(
         repository=repository(PROVIDER, host_id(document, "project.id", "project_id"), host),
         branch=branch_of(ref),

@@ -3,7 +3,9 @@ the field named instead of failing somewhere deeper (or, worse, scheduling the w
 
 Only the few fields the catalog acts on are read: ids, refs, the pushed commit, paths and URLs. The
 file lists of a push are never read (GitLab keeps 20 commits of them, Bitbucket 5): the repository is
-read at the pushed commit, whatever the payload says changed.
+read at the pushed commit, whatever the payload says changed. A NUL or another control character is
+refused in the fields read only (they are stored or compared); anywhere else, a commit message say, it
+is never read and costs the delivery nothing.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from catalog_sync.store.webhook_events import HostRepository
 
 COMMIT = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")
 """A full object id: SHA-1 or SHA-256, lower-case hex."""
-NO_COMMIT = re.compile(r"^0+$")
-"""``after`` of a push that deleted the branch."""
+NO_COMMIT = re.compile(r"^(0{40}|0{64})$")
+"""``after`` of a push that deleted the branch: the all-zero id, SHA-1 or SHA-256 long."""
 MAX_ID = 2**63 - 1
 MAX_TEXT = 1024
 BRANCH_PREFIX = "refs/heads/"
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+"""JSON's ``\\ud800`` escapes decode to lone surrogates, which no database driver can encode."""
 
 
 class PayloadError(ValueError):
@@ -39,14 +43,19 @@ def value(document: dict[str, Any], path: str) -> Any:
 
 
 def text(document: dict[str, Any], path: str, *, required: bool = True) -> str | None:
-    """A string field of at most ``MAX_TEXT`` characters, without NUL or control characters."""
+    """A string field of at most ``MAX_TEXT`` characters, without NUL, control characters or unpaired
+    surrogates."""
     found = value(document, path)
     if found is None and not required:
         return None
     if not isinstance(found, str) or not found:
         raise PayloadError(f"{path} must be a non-empty string")
-    if len(found) > MAX_TEXT or _CONTROL.search(found):
-        raise PayloadError(f"{path} must be at most {MAX_TEXT} printable characters")
+    if len(found) > MAX_TEXT:
+        raise PayloadError(f"{path} must be at most {MAX_TEXT} characters")
+    if _CONTROL.search(found):
+        raise PayloadError(f"{path} must not contain control characters (NUL, line breaks, tabs)")
+    if _SURROGATE.search(found):
+        raise PayloadError(f"{path} must be valid Unicode (it holds an unpaired surrogate escape)")
     return found
 
 
@@ -83,16 +92,21 @@ def branch_of(ref: str) -> str | None:
 def netloc(document: dict[str, Any], path: str, *, aliases: dict[str, str] | None = None) -> str | None:
     """The lower-cased ``host[:port]`` of a URL field (None when absent), without any user part."""
     url = text(document, path, required=False)
-    if url is None:
-        return None
+    return None if url is None else url_host(url, path, aliases=aliases)
+
+
+def url_host(url: str, name: str, *, aliases: dict[str, str] | None = None) -> str:
+    """The lower-cased ``host[:port]`` of the http(s) URL ``url`` (named ``name`` when refused), as the
+    sources key their repositories: an IPv6 address in brackets (``[fd00::1]:8443``)."""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         port = parts.port
     except ValueError:
-        raise PayloadError(f"{path} must be an http(s) URL") from None
+        raise PayloadError(f"{name} must be an http(s) URL") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise PayloadError(f"{path} must be an http(s) URL")
+        raise PayloadError(f"{name} must be an http(s) URL")
+    host = f"[{host}]" if ":" in host else host
     found = f"{host}:{port}" if port else host
     return (aliases or {}).get(found, found)
 

@@ -35,7 +35,8 @@ from plugin_api.webhooks.payload import PayloadError
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[str, dict[str, Any]], tuple[Push | Lifecycle | None, str | None]]
+Reader = Callable[[str, dict[str, Any], str | None], tuple[Push | Lifecycle | None, str | None]]
+"""(event, payload, the ``instance_header``'s value) -> what the delivery asks, or why it changes nothing."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class Route:
     """The events counted under their own name (``catalog_webhook_deliveries_total{event}``); any
     other is ``other``, so a caller cannot grow the label set."""
     read: Reader
+    instance_header: str | None = None
+    """The header naming the instance that sent the delivery, for payloads that name no host (a GitLab
+    system hook's project events): without it, an instance that is no source could name a project
+    of another by its id."""
 
     def label(self, event: str) -> str:
         """The event's metric label."""
@@ -76,6 +81,7 @@ GITLAB = Route(
     events=gitlab.EVENTS,
     labels={"Push Hook": "push", "System Hook": "system"},
     read=gitlab.read_event,
+    instance_header=gitlab.INSTANCE_HEADER,
 )
 
 
@@ -103,7 +109,8 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
     document = parse_json(request, body, fail)
     identifier = delivery_id(request, route.id_headers, body, fail)
     try:
-        action, ignored = route.read(event, document)
+        instance = request.headers.get(route.instance_header) if route.instance_header else None
+        action, ignored = route.read(event, document, instance)
     except PayloadError as exc:
         fail(400, f"the {event} delivery cannot be read: {exc}")
     return Delivery(route.provider, identifier, event, app_state.clock(), action, ignored)

@@ -41,7 +41,12 @@ class World:
     """Two hosted sources (``acme`` on GitHub.com, ``lab`` on a GitLab), their repositories, the API."""
 
     def __init__(
-        self, root: Path, engine: Engine, api: dict[str, Any] | None = None, **webhooks: Any
+        self,
+        root: Path,
+        engine: Engine,
+        api: dict[str, Any] | None = None,
+        environ: dict[str, str] | None = None,
+        **webhooks: Any,
     ) -> None:
         self.root = root
         self.engine = engine
@@ -59,7 +64,7 @@ class World:
             config["webhooks"] = webhooks
         if api:
             config["api"] = api
-        self.settings: Settings = parse_settings(config, str(root), environ=ENVIRONMENT)
+        self.settings: Settings = parse_settings(config, str(root), environ=environ or ENVIRONMENT)
         local_github, local_gitlab = self.settings.sources
         assert isinstance(local_github, SourceSettings)
         assert isinstance(local_gitlab, SourceSettings)

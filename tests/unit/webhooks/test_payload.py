@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalog_sync.sources.gitlabprojects import api_netloc
 from catalog_sync.store.deliveries import moved
 from plugin_api.webhooks.github import GITHUB_HOSTS
 from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc
@@ -22,6 +23,19 @@ from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id
 )
 def test_the_host_of_a_delivery_is_its_apis_netloc(url: str, expected: str) -> None:
     assert netloc({"repository": {"url": url}}, "repository.url", aliases=GITHUB_HOSTS) == expected
+
+
+@pytest.mark.parametrize(
+    ("api_url", "web_url"),
+    [
+        ("https://[fd00::1]:8443/api/v4", "https://[FD00::1]:8443/acme/ledger"),
+        ("https://[fd00::1]/api/v4", "https://[fd00::1]/acme/ledger"),
+        ("https://GitLab.Example.com:8443/api/v4", "https://gitlab.example.com:8443/acme/ledger"),
+    ],
+)
+def test_a_delivery_names_the_host_as_the_sources_keys_do(api_url: str, web_url: str) -> None:
+    """A GitLab on an IPv6 address keys its projects ``gitlab:[addr]:port:id``: a push must name the same."""
+    assert netloc({"project": {"web_url": web_url}}, "project.web_url") == api_netloc(api_url)
 
 
 @pytest.mark.parametrize("url", ["ftp://github.com/a", "file:///etc/passwd", "https://", "https://[::1"])
