@@ -111,7 +111,7 @@ def parse_raw_blob(content: bytes, sha: str, shown: str) -> bytes:
         return content
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         raise RepositoryUnreachableError(
             f"{shown}: the host's content for blob {sha} does not hash to it"
         ) from None

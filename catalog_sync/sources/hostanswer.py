@@ -110,9 +110,17 @@ def host_message(answer: Answer) -> str:
 
 def parse_json(answer: Answer, url: str) -> Any:
     """The answer's JSON, or an error naming the (redacted) URL when the host sent something else."""
+    return load_json(answer.content, f"{redact(url)}: the host's answer", f" (HTTP {answer.status_code})")
+
+
+def load_json(content: bytes, shown: str, status: str = "") -> Any:
+    """JSON from a host, or ``HostApiError``: ``shown`` says whose answer, ``status`` follows the
+    reason. Nesting deeper than Python's recursion limit (a page of ``[[[[...``) is refused like any
+    other answer that is not JSON: the parser's ``RecursionError`` would otherwise escape as a bug
+    and stop the whole sync pass, every source with it."""
     try:
-        return json.loads(answer.content)
+        return json.loads(content)
     except ValueError:
-        raise HostApiError(
-            f"{redact(url)}: the host's answer is not JSON (HTTP {answer.status_code})"
-        ) from None
+        raise HostApiError(f"{shown} is not JSON{status}") from None
+    except RecursionError:
+        raise HostApiError(f"{shown} is JSON nested too deeply to read{status}") from None

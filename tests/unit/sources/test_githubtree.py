@@ -81,3 +81,8 @@ def test_a_host_that_ignores_the_raw_media_type_is_read_from_its_base64_answer()
     assert parse_raw_blob(answer, blob_sha(text), "acme/pay") == text
     with pytest.raises(RepositoryUnreachableError, match="does not hash to it"):
         parse_raw_blob(answer, blob_sha(b"other"), "acme/pay")
+
+
+def test_a_blob_answer_nested_past_the_parsers_depth_is_refused_as_not_the_blob() -> None:
+    with pytest.raises(RepositoryUnreachableError, match="acme/pay: the host's content for blob"):
+        parse_raw_blob(b"[" * 100_000, "a" * 40, "acme/pay")
