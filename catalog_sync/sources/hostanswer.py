@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from requests.utils import parse_header_links
 
@@ -46,11 +46,30 @@ def report_request(source: str, status: str, remaining: int | None) -> None:
         listener(source, status, remaining)
 
 
+NO_ORIGIN = ("", "", -1)
+"""The origin of a URL that does not parse: no real URL has it, so such a URL matches none."""
+
+
 def origin_of(url: str) -> tuple[str, str, int]:
-    """Scheme, lower-cased host and port: what must match for a credential to be sent."""
-    parts = urlsplit(url)
+    """Scheme, lower-cased host and port: what must match for a credential to be sent. A URL from a host
+    (a ``Link`` or ``Location`` header, a listed clone URL) may not parse (a port that is no number or
+    out of range, a broken IPv6 address): it has ``NO_ORIGIN``, and is refused like another host's."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return NO_ORIGIN
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def resolve(base: str, link: str) -> str:
+    """``link`` read relative to ``base`` (a ``Link`` or ``Location`` header); one that does not parse
+    is answered as written, and its origin (``NO_ORIGIN``) matches none."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
 
 
 def netloc_of(url: str) -> str:

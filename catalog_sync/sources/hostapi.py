@@ -33,7 +33,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
@@ -41,6 +40,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from catalog_sync.config import SyncSettings
 from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
 from catalog_sync.sources.hostanswer import (
+    NO_ORIGIN,
     Answer,
     Page,
     RequestListener,
@@ -50,6 +50,7 @@ from catalog_sync.sources.hostanswer import (
     origin_of,
     parse_json,
     report_request,
+    resolve,
     set_request_listener,
 )
 from catalog_sync.sources.hostbody import read_within
@@ -307,7 +308,9 @@ class HostClient:
             answer = self._one(method, url, extra, body)
             if answer.status_code not in (301, 302, 303, 307, 308) or "Location" not in answer.headers:
                 return answer
-            target = urljoin(url, answer.headers["Location"])
+            target = resolve(url, answer.headers["Location"])
+            if origin_of(target) == NO_ORIGIN:
+                raise HostApiError(f"{self._shown(url)}: the host redirects to no URL; not followed")
             if origin_of(target) != self._origin:
                 raise HostApiError(
                     f"{self._shown(url)}: the host redirects to another host "
@@ -364,10 +367,11 @@ class HostClient:
         link = answer.link("next")
         if not link:
             return None
-        target = urljoin(answer.url or self.api_url, link)
+        target = resolve(answer.url or self.api_url, link)
         if origin_of(target) != self._origin:
+            where = "is not a URL" if origin_of(target) == NO_ORIGIN else "points to another host"
             raise HostApiError(
-                f"{self._shown(answer.url)}: the next page link points to another host; not followed, and "
+                f"{self._shown(answer.url)}: the next page link {where}; not followed, and "
                 "the listing is incomplete"
             )
         return str(target)

@@ -28,6 +28,7 @@ def beta_source(hub: FakeGitHub) -> dict[str, Any]:
 
 JSON = {"Content-Type": "application/json"}
 HTML = {"Content-Type": "text/html"}
+BROKEN_LINK = {"Link": '<http://[::1/orgs/acme/repos?page=2>; rel="next"'}
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,7 @@ HTML = {"Content-Type": "text/html"}
         pytest.param(b"<html>Sign in</html>", HTML, "is not JSON (HTTP 200)", id="html"),
         pytest.param(b'{"items": []}', JSON, "not a repository list", id="object"),
         pytest.param(b"[1, 2, 3]", JSON, "not a repository", id="not-objects"),
+        pytest.param(b"[]", BROKEN_LINK, "the next page link is not a URL", id="broken-link"),
     ],
 )
 def test_a_listing_answered_with_what_is_not_a_list_fails_its_source_alone_and_removes_nothing(

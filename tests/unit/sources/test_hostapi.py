@@ -218,6 +218,26 @@ def test_a_redirect_to_another_host_is_not_followed_and_gets_no_token(
         assert elsewhere.seen == []
 
 
+@pytest.mark.parametrize("link", ["http://[::1/orgs/acme/repos", "http://127.0.0.1:99999/x", "//h:port/x"])
+def test_a_next_link_that_is_not_a_url_fails_the_listing_naming_it(
+    hub: FakeGitHub, tmp_path: Path, link: str
+) -> None:
+    hub.fail(Fault(200, "/orgs/", {"Link": f'<{link}>; rel="next"'}, body=b"[]"))
+    api, _ = client(hub, tmp_path)
+    with pytest.raises(HostApiError, match="the next page link is not a URL; not followed"):
+        list(api.pages(LIST))
+
+
+@pytest.mark.parametrize(
+    "location", ["http://[::1/orgs/acme/repos", "http://127.0.0.1:70000/orgs/acme/repos"]
+)
+def test_a_redirect_to_no_url_is_not_followed(hub: FakeGitHub, tmp_path: Path, location: str) -> None:
+    hub.fail(Fault(302, "/orgs/", {"Location": location}))
+    api, _ = client(hub, tmp_path)
+    with pytest.raises(HostApiError, match="the host redirects to no URL; not followed"):
+        api.get(LIST)
+
+
 def test_a_redirect_within_the_api_is_followed(hub: FakeGitHub, tmp_path: Path) -> None:
     hub.fail(Fault(301, "/orgs/old/", {"Location": f"{hub.origin}{LIST}"}))
     api, _ = client(hub, tmp_path)
