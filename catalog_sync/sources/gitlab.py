@@ -3,7 +3,8 @@
 Listing walks ``/groups/:id/projects?include_subgroups=true`` in keyset pages of 100 (offset pages grow
 slower the deeper they go, and GitLab caps them), each page asked conditionally through the shared
 ``HostClient``, so a pass over a group where nothing changed costs one conditional request per hundred
-projects. A listing that fails on any page raises, and the pass then removes nothing.
+projects. A listing that fails on any page raises, and the pass then removes nothing; so does one whose
+project ids stop going up (a host that repeats or rewinds its keyset pages).
 
 A project's tip costs no request when its ``last_activity_at`` is the one its tip was last asked
 under. GitLab moves that time at most once an hour, so a push soon after other activity does not move
@@ -50,9 +51,6 @@ from catalog_sync.sources.tipstate import KnownTip, TipState
 from catalog_sync.sources.urls import redact
 
 PER_PAGE = 100
-MAX_PAGES = 2000
-"""Pages one listing may take (200,000 projects): a host that links page after page without end
-fails the listing instead of holding the pass."""
 ACTIVITY_THROTTLE_SECONDS = 3600 + 300
 """GitLab's hour between two moves of ``last_activity_at``, and five minutes for the clocks."""
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -185,11 +183,10 @@ class GitLabSource:
             f"groups/{self._group}/projects?include_subgroups=true&with_shared=false"
             f"&pagination=keyset&order_by=id&sort=asc&per_page={PER_PAGE}"
         )
-        projects: dict[int, GitLabProject] = {}
+        projects: list[GitLabProject] = []
+        last = 0
         for number, page in enumerate(self.client.pages(query, trim=_trim_page), start=1):
             where = f"source {self.name!r}: listing page {number}"
-            if number > MAX_PAGES:
-                raise HostApiError(f"{where}: more than {MAX_PAGES} pages; the listing was stopped")
             if not isinstance(page.data, list):
                 raise HostApiError(f"{where}: the host's answer is not a list of projects")
             if len(page.data) > PER_PAGE:
@@ -199,8 +196,14 @@ class GitLabSource:
                 )
             for entry in page.data:
                 project = parse_project(entry, where)
-                projects[project.id] = project
-        return list(projects.values())
+                if project.id <= last:
+                    raise HostApiError(
+                        f"{where}: project {project.id} comes after project {last}, but keyset pages "
+                        "ordered by id only go up: the host repeats or rewinds its listing, which was stopped"
+                    )
+                last = project.id
+                projects.append(project)
+        return projects
 
     # -- what the repositories ask of their source ----------------------------------------------------
 

@@ -305,6 +305,17 @@ def test_a_next_link_to_another_host_is_not_followed(tmp_path: Path) -> None:
         assert thief.requests == []
 
 
+def test_keyset_pages_that_start_over_fail_the_listing_at_once(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    fleet(gitlab, 5)
+    gitlab.max_per_page = 2
+    gitlab.misbehave.rewind = True  # each next link asks id_after=0 again, under a query never seen
+
+    with pytest.raises(HostApiError, match="the host repeats or rewinds its listing"):
+        source_for(gitlab, tmp_path / "cache").discover()
+
+    assert len(listing_requests(gitlab)) == 2  # not the 2,000 pages a listing may take
+
+
 def test_a_page_larger_than_asked_is_refused(gitlab: FakeGitLab, tmp_path: Path) -> None:
     fleet(gitlab, 150)
     gitlab.misbehave.huge_page = 150

@@ -190,6 +190,14 @@ def test_a_spent_budget_is_waited_for_before_the_next_request(hub: FakeGitHub, t
     assert len(hub.api_requests()) == 1  # the second request was never sent
 
 
+def test_a_host_whose_pages_never_end_fails_the_listing_at_the_bound(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.endless = True  # every page links to one more, each link new, so no loop shows
+    api, _ = client(hub, tmp_path, max_pages=5)
+    with pytest.raises(HostApiError, match="links more than 5 pages; the listing was stopped"):
+        list(api.pages(LIST))
+    assert len(hub.api_requests()) == 5
+
+
 def test_a_persistent_502_fails_after_one_retry(hub: FakeGitHub, tmp_path: Path) -> None:
     hub.fail(Fault(502, "page=3", {}, "Server Error", times=None))
     api, sleeps = client(hub, tmp_path)
