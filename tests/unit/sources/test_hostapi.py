@@ -190,6 +190,19 @@ def test_a_spent_budget_is_waited_for_before_the_next_request(hub: FakeGitHub, t
     assert len(hub.api_requests()) == 1  # the second request was never sent
 
 
+def test_a_budget_said_to_reset_in_year_3000_is_asked_again_within_the_hour(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    hub.remaining = 1
+    hub.reset_at = 32503680000.0  # a host whose clock, or a proxy's word, is a millennium ahead
+    api, _ = client(hub, tmp_path, max_wait=60)
+    api.get(LIST)
+    with pytest.raises(RateLimitedError, match=r"spent for \d+ s more") as refused:
+        api.get(LIST + "&page=2")
+    seconds = int(str(refused.value).split("spent for ")[1].split(" ")[0])
+    assert seconds <= 3601
+
+
 def test_a_host_whose_pages_never_end_fails_the_listing_at_the_bound(hub: FakeGitHub, tmp_path: Path) -> None:
     hub.endless = True  # every page links to one more, each link new, so no loop shows
     api, _ = client(hub, tmp_path, max_pages=5)
