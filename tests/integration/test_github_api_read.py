@@ -151,6 +151,11 @@ HOSTILE = [
     pytest.param({"tree": [_row(sha="zz")]}, "'sha' is not a 40-hex object id", id="bad-sha"),
     pytest.param({"tree": [_row(size=-1)]}, "'size' is not a byte count", id="negative-size"),
     pytest.param({"tree": ["catalog-info.yaml"]}, "is not an object", id="row-not-an-object"),
+    pytest.param({"truncated": "false", "tree": [_row()]}, "true or false 'truncated'", id="truncated-text"),
+    pytest.param({"truncated": 1, "tree": [_row()]}, "true or false 'truncated'", id="truncated-number"),
+    pytest.param(
+        {"tree": [_row(), _row(sha="b" * 40)]}, "lists 'catalog-info.yaml' twice", id="duplicate-path"
+    ),
     pytest.param(b"[" * 100_000, "nested too deeply", id="nested-past-the-parser"),
     pytest.param(
         {"tree": [_row(path=f"f{i}.txt") for i in range(120)]},
