@@ -31,6 +31,7 @@ from urllib.parse import quote
 from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo
+from catalog_sync.sources.branchnames import refused_default
 from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
 from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, blob_answer_bytes, commit_facts
@@ -109,13 +110,15 @@ class GitHubRepository:
         if getattr(self, "_listed", {}).get("clone_url") != listed["clone_url"]:
             self._git = None
         self._listed = listed
-        self._branch = self._source.settings.branch or listed["default_branch"] or "main"
+        configured = self._source.settings.branch
+        self._refused = None if configured else refused_default(listed["full_name"], listed["default_branch"])
+        self._branch = configured or ("" if self._refused else listed["default_branch"]) or "main"
         html = redact(listed["html_url"]) or f"{self._source.git_origin}/{listed['full_name']}"
         self._info = RepositoryInfo(
             key=f"github:{self._source.netloc}:{listed['id']}",
             name=listed["full_name"],
             url=html,
-            branch=self._branch,
+            branch=None if self._refused else self._branch,
         )
 
     @property
@@ -140,10 +143,15 @@ class GitHubRepository:
         return self._known_tip() is not None
 
     def _known_tip(self) -> str | None:
+        if self._refused is not None:
+            return None
         return self._source.tips.known(self.id, self._listed["pushed_at"], self.branch)
 
     def tip(self) -> str:
-        """The stored tip while ``pushed_at`` has not moved; else one request for the branch."""
+        """The stored tip while ``pushed_at`` has not moved; else one request for the branch. A default
+        branch no git could have fails this repository alone (``branchnames``)."""
+        if self._refused is not None:
+            raise RepositoryUnreachableError(self._refused)
         known = self._known_tip()
         if known is not None:
             return known

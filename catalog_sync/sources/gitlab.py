@@ -34,6 +34,7 @@ from urllib.parse import quote
 from catalog_sync.config import GitLabSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
+from catalog_sync.sources.branchnames import refused_default
 from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.git import GitLimits, GitRepository
 from catalog_sync.sources.gitlabprojects import (
@@ -207,6 +208,11 @@ class GitLabSource:
 
     # -- what the repositories ask of their source ----------------------------------------------------
 
+    @property
+    def configured_branch(self) -> str | None:
+        """The branch the source's configuration names for every project, if any."""
+        return self._settings.branch
+
     def branch_for(self, project: GitLabProject) -> str | None:
         """The configured branch, else the project's default one (None for an empty project, which has
         nothing to read and is not listed)."""
@@ -302,11 +308,14 @@ class GitLabRepository:
         self._source: GitLabSource | None = source
         self.project = project
         self._branch = source.branch_for(project) or "main"
+        shown = f"project {project.path_with_namespace} ({project.id})"
+        self._refused = None if source.configured_branch else refused_default(shown, project.default_branch)
+        """Why the project is not read: its host lists a default branch no git could have."""
         self._info = RepositoryInfo(
             key=source.key_of(project),
             name=project.path_with_namespace,
             url=redact(project.web_url),
-            branch=self._branch,
+            branch=None if self._refused else self._branch,
         )
         self._git: GitRepository | None = None
 
@@ -318,12 +327,16 @@ class GitLabRepository:
     @property
     def tip_is_cheap(self) -> bool:
         """True while the remembered tip stands (no request needed): the loop asks it inline."""
-        return self._source is not None and self._source.known_tip(self.project, self._branch) is not None
+        if self._source is None or self._refused is not None:
+            return False
+        return self._source.known_tip(self.project, self._branch) is not None
 
     def tip(self) -> str:
         """The tracked branch's tip: from memory when nothing moved, else one API request."""
         if self._source is None:
             raise SourceError(f"{self._info.name}: the tip is asked of the source, not in a scan")
+        if self._refused is not None:
+            raise RepositoryUnreachableError(self._refused)
         return self._source.ask_tip(self.project, self._branch)
 
     def _repository(self) -> GitRepository:
@@ -350,7 +363,13 @@ class GitLabRepository:
         git: GitRepository | None = None
         with contextlib.suppress(SourceError):  # refused here, it is refused again where it is read
             git = self._repository()
-        return {"project": self.project, "branch": self._branch, "info": self._info, "git": git}
+        return {
+            "project": self.project,
+            "branch": self._branch,
+            "info": self._info,
+            "git": git,
+            "refused": self._refused,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._source = None
@@ -358,6 +377,7 @@ class GitLabRepository:
         self._branch = state["branch"]
         self._info = state["info"]
         self._git = state["git"]
+        self._refused = state.get("refused")
 
 
 __all__ = ["ACTIVITY_THROTTLE_SECONDS", "PER_PAGE", "GitLabRepository", "GitLabSource", "read_token"]

@@ -1,6 +1,7 @@
 """A hosting API that lies or breaks, through the real engine on SQLite and PostgreSQL: what the catalog
-shows when a local GitHub answers a listing with something no parser should be trusted with. The pass
-always finishes, the source at fault says why, and nothing else is lost."""
+shows when a local GitHub or GitLab answers a listing with something no parser should be trusted with,
+or lists a repository with a default branch no git could have. The pass always finishes, the source or
+the repository at fault says why, and nothing else is lost."""
 
 from __future__ import annotations
 
@@ -11,14 +12,24 @@ from typing import Any
 import pytest
 
 from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
+from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, repo_rows, use_github
+from tests.integration.test_gitlab_sync import TOKEN as GITLAB_TOKEN
+from tests.integration.test_gitlab_sync import configure as use_gitlab
 
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme", "beta") as hub:
         yield hub
+
+
+@pytest.fixture
+def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
+    monkeypatch.setenv("GITLAB_TOKEN", GITLAB_TOKEN)
+    with fake_gitlab(tmp_path / "gitlab", token=GITLAB_TOKEN) as fake:
+        yield fake
 
 
 def beta_source(hub: FakeGitHub) -> dict[str, Any]:
@@ -62,3 +73,64 @@ def test_a_listing_answered_with_what_is_not_a_list_fails_its_source_alone_and_r
     assert pay is not None
     assert pay["orphaned_at"] is None
     assert catalog.entity("product:default/ledger") is not None
+
+
+BAD_BRANCHES = [
+    pytest.param("main\x00x", id="nul"),
+    pytest.param("\ud800main", id="lone-surrogate"),
+    pytest.param("../../main", id="climbs"),
+    pytest.param("*", id="pattern"),
+    pytest.param("--upload-pack=touch /tmp/x", id="option"),
+]
+
+
+@pytest.mark.parametrize("branch", BAD_BRANCHES)
+def test_a_github_default_branch_no_git_could_have_fails_that_repository_alone(
+    catalog: Catalog, hub: FakeGitHub, branch: str
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    ledger = hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
+    use_github(catalog, hub)
+    catalog.sync()
+    hub.listed_as[pay.id] = {"default_branch": branch}
+    hub.push(ledger, {"catalog-info.yaml": product_yaml("ledger", description="Moved on.")})
+
+    summary = catalog.sync()
+
+    assert summary.sources[0]["error"] is None
+    error = repo_rows(catalog)[hub.key(pay)]["last_error"]
+    assert "acme/pay: the host's default branch" in error
+    assert "is not a branch name" in error
+    assert "\x00" not in error
+    moved = catalog.entity("product:default/ledger")
+    assert moved is not None
+    assert moved["body"]["metadata"]["description"] == "Moved on."
+    kept = catalog.entity("product:default/pay")
+    assert kept is not None
+    assert kept["orphaned_at"] is None
+    asked = [s for s in hub.api_requests() if "/repos/acme/pay/branches/" in s.path]
+    assert len(asked) == 1  # the first pass's: no request names a branch no git could have
+
+
+@pytest.mark.parametrize("branch", BAD_BRANCHES[:3])
+def test_a_gitlab_default_branch_no_git_could_have_fails_that_project_alone(
+    catalog: Catalog, gitlab: FakeGitLab, branch: str
+) -> None:
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    use_gitlab(catalog, gitlab)
+    catalog.sync()
+    gitlab.misbehave.fields[pay.id] = {"default_branch": branch}
+    gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", description="Moved on.")})
+
+    summary = catalog.sync()
+
+    assert summary.sources[0]["error"] is None
+    error = catalog.repository("acme/pay")["last_error"]
+    assert f"project acme/pay ({pay.id}): the host's default branch" in error
+    moved = catalog.entity("product:default/ledger")
+    assert moved is not None
+    assert moved["body"]["metadata"]["description"] == "Moved on."
+    kept = catalog.entity("product:default/pay")
+    assert kept is not None
+    assert kept["orphaned_at"] is None
