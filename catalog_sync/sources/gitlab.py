@@ -45,6 +45,7 @@ from catalog_sync.sources.gitlabprojects import (
     parse_time,
     project_key,
 )
+from catalog_sync.sources.hostanswer import web_page
 from catalog_sync.sources.hostapi import HostClient, HostLimits, origin_of
 from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
@@ -134,6 +135,8 @@ class GitLabSource:
         self._group = group_reference(settings.group, settings.name)
         self._token = read_token(settings, os.environ if environ is None else environ)
         self._netloc = api_netloc(settings.api_url)
+        self.web_origin = f"{origin_of(settings.api_url)[0]}://{self._netloc}"
+        """Where the host's web pages are (the API's origin): a project's web address must be there."""
         self._filter = RepositoryFilter(settings.filters)
         self.retired_keys: set[str] = set()
         """Keys of the last listing's archived projects (``archived: false``): removed at once."""
@@ -311,10 +314,11 @@ class GitLabRepository:
         shown = f"project {project.path_with_namespace} ({project.id})"
         self._refused = None if source.configured_branch else refused_default(shown, project.default_branch)
         """Why the project is not read: its host lists a default branch no git could have."""
+        page = web_page(project.web_url, source.web_origin)
         self._info = RepositoryInfo(
             key=source.key_of(project),
             name=project.path_with_namespace,
-            url=redact(project.web_url),
+            url=page or f"{source.web_origin}/{project.path_with_namespace}",
             branch=None if self._refused else self._branch,
         )
         self._git: GitRepository | None = None

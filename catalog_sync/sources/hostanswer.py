@@ -63,6 +63,16 @@ def origin_of(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
 
 
+def web_page(url: str, origin: str) -> str | None:
+    """``url``, redacted, when it is an ``http``/``https`` page on ``origin`` (scheme, host and port);
+    None otherwise. A listing's web address is shown and linked by the catalog, so a host (or a proxy)
+    must not make it point elsewhere: another host, a ``javascript:`` or ``file:`` URL, control text."""
+    found = origin_of(url)
+    if found[0] not in ("http", "https") or found != origin_of(origin) or not url.isprintable():
+        return None
+    return redact(url)
+
+
 def resolve(base: str, link: str) -> str:
     """``link`` read relative to ``base`` (a ``Link`` or ``Location`` header); one that does not parse
     is answered as written, and its origin (``NO_ORIGIN``) matches none."""

@@ -134,3 +134,56 @@ def test_a_gitlab_default_branch_no_git_could_have_fails_that_project_alone(
     kept = catalog.entity("product:default/pay")
     assert kept is not None
     assert kept["orphaned_at"] is None
+
+
+@pytest.mark.parametrize(
+    "html_url",
+    [
+        "javascript:alert(document.cookie)",
+        "https://phish.example/acme/pay",
+        "file:///etc/passwd",
+        "http://127.0.0.1:1/acme/pay",
+        "http://[::1/acme/pay",
+        "",
+    ],
+)
+def test_a_github_web_address_off_the_host_is_not_shown_or_linked(
+    catalog: Catalog, hub: FakeGitHub, html_url: str
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    hub.listed_as[pay.id] = {"html_url": html_url}
+    use_github(catalog, hub)
+
+    summary = catalog.sync()
+
+    assert summary.errors == 0
+    assert repo_rows(catalog)[hub.key(pay)]["url"] == f"{hub.origin}/acme/pay"
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    location = entity["body"]["metadata"]["annotations"]["backstage.io/managed-by-location"]
+    assert location == f"url:{hub.origin}/acme/pay/blob/main/catalog-info.yaml"
+
+
+def test_a_github_web_address_on_the_host_is_shown_without_its_credentials(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    hub.listed_as[pay.id] = {"html_url": f"http://alice:s3cr3t-pass@127.0.0.1:{hub.port}/acme/pay-web"}
+    use_github(catalog, hub)
+
+    catalog.sync()
+
+    assert repo_rows(catalog)[hub.key(pay)]["url"] == f"http://alice:***@127.0.0.1:{hub.port}/acme/pay-web"
+
+
+@pytest.mark.parametrize("web_url", ["javascript:alert(1)", "https://phish.example/acme/pay", "http://h:x/"])
+def test_a_gitlab_web_address_off_the_host_is_not_shown(
+    catalog: Catalog, gitlab: FakeGitLab, web_url: str
+) -> None:
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    gitlab.misbehave.fields[pay.id] = {"web_url": web_url}
+    use_gitlab(catalog, gitlab)
+
+    catalog.sync()
+
+    assert catalog.repository("acme/pay")["url"] == f"{gitlab.origin}/acme/pay"
