@@ -254,13 +254,15 @@ class GitLabSource:
         return None
 
     def git_for(self, project: GitLabProject, branch: str) -> GitRepository:
-        """The project's git repository; the token goes with it only to the API's own origin."""
+        """The project's git repository, read only from the API's own origin, with or without a token:
+        the token goes nowhere else, and a listing cannot send git to a file on this machine's disk
+        (``file://``, allowed for local sources) or to another host."""
         api_origin = origin_of(self._settings.api_url)
-        if self._token is not None and origin_of(project.http_url_to_repo) != api_origin:
+        if origin_of(project.http_url_to_repo) != api_origin:
             raise RepositoryUnreachableError(
                 f"source {self.name!r}: project {project.path_with_namespace} is served from "
-                f"{redact(project.http_url_to_repo)}, another host than api_url; the token is not sent "
-                "there, so it is not read"
+                f"{redact(project.http_url_to_repo)}, another host than api_url; no token is sent "
+                "there and it is not read"
             )
         folder = self._repositories_dir / str(project.id)
         return GitRepository(

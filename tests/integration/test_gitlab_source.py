@@ -365,3 +365,20 @@ def test_a_repository_is_read_in_a_scan_worker_without_its_api_client(
         snapshot.close()
     assert copy.info == repository.info
     assert TOKEN not in repr(vars(copy))
+
+
+def test_a_listed_clone_url_off_the_host_is_not_read_without_a_token_either(tmp_path: Path) -> None:
+    """A public group is listed with no token; its listing still cannot send git to this machine's
+    disk (``file``, allowed for local sources) or to another host."""
+    with fake_gitlab(tmp_path / "gitlab", token="") as gitlab:
+        project = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": "kind: Secret\n"})
+        gitlab.misbehave.fields[project.id] = {"http_url_to_repo": f"file://{project.remote.path}"}
+        settings = GitLabSourceSettings(name="acme-gl", group="acme", api_url=gitlab.api_url)
+        sync = SyncSettings(allowed_protocols=("https", "http", "file"))
+        (repository,) = GitLabSource(settings, tmp_path / "cache", sync, environ={}).discover()
+        tip = repository.tip()
+
+        with pytest.raises(SourceError, match="another host than api_url; no token is sent there and it"):
+            repository.snapshot(tip)
+
+        assert not list((tmp_path / "cache").rglob("HEAD"))  # no clone was made
