@@ -67,7 +67,7 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a year or an hour too large for a date: no date
         return None
     return max(0.0, when.timestamp() - now)
 

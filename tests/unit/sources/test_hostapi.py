@@ -190,6 +190,16 @@ def test_a_spent_budget_is_waited_for_before_the_next_request(hub: FakeGitHub, t
     assert len(hub.api_requests()) == 1  # the second request was never sent
 
 
+def test_a_retry_after_date_no_calendar_holds_is_waited_as_a_secondary_limit(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    hub.fail(Fault(429, "/orgs/", {"Retry-After": "Mon, 01 Jan 99999999999999999999 00:00:00 GMT"}))
+    api, sleeps = client(hub, tmp_path, max_wait=30)
+    with pytest.raises(RateLimitedError, match="asks to wait 60 s, longer than"):
+        api.get(LIST)
+    assert sleeps.asked == []
+
+
 def test_a_budget_said_to_reset_in_year_3000_is_asked_again_within_the_hour(
     hub: FakeGitHub, tmp_path: Path
 ) -> None:

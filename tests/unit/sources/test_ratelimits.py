@@ -87,3 +87,13 @@ def test_a_negative_remaining_budget_is_no_budget_at_all() -> None:
     headers = HTTPHeaderDict({"X-RateLimit-Remaining": "-5", "X-RateLimit-Reset": str(int(NOW) + 30)})
     assert remaining_budget(headers) is None
     assert spent_wait(headers, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["Mon, 01 Jan 99999999999999999999 00:00:00 GMT", "Mon, 01 Jan 2026 99999999999999999999:00:00 GMT"],
+)
+def test_a_retry_after_date_too_large_for_a_date_is_no_date(retry_after: str) -> None:
+    """The date parser's OverflowError escaped every caller: a listing's, and with it the whole pass."""
+    headers = HTTPHeaderDict({"Retry-After": retry_after})
+    assert wait_before_retry(429, headers, "", NOW) == SECONDARY_DEFAULT_WAIT
