@@ -31,23 +31,24 @@ from urllib.parse import quote
 from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo
+from catalog_sync.sources.branchnames import refused_default
 from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
 from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, blob_answer_bytes, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
+from catalog_sync.sources.githublisting import trim_page
 from catalog_sync.sources.githubprune import ApiCachePruner
 from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
+from catalog_sync.sources.hostanswer import web_page
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
 from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader, names_git_kpi
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.sources.tipstate import TipState
-from catalog_sync.sources.urls import redact
 
 PER_PAGE = 100
 API_READ_RESERVE = 1000
 """Requests of the host's rate limit kept for listings and tips: while fewer are left, a changed
 repository is read by a shallow fetch, which the REST API's rate limit does not count."""
-_FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ACCEPT = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
@@ -60,35 +61,6 @@ def git_origin(api_url: str) -> str:
         return "https://github.com"
     default = {"https": 443, "http": 80}.get(scheme)
     return f"{scheme}://{host}" + ("" if port == default else f":{port}")
-
-
-def _listed(item: Any) -> dict[str, Any]:
-    """One repository of a list answer, reduced to what is read and checked, or a HostApiError."""
-    if not isinstance(item, dict):
-        raise HostApiError("the host's repository list holds something that is not a repository")
-    rid, full_name = item.get("id"), item.get("full_name")
-    if not isinstance(rid, int) or isinstance(rid, bool) or rid <= 0:
-        raise HostApiError("a repository of the host's list has no numeric id")
-    if not isinstance(full_name, str) or not _FULL_NAME.match(full_name):
-        raise HostApiError(f"repository {rid} of the host's list has no valid full_name")
-    topics = item.get("topics")
-    topics = topics if isinstance(topics, list) else []
-    texts = {k: item.get(k) for k in ("html_url", "clone_url", "default_branch", "pushed_at")}
-    return {
-        "id": rid,
-        "full_name": full_name,
-        **{k: v if isinstance(v, str) else "" for k, v in texts.items()},
-        "topics": [t for t in topics if isinstance(t, str)][:100],
-        "fork": item.get("fork") is True,
-        "archived": item.get("archived") is True,
-    }
-
-
-def trim_page(data: Any) -> list[dict[str, Any]]:
-    """A page of a repository list as stored in the ETag cache: the fields read, checked."""
-    if not isinstance(data, list):
-        raise HostApiError("the host's answer is not a repository list")
-    return [_listed(item) for item in data]
 
 
 class GitHubRepository:
@@ -109,13 +81,16 @@ class GitHubRepository:
         if getattr(self, "_listed", {}).get("clone_url") != listed["clone_url"]:
             self._git = None
         self._listed = listed
-        self._branch = self._source.settings.branch or listed["default_branch"] or "main"
-        html = redact(listed["html_url"]) or f"{self._source.git_origin}/{listed['full_name']}"
+        configured = self._source.settings.branch
+        self._refused = None if configured else refused_default(listed["full_name"], listed["default_branch"])
+        self._branch = configured or ("" if self._refused else listed["default_branch"]) or "main"
+        origin = self._source.git_origin
+        html = web_page(listed["html_url"], origin) or f"{origin}/{listed['full_name']}"
         self._info = RepositoryInfo(
             key=f"github:{self._source.netloc}:{listed['id']}",
             name=listed["full_name"],
             url=html,
-            branch=self._branch,
+            branch=None if self._refused else self._branch,
         )
 
     @property
@@ -140,10 +115,15 @@ class GitHubRepository:
         return self._known_tip() is not None
 
     def _known_tip(self) -> str | None:
+        if self._refused is not None:
+            return None
         return self._source.tips.known(self.id, self._listed["pushed_at"], self.branch)
 
     def tip(self) -> str:
-        """The stored tip while ``pushed_at`` has not moved; else one request for the branch."""
+        """The stored tip while ``pushed_at`` has not moved; else one request for the branch. A default
+        branch no git could have fails this repository alone (``branchnames``)."""
+        if self._refused is not None:
+            raise RepositoryUnreachableError(self._refused)
         known = self._known_tip()
         if known is not None:
             return known

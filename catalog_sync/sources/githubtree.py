@@ -9,8 +9,9 @@ written under the source's cache folder: the tree of the commit read per reposit
 process, opens an ``ApiSnapshot`` over those files and holds no credential.
 
 The host's answers are checked like any other input: a tree with more entries than
-``descriptors.max_tree_entries``, a path that is absolute, empty or climbs (``..``), an unknown type or
-mode, a malformed sha or size: the repository fails alone with a message naming the field.
+``descriptors.max_tree_entries``, a path that is absolute, empty, climbs (``..``) or is listed twice, an
+unknown type or mode, a malformed sha or size, a ``truncated`` flag that is not a boolean: the
+repository fails alone with a message naming the field.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -44,7 +46,11 @@ def parse_tree(data: Any, shown: str, max_entries: int) -> list[TreeEntry] | Non
     """The files of a recursive tree answer, sorted by path; None when the host truncated it."""
     if not isinstance(data, dict) or not isinstance(data.get("tree"), list):
         raise RepositoryUnreachableError(f"{shown}: the host's tree answer has no 'tree' list")
-    if data.get("truncated") is True:
+    truncated = data.get("truncated", False)
+    if not isinstance(truncated, bool):
+        # Read as "not cut", a cut tree would lose its missing descriptors' entities: refuse instead.
+        raise RepositoryUnreachableError(f"{shown}: the host's tree answer has no true or false 'truncated'")
+    if truncated:
         return None
     rows = data["tree"]
     if len(rows) > max_entries:
@@ -58,6 +64,11 @@ def parse_tree(data: Any, shown: str, max_entries: int) -> list[TreeEntry] | Non
         if entry is not None:
             files.append(entry)
     files.sort(key=lambda e: e.path)
+    for before, after in itertools.pairwise(files):
+        if before.path == after.path:
+            raise RepositoryUnreachableError(
+                f"{shown}: the host's tree lists {after.path!r} twice; a git tree cannot, so it is refused"
+            )
     return files
 
 
@@ -111,7 +122,7 @@ def parse_raw_blob(content: bytes, sha: str, shown: str) -> bytes:
         return content
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         raise RepositoryUnreachableError(
             f"{shown}: the host's content for blob {sha} does not hash to it"
         ) from None
@@ -119,12 +130,14 @@ def parse_raw_blob(content: bytes, sha: str, shown: str) -> bytes:
 
 
 def parse_time(value: Any, shown: str) -> datetime:
-    """An ISO 8601 time of an answer (``2026-01-01T00:00:00Z``), timezone-aware."""
+    """An ISO 8601 time of an answer (``2026-01-01T00:00:00Z``), in UTC. A time UTC cannot hold (year 1
+    east of Greenwich, year 9999 west of it) is refused here, where the message can name it, rather
+    than failing later wherever it is first converted."""
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise RepositoryUnreachableError(f"{shown}: the host's commit has no valid committer date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class BlobCache:

@@ -3,7 +3,8 @@
 Listing walks ``/groups/:id/projects?include_subgroups=true`` in keyset pages of 100 (offset pages grow
 slower the deeper they go, and GitLab caps them), each page asked conditionally through the shared
 ``HostClient``, so a pass over a group where nothing changed costs one conditional request per hundred
-projects. A listing that fails on any page raises, and the pass then removes nothing.
+projects. A listing that fails on any page raises, and the pass then removes nothing; so does one whose
+project ids stop going up (a host that repeats or rewinds its keyset pages).
 
 A project's tip costs no request when its ``last_activity_at`` is the one its tip was last asked
 under. GitLab moves that time at most once an hour, so a push soon after other activity does not move
@@ -33,6 +34,7 @@ from urllib.parse import quote
 from catalog_sync.config import GitLabSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
+from catalog_sync.sources.branchnames import refused_default
 from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.git import GitLimits, GitRepository
 from catalog_sync.sources.gitlabprojects import (
@@ -43,6 +45,7 @@ from catalog_sync.sources.gitlabprojects import (
     parse_time,
     project_key,
 )
+from catalog_sync.sources.hostanswer import web_page
 from catalog_sync.sources.hostapi import HostClient, HostLimits, origin_of
 from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
@@ -50,9 +53,6 @@ from catalog_sync.sources.tipstate import KnownTip, TipState
 from catalog_sync.sources.urls import redact
 
 PER_PAGE = 100
-MAX_PAGES = 2000
-"""Pages one listing may take (200,000 projects): a host that links page after page without end
-fails the listing instead of holding the pass."""
 ACTIVITY_THROTTLE_SECONDS = 3600 + 300
 """GitLab's hour between two moves of ``last_activity_at``, and five minutes for the clocks."""
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -135,6 +135,8 @@ class GitLabSource:
         self._group = group_reference(settings.group, settings.name)
         self._token = read_token(settings, os.environ if environ is None else environ)
         self._netloc = api_netloc(settings.api_url)
+        self.web_origin = f"{origin_of(settings.api_url)[0]}://{self._netloc}"
+        """Where the host's web pages are (the API's origin): a project's web address must be there."""
         self._filter = RepositoryFilter(settings.filters)
         self.retired_keys: set[str] = set()
         """Keys of the last listing's archived projects (``archived: false``): removed at once."""
@@ -185,11 +187,10 @@ class GitLabSource:
             f"groups/{self._group}/projects?include_subgroups=true&with_shared=false"
             f"&pagination=keyset&order_by=id&sort=asc&per_page={PER_PAGE}"
         )
-        projects: dict[int, GitLabProject] = {}
+        projects: list[GitLabProject] = []
+        last = 0
         for number, page in enumerate(self.client.pages(query, trim=_trim_page), start=1):
             where = f"source {self.name!r}: listing page {number}"
-            if number > MAX_PAGES:
-                raise HostApiError(f"{where}: more than {MAX_PAGES} pages; the listing was stopped")
             if not isinstance(page.data, list):
                 raise HostApiError(f"{where}: the host's answer is not a list of projects")
             if len(page.data) > PER_PAGE:
@@ -199,10 +200,21 @@ class GitLabSource:
                 )
             for entry in page.data:
                 project = parse_project(entry, where)
-                projects[project.id] = project
-        return list(projects.values())
+                if project.id <= last:
+                    raise HostApiError(
+                        f"{where}: project {project.id} comes after project {last}, but keyset pages "
+                        "ordered by id only go up: the host repeats or rewinds its listing, which was stopped"
+                    )
+                last = project.id
+                projects.append(project)
+        return projects
 
     # -- what the repositories ask of their source ----------------------------------------------------
+
+    @property
+    def configured_branch(self) -> str | None:
+        """The branch the source's configuration names for every project, if any."""
+        return self._settings.branch
 
     def branch_for(self, project: GitLabProject) -> str | None:
         """The configured branch, else the project's default one (None for an empty project, which has
@@ -242,13 +254,15 @@ class GitLabSource:
         return None
 
     def git_for(self, project: GitLabProject, branch: str) -> GitRepository:
-        """The project's git repository; the token goes with it only to the API's own origin."""
+        """The project's git repository, read only from the API's own origin, with or without a token:
+        the token goes nowhere else, and a listing cannot send git to a file on this machine's disk
+        (``file://``, allowed for local sources) or to another host."""
         api_origin = origin_of(self._settings.api_url)
-        if self._token is not None and origin_of(project.http_url_to_repo) != api_origin:
+        if origin_of(project.http_url_to_repo) != api_origin:
             raise RepositoryUnreachableError(
                 f"source {self.name!r}: project {project.path_with_namespace} is served from "
-                f"{redact(project.http_url_to_repo)}, another host than api_url; the token is not sent "
-                "there, so it is not read"
+                f"{redact(project.http_url_to_repo)}, another host than api_url; no token is sent "
+                "there and it is not read"
             )
         folder = self._repositories_dir / str(project.id)
         return GitRepository(
@@ -299,11 +313,15 @@ class GitLabRepository:
         self._source: GitLabSource | None = source
         self.project = project
         self._branch = source.branch_for(project) or "main"
+        shown = f"project {project.path_with_namespace} ({project.id})"
+        self._refused = None if source.configured_branch else refused_default(shown, project.default_branch)
+        """Why the project is not read: its host lists a default branch no git could have."""
+        page = web_page(project.web_url, source.web_origin)
         self._info = RepositoryInfo(
             key=source.key_of(project),
             name=project.path_with_namespace,
-            url=redact(project.web_url),
-            branch=self._branch,
+            url=page or f"{source.web_origin}/{project.path_with_namespace}",
+            branch=None if self._refused else self._branch,
         )
         self._git: GitRepository | None = None
 
@@ -315,12 +333,16 @@ class GitLabRepository:
     @property
     def tip_is_cheap(self) -> bool:
         """True while the remembered tip stands (no request needed): the loop asks it inline."""
-        return self._source is not None and self._source.known_tip(self.project, self._branch) is not None
+        if self._source is None or self._refused is not None:
+            return False
+        return self._source.known_tip(self.project, self._branch) is not None
 
     def tip(self) -> str:
         """The tracked branch's tip: from memory when nothing moved, else one API request."""
         if self._source is None:
             raise SourceError(f"{self._info.name}: the tip is asked of the source, not in a scan")
+        if self._refused is not None:
+            raise RepositoryUnreachableError(self._refused)
         return self._source.ask_tip(self.project, self._branch)
 
     def _repository(self) -> GitRepository:
@@ -347,7 +369,13 @@ class GitLabRepository:
         git: GitRepository | None = None
         with contextlib.suppress(SourceError):  # refused here, it is refused again where it is read
             git = self._repository()
-        return {"project": self.project, "branch": self._branch, "info": self._info, "git": git}
+        return {
+            "project": self.project,
+            "branch": self._branch,
+            "info": self._info,
+            "git": git,
+            "refused": self._refused,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._source = None
@@ -355,6 +383,7 @@ class GitLabRepository:
         self._branch = state["branch"]
         self._info = state["info"]
         self._git = state["git"]
+        self._refused = state.get("refused")
 
 
 __all__ = ["ACTIVITY_THROTTLE_SECONDS", "PER_PAGE", "GitLabRepository", "GitLabSource", "read_token"]

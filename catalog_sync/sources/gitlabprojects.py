@@ -21,6 +21,10 @@ from catalog_sync.errors import HostApiError, SourceError
 MAX_TEXT = 2000
 """The longest path, URL or branch name a project may carry (GitLab's own limits are far below)."""
 MAX_TOPICS = 200
+MAX_DEPTH = 20
+"""The most levels of groups a path holds (GitLab's own limit)."""
+MAX_ID = 2**63 - 1
+"""GitLab's ids are 64-bit integers; a larger number is no project of its."""
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$")
 
 
@@ -74,6 +78,17 @@ def _field(data: Mapping[str, Any], name: str, kinds: type | tuple[type, ...], w
     return value
 
 
+def _path_field(data: Mapping[str, Any], name: str, where: str, most: int) -> str:
+    """A path of at most ``most`` segments, each one GitLab allows (``group_reference``'s rule): the
+    catalog shows it and stores it, so no control text, lone surrogate (which PostgreSQL cannot
+    store, failing the pass) or ``..`` segment gets in."""
+    value: str = _field(data, name, str, where)
+    segments = value.split("/")
+    if len(segments) > most or not all(_SEGMENT.match(s) and s.strip(".") for s in segments):
+        raise HostApiError(f"{where}: the host's {name!r} {value[:80]!r} is not a GitLab path")
+    return value
+
+
 def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
     return kinds if isinstance(kinds, tuple) else (kinds,)
 
@@ -83,7 +98,7 @@ def parse_project(data: Any, where: str) -> GitLabProject:
     if not isinstance(data, Mapping):
         raise HostApiError(f"{where}: a listing entry is not an object")
     project_id = _field(data, "id", int, where)
-    if project_id <= 0:
+    if not 0 < project_id <= MAX_ID:
         raise HostApiError(f"{where}: the host's 'id' is not a project id")
     at = f"{where}, project {project_id}"
     topics = data.get("topics", [])
@@ -96,8 +111,8 @@ def parse_project(data: Any, where: str) -> GitLabProject:
     forked = data.get("forked_from_project")
     return GitLabProject(
         id=project_id,
-        path=_field(data, "path", str, at),
-        path_with_namespace=_field(data, "path_with_namespace", str, at),
+        path=_path_field(data, "path", at, 1),
+        path_with_namespace=_path_field(data, "path_with_namespace", at, MAX_DEPTH + 1),
         default_branch=_field(data, "default_branch", (str, type(None)), at) or None,
         archived=bool(_field(data, "archived", bool, at)),
         fork=isinstance(forked, Mapping),

@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from requests.utils import parse_header_links
 
@@ -46,11 +46,40 @@ def report_request(source: str, status: str, remaining: int | None) -> None:
         listener(source, status, remaining)
 
 
+NO_ORIGIN = ("", "", -1)
+"""The origin of a URL that does not parse: no real URL has it, so such a URL matches none."""
+
+
 def origin_of(url: str) -> tuple[str, str, int]:
-    """Scheme, lower-cased host and port: what must match for a credential to be sent."""
-    parts = urlsplit(url)
+    """Scheme, lower-cased host and port: what must match for a credential to be sent. A URL from a host
+    (a ``Link`` or ``Location`` header, a listed clone URL) may not parse (a port that is no number or
+    out of range, a broken IPv6 address): it has ``NO_ORIGIN``, and is refused like another host's."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return NO_ORIGIN
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def web_page(url: str, origin: str) -> str | None:
+    """``url``, redacted, when it is an ``http``/``https`` page on ``origin`` (scheme, host and port);
+    None otherwise. A listing's web address is shown and linked by the catalog, so a host (or a proxy)
+    must not make it point elsewhere: another host, a ``javascript:`` or ``file:`` URL, control text."""
+    found = origin_of(url)
+    if found[0] not in ("http", "https") or found != origin_of(origin) or not url.isprintable():
+        return None
+    return redact(url)
+
+
+def resolve(base: str, link: str) -> str:
+    """``link`` read relative to ``base`` (a ``Link`` or ``Location`` header); one that does not parse
+    is answered as written, and its origin (``NO_ORIGIN``) matches none."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
 
 
 def netloc_of(url: str) -> str:
@@ -110,9 +139,17 @@ def host_message(answer: Answer) -> str:
 
 def parse_json(answer: Answer, url: str) -> Any:
     """The answer's JSON, or an error naming the (redacted) URL when the host sent something else."""
+    return load_json(answer.content, f"{redact(url)}: the host's answer", f" (HTTP {answer.status_code})")
+
+
+def load_json(content: bytes, shown: str, status: str = "") -> Any:
+    """JSON from a host, or ``HostApiError``: ``shown`` says whose answer, ``status`` follows the
+    reason. Nesting deeper than Python's recursion limit (a page of ``[[[[...``) is refused like any
+    other answer that is not JSON: the parser's ``RecursionError`` would otherwise escape as a bug
+    and stop the whole sync pass, every source with it."""
     try:
-        return json.loads(answer.content)
+        return json.loads(content)
     except ValueError:
-        raise HostApiError(
-            f"{redact(url)}: the host's answer is not JSON (HTTP {answer.status_code})"
-        ) from None
+        raise HostApiError(f"{shown} is not JSON{status}") from None
+    except RecursionError:
+        raise HostApiError(f"{shown} is JSON nested too deeply to read{status}") from None

@@ -12,6 +12,8 @@
   at a time fails the request instead of holding a sync thread for hours.
 - **Size.** An answer is read up to ``HostLimits.max_answer_bytes`` and no further (``hostbody``): a
   larger one fails the request (``AnswerTooLargeError``) instead of filling the process's memory.
+- **Length.** A listing follows at most ``HostLimits.max_pages`` pages: a host linking page after page,
+  each link new, fails the listing instead of holding the pass.
 - **Credentials.** The Authorization header is sent only to the configured API's origin. Redirects
   are never followed by the HTTP library itself: one to the same origin is followed here, one elsewhere
   fails; a ``next`` link to another origin fails the listing. Errors quote the host's message
@@ -33,7 +35,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
@@ -41,6 +42,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from catalog_sync.config import SyncSettings
 from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
 from catalog_sync.sources.hostanswer import (
+    NO_ORIGIN,
     Answer,
     Page,
     RequestListener,
@@ -50,6 +52,7 @@ from catalog_sync.sources.hostanswer import (
     origin_of,
     parse_json,
     report_request,
+    resolve,
     set_request_listener,
 )
 from catalog_sync.sources.hostbody import read_within
@@ -60,6 +63,7 @@ from catalog_sync.sources.urls import redact
 
 __all__ = [
     "MAX_ANSWER_BYTES",
+    "MAX_PAGES",
     "Answer",
     "HostClient",
     "HostLimits",
@@ -84,6 +88,11 @@ constant rather than a setting: no legitimate answer comes near it, while each r
 (``sync.concurrency`` of them) may hold one answer this large."""
 
 
+MAX_PAGES = 2000
+"""The most pages one listing follows: 200,000 repositories at 100 a page. A host that links page after
+page without end (each link new, so no loop shows) fails the listing instead of holding the pass."""
+
+
 @dataclass(frozen=True)
 class HostLimits:
     """How long a request may take, and the longest rate-limit wait obeyed before failing."""
@@ -97,6 +106,8 @@ class HostLimits:
     """Requests in flight at once: list pages asked ahead, and the connections kept open."""
     max_answer_bytes: int = MAX_ANSWER_BYTES
     """The largest answer read; a larger one fails its request unread."""
+    max_pages: int = MAX_PAGES
+    """The most pages one listing follows (``pages``); a longer one fails."""
 
     @classmethod
     def of(cls, sync: SyncSettings) -> HostLimits:
@@ -190,7 +201,7 @@ class HostClient:
         where a page's ``next`` link is not the stored one (the list grew or shrank), the answers asked
         ahead are dropped and the listing follows the host's link again, page by page."""
         first = self.url(path)
-        ahead = self._cache.known_chain(first)
+        ahead = self._cache.known_chain(first)[: self._limits.max_pages]
         seen: set[str] = set()
         page: Page | None = None
         if len(ahead) > 1 and self._limits.parallel > 1:
@@ -209,22 +220,26 @@ class HostClient:
                         future.cancel()
             if page is None or page.next_url is None:
                 return
-            if page.next_url in seen:
-                raise self._loops(page)
-            page = self.get(page.next_url, trim)
+            page = self._following(page, seen, first, trim)
         else:
             page = self.get(first, trim)
         yield page
         seen.add(page.url)
         while page.next_url is not None:
-            if page.next_url in seen:
-                raise self._loops(page)
-            page = self.get(page.next_url, trim)
+            page = self._following(page, seen, first, trim)
             seen.add(page.url)
             yield page
 
-    def _loops(self, page: Page) -> HostApiError:
-        return HostApiError(f"{self._shown(page.url)}: the host's next page link loops; listing stopped")
+    def _following(self, page: Page, seen: set[str], first: str, trim: Callable[[Any], Any] | None) -> Page:
+        """The page ``page`` links to, unless the link loops back or leads past ``max_pages``."""
+        if page.next_url is None or page.next_url in seen:
+            raise HostApiError(f"{self._shown(page.url)}: the host's next page link loops; listing stopped")
+        if len(seen) >= self._limits.max_pages:
+            raise HostApiError(
+                f"{self._shown(first)}: the host links more than {self._limits.max_pages} pages; "
+                "the listing was stopped"
+            )
+        return self.get(page.next_url, trim)
 
     def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """One POST (never cached); its JSON answer."""
@@ -307,7 +322,9 @@ class HostClient:
             answer = self._one(method, url, extra, body)
             if answer.status_code not in (301, 302, 303, 307, 308) or "Location" not in answer.headers:
                 return answer
-            target = urljoin(url, answer.headers["Location"])
+            target = resolve(url, answer.headers["Location"])
+            if origin_of(target) == NO_ORIGIN:
+                raise HostApiError(f"{self._shown(url)}: the host redirects to no URL; not followed")
             if origin_of(target) != self._origin:
                 raise HostApiError(
                     f"{self._shown(url)}: the host redirects to another host "
@@ -364,10 +381,11 @@ class HostClient:
         link = answer.link("next")
         if not link:
             return None
-        target = urljoin(answer.url or self.api_url, link)
+        target = resolve(answer.url or self.api_url, link)
         if origin_of(target) != self._origin:
+            where = "is not a URL" if origin_of(target) == NO_ORIGIN else "points to another host"
             raise HostApiError(
-                f"{self._shown(answer.url)}: the next page link points to another host; not followed, and "
+                f"{self._shown(answer.url)}: the next page link {where}; not followed, and "
                 "the listing is incomplete"
             )
         return str(target)

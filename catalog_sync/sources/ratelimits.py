@@ -10,12 +10,17 @@ was not a rate limit at all.
 from __future__ import annotations
 
 import email.utils
+import math
 from collections.abc import Mapping
 
 from urllib3 import HTTPHeaderDict
 
 SECONDARY_DEFAULT_WAIT = 60.0
 """GitHub's advice for a secondary limit that names no time: wait at least a minute."""
+MAX_RESET_SECONDS = 3600.0
+"""The furthest a window's reset is believed to be: GitHub's windows last an hour, GitLab's a minute.
+A reset said to be further (a host's clock years ahead, a lying proxy) would otherwise keep the client
+from asking that host again, for as long as the process lives, after one answer."""
 _RATE_WORDS = ("rate limit", "abuse detection")
 
 
@@ -35,18 +40,20 @@ def remaining_budget(headers: Mapping[str, str]) -> int | None:
     """Requests left in the current window, as the host says (GitHub's or GitLab's header)."""
     value = header(headers, "x-ratelimit-remaining", "ratelimit-remaining")
     try:
-        return int(value) if value is not None else None
+        remaining = int(value) if value is not None else None
     except ValueError:
         return None
+    return remaining if remaining is None or remaining >= 0 else None  # a negative count says nothing
 
 
 def reset_in(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds until the window resets (the header holds epoch seconds)."""
+    """Seconds until the window resets (the header holds epoch seconds), at most ``MAX_RESET_SECONDS``."""
     value = header(headers, "x-ratelimit-reset", "ratelimit-reset")
     try:
-        return max(0.0, float(value) - now) if value is not None else None
+        seconds = float(value) - now if value is not None else None
     except ValueError:
         return None
+    return None if seconds is None or math.isnan(seconds) else min(max(0.0, seconds), MAX_RESET_SECONDS)
 
 
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:
@@ -60,7 +67,7 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a year or an hour too large for a date: no date
         return None
     return max(0.0, when.timestamp() - now)
 

@@ -151,6 +151,12 @@ HOSTILE = [
     pytest.param({"tree": [_row(sha="zz")]}, "'sha' is not a 40-hex object id", id="bad-sha"),
     pytest.param({"tree": [_row(size=-1)]}, "'size' is not a byte count", id="negative-size"),
     pytest.param({"tree": ["catalog-info.yaml"]}, "is not an object", id="row-not-an-object"),
+    pytest.param({"truncated": "false", "tree": [_row()]}, "true or false 'truncated'", id="truncated-text"),
+    pytest.param({"truncated": 1, "tree": [_row()]}, "true or false 'truncated'", id="truncated-number"),
+    pytest.param(
+        {"tree": [_row(), _row(sha="b" * 40)]}, "lists 'catalog-info.yaml' twice", id="duplicate-path"
+    ),
+    pytest.param(b"[" * 100_000, "nested too deeply", id="nested-past-the-parser"),
     pytest.param(
         {"tree": [_row(path=f"f{i}.txt") for i in range(120)]},
         "more than 100 (descriptors.max_tree_entries)",
@@ -161,11 +167,12 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("answer", "message"), HOSTILE)
 def test_a_hostile_tree_answer_fails_its_repository_alone_naming_the_field(
-    catalog: Catalog, hub: FakeGitHub, answer: dict[str, Any], message: str
+    catalog: Catalog, hub: FakeGitHub, answer: dict[str, Any] | bytes, message: str
 ) -> None:
     bad = hub.add_repo("acme", "bad", {"catalog-info.yaml": product_yaml("bad")})
     hub.add_repo("acme", "good", {"catalog-info.yaml": product_yaml("good")})
-    hub.tree_answers[bad.id] = {"sha": "c" * 40, "truncated": False} | answer
+    whole = {"sha": "c" * 40, "truncated": False}
+    hub.tree_answers[bad.id] = answer if isinstance(answer, bytes) else whole | answer
     use_github(catalog, hub)
     catalog.config["descriptors"] = {"max_tree_entries": 100}
     catalog.reset_engine()

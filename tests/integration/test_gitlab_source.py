@@ -305,6 +305,17 @@ def test_a_next_link_to_another_host_is_not_followed(tmp_path: Path) -> None:
         assert thief.requests == []
 
 
+def test_keyset_pages_that_start_over_fail_the_listing_at_once(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    fleet(gitlab, 5)
+    gitlab.max_per_page = 2
+    gitlab.misbehave.rewind = True  # each next link asks id_after=0 again, under a query never seen
+
+    with pytest.raises(HostApiError, match="the host repeats or rewinds its listing"):
+        source_for(gitlab, tmp_path / "cache").discover()
+
+    assert len(listing_requests(gitlab)) == 2  # not the 2,000 pages a listing may take
+
+
 def test_a_page_larger_than_asked_is_refused(gitlab: FakeGitLab, tmp_path: Path) -> None:
     fleet(gitlab, 150)
     gitlab.misbehave.huge_page = 150
@@ -354,3 +365,20 @@ def test_a_repository_is_read_in_a_scan_worker_without_its_api_client(
         snapshot.close()
     assert copy.info == repository.info
     assert TOKEN not in repr(vars(copy))
+
+
+def test_a_listed_clone_url_off_the_host_is_not_read_without_a_token_either(tmp_path: Path) -> None:
+    """A public group is listed with no token; its listing still cannot send git to this machine's
+    disk (``file``, allowed for local sources) or to another host."""
+    with fake_gitlab(tmp_path / "gitlab", token="") as gitlab:
+        project = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": "kind: Secret\n"})
+        gitlab.misbehave.fields[project.id] = {"http_url_to_repo": f"file://{project.remote.path}"}
+        settings = GitLabSourceSettings(name="acme-gl", group="acme", api_url=gitlab.api_url)
+        sync = SyncSettings(allowed_protocols=("https", "http", "file"))
+        (repository,) = GitLabSource(settings, tmp_path / "cache", sync, environ={}).discover()
+        tip = repository.tip()
+
+        with pytest.raises(SourceError, match="another host than api_url; no token is sent there and it"):
+            repository.snapshot(tip)
+
+        assert not list((tmp_path / "cache").rglob("HEAD"))  # no clone was made

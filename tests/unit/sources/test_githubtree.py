@@ -13,7 +13,14 @@ import pytest
 from catalog_sync.errors import RepositoryUnreachableError, ScanBudgetError
 from catalog_sync.sources.base import TreeEntry
 from catalog_sync.sources.budget import ScanBudget
-from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, blob_sha, parse_blob, parse_raw_blob
+from catalog_sync.sources.githubtree import (
+    ApiSnapshot,
+    BlobCache,
+    blob_sha,
+    parse_blob,
+    parse_raw_blob,
+    parse_time,
+)
 from catalog_sync.sources.selection import TreeSelection
 
 WHEN = datetime(2026, 3, 1, tzinfo=UTC)
@@ -81,3 +88,21 @@ def test_a_host_that_ignores_the_raw_media_type_is_read_from_its_base64_answer()
     assert parse_raw_blob(answer, blob_sha(text), "acme/pay") == text
     with pytest.raises(RepositoryUnreachableError, match="does not hash to it"):
         parse_raw_blob(answer, blob_sha(b"other"), "acme/pay")
+
+
+def test_a_blob_answer_nested_past_the_parsers_depth_is_refused_as_not_the_blob() -> None:
+    with pytest.raises(RepositoryUnreachableError, match="acme/pay: the host's content for blob"):
+        parse_raw_blob(b"[" * 100_000, "a" * 40, "acme/pay")
+
+
+@pytest.mark.parametrize(
+    "date", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-13-01T00:00:00Z", None, 42]
+)
+def test_a_committer_date_utc_cannot_hold_is_refused_naming_the_repository(date: object) -> None:
+    with pytest.raises(RepositoryUnreachableError, match="acme/pay: the host's commit has no valid"):
+        parse_time(date, "acme/pay")
+
+
+def test_a_committer_date_is_kept_in_utc() -> None:
+    assert parse_time("2026-03-01T02:00:00+02:00", "acme/pay") == WHEN
+    assert parse_time("2026-03-01T00:00:00Z", "acme/pay").utcoffset() == timedelta(0)

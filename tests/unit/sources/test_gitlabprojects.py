@@ -53,6 +53,13 @@ def test_a_project_is_read_with_its_id_and_lower_cased_topics() -> None:
         ({"topics": ["a"] * 500}, "'topics'"),
         ({"topics": [1]}, "'topics'"),
         ({"default_branch": 3}, "'default_branch'"),
+        ({"id": 2**64}, "'id'"),
+        ({"path": ".."}, "'path'"),
+        ({"path": "pay\x00"}, "'path'"),
+        ({"path_with_namespace": "acme/../pay"}, "'path_with_namespace'"),
+        ({"path_with_namespace": "acme/\ud800"}, "'path_with_namespace'"),
+        ({"path_with_namespace": "acme/pay\n[ok] all fine"}, "'path_with_namespace'"),
+        ({"path_with_namespace": "/".join(["g"] * 30)}, "'path_with_namespace'"),
     ],
 )
 def test_a_hostile_entry_is_refused_naming_its_field(changes: dict[str, Any], field: str) -> None:

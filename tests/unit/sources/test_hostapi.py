@@ -190,6 +190,37 @@ def test_a_spent_budget_is_waited_for_before_the_next_request(hub: FakeGitHub, t
     assert len(hub.api_requests()) == 1  # the second request was never sent
 
 
+def test_a_retry_after_date_no_calendar_holds_is_waited_as_a_secondary_limit(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    hub.fail(Fault(429, "/orgs/", {"Retry-After": "Mon, 01 Jan 99999999999999999999 00:00:00 GMT"}))
+    api, sleeps = client(hub, tmp_path, max_wait=30)
+    with pytest.raises(RateLimitedError, match="asks to wait 60 s, longer than"):
+        api.get(LIST)
+    assert sleeps.asked == []
+
+
+def test_a_budget_said_to_reset_in_year_3000_is_asked_again_within_the_hour(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    hub.remaining = 1
+    hub.reset_at = 32503680000.0  # a host whose clock, or a proxy's word, is a millennium ahead
+    api, _ = client(hub, tmp_path, max_wait=60)
+    api.get(LIST)
+    with pytest.raises(RateLimitedError, match=r"spent for \d+ s more") as refused:
+        api.get(LIST + "&page=2")
+    seconds = int(str(refused.value).split("spent for ")[1].split(" ")[0])
+    assert seconds <= 3601
+
+
+def test_a_host_whose_pages_never_end_fails_the_listing_at_the_bound(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.endless = True  # every page links to one more, each link new, so no loop shows
+    api, _ = client(hub, tmp_path, max_pages=5)
+    with pytest.raises(HostApiError, match="links more than 5 pages; the listing was stopped"):
+        list(api.pages(LIST))
+    assert len(hub.api_requests()) == 5
+
+
 def test_a_persistent_502_fails_after_one_retry(hub: FakeGitHub, tmp_path: Path) -> None:
     hub.fail(Fault(502, "page=3", {}, "Server Error", times=None))
     api, sleeps = client(hub, tmp_path)
@@ -216,6 +247,26 @@ def test_a_redirect_to_another_host_is_not_followed_and_gets_no_token(
         with pytest.raises(HostApiError, match="redirects to another host"):
             api.get(LIST)
         assert elsewhere.seen == []
+
+
+@pytest.mark.parametrize("link", ["http://[::1/orgs/acme/repos", "http://127.0.0.1:99999/x", "//h:port/x"])
+def test_a_next_link_that_is_not_a_url_fails_the_listing_naming_it(
+    hub: FakeGitHub, tmp_path: Path, link: str
+) -> None:
+    hub.fail(Fault(200, "/orgs/", {"Link": f'<{link}>; rel="next"'}, body=b"[]"))
+    api, _ = client(hub, tmp_path)
+    with pytest.raises(HostApiError, match="the next page link is not a URL; not followed"):
+        list(api.pages(LIST))
+
+
+@pytest.mark.parametrize(
+    "location", ["http://[::1/orgs/acme/repos", "http://127.0.0.1:70000/orgs/acme/repos"]
+)
+def test_a_redirect_to_no_url_is_not_followed(hub: FakeGitHub, tmp_path: Path, location: str) -> None:
+    hub.fail(Fault(302, "/orgs/", {"Location": location}))
+    api, _ = client(hub, tmp_path)
+    with pytest.raises(HostApiError, match="the host redirects to no URL; not followed"):
+        api.get(LIST)
 
 
 def test_a_redirect_within_the_api_is_followed(hub: FakeGitHub, tmp_path: Path) -> None:

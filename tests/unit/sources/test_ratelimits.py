@@ -9,6 +9,7 @@ import pytest
 from urllib3 import HTTPHeaderDict
 
 from catalog_sync.sources.ratelimits import (
+    MAX_RESET_SECONDS,
     SECONDARY_DEFAULT_WAIT,
     remaining_budget,
     spent_wait,
@@ -53,4 +54,46 @@ def test_a_secondary_limit_naming_no_time_waits_the_default_minute() -> None:
 def test_a_broken_value_is_no_budget_and_no_wait() -> None:
     headers = HTTPHeaderDict({"X-RateLimit-Remaining": "lots", "Retry-After": "soon"})
     assert remaining_budget(headers) is None
+    assert wait_before_retry(429, headers, "", NOW) == SECONDARY_DEFAULT_WAIT
+
+
+@pytest.mark.parametrize("reset", [str(int(NOW) + 10 * 365 * 86400), "32503680000", "1e400", "inf"])
+def test_a_reset_further_than_the_hosts_hour_is_not_believed(reset: str) -> None:
+    """A clock years ahead, or a lying proxy, would otherwise keep the source from asking its host again
+    for as long as the process lives."""
+    headers = HTTPHeaderDict({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
+    assert spent_wait(headers, NOW) == MAX_RESET_SECONDS + 1.0
+    assert wait_before_retry(403, headers, "API rate limit exceeded", NOW) == MAX_RESET_SECONDS + 1.0
+
+
+@pytest.mark.parametrize("reset", ["-inf", "12", str(int(NOW) - 60)])
+def test_a_reset_in_the_past_waits_no_more_than_a_second(reset: str) -> None:
+    headers = HTTPHeaderDict({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
+    assert spent_wait(headers, NOW) == 1.0
+
+
+def test_a_reset_that_is_no_number_is_no_reset() -> None:
+    headers = HTTPHeaderDict({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "nan"})
+    assert spent_wait(headers, NOW) is None
+    assert wait_before_retry(403, headers, "API rate limit exceeded", NOW) == SECONDARY_DEFAULT_WAIT
+
+
+@pytest.mark.parametrize("retry_after", ["-30", "nan", "-inf", "Mon, 01 Jan 1900 00:00:00 GMT"])
+def test_a_retry_after_that_is_negative_or_past_asks_no_wait(retry_after: str) -> None:
+    assert wait_before_retry(429, HTTPHeaderDict({"Retry-After": retry_after}), "", NOW) == 0.0
+
+
+def test_a_negative_remaining_budget_is_no_budget_at_all() -> None:
+    headers = HTTPHeaderDict({"X-RateLimit-Remaining": "-5", "X-RateLimit-Reset": str(int(NOW) + 30)})
+    assert remaining_budget(headers) is None
+    assert spent_wait(headers, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["Mon, 01 Jan 99999999999999999999 00:00:00 GMT", "Mon, 01 Jan 2026 99999999999999999999:00:00 GMT"],
+)
+def test_a_retry_after_date_too_large_for_a_date_is_no_date(retry_after: str) -> None:
+    """The date parser's OverflowError escaped every caller: a listing's, and with it the whole pass."""
+    headers = HTTPHeaderDict({"Retry-After": retry_after})
     assert wait_before_retry(429, headers, "", NOW) == SECONDARY_DEFAULT_WAIT

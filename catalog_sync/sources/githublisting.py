@@ -1,0 +1,55 @@
+"""One page of GitHub's repository list, read as untrusted input: each entry reduced to the fields the
+``github`` source reads, each checked for its type before it is used and stored in the ETag cache.
+
+An entry the source cannot identify (no numeric id, no ``owner/name``) fails the listing, which then
+removes nothing. An id is GitHub's 64-bit one; a name is ``owner/name`` of the characters GitHub allows,
+neither part ``.`` or ``..`` (the name is put into API paths, where a dot segment would climb). Other
+fields of the wrong type are read as absent: an empty text, no topics, not a fork, not archived.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from catalog_sync.errors import HostApiError
+
+_FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
+MAX_ID = 2**63 - 1
+"""GitHub's ids are 64-bit integers; a larger number is no repository of its."""
+
+
+def listed_repository(item: Any) -> dict[str, Any]:
+    """One repository of a list answer, reduced to what is read and checked, or a HostApiError."""
+    if not isinstance(item, dict):
+        raise HostApiError("the host's repository list holds something that is not a repository")
+    rid, full_name = item.get("id"), item.get("full_name")
+    if not isinstance(rid, int) or isinstance(rid, bool) or not 0 < rid <= MAX_ID:
+        raise HostApiError("a repository of the host's list has no numeric id")
+    if (
+        not isinstance(full_name, str)
+        or not _FULL_NAME.match(full_name)
+        or any(part in (".", "..") for part in full_name.split("/"))
+    ):
+        raise HostApiError(f"repository {rid} of the host's list has no valid full_name")
+    topics = item.get("topics")
+    topics = topics if isinstance(topics, list) else []
+    texts = {k: item.get(k) for k in ("html_url", "clone_url", "default_branch", "pushed_at")}
+    return {
+        "id": rid,
+        "full_name": full_name,
+        **{k: v if isinstance(v, str) else "" for k, v in texts.items()},
+        "topics": [t for t in topics if isinstance(t, str)][:100],
+        "fork": item.get("fork") is True,
+        "archived": item.get("archived") is True,
+    }
+
+
+def trim_page(data: Any) -> list[dict[str, Any]]:
+    """A page of a repository list as stored in the ETag cache: the fields read, checked."""
+    if not isinstance(data, list):
+        raise HostApiError("the host's answer is not a repository list")
+    return [listed_repository(item) for item in data]
+
+
+__all__ = ["MAX_ID", "listed_repository", "trim_page"]

@@ -1,0 +1,189 @@
+"""A hosting API that lies or breaks, through the real engine on SQLite and PostgreSQL: what the catalog
+shows when a local GitHub or GitLab answers a listing with something no parser should be trusted with,
+or lists a repository with a default branch no git could have. The pass always finishes, the source or
+the repository at fault says why, and nothing else is lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
+from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.integration.conftest import Catalog, product_yaml
+from tests.integration.test_github_source import TOKEN, TOKEN_ENV, repo_rows, use_github
+from tests.integration.test_gitlab_sync import TOKEN as GITLAB_TOKEN
+from tests.integration.test_gitlab_sync import configure as use_gitlab
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme", "beta") as hub:
+        yield hub
+
+
+@pytest.fixture
+def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
+    monkeypatch.setenv("GITLAB_TOKEN", GITLAB_TOKEN)
+    with fake_gitlab(tmp_path / "gitlab", token=GITLAB_TOKEN) as fake:
+        yield fake
+
+
+def beta_source(hub: FakeGitHub) -> dict[str, Any]:
+    auth = {"token_env": TOKEN_ENV}
+    return {"name": "beta", "type": "github", "org": "beta", "api_url": hub.api_url, "auth": auth}
+
+
+JSON = {"Content-Type": "application/json"}
+HTML = {"Content-Type": "text/html"}
+BROKEN_LINK = {"Link": '<http://[::1/orgs/acme/repos?page=2>; rel="next"'}
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "reason"),
+    [
+        pytest.param(b"[" * 100_000, JSON, "nested too deeply", id="nested-past-the-parser"),
+        pytest.param(b"<html>Sign in</html>", HTML, "is not JSON (HTTP 200)", id="html"),
+        pytest.param(b'{"items": []}', JSON, "not a repository list", id="object"),
+        pytest.param(b"[1, 2, 3]", JSON, "not a repository", id="not-objects"),
+        pytest.param(b"[]", BROKEN_LINK, "the next page link is not a URL", id="broken-link"),
+    ],
+)
+def test_a_listing_answered_with_what_is_not_a_list_fails_its_source_alone_and_removes_nothing(
+    catalog: Catalog, hub: FakeGitHub, body: bytes, headers: dict[str, str], reason: str
+) -> None:
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    hub.add_repo("beta", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
+    use_github(catalog, hub, beta_source(hub))
+    catalog.sync()
+    hub.fail(Fault(200, "/orgs/acme/", headers, body=body, times=None))
+
+    for _ in range(2):  # two listings would remove a repository they both missed
+        summary = catalog.sync()
+
+    acme, beta = summary.sources
+    assert reason in acme["error"]
+    assert "nothing is removed" in acme["error"]
+    assert beta["error"] is None
+    assert all(row["removed_at"] is None for row in repo_rows(catalog).values())
+    pay = catalog.entity("product:default/pay")
+    assert pay is not None
+    assert pay["orphaned_at"] is None
+    assert catalog.entity("product:default/ledger") is not None
+
+
+BAD_BRANCHES = [
+    pytest.param("main\x00x", id="nul"),
+    pytest.param("\ud800main", id="lone-surrogate"),
+    pytest.param("../../main", id="climbs"),
+    pytest.param("*", id="pattern"),
+    pytest.param("--upload-pack=touch /tmp/x", id="option"),
+]
+
+
+@pytest.mark.parametrize("branch", BAD_BRANCHES)
+def test_a_github_default_branch_no_git_could_have_fails_that_repository_alone(
+    catalog: Catalog, hub: FakeGitHub, branch: str
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    ledger = hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
+    use_github(catalog, hub)
+    catalog.sync()
+    hub.listed_as[pay.id] = {"default_branch": branch}
+    hub.push(ledger, {"catalog-info.yaml": product_yaml("ledger", description="Moved on.")})
+
+    summary = catalog.sync()
+
+    assert summary.sources[0]["error"] is None
+    error = repo_rows(catalog)[hub.key(pay)]["last_error"]
+    assert "acme/pay: the host's default branch" in error
+    assert "is not a branch name" in error
+    assert "\x00" not in error
+    moved = catalog.entity("product:default/ledger")
+    assert moved is not None
+    assert moved["body"]["metadata"]["description"] == "Moved on."
+    kept = catalog.entity("product:default/pay")
+    assert kept is not None
+    assert kept["orphaned_at"] is None
+    asked = [s for s in hub.api_requests() if "/repos/acme/pay/branches/" in s.path]
+    assert len(asked) == 1  # the first pass's: no request names a branch no git could have
+
+
+@pytest.mark.parametrize("branch", BAD_BRANCHES[:3])
+def test_a_gitlab_default_branch_no_git_could_have_fails_that_project_alone(
+    catalog: Catalog, gitlab: FakeGitLab, branch: str
+) -> None:
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    use_gitlab(catalog, gitlab)
+    catalog.sync()
+    gitlab.misbehave.fields[pay.id] = {"default_branch": branch}
+    gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", description="Moved on.")})
+
+    summary = catalog.sync()
+
+    assert summary.sources[0]["error"] is None
+    error = catalog.repository("acme/pay")["last_error"]
+    assert f"project acme/pay ({pay.id}): the host's default branch" in error
+    moved = catalog.entity("product:default/ledger")
+    assert moved is not None
+    assert moved["body"]["metadata"]["description"] == "Moved on."
+    kept = catalog.entity("product:default/pay")
+    assert kept is not None
+    assert kept["orphaned_at"] is None
+
+
+@pytest.mark.parametrize(
+    "html_url",
+    [
+        "javascript:alert(document.cookie)",
+        "https://phish.example/acme/pay",
+        "file:///etc/passwd",
+        "http://127.0.0.1:1/acme/pay",
+        "http://[::1/acme/pay",
+        "",
+    ],
+)
+def test_a_github_web_address_off_the_host_is_not_shown_or_linked(
+    catalog: Catalog, hub: FakeGitHub, html_url: str
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    hub.listed_as[pay.id] = {"html_url": html_url}
+    use_github(catalog, hub)
+
+    summary = catalog.sync()
+
+    assert summary.errors == 0
+    assert repo_rows(catalog)[hub.key(pay)]["url"] == f"{hub.origin}/acme/pay"
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    location = entity["body"]["metadata"]["annotations"]["backstage.io/managed-by-location"]
+    assert location == f"url:{hub.origin}/acme/pay/blob/main/catalog-info.yaml"
+
+
+def test_a_github_web_address_on_the_host_is_shown_without_its_credentials(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    hub.listed_as[pay.id] = {"html_url": f"http://alice:s3cr3t-pass@127.0.0.1:{hub.port}/acme/pay-web"}
+    use_github(catalog, hub)
+
+    catalog.sync()
+
+    assert repo_rows(catalog)[hub.key(pay)]["url"] == f"http://alice:***@127.0.0.1:{hub.port}/acme/pay-web"
+
+
+@pytest.mark.parametrize("web_url", ["javascript:alert(1)", "https://phish.example/acme/pay", "http://h:x/"])
+def test_a_gitlab_web_address_off_the_host_is_not_shown(
+    catalog: Catalog, gitlab: FakeGitLab, web_url: str
+) -> None:
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    gitlab.misbehave.fields[pay.id] = {"web_url": web_url}
+    use_gitlab(catalog, gitlab)
+
+    catalog.sync()
+
+    assert catalog.repository("acme/pay")["url"] == f"{gitlab.origin}/acme/pay"

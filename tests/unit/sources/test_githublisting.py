@@ -1,0 +1,64 @@
+"""GitHub's repository list read as untrusted input: what identifies a repository is checked, the rest
+of the wrong type is read as absent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from catalog_sync.errors import HostApiError
+from catalog_sync.sources.githublisting import listed_repository, trim_page
+
+
+def entry(**changes: Any) -> dict[str, Any]:
+    base = {
+        "id": 42,
+        "full_name": "acme/pay",
+        "html_url": "https://github.com/acme/pay",
+        "clone_url": "https://github.com/acme/pay.git",
+        "default_branch": "main",
+        "pushed_at": "2026-01-01T00:00:00Z",
+        "topics": ["catalog"],
+        "fork": False,
+        "archived": False,
+    }
+    return base | changes
+
+
+def test_a_repository_is_read_with_the_fields_the_source_uses() -> None:
+    listed = listed_repository(entry())
+    assert (listed["id"], listed["full_name"], listed["default_branch"]) == (42, "acme/pay", "main")
+    assert listed["topics"] == ["catalog"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"id": "42"}, "no numeric id"),
+        ({"id": True}, "no numeric id"),
+        ({"id": 0}, "no numeric id"),
+        ({"id": 2**64}, "no numeric id"),
+        ({"full_name": "acme/.."}, "no valid full_name"),
+        ({"full_name": "../pay"}, "no valid full_name"),
+        ({"full_name": "./pay"}, "no valid full_name"),
+        ({"full_name": "acme/pay/x"}, "no valid full_name"),
+        ({"full_name": "acme/pay\x00"}, "no valid full_name"),
+        ({"full_name": None}, "no valid full_name"),
+    ],
+)
+def test_a_repository_that_cannot_be_identified_fails_the_listing(
+    changes: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(HostApiError, match=reason):
+        trim_page([entry(), entry(**changes)])
+
+
+def test_other_fields_of_the_wrong_type_are_read_as_absent() -> None:
+    listed = listed_repository(
+        entry(default_branch=None, html_url=7, topics="catalog", archived="true", fork=1, pushed_at=None)
+    )
+    assert listed["default_branch"] == listed["html_url"] == listed["pushed_at"] == ""
+    assert listed["topics"] == []
+    assert listed["archived"] is False
+    assert listed["fork"] is False
