@@ -102,12 +102,7 @@ def test_a_github_default_branch_no_git_could_have_fails_that_repository_alone(
     assert "acme/pay: the host's default branch" in error
     assert "is not a branch name" in error
     assert "\x00" not in error
-    moved = catalog.entity("product:default/ledger")
-    assert moved is not None
-    assert moved["body"]["metadata"]["description"] == "Moved on."
-    kept = catalog.entity("product:default/pay")
-    assert kept is not None
-    assert kept["orphaned_at"] is None
+    assert_ledger_read_and_pay_kept(catalog)
     asked = [s for s in hub.api_requests() if "/repos/acme/pay/branches/" in s.path]
     assert len(asked) == 1  # the first pass's: no request names a branch no git could have
 
@@ -128,12 +123,7 @@ def test_a_gitlab_default_branch_no_git_could_have_fails_that_project_alone(
     assert summary.sources[0]["error"] is None
     error = catalog.repository("acme/pay")["last_error"]
     assert f"project acme/pay ({pay.id}): the host's default branch" in error
-    moved = catalog.entity("product:default/ledger")
-    assert moved is not None
-    assert moved["body"]["metadata"]["description"] == "Moved on."
-    kept = catalog.entity("product:default/pay")
-    assert kept is not None
-    assert kept["orphaned_at"] is None
+    assert_ledger_read_and_pay_kept(catalog)
 
 
 @pytest.mark.parametrize(
@@ -187,3 +177,14 @@ def test_a_gitlab_web_address_off_the_host_is_not_shown(
     catalog.sync()
 
     assert catalog.repository("acme/pay")["url"] == f"{gitlab.origin}/acme/pay"
+
+
+def assert_ledger_read_and_pay_kept(catalog: Catalog) -> None:
+    """The repository beside the broken one was read at its new commit; the broken one's entity is
+    still in the catalog, not orphaned."""
+    moved = catalog.entity("product:default/ledger")
+    assert moved is not None
+    assert moved["body"]["metadata"]["description"] == "Moved on."
+    kept = catalog.entity("product:default/pay")
+    assert kept is not None
+    assert kept["orphaned_at"] is None
