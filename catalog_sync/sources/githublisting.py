@@ -13,10 +13,9 @@ import re
 from typing import Any
 
 from catalog_sync.errors import HostApiError
+from catalog_sync.sources.hostanswer import MAX_HOST_ID
 
 _FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
-MAX_ID = 2**63 - 1
-"""GitHub's ids are 64-bit integers; a larger number is no repository of its."""
 
 
 def listed_repository(item: Any) -> dict[str, Any]:
@@ -24,7 +23,7 @@ def listed_repository(item: Any) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise HostApiError("the host's repository list holds something that is not a repository")
     rid, full_name = item.get("id"), item.get("full_name")
-    if not isinstance(rid, int) or isinstance(rid, bool) or not 0 < rid <= MAX_ID:
+    if not isinstance(rid, int) or isinstance(rid, bool) or not 0 < rid <= MAX_HOST_ID:
         raise HostApiError("a repository of the host's list has no numeric id")
     if (
         not isinstance(full_name, str)
@@ -52,4 +51,4 @@ def trim_page(data: Any) -> list[dict[str, Any]]:
     return [listed_repository(item) for item in data]
 
 
-__all__ = ["MAX_ID", "listed_repository", "trim_page"]
+__all__ = ["listed_repository", "trim_page"]

@@ -17,14 +17,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from catalog_sync.errors import HostApiError, SourceError
+from catalog_sync.sources.hostanswer import MAX_HOST_ID
 
 MAX_TEXT = 2000
 """The longest path, URL or branch name a project may carry (GitLab's own limits are far below)."""
 MAX_TOPICS = 200
 MAX_DEPTH = 20
 """The most levels of groups a path holds (GitLab's own limit)."""
-MAX_ID = 2**63 - 1
-"""GitLab's ids are 64-bit integers; a larger number is no project of its."""
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$")
 
 
@@ -98,7 +97,7 @@ def parse_project(data: Any, where: str) -> GitLabProject:
     if not isinstance(data, Mapping):
         raise HostApiError(f"{where}: a listing entry is not an object")
     project_id = _field(data, "id", int, where)
-    if not 0 < project_id <= MAX_ID:
+    if not 0 < project_id <= MAX_HOST_ID:
         raise HostApiError(f"{where}: the host's 'id' is not a project id")
     at = f"{where}, project {project_id}"
     topics = data.get("topics", [])

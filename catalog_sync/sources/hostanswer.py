@@ -46,6 +46,8 @@ def report_request(source: str, status: str, remaining: int | None) -> None:
         listener(source, status, remaining)
 
 
+MAX_HOST_ID = 2**63 - 1
+"""GitHub's and GitLab's repository ids are 64-bit integers; a larger number names no repository."""
 NO_ORIGIN = ("", "", -1)
 """The origin of a URL that does not parse: no real URL has it, so such a URL matches none."""
 
