@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
+from catalog_sync.sources.ancestry import github_descends
 from catalog_sync.sources.base import Repository, RepositoryInfo
 from catalog_sync.sources.branchnames import refused_default
 from catalog_sync.sources.cloneprune import ClonePruner
@@ -141,6 +142,11 @@ class GitHubRepository:
             self._facts = (sha, commit_facts(commit, self.info.name))
         self._source.tips.record(self.id, pushed_at, self.branch, sha)
         return sha
+
+    def descends_from(self, commit: str, ancestor: str) -> bool | None:
+        """Whether ``commit`` has ``ancestor`` in its history (one compare request); None when the host
+        cannot tell. Asked when a push names a commit other than the one read last (``Pinned``)."""
+        return github_descends(self._source.reads, self._listed["full_name"], commit, ancestor)
 
     def _repository(self) -> GitRepository:
         if self._git is None:

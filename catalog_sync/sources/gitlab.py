@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 from catalog_sync.config import GitLabSourceSettings, SyncSettings
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
+from catalog_sync.sources.ancestry import gitlab_descends
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
 from catalog_sync.sources.branchnames import refused_default
 from catalog_sync.sources.cloneprune import ClonePruner
@@ -344,6 +345,13 @@ class GitLabRepository:
         if self._refused is not None:
             raise RepositoryUnreachableError(self._refused)
         return self._source.ask_tip(self.project, self._branch)
+
+    def descends_from(self, commit: str, ancestor: str) -> bool | None:
+        """Whether ``commit`` has ``ancestor`` in its history (one merge-base request); None when the
+        host cannot tell. Asked when a push names a commit other than the one read last (``Pinned``)."""
+        if self._source is None:
+            return None
+        return gitlab_descends(self._source.client, self.project.id, commit, ancestor)
 
     def _repository(self) -> GitRepository:
         if self._git is None:

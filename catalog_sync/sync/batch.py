@@ -10,8 +10,9 @@ a re-sync of a large fleet cheap. One the sources no longer list keeps its entit
 
 A repository a push delivery named is read at the pushed commit (``Pinned``), not at whatever the
 source answers for its tip: a hosting API's tip answer may lag the push (the hosted sources answer
-tips from a cache), and the delivery already said which commit is new. Once written, the mark is
-cleared in the write's transaction (``SyncStore.settle_pushes``).
+tips from a cache), and the delivery already said which commit is new; unless the commit read last
+already descends from it (a push delivered late). Once written, or found old, the mark is cleared in
+the write's transaction (``SyncStore.settle_pushes``).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class BatchReader:
                 unlisted.append((c.id, c.listing_error))
             elif repository is not None:
                 repo_of[c.id] = repository
-                asked[c.id] = repository if c.pushed_commit is None else Pinned(repository, c.pushed_commit)
+                pushed = c.pushed_commit
+                asked[c.id] = repository if pushed is None else Pinned(repository, pushed, c.last_commit)
             else:
                 unlisted.append((c.id, UNLISTED_MESSAGE))
         self._summary.repositories += len(claimed)
@@ -152,7 +154,10 @@ class BatchReader:
             unchanged = [rid for rid in unchanged if rid in held]
             self._store.record_unchanged(tx, unchanged, now, interval)
             tips = {rid: tip for rid, tip, _ in answers if tip is not None}
-            arrived = self._store.settle_pushes(tx, [(rid, tips[rid]) for rid in unchanged], now)
+            # An unchanged repository's push is settled: its commit was read before, or the commit
+            # read already descends from it (``Pinned``).
+            settled = [(rid, by_id[rid].pushed_commit or tips[rid]) for rid in unchanged]
+            arrived = self._store.settle_pushes(tx, settled, now)
             self._store.record_failures(tx, [f for f in failures if f[0] in held], now, interval)
             to_scan = [(rid, tip) for rid, tip in to_scan if rid in held]
             previous = self._store.previous_reads(tx, [rid for rid, _ in to_scan]) if to_scan else {}

@@ -4,6 +4,11 @@ A repository a push delivery named is read at the pushed commit (``Pinned``), no
 source answers for its tip: a hosting API's tip answer may lag the push (the hosted sources answer tips
 from a cache), and the delivery already said which commit is new. Once written, the mark is cleared in
 the write's own transaction (``SyncStore.settle_pushes``), which answers when each delivery arrived.
+
+Hosts do not promise to deliver pushes in order (and a redelivery comes when someone asks). When the
+commit read last is not the pushed one, the source is asked whether it already descends from it
+(``descends_from``, one request); if so the push is old news: the tip stays the commit read, and the
+push is settled without a read. A source that cannot tell has the pushed commit read, as before.
 """
 
 from __future__ import annotations
@@ -17,21 +22,35 @@ from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
 
 
 class Pinned:
-    """A repository whose tip is the pushed commit: ``tip`` answers it without asking the host, and
-    everything else (``prefetch``, ``tip_is_cheap``) is the repository's own."""
+    """A repository whose tip is the pushed commit: ``tip`` answers it without asking the host for the
+    branch, and everything else (``prefetch``, ``snapshot``) is the repository's own."""
 
-    def __init__(self, inner: Repository, commit: str) -> None:
+    def __init__(self, inner: Repository, commit: str, read: str | None = None) -> None:
+        """``read``: the commit the catalog read last, if any."""
         self.inner = inner
         self.commit = commit
+        self.read = read
 
     @property
     def info(self) -> RepositoryInfo:
         """The repository's own identity."""
         return self.inner.info
 
+    @property
+    def tip_is_cheap(self) -> bool:
+        """The repository's own answer, unless ``tip`` must ask the host whether the push is older."""
+        return not self._must_compare() and bool(getattr(self.inner, "tip_is_cheap", False))
+
     def tip(self) -> str:
-        """The pushed commit."""
-        return self.commit
+        """The pushed commit; the commit read last instead when it already descends from the pushed
+        one (a push delivered after a newer one was read), so older content never comes back."""
+        if self.read is None or not self._must_compare():
+            return self.commit
+        seen = self.inner.descends_from(self.read, self.commit)  # type: ignore[attr-defined]
+        return self.read if seen is True else self.commit
+
+    def _must_compare(self) -> bool:
+        return self.read is not None and self.read != self.commit and hasattr(self.inner, "descends_from")
 
     def snapshot(self, commit: str) -> Snapshot:
         """The repository's own snapshot."""

@@ -1,0 +1,224 @@
+"""Pushes delivered out of order: hosts do not promise order, and a redelivery comes whenever someone
+asks for it. A push whose commit is older than the one the catalog read already is settled without a
+read, so the catalog never steps back to older content; a force push (history that diverged) is read.
+First over hosted repositories on local git (``world``), then with the real ``github`` and ``gitlab``
+sources against the local GitHub and GitLab, whose compare and merge-base answers decide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from catalog_sync.cli import build_app
+from catalog_sync.config import parse_settings
+from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
+from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
+from tests.integration.conftest import Catalog, product_yaml
+from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
+from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET, World
+
+PAY = "github:api.github.com:101"
+LEDGER = "gitlab:gitlab.example.com:7"
+
+
+def deliver(world: World, after: str) -> None:
+    body = body_of(github_push(101, after=after))
+    answer = world.client.post(
+        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push")
+    )
+    assert answer.status_code == 202, answer.get_json()
+
+
+def test_a_push_delivered_after_a_newer_one_was_read_does_not_bring_older_content_back(world: World) -> None:
+    synced = world.repos["pay"].head()
+    older = world.repo("gh", "pay", lifecycle="deprecated").head()
+    newer = world.repo("gh", "pay", lifecycle="retired").head()
+    deliver(world, newer)  # the host sent the second push first
+    world.sync_due()
+    assert world.lifecycle("pay") == "retired"
+
+    deliver(world, older)
+    summary = world.sync_due()
+    assert world.lifecycle("pay") == "retired"
+    assert older not in world.hosted("pay").reads
+    assert world.row(PAY)["last_commit"] == newer
+    assert world.pushes_waiting() == 0  # settled: not read again by every pass
+    assert (summary.unchanged, summary.updated) == (1, 0)
+    assert len(summary.push_visible_seconds) == 1  # its content was visible already
+    # One question each time the pushed commit was not the one read: the host's history decides.
+    assert world.hosted("pay").compared == [(synced, newer), (newer, older)]
+    assert world.sync_due().repositories == 0
+
+
+def test_a_redelivered_push_of_the_commit_read_asks_the_host_nothing(world: World) -> None:
+    after = world.repo("gh", "pay", lifecycle="deprecated").head()
+    deliver(world, after)
+    world.sync_due()
+    world.hosted("pay").compared.clear()
+    deliver(world, after)  # a manual redelivery has a delivery id of its own
+    summary = world.sync_due()
+    assert (summary.unchanged, world.hosted("pay").compared, world.pushes_waiting()) == (1, [], 0)
+
+
+def test_a_force_push_to_older_history_is_read(world: World) -> None:
+    synced = world.repos["pay"].head()
+    abandoned = world.repo("gh", "pay", lifecycle="deprecated").head()
+    deliver(world, abandoned)
+    world.sync_due()
+    world.repos["pay"].reset_hard(synced)  # a force push: the branch leaves the commit read
+    rewritten = world.repo("gh", "pay", lifecycle="experimental").head()
+    deliver(world, rewritten)
+    world.sync_due()
+    assert world.lifecycle("pay") == "experimental"
+    assert world.row(PAY)["last_commit"] == rewritten
+
+
+def test_a_late_gitlab_push_is_settled_without_a_read(world: World) -> None:
+    older = world.repo("gl", "ledger", lifecycle="deprecated").head()
+    newer = world.repo("gl", "ledger", lifecycle="retired").head()
+    for after in (newer, older):
+        body = body_of(gitlab_push(7, after=after, path="acme/ledger"))
+        answer = world.client.post(
+            "/api/webhooks/gitlab", data=body, headers=gitlab_headers(LAB_TOKEN, "Push Hook")
+        )
+        assert answer.status_code == 202, answer.get_json()
+        world.sync_due()
+    assert world.lifecycle("ledger") == "retired"
+    assert world.row(LEDGER)["last_commit"] == newer
+    assert older not in world.hosted("ledger").reads
+
+
+# -- the real sources against the local hosts ------------------------------------------------------
+
+
+def webhook_client(catalog: Catalog, environ: dict[str, str]) -> FlaskClient:
+    """The catalog's API, configured as the sync engine is, with webhook secrets."""
+    settings = parse_settings(catalog.config, str(catalog.root), environ=environ)
+    return build_app(settings, catalog.engine).test_client()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme") as hub:
+        yield hub
+
+
+def test_the_github_source_asks_one_compare_and_reads_nothing_for_a_late_push(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+
+    def push(after: str) -> None:
+        body = body_of(github_push(pay.id, after=after, netloc=f"127.0.0.1:{hub.port}"))
+        answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+        assert answer.get_json()["accepted"] is True, answer.get_json()
+
+    push(newer)
+    catalog.sync()
+    push(older)
+    hub.clear()
+    catalog.sync()
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "retired"
+    asked = [s.path for s in hub.api_requests()]
+    assert f"/repos/acme/pay/compare/{older}...{newer}?per_page=1" in asked
+    assert not [p for p in asked if "/git/trees/" in p or "/git/blobs/" in p]  # nothing read again
+
+
+def test_when_the_host_cannot_compare_the_pushed_commit_is_read(catalog: Catalog, hub: FakeGitHub) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    after = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    hub.fail(Fault(404, "/compare/", times=None))  # a host that cannot tell: the push is read, as ever
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    body = body_of(github_push(pay.id, after=after, netloc=f"127.0.0.1:{hub.port}"))
+    assert (
+        client.post(
+            "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push")
+        ).status_code
+        == 202
+    )
+    summary = catalog.sync()
+    assert (summary.updated, summary.errors) == (1, 0)
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "deprecated"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b'{"status": "ahead "}', b'{"status": 1}', b'{"ahead_by": 1}', b'["ahead"]', b"<html>ahead</html>"],
+)
+def test_a_compare_answer_that_says_nothing_clear_has_the_pushed_commit_read(
+    make_catalog: Callable[..., Catalog], hub: FakeGitHub, answer: bytes
+) -> None:
+    catalog = make_catalog()
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    after = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    hub.fail(Fault(200, "/compare/", body=answer, times=None))
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    body = body_of(github_push(pay.id, after=after, netloc=f"127.0.0.1:{hub.port}"))
+    assert (
+        client.post(
+            "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push")
+        ).status_code
+        == 202
+    )
+    summary = catalog.sync()
+    assert (summary.updated, summary.errors) == (1, 0)
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "deprecated"
+
+
+def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-0rder3dT0ken-xyz")
+    with fake_gitlab(tmp_path / "gitlab", token="glpat-0rder3dT0ken-xyz") as gitlab:
+        ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+        catalog.config = {
+            "sources": [configured_gitlab(gitlab)],
+            "sync": {"allowed_protocols": ["https", "http"], "concurrency": 1},
+        }
+        catalog.reset_engine()
+        catalog.sync()
+        older = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+        newer = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="retired")})
+        client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+        for after in (newer, older):
+            payload = gitlab_push(ledger.id, after=after, path="acme/ledger")
+            payload["project"]["web_url"] = f"{gitlab.origin}/acme/ledger"
+            headers = gitlab_headers(LAB_TOKEN, "Push Hook") | {"X-Gitlab-Instance": gitlab.origin}
+            answer = client.post("/api/webhooks/gitlab", data=body_of(payload), headers=headers)
+            assert answer.get_json()["accepted"] is True, answer.get_json()
+            catalog.sync()
+        entity = catalog.entity("product:default/ledger")
+        assert entity is not None
+        assert entity["body"]["spec"]["lifecycle"] == "retired"
+        asked = [r.path for r in gitlab.api_requests()]
+        assert sum(path.endswith("/repository/merge_base") for path in asked) == 2  # one for each push
+
+
+def configured_gitlab(gitlab: FakeGitLab) -> dict[str, Any]:
+    return {
+        "name": "acme-gl",
+        "type": "gitlab",
+        "group": "acme",
+        "api_url": gitlab.api_url,
+        "auth": {"token_env": "GITLAB_TOKEN"},
+    }
