@@ -41,23 +41,32 @@ AMBIGUOUS_REPOSITORY = (
 )
 
 
-_REMEMBER = {
-    "postgresql": pg_insert(webhook_deliveries)
-    .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
-    .returning(webhook_deliveries.c.provider, webhook_deliveries.c.delivery_id),
-    "sqlite": sqlite_insert(webhook_deliveries)
-    .on_conflict_do_nothing(index_elements=["provider", "delivery_id"])
-    .returning(webhook_deliveries.c.provider, webhook_deliveries.c.delivery_id),
-}
+_DECIDED = ("event", "result", "repository_id", "received_at")
+
+
+def _remembering(insert: Any) -> Any:
+    """Insert the delivery's row; over a row of the same id only when that delivery was ignored."""
+    stmt = insert(webhook_deliveries)
+    return stmt.on_conflict_do_update(
+        index_elements=["provider", "delivery_id"],
+        set_={column: stmt.excluded[column] for column in _DECIDED},
+        where=webhook_deliveries.c.result == IGNORED,
+    ).returning(webhook_deliveries.c.provider, webhook_deliveries.c.delivery_id)
+
+
+_REMEMBER = {"postgresql": _remembering(pg_insert), "sqlite": _remembering(sqlite_insert)}
 """Built once: a statement object keeps its cache key, so running it again costs no construction and
 no compilation, only the bound values (the row's columns are named by the values passed). A group's
-ids are inserted by ``delivery_rows.insert_new`` instead, in one statement whatever their number."""
+ids are inserted by ``delivery_rows.insert_new`` instead, in one statement whatever their number.
+
+A delivery that was ignored changed nothing, so its id is no reason to ignore it again: a redelivery
+(from the host's settings, once the repository is in the catalog) is decided anew and written over it."""
 _NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
 def remember(conn: Connection, delivery: Delivery, outcome: DeliveryOutcome) -> bool:
     """Store the delivery's id with what it does; False when it was stored before (a redelivery, a
-    replay), and then nothing of it may be applied."""
+    replay) and not ignored then, and then nothing of it may be applied."""
     return conn.execute(_REMEMBER[conn.dialect.name], _stored_row(delivery, outcome)).first() is not None
 
 
@@ -211,7 +220,8 @@ def is_plain(delivery: Delivery) -> bool:
 def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOutcome]:
     """Record plain deliveries (``is_plain``) together, with the outcomes recording each in turn
     (``decide``, ``remember``, then its writes) would give: one read of every repository they name, one
-    insert of their ids (a known id, or one seen earlier in the group, is a duplicate), one update of
+    insert of their ids (a known id not ignored before, or one seen earlier in the group and not
+    ignored there, is a duplicate), one update of
     the repositories their pushes name, a row each (each one's pushes collapsed, in the order they
     arrived, to what writing them in turn would leave: ``push_groups``). Pushes change nothing that
     decides another push, so deciding all first changes nothing.
@@ -236,15 +246,20 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
             decided.append(DeliveryOutcome(IGNORED, UNKNOWN_REPOSITORY))
         else:
             decided.append(_push(rows, action))
-    first: dict[tuple[str, str], int] = {}
+    # The copies of an id that recording in turn would decide: the first, and each one after a copy
+    # that was ignored (decided anew, as ``remember`` has it); the last of them is the row stored.
+    decisive: set[int] = set()
+    last: dict[tuple[str, str], int] = {}
     for n, delivery in enumerate(group):
-        first.setdefault((delivery.provider, delivery.delivery_id), n)
-    stored = insert_new(conn, [_stored_row(group[n], decided[n]) for _, n in sorted(first.items())])
+        known = (delivery.provider, delivery.delivery_id)
+        if known not in last or decided[last[known]].result == IGNORED:
+            decisive.add(n)
+            last[known] = n
+    stored = insert_new(conn, [_stored_row(group[n], decided[n]) for _, n in sorted(last.items())])
     outcomes: list[DeliveryOutcome] = []
     pushed: dict[int, list[Pushed]] = defaultdict(list)
     for n, delivery in enumerate(group):
-        known = (delivery.provider, delivery.delivery_id)
-        if first[known] != n or known not in stored:
+        if n not in decisive or (delivery.provider, delivery.delivery_id) not in stored:
             outcomes.append(DeliveryOutcome(DUPLICATE))
             continue
         outcomes.append(decided[n])

@@ -29,7 +29,10 @@ _INSERT = {
             CAST(r.v ->> 4 AS bigint), CAST(r.v ->> 5 AS timestamptz)
         FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS r(v, n)
         ORDER BY r.n
-        ON CONFLICT (provider, delivery_id) DO NOTHING
+        ON CONFLICT (provider, delivery_id) DO UPDATE
+        SET event = EXCLUDED.event, result = EXCLUDED.result,
+            repository_id = EXCLUDED.repository_id, received_at = EXCLUDED.received_at
+        WHERE webhook_deliveries.result = 'ignored'
         RETURNING provider, delivery_id
         """
     ),
@@ -40,7 +43,10 @@ _INSERT = {
         FROM json_each(:rows)
         WHERE true
         ORDER BY key
-        ON CONFLICT (provider, delivery_id) DO NOTHING
+        ON CONFLICT (provider, delivery_id) DO UPDATE
+        SET event = excluded.event, result = excluded.result,
+            repository_id = excluded.repository_id, received_at = excluded.received_at
+        WHERE webhook_deliveries.result = 'ignored'
         RETURNING provider, delivery_id
         """
     ),
@@ -50,13 +56,14 @@ an object naming them. Rows are inserted in the order given (``ORDER BY`` the ar
 two groups inserting the same ids at once wait for each other in one order, never in a cycle. SQLite
 reads ``ON`` after a bare ``FROM`` as a join's constraint: the ``WHERE true`` ends the ``SELECT``
 before the upsert clause. ``->>`` gives SQL text, integer or NULL, which SQLite stores as it would
-the bound values (``received_at`` is already the text SQLAlchemy stores there)."""
+the bound values (``received_at`` is already the text SQLAlchemy stores there). A known id is written
+over only when its delivery was ignored (``deliveries.remember`` says why)."""
 
 
 def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
     """Insert ``rows`` (each naming every column of ``webhook_deliveries``; no id twice), in their
-    order, in one statement; the (provider, delivery_id) of those inserted, the others being stored
-    already."""
+    order, in one statement; the (provider, delivery_id) of those inserted (or written over an ignored
+    one), the others being stored already."""
     if not rows:
         return set()
     inserted = conn.execute(_INSERT[conn.dialect.name], {"rows": _as_json(rows, conn)}).all()

@@ -1,6 +1,7 @@
 """The delivery ids of a group (``deliveries.record_plain``) are stored in one statement, its rows
 bound as one JSON text: every id and event name is stored as sent, whatever it holds; an id known
-before, or seen earlier in the group, is a duplicate that changes nothing; times are stored as a
+before, or seen earlier in the group, is a duplicate that changes nothing, unless it was ignored then
+(decided anew, as a delivery recorded alone is); times are stored as a
 delivery recorded alone stores them; on PostgreSQL ids are inserted in one order. On SQLite and
 PostgreSQL."""
 
@@ -78,6 +79,22 @@ def test_an_id_known_before_and_one_repeated_in_the_group_are_duplicates_written
     assert [(row[1], row[4]) for row in rows] == [("known", pay), ("n2", shop), ("new", shop)]
     assert [o.result for o in record(store_engine, group)] == [DUPLICATE] * 4
     assert stored(store_engine) == rows
+
+
+def test_a_copy_after_an_ignored_one_is_decided_anew_in_the_group_as_alone(store_engine: Engine) -> None:
+    """An id first ignored (a push to another branch) and sent again within one group: the copy after
+    it is decided anew, as recording them in turn would; the one after an accepted copy is a duplicate."""
+    pay, _shop = catalog(store_engine, 2)
+    assert record_one_by_one(store_engine, [push("0", "seen", 0, A, "feature")]) == [IGNORED]
+    group = [
+        push("0", "seen", 10, B, "feature"),
+        push("0", "seen", 11, B),
+        push("0", "seen", 12, C),
+        push("1", "other", 13, A, "feature"),
+    ]
+    assert [o.result for o in record(store_engine, group)] == [IGNORED, ACCEPTED, DUPLICATE, IGNORED]
+    assert shown(store_engine, [pay])[0].pushed_commit == B
+    assert [(row[1], row[3]) for row in stored(store_engine)] == [("other", IGNORED), ("seen", ACCEPTED)]
 
 
 HOSTILE_IDS = [

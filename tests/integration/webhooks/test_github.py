@@ -134,6 +134,36 @@ def test_a_push_for_an_unknown_repository_or_another_host_is_ignored(world: Worl
     assert world.pushes_waiting() == 0
 
 
+def test_an_ignored_delivery_redelivered_once_the_repository_is_known_is_read(world: World) -> None:
+    """Webhooks are often wired before the catalog lists a repository; redelivering from the host's
+    settings afterwards must do what the delivery asks, not answer "duplicate"."""
+    cart = world.repo("gh", "cart", lifecycle="deprecated").head()
+    push = body_of(github_push(103, after=cart, name="acme/cart"))
+    archived = body_of(github_repository_event(103, "archived", name="acme/cart"))
+
+    def redeliver(body: bytes, event: str, delivery: str) -> Any:
+        headers = github_headers(SECRET, body, event, delivery)
+        return world.client.post("/api/webhooks/github", data=body, headers=headers)
+
+    assert "no repository" in redeliver(push, "push", "push-1").get_json()["ignored"]
+    assert "ignored" in redeliver(push, "push", "push-1").get_json()  # still unknown: ignored, not duplicate
+    assert "ignored" in redeliver(archived, "repository", "repo-1").get_json()
+    world.github.ids["cart"] = 103  # the source lists it now
+    world.sync_all()
+
+    accepted = redeliver(push, "push", "push-1")
+    assert accepted.status_code == 202, accepted.get_json()
+    assert accepted.get_json()["accepted"] is True
+    assert redeliver(push, "push", "push-1").get_json() == {"duplicate": True}  # accepted once, once only
+    assert world.row("github:api.github.com:103")["pushed_commit"] == cart
+    assert redeliver(archived, "repository", "repo-1").get_json()["accepted"] is True
+    assert world.orphaned("cart")
+    assert [d["result"] for d in world.deliveries() if d["delivery_id"] in ("push-1", "repo-1")] == [
+        "accepted",
+        "accepted",
+    ]
+
+
 def test_a_deleted_repository_has_its_entities_orphaned_not_deleted(world: World) -> None:
     answer = send(world, github_repository_event(101, "deleted"), "repository")
     assert answer.status_code == 202
