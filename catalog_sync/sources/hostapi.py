@@ -23,7 +23,8 @@
 
 This module is the client and its limits; the answer and page types, the origin rules and the listener
 live in ``hostanswer``, the ETag page cache in ``hostcache``, the deadline in ``hostdeadline``, the
-bounded read in ``hostbody``. Their public names are importable from here too, as callers always have.
+bounded read in ``hostbody``, the walk of a paginated list in ``hostpages``. Their public names are
+importable from here too, as callers always have.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ from catalog_sync.sources.hostanswer import (
 from catalog_sync.sources.hostbody import read_within
 from catalog_sync.sources.hostcache import PageCache
 from catalog_sync.sources.hostdeadline import deadline_pool
+from catalog_sync.sources.hostpages import walk_pages
 from catalog_sync.sources.ratelimits import remaining_budget, spent_wait, wait_before_retry
 from catalog_sync.sources.urls import redact
 
@@ -193,53 +194,17 @@ class HostClient:
         return answer.content
 
     def pages(self, path: str, trim: Callable[[Any], Any] | None = None) -> Iterator[Page]:
-        """Every page of a list, following ``Link: rel="next"``; a link to another origin fails.
-
-        The pages the previous listing went through (stored with their ETags) are asked at once, up to
-        ``HostLimits.parallel`` at a time, each still conditional: a pass where nothing moved waits for
-        one round trip per ``parallel`` pages, not per page. Each answer is checked against the chain:
-        where a page's ``next`` link is not the stored one (the list grew or shrank), the answers asked
-        ahead are dropped and the listing follows the host's link again, page by page."""
+        """Every page of a list, following ``Link: rel="next"`` (``hostpages.walk_pages``: the pages
+        the previous listing went through are asked ahead, ``HostLimits.parallel`` at a time)."""
         first = self.url(path)
-        ahead = self._cache.known_chain(first)[: self._limits.max_pages]
-        seen: set[str] = set()
-        page: Page | None = None
-        if len(ahead) > 1 and self._limits.parallel > 1:
-            with ThreadPoolExecutor(min(self._limits.parallel, len(ahead))) as threads:
-                asked = [threads.submit(self.get, url, trim) for url in ahead]
-                try:
-                    for index, future in enumerate(asked):
-                        page = future.result()
-                        seen.add(page.url)
-                        yield page
-                        following = ahead[index + 1] if index + 1 < len(ahead) else None
-                        if page.next_url != following:
-                            break
-                finally:
-                    for future in asked:
-                        future.cancel()
-            if page is None or page.next_url is None:
-                return
-            page = self._following(page, seen, first, trim)
-        else:
-            page = self.get(first, trim)
-        yield page
-        seen.add(page.url)
-        while page.next_url is not None:
-            page = self._following(page, seen, first, trim)
-            seen.add(page.url)
-            yield page
-
-    def _following(self, page: Page, seen: set[str], first: str, trim: Callable[[Any], Any] | None) -> Page:
-        """The page ``page`` links to, unless the link loops back or leads past ``max_pages``."""
-        if page.next_url is None or page.next_url in seen:
-            raise HostApiError(f"{self._shown(page.url)}: the host's next page link loops; listing stopped")
-        if len(seen) >= self._limits.max_pages:
-            raise HostApiError(
-                f"{self._shown(first)}: the host links more than {self._limits.max_pages} pages; "
-                "the listing was stopped"
-            )
-        return self.get(page.next_url, trim)
+        return walk_pages(
+            first,
+            lambda url: self.get(url, trim),
+            self._cache.known_chain(first),
+            parallel=self._limits.parallel,
+            max_pages=self._limits.max_pages,
+            shown=self._shown,
+        )
 
     def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """One POST (never cached); its JSON answer."""
