@@ -6,7 +6,10 @@
   ``save``, so a restarted worker's first pass is as cheap as any other.
 - **Rate limits.** ``Retry-After``, ``x-ratelimit-*`` / ``RateLimit-*``, 429 and GitHub's secondary
   403s are obeyed by waiting, each wait bounded by ``max_wait``: a longer one fails the request with
-  the reason (``RateLimitedError``), so a listing stops rather than stalls.
+  the reason (``RateLimitedError``), so a listing stops rather than stalls. A request refused through
+  all its ``retries`` makes the next ``max_wait`` seconds' refusals fail at once, unless the host
+  answers anything else first: a host that keeps refusing costs a pass a request per repository, not
+  a request's waits per repository.
 - **Time.** An answer must arrive whole (headers and body) within ``HostLimits.timeout`` of its
   request (``hostdeadline``), not merely each socket read within it: a host trickling its answer a byte
   at a time fails the request instead of holding a sync thread for hours.
@@ -154,6 +157,9 @@ class HostClient:
         self._headers = {"User-Agent": "catalog-sync", **(headers or {})}
         self._timeout = urllib3.Timeout(total=self._limits.timeout)  # the whole answer's, not a read's
         self._spent_until = 0.0
+        self._refused_until = 0.0
+        """Until when a rate-limit refusal fails its request at once: set when the host refused one
+        request through every wait allowed, cleared by any answer that is not a refusal."""
         self._sent_secret = ""
         self.requests_sent = 0
         """Requests this client sent, conditional or not (a test's and a benchmark's count)."""
@@ -247,7 +253,10 @@ class HostClient:
             self._wait_for_budget()
             answer = self._follow(method, url, extra, body)
             now = time.time()
-            wait = wait_before_retry(answer.status_code, answer.headers, error_text(answer), now)
+            refused = wait_before_retry(answer.status_code, answer.headers, error_text(answer), now)
+            if refused is None:
+                self._refused_until = 0.0
+            wait = refused
             if wait is None and answer.status_code in _TRANSIENT and attempts == 0:
                 wait = self._limits.transient_delay
             if wait is None:
@@ -255,6 +264,12 @@ class HostClient:
                     self._spent_until = now + spent
                 return answer
             attempts += 1
+            if refused is not None and now < self._refused_until:
+                raise RateLimitedError(
+                    f"{self._shown(url)}: refused (HTTP {answer.status_code}) while the host still refuses "
+                    "what it refused through every wait just before; not waited for, tried again at the "
+                    "next pass"
+                )
             if wait > self._limits.max_wait:
                 raise RateLimitedError(
                     f"{self._shown(url)}: the host's rate limit asks to wait {wait:.0f} s, longer than "
@@ -262,6 +277,9 @@ class HostClient:
                     "again at the next pass"
                 )
             if attempts > self._limits.retries:
+                # A host refusing through every wait is not waited on again for a while: the next
+                # refusals fail their requests at once, so a pass costs one request per repository.
+                self._refused_until = now + self._limits.max_wait
                 raise RateLimitedError(
                     f"{self._shown(url)}: still refused (HTTP {answer.status_code}) after "
                     f"{self._limits.retries} waits; tried again at the next pass"

@@ -208,6 +208,39 @@ def test_rate_limits_are_waited_out_and_one_over_the_bound_fails_the_listing_cle
     assert all(r["removed_at"] is None for r in repo_rows(catalog).values())
 
 
+def test_a_host_that_keeps_refusing_costs_one_request_per_repository_not_its_waits(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    repos = [
+        hub.add_repo("acme", f"svc-{n}", {"catalog-info.yaml": product_yaml(f"svc-{n}")}) for n in range(8)
+    ]
+    use_github(catalog, hub)
+    catalog.config["sync"]["rate_limit_max_wait_seconds"] = 30
+    catalog.sync()
+    for repo in repos:
+        hub.push(repo, {"catalog-info.yaml": product_yaml(repo.name, lifecycle="deprecated")})
+    secondary = "You have exceeded a secondary rate limit."
+    hub.fail(Fault(403, "/repos/acme/", {"Retry-After": "1"}, secondary, times=None))
+    hub.clear()
+    started = time.monotonic()
+    summary = catalog.sync()
+    elapsed = time.monotonic() - started
+    asked = [s for s in hub.api_requests() if s.path.startswith("/repos/acme/")]
+    errors = [r["last_error"] or "" for r in repo_rows(catalog).values()]
+    # Once one request was refused through its three waits (3 s), the refusals that follow fail at
+    # once: the repositories already waiting give up at their next refusal, the others ask once each.
+    # Waiting each one out costs four requests per repository (32) and about 10 s.
+    assert len(asked) <= 20
+    assert elapsed < 8
+    assert sum("not waited for" in e for e in errors) >= 5
+    assert summary.errors == 8
+    assert all(catalog.entity(f"product:default/{repo.name}") is not None for repo in repos)
+    hub.faults.clear()  # the host answers again: so does the source, with its waits
+    hub.fail(Fault(429, "/git/trees/", {"Retry-After": "1"}))
+    summary = catalog.sync()
+    assert (summary.errors, summary.updated) == (0, 8)  # waited for, once
+
+
 def test_an_archived_repository_is_removed_at_once_and_a_deleted_one_after_two_listings(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
