@@ -185,33 +185,65 @@ def test_a_compare_answer_that_says_nothing_clear_has_the_pushed_commit_read(
     assert entity["body"]["spec"]["lifecycle"] == "deprecated"
 
 
-def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push(
-    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-0rder3dT0ken-xyz")
-    with fake_gitlab(tmp_path / "gitlab", token="glpat-0rder3dT0ken-xyz") as gitlab:
-        ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
-        catalog.config = {
-            "sources": [configured_gitlab(gitlab)],
-            "sync": {"allowed_protocols": ["https", "http"], "concurrency": 1},
-        }
-        catalog.reset_engine()
+    with fake_gitlab(tmp_path / "gitlab", token="glpat-0rder3dT0ken-xyz") as fake:
+        yield fake
+
+
+def use_gitlab(catalog: Catalog, gitlab: FakeGitLab) -> FlaskClient:
+    """Point the catalog at the fake's group ``acme``; answers its API, with the webhook token."""
+    catalog.config = {
+        "sources": [configured_gitlab(gitlab)],
+        "sync": {"allowed_protocols": ["https", "http"], "concurrency": 1},
+    }
+    catalog.reset_engine()
+    return webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+
+
+def push_to_gitlab(client: FlaskClient, gitlab: FakeGitLab, project_id: int, after: str) -> None:
+    payload = gitlab_push(project_id, after=after, path="acme/ledger")
+    payload["project"]["web_url"] = f"{gitlab.origin}/acme/ledger"
+    headers = gitlab_headers(LAB_TOKEN, "Push Hook") | {"X-Gitlab-Instance": gitlab.origin}
+    answer = client.post("/api/webhooks/gitlab", data=body_of(payload), headers=headers)
+    assert answer.get_json()["accepted"] is True, answer.get_json()
+
+
+def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    client = use_gitlab(catalog, gitlab)
+    catalog.sync()
+    older = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+    newer = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="retired")})
+    for after in (newer, older):
+        push_to_gitlab(client, gitlab, ledger.id, after)
         catalog.sync()
-        older = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
-        newer = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="retired")})
-        client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
-        for after in (newer, older):
-            payload = gitlab_push(ledger.id, after=after, path="acme/ledger")
-            payload["project"]["web_url"] = f"{gitlab.origin}/acme/ledger"
-            headers = gitlab_headers(LAB_TOKEN, "Push Hook") | {"X-Gitlab-Instance": gitlab.origin}
-            answer = client.post("/api/webhooks/gitlab", data=body_of(payload), headers=headers)
-            assert answer.get_json()["accepted"] is True, answer.get_json()
-            catalog.sync()
-        entity = catalog.entity("product:default/ledger")
-        assert entity is not None
-        assert entity["body"]["spec"]["lifecycle"] == "retired"
-        asked = [r.path for r in gitlab.api_requests()]
-        assert sum(path.endswith("/repository/merge_base") for path in asked) == 2  # one for each push
+    entity = catalog.entity("product:default/ledger")
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "retired"
+    asked = [r.path for r in gitlab.api_requests()]
+    assert sum(path.endswith("/repository/merge_base") for path in asked) == 2  # one for each push
+
+
+@pytest.mark.parametrize("answer", [{"id": 7}, {"id": "ZZ"}, {"id": "A" * 40}, ["x"], "merge", {}])
+def test_a_merge_base_answer_that_names_no_commit_has_the_pushed_commit_read(
+    make_catalog: Callable[..., Catalog], gitlab: FakeGitLab, answer: Any
+) -> None:
+    catalog = make_catalog()
+    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    client = use_gitlab(catalog, gitlab)
+    catalog.sync()
+    after = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+    gitlab.misbehave.merge_base = answer
+    push_to_gitlab(client, gitlab, ledger.id, after)
+    summary = catalog.sync()
+    assert (summary.updated, summary.errors) == (1, 0)
+    entity = catalog.entity("product:default/ledger")
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "deprecated"
 
 
 def configured_gitlab(gitlab: FakeGitLab) -> dict[str, Any]:
