@@ -108,6 +108,18 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]
         yield hub
 
 
+def push_to_github(client: FlaskClient, hub: FakeGitHub, repo_id: int, after: str) -> None:
+    body = body_of(github_push(repo_id, after=after, netloc=f"127.0.0.1:{hub.port}"))
+    answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+    assert answer.get_json()["accepted"] is True, answer.get_json()
+
+
+def lifecycle(catalog: Catalog, name: str) -> str:
+    entity = catalog.entity(f"product:default/{name}")
+    assert entity is not None
+    return str(entity["body"]["spec"]["lifecycle"])
+
+
 def test_the_github_source_asks_one_compare_and_reads_nothing_for_a_late_push(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
@@ -117,72 +129,51 @@ def test_the_github_source_asks_one_compare_and_reads_nothing_for_a_late_push(
     older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
     newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
     client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
-
-    def push(after: str) -> None:
-        body = body_of(github_push(pay.id, after=after, netloc=f"127.0.0.1:{hub.port}"))
-        answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
-        assert answer.get_json()["accepted"] is True, answer.get_json()
-
-    push(newer)
+    push_to_github(client, hub, pay.id, newer)
     catalog.sync()
-    push(older)
+    push_to_github(client, hub, pay.id, older)
     hub.clear()
     catalog.sync()
-    entity = catalog.entity("product:default/pay")
-    assert entity is not None
-    assert entity["body"]["spec"]["lifecycle"] == "retired"
+    assert lifecycle(catalog, "pay") == "retired"
     asked = [s.path for s in hub.api_requests()]
     assert f"/repos/acme/pay/compare/{older}...{newer}?per_page=1" in asked
     assert not [p for p in asked if "/git/trees/" in p or "/git/blobs/" in p]  # nothing read again
 
 
-def test_when_the_host_cannot_compare_the_pushed_commit_is_read(catalog: Catalog, hub: FakeGitHub) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    use_github(catalog, hub)
-    catalog.sync()
-    after = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
-    hub.fail(Fault(404, "/compare/", times=None))  # a host that cannot tell: the push is read, as ever
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
-    body = body_of(github_push(pay.id, after=after, netloc=f"127.0.0.1:{hub.port}"))
-    assert (
-        client.post(
-            "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push")
-        ).status_code
-        == 202
-    )
-    summary = catalog.sync()
-    assert (summary.updated, summary.errors) == (1, 0)
-    entity = catalog.entity("product:default/pay")
-    assert entity is not None
-    assert entity["body"]["spec"]["lifecycle"] == "deprecated"
-
-
 @pytest.mark.parametrize(
-    "answer",
-    [b'{"status": "ahead "}', b'{"status": 1}', b'{"ahead_by": 1}', b'["ahead"]', b"<html>ahead</html>"],
+    "fault",
+    [
+        Fault(404, "/compare/", times=None),  # a commit the host no longer has, say
+        *(
+            Fault(200, "/compare/", body=answer, times=None)
+            for answer in (
+                b'{"status": "ahead "}',
+                b'{"status": 1}',
+                b'{"ahead_by": 1}',
+                b'["ahead"]',
+                b"<p>",
+            )
+        ),
+    ],
 )
-def test_a_compare_answer_that_says_nothing_clear_has_the_pushed_commit_read(
-    make_catalog: Callable[..., Catalog], hub: FakeGitHub, answer: bytes
+def test_when_the_host_cannot_tell_how_the_commits_stand_the_pushed_commit_is_read(
+    make_catalog: Callable[..., Catalog], hub: FakeGitHub, fault: Fault
 ) -> None:
     catalog = make_catalog()
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     use_github(catalog, hub)
     catalog.sync()
     after = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
-    hub.fail(Fault(200, "/compare/", body=answer, times=None))
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
-    body = body_of(github_push(pay.id, after=after, netloc=f"127.0.0.1:{hub.port}"))
-    assert (
-        client.post(
-            "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push")
-        ).status_code
-        == 202
+    hub.fail(fault)
+    push_to_github(
+        client=webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET}),
+        hub=hub,
+        repo_id=pay.id,
+        after=after,
     )
     summary = catalog.sync()
     assert (summary.updated, summary.errors) == (1, 0)
-    entity = catalog.entity("product:default/pay")
-    assert entity is not None
-    assert entity["body"]["spec"]["lifecycle"] == "deprecated"
+    assert lifecycle(catalog, "pay") == "deprecated"
 
 
 @pytest.fixture
@@ -221,9 +212,7 @@ def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push
     for after in (newer, older):
         push_to_gitlab(client, gitlab, ledger.id, after)
         catalog.sync()
-    entity = catalog.entity("product:default/ledger")
-    assert entity is not None
-    assert entity["body"]["spec"]["lifecycle"] == "retired"
+    assert lifecycle(catalog, "ledger") == "retired"
     asked = [r.path for r in gitlab.api_requests()]
     assert sum(path.endswith("/repository/merge_base") for path in asked) == 2  # one for each push
 
@@ -241,9 +230,7 @@ def test_a_merge_base_answer_that_names_no_commit_has_the_pushed_commit_read(
     push_to_gitlab(client, gitlab, ledger.id, after)
     summary = catalog.sync()
     assert (summary.updated, summary.errors) == (1, 0)
-    entity = catalog.entity("product:default/ledger")
-    assert entity is not None
-    assert entity["body"]["spec"]["lifecycle"] == "deprecated"
+    assert lifecycle(catalog, "ledger") == "deprecated"
 
 
 def configured_gitlab(gitlab: FakeGitLab) -> dict[str, Any]:
