@@ -137,8 +137,9 @@ class Repository(Protocol):
     more than the reads themselves). A remote one may offer ``prefetch(commit)``, which brings the
     commit into its local cache: the sync loop calls it in the thread that asked for the tip, so a
     slow transfer waits there, beside the network work, and never inside a scan. One that webhooks
-    can name may offer ``descends_from(commit, ancestor) -> bool | None``, so a push delivered after
-    a newer one was read is not read over it (``sync.pushes.Pinned``); None is "cannot tell".
+    can name may offer ``descends_from(commit, ancestor) -> bool | None`` (``commit`` a commit or the
+    branch's name, for its tip now), so a push delivered after a newer one was read is not read over
+    it (``sync.pushes.Pinned``); None is "cannot tell".
     """
 
     @property

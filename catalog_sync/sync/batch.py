@@ -41,6 +41,13 @@ NO_COMMIT_MESSAGE = "the repository has no commit on its branch"
 WRITE_GROUP = 256
 
 
+def _found_old(claimed: ClaimedRepository, tip: str) -> str | None:
+    """The pushed commit of a repository read at the commit read last instead (``Pinned`` found the
+    push old); None otherwise."""
+    pushed = claimed.pushed_commit
+    return pushed if pushed is not None and pushed != tip and tip == claimed.last_commit else None
+
+
 class BatchReader:
     """Reads the claimed batches of one pass."""
 
@@ -155,11 +162,13 @@ class BatchReader:
             self._store.record_unchanged(tx, unchanged, now, interval)
             tips = {rid: tip for rid, tip, _ in answers if tip is not None}
             # An unchanged repository's push is settled: its commit was read before, or the commit
-            # read already descends from it (``Pinned``).
+            # read already descends from it (``Pinned``). So is the push of one read again at the
+            # commit read (a rescan) that ``Pinned`` found old: the read would not settle it.
             settled = [(rid, by_id[rid].pushed_commit or tips[rid]) for rid in unchanged]
+            to_scan = [(rid, tip) for rid, tip in to_scan if rid in held]
+            settled += [(rid, pushed) for rid, tip in to_scan if (pushed := _found_old(by_id[rid], tip))]
             arrived = self._store.settle_pushes(tx, settled, now)
             self._store.record_failures(tx, [f for f in failures if f[0] in held], now, interval)
-            to_scan = [(rid, tip) for rid, tip in to_scan if rid in held]
             previous = self._store.previous_reads(tx, [rid for rid, _ in to_scan]) if to_scan else {}
         self._summary.unchanged += len(unchanged)
         self._summary.errors += len(failures)

@@ -7,8 +7,10 @@ the write's own transaction (``SyncStore.settle_pushes``), which answers when ea
 
 Hosts do not promise to deliver pushes in order (and a redelivery comes when someone asks). When the
 commit read last is not the pushed one, the source is asked whether it already descends from it
-(``descends_from``, one request); if so the push is old news: the tip stays the commit read, and the
-push is settled without a read. A source that cannot tell has the pushed commit read, as before.
+(``descends_from``, one request), and if so whether the branch still holds it (a second one: a force
+push back to an older commit names an ancestor too, and must be read); if both, the push is old news:
+the tip stays the commit read, and the push is settled without a read. A source that cannot tell has
+the pushed commit read, as before.
 """
 
 from __future__ import annotations
@@ -43,11 +45,18 @@ class Pinned:
 
     def tip(self) -> str:
         """The pushed commit; the commit read last instead when it already descends from the pushed
-        one (a push delivered after a newer one was read), so older content never comes back."""
+        one and the branch still holds it (a push delivered after a newer one was read), so older
+        content never comes back, while a force push back to an older commit is read."""
         if self.read is None or not self._must_compare():
             return self.commit
-        seen = self.inner.descends_from(self.read, self.commit)  # type: ignore[attr-defined]
-        return self.read if seen is True else self.commit
+        descends = self.inner.descends_from  # type: ignore[attr-defined]
+        if descends(self.read, self.commit) is not True:
+            return self.commit
+        # A force push back to an older commit names one the commit read descends from too: the push
+        # is old news only while the branch still holds the commit read.
+        branch = self.info.branch
+        held = descends(branch, self.read) if branch else None
+        return self.read if held is True else self.commit
 
     def _must_compare(self) -> bool:
         return self.read is not None and self.read != self.commit and hasattr(self.inner, "descends_from")

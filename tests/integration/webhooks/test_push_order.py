@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
+from catalog_sync.store.tables import repositories
 from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.fixtures.gitrepos import run_git
 from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
@@ -50,8 +53,10 @@ def test_a_push_delivered_after_a_newer_one_was_read_does_not_bring_older_conten
     assert world.pushes_waiting() == 0  # settled: not read again by every pass
     assert (summary.unchanged, summary.updated) == (1, 0)
     assert len(summary.push_visible_seconds) == 1  # its content was visible already
-    # One question each time the pushed commit was not the one read: the host's history decides.
-    assert world.hosted("pay").compared == [(synced, newer), (newer, older)]
+    # One question each time the pushed commit was not the one read: the host's history decides; and
+    # for the older one, whether the branch still holds the commit read (no force push back).
+    branch = world.hosted("pay").info.branch
+    assert world.hosted("pay").compared == [(synced, newer), (newer, older), (branch, newer)]
     assert world.sync_due().repositories == 0
 
 
@@ -76,6 +81,39 @@ def test_a_force_push_to_older_history_is_read(world: World) -> None:
     world.sync_due()
     assert world.lifecycle("pay") == "experimental"
     assert world.row(PAY)["last_commit"] == rewritten
+
+
+def test_a_late_push_to_a_repository_awaiting_a_rescan_is_settled_by_that_read(world: World) -> None:
+    older = world.repo("gh", "pay", lifecycle="deprecated").head()
+    newer = world.repo("gh", "pay", lifecycle="retired").head()
+    deliver(world, newer)
+    world.sync_due()
+    with world.engine.begin() as conn:  # a rescan is due (say, a scorecard named now exists)
+        conn.execute(update(repositories).where(repositories.c.key == PAY).values(rescan=True))
+    deliver(world, older)
+    world.hosted("pay").compared.clear()
+    summary = world.sync_due()
+    assert world.lifecycle("pay") == "retired"
+    assert older not in world.hosted("pay").reads
+    assert world.pushes_waiting() == 0
+    # Settled by the rescan's read (the commit read descends from it), not claimed and asked again.
+    assert summary.repositories == 1
+    assert len(world.hosted("pay").compared) == 2
+    assert world.sync_due().repositories == 0
+
+
+def test_a_force_push_back_to_a_commit_the_one_read_descends_from_is_read(world: World) -> None:
+    synced = world.repos["pay"].head()
+    abandoned = world.repo("gh", "pay", lifecycle="deprecated").head()
+    deliver(world, abandoned)
+    world.sync_due()
+    assert world.lifecycle("pay") == "deprecated"
+    world.repos["pay"].reset_hard(synced)  # the change is undone by a force push: `after` is older
+    deliver(world, synced)
+    world.sync_due()
+    assert world.lifecycle("pay") == "production"
+    assert world.row(PAY)["last_commit"] == synced
+    assert world.pushes_waiting() == 0
 
 
 def test_a_late_gitlab_push_is_settled_without_a_read(world: World) -> None:
@@ -108,8 +146,12 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]
         yield hub
 
 
-def push_to_github(client: FlaskClient, hub: FakeGitHub, repo_id: int, after: str) -> None:
-    body = body_of(github_push(repo_id, after=after, netloc=f"127.0.0.1:{hub.port}"))
+def push_to_github(
+    client: FlaskClient, hub: FakeGitHub, repo_id: int, after: str, branch: str = "main"
+) -> None:
+    document = github_push(repo_id, after=after, ref=f"refs/heads/{branch}", netloc=f"127.0.0.1:{hub.port}")
+    document["repository"]["default_branch"] = branch
+    body = body_of(document)
     answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
     assert answer.get_json()["accepted"] is True, answer.get_json()
 
@@ -120,24 +162,46 @@ def lifecycle(catalog: Catalog, name: str) -> str:
     return str(entity["body"]["spec"]["lifecycle"])
 
 
-def test_the_github_source_asks_one_compare_and_reads_nothing_for_a_late_push(
-    catalog: Catalog, hub: FakeGitHub
+@pytest.mark.parametrize("branch", ["main", "release/v1"])
+def test_the_github_source_asks_two_compares_and_reads_nothing_for_a_late_push(
+    catalog: Catalog, hub: FakeGitHub, branch: str
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")}, default_branch=branch)
     use_github(catalog, hub)
     catalog.sync()
     older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
     newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
     client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
-    push_to_github(client, hub, pay.id, newer)
+    push_to_github(client, hub, pay.id, newer, branch)
     catalog.sync()
-    push_to_github(client, hub, pay.id, older)
+    push_to_github(client, hub, pay.id, older, branch)
     hub.clear()
     catalog.sync()
     assert lifecycle(catalog, "pay") == "retired"
     asked = [s.path for s in hub.api_requests()]
+    # Whether the commit read holds the pushed one, then whether the branch (its slashes as they are,
+    # as GitHub routes them) still holds the commit read.
     assert f"/repos/acme/pay/compare/{older}...{newer}?per_page=1" in asked
+    assert f"/repos/acme/pay/compare/{newer}...{branch}?per_page=1" in asked
     assert not [p for p in asked if "/git/trees/" in p or "/git/blobs/" in p]  # nothing read again
+
+
+def test_the_github_source_reads_a_force_push_back_to_an_older_commit(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    kept = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    undone = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    push_to_github(client, hub, pay.id, undone)
+    catalog.sync()
+    assert lifecycle(catalog, "pay") == "retired"
+    run_git("update-ref", f"refs/heads/{pay.default_branch}", kept, cwd=pay.remote.path)  # a force push back
+    push_to_github(client, hub, pay.id, kept)
+    catalog.sync()
+    assert lifecycle(catalog, "pay") == "deprecated"
 
 
 @pytest.mark.parametrize(
@@ -214,7 +278,25 @@ def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push
         catalog.sync()
     assert lifecycle(catalog, "ledger") == "retired"
     asked = [r.path for r in gitlab.api_requests()]
-    assert sum(path.endswith("/repository/merge_base") for path in asked) == 2  # one for each push
+    # One for each push, and one asking whether the branch still holds the commit read.
+    assert sum(path.endswith("/repository/merge_base") for path in asked) == 3
+
+
+def test_the_gitlab_source_reads_a_force_push_back_to_an_older_commit(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    client = use_gitlab(catalog, gitlab)
+    catalog.sync()
+    kept = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+    undone = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="retired")})
+    push_to_gitlab(client, gitlab, ledger.id, undone)
+    catalog.sync()
+    assert lifecycle(catalog, "ledger") == "retired"
+    run_git("update-ref", f"refs/heads/{ledger.default_branch}", kept, cwd=ledger.remote.path)
+    push_to_gitlab(client, gitlab, ledger.id, kept)
+    catalog.sync()
+    assert lifecycle(catalog, "ledger") == "deprecated"
 
 
 @pytest.mark.parametrize("answer", [{"id": 7}, {"id": "ZZ"}, {"id": "A" * 40}, ["x"], "merge", {}])

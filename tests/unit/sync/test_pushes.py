@@ -30,13 +30,15 @@ class Plain:
 class Hosted(Plain):
     """A hosted repository whose host answers ``descends_from`` with ``answer``, counting questions."""
 
-    def __init__(self, answer: bool | None) -> None:
+    def __init__(self, answer: bool | None, held: bool | None = True) -> None:
+        """``held``: the answer whether the branch still holds the commit read."""
         self.answer = answer
+        self.held = held
         self.asked: list[tuple[str, str]] = []
 
     def descends_from(self, commit: str, ancestor: str) -> bool | None:
         self.asked.append((commit, ancestor))
-        return self.answer
+        return self.held if commit == "main" else self.answer
 
 
 @pytest.mark.parametrize(("answer", "tip"), [(True, READ), (False, PUSHED), (None, PUSHED)])
@@ -47,7 +49,14 @@ def test_the_pushed_commit_is_read_unless_the_host_says_the_read_one_descends_fr
     pinned = Pinned(hosted, PUSHED, READ)
     assert not pinned.tip_is_cheap  # a question to the host: asked in a tip thread, not inline
     assert pinned.tip() == tip
-    assert hosted.asked == [(READ, PUSHED)]
+    assert hosted.asked == [(READ, PUSHED)] + ([("main", READ)] if answer else [])
+
+
+@pytest.mark.parametrize("held", [False, None])
+def test_a_force_push_back_to_an_ancestor_of_the_commit_read_is_read(held: bool | None) -> None:
+    hosted = Hosted(True, held)  # the branch no longer holds the commit read (or the host cannot tell)
+    assert Pinned(hosted, PUSHED, READ).tip() == PUSHED
+    assert hosted.asked == [(READ, PUSHED), ("main", READ)]
 
 
 @pytest.mark.parametrize("read", [None, PUSHED])
