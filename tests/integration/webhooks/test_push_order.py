@@ -18,7 +18,7 @@ from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
 from catalog_sync.store.tables import repositories
 from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
-from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
 from tests.fixtures.gitrepos import run_git
 from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
 from tests.integration.conftest import Catalog, product_yaml
@@ -265,14 +265,21 @@ def push_to_gitlab(client: FlaskClient, gitlab: FakeGitLab, project_id: int, aft
     assert answer.get_json()["accepted"] is True, answer.get_json()
 
 
-def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push(
-    catalog: Catalog, gitlab: FakeGitLab
-) -> None:
+def ledger_pushed_twice(catalog: Catalog, gitlab: FakeGitLab) -> tuple[FlaskClient, FakeProject, str, str]:
+    """The project ``ledger`` synced, then pushed to twice (deprecated, then retired) on the host; the
+    catalog's API and the two commits, older first."""
     ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
     client = use_gitlab(catalog, gitlab)
     catalog.sync()
     older = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
     newer = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="retired")})
+    return client, ledger, older, newer
+
+
+def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    client, ledger, older, newer = ledger_pushed_twice(catalog, gitlab)
     for after in (newer, older):
         push_to_gitlab(client, gitlab, ledger.id, after)
         catalog.sync()
@@ -285,11 +292,7 @@ def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push
 def test_the_gitlab_source_reads_a_force_push_back_to_an_older_commit(
     catalog: Catalog, gitlab: FakeGitLab
 ) -> None:
-    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
-    client = use_gitlab(catalog, gitlab)
-    catalog.sync()
-    kept = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
-    undone = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="retired")})
+    client, ledger, kept, undone = ledger_pushed_twice(catalog, gitlab)
     push_to_gitlab(client, gitlab, ledger.id, undone)
     catalog.sync()
     assert lifecycle(catalog, "ledger") == "retired"
