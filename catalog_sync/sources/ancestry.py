@@ -7,9 +7,8 @@ last already descends from that one, the push is old news and reading it would s
 until the next periodic pass. One request tells: GitHub's compare (``status`` ``ahead`` or
 ``identical``), GitLab's merge base (the pushed commit itself). The same question with the branch's
 name for ``commit`` tells whether the branch still holds a commit (a force push back to an older
-commit is no late delivery, and is read). Any failure or odd answer is "cannot
-tell", and the pushed commit is read, as it always was: the check may save a step back, never a step
-forward.
+commit is no late delivery, and is read). Any failure or odd answer is "cannot tell", and the pushed
+commit is read, as it always was: the check may save a step back, never a step forward.
 """
 
 from __future__ import annotations
