@@ -128,6 +128,13 @@ class GitHubRepository:
         known = self._known_tip()
         if known is not None:
             return known
+        return self.ask_tip()
+
+    def ask_tip(self) -> str:
+        """The branch's tip as the host answers now (one request), whatever the listing says: for
+        pushes merged while waiting, where the last to arrive may not be the newest (``Pinned``)."""
+        if self._refused is not None:
+            raise RepositoryUnreachableError(self._refused)
         pushed_at = self._listed["pushed_at"]
         path = f"/repos/{self._listed['full_name']}/branches/{quote(self.branch, safe='')}"
         try:

@@ -226,9 +226,10 @@ class GitLabSource:
         """The project's repository key (see ``gitlabprojects.project_key``)."""
         return project_key(self._netloc, project.id)
 
-    def ask_tip(self, project: GitLabProject, branch: str) -> str:
-        """The branch's tip, from memory when the project's activity says it cannot have moved."""
-        known = self.known_tip(project, branch)
+    def ask_tip(self, project: GitLabProject, branch: str, *, fresh: bool = False) -> str:
+        """The branch's tip, from memory when the project's activity says it cannot have moved (unless
+        ``fresh``: as the host answers now)."""
+        known = None if fresh else self.known_tip(project, branch)
         if known is not None:
             return known
         shown = f"project {project.path_with_namespace} ({project.id})"
@@ -338,13 +339,18 @@ class GitLabRepository:
             return False
         return self._source.known_tip(self.project, self._branch) is not None
 
-    def tip(self) -> str:
+    def tip(self, *, fresh: bool = False) -> str:
         """The tracked branch's tip: from memory when nothing moved, else one API request."""
         if self._source is None:
             raise SourceError(f"{self._info.name}: the tip is asked of the source, not in a scan")
         if self._refused is not None:
             raise RepositoryUnreachableError(self._refused)
-        return self._source.ask_tip(self.project, self._branch)
+        return self._source.ask_tip(self.project, self._branch, fresh=fresh)
+
+    def ask_tip(self) -> str:
+        """The branch's tip as the host answers now (one request), whatever the project's activity
+        says: for pushes merged while waiting, where the last to arrive may not be the newest."""
+        return self.tip(fresh=True)
 
     def descends_from(self, commit: str, ancestor: str) -> bool | None:
         """Whether ``commit`` has ``ancestor`` in its history (one merge-base request); None when the

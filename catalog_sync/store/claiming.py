@@ -105,6 +105,8 @@ def _take(dialect: str) -> Update:
             repositories.c.rescan,
             repositories.c.listing_error,
             repositories.c.pushed_commit,
+            repositories.c.pushed_at,
+            repositories.c.next_sync_at,
         )
     )
 
@@ -164,10 +166,23 @@ def claim_due(
     rows = sorted(conn.execute(_TAKE[dialect], taking).all(), key=lambda r: int(r.id))
     return [
         ClaimedRepository(
-            r.id, r.source_id, r.key, r.last_commit, bool(r.rescan), r.listing_error, r.pushed_commit
+            r.id,
+            r.source_id,
+            r.key,
+            r.last_commit,
+            bool(r.rescan),
+            r.listing_error,
+            r.pushed_commit,
+            _merged(r.pushed_commit, r.pushed_at, r.next_sync_at),
         )
         for r in rows
     ]
+
+
+def _merged(commit: str | None, first: datetime | None, due: datetime | None) -> bool:
+    """Whether a waiting push replaced another: a push keeps the first waiting push's time
+    (``pushed_at``) and makes the repository due at its own (``next_sync_at``)."""
+    return commit is not None and first is not None and due is not None and first < due
 
 
 def hold(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime, lease_seconds: int) -> set[int]:

@@ -39,6 +39,9 @@ class ClaimedRepository:
     listing_error: str | None = None
     pushed_commit: str | None = None
     """The commit a push delivery named: read at it, whatever the source answers for its tip."""
+    pushes_merged: bool = False
+    """Another push arrived while one was waiting, and ``pushed_commit`` is the last to arrive: not
+    necessarily the newest, since hosts do not promise order (``sync.pushes.Pinned`` asks)."""
 
 
 class UnmovedCandidate(NamedTuple):

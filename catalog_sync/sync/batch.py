@@ -41,11 +41,11 @@ NO_COMMIT_MESSAGE = "the repository has no commit on its branch"
 WRITE_GROUP = 256
 
 
-def _found_old(claimed: ClaimedRepository, tip: str) -> str | None:
-    """The pushed commit of a repository read at the commit read last instead (``Pinned`` found the
-    push old); None otherwise."""
+def _settled_by(claimed: ClaimedRepository, tip: str) -> str | None:
+    """The pushed commit of a repository read at another commit (``Pinned`` found the push old, or a
+    newer tip on its branch); None otherwise."""
     pushed = claimed.pushed_commit
-    return pushed if pushed is not None and pushed != tip and tip == claimed.last_commit else None
+    return pushed if pushed is not None and pushed != tip else None
 
 
 class BatchReader:
@@ -90,7 +90,8 @@ class BatchReader:
             elif repository is not None:
                 repo_of[c.id] = repository
                 pushed = c.pushed_commit
-                asked[c.id] = repository if pushed is None else Pinned(repository, pushed, c.last_commit)
+                pinned = Pinned(repository, pushed, c.last_commit, c.pushes_merged) if pushed else None
+                asked[c.id] = pinned or repository
             else:
                 unlisted.append((c.id, UNLISTED_MESSAGE))
         self._summary.repositories += len(claimed)
@@ -162,11 +163,12 @@ class BatchReader:
             self._store.record_unchanged(tx, unchanged, now, interval)
             tips = {rid: tip for rid, tip, _ in answers if tip is not None}
             # An unchanged repository's push is settled: its commit was read before, or the commit
-            # read already descends from it (``Pinned``). So is the push of one read again at the
-            # commit read (a rescan) that ``Pinned`` found old: the read would not settle it.
+            # read already descends from it (``Pinned``). So is the push of one read at another
+            # commit than the pushed one (the commit read, for a rescan; a newer tip): the read's own
+            # settling matches the commit read, and would keep the repository due.
             settled = [(rid, by_id[rid].pushed_commit or tips[rid]) for rid in unchanged]
             to_scan = [(rid, tip) for rid, tip in to_scan if rid in held]
-            settled += [(rid, pushed) for rid, tip in to_scan if (pushed := _found_old(by_id[rid], tip))]
+            settled += [(rid, pushed) for rid, tip in to_scan if (pushed := _settled_by(by_id[rid], tip))]
             arrived = self._store.settle_pushes(tx, settled, now)
             self._store.record_failures(tx, [f for f in failures if f[0] in held], now, interval)
             previous = self._store.previous_reads(tx, [rid for rid, _ in to_scan]) if to_scan else {}

@@ -10,16 +10,19 @@ commit read last is not the pushed one, the source is asked whether it already d
 (``descends_from``, one request), and if so whether the branch still holds it (a second one: a force
 push back to an older commit names an ancestor too, and must be read); if both, the push is old news:
 the tip stays the commit read, and the push is settled without a read. A source that cannot tell has
-the pushed commit read, as before.
+the pushed commit read, as before. When a push replaced another that was waiting (two arrived before a
+pass), the last to arrive may be the older: the branch's tip is asked (one request), and read instead
+when it descends from the pushed commit.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from catalog_sync.errors import CatalogSyncError
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
 
 
@@ -27,11 +30,13 @@ class Pinned:
     """A repository whose tip is the pushed commit: ``tip`` answers it without asking the host for the
     branch, and everything else (``prefetch``, ``snapshot``) is the repository's own."""
 
-    def __init__(self, inner: Repository, commit: str, read: str | None = None) -> None:
-        """``read``: the commit the catalog read last, if any."""
+    def __init__(self, inner: Repository, commit: str, read: str | None = None, merged: bool = False) -> None:
+        """``read``: the commit the catalog read last, if any; ``merged``: the push replaced another
+        that was waiting (``ClaimedRepository.pushes_merged``)."""
         self.inner = inner
         self.commit = commit
         self.read = read
+        self.merged = merged
 
     @property
     def info(self) -> RepositoryInfo:
@@ -40,26 +45,40 @@ class Pinned:
 
     @property
     def tip_is_cheap(self) -> bool:
-        """The repository's own answer, unless ``tip`` must ask the host whether the push is older."""
-        return not self._must_compare() and bool(getattr(self.inner, "tip_is_cheap", False))
+        """The repository's own answer, unless ``tip`` must ask the host how the commits stand."""
+        if not hasattr(self.inner, "descends_from"):
+            return bool(getattr(self.inner, "tip_is_cheap", False))
+        asks = self.merged or self.read not in (None, self.commit)
+        return not asks and bool(getattr(self.inner, "tip_is_cheap", False))
 
     def tip(self) -> str:
-        """The pushed commit; the commit read last instead when it already descends from the pushed
-        one and the branch still holds it (a push delivered after a newer one was read), so older
-        content never comes back, while a force push back to an older commit is read."""
-        if self.read is None or not self._must_compare():
+        """The pushed commit, or the newer tip when pushes were merged while waiting and the last to
+        arrive is not the newest; the commit read last instead when it already descends from that one
+        and the branch still holds it (a push delivered after a newer one was read), so older content
+        never comes back, while a force push back to an older commit is read."""
+        if not hasattr(self.inner, "descends_from"):
             return self.commit
-        descends = self.inner.descends_from  # type: ignore[attr-defined]
-        if descends(self.read, self.commit) is not True:
-            return self.commit
+        descends = self.inner.descends_from
+        pushed = self._newest(descends) if self.merged else self.commit
+        if self.read is None or self.read == pushed or descends(self.read, pushed) is not True:
+            return pushed
         # A force push back to an older commit names one the commit read descends from too: the push
         # is old news only while the branch still holds the commit read.
         branch = self.info.branch
         held = descends(branch, self.read) if branch else None
-        return self.read if held is True else self.commit
+        return self.read if held is True else pushed
 
-    def _must_compare(self) -> bool:
-        return self.read is not None and self.read != self.commit and hasattr(self.inner, "descends_from")
+    def _newest(self, descends: Callable[[str, str], bool | None]) -> str:
+        """The branch's tip now when it descends from the pushed commit (a newer push whose mark the
+        later-arriving, older one replaced), else the pushed commit."""
+        ask = getattr(self.inner, "ask_tip", None)
+        if ask is None:
+            return self.commit
+        try:
+            newest = str(ask())
+        except CatalogSyncError:  # the host cannot say now: the pushed commit, as always
+            return self.commit
+        return newest if newest != self.commit and descends(newest, self.commit) is True else self.commit
 
     def snapshot(self, commit: str) -> Snapshot:
         """The repository's own snapshot."""

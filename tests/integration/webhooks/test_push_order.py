@@ -60,6 +60,33 @@ def test_a_push_delivered_after_a_newer_one_was_read_does_not_bring_older_conten
     assert world.sync_due().repositories == 0
 
 
+def test_two_pushes_delivered_out_of_order_before_a_pass_show_the_newer(world: World) -> None:
+    older = world.repo("gh", "pay", lifecycle="deprecated").head()
+    newer = world.repo("gh", "pay", lifecycle="retired").head()
+    deliver(world, newer)
+    deliver(world, older)  # arrives last, before any pass: its mark replaces the newer push's
+    world.sync_due()
+    assert world.lifecycle("pay") == "retired"
+    assert world.row(PAY)["last_commit"] == newer
+    assert older not in world.hosted("pay").reads
+    assert world.hosted("pay").asked_tips == 1  # merged pushes: the branch is asked once
+    assert world.pushes_waiting() == 0
+    assert world.sync_due().repositories == 0
+
+
+def test_two_pushes_delivered_in_order_before_a_pass_read_the_last(world: World) -> None:
+    world.repo("gh", "pay", lifecycle="deprecated")
+    deliver(world, world.repos["pay"].head())
+    newer = world.repo("gh", "pay", lifecycle="retired").head()
+    deliver(world, newer)
+    world.hosted("pay").stale_tip = world.repos["pay"].rev("HEAD~1")  # the host's branch answer lags
+    reads = len(world.hosted("pay").reads)
+    world.sync_due()
+    assert world.hosted("pay").reads[reads:] == [newer]
+    assert world.lifecycle("pay") == "retired"
+    assert world.pushes_waiting() == 0
+
+
 def test_a_redelivered_push_of_the_commit_read_asks_the_host_nothing(world: World) -> None:
     after = world.repo("gh", "pay", lifecycle="deprecated").head()
     deliver(world, after)
@@ -204,6 +231,27 @@ def test_the_github_source_reads_a_force_push_back_to_an_older_commit(
     assert lifecycle(catalog, "pay") == "deprecated"
 
 
+def test_the_github_source_reads_the_newer_of_two_pushes_delivered_out_of_order_before_a_pass(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    push_to_github(client, hub, pay.id, newer)
+    push_to_github(client, hub, pay.id, older)
+    hub.clear()
+    catalog.sync()
+    assert lifecycle(catalog, "pay") == "retired"
+    asked = [s.path for s in hub.api_requests()]
+    # The branch asked as the host answers now (the listing has not moved), then how it stands.
+    assert "/repos/acme/pay/branches/main" in asked
+    assert f"/repos/acme/pay/compare/{older}...{newer}?per_page=1" in asked
+    assert not [p for p in asked if "/git/trees/" in p and older in p]
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -287,6 +335,18 @@ def test_the_gitlab_source_asks_the_merge_base_and_reads_nothing_for_a_late_push
     asked = [r.path for r in gitlab.api_requests()]
     # One for each push, and one asking whether the branch still holds the commit read.
     assert sum(path.endswith("/repository/merge_base") for path in asked) == 3
+
+
+def test_the_gitlab_source_reads_the_newer_of_two_pushes_delivered_out_of_order_before_a_pass(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    client, ledger, older, newer = ledger_pushed_twice(catalog, gitlab)
+    push_to_gitlab(client, gitlab, ledger.id, newer)
+    push_to_gitlab(client, gitlab, ledger.id, older)
+    catalog.sync()
+    assert lifecycle(catalog, "ledger") == "retired"
+    asked = [r.path for r in gitlab.api_requests()]
+    assert any(path.endswith(f"/projects/{ledger.id}/repository/branches/main") for path in asked)
 
 
 def test_the_gitlab_source_reads_a_force_push_back_to_an_older_commit(

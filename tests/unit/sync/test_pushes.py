@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalog_sync.errors import RepositoryUnreachableError
 from catalog_sync.sources.base import RepositoryInfo, Snapshot
 from catalog_sync.sync.pushes import Pinned
 
@@ -72,3 +73,40 @@ def test_a_source_that_cannot_compare_has_the_pushed_commit_read() -> None:
     pinned = Pinned(Plain(), PUSHED, READ)
     assert pinned.tip_is_cheap
     assert pinned.tip() == PUSHED
+
+
+class Moving(Hosted):
+    """A hosted repository whose branch is at ``tip`` when asked now; ``tip`` descends from the
+    pushed commit when ``answer`` says so."""
+
+    def __init__(self, answer: bool | None, tip: str | Exception) -> None:
+        super().__init__(answer)
+        self.now = tip
+
+    def ask_tip(self) -> str:
+        if isinstance(self.now, Exception):
+            raise self.now
+        return self.now
+
+
+NEWER = "c" * 40
+
+
+@pytest.mark.parametrize(
+    ("answer", "now", "tip"),
+    [
+        (True, NEWER, NEWER),  # the newer push arrived first: its commit is read
+        (False, NEWER, PUSHED),  # the branch moved elsewhere (or its answer lags): the pushed commit
+        (None, NEWER, PUSHED),
+        (True, PUSHED, PUSHED),  # the last push is the newest
+        (True, RepositoryUnreachableError("the host is down"), PUSHED),
+    ],
+)
+def test_merged_pushes_read_the_branch_tip_when_it_descends_from_the_pushed_commit(
+    answer: bool | None, now: str | Exception, tip: str
+) -> None:
+    moving = Moving(answer, now)
+    pinned = Pinned(moving, PUSHED, None, merged=True)
+    assert not pinned.tip_is_cheap
+    assert pinned.tip() == tip
+    assert moving.asked == ([(NEWER, PUSHED)] if now == NEWER else [])
