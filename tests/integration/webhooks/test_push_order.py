@@ -17,7 +17,7 @@ from sqlalchemy import update
 from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
 from catalog_sync.store.tables import repositories
-from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
 from tests.fixtures.gitrepos import run_git
 from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
@@ -183,6 +183,19 @@ def push_to_github(
     assert answer.get_json()["accepted"] is True, answer.get_json()
 
 
+def pay_pushed_twice(
+    catalog: Catalog, hub: FakeGitHub, branch: str = "main"
+) -> tuple[FlaskClient, FakeRepo, str, str]:
+    """The repository ``pay`` (its default branch ``branch``) synced, then pushed to twice (deprecated,
+    then retired) on the host; the catalog's API and the two commits, older first."""
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")}, default_branch=branch)
+    use_github(catalog, hub)
+    catalog.sync()
+    older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
+    return webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET}), pay, older, newer
+
+
 def lifecycle(catalog: Catalog, name: str) -> str:
     entity = catalog.entity(f"product:default/{name}")
     assert entity is not None
@@ -193,12 +206,7 @@ def lifecycle(catalog: Catalog, name: str) -> str:
 def test_the_github_source_asks_two_compares_and_reads_nothing_for_a_late_push(
     catalog: Catalog, hub: FakeGitHub, branch: str
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")}, default_branch=branch)
-    use_github(catalog, hub)
-    catalog.sync()
-    older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
-    newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    client, pay, older, newer = pay_pushed_twice(catalog, hub, branch)
     push_to_github(client, hub, pay.id, newer, branch)
     catalog.sync()
     push_to_github(client, hub, pay.id, older, branch)
@@ -216,12 +224,7 @@ def test_the_github_source_asks_two_compares_and_reads_nothing_for_a_late_push(
 def test_the_github_source_reads_a_force_push_back_to_an_older_commit(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    use_github(catalog, hub)
-    catalog.sync()
-    kept = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
-    undone = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    client, pay, kept, undone = pay_pushed_twice(catalog, hub)
     push_to_github(client, hub, pay.id, undone)
     catalog.sync()
     assert lifecycle(catalog, "pay") == "retired"
@@ -234,12 +237,7 @@ def test_the_github_source_reads_a_force_push_back_to_an_older_commit(
 def test_the_github_source_reads_the_newer_of_two_pushes_delivered_out_of_order_before_a_pass(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    use_github(catalog, hub)
-    catalog.sync()
-    older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
-    newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    client, pay, older, newer = pay_pushed_twice(catalog, hub)
     push_to_github(client, hub, pay.id, newer)
     push_to_github(client, hub, pay.id, older)
     hub.clear()
