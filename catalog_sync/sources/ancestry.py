@@ -19,11 +19,11 @@ from typing import Any
 from urllib.parse import quote
 
 from catalog_sync.errors import HostApiError
+from catalog_sync.sources.hostanswer import COMMIT_ID
 from catalog_sync.sources.hostapi import HostClient
 
 log = logging.getLogger(__name__)
 
-_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _BRANCH = re.compile(r"^[^\x00-\x20\x7f~^:?*\[\\]{1,255}$")
 """A branch name as git allows one (no space, control character or ``~^:?*[\\``; no ``..`` either)."""
 _CONTAINS = {"ahead": True, "identical": True, "behind": False, "diverged": False}
@@ -35,7 +35,7 @@ def github_descends(client: HostClient, full_name: str, commit: str, ancestor: s
     by GitHub's compare (one commit a page: the answer's ``status`` is all that is read); None when the
     host cannot tell."""
     head = _head(commit, safe="/")  # GitHub routes a branch's slashes as they are
-    if head is None or not _COMMIT.match(ancestor):
+    if head is None or not COMMIT_ID.match(ancestor):
         return None
     path = f"/repos/{quote(full_name)}/compare/{ancestor}...{head}?per_page=1"
     data = _ask(client, path, full_name)
@@ -48,18 +48,18 @@ def gitlab_descends(client: HostClient, project_id: int, commit: str, ancestor: 
     their merge base is ``ancestor`` itself; None when the host cannot tell (no common history is an
     error answer there)."""
     head = _head(commit, safe="")
-    if head is None or not _COMMIT.match(ancestor):
+    if head is None or not COMMIT_ID.match(ancestor):
         return None
     path = f"projects/{project_id}/repository/merge_base?refs%5B%5D={ancestor}&refs%5B%5D={head}"
     data = _ask(client, path, f"project {project_id}")
     base = data.get("id") if isinstance(data, dict) else None
-    return base == ancestor if isinstance(base, str) and _COMMIT.match(base) else None
+    return base == ancestor if isinstance(base, str) and COMMIT_ID.match(base) else None
 
 
 def _head(ref: str, *, safe: str) -> str | None:
     """A commit as it is, a branch's name quoted for a URL (``safe`` left as they are); None for
     anything else."""
-    if _COMMIT.match(ref):
+    if COMMIT_ID.match(ref):
         return ref
     if _BRANCH.match(ref) and ".." not in ref:
         return quote(ref, safe=safe)

@@ -23,7 +23,6 @@ import base64
 import contextlib
 import hashlib
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from catalog_sync.sources.gitlabprojects import (
     parse_time,
     project_key,
 )
-from catalog_sync.sources.hostanswer import web_page
+from catalog_sync.sources.hostanswer import COMMIT_ID, web_page
 from catalog_sync.sources.hostapi import HostClient, HostLimits, origin_of
 from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
@@ -56,7 +55,6 @@ from catalog_sync.sources.urls import redact
 PER_PAGE = 100
 ACTIVITY_THROTTLE_SECONDS = 3600 + 300
 """GitLab's hour between two moves of ``last_activity_at``, and five minutes for the clocks."""
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _FIELDS = (
     "id",
     "path",
@@ -241,7 +239,7 @@ class GitLabSource:
             raise RepositoryUnreachableError(f"{shown}: {exc}") from None
         commit = page.data.get("commit") if isinstance(page.data, Mapping) else None
         sha = commit.get("id") if isinstance(commit, Mapping) else None
-        if not isinstance(sha, str) or not _SHA.match(sha):
+        if not isinstance(sha, str) or not COMMIT_ID.match(sha):
             raise RepositoryUnreachableError(
                 f"{shown}: the host's answer for branch {branch!r} names no commit"
             )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,8 @@ def report_request(source: str, status: str, remaining: int | None) -> None:
 
 MAX_HOST_ID = 2**63 - 1
 """GitHub's and GitLab's repository ids are 64-bit integers; a larger number names no repository."""
+COMMIT_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+"""A commit as the hosts name it in their answers: SHA-1 or SHA-256, lower-case hex."""
 NO_ORIGIN = ("", "", -1)
 """The origin of a URL that does not parse: no real URL has it, so such a URL matches none."""
 
