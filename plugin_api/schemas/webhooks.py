@@ -15,4 +15,9 @@ class WebhookAnswerSchema(OpenSchema):
         fields.Integer(), metadata={"description": "ids of the repositories it made due or changed"}
     )
     ignored = fields.String(metadata={"description": "why the delivery changes nothing"})
-    duplicate = fields.Boolean(metadata={"description": "this delivery id was received before; nothing done"})
+    duplicate = fields.Boolean(
+        metadata={
+            "description": "this delivery id was received and acted on before; nothing done (a delivery "
+            "that was ignored is decided again when redelivered)"
+        }
+    )

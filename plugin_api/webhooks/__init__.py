@@ -30,6 +30,11 @@ from plugin_api.webhooks.intake import SIGNATURE_HEADER, TOKEN_HEADER, Refused
 from plugin_api.webhooks.receive import GITHUB, GITLAB, Route, read_delivery, record_delivery
 
 blp = api_blueprint("webhooks", __name__, "Push webhooks from GitHub and GitLab: a push read at once")
+ACCEPTED_OR_IGNORED = (
+    "accepted (the repository is read at `after` now, unless the commit read already holds it), "
+    "or ignored with why"
+)
+"""The 202 answer of both webhooks, as the OpenAPI description tells it."""
 
 ENDPOINTS = frozenset({"webhooks.receive_github", "webhooks.receive_gitlab"})
 """Open to callers without a bearer token, with their own body limit (``webhooks.max_body_bytes``)."""
@@ -64,10 +69,12 @@ def _document(route: Route, auth_header: str) -> Callable[[F], F]:
 @blp.response(
     202,
     WebhookAnswerSchema,
-    description="accepted (the repository is read at `after` now), or ignored with why",
+    description=ACCEPTED_OR_IGNORED,
 )
 @blp.alt_response(
-    200, schema=WebhookAnswerSchema, description="a ping, or a delivery already received (duplicate)"
+    200,
+    schema=WebhookAnswerSchema,
+    description="a ping, or a delivery already received and acted on (duplicate)",
 )
 def receive_github() -> Response:
     """A GitHub delivery, signed with ``X-Hub-Signature-256`` under a secret of ``webhooks.github``."""
@@ -79,9 +86,11 @@ def receive_github() -> Response:
 @blp.response(
     202,
     WebhookAnswerSchema,
-    description="accepted (the repository is read at `after` now), or ignored with why",
+    description=ACCEPTED_OR_IGNORED,
 )
-@blp.alt_response(200, schema=WebhookAnswerSchema, description="a delivery already received (duplicate)")
+@blp.alt_response(
+    200, schema=WebhookAnswerSchema, description="a delivery already received and acted on (duplicate)"
+)
 def receive_gitlab() -> Response:
     """A GitLab delivery, carrying a token of ``webhooks.gitlab`` in ``X-Gitlab-Token``."""
     return _receive(GITLAB)
