@@ -322,6 +322,7 @@ def decide_removal(
     max_removal_fraction: float,
     removal_listings: int = 1,
     retired_keys: Iterable[str] = (),
+    skipped_entries: Sequence[str] = (),
 ) -> RemovalDecision:
     """Which repositories a source's new listing removes, or why it removes none.
 
@@ -335,11 +336,22 @@ def decide_removal(
     that moved between two pages); until then it is kept and its missed listings are counted. A
     repository the host reports retired (``retired_keys``: archived while archived ones are not read)
     is removed at once, since the host said so and no listing raced.
+
+    A listing with entries the source could not read (``skipped_entries``) is not complete: any
+    repository missing from it may be one of them, so it removes none and counts no missed listing;
+    each one missing is kept with the reason.
     """
     keys = set(listed_keys)
     retired = set(retired_keys) - keys
     gone = tuple(r.id for r in previous if r.key in retired)
     vanished = [r for r in previous if r.key not in keys and r.key not in retired]
+    if skipped_entries:
+        count = len(skipped_entries)
+        refused = (
+            f"{count} {'entry' if count == 1 else 'entries'} of the listing could not be read "
+            f"(first: {skipped_entries[0]}); the listing is incomplete, so nothing is removed"
+        )
+        return RemovalDecision(removed_ids=gone, kept_ids=tuple(r.id for r in vanished), refused=refused)
     due = tuple(r.id for r in vanished if r.missed + 1 >= removal_listings)
     waiting = tuple(r.id for r in vanished if r.missed + 1 < removal_listings)
     if not due:

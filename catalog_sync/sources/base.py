@@ -165,7 +165,9 @@ class Source(Protocol):
     source listing from a hosting API is an ordinary source: its ``discover`` asks the host. Such a
     source may carry ``removal_listings`` (complete listings a repository must be missing from before
     it is removed; 1 when absent) and, after each ``discover``, ``retired_keys``: keys of repositories
-    the host reports gone from use (archived while archived ones are not read), removed at once.
+    the host reports gone from use (archived while archived ones are not read), removed at once, and
+    ``skipped_entries``: why each entry the host listed but that could not be read was skipped (one
+    broken entry must not stop the rest being read, but a listing with one removes nothing).
     """
 
     @property

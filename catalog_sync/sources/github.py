@@ -37,7 +37,7 @@ from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
 from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, blob_answer_bytes, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
-from catalog_sync.sources.githublisting import trim_page
+from catalog_sync.sources.githublisting import SKIPPED, trim_page
 from catalog_sync.sources.githubprune import ApiCachePruner
 from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
 from catalog_sync.sources.hostanswer import web_page
@@ -320,6 +320,7 @@ class GitHubSource:
         self._repositories: dict[int, GitHubRepository] = {}
         self._verdicts: dict[int, tuple[dict[str, Any], Verdict]] = {}
         self.retired_keys: set[str] = set()
+        self.skipped_entries: list[str] = []
         """Keys of the last listing's archived repositories (``archived: false``): removed at once."""
 
     @property
@@ -339,17 +340,23 @@ class GitHubSource:
         return f"/users/{quote(self.settings.user or '')}/repos?per_page={PER_PAGE}&type=owner"
 
     def discover(self) -> list[Repository]:
-        """Every repository kept by the filters; a listing that fails part way raises SourceError.
-        Only a complete listing prunes the caches: the tree records (``githubprune``) and the shallow
+        """Every repository kept by the filters; a listing that fails part way raises SourceError. An
+        entry the host lists but that cannot be read is skipped and named in ``skipped_entries``: the
+        rest is read, and the listing counts as incomplete (it removes nothing). Only a complete
+        listing prunes the caches: the tree records (``githubprune``) and the shallow
         clones (``cloneprune``) of repositories it no longer reads (filtered out, archived or gone),
         the blobs no record names."""
         found: list[Repository] = []
         retired: set[str] = set()
         seen: set[int] = set()
         read: dict[int, str] = {}
+        skipped: list[str] = []
         try:
             for page in self.api.pages(self.listing_path(), trim=trim_page):
                 for listed in page.data:
+                    if SKIPPED in listed:
+                        skipped.append(listed[SKIPPED])
+                        continue
                     if listed["id"] in seen:
                         continue
                     seen.add(listed["id"])
@@ -365,11 +372,12 @@ class GitHubSource:
         except HostApiError as exc:
             raise SourceError(f"the listing stopped part way, so nothing is removed: {exc}") from None
         self.api.save()
-        self.tips.compact(seen)
-        now = time.time()
-        self.pruner.prune(set(read), now)
-        self.clones.prune(read, now)
-        self.retired_keys = retired
+        self.retired_keys, self.skipped_entries = retired, skipped
+        if not skipped:
+            self.tips.compact(seen)
+            now = time.time()
+            self.pruner.prune(set(read), now)
+            self.clones.prune(read, now)
         return found
 
     def _judge(self, listed: dict[str, Any]) -> Verdict:

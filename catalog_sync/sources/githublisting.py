@@ -1,10 +1,13 @@
 """One page of GitHub's repository list, read as untrusted input: each entry reduced to the fields the
 ``github`` source reads, each checked for its type before it is used and stored in the ETag cache.
 
-An entry the source cannot identify (no numeric id, no ``owner/name``) fails the listing, which then
-removes nothing. An id is GitHub's 64-bit one; a name is ``owner/name`` of the characters GitHub allows,
-neither part ``.`` or ``..`` (the name is put into API paths, where a dot segment would climb). Other
-fields of the wrong type are read as absent: an empty text, no topics, not a fork, not archived.
+An entry the source cannot identify (no numeric id, no ``owner/name``) is kept on the page as a
+``{"skipped": reason}`` marker, stored in the ETag cache with the page: the source reads every other
+repository and reports the listing incomplete, so it removes nothing, also when a later pass gets the
+same page back as a 304. An id is GitHub's 64-bit one; a name is ``owner/name`` of the characters
+GitHub allows, neither part ``.`` or ``..`` (the name is put into API paths, where a dot segment
+would climb). Other fields of the wrong type are read as absent: an empty text, no topics, not a
+fork, not archived.
 """
 
 from __future__ import annotations
@@ -44,11 +47,23 @@ def listed_repository(item: Any) -> dict[str, Any]:
     }
 
 
+SKIPPED = "skipped"
+"""The key of an entry that could not be read: its value says why."""
+
+
 def trim_page(data: Any) -> list[dict[str, Any]]:
-    """A page of a repository list as stored in the ETag cache: the fields read, checked."""
+    """A page of a repository list as stored in the ETag cache: the fields read, checked; an entry that
+    cannot be identified is a ``SKIPPED`` marker (a page that is not a list fails the listing)."""
     if not isinstance(data, list):
         raise HostApiError("the host's answer is not a repository list")
-    return [listed_repository(item) for item in data]
+    return [_trim_entry(item) for item in data]
 
 
-__all__ = ["listed_repository", "trim_page"]
+def _trim_entry(item: Any) -> dict[str, Any]:
+    try:
+        return listed_repository(item)
+    except HostApiError as exc:
+        return {SKIPPED: str(exc)}
+
+
+__all__ = ["SKIPPED", "listed_repository", "trim_page"]

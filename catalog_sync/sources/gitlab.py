@@ -139,6 +139,9 @@ class GitLabSource:
         self._filter = RepositoryFilter(settings.filters)
         self.retired_keys: set[str] = set()
         """Keys of the last listing's archived projects (``archived: false``): removed at once."""
+        self.skipped_entries: list[str] = []
+        """Why each entry of the last listing that was not a project was skipped: when any was, the
+        listing is incomplete and removes nothing."""
         digest = hashlib.sha256(f"{settings.api_url}\n{settings.group}".encode()).hexdigest()[:16]
         folder = cache_dir / "gitlab" / f"{settings.name}-{digest}"
         self._repositories_dir = folder / "repositories"
@@ -161,9 +164,11 @@ class GitLabSource:
 
     def discover(self) -> list[Repository]:
         """Every project of the group and its subgroups that the filters keep; ``HostApiError`` (a
-        ``SourceError``) when any page fails, so nothing is removed on a partial listing. Only a complete
-        listing prunes the clones of projects it no longer reads (``cloneprune``)."""
-        projects = self._list()
+        ``SourceError``) when any page fails, so nothing is removed on a partial listing. An entry that
+        is not a project is skipped and named in ``skipped_entries``, and the listing then removes
+        nothing. Only a complete listing prunes the clones of projects it no longer reads
+        (``cloneprune``)."""
+        projects, self.skipped_entries = self._list()
         found: list[Repository] = []
         read: dict[int, str] = {}
         retired: set[str] = set()
@@ -176,17 +181,19 @@ class GitLabSource:
                 found.append(GitLabRepository(self, project))
                 read[project.id] = project.http_url_to_repo
         self.client.save()
-        self.tips.compact({p.id for p in projects})
-        self._clones.prune(read, time.time())
         self.retired_keys = retired
+        if not self.skipped_entries:
+            self.tips.compact({p.id for p in projects})
+            self._clones.prune(read, time.time())
         return found
 
-    def _list(self) -> list[GitLabProject]:
+    def _list(self) -> tuple[list[GitLabProject], list[str]]:
         query = (
             f"groups/{self._group}/projects?include_subgroups=true&with_shared=false"
             f"&pagination=keyset&order_by=id&sort=asc&per_page={PER_PAGE}"
         )
         projects: list[GitLabProject] = []
+        skipped: list[str] = []
         last = 0
         for number, page in enumerate(self.client.pages(query, trim=_trim_page), start=1):
             where = f"source {self.name!r}: listing page {number}"
@@ -198,7 +205,11 @@ class GitLabSource:
                     "the host does not answer as GitLab does, and the listing was stopped"
                 )
             for entry in page.data:
-                project = parse_project(entry, where)
+                try:
+                    project = parse_project(entry, where)
+                except HostApiError as exc:
+                    skipped.append(str(exc))
+                    continue
                 if project.id <= last:
                     raise HostApiError(
                         f"{where}: project {project.id} comes after project {last}, but keyset pages "
@@ -206,7 +217,7 @@ class GitLabSource:
                     )
                 last = project.id
                 projects.append(project)
-        return projects
+        return projects, skipped
 
     # -- what the repositories ask of their source ----------------------------------------------------
 

@@ -156,6 +156,7 @@ class Discovery:
                     max_removal_fraction=self._settings.sync.max_removal_fraction,
                     removal_listings=int(getattr(source, "removal_listings", 1)),
                     retired_keys=getattr(source, "retired_keys", ()),
+                    skipped_entries=getattr(source, "skipped_entries", ()),
                 )
                 refusals = self._store.record_discovery(
                     tx, source_id, [r.info for r in listed], decision, now=now

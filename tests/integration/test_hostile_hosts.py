@@ -75,6 +75,55 @@ def test_a_listing_answered_with_what_is_not_a_list_fails_its_source_alone_and_r
     assert catalog.entity("product:default/ledger") is not None
 
 
+def test_a_github_entry_that_cannot_be_read_is_skipped_and_the_rest_read_removing_nothing(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    ledger = hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
+    use_github(catalog, hub)
+    catalog.sync()
+    hub.listed_as[pay.id] = {"full_name": "acme/.."}
+    hub.push(ledger, {"catalog-info.yaml": product_yaml("ledger", description="Moved on.")})
+
+    for _ in range(2):  # the second listing's page is a 304: the cached page still says what was skipped
+        error = catalog.sync().sources[0]["error"]
+        assert f"1 entry of the listing could not be read (first: repository {pay.id}" in error
+        assert "no valid full_name" in error
+        assert "nothing is removed" in error
+
+    assert [s.status for s in hub.api_requests() if s.path.startswith("/orgs/acme/repos")][-1] == 304
+    assert_ledger_read_and_pay_kept(catalog)
+    row = repo_rows(catalog)[hub.key(pay)]
+    assert (row["removed_at"], row["missed_listings"]) == (None, 0)
+    del hub.listed_as[pay.id]
+    assert catalog.sync().sources[0]["error"] is None
+
+
+def test_a_gitlab_entry_that_cannot_be_read_is_skipped_and_the_rest_read_removing_nothing(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    use_gitlab(catalog, gitlab)
+    catalog.sync()
+    gitlab.misbehave.fields[pay.id] = {"path_with_namespace": "acme/../admin"}
+    gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", description="Moved on.")})
+
+    for _ in range(2):  # two complete listings without it would remove it
+        error = catalog.sync().sources[0]["error"]
+        first = (
+            f"(first: source 'acme-gl': listing page 1, project {pay.id}: the host's 'path_with_namespace'"
+        )
+        assert f"1 entry of the listing could not be read {first}" in error
+        assert "is not a GitLab path" in error
+        assert "nothing is removed" in error
+
+    assert_ledger_read_and_pay_kept(catalog)
+    assert catalog.repository("acme/pay")["removed_at"] is None
+    del gitlab.misbehave.fields[pay.id]
+    assert catalog.sync().sources[0]["error"] is None
+
+
 BAD_BRANCHES = [
     pytest.param("main\x00x", id="nul"),
     pytest.param("\ud800main", id="lone-surrogate"),

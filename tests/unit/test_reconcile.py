@@ -261,6 +261,25 @@ def test_a_listing_with_nothing_gone_refuses_nothing() -> None:
     )
 
 
+def test_a_listing_with_an_entry_it_could_not_read_removes_and_misses_nothing() -> None:
+    previous = [*listed("a", "b", "c"), ListedRepository(4, "d", missed=1)]
+    decision = decide_removal(
+        previous,
+        ["a"],
+        max_removal_fraction=1.0,
+        removal_listings=2,
+        retired_keys=["c"],
+        skipped_entries=["repository 7 has no valid full_name", "another"],
+    )
+    assert decision.removed_ids == (3,)  # the host said it was archived: that needs no complete listing
+    assert decision.kept_ids == (2, 4)
+    assert decision.missed_ids == ()
+    assert decision.refused is not None
+    assert "2 entries of the listing could not be read" in decision.refused
+    assert "(first: repository 7 has no valid full_name)" in decision.refused
+    assert "nothing is removed" in decision.refused
+
+
 def test_expiry_picks_only_orphans_past_their_grace_period() -> None:
     orphans = [
         OrphanRow(1, NOW - timedelta(days=8)),

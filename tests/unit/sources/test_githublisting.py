@@ -1,5 +1,5 @@
-"""GitHub's repository list read as untrusted input: what identifies a repository is checked, the rest
-of the wrong type is read as absent."""
+"""GitHub's repository list read as untrusted input: what identifies a repository is checked (an entry
+without it is skipped, saying why), the rest of the wrong type is read as absent."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from catalog_sync.errors import HostApiError
-from catalog_sync.sources.githublisting import listed_repository, trim_page
+from catalog_sync.sources.githublisting import SKIPPED, listed_repository, trim_page
 
 
 def entry(**changes: Any) -> dict[str, Any]:
@@ -47,11 +47,20 @@ def test_a_repository_is_read_with_the_fields_the_source_uses() -> None:
         ({"full_name": None}, "no valid full_name"),
     ],
 )
-def test_a_repository_that_cannot_be_identified_fails_the_listing(
+def test_a_repository_that_cannot_be_identified_is_skipped_with_the_reason(
     changes: dict[str, Any], reason: str
 ) -> None:
     with pytest.raises(HostApiError, match=reason):
-        trim_page([entry(), entry(**changes)])
+        listed_repository(entry(**changes))
+    page = trim_page([entry(), entry(**changes), entry(id=43, full_name="acme/shop")])
+    assert [e.get("full_name") for e in page] == ["acme/pay", None, "acme/shop"]
+    assert reason in page[1][SKIPPED]
+    assert list(page[1]) == [SKIPPED]  # nothing of the entry is kept, so nothing of it is stored
+
+
+def test_a_page_that_is_not_a_list_fails_the_listing() -> None:
+    with pytest.raises(HostApiError, match="not a repository list"):
+        trim_page({"items": [entry()]})
 
 
 def test_other_fields_of_the_wrong_type_are_read_as_absent() -> None:
