@@ -143,14 +143,35 @@ CREDENTIALS_ADVICE = (
 """What to do instead of putting credentials in a repository URL."""
 
 
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,8192}")
+"""What a hosting token may be: visible ASCII, as every host's tokens are. It is sent in a header,
+where a control character would end the header (or fail the request with the value in the error) and
+a space or a non-ASCII character would be read as something else."""
+
+
+UNSENDABLE_VALUE = (
+    "whose value holds a space, a line break, a control or a non-ASCII character, which no hosting "
+    "token has; set it to the token alone"
+)
+
+
+def fits_a_header(token: str) -> bool:
+    """Whether ``token`` can be sent as a header's credential as it is; a token read from the
+    environment or answered by a host is checked before it is ever sent, and refused without being
+    shown (a token pasted with a line break in it is still a secret)."""
+    return _HEADER_TOKEN.fullmatch(token) is not None
+
+
 __all__ = [
     "CREDENTIALS_ADVICE",
     "HOSTING_TOKEN",
     "SCHEME",
     "SECRET_NAME",
+    "UNSENDABLE_VALUE",
     "UrlStart",
     "Userinfo",
     "credential_in_url",
+    "fits_a_header",
     "url_starts",
     "user_is_token",
     "userinfo_at",

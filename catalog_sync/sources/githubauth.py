@@ -20,6 +20,7 @@ from datetime import datetime
 import jwt
 
 from catalog_sync.config import AppAuth, TokenAuth
+from catalog_sync.credentials import UNSENDABLE_VALUE, fits_a_header
 from catalog_sync.errors import HostApiError, SourceError
 from catalog_sync.sources.hostapi import HostClient, HostLimits
 
@@ -107,8 +108,8 @@ class AppInstallation(Credentials):
         answer = self._client.post(path)
         token = answer.get("token") if isinstance(answer, dict) else None
         expires_at = answer.get("expires_at") if isinstance(answer, dict) else None
-        if not isinstance(token, str) or not token or not isinstance(expires_at, str):
-            raise HostApiError(f"{path}: the host's answer carries no installation token")
+        if not isinstance(token, str) or not fits_a_header(token) or not isinstance(expires_at, str):
+            raise HostApiError(f"{path}: the host's answer carries no valid installation token")
         try:
             expires = datetime.fromisoformat(expires_at.replace("Z", "+00:00")).timestamp()
         except ValueError:
@@ -135,6 +136,8 @@ def credentials_for(
                 f"source {source!r}: auth.token_env names {auth.token_env}, which is not set in the "
                 "environment"
             )
+        if not fits_a_header(value):
+            raise SourceError(f"source {source!r}: auth.token_env names {auth.token_env}, {UNSENDABLE_VALUE}")
         return StaticToken(value)
     key = env.get(auth.private_key_env, "").strip()
     if not key:

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from catalog_sync.config import GitLabSourceSettings, SyncSettings
+from catalog_sync.credentials import UNSENDABLE_VALUE, fits_a_header
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.ancestry import gitlab_descends
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
@@ -108,6 +109,10 @@ def read_token(settings: GitLabSourceSettings, environ: Mapping[str, str]) -> st
         raise SourceError(
             f"source {settings.name!r}: auth.token_env names {settings.auth.token_env}, which is not set "
             "in the environment; set it to a token with the read_api and read_repository scopes"
+        )
+    if not fits_a_header(token):
+        raise SourceError(
+            f"source {settings.name!r}: auth.token_env names {settings.auth.token_env}, {UNSENDABLE_VALUE}"
         )
     return token
 

@@ -43,6 +43,7 @@ import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from catalog_sync.config import SyncSettings
+from catalog_sync.credentials import fits_a_header
 from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
 from catalog_sync.sources.hostanswer import (
     NO_ORIGIN,
@@ -232,6 +233,11 @@ class HostClient:
         if origin_of(url) == self._origin and self._authorization is not None:
             value = self._authorization()
             if value:
+                if not all(fits_a_header(part) for part in value.split(" ", 1)):
+                    # http.client would refuse it with the value in its error: refuse it here, unshown.
+                    raise HostApiError(
+                        f"{self._shown(url)}: the credential is not a valid header value; not sent"
+                    )
                 headers["Authorization"] = value
                 self._sent_secret = value.partition(" ")[2] or value
         return headers

@@ -328,7 +328,6 @@ def test_a_github_app_mints_an_installation_token_and_renews_it_before_it_expire
     monkeypatch.setenv("CATALOG_TEST_APP_KEY", app.private_key_pem)
     hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     hub.tree_limit = 0  # a truncated tree: read by a shallow fetch, which needs the token too
-    started = time.monotonic()
     auth = {"app": {"app_id": app.app_id, "private_key_env": "CATALOG_TEST_APP_KEY", "installation_id": 5678}}
     use_github(catalog, hub)
     catalog.config["sources"][0]["auth"] = auth
@@ -350,7 +349,8 @@ def test_a_github_app_mints_an_installation_token_and_renews_it_before_it_expire
     )
     catalog.sync()
     assert len(app.minted) == 1  # still good: not minted again
-    time.sleep(max(0.0, started + 6.2 - time.monotonic()))  # past the renewal point of the first token
+    renewal = hub.expiring[first] - 300  # when the first token enters its last 300 s, by the host's clock
+    time.sleep(max(0.0, renewal + 0.2 - time.time()))
     hub.clear()
     catalog.sync()
     assert len(app.minted) == 2
@@ -382,6 +382,45 @@ def test_a_missing_token_variable_fails_the_source_naming_the_key(
     summary = catalog.sync()
     assert f"auth.token_env names {TOKEN_ENV}, which is not set" in summary.sources[0]["error"]
     assert hub.seen == []
+
+
+UNSENDABLE = [
+    pytest.param(f"{TOKEN}\nX-Forwarded-For: 10.0.0.1", id="line-break"),
+    pytest.param(f"{TOKEN} {TOKEN}", id="two-tokens"),
+    pytest.param(f"{TOKEN}\x7f", id="delete"),
+    pytest.param(f"{TOKEN}\u00e9", id="non-ascii"),
+]
+
+
+@pytest.mark.parametrize("value", UNSENDABLE)
+def test_a_token_no_header_may_carry_fails_the_source_unshown_and_is_never_sent(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, value)
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    error = catalog.sync().sources[0]["error"]
+    assert f"auth.token_env names {TOKEN_ENV}, whose value holds a space, a line break" in error
+    assert "S3cr3tT0k3n" not in error
+    assert hub.seen == []
+
+
+def test_an_installation_token_no_header_may_carry_is_refused_unshown(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = hub.add_app()
+    app.token_suffix = "\r\nX-Injected: 1"
+    hub.require_auth = True
+    monkeypatch.setenv("CATALOG_TEST_APP_KEY", app.private_key_pem)
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.config["sources"][0]["auth"] = {
+        "app": {"app_id": app.app_id, "private_key_env": "CATALOG_TEST_APP_KEY", "installation_id": 5678}
+    }
+    error = catalog.sync().sources[0]["error"]
+    assert "the host's answer carries no valid installation token" in error
+    assert not [t for t in app.minted if t.partition("\r")[0] in error]
+    assert [s.path for s in hub.seen] == ["/app/installations/5678/access_tokens"]
 
 
 def test_the_token_appears_in_no_answer_log_error_or_metric(

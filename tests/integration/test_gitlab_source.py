@@ -284,6 +284,17 @@ def test_without_the_token_git_is_refused_by_the_host(gitlab: FakeGitLab, tmp_pa
 # -- hostile hosts and values ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("value", [f"{TOKEN}\n{TOKEN}", f"{TOKEN} x", f"{TOKEN}\x7f", f"\u00e9{TOKEN}"])
+def test_a_token_no_header_may_carry_fails_the_source_unshown(
+    gitlab: FakeGitLab, tmp_path: Path, value: str
+) -> None:
+    settings = source_for(gitlab, tmp_path / "cache")._settings
+    with pytest.raises(SourceError, match=r"auth\.token_env names GITLAB_TOKEN, whose value holds") as failed:
+        GitLabSource(settings, tmp_path / "cache", SYNC, environ={"GITLAB_TOKEN": value})
+    assert TOKEN not in str(failed.value)
+    assert gitlab.requests == []
+
+
 @pytest.mark.parametrize("group", ["acme/../admin", "../acme", "acme/", "acme//x", ".."])
 def test_a_group_path_that_climbs_is_refused(gitlab: FakeGitLab, tmp_path: Path, group: str) -> None:
     with pytest.raises(SourceError, match="group"):

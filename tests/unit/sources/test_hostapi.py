@@ -286,6 +286,14 @@ def test_errors_never_carry_the_token_even_when_the_host_echoes_it(hub: FakeGitH
     assert TOKEN not in str(failed.value)
 
 
+def test_a_credential_no_header_may_carry_is_never_sent_nor_shown(hub: FakeGitHub, tmp_path: Path) -> None:
+    api, _ = client(hub, tmp_path, token=f"{PLAIN_TOKEN}\r\nX-Injected: 1")
+    with pytest.raises(HostApiError, match="the credential is not a valid header value; not sent") as failed:
+        api.get(LIST)
+    assert PLAIN_TOKEN not in str(failed.value)
+    assert hub.seen == []
+
+
 def test_a_host_that_never_answers_fails_within_the_timeout(tmp_path: Path) -> None:
     with tarpit() as port:
         api = HostClient("acme", f"http://127.0.0.1:{port}", limits=HostLimits(timeout=0.5))
