@@ -1,8 +1,9 @@
 """``POST /api/webhooks/github`` and ``POST /api/webhooks/gitlab``: pushes made visible in a second.
 
-A delivery is checked (``intake``: length, token or signature, then type and JSON), read into plain
-data (``github``, ``gitlab``), and handed to ``WebhookIntake.record_delivery``, which remembers its id,
-applies it and wakes the workers in one transaction (``receive`` holds both steps). The views below
+A delivery is checked (``intake``: length, token or signature, then type and JSON, which GitHub may
+send as a form's ``payload`` field), read into plain data (``github``, ``gitlab``), and handed to
+``WebhookIntake.record_delivery``, which remembers its id, applies it and wakes the workers in one
+transaction (``receive`` holds both steps). The views below
 are the API's description of the two endpoints and answer every refusal; an accepted delivery is
 answered by the WSGI fast path in front of Flask (``fastpath``), with the same code and metrics, at a
 fraction of the cost. The answer does no git and no hosting-API work, so
@@ -26,7 +27,7 @@ from plugin_api.errors import refuse
 from plugin_api.schemas.webhooks import WebhookAnswerSchema
 from plugin_api.smorest import api_blueprint
 from plugin_api.state import state
-from plugin_api.webhooks.intake import SIGNATURE_HEADER, TOKEN_HEADER, Refused
+from plugin_api.webhooks.intake import FORM_FIELD, FORM_TYPE, SIGNATURE_HEADER, TOKEN_HEADER, Refused
 from plugin_api.webhooks.receive import GITHUB, GITLAB, Route, read_delivery, record_delivery
 
 blp = api_blueprint("webhooks", __name__, "Push webhooks from GitHub and GitLab: a push read at once")
@@ -40,27 +41,43 @@ ENDPOINTS = frozenset({"webhooks.receive_github", "webhooks.receive_gitlab"})
 """Open to callers without a bearer token, with their own body limit (``webhooks.max_body_bytes``)."""
 F = TypeVar("F", bound=Callable[..., Any])
 
-_RESPONSES: dict[str, Any] = {
-    "400": {"description": "malformed JSON, a missing or wrong field (named), an unknown event"},
-    "401": {"description": "the signature or token is missing or matches no configured secret"},
-    "413": {"description": "the body is over webhooks.max_body_bytes"},
-    "415": {"description": "the body is not application/json"},
+_FORM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {FORM_FIELD: {"type": "string", "description": "the payload, as JSON"}},
+    "required": [FORM_FIELD],
+    "additionalProperties": False,
 }
+"""GitHub's form delivery: one field, ``payload``, holding what a JSON delivery's body holds."""
 
 
 def _headers(*names: str) -> list[dict[str, Any]]:
     return [{"in": "header", "name": n, "required": False, "schema": {"type": "string"}} for n in names]
 
 
+def _responses(route: Route) -> dict[str, Any]:
+    """The refusals, the 415 naming the content types this route reads."""
+    broken = ", a form that is not exactly one payload field" if FORM_TYPE in route.content_types else ""
+    return {
+        "400": {"description": f"malformed JSON{broken}, a missing or wrong field (named), an unknown event"},
+        "401": {"description": "the signature or token is missing or matches no configured secret"},
+        "413": {"description": "the body is over webhooks.max_body_bytes"},
+        "415": {"description": f"the body is not {' or '.join(route.content_types)}"},
+    }
+
+
 def _document(route: Route, auth_header: str) -> Callable[[F], F]:
+    content = {
+        kind: {"schema": _FORM_SCHEMA if kind == FORM_TYPE else {"type": "object"}}
+        for kind in route.content_types
+    }
     return blp.doc(
         parameters=_headers(route.event_header, auth_header, *route.id_headers),
         requestBody={
             "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "content": content,
             "description": f"the host's payload; {route.event_header} one of: {', '.join(route.events)}",
         },
-        responses=_RESPONSES,
+        responses=_responses(route),
     )
 
 

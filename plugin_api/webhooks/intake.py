@@ -5,7 +5,15 @@
 3. the body, read up to the limit and no further (413 when it reaches it);
 4. GitHub's signature, HMAC-SHA256 of those bytes, compared in constant time against the HMAC of
    every configured secret, with no early exit (401);
-5. only then the content type (415), the event (400) and the JSON (400).
+5. only then the event (400), the content type (415) and the JSON (400).
+
+GitHub sends a delivery as ``application/json`` or, when the webhook was created with its form's
+default, as ``application/x-www-form-urlencoded``: ``payload=<the JSON, percent-encoded>``, signed as
+sent. Both carry one document: the form is read strictly (``form_payload``: exactly one field, named
+``payload``, percent-encoded UTF-8) and that field goes through the JSON body's own reading
+(``parse_json``: depth bounded, an object), so the form adds no second, looser reading of what a push
+says. GitLab sends JSON only, and its route reads nothing else. A ``charset`` parameter changes
+nothing: JSON, and GitHub's form, are UTF-8.
 
 A refusal names the header or setting at fault and never repeats what was presented: the signature
 and token a caller sent, like the configured secrets, appear in no answer and no log line. It is raised
@@ -22,6 +30,7 @@ import hashlib
 import hmac
 import re
 from typing import Any, NoReturn
+from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request
 
@@ -30,6 +39,14 @@ from catalog_sync.descriptors import JsonTooDeepError, load_json
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 SIGNATURE_PREFIX = "sha256="
 TOKEN_HEADER = "X-Gitlab-Token"  # noqa: S105 (a header's name)
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+FORM_FIELD = "payload"
+MAX_FORM_FIELDS = 4
+"""More fields than a form should have (one) are still named one by one; beyond this, the form is
+refused without splitting it, so a body of many ``&`` costs nothing."""
+BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+"""A ``%`` not followed by two hex digits: ``unquote`` would keep it as text; a strict reading refuses it."""
 DELIVERY_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 """A delivery id as stored: printable ASCII without spaces, at most 200 characters (GUIDs are 36)."""
 OWS = " \t"
@@ -144,16 +161,73 @@ def delivery_id(request: Request, headers: tuple[str, ...], body: bytes, fail: R
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def parse_json(request: Request, body: bytes, fail: Refusal) -> dict[str, Any]:
-    """The body as a JSON object, or a 415/400 saying why not."""
-    if request.mimetype != "application/json":
-        fail(415, "the delivery must be JSON: set the webhook's content type to application/json")
+def shown(value: str) -> str:
+    """A value the caller sent, as an answer may repeat it: short and printable, else ``(unreadable)``."""
+    return repr(value) if len(value) <= 64 and value.isprintable() else "(unreadable)"
+
+
+def parse_document(request: Request, body: bytes, accepted: tuple[str, ...], fail: Refusal) -> dict[str, Any]:
+    """The delivery's JSON object, from a body of one of the ``accepted`` content types (a form's
+    ``payload`` field, or the body itself), or a 415/400 saying why not."""
+    if request.mimetype not in accepted:
+        fail(415, f"the delivery's content type must be {' or '.join(accepted)}")
+    if request.mimetype == FORM_TYPE:
+        return parse_json(form_payload(body, fail), fail, f"the form's {FORM_FIELD} field")
     try:
-        document = load_json(body.decode("utf-8"))
-    except JsonTooDeepError as exc:
-        fail(400, f"the delivery cannot be read: {exc}")
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
         fail(400, f"the delivery is not valid JSON: {exc}")
+    return parse_json(text, fail)
+
+
+def form_payload(body: bytes, fail: Refusal) -> str:
+    """The ``payload`` field of a form-encoded delivery, read strictly: a form GitHub did not send (no
+    ``payload``, two, another field, a broken escape, bytes that are not UTF-8) is refused by name
+    rather than read in part, so no reading of it can differ from what was signed."""
+    try:
+        text = body.decode("ascii")
+    except UnicodeDecodeError:
+        fail(400, "the form is not URL-encoded: it has bytes outside ASCII that are not percent-encoded")
+    if BAD_PERCENT_ESCAPE.search(text):
+        fail(400, "the form is not URL-encoded: a % is not followed by two hexadecimal digits")
+    if text.count("&") >= MAX_FORM_FIELDS:
+        fail(400, f"the form has more than {MAX_FORM_FIELDS} fields: it must have one, {FORM_FIELD}")
+    try:
+        fields = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except UnicodeDecodeError:
+        fail(400, "the form is not UTF-8 once percent-decoded")
+    except ValueError:
+        fail(400, "the form is not URL-encoded: each field must be name=value, the fields joined by &")
+    values = [value for name, value in fields if name == FORM_FIELD]
+    if not values:
+        fail(400, f"the form has no {FORM_FIELD} field: GitHub sends the JSON in a field named {FORM_FIELD}")
+    if len(values) > 1:
+        fail(400, f"the form has {len(values)} {FORM_FIELD} fields: it must have exactly one")
+    others = [name for name, _ in fields if name != FORM_FIELD]
+    if others:
+        fail(
+            400,
+            f"the form has a field other than {FORM_FIELD} ({shown(others[0])}): "
+            f"it must have {FORM_FIELD} alone",
+        )
+    return values[0]
+
+
+def parse_json(text: str, fail: Refusal, what: str = "the delivery") -> dict[str, Any]:
+    """``text`` (``what`` the answer calls it) as a JSON object, or a 400 saying why not."""
+    try:
+        document = load_json(text)
+    except JsonTooDeepError as exc:
+        fail(400, f"{what} cannot be read: {exc}")
+    except ValueError as exc:
+        fail(400, f"{what} is not valid JSON: {exc}")
     if not isinstance(document, dict):
-        fail(400, "the delivery must be a JSON object")
+        fail(400, f"{what} must be a JSON object")
     return document

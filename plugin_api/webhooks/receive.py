@@ -1,6 +1,6 @@
 """A delivery from its request to its answer, in two steps shared by the Flask views and the fast path.
 
-``read_delivery`` checks a request (``intake``: length, token or signature, then type and JSON) and
+``read_delivery`` checks a request (``intake``: length, token or signature, then type and payload) and
 reads what it asks (``github``, ``gitlab``) into a ``Delivery``, or raises ``Refused``.
 ``record_delivery`` hands the delivery to the store's ``WebhookIntake`` (one transaction, shared with
 the deliveries arriving meanwhile), counts it, logs it, wakes an in-process sync loop, and answers the
@@ -23,13 +23,16 @@ from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Delivery, Lif
 from plugin_api.state import AppState
 from plugin_api.webhooks import github, gitlab
 from plugin_api.webhooks.intake import (
+    FORM_TYPE,
+    JSON_TYPE,
     Refusal,
     check_length,
     check_signature,
     check_token,
     delivery_id,
-    parse_json,
+    parse_document,
     read_body,
+    shown,
 )
 from plugin_api.webhooks.payload import PayloadError
 
@@ -58,6 +61,9 @@ class Route:
     """The header naming the instance that sent the delivery, for payloads that name no host (a GitLab
     system hook's project events): without it, an instance that is no source could name a project
     of another by its id."""
+    content_types: tuple[str, ...] = (JSON_TYPE,)
+    """The content types a delivery may come as: GitHub's webhook lets its creator choose a form
+    (``intake.form_payload``); GitLab always sends JSON, so nothing else is read there."""
 
     def label(self, event: str) -> str:
         """The event's metric label."""
@@ -72,6 +78,7 @@ GITHUB = Route(
     events=github.EVENTS,
     labels={event: event for event in github.EVENTS},
     read=github.read_event,
+    content_types=(JSON_TYPE, FORM_TYPE),
 )
 GITLAB = Route(
     provider=gitlab.PROVIDER,
@@ -100,13 +107,12 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
     if not event:
         fail(400, f"missing {route.event_header}: the host names the event in it")
     if event not in route.events:
-        shown = event if len(event) <= 64 and event.isprintable() else "(unreadable)"
         fail(
             400,
-            f"{route.event_header} {shown!r} is not handled: subscribe the webhook to "
+            f"{route.event_header} {shown(event)} is not handled: subscribe the webhook to "
             f"{', '.join(route.events)} only",
         )
-    document = parse_json(request, body, fail)
+    document = parse_document(request, body, route.content_types, fail)
     identifier = delivery_id(request, route.id_headers, body, fail)
     try:
         instance = request.headers.get(route.instance_header) if route.instance_header else None

@@ -64,7 +64,7 @@ def test_a_body_within_the_webhook_limit_passes_though_the_api_limit_is_lower(sm
     [
         (b"{not json", "application/json", 400, "not valid JSON"),
         (b"[1, 2]", "application/json", 400, "JSON object"),
-        (b"payload=%7B%7D", "application/x-www-form-urlencoded", 415, "application/json"),
+        (b"--x--", "multipart/form-data; boundary=x", 415, "application/json"),
         (b"{}", "text/plain", 415, "application/json"),
         (b"[" * 200 + b"]" * 200, "application/json", 400, "deeper"),
         (b'{"ref": "refs/heads/main\\u0000"}', "application/json", 400, "ref must not contain control"),
