@@ -12,7 +12,8 @@ A repository a push delivery named is read at the pushed commit (``Pinned``), no
 source answers for its tip: a hosting API's tip answer may lag the push (the hosted sources answer
 tips from a cache), and the delivery already said which commit is new; unless the commit read last
 already descends from it (a push delivered late). Once written, or found old, the mark is cleared in
-the write's transaction (``SyncStore.settle_pushes``).
+the write's transaction (``SyncStore.settle_pushes``); so is the mark of a push read past (a newer
+tip read instead), in the transaction that writes the newer read, so a read that fails keeps it.
 """
 
 from __future__ import annotations
@@ -163,12 +164,13 @@ class BatchReader:
             self._store.record_unchanged(tx, unchanged, now, interval)
             tips = {rid: tip for rid, tip, _ in answers if tip is not None}
             # An unchanged repository's push is settled: its commit was read before, or the commit
-            # read already descends from it (``Pinned``). So is the push of one read at another
-            # commit than the pushed one (the commit read, for a rescan; a newer tip): the read's own
-            # settling matches the commit read, and would keep the repository due.
+            # read already descends from it (``Pinned``). The push of one read at another commit than
+            # the pushed one (the commit read, for a rescan; a newer tip) is settled with that read.
             settled = [(rid, by_id[rid].pushed_commit or tips[rid]) for rid in unchanged]
             to_scan = [(rid, tip) for rid, tip in to_scan if rid in held]
-            settled += [(rid, pushed) for rid, tip in to_scan if (pushed := _settled_by(by_id[rid], tip))]
+            self._writer.settle_with_read(
+                {rid: pushed for rid, tip in to_scan if (pushed := _settled_by(by_id[rid], tip))}
+            )
             arrived = self._store.settle_pushes(tx, settled, now)
             self._store.record_failures(tx, [f for f in failures if f[0] in held], now, interval)
             previous = self._store.previous_reads(tx, [rid for rid, _ in to_scan]) if to_scan else {}

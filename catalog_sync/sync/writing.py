@@ -66,11 +66,21 @@ class GroupWriter:
         self._summary = summary
         self._known = KnownRefs(store)
         self._started = started
+        self._read_past: dict[int, str] = {}
+        """Pushed commits of repositories read at another commit, settled by that read's write."""
+
+    def settle_with_read(self, pushes: dict[int, str]) -> None:
+        """Settle each repository's pushed commit in the transaction that writes its read at another
+        commit (a newer tip, or the commit a rescan reads). Settled any earlier, a read that then
+        failed would forget the push, and the delivery would be counted visible before it was."""
+        self._read_past.update(pushes)
 
     def write(self, group: list[ScanOutcome]) -> None:
         """Record the group's failures, then write its scans; a refused group is redone one by one."""
         failures = [(o.repository_id, o.error or "unreadable") for o in group if o.result is None]
         scanned = [o for o in group if o.result is not None]
+        for rid, _ in failures:
+            self._read_past.pop(rid, None)  # the push stays waiting, and is read as one next time
         now = self._clock()
         if failures:
             with self._store.transaction() as tx:
@@ -124,7 +134,10 @@ class GroupWriter:
                 tx, plans, now=now, interval_seconds=self._interval, exists=exists
             )
             read = [(o.repository_id, o.commit) for o in scanned]
+            read += [(rid, pushed) for rid, _ in read if (pushed := self._read_past.get(rid))]
             arrived = self._store.settle_pushes(tx, read, now)
+        for rid, _ in read:
+            self._read_past.pop(rid, None)
         summary = self._summary
         summary.push_visible_seconds.extend(seconds_since(arrived))
         self._known.update(batch_keys)

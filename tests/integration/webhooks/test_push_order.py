@@ -6,7 +6,9 @@ sources against the local GitHub and GitLab, whose compare and merge-base answer
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,29 @@ def test_two_pushes_delivered_out_of_order_before_a_pass_show_the_newer(world: W
     assert world.hosted("pay").asked_tips == 1  # merged pushes: the branch is asked once
     assert world.pushes_waiting() == 0
     assert world.sync_due().repositories == 0
+
+
+def test_a_push_read_past_stays_waiting_when_the_newer_read_fails(world: World) -> None:
+    older = world.repo("gh", "pay", lifecycle="deprecated").head()
+    newer = world.repo("gh", "pay", lifecycle="retired").head()
+    deliver(world, newer)
+    deliver(world, older)  # its mark replaces the newer push's: the pass reads the branch's tip, newer
+    world.hosted("pay").unreadable = True
+
+    failed = world.sync_due()
+
+    assert world.hosted("pay").reads[-1] == newer
+    assert failed.errors == 1
+    assert world.pushes_waiting() == 1  # not settled by a read that was never written
+    assert failed.push_visible_seconds == []  # nothing of it shows yet
+    world.hosted("pay").unreadable = False
+    with world.engine.begin() as conn:  # the failure's back-off has passed
+        due = world.row(PAY)["pushed_at"] + timedelta(milliseconds=1)
+        conn.execute(update(repositories).where(repositories.c.key == PAY).values(next_sync_at=due))
+    time.sleep(0.01)
+    read = world.sync_due()
+    assert world.lifecycle("pay") == "retired"
+    assert (world.pushes_waiting(), len(read.push_visible_seconds)) == (0, 1)
 
 
 def test_two_pushes_delivered_in_order_before_a_pass_read_the_last(world: World) -> None:
