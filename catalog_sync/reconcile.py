@@ -323,6 +323,7 @@ def decide_removal(
     removal_listings: int = 1,
     retired_keys: Iterable[str] = (),
     skipped_entries: Sequence[str] = (),
+    beside_another: bool = False,
 ) -> RemovalDecision:
     """Which repositories a source's new listing removes, or why it removes none.
 
@@ -340,6 +341,10 @@ def decide_removal(
     A listing with entries the source could not read (``skipped_entries``) is not complete: any
     repository missing from it may be one of them, so it removes none and counts no missed listing;
     each one missing is kept with the reason.
+
+    A listing that ran while another listing of the source was recorded (``beside_another``: two
+    workers listing at once) counts no missed listing either: both can miss a repository for the same
+    reason (a list that shifted between pages), and only listings at different moments are two.
     """
     keys = set(listed_keys)
     retired = set(retired_keys) - keys
@@ -352,6 +357,8 @@ def decide_removal(
             f"(first: {skipped_entries[0]}); the listing is incomplete, so nothing is removed"
         )
         return RemovalDecision(removed_ids=gone, kept_ids=tuple(r.id for r in vanished), refused=refused)
+    if beside_another:
+        return RemovalDecision(removed_ids=gone)
     due = tuple(r.id for r in vanished if r.missed + 1 >= removal_listings)
     waiting = tuple(r.id for r in vanished if r.missed + 1 < removal_listings)
     if not due:

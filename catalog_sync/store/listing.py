@@ -19,6 +19,7 @@ from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.sources.registered import REGISTERED_SOURCE, RegisteredRepository
 from catalog_sync.sources.urls import redact
 from catalog_sync.store.limits import REFUSED, fit, fits_plainly, too_long
+from catalog_sync.store.repo_queries import utc
 from catalog_sync.store.repos import insert_new
 from catalog_sync.store.tables import entities, problems, repositories, sources
 from catalog_sync.store.writer import orphan_entities
@@ -38,6 +39,17 @@ def listed_repositories(conn: Connection, source_id: int) -> list[ListedReposito
         )
     ).all()
     return [ListedRepository(row[0], row[1], row[2]) for row in rows]
+
+
+def listed_since(conn: Connection, source_id: int, since: datetime) -> bool:
+    """Whether the source's last listing was recorded after ``since``; the row stays locked (on
+    PostgreSQL) until the transaction ends, so two workers recording listings take turns and the
+    second sees the first."""
+    recorded = conn.execute(
+        select(sources.c.last_discovery_at).where(sources.c.id == source_id).with_for_update()
+    ).scalar()
+    at = utc(recorded)
+    return at is not None and at > since
 
 
 def registered_repositories(conn: Connection) -> list[RegisteredRepository]:

@@ -115,6 +115,10 @@ class SqlSyncStore:
         """The source's repositories not removed."""
         return listing.listed_repositories(connection_of(tx), source_id)
 
+    def listed_since(self, tx: Transaction, source_id: int, since: datetime) -> bool:
+        """Whether another listing was recorded while this one ran (the source's row locked)."""
+        return listing.listed_since(connection_of(tx), source_id, since)
+
     def record_discovery(
         self,
         tx: Transaction,

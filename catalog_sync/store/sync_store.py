@@ -161,6 +161,12 @@ class SyncStore(Protocol):
         """What the catalog holds for a source now: the listing a new one is judged against."""
         ...
 
+    def listed_since(self, tx: Transaction, source_id: int, since: datetime) -> bool:
+        """Lock the source's listing for this transaction and answer whether another listing of it was
+        recorded after ``since`` (when this one started): two workers listing at the same moment can
+        both miss a repository for the same reason, a list that shifted between its pages."""
+        ...
+
     def record_discovery(
         self,
         tx: Transaction,

@@ -26,7 +26,7 @@ from catalog_sync.sources.base import Repository, Source
 from catalog_sync.sources.registered import registered_settings
 from catalog_sync.sources.urls import redact
 from catalog_sync.store.sync_store import SyncStore
-from catalog_sync.sync.summary import PassSummary
+from catalog_sync.sync.summary import Clock, PassSummary, utcnow
 
 
 @dataclass
@@ -64,9 +64,16 @@ def read_rules(settings: Settings, source_name: str) -> str:
 class Discovery:
     """The sources of one sync engine, built once, and their latest listing."""
 
-    def __init__(self, settings: Settings, store: SyncStore, sources: list[Source] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: SyncStore,
+        sources: list[Source] | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
         self._settings = settings
         self._store = store
+        self._clock = clock
         self._configured: list[Source | SourceError] | None = list(sources) if sources is not None else None
         self._from_catalog = [self._build_registered()]
         self._scorecards_digest: str | None = None
@@ -138,6 +145,7 @@ class Discovery:
                 self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
             entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
             summary.sources.append(entry)
+            started = self._clock()
             try:
                 if isinstance(source, SourceError):
                     raise source
@@ -149,6 +157,7 @@ class Discovery:
                     self._store.record_source_failure(tx, source_id, str(exc), now)
                 continue
             with self._store.transaction() as tx:
+                beside_another = self._store.listed_since(tx, source_id, started)
                 previous = self._store.listed_repositories(tx, source_id)
                 decision = decide_removal(
                     previous,
@@ -157,9 +166,10 @@ class Discovery:
                     removal_listings=int(getattr(source, "removal_listings", 1)),
                     retired_keys=getattr(source, "retired_keys", ()),
                     skipped_entries=getattr(source, "skipped_entries", ()),
+                    beside_another=beside_another,
                 )
                 refusals = self._store.record_discovery(
-                    tx, source_id, [r.info for r in listed], decision, now=now
+                    tx, source_id, [r.info for r in listed], decision, now=self._clock()
                 )
             entry["repositories"] = len(listed)
             entry["error"] = "; ".join(e for e in (decision.refused, *refusals) if e) or None

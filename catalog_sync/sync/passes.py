@@ -61,7 +61,7 @@ class SyncEngine:
         self.clock = clock
         self.after_pass = list(after_pass)
         self.claim_batch = claim_batch
-        self.discovery = Discovery(settings, store, list(sources) if sources is not None else None)
+        self.discovery = Discovery(settings, store, list(sources) if sources is not None else None, clock)
         self.claims = Claims(store, self.worker_id, clock, settings.sync.lease_seconds)
         self.runs = RunRecorder(store, self.worker_id, clock, settings.sync.lease_seconds)
         self._lock = threading.Lock()

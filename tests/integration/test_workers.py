@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -121,3 +122,49 @@ def test_a_dead_workers_claims_lapse(pg_engine: Engine, tmp_path: Path) -> None:
             conn, "survivor", now=datetime.now(UTC), lease_seconds=60, limit=100, source_ids=[source_id]
         )
     assert len(taken) == fleet.repositories
+
+
+class HostListing(WrappedSource):
+    """A local source listed as a hosting API lists it: a repository goes after two listings that miss
+    it; ``hidden`` repositories (by name) are missing from the list; ``beside`` runs once while
+    the listing runs (another worker's pass recording its own listing of the source meanwhile)."""
+
+    removal_listings = 2
+
+    def __init__(self, inner: LocalSource) -> None:
+        super().__init__(inner, lambda repository: repository)
+        self.hidden: set[str] = set()
+        self.beside: Callable[[], object] | None = None
+
+    def discover(self) -> list[Repository]:
+        listed = [r for r in super().discover() if r.info.name not in self.hidden]
+        beside, self.beside = self.beside, None
+        if beside is not None:
+            beside()
+        return listed
+
+
+def test_two_workers_listing_at_once_count_one_missed_listing(pg_engine: Engine, tmp_path: Path) -> None:
+    fleet = generate_fleet(tmp_path / "fleet", 4, seed=5)
+    settings = _settings(fleet.root)
+    listings = [HostListing(LocalSource(first_local(settings), "/")) for _ in ("w1", "w2")]
+    first, second = (
+        SyncEngine(settings, sync_store(pg_engine), worker_id=w, sources=[s])
+        for w, s in zip(("w1", "w2"), listings, strict=True)
+    )
+    first.run_pass(everything=True)
+    with pg_engine.connect() as conn:
+        gone = conn.execute(select(repositories.c.name).order_by(repositories.c.id)).scalars().first()
+    assert gone is not None
+    for listing in listings:
+        listing.hidden.add(gone)  # deleted on the host, so every listing from now on misses it
+
+    listings[1].beside = lambda: first.run_pass(everything=True)  # w1 lists and records during w2's listing
+    second.run_pass(everything=True)
+
+    with pg_engine.connect() as conn:
+        row = conn.execute(select(repositories).where(repositories.c.name == gone)).one()
+    assert (row.missed_listings, row.removed_at) == (1, None)  # two listings at one moment count once
+    first.run_pass(everything=True)  # a listing at another moment
+    with pg_engine.connect() as conn:
+        assert conn.execute(select(repositories.c.removed_at).where(repositories.c.name == gone)).scalar()

@@ -280,6 +280,16 @@ def test_a_listing_with_an_entry_it_could_not_read_removes_and_misses_nothing() 
     assert "nothing is removed" in decision.refused
 
 
+def test_a_listing_beside_another_counts_no_missed_listing_but_applies_what_the_host_said() -> None:
+    previous = [ListedRepository(1, "a"), ListedRepository(2, "b", missed=1), ListedRepository(3, "c")]
+    alone = decide_removal(previous, ["a"], max_removal_fraction=1.0, removal_listings=2, retired_keys=["c"])
+    assert (alone.removed_ids, alone.missed_ids) == ((3, 2), ())
+    beside = decide_removal(
+        previous, ["a"], max_removal_fraction=1.0, removal_listings=2, retired_keys=["c"], beside_another=True
+    )
+    assert (beside.removed_ids, beside.missed_ids, beside.refused) == ((3,), (), None)
+
+
 def test_expiry_picks_only_orphans_past_their_grace_period() -> None:
     orphans = [
         OrphanRow(1, NOW - timedelta(days=8)),
