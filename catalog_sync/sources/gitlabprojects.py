@@ -1,10 +1,11 @@
 """GitLab's project listing, read as untrusted input: what one project of ``/groups/:id/projects`` says.
 
 A host's answer is data from the network, so every field the source relies on is checked for its type
-and size before it is used, and a project that does not parse fails the listing with the field named
-(a listing that cannot be read in full removes nothing). The repository key is GitLab's project id
-under the API's host (``gitlab:HOST[:PORT]:ID``): a rename or a transfer to another group changes the
-path and the URLs, never the id, so entities, uids and history stay with the project.
+and size before it is used, and a project that does not parse is refused with the field named: the
+source skips it and reads the others, and a listing that skipped one removes nothing. The repository
+key is GitLab's project id under the API's host (``gitlab:HOST[:PORT]:ID``): a rename or a transfer to
+another group changes the path and the URLs, never the id, so entities, uids and history stay with
+the project.
 """
 
 from __future__ import annotations
