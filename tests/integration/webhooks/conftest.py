@@ -131,6 +131,19 @@ class World:
             ).scalar_one()
         return int(waiting)
 
+    def assert_push_read_by_next_pass(self, answer: Any, key: str, after: str) -> PassSummary:
+        """A push answered 202 for repository ``key``: marked, nothing read in the answer, then read at
+        ``after`` by the next pass, which it answers."""
+        assert answer.status_code == 202, answer.get_json()
+        assert answer.get_json() == {"accepted": True, "repositories": [self.row(key)["id"]]}
+        assert self.row(key)["pushed_commit"] == after
+        assert self.wakeups == 1
+        summary = self.sync_due()
+        assert summary.repositories == 1
+        assert self.row(key)["last_commit"] == after
+        assert self.pushes_waiting() == 0
+        return summary
+
     def orphaned(self, name: str) -> bool:
         with self.engine.connect() as conn:
             body = conn.execute(select(entities.c.body).where(entities.c.name == name)).scalar_one()

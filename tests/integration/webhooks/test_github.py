@@ -34,16 +34,9 @@ def send(
 def test_a_push_to_the_tracked_branch_is_read_at_the_pushed_commit_by_the_next_pass(world: World) -> None:
     after = world.repo("gh", "pay", lifecycle="deprecated").head()
     answer = send(world, github_push(101, after=after))
-    assert answer.status_code == 202, answer.get_json()
-    assert answer.get_json() == {"accepted": True, "repositories": [world.row(PAY)["id"]]}
-    assert world.row(PAY)["pushed_commit"] == after
-    assert world.wakeups == 1
     assert world.lifecycle("pay") == "production"  # the answer did no git work
-    summary = world.sync_due()
-    assert summary.repositories == 1
+    summary = world.assert_push_read_by_next_pass(answer, PAY, after)
     assert world.lifecycle("pay") == "deprecated"
-    assert world.row(PAY)["last_commit"] == after
-    assert world.pushes_waiting() == 0
     assert len(summary.push_visible_seconds) == 1
 
 
