@@ -18,7 +18,13 @@ from catalog_sync.sources.githubtree import BlobCache, blob_sha
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, serving_orgs
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_api_read import kinds
-from tests.integration.test_github_source import TOKEN, TOKEN_ENV, repo_rows, use_github
+from tests.integration.test_github_source import (
+    TOKEN,
+    TOKEN_ENV,
+    repo_rows,
+    synced_pay_and_ledger,
+    use_github,
+)
 
 DAY = 24 * 3600.0
 
@@ -48,10 +54,7 @@ def age_cache(catalog: Catalog, seconds: float = 2 * DAY) -> None:
 def test_a_deleted_repository_loses_its_tree_record_with_the_listing_that_removes_it(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    ledger = hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
-    use_github(catalog, hub)
-    catalog.sync()
+    pay, ledger = synced_pay_and_ledger(catalog, hub)
     assert record(catalog, ledger).is_file()
     age_cache(catalog)
     hub.delete(ledger)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from catalog_sync.store.tables import entities, repositories, sources
-from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, serving_orgs
 from tests.integration.conftest import Catalog, product_yaml
 
 TOKEN = "ghp_" + "S3cr3tT0k3n" * 3
@@ -37,6 +37,15 @@ def use_github(catalog: Catalog, hub: FakeGitHub, *extra: dict[str, Any], **keys
         "sync": {"allowed_protocols": ["http"], "concurrency": 1},
     }
     catalog.reset_engine()
+
+
+def synced_pay_and_ledger(catalog: Catalog, hub: FakeGitHub) -> tuple[FakeRepo, FakeRepo]:
+    """Two repositories of ``acme``, each with its product, read once by a github source."""
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    ledger = hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
+    use_github(catalog, hub)
+    catalog.sync()
+    return pay, ledger
 
 
 def repo_rows(catalog: Catalog) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,13 @@ import pytest
 from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.integration.conftest import Catalog, product_yaml
-from tests.integration.test_github_source import TOKEN, TOKEN_ENV, repo_rows, use_github
+from tests.integration.test_github_source import (
+    TOKEN,
+    TOKEN_ENV,
+    repo_rows,
+    synced_pay_and_ledger,
+    use_github,
+)
 from tests.integration.test_gitlab_sync import TOKEN as GITLAB_TOKEN
 from tests.integration.test_gitlab_sync import configure as use_gitlab
 
@@ -78,10 +84,7 @@ def test_a_listing_answered_with_what_is_not_a_list_fails_its_source_alone_and_r
 def test_a_github_entry_that_cannot_be_read_is_skipped_and_the_rest_read_removing_nothing(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    ledger = hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
-    use_github(catalog, hub)
-    catalog.sync()
+    pay, ledger = synced_pay_and_ledger(catalog, hub)
     hub.listed_as[pay.id] = {"full_name": "acme/.."}
     hub.push(ledger, {"catalog-info.yaml": product_yaml("ledger", description="Moved on.")})
 
@@ -137,10 +140,7 @@ BAD_BRANCHES = [
 def test_a_github_default_branch_no_git_could_have_fails_that_repository_alone(
     catalog: Catalog, hub: FakeGitHub, branch: str
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    ledger = hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
-    use_github(catalog, hub)
-    catalog.sync()
+    pay, ledger = synced_pay_and_ledger(catalog, hub)
     hub.listed_as[pay.id] = {"default_branch": branch}
     hub.push(ledger, {"catalog-info.yaml": product_yaml("ledger", description="Moved on.")})
 
