@@ -280,9 +280,11 @@ def fit_label(key: str) -> str:
 
 def record_source_failure(conn: Connection, source_id: int, message: str, now: datetime) -> None:
     """A source that cannot list its repositories keeps them all; the error is shown on the source,
-    stored redacted."""
+    stored redacted. ``last_discovery_at`` stays the time of the last listing recorded: a failure
+    counts no missed listing, so it must not make another worker's listing meanwhile (``listed_since``)
+    count none either."""
     conn.execute(
         update(sources)
         .where(sources.c.id == source_id)
-        .values(last_error=fit(sources.c.last_error, redact(message)), last_discovery_at=now)
+        .values(last_error=fit(sources.c.last_error, redact(message)))
     )

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from benchmarks.fleet import generate_fleet
 from catalog_sync.config import Settings, parse_settings
+from catalog_sync.errors import SourceError
 from catalog_sync.sources.base import Repository, Snapshot
 from catalog_sync.sources.local import LocalSource
 from catalog_sync.store import repos as repo_store
@@ -135,8 +136,11 @@ class HostListing(WrappedSource):
         super().__init__(inner, lambda repository: repository)
         self.hidden: set[str] = set()
         self.beside: Callable[[], object] | None = None
+        self.failing = False
 
     def discover(self) -> list[Repository]:
+        if self.failing:
+            raise SourceError("the host answered 502 to the listing")
         listed = [r for r in super().discover() if r.info.name not in self.hidden]
         beside, self.beside = self.beside, None
         if beside is not None:
@@ -168,3 +172,29 @@ def test_two_workers_listing_at_once_count_one_missed_listing(pg_engine: Engine,
     first.run_pass(everything=True)  # a listing at another moment
     with pg_engine.connect() as conn:
         assert conn.execute(select(repositories.c.removed_at).where(repositories.c.name == gone)).scalar()
+
+
+def test_a_listing_that_failed_meanwhile_does_not_stop_a_complete_one_counting(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    fleet = generate_fleet(tmp_path / "fleet", 4, seed=6)
+    settings = _settings(fleet.root)
+    listings = [HostListing(LocalSource(first_local(settings), "/")) for _ in ("w1", "w2")]
+    first, second = (
+        SyncEngine(settings, sync_store(pg_engine), worker_id=w, sources=[s])
+        for w, s in zip(("w1", "w2"), listings, strict=True)
+    )
+    first.run_pass(everything=True)
+    with pg_engine.connect() as conn:
+        gone = conn.execute(select(repositories.c.name).order_by(repositories.c.id)).scalars().first()
+    assert gone is not None
+    for listing in listings:
+        listing.hidden.add(gone)
+    listings[0].failing = True  # w1 cannot list (a host error): its pass records a failure, no listing
+
+    listings[1].beside = lambda: first.run_pass(everything=True)  # w1 fails while w2 lists
+    second.run_pass(everything=True)
+
+    with pg_engine.connect() as conn:
+        row = conn.execute(select(repositories).where(repositories.c.name == gone)).one()
+    assert (row.missed_listings, row.removed_at) == (1, None)  # w2's complete listing counts
