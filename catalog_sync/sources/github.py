@@ -320,8 +320,10 @@ class GitHubSource:
         self._repositories: dict[int, GitHubRepository] = {}
         self._verdicts: dict[int, tuple[dict[str, Any], Verdict]] = {}
         self.retired_keys: set[str] = set()
-        self.skipped_entries: list[str] = []
         """Keys of the last listing's archived repositories (``archived: false``): removed at once."""
+        self.skipped_entries: list[str] = []
+        """Why each entry of the last listing that names no usable repository was skipped: when any
+        was, the listing is incomplete and removes nothing."""
 
     @property
     def name(self) -> str:
