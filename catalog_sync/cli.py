@@ -192,7 +192,10 @@ def run_worker(args: argparse.Namespace) -> int:
         from catalog_sync.metrics import start_metrics_server
 
         start_metrics_server(
-            open_stores_on(settings, engine).metrics, host=args.metrics_host, port=args.metrics_port
+            open_stores_on(settings, engine).metrics,
+            host=args.metrics_host,
+            port=args.metrics_port,
+            sources=[source.name for source in settings.sources],
         )
     measuring = start_measuring(settings, engine)
     delivery = start_delivering(settings, engine)

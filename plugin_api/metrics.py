@@ -77,7 +77,8 @@ def _registry() -> CollectorRegistry:
     """This app's registry, built on the first scrape over the app's ``MetricsReads``."""
     registry: CollectorRegistry | None = current_app.extensions.get(REGISTRY_KEY)
     if registry is None:
-        registry = build_registry(state().metrics)
+        app = state()
+        registry = build_registry(app.metrics, sources=[source.name for source in app.settings.sources])
         current_app.extensions[REGISTRY_KEY] = registry
     return registry
 

@@ -7,7 +7,7 @@ or ``other`` (``metric_labels``), so the series count stays bounded however larg
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,11 +57,13 @@ class CatalogState:
     team_kpis: list[tuple[str, str, str, int]] = field(default_factory=list)
     exemptions: list[tuple[str, int]] = field(default_factory=list)
     tech_debt: dict[str, int] = field(default_factory=dict)
+    source_listings: list[tuple[str, int]] = field(default_factory=list)
 
 
-def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
+def read_catalog_state(reads: MetricsReads, tx: Transaction, sources: Sequence[str] = ()) -> CatalogState:
     """Run the aggregate queries of one scrape (each reads an index, none reads entity bodies), every
-    label value bounded by ``metric_labels``."""
+    label value bounded by ``metric_labels``; ``sources`` are the configured sources' names, the only
+    values of ``catalog_source_listing_ok``'s label."""
     state = CatalogState()
     state.entities = _flat(
         sum_by(((kind_label(k), lifecycle_label(lc)), n) for k, lc, n in reads.entity_counts(tx))
@@ -89,7 +91,22 @@ def read_catalog_state(reads: MetricsReads, tx: Transaction) -> CatalogState:
     state.team_kpis = team_kpi_counts(items)
     state.exemptions = sum_by((cards.scorecard(card), n) for card, n in reads.active_exemptions(tx))
     state.tech_debt = reads.tech_debt_counts(tx)
+    state.source_listings = listing_ok(sources, reads.source_listings(tx))
     return state
+
+
+def listing_ok(sources: Sequence[str], clean: dict[str, bool]) -> list[tuple[str, int]]:
+    """1 for each configured source whose last listing was clean, 0 for one that failed, was incomplete,
+    refused a removal or was never listed.
+
+    Only configured sources are named: their names are configuration, so the series are bounded, and a
+    source taken out of the configuration stops being reported (its row stays in the catalog with its
+    last error, which would otherwise alert forever). The ``registered`` source of the API's
+    registrations is never configured and never left out of a listing: it is read from the catalog's
+    own table, records no listing, and its repositories' failures are counted by
+    ``catalog_repositories``.
+    """
+    return [(name, 1 if clean.get(name, False) else 0) for name in sorted(set(sources))]
 
 
 def _flat(rows: list[tuple[tuple[str, str], int]]) -> list[tuple[str, str, int]]:
@@ -104,14 +121,15 @@ class CatalogCollector(Collector):
     alerts on the absence.
     """
 
-    def __init__(self, reads: MetricsReads) -> None:
+    def __init__(self, reads: MetricsReads, sources: Sequence[str] = ()) -> None:
         self._reads = reads
+        self._sources = tuple(sources)
 
     def collect(self) -> Iterator[Metric]:
         """One scrape: read everything, then describe it."""
         try:
             with self._reads.reading() as tx:
-                state = read_catalog_state(self._reads, tx)
+                state = read_catalog_state(self._reads, tx, self._sources)
         except StoreError as exc:
             log.warning("catalog metrics not collected: the database failed: %s", str(exc).splitlines()[0])
             return
@@ -178,6 +196,13 @@ def describe_state(state: CatalogState) -> Iterator[Metric]:
         "Items of spec.techDebt of live entities by severity (low, medium, high, critical).",
         ["severity"],
         [(severity, state.tech_debt.get(severity, 0)) for severity in DEBT_SEVERITIES],
+    )
+    yield _gauge(
+        "catalog_source_listing_ok",
+        "1 when the configured source's last listing was complete and clean, 0 when it failed, was "
+        "incomplete, refused a removal or has not happened yet (the reason: GET /api/sources).",
+        ["source"],
+        state.source_listings,
     )
     yield _gauge(
         "catalog_repositories",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server, values
@@ -36,8 +36,12 @@ def multiprocess_dir(environ: Mapping[str, str] | None = None) -> str | None:
     return env.get(MULTIPROC_ENV) or env.get(MULTIPROC_ENV.lower()) or None
 
 
-def build_registry(reads: MetricsReads, *, environ: Mapping[str, str] | None = None) -> CollectorRegistry:
+def build_registry(
+    reads: MetricsReads, *, sources: Sequence[str] = (), environ: Mapping[str, str] | None = None
+) -> CollectorRegistry:
     """The registry a ``/metrics`` answer is generated from: catalog state plus this server's events.
+
+    ``sources`` are the configured sources' names: ``catalog_source_listing_ok`` has one series each.
 
     In multiprocess mode the events are read from the files every worker writes, so whichever worker
     answers the scrape reports the whole server's counts; otherwise from this process's registry.
@@ -60,17 +64,19 @@ def build_registry(reads: MetricsReads, *, environ: Mapping[str, str] | None = N
             if _process_collector is None:
                 _process_collector = ProcessCollector(registry=EVENT_REGISTRY)
         registry.register(_RegistryCollector(EVENT_REGISTRY))
-    registry.register(CatalogCollector(reads))
+    registry.register(CatalogCollector(reads, sources))
     return registry
 
 
-def start_metrics_server(reads: MetricsReads, *, host: str, port: int) -> WSGIServer:
+def start_metrics_server(
+    reads: MetricsReads, *, host: str, port: int, sources: Sequence[str] = ()
+) -> WSGIServer:
     """Serve ``/metrics`` from a process that has no HTTP API (``catalog-sync worker``).
 
     Sync passes run in the workers, so their pass counters and durations are only seen if the workers
     are scraped too. The server runs in a daemon thread; ``shutdown()`` stops it.
     """
-    server, _thread = start_http_server(port, addr=host, registry=build_registry(reads))
+    server, _thread = start_http_server(port, addr=host, registry=build_registry(reads, sources=sources))
     return server
 
 

@@ -26,7 +26,7 @@ from catalog_sync.store.scoring.gauges import (
     scorecard_level_counts,
 )
 from catalog_sync.store.scoring.initiatives import active_exemptions
-from catalog_sync.store.tables import entities, problems, repositories, sync_runs
+from catalog_sync.store.tables import entities, problems, repositories, sources, sync_runs
 
 
 class MetricsReads(Protocol):
@@ -79,6 +79,11 @@ class MetricsReads(Protocol):
 
     def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
         """Items of ``spec.techDebt`` of live entities by severity, every severity present."""
+        ...
+
+    def source_listings(self, tx: Transaction) -> dict[str, bool]:
+        """Whether each source's last listing was clean (nothing failed, refused or left unread), by
+        source name; a source never listed is left out, so it is not taken for a clean one."""
         ...
 
 
@@ -155,3 +160,9 @@ class SqlMetricsReads:
     def tech_debt_counts(self, tx: Transaction) -> dict[str, int]:
         """See ``MetricsReads``."""
         return tech_debt_totals(connection_of(tx))
+
+    def source_listings(self, tx: Transaction) -> dict[str, bool]:
+        """See ``MetricsReads``; ``sources.last_error`` is set by a failed, incomplete or refused listing
+        and cleared by a clean one (``store.listing``). One row per source: a handful."""
+        query = select(sources.c.name, sources.c.last_error).where(sources.c.last_discovery_at.is_not(None))
+        return {str(name): error is None for name, error in connection_of(tx).execute(query)}

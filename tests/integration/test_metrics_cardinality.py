@@ -43,6 +43,7 @@ BOUNDS = {
     "catalog_scorecard_entities": (MAX_SCORECARDS + 1) * (MAX_LEVELS + 2),
     "catalog_scorecard_score_average": (MAX_SCORECARDS + 1) * (MAX_OWNERS + 2),
     "catalog_repositories": 4,
+    "catalog_source_listing_ok": 1,  # one per configured source, whatever the repositories hold
     "catalog_descriptor_errors": 1,
     "catalog_entity_conflicts": 1,
     "catalog_sync_last_success_timestamp_seconds": 1,

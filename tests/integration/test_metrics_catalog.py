@@ -6,7 +6,9 @@ restart, and the exposition must pass ``promtool check metrics``.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -17,6 +19,7 @@ from catalog_sync.metrics import EVENT_REGISTRY, record_pass, start_metrics_serv
 from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.metrics_store import SqlMetricsReads
+from catalog_sync.store.stores import open_stores
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.syncstore import sync_store
 from tests.fixtures.tools import app_with_metrics, free_port
@@ -77,6 +80,7 @@ def catalog_state(text: str) -> Samples:
         "catalog_descriptor_errors",
         "catalog_entity_conflicts",
         "catalog_sync_last_success_timestamp_seconds",
+        "catalog_source_listing_ok",
     )
     return {key: value for key, value in parse(text).items() if key[0].startswith(names)}
 
@@ -131,6 +135,56 @@ def test_gauges_equal_what_the_catalog_holds(catalog: Catalog) -> None:
     assert found[("catalog_descriptor_errors", ())] == len(descriptor_errors)
     assert found[("catalog_entity_conflicts", ())] == len(catalog.problems("conflict")) == 1
     assert found[("catalog_sync_last_success_timestamp_seconds", ())] >= catalog.clock.now.timestamp() - 1
+
+
+def listing_ok(app: Flask) -> dict[str, float]:
+    """``catalog_source_listing_ok`` of one scrape, by source."""
+    return {
+        dict(labels)["source"]: value
+        for (name, labels), value in parse(scrape(app)).items()
+        if name == "catalog_source_listing_ok"
+    }
+
+
+def source_errors(app: Flask) -> dict[str, str | None]:
+    """What ``GET /api/sources`` says of each source's last listing."""
+    response = app.test_client().get("/api/sources")
+    assert response.status_code == 200
+    return {item["name"]: item["lastError"] for item in response.get_json()["items"]}
+
+
+def test_each_configured_source_reports_whether_its_last_listing_was_clean(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    catalog.config["sources"].append({"name": "later", "type": "local", "path": "later"})
+    for name in ("pay", "cart"):
+        catalog.repo(name, {"catalog-info.yaml": product_yaml(name)})
+    app = app_with_metrics(catalog.settings, catalog.engine)
+
+    assert listing_ok(app) == {"fleet": 0, "later": 0}  # never listed: not known to be clean
+
+    catalog.sync()
+    assert listing_ok(app) == {"fleet": 1, "later": 0}  # later's folder does not exist
+    assert "does not exist" in (source_errors(app)["later"] or "")
+
+    (catalog.root / "later").mkdir()
+    aside = tmp_path / "aside"
+    shutil.move(catalog.fleet, aside)
+    catalog.fleet.mkdir()
+    catalog.sync()
+    assert listing_ok(app) == {"fleet": 0, "later": 1}  # both repositories gone: the removal is refused
+    assert "max_removal_fraction" in (source_errors(app)["fleet"] or "")
+
+    catalog.fleet.rmdir()
+    shutil.move(aside, catalog.fleet)
+    catalog.sync()
+    assert listing_ok(app) == {"fleet": 1, "later": 1}
+    assert source_errors(app) == {"fleet": None, "later": None}
+
+    open_stores(Database(catalog.engine)).administration.register_repository(
+        "https://git.example.com/acme/cart.git", None, allowed_protocols=("https",), now=datetime.now(UTC)
+    )
+    assert listing_ok(app) == {"fleet": 1, "later": 1}  # the API's registrations are no configured source
 
 
 def test_replicas_agree_and_the_numbers_survive_a_restart(catalog: Catalog) -> None:

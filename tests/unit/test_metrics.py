@@ -24,6 +24,7 @@ from catalog_sync.metrics import (
     read_catalog_state,
     record_pass,
 )
+from catalog_sync.metrics.catalog import listing_ok
 from catalog_sync.scoring.gaps import GAP_TYPES
 from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
@@ -91,6 +92,14 @@ def test_every_gap_type_and_repository_state_is_reported_even_at_zero() -> None:
     assert {labels[0][1] for name, labels in found if name == "catalog_repositories"} == set(
         REPOSITORY_STATES
     )
+
+
+def test_only_configured_sources_are_reported_and_a_source_never_listed_is_not_ok() -> None:
+    clean = {"fleet": True, "github-acme": False, "registered": True, "removed-from-config": True}
+
+    rows = listing_ok(["github-acme", "fleet", "new"], clean)
+
+    assert rows == [("fleet", 1), ("github-acme", 0), ("new", 0)]
 
 
 def test_a_database_without_the_catalog_keeps_the_scrape_answering(tmp_path: Path) -> None:

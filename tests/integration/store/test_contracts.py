@@ -149,6 +149,7 @@ def test_metrics_reads_count_what_the_catalog_holds(stores: Stores, catalog: Cat
         )
         assert stores.metrics.repository_counts(tx) == {"ok": 2}
         assert stores.metrics.problem_count(tx, "descriptor", "error") == 0
+        assert stores.metrics.source_listings(tx) == {"fleet": True}
         last = stores.metrics.last_success(tx)
         assert last is not None
         assert last.tzinfo is not None
