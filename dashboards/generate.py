@@ -35,6 +35,7 @@ AVERAGES = 'max by (scorecard, owner) (catalog_scorecard_score_average{scorecard
 KPIS = "max by (category, status) (catalog_kpis)"
 KPIS_MISSED = 'sum by (category) (max by (category, status) (catalog_kpis{status="missed"}))'
 KPI_RATIOS = "max by (entity, kpi, tier, direction) (catalog_kpi_ratio)"
+SOURCES_NOT_OK = "max by (source) (catalog_source_listing_ok) == 0"
 KPI_RATIOS_BELOW = 'bottomk(10, max by (entity, kpi) (catalog_kpi_ratio{tier="1", direction="at-least"}))'
 
 
@@ -287,6 +288,15 @@ def sync_health() -> dash.Dashboard:
                         'max by (state) (catalog_repositories{state=~"failing|stale"})', "{{state}}", ref="C"
                     ),
                 ],
+            )
+        )
+        .with_panel(
+            listing(
+                "Sources not listing cleanly",
+                "Configured sources whose last listing failed, was incomplete, refused a removal or has "
+                "not happened (catalog_source_listing_ok 0); GET /api/sources gives each one's lastError. "
+                "Empty when every source lists cleanly.",
+                SOURCES_NOT_OK,
             )
         )
         .with_row(dash.Row("API"))
