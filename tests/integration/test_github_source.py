@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from catalog_sync.store.tables import entities, repositories, sources
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, serving_orgs
+from tests.fixtures.tools import app_with_metrics
 from tests.integration.conftest import Catalog, product_yaml
 
 TOKEN = "ghp_" + "S3cr3tT0k3n" * 3
@@ -177,6 +179,30 @@ def test_a_listing_that_fails_on_page_three_removes_nothing_and_says_why(
         error = conn.execute(select(sources.c.last_error).where(sources.c.name == "acme")).scalar_one()
     assert "HTTP 502" in error
     assert TOKEN not in error
+
+
+def test_a_listing_answered_502_reads_0_in_the_metric_until_the_host_answers_again(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    synced_pay_and_ledger(catalog, hub)
+    client = app_with_metrics(catalog.settings, catalog.engine).test_client()
+
+    def listing_ok() -> dict[str, float]:
+        text = client.get("/metrics").get_data(as_text=True)
+        return {
+            sample.labels["source"]: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "catalog_source_listing_ok"
+        }
+
+    assert listing_ok() == {"acme": 1}
+    hub.fail(Fault(502, "/orgs/acme/repos", {}, "Server Error", times=None))
+    assert "HTTP 502" in (catalog.sync().sources[0]["error"] or "")
+    assert listing_ok() == {"acme": 0}
+    hub.faults.clear()
+    assert catalog.sync().sources[0]["error"] is None
+    assert listing_ok() == {"acme": 1}
 
 
 def test_a_listing_page_too_large_to_read_removes_nothing_and_says_why(
