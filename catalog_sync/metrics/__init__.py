@@ -2,13 +2,14 @@
 
 Two kinds of numbers, kept apart on purpose:
 
-- **Catalog state** (entities, ownership gaps, scorecard levels, repositories, problems, the last
-  successful pass) is computed by ``CatalogCollector`` with a handful of aggregate queries each time
-  Prometheus scrapes. Every replica reads the same database, so every replica reports the same numbers,
-  and they survive restarts. No label names a single entity, and every label value that descriptors
-  choose (lifecycle, scorecard, level, owning team) is one of a fixed set or ``other``
-  (``metric_labels``), so the series count stays bounded however large, or hostile, the catalog
-  grows. Because replicas agree, dashboards and alerts take ``max`` over them, never ``sum``.
+- **Catalog state** (entities, ownership gaps, scorecard levels, repositories, problems, whether each
+  configured source's last listing was clean, the last successful pass) is computed by
+  ``CatalogCollector`` with a handful of aggregate queries each time Prometheus scrapes. Every
+  replica reads the same database, so every replica reports the same numbers, and they survive
+  restarts. No label names a single entity, and every label value that descriptors choose
+  (lifecycle, scorecard, level, owning team) is one of a fixed set or ``other`` (``metric_labels``),
+  so the series count stays bounded however large, or hostile, the catalog grows. Because replicas
+  agree, dashboards and alerts take ``max`` over them, never ``sum``.
 - **Events** (sync passes, repositories synced, pass durations, HTTP requests) are counters and
   histograms of the process that saw them. With ``PROMETHEUS_MULTIPROC_DIR`` set (gunicorn with several
   workers) prometheus-client writes them to files in that folder and ``build_registry`` answers a
