@@ -1,7 +1,8 @@
 """Catalog state, read from the database each time Prometheus scrapes.
 
-No label names a single entity, and every label value that descriptors choose is one of a fixed set
-or ``other`` (``metric_labels``), so the series count stays bounded however large the catalog grows.
+No label names a single entity (``source`` names a configured source, which is configuration), and
+every label value that descriptors choose is one of a fixed set or ``other`` (``metric_labels``), so
+the series count stays bounded however large the catalog grows.
 """
 
 from __future__ import annotations
@@ -101,9 +102,9 @@ def listing_ok(sources: Sequence[str], clean: dict[str, bool]) -> list[tuple[str
 
     Only configured sources are named: their names are configuration, so the series are bounded, and a
     source taken out of the configuration stops being reported (its row stays in the catalog with its
-    last error, which would otherwise alert forever). The ``registered`` source of the API's
-    registrations is never configured and never left out of a listing: it is read from the catalog's
-    own table, records no listing, and its repositories' failures are counted by
+    last error, which would otherwise alert forever). The ``registered`` source (the API's
+    registrations) is never configured: it is read from the catalog's own table and records no
+    listing, so it would always read 0; its repositories' failures are counted by
     ``catalog_repositories``.
     """
     return [(name, 1 if clean.get(name, False) else 0) for name in sorted(set(sources))]
