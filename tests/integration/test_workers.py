@@ -148,8 +148,18 @@ class HostListing(WrappedSource):
         return listed
 
 
-def test_two_workers_listing_at_once_count_one_missed_listing(pg_engine: Engine, tmp_path: Path) -> None:
-    fleet = generate_fleet(tmp_path / "fleet", 4, seed=5)
+@dataclass
+class TwoListers:
+    """Two workers listing one source, after a first pass, and the repository deleted on the host since."""
+
+    first: SyncEngine
+    second: SyncEngine
+    listings: list[HostListing]
+    gone: str
+
+
+def two_listers(pg_engine: Engine, tmp_path: Path, seed: int) -> TwoListers:
+    fleet = generate_fleet(tmp_path / "fleet", 4, seed=seed)
     settings = _settings(fleet.root)
     listings = [HostListing(LocalSource(first_local(settings), "/")) for _ in ("w1", "w2")]
     first, second = (
@@ -162,6 +172,12 @@ def test_two_workers_listing_at_once_count_one_missed_listing(pg_engine: Engine,
     assert gone is not None
     for listing in listings:
         listing.hidden.add(gone)  # deleted on the host, so every listing from now on misses it
+    return TwoListers(first, second, listings, gone)
+
+
+def test_two_workers_listing_at_once_count_one_missed_listing(pg_engine: Engine, tmp_path: Path) -> None:
+    two = two_listers(pg_engine, tmp_path, seed=5)
+    first, second, listings, gone = two.first, two.second, two.listings, two.gone
 
     listings[1].beside = lambda: first.run_pass(everything=True)  # w1 lists and records during w2's listing
     second.run_pass(everything=True)
@@ -177,19 +193,8 @@ def test_two_workers_listing_at_once_count_one_missed_listing(pg_engine: Engine,
 def test_a_listing_that_failed_meanwhile_does_not_stop_a_complete_one_counting(
     pg_engine: Engine, tmp_path: Path
 ) -> None:
-    fleet = generate_fleet(tmp_path / "fleet", 4, seed=6)
-    settings = _settings(fleet.root)
-    listings = [HostListing(LocalSource(first_local(settings), "/")) for _ in ("w1", "w2")]
-    first, second = (
-        SyncEngine(settings, sync_store(pg_engine), worker_id=w, sources=[s])
-        for w, s in zip(("w1", "w2"), listings, strict=True)
-    )
-    first.run_pass(everything=True)
-    with pg_engine.connect() as conn:
-        gone = conn.execute(select(repositories.c.name).order_by(repositories.c.id)).scalars().first()
-    assert gone is not None
-    for listing in listings:
-        listing.hidden.add(gone)
+    two = two_listers(pg_engine, tmp_path, seed=6)
+    first, second, listings, gone = two.first, two.second, two.listings, two.gone
     listings[0].failing = True  # w1 cannot list (a host error): its pass records a failure, no listing
 
     listings[1].beside = lambda: first.run_pass(everything=True)  # w1 fails while w2 lists
