@@ -34,7 +34,7 @@ def github_descends(client: HostClient, full_name: str, commit: str, ancestor: s
     """Whether ``commit`` (a commit, or a branch's name: its tip now) has ``ancestor`` in its history,
     by GitHub's compare (one commit a page: the answer's ``status`` is all that is read); None when the
     host cannot tell."""
-    head = _head(commit, safe="/")  # GitHub routes a branch's slashes as they are
+    head = _head(commit, safe="")  # a branch's slashes as %2F, as GitHub's own client sends them
     if head is None or not COMMIT_ID.match(ancestor):
         return None
     path = f"/repos/{quote(full_name)}/compare/{ancestor}...{head}?per_page=1"
