@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
+
+from catalog_sync.errors import SourceError
 
 SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 """A URL's scheme and its ``://``, for a text that starts with one (``SCHEME.match``). To find URLs
@@ -149,7 +151,7 @@ where a control character would end the header (or fail the request with the val
 a space or a non-ASCII character would be read as something else."""
 
 
-UNSENDABLE_VALUE = (
+_UNSENDABLE = (
     "whose value holds a space, a line break, a control or a non-ASCII character, which no hosting "
     "token has; set it to the token alone"
 )
@@ -162,15 +164,28 @@ def fits_a_header(token: str) -> bool:
     return _HEADER_TOKEN.fullmatch(token) is not None
 
 
+def env_token(environ: Mapping[str, str], source: str, variable: str, advice: str = "") -> str:
+    """The token in ``variable`` (a source's ``auth.token_env``), read for sending in a header. One
+    unset, empty or no header could carry fails the source at start, naming the variable, never the
+    value; ``advice`` is added to the first refusal (the scopes the token needs)."""
+    token = environ.get(variable, "").strip()
+    named = f"source {source!r}: auth.token_env names {variable}"
+    if not token:
+        raise SourceError(f"{named}, which is not set in the environment{advice}")
+    if not fits_a_header(token):
+        raise SourceError(f"{named}, {_UNSENDABLE}")
+    return token
+
+
 __all__ = [
     "CREDENTIALS_ADVICE",
     "HOSTING_TOKEN",
     "SCHEME",
     "SECRET_NAME",
-    "UNSENDABLE_VALUE",
     "UrlStart",
     "Userinfo",
     "credential_in_url",
+    "env_token",
     "fits_a_header",
     "url_starts",
     "user_is_token",

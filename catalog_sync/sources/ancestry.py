@@ -34,7 +34,7 @@ def github_descends(client: HostClient, full_name: str, commit: str, ancestor: s
     """Whether ``commit`` (a commit, or a branch's name: its tip now) has ``ancestor`` in its history,
     by GitHub's compare (one commit a page: the answer's ``status`` is all that is read); None when the
     host cannot tell."""
-    head = _head(commit, safe="")  # a branch's slashes as %2F, as GitHub's own client sends them
+    head = _head(commit)
     if head is None or not COMMIT_ID.match(ancestor):
         return None
     path = f"/repos/{quote(full_name)}/compare/{ancestor}...{head}?per_page=1"
@@ -47,7 +47,7 @@ def gitlab_descends(client: HostClient, project_id: int, commit: str, ancestor: 
     """Whether ``commit`` (a commit, or a branch's name: its tip now) has ``ancestor`` in its history:
     their merge base is ``ancestor`` itself; None when the host cannot tell (no common history is an
     error answer there)."""
-    head = _head(commit, safe="")
+    head = _head(commit)
     if head is None or not COMMIT_ID.match(ancestor):
         return None
     path = f"projects/{project_id}/repository/merge_base?refs%5B%5D={ancestor}&refs%5B%5D={head}"
@@ -56,13 +56,13 @@ def gitlab_descends(client: HostClient, project_id: int, commit: str, ancestor: 
     return base == ancestor if isinstance(base, str) and COMMIT_ID.match(base) else None
 
 
-def _head(ref: str, *, safe: str) -> str | None:
-    """A commit as it is, a branch's name quoted for a URL (``safe`` left as they are); None for
-    anything else."""
+def _head(ref: str) -> str | None:
+    """A commit as it is, a branch's name quoted for a URL path segment (its slashes as ``%2F``, as
+    GitHub's own client sends a path parameter); None for anything else."""
     if COMMIT_ID.match(ref):
         return ref
     if _BRANCH.match(ref) and ".." not in ref:
-        return quote(ref, safe=safe)
+        return quote(ref, safe="")
     return None
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 import jwt
 
 from catalog_sync.config import AppAuth, TokenAuth
-from catalog_sync.credentials import UNSENDABLE_VALUE, fits_a_header
+from catalog_sync.credentials import env_token, fits_a_header
 from catalog_sync.errors import HostApiError, SourceError
 from catalog_sync.sources.hostapi import HostClient, HostLimits
 
@@ -130,15 +130,7 @@ def credentials_for(
     if auth is None:
         return Credentials()
     if isinstance(auth, TokenAuth):
-        value = env.get(auth.token_env, "").strip()
-        if not value:
-            raise SourceError(
-                f"source {source!r}: auth.token_env names {auth.token_env}, which is not set in the "
-                "environment"
-            )
-        if not fits_a_header(value):
-            raise SourceError(f"source {source!r}: auth.token_env names {auth.token_env}, {UNSENDABLE_VALUE}")
-        return StaticToken(value)
+        return StaticToken(env_token(env, source, auth.token_env))
     key = env.get(auth.private_key_env, "").strip()
     if not key:
         raise SourceError(

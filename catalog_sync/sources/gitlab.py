@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from catalog_sync.config import GitLabSourceSettings, SyncSettings
-from catalog_sync.credentials import UNSENDABLE_VALUE, fits_a_header
+from catalog_sync.credentials import env_token
 from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.ancestry import gitlab_descends
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
@@ -104,17 +104,8 @@ def read_token(settings: GitLabSourceSettings, environ: Mapping[str, str]) -> st
     fails the source at start, naming the variable (never a value)."""
     if settings.auth is None:
         return None
-    token = environ.get(settings.auth.token_env, "").strip()
-    if not token:
-        raise SourceError(
-            f"source {settings.name!r}: auth.token_env names {settings.auth.token_env}, which is not set "
-            "in the environment; set it to a token with the read_api and read_repository scopes"
-        )
-    if not fits_a_header(token):
-        raise SourceError(
-            f"source {settings.name!r}: auth.token_env names {settings.auth.token_env}, {UNSENDABLE_VALUE}"
-        )
-    return token
+    advice = "; set it to a token with the read_api and read_repository scopes"
+    return env_token(environ, settings.name, settings.auth.token_env, advice)
 
 
 class GitLabSource:
