@@ -82,8 +82,19 @@ class RepositoryUnreachableError(SourceError):
     """The remote did not answer or refused us; the repository is marked failing, then stale."""
 
 
+class EmptyRepositoryError(SourceError):
+    """The host holds the repository, but its branch has no commit yet (created, never pushed): there is
+    nothing to read, which is no failure. The catalog lists it as read and unchanged, and reads it at
+    its first push; an organisation creates repositories every day, and none of them should alert."""
+
+
 class HostApiError(SourceError):
     """A hosting API request failed; a listing it belonged to is incomplete and removes nothing."""
+
+
+class HostNotFoundError(HostApiError):
+    """The host answered 404: what was asked is gone or not visible to the credential. A branch the
+    listing names that answers it is how an empty repository shows (``EmptyRepositoryError``)."""
 
 
 class RateLimitedError(HostApiError):

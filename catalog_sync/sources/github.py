@@ -3,7 +3,9 @@
 Listing is one conditional request per 100 repositories (``hostapi``); a pass in which nothing moved
 costs only 304s. Each repository is keyed by the host's numeric id (``github:{netloc}:{id}``), so a
 rename or a transfer keeps its entities, their uids and their history. Its tip costs nothing while
-``pushed_at`` has not moved (``tipstate``); otherwise one request (the branch). Its content is read
+``pushed_at`` has not moved (``tipstate``); otherwise one request (the branch). A default branch the
+host answers 404 for is how GitHub shows an empty repository (created, never pushed): it is read as
+empty (``EmptyRepositoryError``), not failed, and asked again when ``pushed_at`` moves. Its content is read
 through the API (``githubapi``: one recursive tree, then only the descriptor blobs not cached yet, into
 the cache, so a scan needs no credential). A tree the host truncated (over 100,000 entries or 7 MB) is
 read by a shallow fetch (depth 1) instead, through ``sources.git``, with the token handed to git as an
@@ -29,7 +31,13 @@ from typing import Any
 from urllib.parse import quote
 
 from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings
-from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
+from catalog_sync.errors import (
+    EmptyRepositoryError,
+    HostApiError,
+    HostNotFoundError,
+    RepositoryUnreachableError,
+    SourceError,
+)
 from catalog_sync.sources.ancestry import github_descends
 from catalog_sync.sources.base import Repository, RepositoryInfo
 from catalog_sync.sources.branchnames import refused_default
@@ -44,7 +52,7 @@ from catalog_sync.sources.hostanswer import web_page
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
 from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader, names_git_kpi
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
-from catalog_sync.sources.tipstate import TipState
+from catalog_sync.sources.tipstate import EMPTY, TipState
 
 PER_PAGE = 100
 API_READ_RESERVE = 1000
@@ -126,6 +134,8 @@ class GitHubRepository:
         if self._refused is not None:
             raise RepositoryUnreachableError(self._refused)
         known = self._known_tip()
+        if known == EMPTY:
+            raise self._empty()
         if known is not None:
             return known
         return self.ask_tip()
@@ -139,6 +149,11 @@ class GitHubRepository:
         path = f"/repos/{self._listed['full_name']}/branches/{quote(self.branch, safe='')}"
         try:
             page = self._source.reads.get(path)
+        except HostNotFoundError as exc:
+            if self._source.settings.branch:  # a branch the configuration names must exist
+                raise RepositoryUnreachableError(f"{self.info.name}: {exc}") from None
+            self._source.tips.record(self.id, pushed_at, self.branch, EMPTY)
+            raise self._empty() from None
         except HostApiError as exc:
             raise RepositoryUnreachableError(f"{self.info.name}: {exc}") from None
         commit = page.data.get("commit") if isinstance(page.data, dict) else None
@@ -149,6 +164,12 @@ class GitHubRepository:
             self._facts = (sha, commit_facts(commit, self.info.name))
         self._source.tips.record(self.id, pushed_at, self.branch, sha)
         return sha
+
+    def _empty(self) -> EmptyRepositoryError:
+        return EmptyRepositoryError(
+            f"{self.info.name}: the host has no commit on its default branch {self.branch!r} yet (an empty "
+            "repository); read at its first push"
+        )
 
     def descends_from(self, commit: str, ancestor: str) -> bool | None:
         """Whether ``commit`` has ``ancestor`` in its history (one compare request); None when the host

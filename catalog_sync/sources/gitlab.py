@@ -6,6 +6,9 @@ slower the deeper they go, and GitLab caps them), each page asked conditionally 
 projects. A listing that fails on any page raises, and the pass then removes nothing; so does one whose
 project ids stop going up (a host that repeats or rewinds its keyset pages).
 
+An empty project (``empty_repo``, or no default branch and none configured) is listed and read as
+empty (``EmptyRepositoryError``): no request, no failure, read at its first push.
+
 A project's tip costs no request when its ``last_activity_at`` is the one its tip was last asked
 under. GitLab moves that time at most once an hour, so a push soon after other activity does not move
 it: the tip is therefore asked again, whatever the time says, until it has been asked once after that
@@ -32,7 +35,13 @@ from urllib.parse import quote
 
 from catalog_sync.config import GitLabSourceSettings, SyncSettings
 from catalog_sync.credentials import env_token
-from catalog_sync.errors import HostApiError, RepositoryUnreachableError, SourceError
+from catalog_sync.errors import (
+    EmptyRepositoryError,
+    HostApiError,
+    HostNotFoundError,
+    RepositoryUnreachableError,
+    SourceError,
+)
 from catalog_sync.sources.ancestry import gitlab_descends
 from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
 from catalog_sync.sources.branchnames import refused_default
@@ -67,6 +76,7 @@ _FIELDS = (
     "last_activity_at",
     "web_url",
     "http_url_to_repo",
+    "empty_repo",
 )
 
 
@@ -173,7 +183,7 @@ class GitLabSource:
             verdict = self._filter.judge(candidate)
             if verdict is Verdict.RETIRE:
                 retired.add(self.key_of(project))
-            elif verdict is Verdict.KEEP and self.branch_for(project) is not None:
+            elif verdict is Verdict.KEEP:
                 found.append(GitLabRepository(self, project))
                 read[project.id] = project.http_url_to_repo
         self.client.save()
@@ -223,8 +233,8 @@ class GitLabSource:
         return self._settings.branch
 
     def branch_for(self, project: GitLabProject) -> str | None:
-        """The configured branch, else the project's default one (None for an empty project, which has
-        nothing to read and is not listed)."""
+        """The configured branch, else the project's default one (None: the project names none, so
+        it has nothing to read yet)."""
         return self._settings.branch or project.default_branch
 
     def key_of(self, project: GitLabProject) -> str:
@@ -242,6 +252,10 @@ class GitLabSource:
             page = self.client.get(
                 f"projects/{project.id}/repository/branches/{quote(branch, safe='')}", trim=_trim_branch
             )
+        except HostNotFoundError as exc:
+            if project.empty_repo:  # listed empty, and still is
+                raise self.empty(project, branch) from None
+            raise RepositoryUnreachableError(f"{shown}: {exc}") from None
         except HostApiError as exc:
             raise RepositoryUnreachableError(f"{shown}: {exc}") from None
         commit = page.data.get("commit") if isinstance(page.data, Mapping) else None
@@ -252,6 +266,12 @@ class GitLabSource:
             )
         self.tips.record(project.id, project.last_activity_at, branch, sha)
         return sha
+
+    def empty(self, project: GitLabProject, branch: str | None) -> EmptyRepositoryError:
+        """Why an empty project has no tip: the error the sync records as read, not as failing."""
+        shown = f"project {project.path_with_namespace} ({project.id})"
+        named = f" on branch {branch!r}" if branch else ""
+        return EmptyRepositoryError(f"{shown}: the host has no commit{named} yet (an empty project)")
 
     def known_tip(self, project: GitLabProject, branch: str) -> str | None:
         """The remembered tip, when the project's activity proves it cannot have moved."""
@@ -320,6 +340,8 @@ class GitLabRepository:
         self._source: GitLabSource | None = source
         self.project = project
         self._branch = source.branch_for(project) or "main"
+        self._empty = project.empty_repo or source.branch_for(project) is None
+        """Listed without a commit: its tip is the empty project's, until a push or a listing says."""
         shown = f"project {project.path_with_namespace} ({project.id})"
         self._refused = None if source.configured_branch else refused_default(shown, project.default_branch)
         """Why the project is not read: its host lists a default branch no git could have."""
@@ -328,7 +350,7 @@ class GitLabRepository:
             key=source.key_of(project),
             name=project.path_with_namespace,
             url=page or f"{source.web_origin}/{project.path_with_namespace}",
-            branch=None if self._refused else self._branch,
+            branch=None if self._refused or source.branch_for(project) is None else self._branch,
         )
         self._git: GitRepository | None = None
 
@@ -342,7 +364,7 @@ class GitLabRepository:
         """True while the remembered tip stands (no request needed): the loop asks it inline."""
         if self._source is None or self._refused is not None:
             return False
-        return self._source.known_tip(self.project, self._branch) is not None
+        return self._empty or self._source.known_tip(self.project, self._branch) is not None
 
     def tip(self, *, fresh: bool = False) -> str:
         """The tracked branch's tip: from memory when nothing moved, else one API request."""
@@ -350,6 +372,8 @@ class GitLabRepository:
             raise SourceError(f"{self._info.name}: the tip is asked of the source, not in a scan")
         if self._refused is not None:
             raise RepositoryUnreachableError(self._refused)
+        if self._empty and not fresh:
+            raise self._source.empty(self.project, self._info.branch)
         return self._source.ask_tip(self.project, self._branch, fresh=fresh)
 
     def ask_tip(self) -> str:
@@ -394,6 +418,7 @@ class GitLabRepository:
             "info": self._info,
             "git": git,
             "refused": self._refused,
+            "empty": self._empty,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -403,6 +428,7 @@ class GitLabRepository:
         self._info = state["info"]
         self._git = state["git"]
         self._refused = state.get("refused")
+        self._empty = bool(state.get("empty"))
 
 
 __all__ = ["ACTIVITY_THROTTLE_SECONDS", "PER_PAGE", "GitLabRepository", "GitLabSource", "read_token"]

@@ -43,6 +43,8 @@ class GitLabProject:
     last_activity_at: str
     web_url: str
     http_url_to_repo: str
+    empty_repo: bool = False
+    """The project has no commit yet (GitLab still names a default branch for it): nothing to read."""
 
 
 def project_key(netloc: str, project_id: int) -> str:
@@ -120,6 +122,7 @@ def parse_project(data: Any, where: str) -> GitLabProject:
         last_activity_at=_field(data, "last_activity_at", str, at),
         web_url=_field(data, "web_url", str, at),
         http_url_to_repo=_field(data, "http_url_to_repo", str, at),
+        empty_repo=data.get("empty_repo") is True,
     )
 
 

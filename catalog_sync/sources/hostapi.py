@@ -44,7 +44,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from catalog_sync.config import SyncSettings
 from catalog_sync.credentials import fits_a_header
-from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
+from catalog_sync.errors import AnswerTooLargeError, HostApiError, HostNotFoundError, RateLimitedError
 from catalog_sync.sources.hostanswer import (
     NO_ORIGIN,
     Answer,
@@ -388,7 +388,8 @@ class HostClient:
             403: "access refused: check the token's scopes or the app's permissions",
             404: "not found, or not visible to this token",
         }.get(answer.status_code, "the host failed")
-        raise HostApiError(
+        kind = HostNotFoundError if answer.status_code == 404 else HostApiError
+        raise kind(
             f"{self._shown(answer.url or '')}: HTTP {answer.status_code} ({hint})"
             + (f": {message}" if message else "")
         )

@@ -5,6 +5,8 @@ not moved, the tip has not either, and asking for it again would cost one reques
 every pass. This small state remembers the tip per repository id beside the push time it was read at.
 It is an append-only file of JSON lines under the source's cache folder (a tip learned in a worker
 thread costs one short append, and a restarted worker keeps its knowledge), compacted at each listing.
+A branch the host answered has no commit yet (an empty repository) is remembered as ``EMPTY``, so it
+costs no request either until its push time moves.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+
+EMPTY = "empty"
+"""The tip of a branch with no commit yet: the repository is empty (``EmptyRepositoryError``)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class TipState:
             for line in path.read_text(encoding="utf-8").splitlines():
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     row = json.loads(line)
-                    if _SHA.match(str(row["tip"])):
+                    if _SHA.match(str(row["tip"])) or row["tip"] == EMPTY:
                         self._tips[int(row["id"])] = KnownTip(
                             str(row["at"]), str(row["branch"]), str(row["tip"]), float(row.get("read", 0))
                         )
@@ -67,9 +72,9 @@ class TipState:
         return known
 
     def record(self, repository_id: int, pushed_at: str, branch: str, tip: str) -> None:
-        """Remember a tip read under ``pushed_at``; one appended line, written with one system call
-        (the lock is held by every tip thread of a full pass in turn, so it must be short)."""
-        if not pushed_at or not _SHA.match(tip):
+        """Remember a tip (or ``EMPTY``) read under ``pushed_at``; one appended line, written with one
+        system call (the lock is held by every tip thread of a full pass in turn, so it must be short)."""
+        if not pushed_at or not (_SHA.match(tip) or tip == EMPTY):
             return
         now = time.time()
         row = json.dumps({"id": repository_id, "at": pushed_at, "branch": branch, "tip": tip, "read": now})

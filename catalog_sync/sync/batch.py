@@ -38,7 +38,9 @@ UNLISTED_MESSAGE = (
     "removes a repository missing from two complete listings; otherwise see the source's error: removing "
     "it was refused, or the source could not be listed)"
 )
-NO_COMMIT_MESSAGE = "the repository has no commit on its branch"
+NO_COMMIT_MESSAGE = (
+    "the branch read before has no commit any more (the host answers none); its entities are kept"
+)
 WRITE_GROUP = 256
 
 
@@ -148,10 +150,13 @@ class BatchReader:
         """Record the unchanged and the failing of these answers; answer what must be scanned."""
         interval = self._settings.sync.interval_seconds
         unchanged: list[int] = []
+        empty: list[int] = []
         failures = list(failures)
         to_scan: list[tuple[int, str]] = []
         for rid, tip, error in answers:
-            if error is not None or tip is None:
+            if tip is None and error is None and by_id[rid].last_commit is None:
+                empty.append(rid)  # never read, nothing to read yet: read and unchanged, not failing
+            elif error is not None or tip is None:
                 failures.append((rid, error or NO_COMMIT_MESSAGE))
             elif tip == by_id[rid].last_commit and not by_id[rid].rescan:
                 unchanged.append(rid)
@@ -161,7 +166,7 @@ class BatchReader:
         with self._store.transaction() as tx:
             held = self._claims.held(tx, [rid for rid, _, _ in answers] + [rid for rid, _ in failures])
             unchanged = [rid for rid in unchanged if rid in held]
-            self._store.record_unchanged(tx, unchanged, now, interval)
+            self._store.record_unchanged(tx, unchanged + [rid for rid in empty if rid in held], now, interval)
             tips = {rid: tip for rid, tip, _ in answers if tip is not None}
             # An unchanged repository's push is settled: its commit was read before, or the commit
             # read already descends from it (``Pinned``). The push of one read at another commit than
@@ -174,7 +179,7 @@ class BatchReader:
             arrived = self._store.settle_pushes(tx, settled, now)
             self._store.record_failures(tx, [f for f in failures if f[0] in held], now, interval)
             previous = self._store.previous_reads(tx, [rid for rid, _ in to_scan]) if to_scan else {}
-        self._summary.unchanged += len(unchanged)
+        self._summary.unchanged += len(unchanged) + len(empty)
         self._summary.errors += len(failures)
         self._summary.push_visible_seconds.extend(seconds_since(arrived))
         return [

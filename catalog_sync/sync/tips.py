@@ -35,7 +35,8 @@ GATHER_SECONDS = 0.05
 """How long answers arriving together are gathered into one group (one transaction, one scan batch)."""
 
 TipAnswer = tuple[int, str | None, str | None]
-"""A repository id with its tip, or with why it has none."""
+"""A repository id with its tip, or with why it has none; with neither, the repository is empty (its
+branch has no commit yet)."""
 WantsRead = Callable[[int, str], bool]
 """Whether a repository must be read at the tip it answered (its tip moved, or a rescan is due)."""
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from catalog_sync.config import DescriptorSettings
-from catalog_sync.errors import CatalogSyncError
+from catalog_sync.errors import CatalogSyncError, EmptyRepositoryError
 from catalog_sync.plans import Prepared
 from catalog_sync.reconcile import prepare_files
 from catalog_sync.scanner import ScanResult, scan, scan_budget
@@ -105,9 +105,12 @@ def scan_repository(task: ScanTask, started: Callable[[], object] | None = None)
 
 
 def ask_tip(repository: Repository) -> tuple[str | None, str | None]:
-    """The repository's tip commit, or why it cannot be told; the same rule as ``scan_repository``."""
+    """The repository's tip commit, or why it cannot be told; the same rule as ``scan_repository``.
+    Neither, for an empty repository: it has nothing to read, and that is no failure."""
     try:
         return repository.tip(), None
+    except EmptyRepositoryError:
+        return None, None
     except CatalogSyncError as exc:
         return None, str(exc)
     except Exception as exc:  # one repository, one error

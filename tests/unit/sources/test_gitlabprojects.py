@@ -40,6 +40,16 @@ def test_a_project_is_read_with_its_id_and_lower_cased_topics() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "empty"),
+    [(True, True), (False, False), (..., False), ("true", False), (1, False), (None, False)],
+)
+def test_only_a_true_empty_repo_marks_a_project_empty(value: Any, empty: bool) -> None:
+    """An empty project is read as holding nothing; anything but ``true`` is read as a project with
+    commits, whose missing branch then fails it, as before."""
+    assert parse_project(entry(empty_repo=value), "page 1").empty_repo is empty
+
+
+@pytest.mark.parametrize(
     ("changes", "field"),
     [
         ({"id": "42"}, "'id'"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from catalog_sync.sources.tipstate import TipState
+from catalog_sync.sources.tipstate import EMPTY, TipState
 
 SHA = "a" * 40
 NEWER = "b" * 40
@@ -41,6 +41,14 @@ def test_a_damaged_line_or_a_bad_sha_is_ignored_not_trusted(tmp_path: Path) -> N
     assert state.known(1, "t", "main") is None
     state.record(1, "", "main", SHA)  # no push time: nothing to key it by
     assert state.known(1, "", "main") is None
+
+
+def test_an_empty_branch_is_remembered_across_a_restart_until_the_push_time_moves(tmp_path: Path) -> None:
+    path = tmp_path / "tips.jsonl"
+    TipState(path).record(3, "t1", "main", EMPTY)
+    restarted = TipState(path)
+    assert restarted.known(3, "t1", "main") == EMPTY
+    assert restarted.known(3, "t2", "main") is None  # pushed since: asked again
 
 
 def test_when_a_tip_was_read_survives_a_restart_and_a_compaction(tmp_path: Path) -> None:
