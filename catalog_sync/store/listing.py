@@ -41,15 +41,23 @@ def listed_repositories(conn: Connection, source_id: int) -> list[ListedReposito
     return [ListedRepository(row[0], row[1], row[2]) for row in rows]
 
 
-def listed_since(conn: Connection, source_id: int, since: datetime) -> bool:
-    """Whether the source's last listing was recorded after ``since``; the row stays locked (on
-    PostgreSQL) until the transaction ends, so two workers recording listings take turns and the
-    second sees the first."""
+def last_listed(conn: Connection, source_id: int) -> datetime | None:
+    """The source's ``last_discovery_at`` as stored, read when a listing starts: ``listed_beside``
+    compares it with the stored value when the listing is recorded. It is a mark, never compared with
+    a clock: it was written by whichever worker recorded the last listing, with that host's clock."""
+    return utc(conn.execute(select(sources.c.last_discovery_at).where(sources.c.id == source_id)).scalar())
+
+
+def listed_beside(conn: Connection, source_id: int, seen: datetime | None) -> bool:
+    """Whether another listing of the source was recorded since ``seen`` (``last_listed`` when this
+    listing started) was read: the stored ``last_discovery_at`` is no longer exactly ``seen``. Stored
+    values are compared, never clocks, so workers whose hosts' clocks differ still see each other's
+    listings. The row stays locked (on PostgreSQL) until the transaction ends, so two workers
+    recording listings take turns and the second sees the first."""
     recorded = conn.execute(
         select(sources.c.last_discovery_at).where(sources.c.id == source_id).with_for_update()
     ).scalar()
-    at = utc(recorded)
-    return at is not None and at > since
+    return utc(recorded) != seen
 
 
 def registered_repositories(conn: Connection) -> list[RegisteredRepository]:
@@ -281,7 +289,7 @@ def fit_label(key: str) -> str:
 def record_source_failure(conn: Connection, source_id: int, message: str, now: datetime) -> None:
     """A source that cannot list its repositories keeps them all; the error is shown on the source,
     stored redacted. ``last_discovery_at`` stays the time of the last listing recorded: a failure
-    counts no missed listing, so it must not make another worker's listing meanwhile (``listed_since``)
+    counts no missed listing, so it must not make another worker's listing meanwhile (``listed_beside``)
     count none either."""
     conn.execute(
         update(sources)

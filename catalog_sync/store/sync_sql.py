@@ -115,9 +115,13 @@ class SqlSyncStore:
         """The source's repositories not removed."""
         return listing.listed_repositories(connection_of(tx), source_id)
 
-    def listed_since(self, tx: Transaction, source_id: int, since: datetime) -> bool:
-        """Whether another listing was recorded while this one ran (the source's row locked)."""
-        return listing.listed_since(connection_of(tx), source_id, since)
+    def last_listed(self, tx: Transaction, source_id: int) -> datetime | None:
+        """The source's last recorded listing's mark, as stored."""
+        return listing.last_listed(connection_of(tx), source_id)
+
+    def listed_beside(self, tx: Transaction, source_id: int, seen: datetime | None) -> bool:
+        """Whether another listing was recorded since ``seen`` was read (the source's row locked)."""
+        return listing.listed_beside(connection_of(tx), source_id, seen)
 
     def record_discovery(
         self,

@@ -161,10 +161,19 @@ class SyncStore(Protocol):
         """What the catalog holds for a source now: the listing a new one is judged against."""
         ...
 
-    def listed_since(self, tx: Transaction, source_id: int, since: datetime) -> bool:
+    def last_listed(self, tx: Transaction, source_id: int) -> datetime | None:
+        """The source's last recorded listing as the store holds it (``last_discovery_at``), or None
+        before any: read when a listing starts, and handed back to ``listed_beside`` when it is
+        recorded. It is written with the recording worker's clock, so it is only ever compared with
+        itself, never with another host's clock."""
+        ...
+
+    def listed_beside(self, tx: Transaction, source_id: int, seen: datetime | None) -> bool:
         """Lock the source's listing for this transaction and answer whether another listing of it was
-        recorded after ``since`` (when this one started): two workers listing at the same moment can
-        both miss a repository for the same reason, a list that shifted between its pages."""
+        recorded while this one ran: what is stored is no longer exactly ``seen`` (``last_listed`` at
+        this listing's start). Two workers listing at the same moment can both miss a repository for
+        the same reason, a list that shifted between its pages; comparing stored values, not clocks,
+        keeps that true when the workers' hosts' clocks differ."""
         ...
 
     def record_discovery(

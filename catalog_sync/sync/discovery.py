@@ -143,9 +143,10 @@ class Discovery:
             with self._store.transaction() as tx:
                 source_id = self._store.ensure_source(tx, config.name, config.type, target)
                 self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
+                # The last listing recorded, as stored: one another worker records meanwhile changes it.
+                seen = self._store.last_listed(tx, source_id)
             entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
             summary.sources.append(entry)
-            started = self._clock()
             try:
                 if isinstance(source, SourceError):
                     raise source
@@ -157,7 +158,7 @@ class Discovery:
                     self._store.record_source_failure(tx, source_id, str(exc), now)
                 continue
             with self._store.transaction() as tx:
-                beside_another = self._store.listed_since(tx, source_id, started)
+                beside_another = self._store.listed_beside(tx, source_id, seen)
                 previous = self._store.listed_repositories(tx, source_id)
                 decision = decide_removal(
                     previous,

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -20,7 +20,8 @@ from catalog_sync.sources.base import Repository, Snapshot
 from catalog_sync.sources.local import LocalSource
 from catalog_sync.store import repos as repo_store
 from catalog_sync.store.tables import entities, repositories, sources
-from catalog_sync.sync import SyncEngine
+from catalog_sync.sync import SyncEngine, utcnow
+from catalog_sync.sync.summary import Clock
 from tests.fixtures.snapshots import WrappedRepository, WrappedSource
 from tests.fixtures.syncstore import first_local, sync_store
 
@@ -158,13 +159,19 @@ class TwoListers:
     gone: str
 
 
-def two_listers(pg_engine: Engine, tmp_path: Path, seed: int) -> TwoListers:
+def skewed(by: timedelta) -> Clock:
+    """The clock of a host whose time is off by ``by`` from the others'."""
+    return lambda: utcnow() + by
+
+
+def two_listers(pg_engine: Engine, tmp_path: Path, seed: int, second_clock: Clock = utcnow) -> TwoListers:
+    """The second worker reads the time from ``second_clock``: its host's clock may differ."""
     fleet = generate_fleet(tmp_path / "fleet", 4, seed=seed)
     settings = _settings(fleet.root)
     listings = [HostListing(LocalSource(first_local(settings), "/")) for _ in ("w1", "w2")]
     first, second = (
-        SyncEngine(settings, sync_store(pg_engine), worker_id=w, sources=[s])
-        for w, s in zip(("w1", "w2"), listings, strict=True)
+        SyncEngine(settings, sync_store(pg_engine), worker_id=w, sources=[s], clock=c)
+        for w, s, c in zip(("w1", "w2"), listings, (utcnow, second_clock), strict=True)
     )
     first.run_pass(everything=True)
     with pg_engine.connect() as conn:
@@ -175,8 +182,17 @@ def two_listers(pg_engine: Engine, tmp_path: Path, seed: int) -> TwoListers:
     return TwoListers(first, second, listings, gone)
 
 
-def test_two_workers_listing_at_once_count_one_missed_listing(pg_engine: Engine, tmp_path: Path) -> None:
-    two = two_listers(pg_engine, tmp_path, seed=5)
+@pytest.mark.parametrize(
+    "second_ahead",
+    [timedelta(0), timedelta(hours=1)],
+    ids=["same-clocks", "second-host-clock-an-hour-ahead"],
+)
+def test_two_workers_listing_at_once_count_one_missed_listing(
+    pg_engine: Engine, tmp_path: Path, second_ahead: timedelta
+) -> None:
+    # With its clock ahead by more than a listing lasts, w2's start reads later than w1's recording
+    # meanwhile: only comparing what is stored, not the two hosts' clocks, sees that recording.
+    two = two_listers(pg_engine, tmp_path, seed=5, second_clock=skewed(second_ahead))
     first, second, listings, gone = two.first, two.second, two.listings, two.gone
 
     listings[1].beside = lambda: first.run_pass(everything=True)  # w1 lists and records during w2's listing
@@ -203,3 +219,16 @@ def test_a_listing_that_failed_meanwhile_does_not_stop_a_complete_one_counting(
     with pg_engine.connect() as conn:
         row = conn.execute(select(repositories).where(repositories.c.name == gone)).one()
     assert (row.missed_listings, row.removed_at) == (1, None)  # w2's complete listing counts
+
+
+def test_a_worker_whose_clock_runs_behind_counts_a_listing_that_ran_alone(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    two = two_listers(pg_engine, tmp_path, seed=7, second_clock=skewed(-timedelta(hours=1)))
+    first, second, gone = two.first, two.second, two.gone
+
+    first.run_pass(everything=True)  # w1 misses it: one missed listing, recorded with w1's clock
+    second.run_pass(everything=True)  # then w2, alone, its host's clock an hour behind w1's recording
+
+    with pg_engine.connect() as conn:
+        assert conn.execute(select(repositories.c.removed_at).where(repositories.c.name == gone)).scalar()

@@ -232,3 +232,28 @@ def test_only_an_unmoved_repository_in_good_standing_is_recorded_without_a_claim
             tx, "w1", tip_of, now=due, interval_seconds=300, source_ids=[source_id], started_before=None
         )
     assert (again, asked) == (0, ["moved"])  # the one recorded is not due before its next interval
+
+
+def test_a_listing_is_beside_another_exactly_when_the_stored_mark_changed_since_its_start(
+    store_engine: Engine,
+) -> None:
+    store = sync_store(store_engine)
+    with store.transaction() as tx:
+        source_id = store.ensure_source(tx, "fleet", "git", "https://git.example.com/acme")
+        assert store.last_listed(tx, source_id) is None  # never listed
+        assert not store.listed_beside(tx, source_id, None)
+    # Recorded with a host clock far from any other: the mark comes back exactly as written.
+    odd = datetime(2026, 11, 1, 12, 0, 0, 123457, tzinfo=UTC) + timedelta(hours=5)
+    with store.transaction() as tx:
+        store.record_discovery(tx, source_id, [info("pay")], RemovalDecision(), now=odd)
+    with store.transaction() as tx:
+        seen = store.last_listed(tx, source_id)
+    assert seen == odd
+    with store.transaction() as tx:
+        store.record_source_failure(tx, source_id, "the host answered 502", NOW)  # no listing recorded
+    with store.transaction() as tx:
+        assert not store.listed_beside(tx, source_id, seen)
+    with store.transaction() as tx:  # another worker, its clock behind: still a listing meanwhile
+        store.record_discovery(tx, source_id, [info("pay")], RemovalDecision(), now=NOW - timedelta(hours=1))
+    with store.transaction() as tx:
+        assert store.listed_beside(tx, source_id, seen)
