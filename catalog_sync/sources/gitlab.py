@@ -7,7 +7,9 @@ projects. A listing that fails on any page raises, and the pass then removes not
 project ids stop going up (a host that repeats or rewinds its keyset pages).
 
 An empty project (``empty_repo``, or no default branch and none configured) is listed and read as
-empty (``EmptyRepositoryError``): no request, no failure, read at its first push.
+empty (``EmptyRepositoryError``): no request, no failure, read at its first push. A project pending
+deletion (GitLab keeps a deleted project for a grace period, renamed, and still lists it) is removed
+at once as an archived one is, its entities orphaned; restored, it is listed and read again.
 
 A project's tip costs no request when its ``last_activity_at`` is the one its tip was last asked
 under. GitLab moves that time at most once an hour, so a push soon after other activity does not move
@@ -77,6 +79,8 @@ _FIELDS = (
     "web_url",
     "http_url_to_repo",
     "empty_repo",
+    "marked_for_deletion_on",
+    "marked_for_deletion_at",
 )
 
 
@@ -179,6 +183,9 @@ class GitLabSource:
         read: dict[int, str] = {}
         retired: set[str] = set()
         for project in projects:
+            if project.pending_deletion:  # deleted, within GitLab's grace period: as good as gone
+                retired.add(self.key_of(project))
+                continue
             candidate = Candidate(project.path, project.topics, project.fork, project.archived)
             verdict = self._filter.judge(candidate)
             if verdict is Verdict.RETIRE:

@@ -117,6 +117,31 @@ def test_deleted_and_archived_projects_orphan_their_entities(catalog: Catalog, g
     assert live_repositories(catalog) == {p.path_with_namespace for p in keep}
 
 
+def test_a_project_pending_deletion_is_removed_at_once_and_comes_back_when_restored(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    gitlab.add_project("acme", "keep")
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    configure(catalog, gitlab)
+    catalog.sync()
+    uid = catalog.entity("product:default/pay")["uid"]  # type: ignore[index]
+
+    gitlab.mark_for_deletion(pay)  # still listed, renamed, for GitLab's grace period
+    catalog.sync()
+
+    assert live_repositories(catalog) == {"acme/keep"}
+    assert catalog.entity("product:default/pay")["orphaned_at"] is not None  # type: ignore[index]
+    assert source_row(catalog)["last_error"] is None
+
+    gitlab.restore(pay)
+    catalog.sync()
+
+    assert live_repositories(catalog) == {"acme/keep", "acme/pay"}
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert (entity["uid"], entity["orphaned_at"]) == (uid, None)
+
+
 def test_the_token_is_in_no_answer_log_error_row_or_metric(
     catalog: Catalog, gitlab: FakeGitLab, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:

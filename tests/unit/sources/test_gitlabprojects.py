@@ -50,6 +50,21 @@ def test_only_a_true_empty_repo_marks_a_project_empty(value: Any, empty: bool) -
 
 
 @pytest.mark.parametrize(
+    ("changes", "pending"),
+    [
+        ({"marked_for_deletion_on": "2026-12-01"}, True),
+        ({"marked_for_deletion_at": "2026-12-01"}, True),  # GitLab before 16 names it so
+        ({"marked_for_deletion_on": None, "marked_for_deletion_at": None}, False),
+        ({"marked_for_deletion_on": ""}, False),
+        ({"marked_for_deletion_on": 20261201}, False),  # no date: read as not deleted
+        ({}, False),  # GitLab Free before 18 sends neither
+    ],
+)
+def test_a_project_pending_deletion_is_told_by_its_day(changes: dict[str, Any], pending: bool) -> None:
+    assert parse_project(entry(**changes), "page 1").pending_deletion is pending
+
+
+@pytest.mark.parametrize(
     ("changes", "field"),
     [
         ({"id": "42"}, "'id'"),
