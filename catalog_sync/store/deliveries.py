@@ -110,6 +110,9 @@ def decide(
         return DeliveryOutcome(ACCEPTED), None
     bring_back = isinstance(action, Lifecycle) and action.change == "unarchived"
     rows = find(conn, action.repository, include_removed=bring_back)
+    if rows == UNKNOWN_REPOSITORY and isinstance(action, Push):
+        outcome = newcomer(action)
+        return outcome, _listing_asked(outcome.listing, delivery.received_at) if outcome.listing else None
     if isinstance(rows, str):
         return DeliveryOutcome(IGNORED, rows), None
     if isinstance(action, Push):
@@ -193,6 +196,31 @@ def _push(rows: Sequence[Row[Any]], push: Push) -> DeliveryOutcome:
     return DeliveryOutcome(ACCEPTED, repository_ids=tuple(row.id for row in tracked), woke=True)
 
 
+def newcomer(push: Push) -> DeliveryOutcome:
+    """A push naming a repository the catalog holds under no source: one created minutes ago, whose
+    first push (from a template, say) should show as any other. The configured sources that would
+    list it (``Push.listed_by``) are asked to list at once, and the pass reads it once listed; with
+    none, or for a deleted branch, the push is ignored."""
+    if not push.listed_by or push.commit is None or push.branch is None:
+        return DeliveryOutcome(IGNORED, UNKNOWN_REPOSITORY)
+    return DeliveryOutcome(ACCEPTED, woke=True, listing=push.listed_by)
+
+
+def _listing_asked(names: Sequence[str], received: datetime) -> Write:
+    """Mark the sources ``names`` to be listed at the next pass; a mark already set keeps its time
+    (the earliest push waiting for the listing)."""
+    statement = (
+        update(sources)
+        .where(sources.c.name.in_(sorted(names)), sources.c.listing_requested_at.is_(None))
+        .values(listing_requested_at=received)
+    )
+
+    def write(conn: Connection) -> None:
+        conn.execute(statement)
+
+    return write
+
+
 def _pushed(ids: Sequence[int], commit: str | None, received: datetime) -> Write:
     """The writes of a push delivered alone: ``commit`` None, the branch was deleted."""
     if commit is None:  # the tracked branch was deleted: the pass asks for the tip and says why
@@ -243,7 +271,7 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
         elif not isinstance(action, Push):
             decided.append(DeliveryOutcome(ACCEPTED))
         elif not (rows := named.get(action.repository.key or "")):
-            decided.append(DeliveryOutcome(IGNORED, UNKNOWN_REPOSITORY))
+            decided.append(newcomer(action))
         else:
             decided.append(_push(rows, action))
     # The copies of an id that recording in turn would decide: the first, and each one after a copy
@@ -258,15 +286,20 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
     stored = insert_new(conn, [_stored_row(group[n], decided[n]) for _, n in sorted(last.items())])
     outcomes: list[DeliveryOutcome] = []
     pushed: dict[int, list[Pushed]] = defaultdict(list)
+    listing: dict[str, datetime] = {}
     for n, delivery in enumerate(group):
         if n not in decisive or (delivery.provider, delivery.delivery_id) not in stored:
             outcomes.append(DeliveryOutcome(DUPLICATE))
             continue
         outcomes.append(decided[n])
+        for name in decided[n].listing:
+            listing.setdefault(name, delivery.received_at)
         if isinstance(delivery.action, Push):
             for repository in decided[n].repository_ids:
                 pushed[repository].append(Pushed(delivery.received_at, delivery.action.commit))
     write_pushes(conn, [collapse(repository, pushed[repository]) for repository in sorted(pushed)])
+    if listing:
+        _listing_asked(tuple(listing), min(listing.values()))(conn)
     return outcomes
 
 

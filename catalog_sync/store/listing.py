@@ -60,6 +60,24 @@ def listed_beside(conn: Connection, source_id: int, seen: datetime | None) -> bo
     return utc(recorded) != seen
 
 
+def listing_requests(conn: Connection) -> dict[str, datetime]:
+    """Each source a push asked to list, with the earliest push waiting (``deliveries.newcomer``)."""
+    rows = conn.execute(
+        select(sources.c.name, sources.c.listing_requested_at).where(
+            sources.c.listing_requested_at.is_not(None)
+        )
+    )
+    return {row.name: at for row in rows if (at := utc(row.listing_requested_at)) is not None}
+
+
+def clear_listing_request(conn: Connection, source_id: int, seen: datetime) -> None:
+    """Clear the request when it is still the one the listing answered (compared as stored, never
+    with a clock); one set meanwhile stays, and a later pass lists again."""
+    stored = conn.execute(select(sources.c.listing_requested_at).where(sources.c.id == source_id)).scalar()
+    if stored is not None and utc(stored) == seen:
+        conn.execute(update(sources).where(sources.c.id == source_id).values(listing_requested_at=None))
+
+
 def registered_repositories(conn: Connection) -> list[RegisteredRepository]:
     """Every repository registered through the API and not removed."""
     rows = conn.execute(

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from catalog_sync.store.engine import translate_errors
 
-HEAD_REVISION = "0013_repository_keys"
+HEAD_REVISION = "0014_listing_requests"
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -139,6 +139,15 @@ class SqlSyncStore:
         """Show the source's error, redacted."""
         listing.record_source_failure(connection_of(tx), source_id, message, now)
 
+    def listing_requests(self) -> dict[str, datetime]:
+        """The listings pushes asked for, read now."""
+        with self._database.reading() as tx:
+            return listing.listing_requests(connection_of(tx))
+
+    def clear_listing_request(self, tx: Transaction, source_id: int, seen: datetime) -> None:
+        """Clear the request the listing answered."""
+        listing.clear_listing_request(connection_of(tx), source_id, seen)
+
     def registered_repositories(self) -> list[RegisteredRepository]:
         """The registrations, read now."""
         with self._database.reading() as tx:

@@ -197,6 +197,16 @@ class SyncStore(Protocol):
         """A source that cannot be listed keeps its repositories; the error is shown on the source."""
         ...
 
+    def listing_requests(self) -> dict[str, datetime]:
+        """The sources a push asked to list at once (it named a repository no source lists yet), with
+        when: read at every pass, so a repository created minutes ago shows at its first push."""
+        ...
+
+    def clear_listing_request(self, tx: Transaction, source_id: int, seen: datetime) -> None:
+        """The source was listed after the request ``seen``: clear it, unless a later push asked
+        again meanwhile (its request stays for the next listing)."""
+        ...
+
     def registered_repositories(self) -> list[RegisteredRepository]:
         """The repositories registered through the API, read now."""
         ...

@@ -41,6 +41,10 @@ class Push:
     repository's default branch (``branch: null``) tracks."""
     commit: str | None
     """The branch's new tip (``after``); None when the push deleted the branch."""
+    listed_by: tuple[str, ...] = ()
+    """The configured sources that would list the repository (its owner or group, its filters, its
+    branch): when the catalog holds no repository of that key yet (created minutes ago), they are
+    asked to list at once (``sources.listing_requested_at``) rather than at their next interval."""
 
 
 @dataclass(frozen=True)
@@ -76,4 +80,6 @@ class DeliveryOutcome:
     reason: str | None = None
     repository_ids: tuple[int, ...] = ()
     woke: bool = False
-    """Whether a repository was made due, so the workers must be woken."""
+    """Whether a repository was made due, or a listing asked for, so the workers must be woken."""
+    listing: tuple[str, ...] = ()
+    """The sources asked to list at once, for a push naming a repository none lists yet."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from catalog_sync.config import Settings
+from catalog_sync.config import AnySourceSettings, Settings
 from catalog_sync.descriptors.references import index_digest
 from catalog_sync.errors import SourceError
 from catalog_sync.reconcile import decide_removal
@@ -27,6 +27,12 @@ from catalog_sync.sources.registered import registered_settings
 from catalog_sync.sources.urls import redact
 from catalog_sync.store.sync_store import SyncStore
 from catalog_sync.sync.summary import Clock, PassSummary, utcnow
+
+RELIST_SECONDS = 30.0
+"""The least time between two listings of one source that pushes asked for (its listings at each
+``sync.interval_seconds`` aside): a push naming a repository no source lists yet asks for one, and a
+busy organisation's pushes to repositories created by the minute would otherwise have it listed at
+every pass. A request within it waits for a later pass (the loop polls)."""
 
 
 @dataclass
@@ -41,6 +47,20 @@ class Listing:
     def copy(self) -> Listing:
         """A listing the pass may extend without changing the one kept between passes."""
         return Listing(dict(self.repositories), list(self.source_ids), dict(self.source_names))
+
+    def add(self, source_id: int, repositories: list[Repository], name: str) -> None:
+        """Add one source's listing."""
+        self.source_ids.append(source_id)
+        self.source_names[source_id] = name
+        for repository in repositories:
+            self.repositories[(source_id, repository.info.key)] = repository
+
+    def replace(self, source_id: int, repositories: list[Repository], name: str) -> None:
+        """Put a source's new listing in place of its last one (the other sources' stay)."""
+        self.repositories = {k: r for k, r in self.repositories.items() if k[0] != source_id}
+        if source_id in self.source_ids:
+            self.source_ids.remove(source_id)
+        self.add(source_id, repositories, name)
 
 
 def read_rules(settings: Settings, source_name: str) -> str:
@@ -79,6 +99,8 @@ class Discovery:
         self._scorecards_digest: str | None = None
         self._listed: Listing | None = None
         self._listed_at = 0.0
+        self._relisted_at: dict[str, float] = {}
+        """When each configured source was last listed for a push by this process (monotonic)."""
 
     def _cache_dir(self) -> str:
         return os.path.join(self._settings.base_dir, self._settings.sync.cache_dir)
@@ -117,11 +139,15 @@ class Discovery:
         return self._configured
 
     def discover(self, summary: PassSummary, now: datetime, *, force: bool) -> Listing:
-        """List every source: configured ones when forced or once per interval, the others each pass."""
+        """List every source: configured ones when forced or once per interval (and a source a push
+        asked for, at once), the others each pass."""
         self._follow_scorecards(now)
         interval = self._settings.sync.interval_seconds
+        requests = self._store.listing_requests() if self._settings.sources else {}
         if force or self._listed is None or time.monotonic() - self._listed_at >= interval:
-            self._listed, self._listed_at = self._list_configured(summary, now), time.monotonic()
+            self._listed, self._listed_at = self._list_configured(summary, now, requests), time.monotonic()
+        elif requests:
+            self._list_requested(self._listed, requests, summary, now)
         listing = self._listed.copy()
         for source in self._from_catalog:
             self._list_from_catalog(source, listing, now)
@@ -136,49 +162,78 @@ class Discovery:
             self._store.reread_refused(now)
             self._scorecards_digest = digest
 
-    def _list_configured(self, summary: PassSummary, now: datetime) -> Listing:
+    def _list_configured(self, summary: PassSummary, now: datetime, requests: dict[str, datetime]) -> Listing:
         listing = Listing()
         for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
-            target = config.target
-            with self._store.transaction() as tx:
-                source_id = self._store.ensure_source(tx, config.name, config.type, target)
-                self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
-                # The last listing recorded, as stored: one another worker records meanwhile changes it.
-                seen = self._store.last_listed(tx, source_id)
-            entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
-            summary.sources.append(entry)
-            try:
-                if isinstance(source, SourceError):
-                    raise source
-                listed = source.discover()
-            except SourceError as exc:
-                # The summary is printed by ``catalog-sync sync``; what is stored, the store redacts.
-                entry["error"] = redact(str(exc))
-                with self._store.transaction() as tx:
-                    self._store.record_source_failure(tx, source_id, str(exc), now)
-                continue
-            with self._store.transaction() as tx:
-                beside_another = self._store.listed_beside(tx, source_id, seen)
-                previous = self._store.listed_repositories(tx, source_id)
-                decision = decide_removal(
-                    previous,
-                    [r.info.key for r in listed],
-                    max_removal_fraction=self._settings.sync.max_removal_fraction,
-                    removal_listings=int(getattr(source, "removal_listings", 1)),
-                    retired_keys=getattr(source, "retired_keys", ()),
-                    skipped_entries=getattr(source, "skipped_entries", ()),
-                    beside_another=beside_another,
-                )
-                refusals = self._store.record_discovery(
-                    tx, source_id, [r.info for r in listed], decision, now=self._clock()
-                )
-            entry["repositories"] = len(listed)
-            entry["error"] = "; ".join(e for e in (decision.refused, *refusals) if e) or None
-            listing.source_ids.append(source_id)
-            listing.source_names[source_id] = config.name
-            for repository in listed:
-                listing.repositories[(source_id, repository.info.key)] = repository
+            listed = self._list_one(source, config, summary, now, requests.get(config.name))
+            if listed is not None:
+                listing.add(*listed, config.name)
         return listing
+
+    def _list_requested(
+        self, listing: Listing, requests: dict[str, datetime], summary: PassSummary, now: datetime
+    ) -> None:
+        """List again, between intervals, the sources a push asked for (a repository created since
+        their last listing), each at most once per ``RELIST_SECONDS``; the rest keep their listing."""
+        for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
+            asked = requests.get(config.name)
+            last = self._relisted_at.get(config.name)
+            if asked is None or (last is not None and time.monotonic() - last < RELIST_SECONDS):
+                continue
+            self._relisted_at[config.name] = time.monotonic()
+            listed = self._list_one(source, config, summary, now, asked)
+            if listed is not None:
+                listing.replace(*listed, config.name)
+
+    def _list_one(
+        self,
+        source: Source | SourceError,
+        config: AnySourceSettings,
+        summary: PassSummary,
+        now: datetime,
+        asked: datetime | None,
+    ) -> tuple[int, list[Repository]] | None:
+        """List one configured source and record what changed; None when its listing failed (the error
+        is recorded on the source). A push's request ``asked`` is answered either way."""
+        with self._store.transaction() as tx:
+            source_id = self._store.ensure_source(tx, config.name, config.type, config.target)
+            self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
+            # The last listing recorded, as stored: one another worker records meanwhile changes it.
+            seen = self._store.last_listed(tx, source_id)
+        entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
+        summary.sources.append(entry)
+        try:
+            if isinstance(source, SourceError):
+                raise source
+            listed = source.discover()
+        except SourceError as exc:
+            # The summary is printed by ``catalog-sync sync``; what is stored, the store redacts.
+            entry["error"] = redact(str(exc))
+            with self._store.transaction() as tx:
+                self._store.record_source_failure(tx, source_id, str(exc), now)
+                if asked is not None:
+                    self._store.clear_listing_request(tx, source_id, asked)
+            return None
+        with self._store.transaction() as tx:
+            beside_another = self._store.listed_beside(tx, source_id, seen)
+            previous = self._store.listed_repositories(tx, source_id)
+            decision = decide_removal(
+                previous,
+                [r.info.key for r in listed],
+                max_removal_fraction=self._settings.sync.max_removal_fraction,
+                removal_listings=int(getattr(source, "removal_listings", 1)),
+                retired_keys=getattr(source, "retired_keys", ()),
+                skipped_entries=getattr(source, "skipped_entries", ()),
+                beside_another=beside_another,
+            )
+            refusals = self._store.record_discovery(
+                tx, source_id, [r.info for r in listed], decision, now=self._clock()
+            )
+            if asked is not None:
+                self._store.clear_listing_request(tx, source_id, asked)
+        entry["repositories"] = len(listed)
+        entry["error"] = "; ".join(e for e in (decision.refused, *refusals) if e) or None
+        return source_id, listed
 
     def _list_from_catalog(self, source: Source, listing: Listing, now: datetime) -> None:
         with self._store.transaction() as tx:

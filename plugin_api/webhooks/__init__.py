@@ -32,8 +32,8 @@ from plugin_api.webhooks.receive import GITHUB, GITLAB, Route, read_delivery, re
 
 blp = api_blueprint("webhooks", __name__, "Push webhooks from GitHub and GitLab: a push read at once")
 ACCEPTED_OR_IGNORED = (
-    "accepted (the repository is read at `after` now, unless the commit read already holds it), "
-    "or ignored with why"
+    "accepted (the repository is read at `after` now, unless the commit read already holds it; one "
+    "no source lists yet has the sources that would list it asked to list at once), or ignored with why"
 )
 """The 202 answer of both webhooks, as the OpenAPI description tells it."""
 

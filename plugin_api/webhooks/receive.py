@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from werkzeug.wrappers import Request
@@ -34,6 +34,7 @@ from plugin_api.webhooks.intake import (
     read_body,
     shown,
 )
+from plugin_api.webhooks.newcomers import listing_sources
 from plugin_api.webhooks.payload import PayloadError
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,8 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
         action, ignored = route.read(event, document, instance)
     except PayloadError as exc:
         fail(400, f"the {event} delivery cannot be read: {exc}")
+    if isinstance(action, Push):
+        action = replace(action, listed_by=listing_sources(app_state.settings, action, document))
     return Delivery(route.provider, identifier, event, app_state.clock(), action, ignored)
 
 
@@ -141,6 +144,8 @@ def record_delivery(route: Route, delivery: Delivery, app_state: AppState) -> tu
         return 202, {"ignored": outcome.reason or "nothing to do"}
     if delivery.action is None:
         return 200, {"accepted": True}
+    if outcome.listing:
+        return 202, {"accepted": True, "repositories": [], "listing": list(outcome.listing)}
     return 202, {"accepted": True, "repositories": list(outcome.repository_ids)}
 
 

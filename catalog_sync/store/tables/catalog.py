@@ -39,6 +39,7 @@ sources = Table(
     Column("last_discovery_at", DateTime(timezone=True), nullable=True),
     Column("last_error", Text, nullable=True, info={"max_length": TEXT_LIMIT}),
     Column("read_rules", String(64), nullable=True),
+    Column("listing_requested_at", DateTime(timezone=True), nullable=True),
 )
 
 repositories = Table(

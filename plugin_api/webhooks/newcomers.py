@@ -1,0 +1,88 @@
+"""Which configured sources would list a repository a push names, for a repository no source lists yet.
+
+A repository created minutes ago (from a template that brings its ``catalog-info.yaml``) is pushed to
+before any listing has seen it. Its push names its owner or group and, on GitHub, what the filters
+judge (name, topics, fork, archived): the ``github`` sources of that host and owner, and the ``gitlab``
+sources of that host whose group holds the project, whose filters keep it and whose branch the push
+is to, are the ones asked to list at once (``Push.listed_by``). GitLab's push names no topics, fork or
+archived state: only its name is judged there, and a topic filter is left to the listing. A source
+configured by a numeric group id cannot be matched to a path, so it lists at its interval as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, RepositoryFilters, Settings
+from catalog_sync.sources.hostapi import netloc_of
+from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
+from catalog_sync.store.webhook_events import Push
+
+
+def listing_sources(settings: Settings, push: Push, document: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the sources that would list the pushed repository, in configuration order."""
+    if push.branch is None or push.commit is None or push.repository.netloc is None:
+        return ()
+    netloc = push.repository.netloc
+    if push.repository.provider == "github":
+        path, candidate = _github_repository(document)
+    else:
+        path, candidate = _gitlab_project(document)
+    if path is None or "/" not in path:
+        return ()
+    names = []
+    for source in settings.sources:
+        if not isinstance(source, GitHubSourceSettings | GitLabSourceSettings):
+            continue
+        if source.type != push.repository.provider or netloc_of(source.api_url) != netloc:
+            continue
+        if (source.branch or push.default_branch) != push.branch or not _holds(source, path):
+            continue
+        if RepositoryFilter(_judged(source)).judge(candidate) is Verdict.KEEP:
+            names.append(source.name)
+    return tuple(names)
+
+
+def _holds(source: GitHubSourceSettings | GitLabSourceSettings, path: str) -> bool:
+    """Whether the source lists repositories at ``path``: a GitHub owner's, a GitLab group's or any of
+    its subgroups' (paths compared as GitHub and GitLab do, without case)."""
+    if isinstance(source, GitHubSourceSettings):
+        owner = source.org or source.user or ""
+        return path.rpartition("/")[0].lower() == owner.lower()
+    group = source.group.strip("/")
+    return not group.isdigit() and path.lower().startswith(group.lower() + "/")
+
+
+def _judged(source: GitHubSourceSettings | GitLabSourceSettings) -> RepositoryFilters:
+    """The filters a push can be judged by: GitLab's push names no topics, so its topic filters are
+    left to the listing (a project they skip is listed once for nothing, never missed)."""
+    if isinstance(source, GitHubSourceSettings):
+        return source.filters
+    return replace(source.filters, topics_include=(), topics_exclude=())
+
+
+def _github_repository(document: dict[str, Any]) -> tuple[str | None, Candidate]:
+    repository = document.get("repository")
+    repository = repository if isinstance(repository, dict) else {}
+    full_name = repository.get("full_name")
+    topics = repository.get("topics")
+    candidate = Candidate(
+        name=full_name.rpartition("/")[2] if isinstance(full_name, str) else "",
+        topics=tuple(t.lower() for t in topics if isinstance(t, str)) if isinstance(topics, list) else (),
+        fork=repository.get("fork") is True,
+        archived=repository.get("archived") is True,
+    )
+    return (full_name if isinstance(full_name, str) else None), candidate
+
+
+def _gitlab_project(document: dict[str, Any]) -> tuple[str | None, Candidate]:
+    project = document.get("project")
+    project = project if isinstance(project, dict) else {}
+    path = project.get("path_with_namespace")
+    if not isinstance(path, str):
+        return None, Candidate("", (), False, False)
+    return path, Candidate(path.rpartition("/")[2], (), False, False)
+
+
+__all__ = ["listing_sources"]

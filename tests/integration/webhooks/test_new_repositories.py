@@ -1,0 +1,190 @@
+"""The first push to a repository created since the last listing (a template that brings its
+``catalog-info.yaml``, say): the delivery asks the sources that would list the repository to list at
+once, and the next pass lists it and reads it, instead of waiting for ``sync.interval_seconds``. Run
+with the real ``github`` and ``gitlab`` sources against the local hosts, on SQLite and PostgreSQL, the
+passes run as the worker loop runs them (not forced)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from catalog_sync.store.tables import sources
+from catalog_sync.sync import discovery
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
+from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
+from tests.integration.conftest import Catalog, product_yaml
+from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
+from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
+from tests.integration.webhooks.test_push_order import configured_gitlab, webhook_client
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme", "beta") as hub:
+        yield hub
+
+
+def synced(catalog: Catalog, hub: FakeGitHub, **keys: Any) -> FlaskClient:
+    """The organisation ``acme`` listed and read once; answers the catalog's API."""
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub, **keys)
+    catalog.sync()
+    return webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+
+
+def first_push(client: FlaskClient, hub: FakeGitHub, repo: FakeRepo, sha: str, **changes: Any) -> Any:
+    """GitHub's push of ``sha`` to ``repo``'s default branch; answers the JSON answer."""
+    document = github_push(repo.id, after=sha, netloc=f"127.0.0.1:{hub.port}", name=repo.full_name)
+    document["repository"].update(changes)
+    body = body_of(document)
+    answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+    assert answer.status_code == 202, answer.get_json()
+    return answer.get_json()
+
+
+def requested(catalog: Catalog, name: str) -> Any:
+    with catalog.engine.connect() as conn:
+        return conn.execute(select(sources.c.listing_requested_at).where(sources.c.name == name)).scalar()
+
+
+def test_the_first_push_to_a_new_github_repository_lists_its_source_and_is_read_by_the_next_pass(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    client = synced(catalog, hub)
+    fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
+    catalog.sync(everything=False)
+    assert catalog.entity("product:default/fresh") is None  # the interval has not passed: not listed
+
+    answer = first_push(client, hub, fresh, hub.push(fresh, {"README.md": "# fresh\n"}))
+    summary = catalog.sync(everything=False)
+
+    assert answer == {"accepted": True, "repositories": [], "listing": ["acme"]}
+    assert [s["name"] for s in summary.sources] == ["acme"]
+    assert catalog.entity("product:default/fresh") is not None
+    assert requested(catalog, "acme") is None  # answered
+    assert catalog.sync(everything=False).sources == []  # and not listed again
+
+
+def test_a_source_is_listed_for_pushes_at_most_once_per_relist_interval(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = synced(catalog, hub)
+    first = hub.add_repo("acme", "first", {"catalog-info.yaml": product_yaml("first")})
+    first_push(client, hub, first, hub.push(first, {"README.md": "# first\n"}))
+    catalog.sync(everything=False)
+    second = hub.add_repo("acme", "second", {"catalog-info.yaml": product_yaml("second")})
+    first_push(client, hub, second, hub.push(second, {"README.md": "# second\n"}))
+
+    waited = catalog.sync(everything=False)  # within RELIST_SECONDS of the listing just made
+
+    assert waited.sources == []
+    assert catalog.entity("product:default/second") is None
+    assert requested(catalog, "acme") is not None  # kept for a later pass
+    monkeypatch.setattr(discovery, "RELIST_SECONDS", 0.0)  # as if the interval had passed
+    catalog.sync(everything=False)
+    assert catalog.entity("product:default/second") is not None
+    assert requested(catalog, "acme") is None
+
+
+@pytest.mark.parametrize(
+    ("owner", "changes", "ref", "keys"),
+    [
+        pytest.param("beta", {}, "refs/heads/main", {}, id="an-owner-no-source-lists"),
+        pytest.param("acme", {}, "refs/heads/feature", {}, id="another-branch"),
+        pytest.param("acme", {}, "refs/tags/v1", {}, id="a-tag"),
+        pytest.param("acme", {"fork": True}, "refs/heads/main", {}, id="a-fork"),
+        pytest.param("acme", {"archived": True}, "refs/heads/main", {}, id="archived"),
+        pytest.param("acme", {}, "refs/heads/main", {"exclude": "^fresh$"}, id="excluded"),
+        pytest.param(
+            "acme",
+            {"topics": ["internal"]},
+            "refs/heads/main",
+            {"topics": {"exclude": ["internal"]}},
+            id="a-topic-excluded",
+        ),
+    ],
+)
+def test_a_push_no_source_would_list_asks_for_no_listing(
+    catalog: Catalog,
+    hub: FakeGitHub,
+    owner: str,
+    changes: dict[str, Any],
+    ref: str,
+    keys: dict[str, Any],
+) -> None:
+    client = synced(catalog, hub, **keys)
+    fresh = hub.add_repo(owner, "fresh", {"catalog-info.yaml": product_yaml("fresh")})
+    document = github_push(
+        fresh.id, after="a" * 40, ref=ref, netloc=f"127.0.0.1:{hub.port}", name=fresh.full_name
+    )
+    document["repository"].update(changes)
+    body = body_of(document)
+
+    answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+
+    assert answer.status_code == 202
+    assert "no source lists it" in answer.get_json()["ignored"]
+    assert requested(catalog, "acme") is None
+    assert catalog.sync(everything=False).sources == []
+
+
+def test_a_replayed_first_push_asks_once_and_a_push_from_another_host_never(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    client = synced(catalog, hub)
+    fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
+    document = github_push(fresh.id, after="b" * 40, netloc=f"127.0.0.1:{hub.port}", name=fresh.full_name)
+    body = body_of(document)
+    headers = github_headers(SECRET, body, "push", delivery="first-push-1")
+    assert "listing" in client.post("/api/webhooks/github", data=body, headers=headers).get_json()
+    asked = requested(catalog, "acme")
+
+    replayed = client.post("/api/webhooks/github", data=body, headers=headers)
+
+    assert replayed.status_code == 200
+    assert replayed.get_json() == {"duplicate": True}
+    assert requested(catalog, "acme") == asked
+    catalog.sync(everything=False)
+    elsewhere = body_of(github_push(fresh.id + 1, after="c" * 40, name="acme/other"))  # GitHub.com
+    answer = client.post(
+        "/api/webhooks/github", data=elsewhere, headers=github_headers(SECRET, elsewhere, "push")
+    )
+    assert "ignored" in answer.get_json()
+    assert requested(catalog, "acme") is None
+
+
+@pytest.fixture
+def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-0rder3dT0ken-xyz")
+    with fake_gitlab(tmp_path / "gitlab", token="glpat-0rder3dT0ken-xyz") as fake:
+        yield fake
+
+
+def test_the_first_push_to_a_new_gitlab_project_in_a_subgroup_lists_its_source(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    catalog.config = {
+        "sources": [configured_gitlab(gitlab)],
+        "sync": {"allowed_protocols": ["https", "http"], "concurrency": 1},
+    }
+    catalog.reset_engine()
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+    fresh = gitlab.add_project("acme/platform", "fresh", files={"catalog-info.yaml": product_yaml("fresh")})
+    document = gitlab_push(fresh.id, after="d" * 40, path=fresh.path_with_namespace)
+    document["project"]["web_url"] = f"{gitlab.origin}/{fresh.path_with_namespace}"
+    body = body_of(document)
+
+    answer = client.post("/api/webhooks/gitlab", data=body, headers=gitlab_headers(LAB_TOKEN, "Push Hook"))
+    catalog.sync(everything=False)
+
+    assert answer.get_json()["listing"] == [configured_gitlab(gitlab)["name"]]
+    assert catalog.entity("product:default/fresh") is not None

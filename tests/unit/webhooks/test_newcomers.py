@@ -1,0 +1,106 @@
+"""Which sources a push for a repository no source lists yet asks to list: those of its host and owner
+(or group) whose filters keep it and whose branch it is; a hostile or odd payload asks none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from catalog_sync.config import Settings, parse_settings
+from catalog_sync.store.webhook_events import HostRepository, Push
+from plugin_api.webhooks.newcomers import listing_sources
+
+SETTINGS: Settings = parse_settings(
+    {
+        "sources": [
+            {"name": "acme", "type": "github", "org": "Acme", "topics": {"exclude": ["internal"]}},
+            {"name": "ghe", "type": "github", "org": "acme", "api_url": "https://ghe.example.com/api/v3"},
+            {
+                "name": "lab",
+                "type": "gitlab",
+                "group": "acme/platform",
+                "api_url": "https://gl.example.com/api/v4",
+            },
+            {"name": "by-id", "type": "gitlab", "group": "42", "api_url": "https://gl.example.com/api/v4"},
+            {
+                "name": "release",
+                "type": "gitlab",
+                "group": "acme",
+                "branch": "release",
+                "api_url": "https://gl.example.com/api/v4",
+            },
+        ]
+    },
+    environ={},
+)
+
+
+def push(provider: str, netloc: str, branch: str | None = "main", commit: str | None = "a" * 40) -> Push:
+    return Push(HostRepository(provider, "7", netloc), branch, "main", commit)
+
+
+def github(**repository: Any) -> dict[str, Any]:
+    return {"repository": {"full_name": "acme/fresh", **repository}}
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (github(), ("acme",)),
+        (github(full_name="ACME/fresh"), ("acme",)),  # GitHub's owners are named without case
+        (github(topics=["Internal"]), ()),
+        (github(fork=True), ()),
+        (github(archived=True), ()),
+        (github(full_name="beta/fresh"), ()),
+        (github(full_name="acme"), ()),
+        (github(full_name=["acme/fresh"]), ()),
+        (github(full_name="acme/team/fresh"), ()),
+        (github(topics="internal"), ("acme",)),  # no list of topics: judged without them
+        ({"repository": "acme/fresh"}, ()),
+        ({}, ()),
+    ],
+)
+def test_a_github_push_asks_the_sources_of_its_host_and_owner(
+    document: dict[str, Any], expected: Any
+) -> None:
+    assert listing_sources(SETTINGS, push("github", "api.github.com"), document) == expected
+
+
+def test_a_github_enterprise_push_asks_the_source_of_that_host_only() -> None:
+    assert listing_sources(SETTINGS, push("github", "ghe.example.com"), github()) == ("ghe",)
+
+
+@pytest.mark.parametrize(
+    ("path", "branch", "expected"),
+    [
+        ("acme/platform/fresh", "main", ("lab",)),
+        ("Acme/Platform/deep/fresh", "main", ("lab",)),  # subgroups, paths without case
+        ("acme/platformer/fresh", "main", ()),  # a group whose name merely starts alike
+        ("acme/other/fresh", "release", ("release",)),
+        ("42/fresh", "main", ()),  # a group configured by id is matched by no path
+        ("fresh", "main", ()),
+    ],
+)
+def test_a_gitlab_push_asks_the_sources_whose_group_holds_it_on_their_branch(
+    path: str, branch: str, expected: Any
+) -> None:
+    document = {"project": {"path_with_namespace": path}}
+    assert listing_sources(SETTINGS, push("gitlab", "gl.example.com", branch), document) == expected
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        push("github", "api.github.com", branch=None),  # a tag
+        push("github", "api.github.com", commit=None),  # a deleted branch
+        Push(HostRepository("github", "7", None), "main", "main", "a" * 40),  # no host named
+    ],
+)
+def test_a_push_that_reads_nothing_asks_no_listing(odd: Push) -> None:
+    assert listing_sources(SETTINGS, odd, github()) == ()
+
+
+def test_a_gitlab_push_with_no_project_path_asks_no_listing() -> None:
+    for document in ({}, {"project": None}, {"project": {"path_with_namespace": 7}}):
+        assert listing_sources(SETTINGS, push("gitlab", "gl.example.com"), document) == ()
