@@ -26,6 +26,7 @@ from catalog_sync.store.webhook_events import (
     ACCEPTED,
     DUPLICATE,
     IGNORED,
+    Created,
     Delivery,
     DeliveryOutcome,
     HostRepository,
@@ -35,6 +36,7 @@ from catalog_sync.store.webhook_events import (
 from catalog_sync.store.writer import orphan_entities
 
 UNKNOWN_REPOSITORY = "no repository of the catalog has this id on this host (no source lists it)"
+LISTED_ALREADY = "a source lists this repository already"
 AMBIGUOUS_REPOSITORY = (
     "the delivery names no host and several sources list a repository with this id; "
     "use a project hook, whose deliveries name the host"
@@ -110,11 +112,13 @@ def decide(
         return DeliveryOutcome(ACCEPTED), None
     bring_back = isinstance(action, Lifecycle) and action.change == "unarchived"
     rows = find(conn, action.repository, include_removed=bring_back)
-    if rows == UNKNOWN_REPOSITORY and isinstance(action, Push):
+    if rows == UNKNOWN_REPOSITORY and isinstance(action, Push | Created):
         outcome = newcomer(action)
         return outcome, _listing_asked(outcome.listing, delivery.received_at) if outcome.listing else None
     if isinstance(rows, str):
         return DeliveryOutcome(IGNORED, rows), None
+    if isinstance(action, Created):
+        return DeliveryOutcome(IGNORED, LISTED_ALREADY), None
     if isinstance(action, Push):
         outcome = _push(rows, action)
         ids = outcome.repository_ids
@@ -196,14 +200,14 @@ def _push(rows: Sequence[Row[Any]], push: Push) -> DeliveryOutcome:
     return DeliveryOutcome(ACCEPTED, repository_ids=tuple(row.id for row in tracked), woke=True)
 
 
-def newcomer(push: Push) -> DeliveryOutcome:
-    """A push naming a repository the catalog holds under no source: one created minutes ago, whose
-    first push (from a template, say) should show as any other. The configured sources that would
-    list it (``Push.listed_by``) are asked to list at once, and the pass reads it once listed; with
-    none, or for a deleted branch, the push is ignored."""
-    if not push.listed_by or push.commit is None or push.branch is None:
+def newcomer(action: Push | Created) -> DeliveryOutcome:
+    """A push or a creation naming a repository the catalog holds under no source: one created minutes
+    ago, whose first content (from a template, say) should show as any other. The configured sources
+    that would list it (``listed_by``, which the view leaves empty for a tag or a deleted branch) are
+    asked to list at once, and the pass reads it once listed; with none, it is ignored."""
+    if not action.listed_by:
         return DeliveryOutcome(IGNORED, UNKNOWN_REPOSITORY)
-    return DeliveryOutcome(ACCEPTED, woke=True, listing=push.listed_by)
+    return DeliveryOutcome(ACCEPTED, woke=True, listing=action.listed_by)
 
 
 def _listing_asked(names: Sequence[str], received: datetime) -> Write:

@@ -60,6 +60,21 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class Created:
+    """A repository created on the host (GitHub's ``repository`` ``created``, GitLab's system hook
+    ``project_create``): no source lists it yet, so the sources that would (``listed_by``, as for a
+    ``Push``) are asked to list at once: one made from a template or imported brings its descriptors
+    without waiting for a push."""
+
+    repository: HostRepository
+    listed_by: tuple[str, ...] = ()
+
+
+Action = Push | Lifecycle | Created
+"""What a delivery asks of the catalog."""
+
+
+@dataclass(frozen=True)
 class Delivery:
     """One authenticated delivery, as the view read it; ``action`` None asks nothing (a ping)."""
 
@@ -67,7 +82,7 @@ class Delivery:
     delivery_id: str
     event: str
     received_at: datetime
-    action: Push | Lifecycle | None = None
+    action: Action | None = None
     ignored: str | None = None
     """Why the delivery changes nothing, when the view already knows (an action nobody follows)."""
 
@@ -82,4 +97,4 @@ class DeliveryOutcome:
     woke: bool = False
     """Whether a repository was made due, or a listing asked for, so the workers must be woken."""
     listing: tuple[str, ...] = ()
-    """The sources asked to list at once, for a push naming a repository none lists yet."""
+    """The sources asked to list at once, for a push or a creation naming a repository none lists yet."""

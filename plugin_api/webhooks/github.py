@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync.store.webhook_events import Lifecycle, Push
+from catalog_sync.store.webhook_events import Action, Created, Lifecycle, Push
 from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc, repository, text
 
 PROVIDER = "github"
@@ -24,7 +24,7 @@ GITHUB_HOSTS = {"github.com": "api.github.com", "www.github.com": "api.github.co
 
 def read_event(
     event: str, document: dict[str, Any], instance: str | None = None
-) -> tuple[Push | Lifecycle | None, str | None]:
+) -> tuple[Action | None, str | None]:
     """What the event asks, or why it changes nothing (an action the catalog does not follow).
     ``instance`` is unused: every GitHub payload names its repository's URL."""
     if event == "ping":
@@ -34,6 +34,8 @@ def read_event(
     action = text(document, "action")
     assert action is not None
     named = _repository(document)
+    if action == "created":
+        return Created(named), None
     if action in LIFECYCLE:
         return Lifecycle(named, LIFECYCLE[action]), None
     if action in MOVES:

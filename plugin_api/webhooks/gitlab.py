@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync.store.webhook_events import Lifecycle, Push
+from catalog_sync.store.webhook_events import Action, Created, Lifecycle, Push
 from plugin_api.webhooks.payload import (
     PayloadError,
     branch_of,
@@ -33,7 +33,7 @@ INSTANCE_HEADER = "X-Gitlab-Instance"
 
 def read_event(
     event: str, document: dict[str, Any], instance: str | None = None
-) -> tuple[Push | Lifecycle | None, str | None]:
+) -> tuple[Action | None, str | None]:
     """What the event asks, or why it changes nothing; ``instance`` is the ``X-Gitlab-Instance``
     header, the URL of the GitLab that sent it, which names the host where the payload names none."""
     if event == "Push Hook":
@@ -41,9 +41,11 @@ def read_event(
     name = system_event(document)
     if name == "push":
         return read_push(document, instance), None
-    if name not in ("project_destroy", *SYSTEM_MOVES):
+    if name not in ("project_destroy", "project_create", *SYSTEM_MOVES):
         return None, f"the system event {name!r} changes nothing the catalog keeps"
     named = repository(PROVIDER, host_id(document, "project_id"), instance_host(instance))
+    if name == "project_create":
+        return Created(named), None
     if name == "project_destroy":
         return Lifecycle(named, "deleted"), None
     old_path = text(document, "old_path_with_namespace")

@@ -1,12 +1,14 @@
-"""Which configured sources would list a repository a push names, for a repository no source lists yet.
+"""Which configured sources would list a repository a push or a creation names, none listing it yet.
 
 A repository created minutes ago (from a template that brings its ``catalog-info.yaml``) is pushed to
-before any listing has seen it. Its push names its owner or group and, on GitHub, what the filters
-judge (name, topics, fork, archived): the ``github`` sources of that host and owner, and the ``gitlab``
-sources of that host whose group holds the project, whose filters keep it and whose branch the push
-is to, are the ones asked to list at once (``Push.listed_by``). GitLab's push names no topics, fork or
-archived state: only its name is judged there, and a topic filter is left to the listing. A source
-configured by a numeric group id cannot be matched to a path, so it lists at its interval as before.
+before any listing has seen it, or announced by GitHub's ``repository`` ``created`` event or GitLab's
+``project_create`` system event. Its push or creation names its owner or group and, on GitHub, what
+the filters judge (name, topics, fork, archived): the ``github`` sources of that host and owner, and
+the ``gitlab`` sources of that host whose group holds the project, whose filters keep it and (for a
+push) whose branch it is to, are the ones asked to list at once (``listed_by``). GitLab names no
+topics, fork or archived state: only the name is judged there, and a topic filter is left to the
+listing. A source configured by a numeric group id cannot be matched to a path, so it lists at its
+interval as before.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from typing import Any
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, RepositoryFilters, Settings
 from catalog_sync.sources.hostapi import netloc_of
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
-from catalog_sync.store.webhook_events import Push
+from catalog_sync.store.webhook_events import Created, Push
 
 
-def listing_sources(settings: Settings, push: Push, document: dict[str, Any]) -> tuple[str, ...]:
-    """The names of the sources that would list the pushed repository, in configuration order."""
-    if push.branch is None or push.commit is None or push.repository.netloc is None:
+def listing_sources(settings: Settings, action: Push | Created, document: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the sources that would list the repository pushed to or created, in configuration
+    order: none for a push that reads nothing (a tag, a deleted branch)."""
+    push = action if isinstance(action, Push) else None
+    if push is not None and (push.branch is None or push.commit is None):
         return ()
-    netloc = push.repository.netloc
-    if push.repository.provider == "github":
+    if action.repository.netloc is None:
+        return ()
+    netloc = action.repository.netloc
+    if action.repository.provider == "github":
         path, candidate = _github_repository(document)
     else:
         path, candidate = _gitlab_project(document)
@@ -35,9 +41,11 @@ def listing_sources(settings: Settings, push: Push, document: dict[str, Any]) ->
     for source in settings.sources:
         if not isinstance(source, GitHubSourceSettings | GitLabSourceSettings):
             continue
-        if source.type != push.repository.provider or netloc_of(source.api_url) != netloc:
+        if source.type != action.repository.provider or netloc_of(source.api_url) != netloc:
             continue
-        if (source.branch or push.default_branch) != push.branch or not _holds(source, path):
+        if push is not None and (source.branch or push.default_branch) != push.branch:
+            continue
+        if not _holds(source, path):
             continue
         if RepositoryFilter(_judged(source)).judge(candidate) is Verdict.KEEP:
             names.append(source.name)
@@ -77,8 +85,9 @@ def _github_repository(document: dict[str, Any]) -> tuple[str | None, Candidate]
 
 
 def _gitlab_project(document: dict[str, Any]) -> tuple[str | None, Candidate]:
+    """A push names its ``project``; a system hook's ``project_create`` names the path at the top."""
     project = document.get("project")
-    project = project if isinstance(project, dict) else {}
+    project = project if isinstance(project, dict) else document
     path = project.get("path_with_namespace")
     if not isinstance(path, str):
         return None, Candidate("", (), False, False)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request
 
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, Settings
 from catalog_sync.metrics import count_delivery
-from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Delivery, Lifecycle, Push
+from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Action, Created, Delivery, Lifecycle, Push
 from plugin_api.state import AppState
 from plugin_api.webhooks import github, gitlab
 from plugin_api.webhooks.intake import (
@@ -39,7 +39,7 @@ from plugin_api.webhooks.payload import PayloadError
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[str, dict[str, Any], str | None], tuple[Push | Lifecycle | None, str | None]]
+Reader = Callable[[str, dict[str, Any], str | None], tuple[Action | None, str | None]]
 """(event, payload, the ``instance_header``'s value) -> what the delivery asks, or why it changes nothing."""
 
 
@@ -120,7 +120,7 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
         action, ignored = route.read(event, document, instance)
     except PayloadError as exc:
         fail(400, f"the {event} delivery cannot be read: {exc}")
-    if isinstance(action, Push):
+    if isinstance(action, Push | Created):
         action = replace(action, listed_by=listing_sources(app_state.settings, action, document))
     return Delivery(route.provider, identifier, event, app_state.clock(), action, ignored)
 

@@ -18,7 +18,14 @@ from catalog_sync.store.tables import sources
 from catalog_sync.sync import discovery
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
-from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
+from tests.fixtures.hosted import (
+    body_of,
+    github_headers,
+    github_push,
+    github_repository_event,
+    gitlab_headers,
+    gitlab_push,
+)
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
 from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
@@ -160,6 +167,28 @@ def test_a_replayed_first_push_asks_once_and_a_push_from_another_host_never(
     assert requested(catalog, "acme") is None
 
 
+def test_a_github_repository_created_from_a_template_is_listed_and_read_without_a_push(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    client = synced(catalog, hub)
+    fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
+    document = github_repository_event(fresh.id, "created", name=fresh.full_name)
+    document["repository"]["url"] = f"{hub.api_url}/repos/{fresh.full_name}"
+    body = body_of(document)
+
+    created = client.post(
+        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
+    )
+    catalog.sync(everything=False)
+
+    assert created.get_json() == {"accepted": True, "repositories": [], "listing": ["acme"]}
+    assert catalog.entity("product:default/fresh") is not None
+    answer = client.post(  # a redelivery, with an id of its own, once the source lists it
+        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
+    )
+    assert answer.get_json() == {"ignored": "a source lists this repository already"}
+
+
 @pytest.fixture
 def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-0rder3dT0ken-xyz")
@@ -187,4 +216,32 @@ def test_the_first_push_to_a_new_gitlab_project_in_a_subgroup_lists_its_source(
     catalog.sync(everything=False)
 
     assert answer.get_json()["listing"] == [configured_gitlab(gitlab)["name"]]
+    assert catalog.entity("product:default/fresh") is not None
+
+
+def test_a_gitlab_project_created_is_listed_through_a_system_hook(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    catalog.config = {
+        "sources": [configured_gitlab(gitlab)],
+        "sync": {"allowed_protocols": ["https", "http"], "concurrency": 1},
+    }
+    catalog.reset_engine()
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+    fresh = gitlab.add_project("acme", "fresh", files={"catalog-info.yaml": product_yaml("fresh")})
+    body = body_of(
+        {
+            "event_name": "project_create",
+            "project_id": fresh.id,
+            "path": fresh.path,
+            "path_with_namespace": fresh.path_with_namespace,
+        }
+    )
+    headers = gitlab_headers(LAB_TOKEN, "System Hook") | {"X-Gitlab-Instance": gitlab.origin}
+
+    answer = client.post("/api/webhooks/gitlab", data=body, headers=headers)
+    catalog.sync(everything=False)
+
+    assert answer.get_json()["listing"] == ["acme-gl"]
     assert catalog.entity("product:default/fresh") is not None
