@@ -29,7 +29,7 @@ from tests.fixtures.hosted import (
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
 from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
-from tests.integration.webhooks.test_push_order import configured_gitlab, webhook_client
+from tests.integration.webhooks.test_push_order import configured_gitlab, use_gitlab, webhook_client
 
 
 @pytest.fixture
@@ -200,13 +200,8 @@ def test_the_first_push_to_a_new_gitlab_project_in_a_subgroup_lists_its_source(
     catalog: Catalog, gitlab: FakeGitLab
 ) -> None:
     gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
-    catalog.config = {
-        "sources": [configured_gitlab(gitlab)],
-        "sync": {"allowed_protocols": ["https", "http"], "concurrency": 1},
-    }
-    catalog.reset_engine()
+    client = use_gitlab(catalog, gitlab)
     catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
     fresh = gitlab.add_project("acme/platform", "fresh", files={"catalog-info.yaml": product_yaml("fresh")})
     document = gitlab_push(fresh.id, after="d" * 40, path=fresh.path_with_namespace)
     document["project"]["web_url"] = f"{gitlab.origin}/{fresh.path_with_namespace}"
@@ -222,13 +217,8 @@ def test_the_first_push_to_a_new_gitlab_project_in_a_subgroup_lists_its_source(
 def test_a_gitlab_project_created_is_listed_through_a_system_hook(
     catalog: Catalog, gitlab: FakeGitLab
 ) -> None:
-    catalog.config = {
-        "sources": [configured_gitlab(gitlab)],
-        "sync": {"allowed_protocols": ["https", "http"], "concurrency": 1},
-    }
-    catalog.reset_engine()
+    client = use_gitlab(catalog, gitlab)
     catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
     fresh = gitlab.add_project("acme", "fresh", files={"catalog-info.yaml": product_yaml("fresh")})
     body = body_of(
         {
