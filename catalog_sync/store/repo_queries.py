@@ -45,6 +45,9 @@ class SourceSummary:
     states: dict[str, int]
     last_discovery_at: datetime | None
     last_error: str | None
+    listing_requested_at: datetime | None = None
+    """When a push or a creation asked for a listing the source has not made yet (a repository no
+    source lists yet): set for more than a few seconds, the workers are not running or not woken."""
 
 
 @dataclass
@@ -178,6 +181,7 @@ class RepositoryReader:
                     states=by_state,
                     last_discovery_at=utc(row.last_discovery_at) if row is not None else None,
                     last_error=redact(row.last_error) if row is not None and row.last_error else None,
+                    listing_requested_at=utc(row.listing_requested_at) if row is not None else None,
                 )
             )
         return summaries

@@ -23,6 +23,14 @@ class SourceSchema(OpenSchema):
     states = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     lastDiscoveryAt = fields.DateTime(attribute="last_discovery_at", allow_none=True)  # noqa: N815
     lastError = fields.String(attribute="last_error", allow_none=True)  # noqa: N815
+    listingRequestedAt = fields.DateTime(  # noqa: N815
+        attribute="listing_requested_at",
+        allow_none=True,
+        metadata={
+            "description": "when a push or a creation naming a repository no source lists yet asked "
+            "for a listing the workers have not made yet"
+        },
+    )
 
 
 class _LocatedProblemSchema(OpenSchema):
