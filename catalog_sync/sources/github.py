@@ -14,7 +14,8 @@ repository would lose a monorepo the fetch reads well. Either way its history is
 so (``History.truncated``).
 
 A listing that fails part way raises ``SourceError`` (the sync removes nothing); an archived repository
-under ``archived: false`` is reported in ``retired_keys`` and removed at once; any other repository
+under ``archived: false``, and one GitHub lists as ``disabled`` (blocked: its content answers 403), is
+reported in ``retired_keys`` and removed at once; any other repository
 that stops being listed is removed after two complete listings (``removal_listings``), and its tree
 record in the API cache and its shallow clone with it (``githubprune``, ``cloneprune``); blobs no
 record names are pruned once a day.
@@ -411,6 +412,8 @@ class GitHubSource:
         name = listed["full_name"].rpartition("/")[2]
         candidate = Candidate(name, tuple(listed["topics"]), listed["fork"], listed["archived"])
         verdict = self._filter.judge(candidate)
+        if verdict is Verdict.KEEP and listed.get("disabled"):  # blocked by GitHub: nothing can be read
+            verdict = Verdict.RETIRE
         self._verdicts[listed["id"]] = (listed, verdict)
         return verdict
 

@@ -44,6 +44,7 @@ def listed_repository(item: Any) -> dict[str, Any]:
         "topics": [t for t in topics if isinstance(t, str)][:100],
         "fork": item.get("fork") is True,
         "archived": item.get("archived") is True,
+        "disabled": item.get("disabled") is True,
     }
 
 

@@ -294,6 +294,21 @@ def test_an_archived_repository_is_removed_at_once_and_a_deleted_one_after_two_l
     assert catalog.entity("product:default/shop")["orphaned_at"] is None  # type: ignore[index]
 
 
+def test_a_repository_github_disabled_is_removed_at_once_not_failed_at_every_pass(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay, _ = synced_pay_and_ledger(catalog, hub)
+    hub.disable(pay)
+    hub.touch(pay)  # its content is asked again: GitHub answers 403
+
+    summary = catalog.sync()
+
+    assert summary.errors == 0
+    assert repo_rows(catalog)[hub.key(pay)]["removed_at"] is not None
+    assert catalog.entity("product:default/pay")["orphaned_at"] is not None  # type: ignore[index]
+    assert catalog.entity("product:default/ledger")["orphaned_at"] is None  # type: ignore[index]
+
+
 def test_a_repository_missing_once_then_listed_again_is_never_removed(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
