@@ -166,6 +166,13 @@ class GitHubRepository:
         self._source.tips.record(self.id, pushed_at, self.branch, sha)
         return sha
 
+    def pushed_tip(self, commit: str) -> None:
+        """Remember the commit a push named as the tip, under the listing's ``pushed_at``: until the next
+        listing moves it, a pass (a refresh, a rule change) must not answer the tip from before the
+        push, which would read older content back, or an empty repository's none, which would fail it."""
+        if self._refused is None:
+            self._source.tips.record(self.id, self._listed["pushed_at"], self.branch, commit)
+
     def _empty(self) -> EmptyRepositoryError:
         return EmptyRepositoryError(
             f"{self.info.name}: the host has no commit on its default branch {self.branch!r} yet (an empty "

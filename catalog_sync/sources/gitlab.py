@@ -380,8 +380,19 @@ class GitLabRepository:
         if self._refused is not None:
             raise RepositoryUnreachableError(self._refused)
         if self._empty and not fresh:
-            raise self._source.empty(self.project, self._info.branch)
+            # Listed empty; a push read since (``pushed_tip``) is the tip until the next listing.
+            pushed = self._source.tips.known(self.project.id, self.project.last_activity_at, self._branch)
+            if pushed is None:
+                raise self._source.empty(self.project, self._info.branch)
+            return pushed
         return self._source.ask_tip(self.project, self._branch, fresh=fresh)
+
+    def pushed_tip(self, commit: str) -> None:
+        """Remember the commit a push named as the tip, under the listing's ``last_activity_at``: until
+        the next listing, a pass (a refresh, a rule change) must not answer the tip from before the
+        push, which would read older content back, or an empty project's none, which would fail it."""
+        if self._source is not None and self._refused is None:
+            self._source.tips.record(self.project.id, self.project.last_activity_at, self._branch, commit)
 
     def ask_tip(self) -> str:
         """The branch's tip as the host answers now (one request), whatever the project's activity

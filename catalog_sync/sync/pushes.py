@@ -58,7 +58,13 @@ class Pinned:
         never comes back, while a force push back to an older commit is read."""
         if not hasattr(self.inner, "descends_from"):
             return self.commit
-        descends = self.inner.descends_from
+        tip = self._tip(self.inner.descends_from)
+        remember = getattr(self.inner, "pushed_tip", None)
+        if remember is not None:  # a hosted source's tip memory predates the push until it lists again
+            remember(tip)
+        return tip
+
+    def _tip(self, descends: Callable[[str, str], bool | None]) -> str:
         pushed = self._newest(descends) if self.merged else self.commit
         if self.read is None or self.read == pushed or descends(self.read, pushed) is not True:
             return pushed

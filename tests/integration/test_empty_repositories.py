@@ -12,10 +12,14 @@ import pytest
 from tests.fixtures.fakegithub import FakeGitHub, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.fixtures.gitrepos import run_git
+from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
+from tests.fixtures.syncstore import sync_store
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
 from tests.integration.test_gitlab_sync import TOKEN as GITLAB_TOKEN
 from tests.integration.test_gitlab_sync import configure as use_gitlab
+from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
+from tests.integration.webhooks.test_push_order import webhook_client
 
 
 @pytest.fixture
@@ -115,3 +119,83 @@ def test_an_empty_gitlab_project_is_listed_read_as_empty_without_a_request_and_r
 
     assert catalog.repository("acme/fresh")["last_commit"] == sha
     assert catalog.entity("product:default/fresh") is not None
+
+
+def refreshed(catalog: Catalog, name: str) -> None:
+    """``POST /refresh`` (or a rule change): the repository due now for a full read, before the
+    source's next listing."""
+    assert sync_store(catalog.engine).make_due(catalog.repository(name)["id"], now=catalog.clock())
+
+
+def test_an_empty_github_repository_read_at_its_first_push_then_refreshed_before_a_listing_keeps_it(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    fresh = hub.add_repo("acme", "fresh")
+    use_github(catalog, hub)
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    sha = hub.push(fresh, {"catalog-info.yaml": product_yaml("fresh")})
+    document = github_push(fresh.id, after=sha, netloc=f"127.0.0.1:{hub.port}", name=fresh.full_name)
+    body = body_of(document)
+    answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+    assert answer.get_json()["accepted"] is True
+    catalog.clock.advance(seconds=5)  # the delivery's arrival is the API's wall time
+    catalog.sync(everything=False)  # read at the push; the listing (pushed_at) is the one before it
+    assert catalog.repository("acme/fresh")["last_commit"] == sha
+
+    refreshed(catalog, "acme/fresh")
+    summary = catalog.sync(everything=False)
+
+    assert summary.errors == 0
+    row = catalog.repository("acme/fresh")
+    assert (row["state"], row["last_error"], row["last_commit"]) == ("ok", None, sha)
+
+
+def test_an_empty_gitlab_project_read_at_its_first_push_then_refreshed_before_a_listing_keeps_it(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    fresh = gitlab.add_project("acme", "fresh", empty=True)
+    use_gitlab(catalog, gitlab)
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+    sha = gitlab.push(fresh, {"catalog-info.yaml": product_yaml("fresh")})
+    document = gitlab_push(fresh.id, after=sha, path=fresh.path_with_namespace)
+    document["project"]["web_url"] = f"{gitlab.origin}/{fresh.path_with_namespace}"
+    answer = client.post(
+        "/api/webhooks/gitlab", data=body_of(document), headers=gitlab_headers(LAB_TOKEN, "Push Hook")
+    )
+    assert answer.get_json()["accepted"] is True
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)
+    assert catalog.repository("acme/fresh")["last_commit"] == sha
+
+    refreshed(catalog, "acme/fresh")
+    summary = catalog.sync(everything=False)
+
+    assert summary.errors == 0
+    row = catalog.repository("acme/fresh")
+    assert (row["state"], row["last_error"], row["last_commit"]) == ("ok", None, sha)
+
+
+def test_a_github_repository_read_at_a_push_then_refreshed_before_a_listing_is_not_read_back(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    sha = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
+    document = github_push(pay.id, after=sha, netloc=f"127.0.0.1:{hub.port}", name=pay.full_name)
+    body = body_of(document)
+    client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)
+    assert catalog.repository("acme/pay")["last_commit"] == sha
+
+    refreshed(catalog, "acme/pay")
+    catalog.sync(everything=False)
+
+    assert catalog.repository("acme/pay")["last_commit"] == sha
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert entity["body"]["spec"]["lifecycle"] == "retired"
