@@ -211,13 +211,11 @@ def newcomer(action: Push | Created) -> DeliveryOutcome:
 
 
 def _listing_asked(names: Sequence[str], received: datetime) -> Write:
-    """Mark the sources ``names`` to be listed at the next pass; a mark already set keeps its time
-    (the earliest push waiting for the listing)."""
-    statement = (
-        update(sources)
-        .where(sources.c.name.in_(sorted(names)), sources.c.listing_requested_at.is_(None))
-        .values(listing_requested_at=received)
-    )
+    """Mark the sources ``names`` to be listed at the next pass. A mark already set is written over:
+    a listing clears only the mark it read when it started (``clear_listing_request``), and one that
+    started before this push may have read the host's pages before the repository existed, so the
+    request must outlive it."""
+    statement = update(sources).where(sources.c.name.in_(sorted(names))).values(listing_requested_at=received)
 
     def write(conn: Connection) -> None:
         conn.execute(statement)
@@ -301,9 +299,9 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
         if isinstance(delivery.action, Push):
             for repository in decided[n].repository_ids:
                 pushed[repository].append(Pushed(delivery.received_at, delivery.action.commit))
+    if listing:  # first: a listing being recorded locks its source's row, then its repositories'
+        _listing_asked(tuple(listing), max(listing.values()))(conn)
     write_pushes(conn, [collapse(repository, pushed[repository]) for repository in sorted(pushed)])
-    if listing:
-        _listing_asked(tuple(listing), min(listing.values()))(conn)
     return outcomes
 
 

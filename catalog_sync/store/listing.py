@@ -61,7 +61,8 @@ def listed_beside(conn: Connection, source_id: int, seen: datetime | None) -> bo
 
 
 def listing_requests(conn: Connection) -> dict[str, datetime]:
-    """Each source a push asked to list, with the earliest push waiting (``deliveries.newcomer``)."""
+    """Each source a push asked to list, with the mark of the latest request (``deliveries.newcomer``):
+    the listing hands it back to ``clear_listing_request``."""
     rows = conn.execute(
         select(sources.c.name, sources.c.listing_requested_at).where(
             sources.c.listing_requested_at.is_not(None)

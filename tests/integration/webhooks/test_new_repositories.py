@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from catalog_sync.errors import SourceError
 from catalog_sync.store.tables import sources
 from catalog_sync.sync import discovery
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
@@ -241,3 +242,34 @@ def test_a_gitlab_project_created_is_listed_through_a_system_hook(
 
     assert answer.get_json()["listing"] == ["acme-gl"]
     assert catalog.entity("product:default/fresh") is not None
+
+
+def test_a_first_push_arriving_while_its_source_is_listed_for_another_is_kept_for_the_next_listing(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = synced(catalog, hub)
+    first = hub.add_repo("acme", "first", {"catalog-info.yaml": product_yaml("first")})
+    first_push(client, hub, first, hub.push(first, {"README.md": "# first\n"}))
+    engine = catalog._sync
+    assert engine is not None
+    source = engine.build_sources()[0]
+    assert not isinstance(source, SourceError)
+    listed = source.discover
+
+    def discover_then_push() -> Any:
+        repositories = listed()  # the host's pages are read: a repository created now is not in them
+        second = hub.add_repo("acme", "second", {"catalog-info.yaml": product_yaml("second")})
+        first_push(client, hub, second, hub.push(second, {"README.md": "# second\n"}))
+        return repositories
+
+    monkeypatch.setattr(source, "discover", discover_then_push)
+    catalog.sync(everything=False)
+    monkeypatch.setattr(source, "discover", listed)
+    assert catalog.entity("product:default/first") is not None
+    assert catalog.entity("product:default/second") is None
+
+    assert requested(catalog, "acme") is not None  # the second push's request outlives that listing
+    monkeypatch.setattr(discovery, "RELIST_SECONDS", 0.0)
+    catalog.sync(everything=False)
+    assert catalog.entity("product:default/second") is not None
+    assert requested(catalog, "acme") is None
