@@ -173,6 +173,11 @@ class GitHubRepository:
         if self._refused is None:
             self._source.tips.record(self.id, self._listed["pushed_at"], self.branch, commit)
 
+    def forget_tip(self) -> None:
+        """Ask the branch again next time: the sync read a commit of it before, so the host's 404 that
+        made it look empty is no state to remember until ``pushed_at`` moves (it may be a lapse)."""
+        self._source.tips.forget(self.id)
+
     def _empty(self) -> EmptyRepositoryError:
         return EmptyRepositoryError(
             f"{self.info.name}: the host has no commit on its default branch {self.branch!r} yet (an empty "

@@ -53,7 +53,9 @@ class TipState:
             for line in path.read_text(encoding="utf-8").splitlines():
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     row = json.loads(line)
-                    if _SHA.match(str(row["tip"])) or row["tip"] == EMPTY:
+                    if row["tip"] is None:  # forgotten (``forget``)
+                        self._tips.pop(int(row["id"]), None)
+                    elif _SHA.match(str(row["tip"])) or row["tip"] == EMPTY:
                         self._tips[int(row["id"])] = KnownTip(
                             str(row["at"]), str(row["branch"]), str(row["tip"]), float(row.get("read", 0))
                         )
@@ -85,6 +87,22 @@ class TipState:
             if not self._folder_made:
                 self._path.parent.mkdir(parents=True, exist_ok=True)
                 self._folder_made = True
+            descriptor = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(descriptor, (row + "\n").encode())
+            finally:
+                os.close(descriptor)
+
+    def forget(self, repository_id: int) -> None:
+        """Drop what is remembered of a repository, so its tip is asked again: an ``EMPTY`` answered for
+        a branch read before may be the host's passing lapse, and must not outlive the pass that met it
+        until the push time moves (one appended line, read back as a removal)."""
+        row = json.dumps({"id": repository_id, "tip": None})
+        with self._lock:
+            if self._tips.pop(repository_id, None) is None:
+                return
+            self._compacted = False
+            self._path.parent.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 os.write(descriptor, (row + "\n").encode())

@@ -157,6 +157,8 @@ class BatchReader:
             if tip is None and error is None and by_id[rid].last_commit is None:
                 empty.append(rid)  # never read, nothing to read yet: read and unchanged, not failing
             elif error is not None or tip is None:
+                if error is None and (forget := getattr(repo_of.get(rid), "forget_tip", None)) is not None:
+                    forget()  # read before: an empty answer fails it, and is asked again next time
                 failures.append((rid, error or NO_COMMIT_MESSAGE))
             elif tip == by_id[rid].last_commit and not by_id[rid].rescan:
                 unchanged.append(rid)

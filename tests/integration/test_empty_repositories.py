@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.fakegithub import FakeGitHub, serving_orgs
+from tests.fixtures.fakegithubstate import Fault
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.fixtures.gitrepos import run_git
 from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
@@ -199,3 +200,19 @@ def test_a_github_repository_read_at_a_push_then_refreshed_before_a_listing_is_n
     entity = catalog.entity("product:default/pay")
     assert entity is not None
     assert entity["body"]["spec"]["lifecycle"] == "retired"
+
+
+def test_a_github_branch_read_before_that_answered_404_once_is_asked_again_and_read(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    sha = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
+    hub.fail(Fault(404, "/branches/main", {}, "Branch not found", times=1))  # a host's passing lapse
+    assert catalog.sync().errors == 1
+
+    assert catalog.sync().errors == 0  # pushed_at has not moved since: the branch is asked again
+
+    row = catalog.repository("acme/pay")
+    assert (row["state"], row["last_error"], row["last_commit"]) == ("ok", None, sha)

@@ -93,3 +93,19 @@ def test_first_tips_appended_after_a_compaction_need_no_rewrite_and_a_second_tip
     assert TipState(path).known(2, "t2", "main") == NEWER
     state.compact({1, 3})
     assert len(path.read_text().splitlines()) == 2
+
+
+def test_a_forgotten_tip_stays_forgotten_across_a_restart_and_a_compaction(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "tips.jsonl"
+    state = TipState(path)
+    state.record(1, "t1", "main", EMPTY)
+    state.record(2, "t1", "main", SHA)
+    state.forget(1)
+    state.forget(3)  # never known: nothing written
+
+    assert state.known(1, "t1", "main") is None
+    assert TipState(path).known(1, "t1", "main") is None
+    assert TipState(path).known(2, "t1", "main") == SHA
+    state.compact({1, 2})
+    assert TipState(path).known(1, "t1", "main") is None
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
