@@ -166,11 +166,14 @@ class GitHubRepository:
         self._source.tips.record(self.id, pushed_at, self.branch, sha)
         return sha
 
-    def pushed_tip(self, commit: str) -> None:
-        """Remember the commit a push named as the tip, under the listing's ``pushed_at``: until the next
-        listing moves it, a pass (a refresh, a rule change) must not answer the tip from before the
-        push, which would read older content back, or an empty repository's none, which would fail it."""
-        if self._refused is None:
+    def pushed_tip(self, commit: str, read: str | None) -> None:
+        """Remember the commit a push named as the tip, under the listing's ``pushed_at``, when what is
+        remembered there is the commit read before it (``read``) or ``EMPTY``: the listing predates the
+        push, and until the next one a pass (a refresh, a rule change) must not answer that tip, which
+        would read older content back or fail an empty repository read at its first push. Nothing
+        remembered, or another tip, is left alone: the branch is asked (a newer push may be lost)."""
+        known = self._known_tip()
+        if known is not None and known in (read, EMPTY):
             self._source.tips.record(self.id, self._listed["pushed_at"], self.branch, commit)
 
     def forget_tip(self) -> None:

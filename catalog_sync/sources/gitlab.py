@@ -387,11 +387,16 @@ class GitLabRepository:
             return pushed
         return self._source.ask_tip(self.project, self._branch, fresh=fresh)
 
-    def pushed_tip(self, commit: str) -> None:
-        """Remember the commit a push named as the tip, under the listing's ``last_activity_at``: until
-        the next listing, a pass (a refresh, a rule change) must not answer the tip from before the
-        push, which would read older content back, or an empty project's none, which would fail it."""
-        if self._source is not None and self._refused is None:
+    def pushed_tip(self, commit: str, read: str | None) -> None:
+        """Remember the commit a push named as the tip, under the listing's ``last_activity_at``, when
+        the listing predates the push: the project was listed empty, or the tip remembered there is
+        the commit read before it (``read``). Until the next listing, a pass (a refresh, a rule change)
+        must not answer that tip, which would read older content back, or none, which would fail the
+        project. Otherwise the branch is asked as before (a newer push may be lost)."""
+        if self._source is None or self._refused is not None:
+            return
+        known = self._source.tips.known(self.project.id, self.project.last_activity_at, self._branch)
+        if (self._empty and known is None) or (known is not None and known == read):
             self._source.tips.record(self.project.id, self.project.last_activity_at, self._branch, commit)
 
     def ask_tip(self) -> str:

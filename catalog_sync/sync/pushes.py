@@ -60,8 +60,8 @@ class Pinned:
             return self.commit
         tip = self._tip(self.inner.descends_from)
         remember = getattr(self.inner, "pushed_tip", None)
-        if remember is not None:  # a hosted source's tip memory predates the push until it lists again
-            remember(tip)
+        if remember is not None:  # a hosted source's tip memory may predate the push until it lists again
+            remember(tip, self.read)
         return tip
 
     def _tip(self, descends: Callable[[str, str], bool | None]) -> str:

@@ -216,3 +216,24 @@ def test_a_github_branch_read_before_that_answered_404_once_is_asked_again_and_r
 
     row = catalog.repository("acme/pay")
     assert (row["state"], row["last_error"], row["last_commit"]) == ("ok", None, sha)
+
+
+def test_a_push_read_under_a_newer_listing_leaves_the_branch_asked_so_a_lost_later_push_is_read(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+    newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
+    document = github_push(pay.id, after=older, netloc=f"127.0.0.1:{hub.port}", name=pay.full_name)
+    body = body_of(document)  # the newer push's delivery never arrives
+    client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+    catalog.clock.advance(seconds=5)
+    catalog.sync()  # listed after both pushes; the push is read at the commit it names
+    assert catalog.repository("acme/pay")["last_commit"] == older
+
+    catalog.sync()  # the backstop: the branch is asked, its tip read
+
+    assert catalog.repository("acme/pay")["last_commit"] == newer
