@@ -349,6 +349,8 @@ class GitLabRepository:
         self._branch = source.branch_for(project) or "main"
         self._empty = project.empty_repo or source.branch_for(project) is None
         """Listed without a commit: its tip is the empty project's, until a push or a listing says."""
+        self._pushed: str | None = None
+        """The commit a push named since this listing found the project empty (``pushed_tip``)."""
         shown = f"project {project.path_with_namespace} ({project.id})"
         self._refused = None if source.configured_branch else refused_default(shown, project.default_branch)
         """Why the project is not read: its host lists a default branch no git could have."""
@@ -381,22 +383,26 @@ class GitLabRepository:
             raise RepositoryUnreachableError(self._refused)
         if self._empty and not fresh:
             # Listed empty; a push read since (``pushed_tip``) is the tip until the next listing.
-            pushed = self._source.tips.known(self.project.id, self.project.last_activity_at, self._branch)
-            if pushed is None:
+            if self._pushed is None:
                 raise self._source.empty(self.project, self._info.branch)
-            return pushed
+            return self._pushed
         return self._source.ask_tip(self.project, self._branch, fresh=fresh)
 
     def pushed_tip(self, commit: str, read: str | None) -> None:
-        """Remember the commit a push named as the tip, under the listing's ``last_activity_at``, when
-        the listing predates the push: the project was listed empty, or the tip remembered there is
-        the commit read before it (``read``). Until the next listing, a pass (a refresh, a rule change)
-        must not answer that tip, which would read older content back, or none, which would fail the
-        project. Otherwise the branch is asked as before (a newer push may be lost)."""
+        """Remember the commit a push named as the tip when the listing predates the push: the project
+        was listed empty (kept by this listing's project, never in the tip memory, where a tip read
+        before the project was emptied may stand), or the tip remembered under its
+        ``last_activity_at`` is the commit read before it (``read``). Until the next listing, a pass
+        (a refresh, a rule change) must not answer that tip, which would read older content back, or
+        none, which would fail the project. Otherwise the branch is asked as before (a newer push may
+        be lost)."""
         if self._source is None or self._refused is not None:
             return
+        if self._empty:
+            self._pushed = commit
+            return
         known = self._source.tips.known(self.project.id, self.project.last_activity_at, self._branch)
-        if (self._empty and known is None) or (known is not None and known == read):
+        if known is not None and known == read:
             self._source.tips.record(self.project.id, self.project.last_activity_at, self._branch, commit)
 
     def ask_tip(self) -> str:
@@ -452,6 +458,7 @@ class GitLabRepository:
         self._git = state["git"]
         self._refused = state.get("refused")
         self._empty = bool(state.get("empty"))
+        self._pushed = None
 
 
 __all__ = ["ACTIVITY_THROTTLE_SECONDS", "PER_PAGE", "GitLabRepository", "GitLabSource", "read_token"]

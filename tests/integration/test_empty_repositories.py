@@ -237,3 +237,26 @@ def test_a_push_read_under_a_newer_listing_leaves_the_branch_asked_so_a_lost_lat
     catalog.sync()  # the backstop: the branch is asked, its tip read
 
     assert catalog.repository("acme/pay")["last_commit"] == newer
+
+
+def test_a_gitlab_project_read_at_a_push_then_refreshed_before_a_listing_is_not_read_back(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    use_gitlab(catalog, gitlab)
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+    sha = gitlab.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
+    document = gitlab_push(pay.id, after=sha, path=pay.path_with_namespace)
+    document["project"]["web_url"] = f"{gitlab.origin}/{pay.path_with_namespace}"
+    client.post(
+        "/api/webhooks/gitlab", data=body_of(document), headers=gitlab_headers(LAB_TOKEN, "Push Hook")
+    )
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)
+    assert catalog.repository("acme/pay")["last_commit"] == sha
+
+    refreshed(catalog, "acme/pay")
+    catalog.sync(everything=False)
+
+    assert catalog.repository("acme/pay")["last_commit"] == sha
