@@ -64,7 +64,8 @@ def _holds(source: GitHubSourceSettings | GitLabSourceSettings, path: str) -> bo
 
 def _judged(source: GitHubSourceSettings | GitLabSourceSettings) -> RepositoryFilters:
     """The filters a push can be judged by: GitLab's push names no topics, so its topic filters are
-    left to the listing (a project they skip is listed once for nothing, never missed)."""
+    left to the listing: each push to a project they skip asks for a listing that finds nothing new
+    (at most one per ``discovery.RELIST_SECONDS``), and none is missed."""
     if isinstance(source, GitHubSourceSettings):
         return source.filters
     return replace(source.filters, topics_include=(), topics_exclude=())
