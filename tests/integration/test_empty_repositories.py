@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.fakegithub import FakeGitHub, serving_orgs
+from catalog_sync.sync import PassSummary
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
 from tests.fixtures.fakegithubstate import Fault
-from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
 from tests.fixtures.gitrepos import run_git
 from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
 from tests.fixtures.syncstore import sync_store
@@ -122,10 +123,34 @@ def test_an_empty_gitlab_project_is_listed_read_as_empty_without_a_request_and_r
     assert catalog.entity("product:default/fresh") is not None
 
 
-def refreshed(catalog: Catalog, name: str) -> None:
-    """``POST /refresh`` (or a rule change): the repository due now for a full read, before the
-    source's next listing."""
+def deliver_github_push(catalog: Catalog, hub: FakeGitHub, repo: FakeRepo, sha: str) -> None:
+    """GitHub's push of ``sha`` to ``repo``, answered by the catalog's API."""
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    document = github_push(repo.id, after=sha, netloc=f"127.0.0.1:{hub.port}", name=repo.full_name)
+    body = body_of(document)
+    answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+    assert answer.get_json()["accepted"] is True
+
+
+def deliver_gitlab_push(catalog: Catalog, gitlab: FakeGitLab, project: FakeProject, sha: str) -> None:
+    """GitLab's push of ``sha`` to ``project``, answered by the catalog's API."""
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+    document = gitlab_push(project.id, after=sha, path=project.path_with_namespace)
+    document["project"]["web_url"] = f"{gitlab.origin}/{project.path_with_namespace}"
+    answer = client.post(
+        "/api/webhooks/gitlab", data=body_of(document), headers=gitlab_headers(LAB_TOKEN, "Push Hook")
+    )
+    assert answer.get_json()["accepted"] is True
+
+
+def read_then_refreshed(catalog: Catalog, name: str, sha: str) -> PassSummary:
+    """The pass that reads the push at ``sha``, then ``POST /refresh`` (or a rule change) and the pass
+    after it, both before the source's next listing; answers that last pass."""
+    catalog.clock.advance(seconds=5)  # the delivery's arrival is the API's wall time
+    catalog.sync(everything=False)  # read at the push; the listing is the one before it
+    assert catalog.repository(name)["last_commit"] == sha
     assert sync_store(catalog.engine).make_due(catalog.repository(name)["id"], now=catalog.clock())
+    return catalog.sync(everything=False)
 
 
 def test_an_empty_github_repository_read_at_its_first_push_then_refreshed_before_a_listing_keeps_it(
@@ -134,18 +159,10 @@ def test_an_empty_github_repository_read_at_its_first_push_then_refreshed_before
     fresh = hub.add_repo("acme", "fresh")
     use_github(catalog, hub)
     catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
     sha = hub.push(fresh, {"catalog-info.yaml": product_yaml("fresh")})
-    document = github_push(fresh.id, after=sha, netloc=f"127.0.0.1:{hub.port}", name=fresh.full_name)
-    body = body_of(document)
-    answer = client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
-    assert answer.get_json()["accepted"] is True
-    catalog.clock.advance(seconds=5)  # the delivery's arrival is the API's wall time
-    catalog.sync(everything=False)  # read at the push; the listing (pushed_at) is the one before it
-    assert catalog.repository("acme/fresh")["last_commit"] == sha
+    deliver_github_push(catalog, hub, fresh, sha)
 
-    refreshed(catalog, "acme/fresh")
-    summary = catalog.sync(everything=False)
+    summary = read_then_refreshed(catalog, "acme/fresh", sha)
 
     assert summary.errors == 0
     row = catalog.repository("acme/fresh")
@@ -158,20 +175,10 @@ def test_an_empty_gitlab_project_read_at_its_first_push_then_refreshed_before_a_
     fresh = gitlab.add_project("acme", "fresh", empty=True)
     use_gitlab(catalog, gitlab)
     catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
     sha = gitlab.push(fresh, {"catalog-info.yaml": product_yaml("fresh")})
-    document = gitlab_push(fresh.id, after=sha, path=fresh.path_with_namespace)
-    document["project"]["web_url"] = f"{gitlab.origin}/{fresh.path_with_namespace}"
-    answer = client.post(
-        "/api/webhooks/gitlab", data=body_of(document), headers=gitlab_headers(LAB_TOKEN, "Push Hook")
-    )
-    assert answer.get_json()["accepted"] is True
-    catalog.clock.advance(seconds=5)
-    catalog.sync(everything=False)
-    assert catalog.repository("acme/fresh")["last_commit"] == sha
+    deliver_gitlab_push(catalog, gitlab, fresh, sha)
 
-    refreshed(catalog, "acme/fresh")
-    summary = catalog.sync(everything=False)
+    summary = read_then_refreshed(catalog, "acme/fresh", sha)
 
     assert summary.errors == 0
     row = catalog.repository("acme/fresh")
@@ -184,17 +191,10 @@ def test_a_github_repository_read_at_a_push_then_refreshed_before_a_listing_is_n
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     use_github(catalog, hub)
     catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
     sha = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
-    document = github_push(pay.id, after=sha, netloc=f"127.0.0.1:{hub.port}", name=pay.full_name)
-    body = body_of(document)
-    client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
-    catalog.clock.advance(seconds=5)
-    catalog.sync(everything=False)
-    assert catalog.repository("acme/pay")["last_commit"] == sha
+    deliver_github_push(catalog, hub, pay, sha)
 
-    refreshed(catalog, "acme/pay")
-    catalog.sync(everything=False)
+    read_then_refreshed(catalog, "acme/pay", sha)
 
     assert catalog.repository("acme/pay")["last_commit"] == sha
     entity = catalog.entity("product:default/pay")
@@ -224,12 +224,9 @@ def test_a_push_read_under_a_newer_listing_leaves_the_branch_asked_so_a_lost_lat
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     use_github(catalog, hub)
     catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
     older = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
     newer = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
-    document = github_push(pay.id, after=older, netloc=f"127.0.0.1:{hub.port}", name=pay.full_name)
-    body = body_of(document)  # the newer push's delivery never arrives
-    client.post("/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "push"))
+    deliver_github_push(catalog, hub, pay, older)  # the newer push's delivery never arrives
     catalog.clock.advance(seconds=5)
     catalog.sync()  # listed after both pushes; the push is read at the commit it names
     assert catalog.repository("acme/pay")["last_commit"] == older
@@ -245,18 +242,9 @@ def test_a_gitlab_project_read_at_a_push_then_refreshed_before_a_listing_is_not_
     pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
     use_gitlab(catalog, gitlab)
     catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
     sha = gitlab.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="retired")})
-    document = gitlab_push(pay.id, after=sha, path=pay.path_with_namespace)
-    document["project"]["web_url"] = f"{gitlab.origin}/{pay.path_with_namespace}"
-    client.post(
-        "/api/webhooks/gitlab", data=body_of(document), headers=gitlab_headers(LAB_TOKEN, "Push Hook")
-    )
-    catalog.clock.advance(seconds=5)
-    catalog.sync(everything=False)
-    assert catalog.repository("acme/pay")["last_commit"] == sha
+    deliver_gitlab_push(catalog, gitlab, pay, sha)
 
-    refreshed(catalog, "acme/pay")
-    catalog.sync(everything=False)
+    read_then_refreshed(catalog, "acme/pay", sha)
 
     assert catalog.repository("acme/pay")["last_commit"] == sha
