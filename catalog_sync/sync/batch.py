@@ -18,7 +18,7 @@ tip read instead), in the transaction that writes the newer read, so a read that
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from catalog_sync.config import Settings
 from catalog_sync.descriptors.references import ScorecardIndex, refuse_unknown, terms_of_spec
@@ -81,8 +81,16 @@ class BatchReader:
         claimed: list[ClaimedRepository],
         repositories: dict[tuple[int, str], Repository],
         source_names: Mapping[int, str],
+        relist: Callable[[set[int]], None] | None = None,
     ) -> None:
-        """Read one claimed batch and write what changed, group by group as the tips arrive."""
+        """Read one claimed batch and write what changed, group by group as the tips arrive. A claimed
+        repository ``repositories`` lacks has its source handed to ``relist`` first, which lists again
+        (into ``repositories``) a source another worker listed since (``Discovery.relist_outdated``)."""
+        missing = {
+            c.source_id for c in claimed if not c.listing_error and (c.source_id, c.key) not in repositories
+        }
+        if missing and relist is not None:
+            relist(missing)
         repo_of: dict[int, Repository] = {}
         asked: dict[int, Repository] = {}
         unlisted: list[tuple[int, str]] = []

@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from catalog_sync.config import AnySourceSettings, Settings
 from catalog_sync.descriptors.references import index_digest
@@ -35,6 +35,15 @@ busy organisation's pushes to repositories created by the minute would otherwise
 every pass. A request within it waits for a later pass (the loop polls)."""
 
 
+class SourceListing(NamedTuple):
+    """One configured source's listing as recorded."""
+
+    source_id: int
+    repositories: list[Repository]
+    mark: datetime | None
+    """The source's ``last_discovery_at`` as stored once this listing was recorded."""
+
+
 @dataclass
 class Listing:
     """Every repository the sources list now, by (source id, key), and the sources listed."""
@@ -43,24 +52,32 @@ class Listing:
     source_ids: list[int] = field(default_factory=list)
     source_names: dict[int, str] = field(default_factory=dict)
     """Each listed source's name by id: what ``scorecards.trusted_sources`` is matched against."""
+    marks: dict[int, datetime | None] = field(default_factory=dict)
+    """Each configured source's ``last_discovery_at`` as stored once this listing of it was recorded:
+    another worker's listing recorded since changes it, and this one may lack what that one found."""
 
     def copy(self) -> Listing:
         """A listing the pass may extend without changing the one kept between passes."""
-        return Listing(dict(self.repositories), list(self.source_ids), dict(self.source_names))
+        return Listing(
+            dict(self.repositories), list(self.source_ids), dict(self.source_names), dict(self.marks)
+        )
 
-    def add(self, source_id: int, repositories: list[Repository], name: str) -> None:
-        """Add one source's listing."""
-        self.source_ids.append(source_id)
-        self.source_names[source_id] = name
-        for repository in repositories:
-            self.repositories[(source_id, repository.info.key)] = repository
+    def add(self, listed: SourceListing, name: str) -> None:
+        """Add one configured source's listing."""
+        self.source_ids.append(listed.source_id)
+        self.source_names[listed.source_id] = name
+        self.marks[listed.source_id] = listed.mark
+        for repository in listed.repositories:
+            self.repositories[(listed.source_id, repository.info.key)] = repository
 
-    def replace(self, source_id: int, repositories: list[Repository], name: str) -> None:
-        """Put a source's new listing in place of its last one (the other sources' stay)."""
-        self.repositories = {k: r for k, r in self.repositories.items() if k[0] != source_id}
-        if source_id in self.source_ids:
-            self.source_ids.remove(source_id)
-        self.add(source_id, repositories, name)
+    def replace(self, listed: SourceListing, name: str) -> None:
+        """Put a source's new listing in place of its last one (the other sources' stay). The mapping
+        is changed in place: a batch being read holds it."""
+        for key in [k for k in self.repositories if k[0] == listed.source_id]:
+            del self.repositories[key]
+        if listed.source_id in self.source_ids:
+            self.source_ids.remove(listed.source_id)
+        self.add(listed, name)
 
 
 def read_rules(settings: Settings, source_name: str) -> str:
@@ -167,8 +184,32 @@ class Discovery:
         for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
             listed = self._list_one(source, config, summary, now, requests.get(config.name))
             if listed is not None:
-                listing.add(*listed, config.name)
+                listing.add(listed, config.name)
         return listing
+
+    def relist_outdated(
+        self, listing: Listing, source_ids: set[int], summary: PassSummary, now: datetime
+    ) -> None:
+        """List again, now, the configured sources among ``source_ids`` that another worker listed
+        since this one did (its stored mark is no longer ``listing``'s): a repository that worker found
+        (one a push asked a listing for, say) is due at once, and this worker may claim it first; read
+        against this worker's older listing, it would be failed as one its source no longer lists.
+        Asked only for repositories claimed and missing from ``listing``, which is updated in place."""
+        outdated = [sid for sid in sorted(source_ids) if sid in listing.marks]
+        if not outdated:
+            return
+        with self._store.transaction() as tx:
+            outdated = [sid for sid in outdated if self._store.last_listed(tx, sid) != listing.marks[sid]]
+        for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
+            source_id = next((sid for sid in outdated if listing.source_names.get(sid) == config.name), None)
+            if source_id is None:
+                continue
+            listed = self._list_one(source, config, summary, now, None)
+            if listed is None:
+                continue
+            listing.replace(listed, config.name)
+            if self._listed is not None and self._listed is not listing:
+                self._listed.replace(listed, config.name)
 
     def _list_requested(
         self, listing: Listing, requests: dict[str, datetime], summary: PassSummary, now: datetime
@@ -183,7 +224,7 @@ class Discovery:
             self._relisted_at[config.name] = time.monotonic()
             listed = self._list_one(source, config, summary, now, asked)
             if listed is not None:
-                listing.replace(*listed, config.name)
+                listing.replace(listed, config.name)
 
     def _list_one(
         self,
@@ -192,9 +233,10 @@ class Discovery:
         summary: PassSummary,
         now: datetime,
         asked: datetime | None,
-    ) -> tuple[int, list[Repository]] | None:
-        """List one configured source and record what changed; None when its listing failed (the error
-        is recorded on the source). A push's request ``asked`` is answered either way."""
+    ) -> SourceListing | None:
+        """List one configured source and record what changed, with the stored mark of the listing
+        recorded; None when its listing failed (the error is recorded on the source). A push's request
+        ``asked`` is answered either way."""
         with self._store.transaction() as tx:
             source_id = self._store.ensure_source(tx, config.name, config.type, config.target)
             self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
@@ -231,9 +273,10 @@ class Discovery:
             )
             if asked is not None:
                 self._store.clear_listing_request(tx, source_id, asked)
+            mark = self._store.last_listed(tx, source_id)
         entry["repositories"] = len(listed)
         entry["error"] = "; ".join(e for e in (decision.refused, *refusals) if e) or None
-        return source_id, listed
+        return SourceListing(source_id, listed, mark)
 
     def _list_from_catalog(self, source: Source, listing: Listing, now: datetime) -> None:
         with self._store.transaction() as tx:

@@ -151,6 +151,10 @@ class SyncEngine:
             reader = BatchReader(
                 self.settings, self.store, self.claims, self.clock, pools, writer, summary, tips
             )
+
+            def relist(source_ids: set[int]) -> None:
+                self.discovery.relist_outdated(listing, source_ids, summary, started)
+
             for rescan_only in (False, True):
                 if rescan_only and not (summary.orphaned or summary.taken_over):
                     break
@@ -163,7 +167,7 @@ class SyncEngine:
                     )
                     if not claimed:
                         break
-                    reader.read(claimed, listing.repositories, listing.source_names)
+                    reader.read(claimed, listing.repositories, listing.source_names, relist)
                     done += len(claimed)
                     if progress:
                         progress(done, max(total, done))

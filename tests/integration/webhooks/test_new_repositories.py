@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from catalog_sync.errors import SourceError
 from catalog_sync.store.tables import sources
-from catalog_sync.sync import discovery
+from catalog_sync.sync import SyncEngine, discovery
+from catalog_sync.sync.summary import PassSummary
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.fixtures.hosted import (
@@ -27,6 +28,7 @@ from tests.fixtures.hosted import (
     gitlab_headers,
     gitlab_push,
 )
+from tests.fixtures.syncstore import sync_store
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
 from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
@@ -273,3 +275,22 @@ def test_a_first_push_arriving_while_its_source_is_listed_for_another_is_kept_fo
     catalog.sync(everything=False)
     assert catalog.entity("product:default/second") is not None
     assert requested(catalog, "acme") is None
+
+
+def test_a_new_repository_another_worker_listed_is_read_not_failed_by_a_worker_listed_before_it(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    client = synced(catalog, hub)  # this worker's listing predates the repository
+    fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
+    first_push(client, hub, fresh, hub.push(fresh, {"README.md": "# fresh\n"}))
+    other = SyncEngine(catalog.settings, sync_store(catalog.engine), worker_id="other", clock=catalog.clock)
+    # Another worker, woken by the push, lists the source and answers the request; before it reads
+    # the repository, this worker's pass claims it.
+    other.discovery.discover(PassSummary(), catalog.clock(), force=False)
+    assert requested(catalog, "acme") is None
+
+    catalog.sync(everything=False)
+    catalog.sync(everything=False)
+
+    assert catalog.repository("acme/fresh")["state"] != "failing"
+    assert catalog.entity("product:default/fresh") is not None
