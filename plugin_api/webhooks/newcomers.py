@@ -5,7 +5,8 @@ before any listing has seen it, or announced by GitHub's ``repository`` ``create
 ``project_create`` system event. Its push or creation names its owner or group and, on GitHub, what
 the filters judge (name, topics, fork, archived): the ``github`` sources of that host and owner, and
 the ``gitlab`` sources of that host whose group holds the project, whose filters keep it and (for a
-push) whose branch it is to, are the ones asked to list at once (``listed_by``). GitLab names no
+push) whose branch it is to, are the ones asked to list at once (``listed_by``). A system hook of a GitLab
+before 15.5 names no host: it is taken to be the GitLab sources' host when they share one. GitLab names no
 topics, fork or archived state: only the name is judged there, and a topic filter is left to the
 listing. A source configured by a numeric group id cannot be matched to a path, so it lists at its
 interval as before.
@@ -28,9 +29,9 @@ def listing_sources(settings: Settings, action: Push | Created, document: dict[s
     push = action if isinstance(action, Push) else None
     if push is not None and (push.branch is None or push.commit is None):
         return ()
-    if action.repository.netloc is None:
+    netloc = action.repository.netloc or _only_gitlab_host(settings, action.repository.provider)
+    if netloc is None:
         return ()
-    netloc = action.repository.netloc
     if action.repository.provider == "github":
         path, candidate = _github_repository(document)
     else:
@@ -50,6 +51,16 @@ def listing_sources(settings: Settings, action: Push | Created, document: dict[s
         if RepositoryFilter(_judged(source)).judge(candidate) is Verdict.KEEP:
             names.append(source.name)
     return tuple(names)
+
+
+def _only_gitlab_host(settings: Settings, provider: str) -> str | None:
+    """The host of a GitLab delivery that names none (a system hook before GitLab 15.5 sends no
+    ``X-Gitlab-Instance``, and its ``project_create`` no URL): the GitLab sources' host when they
+    share one, so the creation can only be from it; None otherwise (nothing is guessed)."""
+    if provider != "gitlab":
+        return None
+    hosts = {netloc_of(s.api_url) for s in settings.sources if isinstance(s, GitLabSourceSettings)}
+    return hosts.pop() if len(hosts) == 1 else None
 
 
 def _holds(source: GitHubSourceSettings | GitLabSourceSettings, path: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from catalog_sync.config import Settings, parse_settings
-from catalog_sync.store.webhook_events import HostRepository, Push
+from catalog_sync.store.webhook_events import Created, HostRepository, Push
 from plugin_api.webhooks.newcomers import listing_sources
 
 SETTINGS: Settings = parse_settings(
@@ -104,3 +104,31 @@ def test_a_push_that_reads_nothing_asks_no_listing(odd: Push) -> None:
 def test_a_gitlab_push_with_no_project_path_asks_no_listing() -> None:
     for document in ({}, {"project": None}, {"project": {"path_with_namespace": 7}}):
         assert listing_sources(SETTINGS, push("gitlab", "gl.example.com"), document) == ()
+
+
+def test_a_gitlab_project_created_on_an_instance_that_names_no_host_asks_the_only_gitlab_host() -> None:
+    """Before GitLab 15.5 a system hook sends no ``X-Gitlab-Instance``: with one GitLab host configured,
+    the creation can only be from it; with several, none is guessed."""
+    created = Created(HostRepository("gitlab", "7", None))
+    document = {"event_name": "project_create", "path_with_namespace": "acme/platform/fresh"}
+    assert listing_sources(SETTINGS, created, document) == ("lab", "release")
+    two_hosts = parse_settings(
+        {
+            "sources": [
+                {
+                    "name": "lab",
+                    "type": "gitlab",
+                    "group": "acme",
+                    "api_url": "https://gl.example.com/api/v4",
+                },
+                {
+                    "name": "other",
+                    "type": "gitlab",
+                    "group": "acme",
+                    "api_url": "https://gl.other.org/api/v4",
+                },
+            ]
+        },
+        environ={},
+    )
+    assert listing_sources(two_hosts, created, document) == ()
