@@ -44,6 +44,11 @@ class ClaimedRepository:
     necessarily the newest, since hosts do not promise order (``sync.pushes.Pinned`` asks)."""
 
 
+NO_COMMIT = ""
+"""The tip of an empty repository (its branch has no commit yet) and the last commit of one read as
+empty: what ``record_unmoved`` compares, so an empty repository costs no claim either."""
+
+
 class UnmovedCandidate(NamedTuple):
     """A due repository in good standing that its tip alone would settle: no claim is needed when its
     source knows, without asking anything, that its tip is still ``last_commit``."""
@@ -52,6 +57,7 @@ class UnmovedCandidate(NamedTuple):
     source_id: int
     key: str
     last_commit: str
+    """``NO_COMMIT`` for a repository read as empty."""
 
 
 @dataclass(frozen=True)
@@ -251,8 +257,9 @@ class SyncStore(Protocol):
     ) -> int:
         """Without claiming them, record unchanged (as ``record_unchanged``) the due, free repositories
         in good standing with nothing asked of them but their tip (no rescan, no push waiting) whose
-        tip, as ``tip_of`` knows it without asking anything, is their last commit; answers how many.
-        ``tip_of`` is called under the write's locks: it must not wait for a host."""
+        tip, as ``tip_of`` knows it without asking anything (``NO_COMMIT`` for an empty repository, None
+        when it does not know), is their last commit; answers how many. ``tip_of`` is called under the
+        write's locks: it must not wait for a host."""
         ...
 
     def make_due(self, repository_id: int, *, now: datetime) -> bool:

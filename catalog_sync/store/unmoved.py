@@ -9,9 +9,10 @@ matches in one set-based statement (``record_unmoved``).
 
 Only repositories in good standing qualify: state ``ok`` (so there is no ``fetch`` problem to clear: a
 repository is ``ok`` only after a read or an unchanged tip, both of which clear it), not flagged for a
-rescan, no push waiting, no listing error, with a last commit. Everything else goes through claims as
-before. The candidates are read in the write's transaction, under its locks (on PostgreSQL ``FOR
-UPDATE SKIP LOCKED``, so a row another worker is claiming is left to it and nobody waits), so a
+rescan, no push waiting, no listing error; an empty repository (read as having no commit) qualifies
+when its source still knows it empty (``NO_COMMIT``). Everything else goes through claims as before.
+The candidates are read in the write's transaction, under its locks (on PostgreSQL ``FOR UPDATE SKIP
+LOCKED``, so a row another worker is claiming is left to it and nobody waits), so a
 repository claimed or read by another worker meanwhile is never overwritten. Only tips known without
 asking anything may be compared there: the locks are held while they are.
 """
@@ -26,7 +27,7 @@ from sqlalchemy import ColumnElement, Connection, select, update
 from catalog_sync.store.claiming import due_condition, free_condition
 from catalog_sync.store.idlists import among
 from catalog_sync.store.run_records import renew_heartbeat
-from catalog_sync.store.sync_store import UnmovedCandidate
+from catalog_sync.store.sync_store import NO_COMMIT, UnmovedCandidate
 from catalog_sync.store.tables import repositories
 
 
@@ -43,7 +44,6 @@ def _unmoved_conditions(
         repositories.c.rescan.is_(False),
         repositories.c.pushed_commit.is_(None),
         repositories.c.listing_error.is_(None),
-        repositories.c.last_commit.is_not(None),
     ]
 
 
@@ -76,7 +76,7 @@ def record_unmoved(
     rows = conn.execute(candidates).all()  # at once: iterating a result fetches row by row, slowly
     settled = [
         candidate.id
-        for candidate in (UnmovedCandidate(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows)
+        for candidate in (UnmovedCandidate(int(r[0]), int(r[1]), str(r[2]), r[3] or NO_COMMIT) for r in rows)
         if tip_of(candidate) == candidate.last_commit
     ]
     if not settled:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from catalog_sync.store.sync_store import SyncStore, UnmovedCandidate
+from catalog_sync.store.sync_store import NO_COMMIT, SyncStore, UnmovedCandidate
 from catalog_sync.sync.discovery import Listing
 from catalog_sync.sync.summary import Clock, PassSummary
 from catalog_sync.sync.workers import ask_tip
@@ -42,8 +42,8 @@ def settle_unmoved(
         repository = listing.repositories.get((candidate.source_id, candidate.key))
         if repository is None or not getattr(repository, "tip_is_cheap", False):
             return None
-        tip, _ = ask_tip(repository)  # an error is recorded when the repository is claimed and asked
-        return tip
+        tip, error = ask_tip(repository)  # an error is recorded when the repository is claimed and asked
+        return NO_COMMIT if tip is None and error is None else tip  # neither: an empty repository
 
     sources = _with_cheap_tips(listing)
     if not sources:

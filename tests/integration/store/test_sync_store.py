@@ -12,7 +12,7 @@ from catalog_sync.plans import EntityWrite, OrphanRow, Plan, ProblemRow, Removal
 from catalog_sync.reconcile import decide_removal, prepare
 from catalog_sync.sources.base import RepositoryInfo
 from catalog_sync.store.sync_sql import SqlSyncStore
-from catalog_sync.store.sync_store import UnmovedCandidate
+from catalog_sync.store.sync_store import NO_COMMIT, UnmovedCandidate
 from catalog_sync.store.tables import sources
 from tests.fixtures.syncstore import sync_store
 
@@ -186,7 +186,9 @@ def test_only_an_unmoved_repository_in_good_standing_is_recorded_without_a_claim
     store_engine: Engine,
 ) -> None:
     store = sync_store(store_engine)
-    source_id = add_source(store, ["calm", "moved", "flagged", "held", "failing", "pushed"])
+    source_id = add_source(
+        store, ["calm", "moved", "flagged", "held", "failing", "pushed", "empty", "filled"]
+    )
     ids = ids_by_key(store, source_id)
     with store.transaction() as tx:
         store.claim_due(tx, "w1", now=NOW, lease_seconds=60, limit=10, source_ids=[source_id])
@@ -200,6 +202,10 @@ def test_only_an_unmoved_repository_in_good_standing_is_recorded_without_a_claim
         conn.execute(
             text("UPDATE repositories SET pushed_commit = 'c2' WHERE id = :id"), {"id": ids["pushed"]}
         )
+        for read_as_empty in ("empty", "filled"):  # read as having no commit yet
+            conn.execute(
+                text("UPDATE repositories SET last_commit = NULL WHERE id = :id"), {"id": ids[read_as_empty]}
+            )
         conn.execute(
             text("UPDATE repositories SET claimed_by = 'w2', claim_expires_at = :until WHERE id = :id"),
             {"id": ids["held"], "until": due + timedelta(seconds=60)},
@@ -208,14 +214,16 @@ def test_only_an_unmoved_repository_in_good_standing_is_recorded_without_a_claim
 
     def tip_of(candidate: UnmovedCandidate) -> str | None:
         asked.append(candidate.key)
-        return {"calm": "c1", "moved": "c9"}.get(candidate.key, "c1")
+        # "empty" is still empty (NO_COMMIT), "filled" got its first commit.
+        return {"calm": "c1", "moved": "c9", "empty": NO_COMMIT, "filled": "c3"}.get(candidate.key, "c1")
 
     with store.transaction() as tx:
         recorded = store.record_unmoved(
             tx, "w1", tip_of, now=due, interval_seconds=300, source_ids=[source_id], started_before=None
         )
-    assert sorted(asked) == ["calm", "moved"]  # only those in good standing with nothing else asked
-    assert recorded == 1
+    # Only those in good standing with nothing else asked; an empty one still empty costs no claim.
+    assert sorted(asked) == ["calm", "empty", "filled", "moved"]
+    assert recorded == 2
     with store_engine.connect() as conn:
         rows = {
             r.key: r
@@ -223,15 +231,16 @@ def test_only_an_unmoved_repository_in_good_standing_is_recorded_without_a_claim
                 text("SELECT key, last_sync_at, next_sync_at, claimed_by, state FROM repositories")
             )
         }
-    assert str(rows["calm"].next_sync_at)[:19] == str(due + timedelta(seconds=300))[:19]
-    assert all(str(rows[k].last_sync_at)[:19] != str(due)[:19] for k in rows if k != "calm")
+    for settled in ("calm", "empty"):
+        assert str(rows[settled].next_sync_at)[:19] == str(due + timedelta(seconds=300))[:19]
+    assert all(str(rows[k].last_sync_at)[:19] != str(due)[:19] for k in rows if k not in ("calm", "empty"))
     assert rows["held"].claimed_by == "w2"
     asked.clear()
     with store.transaction() as tx:
         again = store.record_unmoved(
             tx, "w1", tip_of, now=due, interval_seconds=300, source_ids=[source_id], started_before=None
         )
-    assert (again, asked) == (0, ["moved"])  # the one recorded is not due before its next interval
+    assert (again, sorted(asked)) == (0, ["filled", "moved"])  # those recorded are not due yet
 
 
 def test_a_listing_is_beside_another_exactly_when_the_stored_mark_changed_since_its_start(
