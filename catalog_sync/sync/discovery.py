@@ -200,31 +200,36 @@ class Discovery:
             return
         with self._store.transaction() as tx:
             outdated = [sid for sid in outdated if self._store.last_listed(tx, sid) != listing.marks[sid]]
-        for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
-            source_id = next((sid for sid in outdated if listing.source_names.get(sid) == config.name), None)
-            if source_id is None:
-                continue
-            listed = self._list_one(source, config, summary, now, None)
-            if listed is None:
-                continue
-            listing.replace(listed, config.name)
-            if self._listed is not None and self._listed is not listing:
-                self._listed.replace(listed, config.name)
+        self._relist(listing, {listing.source_names[sid]: None for sid in outdated}, summary, now)
 
     def _list_requested(
         self, listing: Listing, requests: dict[str, datetime], summary: PassSummary, now: datetime
     ) -> None:
         """List again, between intervals, the sources a push asked for (a repository created since
         their last listing), each at most once per ``RELIST_SECONDS``; the rest keep their listing."""
+        wanted: dict[str, datetime | None] = {}
+        for name, asked in requests.items():
+            last = self._relisted_at.get(name)
+            if last is None or time.monotonic() - last >= RELIST_SECONDS:
+                self._relisted_at[name] = time.monotonic()
+                wanted[name] = asked
+        self._relist(listing, wanted, summary, now)
+
+    def _relist(
+        self, listing: Listing, wanted: dict[str, datetime | None], summary: PassSummary, now: datetime
+    ) -> None:
+        """List again the configured sources ``wanted`` names (each with the push's request it answers,
+        if any), each new listing in place of its last in ``listing`` and in the one kept between
+        passes; a source whose listing fails keeps its last."""
         for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
-            asked = requests.get(config.name)
-            last = self._relisted_at.get(config.name)
-            if asked is None or (last is not None and time.monotonic() - last < RELIST_SECONDS):
+            if config.name not in wanted:
                 continue
-            self._relisted_at[config.name] = time.monotonic()
-            listed = self._list_one(source, config, summary, now, asked)
-            if listed is not None:
-                listing.replace(listed, config.name)
+            listed = self._list_one(source, config, summary, now, wanted[config.name])
+            if listed is None:
+                continue
+            listing.replace(listed, config.name)
+            if self._listed is not None and self._listed is not listing:
+                self._listed.replace(listed, config.name)
 
     def _list_one(
         self,
