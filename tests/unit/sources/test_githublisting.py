@@ -65,9 +65,18 @@ def test_a_page_that_is_not_a_list_fails_the_listing() -> None:
 
 def test_other_fields_of_the_wrong_type_are_read_as_absent() -> None:
     listed = listed_repository(
-        entry(default_branch=None, html_url=7, topics="catalog", archived="true", fork=1, pushed_at=None)
+        entry(
+            default_branch=None,
+            html_url=7,
+            topics="catalog",
+            archived="true",
+            fork=1,
+            pushed_at=None,
+            disabled=1,
+        )
     )
     assert listed["default_branch"] == listed["html_url"] == listed["pushed_at"] == ""
     assert listed["topics"] == []
     assert listed["archived"] is False
     assert listed["fork"] is False
+    assert listed["disabled"] is False  # only GitHub's true retires a repository
