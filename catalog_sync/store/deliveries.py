@@ -26,6 +26,7 @@ from catalog_sync.store.webhook_events import (
     ACCEPTED,
     DUPLICATE,
     IGNORED,
+    Action,
     Created,
     Delivery,
     DeliveryOutcome,
@@ -112,7 +113,7 @@ def decide(
         return DeliveryOutcome(ACCEPTED), None
     bring_back = isinstance(action, Lifecycle) and action.change == "unarchived"
     rows = find(conn, action.repository, include_removed=bring_back)
-    if rows == UNKNOWN_REPOSITORY and isinstance(action, Push | Created):
+    if rows == UNKNOWN_REPOSITORY:
         outcome = newcomer(action)
         return outcome, _listing_asked(outcome.listing, delivery.received_at) if outcome.listing else None
     if isinstance(rows, str):
@@ -200,11 +201,12 @@ def _push(rows: Sequence[Row[Any]], push: Push) -> DeliveryOutcome:
     return DeliveryOutcome(ACCEPTED, repository_ids=tuple(row.id for row in tracked), woke=True)
 
 
-def newcomer(action: Push | Created) -> DeliveryOutcome:
-    """A push or a creation naming a repository the catalog holds under no source: one created minutes
-    ago, whose first content (from a template, say) should show as any other. The configured sources
-    that would list it (``listed_by``, which the view leaves empty for a tag or a deleted branch) are
-    asked to list at once, and the pass reads it once listed; with none, it is ignored."""
+def newcomer(action: Action) -> DeliveryOutcome:
+    """A delivery naming a repository the catalog holds under no source: one created minutes ago, whose
+    first content (from a template, say) should show as any other, or one moved or unarchived into a
+    source's reach. The configured sources that would list it (``listed_by``, which the view leaves
+    empty for a tag, a deleted branch, a deleted or archived repository) are asked to list at once,
+    and the pass reads it once listed; with none, it is ignored."""
     if not action.listed_by:
         return DeliveryOutcome(IGNORED, UNKNOWN_REPOSITORY)
     return DeliveryOutcome(ACCEPTED, woke=True, listing=action.listed_by)

@@ -57,6 +57,11 @@ class Lifecycle:
     """For ``moved``: the full path before (``owner/name``, ``group/sub/project``)."""
     new_path: str | None = None
     """For ``moved``: the full path now."""
+    listed_by: tuple[str, ...] = ()
+    """For ``moved`` and ``unarchived``: the configured sources that would list the repository now
+    (renamed into a filter's reach, transferred into a configured owner or group, unarchived where
+    archived ones are skipped), asked to list at once when the catalog holds no repository of that
+    key, as for a ``Push``."""
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
-"""Which configured sources would list a repository a push or a creation names, none listing it yet.
+"""Which configured sources would list a repository a push, a creation or a move names, none listing
+it yet.
 
-A repository created minutes ago (from a template that brings its ``catalog-info.yaml``) is pushed to
-before any listing has seen it, or announced by GitHub's ``repository`` ``created`` event or GitLab's
-``project_create`` system event. Its push or creation names its owner or group and, on GitHub, what
-the filters judge (name, topics, fork, archived): the ``github`` sources of that host and owner, and
-the ``gitlab`` sources of that host whose group holds the project, whose filters keep it and (for a
-push) whose branch it is to, are the ones asked to list at once (``listed_by``). A system hook of a GitLab
-before 15.5 names no host: it is taken to be the GitLab sources' host when they share one. GitLab names no
+A repository created minutes ago (from a template that brings its ``catalog-info.yaml``) is pushed
+to before any listing has seen it, or announced by GitHub's ``repository`` ``created`` event or
+GitLab's ``project_create`` system event. One transferred into a configured owner or group, renamed
+into a name the filters keep, or unarchived where archived ones are skipped is as new to the
+catalog. Its delivery names its owner or group and, on GitHub, what the filters judge (name,
+topics, fork, archived): the ``github`` sources of that host and owner, and the ``gitlab`` sources
+of that host whose group holds the project, whose filters keep it and (for a push) whose branch it
+is to, are the ones asked to list at once (``listed_by``). A system hook of a GitLab before 15.5
+names no host: it is taken to be the GitLab sources' host when they share one. GitLab names no
 topics, fork or archived state: only the name is judged there, and a topic filter is left to the
 listing. A source configured by a numeric group id cannot be matched to a path, so it lists at its
 interval as before.
@@ -20,14 +23,20 @@ from typing import Any
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, RepositoryFilters, Settings
 from catalog_sync.sources.hostapi import netloc_of
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
-from catalog_sync.store.webhook_events import Created, Push
+from catalog_sync.store.webhook_events import Action, Lifecycle, Push
+
+ARRIVALS = ("moved", "unarchived")
+"""The lifecycle changes that may bring a repository into a source's reach."""
 
 
-def listing_sources(settings: Settings, action: Push | Created, document: dict[str, Any]) -> tuple[str, ...]:
-    """The names of the sources that would list the repository pushed to or created, in configuration
-    order: none for a push that reads nothing (a tag, a deleted branch)."""
+def listing_sources(settings: Settings, action: Action, document: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the sources that would list the repository pushed to, created, moved or
+    unarchived, in configuration order: none for a push that reads nothing (a tag, a deleted branch)
+    or a repository deleted or archived."""
     push = action if isinstance(action, Push) else None
     if push is not None and (push.branch is None or push.commit is None):
+        return ()
+    if isinstance(action, Lifecycle) and action.change not in ARRIVALS:
         return ()
     netloc = action.repository.netloc or _only_gitlab_host(settings, action.repository.provider)
     if netloc is None:
@@ -97,7 +106,8 @@ def _github_repository(document: dict[str, Any]) -> tuple[str | None, Candidate]
 
 
 def _gitlab_project(document: dict[str, Any]) -> tuple[str | None, Candidate]:
-    """A push names its ``project``; a system hook's ``project_create`` names the path at the top."""
+    """A push names its ``project``; a system hook's project event names the path (after a move, the
+    new one) at the top."""
     project = document.get("project")
     project = project if isinstance(project, dict) else document
     path = project.get("path_with_namespace")

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request
 
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, Settings
 from catalog_sync.metrics import count_delivery
-from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Action, Created, Delivery, Lifecycle, Push
+from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Action, Delivery, Lifecycle
 from plugin_api.state import AppState
 from plugin_api.webhooks import github, gitlab
 from plugin_api.webhooks.intake import (
@@ -120,7 +120,7 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
         action, ignored = route.read(event, document, instance)
     except PayloadError as exc:
         fail(400, f"the {event} delivery cannot be read: {exc}")
-    if isinstance(action, Push | Created):
+    if action is not None:
         action = replace(action, listed_by=listing_sources(app_state.settings, action, document))
     return Delivery(route.provider, identifier, event, app_state.clock(), action, ignored)
 

@@ -297,3 +297,107 @@ def test_a_new_repository_another_worker_listed_is_read_not_failed_by_a_worker_l
 
     assert catalog.repository("acme/fresh")["state"] != "failing"
     assert catalog.entity("product:default/fresh") is not None
+
+
+ARRIVALS = [
+    pytest.param(
+        "beta",
+        {},
+        lambda hub, repo: hub.transfer(repo, "acme"),
+        ("transferred", {"owner": {"from": {"organization": {"login": "beta"}}}}),
+        id="transferred-in",
+    ),
+    pytest.param(
+        "acme",
+        {"include": "^svc-"},
+        lambda hub, repo: hub.rename(repo, "svc-tools"),
+        ("renamed", {"repository": {"name": {"from": "tools"}}}),
+        id="renamed-into-the-filter",
+    ),
+    pytest.param(
+        "acme",
+        {},
+        lambda hub, repo: hub.archive(repo, archived=False),
+        ("unarchived", {}),
+        id="unarchived",
+    ),
+]
+
+
+@pytest.mark.parametrize(("owner", "keys", "change", "event"), ARRIVALS)
+def test_a_github_repository_moved_or_unarchived_into_a_sources_reach_is_listed_at_once(
+    catalog: Catalog,
+    hub: FakeGitHub,
+    owner: str,
+    keys: dict[str, Any],
+    change: Any,
+    event: tuple[str, dict[str, Any]],
+) -> None:
+    tools = hub.add_repo(owner, "tools", {"catalog-info.yaml": product_yaml("tools")})
+    hub.archive(tools, archived=event[0] == "unarchived")
+    client = synced(catalog, hub, **keys)
+    assert catalog.entity("product:default/tools") is None  # out of the source's reach
+    change(hub, tools)
+    document = github_repository_event(tools.id, event[0], name=tools.full_name, changes=event[1])
+    document["repository"]["url"] = f"{hub.api_url}/repos/{tools.full_name}"
+    body = body_of(document)
+
+    answer = client.post(
+        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
+    )
+    catalog.sync(everything=False)
+
+    assert answer.get_json() == {"accepted": True, "repositories": [], "listing": ["acme"]}
+    assert catalog.entity("product:default/tools") is not None
+
+
+@pytest.mark.parametrize(
+    ("action", "name", "changes"),
+    [
+        ("transferred", "gamma/tools", {"owner": {"from": {"organization": {"login": "beta"}}}}),
+        ("renamed", "acme/tmp-tools", {"repository": {"name": {"from": "tools"}}}),
+        ("deleted", "acme/svc-tools", {}),
+        ("archived", "acme/svc-tools", {}),
+    ],
+)
+def test_a_repository_event_out_of_every_sources_reach_asks_for_no_listing(
+    catalog: Catalog, hub: FakeGitHub, action: str, name: str, changes: dict[str, Any]
+) -> None:
+    client = synced(catalog, hub, include="^svc-")
+    document = github_repository_event(999, action, name=name, changes=changes)
+    document["repository"]["url"] = f"{hub.api_url}/repos/{name}"
+    body = body_of(document)
+
+    answer = client.post(
+        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
+    )
+
+    assert "ignored" in answer.get_json()
+    assert requested(catalog, "acme") is None
+
+
+def test_a_gitlab_project_transferred_into_the_group_is_listed_through_a_system_hook(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    elsewhere = gitlab.add_project("other", "tools", files={"catalog-info.yaml": product_yaml("tools")})
+    client = use_gitlab(catalog, gitlab)
+    catalog.sync()
+    assert catalog.entity("product:default/tools") is None
+    old_path = elsewhere.path_with_namespace
+    gitlab.transfer(elsewhere, "acme/platform")
+    body = body_of(
+        {
+            "event_name": "project_transfer",
+            "project_id": elsewhere.id,
+            "path": elsewhere.path,
+            "path_with_namespace": elsewhere.path_with_namespace,
+            "old_path_with_namespace": old_path,
+        }
+    )
+    headers = gitlab_headers(LAB_TOKEN, "System Hook") | {"X-Gitlab-Instance": gitlab.origin}
+
+    answer = client.post("/api/webhooks/gitlab", data=body, headers=headers)
+    catalog.sync(everything=False)
+
+    assert answer.get_json().get("listing") == ["acme-gl"], answer.get_json()
+    assert catalog.entity("product:default/tools") is not None

@@ -1,4 +1,4 @@
-"""Which sources a push for a repository no source lists yet asks to list: those of its host and owner
+"""Which sources a delivery for a repository no source lists yet asks to list: those of its host and owner
 (or group) whose filters keep it and whose branch it is; a hostile or odd payload asks none."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from catalog_sync.config import Settings, parse_settings
-from catalog_sync.store.webhook_events import Created, HostRepository, Push
+from catalog_sync.store.webhook_events import Created, HostRepository, Lifecycle, Push
 from plugin_api.webhooks.newcomers import listing_sources
 
 SETTINGS: Settings = parse_settings(
@@ -132,3 +132,16 @@ def test_a_gitlab_project_created_on_an_instance_that_names_no_host_asks_the_onl
         environ={},
     )
     assert listing_sources(two_hosts, created, document) == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [("moved", ("acme",)), ("unarchived", ("acme",)), ("deleted", ()), ("archived", ())],
+)
+def test_a_repository_moved_or_unarchived_asks_the_sources_that_would_list_it_now(
+    change: str, expected: Any
+) -> None:
+    """A move or an unarchiving can bring a repository into a source's reach; a deletion or an
+    archiving never does."""
+    lifecycle = Lifecycle(HostRepository("github", "7", "api.github.com"), change)
+    assert listing_sources(SETTINGS, lifecycle, github()) == expected
