@@ -190,10 +190,16 @@ repository instead (``push_groups``), which leaves each repository as these woul
 
 def _push(rows: Sequence[Row[Any]], push: Push) -> DeliveryOutcome:
     """A push to the tracked branch makes the repository due now, to be read at the pushed commit;
-    the repositories to write are those the outcome names."""
+    the repositories to write are those the outcome names. A push to a branch that became the default
+    since the listing asks the sources that would read it (``listed_by``) to list at once."""
     if push.branch is None:
         return DeliveryOutcome(IGNORED, "the push is to a ref that is not a branch (a tag, say)")
     tracked = [row for row in rows if (row.branch or push.default_branch) == push.branch]
+    if not tracked and push.listed_by:
+        # A source that reads each repository's default branch would read this one: the host's default
+        # changed since the listing (renamed, or set by the first push to an empty repository). The
+        # listing that brings the new branch reads the push.
+        return DeliveryOutcome(ACCEPTED, woke=True, listing=push.listed_by)
     if not tracked:
         followed = sorted({row.branch or push.default_branch or "its default branch" for row in rows})
         reason = f"the push is to branch {push.branch!r}; the catalog reads {', '.join(followed)}"

@@ -207,7 +207,13 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
                 {"_id": known.id, "removed_at": None, "rescan": True} | stored | _refused_state(stored)
             )
         elif (known.name, known.url, known.branch, known.listing_error) != tuple(stored.values()):
-            fixed = {"next_sync_at": None} if known.listing_error and not stored["listing_error"] else {}
+            # Read now: a listing error fixed, or another branch (a default renamed, or set by the first
+            # push to an empty repository), whose content the catalog has not read yet.
+            fixed = (
+                {"next_sync_at": None}
+                if (known.listing_error and not stored["listing_error"]) or known.branch != stored["branch"]
+                else {}
+            )
             renamed.append({"_id": known.id, "missed_listings": 0} | stored | _refused_state(stored) | fixed)
         elif known.missed_listings:
             renamed.append({"_id": known.id, "missed_listings": 0})
