@@ -59,6 +59,21 @@ def first_push(client: FlaskClient, hub: FakeGitHub, repo: FakeRepo, sha: str, *
     return answer.get_json()
 
 
+def repository_event(
+    client: FlaskClient, hub: FakeGitHub, repo_id: int, action: str, name: str, **changes: Any
+) -> Any:
+    """GitHub's ``repository`` event ``action`` for the repository ``name`` of the local GitHub;
+    answers the catalog's JSON answer."""
+    document = github_repository_event(repo_id, action, name=name, changes=changes)
+    document["repository"]["url"] = f"{hub.api_url}/repos/{name}"
+    body = body_of(document)
+    answer = client.post(
+        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
+    )
+    assert answer.status_code == 202, answer.get_json()
+    return answer.get_json()
+
+
 def shown_request(client: FlaskClient) -> Any:
     """``listingRequestedAt`` of the source ``acme`` as ``GET /api/sources`` shows it."""
     items = client.get("/api/sources").get_json()["items"]
@@ -181,21 +196,14 @@ def test_a_github_repository_created_from_a_template_is_listed_and_read_without_
 ) -> None:
     client = synced(catalog, hub)
     fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
-    document = github_repository_event(fresh.id, "created", name=fresh.full_name)
-    document["repository"]["url"] = f"{hub.api_url}/repos/{fresh.full_name}"
-    body = body_of(document)
-
-    created = client.post(
-        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
-    )
+    created = repository_event(client, hub, fresh.id, "created", fresh.full_name)
     catalog.sync(everything=False)
 
-    assert created.get_json() == {"accepted": True, "repositories": [], "listing": ["acme"]}
+    assert created == {"accepted": True, "repositories": [], "listing": ["acme"]}
     assert catalog.entity("product:default/fresh") is not None
-    answer = client.post(  # a redelivery, with an id of its own, once the source lists it
-        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
-    )
-    assert answer.get_json() == {"ignored": "a source lists this repository already"}
+    # a redelivery, with an id of its own, once the source lists it
+    answer = repository_event(client, hub, fresh.id, "created", fresh.full_name)
+    assert answer == {"ignored": "a source lists this repository already"}
 
 
 @pytest.fixture
@@ -338,16 +346,10 @@ def test_a_github_repository_moved_or_unarchived_into_a_sources_reach_is_listed_
     client = synced(catalog, hub, **keys)
     assert catalog.entity("product:default/tools") is None  # out of the source's reach
     change(hub, tools)
-    document = github_repository_event(tools.id, event[0], name=tools.full_name, changes=event[1])
-    document["repository"]["url"] = f"{hub.api_url}/repos/{tools.full_name}"
-    body = body_of(document)
-
-    answer = client.post(
-        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
-    )
+    answer = repository_event(client, hub, tools.id, event[0], tools.full_name, **event[1])
     catalog.sync(everything=False)
 
-    assert answer.get_json() == {"accepted": True, "repositories": [], "listing": ["acme"]}
+    assert answer == {"accepted": True, "repositories": [], "listing": ["acme"]}
     assert catalog.entity("product:default/tools") is not None
 
 
@@ -364,15 +366,9 @@ def test_a_repository_event_out_of_every_sources_reach_asks_for_no_listing(
     catalog: Catalog, hub: FakeGitHub, action: str, name: str, changes: dict[str, Any]
 ) -> None:
     client = synced(catalog, hub, include="^svc-")
-    document = github_repository_event(999, action, name=name, changes=changes)
-    document["repository"]["url"] = f"{hub.api_url}/repos/{name}"
-    body = body_of(document)
+    answer = repository_event(client, hub, 999, action, name, **changes)
 
-    answer = client.post(
-        "/api/webhooks/github", data=body, headers=github_headers(SECRET, body, "repository")
-    )
-
-    assert "ignored" in answer.get_json()
+    assert "ignored" in answer
     assert requested(catalog, "acme") is None
 
 
