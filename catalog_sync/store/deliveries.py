@@ -317,13 +317,19 @@ def _lifecycle(
     rows: Sequence[Row[Any]], change: Lifecycle, received: datetime, keeping_archived: frozenset[str]
 ) -> tuple[DeliveryOutcome, Write | None]:
     """Deleted and archived repositories are removed with their entities orphaned (never deleted);
-    unarchived ones come back and are read; moved ones keep their key, entities and history."""
+    unarchived ones come back and are read; moved ones keep their key, entities and history; edited
+    ones (another default branch, other topics) have their sources listed at once."""
     if change.change == "archived":
         kept = [row for row in rows if row.source in keeping_archived]
         rows = [row for row in rows if row.source not in keeping_archived]
         if kept and not rows:
             return DeliveryOutcome(IGNORED, "the source lists archived repositories (archived: true)"), None
     ids = [row.id for row in rows]
+    if change.change == "edited":  # its sources list it again at once: its branch, their filters' verdict
+        listing = tuple(sorted({row.source for row in rows}))
+        return DeliveryOutcome(
+            ACCEPTED, repository_ids=tuple(ids), woke=True, listing=listing
+        ), _listing_asked(listing, received)
     accepted = DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=change.change == "unarchived")
     if change.change in ("deleted", "archived"):
 

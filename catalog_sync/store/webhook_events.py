@@ -49,7 +49,8 @@ class Push:
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """A change of the repository itself: ``deleted``, ``archived``, ``unarchived`` or ``moved``."""
+    """A change of the repository itself: ``deleted``, ``archived``, ``unarchived``, ``moved``, or
+    ``edited`` (its default branch or its topics, which decide what its sources read)."""
 
     repository: HostRepository
     change: str
@@ -58,10 +59,10 @@ class Lifecycle:
     new_path: str | None = None
     """For ``moved``: the full path now."""
     listed_by: tuple[str, ...] = ()
-    """For ``moved`` and ``unarchived``: the configured sources that would list the repository now
-    (renamed into a filter's reach, transferred into a configured owner or group, unarchived where
-    archived ones are skipped), asked to list at once when the catalog holds no repository of that
-    key, as for a ``Push``."""
+    """For ``moved``, ``unarchived`` and ``edited``: the configured sources that would list the
+    repository now (renamed into a filter's reach, transferred into a configured owner or group,
+    unarchived where archived ones are skipped, given a topic a filter asks for), asked to list at once
+    when the catalog holds no repository of that key, as for a ``Push``."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ PROVIDER = "github"
 EVENTS = ("ping", "push", "repository")
 """The events read; any other is refused (400) so a webhook subscribed to everything is noticed."""
 LIFECYCLE = {"deleted": "deleted", "archived": "archived", "unarchived": "unarchived"}
+EDITS_READ = ("default_branch", "topics")
+"""The changes of an ``edited`` repository that change what a source reads: the branch it reads, and
+whether its topic filters keep the repository."""
 MOVES = ("renamed", "transferred")
 GITHUB_HOSTS = {"github.com": "api.github.com", "www.github.com": "api.github.com"}
 
@@ -38,6 +41,8 @@ def read_event(
         return Created(named), None
     if action in LIFECYCLE:
         return Lifecycle(named, LIFECYCLE[action]), None
+    if action == "edited" and _edits_what_is_read(document):
+        return Lifecycle(named, "edited"), None
     if action in MOVES:
         new_path = text(document, "repository.full_name")
         return Lifecycle(named, "moved", old_path=_old_path(action, document), new_path=new_path), None
@@ -67,6 +72,13 @@ def _repository(document: dict[str, Any]) -> Any:
     if host is None:
         raise PayloadError("repository.url is missing")
     return repository(PROVIDER, host_id(document, "repository.id"), host)
+
+
+def _edits_what_is_read(document: dict[str, Any]) -> bool:
+    """Whether an ``edited`` event changes the default branch or the topics (an edit of the
+    description or the homepage changes nothing the catalog reads)."""
+    changes = document.get("changes")
+    return isinstance(changes, dict) and any(name in changes for name in EDITS_READ)
 
 
 def _old_path(action: str, document: dict[str, Any]) -> str:

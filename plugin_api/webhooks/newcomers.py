@@ -5,14 +5,14 @@ A repository created minutes ago (from a template that brings its ``catalog-info
 to before any listing has seen it, or announced by GitHub's ``repository`` ``created`` event or
 GitLab's ``project_create`` system event. One transferred into a configured owner or group, renamed
 into a name the filters keep, or unarchived where archived ones are skipped is as new to the
-catalog. Its delivery names its owner or group and, on GitHub, what the filters judge (name,
-topics, fork, archived): the ``github`` sources of that host and owner, and the ``gitlab`` sources
-of that host whose group holds the project, whose filters keep it and (for a push) whose branch it
-is to, are the ones asked to list at once (``listed_by``). A system hook of a GitLab before 15.5
-names no host: it is taken to be the GitLab sources' host when they share one. GitLab names no
-topics, fork or archived state: only the name is judged there, and a topic filter is left to the
-listing. A source configured by a numeric group id cannot be matched to a path, so it lists at its
-interval as before.
+catalog, and so is one given a topic a filter asks for. Its delivery names its owner or group and,
+on GitHub, what the filters judge (name, topics, fork, archived): the ``github`` sources of that
+host and owner, and the ``gitlab`` sources of that host whose group holds the project, whose filters
+keep it and (for a push) whose branch it is to, are the ones asked to list at once (``listed_by``).
+A system hook of a GitLab before 15.5 names no host: it is taken to be the GitLab sources' host when
+they share one. GitLab names no topics, fork or archived state: only the name is judged there, and a
+topic filter is left to the listing. A source configured by a numeric group id cannot be matched to
+a path, so it lists at its interval as before.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from catalog_sync.sources.hostapi import netloc_of
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.store.webhook_events import Action, Lifecycle, Push
 
-ARRIVALS = ("moved", "unarchived")
+ARRIVALS = ("moved", "unarchived", "edited")
 """The lifecycle changes that may bring a repository into a source's reach."""
 
 

@@ -136,12 +136,18 @@ def test_a_gitlab_project_created_on_an_instance_that_names_no_host_asks_the_onl
 
 @pytest.mark.parametrize(
     ("change", "expected"),
-    [("moved", ("acme",)), ("unarchived", ("acme",)), ("deleted", ()), ("archived", ())],
+    [
+        ("moved", ("acme",)),
+        ("unarchived", ("acme",)),
+        ("edited", ("acme",)),
+        ("deleted", ()),
+        ("archived", ()),
+    ],
 )
 def test_a_repository_moved_or_unarchived_asks_the_sources_that_would_list_it_now(
     change: str, expected: Any
 ) -> None:
-    """A move or an unarchiving can bring a repository into a source's reach; a deletion or an
-    archiving never does."""
+    """A move, an unarchiving or an edit (of its topics) can bring a repository into a source's reach;
+    a deletion or an archiving never does."""
     lifecycle = Lifecycle(HostRepository("github", "7", "api.github.com"), change)
     assert listing_sources(SETTINGS, lifecycle, github()) == expected
