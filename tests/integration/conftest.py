@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from catalog_sync.config import Settings, parse_settings
 from catalog_sync.store.tables import entities, problems, relations, repositories
 from catalog_sync.sync import PassSummary, SyncEngine
+from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.syncstore import sync_store
 
@@ -133,3 +134,16 @@ def catalog(tmp_path: Path, store_engine: Engine) -> Catalog:
 def make_catalog(tmp_path: Path, sqlite_engine: Engine) -> Callable[..., Catalog]:
     """A catalog on SQLite with extra configuration."""
     return lambda **config: Catalog(tmp_path, sqlite_engine, **config)
+
+
+GITLAB_TOKEN = "glpat-Sup3rS3cretT0ken-xyz"
+"""The local GitLab's token, which the tests' ``gitlab`` sources read from ``GITLAB_TOKEN``."""
+
+
+@pytest.fixture
+def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
+    """A local GitLab serving real git over smart HTTP, its token in the environment as a source's
+    ``auth.token_env`` names it."""
+    monkeypatch.setenv("GITLAB_TOKEN", GITLAB_TOKEN)
+    with fake_gitlab(tmp_path / "gitlab", token=GITLAB_TOKEN) as fake:
+        yield fake

@@ -12,13 +12,12 @@ import pytest
 from catalog_sync.sync import PassSummary
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
 from tests.fixtures.fakegithubstate import Fault
-from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
 from tests.fixtures.gitrepos import run_git
 from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
 from tests.fixtures.syncstore import sync_store
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
-from tests.integration.test_gitlab_sync import TOKEN as GITLAB_TOKEN
 from tests.integration.test_gitlab_sync import configure as use_gitlab
 from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
 from tests.integration.webhooks.test_push_order import webhook_client
@@ -28,13 +27,6 @@ from tests.integration.webhooks.test_push_order import webhook_client
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme") as hub:
         yield hub
-
-
-@pytest.fixture
-def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
-    monkeypatch.setenv("GITLAB_TOKEN", GITLAB_TOKEN)
-    with fake_gitlab(tmp_path / "gitlab", token=GITLAB_TOKEN) as fake:
-        yield fake
 
 
 def assert_read_and_empty(catalog: Catalog, name: str) -> None:

@@ -4,7 +4,7 @@ a local GitLab's projects are renamed, transferred, archived, deleted, or its li
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +13,10 @@ from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy import select
 
 from catalog_sync.store.tables import repositories, sources
-from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
-from tests.integration.conftest import Catalog, product_yaml
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
+from tests.integration.conftest import GITLAB_TOKEN, Catalog, product_yaml
 
-TOKEN = "glpat-Sup3rS3cretT0ken-xyz"
-
-
-@pytest.fixture
-def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
-    monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
-    with fake_gitlab(tmp_path / "gitlab", token=TOKEN) as fake:
-        yield fake
+TOKEN = GITLAB_TOKEN
 
 
 def configure(catalog: Catalog, gitlab: FakeGitLab, **extra: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.fakegithub import FakeGitHub, Fault, serving_orgs
-from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.fixtures.fakegitlab import FakeGitLab
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import (
     TOKEN,
@@ -21,7 +21,6 @@ from tests.integration.test_github_source import (
     synced_pay_and_ledger,
     use_github,
 )
-from tests.integration.test_gitlab_sync import TOKEN as GITLAB_TOKEN
 from tests.integration.test_gitlab_sync import configure as use_gitlab
 
 
@@ -29,13 +28,6 @@ from tests.integration.test_gitlab_sync import configure as use_gitlab
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme", "beta") as hub:
         yield hub
-
-
-@pytest.fixture
-def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
-    monkeypatch.setenv("GITLAB_TOKEN", GITLAB_TOKEN)
-    with fake_gitlab(tmp_path / "gitlab", token=GITLAB_TOKEN) as fake:
-        yield fake
 
 
 def beta_source(hub: FakeGitHub) -> dict[str, Any]:

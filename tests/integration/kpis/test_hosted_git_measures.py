@@ -20,13 +20,12 @@ from catalog_sync.store.engine import open_engine
 from catalog_sync.store.kpis import SqlKpiStore
 from catalog_sync.store.migrate import upgrade
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
-from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.fixtures.fakegitlab import FakeGitLab
 from tests.fixtures.gitrepos import GitRemote
 from tests.integration.conftest import Catalog, product_yaml
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 GITHUB_TOKEN = "ghp_" + "HistT0k3n" * 4
-GITLAB_TOKEN = "glpat-HistoryT0ken-0123"
 MEASURED = """\
 apiVersion: catalog/v1
 kind: Product
@@ -129,13 +128,6 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]
     with serving_orgs(
         tmp_path / "hub", monkeypatch, ("CATALOG_TEST_GITHUB_TOKEN", GITHUB_TOKEN), "acme"
     ) as fake:
-        yield fake
-
-
-@pytest.fixture
-def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
-    monkeypatch.setenv("GITLAB_TOKEN", GITLAB_TOKEN)
-    with fake_gitlab(tmp_path / "gitlab", token=GITLAB_TOKEN) as fake:
         yield fake
 
 

@@ -19,13 +19,14 @@ from catalog_sync.store.tables import sources
 from catalog_sync.sync import SyncEngine, discovery
 from catalog_sync.sync.summary import PassSummary
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
-from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
+from tests.fixtures.fakegitlab import FakeGitLab
 from tests.fixtures.hosted import (
     body_of,
     github_headers,
     github_push,
     github_repository_event,
     gitlab_headers,
+    gitlab_project_event,
     gitlab_push,
 )
 from tests.fixtures.syncstore import sync_store
@@ -206,13 +207,6 @@ def test_a_github_repository_created_from_a_template_is_listed_and_read_without_
     assert answer == {"ignored": "a source lists this repository already"}
 
 
-@pytest.fixture
-def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
-    monkeypatch.setenv("GITLAB_TOKEN", "glpat-0rder3dT0ken-xyz")
-    with fake_gitlab(tmp_path / "gitlab", token="glpat-0rder3dT0ken-xyz") as fake:
-        yield fake
-
-
 def test_the_first_push_to_a_new_gitlab_project_in_a_subgroup_lists_its_source(
     catalog: Catalog, gitlab: FakeGitLab
 ) -> None:
@@ -238,14 +232,7 @@ def test_a_gitlab_project_created_is_listed_through_a_system_hook(
     client = use_gitlab(catalog, gitlab)
     catalog.sync()
     fresh = gitlab.add_project("acme", "fresh", files={"catalog-info.yaml": product_yaml("fresh")})
-    body = body_of(
-        {
-            "event_name": "project_create",
-            "project_id": fresh.id,
-            "path": fresh.path,
-            "path_with_namespace": fresh.path_with_namespace,
-        }
-    )
+    body = body_of(gitlab_project_event("project_create", fresh.id, fresh.path_with_namespace))
     headers = gitlab_headers(LAB_TOKEN, "System Hook") | {"X-Gitlab-Instance": gitlab.origin}
     if not names_instance:  # before GitLab 15.5 a system hook names no instance: the only GitLab host is it
         del headers["X-Gitlab-Instance"]
@@ -382,13 +369,9 @@ def test_a_gitlab_project_transferred_into_the_group_is_listed_through_a_system_
     old_path = elsewhere.path_with_namespace
     gitlab.transfer(elsewhere, "acme/platform")
     body = body_of(
-        {
-            "event_name": "project_transfer",
-            "project_id": elsewhere.id,
-            "path": elsewhere.path,
-            "path_with_namespace": elsewhere.path_with_namespace,
-            "old_path_with_namespace": old_path,
-        }
+        gitlab_project_event(
+            "project_transfer", elsewhere.id, elsewhere.path_with_namespace, old_path_with_namespace=old_path
+        )
     )
     headers = gitlab_headers(LAB_TOKEN, "System Hook") | {"X-Gitlab-Instance": gitlab.origin}
 

@@ -20,7 +20,7 @@ from catalog_sync.cli import build_app
 from catalog_sync.config import parse_settings
 from catalog_sync.store.tables import repositories
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, serving_orgs
-from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
 from tests.fixtures.gitrepos import run_git
 from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push
 from tests.integration.conftest import Catalog, product_yaml
@@ -309,13 +309,6 @@ def test_when_the_host_cannot_tell_how_the_commits_stand_the_pushed_commit_is_re
     summary = catalog.sync()
     assert (summary.updated, summary.errors) == (1, 0)
     assert lifecycle(catalog, "pay") == "deprecated"
-
-
-@pytest.fixture
-def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
-    monkeypatch.setenv("GITLAB_TOKEN", "glpat-0rder3dT0ken-xyz")
-    with fake_gitlab(tmp_path / "gitlab", token="glpat-0rder3dT0ken-xyz") as fake:
-        yield fake
 
 
 def use_gitlab(catalog: Catalog, gitlab: FakeGitLab) -> FlaskClient:
