@@ -41,11 +41,13 @@ def read_event(
     name = system_event(document)
     if name == "push":
         return read_push(document, instance), None
-    if name not in ("project_destroy", "project_create", *SYSTEM_MOVES):
+    if name not in ("project_destroy", "project_create", "project_update", *SYSTEM_MOVES):
         return None, f"the system event {name!r} changes nothing the catalog keeps"
     named = repository(PROVIDER, host_id(document, "project_id"), instance_host(instance))
     if name == "project_create":
         return Created(named), None
+    if name == "project_update":  # its default branch, topics or archived state may have changed
+        return Lifecycle(named, "edited"), None
     if name == "project_destroy":
         return Lifecycle(named, "deleted"), None
     old_path = text(document, "old_path_with_namespace")

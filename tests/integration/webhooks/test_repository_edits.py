@@ -1,10 +1,11 @@
-"""A GitHub repository whose default branch or topics changed since its source's last listing: the
+"""A repository whose default branch or topics changed since its source's last listing: the
 first push to an empty repository (GitHub makes its branch the default), a renamed default branch, a
-default branch or topics edited in the repository's settings (``repository`` ``edited``). The catalog
+default branch or topics edited in the repository's settings (GitHub's ``repository`` ``edited``), a
+GitLab project archived or given topics (the system hook's ``project_update``). The catalog
 stores the branch the listing named and what the filters judged, so the delivery asks the sources to
 list at once and the next pass reads the new branch or applies the new verdict, instead of waiting for
-``sync.interval_seconds``. Run with the real ``github`` source against the local GitHub, on SQLite
-and PostgreSQL."""
+``sync.interval_seconds``. Run with the real ``github`` and ``gitlab`` sources against the local
+hosts, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,14 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
 from tests.fixtures.gitrepos import GitRemote
-from tests.fixtures.hosted import body_of, github_headers, github_push, github_repository_event
+from tests.fixtures.hosted import (
+    body_of,
+    github_headers,
+    github_push,
+    github_repository_event,
+    gitlab_headers,
+    gitlab_project_event,
+)
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
-from tests.integration.webhooks.conftest import SECRET
-from tests.integration.webhooks.test_push_order import webhook_client
+from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
+from tests.integration.webhooks.test_push_order import use_gitlab, webhook_client
 
 
 @pytest.fixture
@@ -163,3 +173,48 @@ def test_an_edit_of_the_description_changes_nothing(catalog: Catalog, hub: FakeG
     answer = edited(catalog, hub, tools, description={"from": "old"})
 
     assert "ignored" in answer
+
+
+def project_updated(client: FlaskClient, gitlab: FakeGitLab, project: FakeProject) -> Any:
+    """The system hook's ``project_update`` for ``project``; answers the catalog's answer."""
+    body = body_of(gitlab_project_event("project_update", project.id, project.path_with_namespace))
+    headers = gitlab_headers(LAB_TOKEN, "System Hook") | {"X-Gitlab-Instance": gitlab.origin}
+    answer = client.post("/api/webhooks/gitlab", data=body, headers=headers)
+    assert answer.status_code == 202
+    return answer.get_json()
+
+
+def test_a_gitlab_project_archived_has_its_entities_orphaned_at_once(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    for name in ("pay", "ledger"):
+        gitlab.add_project("acme", name, files={"catalog-info.yaml": product_yaml(name)})
+    tools = gitlab.add_project("acme", "tools", files={"catalog-info.yaml": product_yaml("tools")})
+    client = use_gitlab(catalog, gitlab)
+    catalog.sync()
+    gitlab.archive(tools)
+
+    answer = project_updated(client, gitlab, tools)
+    catalog.sync(everything=False)
+
+    assert answer["listing"] == ["acme-gl"]
+    assert catalog.repository("acme/tools")["removed_at"] is not None
+    assert catalog.entity("product:default/tools")["orphaned_at"] is not None  # type: ignore[index]
+
+
+def test_a_gitlab_project_given_a_topic_a_filter_asks_for_is_listed_at_once(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    tools = gitlab.add_project("acme", "tools", files={"catalog-info.yaml": product_yaml("tools")})
+    client = use_gitlab(catalog, gitlab)
+    catalog.config["sources"][0]["topics"] = {"include": ["catalog"]}
+    catalog.reset_engine()
+    catalog.sync()
+    assert catalog.entity("product:default/tools") is None
+    tools.topics = ["catalog"]
+
+    answer = project_updated(client, gitlab, tools)
+    catalog.sync(everything=False)
+
+    assert answer == {"accepted": True, "repositories": [], "listing": ["acme-gl"]}
+    assert catalog.entity("product:default/tools") is not None
