@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from requests.utils import parse_header_links
+from urllib3.util import parse_url
 
 from catalog_sync.errors import HostApiError
 from catalog_sync.sources.urls import redact
@@ -58,14 +59,28 @@ NO_ORIGIN = ("", "", -1)
 def origin_of(url: str) -> tuple[str, str, int]:
     """Scheme, lower-cased host and port: what must match for a credential to be sent. A URL from a host
     (a ``Link`` or ``Location`` header, a listed clone URL) may not parse (a port that is no number or
-    out of range, a broken IPv6 address): it has ``NO_ORIGIN``, and is refused like another host's."""
+    out of range, a broken IPv6 address): it has ``NO_ORIGIN``, and is refused like another host's.
+
+    So has a URL whose host the sending library (urllib3) reads otherwise than this reading does:
+    ``https://evil.example\\@api.github.com/`` names api.github.com here, but urllib3 ends the host at
+    the backslash and connects to evil.example, as browsers do; trusted by this reading alone, such a
+    ``next`` link or redirect would take the token to the other host."""
     try:
         parts = urlsplit(url)
         port = parts.port
+        if _connects_to(url) != _connects_to(f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"):
+            return NO_ORIGIN
     except ValueError:
         return NO_ORIGIN
     scheme = parts.scheme.lower()
     return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def _connects_to(url: str) -> tuple[str, str, int | None]:
+    """Where urllib3 connects for ``url``: scheme, host and port as it reads them (a URL it cannot
+    read raises a ``ValueError``)."""
+    sent = parse_url(url)
+    return (sent.scheme or "").lower(), (sent.host or "").lower(), sent.port
 
 
 def web_page(url: str, origin: str) -> str | None:

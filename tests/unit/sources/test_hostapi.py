@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedError
+from catalog_sync.sources.hostanswer import NO_ORIGIN
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
 from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
 from tests.fixtures.http import tarpit
@@ -249,6 +250,22 @@ def test_a_redirect_to_another_host_is_not_followed_and_gets_no_token(
         assert elsewhere.seen == []
 
 
+def test_a_link_or_redirect_whose_host_the_sender_reads_otherwise_gets_no_token(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    """``http://OTHER\\@API/...`` names the API to one URL reader and OTHER to urllib3, which sends."""
+    with fake_github(tmp_path / "elsewhere") as elsewhere:
+        link = f"http://127.0.0.1:{elsewhere.port}\\@127.0.0.1:{hub.port}/orgs/acme/repos?page=2"
+        hub.fail(Fault(200, "/orgs/", {"Link": f'<{link}>; rel="next"'}, body=b"[]"))
+        api, _ = client(hub, tmp_path)
+        with pytest.raises(HostApiError, match="the next page link is not a URL; not followed"):
+            list(api.pages(LIST))
+        hub.fail(Fault(302, "/orgs/", {"Location": link}))
+        with pytest.raises(HostApiError, match="the host redirects to no URL; not followed"):
+            api.get(LIST)
+        assert elsewhere.seen == []
+
+
 @pytest.mark.parametrize("link", ["http://[::1/orgs/acme/repos", "http://127.0.0.1:99999/x", "//h:port/x"])
 def test_a_next_link_that_is_not_a_url_fails_the_listing_naming_it(
     hub: FakeGitHub, tmp_path: Path, link: str
@@ -402,3 +419,9 @@ def test_origins_and_netlocs_are_compared_case_blind_with_default_ports() -> Non
     assert origin_of("https://API.GitHub.com/x") == origin_of("https://api.github.com:443/y")
     assert origin_of("http://h:8080") != origin_of("http://h")
     assert netloc_of("https://GHE.example.com:8443/api/v3") == "ghe.example.com:8443"
+
+
+def test_a_url_whose_host_the_sender_reads_otherwise_has_no_origin() -> None:
+    assert origin_of("https://evil.example\\@api.github.com/orgs") == NO_ORIGIN
+    assert origin_of("https://api.github.com/orgs\\x") == origin_of("https://api.github.com")
+    assert origin_of("https://bücher.example/x") == ("https", "bücher.example", 443)
