@@ -96,7 +96,10 @@ def _entry(row: Any, where: str) -> TreeEntry | None:
 
 
 def _safe_path(path: str) -> bool:
-    if not path or len(path) > _MAX_PATH or path.startswith("/") or "\0" in path or "\\" in path:
+    """A path git could have written, inside the repository. A backslash is a character of a name here,
+    as on the git side (``gitread``): no file is made from the path, and refusing it would fail a whole
+    repository for one file a Windows tool committed."""
+    if not path or len(path) > _MAX_PATH or path.startswith("/") or "\0" in path:
         return False
     return all(part not in ("", ".", "..", ".git") for part in path.split("/"))
 

@@ -116,6 +116,20 @@ def read_by_shallow_fetch(catalog: Catalog, hub: FakeGitHub) -> None:
     assert {s.path.split(".git/")[0] for s in hub.git_requests()} == {"/acme/pay"}
 
 
+def test_file_names_git_allows_are_read_through_the_api_like_any_other(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    """A backslash, a line break or letters outside ASCII in a file's name (Windows tools commit the
+    first) are a git path like any other: the repository is read, as a fetch would read it."""
+    odd = {"docs\\notes.md": "x\n", "weird\nname.md": "y\n", "ünï/çödé.md": "z\n"}
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay"), **odd})
+    use_github(catalog, hub)
+    summary = catalog.sync()
+    assert summary.errors == 0, repo_rows(catalog)[hub.key(pay)]["last_error"]
+    assert "product:default/pay" in catalog.refs()
+    assert hub.git_requests() == []
+
+
 def test_a_truncated_tree_is_read_by_a_shallow_fetch_instead(catalog: Catalog, hub: FakeGitHub) -> None:
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "x\n"})
     hub.tree_limit = 1
