@@ -43,8 +43,10 @@ ENV_NAME = validate.Regexp(
 GITHUB_LOGIN = validate.Regexp(
     r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$", error="must be a GitHub login (letters, digits and '-')"
 )
+_GITLAB_SEGMENT = r"(?!\.+(?:/|$))[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}"
+"""A segment of a GitLab path: it may start with a dot (``.templates``), but dots alone would climb."""
 GITLAB_GROUP = validate.Regexp(
-    r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}(?:/[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}){0,19}$",
+    rf"^{_GITLAB_SEGMENT}(?:/{_GITLAB_SEGMENT}){{0,19}}$",
     error="must be a group's full path (such as acme or acme/platform)",
 )
 TOPIC = validate.Regexp(

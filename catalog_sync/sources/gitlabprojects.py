@@ -25,7 +25,9 @@ MAX_TEXT = 2000
 MAX_TOPICS = 200
 MAX_DEPTH = 20
 """The most levels of groups a path holds (GitLab's own limit)."""
-_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$")
+"""One segment of a GitLab path: GitLab lets it start with a letter, a digit, ``_`` or ``.``
+(``.dotfiles``); a segment of dots alone (``..``) is refused besides, as it would climb."""
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,25 @@ def test_a_group_and_its_subgroups_are_listed_across_keyset_pages(gitlab: FakeGi
     assert pay.info.branch == "main"
 
 
+def test_projects_and_groups_whose_path_starts_with_a_dot_are_listed(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """GitLab allows a path to start with a dot (``.dotfiles``, ``.templates``): such a project is read,
+    and the listing is complete, so it may remove what left it."""
+    pay = gitlab.add_project("acme", "pay")
+    gitlab.add_project("acme", ".dotfiles", shares=pay)
+    gitlab.add_project("acme/.templates", "ci", shares=pay)
+    source = source_for(gitlab, tmp_path / "cache")
+
+    listed = source.discover()
+
+    assert sorted(r.info.name for r in listed) == ["acme/.dotfiles", "acme/.templates/ci", "acme/pay"]
+    assert source.skipped_entries == []
+    assert [
+        r.info.name for r in source_for(gitlab, tmp_path / "other", group="acme/.templates").discover()
+    ] == ["acme/.templates/ci"]
+
+
 def test_every_filter_keeps_what_it_says(gitlab: FakeGitLab, tmp_path: Path) -> None:
     base = gitlab.add_project("acme", "svc-base", topics=["catalog"])
     gitlab.add_project("acme/team", "svc-sandbox", topics=["catalog"], shares=base)

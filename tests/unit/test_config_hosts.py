@@ -61,6 +61,12 @@ def test_sources_default_to_the_public_hosts_and_to_no_forks_nor_archived() -> N
         assert (source.branch, source.auth) == (None, None)
 
 
+def test_a_gitlab_group_path_may_start_with_a_dot_as_gitlab_allows() -> None:
+    (source,) = parse_settings({"sources": [_gitlab(group=".platform/.templates")]}, environ={}).sources
+    assert isinstance(source, GitLabSourceSettings)
+    assert source.group == ".platform/.templates"
+
+
 def test_a_github_app_is_configured_by_ids_and_the_name_of_its_key_variable() -> None:
     app = {"app_id": 1234, "private_key_env": "GITHUB_APP_KEY", "installation_id": 5678}
     (source,) = parse_settings({"sources": [_github(auth={"app": app})]}, environ={}).sources
@@ -102,6 +108,8 @@ TOKEN = "ghp_" + "a" * 36
         (_github(org="-acme"), "sources.0.org", "GitHub login"),
         (_gitlab(group="acme//x"), "sources.0.group", "full path"),
         (_gitlab(group="../etc"), "sources.0.group", "full path"),
+        (_gitlab(group="acme/.."), "sources.0.group", "full path"),
+        (_gitlab(group="acme/.../x"), "sources.0.group", "full path"),
         (_github(include="(unclosed"), "sources.0.include", "not a valid regular expression"),
         (_github(exclude="*x"), "sources.0.exclude", "not a valid regular expression"),
         (_github(include="a" * 1001), "sources.0.include", "at most 1000"),

@@ -80,6 +80,7 @@ def test_a_project_pending_deletion_is_told_by_its_day(changes: dict[str, Any], 
         ({"default_branch": 3}, "'default_branch'"),
         ({"id": 2**64}, "'id'"),
         ({"path": ".."}, "'path'"),
+        ({"path": "..."}, "'path'"),
         ({"path": "pay\x00"}, "'path'"),
         ({"path_with_namespace": "acme/../pay"}, "'path_with_namespace'"),
         ({"path_with_namespace": "acme/\ud800"}, "'path_with_namespace'"),
@@ -118,3 +119,4 @@ def test_a_group_path_that_is_not_one_is_refused(group: str) -> None:
 
 def test_a_group_path_is_one_encoded_segment() -> None:
     assert group_reference("acme/platform.core", "gl") == "acme%2Fplatform.core"
+    assert group_reference(".acme/.templates", "gl") == ".acme%2F.templates"
