@@ -9,9 +9,9 @@ written under the source's cache folder: the tree of the commit read per reposit
 process, opens an ``ApiSnapshot`` over those files and holds no credential.
 
 The host's answers are checked like any other input: a tree with more entries than
-``descriptors.max_tree_entries``, a path that is absolute, empty, climbs (``..``) or is listed twice, an
-unknown type or mode, a malformed sha or size, a ``truncated`` flag that is not a boolean: the
-repository fails alone with a message naming the field.
+``descriptors.max_tree_entries``, a path that is absolute, empty, climbs (``..``), is listed twice or
+holds a lone surrogate, an unknown type or mode, a malformed sha or size, a ``truncated`` flag that is
+not a boolean: the repository fails alone with a message naming the field.
 """
 
 from __future__ import annotations
@@ -98,8 +98,14 @@ def _entry(row: Any, where: str) -> TreeEntry | None:
 def _safe_path(path: str) -> bool:
     """A path git could have written, inside the repository. A backslash is a character of a name here,
     as on the git side (``gitread``): no file is made from the path, and refusing it would fail a whole
-    repository for one file a Windows tool committed."""
+    repository for one file a Windows tool committed. A lone surrogate (which JSON can carry, and no
+    UTF-8 text, SQLite or PostgreSQL can) is refused: the path is quoted in errors the store keeps, and
+    storing one would fail the whole pass."""
     if not path or len(path) > _MAX_PATH or path.startswith("/") or "\0" in path:
+        return False
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
         return False
     return all(part not in ("", ".", "..", ".git") for part in path.split("/"))
 

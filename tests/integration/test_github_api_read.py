@@ -160,6 +160,7 @@ HOSTILE = [
     pytest.param({"tree": [_row(path="../escape/catalog-info.yaml")]}, "'path'", id="climbing-path"),
     pytest.param({"tree": [_row(path="/etc/catalog-info.yaml")]}, "'path'", id="absolute-path"),
     pytest.param({"tree": [_row(path="a//catalog-info.yaml")]}, "'path'", id="empty-part"),
+    pytest.param({"tree": [_row(path="x\ud800/catalog-info.yaml")]}, "'path'", id="lone-surrogate"),
     pytest.param({"tree": [_row(type="tree")]}, "'mode' '100644' and 'type' 'tree'", id="wrong-type"),
     pytest.param({"tree": [_row(mode=420)]}, "'mode'", id="mode-not-text"),
     pytest.param({"tree": [_row(sha="zz")]}, "'sha' is not a 40-hex object id", id="bad-sha"),
