@@ -287,6 +287,29 @@ def test_a_snapshot_is_fetched_over_git_with_the_token_as_a_header(
             assert TOKEN.encode() not in written.read_bytes(), written
 
 
+def test_a_gitlab_under_a_relative_url_root_is_listed_read_and_fetched_below_it(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    gitlab.url_root = "/gitlab"
+    gitlab.max_per_page = 2
+    first = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": "kind: Product\n"})
+    for index in range(4):
+        gitlab.add_project("acme/platform", f"svc-{index}", shares=first)
+    listed = source_for(gitlab, tmp_path / "cache").discover()
+
+    assert len(listed) == 5
+    assert len(listing_requests(gitlab)) == 3  # keyset pages followed below the root
+    pay = next(r for r in listed if r.info.name == "acme/pay")
+    assert pay.info.url == f"{gitlab.origin}/gitlab/acme/pay"
+    snapshot = pay.snapshot(pay.tip())
+    try:
+        assert [entry.path for entry in snapshot.tree()] == ["catalog-info.yaml"]
+    finally:
+        snapshot.close()
+    assert all(r.path.startswith("/gitlab/") and r.status < 400 for r in gitlab.requests)
+    assert any(not r.is_api for r in gitlab.requests)
+
+
 def test_without_the_token_git_is_refused_by_the_host(gitlab: FakeGitLab, tmp_path: Path) -> None:
     gitlab.add_project("acme", "pay")
     (repository,) = source_for(gitlab, tmp_path / "cache").discover()
