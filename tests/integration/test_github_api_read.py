@@ -130,6 +130,23 @@ def test_file_names_git_allows_are_read_through_the_api_like_any_other(
     assert hub.git_requests() == []
 
 
+def test_an_enterprise_api_below_api_v3_is_read_below_it_and_git_at_the_root(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    hub.api_prefix = "/api/v3"
+    hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "x\n"})
+    hub.tree_limit = 1  # pay's tree comes truncated: it is fetched by git
+    use_github(catalog, hub)
+    assert catalog.sync().errors == 0
+    assert {"product:default/ledger", "product:default/pay"} <= catalog.refs()
+    asked = [s.path.partition("?")[0] for s in hub.api_requests()]
+    assert all(path.startswith("/api/v3/") for path in asked)
+    assert any("/git/blobs/" in path for path in asked)
+    assert {s.path.split(".git/")[0] for s in hub.git_requests()} == {"/acme/pay"}
+    assert all(s.status < 400 for s in hub.seen)
+
+
 def test_a_truncated_tree_is_read_by_a_shallow_fetch_instead(catalog: Catalog, hub: FakeGitHub) -> None:
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "x\n"})
     hub.tree_limit = 1

@@ -68,6 +68,13 @@ def test_every_page_is_read_by_following_next_links(hub: FakeGitHub, tmp_path: P
     assert all(s.authorization == f"Bearer {TOKEN}" for s in hub.api_requests())
 
 
+def test_the_pages_of_an_api_below_a_path_are_followed_below_it(hub: FakeGitHub, tmp_path: Path) -> None:
+    hub.api_prefix = "/api/v3"  # GitHub Enterprise Server
+    api, _ = client(hub, tmp_path)
+    assert [len(p.data) for p in api.pages(LIST)] == [100, 100, 50]
+    assert [s.path.partition("?")[0] for s in hub.api_requests()] == ["/api/v3/orgs/acme/repos"] * 3
+
+
 def test_an_unchanged_list_is_answered_by_304s_even_after_a_restart(hub: FakeGitHub, tmp_path: Path) -> None:
     api, _ = client(hub, tmp_path)
     first = [r["id"] for p in api.pages(LIST) for r in p.data]
