@@ -63,6 +63,7 @@ from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.sources.tipstate import KnownTip, TipState
 from catalog_sync.sources.urls import redact
+from catalog_sync.textsafe import escape_controls
 
 PER_PAGE = 100
 ACTIVITY_THROTTLE_SECONDS = 3600 + 300
@@ -295,8 +296,8 @@ class GitLabSource:
         if origin_of(project.http_url_to_repo) != api_origin:
             raise RepositoryUnreachableError(
                 f"source {self.name!r}: project {project.path_with_namespace} is served from "
-                f"{redact(project.http_url_to_repo)}, another host than api_url; no token is sent "
-                "there and it is not read"
+                f"{escape_controls(redact(project.http_url_to_repo))}, another host than api_url; no "
+                "token is sent there and it is not read"
             )
         folder = self._repositories_dir / str(project.id)
         return GitRepository(

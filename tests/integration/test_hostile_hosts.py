@@ -220,6 +220,24 @@ def test_a_gitlab_web_address_off_the_host_is_not_shown(
     assert catalog.repository("acme/pay")["url"] == f"{gitlab.origin}/acme/pay"
 
 
+def test_a_gitlab_clone_url_off_the_host_holding_a_lone_surrogate_fails_that_project_alone(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    """JSON can carry a lone surrogate, which no store can hold: quoted raw in the project's error,
+    it failed the whole pass."""
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    gitlab.misbehave.fields[pay.id] = {"http_url_to_repo": "http://elsewhere.example/acme/pay\ud800.git"}
+    use_gitlab(catalog, gitlab)
+
+    summary = catalog.sync()
+
+    assert summary.errors == 1
+    assert catalog.entity("product:default/ledger") is not None
+    error = catalog.repository("acme/pay")["last_error"]
+    assert "elsewhere.example/acme/pay\\ud800.git, another host than api_url" in error
+
+
 def assert_ledger_read_and_pay_kept(catalog: Catalog) -> None:
     """The repository beside the broken one was read at its new commit; the broken one's entity is
     still in the catalog, not orphaned."""
