@@ -26,6 +26,7 @@ either checked here, derived from a checked one, or written only by the catalog 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from sqlalchemy import Column, PrimaryKeyConstraint, String, UniqueConstraint
@@ -88,11 +89,20 @@ def too_long(column: Checked, value: str | None, label: str) -> str | None:
     return None
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def fit(column: Checked, value: str | None) -> str | None:
-    """Free text as ``column`` stores it: no NUL (PostgreSQL refuses it) and cut to size with a marker."""
+    """Free text as ``column`` stores it: no NUL (PostgreSQL refuses it), no lone surrogate (no driver
+    can encode one: a host's JSON may carry ``\\ud800``, and one error quoting it would end a whole
+    pass) and cut to size with a marker."""
     if value is None:
         return None
-    cleaned = value.replace("\x00", "\\0")
+    cleaned = _LONE_SURROGATE.sub(_escaped, value.replace("\x00", "\\0"))
     limit = max_length(column)
     if limit is None or len(cleaned) <= limit:
         return cleaned

@@ -8,6 +8,7 @@ metadata, so a new column is either checked here or declared as written by the c
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -267,6 +268,26 @@ def test_an_over_long_value_never_reaches_the_database(column: Column_, store_en
     assert (longest or 0) <= (limits.max_length(column) or 0)
     if column in limits.CUT:  # free text is kept, cut to fit with a marker
         assert any(str(v).endswith(limits.MARKER) for v in stored(store_engine, column))
+
+
+# A descriptor's text cannot hold a lone surrogate (YAML and JSON parsing refuse the escape), so an
+# entity's lifecycle never does; every other free text may quote a host's answer.
+FROM_HOSTS = [c for c in CHECKED if c in limits.CUT and c is not entities.c.lifecycle]
+
+
+@pytest.mark.parametrize("column", FROM_HOSTS, ids=name_of)
+def test_free_text_holding_lone_surrogates_is_stored_escaped_not_refused_by_the_driver(
+    column: Column_, store_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host's JSON may carry ``\\ud800``; quoted in an error, it must not end the pass that stores it."""
+    plain = over
+    monkeypatch.setattr(sys.modules[__name__], "over", lambda c, char="\ud800": plain(c, char))
+
+    DRIVERS[name_of(column)](sync_store(store_engine), store_engine)
+
+    values = [str(v) for v in stored(store_engine, column) if v]
+    assert values
+    assert all(v.startswith("\\ud800") and v.endswith(limits.MARKER) for v in values)
 
 
 def test_a_registration_longer_than_its_key_is_refused_with_the_limit(store_engine: Engine) -> None:
