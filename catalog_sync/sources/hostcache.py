@@ -98,5 +98,16 @@ class PageCache:
             if isinstance(stored, dict) and stored.get("origin") == list(self._origin):
                 pages = stored.get("pages")
                 if isinstance(pages, dict):
-                    return {str(url): page for url, page in pages.items() if isinstance(page, dict)}
+                    return {str(url): page for url, page in pages.items() if _whole(page)}
         return {}
+
+
+def _whole(page: Any) -> bool:
+    """Whether a stored page is as ``PageCache.store`` writes it: a file edited by hand or damaged keeps
+    only those, and a page it lost is asked again unconditionally rather than failing the listing."""
+    return (
+        isinstance(page, dict)
+        and isinstance(page.get("etag"), str)
+        and "data" in page
+        and isinstance(page.get("next"), str | None)
+    )

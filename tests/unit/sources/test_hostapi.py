@@ -4,9 +4,11 @@ credentials that never leave the configured API."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,6 +120,34 @@ def test_the_cache_file_is_rewritten_only_when_a_page_changed_and_follows_it(
     restarted, _ = client(hub, tmp_path)
     assert all(p.from_cache for p in restarted.pages(LIST))  # the changed page's new ETag was kept
     assert [s.status for s in hub.api_requests()] == [304] * 3
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda page: page.pop("data"),
+        lambda page: page.pop("etag"),
+        lambda page: page.update(etag=7),
+        lambda page: page.update(next=["/orgs/acme/repos?page=2"]),
+    ],
+    ids=["no-data", "no-etag", "etag-not-text", "next-not-text"],
+)
+def test_a_damaged_page_in_the_cache_file_is_asked_again_not_failing_the_listing(
+    hub: FakeGitHub, tmp_path: Path, damage: Callable[[dict[str, Any]], object]
+) -> None:
+    api, _ = client(hub, tmp_path)
+    expected = ids_listed(api)
+    api.save()
+    cache = tmp_path / "cache" / "etags.json"
+    stored = json.loads(cache.read_text())
+    damage(next(iter(stored["pages"].values())))
+    cache.write_text(json.dumps(stored))
+    hub.clear()
+
+    restarted, _ = client(hub, tmp_path)
+
+    assert ids_listed(restarted) == expected
+    assert [(s.conditional, s.status) for s in hub.api_requests()] == [(False, 200), (True, 304), (True, 304)]
 
 
 def ids_listed(api: HostClient) -> list[int]:
