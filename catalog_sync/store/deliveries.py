@@ -317,8 +317,9 @@ def _lifecycle(
     rows: Sequence[Row[Any]], change: Lifecycle, received: datetime, keeping_archived: frozenset[str]
 ) -> tuple[DeliveryOutcome, Write | None]:
     """Deleted and archived repositories are removed with their entities orphaned (never deleted);
-    unarchived ones come back and are read; moved ones keep their key, entities and history; edited
-    ones (another default branch, other topics) have their sources listed at once."""
+    unarchived ones come back (through their sources' listing, asked for now) and are read; moved ones
+    keep their key, entities and history; edited ones (another default branch, other topics) have
+    their sources listed at once."""
     if change.change == "archived":
         kept = [row for row in rows if row.source in keeping_archived]
         rows = [row for row in rows if row.source not in keeping_archived]
@@ -330,7 +331,9 @@ def _lifecycle(
         return DeliveryOutcome(
             ACCEPTED, repository_ids=tuple(ids), woke=True, listing=listing
         ), _listing_asked(listing, received)
-    accepted = DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=change.change == "unarchived")
+    if change.change == "unarchived":
+        return _unarchived(rows, received)
+    accepted = DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids))
     if change.change in ("deleted", "archived"):
 
         def remove(conn: Connection) -> None:
@@ -343,16 +346,6 @@ def _lifecycle(
             orphan_entities(conn, list(held), received)
 
         return accepted, remove
-    if change.change == "unarchived":
-
-        def bring_back(conn: Connection) -> None:
-            conn.execute(
-                update(repositories)
-                .where(repositories.c.id.in_(ids))
-                .values(removed_at=None, rescan=True, next_sync_at=received)
-            )
-
-        return accepted, bring_back
     if change.change == "moved" and change.old_path and change.new_path:
         old, new = change.old_path, change.new_path
 
@@ -362,6 +355,30 @@ def _lifecycle(
 
         return accepted, move
     return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is"), None
+
+
+def _unarchived(rows: Sequence[Row[Any]], received: datetime) -> tuple[DeliveryOutcome, Write]:
+    """An unarchived repository is read again at once. One removed when it was archived is brought
+    back by its sources' listing, asked for now (``_listing_asked``): the listing kept between passes
+    may have left it out as archived, and a repository read against a listing that lacks it fails
+    as one its source no longer lists. One still held (a source keeping archived repositories) is
+    made due now."""
+    held = [row.id for row in rows if row.removed_at is None]
+    listing = tuple(sorted({row.source for row in rows if row.removed_at is not None}))
+    ask = _listing_asked(listing, received) if listing else None
+
+    def bring_back(conn: Connection) -> None:
+        if held:
+            conn.execute(
+                update(repositories)
+                .where(repositories.c.id.in_(held))
+                .values(rescan=True, next_sync_at=received)
+            )
+        if ask is not None:
+            ask(conn)
+
+    ids = tuple(row.id for row in rows)
+    return DeliveryOutcome(ACCEPTED, repository_ids=ids, woke=True, listing=listing), bring_back
 
 
 def _move(conn: Connection, row: Row[Any], old: str, new: str) -> None:

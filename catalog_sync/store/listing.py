@@ -203,8 +203,11 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
                 | _refused_state(stored)
             )
         elif known.removed_at is not None:
+            # Due at once: listed again (unarchived, restored), it is read in this pass.
             returning.append(
-                {"_id": known.id, "removed_at": None, "rescan": True} | stored | _refused_state(stored)
+                {"_id": known.id, "removed_at": None, "rescan": True, "next_sync_at": None}
+                | stored
+                | _refused_state(stored)
             )
         elif (known.name, known.url, known.branch, known.listing_error) != tuple(stored.values()):
             # Read now: a listing error fixed, or another branch (a default renamed, or set by the first

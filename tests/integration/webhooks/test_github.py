@@ -172,8 +172,9 @@ def test_an_archived_repository_is_orphaned_and_comes_back_when_unarchived(world
     world.repo("gh", "pay", lifecycle="deprecated")
     back = send(world, github_repository_event(101, "unarchived"), "repository")
     assert back.status_code == 202
-    assert world.row(PAY)["removed_at"] is None
+    assert back.get_json()["listing"] == ["acme"]  # brought back by the listing it asks for
     world.sync_due()
+    assert world.row(PAY)["removed_at"] is None
     assert not world.orphaned("pay")
     assert world.lifecycle("pay") == "deprecated"
 
