@@ -327,12 +327,13 @@ class GitHubSource:
         self.credentials: Credentials = credentials_for(
             settings.name, settings.auth, settings.api_url, limits
         )
-        auth = self.credentials.authorization
+        auth, renew = self.credentials.authorization, self.credentials.refused
         cache_file = self.cache / "etags.json"
         self.api = HostClient(
             settings.name,
             settings.api_url,
             authorization=auth,
+            renew=renew,
             cache_file=cache_file,
             limits=limits,
             headers=_ACCEPT,
@@ -343,6 +344,7 @@ class GitHubSource:
             settings.name,
             settings.api_url,
             authorization=auth,
+            renew=renew,
             limits=replace(limits, max_answer_bytes=max(limits.max_answer_bytes, blobs)),
             headers=_ACCEPT,
         )

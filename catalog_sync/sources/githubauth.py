@@ -4,8 +4,11 @@ An App's installation token is minted from the app's private key: a JWT (RS256, 
 valid for nine minutes as GitHub allows at most ten) is sent to
 ``POST /app/installations/{id}/access_tokens``, which answers a token valid for an hour. The token is
 renewed ``renew_before`` seconds before it expires, so no request is ever sent with a token about to
-lapse, and none is minted while the last one is good. Secrets are read from the environment when the
-source is built and never appear in a message: errors name the setting, not its value.
+lapse, and none is minted while the last one is good. A token the API refuses (401) before its time
+(revoked, the app reinstalled) is minted again once; a host refusing the new one too is not asked for
+a third until the new one's time is up, so a refusal never turns into a loop of mints. Secrets are
+read from the environment when the source is built and never appear in a message: errors name the
+setting, not its value.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ class Credentials:
         """The API's Authorization header value."""
         token = self.token()
         return f"Bearer {token}" if token else None
+
+    def refused(self, authorization: str) -> bool:
+        """The API refused ``authorization`` (a 401): whether another credential is due now, so
+        the request is worth sending once more. A token from the environment stays what it is."""
+        return False
 
     def git_header(self) -> str | None:
         """The header git sends to the git host: Basic, as GitHub's smart HTTP expects."""
@@ -80,6 +88,10 @@ class AppInstallation(Credentials):
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires = 0.0
+        self._dropped = False
+        """The last token was refused before its time: the next one is minted for that reason."""
+        self._after_refusal = False
+        """The token held was minted because its predecessor was refused: refused too, it is kept."""
         self._client = HostClient(source, api_url, authorization=self._signed, limits=limits)
         self.minted = 0
         """Tokens minted by this object (a renewal adds one)."""
@@ -100,8 +112,21 @@ class AppInstallation(Credentials):
         with self._lock:
             if self._token is None or self._expires - time.time() <= self._renew_before:
                 self._token, self._expires = self._mint()
+                self._after_refusal, self._dropped = self._dropped, False
                 self.minted += 1
             return self._token
+
+    def refused(self, authorization: str) -> bool:
+        """Drop the token the API refused, once: a revoked token is replaced, but one minted to
+        replace a refused one is not replaced again before its time (the host refuses the app, not a
+        token). A token another thread has replaced meanwhile is simply sent anew."""
+        with self._lock:
+            if self._token is None or authorization != f"Bearer {self._token}":
+                return True
+            if self._after_refusal:
+                return False
+            self._token, self._dropped = None, True
+            return True
 
     def _mint(self) -> tuple[str, float]:
         path = f"/app/installations/{self._app.installation_id}/access_tokens"

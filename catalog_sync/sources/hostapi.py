@@ -17,7 +17,9 @@
   larger one fails the request (``AnswerTooLargeError``) instead of filling the process's memory.
 - **Length.** A listing follows at most ``HostLimits.max_pages`` pages: a host linking page after page,
   each link new, fails the listing instead of holding the pass.
-- **Credentials.** The Authorization header is sent only to the configured API's origin. Redirects
+- **Credentials.** The Authorization header is sent only to the configured API's origin. A 401 is
+  told to ``renew`` (a GitHub App's token revoked before it expired): when it answers that another
+  credential is due, the request is sent once more with it, never more. Redirects
   are never followed by the HTTP library itself: one to the same origin is followed here, one elsewhere
   fails; a ``next`` link to another origin fails the listing. Errors quote the host's message
   redacted, never a header.
@@ -33,6 +35,7 @@ importable from here too, as callers always have.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -134,6 +137,7 @@ class HostClient:
         api_url: str,
         *,
         authorization: Callable[[], str | None] | None = None,
+        renew: Callable[[str], bool] | None = None,
         cache_file: Path | None = None,
         limits: HostLimits | None = None,
         headers: Mapping[str, str] | None = None,
@@ -143,6 +147,9 @@ class HostClient:
         self.api_url = api_url.rstrip("/")
         self._origin = origin_of(self.api_url)
         self._authorization = authorization
+        self._renew = renew
+        self._sent = threading.local()
+        """The Authorization value this thread sent last, for ``renew`` to judge."""
         self._cache = PageCache(cache_file, self._origin)
         self._limits = limits or HostLimits()
         self._sleep = sleep
@@ -238,7 +245,7 @@ class HostClient:
                     raise HostApiError(
                         f"{self._shown(url)}: the credential is not a valid header value; not sent"
                     )
-                headers["Authorization"] = value
+                headers["Authorization"] = self._sent.value = value
                 self._sent_secret = value.partition(" ")[2] or value
         return headers
 
@@ -255,9 +262,15 @@ class HostClient:
     ) -> Answer:
         """Send, obeying rate limits and following same-origin redirects; answers the final response."""
         attempts = 0
+        renewed = False
         while True:
             self._wait_for_budget()
+            self._sent.value = None
             answer = self._follow(method, url, extra, body)
+            sent = self._sent.value
+            if answer.status_code == 401 and not renewed and sent and self._renew and self._renew(sent):
+                renewed = True  # another credential is due: sent once, never in a loop
+                continue
             now = time.time()
             refused = wait_before_retry(answer.status_code, answer.headers, error_text(answer), now)
             if refused is None:

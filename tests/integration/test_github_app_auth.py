@@ -1,0 +1,91 @@
+"""A github source authenticated as a GitHub App, against a local GitHub that mints installation tokens
+as GitHub does (a JWT checked for its signature, ``iss``, ``iat`` and ``exp``; a 404 for an
+installation the app does not have; tokens that live an hour unless revoked)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from catalog_sync.config import AppAuth
+from catalog_sync.sources.githubauth import AppInstallation, credentials_for
+from catalog_sync.sources.hostapi import HostLimits
+from tests.fixtures.fakegithub import FakeGitHub, GitHubApp, serving_orgs
+from tests.integration.conftest import Catalog, product_yaml
+
+KEY_ENV = "CATALOG_TEST_APP_KEY"
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with serving_orgs(tmp_path / "hub", monkeypatch, ("CATALOG_TEST_UNUSED", "unused"), "acme") as hub:
+        hub.tokens.clear()
+        hub.require_auth = True
+        yield hub
+
+
+def use_app(catalog: Catalog, hub: FakeGitHub, app: GitHubApp, installation_id: int = 5678) -> None:
+    """Point the catalog at ``acme`` on the fake, authenticated as ``app``'s installation."""
+    auth = {"app": {"app_id": app.app_id, "private_key_env": KEY_ENV, "installation_id": installation_id}}
+    source = {"name": "acme", "type": "github", "org": "acme", "api_url": hub.api_url, "auth": auth}
+    catalog.config = {"sources": [source], "sync": {"allowed_protocols": ["http"], "concurrency": 1}}
+    catalog.reset_engine()
+
+
+def test_a_revoked_installation_token_is_minted_again_once_and_the_pass_succeeds(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = hub.add_app()
+    monkeypatch.setenv(KEY_ENV, app.private_key_pem)
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_app(catalog, hub, app)
+    assert catalog.sync().sources[0]["error"] is None
+    assert len(app.minted) == 1
+    hub.revoke(app.minted[0])  # revoked long before its hour is up
+    hub.push(pay, {"catalog-info.yaml": product_yaml("pay", description="after")})
+    summary = catalog.sync()
+    assert summary.sources[0]["error"] is None
+    assert len(app.minted) == 2
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert entity["body"]["metadata"]["description"] == "after"
+
+
+def test_a_host_refusing_every_installation_token_is_not_asked_for_one_in_a_loop(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = hub.add_app()
+    monkeypatch.setenv(KEY_ENV, app.private_key_pem)
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    hub.add_repo("acme", "ledger", {"catalog-info.yaml": product_yaml("ledger")})
+    use_app(catalog, hub, app)
+    assert catalog.sync().sources[0]["error"] is None
+    hub.refuse_installation_tokens = True  # every token, even a new one, is refused
+    for _ in range(3):
+        summary = catalog.sync()
+        assert "HTTP 401" in summary.sources[0]["error"]
+    assert len(app.minted) == 2  # one renewal after the first refusal, then no more
+
+
+def test_installation_tokens_asked_by_many_threads_at_once_are_minted_once(hub: FakeGitHub) -> None:
+    app = hub.add_app()
+    auth = AppAuth(app_id=app.app_id, private_key_env=KEY_ENV, installation_id=5678)
+    credentials = credentials_for("acme", auth, hub.api_url, HostLimits(), {KEY_ENV: app.private_key_pem})
+    assert isinstance(credentials, AppInstallation)
+    start = threading.Barrier(8)
+    tokens: list[str | None] = []
+
+    def ask() -> None:
+        start.wait()
+        tokens.append(credentials.token())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(app.minted) == 1
+    assert tokens == [app.minted[0]] * 8
