@@ -24,7 +24,7 @@ import jwt
 
 from catalog_sync.config import AppAuth, TokenAuth
 from catalog_sync.credentials import env_token, fits_a_header
-from catalog_sync.errors import HostApiError, SourceError
+from catalog_sync.errors import HostApiError, HostNotFoundError, SourceError
 from catalog_sync.sources.hostapi import HostClient, HostLimits
 
 RENEW_BEFORE = 300.0
@@ -82,6 +82,7 @@ class AppInstallation(Credentials):
         limits: HostLimits,
         renew_before: float = RENEW_BEFORE,
     ) -> None:
+        self._source = source
         self._app = app
         self._key = private_key
         self._renew_before = renew_before
@@ -129,8 +130,21 @@ class AppInstallation(Credentials):
             return True
 
     def _mint(self) -> tuple[str, float]:
-        path = f"/app/installations/{self._app.installation_id}/access_tokens"
-        answer = self._client.post(path)
+        app = self._app
+        path = f"/app/installations/{app.installation_id}/access_tokens"
+        try:
+            answer = self._client.post(path)
+        except HostNotFoundError:
+            raise HostNotFoundError(
+                f"source {self._source!r}: auth.app.installation_id {app.installation_id} is no installation "
+                f"of the GitHub App {app.app_id} (HTTP 404); the id is the number ending the address of the "
+                "app's installation in the organisation's settings (Settings > GitHub Apps > Configure)"
+            ) from None
+        except HostApiError as exc:
+            raise HostApiError(
+                f"no installation token for auth.app (app_id {app.app_id}, installation_id "
+                f"{app.installation_id}): {exc}"
+            ) from None
         token = answer.get("token") if isinstance(answer, dict) else None
         expires_at = answer.get("expires_at") if isinstance(answer, dict) else None
         if not isinstance(token, str) or not fits_a_header(token) or not isinstance(expires_at, str):

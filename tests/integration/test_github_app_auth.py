@@ -70,6 +70,18 @@ def test_a_host_refusing_every_installation_token_is_not_asked_for_one_in_a_loop
     assert len(app.minted) == 2  # one renewal after the first refusal, then no more
 
 
+def test_a_wrong_installation_id_fails_the_source_naming_the_key(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = hub.add_app(installation_id=5678)
+    monkeypatch.setenv(KEY_ENV, app.private_key_pem)
+    use_app(catalog, hub, app, installation_id=9999)
+    error = catalog.sync().sources[0]["error"]
+    assert "auth.app.installation_id" in error
+    assert "9999" in error
+    assert "BEGIN" not in error
+
+
 def test_installation_tokens_asked_by_many_threads_at_once_are_minted_once(hub: FakeGitHub) -> None:
     app = hub.add_app()
     auth = AppAuth(app_id=app.app_id, private_key_env=KEY_ENV, installation_id=5678)
