@@ -21,6 +21,9 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from catalog_sync.config import AppAuth, TokenAuth
 from catalog_sync.credentials import env_token, fits_a_header
@@ -77,7 +80,7 @@ class AppInstallation(Credentials):
         self,
         source: str,
         app: AppAuth,
-        private_key: str,
+        private_key: RSAPrivateKey,
         api_url: str,
         limits: HostLimits,
         renew_before: float = RENEW_BEFORE,
@@ -97,16 +100,21 @@ class AppInstallation(Credentials):
         self.minted = 0
         """Tokens minted by this object (a renewal adds one)."""
 
-    def _signed(self) -> str:
+    def signed_jwt(self) -> str:
+        """The app's JWT, as GitHub checks it: issued a minute ago (the clocks may differ), valid
+        for nine minutes more (GitHub refuses more than ten), issued by the app's id."""
         now = int(time.time())
         claims = {"iat": now - _CLOCK_SKEW, "exp": now + JWT_SECONDS, "iss": str(self._app.app_id)}
         try:
-            return "Bearer " + jwt.encode(claims, self._key, algorithm="RS256")
-        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            return jwt.encode(claims, self._key, algorithm="RS256")
+        except (ValueError, TypeError, AttributeError, jwt.PyJWTError) as exc:
             raise SourceError(
                 f"auth.app.private_key_env: the variable {self._app.private_key_env} does not hold an RSA "
                 f"private key in PEM form ({type(exc).__name__})"
             ) from None
+
+    def _signed(self) -> str:
+        return "Bearer " + self.signed_jwt()
 
     def token(self) -> str | None:
         """The installation token, minted when there is none or it expires within ``renew_before``."""
@@ -170,10 +178,36 @@ def credentials_for(
         return Credentials()
     if isinstance(auth, TokenAuth):
         return StaticToken(env_token(env, source, auth.token_env))
-    key = env.get(auth.private_key_env, "").strip()
-    if not key:
+    return AppInstallation(source, auth, private_key(source, auth, env), api_url, limits)
+
+
+def private_key(source: str, auth: AppAuth, env: Mapping[str, str]) -> RSAPrivateKey:
+    """The app's RSA key from the variable ``auth.private_key_env`` names, checked when the source is
+    built, so a wrong one fails the source at once with what is wrong, never the key. Line breaks
+    written ``\\n`` (a key pasted into one line of a ``.env`` file or a CI variable) are read as such."""
+    named = f"source {source!r}: auth.app.private_key_env names {auth.private_key_env}"
+    text = env.get(auth.private_key_env, "").strip()
+    if "\\n" in text and "\n" not in text:
+        text = text.replace("\\n", "\n").strip()
+    if not text:
+        raise SourceError(f"{named}, which is not set in the environment")
+    try:
+        key = serialization.load_pem_private_key(text.encode("utf-8", "replace"), password=None)
+    except TypeError:
         raise SourceError(
-            f"source {source!r}: auth.app.private_key_env names {auth.private_key_env}, which is not set "
-            "in the environment"
-        )
-    return AppInstallation(source, auth, key, api_url, limits)
+            f"{named}, which holds an encrypted private key; give the key as GitHub made it (not "
+            "encrypted), or decrypt it (openssl pkey -in KEY.pem)"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        kind = "a public key" if "PUBLIC KEY" in text or text.startswith("ssh-") else None
+        raise SourceError(
+            f"{named}, which holds {kind}; give the app's private key (the .pem file generated in the "
+            "app's settings)"
+            if kind
+            else f"{named}, which does not hold a private key in PEM form: give the whole .pem file "
+            "generated in the app's settings, from its -----BEGIN line to its -----END line"
+        ) from None
+    if not isinstance(key, RSAPrivateKey):
+        kind = type(key).__name__.removeprefix("_").removesuffix("PrivateKey") or "another"
+        raise SourceError(f"{named}, which holds a key of type {kind}; a GitHub App's key is an RSA key")
+    return key

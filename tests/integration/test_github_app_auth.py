@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from catalog_sync.config import AppAuth
 from catalog_sync.sources.githubauth import AppInstallation, credentials_for
@@ -101,3 +102,28 @@ def test_installation_tokens_asked_by_many_threads_at_once_are_minted_once(hub: 
         thread.join(timeout=30)
     assert len(app.minted) == 1
     assert tokens == [app.minted[0]] * 8
+
+
+def test_a_public_key_given_for_the_app_fails_the_source_at_once_naming_the_key(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = hub.add_app()
+    public = app.public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    monkeypatch.setenv(KEY_ENV, public)
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_app(catalog, hub, app)
+    error = catalog.sync().sources[0]["error"]
+    assert f"auth.app.private_key_env names {KEY_ENV}, which holds a public key" in error
+    assert "KEY-----" not in error
+    assert hub.seen == []
+
+
+def test_a_key_pasted_on_one_line_with_backslash_n_reads_the_organisation(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = hub.add_app()
+    monkeypatch.setenv(KEY_ENV, app.private_key_pem.replace("\n", "\\n"))
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_app(catalog, hub, app)
+    assert catalog.sync().sources[0]["error"] is None
+    assert catalog.entity("product:default/pay") is not None
