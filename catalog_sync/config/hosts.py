@@ -196,6 +196,8 @@ class _HostSourceSchema(_Strict):
             archived=data.get("archived", False),
         )
         api_url = str(data.get("api_url") or DEFAULT_API_URLS[kind]).rstrip("/")
+        scheme, colon, rest = api_url.partition(":")
+        api_url = scheme.lower() + colon + rest  # HTTP:// is http://, as sync.allowed_protocols judges it
         return {"name": data["name"], "api_url": api_url, "filters": filters, "branch": data.get("branch")}
 
 

@@ -288,7 +288,8 @@ class SettingsSchema(_Strict):
         sync: SyncSettings = data.get("sync", SyncSettings())
         for index, source in enumerate(data.get("sources", [])):
             hosted = isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
-            if hosted and source.api_url.startswith("http:") and "http" not in sync.allowed_protocols:
+            plain = hosted and source.api_url.lower().startswith("http:")
+            if plain and "http" not in sync.allowed_protocols:
                 message = "an http API URL is refused unless sync.allowed_protocols lists http; use https"
                 raise ValidationError({str(index): {"api_url": [message]}}, "sources")
 

@@ -84,6 +84,14 @@ def test_an_http_api_is_taken_where_http_is_an_allowed_protocol() -> None:
     assert source.api_url == "http://ghe.internal/api/v3"
 
 
+def test_an_api_scheme_in_capitals_is_read_as_its_lower_case() -> None:
+    (source,) = parse_settings(
+        {"sources": [_github(api_url="HTTPS://ghe.example/api/v3")]}, environ={}
+    ).sources
+    assert isinstance(source, GitHubSourceSettings)
+    assert source.api_url == "https://ghe.example/api/v3"
+
+
 TOKEN = "ghp_" + "a" * 36
 
 
@@ -128,6 +136,16 @@ TOKEN = "ghp_" + "a" * 36
         ),
         (
             _gitlab(api_url="http://gl.internal/api/v4"),
+            "sources.0.api_url",
+            "sync.allowed_protocols lists http",
+        ),
+        (
+            _github(api_url="HTTP://ghe.internal/api/v3"),
+            "sources.0.api_url",
+            "sync.allowed_protocols lists http",
+        ),
+        (
+            _gitlab(api_url="Http://gl.internal/api/v4"),
             "sources.0.api_url",
             "sync.allowed_protocols lists http",
         ),
