@@ -90,7 +90,7 @@ def check_api_url(value: str) -> None:
         raise ValidationError("must be an http(s) URL such as https://api.github.com")
     if not parts.hostname or "@" in parts.netloc:
         raise ValidationError("the URL names no host (or carries a user name); give https://HOST[/PATH]")
-    if parts.query or parts.fragment:
+    if "?" in value or "#" in value:  # an empty one too: paths would be appended to the query
         raise ValidationError("the URL may not carry a query or a fragment")
     if port == 0:
         raise ValidationError("port 0 is not a port")

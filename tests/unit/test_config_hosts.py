@@ -156,6 +156,8 @@ TOKEN = "ghp_" + "a" * 36
         (_github(api_url="https://h/api?access_token=x"), "sources.0.api_url", "auth.token_env"),
         (_github(api_url="https://h/api\nHost: evil"), "sources.0.api_url", "control characters"),
         (_github(api_url="https://h:99999/api"), "sources.0.api_url", "not a URL"),
+        (_github(api_url="https://h/api?"), "sources.0.api_url", "query or a fragment"),
+        (_gitlab(api_url="https://h/api/v4#"), "sources.0.api_url", "query or a fragment"),
         (_github(auth={"token": TOKEN}), "sources.0.auth.token", "unknown key"),
         (_github(auth={"token_env": TOKEN + "$"}), "sources.0.auth.token_env", "environment variable"),
         (_github(auth={"token_env": "A B"}), "sources.0.auth.token_env", "environment variable"),
