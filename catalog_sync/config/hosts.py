@@ -33,9 +33,9 @@ from catalog_sync.config.settings import (
     TokenAuth,
 )
 from catalog_sync.credentials import credential_in_url
+from catalog_sync.refnames import branch_problem
 
 SOURCE_NAME = validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$")
-BRANCH = validate.Regexp(r"^[^\s~^:?*\[\\]{1,255}$")
 ENV_NAME = validate.Regexp(
     r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
     error="must be the name of an environment variable (letters, digits, _)",
@@ -54,6 +54,7 @@ TOPIC = validate.Regexp(
 )
 MAX_PATTERN = 1000
 MAX_TOPICS = 100
+MAX_BRANCH = 255
 
 
 class _Strict(Schema):
@@ -69,6 +70,14 @@ def check_pattern(value: str) -> None:
         re.compile(value)
     except re.error as exc:
         raise ValidationError(f"not a valid regular expression: {exc}") from None
+
+
+def check_branch(value: str) -> None:
+    """A branch must be one git accepts: refused here, it would fail every repository of the source,
+    or fetch something else than a branch (``a..b``, ``-x``), at each pass."""
+    problem = branch_problem(value) if len(value) <= MAX_BRANCH else f"it is over {MAX_BRANCH} characters"
+    if problem is not None:
+        raise ValidationError(f"not a branch name git accepts: {problem}")
 
 
 def check_api_url(value: str) -> None:
@@ -168,7 +177,7 @@ class _HostSourceSchema(_Strict):
     topics = fields.Nested(_TopicsSchema)
     forks = StrictBoolean()
     archived = StrictBoolean()
-    branch = fields.String(allow_none=True, validate=BRANCH)
+    branch = fields.String(allow_none=True, validate=check_branch)
 
     @validates("included")
     def _include(self, value: str | None, **_: Any) -> None:

@@ -21,7 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from catalog_sync.config.hosts import HOST_SCHEMAS
+from catalog_sync.config.hosts import HOST_SCHEMAS, check_branch
 from catalog_sync.config.notify_schema import NotificationSchema
 from catalog_sync.config.settings import (
     _DAY,
@@ -81,7 +81,7 @@ class _SourceSchema(_Strict):
     type = fields.String(required=True)
     path = fields.String()
     url = fields.String()
-    branch = fields.String(validate=validate.Regexp(r"^[^\s~^:?*\[\\]+$"))
+    branch = fields.String(validate=check_branch)
 
     @pre_load
     def _check_type(self, data: Any, **_: Any) -> Any:

@@ -5,28 +5,13 @@ storing it would fail the whole pass), ``..``, a ``:`` or a ``*`` (which turn th
 another one, or into a pattern fetching every branch), or a leading ``-`` is no branch git could have
 made. Git's rules (``git check-ref-format --branch``) decide, and text that is not printable (control
 and invisible formatting characters, lone surrogates) is refused as well. Such a repository is listed,
-its entities kept, and fails alone with the reason, while the others of the listing are read.
+its entities kept, and fails alone with the reason, while the others of the listing are read. The
+rules themselves are ``catalog_sync.refnames``'s, which the configuration's ``branch`` obeys too.
 """
 
 from __future__ import annotations
 
-_FORBIDDEN = set(" ~^:?*[\\\x7f")
-
-
-def branch_problem(name: str) -> str | None:
-    """Why ``name`` is not a branch name git accepts, or None when it is one."""
-    if not name:
-        return "it is empty"
-    if not name.isprintable() or any(c in _FORBIDDEN for c in name):
-        return "it holds a character refused in a branch name (unprintable, a space, ~ ^ : ? * [ or \\)"
-    if name.startswith("-"):
-        return "it starts with '-', which git would read as an option"
-    if ".." in name or "@{" in name or name == "@":
-        return "it holds '..' or '@{', which git reads as a range or a reflog"
-    parts = name.split("/")
-    if name.endswith(".") or any(not p or p.startswith(".") or p.endswith(".lock") for p in parts):
-        return "a part of it is empty, starts with '.', or ends with '.lock' or '.'"
-    return None
+from catalog_sync.refnames import branch_problem
 
 
 def refused_default(shown: str, default: str | None) -> str | None:
