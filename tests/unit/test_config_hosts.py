@@ -121,6 +121,10 @@ TOKEN = "ghp_" + "a" * 36
         (_github(include="(unclosed"), "sources.0.include", "not a valid regular expression"),
         (_github(exclude="*x"), "sources.0.exclude", "not a valid regular expression"),
         (_github(include="a" * 1001), "sources.0.include", "at most 1000"),
+        (_github(include="^([a-z]+-?)+$"), "sources.0.include", "a repetition inside a repetition"),
+        (_github(exclude="(a*)*x"), "sources.0.exclude", "a repetition inside a repetition"),
+        (_gitlab(include="^(?:(svc|api)-[0-9]+)*$"), "sources.0.include", "a repetition inside a repetition"),
+        (_gitlab(exclude="(?=(x+)+y)"), "sources.0.exclude", "a repetition inside a repetition"),
         (_github(include=5), "sources.0.include", "Not a valid string"),
         (_github(topics={"include": ["Bad Topic"]}), "sources.0.topics.include.0", "topic"),
         (_github(topics={"include": "catalog"}), "sources.0.topics.include", "Not a valid list"),
@@ -207,3 +211,10 @@ def test_a_bad_host_source_is_refused_naming_its_key(source: dict[str, Any], key
     assert caught.value.key == key.replace("sources.0", "sources.1")
     assert fragment in caught.value.message
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize("pattern", ["^svc-", "-sandbox$", "^(svc|api)-[a-z0-9-]+$", "^(ab){2,}$", "(a{2})+"])
+def test_a_name_pattern_without_nested_repetition_is_taken(pattern: str) -> None:
+    (source,) = parse_settings({"sources": [_github(include=pattern)]}, environ={}).sources
+    assert isinstance(source, GitHubSourceSettings)
+    assert source.filters.include == pattern
