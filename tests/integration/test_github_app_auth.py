@@ -4,6 +4,7 @@ installation the app does not have; tokens that live an hour unless revoked)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from catalog_sync.config import AppAuth
 from catalog_sync.sources.githubauth import AppInstallation, credentials_for
 from catalog_sync.sources.hostapi import HostLimits
-from tests.fixtures.fakegithub import FakeGitHub, GitHubApp, serving_orgs
+from tests.fixtures.fakegithub import FakeGitHub, Fault, GitHubApp, serving_orgs
 from tests.integration.conftest import Catalog, product_yaml
 
 KEY_ENV = "CATALOG_TEST_APP_KEY"
@@ -127,3 +128,39 @@ def test_a_key_pasted_on_one_line_with_backslash_n_reads_the_organisation(
     use_app(catalog, hub, app)
     assert catalog.sync().sources[0]["error"] is None
     assert catalog.entity("product:default/pay") is not None
+
+
+def test_installation_tokens_and_the_jwt_appear_in_no_answer_log_error_or_metric(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from prometheus_client import generate_latest
+
+    from catalog_sync.cli import build_app
+    from catalog_sync.metrics import EVENT_REGISTRY, sync_event_metrics
+
+    sync_event_metrics()
+    caplog.set_level(logging.DEBUG)
+    app = hub.add_app()
+    monkeypatch.setenv(KEY_ENV, app.private_key_pem)
+    hub.echo_authorization = True  # a host that puts the header into its answers
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_app(catalog, hub, app)
+    first = catalog.sync()
+    hub.fail(Fault(401, "/orgs/", {}, f"Bad credentials {app.minted[0]}", times=None))
+    second = catalog.sync()
+    assert "HTTP 401" in second.sources[0]["error"]
+    jwts = [
+        s.authorization.partition(" ")[2] for s in hub.seen if s.path.startswith("/app/") and s.authorization
+    ]
+    assert len(app.minted) == 2
+    assert jwts
+    client = build_app(catalog.settings, catalog.engine).test_client()
+    answers = [
+        client.get(path).get_data(as_text=True)
+        for path in ("/api/sources", "/api/repositories", "/api/catalog/entities", "/metrics")
+    ]
+    assert "acme/pay" in answers[1]
+    metrics = generate_latest(EVENT_REGISTRY).decode()
+    texts = [*answers, metrics, caplog.text, str(first.sources), str(second.sources), str(second.errors)]
+    secrets = [*app.minted, *jwts]
+    assert not [t for t in texts for secret in secrets if secret in t]
