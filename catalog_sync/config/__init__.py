@@ -53,8 +53,11 @@ CONFIG_ENV = "CATALOG_SYNC_CONFIG"
 DEFAULT_CONFIG_FILE = "catalog-sync.yaml"
 
 
-def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | None = None) -> Settings:
-    """Turn a parsed YAML mapping (and the environment's overrides) into Settings, or refuse it."""
+def parse_settings(
+    raw: Any, base_dir: str = ".", environ: Mapping[str, str] | None = None, *, file: Path | None = None
+) -> Settings:
+    """Turn a parsed YAML mapping (and the environment's overrides) into Settings, or refuse it; a
+    refused key of the mapping is said to be in ``file``, the one it was read from."""
     env = os.environ if environ is None else environ
     if raw is None:
         raw = {}
@@ -64,7 +67,7 @@ def parse_settings(raw: Any, base_dir: str = ".", environ: Mapping[str, str] | N
         loaded: dict[str, Any] = SettingsSchema().load(dict(raw))
     except ValidationError as exc:
         key, message = first_error(exc.messages)
-        raise ConfigError(key, message) from None
+        raise ConfigError(key, f"{message} (in {file})" if file is not None else message) from None
     api: ApiSettings = loaded.get("api", ApiSettings())
     if env.get("CATALOG_SYNC_API_TOKENS"):
         tokens = tuple(t.strip() for t in env["CATALOG_SYNC_API_TOKENS"].split(",") if t.strip())
@@ -114,7 +117,7 @@ def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError("--config", f"{path} is not valid YAML: {exc}") from None
-    return parse_settings(raw, str(path.parent), environ)
+    return parse_settings(raw, str(path.parent), environ, file=path)
 
 
 __all__ = [

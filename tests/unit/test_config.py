@@ -163,6 +163,25 @@ def test_file_is_found_from_the_environment_and_broken_yaml_is_refused(tmp_path:
         load_settings(str(tmp_path / "missing.yaml"), environ={})
 
 
+def test_a_bad_value_in_the_file_is_refused_naming_the_file_and_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "catalog-sync.yaml"
+    config.write_text("sources:\n  - {name: acme, type: github, org: acme, api_url: 'https://h/api?x=1'}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, environ={"CATALOG_SYNC_CONFIG": str(config)})
+    assert caught.value.key == "sources.0.api_url"
+    assert str(caught.value).startswith("sources.0.api_url: the URL may not carry a query")
+    assert str(caught.value).endswith(f"(in {config})")
+
+
+def test_an_environment_value_is_refused_naming_the_variable_not_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "catalog-sync.yaml"
+    config.write_text("sync: {interval_seconds: 60}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(str(config), environ={"CATALOG_SYNC_API_TOKENS": "tiny"})
+    assert caught.value.key == "CATALOG_SYNC_API_TOKENS"
+    assert str(config) not in str(caught.value)
+
+
 def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings(None, environ={})
