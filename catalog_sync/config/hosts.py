@@ -55,6 +55,19 @@ TOPIC = validate.Regexp(
 )
 MAX_PATTERN = 1000
 MAX_TOPICS = 100
+MAX_GITLAB_TOPIC = 255
+
+
+def check_gitlab_topic(value: str) -> None:
+    """A GitLab topic is a name as people write it ("AWS ECS", "python3.11"): any printable text
+    without a comma (GitLab's separator), compared in lower case as GitLab keeps topics unique."""
+    text = value.strip()
+    if not text or len(text) > MAX_GITLAB_TOPIC or "," in text or not text.isprintable():
+        raise ValidationError(
+            f"must be a GitLab topic: 1 to {MAX_GITLAB_TOPIC} printable characters, no comma"
+        )
+
+
 MAX_BRANCH = 255
 
 
@@ -201,6 +214,21 @@ class _TopicsSchema(_Strict):
     )
 
 
+class _GitLabTopicsSchema(_Strict):
+    """GitLab's topics are free text, unlike GitHub's (lower-case letters, digits and '-')."""
+
+    included = fields.List(
+        fields.String(validate=check_gitlab_topic),
+        validate=validate.Length(max=MAX_TOPICS),
+        data_key="include",
+    )
+    excluded = fields.List(
+        fields.String(validate=check_gitlab_topic),
+        validate=validate.Length(max=MAX_TOPICS),
+        data_key="exclude",
+    )
+
+
 class _HostSourceSchema(_Strict):
     """What github and gitlab sources share: the API, and the filters of the repositories kept."""
 
@@ -234,8 +262,8 @@ class _HostSourceSchema(_Strict):
         filters = RepositoryFilters(
             include=data.get("included"),
             exclude=data.get("excluded"),
-            topics_include=tuple(topics.get("included", ())),
-            topics_exclude=tuple(topics.get("excluded", ())),
+            topics_include=tuple(t.strip().lower() for t in topics.get("included", ())),
+            topics_exclude=tuple(t.strip().lower() for t in topics.get("excluded", ())),
             forks=data.get("forks", False),
             archived=data.get("archived", False),
         )
@@ -268,6 +296,7 @@ class GitLabSourceSchema(_HostSourceSchema):
     """A ``gitlab`` source: ``group`` with its subgroups, ``auth`` by token."""
 
     group = fields.String(required=True, validate=GITLAB_GROUP)
+    topics = fields.Nested(_GitLabTopicsSchema)
     auth = fields.Nested(_TokenAuthSchema)
 
     @post_load

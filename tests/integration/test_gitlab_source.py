@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.config import GitLabSourceSettings, RepositoryFilters, SyncSettings, TokenAuth
+from catalog_sync.config import (
+    GitLabSourceSettings,
+    RepositoryFilters,
+    SyncSettings,
+    TokenAuth,
+    parse_settings,
+)
 from catalog_sync.errors import HostApiError, RateLimitedError, RepositoryUnreachableError, SourceError
 from catalog_sync.sources.gitlab import GitLabRepository, GitLabSource
 from catalog_sync.sources.hostapi import HostLimits
@@ -132,6 +138,22 @@ def test_every_filter_keeps_what_it_says(gitlab: FakeGitLab, tmp_path: Path) -> 
         "acme/team/svc-private",
         "acme/team/svc-untagged",
     }
+
+
+def test_gitlab_topics_are_configured_as_gitlab_names_them_and_compared_in_any_case(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    base = gitlab.add_project("acme", "svc-ecs", topics=["AWS ECS", "Python3.11"])
+    gitlab.add_project("acme", "svc-aws", topics=["aws"], shares=base)
+    gitlab.add_project("acme", "svc-legacy", topics=["aws ecs", "Space In The Middle"], shares=base)
+    topics = {"include": ["AWS ECS", "python3.11", "aws ecs"], "exclude": ["space in the middle"]}
+    raw = {"name": "acme-gl", "type": "gitlab", "group": "acme", "topics": topics}
+    (configured,) = parse_settings({"sources": [raw]}, environ={}).sources
+    assert isinstance(configured, GitLabSourceSettings)
+
+    kept = {r.info.name for r in source_for(gitlab, tmp_path / "a", filters=configured.filters).discover()}
+
+    assert kept == {"acme/svc-ecs"}
 
 
 def test_a_configured_branch_is_read_in_every_project(gitlab: FakeGitLab, tmp_path: Path) -> None:
