@@ -8,8 +8,8 @@ Regular expressions are compiled here, so a bad one is refused at start naming i
 
 from __future__ import annotations
 
+import importlib
 import re
-from re import _parser  # the parser re.compile uses: the pattern is looked at as re reads it
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,6 +54,8 @@ TOPIC = validate.Regexp(
     r"^[a-z0-9][a-z0-9-]{0,49}$", error="must be a topic (lower-case letters, digits, '-')"
 )
 MAX_PATTERN = 1000
+_parser: Any = importlib.import_module("re._parser")
+"""The parser ``re.compile`` uses (private, without stubs): a pattern is looked at as ``re`` reads it."""
 MAX_TOPICS = 100
 MAX_GITLAB_TOPIC = 255
 
@@ -285,6 +287,15 @@ class GitHubSourceSchema(_HostSourceSchema):
         if ("org" in data) == ("user" in data):
             raise ValidationError("a github source names either 'org' or 'user'", "org")
 
+    @validates("api_url")
+    def _api_url(self, value: str, **_: Any) -> None:
+        """github.com's web address answers the API's paths with web pages: say which URL is meant."""
+        check_api_url(value)
+        if urlsplit(value).hostname in ("github.com", "www.github.com"):
+            raise ValidationError(
+                "github.com's API is https://api.github.com (GitHub Enterprise Server's: https://HOST/api/v3)"
+            )
+
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> GitHubSourceSettings:
         return GitHubSourceSettings(
@@ -298,6 +309,15 @@ class GitLabSourceSchema(_HostSourceSchema):
     group = fields.String(required=True, validate=GITLAB_GROUP)
     topics = fields.Nested(_GitLabTopicsSchema)
     auth = fields.Nested(_TokenAuthSchema)
+
+    @validates("api_url")
+    def _api_url(self, value: str, **_: Any) -> None:
+        """GitLab answers its API below /api/v4 only (of the host, or of its relative URL root)."""
+        check_api_url(value)
+        if not urlsplit(value).path.rstrip("/").endswith("/api/v4"):
+            raise ValidationError(
+                "a GitLab API URL ends with /api/v4 (such as https://gitlab.example.com/api/v4)"
+            )
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> GitLabSourceSettings:
