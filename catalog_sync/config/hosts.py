@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from marshmallow import (
     RAISE,
@@ -128,6 +128,19 @@ def check_branch(value: str) -> None:
     problem = branch_problem(value) if len(value) <= MAX_BRANCH else f"it is over {MAX_BRANCH} characters"
     if problem is not None:
         raise ValidationError(f"not a branch name git accepts: {problem}")
+
+
+def canonical_api_url(value: str) -> str:
+    """An API URL (already checked) as every part reads it: scheme and host in lower case, no default
+    port, no trailing slash. Repository keys carry its ``host[:port]`` and a delivery names its host
+    so; ``HTTP://`` is ``http://`` to ``sync.allowed_protocols`` as to urllib3."""
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port
+    netloc = host if port is None or port == {"https": 443, "http": 80}.get(scheme) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 def check_api_url(value: str) -> None:
@@ -269,9 +282,7 @@ class _HostSourceSchema(_Strict):
             forks=data.get("forks", False),
             archived=data.get("archived", False),
         )
-        api_url = str(data.get("api_url") or DEFAULT_API_URLS[kind]).rstrip("/")
-        scheme, colon, rest = api_url.partition(":")
-        api_url = scheme.lower() + colon + rest  # HTTP:// is http://, as sync.allowed_protocols judges it
+        api_url = canonical_api_url(str(data.get("api_url") or DEFAULT_API_URLS[kind]))
         return {"name": data["name"], "api_url": api_url, "filters": filters, "branch": data.get("branch")}
 
 

@@ -84,6 +84,22 @@ def test_an_http_api_is_taken_where_http_is_an_allowed_protocol() -> None:
     assert source.api_url == "http://ghe.internal/api/v3"
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("https://GHE.Example.com:443/api/v3/", "https://ghe.example.com/api/v3"),
+        ("https://ghe.example.com:8443/api/v3", "https://ghe.example.com:8443/api/v3"),
+        ("https://[FD00::1]:443/api/v3", "https://[fd00::1]/api/v3"),
+    ],
+)
+def test_an_api_host_is_read_as_repository_keys_and_deliveries_name_it(written: str, read: str) -> None:
+    """Repository keys carry the API's host[:port]; a delivery names the host without its default
+    port and in lower case, so the configured one is read the same way."""
+    (source,) = parse_settings({"sources": [_github(api_url=written)]}, environ={}).sources
+    assert isinstance(source, GitHubSourceSettings)
+    assert source.api_url == read
+
+
 def test_an_api_scheme_in_capitals_is_read_as_its_lower_case() -> None:
     (source,) = parse_settings(
         {"sources": [_github(api_url="HTTPS://ghe.example/api/v3")]}, environ={}

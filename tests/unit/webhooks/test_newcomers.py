@@ -151,3 +151,29 @@ def test_a_repository_moved_or_unarchived_asks_the_sources_that_would_list_it_no
     a deletion or an archiving never does."""
     lifecycle = Lifecycle(HostRepository("github", "7", "api.github.com"), change)
     assert listing_sources(SETTINGS, lifecycle, github()) == expected
+
+
+def test_a_push_reaches_a_source_whose_api_url_spells_its_host_otherwise() -> None:
+    spelled = parse_settings(
+        {
+            "sources": [
+                {
+                    "name": "ghe",
+                    "type": "github",
+                    "org": "acme",
+                    "api_url": "https://GHE.example.com:443/api/v3",
+                },
+                {
+                    "name": "lab",
+                    "type": "gitlab",
+                    "group": "acme",
+                    "api_url": "http://GL.example.com:80/api/v4",
+                },
+            ],
+            "sync": {"allowed_protocols": ["https", "http"]},
+        },
+        environ={},
+    )
+    assert listing_sources(spelled, push("github", "ghe.example.com"), github()) == ("ghe",)
+    lab = {"project": {"path_with_namespace": "acme/fresh"}}
+    assert listing_sources(spelled, push("gitlab", "gl.example.com"), lab) == ("lab",)
