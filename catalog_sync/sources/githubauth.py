@@ -5,8 +5,8 @@ valid for nine minutes as GitHub allows at most ten) is sent to
 ``POST /app/installations/{id}/access_tokens``, which answers a token valid for an hour. The token is
 renewed ``renew_before`` seconds before it expires, so no request is ever sent with a token about to
 lapse, and none is minted while the last one is good. A token the API refuses (401) before its time
-(revoked, the app reinstalled) is minted again once; a host refusing the new one too is not asked for
-a third until the new one's time is up, so a refusal never turns into a loop of mints. Secrets are
+(revoked, the app reinstalled) is minted again once; a host refusing the new one too is asked again at
+most once a minute, so a refusal never turns into a loop of mints. Secrets are
 read from the environment when the source is built and never appear in a message: errors name the
 setting, not its value.
 """
@@ -33,6 +33,9 @@ from catalog_sync.sources.hostapi import HostClient, HostLimits
 RENEW_BEFORE = 300.0
 """Seconds before its expiry an installation token is replaced."""
 JWT_SECONDS = 540
+REFUSED_AGAIN_SECONDS = 60.0
+"""How long a token minted to replace a refused one is kept when it is refused too: the host refuses
+the app, not a token, and is asked again at most once a minute, never in a loop."""
 _CLOCK_SKEW = 60
 
 
@@ -95,7 +98,8 @@ class AppInstallation(Credentials):
         self._dropped = False
         """The last token was refused before its time: the next one is minted for that reason."""
         self._after_refusal = False
-        """The token held was minted because its predecessor was refused: refused too, it is kept."""
+        """The token held replaced a refused one: refused too within ``REFUSED_AGAIN_SECONDS``, it is kept."""
+        self._minted_at = 0.0
         self._client = HostClient(source, api_url, authorization=self._signed, limits=limits)
         self.minted = 0
         """Tokens minted by this object (a renewal adds one)."""
@@ -122,17 +126,18 @@ class AppInstallation(Credentials):
             if self._token is None or self._expires - time.time() <= self._renew_before:
                 self._token, self._expires = self._mint()
                 self._after_refusal, self._dropped = self._dropped, False
+                self._minted_at = time.monotonic()
                 self.minted += 1
             return self._token
 
     def refused(self, authorization: str) -> bool:
-        """Drop the token the API refused, once: a revoked token is replaced, but one minted to
-        replace a refused one is not replaced again before its time (the host refuses the app, not a
-        token). A token another thread has replaced meanwhile is simply sent anew."""
+        """Drop the token the API refused: a revoked token is replaced, but one minted to replace a
+        refused one is not replaced again within ``REFUSED_AGAIN_SECONDS`` (the host refuses the app,
+        not a token). A token another thread has replaced meanwhile is simply sent anew."""
         with self._lock:
             if self._token is None or authorization != f"Bearer {self._token}":
                 return True
-            if self._after_refusal:
+            if self._after_refusal and time.monotonic() - self._minted_at < REFUSED_AGAIN_SECONDS:
                 return False
             self._token, self._dropped = None, True
             return True

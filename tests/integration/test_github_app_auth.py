@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from catalog_sync.config import AppAuth
+from catalog_sync.sources import githubauth
 from catalog_sync.sources.githubauth import AppInstallation, credentials_for
 from catalog_sync.sources.hostapi import HostLimits
 from tests.fixtures.fakegithub import FakeGitHub, Fault, GitHubApp, serving_orgs
@@ -70,6 +72,24 @@ def test_a_host_refusing_every_installation_token_is_not_asked_for_one_in_a_loop
         summary = catalog.sync()
         assert "HTTP 401" in summary.sources[0]["error"]
     assert len(app.minted) == 2  # one renewal after the first refusal, then no more
+
+
+def test_a_token_revoked_again_later_in_its_life_is_minted_again_too(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(githubauth, "REFUSED_AGAIN_SECONDS", 1.0)  # a minute, in production
+    app = hub.add_app()
+    monkeypatch.setenv(KEY_ENV, app.private_key_pem)
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_app(catalog, hub, app)
+    assert catalog.sync().sources[0]["error"] is None
+    hub.revoke(app.minted[0])
+    assert catalog.sync().sources[0]["error"] is None
+    assert len(app.minted) == 2
+    time.sleep(1.2)
+    hub.revoke(app.minted[1])  # the replacement, revoked in its turn (the app reinstalled again)
+    assert catalog.sync().sources[0]["error"] is None
+    assert len(app.minted) == 3
 
 
 def test_a_wrong_installation_id_fails_the_source_naming_the_key(
