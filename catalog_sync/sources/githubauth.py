@@ -189,11 +189,12 @@ def credentials_for(
 def private_key(source: str, auth: AppAuth, env: Mapping[str, str]) -> RSAPrivateKey:
     """The app's RSA key from the variable ``auth.private_key_env`` names, checked when the source is
     built, so a wrong one fails the source at once with what is wrong, never the key. Line breaks
-    written ``\\n`` (a key pasted into one line of a ``.env`` file or a CI variable) are read as such."""
+    written ``\\n`` or ``\\r\\n`` (a key pasted into one line of a ``.env`` file or a CI variable)
+    are read as such."""
     named = f"source {source!r}: auth.app.private_key_env names {auth.private_key_env}"
     text = env.get(auth.private_key_env, "").strip()
     if "\\n" in text and "\n" not in text:
-        text = text.replace("\\n", "\n").strip()
+        text = text.replace("\\r\\n", "\n").replace("\\n", "\n").strip()
     if not text:
         raise SourceError(f"{named}, which is not set in the environment")
     try:

@@ -42,8 +42,9 @@ def refusal(value: str) -> str:
     return message
 
 
-def test_a_key_whose_line_breaks_are_written_as_backslash_n_is_read() -> None:
-    assert build(PEM.replace("\n", "\\n")).signed_jwt()
+@pytest.mark.parametrize("written", ["\\n", "\\r\\n", "\r\n"])
+def test_a_key_whose_line_breaks_are_written_otherwise_is_read(written: str) -> None:
+    assert build(PEM.replace("\n", written)).signed_jwt()
 
 
 def test_the_jwt_is_one_github_accepts_whatever_the_clocks_say() -> None:
