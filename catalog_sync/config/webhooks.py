@@ -61,9 +61,16 @@ class WebhooksSchema(_Strict):
 
 
 def split_secrets(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """The comma-separated values of one variable, each checked for length (the value never shown)."""
+    """The comma-separated values of one variable, each checked for length and for control characters
+    (the value never shown)."""
     values = tuple(v.strip() for v in env.get(name, "").split(",") if v.strip())
     for position, value in enumerate(values, start=1):
+        if not value.isprintable():  # one a line, they would be one secret no delivery is signed with
+            raise ConfigError(
+                name,
+                f"value {position} of {len(values)} holds a line break or another control character; "
+                "secrets are separated by commas (two while rotating), each on one line",
+            )
         if not MIN_SECRET_LENGTH <= len(value) <= MAX_SECRET_LENGTH:
             raise ConfigError(
                 name,

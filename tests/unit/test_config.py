@@ -136,6 +136,33 @@ def test_a_short_webhook_secret_is_refused_naming_the_variable_and_never_showing
     assert "s3cret-hook" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS", "old-secret-0123456789\nnew-secret-0123456789"),
+        ("CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS", "lab-token-0123456789\tlab-token-9876543210"),
+        ("CATALOG_SYNC_WEBHOOK_SECRET", "legacy-secret-0123\x00456789"),
+    ],
+)
+def test_webhook_secrets_separated_by_line_breaks_are_refused_naming_the_variable(
+    variable: str, value: str
+) -> None:
+    """A secret holds no control character (GitHub's and GitLab's forms take one line): secrets listed one
+    a line would be read as one secret no delivery is signed with, and every delivery refused."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({}, environ={variable: value})
+    assert caught.value.key == variable
+    assert "separated by commas" in caught.value.message
+    assert "0123" not in str(caught.value)
+
+
+def test_webhook_secrets_with_empty_items_and_spaces_keep_the_others() -> None:
+    settings = parse_settings(
+        {}, environ={"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": ",, old-secret-0123456789 ,\n"}
+    )
+    assert settings.webhooks.github_secrets == ("old-secret-0123456789",)
+
+
 def test_a_webhook_secret_in_the_file_is_refused_and_never_shown() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings({"api": {"webhook_secret": "file-secret-0123456789"}}, environ={})
