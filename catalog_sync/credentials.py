@@ -167,8 +167,11 @@ def fits_a_header(token: str) -> bool:
 def env_token(environ: Mapping[str, str], source: str, variable: str, advice: str = "") -> str:
     """The token in ``variable`` (a source's ``auth.token_env``), read for sending in a header. One
     unset, empty or no header could carry fails the source at start, naming the variable, never the
-    value; ``advice`` is added to the first refusal (the scopes the token needs)."""
+    value; ``advice`` is added to the first refusal (the scopes the token needs). A value in quotes
+    (``docker run --env-file`` keeps them) is read without them: no hosting token holds a quote."""
     token = environ.get(variable, "").strip()
+    if len(token) > 1 and token[0] == token[-1] and token[0] in "\"'":  # docker --env-file keeps quotes
+        token = token[1:-1].strip()
     named = f"source {source!r}: auth.token_env names {variable}"
     if not token:
         raise SourceError(f"{named}, which is not set in the environment{advice}")

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from catalog_sync.config import AppAuth
+from catalog_sync.config import AppAuth, TokenAuth
 from catalog_sync.errors import SourceError
 from catalog_sync.sources.githubauth import AppInstallation, credentials_for
 from catalog_sync.sources.hostapi import HostLimits
@@ -90,3 +90,21 @@ def test_a_value_that_is_no_key_is_refused_without_being_shown(value: str) -> No
 
 def test_an_unset_key_variable_is_refused_naming_it() -> None:
     assert "which is not set" in refusal("  ")
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_a_key_in_quotes_as_docker_env_files_keep_them_is_read(quote: str) -> None:
+    assert build(quote + PEM.replace("\n", "\\n") + quote).signed_jwt()
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_a_token_in_quotes_as_docker_env_files_keep_them_is_sent_without_them(quote: str) -> None:
+    token = "ghp_" + "x" * 36
+    built = credentials_for(
+        "acme",
+        TokenAuth("GITHUB_TOKEN"),
+        "https://api.github.example",
+        HostLimits(),
+        {"GITHUB_TOKEN": quote + token + quote},
+    )
+    assert built.token() == token
