@@ -147,8 +147,8 @@ class AppInstallation(Credentials):
         path = f"/app/installations/{app.installation_id}/access_tokens"
         try:
             answer = self._client.post(path)
-        except HostNotFoundError:
-            raise HostNotFoundError(
+        except HostNotFoundError:  # not the caller's resource: a read must not take it for a missing one
+            raise HostApiError(
                 f"source {self._source!r}: auth.app.installation_id {app.installation_id} is no installation "
                 f"of the GitHub App {app.app_id} (HTTP 404); the id is the number ending the address of the "
                 "app's installation in the organisation's settings (Settings > GitHub Apps > Configure)"

@@ -9,14 +9,17 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import select
 
 from catalog_sync.config import AppAuth
 from catalog_sync.sources import githubauth
 from catalog_sync.sources.githubauth import AppInstallation, credentials_for
 from catalog_sync.sources.hostapi import HostLimits
+from catalog_sync.store.tables import repositories
 from tests.fixtures.fakegithub import FakeGitHub, Fault, GitHubApp, serving_orgs
 from tests.integration.conftest import Catalog, product_yaml
 
@@ -184,3 +187,30 @@ def test_installation_tokens_and_the_jwt_appear_in_no_answer_log_error_or_metric
     texts = [*answers, metrics, caplog.text, str(first.sources), str(second.sources), str(second.errors)]
     secrets = [*app.minted, *jwts]
     assert not [t for t in texts for secret in secrets if secret in t]
+
+
+def test_an_installation_gone_while_a_pass_reads_fails_the_reads_and_empties_no_repository(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = hub.add_app()
+    monkeypatch.setenv(KEY_ENV, app.private_key_pem)
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_app(catalog, hub, app)
+    assert catalog.sync().sources[0]["error"] is None
+    hub.push(pay, {"catalog-info.yaml": product_yaml("pay", description="after")})
+    app.installation_id = 9999  # the app uninstalled from 5678: its next mint is a 404
+    hub.fail(Fault(401, "/branches/", {}, "Bad credentials"))  # the token revoked after the listing
+    summary = catalog.sync()
+    assert summary.sources[0]["error"] is None  # the listing itself was answered
+    (row,) = repo_rows(catalog)
+    assert row["state"] == "failing", row
+    assert "auth.app.installation_id 5678 is no installation" in row["last_error"]
+    assert row["has_descriptors"] is not False
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    assert entity["orphaned_at"] is None
+
+
+def repo_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    with catalog.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(repositories)).all()]
