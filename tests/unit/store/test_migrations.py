@@ -167,3 +167,50 @@ def test_an_upgrade_to_0012_counts_the_debt_already_stored(tmp_path: Path) -> No
         ).all()
     engine.dispose()
     assert sorted(tuple(row) for row in rows) == [(1, 1, 0, 2, 0), (2, 0, 0, 0, 0), (3, 0, 0, 0, 0)]
+
+
+def test_an_upgrade_to_0015_drops_the_default_port_from_the_keys_of_hosted_sources(tmp_path: Path) -> None:
+    """A source written ``https://ghe.example.com:443/api/v3`` keyed its repositories with the port;
+    its API URL is now read without it, and its keys follow, so no repository is found anew."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    upgrade(engine, "0014_listing_requests")
+    sources = {
+        1: ("github", "https://ghe.example.com:443/api/v3/orgs/acme"),
+        2: ("gitlab", "http://gl.example.com:80/api/v4/groups/acme"),
+        3: ("github", "https://ghe.example.com:8443/api/v3/orgs/acme"),  # not a default port
+        4: ("git", "https://git.example.com:443/acme/pay.git"),  # keys of its own
+    }
+    keys = [
+        (1, "github:ghe.example.com:443:7"),
+        (1, "github:ghe.example.com:443:8"),
+        (1, "github:ghe.example.com:8"),  # its new form already held: left as it is
+        (2, "gitlab:gl.example.com:80:9"),
+        (3, "github:ghe.example.com:8443:7"),
+        (4, "https://git.example.com:443/acme/pay.git"),
+    ]
+    with engine.begin() as conn:
+        for number, (kind, target) in sources.items():
+            conn.execute(
+                text("INSERT INTO sources (id, name, type, target) VALUES (:id, :name, :type, :target)"),
+                {"id": number, "name": f"s{number}", "type": kind, "target": target},
+            )
+        for number, (source, key) in enumerate(keys, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO repositories (id, source_id, key, name, url, state, failures, rescan)"
+                    " VALUES (:id, :source, :key, :key, :key, 'ok', 0, 0)"
+                ),
+                {"id": number, "source": source, "key": key},
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        stored = [row.key for row in conn.execute(text("SELECT key FROM repositories ORDER BY id"))]
+    engine.dispose()
+    assert stored == [
+        "github:ghe.example.com:7",
+        "github:ghe.example.com:443:8",
+        "github:ghe.example.com:8",
+        "gitlab:gl.example.com:9",
+        "github:ghe.example.com:8443:7",
+        "https://git.example.com:443/acme/pay.git",
+    ]
