@@ -91,7 +91,8 @@ def check_pattern(value: str) -> None:
         raise ValidationError(
             "a repetition inside a repetition (such as ([a-z]+-?)+ or (a*)*) takes a time that doubles "
             "with each character of a name it does not match, and anyone who may create a repository "
-            "chooses the names; write it with one repetition (such as ^[a-z-]+$)"
+            "chooses the names; write it with one repetition (such as ^[a-z-]+$), or make the inner "
+            "one possessive, which never backtracks (such as ^svc(-[a-z0-9]++)*$ for ^svc(-[a-z0-9]+)*$)"
         )
 
 

@@ -238,7 +238,18 @@ def test_a_bad_host_source_is_refused_naming_its_key(source: dict[str, Any], key
     assert TOKEN not in str(caught.value)
 
 
-@pytest.mark.parametrize("pattern", ["^svc-", "-sandbox$", "^(svc|api)-[a-z0-9-]+$", "^(ab){2,}$", "(a{2})+"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^svc-",
+        "-sandbox$",
+        "^(svc|api)-[a-z0-9-]+$",
+        "^(ab){2,}$",
+        "(a{2})+",
+        "^svc(-[a-z0-9]++)*$",
+        "(?>(-[a-z]+)*)x",
+    ],
+)
 def test_a_name_pattern_without_nested_repetition_is_taken(pattern: str) -> None:
     (source,) = parse_settings({"sources": [_github(include=pattern)]}, environ={}).sources
     assert isinstance(source, GitHubSourceSettings)
