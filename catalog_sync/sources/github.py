@@ -1,4 +1,5 @@
-"""The ``github`` source: every repository of an organisation or a user, listed through the REST API.
+"""The ``github`` source: every repository of an organisation or a user the credentials can read, listed
+through the REST API (``githubroute`` picks the list: a user's public one lacks its private repositories).
 
 Listing is one conditional request per 100 repositories (``hostapi``); a pass in which nothing moved
 costs only 304s. Each repository is keyed by the host's numeric id (``github:{netloc}:{id}``), so a
@@ -46,8 +47,9 @@ from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.git import GitLimits, GitRepository, ShallowSnapshot
 from catalog_sync.sources.githubapi import ApiReader, CommitFacts, ReadCommit, blob_answer_bytes, commit_facts
 from catalog_sync.sources.githubauth import Credentials, credentials_for
-from catalog_sync.sources.githublisting import SKIPPED, trim_page
+from catalog_sync.sources.githublisting import SKIPPED
 from catalog_sync.sources.githubprune import ApiCachePruner
+from catalog_sync.sources.githubroute import ListingRoute
 from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
 from catalog_sync.sources.hostanswer import web_page
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
@@ -55,7 +57,6 @@ from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader, 
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.sources.tipstate import EMPTY, TipState
 
-PER_PAGE = 100
 API_READ_RESERVE = 1000
 """Requests of the host's rate limit kept for listings and tips: while fewer are left, a changed
 repository is read by a shallow fetch, which the REST API's rate limit does not count."""
@@ -355,6 +356,7 @@ class GitHubSource:
         )
         self.clones = ClonePruner(self.cache / "git", self.removal_listings)
         self.git_limits = GitLimits.of(sync)
+        self.route = ListingRoute(settings, self.credentials, self.api)
         self._filter = RepositoryFilter(settings.filters)
         self._repositories: dict[int, GitHubRepository] = {}
         self._verdicts: dict[int, tuple[dict[str, Any], Verdict]] = {}
@@ -374,12 +376,6 @@ class GitHubSource:
         header = self.credentials.git_header()
         return [(f"http.{self.git_origin}/.extraHeader", header)] if header else []
 
-    def listing_path(self) -> str:
-        """The organisation's or the user's repository list."""
-        if self.settings.org:
-            return f"/orgs/{quote(self.settings.org)}/repos?per_page={PER_PAGE}&type=all"
-        return f"/users/{quote(self.settings.user or '')}/repos?per_page={PER_PAGE}&type=owner"
-
     def discover(self) -> list[Repository]:
         """Every repository kept by the filters; a listing that fails part way raises SourceError. An
         entry the host lists but that cannot be read is skipped and named in ``skipped_entries``: the
@@ -393,8 +389,11 @@ class GitHubSource:
         read: dict[int, str] = {}
         skipped: list[str] = []
         try:
-            for page in self.api.pages(self.listing_path(), trim=trim_page):
+            path = self.route.path()
+            for page in self.api.pages(path, trim=self.route.trim(path)):
                 for listed in page.data:
+                    if not self.route.keeps(listed):
+                        continue
                     if SKIPPED in listed:
                         skipped.append(listed[SKIPPED])
                         continue

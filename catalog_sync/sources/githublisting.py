@@ -60,6 +60,21 @@ def trim_page(data: Any) -> list[dict[str, Any]]:
     return [_trim_entry(item) for item in data]
 
 
+def trim_installation_page(data: Any) -> list[dict[str, Any]]:
+    """A page of an App installation's list (``{"total_count": N, "repositories": [...]}``), stored as
+    a page of any other list is: its repositories, trimmed (``trim_page``)."""
+    repositories = data.get("repositories") if isinstance(data, dict) else None
+    if not isinstance(repositories, list):
+        raise HostApiError("the host's answer is not an installation's repository list")
+    return trim_page(repositories)
+
+
+def owner_of(listed: dict[str, Any]) -> str:
+    """The owner's login of a trimmed entry, in lower case: the first part of its checked
+    ``full_name``, which GitHub spells from the owner's login."""
+    return str(listed["full_name"]).partition("/")[0].lower()
+
+
 def _trim_entry(item: Any) -> dict[str, Any]:
     try:
         return listed_repository(item)
@@ -67,4 +82,4 @@ def _trim_entry(item: Any) -> dict[str, Any]:
         return {SKIPPED: str(exc)}
 
 
-__all__ = ["SKIPPED", "listed_repository", "trim_page"]
+__all__ = ["SKIPPED", "listed_repository", "owner_of", "trim_installation_page", "trim_page"]

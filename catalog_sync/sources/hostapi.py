@@ -231,6 +231,10 @@ class HostClient:
         """Persist the pages answered since the last save (``PageCache.save``)."""
         self._cache.save()
 
+    def keep(self, path: str) -> None:
+        """Keep ``path``'s stored page at the next ``save`` unasked (the token's login, read once)."""
+        self._cache.reuse(self.url(path))
+
     def forget(self) -> None:
         """Drop every stored page (a listing that must be read whole again)."""
         self._cache.forget()

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from catalog_sync.errors import HostApiError
-from catalog_sync.sources.githublisting import SKIPPED, listed_repository, trim_page
+from catalog_sync.sources.githublisting import (
+    SKIPPED,
+    listed_repository,
+    owner_of,
+    trim_installation_page,
+    trim_page,
+)
 
 
 def entry(**changes: Any) -> dict[str, Any]:
@@ -80,3 +86,15 @@ def test_other_fields_of_the_wrong_type_are_read_as_absent() -> None:
     assert listed["archived"] is False
     assert listed["fork"] is False
     assert listed["disabled"] is False  # only GitHub's true retires a repository
+
+
+def test_an_installations_page_is_read_as_its_repositories() -> None:
+    page = trim_installation_page({"total_count": 2, "repositories": [entry(), entry(id="x")]})
+    assert page[0]["full_name"] == "acme/pay"
+    assert SKIPPED in page[1]
+    with pytest.raises(HostApiError, match="not an installation's repository list"):
+        trim_installation_page([entry()])
+
+
+def test_the_owner_of_an_entry_is_its_logins_lower_case() -> None:
+    assert owner_of(listed_repository(entry(full_name="Octo-Cat/pay"))) == "octo-cat"
