@@ -112,6 +112,21 @@ def test_a_user_source_with_an_app_installed_on_the_user_lists_its_private_repos
     assert not any(p.startswith("/repos/acme/") for p in paths)
 
 
+def test_a_private_repository_whose_tree_the_api_truncates_is_fetched_by_git_with_the_token(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    hub.add_user_token(TOKEN, "octo")
+    hub.add_repo("octo", "mono", {"catalog-info.yaml": product_yaml("mono")}, private=True)
+    hub.tree_limit = 0  # a truncated tree: read by a shallow fetch, which the private repository refuses
+    use_user_source(catalog, hub, "octo", {"token_env": TOKEN_ENV})  # to anyone but its readers
+    summary = catalog.sync()
+    assert summary.sources[0]["error"] is None
+    assert products(catalog) == {"product:default/mono"}
+    fetched = hub.git_requests()
+    assert fetched
+    assert all(s.status == 200 for s in fetched)
+
+
 @pytest.mark.parametrize("credentials", ["token", "app"])
 def test_a_pass_where_nothing_changed_costs_a_user_source_only_conditional_list_requests(
     catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch, credentials: str
