@@ -1,5 +1,5 @@
 """Sequences of events GitHub and GitLab emit over a repository's life (archived then unarchived,
-transferred in, a default branch changed), sent to the real sources against the local hosts, on
+renamed, a default branch changed), sent to the real sources against the local hosts, on
 SQLite and PostgreSQL: what the catalog shows after each is what the host shows."""
 
 from __future__ import annotations
@@ -12,10 +12,20 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
-from tests.fixtures.hosted import body_of, github_headers, github_push, github_repository_event
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
+from tests.fixtures.gitrepos import GitRemote
+from tests.fixtures.hosted import (
+    body_of,
+    github_headers,
+    github_push,
+    github_repository_event,
+    gitlab_headers,
+    gitlab_push,
+)
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
-from tests.integration.webhooks.conftest import SECRET
+from tests.integration.test_gitlab_sync import configure as use_gitlab
+from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
 from tests.integration.webhooks.test_push_order import webhook_client
 
 
@@ -23,6 +33,27 @@ from tests.integration.webhooks.test_push_order import webhook_client
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     with serving_orgs(tmp_path / "hub", monkeypatch, (TOKEN_ENV, TOKEN), "acme", "beta") as hub:
         yield hub
+
+
+def to_gitlab(client: FlaskClient, document: dict[str, Any], event: str = "Push Hook") -> dict[str, Any]:
+    answer = client.post(
+        "/api/webhooks/gitlab", data=body_of(document), headers=gitlab_headers(LAB_TOKEN, event)
+    )
+    assert answer.status_code in (200, 202), answer.get_json()
+    result: dict[str, Any] = answer.get_json()
+    return result
+
+
+def gitlab_pushed(gitlab: FakeGitLab, project: FakeProject, after: str, branch: str) -> dict[str, Any]:
+    """A ``Push Hook`` of the local GitLab to ``branch``, naming the project's default branch now."""
+    document = gitlab_push(
+        project.id, after=after, ref=f"refs/heads/{branch}", path=project.path_with_namespace
+    )
+    document["project"] |= {
+        "web_url": f"{gitlab.origin}/{project.path_with_namespace}",
+        "default_branch": project.default_branch,
+    }
+    return document
 
 
 def to_github(client: FlaskClient, document: dict[str, Any], event: str) -> dict[str, Any]:
@@ -75,3 +106,87 @@ def test_a_repository_unarchived_after_a_listing_saw_it_archived_is_read_at_once
     row = catalog.repository("acme/pay")
     assert (row["state"], row["last_error"], row["removed_at"]) == ("ok", None, None)
     assert lifecycle(catalog, "pay") == ("production", False)
+
+
+def test_a_push_to_a_default_branch_changed_since_the_listing_is_read_and_the_old_one_ignored(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    remote = pay.remote
+    assert isinstance(remote, GitRemote)
+    remote.work.git("checkout", "--quiet", "-b", "develop")
+    with hub.lock:
+        pay.default_branch = "develop"  # changed in the repository's settings
+    after = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+
+    answer = to_github(client, push(hub, pay, after), "push")
+    assert answer["accepted"] is True, answer
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)  # before the next listing
+    assert lifecycle(catalog, "pay") == ("deprecated", False)
+
+    remote.work.git("checkout", "--quiet", "main")
+    old = remote.publish({"catalog-info.yaml": product_yaml("pay", lifecycle="retired")}, branch="main")
+    to_main = push(hub, pay, old) | {"ref": "refs/heads/main"}
+    assert "develop" in to_github(client, to_main, "push")["ignored"]
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)
+    assert lifecycle(catalog, "pay") == ("deprecated", False)
+    catalog.sync()  # the next listing names the new default branch
+    assert catalog.repository("acme/pay")["branch"] == "develop"
+    assert lifecycle(catalog, "pay") == ("deprecated", False)
+
+
+def test_a_gitlab_push_to_a_default_branch_changed_since_the_listing_is_read_and_the_old_one_ignored(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    use_gitlab(catalog, gitlab)
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+    ledger.remote.work.git("checkout", "--quiet", "-b", "develop")
+    with gitlab.lock:
+        ledger.default_branch = "develop"
+    after = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+
+    answer = to_gitlab(client, gitlab_pushed(gitlab, ledger, after, "develop"))
+    assert answer["accepted"] is True, answer
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)
+    assert lifecycle(catalog, "ledger") == ("deprecated", False)
+
+    ledger.remote.work.git("checkout", "--quiet", "main")
+    old = ledger.remote.publish(
+        {"catalog-info.yaml": product_yaml("ledger", lifecycle="retired")}, branch="main"
+    )
+    assert "develop" in to_gitlab(client, gitlab_pushed(gitlab, ledger, old, "main"))["ignored"]
+    catalog.sync()
+    assert catalog.repository("acme/ledger")["branch"] == "develop"
+    assert lifecycle(catalog, "ledger") == ("deprecated", False)
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["renamed-event", "push-only"])
+def test_a_push_to_a_repository_renamed_since_the_listing_is_read(
+    catalog: Catalog, hub: FakeGitHub, announced: bool
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    uid = catalog.entity("product:default/pay")["uid"]  # type: ignore[index]
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    hub.rename(pay, "payments")  # the old name answers 301, as on GitHub
+    if announced:
+        renamed = repository_event(hub, pay, "renamed", repository={"name": {"from": "pay"}})
+        assert to_github(client, renamed, "repository")["accepted"] is True
+    after = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
+
+    assert to_github(client, push(hub, pay, after), "push")["accepted"] is True
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)  # read through the listing that still names acme/pay
+    assert lifecycle(catalog, "pay") == ("deprecated", False)
+    assert catalog.entity("product:default/pay")["uid"] == uid  # type: ignore[index]
+    catalog.sync()
+    assert catalog.repository("acme/payments")["last_error"] is None
