@@ -348,12 +348,16 @@ def _lifecycle(
         return accepted, remove
     if change.change == "moved" and change.old_path and change.new_path:
         old, new = change.old_path, change.new_path
+        listing = tuple(sorted({row.source for row in rows}))
+        # The sources list again, so the next read names the new URL in its entities' locations.
+        ask = _listing_asked(listing, received)
 
         def move(conn: Connection) -> None:
             for row in rows:
                 _move(conn, row, old, new)
+            ask(conn)
 
-        return accepted, move
+        return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), move
     return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is"), None
 
 
@@ -385,11 +389,12 @@ def _move(conn: Connection, row: Row[Any], old: str, new: str) -> None:
     """Follow a rename or a transfer in the name and URL shown, keeping the key (the host's id)."""
     name = moved(row.name, old, new)
     url = moved(row.url, old, new)
-    values: dict[str, str] = {}
+    values: dict[str, Any] = {}
     if name != row.name and too_long(repositories.c.name, name, "name") is None:
         values["name"] = name
     if url != row.url and too_long(repositories.c.url, url, "url") is None:
         values["url"] = url
+        values["rescan"] = True  # its entities' locations name the URL: read again after the listing
     if values:
         conn.execute(update(repositories).where(repositories.c.id == row.id).values(**values))
 

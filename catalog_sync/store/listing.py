@@ -210,13 +210,13 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
                 | _refused_state(stored)
             )
         elif (known.name, known.url, known.branch, known.listing_error) != tuple(stored.values()):
-            # Read now: a listing error fixed, or another branch (a default renamed, or set by the first
-            # push to an empty repository), whose content the catalog has not read yet.
-            fixed = (
-                {"next_sync_at": None}
-                if (known.listing_error and not stored["listing_error"]) or known.branch != stored["branch"]
-                else {}
+            fixed: dict[str, Any] = (
+                {"next_sync_at": None} if known.listing_error and not stored["listing_error"] else {}
             )
+            if (known.url, known.branch) != (stored["url"], stored["branch"]):
+                # Its entities name their location by URL and branch (renamed, transferred, a default branch
+                # renamed or set by the first push to an empty repository): read again now, at any commit.
+                fixed = {"next_sync_at": None, "rescan": True}
             renamed.append({"_id": known.id, "missed_listings": 0} | stored | _refused_state(stored) | fixed)
         elif known.missed_listings:
             renamed.append({"_id": known.id, "missed_listings": 0})

@@ -190,3 +190,25 @@ def test_a_push_to_a_repository_renamed_since_the_listing_is_read(
     assert catalog.entity("product:default/pay")["uid"] == uid  # type: ignore[index]
     catalog.sync()
     assert catalog.repository("acme/payments")["last_error"] is None
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["renamed-event", "listing-only"])
+def test_a_renamed_repositorys_entities_name_their_new_location_without_a_new_commit(
+    catalog: Catalog, hub: FakeGitHub, announced: bool
+) -> None:
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub)
+    catalog.sync()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    hub.rename(pay, "payments")
+    if announced:
+        renamed = repository_event(hub, pay, "renamed", repository={"name": {"from": "pay"}})
+        assert to_github(client, renamed, "repository")["accepted"] is True
+        catalog.clock.advance(seconds=5)
+        catalog.sync(everything=False)
+    catalog.sync()  # the listing at its interval
+
+    entity = catalog.entity("product:default/pay")
+    assert entity is not None
+    location = entity["body"]["metadata"]["annotations"]["backstage.io/managed-by-location"]
+    assert location == f"url:{hub.origin}/acme/payments/blob/main/catalog-info.yaml"
