@@ -353,9 +353,9 @@ def _lifecycle(
         ask = _listing_asked(listing, received)
 
         def move(conn: Connection) -> None:
+            ask(conn)  # first: a listing being recorded locks its source's row, then its repositories'
             for row in rows:
                 _move(conn, row, old, new)
-            ask(conn)
 
         return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), move
     return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is"), None
@@ -372,14 +372,14 @@ def _unarchived(rows: Sequence[Row[Any]], received: datetime) -> tuple[DeliveryO
     ask = _listing_asked(listing, received) if listing else None
 
     def bring_back(conn: Connection) -> None:
+        if ask is not None:  # first, in the order a listing being recorded locks the rows
+            ask(conn)
         if held:
             conn.execute(
                 update(repositories)
                 .where(repositories.c.id.in_(held))
                 .values(rescan=True, next_sync_at=received)
             )
-        if ask is not None:
-            ask(conn)
 
     ids = tuple(row.id for row in rows)
     return DeliveryOutcome(ACCEPTED, repository_ids=ids, woke=True, listing=listing), bring_back
