@@ -122,6 +122,8 @@ def decide(
         return DeliveryOutcome(IGNORED, LISTED_ALREADY), None
     if isinstance(action, Push):
         outcome = _push(rows, action)
+        if outcome.listing:  # a branch that became the default since the listing
+            return outcome, _listing_asked(outcome.listing, delivery.received_at)
         ids = outcome.repository_ids
         return outcome, _pushed(ids, action.commit, delivery.received_at) if ids else None
     return _lifecycle(rows, action, delivery.received_at, keeping_archived)

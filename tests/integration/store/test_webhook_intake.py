@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select, text
 
 from catalog_sync.store.base import Database
-from catalog_sync.store.tables import webhook_deliveries
+from catalog_sync.store.tables import sources, webhook_deliveries
+from catalog_sync.store.webhook_events import HostRepository, Push
 from catalog_sync.store.webhook_store import ACCEPTED, DUPLICATE, IGNORED, Delivery, SqlWebhookIntake
 
 WEEK = 7 * 24 * 3600
@@ -77,3 +78,33 @@ def test_a_repository_is_found_by_its_key_through_an_index(sqlite_engine: Engine
     assert (
         "USING INDEX ix_repositories_key" in details or "USING COVERING INDEX ix_repositories_key" in details
     ), details
+
+
+def test_a_push_to_a_branch_made_the_default_since_the_listing_asks_its_source_to_list(
+    store_engine: Engine,
+) -> None:
+    """Alone (a system hook naming no host) or with others, the push records the listing it answers."""
+    with store_engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, name, type, target) VALUES (1, 'acme', 'github', 't')"))
+        conn.execute(
+            text(
+                "INSERT INTO repositories (id, source_id, key, name, url, branch, state, failures, rescan)"
+                " VALUES (1, 1, 'github:h:7', 'acme/pay', 'u', 'main', 'ok', 0, false)"
+            )
+        )
+    intake = SqlWebhookIntake(Database(store_engine))
+    now = datetime.now(UTC)
+    for netloc, delivery_id in ((None, "alone"), ("h", "with-others")):
+        push = Push(
+            HostRepository("github", "7", netloc), "develop", "develop", "a" * 40, listed_by=("acme",)
+        )
+        with store_engine.begin() as conn:
+            conn.execute(text("UPDATE sources SET listing_requested_at = NULL"))
+
+        outcome = intake.record_delivery(
+            Delivery("github", delivery_id, "push", now, push), keep_seconds=WEEK
+        )
+
+        assert (outcome.result, outcome.listing, outcome.repository_ids) == (ACCEPTED, ("acme",), ())
+        with store_engine.connect() as conn:
+            assert conn.execute(select(sources.c.listing_requested_at)).scalar() is not None, delivery_id
