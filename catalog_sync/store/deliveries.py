@@ -7,9 +7,8 @@ repository due without recording its pushed commit, or remove one without orphan
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +17,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalog_sync.store.delivery_rows import find_keyed, insert_new
-from catalog_sync.store.limits import too_long
+from catalog_sync.store.lifecycle_writes import Write, lifecycle, listing_asked
 from catalog_sync.store.pg_wakeup import CHANNEL
 from catalog_sync.store.push_groups import Pushed, collapse, write_pushes
-from catalog_sync.store.tables import entities, repositories, sources, webhook_deliveries
+from catalog_sync.store.tables import repositories, sources, webhook_deliveries
 from catalog_sync.store.webhook_events import (
     ACCEPTED,
     DUPLICATE,
@@ -34,7 +33,6 @@ from catalog_sync.store.webhook_events import (
     Lifecycle,
     Push,
 )
-from catalog_sync.store.writer import orphan_entities
 
 UNKNOWN_REPOSITORY = "no repository of the catalog has this id on this host (no source lists it)"
 LISTED_ALREADY = "a source lists this repository already"
@@ -97,10 +95,6 @@ def prune(conn: Connection, before: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-Write = Callable[[Connection], None]
-"""The writes a delivery's decision makes, run only once its id is known to be new."""
-
-
 def decide(
     conn: Connection, delivery: Delivery, keeping_archived: frozenset[str]
 ) -> tuple[DeliveryOutcome, Write | None]:
@@ -115,7 +109,7 @@ def decide(
     rows = find(conn, action.repository, include_removed=bring_back)
     if rows == UNKNOWN_REPOSITORY:
         outcome = newcomer(action)
-        return outcome, _listing_asked(outcome.listing, delivery.received_at) if outcome.listing else None
+        return outcome, listing_asked(outcome.listing, delivery.received_at) if outcome.listing else None
     if isinstance(rows, str):
         return DeliveryOutcome(IGNORED, rows), None
     if isinstance(action, Created):
@@ -123,10 +117,10 @@ def decide(
     if isinstance(action, Push):
         outcome = _push(rows, action)
         if outcome.listing:  # a branch that became the default since the listing
-            return outcome, _listing_asked(outcome.listing, delivery.received_at)
+            return outcome, listing_asked(outcome.listing, delivery.received_at)
         ids = outcome.repository_ids
         return outcome, _pushed(ids, action.commit, delivery.received_at) if ids else None
-    return _lifecycle(rows, action, delivery.received_at, keeping_archived)
+    return lifecycle(rows, action, delivery.received_at, keeping_archived)
 
 
 def _find_statement(*, include_removed: bool, by_pattern: bool) -> Select[Any]:
@@ -220,19 +214,6 @@ def newcomer(action: Action) -> DeliveryOutcome:
     return DeliveryOutcome(ACCEPTED, woke=True, listing=action.listed_by)
 
 
-def _listing_asked(names: Sequence[str], received: datetime) -> Write:
-    """Mark the sources ``names`` to be listed at the next pass. A mark already set is written over:
-    a listing clears only the mark it read when it started (``clear_listing_request``), and one that
-    started before this push may have read the host's pages before the repository existed, so the
-    request must outlive it."""
-    statement = update(sources).where(sources.c.name.in_(sorted(names))).values(listing_requested_at=received)
-
-    def write(conn: Connection) -> None:
-        conn.execute(statement)
-
-    return write
-
-
 def _pushed(ids: Sequence[int], commit: str | None, received: datetime) -> Write:
     """The writes of a push delivered alone: ``commit`` None, the branch was deleted."""
     if commit is None:  # the tracked branch was deleted: the pass asks for the tip and says why
@@ -310,101 +291,6 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
             for repository in decided[n].repository_ids:
                 pushed[repository].append(Pushed(delivery.received_at, delivery.action.commit))
     if listing:  # first: a listing being recorded locks its source's row, then its repositories'
-        _listing_asked(tuple(listing), max(listing.values()))(conn)
+        listing_asked(tuple(listing), max(listing.values()))(conn)
     write_pushes(conn, [collapse(repository, pushed[repository]) for repository in sorted(pushed)])
     return outcomes
-
-
-def _lifecycle(
-    rows: Sequence[Row[Any]], change: Lifecycle, received: datetime, keeping_archived: frozenset[str]
-) -> tuple[DeliveryOutcome, Write | None]:
-    """Deleted and archived repositories are removed with their entities orphaned (never deleted);
-    unarchived ones come back (through their sources' listing, asked for now) and are read; moved ones
-    keep their key, entities and history; edited ones (another default branch, other topics) have
-    their sources listed at once."""
-    if change.change == "archived":
-        kept = [row for row in rows if row.source in keeping_archived]
-        rows = [row for row in rows if row.source not in keeping_archived]
-        if kept and not rows:
-            return DeliveryOutcome(IGNORED, "the source lists archived repositories (archived: true)"), None
-    ids = [row.id for row in rows]
-    if change.change == "edited":  # its sources list it again at once: its branch, their filters' verdict
-        listing = tuple(sorted({row.source for row in rows}))
-        return DeliveryOutcome(
-            ACCEPTED, repository_ids=tuple(ids), woke=True, listing=listing
-        ), _listing_asked(listing, received)
-    if change.change == "unarchived":
-        return _unarchived(rows, received)
-    accepted = DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids))
-    if change.change in ("deleted", "archived"):
-
-        def remove(conn: Connection) -> None:
-            conn.execute(
-                update(repositories)
-                .where(repositories.c.id.in_(ids))
-                .values(removed_at=received, claimed_by=None, claim_expires_at=None, pushed_commit=None)
-            )
-            held = conn.execute(select(entities.c.id).where(entities.c.repository_id.in_(ids))).scalars()
-            orphan_entities(conn, list(held), received)
-
-        return accepted, remove
-    if change.change == "moved" and change.old_path and change.new_path:
-        old, new = change.old_path, change.new_path
-        listing = tuple(sorted({row.source for row in rows}))
-        # The sources list again, so the next read names the new URL in its entities' locations.
-        ask = _listing_asked(listing, received)
-
-        def move(conn: Connection) -> None:
-            ask(conn)  # first: a listing being recorded locks its source's row, then its repositories'
-            for row in rows:
-                _move(conn, row, old, new)
-
-        return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), move
-    return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is"), None
-
-
-def _unarchived(rows: Sequence[Row[Any]], received: datetime) -> tuple[DeliveryOutcome, Write]:
-    """An unarchived repository is read again at once. One removed when it was archived is brought
-    back by its sources' listing, asked for now (``_listing_asked``): the listing kept between passes
-    may have left it out as archived, and a repository read against a listing that lacks it fails
-    as one its source no longer lists. One still held (a source keeping archived repositories) is
-    made due now."""
-    held = [row.id for row in rows if row.removed_at is None]
-    listing = tuple(sorted({row.source for row in rows if row.removed_at is not None}))
-    ask = _listing_asked(listing, received) if listing else None
-
-    def bring_back(conn: Connection) -> None:
-        if ask is not None:  # first, in the order a listing being recorded locks the rows
-            ask(conn)
-        if held:
-            conn.execute(
-                update(repositories)
-                .where(repositories.c.id.in_(held))
-                .values(rescan=True, next_sync_at=received)
-            )
-
-    ids = tuple(row.id for row in rows)
-    return DeliveryOutcome(ACCEPTED, repository_ids=ids, woke=True, listing=listing), bring_back
-
-
-def _move(conn: Connection, row: Row[Any], old: str, new: str) -> None:
-    """Follow a rename or a transfer in the name and URL shown, keeping the key (the host's id)."""
-    name = moved(row.name, old, new)
-    url = moved(row.url, old, new)
-    values: dict[str, Any] = {}
-    if name != row.name and too_long(repositories.c.name, name, "name") is None:
-        values["name"] = name
-    if url != row.url and too_long(repositories.c.url, url, "url") is None:
-        values["url"] = url
-        values["rescan"] = True  # its entities' locations name the URL: read again after the listing
-    if values:
-        conn.execute(update(repositories).where(repositories.c.id == row.id).values(**values))
-
-
-def moved(value: str, old: str, new: str) -> str:
-    """``value`` with the path ``old`` replaced by ``new`` where it stands as a whole path (at the end,
-    or before ``.git`` or ``/``), matched without regard to case as the hosts do; else unchanged."""
-    if value.lower() == old.lower():
-        return new
-    pattern = re.compile(r"(?<=[/:])" + re.escape(old) + r"(?=(\.git)?/?$)", re.IGNORECASE)
-    return pattern.sub(lambda _m: new, value, count=1)

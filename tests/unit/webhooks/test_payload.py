@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from catalog_sync.sources.gitlabprojects import api_netloc
-from catalog_sync.store.deliveries import moved
+from catalog_sync.store.lifecycle_writes import moved
 from plugin_api.webhooks.github import GITHUB_HOSTS
 from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc
 
