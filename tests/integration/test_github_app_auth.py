@@ -20,8 +20,9 @@ from catalog_sync.sources import githubauth
 from catalog_sync.sources.githubauth import AppInstallation, credentials_for
 from catalog_sync.sources.hostapi import HostLimits
 from catalog_sync.store.tables import repositories
-from tests.fixtures.fakegithub import FakeGitHub, Fault, GitHubApp, serving_orgs
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, GitHubApp, serving_orgs
 from tests.integration.conftest import Catalog, product_yaml
+from tests.integration.test_github_source import refused_unasked
 
 KEY_ENV = "CATALOG_TEST_APP_KEY"
 
@@ -42,14 +43,22 @@ def use_app(catalog: Catalog, hub: FakeGitHub, app: GitHubApp, installation_id: 
     catalog.reset_engine()
 
 
-def test_a_revoked_installation_token_is_minted_again_once_and_the_pass_succeeds(
+def synced_with_app(
     catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[GitHubApp, FakeRepo]:
+    """``acme/pay`` listed and read once through a GitHub App; answers the app and the repository."""
     app = hub.add_app()
     monkeypatch.setenv(KEY_ENV, app.private_key_pem)
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     use_app(catalog, hub, app)
     assert catalog.sync().sources[0]["error"] is None
+    return app, pay
+
+
+def test_a_revoked_installation_token_is_minted_again_once_and_the_pass_succeeds(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, pay = synced_with_app(catalog, hub, monkeypatch)
     assert len(app.minted) == 1
     hub.revoke(app.minted[0])  # revoked long before its hour is up
     hub.push(pay, {"catalog-info.yaml": product_yaml("pay", description="after")})
@@ -134,12 +143,10 @@ def test_a_public_key_given_for_the_app_fails_the_source_at_once_naming_the_key(
     app = hub.add_app()
     public = app.public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     monkeypatch.setenv(KEY_ENV, public)
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     use_app(catalog, hub, app)
-    error = catalog.sync().sources[0]["error"]
+    error = refused_unasked(catalog, hub)
     assert f"auth.app.private_key_env names {KEY_ENV}, which holds a public key" in error
     assert "KEY-----" not in error
-    assert hub.seen == []
 
 
 def test_a_key_pasted_on_one_line_with_backslash_n_reads_the_organisation(
@@ -192,11 +199,7 @@ def test_installation_tokens_and_the_jwt_appear_in_no_answer_log_error_or_metric
 def test_an_installation_gone_while_a_pass_reads_fails_the_reads_and_empties_no_repository(
     catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = hub.add_app()
-    monkeypatch.setenv(KEY_ENV, app.private_key_pem)
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    use_app(catalog, hub, app)
-    assert catalog.sync().sources[0]["error"] is None
+    app, pay = synced_with_app(catalog, hub, monkeypatch)
     hub.push(pay, {"catalog-info.yaml": product_yaml("pay", description="after")})
     app.installation_id = 9999  # the app uninstalled from 5678: its next mint is a 404
     hub.fail(Fault(401, "/branches/", {}, "Bad credentials"))  # the token revoked after the listing

@@ -41,6 +41,15 @@ def use_github(catalog: Catalog, hub: FakeGitHub, *extra: dict[str, Any], **keys
     catalog.reset_engine()
 
 
+def refused_unasked(catalog: Catalog, hub: FakeGitHub) -> str:
+    """The error of the configured source, which fails when it is built (its credentials refused):
+    ``acme/pay`` is on the host, and no request ever reaches it."""
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    error = catalog.sync().sources[0]["error"]
+    assert hub.seen == []
+    return str(error)
+
+
 def synced_pay_and_ledger(catalog: Catalog, hub: FakeGitHub) -> tuple[FakeRepo, FakeRepo]:
     """Two repositories of ``acme``, each with its product, read once by a github source."""
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
@@ -427,11 +436,8 @@ def test_a_missing_token_variable_fails_the_source_naming_the_key(
     catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(TOKEN_ENV)
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     use_github(catalog, hub)
-    summary = catalog.sync()
-    assert f"auth.token_env names {TOKEN_ENV}, which is not set" in summary.sources[0]["error"]
-    assert hub.seen == []
+    assert f"auth.token_env names {TOKEN_ENV}, which is not set" in refused_unasked(catalog, hub)
 
 
 UNSENDABLE = [
@@ -447,12 +453,10 @@ def test_a_token_no_header_may_carry_fails_the_source_unshown_and_is_never_sent(
     catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, value)
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     use_github(catalog, hub)
-    error = catalog.sync().sources[0]["error"]
+    error = refused_unasked(catalog, hub)
     assert f"auth.token_env names {TOKEN_ENV}, whose value holds a space, a line break" in error
     assert "S3cr3tT0k3n" not in error
-    assert hub.seen == []
 
 
 def test_an_installation_token_no_header_may_carry_is_refused_unshown(

@@ -86,13 +86,18 @@ def lifecycle(catalog: Catalog, name: str) -> tuple[str, bool]:
     return str(entity["body"]["spec"]["lifecycle"]), annotations.get("backstage.io/orphan") == "true"
 
 
-def test_a_repository_unarchived_after_a_listing_saw_it_archived_is_read_at_once(
-    catalog: Catalog, hub: FakeGitHub
-) -> None:
+def read_pay(catalog: Catalog, hub: FakeGitHub) -> tuple[FakeRepo, FlaskClient]:
+    """``acme/pay`` listed and read once by a github source; answers it and the webhook client."""
     pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
     use_github(catalog, hub)
     catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    return pay, webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+
+
+def test_a_repository_unarchived_after_a_listing_saw_it_archived_is_read_at_once(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    pay, client = read_pay(catalog, hub)
     hub.archive(pay)
     assert to_github(client, repository_event(hub, pay, "archived"), "repository")["accepted"] is True
     catalog.sync()  # the listing at its interval sees it archived
@@ -111,10 +116,7 @@ def test_a_repository_unarchived_after_a_listing_saw_it_archived_is_read_at_once
 def test_a_push_to_a_default_branch_changed_since_the_listing_is_read_and_the_old_one_ignored(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    use_github(catalog, hub)
-    catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+    pay, client = read_pay(catalog, hub)
     remote = pay.remote
     assert isinstance(remote, GitRemote)
     remote.work.git("checkout", "--quiet", "-b", "develop")
@@ -168,19 +170,23 @@ def test_a_gitlab_push_to_a_default_branch_changed_since_the_listing_is_read_and
     assert lifecycle(catalog, "ledger") == ("deprecated", False)
 
 
+def renamed_pay(catalog: Catalog, hub: FakeGitHub, announced: bool) -> tuple[FakeRepo, FlaskClient]:
+    """``acme/pay`` read once, then renamed ``payments`` on the host (its old name answers 301, as on
+    GitHub), the rename delivered when ``announced``; answers the repository and the webhook client."""
+    pay, client = read_pay(catalog, hub)
+    hub.rename(pay, "payments")
+    if announced:
+        renamed = repository_event(hub, pay, "renamed", repository={"name": {"from": "pay"}})
+        assert to_github(client, renamed, "repository")["accepted"] is True
+    return pay, client
+
+
 @pytest.mark.parametrize("announced", [True, False], ids=["renamed-event", "push-only"])
 def test_a_push_to_a_repository_renamed_since_the_listing_is_read(
     catalog: Catalog, hub: FakeGitHub, announced: bool
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    use_github(catalog, hub)
-    catalog.sync()
+    pay, client = renamed_pay(catalog, hub, announced)
     uid = catalog.entity("product:default/pay")["uid"]  # type: ignore[index]
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
-    hub.rename(pay, "payments")  # the old name answers 301, as on GitHub
-    if announced:
-        renamed = repository_event(hub, pay, "renamed", repository={"name": {"from": "pay"}})
-        assert to_github(client, renamed, "repository")["accepted"] is True
     after = hub.push(pay, {"catalog-info.yaml": product_yaml("pay", lifecycle="deprecated")})
 
     assert to_github(client, push(hub, pay, after), "push")["accepted"] is True
@@ -196,14 +202,8 @@ def test_a_push_to_a_repository_renamed_since_the_listing_is_read(
 def test_a_renamed_repositorys_entities_name_their_new_location_without_a_new_commit(
     catalog: Catalog, hub: FakeGitHub, announced: bool
 ) -> None:
-    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
-    use_github(catalog, hub)
-    catalog.sync()
-    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
-    hub.rename(pay, "payments")
+    renamed_pay(catalog, hub, announced)
     if announced:
-        renamed = repository_event(hub, pay, "renamed", repository={"name": {"from": "pay"}})
-        assert to_github(client, renamed, "repository")["accepted"] is True
         catalog.clock.advance(seconds=5)
         catalog.sync(everything=False)
     catalog.sync()  # the listing at its interval
