@@ -26,10 +26,10 @@
 - **Counting.** Each answer is reported to the listener set by ``set_request_listener`` (the metrics
   module installs one): the source's name, the status (or ``error``) and the budget left.
 
-This module is the client and its limits; the answer and page types, the origin rules and the listener
-live in ``hostanswer``, the ETag page cache in ``hostcache``, the deadline in ``hostdeadline``, the
-bounded read in ``hostbody``, the walk of a paginated list in ``hostpages``. Their public names are
-importable from here too, as callers always have.
+This module is the client. Its limits live in ``hostlimits``; the answer and page types, the origin
+rules and the listener in ``hostanswer``, the ETag page cache in ``hostcache``, the deadline in
+``hostdeadline``, the bounded read in ``hostbody``, the walk of a paginated list in ``hostpages``.
+Their public names are importable from here too, as callers always have.
 """
 
 from __future__ import annotations
@@ -38,14 +38,12 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
-from catalog_sync.config import SyncSettings
 from catalog_sync.credentials import fits_a_header
 from catalog_sync.errors import AnswerTooLargeError, HostApiError, HostNotFoundError, RateLimitedError
 from catalog_sync.sources.hostanswer import (
@@ -65,6 +63,7 @@ from catalog_sync.sources.hostanswer import (
 from catalog_sync.sources.hostbody import read_within
 from catalog_sync.sources.hostcache import PageCache
 from catalog_sync.sources.hostdeadline import deadline_pool
+from catalog_sync.sources.hostlimits import MAX_ANSWER_BYTES, MAX_PAGES, HostLimits
 from catalog_sync.sources.hostpages import walk_pages
 from catalog_sync.sources.ratelimits import remaining_budget, spent_wait, wait_before_retry
 from catalog_sync.sources.urls import redact
@@ -86,46 +85,6 @@ _MAX_REDIRECTS = 3
 _MAX_MESSAGE = 300
 _TRANSIENT = (502, 503, 504)
 _MIB = 1024 * 1024
-
-MAX_ANSWER_BYTES = 16 * _MIB
-"""The largest answer read. The largest the APIs give are a recursive tree (GitHub cuts one at 100,000
-entries or 7 MB; one above this bound is read by a shallow fetch instead, as a cut one is) and a list
-page of 100 repositories (hundreds of KB). Blobs are bounded by ``descriptors.max_file_bytes``, so the
-client that reads them raises its bound to the largest allowed (``githubapi.blob_answer_bytes``). A
-constant rather than a setting: no legitimate answer comes near it, while each request in flight
-(``sync.concurrency`` of them) may hold one answer this large."""
-
-
-MAX_PAGES = 2000
-"""The most pages one listing follows: 200,000 repositories at 100 a page. A host that links page after
-page without end (each link new, so no loop shows) fails the listing instead of holding the pass."""
-
-
-@dataclass(frozen=True)
-class HostLimits:
-    """How long a request may take, and the longest rate-limit wait obeyed before failing."""
-
-    timeout: float = 30.0
-    """Seconds an answer may take, from connecting to its body's last byte."""
-    max_wait: float = 60.0
-    retries: int = 3
-    transient_delay: float = 0.5
-    parallel: int = 1
-    """Requests in flight at once: list pages asked ahead, and the connections kept open."""
-    max_answer_bytes: int = MAX_ANSWER_BYTES
-    """The largest answer read; a larger one fails its request unread."""
-    max_pages: int = MAX_PAGES
-    """The most pages one listing follows (``pages``); a longer one fails."""
-
-    @classmethod
-    def of(cls, sync: SyncSettings) -> HostLimits:
-        """A request may take as long as git may to name a tip; waits are bounded by their setting;
-        as many requests are in flight as tips are asked at once (``sync.concurrency``)."""
-        return cls(
-            timeout=sync.tip_timeout_seconds,
-            max_wait=sync.rate_limit_max_wait_seconds,
-            parallel=sync.concurrency,
-        )
 
 
 class HostClient:
