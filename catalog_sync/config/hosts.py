@@ -41,13 +41,24 @@ ENV_NAME = validate.Regexp(
     r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
     error="must be the name of an environment variable (letters, digits, _)",
 )
+MAX_GITHUB_LOGIN = 39
+"""GitHub's limit on a login; an Enterprise Managed User's counts its ``_SHORTCODE`` suffix in it."""
 GITHUB_LOGIN = validate.Regexp(
-    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$", error="must be a GitHub login (letters, digits and '-')"
+    rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_GITHUB_LOGIN - 1}}}\Z",
+    error=(
+        "must be a GitHub login: letters, digits, '-' and '_' (an Enterprise Managed User's or a GitHub "
+        f"Enterprise Server login, such as octocat_acme), starting with a letter or a digit, at most "
+        f"{MAX_GITHUB_LOGIN} characters"
+    ),
 )
+"""An organisation's or a user's login as a URL path segment takes it: github.com's are letters, digits
+and '-', but an Enterprise Managed User's is ``handle_SHORTCODE`` and GitHub Enterprise Server's may
+hold '_' too. Nothing else: no '/', '.', space or '%', so the login can never climb out of
+``/orgs/LOGIN`` or ``/users/LOGIN`` nor name another path."""
 _GITLAB_SEGMENT = r"(?!\.+(?:/|$))[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}"
 """A segment of a GitLab path: it may start with a dot (``.templates``), but dots alone would climb."""
 GITLAB_GROUP = validate.Regexp(
-    rf"^{_GITLAB_SEGMENT}(?:/{_GITLAB_SEGMENT}){{0,19}}$",
+    rf"^{_GITLAB_SEGMENT}(?:/{_GITLAB_SEGMENT}){{0,19}}\Z",
     error="must be a group's full path (such as acme or acme/platform)",
 )
 TOPIC = validate.Regexp(

@@ -3,9 +3,11 @@ at start with its key named, before any request is sent."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from catalog_sync.config import (
     AppAuth,
@@ -13,6 +15,7 @@ from catalog_sync.config import (
     GitLabSourceSettings,
     RepositoryFilters,
     TokenAuth,
+    load_settings,
     parse_settings,
 )
 from catalog_sync.errors import ConfigError
@@ -59,6 +62,61 @@ def test_sources_default_to_the_public_hosts_and_to_no_forks_nor_archived() -> N
     for source in (github, gitlab):
         assert source.filters == RepositoryFilters()
         assert (source.branch, source.auth) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        {"user": "octocat_acme"},
+        {"user": "mona-lisa_acme"},
+        {"org": "acme_platform"},
+        {"user": "a" * 39},
+        {"org": "0day"},
+    ],
+)
+def test_a_github_login_may_hold_underscores_as_enterprise_logins_do(owner: dict[str, str]) -> None:
+    """An Enterprise Managed User's login is ``handle_SHORTCODE``; GitHub Enterprise Server's may hold
+    '_' too: a source naming one starts."""
+    (source,) = parse_settings({"sources": [{"name": "acme", "type": "github"} | owner]}, environ={}).sources
+    assert isinstance(source, GitHubSourceSettings)
+    assert (source.org, source.user) == (owner.get("org"), owner.get("user"))
+
+
+@pytest.mark.parametrize(
+    ("key", "login"),
+    [
+        ("user", "octo cat"),
+        ("user", "octo/cat"),
+        ("user", "octo\\cat"),
+        ("org", ".."),
+        ("org", "acme/.."),
+        ("user", "octo.cat"),
+        ("user", "octo%2F.."),
+        ("org", ""),
+        ("org", "_acme"),
+        ("user", "a" * 40),
+        ("org", "acme\n"),
+        ("user", "octocat_acme\n"),
+    ],
+)
+def test_a_github_login_that_could_name_another_path_is_refused_naming_key_and_file(
+    tmp_path: Path, key: str, login: str
+) -> None:
+    config = tmp_path / "catalog-sync.yaml"
+    source = {"name": "acme", "type": "github", key: login}
+    config.write_text(yaml.safe_dump({"sources": [source]}), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(str(config), environ={})
+    assert caught.value.key == f"sources.0.{key}"
+    assert "must be a GitHub login" in caught.value.message
+    assert str(caught.value).endswith(f"(in {config})")
+
+
+def test_a_gitlab_group_with_a_line_break_after_it_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sources": [_gitlab(group="acme/platform\n")]}, environ={})
+    assert caught.value.key == "sources.0.group"
+    assert "full path" in caught.value.message
 
 
 def test_a_gitlab_group_path_may_start_with_a_dot_as_gitlab_allows() -> None:
