@@ -1,8 +1,8 @@
 """The schemas of sources listed from a hosting API (``github``, ``gitlab``), each key checked alone.
 
 A github source names an organisation or a user, a gitlab one a group; both name the API (``api_url``,
-https unless ``sync.allowed_protocols`` allows http, checked by ``SettingsSchema``), how to
-authenticate (the *name* of an environment variable, never a secret), and which repositories to keep.
+over a scheme ``sync.allowed_protocols`` lists, checked by ``SettingsSchema``), how to authenticate
+(the *name* of an environment variable, never a secret), and which repositories to keep.
 Regular expressions are compiled here, so a bad one is refused at start naming its key.
 """
 

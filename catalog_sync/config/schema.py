@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from marshmallow import (
     RAISE,
@@ -283,15 +284,15 @@ class SettingsSchema(_Strict):
 
     @validates_schema
     def _check_api_protocols(self, data: dict[str, Any], **_: Any) -> None:
-        """A hosting API over plain http sends its token in clear: only where the operator allowed http
-        (an Enterprise host inside a network, a local test host)."""
+        """A hosting source talks to its API, and fetches with git, over ``api_url``'s scheme (clone
+        URLs are kept to the API's origin): refused at start when ``sync.allowed_protocols`` leaves it
+        out, rather than read over a protocol the operator did not allow."""
         sync: SyncSettings = data.get("sync", SyncSettings())
         for index, source in enumerate(data.get("sources", [])):
-            hosted = isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
-            plain = hosted and source.api_url.lower().startswith("http:")
-            if plain and "http" not in sync.allowed_protocols:
-                message = "an http API URL is refused unless sync.allowed_protocols lists http; use https"
-                raise ValidationError({str(index): {"api_url": [message]}}, "sources")
+            if isinstance(source, GitHubSourceSettings | GitLabSourceSettings):
+                message = api_protocol_refusal(source.api_url, sync.allowed_protocols)
+                if message is not None:
+                    raise ValidationError({str(index): {"api_url": [message]}}, "sources")
 
     @validates_schema
     def _check_trusted_sources(self, data: dict[str, Any], **_: Any) -> None:
@@ -305,6 +306,23 @@ class SettingsSchema(_Strict):
                 message = f"{name!r} is not a source; name a source of `sources` or {REGISTERED_SOURCE!r} "
                 message += f"(the repositories registered through the API); known: {known}"
                 raise ValidationError({"trusted_sources": [message]}, "scorecards")
+
+
+def api_protocol_refusal(api_url: str, allowed: tuple[str, ...]) -> str | None:
+    """Why a hosting API may not be read over its URL's scheme, or None when it may. Plain http sends
+    the token in clear, so it is named with the advice to use https (an Enterprise host inside a
+    network, a local test host, may list http); https left out must be added, since the default
+    ``api_url`` of both kinds is https."""
+    scheme = urlsplit(api_url).scheme.lower()
+    if scheme in allowed:
+        return None
+    if scheme == "http":
+        return "an http API URL is refused unless sync.allowed_protocols lists http; use https"
+    listed = ", ".join(allowed) or "nothing"
+    return (
+        f"the API URL {api_url} is read over {scheme}, which sync.allowed_protocols ({listed}) does not "
+        f"list; add {scheme} to sync.allowed_protocols"
+    )
 
 
 def first_error(messages: Any, prefix: str = "") -> tuple[str, str]:

@@ -143,6 +143,35 @@ def test_an_http_api_is_taken_where_http_is_an_allowed_protocol() -> None:
 
 
 @pytest.mark.parametrize(
+    ("source", "allowed"),
+    [
+        (_github(), ["ssh"]),
+        (_github(api_url="https://ghe.example.com/api/v3"), ["http", "ssh", "file"]),
+        (_gitlab(), ["ssh", "file"]),
+        (_gitlab(api_url="HTTPS://gitlab.example.com/api/v4"), []),
+    ],
+)
+def test_an_https_api_is_refused_where_https_is_not_an_allowed_protocol(
+    source: dict[str, Any], allowed: list[str]
+) -> None:
+    """The API, and git for the repositories it lists (kept to its origin), would be read over https:
+    refused at start, the default api_url too, naming the key and the setting to change."""
+    raw = {"sources": [{"name": "first", "type": "local", "path": "p"}, source]}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw | {"sync": {"allowed_protocols": allowed}}, environ={})
+    assert caught.value.key == "sources.1.api_url"
+    assert "https, which sync.allowed_protocols" in caught.value.message
+    assert "add https to sync.allowed_protocols" in caught.value.message
+
+
+def test_the_default_allowed_protocols_take_both_hosts_default_apis() -> None:
+    github, gitlab = parse_settings({"sources": [_github(), _gitlab()]}, environ={}).sources
+    assert isinstance(github, GitHubSourceSettings)
+    assert isinstance(gitlab, GitLabSourceSettings)
+    assert (github.api_url, gitlab.api_url) == ("https://api.github.com", "https://gitlab.com/api/v4")
+
+
+@pytest.mark.parametrize(
     ("written", "read"),
     [
         ("https://GHE.Example.com:443/api/v3/", "https://ghe.example.com/api/v3"),
