@@ -47,6 +47,7 @@ from plugin_api.validate import blp as validate_blp
 from plugin_api.webhooks import ENDPOINTS as WEBHOOK_ENDPOINTS
 from plugin_api.webhooks import blp as webhooks_blp
 from plugin_api.webhooks.fastpath import install_fast_path
+from plugin_api.webhooks.receive import warn_of_unset_secrets
 
 OPENAPI_VERSION = "3.0.3"
 
@@ -113,6 +114,7 @@ def create_app(
     app.register_blueprint(editor_schemas_blp)
     # Accepted webhook deliveries are answered in front of Flask (``plugin_api.webhooks.fastpath``).
     install_fast_path(app)
+    warn_of_unset_secrets(settings.webhooks)
     return app
 
 

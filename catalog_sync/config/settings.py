@@ -315,6 +315,12 @@ class WebhookSettings:
     files is rarely over a few hundred KiB; a larger body is refused with 413 before it is read."""
     keep_deliveries_seconds: int = 7 * _DAY
     """How long a delivery's id is remembered, so a redelivery within it is recognised as one."""
+    named: tuple[str, ...] = ()
+    """The providers (``github``, ``gitlab``) whose variable the file names: one that holds nothing at
+    start is a mistake worth a warning, where an endpoint nobody configured is not."""
+    unset: tuple[str, ...] = ()
+    """The providers of ``named`` whose variable was unset or empty at start: their endpoint refuses
+    what is signed with it (401, never unsigned acceptance), and the app warns of each once."""
 
 
 @dataclass(frozen=True)

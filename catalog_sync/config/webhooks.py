@@ -4,7 +4,8 @@ The file names variables, never values: a secret in a file ends up in a reposito
 support ticket. The values are read from the environment once, at start (``webhook_settings``);
 ``CATALOG_SYNC_WEBHOOK_SECRET`` keeps working as one more GitHub secret. A variable that holds an
 empty list leaves that provider's endpoint refusing every delivery (401), which is what an endpoint
-nobody configured should do.
+nobody configured should do; one the file names is recorded (``WebhookSettings.unset``), so the app
+warns of it at start instead of leaving the operator to find the host's failed deliveries.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class WebhooksSchema(_Strict):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> WebhookSettings:
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"named": tuple(p for p in ("github", "gitlab") if p in data)}
         if "github" in data:
             values["github_secrets_env"] = data["github"]["secrets_env"]
         if "gitlab" in data:
@@ -81,9 +82,13 @@ def split_secrets(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 
 def webhook_settings(loaded: WebhookSettings, env: Mapping[str, str]) -> WebhookSettings:
-    """The section with its secrets and tokens read from the environment it names."""
-    secrets = split_secrets(env, loaded.github_secrets_env)
+    """The section with its secrets and tokens read from the environment it names, and which of the
+    variables the file names held nothing (``WebhookSettings.unset``)."""
+    named = split_secrets(env, loaded.github_secrets_env)
+    secrets = named
     if loaded.github_secrets_env != LEGACY_SECRET_ENV:
         secrets += tuple(s for s in split_secrets(env, LEGACY_SECRET_ENV) if s not in secrets)
     tokens = split_secrets(env, loaded.gitlab_tokens_env)
-    return replace(loaded, github_secrets=secrets, gitlab_tokens=tokens)
+    empty = {"github": not named, "gitlab": not tokens}
+    unset = tuple(provider for provider in loaded.named if empty[provider])
+    return replace(loaded, github_secrets=secrets, gitlab_tokens=tokens, unset=unset)

@@ -17,7 +17,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, Settings
+from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, Settings, WebhookSettings
+from catalog_sync.config.webhooks import LEGACY_SECRET_ENV
 from catalog_sync.metrics import count_delivery
 from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Action, Delivery, Lifecycle
 from plugin_api.state import AppState
@@ -91,6 +92,36 @@ GITLAB = Route(
     read=gitlab.read_event,
     instance_header=gitlab.INSTANCE_HEADER,
 )
+
+
+def warn_of_unset_secrets(webhooks: WebhookSettings) -> None:
+    """Say once, at start, which variable named by ``webhooks.*`` holds nothing (a Secret not mounted,
+    a misspelt name): its endpoint refuses what is signed with it (401), as it must, and without this
+    line the operator learns it only from the host's list of failed deliveries. Names the variable and
+    the endpoint, never a value."""
+    for route in (GITHUB, GITLAB):
+        if route.provider in webhooks.unset:
+            key, variable = _named_variable(webhooks, route.provider)
+            log.warning(
+                "%s names %s, which is unset or empty: %s",
+                key,
+                variable,
+                _what_is_refused(webhooks, route),
+            )
+
+
+def _named_variable(webhooks: WebhookSettings, provider: str) -> tuple[str, str]:
+    """The key of the file that names ``provider``'s variable, and the variable."""
+    if provider == github.PROVIDER:
+        return "webhooks.github.secrets_env", webhooks.github_secrets_env
+    return "webhooks.gitlab.tokens_env", webhooks.gitlab_tokens_env
+
+
+def _what_is_refused(webhooks: WebhookSettings, route: Route) -> str:
+    """What the unset variable costs: every delivery, unless the legacy GitHub secret still signs some."""
+    if route.provider == github.PROVIDER and webhooks.github_secrets:
+        return f"deliveries to {route.rule} are checked against {LEGACY_SECRET_ENV}'s secret alone"
+    return f"every delivery to {route.rule} is refused (401) until it is set and the service restarted"
 
 
 def read_delivery(route: Route, request: Request, app_state: AppState) -> Delivery:

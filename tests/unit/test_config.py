@@ -115,6 +115,14 @@ def test_webhook_secrets_come_from_the_variables_the_file_names_two_at_once_whil
     assert "secret-0123456789" not in repr(settings)
 
 
+def test_a_webhook_variable_the_file_names_but_the_environment_leaves_empty_is_noted() -> None:
+    """Only a variable the file names is a mistake to warn of; an endpoint nobody configured is not."""
+    raw = {"webhooks": {"github": {"secrets_env": "HOOK_SECRETS"}, "gitlab": {"tokens_env": "LAB_TOKENS"}}}
+    assert parse_settings(raw, environ={"LAB_TOKENS": "  "}).webhooks.unset == ("github", "gitlab")
+    assert parse_settings(raw, environ={"LAB_TOKENS": "lab-token-0123456789"}).webhooks.unset == ("github",)
+    assert parse_settings({}, environ={}).webhooks.unset == ()
+
+
 def test_the_single_webhook_secret_variable_keeps_working_as_a_github_secret() -> None:
     settings = parse_settings({}, environ={"CATALOG_SYNC_WEBHOOK_SECRET": "legacy-secret-0123456789"})
     assert settings.webhooks.github_secrets == ("legacy-secret-0123456789",)

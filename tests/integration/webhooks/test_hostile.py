@@ -188,6 +188,46 @@ def test_an_api_bearer_token_does_not_stand_in_for_a_signature(tmp_path: Any, sq
     world.engine_sync.close()
 
 
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_webhook_variable_named_but_unset_is_warned_of_once_and_its_deliveries_get_401(
+    tmp_path: Any, sqlite_engine: Any, caplog: pytest.LogCaptureFixture, legacy: bool
+) -> None:
+    """The variables the file names hold nothing: each is named in one warning at start, with its
+    endpoint and never a value, and a delivery signed with what it should have held, or not signed,
+    is still refused."""
+    caplog.set_level(logging.WARNING, logger="plugin_api")
+    environ = {"CATALOG_SYNC_WEBHOOK_SECRET": NEXT_SECRET} if legacy else {}
+    hooks = {"github": {"secrets_env": "HOOK_SECRETS"}, "gitlab": {"tokens_env": "LAB_TOKENS"}}
+    world = World(tmp_path, sqlite_engine, environ=environ, **hooks)
+    try:
+        warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        (github_line,) = [m for m in warned if "HOOK_SECRETS" in m]
+        (gitlab_line,) = [m for m in warned if "LAB_TOKENS" in m]
+        assert github_line.startswith(
+            "webhooks.github.secrets_env names HOOK_SECRETS, which is unset or empty"
+        )
+        assert "/api/webhooks/github" in github_line
+        assert ("CATALOG_SYNC_WEBHOOK_SECRET's secret alone" in github_line) == legacy
+        assert gitlab_line.startswith("webhooks.gitlab.tokens_env names LAB_TOKENS, which is unset or empty")
+        assert "every delivery to /api/webhooks/gitlab is refused (401)" in gitlab_line
+        assert not any(NEXT_SECRET in m for m in warned)
+
+        world.repo("gh", "pay")
+        world.repo("gl", "ledger")
+        world.sync_all()
+        body = body_of(github_push(101, after="a" * 40))
+        assert signed(world, body).status_code == 401
+        unsigned = {"Content-Type": "application/json", "X-GitHub-Event": "push"}
+        assert post_github(world, body, unsigned).status_code == 401
+        lab = body_of(gitlab_push(7, after="a" * 40))
+        for token in (LAB_TOKEN, None):
+            headers = gitlab_headers(token, "Push Hook")
+            assert world.client.post("/api/webhooks/gitlab", data=lab, headers=headers).status_code == 401
+        assert_nothing_scheduled(world)
+    finally:
+        world.engine_sync.close()
+
+
 def test_secrets_and_tokens_appear_in_no_answer_log_or_metric(
     small_world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
