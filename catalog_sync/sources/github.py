@@ -219,14 +219,26 @@ class GitHubRepository:
         return FetchedRepository, (
             self.info,
             cache,
-            self._clone_url(),
+            self._fetchable_url(),
             self.branch,
             reader.record(self.id).path,
             reader.blobs.root,
+            self._source.git_limits.allowed_protocols,
         )
 
     def _clone_url(self) -> str:
-        return str(self._listed["clone_url"] or f"{self._source.git_origin}/{self._listed['full_name']}.git")
+        return str(self._listed["clone_url"] or self._origin_url())
+
+    def _origin_url(self) -> str:
+        return f"{self._source.git_origin}/{self._listed['full_name']}.git"
+
+    def _fetchable_url(self) -> str:
+        """The clone URL a scanning process is handed: the listed one when it is on the git host's
+        origin (whose scheme ``sync.allowed_protocols`` was checked to list at start), else the
+        origin's own; a listed URL elsewhere is never fetched, and its transport, refused as the
+        process unpickles the repository, would end that process instead of failing one scan."""
+        url = self._clone_url()
+        return url if git_origin(url) == self._source.git_origin else self._origin_url()
 
     def prefetch(self, commit: str) -> None:
         """Read ``commit`` (``_read_tip``), then the history its ``git`` KPIs need (``hostedhistory``).
@@ -279,13 +291,22 @@ class FetchedRepository:
     tip_is_cheap = True
 
     def __init__(
-        self, info: RepositoryInfo, cache_dir: Path, url: str, branch: str, tree: Path, blobs: Path
+        self,
+        info: RepositoryInfo,
+        cache_dir: Path,
+        url: str,
+        branch: str,
+        tree: Path,
+        blobs: Path,
+        allowed_protocols: tuple[str, ...],
     ) -> None:
+        """``allowed_protocols`` are the source's (``sync.allowed_protocols``): a fetch made here obeys
+        the same settings as one made by the sync pass."""
         self.info = info
         self._branch = branch
         self._tree = TreeRecord(tree)
         self._blobs = BlobCache(blobs)
-        self._git = GitRepository(url, branch, cache_dir, allowed_protocols=("https", "http"), shallow=True)
+        self._git = GitRepository(url, branch, cache_dir, allowed_protocols=allowed_protocols, shallow=True)
 
     def tip(self) -> str:
         """Never asked in a scanning process."""

@@ -75,6 +75,28 @@ def test_a_scanning_process_gets_the_repository_without_its_source(hub: FakeGitH
     assert hub.seen == []
 
 
+@pytest.mark.parametrize(
+    "listed_url", ["ssh://git@elsewhere.example/acme/pay.git", "https://elsewhere.example/acme/pay.git"]
+)
+def test_a_scanning_process_gets_the_git_hosts_own_url_and_the_sources_protocols(
+    hub: FakeGitHub, tmp_path: Path, listed_url: str
+) -> None:
+    """A listing's clone URL on another host, or over a transport ``sync.allowed_protocols`` leaves
+    out, is never handed to a scanning process (refused as it unpickles, it would end the process):
+    it gets the git host's own URL, fetched with the source's protocols."""
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": "kind: Component\n"})
+    (repository,) = source(hub, tmp_path).discover()
+    assert isinstance(repository, GitHubRepository)
+    tip = repository.tip()
+    repository.prefetch(tip)
+    repository.update(dict(repository._listed) | {"clone_url": listed_url})
+    received = pickle.loads(pickle.dumps(repository))
+    assert isinstance(received, FetchedRepository)
+    assert [e.path for e in received.snapshot(tip).tree()] == ["catalog-info.yaml"]
+    _, arguments = repository.__reduce__()
+    assert (arguments[2], arguments[-1]) == (f"{hub.origin}/acme/pay.git", ("http",))
+
+
 def test_a_descriptor_as_large_as_max_file_bytes_allows_is_read_through_the_api(
     hub: FakeGitHub, tmp_path: Path
 ) -> None:
