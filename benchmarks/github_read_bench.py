@@ -24,7 +24,8 @@ from benchmarks.fleet import generate_fleet
 from benchmarks.github_bench import HERE, TOKEN, TOKEN_ENV, Host
 from catalog_sync.config import parse_settings
 from catalog_sync.sources import build_source
-from catalog_sync.sources.github import GitHubRepository, GitHubSource
+from catalog_sync.sources.github import GitHubSource
+from catalog_sync.sources.githubrepo import GitHubRepository
 
 MODES = ("tip", "read", "read+history")
 

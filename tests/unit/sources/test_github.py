@@ -11,7 +11,8 @@ import pytest
 
 from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings, TokenAuth
 from catalog_sync.errors import RepositoryUnreachableError
-from catalog_sync.sources.github import FetchedRepository, GitHubRepository, GitHubSource, git_origin
+from catalog_sync.sources.github import GitHubSource
+from catalog_sync.sources.githubrepo import FetchedRepository, GitHubRepository, git_origin
 from catalog_sync.sources.githubtree import blob_sha
 from catalog_sync.sources.hostapi import MAX_ANSWER_BYTES
 from tests.fixtures.fakegithub import FakeGitHub, fake_github, serving_orgs
