@@ -29,7 +29,7 @@ import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ from catalog_sync.sources.gitlabprojects import (
     project_key,
 )
 from catalog_sync.sources.hostanswer import COMMIT_ID, web_page
-from catalog_sync.sources.hostapi import HostClient, HostLimits, origin_of
+from catalog_sync.sources.hostapi import HostClient, HostLimits, Page, origin_of
 from catalog_sync.sources.hostedhistory import HistoricSnapshot, HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
 from catalog_sync.sources.tipstate import KnownTip, TipState
@@ -209,7 +209,7 @@ class GitLabSource:
         projects: list[GitLabProject] = []
         skipped: list[str] = []
         last = 0
-        for number, page in enumerate(self.client.pages(query, trim=_trim_page), start=1):
+        for number, page in enumerate(self._pages(query), start=1):
             where = f"source {self.name!r}: listing page {number}"
             if not isinstance(page.data, list):
                 raise HostApiError(f"{where}: the host's answer is not a list of projects")
@@ -232,6 +232,16 @@ class GitLabSource:
                 last = project.id
                 projects.append(project)
         return projects, skipped
+
+    def _pages(self, query: str) -> Iterator[Page]:
+        """The listing's pages; a group the host does not know is named with the likeliest cause."""
+        try:
+            yield from self.client.pages(query, trim=_trim_page)
+        except HostNotFoundError as exc:
+            raise HostNotFoundError(
+                f"{exc}; if group {self._settings.group!r} was renamed or moved, set the source's "
+                "group to its new path (GitLab does not answer a group's old path)"
+            ) from None
 
     # -- what the repositories ask of their source ----------------------------------------------------
 

@@ -29,12 +29,14 @@ from catalog_sync.store.webhook_events import (
     Created,
     Delivery,
     DeliveryOutcome,
+    GroupMoved,
     HostRepository,
     Lifecycle,
     Push,
 )
 
 UNKNOWN_REPOSITORY = "no repository of the catalog has this id on this host (no source lists it)"
+UNKNOWN_GROUP = "no gitlab source of this host lists this group, one of its parents or its subgroups"
 LISTED_ALREADY = "a source lists this repository already"
 AMBIGUOUS_REPOSITORY = (
     "the delivery names no host and several sources list a repository with this id; "
@@ -105,6 +107,10 @@ def decide(
         return DeliveryOutcome(IGNORED, delivery.ignored), None
     if action is None:
         return DeliveryOutcome(ACCEPTED), None
+    if isinstance(action, GroupMoved):
+        if not action.listed_by:
+            return DeliveryOutcome(IGNORED, UNKNOWN_GROUP), None
+        return newcomer(action), listing_asked(action.listed_by, delivery.received_at)
     bring_back = isinstance(action, Lifecycle) and action.change == "unarchived"
     rows = find(conn, action.repository, include_removed=bring_back)
     if rows == UNKNOWN_REPOSITORY:

@@ -76,7 +76,24 @@ class Created:
     listed_by: tuple[str, ...] = ()
 
 
-Action = Push | Lifecycle | Created
+@dataclass(frozen=True)
+class GroupMoved:
+    """A GitLab group renamed or moved (the system hook's ``group_rename``): every project below it
+    has a new path and URL, and GitLab sends no event per project. The sources whose configured group
+    is that group, one of its parents or one of its subgroups (``listed_by``) are asked to list at
+    once, so names, URLs and entities' locations follow without waiting for their interval."""
+
+    netloc: str | None
+    """The host (``X-Gitlab-Instance``); None when the delivery names none (before GitLab 15.5)."""
+    group_id: str
+    old_path: str
+    """The group's full path before (``acme/platform``)."""
+    new_path: str
+    """The group's full path now."""
+    listed_by: tuple[str, ...] = ()
+
+
+Action = Push | Lifecycle | Created | GroupMoved
 """What a delivery asks of the catalog."""
 
 

@@ -5,6 +5,7 @@ A project hook's payload names the project's web URL, so its key is ``gitlab:{ne
 paths): the host is the one the ``X-Gitlab-Instance`` header names (GitLab 15.5 and later), so another
 instance's event never touches a project of the same id here; without the header they are matched by
 id across the GitLab sources, and ignored as ambiguous when two sources list a project of that id. A
+``group_rename`` names a group, not a project: the sources it reaches list at once (``newcomers``). A
 system hook receives every event of the instance: the ones the
 catalog does not follow are answered 202 ``ignored``, since the hook cannot be narrowed to fewer.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync.store.webhook_events import Action, Created, Lifecycle, Push
+from catalog_sync.store.webhook_events import Action, Created, GroupMoved, Lifecycle, Push
 from plugin_api.webhooks.payload import (
     PayloadError,
     branch_of,
@@ -28,6 +29,9 @@ from plugin_api.webhooks.payload import (
 PROVIDER = "gitlab"
 EVENTS = ("Push Hook", "System Hook")
 SYSTEM_MOVES = ("project_rename", "project_transfer")
+GROUP_RENAME = "group_rename"
+"""A group's path changed (renamed, or moved under another parent): GitLab sends no event for the
+projects below it, whose paths all changed."""
 INSTANCE_HEADER = "X-Gitlab-Instance"
 
 
@@ -41,6 +45,8 @@ def read_event(
     name = system_event(document)
     if name == "push":
         return read_push(document, instance), None
+    if name == GROUP_RENAME:
+        return read_group_rename(document, instance), None
     if name not in ("project_destroy", "project_create", "project_update", *SYSTEM_MOVES):
         return None, f"the system event {name!r} changes nothing the catalog keeps"
     named = repository(PROVIDER, host_id(document, "project_id"), instance_host(instance))
@@ -53,6 +59,21 @@ def read_event(
     old_path = text(document, "old_path_with_namespace")
     new_path = text(document, "path_with_namespace")
     return Lifecycle(named, "moved", old_path=old_path, new_path=new_path), None
+
+
+def read_group_rename(document: dict[str, Any], instance: str | None = None) -> GroupMoved:
+    """A renamed or moved group: its id and its full path before and now (``old_full_path``,
+    ``full_path``), on the instance ``X-Gitlab-Instance`` names."""
+    old_path = text(document, "old_full_path")
+    new_path = text(document, "full_path")
+    assert old_path is not None
+    assert new_path is not None
+    return GroupMoved(
+        netloc=instance_host(instance),
+        group_id=host_id(document, "group_id"),
+        old_path=old_path.strip("/"),
+        new_path=new_path.strip("/"),
+    )
 
 
 def system_event(document: dict[str, Any]) -> str:

@@ -13,6 +13,9 @@ A system hook of a GitLab before 15.5 names no host: it is taken to be the GitLa
 they share one. GitLab names no topics, fork or archived state: only the name is judged there, and a
 topic filter is left to the listing. A source configured by a numeric group id cannot be matched to
 a path, so it lists at its interval as before.
+
+A GitLab group renamed or moved (``group_rename``) changes the paths of every project below it: the
+``gitlab`` sources whose group is that group, a parent or a subgroup of it are asked to list at once.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, RepositoryFilters, Settings
 from catalog_sync.sources.hostapi import netloc_of
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
-from catalog_sync.store.webhook_events import Action, Lifecycle, Push
+from catalog_sync.store.webhook_events import Action, GroupMoved, Lifecycle, Push
 
 ARRIVALS = ("moved", "unarchived", "edited")
 """The lifecycle changes that may bring a repository into a source's reach."""
@@ -33,6 +36,8 @@ def listing_sources(settings: Settings, action: Action, document: dict[str, Any]
     """The names of the sources that would list the repository pushed to, created, moved or
     unarchived, in configuration order: none for a push that reads nothing (a tag, a deleted branch)
     or a repository deleted or archived."""
+    if isinstance(action, GroupMoved):
+        return tuple(source.name for source in _group_sources(settings, action))
     push = action if isinstance(action, Push) else None
     if push is not None and (push.branch is None or push.commit is None):
         return ()
@@ -60,6 +65,44 @@ def listing_sources(settings: Settings, action: Action, document: dict[str, Any]
         if RepositoryFilter(_judged(source)).judge(candidate) is Verdict.KEEP:
             names.append(source.name)
     return tuple(names)
+
+
+def _group_sources(settings: Settings, moved: GroupMoved) -> list[GitLabSourceSettings]:
+    """The ``gitlab`` sources of the host whose configured group is the moved group (by its id, or by
+    its old or new full path), one of its parents or one of its subgroups: their projects' paths
+    changed. A source configured by another group's numeric id cannot be placed, and lists at its
+    interval."""
+    netloc = moved.netloc or _only_gitlab_host(settings, "gitlab")
+    if netloc is None:
+        return []
+    found = []
+    for source in settings.sources:
+        if not isinstance(source, GitLabSourceSettings) or netloc_of(source.api_url) != netloc:
+            continue
+        group = source.group.strip("/")
+        if group == moved.group_id or any(_related(group, path) for path in (moved.old_path, moved.new_path)):
+            found.append(source)
+    return found
+
+
+def naming_old_path(settings: Settings, moved: GroupMoved) -> list[tuple[str, str]]:
+    """The sources among ``_group_sources`` configured with the group's old path or one of its old
+    subgroups' paths (and not its new one), each with the path its ``group`` should name now: GitLab's
+    API no longer answers the old path, so their listings fail, and remove nothing, until the
+    configuration names the new one."""
+    old = moved.old_path.lower()
+    found = []
+    for source in _group_sources(settings, moved):
+        group = source.group.strip("/")
+        if (group.lower() + "/").startswith(old + "/") and not _related(group, moved.new_path):
+            found.append((source.name, moved.new_path + group[len(old) :]))
+    return found
+
+
+def _related(group: str, path: str) -> bool:
+    """Whether the groups ``group`` and ``path`` are one, or one holds the other (without case)."""
+    a, b = group.lower() + "/", path.lower() + "/"
+    return a.startswith(b) or b.startswith(a)
 
 
 def _only_gitlab_host(settings: Settings, provider: str) -> str | None:
@@ -116,4 +159,4 @@ def _gitlab_project(document: dict[str, Any]) -> tuple[str | None, Candidate]:
     return path, Candidate(path.rpartition("/")[2], (), False, False)
 
 
-__all__ = ["listing_sources"]
+__all__ = ["listing_sources", "naming_old_path"]

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, Settings, WebhookSettings
 from catalog_sync.config.webhooks import LEGACY_SECRET_ENV
 from catalog_sync.metrics import count_delivery
-from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Action, Delivery, Lifecycle
+from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Action, Delivery, GroupMoved, Lifecycle
 from plugin_api.state import AppState
 from plugin_api.webhooks import github, gitlab
 from plugin_api.webhooks.intake import (
@@ -35,7 +35,7 @@ from plugin_api.webhooks.intake import (
     read_body,
     shown,
 )
-from plugin_api.webhooks.newcomers import listing_sources
+from plugin_api.webhooks.newcomers import listing_sources, naming_old_path
 from plugin_api.webhooks.payload import PayloadError
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,8 @@ def record_delivery(route: Route, delivery: Delivery, app_state: AppState) -> tu
     log.info("%s %s delivery %s: %s", route.provider, delivery.event, delivery.delivery_id, outcome.result)
     if outcome.woke and app_state.sync_trigger is not None:
         app_state.sync_trigger()
+    if isinstance(delivery.action, GroupMoved) and outcome.result == ACCEPTED:
+        warn_old_path(app_state.settings, delivery.action)
     if outcome.result == DUPLICATE:
         return 200, {"duplicate": True}
     if outcome.result != ACCEPTED:
@@ -178,6 +180,20 @@ def record_delivery(route: Route, delivery: Delivery, app_state: AppState) -> tu
     if outcome.listing:
         return 202, {"accepted": True, "repositories": [], "listing": list(outcome.listing)}
     return 202, {"accepted": True, "repositories": list(outcome.repository_ids)}
+
+
+def warn_old_path(settings: Settings, moved: GroupMoved) -> None:
+    """Name the sources a group's new path leaves behind: GitLab's API no longer answers the old path,
+    so their listing, asked for now, fails and removes nothing until their ``group`` is changed."""
+    for name, group in naming_old_path(settings, moved):
+        log.warning(
+            "gitlab group %r was renamed %r: source %r names its old path, so its listings fail (and "
+            "remove nothing) until the configuration sets its group to %r",
+            moved.old_path,
+            moved.new_path,
+            name,
+            group,
+        )
 
 
 def sources_keeping_archived(settings: Settings) -> frozenset[str]:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from catalog_sync.config import Settings, parse_settings
-from catalog_sync.store.webhook_events import Created, HostRepository, Lifecycle, Push
-from plugin_api.webhooks.newcomers import listing_sources
+from catalog_sync.store.webhook_events import Created, GroupMoved, HostRepository, Lifecycle, Push
+from plugin_api.webhooks.newcomers import listing_sources, naming_old_path
 
 SETTINGS: Settings = parse_settings(
     {
@@ -177,3 +177,42 @@ def test_a_push_reaches_a_source_whose_api_url_spells_its_host_otherwise() -> No
     assert listing_sources(spelled, push("github", "ghe.example.com"), github()) == ("ghe",)
     lab = {"project": {"path_with_namespace": "acme/fresh"}}
     assert listing_sources(spelled, push("gitlab", "gl.example.com"), lab) == ("lab",)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "group_id", "expected", "stale"),
+    [
+        # lab's own group, renamed: named by its old path, its listing fails until reconfigured;
+        # release's group holds it: its projects' paths changed
+        ("acme/platform", "acme/core", "9", ("lab", "release"), [("lab", "acme/core")]),
+        # a parent of it: the source's path is gone too
+        (
+            "acme",
+            "acme-corp",
+            "9",
+            ("lab", "release"),
+            [("lab", "acme-corp/platform"), ("release", "acme-corp")],
+        ),
+        # a subgroup of it: its projects' paths changed, the source's did not
+        ("acme/platform/tools", "acme/platform/kit", "9", ("lab", "release"), []),
+        # the source already names the new path (configured before the hook came)
+        ("acme/old", "acme/platform", "9", ("lab", "release"), []),
+        # a source configured by the group's numeric id follows it by id
+        ("beta", "gamma", "42", ("by-id",), []),
+        ("beta", "gamma", "9", (), []),
+        ("ACME/Platform", "acme/core", "9", ("lab", "release"), [("lab", "acme/core")]),  # without case
+    ],
+)
+def test_a_renamed_group_asks_the_gitlab_sources_of_it_its_parents_and_subgroups(
+    old: str, new: str, group_id: str, expected: tuple[str, ...], stale: list[tuple[str, str]]
+) -> None:
+    moved = GroupMoved("gl.example.com", group_id, old, new)
+    assert listing_sources(SETTINGS, moved, {}) == expected
+    assert naming_old_path(SETTINGS, moved) == stale
+
+
+def test_a_renamed_group_of_another_host_asks_no_listing() -> None:
+    moved = GroupMoved("gl.other.org", "9", "acme/platform", "acme/core")
+    assert listing_sources(SETTINGS, moved, {}) == ()
+    unnamed = GroupMoved(None, "9", "acme/platform", "acme/core")  # the only GitLab host is taken
+    assert listing_sources(SETTINGS, unnamed, {}) == ("lab", "release")
