@@ -82,7 +82,7 @@ def lifecycle(
             for row in rows:
                 _move(conn, row, old, new)
 
-        return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True), move
+        return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True, listing=listing), move
     return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is"), None
 
 

@@ -120,4 +120,5 @@ class DeliveryOutcome:
     woke: bool = False
     """Whether a repository was made due, or a listing asked for, so the workers must be woken."""
     listing: tuple[str, ...] = ()
-    """The sources asked to list at once, for a push or a creation naming a repository none lists yet."""
+    """The sources asked to list at once (a repository none lists yet, one moved, unarchived or edited,
+    a group renamed): the answer shows them beside ``repository_ids``."""

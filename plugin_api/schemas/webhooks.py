@@ -8,8 +8,8 @@ from plugin_api.schemas.common import OpenSchema
 
 
 class WebhookAnswerSchema(OpenSchema):
-    """``{"accepted": true, "repositories": [...]}`` (with ``listing`` for a repository no source lists
-    yet), ``{"ignored": why}`` or ``{"duplicate": true}``."""
+    """``{"accepted": true, "repositories": [...]}`` (with ``listing`` when sources were asked to list),
+    ``{"ignored": why}`` or ``{"duplicate": true}``."""
 
     accepted = fields.Boolean(metadata={"description": "the delivery was applied"})
     repositories = fields.List(
@@ -18,8 +18,9 @@ class WebhookAnswerSchema(OpenSchema):
     listing = fields.List(
         fields.String(),
         metadata={
-            "description": "the sources asked to list at once: the push names a repository none lists "
-            "yet (created since their last listing), read once listed"
+            "description": "the sources asked to list at once: the delivery names a repository none "
+            "lists yet (created since their last listing, moved or unarchived into their reach), one "
+            "renamed, transferred, unarchived or edited, or a GitLab group renamed; read once listed"
         },
     )
     ignored = fields.String(metadata={"description": "why the delivery changes nothing"})

@@ -177,9 +177,10 @@ def record_delivery(route: Route, delivery: Delivery, app_state: AppState) -> tu
         return 202, {"ignored": outcome.reason or "nothing to do"}
     if delivery.action is None:
         return 200, {"accepted": True}
-    if outcome.listing:
-        return 202, {"accepted": True, "repositories": [], "listing": list(outcome.listing)}
-    return 202, {"accepted": True, "repositories": list(outcome.repository_ids)}
+    answer: dict[str, Any] = {"accepted": True, "repositories": list(outcome.repository_ids)}
+    if outcome.listing:  # whatever asked for it: a newcomer, a move, an unarchiving, an edit
+        answer["listing"] = list(outcome.listing)
+    return 202, answer
 
 
 def warn_old_path(settings: Settings, moved: GroupMoved) -> None:

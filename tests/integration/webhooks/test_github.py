@@ -172,7 +172,8 @@ def test_an_archived_repository_is_orphaned_and_comes_back_when_unarchived(world
     world.repo("gh", "pay", lifecycle="deprecated")
     back = send(world, github_repository_event(101, "unarchived"), "repository")
     assert back.status_code == 202
-    assert back.get_json()["listing"] == ["acme"]  # brought back by the listing it asks for
+    # brought back by the listing it asks for
+    assert back.get_json() == {"accepted": True, "repositories": [world.row(PAY)["id"]], "listing": ["acme"]}
     world.sync_due()
     assert world.row(PAY)["removed_at"] is None
     assert not world.orphaned("pay")
@@ -184,8 +185,14 @@ def test_a_renamed_or_transferred_repository_keeps_its_key_and_entities(world: W
     renamed = github_repository_event(
         101, "renamed", name="acme/payments", changes={"repository": {"name": {"from": "pay"}}}
     )
-    assert send(world, renamed, "repository").status_code == 202
+    answer = send(world, renamed, "repository")
     row = world.row(PAY)
+    # The source lists again (the entities' locations name the new path): the answer says so, as for
+    # a created or an unarchived repository.
+    assert (answer.status_code, answer.get_json()) == (
+        202,
+        {"accepted": True, "repositories": [row["id"]], "listing": ["acme"]},
+    )
     assert (row["name"], row["url"]) == ("acme/payments", "https://github.com/acme/payments.git")
     moved = github_repository_event(
         101,
@@ -193,8 +200,9 @@ def test_a_renamed_or_transferred_repository_keeps_its_key_and_entities(world: W
         name="platform/payments",
         changes={"owner": {"from": {"organization": {"login": "acme"}}}},
     )
-    assert send(world, moved, "repository").status_code == 202
+    answer = send(world, moved, "repository")
     row = world.row(PAY)
+    assert answer.get_json() == {"accepted": True, "repositories": [row["id"]], "listing": ["acme"]}
     assert (row["key"], row["name"]) == (PAY, "platform/payments")
     assert row["url"] == "https://github.com/platform/payments.git"
     assert world.entity("pay")["metadata"]["uid"] == uid

@@ -78,12 +78,18 @@ def test_a_renamed_or_transferred_project_keeps_its_key_and_entities(world: Worl
     renamed = system(
         "project_rename", path_with_namespace="acme/books", old_path_with_namespace="acme/ledger"
     )
-    assert send(world, renamed, "System Hook").status_code == 202
-    assert world.row(LEDGER)["name"] == "acme/books"
+    answer = send(world, renamed, "System Hook")
+    ledger = world.row(LEDGER)
+    assert (answer.status_code, answer.get_json()) == (
+        202,
+        {"accepted": True, "repositories": [ledger["id"]], "listing": ["lab"]},
+    )
+    assert ledger["name"] == "acme/books"
     moved = system(
         "project_transfer", path_with_namespace="finance/books", old_path_with_namespace="acme/books"
     )
-    assert send(world, moved, "System Hook").status_code == 202
+    answer = send(world, moved, "System Hook")
+    assert answer.get_json() == {"accepted": True, "repositories": [ledger["id"]], "listing": ["lab"]}
     row = world.row(LEDGER)
     assert (row["key"], row["name"], row["url"]) == (
         LEDGER,
