@@ -80,7 +80,11 @@ def _group_sources(settings: Settings, moved: GroupMoved) -> list[GitLabSourceSe
         if not isinstance(source, GitLabSourceSettings) or netloc_of(source.api_url) != netloc:
             continue
         group = source.group.strip("/")
-        if group == moved.group_id or any(_related(group, path) for path in (moved.old_path, moved.new_path)):
+        if group.isdigit():  # a group id, as the source's listing takes it
+            related = group == moved.group_id
+        else:
+            related = any(_related(group, path) for path in (moved.old_path, moved.new_path))
+        if related:
             found.append(source)
     return found
 
@@ -94,6 +98,8 @@ def naming_old_path(settings: Settings, moved: GroupMoved) -> list[tuple[str, st
     found = []
     for source in _group_sources(settings, moved):
         group = source.group.strip("/")
+        if group.isdigit():  # followed by its id: never left behind
+            continue
         if (group.lower() + "/").startswith(old + "/") and not _related(group, moved.new_path):
             found.append((source.name, moved.new_path + group[len(old) :]))
     return found

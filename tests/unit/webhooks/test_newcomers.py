@@ -200,6 +200,7 @@ def test_a_push_reaches_a_source_whose_api_url_spells_its_host_otherwise() -> No
         # a source configured by the group's numeric id follows it by id
         ("beta", "gamma", "42", ("by-id",), []),
         ("beta", "gamma", "9", (), []),
+        ("42", "gamma", "9", (), []),  # a group whose path is digits is not the group of that id
         ("ACME/Platform", "acme/core", "9", ("lab", "release"), [("lab", "acme/core")]),  # without case
     ],
 )
