@@ -70,6 +70,16 @@ ORPHAN_ANNOTATION = "backstage.io/orphan"
 MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
 MANAGED_BY_ORIGIN_LOCATION = "backstage.io/managed-by-origin-location"
 
+
+def files_root(url: str, key: str) -> str:
+    """The URL below which a repository's host shows its files as ``blob/<branch>/<path>``, the form of
+    ``backstage.io/managed-by-location``: the repository's own for GitHub and most hosts, ``<project>/-``
+    for a GitLab project (keys ``gitlab:...``), whose routes without ``/-/`` answer 404 since GitLab
+    16.0, so a link in the portal or Backstage would lead nowhere."""
+    root = url.rstrip("/")
+    return f"{root}/-" if key.startswith("gitlab:") else root
+
+
 _NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 
 

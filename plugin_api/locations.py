@@ -1,9 +1,10 @@
 """Backstage's locations (``/api/catalog/locations``) and entity validation (``/validate-entity``).
 
 In Backstage a location is a registered URL of a descriptor; here every descriptor file of every
-repository is one, with a ``url`` target of the form ``<repository>/blob/<branch>/<path>`` (the same
-as the entities' ``backstage.io/managed-by-location``). Locations are read-only: repositories are
-added through ``POST /api/repositories`` or the configuration, never by registering single files.
+repository is one, with a ``url`` target of the form ``<repository>/blob/<branch>/<path>`` (a GitLab
+project's ``<project>/-/blob/...``), the same as the entities' ``backstage.io/managed-by-location``.
+Locations are read-only: repositories are added through ``POST /api/repositories`` or the
+configuration, never by registering single files.
 """
 
 from __future__ import annotations

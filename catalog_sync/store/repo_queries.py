@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, func, select
 
 from catalog_sync.config import AnySourceSettings
 from catalog_sync.errors import NotFoundError
+from catalog_sync.model import files_root
 from catalog_sync.sources.urls import redact
 from catalog_sync.store.engine import reading
 from catalog_sync.store.filters import EntityFilter
@@ -265,6 +266,7 @@ class RepositoryReader:
                 descriptor_files.c.repository_id,
                 descriptor_files.c.path,
                 repositories.c.url,
+                repositories.c.key,
                 repositories.c.branch,
             )
             .select_from(descriptor_files.join(repositories))
@@ -275,7 +277,7 @@ class RepositoryReader:
             return [
                 LocationRecord(
                     encode_location_id(row.repository_id, row.path),
-                    location_target(row.url, row.branch, row.path),
+                    location_target(files_root(row.url, row.key), row.branch, row.path),
                 )
                 for row in conn.execute(query)
             ]
@@ -287,7 +289,7 @@ class RepositoryReader:
             raise NotFoundError(f"found no location with ID {location_id}")
         repository_id, path = decoded
         query = (
-            select(repositories.c.url, repositories.c.branch)
+            select(repositories.c.url, repositories.c.key, repositories.c.branch)
             .select_from(descriptor_files.join(repositories))
             .where(
                 descriptor_files.c.repository_id == repository_id,
@@ -299,7 +301,7 @@ class RepositoryReader:
             row = conn.execute(query).first()
         if row is None:
             raise NotFoundError(f"found no location with ID {location_id}")
-        return LocationRecord(location_id, location_target(row.url, row.branch, path))
+        return LocationRecord(location_id, location_target(files_root(row.url, row.key), row.branch, path))
 
     def refs_matching(
         self, ref_keys: Iterable[str], entity_filter: EntityFilter, *, connection: Connection | None = None

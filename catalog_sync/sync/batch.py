@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from catalog_sync.config import Settings
 from catalog_sync.descriptors.references import ScorecardIndex, refuse_unknown, terms_of_spec
 from catalog_sync.descriptors.trust import KindTrust
+from catalog_sync.model import files_root
 from catalog_sync.scoring.definitions import read_file_scorecards
 from catalog_sync.sources.base import Repository
 from catalog_sync.store.sync_store import ClaimedRepository, SyncStore
@@ -197,7 +198,7 @@ class BatchReader:
                 rid,
                 repo_of[rid],
                 tip,
-                repo_of[rid].info.url,
+                files_root(repo_of[rid].info.url, repo_of[rid].info.key),
                 repo_of[rid].info.branch,
                 previous[rid].blobs,
                 previous[rid].changed,

@@ -36,6 +36,7 @@ class ScanTask:
     repository: Repository
     commit: str
     url: str
+    """Where the host shows the repository's files (``model.files_root``): its locations are built on it."""
     branch: str | None
     previous_blobs: dict[str, str]
     previous_changed: dict[str, datetime]

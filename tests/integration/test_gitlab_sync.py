@@ -12,6 +12,8 @@ import pytest
 from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy import select
 
+from catalog_sync.store.base import Database
+from catalog_sync.store.stores import open_stores
 from catalog_sync.store.tables import repositories, sources
 from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
 from tests.integration.conftest import GITLAB_TOKEN, Catalog, product_yaml
@@ -178,3 +180,24 @@ def test_a_pass_where_nothing_changed_asks_the_host_only_for_conditional_listing
     assert [(r.path, r.conditional, r.status) for r in gitlab.requests] == [
         ("/api/v4/groups/acme/projects", True, 304)
     ]
+
+
+def test_a_projects_entities_and_locations_link_to_the_file_where_gitlab_serves_it(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    # GitLab 16.0 dropped its routes without /-/: <project>/blob/main/... answers 404 there.
+    gitlab.add_project("acme/platform", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    configure(catalog, gitlab)
+    catalog.sync()
+    file = f"{gitlab.web_root}/acme/platform/pay/-/blob/main/catalog-info.yaml"
+
+    found = catalog.entity("product:default/pay")
+    assert found is not None
+    annotations = found["body"]["metadata"]["annotations"]
+    assert annotations["backstage.io/managed-by-location"] == f"url:{file}"
+    assert annotations["backstage.io/managed-by-origin-location"] == f"url:{file}"
+    reads = open_stores(Database(catalog.engine)).catalog
+    with Database(catalog.engine).reading() as tx:
+        (location,) = reads.list_locations(connection=tx)
+        assert location.target == file
+        assert reads.get_location(location.id, connection=tx).target == file
