@@ -64,12 +64,13 @@ def build_source(
 
         return LocalSource(settings, base_dir)
     if settings.type == "git":
-        from catalog_sync.sources.git import GitLimits, GitSource
+        from catalog_sync.sources.git import GitSource
+        from catalog_sync.sources.gitenv import GitLimits
 
         limits = replace(GitLimits.of(sync), release_tags=release_tags)
         return GitSource(settings, cache, allowed_protocols, limits)
     if settings.type == "registered":
-        from catalog_sync.sources.git import GitLimits
+        from catalog_sync.sources.gitenv import GitLimits
         from catalog_sync.sources.registered import RegisteredSource
 
         if list_registered is None:

@@ -6,6 +6,7 @@ locked down twice: ``check_url`` refuses bad transports before git runs, and git
 protocols it may use (``protocol.allow=never`` plus the allowed ones), never to prompt, and to run no
 hooks. The URL reaches git through the environment (``GIT_CONFIG_*``), not the command line, so
 credentials in it never show in a process list, a log line or an error; git's stderr is redacted.
+The limits and that environment are ``gitenv``'s.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.config import SourceSettings, SyncSettings
+from catalog_sync.config import SourceSettings
 from catalog_sync.errors import RepositoryUnreachableError, SourceError
 from catalog_sync.sources.base import History, Repository, RepositoryInfo
 from catalog_sync.sources.budget import ScanBudget
+from catalog_sync.sources.gitenv import REMOTE, GitLimits, git_environment
 from catalog_sync.sources.gitobjects import ObjectStore
 from catalog_sync.sources.gitread import GitSnapshot
 from catalog_sync.sources.gitrun import (
@@ -39,69 +40,9 @@ from catalog_sync.sources.gitrun import (
 from catalog_sync.sources.hosts import check_host
 from catalog_sync.sources.urls import check_url, clone_folder_name, redact, transport_of
 
-REMOTE = "catalog-sync-source"
 TIP_SETTING = "sync.tip_timeout_seconds"
 FETCH_SETTING = "sync.fetch_timeout_seconds"
 _MAX_STDERR = 600
-
-
-@dataclass(frozen=True)
-class GitLimits:
-    """What git may do for one repository: transports, deadlines, size, and which hosts it may reach.
-
-    ``private_networks`` is ``None`` for configured sources (an operator chose the URL) and the
-    allowed networks for registered repositories (anyone with a write token chose it).
-    """
-
-    allowed_protocols: tuple[str, ...] = ("https", "ssh", "file")
-    tip_timeout: float = 30.0
-    fetch_timeout: float = 300.0
-    max_bytes: int | None = None
-    private_networks: tuple[str, ...] | None = None
-    release_tags: str | None = None
-    """A glob of tag names fetched with the branch (``kpis.release_tag_pattern``), for ``git`` KPIs."""
-
-    @classmethod
-    def of(cls, sync: SyncSettings, *, registered: bool = False) -> GitLimits:
-        """The limits the settings give a configured (or, when ``registered``, a registered) repository."""
-        return cls(
-            allowed_protocols=tuple(sync.allowed_protocols),
-            tip_timeout=sync.tip_timeout_seconds,
-            fetch_timeout=sync.fetch_timeout_seconds,
-            max_bytes=sync.max_repository_bytes,
-            private_networks=tuple(sync.allowed_private_networks) if registered else None,
-        )
-
-
-def git_environment(
-    url: str, allowed_protocols: Sequence[str], extra: Sequence[tuple[str, str]] = ()
-) -> dict[str, str]:
-    """The environment every git process of a source runs with: the locks described above."""
-    config = [
-        (f"remote.{REMOTE}.url", url),
-        ("protocol.allow", "never"),
-        *((f"protocol.{name}.allow", "always") for name in sorted(set(allowed_protocols))),
-        ("core.hooksPath", os.devnull),
-        ("credential.interactive", "never"),
-        ("http.followRedirects", "initial"),
-        # Everything fetched arrives as a pack, whose growth the size limit watches.
-        ("fetch.unpackLimit", "1"),
-        *extra,
-    ]
-    start = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
-    env = {
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ASKPASS": "echo",
-        "SSH_ASKPASS": "echo",
-        "GIT_PROTOCOL_FROM_USER": "0",
-        "GIT_CONFIG_COUNT": str(start + len(config)),
-    }
-    if "GIT_SSH_COMMAND" not in os.environ and "GIT_SSH" not in os.environ:
-        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
-    for offset, (key, value) in enumerate(config):
-        env[f"GIT_CONFIG_KEY_{start + offset}"] = key
-        env[f"GIT_CONFIG_VALUE_{start + offset}"] = value
-    return env
 
 
 def repository_name(url: str) -> str:

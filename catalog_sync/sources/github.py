@@ -35,7 +35,7 @@ from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSe
 from catalog_sync.errors import HostApiError, SourceError
 from catalog_sync.sources.base import Repository
 from catalog_sync.sources.cloneprune import ClonePruner
-from catalog_sync.sources.git import GitLimits
+from catalog_sync.sources.gitenv import GitLimits
 from catalog_sync.sources.githubapi import ApiReader, blob_answer_bytes
 from catalog_sync.sources.githubauth import Credentials, credentials_for
 from catalog_sync.sources.githublisting import SKIPPED

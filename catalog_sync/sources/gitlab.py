@@ -45,7 +45,8 @@ from catalog_sync.errors import (
 )
 from catalog_sync.sources.base import Repository
 from catalog_sync.sources.cloneprune import ClonePruner
-from catalog_sync.sources.git import GitLimits, GitRepository
+from catalog_sync.sources.git import GitRepository
+from catalog_sync.sources.gitenv import GitLimits
 from catalog_sync.sources.gitlabprojects import (
     GitLabProject,
     api_netloc,

@@ -22,7 +22,8 @@ from catalog_sync.sources.base import Repository, RepositoryInfo, Snapshot
 from catalog_sync.sources.urls import redact
 
 if TYPE_CHECKING:
-    from catalog_sync.sources.git import GitLimits, GitRepository
+    from catalog_sync.sources.git import GitRepository
+    from catalog_sync.sources.gitenv import GitLimits
 
 REGISTERED_SOURCE = "registered"
 """The source that holds repositories registered through ``POST /api/repositories``."""

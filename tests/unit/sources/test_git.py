@@ -14,7 +14,8 @@ import pytest
 from catalog_sync.config import SourceSettings
 from catalog_sync.errors import ProtocolNotAllowedError, RepositoryUnreachableError
 from catalog_sync.sources import build_source
-from catalog_sync.sources.git import REMOTE, GitRepository, GitSource, git_environment
+from catalog_sync.sources.git import GitRepository, GitSource
+from catalog_sync.sources.gitenv import REMOTE, git_environment
 from tests.fixtures.gitrepos import GitRemote, GitRepo
 
 ALLOWED = ("https", "ssh", "file")

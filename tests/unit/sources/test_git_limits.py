@@ -15,7 +15,8 @@ import pytest
 
 from catalog_sync.errors import AddressNotAllowedError, RepositoryUnreachableError
 from catalog_sync.sources import gitrun
-from catalog_sync.sources.git import GitLimits, GitRepository
+from catalog_sync.sources.git import GitRepository
+from catalog_sync.sources.gitenv import GitLimits
 from tests.fixtures.http import tarpit
 from tests.fixtures.smarthttp import SmartHttpHost, smart_http
 
