@@ -8,8 +8,6 @@ Regular expressions are compiled here, so a bad one is refused at start naming i
 
 from __future__ import annotations
 
-import importlib
-import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +23,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from catalog_sync.config.patterns import check_pattern
 from catalog_sync.config.settings import (
     DEFAULT_API_URLS,
     AppAuth,
@@ -64,9 +63,6 @@ GITLAB_GROUP = validate.Regexp(
 TOPIC = validate.Regexp(
     r"^[a-z0-9][a-z0-9-]{0,49}$", error="must be a topic (lower-case letters, digits, '-')"
 )
-MAX_PATTERN = 1000
-_parser: Any = importlib.import_module("re._parser")
-"""The parser ``re.compile`` uses (private, without stubs): a pattern is looked at as ``re`` reads it."""
 MAX_TOPICS = 100
 MAX_GITLAB_TOPIC = 255
 
@@ -87,51 +83,6 @@ MAX_BRANCH = 255
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
-
-
-def check_pattern(value: str) -> None:
-    """A name filter must compile; refused here, it never half-filters a listing at run time."""
-    if len(value) > MAX_PATTERN:
-        raise ValidationError(f"a regular expression of at most {MAX_PATTERN} characters")
-    try:
-        re.compile(value)
-        parsed = _parser.parse(value)
-    except re.error as exc:
-        raise ValidationError(f"not a valid regular expression: {exc}") from None
-    if _nested_repetition(parsed):
-        raise ValidationError(
-            "a repetition inside a repetition (such as ([a-z]+-?)+ or (a*)*) takes a time that doubles "
-            "with each character of a name it does not match, and anyone who may create a repository "
-            "chooses the names; write it with one repetition (such as ^[a-z-]+$), or make the inner "
-            "one possessive, which never backtracks (such as ^svc(-[a-z0-9]++)*$ for ^svc(-[a-z0-9]+)*$)"
-        )
-
-
-def _children(op: Any, arguments: Any) -> list[Any]:
-    """The sub-patterns of one parsed item that backtrack into (a possessive repetition or an atomic
-    group never does, so neither is looked into)."""
-    if op == _parser.BRANCH:
-        return list(arguments[1])
-    if op == _parser.SUBPATTERN:
-        return [arguments[3]]
-    if op in (_parser.ASSERT, _parser.ASSERT_NOT):
-        return [arguments[1]]
-    if op == _parser.GROUPREF_EXISTS:
-        return [branch for branch in arguments[1:] if branch is not None]
-    return []
-
-
-def _nested_repetition(parsed: Any, inside: bool = False) -> bool:
-    """Whether a variable repetition (``+``, ``*``, ``?``, ``{2,5}``) sits inside another repetition:
-    the shape whose backtracking is exponential in the length of the text."""
-    for op, arguments in parsed:
-        if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT):
-            low, high, body = arguments
-            if (inside and low != high) or _nested_repetition(body, inside or high > 1):
-                return True
-        elif any(_nested_repetition(child, inside) for child in _children(op, arguments)):
-            return True
-    return False
 
 
 def check_branch(value: str) -> None:

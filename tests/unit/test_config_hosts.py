@@ -228,6 +228,11 @@ TOKEN = "ghp_" + "a" * 36
         (_github(exclude="(a*)*x"), "sources.0.exclude", "a repetition inside a repetition"),
         (_gitlab(include="^(?:(svc|api)-[0-9]+)*$"), "sources.0.include", "a repetition inside a repetition"),
         (_gitlab(exclude="(?=(x+)+y)"), "sources.0.exclude", "a repetition inside a repetition"),
+        (_github(include="^(a|aa)+$"), "sources.0.include", "alternatives inside one"),
+        (_github(include="^(?:ab|a|b)+$"), "sources.0.include", "alternatives inside one"),
+        (_github(include="^(x|)+$"), "sources.0.include", "alternatives inside one"),
+        (_github(include="^(?>([a-z]+-?)+$)"), "sources.0.include", "a repetition inside a repetition"),
+        (_gitlab(exclude="^(?:([a-z]+-?)+$)++"), "sources.0.exclude", "a repetition inside a repetition"),
         (_github(include=5), "sources.0.include", "Not a valid string"),
         (_github(topics={"include": ["Bad Topic"]}), "sources.0.topics.include.0", "topic"),
         (_github(topics={"include": "catalog"}), "sources.0.topics.include", "Not a valid list"),
@@ -334,7 +339,10 @@ def test_a_bad_host_source_is_refused_naming_its_key(source: dict[str, Any], key
         "^(ab){2,}$",
         "(a{2})+",
         "^svc(-[a-z0-9]++)*$",
-        "(?>(-[a-z]+)*)x",
+        "^svc(?>-[a-z0-9]+)*$",
+        "^(?:svc|api|web)+-[a-z]+$",
+        "^(?:[a-z0-9]|-)+$",
+        "^(?>a|aa)+$",
     ],
 )
 def test_a_name_pattern_without_nested_repetition_is_taken(pattern: str) -> None:

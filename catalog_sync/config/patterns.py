@@ -1,0 +1,171 @@
+"""Whether a repository name filter (``include``, ``exclude``) may be matched against names anyone
+who can create a repository chooses: it must compile, and hold none of the shapes whose backtracking
+is exponential in the length of a name it does not match (a variable repetition inside a repetition,
+or alternatives inside one that may start alike). Refused at start, naming the key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+from marshmallow import ValidationError
+
+MAX_PATTERN = 1000
+_parser: Any = importlib.import_module("re._parser")
+"""The parser ``re.compile`` uses (private, without stubs): a pattern is looked at as ``re`` reads it."""
+
+
+def check_pattern(value: str) -> None:
+    """A name filter must compile; refused here, it never half-filters a listing at run time."""
+    if len(value) > MAX_PATTERN:
+        raise ValidationError(f"a regular expression of at most {MAX_PATTERN} characters")
+    try:
+        re.compile(value)
+        parsed = _parser.parse(value)
+    except re.error as exc:
+        raise ValidationError(f"not a valid regular expression: {exc}") from None
+    if _nested_repetition(parsed):
+        raise ValidationError(
+            "a repetition inside a repetition (such as ([a-z]+-?)+ or (a*)*), or alternatives inside one "
+            "that may start alike or match nothing (such as (a|aa)+), takes a time that doubles "
+            "with each character of a name it does not match, and anyone who may create a repository "
+            "chooses the names; write it with one repetition (such as ^[a-z-]+$), or make the inner "
+            "one possessive, which never backtracks (such as ^svc(-[a-z0-9]++)*$ for ^svc(-[a-z0-9]+)*$)"
+        )
+
+
+def _children(op: Any, arguments: Any) -> list[Any]:
+    """The sub-patterns of one parsed item that an enclosing repetition backtracks into (a possessive
+    repetition or an atomic group never is backtracked into: ``_unenclosed`` looks into those)."""
+    if op == _parser.BRANCH:
+        return list(arguments[1])
+    if op == _parser.SUBPATTERN:
+        return [arguments[3]]
+    if op in (_parser.ASSERT, _parser.ASSERT_NOT):
+        return [arguments[1]]
+    if op == _parser.GROUPREF_EXISTS:
+        return [branch for branch in arguments[1:] if branch is not None]
+    return []
+
+
+def _unenclosed(op: Any, arguments: Any) -> Any:
+    """The body of a possessive repetition or an atomic group, or None: nothing outside backtracks
+    into it, but it still backtracks inside itself until it first matches, so ``(?>(a+)+$)`` takes
+    as long as ``(a+)+$`` on a name it does not match."""
+    if op == _parser.ATOMIC_GROUP:
+        return arguments
+    if op == _parser.POSSESSIVE_REPEAT:
+        return arguments[2]
+    return None
+
+
+def _nested_repetition(parsed: Any, inside: bool = False) -> bool:
+    """Whether a variable repetition (``+``, ``*``, ``?``, ``{2,5}``), or alternatives that may start
+    alike or match nothing (``(a|aa)+``, ``(a|)+``), sit inside another repetition: the shapes whose
+    backtracking is exponential in the length of the text."""
+    for op, arguments in parsed:
+        if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT):
+            low, high, body = arguments
+            if (inside and low != high) or _nested_repetition(body, inside or high > 1):
+                return True
+        elif (body := _unenclosed(op, arguments)) is not None:
+            if _nested_repetition(body):
+                return True
+        elif _alternatives_alike(op, arguments, inside) or any(
+            _nested_repetition(child, inside) for child in _children(op, arguments)
+        ):
+            return True
+    return False
+
+
+def _alternatives_alike(op: Any, arguments: Any, inside: bool) -> bool:
+    """Whether this item is alternatives inside a repetition that may start alike (``_alike``)."""
+    return bool(inside and op == _parser.BRANCH and _alike(arguments[1]))
+
+
+_SAMPLE = "".join(map(chr, range(128))) + "\u00a0\u00b2\u00df\u00e9\u0130\u0131\u017f\u0660\u2028\u212a\u4e00"
+"""The characters alternatives are compared on: every ASCII one, and a few whose case or class is odd."""
+_CATEGORIES = {
+    _parser.CATEGORY_DIGIT: r"\d",
+    _parser.CATEGORY_NOT_DIGIT: r"\D",
+    _parser.CATEGORY_SPACE: r"\s",
+    _parser.CATEGORY_NOT_SPACE: r"\S",
+    _parser.CATEGORY_WORD: r"\w",
+    _parser.CATEGORY_NOT_WORD: r"\W",
+}
+_ZERO_WIDTH = (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT)
+
+
+def _alike(branches: list[Any]) -> bool:
+    """Whether two alternatives may start with the same character, or one may match nothing: inside a
+    repetition, a name then splits into alternatives in many ways (``(a|aa)+``, ``(a|)+``), each tried
+    in turn. Characters are compared in any case (an upper bound: ``(a|A)+`` is refused as well)."""
+    seen: set[str] = set()
+    for branch in branches:
+        first, empty = _first(branch)
+        if empty or seen & first:
+            return True
+        seen |= first
+    return False
+
+
+def _first(sequence: Any) -> tuple[set[str], bool]:
+    """The characters (of ``_SAMPLE``) a parsed sequence may start with, and whether it may match
+    nothing; what is not understood here may start with anything and match nothing."""
+    first: set[str] = set()
+    for op, arguments in sequence:
+        if op in _ZERO_WIDTH:
+            continue
+        chars, empty = _first_of(op, arguments)
+        first |= chars
+        if not empty:
+            return first, False
+    return first, True
+
+
+def _first_of(op: Any, arguments: Any) -> tuple[set[str], bool]:
+    """``_first`` of one parsed item."""
+    if op in (_parser.LITERAL, _parser.NOT_LITERAL, _parser.ANY, _parser.IN):
+        return {c for c in _SAMPLE if _matches(op, arguments, c)}, False
+    if op == _parser.SUBPATTERN:
+        return _first(arguments[3])
+    if op == _parser.ATOMIC_GROUP:
+        return _first(arguments)
+    if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT):
+        chars, empty = _first(arguments[2])
+        return chars, empty or arguments[0] == 0
+    if op == _parser.BRANCH:
+        parts = [_first(branch) for branch in arguments[1]]
+        return set().union(*(chars for chars, _ in parts)), any(empty for _, empty in parts)
+    return set(_SAMPLE), True
+
+
+def _matches(op: Any, arguments: Any, char: str) -> bool:
+    """Whether one character item (a literal, ``.``, a class) may match ``char`` in some case."""
+    cases = [c for c in {char, char.lower(), char.upper()} if len(c) == 1]
+    if op == _parser.ANY:
+        return True
+    if op == _parser.LITERAL:
+        return any(ord(c) == arguments for c in cases)
+    if op == _parser.NOT_LITERAL:
+        return any(ord(c) != arguments for c in cases)
+    members = [(item, value) for item, value in arguments if item != _parser.NEGATE]
+    negated = len(members) != len(arguments)
+    return any(any(_in_class(item, value, c) for item, value in members) != negated for c in cases)
+
+
+def _in_class(item: Any, value: Any, char: str) -> bool:
+    """Whether ``char`` is one member of a class (a literal, a range, ``\\d``)."""
+    if item == _parser.LITERAL:
+        return bool(ord(char) == value)
+    if item == _parser.RANGE:
+        return bool(value[0] <= ord(char) <= value[1])
+    if item == _parser.CATEGORY:
+        pattern = _CATEGORIES.get(value)
+        return pattern is None or re.fullmatch(pattern, char) is not None
+    return False
+
+
+__all__ = ["MAX_PATTERN", "check_pattern"]
