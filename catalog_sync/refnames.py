@@ -5,7 +5,8 @@ start naming its key) and a default branch a hosting API lists (``sources.branch
 repository alone fails). It sits below the configuration so the configuration can use it.
 
 A name with ``..``, ``:``, ``*`` or ``@{`` turns a fetch's refspec into a range, a pattern or a reflog;
-one starting with ``-`` is read as an option; a NUL is refused by PostgreSQL; text that is not printable
+one starting with ``-`` is read as an option; ``HEAD`` names the branch checked out, never one of
+``refs/heads/``; a NUL is refused by PostgreSQL; text that is not printable
 (control and invisible formatting characters) is refused as well, since no one could read it back.
 """
 
@@ -20,6 +21,8 @@ def branch_problem(name: str) -> str | None:
         return "it is empty"
     if not name.isprintable() or any(c in _FORBIDDEN for c in name):
         return "it holds a character refused in a branch name (unprintable, a space, ~ ^ : ? * [ or \\)"
+    if name == "HEAD":
+        return "git refuses HEAD as a branch name (it names the branch checked out)"
     if name.startswith("-"):
         return "it starts with '-', which git would read as an option"
     if ".." in name or "@{" in name or name == "@":

@@ -90,7 +90,8 @@ def check_branch(value: str) -> None:
     or fetch something else than a branch (``a..b``, ``-x``), at each pass."""
     problem = branch_problem(value) if len(value) <= MAX_BRANCH else f"it is over {MAX_BRANCH} characters"
     if problem is not None:
-        raise ValidationError(f"not a branch name git accepts: {problem}")
+        hint = "; leave branch out (null) to read each repository's default branch" if value == "HEAD" else ""
+        raise ValidationError(f"not a branch name git accepts: {problem}{hint}")
 
 
 def canonical_api_url(value: str) -> str:

@@ -248,6 +248,11 @@ TOKEN = "ghp_" + "a" * 36
         (_github(branch="a:b"), "sources.0.branch", "not a branch name git accepts"),
         (_github(branch="main..next"), "sources.0.branch", "'..'"),
         (_github(branch="-main"), "sources.0.branch", "starts with '-'"),
+        (
+            _github(branch="HEAD"),
+            "sources.0.branch",
+            "leave branch out (null) to read each repository's default",
+        ),
         (_gitlab(branch="release/"), "sources.0.branch", "a part of it is empty"),
         (_gitlab(branch="/main"), "sources.0.branch", "a part of it is empty"),
         (_github(branch="main.lock"), "sources.0.branch", "'.lock'"),

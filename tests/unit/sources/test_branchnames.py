@@ -8,7 +8,20 @@ from catalog_sync.sources.branchnames import branch_problem, refused_default
 
 
 @pytest.mark.parametrize(
-    "name", ["main", "master", "trunk", "release/1.2", "feature/übersicht", "v1.0", "a.b-c_d", "refs/heads/x"]
+    "name",
+    [
+        "main",
+        "master",
+        "trunk",
+        "release/1.2",
+        "feature/übersicht",
+        "v1.0",
+        "a.b-c_d",
+        "refs/heads/x",
+        "head",
+        "HEAD2",
+        "x/HEAD",
+    ],
 )
 def test_every_name_git_accepts_is_a_branch(name: str) -> None:
     assert branch_problem(name) is None
@@ -33,6 +46,7 @@ def test_every_name_git_accepts_is_a_branch(name: str) -> None:
         "a..b",
         "-x",
         "@",
+        "HEAD",
         "a@{1}",
         "/main",
         "main/",
