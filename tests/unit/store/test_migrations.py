@@ -179,6 +179,8 @@ def test_an_upgrade_to_0015_drops_the_default_port_from_the_keys_of_hosted_sourc
         2: ("gitlab", "http://gl.example.com:80/api/v4/groups/acme"),
         3: ("github", "https://ghe.example.com:8443/api/v3/orgs/acme"),  # not a default port
         4: ("git", "https://git.example.com:443/acme/pay.git"),  # keys of its own
+        5: ("github", "HTTPS://GHE.Example.com:0443/api/v3/orgs/beta"),  # keyed with the port as written
+        6: ("gitlab", "https://GL.example.com:0443/api/v4/groups/beta"),  # keyed with the port as a number
     }
     keys = [
         (1, "github:ghe.example.com:443:7"),
@@ -187,6 +189,8 @@ def test_an_upgrade_to_0015_drops_the_default_port_from_the_keys_of_hosted_sourc
         (2, "gitlab:gl.example.com:80:9"),
         (3, "github:ghe.example.com:8443:7"),
         (4, "https://git.example.com:443/acme/pay.git"),
+        (5, "github:ghe.example.com:0443:11"),
+        (6, "gitlab:gl.example.com:443:12"),
     ]
     with engine.begin() as conn:
         for number, (kind, target) in sources.items():
@@ -213,4 +217,6 @@ def test_an_upgrade_to_0015_drops_the_default_port_from_the_keys_of_hosted_sourc
         "gitlab:gl.example.com:9",
         "github:ghe.example.com:8443:7",
         "https://git.example.com:443/acme/pay.git",
+        "github:ghe.example.com:11",
+        "gitlab:gl.example.com:12",
     ]

@@ -43,13 +43,17 @@ def upgrade() -> None:
             continue
         host = (parts.hostname or "").lower()
         host = f"[{host}]" if ":" in host else host
-        old, new = f"{source.type}:{host}:{port}:", f"{source.type}:{host}:"
+        # GitLab's keys carried the port as a number, GitHub's as written (``:0443``).
+        written = parts.netloc.rpartition("@")[2].lower()
+        olds = (f"{source.type}:{host}:{port}:", f"{source.type}:{written}:")
+        new = f"{source.type}:{host}:"
         rows = conn.execute(
             sa.select(repositories.c.id, repositories.c.key).where(repositories.c.source_id == source.id)
         ).all()
         held = {row.key for row in rows}
         for row in rows:
-            if row.key.startswith(old) and (rekeyed := new + row.key[len(old) :]) not in held:
+            old = next((old for old in olds if row.key.startswith(old)), None)
+            if old is not None and (rekeyed := new + row.key[len(old) :]) not in held:
                 conn.execute(sa.update(repositories).where(repositories.c.id == row.id).values(key=rekeyed))
 
 
