@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
@@ -38,6 +38,28 @@ def listing_asked(names: Sequence[str], received: datetime) -> Write:
     return write
 
 
+def holders_then_reach(holders: Sequence[str], reach: Sequence[str], received: datetime) -> Write:
+    """Ask the sources holding a repository (``holders``) to list, and then those whose reach it has
+    entered (``reach``: transferred to another configured owner, renamed or given topics into another
+    source's filters). The latter are asked a microsecond later, and requested listings run in the
+    order of their requests: a source lists a repository another holds only once the holder's listing
+    has missed it (``listing._move_transferred``), so the holder must list first. The rows are
+    written in the order of their names, as every delivery writes them, so two deliveries moving
+    repositories opposite ways never wait for each other in a cycle."""
+    later = received + timedelta(microseconds=1)
+    marks = {name: later for name in reach} | {name: received for name in holders}
+    statements = [
+        update(sources).where(sources.c.name == name).values(listing_requested_at=marks[name])
+        for name in sorted(marks)
+    ]
+
+    def write(conn: Connection) -> None:
+        for statement in statements:
+            conn.execute(statement)
+
+    return write
+
+
 def lifecycle(
     rows: Sequence[Row[Any]], change: Lifecycle, received: datetime, keeping_archived: frozenset[str]
 ) -> tuple[DeliveryOutcome, Write | None]:
@@ -51,11 +73,12 @@ def lifecycle(
         if kept and not rows:
             return DeliveryOutcome(IGNORED, "the source lists archived repositories (archived: true)"), None
     ids = [row.id for row in rows]
+    holders = tuple(sorted({row.source for row in rows}))
     if change.change == "edited":  # its sources list it again at once: its branch, their filters' verdict
-        listing = tuple(sorted({row.source for row in rows}))
+        listing = tuple(sorted({*holders, *change.listed_by}))
         return DeliveryOutcome(
             ACCEPTED, repository_ids=tuple(ids), woke=True, listing=listing
-        ), listing_asked(listing, received)
+        ), holders_then_reach(holders, change.listed_by, received)
     if change.change == "unarchived":
         return _unarchived(rows, received)
     accepted = DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids))
@@ -73,15 +96,16 @@ def lifecycle(
         return accepted, remove
     if change.change == "moved" and change.old_path and change.new_path:
         old, new = change.old_path, change.new_path
-        listing = tuple(sorted({row.source for row in rows}))
-        # The sources list again, so the next read names the new URL in its entities' locations.
-        ask = listing_asked(listing, received)
+        # The sources list again, so the next read names the new URL in its entities' locations; one
+        # whose reach it entered (another configured owner) takes it over from its holder.
+        ask = holders_then_reach(holders, change.listed_by, received)
 
         def move(conn: Connection) -> None:
             ask(conn)  # first: a listing being recorded locks its source's row, then its repositories'
             for row in rows:
                 _move(conn, row, old, new)
 
+        listing = tuple(sorted({*holders, *change.listed_by}))
         return DeliveryOutcome(ACCEPTED, repository_ids=tuple(ids), woke=True, listing=listing), move
     return DeliveryOutcome(IGNORED, f"the change {change.change!r} leaves the catalog as it is"), None
 

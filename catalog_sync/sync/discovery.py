@@ -221,9 +221,15 @@ class Discovery:
         """List again the configured sources ``wanted`` names (each with the push's request it answers,
         if any), each new listing in place of its last in ``listing`` and in the one kept between
         passes; a source whose listing fails keeps its last."""
-        for source, config in zip(self.build_sources(), self._settings.sources, strict=True):
-            if config.name not in wanted:
-                continue
+        pairs = [
+            (s, c)
+            for s, c in zip(self.build_sources(), self._settings.sources, strict=True)
+            if c.name in wanted
+        ]
+        # In the order of the requests (a source a moved repository left before the one it entered:
+        # ``lifecycle_writes.holders_then_reach``), else of the configuration.
+        pairs.sort(key=lambda pair: (wanted[pair[1].name] is not None, wanted[pair[1].name] or now))
+        for source, config in pairs:
             listed = self._list_one(source, config, summary, now, wanted[config.name])
             if listed is None:
                 continue

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from catalog_sync.store.tables import sources
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
 from tests.fixtures.gitrepos import GitRemote
@@ -212,3 +214,36 @@ def test_a_renamed_repositorys_entities_name_their_new_location_without_a_new_co
     assert entity is not None
     location = entity["body"]["metadata"]["annotations"]["backstage.io/managed-by-location"]
     assert location == f"url:{hub.origin}/acme/payments/blob/main/catalog-info.yaml"
+
+
+@pytest.mark.parametrize("first", ["acme", "beta"], ids=["new-owner-first", "old-owner-first"])
+def test_a_repository_transferred_to_another_configured_owner_is_taken_over_at_once(
+    catalog: Catalog, hub: FakeGitHub, first: str
+) -> None:
+    tools = hub.add_repo("beta", "tools", {"catalog-info.yaml": product_yaml("tools")})
+    beta = {"name": "beta", "type": "github", "org": "beta", "api_url": hub.api_url}
+    use_github(catalog, hub, beta | {"auth": {"token_env": TOKEN_ENV}})
+    if first == "beta":
+        catalog.config = catalog.config | {"sources": catalog.config["sources"][::-1]}
+        catalog.reset_engine()
+    catalog.sync()
+    uid = catalog.entity("product:default/tools")["uid"]  # type: ignore[index]
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITHUB_WEBHOOK_SECRETS": SECRET})
+
+    hub.transfer(tools, "acme")
+    moved = repository_event(hub, tools, "transferred", owner={"from": {"organization": {"login": "beta"}}})
+    assert to_github(client, moved, "repository")["accepted"] is True
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)  # the worker loop's next pass, before the next interval
+
+    row = catalog.repository("acme/tools")
+    with catalog.engine.connect() as conn:
+        holder = conn.execute(select(sources.c.name).where(sources.c.id == row["source_id"])).scalar()
+    assert (holder, row["state"], row["removed_at"], row["missed_listings"]) == ("acme", "ok", None, 0)
+    assert lifecycle(catalog, "tools") == ("production", False)
+    catalog.sync()  # its read, due at its interval, names the new location
+    entity = catalog.entity("product:default/tools")
+    assert entity is not None
+    assert entity["uid"] == uid
+    location = entity["body"]["metadata"]["annotations"]["backstage.io/managed-by-location"]
+    assert location == f"url:{hub.origin}/acme/tools/blob/main/catalog-info.yaml"
