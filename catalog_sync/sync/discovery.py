@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -20,9 +21,10 @@ from typing import Any, NamedTuple
 from catalog_sync.config import AnySourceSettings, Settings
 from catalog_sync.descriptors.references import index_digest
 from catalog_sync.errors import SourceError
+from catalog_sync.plans import ListedRepository
 from catalog_sync.reconcile import decide_removal
 from catalog_sync.sources import build_source
-from catalog_sync.sources.base import Repository, Source
+from catalog_sync.sources.base import Repository, RepositoryInfo, Source
 from catalog_sync.sources.registered import registered_settings
 from catalog_sync.sources.urls import redact
 from catalog_sync.store.sync_store import SyncStore
@@ -253,6 +255,7 @@ class Discovery:
             self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
             # The last listing recorded, as stored: one another worker records meanwhile changes it.
             seen = self._store.last_listed(tx, source_id)
+            held = {r.key for r in self._store.listed_repositories(tx, source_id)}
         entry: dict[str, Any] = {"name": config.name, "repositories": 0, "error": None}
         summary.sources.append(entry)
         try:
@@ -270,18 +273,17 @@ class Discovery:
         with self._store.transaction() as tx:
             beside_another = self._store.listed_beside(tx, source_id, seen)
             previous = self._store.listed_repositories(tx, source_id)
+            found = _not_removed_meanwhile([r.info for r in listed], held, previous)
             decision = decide_removal(
                 previous,
-                [r.info.key for r in listed],
+                [info.key for info in found],
                 max_removal_fraction=self._settings.sync.max_removal_fraction,
                 removal_listings=int(getattr(source, "removal_listings", 1)),
                 retired_keys=getattr(source, "retired_keys", ()),
                 skipped_entries=getattr(source, "skipped_entries", ()),
                 beside_another=beside_another,
             )
-            refusals = self._store.record_discovery(
-                tx, source_id, [r.info for r in listed], decision, now=self._clock()
-            )
+            refusals = self._store.record_discovery(tx, source_id, found, decision, now=self._clock())
             if asked is not None:
                 self._store.clear_listing_request(tx, source_id, asked)
             mark = self._store.last_listed(tx, source_id)
@@ -300,3 +302,14 @@ class Discovery:
             listing.repositories[(source_id, repository.info.key)] = repository
         listing.source_ids.append(source_id)
         listing.source_names[source_id] = source.name
+
+
+def _not_removed_meanwhile(
+    found: list[RepositoryInfo], held: set[str], previous: Sequence[ListedRepository]
+) -> list[RepositoryInfo]:
+    """What a listing found, less the repositories the source held when it started and no longer holds
+    now: a delivery removed them (deleted, archived) or another source took them over while the host's
+    pages were read, and those pages, older than that change, must not bring them back. A later event
+    or listing that sees them again does."""
+    gone = held - {r.key for r in previous}
+    return [info for info in found if info.key not in gone] if gone else found

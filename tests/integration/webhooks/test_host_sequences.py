@@ -12,6 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from catalog_sync.sources.base import Repository
+from catalog_sync.sources.github import GitHubSource
 from catalog_sync.store.tables import sources
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
@@ -247,3 +249,28 @@ def test_a_repository_transferred_to_another_configured_owner_is_taken_over_at_o
     assert entity["uid"] == uid
     location = entity["body"]["metadata"]["annotations"]["backstage.io/managed-by-location"]
     assert location == f"url:{hub.origin}/acme/tools/blob/main/catalog-info.yaml"
+
+
+def test_a_repository_archived_while_its_source_is_listed_stays_removed(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pay, client = read_pay(catalog, hub)
+    listed_before = GitHubSource.discover
+    answers: list[dict[str, Any]] = []
+
+    def archived_meanwhile(source: GitHubSource) -> list[Repository]:
+        """The host's pages are read before the repository is archived; the event is delivered while
+        the listing is still to be recorded."""
+        found = listed_before(source)
+        if not answers:
+            hub.archive(pay)
+            answers.append(to_github(client, repository_event(hub, pay, "archived"), "repository"))
+        return found
+
+    monkeypatch.setattr(GitHubSource, "discover", archived_meanwhile)
+    catalog.clock.advance(seconds=5)
+    catalog.sync()  # the listing at its interval, under way when the event arrives
+
+    assert answers[0]["accepted"] is True
+    assert catalog.repository("acme/pay")["removed_at"] is not None
+    assert lifecycle(catalog, "pay") == ("production", True)
