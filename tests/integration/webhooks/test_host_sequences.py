@@ -181,7 +181,7 @@ def renamed_pay(catalog: Catalog, hub: FakeGitHub, announced: bool) -> tuple[Fak
     hub.rename(pay, "payments")
     if announced:
         renamed = repository_event(hub, pay, "renamed", repository={"name": {"from": "pay"}})
-        assert to_github(client, renamed, "repository")["accepted"] is True
+        assert to_github(client, renamed, "repository")["listing"] == ["acme"]
     return pay, client
 
 
@@ -234,7 +234,11 @@ def test_a_repository_transferred_to_another_configured_owner_is_taken_over_at_o
 
     hub.transfer(tools, "acme")
     moved = repository_event(hub, tools, "transferred", owner={"from": {"organization": {"login": "beta"}}})
-    assert to_github(client, moved, "repository")["accepted"] is True
+    assert to_github(client, moved, "repository") == {
+        "accepted": True,
+        "repositories": [catalog.repository("acme/tools")["id"]],
+        "listing": ["acme", "beta"],
+    }
     catalog.clock.advance(seconds=5)
     catalog.sync(everything=False)  # the worker loop's next pass, before the next interval
 
