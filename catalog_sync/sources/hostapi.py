@@ -85,6 +85,8 @@ _MAX_REDIRECTS = 3
 _MAX_MESSAGE = 300
 _TRANSIENT = (502, 503, 504)
 _MIB = 1024 * 1024
+_SENT_SECRETS_KEPT = 4
+"""Credentials a client keeps to scrub from errors: the current one and those it recently replaced."""
 
 
 class HostClient:
@@ -127,7 +129,9 @@ class HostClient:
         self._refused_until = 0.0
         """Until when a rate-limit refusal fails its request at once: set when the host refused one
         request through every wait allowed, cleared by any answer that is not a refusal."""
-        self._sent_secret = ""
+        self._sent_secrets: dict[str, None] = {}
+        """The last credentials sent (``_SENT_SECRETS_KEPT``, oldest first): one thread's error is scrubbed
+        of each, since another thread may have sent a replacement (a token minted again) meanwhile."""
         self.requests_sent = 0
         """Requests this client sent, conditional or not (a test's and a benchmark's count)."""
         self.remaining: int | None = None
@@ -209,15 +213,22 @@ class HostClient:
                         f"{self._shown(url)}: the credential is not a valid header value; not sent"
                     )
                 headers["Authorization"] = self._sent.value = value
-                self._sent_secret = value.partition(" ")[2] or value
+                self._remember_sent(value.partition(" ")[2] or value)
         return headers
 
+    def _remember_sent(self, secret: str) -> None:
+        sent = self._sent_secrets
+        sent.pop(secret, None)
+        sent[secret] = None
+        while len(sent) > _SENT_SECRETS_KEPT:
+            sent.pop(next(iter(sent)), None)
+
     def _scrub(self, text: str) -> str:
-        """A text from the host with the credential sent removed, whatever its form (a host may echo
-        it, and a token of an Enterprise host has no prefix ``redact`` would know)."""
-        secret = self._sent_secret
-        if secret and len(secret) >= 8:
-            text = text.replace(secret, "***")
+        """A text from the host with the credentials sent removed, whatever their form (a host may echo
+        one, and a token of an Enterprise host has no prefix ``redact`` would know)."""
+        for secret in sorted(list(self._sent_secrets), key=len, reverse=True):
+            if len(secret) >= 8:
+                text = text.replace(secret, "***")
         return redact(text)
 
     def _send(

@@ -4,7 +4,9 @@ credentials that never leave the configured API."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -462,3 +464,36 @@ def test_a_url_whose_host_the_sender_reads_otherwise_has_no_origin() -> None:
     assert origin_of("https://evil.example\\@api.github.com/orgs") == NO_ORIGIN
     assert origin_of("https://api.github.com/orgs\\x") == origin_of("https://api.github.com")
     assert origin_of("https://bücher.example/x") == ("https", "bücher.example", 443)
+
+
+def test_an_error_never_carries_a_token_another_thread_replaced_meanwhile(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    """A token refused in one thread while another thread sends its replacement (a GitHub App's token
+    minted again) is still kept out of the first thread's error."""
+    replacement = PLAIN_TOKEN.replace("42", "43")
+    hub.tokens.add(replacement)
+    hub.fail(Fault(401, "/orgs/", {}, f"Bad credentials: {PLAIN_TOKEN}"))
+    issued = iter([PLAIN_TOKEN])
+
+    def send_another() -> None:
+        with contextlib.suppress(HostApiError):  # what it is answered does not matter
+            api.get("/repos/acme/template")
+
+    def other_thread_sends(sent: str) -> bool:
+        worker = threading.Thread(target=send_another)
+        worker.start()
+        worker.join()
+        return False  # no other credential for this thread's request
+
+    api = HostClient(
+        "acme",
+        hub.api_url,
+        authorization=lambda: f"Bearer {next(issued, replacement)}",
+        renew=other_thread_sends,
+        limits=HostLimits(),
+    )
+    with pytest.raises(HostApiError) as failed:
+        api.get(LIST)
+    assert "HTTP 401" in str(failed.value)
+    assert PLAIN_TOKEN not in str(failed.value)
