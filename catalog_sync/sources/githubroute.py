@@ -4,7 +4,8 @@ An organisation's list (``/orgs/{org}/repos?type=all``) holds every repository o
 can read. A user's (``/users/{user}/repos``) holds only public ones, as GitHub documents, so a user
 source asks the list that holds what its credentials can read:
 
-- a GitHub App installation: ``/installation/repositories``, every repository the installation can
+- a GitHub App installation, or an installation token given as ``token_env`` (``ghs_``, such as a
+  CI job's, which has no user): ``/installation/repositories``, every repository the installation can
   read, whoever owns it; only those whose owner's login is the configured user (without case) are
   the source's;
 - a personal token of that user: ``/user/repos?affiliation=owner&visibility=all``, public and private.
@@ -35,6 +36,8 @@ PER_PAGE = 100
 AUTHENTICATED_USER = "/user"
 """Who the token belongs to: GitHub answers the authenticated user, ``{"login": ...}``."""
 INSTALLATION_REPOSITORIES = f"/installation/repositories?per_page={PER_PAGE}"
+INSTALLATION_PREFIX = "ghs_"
+"""How GitHub begins an App installation's token (a server-to-server token)."""
 OWN_REPOSITORIES = f"/user/repos?affiliation=owner&visibility=all&per_page={PER_PAGE}"
 
 Trim = Callable[[Any], list[dict[str, Any]]]
@@ -52,6 +55,13 @@ def login_of(data: Any) -> str:
 def _trim_user(data: Any) -> dict[str, str]:
     """What is stored of a ``GET /user`` answer: the login alone."""
     return {"login": login_of(data)}
+
+
+def _installation_token(credentials: Credentials) -> bool:
+    """Whether a token from the environment is an App installation's (GitHub prefixes those ``ghs_``,
+    a CI job's token among them): it has no user, and GitHub refuses it ``GET /user``."""
+    token = credentials.token() if isinstance(credentials, StaticToken) else None
+    return token is not None and token.startswith(INSTALLATION_PREFIX)
 
 
 class ListingRoute:
@@ -72,7 +82,7 @@ class ListingRoute:
         org, user = self._settings.org, self._settings.user or ""
         if org:
             return f"/orgs/{quote(org)}/repos?per_page={PER_PAGE}&type=all"
-        if isinstance(self._credentials, AppInstallation):
+        if isinstance(self._credentials, AppInstallation) or _installation_token(self._credentials):
             self._owner = user.lower()
             return INSTALLATION_REPOSITORIES
         if isinstance(self._credentials, StaticToken) and self.token_login().lower() == user.lower():

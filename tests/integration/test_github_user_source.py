@@ -5,6 +5,7 @@ list requests, and a token whose login cannot be learned removes nothing."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,29 @@ def test_a_user_source_with_an_app_installed_on_the_user_lists_its_private_repos
     assert paths[0] == INSTALLATION_LIST
     assert "/user" not in paths  # an installation token has no user: its list is the installation's
     assert not any(p.startswith("/repos/acme/") for p in paths)
+
+
+def test_a_user_source_given_an_installation_token_as_its_token_lists_the_installations_repositories(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installation token (``ghs_``, such as a CI job's) in ``token_env`` has no user: GitHub
+    refuses it ``GET /user``, and it reads the installation's list as the App itself would."""
+    app = hub.add_app()
+    app.accounts.add("octo")
+    token = "ghs_" + "1nst4ll4t10n" * 3
+    with hub.lock:
+        app.minted.append(token)
+        hub.expiring[token] = time.time() + 3600
+    monkeypatch.setenv(TOKEN_ENV, token)
+    hub.add_repo("octo", "shown", {"catalog-info.yaml": product_yaml("shown")})
+    hub.add_repo("octo", "hidden", {"catalog-info.yaml": product_yaml("hidden")}, private=True)
+    use_user_source(catalog, hub, "octo", {"token_env": TOKEN_ENV})
+    summary = catalog.sync()
+    assert summary.sources[0]["error"] is None
+    assert products(catalog) == {"product:default/shown", "product:default/hidden"}
+    paths = listed_paths(hub)
+    assert paths[0] == INSTALLATION_LIST
+    assert "/user" not in paths
 
 
 def test_a_private_repository_whose_tree_the_api_truncates_is_fetched_by_git_with_the_token(
