@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from catalog_sync.store.engine import translate_errors
 
-HEAD_REVISION = "0015_default_ports"
+HEAD_REVISION = "0016_gitlab_locations"
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -220,3 +220,41 @@ def test_an_upgrade_to_0015_drops_the_default_port_from_the_keys_of_hosted_sourc
         "github:ghe.example.com:11",
         "gitlab:gl.example.com:12",
     ]
+
+
+def test_an_upgrade_to_0016_reads_every_gitlab_project_again(tmp_path: Path) -> None:
+    """Entities stored before link a GitLab file as ``<project>/blob/...``, which GitLab 16 answers
+    with a 404: their projects are read again at the next pass, at any commit, so the links follow."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    upgrade(engine, "0015_default_ports")
+    keys = [
+        (1, "gitlab:gl.example.com:9", None),
+        (1, "gitlab:gl.example.com:10", "2026-01-01 00:00:00"),  # removed: read if it comes back
+        (2, "github:ghe.example.com:7", None),
+        (3, "https://gitlab.example.com/acme/pay.git", None),  # registered: linked as it always was
+    ]
+    with engine.begin() as conn:
+        for number, kind in ((1, "gitlab"), (2, "github"), (3, "git")):
+            conn.execute(
+                text("INSERT INTO sources (id, name, type, target) VALUES (:id, :name, :type, '')"),
+                {"id": number, "name": f"s{number}", "type": kind},
+            )
+        for number, (source, key, removed) in enumerate(keys, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO repositories (id, source_id, key, name, url, state, failures, rescan,"
+                    " next_sync_at, removed_at) VALUES (:id, :source, :key, :key, :key, 'ok', 0, 0,"
+                    " '2026-12-04 00:00:00', :removed)"
+                ),
+                {"id": number, "source": source, "key": key, "removed": removed},
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT rescan, next_sync_at FROM repositories ORDER BY id")).all()
+    engine.dispose()
+    assert [(bool(row.rescan), row.next_sync_at is None) for row in stored] == [
+        (True, True),
+        (False, False),
+        (False, False),
+        (False, False),
+    ]
