@@ -35,9 +35,9 @@ from catalog_sync.config.settings import (
 from catalog_sync.credentials import credential_in_url
 from catalog_sync.refnames import branch_problem
 
-SOURCE_NAME = validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$")
+SOURCE_NAME = validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}\Z")
 ENV_NAME = validate.Regexp(
-    r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+    r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z",
     error="must be the name of an environment variable (letters, digits, _)",
 )
 MAX_GITHUB_LOGIN = 39

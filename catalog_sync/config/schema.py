@@ -78,7 +78,7 @@ def _frozen(cls: type[T], data: dict[str, Any]) -> T:
 
 
 class _SourceSchema(_Strict):
-    name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$"))
+    name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}\Z"))
     type = fields.String(required=True)
     path = fields.String()
     url = fields.String()

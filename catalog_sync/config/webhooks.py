@@ -24,7 +24,7 @@ LEGACY_SECRET_ENV = "CATALOG_SYNC_WEBHOOK_SECRET"  # noqa: S105 (a variable's na
 MIN_SECRET_LENGTH = 16
 """Shorter secrets can be guessed offline from one signed delivery; GitHub suggests 32+ characters."""
 MAX_SECRET_LENGTH = 1024
-_ENV_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$", error="must be an environment variable name")
+_ENV_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z", error="must be an environment variable name")
 
 
 class _Strict(Schema):

@@ -119,6 +119,47 @@ def test_a_gitlab_group_with_a_line_break_after_it_is_refused() -> None:
     assert "full path" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"sources": [_github(name="acme\n")]}, "sources.0.name"),
+        ({"sources": [_gitlab(name="acme-gl\n")]}, "sources.0.name"),
+        (
+            {"sources": [{"name": "svc\n", "type": "git", "url": "https://git.example.com/svc.git"}]},
+            "sources.0.name",
+        ),
+        ({"sources": [_github(auth={"token_env": "GITHUB_TOKEN\n"})]}, "sources.0.auth.token_env"),
+        ({"sources": [_gitlab(auth={"token_env": "GITLAB_TOKEN\n"})]}, "sources.0.auth.token_env"),
+        (
+            {
+                "sources": [
+                    _github(auth={"app": {"app_id": 1, "installation_id": 2, "private_key_env": "KEY\n"}})
+                ]
+            },
+            "sources.0.auth.app.private_key_env",
+        ),
+        ({"webhooks": {"github": {"secrets_env": "HOOK_SECRETS\n"}}}, "webhooks.github.secrets_env"),
+        ({"webhooks": {"gitlab": {"tokens_env": "LAB_TOKENS\n"}}}, "webhooks.gitlab.tokens_env"),
+    ],
+)
+def test_a_name_with_a_line_break_after_it_is_refused_as_a_login_or_a_group_is(
+    raw: dict[str, Any], key: str
+) -> None:
+    """A block scalar (``|``) in YAML ends its value with a line break: a source so named would show
+    it in every answer, and a variable so named is never the one the environment sets (its token is
+    missing, its webhook secret warned of as unset while the operator sees it set)."""
+    environ = {
+        "GITHUB_TOKEN": "t",
+        "GITLAB_TOKEN": "t",
+        "KEY": "k",
+        "HOOK_SECRETS": "s" * 32,
+        "LAB_TOKENS": "l" * 32,
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, environ=environ)
+    assert caught.value.key == key
+
+
 def test_a_gitlab_group_path_may_start_with_a_dot_as_gitlab_allows() -> None:
     (source,) = parse_settings({"sources": [_gitlab(group=".platform/.templates")]}, environ={}).sources
     assert isinstance(source, GitLabSourceSettings)
