@@ -30,6 +30,7 @@ from catalog_sync.sources.urls import canonical_url, check_url, redact, reposito
 from catalog_sync.store.base import Database, connection_of
 from catalog_sync.store.deliveries import notify_workers
 from catalog_sync.store.limits import fit, too_long
+from catalog_sync.store.listing import HOSTED_KEY_PREFIXES
 from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source, make_due
 from catalog_sync.store.tables import entities, repositories, sources
 from catalog_sync.store.writer import repoint_counterparts
@@ -174,6 +175,8 @@ def checked_registration(
     ``file`` is never allowed here, whatever ``sync.allowed_protocols`` says: a caller of the API must
     not be able to make the server read folders of its own disk into the catalog. Credentials are
     refused, never stored; hosts that are not public are refused unless ``private_networks`` allows them.
+    A URL in the form of a github or gitlab source's keys is refused: its repository would be taken
+    for that host's repository of the same id.
     """
     if not isinstance(url, str) or len(url) > 2048:
         raise SourceError("url must be a string of at most 2048 characters")
@@ -187,6 +190,13 @@ def checked_registration(
     except ValueError:  # dropping it would register another endpoint than the one asked for
         raise SourceError("the repository URL's port is not a number from 0 to 65535") from None
     url = canonical_url(url)
+    if url.lower().startswith(HOSTED_KEY_PREFIXES):
+        # Stored as it is keyed: an ssh host alias named github or gitlab, written scp-like, would key
+        # the repository as a github or gitlab source keys a host's repository id.
+        raise SourceError(
+            f"the repository URL {redact(url)!r} has the form of a github or gitlab source's keys "
+            "(github:HOST:ID, gitlab:HOST:ID); write an ssh URL as ssh://HOST/PATH"
+        )
     check_host(url, private_networks)
     return url, branch
 

@@ -94,6 +94,24 @@ def test_credentials_in_a_registered_url_are_refused_with_where_they_belong(
     assert writable.get("/api/repositories").get_json()["totalItems"] == FLEET
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["gitlab:gitlab.example.com:9", "GitHub:api.github.com:7", "github:acme/pay.git", "gitlab:1"],
+)
+def test_a_url_stored_in_the_form_of_a_hosted_sources_key_is_refused(
+    make_app: Callable[..., Flask], url: str
+) -> None:
+    """An ssh URL written scp-like to a host alias named github or gitlab is stored (and keyed) as
+    ``github:...`` or ``gitlab:...``, the form of a github or gitlab source's keys: a delivery for that
+    host's repository id would read or orphan it, a source listing that repository would leave it out
+    as held elsewhere, and its files would be linked as a GitLab project's. The ssh:// form is taken."""
+    client = make_app(sync={"allowed_protocols": ("https", "ssh")}).test_client()
+    response = register(client, url)
+    assert_backstage_error(response, 400, "InputError", mentions="ssh://")
+    assert client.get("/api/repositories").get_json()["totalItems"] == FLEET
+    assert register(client, "ssh://gitlab/acme/pay.git").status_code == 201
+
+
 def test_spellings_of_one_repository_register_once(writable: FlaskClient) -> None:
     first = register(writable, "https://git.example.com/acme/billing.git")
     assert first.status_code == 201, first.get_data(as_text=True)
