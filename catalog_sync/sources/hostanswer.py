@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from requests.utils import parse_header_links
 from urllib3.util import parse_url
@@ -84,13 +84,15 @@ def _connects_to(url: str) -> tuple[str, str, int | None]:
 
 
 def web_page(url: str, origin: str) -> str | None:
-    """``url``, redacted, when it is an ``http``/``https`` page on ``origin`` (scheme, host and port);
-    None otherwise. A listing's web address is shown and linked by the catalog, so a host (or a proxy)
-    must not make it point elsewhere: another host, a ``javascript:`` or ``file:`` URL, control text."""
+    """``url``, redacted and without a query or a fragment, when it is an ``http``/``https`` page on
+    ``origin`` (scheme, host and port); None otherwise. A listing's web address is shown and linked by
+    the catalog, so a host (or a proxy) must not make it point elsewhere: another host, a
+    ``javascript:`` or ``file:`` URL, control text. Files are linked below it (``<page>/blob/...``),
+    where a query or a fragment left on it would stand in front of the file's path."""
     found = origin_of(url)
     if found[0] not in ("http", "https") or found != origin_of(origin) or not url.isprintable():
         return None
-    return redact(url)
+    return redact(urlunsplit(urlsplit(url)._replace(query="", fragment="")))
 
 
 def resolve(base: str, link: str) -> str:

@@ -247,3 +247,23 @@ def assert_ledger_read_and_pay_kept(catalog: Catalog) -> None:
     kept = catalog.entity("product:default/pay")
     assert kept is not None
     assert kept["orphaned_at"] is None
+
+
+@pytest.mark.parametrize("tail", ["/", "?ref=main", "#readme", "/?a=1#b"])
+def test_a_gitlab_web_address_with_a_query_or_a_fragment_links_its_files_below_the_project(
+    catalog: Catalog, gitlab: FakeGitLab, tail: str
+) -> None:
+    """Files are linked below the web address (``<project>/-/blob/...``): a query or a fragment the
+    host (or a proxy) left on it would end up in front of that path, and every link would lead to the
+    project's page with a nonsense parameter instead of the file."""
+    pay = gitlab.add_project("acme", "pay", files={"catalog-info.yaml": product_yaml("pay")})
+    gitlab.misbehave.fields[pay.id] = {"web_url": f"{gitlab.web_root}/acme/pay{tail}"}
+    use_gitlab(catalog, gitlab)
+
+    catalog.sync()
+
+    found = catalog.entity("product:default/pay")
+    assert found is not None
+    location = found["body"]["metadata"]["annotations"]["backstage.io/managed-by-location"]
+    assert location == f"url:{gitlab.web_root}/acme/pay/-/blob/main/catalog-info.yaml"
+    assert catalog.repository("acme/pay")["url"].rstrip("/") == f"{gitlab.web_root}/acme/pay"
