@@ -168,7 +168,7 @@ class GitHubRepository:
     def _repository(self) -> GitRepository:
         if self._git is None:
             url = self._clone_url()
-            if git_origin(url) != self._source.git_origin:
+            if not self._on_git_origin(url):
                 raise RepositoryUnreachableError(
                     f"{self.info.name}: the clone URL is not on {self._source.git_origin}; the token is "
                     "sent to no other host, so the repository is not read"
@@ -210,7 +210,13 @@ class GitHubRepository:
         origin's own; a listed URL elsewhere is never fetched, and its transport, refused as the
         process unpickles the repository, would end that process instead of failing one scan."""
         url = self._clone_url()
-        return url if git_origin(url) == self._source.git_origin else self._origin_url()
+        return url if self._on_git_origin(url) else self._origin_url()
+
+    def _on_git_origin(self, url: str) -> bool:
+        """Whether ``url`` is on the git host's own origin (scheme, host and port), the one the token's
+        header is scoped to: compared as it is, never mapped as an API URL is (``git_origin`` reads
+        api.github.com as github.com, whatever its scheme or port)."""
+        return origin_of(url) == origin_of(self._source.git_origin)
 
     def prefetch(self, commit: str) -> None:
         """Read ``commit`` (``_read_tip``), then the history its ``git`` KPIs need (``hostedhistory``).

@@ -98,6 +98,40 @@ def test_a_scanning_process_gets_the_git_hosts_own_url_and_the_sources_protocols
     assert (arguments[2], arguments[-1]) == (f"{hub.origin}/acme/pay.git", ("http",))
 
 
+@pytest.mark.parametrize(
+    "listed_url",
+    [
+        "http://api.github.com/acme/pay.git",
+        "https://api.github.com:8443/acme/pay.git",
+        "https://api.github.com/acme/pay.git",
+    ],
+)
+def test_a_clone_url_on_the_api_host_of_github_com_is_not_taken_for_github_com(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed_url: str
+) -> None:
+    """github.com serves git, api.github.com the API: a listed clone URL on the API's host (over any
+    scheme or port) is on another origin than git's, so a scanning process gets github.com's own URL
+    and the sync pass refuses to fetch it, as for any other host."""
+    monkeypatch.setenv("CATALOG_UNIT_TOKEN", TOKEN)
+    settings = GitHubSourceSettings(
+        name="acme", org="acme", api_url="https://api.github.com", auth=TokenAuth("CATALOG_UNIT_TOKEN")
+    )
+    built = GitHubSource(settings, tmp_path / "cache", SyncSettings(allowed_protocols=("https",)), None)
+    listed = {
+        "id": 7,
+        "full_name": "acme/pay",
+        "clone_url": listed_url,
+        "html_url": "https://github.com/acme/pay",
+        "default_branch": "main",
+    }
+    repository = GitHubRepository(built, listed)
+    _, arguments = repository.__reduce__()
+    assert arguments[2] == "https://github.com/acme/pay.git"
+    assert isinstance(pickle.loads(pickle.dumps(repository)), FetchedRepository)
+    with pytest.raises(RepositoryUnreachableError, match="the token is sent to no other host"):
+        repository._repository()  # what a fetch in the sync pass would use
+
+
 def test_a_descriptor_as_large_as_max_file_bytes_allows_is_read_through_the_api(
     hub: FakeGitHub, tmp_path: Path
 ) -> None:
