@@ -249,7 +249,7 @@ class Discovery:
     ) -> SourceListing | None:
         """List one configured source and record what changed, with the stored mark of the listing
         recorded; None when its listing failed (the error is recorded on the source). A push's request
-        ``asked`` is answered either way."""
+        ``asked`` is answered by a listing made, and by a failed one only once the interval answers it."""
         with self._store.transaction() as tx:
             source_id = self._store.ensure_source(tx, config.name, config.type, config.target)
             self._store.reread_on_new_rules(tx, source_id, read_rules(self._settings, config.name), now)
@@ -267,7 +267,7 @@ class Discovery:
             entry["error"] = redact(str(exc))
             with self._store.transaction() as tx:
                 self._store.record_source_failure(tx, source_id, str(exc), now)
-                if asked is not None:
+                if asked is not None and self._answered_by_interval(asked, now):
                     self._store.clear_listing_request(tx, source_id, asked)
             return None
         with self._store.transaction() as tx:
@@ -290,6 +290,13 @@ class Discovery:
         entry["repositories"] = len(listed)
         entry["error"] = "; ".join(e for e in (decision.refused, *refusals) if e) or None
         return SourceListing(source_id, listed, mark)
+
+    def _answered_by_interval(self, asked: datetime, now: datetime) -> bool:
+        """Whether a push's request whose listing failed is dropped: once it is as old as
+        ``sync.interval_seconds``, the source's regular listing answers it. A younger one is kept, and
+        tried again after ``RELIST_SECONDS`` (a host's passing 502 or rate limit must not leave a new
+        repository out of the catalog until the next interval); the source's error says why meanwhile."""
+        return (now - asked).total_seconds() >= self._settings.sync.interval_seconds
 
     def _list_from_catalog(self, source: Source, listing: Listing, now: datetime) -> None:
         with self._store.transaction() as tx:

@@ -7,6 +7,7 @@ passes run as the worker loop runs them (not forced)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from catalog_sync.errors import SourceError
 from catalog_sync.store.tables import sources
 from catalog_sync.sync import SyncEngine, discovery
 from catalog_sync.sync.summary import PassSummary
-from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, serving_orgs
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab
 from tests.fixtures.hosted import (
     body_of,
@@ -123,6 +124,42 @@ def test_a_source_is_listed_for_pushes_at_most_once_per_relist_interval(
     catalog.sync(everything=False)
     assert catalog.entity("product:default/second") is not None
     assert shown_request(client) is None
+
+
+def test_a_requested_listing_that_fails_is_tried_again_until_the_interval_answers_it(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = synced(catalog, hub)
+    fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
+    first_push(client, hub, fresh, hub.push(fresh, {"README.md": "# fresh\n"}))
+    hub.fail(Fault(502, "/orgs/acme/repos", {}, "Server Error", times=2))  # the request and its retry
+
+    failed = catalog.sync(everything=False)
+
+    assert "HTTP 502" in str(failed.sources[0]["error"])
+    assert catalog.entity("product:default/fresh") is None
+    assert shown_request(client) is not None  # kept: the host's lapse is no answer
+    monkeypatch.setattr(discovery, "RELIST_SECONDS", 0.0)  # as if RELIST_SECONDS had passed
+    catalog.sync(everything=False)
+    assert catalog.entity("product:default/fresh") is not None
+    assert shown_request(client) is None
+
+
+def test_a_failed_requested_listing_as_old_as_the_interval_is_dropped(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = synced(catalog, hub)
+    fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
+    first_push(client, hub, fresh, hub.push(fresh, {"README.md": "# fresh\n"}))
+    catalog.clock.now = datetime.now(UTC) + timedelta(seconds=301)  # asked a whole interval (300 s) ago
+    hub.fail(Fault(502, "/orgs/acme/repos", {}, "Server Error", times=None))
+
+    failed = catalog.sync(everything=False)
+
+    assert "HTTP 502" in str(failed.sources[0]["error"])
+    assert shown_request(client) is None  # the source's next regular listing answers it
+    monkeypatch.setattr(discovery, "RELIST_SECONDS", 0.0)
+    assert catalog.sync(everything=False).sources == []  # not listed at every pass meanwhile
 
 
 @pytest.mark.parametrize(
