@@ -31,6 +31,8 @@ from typing import Any
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.poolmanager import SSL_KEYWORDS
+from urllib3.util import parse_url
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -97,6 +99,17 @@ class _Pool(urllib3.HTTPConnectionPool):
 
 class _TLSPool(urllib3.HTTPSConnectionPool):
     ConnectionCls = _TLSConnection
+
+
+def origin_pool(url: str, **keys: Any) -> urllib3.HTTPConnectionPool:
+    """The pool of ``url``'s origin alone (``keys`` as a ``PoolManager``'s), answering within the
+    deadline as ``deadline_pool``'s do: for a client whose requests go to one origin, which then
+    parses no URL to find its pool (a ``PoolManager`` parses each one three times)."""
+    parts = parse_url(url)
+    host = parts.host or ""
+    if parts.scheme == "https":
+        return _TLSPool(host, parts.port, **keys)
+    return _Pool(host, parts.port, **{k: v for k, v in keys.items() if k not in SSL_KEYWORDS})
 
 
 def deadline_pool(**keys: Any) -> urllib3.PoolManager:

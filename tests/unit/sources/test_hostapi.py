@@ -331,6 +331,26 @@ def test_a_redirect_within_the_api_is_followed(hub: FakeGitHub, tmp_path: Path) 
     assert len(api.get("/orgs/old/repos").data) == 100
 
 
+@pytest.mark.parametrize(
+    ("path", "arrived"),
+    [
+        ("/repos/acme/svc-001/branches/main", "/repos/acme/svc-001/branches/main"),
+        ("/repos/acme/svc 001/branches/main", "/repos/acme/svc%20001/branches/main"),
+        ("/repos/acme/x/../svc-001/branches/main", "/repos/acme/svc-001/branches/main"),
+        ("/repos/acme/svc-001/branches/main#top", "/repos/acme/svc-001/branches/main"),
+        ("/repos/acme/svc-\u00e9/branches/main", "/repos/acme/svc-%C3%A9/branches/main"),
+    ],
+)
+def test_a_request_below_the_api_is_sent_as_urllib3_would_send_it_with_the_token(
+    hub: FakeGitHub, tmp_path: Path, path: str, arrived: str
+) -> None:
+    api, _ = client(hub, tmp_path)
+    with contextlib.suppress(HostApiError):  # a name the host does not hold is its 404
+        api.get(path)
+    seen = hub.seen[-1]
+    assert (seen.path.partition("?")[0], seen.authorization) == (arrived, f"Bearer {TOKEN}")
+
+
 def test_errors_never_carry_the_token_even_when_the_host_echoes_it(hub: FakeGitHub, tmp_path: Path) -> None:
     hub.fail(Fault(401, "/orgs/", {}, f"Bad credentials: {PLAIN_TOKEN} and {TOKEN}"))
     api, _ = client(hub, tmp_path, token=PLAIN_TOKEN)
