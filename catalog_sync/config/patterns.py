@@ -87,6 +87,11 @@ def _alternatives_alike(op: Any, arguments: Any, inside: bool) -> bool:
 
 _SAMPLE = "".join(map(chr, range(128))) + "\u00a0\u00b2\u00df\u00e9\u0130\u0131\u017f\u0660\u2028\u212a\u4e00"
 """The characters alternatives are compared on: every ASCII one, and a few whose case or class is odd."""
+_OTHER = "other"
+"""Stands for every character outside ``_SAMPLE``: two items that may both match one (``[ā]`` and
+``[āb]``, ``\\w`` and ``.``) are taken to start alike, as they may."""
+_EVERY = frozenset(_SAMPLE) | {_OTHER}
+"""Every character, as ``_first`` counts them."""
 _CATEGORIES = {
     _parser.CATEGORY_DIGIT: r"\d",
     _parser.CATEGORY_NOT_DIGIT: r"\D",
@@ -128,7 +133,8 @@ def _first(sequence: Any) -> tuple[set[str], bool]:
 def _first_of(op: Any, arguments: Any) -> tuple[set[str], bool]:
     """``_first`` of one parsed item."""
     if op in (_parser.LITERAL, _parser.NOT_LITERAL, _parser.ANY, _parser.IN):
-        return {c for c in _SAMPLE if _matches(op, arguments, c)}, False
+        chars = {c for c in _SAMPLE if _matches(op, arguments, c)}
+        return chars | {_OTHER} if _beyond_sample(op, arguments) else chars, False
     if op == _parser.SUBPATTERN:
         return _first(arguments[3])
     if op == _parser.ATOMIC_GROUP:
@@ -139,7 +145,21 @@ def _first_of(op: Any, arguments: Any) -> tuple[set[str], bool]:
     if op == _parser.BRANCH:
         parts = [_first(branch) for branch in arguments[1]]
         return set().union(*(chars for chars, _ in parts)), any(empty for _, empty in parts)
-    return set(_SAMPLE), True
+    return set(_EVERY), True
+
+
+def _beyond_sample(op: Any, arguments: Any) -> bool:
+    """Whether one character item may match, in some case, a character outside ``_SAMPLE``. Only an
+    ASCII literal or range may not: in any case, ``re`` matches it with an ASCII character or with
+    one of the four in ``_SAMPLE`` (``\u0130``, ``\u0131``, ``\u017f``, ``\u212a``)."""
+    if op == _parser.LITERAL:
+        return bool(arguments >= 128)
+    if op != _parser.IN:
+        return True
+    return not all(
+        (item == _parser.LITERAL and value < 128) or (item == _parser.RANGE and value[1] < 128)
+        for item, value in arguments
+    )
 
 
 def _matches(op: Any, arguments: Any, char: str) -> bool:
