@@ -1,7 +1,15 @@
 """Whether a repository name filter (``include``, ``exclude``) may be matched against names anyone
 who can create a repository chooses: it must compile, and hold none of the shapes whose backtracking
-is exponential in the length of a name it does not match (a variable repetition inside a repetition,
-or alternatives inside one that may start alike). Refused at start, naming the key.
+is exponential in the length of a name it does not match. Refused at start, naming the key.
+
+Inside a repetition every choice must be decided by the next character (LL(1) on the characters
+of ``_SAMPLE``, every other one counted as ``_OTHER``): a variable repetition there (``+``, ``*``,
+``?``, ``{2,5}``) may neither match nothing nor start with a character that may come right after
+it, and alternatives there may neither start alike nor match nothing. ``^svc(-[a-z0-9]+)*$`` is
+taken (a ``-`` starts another turn, anything else ends the inner one); ``([a-z]+-?)+``, ``(a*)*``
+and ``(a|aa)+`` are not. A choice made outside any repetition is made once and costs a polynomial
+time, so it is not looked at. What is not understood here (a backreference, a conditional, a
+repetition inside a lookaround) is refused inside a repetition.
 """
 
 from __future__ import annotations
@@ -26,34 +34,23 @@ def check_pattern(value: str) -> None:
         parsed = _parser.parse(value)
     except re.error as exc:
         raise ValidationError(f"not a valid regular expression: {exc}") from None
-    if _nested_repetition(parsed):
+    if _undecided(parsed, frozenset()):
         raise ValidationError(
-            "a repetition inside a repetition (such as ([a-z]+-?)+ or (a*)*), or alternatives inside one "
-            "that may start alike or match nothing (such as (a|aa)+), takes a time that doubles "
-            "with each character of a name it does not match, and anyone who may create a repository "
-            "chooses the names; write it with one repetition (such as ^[a-z-]+$), or make the inner "
-            "one possessive, which never backtracks (such as ^svc(-[a-z0-9]++)*$ for ^svc(-[a-z0-9]+)*$)"
+            "a repetition inside a repetition where the next character does not decide whether it goes "
+            "on (such as ([a-z]+-?)+, (a*)* or (\\w+\\s?)+), or alternatives inside one that may start "
+            "alike or match nothing (such as (a|aa)+), takes a time that doubles with each character of "
+            "a name it does not match, and anyone who may create a repository chooses the names; "
+            "separate the turns with a character the inner repetition cannot match (such as "
+            "^svc(-[a-z0-9]+)*$ or ^([a-z]+-)*[a-z]+$), or make the inner one possessive, which never "
+            "backtracks (such as ^([a-z]++-?)+$)"
         )
-
-
-def _children(op: Any, arguments: Any) -> list[Any]:
-    """The sub-patterns of one parsed item that an enclosing repetition backtracks into (a possessive
-    repetition or an atomic group never is backtracked into: ``_unenclosed`` looks into those)."""
-    if op == _parser.BRANCH:
-        return list(arguments[1])
-    if op == _parser.SUBPATTERN:
-        return [arguments[3]]
-    if op in (_parser.ASSERT, _parser.ASSERT_NOT):
-        return [arguments[1]]
-    if op == _parser.GROUPREF_EXISTS:
-        return [branch for branch in arguments[1:] if branch is not None]
-    return []
 
 
 def _unenclosed(op: Any, arguments: Any) -> Any:
     """The body of a possessive repetition or an atomic group, or None: nothing outside backtracks
-    into it, but it still backtracks inside itself until it first matches, so ``(?>(a+)+$)`` takes
-    as long as ``(a+)+$`` on a name it does not match."""
+    into it (``re`` never backtracks into a possessive repetition's earlier turns either), but it
+    still backtracks inside itself until it first matches, so ``(?>(a+)+$)`` takes as long as
+    ``(a+)+$`` on a name it does not match."""
     if op == _parser.ATOMIC_GROUP:
         return arguments
     if op == _parser.POSSESSIVE_REPEAT:
@@ -61,28 +58,62 @@ def _unenclosed(op: Any, arguments: Any) -> Any:
     return None
 
 
-def _nested_repetition(parsed: Any, inside: bool = False) -> bool:
-    """Whether a variable repetition (``+``, ``*``, ``?``, ``{2,5}``), or alternatives that may start
-    alike or match nothing (``(a|aa)+``, ``(a|)+``), sit inside another repetition: the shapes whose
-    backtracking is exponential in the length of the text."""
-    for op, arguments in parsed:
-        if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT):
-            low, high, body = arguments
-            if (inside and low != high) or _nested_repetition(body, inside or high > 1):
-                return True
-        elif (body := _unenclosed(op, arguments)) is not None:
-            if _nested_repetition(body):
-                return True
-        elif _alternatives_alike(op, arguments, inside) or any(
-            _nested_repetition(child, inside) for child in _children(op, arguments)
-        ):
+def _undecided(sequence: Any, follow: frozenset[str], inside: bool = False) -> bool:
+    """Whether a parsed sequence makes, inside a repetition, a choice that the next character does
+    not decide: then a name it does not match splits between the ways in a number of ways that
+    doubles with its length, each tried in turn. ``follow`` is what may come right after the
+    sequence; outside any repetition a choice is made once and costs a polynomial time."""
+    for op, arguments in reversed(list(sequence)):
+        if _item_undecided(op, arguments, follow, inside):
             return True
+        if op not in _ZERO_WIDTH:
+            chars, empty = _first_of(op, arguments)
+            follow = frozenset(chars | follow if empty else chars)
     return False
 
 
-def _alternatives_alike(op: Any, arguments: Any, inside: bool) -> bool:
-    """Whether this item is alternatives inside a repetition that may start alike (``_alike``)."""
-    return bool(inside and op == _parser.BRANCH and _alike(arguments[1]))
+def _item_undecided(op: Any, arguments: Any, follow: frozenset[str], inside: bool) -> bool:
+    """``_undecided`` of one parsed item, ``follow`` being what may come right after it."""
+    if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT):
+        return _repetition_undecided(arguments, follow, inside)
+    if (body := _unenclosed(op, arguments)) is not None:
+        return _undecided(body, frozenset())
+    if op == _parser.SUBPATTERN:
+        return _undecided(arguments[3], follow, inside)
+    if op == _parser.BRANCH:
+        branches = arguments[1]
+        return (inside and _alike(branches)) or any(_undecided(b, follow, inside) for b in branches)
+    if op in (_parser.ASSERT, _parser.ASSERT_NOT):
+        return _undecided(arguments[1], _EVERY, inside)
+    if op in _SINGLE or op == _parser.AT:
+        return False
+    if op == _parser.GROUPREF_EXISTS and not inside:
+        return any(_undecided(b, follow) for b in arguments[1:] if b is not None)
+    return inside
+
+
+def _repetition_undecided(arguments: Any, follow: frozenset[str], inside: bool) -> bool:
+    """Inside a repetition, whether a variable one (``+``, ``*``, ``?``, ``{2,5}``) goes on or stops
+    must be decided by the next character: its body may not match nothing, nor start with what may
+    follow it (``^svc(-[a-z0-9]+)*$`` is taken, ``([a-z]+-?)+`` and ``(a*)*`` are not)."""
+    low, high, body = arguments
+    first, empty = _first(body)
+    if inside and low != high and (empty or first & follow):
+        return True
+    return _undecided(body, frozenset(first) | follow if high > 1 else follow, inside or high > 1)
+
+
+def _alike(branches: list[Any]) -> bool:
+    """Whether two alternatives may start with the same character, or one may match nothing: inside a
+    repetition, a name then splits into alternatives in many ways (``(a|aa)+``, ``(a|)+``), each tried
+    in turn. Characters are compared in any case (an upper bound: ``(a|A)+`` is refused as well)."""
+    seen: set[str] = set()
+    for branch in branches:
+        first, empty = _first(branch)
+        if empty or seen & first:
+            return True
+        seen |= first
+    return False
 
 
 _SAMPLE = "".join(map(chr, range(128))) + "\u00a0\u00b2\u00df\u00e9\u0130\u0131\u017f\u0660\u2028\u212a\u4e00"
@@ -101,19 +132,8 @@ _CATEGORIES = {
     _parser.CATEGORY_NOT_WORD: r"\W",
 }
 _ZERO_WIDTH = (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT)
-
-
-def _alike(branches: list[Any]) -> bool:
-    """Whether two alternatives may start with the same character, or one may match nothing: inside a
-    repetition, a name then splits into alternatives in many ways (``(a|aa)+``, ``(a|)+``), each tried
-    in turn. Characters are compared in any case (an upper bound: ``(a|A)+`` is refused as well)."""
-    seen: set[str] = set()
-    for branch in branches:
-        first, empty = _first(branch)
-        if empty or seen & first:
-            return True
-        seen |= first
-    return False
+_SINGLE = (_parser.LITERAL, _parser.NOT_LITERAL, _parser.ANY, _parser.IN)
+"""The items that match one character."""
 
 
 def _first(sequence: Any) -> tuple[set[str], bool]:
@@ -132,7 +152,7 @@ def _first(sequence: Any) -> tuple[set[str], bool]:
 
 def _first_of(op: Any, arguments: Any) -> tuple[set[str], bool]:
     """``_first`` of one parsed item."""
-    if op in (_parser.LITERAL, _parser.NOT_LITERAL, _parser.ANY, _parser.IN):
+    if op in _SINGLE:
         chars = {c for c in _SAMPLE if _matches(op, arguments, c)}
         return chars | {_OTHER} if _beyond_sample(op, arguments) else chars, False
     if op == _parser.SUBPATTERN:

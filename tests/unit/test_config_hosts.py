@@ -3,6 +3,10 @@ at start with its key named, before any request is sent."""
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Iterator
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from catalog_sync.config import (
     parse_settings,
 )
 from catalog_sync.errors import ConfigError
+from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter
 
 
 def _github(**keys: Any) -> dict[str, Any]:
@@ -267,7 +272,6 @@ TOKEN = "ghp_" + "a" * 36
         (_github(include="a" * 1001), "sources.0.include", "at most 1000"),
         (_github(include="^([a-z]+-?)+$"), "sources.0.include", "a repetition inside a repetition"),
         (_github(exclude="(a*)*x"), "sources.0.exclude", "a repetition inside a repetition"),
-        (_gitlab(include="^(?:(svc|api)-[0-9]+)*$"), "sources.0.include", "a repetition inside a repetition"),
         (_gitlab(exclude="(?=(x+)+y)"), "sources.0.exclude", "a repetition inside a repetition"),
         (_github(include="^(a|aa)+$"), "sources.0.include", "alternatives inside one"),
         (_github(include="^(?:ab|a|b)+$"), "sources.0.include", "alternatives inside one"),
@@ -378,22 +382,108 @@ def test_a_bad_host_source_is_refused_naming_its_key(source: dict[str, Any], key
     assert TOKEN not in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    "pattern",
-    [
-        "^svc-",
-        "-sandbox$",
-        "^(svc|api)-[a-z0-9-]+$",
-        "^(ab){2,}$",
-        "(a{2})+",
-        "^svc(-[a-z0-9]++)*$",
-        "^svc(?>-[a-z0-9]+)*$",
-        "^(?:svc|api|web)+-[a-z]+$",
-        "^(?:[a-z0-9]|-)+$",
-        "^(?>a|aa)+$",
-    ],
-)
+TAKEN_PATTERNS = [
+    "^svc-",
+    "-sandbox$",
+    "^(svc|api)-[a-z0-9-]+$",
+    "^(ab){2,}$",
+    "(a{2})+",
+    "^svc(-[a-z0-9]++)*$",
+    "^svc(?>-[a-z0-9]+)*$",
+    "^(?:svc|api|web)+-[a-z]+$",
+    "^(?:[a-z0-9]|-)+$",
+    "^(?>a|aa)+$",
+    "^svc(-[a-z0-9]+)*$",
+    "^([a-z]+-)*[a-z]+$",
+    r"^team-(\d+\.)*\d+$",
+    "^(svc|lib)(-[a-z0-9]+){0,5}$",
+    "^(?:(svc|api)-[0-9]+)*$",
+    "^[a-z]+(?:[._-][a-z0-9]+)*$",
+    r"^(?:v\d+\.)?(?:\d+\.){0,2}\d+$",
+    "(?:-[a-z]+)+-sandbox$",
+    "^([a-z0-9]+/)*[a-z0-9-]+$",
+    "^(?:x-?)+$",
+    "^([a-z]++-?)+$",
+    "^(?:(?!-)[a-z-])+$",
+    "^(?:[^-]+-)*[^-]+$",
+]
+"""Name filters a platform team writes, each of whose choices inside a repetition the next
+character decides."""
+
+
+@pytest.mark.parametrize("pattern", TAKEN_PATTERNS)
 def test_a_name_pattern_without_nested_repetition_is_taken(pattern: str) -> None:
     (source,) = parse_settings({"sources": [_github(include=pattern)]}, environ={}).sources
     assert isinstance(source, GitHubSourceSettings)
     assert source.filters.include == pattern
+
+
+def _hostile_names(pattern: str) -> Iterator[str]:
+    """Names that make a pattern backtrack if it can: long runs of its own characters, alone and
+    mixed, that it does not match at their end."""
+    own = sorted({c for c in pattern if c.isalnum() or c in "-._/"} | {"a", "1", "-", "."})
+    yield from ("a" * 60 + "!", "-a" * 50 + "!", "svc" + "-a" * 40 + "!", "1." * 40 + "x")
+    yield from ("team-" + "1." * 40 + "x", "v1." + "1." * 40 + "-", "svc-" + "a" * 60 + "--")
+    for first, second in product(own, repeat=2):
+        yield (first + second) * 30 + "!"
+        yield (first * 3 + second) * 15 + "!"
+        yield "svc" + (second + first * 2) * 20 + "!"
+
+
+@pytest.mark.parametrize("pattern", TAKEN_PATTERNS)
+def test_a_taken_name_pattern_judges_a_hostile_name_at_once(pattern: str) -> None:
+    raw = {"sources": [_github(include=pattern), _gitlab(exclude=pattern)]}
+    for source in parse_settings(raw, environ={}).sources:
+        assert isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
+        judge = RepositoryFilter(source.filters).judge
+        for name in _hostile_names(pattern):
+            started = time.perf_counter()
+            judge(Candidate(name, (), fork=False, archived=False))
+            assert time.perf_counter() - started < 0.5, (pattern, name)
+
+
+DOUBLING_PATTERNS = [
+    "(a+)+$",
+    "([a-z]+-?)+$",
+    r"(\w+\s?)+$",
+    "(-?[a-z]+)*$",
+    "(x+x+)+y",
+    "(a|aa)+$",
+    "(a*)*$",
+    "(a?){30}a{30}",
+    "(.*a){20}",
+    "([a-z]+[a-z0-9]*)+$",
+    "(-[bc-]+)*$",
+    "^(a+){10}$",
+    "((a+)?)+$",
+    r"(\d+\.?)+$",
+    "(?:[^-]+-?)+$",
+    "(?:(a)\\1?)+$",
+    "(?:(a)?(?(1)b|c))+$",
+    "(?:a(?=b*)b)+$",
+    "^(?>([a-z]+-?)+$)",
+    "^(?:([a-z]+-?)+$)++",
+    "(?=(x+)+y)",
+]
+"""Name filters whose matching time doubles with each character of a name they do not match (or
+that are not understood well enough to tell, inside a repetition)."""
+
+
+@pytest.mark.parametrize("pattern", DOUBLING_PATTERNS)
+@pytest.mark.parametrize(("source", "key"), [(_github, "include"), (_gitlab, "exclude")])
+def test_a_name_pattern_whose_time_doubles_is_refused_naming_its_key(
+    pattern: str, source: Any, key: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sources": [source(**{key: pattern})]}, environ={})
+    assert caught.value.key == f"sources.0.{key}"
+    assert "where the next character does not decide whether it goes on" in caught.value.message
+    assert "^svc(-[a-z0-9]+)*$" in caught.value.message
+
+
+@pytest.mark.parametrize(("pattern", "name"), [("(a+)+$", "a" * 19 + "!"), ("([a-z]+-?)+$", "a" * 18 + "!")])
+def test_a_refused_name_pattern_is_slow_on_a_short_hostile_name(pattern: str, name: str) -> None:
+    include = re.compile(pattern)
+    started = time.perf_counter()
+    include.search(name)
+    assert time.perf_counter() - started > 0.01
