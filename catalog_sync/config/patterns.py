@@ -60,9 +60,9 @@ def _unenclosed(op: Any, arguments: Any) -> Any:
 
 def _undecided(sequence: Any, follow: frozenset[str], inside: bool = False) -> bool:
     """Whether a parsed sequence makes, inside a repetition, a choice that the next character does
-    not decide: then a name it does not match splits between the ways in a number of ways that
-    doubles with its length, each tried in turn. ``follow`` is what may come right after the
-    sequence; outside any repetition a choice is made once and costs a polynomial time."""
+    not decide: a name it does not match may then be split between the turns in a number of ways
+    that doubles with its length, each tried in turn. ``follow`` is what may come right after the
+    sequence (nothing at the top: a choice outside any repetition is made once, in polynomial time)."""
     for op, arguments in reversed(list(sequence)):
         if _item_undecided(op, arguments, follow, inside):
             return True
@@ -137,8 +137,8 @@ _SINGLE = (_parser.LITERAL, _parser.NOT_LITERAL, _parser.ANY, _parser.IN)
 
 
 def _first(sequence: Any) -> tuple[set[str], bool]:
-    """The characters (of ``_SAMPLE``) a parsed sequence may start with, and whether it may match
-    nothing; what is not understood here may start with anything and match nothing."""
+    """The characters (of ``_SAMPLE``, or ``_OTHER``) a parsed sequence may start with, and whether
+    it may match nothing; what is not understood here may start with anything and match nothing."""
     first: set[str] = set()
     for op, arguments in sequence:
         if op in _ZERO_WIDTH:

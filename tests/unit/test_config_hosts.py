@@ -487,3 +487,11 @@ def test_a_refused_name_pattern_is_slow_on_a_short_hostile_name(pattern: str, na
     started = time.perf_counter()
     include.search(name)
     assert time.perf_counter() - started > 0.01
+
+
+def test_a_possessive_repetition_never_backtracks_into_its_earlier_turns() -> None:
+    """The check looks into a possessive repetition's body alone, as ``re`` runs each turn as an
+    atomic group: were a Python to backtrack across its turns, as ``(?>(a+){2})`` does, a body with
+    a repetition (``(a+){30}+``) would take a time that doubles, and the check would have to change."""
+    assert re.fullmatch("(a+){2}+", "aa") is None
+    assert re.fullmatch("(?>(a+){2})", "aa") is not None
