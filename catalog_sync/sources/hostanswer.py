@@ -14,6 +14,7 @@ share one definition of an answer, a page and an origin without the client's mac
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -56,6 +57,7 @@ NO_ORIGIN = ("", "", -1)
 """The origin of a URL that does not parse: no real URL has it, so such a URL matches none."""
 
 
+@functools.lru_cache(maxsize=4096)
 def origin_of(url: str) -> tuple[str, str, int]:
     """Scheme, lower-cased host and port: what must match for a credential to be sent. A URL from a host
     (a ``Link`` or ``Location`` header, a listed clone URL) may not parse (a port that is no number or
@@ -64,7 +66,10 @@ def origin_of(url: str) -> tuple[str, str, int]:
     So has a URL whose host the sending library (urllib3) reads otherwise than this reading does:
     ``https://evil.example\\@api.github.com/`` names api.github.com here, but urllib3 ends the host at
     the backslash and connects to evil.example, as browsers do; trusted by this reading alone, such a
-    ``next`` link or redirect would take the token to the other host."""
+    ``next`` link or redirect would take the token to the other host.
+
+    Remembered for the last 4,096 URLs: the origins a source compares against (its API's, its git
+    host's) are asked for each repository of every listing, and two parsers read each URL."""
     try:
         parts = urlsplit(url)
         port = parts.port
