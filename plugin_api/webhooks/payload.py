@@ -95,9 +95,13 @@ def netloc(document: dict[str, Any], path: str, *, aliases: dict[str, str] | Non
     return None if url is None else url_host(url, path, aliases=aliases)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def url_host(url: str, name: str, *, aliases: dict[str, str] | None = None) -> str:
     """The lower-cased ``host[:port]`` of the http(s) URL ``url`` (named ``name`` when refused), as the
-    sources key their repositories: an IPv6 address in brackets (``[fd00::1]:8443``)."""
+    sources key their repositories: an IPv6 address in brackets (``[fd00::1]:8443``), no port where it
+    is the scheme's own (``https://gl.example:443`` is ``gl.example``, as a configured ``api_url``)."""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -107,7 +111,7 @@ def url_host(url: str, name: str, *, aliases: dict[str, str] | None = None) -> s
     if parts.scheme not in ("http", "https") or not host:
         raise PayloadError(f"{name} must be an http(s) URL")
     host = f"[{host}]" if ":" in host else host
-    found = f"{host}:{port}" if port else host
+    found = f"{host}:{port}" if port and port != _DEFAULT_PORTS[parts.scheme] else host
     return (aliases or {}).get(found, found)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from catalog_sync.config.hosts import canonical_api_url
 from catalog_sync.sources.gitlabprojects import api_netloc
 from catalog_sync.store.lifecycle_writes import moved
 from plugin_api.webhooks.github import GITHUB_HOSTS
+from plugin_api.webhooks.gitlab import instance_host
 from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc
 
 
@@ -31,11 +33,17 @@ def test_the_host_of_a_delivery_is_its_apis_netloc(url: str, expected: str) -> N
         ("https://[fd00::1]:8443/api/v4", "https://[FD00::1]:8443/acme/ledger"),
         ("https://[fd00::1]/api/v4", "https://[fd00::1]/acme/ledger"),
         ("https://GitLab.Example.com:8443/api/v4", "https://gitlab.example.com:8443/acme/ledger"),
+        ("https://gitlab.example.com/api/v4", "https://gitlab.example.com:443/acme/ledger"),
+        ("https://gitlab.example.com:443/api/v4", "https://gitlab.example.com:0443/acme/ledger"),
+        ("http://gitlab.example.com/api/v4", "http://gitlab.example.com:80/acme/ledger"),
+        ("http://gitlab.example.com:443/api/v4", "http://gitlab.example.com:443/acme/ledger"),
     ],
 )
 def test_a_delivery_names_the_host_as_the_sources_keys_do(api_url: str, web_url: str) -> None:
     """A GitLab on an IPv6 address keys its projects ``gitlab:[addr]:port:id``: a push must name the same."""
-    assert netloc({"project": {"web_url": web_url}}, "project.web_url") == api_netloc(api_url)
+    configured = canonical_api_url(api_url)  # as the settings hold it
+    assert netloc({"project": {"web_url": web_url}}, "project.web_url") == api_netloc(configured)
+    assert instance_host(web_url.rsplit("/", 2)[0]) == api_netloc(configured)  # X-Gitlab-Instance
 
 
 @pytest.mark.parametrize("url", ["ftp://github.com/a", "file:///etc/passwd", "https://", "https://[::1"])
