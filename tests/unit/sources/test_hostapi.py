@@ -18,7 +18,7 @@ from catalog_sync.errors import AnswerTooLargeError, HostApiError, RateLimitedEr
 from catalog_sync.sources.hostanswer import NO_ORIGIN
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of, origin_of
 from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
-from tests.fixtures.http import tarpit
+from tests.fixtures.http import self_signed_api, tarpit
 
 TOKEN = "ghp_" + "T0k3n" * 8
 PLAIN_TOKEN = "enterprise-token-without-prefix-42"
@@ -349,6 +349,18 @@ def test_a_request_below_the_api_is_sent_as_urllib3_would_send_it_with_the_token
         api.get(path)
     seen = hub.seen[-1]
     assert (seen.path.partition("?")[0], seen.authorization) == (arrived, f"Bearer {TOKEN}")
+
+
+@pytest.mark.parametrize("path", ["/repos/acme/pay/branches/main", "/repos/acme/pay%2Fx/branches/../main"])
+def test_an_https_api_whose_certificate_no_authority_signed_is_refused_before_any_token_is_sent(
+    tmp_path: Path, path: str
+) -> None:
+    with self_signed_api(tmp_path) as (port, received):
+        api = HostClient("acme", f"https://localhost:{port}", authorization=lambda: f"Bearer {TOKEN}")
+        with pytest.raises(HostApiError, match="CERTIFICATE_VERIFY_FAILED") as refused:
+            api.get(path)
+    assert received == []
+    assert TOKEN not in str(refused.value)
 
 
 def test_errors_never_carry_the_token_even_when_the_host_echoes_it(hub: FakeGitHub, tmp_path: Path) -> None:
