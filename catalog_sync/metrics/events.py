@@ -89,6 +89,14 @@ class SyncEventMetrics:
             buckets=WEBHOOK_VISIBLE_BUCKETS,
             registry=registry,
         )
+        self.webhook_newcomer_visible = Histogram(
+            "catalog_webhook_newcomer_visible_seconds",
+            "Seconds from the arrival of a delivery that had a source list at once (the first push to, "
+            "or the creation or transfer of, a repository no listing held) to the write of the "
+            "repository's first read.",
+            buckets=WEBHOOK_VISIBLE_BUCKETS,
+            registry=registry,
+        )
         for result in SYNC_RESULTS:
             self.runs.labels(result=result)
         for result in REPOSITORY_SYNC_RESULTS:
@@ -185,6 +193,8 @@ def record_pass(summary: PassSummary) -> None:
     metrics.duration.observe(max(0.0, float(summary.duration_seconds)))
     for seconds in summary.push_visible_seconds:
         metrics.webhook_visible.observe(seconds)
+    for seconds in summary.newcomer_visible_seconds:
+        metrics.webhook_newcomer_visible.observe(seconds)
 
 
 def count_delivery(provider: str, event: str, result: str) -> None:

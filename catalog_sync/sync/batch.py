@@ -19,6 +19,7 @@ tip read instead), in the transaction that writes the newer read, so a read that
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from catalog_sync.config import Settings
 from catalog_sync.descriptors.references import ScorecardIndex, refuse_unknown, terms_of_spec
@@ -83,15 +84,21 @@ class BatchReader:
         repositories: dict[tuple[int, str], Repository],
         source_names: Mapping[int, str],
         relist: Callable[[set[int]], None] | None = None,
+        arrivals: dict[tuple[int, str], datetime] | None = None,
     ) -> None:
         """Read one claimed batch and write what changed, group by group as the tips arrive. A claimed
         repository ``repositories`` lacks has its source handed to ``relist`` first, which lists again
-        (into ``repositories``) a source another worker listed since (``Discovery.relist_outdated``)."""
+        (into ``repositories``) a source another worker listed since (``Discovery.relist_outdated``).
+        A claimed repository in ``arrivals`` (``Listing.arrivals``) is taken out of it, and how soon it
+        becomes visible is observed."""
         missing = {
             c.source_id for c in claimed if not c.listing_error and (c.source_id, c.key) not in repositories
         }
         if missing and relist is not None:
             relist(missing)
+        if arrivals:
+            taken = {c.id: arrivals.pop((c.source_id, c.key), None) for c in claimed}
+            self._writer.expect_newcomers({rid: at for rid, at in taken.items() if at is not None})
         repo_of: dict[int, Repository] = {}
         asked: dict[int, Repository] = {}
         unlisted: list[tuple[int, str]] = []

@@ -44,6 +44,10 @@ class SourceListing(NamedTuple):
     repositories: list[Repository]
     mark: datetime | None
     """The source's ``last_discovery_at`` as stored once this listing was recorded."""
+    newcomers: frozenset[str] = frozenset()
+    """Keys this listing found that the source did not hold, when it answered a delivery's request."""
+    asked: datetime | None = None
+    """When that delivery arrived."""
 
 
 @dataclass
@@ -57,11 +61,19 @@ class Listing:
     marks: dict[int, datetime | None] = field(default_factory=dict)
     """Each configured source's ``last_discovery_at`` as stored once this listing of it was recorded:
     another worker's listing recorded since changes it, and this one may lack what that one found."""
+    arrivals: dict[tuple[int, str], datetime] = field(default_factory=dict)
+    """The repositories a delivery's request had listed, not read yet, with the delivery's arrival
+    (``catalog_webhook_newcomer_visible_seconds``); the pass that claims one takes it out."""
 
     def copy(self) -> Listing:
-        """A listing the pass may extend without changing the one kept between passes."""
+        """A listing the pass may extend without changing the one kept between passes; their
+        ``arrivals`` are one, so a repository's is taken once, by the pass that first claims it."""
         return Listing(
-            dict(self.repositories), list(self.source_ids), dict(self.source_names), dict(self.marks)
+            dict(self.repositories),
+            list(self.source_ids),
+            dict(self.source_names),
+            dict(self.marks),
+            self.arrivals,
         )
 
     def add(self, listed: SourceListing, name: str) -> None:
@@ -71,6 +83,8 @@ class Listing:
         self.marks[listed.source_id] = listed.mark
         for repository in listed.repositories:
             self.repositories[(listed.source_id, repository.info.key)] = repository
+        if listed.asked is not None:
+            self.arrivals.update({(listed.source_id, key): listed.asked for key in listed.newcomers})
 
     def replace(self, listed: SourceListing, name: str) -> None:
         """Put a source's new listing in place of its last one (the other sources' stay). The mapping
@@ -289,7 +303,9 @@ class Discovery:
             mark = self._store.last_listed(tx, source_id)
         entry["repositories"] = len(listed)
         entry["error"] = "; ".join(e for e in (decision.refused, *refusals) if e) or None
-        return SourceListing(source_id, listed, mark)
+        held_before = {r.key for r in previous}
+        newcomers = frozenset(info.key for info in found if info.key not in held_before)
+        return SourceListing(source_id, listed, mark, newcomers if asked else frozenset(), asked)
 
     def _answered_by_interval(self, asked: datetime, now: datetime) -> bool:
         """Whether a push's request whose listing failed is dropped: once it is as old as

@@ -167,7 +167,7 @@ class SyncEngine:
                     )
                     if not claimed:
                         break
-                    reader.read(claimed, listing.repositories, listing.source_names, relist)
+                    reader.read(claimed, listing.repositories, listing.source_names, relist, listing.arrivals)
                     done += len(claimed)
                     if progress:
                         progress(done, max(total, done))

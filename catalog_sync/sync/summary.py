@@ -46,6 +46,9 @@ class PassSummary:
     push_visible_seconds: list[float] = field(default_factory=list, repr=False)
     """For each pushed commit this pass read: seconds from its delivery's arrival to the write that
     made it visible (``catalog_webhook_visible_seconds``)."""
+    newcomer_visible_seconds: list[float] = field(default_factory=list, repr=False)
+    """For each repository a delivery's request had listed and this pass read first: seconds from that
+    delivery's arrival to the write that made it visible (``catalog_webhook_newcomer_visible_seconds``)."""
 
     def notes(self) -> list[str]:
         """What else a user must know of the pass: dead passes it closed, and what it had to skip."""
@@ -67,4 +70,5 @@ class PassSummary:
         data.pop("changed_entity_ids")
         data.pop("taken_over")
         data.pop("push_visible_seconds")
+        data.pop("newcomer_visible_seconds")
         return data

@@ -68,6 +68,13 @@ class GroupWriter:
         self._started = started
         self._read_past: dict[int, str] = {}
         """Pushed commits of repositories read at another commit, settled by that read's write."""
+        self._newcomers: dict[int, datetime] = {}
+        """Repositories a delivery's request had listed, with its arrival, until their first write."""
+
+    def expect_newcomers(self, arrivals: dict[int, datetime]) -> None:
+        """Observe how long each of these repositories (by id) took to be visible, from the arrival of
+        the delivery that had its source list it to the write of its first read in this pass."""
+        self._newcomers.update(arrivals)
 
     def settle_with_read(self, pushes: dict[int, str]) -> None:
         """Settle each repository's pushed commit in the transaction that writes its read at another
@@ -140,6 +147,8 @@ class GroupWriter:
             self._read_past.pop(rid, None)
         summary = self._summary
         summary.push_visible_seconds.extend(seconds_since(arrived))
+        newcomers = [at for rid, _ in read if (at := self._newcomers.pop(rid, None)) is not None]
+        summary.newcomer_visible_seconds.extend(seconds_since(newcomers))
         self._known.update(batch_keys)
         summary.added += counts.added
         summary.updated += counts.updated

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from catalog_sync.errors import SourceError
+from catalog_sync.metrics.events import record_pass
 from catalog_sync.store.tables import sources
 from catalog_sync.sync import SyncEngine, discovery
 from catalog_sync.sync.summary import PassSummary
@@ -35,6 +36,8 @@ from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import TOKEN, TOKEN_ENV, use_github
 from tests.integration.webhooks.conftest import LAB_TOKEN, SECRET
 from tests.integration.webhooks.test_push_order import configured_gitlab, use_gitlab, webhook_client
+
+NEWCOMER_COUNT = "catalog_webhook_newcomer_visible_seconds_count"
 
 
 @pytest.fixture
@@ -102,7 +105,33 @@ def test_the_first_push_to_a_new_github_repository_lists_its_source_and_is_read_
     assert [s["name"] for s in summary.sources] == ["acme"]
     assert catalog.entity("product:default/fresh") is not None
     assert requested(catalog, "acme") is None  # answered
-    assert catalog.sync(everything=False).sources == []  # and not listed again
+    assert len(summary.newcomer_visible_seconds) == 1  # the push's own series stays for pushes read
+    assert 0 < summary.newcomer_visible_seconds[0] < 60
+    assert summary.push_visible_seconds == []
+    before = newcomers_seen(client)  # the registry is the process's
+    record_pass(summary)  # the hook the commands run after each pass
+    assert newcomers_seen(client) == before + 1
+    later = catalog.sync(everything=False)
+    assert (later.sources, later.newcomer_visible_seconds) == ([], [])  # not listed again, nor counted
+
+
+def newcomers_seen(client: FlaskClient) -> float:
+    """``catalog_webhook_newcomer_visible_seconds_count`` as ``/metrics`` shows it (0 if absent)."""
+    text = client.get("/metrics").get_data(as_text=True)
+    counts = [line.split()[-1] for line in text.splitlines() if line.startswith(NEWCOMER_COUNT)]
+    return float(counts[0]) if counts else 0.0
+
+
+def test_a_repository_an_interval_listing_finds_is_no_newcomer_a_delivery_waited_for(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    synced(catalog, hub)
+    hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
+
+    summary = catalog.sync()
+
+    assert catalog.entity("product:default/fresh") is not None
+    assert summary.newcomer_visible_seconds == []
 
 
 def test_a_source_is_listed_for_pushes_at_most_once_per_relist_interval(
@@ -140,9 +169,10 @@ def test_a_requested_listing_that_fails_is_tried_again_until_the_interval_answer
     assert catalog.entity("product:default/fresh") is None
     assert shown_request(client) is not None  # kept: the host's lapse is no answer
     monkeypatch.setattr(discovery, "RELIST_SECONDS", 0.0)  # as if RELIST_SECONDS had passed
-    catalog.sync(everything=False)
+    retried = catalog.sync(everything=False)
     assert catalog.entity("product:default/fresh") is not None
     assert shown_request(client) is None
+    assert len(retried.newcomer_visible_seconds) == 1  # from the push, through the failed listing
 
 
 def test_a_failed_requested_listing_as_old_as_the_interval_is_dropped(
