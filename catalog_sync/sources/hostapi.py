@@ -337,30 +337,19 @@ class HostClient:
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        keys: dict[str, Any] = {
+            "body": payload,
+            "headers": headers,
+            "timeout": self._timeout,
+            "redirect": False,
+            "preload_content": False,
+        }
         try:
             target = self._own_target(url)
             if target is not None and self._own is not None:
-                sent = self._own.urlopen(
-                    method,
-                    target,
-                    body=payload,
-                    headers=headers,
-                    timeout=self._timeout,
-                    redirect=False,
-                    retries=False,
-                    assert_same_host=False,
-                    preload_content=False,
-                )
+                sent = self._own.urlopen(method, target, retries=False, assert_same_host=False, **keys)
             else:
-                sent = self._pool.request(
-                    method,
-                    url,
-                    body=payload,
-                    headers=headers,
-                    timeout=self._timeout,
-                    redirect=False,
-                    preload_content=False,
-                )
+                sent = self._pool.request(method, url, **keys)
             content = read_within(sent, self._limits.max_answer_bytes)
         except urllib3.exceptions.TimeoutError:
             self._tell("error", None)

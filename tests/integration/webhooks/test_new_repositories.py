@@ -155,12 +155,18 @@ def test_a_source_is_listed_for_pushes_at_most_once_per_relist_interval(
     assert shown_request(client) is None
 
 
-def test_a_requested_listing_that_fails_is_tried_again_until_the_interval_answers_it(
-    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def pushed_newcomer(catalog: Catalog, hub: FakeGitHub) -> FlaskClient:
+    """``acme`` synced, then ``acme/fresh`` created and pushed to: its source is asked to list."""
     client = synced(catalog, hub)
     fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
     first_push(client, hub, fresh, hub.push(fresh, {"README.md": "# fresh\n"}))
+    return client
+
+
+def test_a_requested_listing_that_fails_is_tried_again_until_the_interval_answers_it(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = pushed_newcomer(catalog, hub)
     hub.fail(Fault(502, "/orgs/acme/repos", {}, "Server Error", times=2))  # the request and its retry
 
     failed = catalog.sync(everything=False)
@@ -178,9 +184,7 @@ def test_a_requested_listing_that_fails_is_tried_again_until_the_interval_answer
 def test_a_failed_requested_listing_as_old_as_the_interval_is_dropped(
     catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = synced(catalog, hub)
-    fresh = hub.add_repo("acme", "fresh", {"catalog-info.yaml": product_yaml("fresh")})
-    first_push(client, hub, fresh, hub.push(fresh, {"README.md": "# fresh\n"}))
+    client = pushed_newcomer(catalog, hub)
     catalog.clock.now = datetime.now(UTC) + timedelta(seconds=301)  # asked a whole interval (300 s) ago
     hub.fail(Fault(502, "/orgs/acme/repos", {}, "Server Error", times=None))
 
