@@ -118,6 +118,11 @@ def _alike(branches: list[Any]) -> bool:
 
 _SAMPLE = "".join(map(chr, range(128))) + "\u00a0\u00b2\u00df\u00e9\u0130\u0131\u017f\u0660\u2028\u212a\u4e00"
 """The characters alternatives are compared on: every ASCII one, and a few whose case or class is odd."""
+_FOLDED = {c: [d for d in _SAMPLE if re.fullmatch("(?i)" + re.escape(d), c)] for c in _SAMPLE}
+"""The characters of ``_SAMPLE`` that ``re`` matches with each in any case, beyond its own lower and
+upper case: ``K`` matches the Kelvin sign (through ``k``), ``i`` matches ``\u0130`` and ``\u0131``,
+``s`` matches ``\u017f``; without them, ``(?i)(?:\u212ab|Kb)+$`` would be taken though its
+alternatives both match a ``K`` of a name."""
 _OTHER = "other"
 """Stands for every character outside ``_SAMPLE``: two items that may both match one (``[ā]`` and
 ``[āb]``, ``\\w`` and ``.``) are taken to start alike, as they may."""
@@ -184,7 +189,7 @@ def _beyond_sample(op: Any, arguments: Any) -> bool:
 
 def _matches(op: Any, arguments: Any, char: str) -> bool:
     """Whether one character item (a literal, ``.``, a class) may match ``char`` in some case."""
-    cases = [c for c in {char, char.lower(), char.upper()} if len(c) == 1]
+    cases = [c for c in {char, char.lower(), char.upper(), *_FOLDED[char]} if len(c) == 1]
     if op == _parser.ANY:
         return True
     if op == _parser.LITERAL:

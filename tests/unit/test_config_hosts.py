@@ -464,6 +464,11 @@ DOUBLING_PATTERNS = [
     "^(?>([a-z]+-?)+$)",
     "^(?:([a-z]+-?)+$)++",
     "(?=(x+)+y)",
+    "(?i)(?:\u212ab|Kb)+$",
+    "(?i)(?:[\u212a]b|[A-K]b)+$",
+    "(?i)(?:\u0130b|ib)+$",
+    "(?i)(?:\u0131b|ib)+$",
+    "(?i)(?:\u017fb|sb)+$",
 ]
 """Name filters whose matching time doubles with each character of a name they do not match (or
 that are not understood well enough to tell, inside a repetition)."""
@@ -481,7 +486,10 @@ def test_a_name_pattern_whose_time_doubles_is_refused_naming_its_key(
     assert "^svc(-[a-z0-9]+)*$" in caught.value.message
 
 
-@pytest.mark.parametrize(("pattern", "name"), [("(a+)+$", "a" * 19 + "!"), ("([a-z]+-?)+$", "a" * 18 + "!")])
+@pytest.mark.parametrize(
+    ("pattern", "name"),
+    [("(a+)+$", "a" * 19 + "!"), ("([a-z]+-?)+$", "a" * 18 + "!"), ("(?i)(?:\u212ab|Kb)+$", "kb" * 18 + "!")],
+)
 def test_a_refused_name_pattern_is_slow_on_a_short_hostile_name(pattern: str, name: str) -> None:
     include = re.compile(pattern)
     started = time.perf_counter()
