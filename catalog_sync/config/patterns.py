@@ -44,6 +44,40 @@ def check_pattern(value: str) -> None:
             "^svc(-[a-z0-9]+)*$ or ^([a-z]+-)*[a-z]+$), or make the inner one possessive, which never "
             "backtracks (such as ^([a-z]++-?)+$)"
         )
+    if _captures_in_possessive(parsed):
+        raise ValidationError(
+            "a capturing group inside a possessive repetition (such as (?:(a)|b?)++) makes Python's re "
+            "fail on some names with an internal error (CPython issue 101955), which would stop the "
+            "source's listing; write the group as a non-capturing one, (?:...)"
+        )
+
+
+def _captures_in_possessive(sequence: Any, possessive: bool = False) -> bool:
+    """Whether a capturing group sits inside a possessive repetition, at any depth."""
+    for op, arguments in sequence:
+        if possessive and op == _parser.SUBPATTERN and arguments[0] is not None:
+            return True
+        inner = possessive or op == _parser.POSSESSIVE_REPEAT
+        if any(_captures_in_possessive(part, inner) for part in _parts(op, arguments)):
+            return True
+    return False
+
+
+def _parts(op: Any, arguments: Any) -> list[Any]:
+    """The sub-patterns of one parsed item, whatever it is."""
+    if op == _parser.SUBPATTERN:
+        return [arguments[3]]
+    if op == _parser.BRANCH:
+        return list(arguments[1])
+    if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT):
+        return [arguments[2]]
+    if op == _parser.ATOMIC_GROUP:
+        return [arguments]
+    if op in (_parser.ASSERT, _parser.ASSERT_NOT):
+        return [arguments[1]]
+    if op == _parser.GROUPREF_EXISTS:
+        return [branch for branch in arguments[1:] if branch is not None]
+    return []
 
 
 def _unenclosed(op: Any, arguments: Any) -> Any:

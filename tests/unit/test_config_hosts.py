@@ -497,6 +497,22 @@ def test_a_refused_name_pattern_is_slow_on_a_short_hostile_name(pattern: str, na
     assert time.perf_counter() - started > 0.01
 
 
+@pytest.mark.parametrize("pattern", [r"(?:(a)|b?)++", r"((x)|y|z)*+", r"^(?:svc-([a-z]+))++$"])
+def test_a_capturing_group_inside_a_possessive_repetition_is_refused_naming_its_key(pattern: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sources": [_github(include=pattern)]}, environ={})
+    assert caught.value.key == "sources.0.include"
+    assert "write the group as a non-capturing one, (?:...)" in caught.value.message
+
+
+def test_re_fails_on_some_names_with_a_capturing_group_inside_a_possessive_repetition() -> None:
+    """Why such a filter is refused: one repository's name would stop its source's listing with an
+    internal error of ``re`` (CPython issue 101955). Were a Python to mend it, the refusal could go."""
+    with pytest.raises(SystemError):
+        re.compile(r"(?:(a)|b?)++").search("ab")
+    assert re.compile(r"(?:(?:a)|b?)++").search("ab") is not None
+
+
 def test_a_possessive_repetition_never_backtracks_into_its_earlier_turns() -> None:
     """The check looks into a possessive repetition's body alone, as ``re`` runs each turn as an
     atomic group: were a Python to backtrack across its turns, as ``(?>(a+){2})`` does, a body with
