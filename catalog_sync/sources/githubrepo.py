@@ -54,6 +54,8 @@ class GitHubRepository:
         self._git: GitRepository | None = None
         self._facts: tuple[str, CommitFacts] | None = None
         """The tip's time and author as the branch answer gave them (no request for the commit)."""
+        self._unwritten: ReadCommit | None = None
+        """The commit read last through the API, until a scan (or ``_open``) takes it to keep."""
         self.update(listed)
 
     def update(self, listed: dict[str, Any]) -> None:
@@ -185,9 +187,13 @@ class GitHubRepository:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Scans run in worker processes, which get the repository without its source (clients, locks,
-        credentials): the commit was read in this process, so reading it needs none of them."""
+        credentials): the commit was read in this process, so reading it needs none of them. The
+        commit read last through the API goes with the first copy made, which writes it into the cache
+        as it opens it (``FetchedRepository.snapshot``): this process keeps no file system work, and
+        no read, once it is handed on."""
         cache = self._source.cache / "git" / str(self.id)
         reader = self._source.api_reader
+        read, self._unwritten = self._unwritten, None
         return FetchedRepository, (
             self.info,
             cache,
@@ -196,6 +202,7 @@ class GitHubRepository:
             reader.record(self.id).path,
             reader.blobs.root,
             self._source.git_limits.allowed_protocols,
+            read,
         )
 
     def _clone_url(self) -> str:
@@ -234,9 +241,12 @@ class GitHubRepository:
             history.read(self._repository(), commit, lambda: self._open(commit))
 
     def _read_tip(self, commit: str) -> ReadCommit | None:
-        """Read ``commit`` through the API into the cache unless it is there; a tree the host truncated,
-        or a rate limit nearly spent (``API_READ_RESERVE``), has it fetched (depth 1) into the shallow
-        cache clone instead. Answers what the API read fetched; None when nothing was read through it."""
+        """Read ``commit`` through the API unless it is in the cache or read already and not handed on;
+        a tree the host truncated, or a rate limit nearly spent (``API_READ_RESERVE``), has it fetched
+        (depth 1) into the shallow cache clone instead. Answers what the API read fetched; None when
+        nothing was read through it."""
+        if self._unwritten is not None and self._unwritten.commit == commit:
+            return self._unwritten
         reader = self._source.api_reader
         if reader.holds(self.id, commit):
             return None
@@ -245,7 +255,7 @@ class GitHubRepository:
             self._repository().prefetch(commit)
             return None
         facts = self._facts[1] if self._facts is not None and self._facts[0] == commit else None
-        read = reader.read(self.id, self._listed["full_name"], commit, facts)
+        read = self._unwritten = reader.read(self.id, self._listed["full_name"], commit, facts)
         if read is None:
             self._repository().prefetch(commit)
         return read
@@ -263,8 +273,9 @@ class GitHubRepository:
 
 class FetchedRepository:
     """A hosted repository as a scanning process receives it: its identity and its caches (the tree
-    read through the API, the blobs, the shallow clone), no credentials; a commit not read already
-    fails instead of being read without them."""
+    read through the API, the blobs, the shallow clone), with the commit just read through the API if
+    it is not in them yet; no credentials: a commit not read already fails instead of being read
+    without them."""
 
     tip_is_cheap = True
 
@@ -277,22 +288,31 @@ class FetchedRepository:
         tree: Path,
         blobs: Path,
         allowed_protocols: tuple[str, ...],
+        read: ReadCommit | None = None,
     ) -> None:
         """``allowed_protocols`` are the source's (``sync.allowed_protocols``): a fetch made here obeys
-        the same settings as one made by the sync pass."""
+        the same settings as one made by the sync pass. ``read``: the commit the sync pass read
+        through the API last, not written into the caches yet."""
         self.info = info
         self._branch = branch
         self._tree = TreeRecord(tree)
         self._blobs = BlobCache(blobs)
         self._git = GitRepository(url, branch, cache_dir, allowed_protocols=allowed_protocols, shallow=True)
+        self._read = read
 
     def tip(self) -> str:
         """Never asked in a scanning process."""
         raise RepositoryUnreachableError(f"{self.info.name}: the tip is asked by the sync pass, not a scan")
 
     def snapshot(self, commit: str) -> HistoricSnapshot:
-        """Open a commit read through the API, else one already in the shallow cache clone; with the
-        history read for its ``git`` KPIs, if any."""
+        """Open a commit read through the API (the one handed with this repository is written into
+        the caches first, for the passes after), else one already in the shallow cache clone; with
+        the history read for its ``git`` KPIs, if any."""
+        read, self._read = self._read, None
+        if read is not None and read.commit == commit:
+            read.keep(self._tree)
+            tip = ApiSnapshot(commit, self._branch, read.committed_at, read.author, read.files, self._blobs)
+            return HistoricSnapshot(tip, self._git.cache_path)
         record = self._tree.read(commit)
         if record is not None:
             committed_at, author, files = record

@@ -95,7 +95,7 @@ def test_a_scanning_process_gets_the_git_hosts_own_url_and_the_sources_protocols
     assert isinstance(received, FetchedRepository)
     assert [e.path for e in received.snapshot(tip).tree()] == ["catalog-info.yaml"]
     _, arguments = repository.__reduce__()
-    assert (arguments[2], arguments[-1]) == (f"{hub.origin}/acme/pay.git", ("http",))
+    assert (arguments[2], arguments[6]) == (f"{hub.origin}/acme/pay.git", ("http",))
 
 
 @pytest.mark.parametrize(
@@ -141,6 +141,53 @@ def test_a_descriptor_as_large_as_max_file_bytes_allows_is_read_through_the_api(
     hub.add_repo("acme", "pay", {"catalog-info.yaml": large})
     built = source(hub, tmp_path, DescriptorSettings(max_file_bytes=15 * mib))
     (repository,) = built.discover()
-    repository.prefetch(repository.tip())  # type: ignore[attr-defined]
+    tip = repository.tip()
+    repository.prefetch(tip)  # type: ignore[attr-defined]
+    assert pickle.loads(pickle.dumps(repository)).snapshot(tip).read_blob(blob_sha(large)) == large
     assert built.api_reader.blobs.get(blob_sha(large)) == large
     assert hub.git_requests() == []  # not fetched by git instead
+
+
+def test_the_sync_process_writes_no_file_for_a_read_and_the_scan_keeps_it_for_the_next_pass(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    descriptor = b"kind: Component\n"
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": descriptor, "README.md": "x\n"})
+    built = source(hub, tmp_path)
+    (repository,) = built.discover()
+    assert isinstance(repository, GitHubRepository)
+    tip = repository.tip()
+    repository.prefetch(tip)
+    repository.prefetch(tip)  # asked again before a scan took it: read once
+    assert sum("/git/trees/" in seen.path for seen in hub.api_requests()) == 1
+    kept = [*built.api_reader.trees.rglob("*"), *built.api_reader.blobs.root.rglob("*")]
+    assert [p for p in kept if p.is_file()] == []  # the sync process created no file
+    received = pickle.loads(pickle.dumps(repository))
+    assert pickle.loads(pickle.dumps(repository))._read is None  # the first copy took the read ...
+    assert repository._unwritten is None  # ... and the sync process holds none
+    assert [e.path for e in received.snapshot(tip).tree()] == ["README.md", "catalog-info.yaml"]
+    assert built.api_reader.blobs.get(blob_sha(descriptor)) == descriptor
+    assert built.api_reader.holds(repository.id, tip)
+    hub.clear()
+    again = source(hub, tmp_path)  # a restarted worker, sharing the cache folder
+    (same,) = again.discover()
+    same.prefetch(tip)  # type: ignore[attr-defined]
+    assert not any("/git/" in seen.path for seen in hub.api_requests())
+    assert pickle.loads(pickle.dumps(same)).snapshot(tip).read_blob(blob_sha(descriptor)) == descriptor
+
+
+def test_a_copy_that_never_opens_the_read_leaves_it_to_be_read_again(hub: FakeGitHub, tmp_path: Path) -> None:
+    """A scan that never ran (its process died first) loses the read: the next pass reads the commit
+    again instead of finding a record that names blobs nobody wrote."""
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": "kind: Component\n"})
+    built = source(hub, tmp_path)
+    (repository,) = built.discover()
+    assert isinstance(repository, GitHubRepository)
+    tip = repository.tip()
+    repository.prefetch(tip)
+    pickle.dumps(repository)  # handed on, never opened
+    assert not built.api_reader.holds(repository.id, tip)
+    hub.clear()
+    repository.prefetch(tip)
+    assert any("/git/trees/" in s.path for s in hub.api_requests())
+    assert pickle.loads(pickle.dumps(repository)).snapshot(tip).tree()
