@@ -75,8 +75,12 @@ def files_root(url: str, key: str) -> str:
     """The URL below which a repository's host shows its files as ``blob/<branch>/<path>``, the form of
     ``backstage.io/managed-by-location``: the repository's own for GitHub and most hosts, ``<project>/-``
     for a GitLab project (keys ``gitlab:...``), whose routes without ``/-/`` answer 404 since GitLab
-    16.0, so a link in the portal or Backstage would lead nowhere."""
+    16.0, so a link in the portal or Backstage would lead nowhere. A repository named by its clone URL
+    (a ``git`` source, a registered repository: ``https://github.com/acme/pay.git``) is linked without
+    the ``.git``, as the host names its pages."""
     root = url.rstrip("/")
+    if root[-4:].lower() == ".git" and root[:8].lower().startswith(("https://", "http://")):
+        root = root[:-4]
     return f"{root}/-" if key.startswith("gitlab:") else root
 
 

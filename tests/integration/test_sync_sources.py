@@ -10,8 +10,10 @@ from catalog_sync.errors import ConfigError, ProtocolNotAllowedError
 from catalog_sync.sources.git import GitRepository
 from catalog_sync.store.admin_store import SqlAdministration
 from catalog_sync.store.base import Database
+from catalog_sync.store.stores import open_stores
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import new_remote
+from tests.fixtures.smarthttp import smart_http
 from tests.fixtures.syncstore import sync_store
 from tests.integration.conftest import Catalog, product_yaml
 
@@ -128,3 +130,32 @@ def _rows(catalog: Catalog, table: str) -> list[tuple[object, ...]]:
 
     with catalog.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table}"))]
+
+
+def test_a_repository_named_by_its_http_clone_url_links_its_files_without_the_git(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """``https://github.com/acme/pay.git/blob/main/...`` is no page a host serves: the entities and the
+    locations name ``https://github.com/acme/pay/blob/main/...``, as Backstage's own locations do."""
+    with smart_http(tmp_path / "served") as host:
+        host.remote("pay").publish({"catalog-info.yaml": product_yaml("pay")})
+        assert host.url("pay").endswith("/pay.git")
+        catalog.config = {
+            "sources": [{"name": "pay", "type": "git", "url": host.url("pay")}],
+            "sync": {"allowed_protocols": ["http"], "allowed_private_networks": ["127.0.0.1/32"]},
+        }
+        assert catalog.sync().added == 1
+    file = f"http://127.0.0.1:{host.port}/pay/blob/main/catalog-info.yaml"
+    found = catalog.entity("product:default/pay")
+    assert found is not None
+    annotations = found["body"]["metadata"]["annotations"]
+    assert annotations["backstage.io/managed-by-location"] == f"url:{file}"
+    assert annotations["backstage.io/managed-by-origin-location"] == f"url:{file}"
+    database = Database(catalog.engine)
+    reads = open_stores(database).catalog
+    page = f"http://127.0.0.1:{host.port}/pay/blob/"  # the branch as stored: HEAD until it is known
+    with database.reading() as tx:
+        (location,) = reads.list_locations(connection=tx)
+        assert location.target.startswith(page)
+        assert location.target.endswith("/catalog-info.yaml")
+        assert reads.get_location(location.id, connection=tx).target == location.target

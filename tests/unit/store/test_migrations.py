@@ -248,12 +248,50 @@ def test_an_upgrade_to_0016_reads_every_gitlab_project_again(tmp_path: Path) -> 
                 ),
                 {"id": number, "source": source, "key": key, "removed": removed},
             )
+    upgrade(engine, "0016_gitlab_locations")
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT rescan, next_sync_at FROM repositories ORDER BY id")).all()
+    engine.dispose()
+    assert [(bool(row.rescan), row.next_sync_at is None) for row in stored] == [
+        (True, True),
+        (False, False),
+        (False, False),
+        (False, False),
+    ]
+
+
+def test_an_upgrade_to_0017_reads_every_repository_named_by_an_http_clone_url_again(tmp_path: Path) -> None:
+    """Entities stored before link a file of ``https://host/acme/pay.git`` as ``pay.git/blob/...``:
+    those repositories are read again at the next pass, so the links drop the ``.git``."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    upgrade(engine, "0016_gitlab_locations")
+    urls = [
+        ("https://github.example.com/acme/pay.git", None),
+        ("HTTP://git.example.com/acme/cart.GIT/", None),
+        ("https://github.example.com/acme/old.git", "2026-01-01 00:00:00"),  # removed
+        ("https://github.example.com/acme/web", None),  # linked as it always was
+        ("ssh://git@github.example.com/acme/ops.git", None),  # no web page to link
+        ("/srv/git/pay.git", None),  # a local path
+    ]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, name, type, target) VALUES (1, 'git', 'git', '')"))
+        for number, (url, removed) in enumerate(urls, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO repositories (id, source_id, key, name, url, state, failures, rescan,"
+                    " next_sync_at, removed_at) VALUES (:id, 1, :url, :url, :url, 'ok', 0, 0,"
+                    " '2026-12-04 00:00:00', :removed)"
+                ),
+                {"id": number, "url": url, "removed": removed},
+            )
     upgrade(engine)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT rescan, next_sync_at FROM repositories ORDER BY id")).all()
     engine.dispose()
     assert [(bool(row.rescan), row.next_sync_at is None) for row in stored] == [
         (True, True),
+        (True, True),
+        (False, False),
         (False, False),
         (False, False),
         (False, False),

@@ -1,0 +1,27 @@
+"""Where a repository's files are linked from: the pages the hosts serve."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog_sync.model import files_root
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "root"),
+    [
+        ("https://github.com/acme/pay", "github:github.com:7", "https://github.com/acme/pay"),
+        (
+            "https://gitlab.example.com/acme/pay/",
+            "gitlab:gitlab.example.com:9",
+            "https://gitlab.example.com/acme/pay/-",
+        ),
+        ("https://github.com/acme/pay.git", "https://github.com/acme/pay.git", "https://github.com/acme/pay"),
+        ("HTTP://git.example.com/acme/cart.GIT/", "git", "HTTP://git.example.com/acme/cart"),
+        ("https://github.com/acme/pay.github", "git", "https://github.com/acme/pay.github"),
+        ("ssh://git@github.com/acme/pay.git", "git", "ssh://git@github.com/acme/pay.git"),
+        ("/srv/git/pay.git", "/srv/git/pay.git", "/srv/git/pay.git"),
+    ],
+)
+def test_files_are_linked_below_the_repositorys_page(url: str, key: str, root: str) -> None:
+    assert files_root(url, key) == root
