@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from catalog_sync.logs import configure_logging
@@ -88,27 +89,30 @@ class ScanProcesses:
 
     def scan(self, tasks: list[ScanTask]) -> Iterator[ScanOutcome]:
         """Outcomes in the order the scans finish; a child that dies or overstays fails its task alone."""
-        pending = deque(tasks)
+        pending: deque[tuple[ScanTask, memoryview | None]] = deque((task, None) for task in tasks)
         busy: list[_Child] = []
         lost = 0  # children found dead before they took a task: a broken environment must not spin
         try:
             while pending or busy:
                 while pending and len(busy) < self.size:
+                    task, sent = pending.popleft()
+                    if sent is None:  # pickled once, whole: a task sent again to another child is
+                        # the same bytes (a github repository's first copy takes its unwritten read)
+                        try:
+                            sent = ForkingPickler.dumps(task)
+                        except Exception as exc:  # one task that cannot be pickled fails alone
+                            yield ScanOutcome(task.repository_id, task.commit, error=f"internal error: {exc}")
+                            continue
                     child = self._idle.pop() if self._idle else self._start()
-                    task = pending.popleft()
                     try:
-                        child.connection.send(task)  # pickled whole before anything is written
+                        child.connection.send_bytes(sent)
                     except OSError:  # the idle child is gone (killed from outside): another takes the task
                         self._stop(child)
                         lost += 1
                         if lost > MAX_LOST_CHILDREN:
                             yield ScanOutcome(task.repository_id, task.commit, error=NO_CHILD_MESSAGE)
                         else:
-                            pending.appendleft(task)
-                        continue
-                    except Exception as exc:  # one task that cannot be pickled fails alone
-                        self._idle.append(child)
-                        yield ScanOutcome(task.repository_id, task.commit, error=f"internal error: {exc}")
+                            pending.appendleft((task, sent))
                         continue
                     child.task, child.deadline = task, None
                     busy.append(child)

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSettings, TokenAuth
 from catalog_sync.errors import RepositoryUnreachableError
+from catalog_sync.sources.base import Repository
 from catalog_sync.sources.github import GitHubSource
 from catalog_sync.sources.githubrepo import FetchedRepository, GitHubRepository, git_origin
 from catalog_sync.sources.githubtree import blob_sha
 from catalog_sync.sources.hostapi import MAX_ANSWER_BYTES
+from catalog_sync.sync.isolation import ScanProcesses
+from catalog_sync.sync.workers import ScanTask
 from tests.fixtures.fakegithub import FakeGitHub, fake_github, serving_orgs
 
 TOKEN = "ghp_" + "UnitT0ken" * 4
@@ -191,3 +195,39 @@ def test_a_copy_that_never_opens_the_read_leaves_it_to_be_read_again(hub: FakeGi
     repository.prefetch(tip)
     assert any("/git/trees/" in s.path for s in hub.api_requests())
     assert pickle.loads(pickle.dumps(repository)).snapshot(tip).tree()
+
+
+def test_a_read_sent_again_to_a_new_scanning_process_is_still_kept_and_scanned(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    """A child found dead as a task is sent (killed while idle) has the task sent to another: the read
+    the first sending took from the repository goes with the second."""
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": "kind: Component\nmetadata:\n  name: pay\n"})
+    built = source(hub, tmp_path)
+    (repository,) = built.discover()
+    assert isinstance(repository, GitHubRepository)
+    tip = repository.tip()
+    repository.prefetch(tip)
+    processes = ScanProcesses(1)
+    try:
+        list(processes.scan([scan_task(1, repository, tip)]))  # a child, now idle, is kept
+        assert built.api_reader.holds(repository.id, tip)
+        other = source(hub, tmp_path / "other")
+        (again,) = other.discover()
+        assert isinstance(again, GitHubRepository)
+        again.prefetch(tip)
+        [idle] = processes._idle
+        idle.process.kill()  # as the OOM killer or an operator might
+        idle.process.join(5)
+        outcomes = list(processes.scan([scan_task(2, again, tip)]))
+    finally:
+        processes.close()
+    assert [(o.error, o.result is not None) for o in outcomes] == [(None, True)]
+    assert other.api_reader.holds(again.id, tip)
+
+
+def scan_task(repository_id: int, repository: Repository, commit: str) -> ScanTask:
+    return ScanTask(
+        repository_id, repository, commit, repository.info.url, "main", {}, {}, DescriptorSettings(), (),
+        datetime.now(UTC), 30.0,
+    )  # fmt: skip
