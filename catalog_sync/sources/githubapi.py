@@ -72,6 +72,13 @@ class ReadCommit:
         data = self.fetched.get(sha)
         return data if data is not None else self.blobs.get(sha)
 
+    def still_whole(self) -> bool:
+        """Whether every descriptor blob it found cached is still there, marking each as just used as
+        the read did: a read kept past its pass (its scan never ran) may outlive the grace that spared
+        them from pruning, and one pruned since has the commit read again rather than scanned without
+        it."""
+        return all(entry.sha in self.fetched or self.blobs.keep(entry.sha) for entry in self.descriptors)
+
     def keep(self, record: TreeRecord) -> None:
         """Write the commit into the cache: the blobs fetched, then the tree record that names them
         (pruning, ``githubprune``, spares a blob written or used within its grace period, so none is

@@ -245,8 +245,9 @@ class GitHubRepository:
         a tree the host truncated, or a rate limit nearly spent (``API_READ_RESERVE``), has it fetched
         (depth 1) into the shallow cache clone instead. Answers what the API read fetched; None when
         nothing was read through it."""
-        if self._unwritten is not None and self._unwritten.commit == commit:
-            return self._unwritten
+        unwritten = self._unwritten
+        if unwritten is not None and unwritten.commit == commit and unwritten.still_whole():
+            return unwritten
         reader = self._source.api_reader
         if reader.holds(self.id, commit):
             return None

@@ -3,7 +3,9 @@ how large a descriptor may come through the API."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -231,3 +233,38 @@ def scan_task(repository_id: int, repository: Repository, commit: str) -> ScanTa
         repository_id, repository, commit, repository.info.url, "main", {}, {}, DescriptorSettings(), (),
         datetime.now(UTC), 30.0,
     )  # fmt: skip
+
+
+def test_a_read_kept_past_a_blob_prune_before_its_scan_is_read_again_not_scanned_without_its_blob(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    """A read whose scan did not run in its pass (its claim lost, the pass stopped) waits for the next
+    pass; a blob it found cached, which no record names, may be pruned meanwhile (a day's prune, past
+    the hour's grace): the next pass reads the commit again instead of scanning without the blob."""
+    first, second = b"kind: Component\nmetadata:\n  name: a\n", b"kind: Component\nmetadata:\n  name: b\n"
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": first})
+    built = source(hub, tmp_path)
+
+    def pass_reads(scanned: bool = True) -> GitHubRepository:
+        (repository,) = built.discover()
+        assert isinstance(repository, GitHubRepository)
+        tip = repository.tip()
+        repository.prefetch(tip)
+        if scanned:
+            pickle.loads(pickle.dumps(repository)).snapshot(tip).close()
+        return repository
+
+    pass_reads()
+    hub.push(pay, {"catalog-info.yaml": second})
+    pass_reads()  # the record names the second version only
+    tip = hub.push(pay, {"catalog-info.yaml": first})
+    repository = pass_reads(scanned=False)  # the first version, cached, is used again: not scanned
+    then = time.time() - 2 * 24 * 3600.0
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+    (again,) = built.discover()  # the next pass's listing prunes the blobs no record names
+    assert again is repository
+    repository.prefetch(tip)
+    snapshot = pickle.loads(pickle.dumps(repository)).snapshot(tip)
+    assert snapshot.read_blob(blob_sha(first)) == first
