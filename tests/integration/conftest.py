@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from catalog_sync.config import Settings, parse_settings
+from catalog_sync.store.base import Database
+from catalog_sync.store.stores import open_stores
 from catalog_sync.store.tables import entities, problems, relations, repositories
 from catalog_sync.sync import PassSummary, SyncEngine
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
@@ -122,6 +124,27 @@ class Catalog:
                 select(relations.c.type, relations.c.target_key).where(relations.c.source_key == ref_key)
             )
             return {(r.type, r.target_key) for r in rows}
+
+    def links(self, ref_key: str) -> tuple[str, str]:
+        """The entity's ``managed-by-location`` and ``managed-by-origin-location``: where the portal
+        and Backstage send a reader for its descriptor."""
+        found = self.entity(ref_key)
+        assert found is not None, ref_key
+        annotations = found["body"]["metadata"]["annotations"]
+        return annotations["backstage.io/managed-by-location"], annotations[
+            "backstage.io/managed-by-origin-location"
+        ]
+
+    def location_targets(self) -> list[str]:
+        """Every location's target as ``GET /locations`` lists it, checked against ``GET /locations/{id}``."""
+        database = Database(self.engine)
+        reads = open_stores(database).catalog
+        with database.reading() as tx:
+            found = reads.list_locations(connection=tx)
+            assert [reads.get_location(loc.id, connection=tx).target for loc in found] == [
+                loc.target for loc in found
+            ]
+        return [loc.target for loc in found]
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import pytest
 from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy import select
 
-from catalog_sync.store.base import Database
-from catalog_sync.store.stores import open_stores
 from catalog_sync.store.tables import repositories, sources
 from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
 from tests.integration.conftest import GITLAB_TOKEN, Catalog, product_yaml
@@ -191,13 +189,5 @@ def test_a_projects_entities_and_locations_link_to_the_file_where_gitlab_serves_
     catalog.sync()
     file = f"{gitlab.web_root}/acme/platform/pay/-/blob/main/catalog-info.yaml"
 
-    found = catalog.entity("product:default/pay")
-    assert found is not None
-    annotations = found["body"]["metadata"]["annotations"]
-    assert annotations["backstage.io/managed-by-location"] == f"url:{file}"
-    assert annotations["backstage.io/managed-by-origin-location"] == f"url:{file}"
-    reads = open_stores(Database(catalog.engine)).catalog
-    with Database(catalog.engine).reading() as tx:
-        (location,) = reads.list_locations(connection=tx)
-        assert location.target == file
-        assert reads.get_location(location.id, connection=tx).target == file
+    assert catalog.links("product:default/pay") == (f"url:{file}", f"url:{file}")
+    assert catalog.location_targets() == [file]

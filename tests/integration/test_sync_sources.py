@@ -10,7 +10,6 @@ from catalog_sync.errors import ConfigError, ProtocolNotAllowedError
 from catalog_sync.sources.git import GitRepository
 from catalog_sync.store.admin_store import SqlAdministration
 from catalog_sync.store.base import Database
-from catalog_sync.store.stores import open_stores
 from catalog_sync.sync import SyncEngine
 from tests.fixtures.gitrepos import new_remote
 from tests.fixtures.smarthttp import smart_http
@@ -146,16 +145,7 @@ def test_a_repository_named_by_its_http_clone_url_links_its_files_without_the_gi
         }
         assert catalog.sync().added == 1
     file = f"http://127.0.0.1:{host.port}/pay/blob/main/catalog-info.yaml"
-    found = catalog.entity("product:default/pay")
-    assert found is not None
-    annotations = found["body"]["metadata"]["annotations"]
-    assert annotations["backstage.io/managed-by-location"] == f"url:{file}"
-    assert annotations["backstage.io/managed-by-origin-location"] == f"url:{file}"
-    database = Database(catalog.engine)
-    reads = open_stores(database).catalog
-    page = f"http://127.0.0.1:{host.port}/pay/blob/"  # the branch as stored: HEAD until it is known
-    with database.reading() as tx:
-        (location,) = reads.list_locations(connection=tx)
-        assert location.target.startswith(page)
-        assert location.target.endswith("/catalog-info.yaml")
-        assert reads.get_location(location.id, connection=tx).target == location.target
+    assert catalog.links("product:default/pay") == (f"url:{file}", f"url:{file}")
+    (target,) = catalog.location_targets()  # the branch as stored: HEAD until it is known
+    assert target.startswith(f"http://127.0.0.1:{host.port}/pay/blob/")
+    assert target.endswith("/catalog-info.yaml")

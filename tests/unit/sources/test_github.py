@@ -39,6 +39,22 @@ def source(hub: FakeGitHub, tmp_path: Path, descriptors: DescriptorSettings | No
     return GitHubSource(settings, tmp_path / "cache", SyncSettings(allowed_protocols=("http",)), descriptors)
 
 
+def read_pay(
+    hub: FakeGitHub,
+    tmp_path: Path,
+    files: dict[str, str | bytes],
+    descriptors: DescriptorSettings | None = None,
+) -> tuple[GitHubSource, GitHubRepository, str]:
+    """``acme/pay`` with ``files``, listed and read through the API at its tip, not scanned yet."""
+    hub.add_repo("acme", "pay", files)
+    built = source(hub, tmp_path, descriptors)
+    (repository,) = built.discover()
+    assert isinstance(repository, GitHubRepository)
+    tip = repository.tip()
+    repository.prefetch(tip)
+    return built, repository, tip
+
+
 def test_git_is_served_by_github_com_for_the_public_api_and_by_the_api_host_otherwise() -> None:
     assert git_origin("https://api.github.com") == "https://github.com"
     assert git_origin("https://GHE.example.com/api/v3") == "https://ghe.example.com"
@@ -68,10 +84,7 @@ def test_git_gets_the_token_as_a_header_for_the_git_host_only(hub: FakeGitHub, t
 
 
 def test_a_scanning_process_gets_the_repository_without_its_source(hub: FakeGitHub, tmp_path: Path) -> None:
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": "kind: Component\n"})
-    (repository,) = source(hub, tmp_path).discover()
-    tip = repository.tip()
-    repository.prefetch(tip)  # type: ignore[attr-defined]
+    _, repository, tip = read_pay(hub, tmp_path, {"catalog-info.yaml": "kind: Component\n"})
     sent = pickle.dumps(repository)
     assert TOKEN.encode() not in sent
     received = pickle.loads(sent)
@@ -91,11 +104,7 @@ def test_a_scanning_process_gets_the_git_hosts_own_url_and_the_sources_protocols
     """A listing's clone URL on another host, or over a transport ``sync.allowed_protocols`` leaves
     out, is never handed to a scanning process (refused as it unpickles, it would end the process):
     it gets the git host's own URL, fetched with the source's protocols."""
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": "kind: Component\n"})
-    (repository,) = source(hub, tmp_path).discover()
-    assert isinstance(repository, GitHubRepository)
-    tip = repository.tip()
-    repository.prefetch(tip)
+    _, repository, tip = read_pay(hub, tmp_path, {"catalog-info.yaml": "kind: Component\n"})
     repository.update(dict(repository._listed) | {"clone_url": listed_url})
     received = pickle.loads(pickle.dumps(repository))
     assert isinstance(received, FetchedRepository)
@@ -144,11 +153,9 @@ def test_a_descriptor_as_large_as_max_file_bytes_allows_is_read_through_the_api(
     mib = 1024 * 1024
     large = b"# " + b"x" * (14 * mib) + b"\n"
     assert len(large) * 4 // 3 > MAX_ANSWER_BYTES  # its blob answer is larger than a list page may be
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": large})
-    built = source(hub, tmp_path, DescriptorSettings(max_file_bytes=15 * mib))
-    (repository,) = built.discover()
-    tip = repository.tip()
-    repository.prefetch(tip)  # type: ignore[attr-defined]
+    built, repository, tip = read_pay(
+        hub, tmp_path, {"catalog-info.yaml": large}, DescriptorSettings(max_file_bytes=15 * mib)
+    )
     assert pickle.loads(pickle.dumps(repository)).snapshot(tip).read_blob(blob_sha(large)) == large
     assert built.api_reader.blobs.get(blob_sha(large)) == large
     assert hub.git_requests() == []  # not fetched by git instead
@@ -158,12 +165,7 @@ def test_the_sync_process_writes_no_file_for_a_read_and_the_scan_keeps_it_for_th
     hub: FakeGitHub, tmp_path: Path
 ) -> None:
     descriptor = b"kind: Component\n"
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": descriptor, "README.md": "x\n"})
-    built = source(hub, tmp_path)
-    (repository,) = built.discover()
-    assert isinstance(repository, GitHubRepository)
-    tip = repository.tip()
-    repository.prefetch(tip)
+    built, repository, tip = read_pay(hub, tmp_path, {"catalog-info.yaml": descriptor, "README.md": "x\n"})
     repository.prefetch(tip)  # asked again before a scan took it: read once
     assert sum("/git/trees/" in seen.path for seen in hub.api_requests()) == 1
     kept = [*built.api_reader.trees.rglob("*"), *built.api_reader.blobs.root.rglob("*")]
@@ -185,12 +187,7 @@ def test_the_sync_process_writes_no_file_for_a_read_and_the_scan_keeps_it_for_th
 def test_a_copy_that_never_opens_the_read_leaves_it_to_be_read_again(hub: FakeGitHub, tmp_path: Path) -> None:
     """A scan that never ran (its process died first) loses the read: the next pass reads the commit
     again instead of finding a record that names blobs nobody wrote."""
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": "kind: Component\n"})
-    built = source(hub, tmp_path)
-    (repository,) = built.discover()
-    assert isinstance(repository, GitHubRepository)
-    tip = repository.tip()
-    repository.prefetch(tip)
+    built, repository, tip = read_pay(hub, tmp_path, {"catalog-info.yaml": "kind: Component\n"})
     pickle.dumps(repository)  # handed on, never opened
     assert not built.api_reader.holds(repository.id, tip)
     hub.clear()
@@ -204,12 +201,9 @@ def test_a_read_sent_again_to_a_new_scanning_process_is_still_kept_and_scanned(
 ) -> None:
     """A child found dead as a task is sent (killed while idle) has the task sent to another: the read
     the first sending took from the repository goes with the second."""
-    hub.add_repo("acme", "pay", {"catalog-info.yaml": "kind: Component\nmetadata:\n  name: pay\n"})
-    built = source(hub, tmp_path)
-    (repository,) = built.discover()
-    assert isinstance(repository, GitHubRepository)
-    tip = repository.tip()
-    repository.prefetch(tip)
+    built, repository, tip = read_pay(
+        hub, tmp_path, {"catalog-info.yaml": "kind: Component\nmetadata:\n  name: pay\n"}
+    )
     processes = ScanProcesses(1)
     try:
         list(processes.scan([scan_task(1, repository, tip)]))  # a child, now idle, is kept
