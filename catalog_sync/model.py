@@ -79,7 +79,8 @@ def files_root(url: str, key: str) -> str:
     (a ``git`` source, a registered repository: ``https://github.com/acme/pay.git``) is linked without
     the ``.git``, as the host names its pages."""
     root = url.rstrip("/")
-    if root[-4:].lower() == ".git" and root[:8].lower().startswith(("https://", "http://")):
+    lowered = root.lower()
+    if lowered.endswith(".git") and lowered.startswith(("https://", "http://")):
         root = root[:-4]
     return f"{root}/-" if key.startswith("gitlab:") else root
 

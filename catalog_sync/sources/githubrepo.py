@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from catalog_sync.errors import (
     RepositoryUnreachableError,
 )
 from catalog_sync.sources.ancestry import github_descends
-from catalog_sync.sources.base import RepositoryInfo
+from catalog_sync.sources.base import RepositoryInfo, TreeEntry
 from catalog_sync.sources.branchnames import refused_default
 from catalog_sync.sources.git import GitRepository, ShallowSnapshot
 from catalog_sync.sources.githubapi import CommitFacts, ReadCommit, commit_facts
@@ -310,11 +311,12 @@ class FetchedRepository:
         the caches first, for the passes after), else one already in the shallow cache clone; with
         the history read for its ``git`` KPIs, if any."""
         read, self._read = self._read, None
+        record: tuple[datetime, str, list[TreeEntry]] | None
         if read is not None and read.commit == commit:
             read.keep(self._tree)
-            tip = ApiSnapshot(commit, self._branch, read.committed_at, read.author, read.files, self._blobs)
-            return HistoricSnapshot(tip, self._git.cache_path)
-        record = self._tree.read(commit)
+            record = (read.committed_at, read.author, read.files)
+        else:
+            record = self._tree.read(commit)
         if record is not None:
             committed_at, author, files = record
             tip = ApiSnapshot(commit, self._branch, committed_at, author, files, self._blobs)
