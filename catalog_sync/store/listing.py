@@ -12,7 +12,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, delete, insert, select, update
 
 from catalog_sync.plans import ListedRepository, RemovalDecision
 from catalog_sync.sources.base import RepositoryInfo
@@ -156,19 +156,7 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
     A listed value longer than its column fails that repository alone (``stored_listing``); a key
     too long to store gives no row at all, and is answered, with the others refused, for the source.
     """
-    rows = conn.execute(
-        select(
-            repositories.c.id,
-            repositories.c.key,
-            repositories.c.removed_at,
-            repositories.c.name,
-            repositories.c.url,
-            repositories.c.branch,
-            repositories.c.listing_error,
-            repositories.c.missed_listings,
-        ).where(repositories.c.source_id == source_id)
-    ).all()
-    existing = {r.key: r for r in rows}
+    existing = {r.key: r for r in _read_listed(conn, repositories.c.source_id == source_id)}
     moved = _move_transferred(conn, source_id, [i.key for i in found if i.key not in existing])
     existing.update(moved)
     new_rows = []
@@ -229,6 +217,24 @@ def _add_and_update(conn: Connection, source_id: int, found: Sequence[Repository
     return refusals
 
 
+def _read_listed(conn: Connection, *where: ColumnElement[bool]) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The stored columns a listing compares each listed repository with. A source's own rows and the
+    rows ``_move_transferred`` takes from another source are read alike, so that a moved row is
+    compared with its listing as if it had always been the source's."""
+    return conn.execute(
+        select(
+            repositories.c.id,
+            repositories.c.key,
+            repositories.c.removed_at,
+            repositories.c.name,
+            repositories.c.url,
+            repositories.c.branch,
+            repositories.c.listing_error,
+            repositories.c.missed_listings,
+        ).where(*where)
+    ).all()
+
+
 HOSTED_KEY_PREFIXES = ("github:", "gitlab:")
 """Keys that name a repository by its hosting API's id: the same key in two sources is one repository."""
 
@@ -242,18 +248,7 @@ def _move_transferred(conn: Connection, source_id: int, keys: list[str]) -> dict
     hosted = [k for k in keys if k.startswith(HOSTED_KEY_PREFIXES)]
     if not hosted:
         return {}
-    rows = conn.execute(
-        select(
-            repositories.c.id,
-            repositories.c.key,
-            repositories.c.removed_at,
-            repositories.c.name,
-            repositories.c.url,
-            repositories.c.branch,
-            repositories.c.listing_error,
-            repositories.c.missed_listings,
-        ).where(repositories.c.key.in_(hosted), repositories.c.source_id != source_id)
-    ).all()
+    rows = _read_listed(conn, repositories.c.key.in_(hosted), repositories.c.source_id != source_id)
     moved: dict[str, Any] = {}
     for row in rows:
         if row.removed_at is None and row.missed_listings == 0:
