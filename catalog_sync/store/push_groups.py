@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Connection, text
+from sqlalchemy import Column, Connection, TextClause, text
 
 from catalog_sync.store.tables import repositories
 
@@ -64,9 +64,32 @@ def collapse(repository: int, ops: Sequence[Pushed]) -> Collapsed:
     return Collapsed(repository, last.received, last.commit, first_push_at, after_deletion)
 
 
+def _update_from(rows: str, *, before: str = "") -> TextClause:
+    """The update both databases run, given how each reads the bound rows as ``v`` (``rows``, and a
+    ``WITH`` clause ``before`` it): what a group leaves in a row is one rule, written once so that
+    SQLite and PostgreSQL cannot come to disagree on it."""
+    return text(
+        f"""
+        {before}
+        UPDATE repositories
+        SET next_sync_at = v.due_at,
+            pushed_commit = v.tip,
+            pushed_at = CASE
+                WHEN v.after_deletion THEN v.first_push_at
+                WHEN repositories.pushed_commit IS NOT NULL AND repositories.pushed_at IS NOT NULL
+                    THEN repositories.pushed_at
+                ELSE v.first_push_at
+            END
+        FROM {rows}
+        WHERE repositories.id = v.id
+        """  # noqa: S608 - both parts are constants of this module; values come only as bound parameters
+    )
+
+
 _WRITE = {
-    "postgresql": text(
-        """
+    "postgresql": _update_from(
+        "v",
+        before="""
         WITH v AS MATERIALIZED (
             SELECT given.*
             FROM repositories JOIN json_to_recordset(CAST(:rows AS json)) AS given(
@@ -75,39 +98,15 @@ _WRITE = {
             WHERE repositories.id = ANY(CAST(:ids AS bigint[]))
             ORDER BY repositories.id
             FOR UPDATE OF repositories
-        )
-        UPDATE repositories
-        SET next_sync_at = v.due_at,
-            pushed_commit = v.tip,
-            pushed_at = CASE
-                WHEN v.after_deletion THEN v.first_push_at
-                WHEN repositories.pushed_commit IS NOT NULL AND repositories.pushed_at IS NOT NULL
-                    THEN repositories.pushed_at
-                ELSE v.first_push_at
-            END
-        FROM v
-        WHERE repositories.id = v.id
-        """
+        )""",
     ),
-    "sqlite": text(
-        """
-        UPDATE repositories
-        SET next_sync_at = v.due_at,
-            pushed_commit = v.tip,
-            pushed_at = CASE
-                WHEN v.after_deletion THEN v.first_push_at
-                WHEN repositories.pushed_commit IS NOT NULL AND repositories.pushed_at IS NOT NULL
-                    THEN repositories.pushed_at
-                ELSE v.first_push_at
-            END
-        FROM (
+    "sqlite": _update_from(
+        """(
             SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.due_at') AS due_at,
                 json_extract(value, '$.tip') AS tip, json_extract(value, '$.first_push_at') AS first_push_at,
                 json_extract(value, '$.after_deletion') AS after_deletion
             FROM json_each(:rows)
-        ) AS v
-        WHERE repositories.id = v.id
-        """
+        ) AS v"""
     ),
 }
 """The group in one execution of one statement, its rows bound as one JSON text: psycopg dumps a list
