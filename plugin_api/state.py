@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, current_app, g
 
 from catalog_sync.config import Settings
-from catalog_sync.store.admin_store import Administration
 from catalog_sync.store.base import Transaction
-from catalog_sync.store.catalog_store import CatalogReads
-from catalog_sync.store.kpis import KpiPushes, KpiReads
-from catalog_sync.store.metrics_store import MetricsReads
-from catalog_sync.store.outbox import OutboxReads
-from catalog_sync.store.scoring import ScoringReads
-from catalog_sync.store.stores import ReadUnits, Stores
-from catalog_sync.store.webhook_store import WebhookIntake
+from catalog_sync.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +30,12 @@ _UNIT = "catalog_sync_read_unit"
 
 
 @dataclass(frozen=True)
-class AppState:
-    """The app's collaborators."""
+class AppState(Stores):
+    """The app's collaborators: the store's protocols ``open_stores`` built, and what the app adds to
+    them. It extends ``Stores`` rather than listing its fields again, so a protocol added there reaches
+    the views with no second list to keep in step."""
 
     settings: Settings
-    units: ReadUnits
-    catalog: CatalogReads
-    administration: Administration
-    metrics: MetricsReads
-    scoring: ScoringReads
-    kpis: KpiReads
-    kpi_pushes: KpiPushes
-    webhooks: WebhookIntake
-    outbox: OutboxReads
     sync_trigger: Callable[[], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -57,19 +44,8 @@ class AppState:
         cls, settings: Settings, stores: Stores, *, sync_trigger: Callable[[], None] | None = None
     ) -> AppState:
         """The state of an app over these stores."""
-        return cls(
-            settings=settings,
-            units=stores.units,
-            catalog=stores.catalog,
-            administration=stores.administration,
-            metrics=stores.metrics,
-            scoring=stores.scoring,
-            kpis=stores.kpis,
-            kpi_pushes=stores.kpi_pushes,
-            webhooks=stores.webhooks,
-            outbox=stores.outbox,
-            sync_trigger=sync_trigger,
-        )
+        protocols: dict[str, Any] = {field.name: getattr(stores, field.name) for field in fields(Stores)}
+        return cls(settings=settings, sync_trigger=sync_trigger, **protocols)
 
 
 def state() -> AppState:
