@@ -116,6 +116,19 @@ def reading(engine: Engine, connection: Connection | None = None) -> Iterator[Co
             yield own
 
 
+def lock_writes(connection: Connection, lock_id: int) -> None:
+    """Make the writers of one kind wait for each other until the transaction ends, first thing in it.
+
+    PostgreSQL takes the advisory lock ``lock_id`` names, so other writes go on beside; SQLite, which
+    has one writer, takes the database's write lock (``BEGIN IMMEDIATE``) before the transaction has
+    read anything, as a transaction that has read cannot wait for it.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def check_ready(engine: Engine) -> None:
     """Prove the database answers, for ``/readyz`` and for ``sync`` to stop early with exit status 1;
     a SQLite file known to be damaged is not ready (``integrity.verify``)."""

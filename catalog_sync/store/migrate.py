@@ -14,9 +14,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
-from catalog_sync.store.engine import translate_errors
+from catalog_sync.store.engine import lock_writes, translate_errors
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _ADVISORY_LOCK_ID = 0x63617461  # "cata": any constant shared by every catalog-sync process
@@ -25,7 +25,7 @@ _ADVISORY_LOCK_ID = 0x63617461  # "cata": any constant shared by every catalog-s
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (the newest by default); a no-op when it is already there."""
     with translate_errors(engine), engine.connect() as connection:
-        _lock(connection)
+        lock_writes(connection, _ADVISORY_LOCK_ID)  # concurrent upgrades never create a table twice
         config = _config(connection)
         command.upgrade(config, revision)
         connection.commit()
@@ -50,11 +50,3 @@ def _config(connection: Connection | None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     return config
-
-
-def _lock(connection: Connection) -> None:
-    """Make concurrent upgrades wait for each other instead of creating the same tables twice."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
-    elif connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -7,9 +7,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import text
-
 from catalog_sync.store.base import Database, Transaction, connection_of
+from catalog_sync.store.engine import lock_writes
 from catalog_sync.store.filters import EntityFilter
 from catalog_sync.store.kpis import reads, writes
 from catalog_sync.store.kpis.events import kpi_events
@@ -88,10 +87,7 @@ class SqlKpiStore:
     def _locked(self) -> Iterator[Any]:
         with self._database.transaction() as tx:
             conn = connection_of(tx)
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-            elif conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            lock_writes(conn, LOCK_ID)
             yield conn
 
     def claim_round(self, now: datetime, interval_seconds: float) -> bool:

@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 
 from catalog_sync.store.base import Database, Transaction, connection_of
+from catalog_sync.store.engine import lock_writes
 from catalog_sync.store.filters import EntityFilter
 from catalog_sync.store.outbox import enqueue, scoring_events
 from catalog_sync.store.outbox.types import Event, Route
@@ -56,10 +57,7 @@ class SqlScoringStore:
         the transaction ends; SQLite: ``BEGIN IMMEDIATE``, the database's one writer)."""
         with self._database.transaction() as tx:
             conn = connection_of(tx)
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-            elif conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            lock_writes(conn, LOCK_ID)
             if not self._routes:
                 yield tx
                 return
