@@ -18,14 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard as dash
-from grafana_foundation_sdk.builders import timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as models
 
+from dashboards.health import sync_health
 from dashboards.panels import DATASOURCE, bars, base, graph, listing, query, single
 
 HERE = Path(__file__).resolve().parent
-RATE = "$__rate_interval"
 
 ENTITIES = "max by (kind, lifecycle) (catalog_entities)"
 GAPS = "max by (type, tier) (catalog_ownership_gaps)"
@@ -35,7 +34,6 @@ AVERAGES = 'max by (scorecard, owner) (catalog_scorecard_score_average{scorecard
 KPIS = "max by (category, status) (catalog_kpis)"
 KPIS_MISSED = 'sum by (category) (max by (category, status) (catalog_kpis{status="missed"}))'
 KPI_RATIOS = "max by (entity, kpi, tier, direction) (catalog_kpi_ratio)"
-SOURCES_NOT_OK = "max by (source) (catalog_source_listing_ok) == 0"
 KPI_RATIOS_BELOW = 'bottomk(10, max by (entity, kpi) (catalog_kpi_ratio{tier="1", direction="at-least"}))'
 
 
@@ -209,145 +207,6 @@ def scorecards() -> dash.Dashboard:
             )
         )
     )
-
-
-def sync_health() -> dash.Dashboard:
-    """Whether the catalog follows the repositories, and how the API is doing."""
-    p95 = "histogram_quantile(0.95, sum by (le) (rate(catalog_sync_duration_seconds_bucket[{r}])))"
-    mean = (
-        "sum(rate(catalog_sync_duration_seconds_sum[{r}]))"
-        " / sum(rate(catalog_sync_duration_seconds_count[{r}]))"
-    )
-    route_p95 = (
-        "histogram_quantile(0.95,"
-        " sum by (le, route) (rate(catalog_http_request_duration_seconds_bucket[{r}])))"
-    )
-    return (
-        base("catalog-sync-health", "catalog-sync: sync health", "Sync passes, errors and the API.")
-        .with_row(dash.Row("Sync"))
-        .with_panel(
-            single(
-                "Last successful pass",
-                "Any worker's; the CatalogSyncStale alert fires after an hour.",
-                "max(catalog_sync_last_success_timestamp_seconds) * 1000",
-                unit="dateTimeFromNow",
-            )
-        )
-        .with_panel(
-            single(
-                "Seconds since last success",
-                "Turns red after an hour.",
-                "time() - max(catalog_sync_last_success_timestamp_seconds)",
-                unit="s",
-                red_from=3600,
-            )
-        )
-        .with_panel(
-            single(
-                "Failed passes (24h)",
-                "Passes that could not run.",
-                'sum(increase(catalog_sync_runs_total{result="failed"}[24h]))',
-                red_from=1,
-            )
-        )
-        .with_panel(
-            rate_by(
-                "Passes",
-                "Passes finished per second, by result.",
-                "catalog_sync_runs_total",
-                "result",
-                unit="ops",
-            )
-        )
-        .with_panel(
-            graph(
-                "Pass duration",
-                "95th percentile and mean.",
-                [query(p95.format(r=RATE), "p95"), query(mean.format(r=RATE), "mean", ref="B")],
-                unit="s",
-            )
-        )
-        .with_panel(
-            rate_by(
-                "Repositories synced",
-                "Per second: changed (read and reconciled), unchanged (tip did not move), error.",
-                "catalog_repository_syncs_total",
-                "result",
-                unit="ops",
-                stacked=True,
-            )
-        )
-        .with_panel(
-            graph(
-                "Errors",
-                "Descriptor errors, conflicts, repositories failing or stale.",
-                [
-                    query("max(catalog_descriptor_errors)", "descriptor errors"),
-                    query("max(catalog_entity_conflicts)", "conflicts", ref="B"),
-                    query(
-                        'max by (state) (catalog_repositories{state=~"failing|stale"})', "{{state}}", ref="C"
-                    ),
-                ],
-            )
-        )
-        .with_panel(
-            listing(
-                "Sources not listing cleanly",
-                "Configured sources whose last listing failed, was incomplete, refused a removal or has "
-                "not happened (catalog_source_listing_ok 0); GET /api/sources gives each one's lastError. "
-                "Empty when every source lists cleanly.",
-                SOURCES_NOT_OK,
-            )
-        )
-        .with_row(dash.Row("API"))
-        .with_panel(
-            rate_by("Requests by route", "Per second, by URL rule.", _REQUESTS, "route", unit="reqps")
-        )
-        .with_panel(
-            rate_by(
-                "Requests by status",
-                "Per second, by status code.",
-                _REQUESTS,
-                "status",
-                unit="reqps",
-                stacked=True,
-            )
-        )
-        .with_panel(
-            graph(
-                "Latency by route (p95)",
-                "95th percentile of the time to answer.",
-                [query(route_p95.format(r=RATE), "{{route}}")],
-                unit="s",
-            )
-        )
-        .with_panel(
-            graph(
-                "Server errors",
-                "Share of requests answered 5xx.",
-                [
-                    query(
-                        f'sum(rate(catalog_http_requests_total{{status=~"5.."}}[{RATE}]))'
-                        f" / sum(rate(catalog_http_requests_total[{RATE}]))",
-                        "5xx share",
-                    )
-                ],
-                unit="percentunit",
-            )
-        )
-    )
-
-
-_REQUESTS = "catalog_http_requests_total"
-
-
-def rate_by(
-    title: str, description: str, counter: str, label: str, *, unit: str, stacked: bool = False
-) -> timeseries.Panel:
-    """A counter's rate summed over processes and replicas, one series per value of ``label``."""
-    legend = "{{" + label + "}}"
-    targets = [query(f"sum by ({label}) (rate({counter}[{RATE}]))", legend)]
-    return graph(title, description, targets, unit=unit, stacked=stacked)
 
 
 BUILDERS = {

@@ -17,6 +17,8 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 DATASOURCE = models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 TAGS = ["catalog-sync"]
+RATE = "$__rate_interval"
+"""Grafana's rate window: at least four scrape intervals, whatever the zoom."""
 
 
 def query(expr: str, legend: str = "", *, ref: str = "A", instant: bool = False) -> prom.Dataquery:
@@ -133,3 +135,12 @@ def base(uid: str, title: str, description: str) -> dash.Dashboard:
         .tooltip(models.DashboardCursorSync.CROSSHAIR)
         .with_variable(datasource_variable())
     )
+
+
+def rate_by(
+    title: str, description: str, counter: str, label: str, *, unit: str, stacked: bool = False
+) -> timeseries.Panel:
+    """A counter's rate summed over processes and replicas, one series per value of ``label``."""
+    legend = "{{" + label + "}}"
+    targets = [query(f"sum by ({label}) (rate({counter}[{RATE}]))", legend)]
+    return graph(title, description, targets, unit=unit, stacked=stacked)

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from catalog_sync.config import parse_settings
 from catalog_sync.kpis import Measurer
-from catalog_sync.metrics import record_pass
+from catalog_sync.metrics import record_pass, sync_event_metrics
 from catalog_sync.scoring import Scorer
 from catalog_sync.sources.examples import build_example_repositories
 from catalog_sync.store.base import Database
@@ -31,6 +31,8 @@ from catalog_sync.store.migrate import upgrade
 from catalog_sync.store.scoring import SqlScoringStore
 from catalog_sync.sync import SyncEngine
 from dashboards.generate import render_all
+from tests.fixtures.fakegithub import fake_github
+from tests.fixtures.hosted import body_of, sign
 from tests.fixtures.syncstore import sync_store
 from tests.fixtures.tools import app_with_metrics
 
@@ -55,7 +57,18 @@ SPEC_METRICS = {
     "catalog_sync_last_success_timestamp_seconds",
     "catalog_http_requests_total",
     "catalog_http_request_duration_seconds",
+    # section 8
+    "catalog_scm_requests_total",
+    "catalog_scm_rate_limit_remaining",
+    "catalog_webhook_deliveries_total",
+    "catalog_webhook_visible_seconds",
 }
+TOKEN = "ghp_dashboards0123456789abcdefghijklmnopq"
+SECRET = "dashboards-webhook-secret"
+PAYMENTS = (
+    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: payments}\n"
+    "spec: {type: service, lifecycle: production, owner: team-a}\n"
+)
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$scorecard": ".*"}
 METRIC = re.compile(r"\bcatalog_[a-z0-9_]+\b")
 HISTOGRAM_SUFFIX = re.compile(r"_(bucket|sum|count)$")
@@ -137,32 +150,63 @@ def test_a_broken_query_would_be_caught(promtool: Path, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    """The sample names of a real scrape: the example organisation synced and scored, one request made."""
+    """The sample names of a real scrape: the example organisation synced and scored, a GitHub
+    organisation listed and read through a local GitHub, one request and one webhook delivery made."""
     root = tmp_path_factory.mktemp("dashboards-scrape")
     build_example_repositories(ROOT / "descriptors" / "examples", root / "repos")
-    settings = parse_settings(
-        {
-            "database": f"sqlite:///{root / 'catalog.db'}",
-            "sources": [{"name": "examples", "type": "local", "path": str(root / "repos")}],
-            "scorecards": {"trusted_sources": ["examples"]},
-            "sync": {"cache_dir": str(root / "cache")},
-        },
-        str(root),
-    )
-    engine = open_engine(settings.database)
-    try:
-        upgrade(engine)
-        SyncEngine(
-            settings,
-            sync_store(engine),
-            after_pass=[Scorer(settings, SqlScoringStore(Database(engine))).as_hook(), record_pass],
-        ).run_pass()
-        Measurer(settings.kpis, SqlKpiStore(Database(engine))).run_round()  # the examples' git KPIs
-        client = app_with_metrics(settings, engine).test_client()
-        client.get("/healthz")
-        text = client.get("/metrics").get_data(as_text=True)
-    finally:
-        engine.dispose()
+    with pytest.MonkeyPatch.context() as environment, fake_github(root / "github") as hub:
+        environment.setenv("DASHBOARDS_GITHUB_TOKEN", TOKEN)
+        environment.setenv("DASHBOARDS_WEBHOOK_SECRETS", SECRET)
+        hub.orgs.add("acme")
+        hub.tokens.add(TOKEN)
+        hub.add_repo("acme", "payments", files={"catalog-info.yaml": PAYMENTS})
+        settings = parse_settings(
+            {
+                "database": f"sqlite:///{root / 'catalog.db'}",
+                "sources": [
+                    {"name": "examples", "type": "local", "path": str(root / "repos")},
+                    {
+                        "name": "acme",
+                        "type": "github",
+                        "org": "acme",
+                        "api_url": hub.api_url,
+                        "auth": {"token_env": "DASHBOARDS_GITHUB_TOKEN"},
+                    },
+                ],
+                "scorecards": {"trusted_sources": ["examples"]},
+                "sync": {"cache_dir": str(root / "cache"), "allowed_protocols": ["http", "file"]},
+                "webhooks": {"github": {"secrets_env": "DASHBOARDS_WEBHOOK_SECRETS"}},
+            },
+            str(root),
+        )
+        engine = open_engine(settings.database)
+        try:
+            upgrade(engine)
+            sync_event_metrics()  # counts the hosting API's requests, as build_sync_engine has it do
+            summary = SyncEngine(
+                settings,
+                sync_store(engine),
+                after_pass=[Scorer(settings, SqlScoringStore(Database(engine))).as_hook(), record_pass],
+            ).run_pass()
+            assert summary.errors == 0
+            Measurer(settings.kpis, SqlKpiStore(Database(engine))).run_round()  # the examples' git KPIs
+            client = app_with_metrics(settings, engine).test_client()
+            client.get("/healthz")
+            ping = body_of({"zen": "Keep it logically awesome.", "hook_id": 1})
+            answer = client.post(
+                "/api/webhooks/github",
+                data=ping,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-GitHub-Event": "ping",
+                    "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                    "X-Hub-Signature-256": sign(SECRET, ping),
+                },
+            )
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            text = client.get("/metrics").get_data(as_text=True)
+        finally:
+            engine.dispose()
     return {sample.name for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
