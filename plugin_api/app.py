@@ -47,7 +47,7 @@ from plugin_api.validate import blp as validate_blp
 from plugin_api.webhooks import ENDPOINTS as WEBHOOK_ENDPOINTS
 from plugin_api.webhooks import blp as webhooks_blp
 from plugin_api.webhooks.fastpath import install_fast_path
-from plugin_api.webhooks.receive import warn_of_unset_secrets
+from plugin_api.webhooks.receive import prepare_delivery_counts, warn_of_unset_secrets
 
 OPENAPI_VERSION = "3.0.3"
 
@@ -115,6 +115,7 @@ def create_app(
     # Accepted webhook deliveries are answered in front of Flask (``plugin_api.webhooks.fastpath``).
     install_fast_path(app)
     warn_of_unset_secrets(settings.webhooks)
+    prepare_delivery_counts()
     return app
 
 

@@ -197,6 +197,16 @@ def record_pass(summary: PassSummary) -> None:
         metrics.webhook_newcomer_visible.observe(seconds)
 
 
+def prepare_deliveries(provider: str, events: Iterable[str]) -> None:
+    """Show a webhook provider's series at zero from the start (each event label, each result), so a
+    rate or an increase over them counts the first delivery too: ``CatalogWebhookDeliveriesRefused``
+    would miss the first refused delivery of a process whose series it created."""
+    counter = sync_event_metrics().webhook_deliveries
+    for event in events:
+        for result in WEBHOOK_RESULTS:
+            counter.labels(provider=provider, event=event, result=result)
+
+
 def count_delivery(provider: str, event: str, result: str) -> None:
     """Count one answered webhook delivery; the caller bounds ``event`` to the names it knows."""
     sync_event_metrics().webhook_deliveries.labels(provider=provider, event=event, result=result).inc()

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request
 
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, Settings, WebhookSettings
 from catalog_sync.config.webhooks import LEGACY_SECRET_ENV
-from catalog_sync.metrics import count_delivery
+from catalog_sync.metrics import count_delivery, prepare_deliveries
 from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Action, Delivery, GroupMoved, Lifecycle
 from plugin_api.state import AppState
 from plugin_api.webhooks import github, gitlab
@@ -92,6 +92,13 @@ GITLAB = Route(
     read=gitlab.read_event,
     instance_header=gitlab.INSTANCE_HEADER,
 )
+
+
+def prepare_delivery_counts() -> None:
+    """Every provider's delivery series at zero from the start (``metrics.prepare_deliveries``): each
+    event counted under its own label, and ``other``."""
+    for route in (GITHUB, GITLAB):
+        prepare_deliveries(route.provider, [*dict.fromkeys(route.labels.values()), "other"])
 
 
 def warn_of_unset_secrets(webhooks: WebhookSettings) -> None:

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from catalog_sync.metrics import record_pass
 from tests.fixtures.hosted import body_of, github_headers, github_push, gitlab_headers, gitlab_push, sign
@@ -289,6 +290,24 @@ def test_deliveries_are_counted_by_provider_event_and_result(small_world: World)
     summary = small_world.sync_due()
     record_pass(summary)  # the hook the CLI runs after each pass
     assert _visible_count(small_world) == visible_before + 1
+
+
+def test_every_provider_s_delivery_series_show_from_the_start(small_world: World) -> None:
+    """An increase over a series counts from its second sample: the first refused delivery of a
+    process would be lost to ``CatalogWebhookDeliveriesRefused`` if its series began with it."""
+    text = small_world.client.get("/metrics").get_data(as_text=True)
+    shown = {
+        (sample.labels["provider"], sample.labels["event"], sample.labels["result"])
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "catalog_webhook_deliveries_total"
+    }
+    events = {"github": ("ping", "push", "repository", "other"), "gitlab": ("push", "system", "other")}
+    results = ("accepted", "ignored", "duplicate", "unauthorized", "invalid")
+    expected = {(p, e, r) for p, named in events.items() for e in named for r in results}
+    assert expected <= shown
+    # a duplicate of an event nobody reads cannot happen: its series is there, at zero
+    assert 'catalog_webhook_deliveries_total{event="other",provider="gitlab",result="duplicate"} 0.0' in text
 
 
 def _visible_count(world: World) -> float:
