@@ -9,10 +9,8 @@ from dashboards.panels import RATE, base, graph, listing, query, rate_by, single
 
 SOURCES_NOT_OK = "max by (source) (catalog_source_listing_ok) == 0"
 _REQUESTS = "catalog_http_requests_total"
-SCM_REQUESTS = f"sum by (source, status) (rate(catalog_scm_requests_total[{RATE}]))"
 SCM_REMAINING = "min by (source) (catalog_scm_rate_limit_remaining)"
 """The lowest budget any process saw in its last answer: processes sharing a token see one budget."""
-DELIVERIES = f"sum by (provider, result) (rate(catalog_webhook_deliveries_total[{RATE}]))"
 VISIBLE = "histogram_quantile({q}, sum by (le) (rate(catalog_webhook_visible_seconds_bucket[{r}])))"
 NEWCOMER_VISIBLE = (
     "histogram_quantile(0.95, sum by (le) (rate(catalog_webhook_newcomer_visible_seconds_bucket[{r}])))"
@@ -109,12 +107,14 @@ def sync_health() -> dash.Dashboard:
         )
         .with_row(dash.Row("Hosting APIs and webhooks"))
         .with_panel(
-            graph(
+            rate_by(
                 "Hosting API requests",
                 "Requests to GitHub and GitLab per second, by source and answer: 304 is a list page "
                 "unchanged (asked conditionally; GitHub does not count it), 429 and 403 are rate limits, "
                 "error is no answer.",
-                [query(SCM_REQUESTS, "{{source}} {{status}}")],
+                "catalog_scm_requests_total",
+                "source",
+                "status",
                 unit="reqps",
                 stacked=True,
             )
@@ -129,12 +129,14 @@ def sync_health() -> dash.Dashboard:
             )
         )
         .with_panel(
-            graph(
+            rate_by(
                 "Webhook deliveries",
                 "Deliveries answered per second, by provider and result: accepted (a repository read "
                 "now), ignored (another branch, an unknown repository), duplicate (redelivered), "
                 "unauthorized (a wrong secret or token), invalid (a malformed delivery).",
-                [query(DELIVERIES, "{{provider}} {{result}}")],
+                "catalog_webhook_deliveries_total",
+                "provider",
+                "result",
                 unit="reqps",
                 stacked=True,
             )

@@ -138,9 +138,9 @@ def base(uid: str, title: str, description: str) -> dash.Dashboard:
 
 
 def rate_by(
-    title: str, description: str, counter: str, label: str, *, unit: str, stacked: bool = False
+    title: str, description: str, counter: str, *labels: str, unit: str, stacked: bool = False
 ) -> timeseries.Panel:
-    """A counter's rate summed over processes and replicas, one series per value of ``label``."""
-    legend = "{{" + label + "}}"
-    targets = [query(f"sum by ({label}) (rate({counter}[{RATE}]))", legend)]
+    """A counter's rate summed over processes and replicas, one series per combination of ``labels``."""
+    legend = " ".join("{{" + label + "}}" for label in labels)
+    targets = [query(f"sum by ({', '.join(labels)}) (rate({counter}[{RATE}]))", legend)]
     return graph(title, description, targets, unit=unit, stacked=stacked)
