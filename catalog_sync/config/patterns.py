@@ -32,9 +32,16 @@ def check_pattern(value: str) -> None:
     try:
         re.compile(value)
         parsed = _parser.parse(value)
-    except re.error as exc:
+        undecided = _undecided(parsed, frozenset())
+        captures = not undecided and _captures_in_possessive(parsed)
+    except (re.error, OverflowError) as exc:  # OverflowError: a count over re's limit, a{99999999999}
         raise ValidationError(f"not a valid regular expression: {exc}") from None
-    if _undecided(parsed, frozenset()):
+    except RecursionError:  # re's parser, and the walks below, follow groups one call deeper each
+        raise ValidationError(
+            "not a valid regular expression: its groups are nested too deeply to be read; a name "
+            "filter needs a few levels at most"
+        ) from None
+    if undecided:
         raise ValidationError(
             "a repetition inside a repetition where the next character does not decide whether it goes "
             "on (such as ([a-z]+-?)+, (a*)* or (\\w+\\s?)+), or alternatives inside one that may start "
@@ -44,7 +51,7 @@ def check_pattern(value: str) -> None:
             "^svc(-[a-z0-9]+)*$ or ^([a-z]+-)*[a-z]+$), or make the inner one possessive, which never "
             "backtracks (such as ^([a-z]++-?)+$)"
         )
-    if _captures_in_possessive(parsed):
+    if captures:
         raise ValidationError(
             "a capturing group inside a possessive repetition (such as (?:(a)|b?)++) makes Python's re "
             "fail on some names with an internal error (CPython issue 101955), which would stop the "

@@ -487,6 +487,27 @@ def test_a_name_pattern_whose_time_doubles_is_refused_naming_its_key(
 
 
 @pytest.mark.parametrize(
+    ("pattern", "fragment"),
+    [
+        ("^svc-[a-z]{99999999999}$", "not a valid regular expression: the repetition number is too large"),
+        ("(" * 400 + ")" * 400, "nested too deeply"),
+        ("(" * 499 + ")" * 499, "nested too deeply"),
+    ],
+    ids=["huge-count", "deep-groups", "deepest-groups"],
+)
+@pytest.mark.parametrize(("source", "key"), [(_github, "include"), (_gitlab, "exclude")])
+def test_a_name_pattern_re_cannot_take_is_refused_naming_its_key(
+    pattern: str, fragment: str, source: Any, key: str
+) -> None:
+    """A count over re's limit, or groups nested deeper than its parser (or the check) can follow,
+    is refused like any other bad pattern: the key named, not a traceback at start."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sources": [source(**{key: pattern})]}, environ={})
+    assert caught.value.key == f"sources.0.{key}"
+    assert fragment in caught.value.message
+
+
+@pytest.mark.parametrize(
     ("pattern", "name"),
     [("(a+)+$", "a" * 19 + "!"), ("([a-z]+-?)+$", "a" * 18 + "!"), ("(?i)(?:\u212ab|Kb)+$", "kb" * 18 + "!")],
 )
