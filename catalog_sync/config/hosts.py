@@ -115,7 +115,7 @@ def check_api_url(value: str) -> None:
         raise ValidationError(
             f"the URL carries {found}; name the environment variable that holds the token in auth.token_env"
         )
-    if any(ord(c) < 33 or ord(c) == 127 for c in value):
+    if " " in value or not value.isprintable():  # also a no-break or zero-width space pasted with it
         raise ValidationError("the URL contains spaces or control characters")
     try:
         parts = urlsplit(value)
