@@ -8,6 +8,8 @@ Regular expressions are compiled here, so a bad one is refused at start naming i
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -130,6 +132,31 @@ def check_api_url(value: str) -> None:
         raise ValidationError("the URL may not carry a query or a fragment")
     if port == 0:
         raise ValidationError("port 0 is not a port")
+    if not _names_a_host(parts.netloc):
+        raise ValidationError(
+            "the URL's host is not a host name nor an IP address (an IPv6 one in brackets); give "
+            "https://HOST[:PORT][/PATH]"
+        )
+
+
+_AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|[\w.-]+)(?::[0-9]*)?\Z")
+"""``host[:port]``, the host a name (letters, digits, '.', '-', '_') or a bracketed IPv6 address."""
+
+
+def _names_a_host(netloc: str) -> bool:
+    """Whether the authority is a host and a port alone. ``urlsplit`` reads ``[v1.x]`` as the name
+    ``v1.x`` and drops what follows a ``]``, and a name holding ``<``, ``%`` or ``\\`` names no host:
+    taken, the source would call another host than the one written, or fail at every pass."""
+    found = _AUTHORITY.match(netloc)
+    if found is None:
+        return False
+    if found["ipv6"] is None:
+        return True
+    try:
+        ipaddress.IPv6Address(found["ipv6"])
+    except ValueError:
+        return False
+    return True
 
 
 class StrictBoolean(fields.Boolean):

@@ -233,6 +233,23 @@ def test_an_api_host_is_read_as_repository_keys_and_deliveries_name_it(written: 
     assert source.api_url == read
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "10.0.0.5",
+        "[fd00::1]:8443",
+        "[::ffff:10.0.0.5]",
+        "ghe_internal:8443",
+        "ghe-1.corp.example",
+        "gïthub.example",
+    ],
+)
+def test_an_api_host_may_be_any_host_name_or_ip_address(host: str) -> None:
+    (source,) = parse_settings({"sources": [_github(api_url=f"https://{host}/api/v3")]}, environ={}).sources
+    assert isinstance(source, GitHubSourceSettings)
+    assert source.api_url == f"https://{host}/api/v3"
+
+
 def test_an_api_scheme_in_capitals_is_read_as_its_lower_case() -> None:
     (source,) = parse_settings(
         {"sources": [_github(api_url="HTTPS://ghe.example/api/v3")]}, environ={}
@@ -344,6 +361,11 @@ TOKEN = "ghp_" + "a" * 36
         (_github(api_url="https://ghe.example\u3000/api/v3"), "sources.0.api_url", "spaces or control"),
         (_gitlab(api_url="https://gl.example/api/v4\u200b"), "sources.0.api_url", "spaces or control"),
         (_gitlab(api_url="https://gl.example/api\u2028/v4"), "sources.0.api_url", "spaces or control"),
+        (_github(api_url="https://[v1.x]/api/v3"), "sources.0.api_url", "not a host name nor an IP"),
+        (_github(api_url="https://[fd00::1]x/api/v3"), "sources.0.api_url", "not a host name nor an IP"),
+        (_github(api_url="https://ghe.example%2F/api/v3"), "sources.0.api_url", "not a host name nor an IP"),
+        (_github(api_url="https://ghe.example\\api\\v3"), "sources.0.api_url", "not a host name nor an IP"),
+        (_gitlab(api_url="https://gl<x>.example/api/v4"), "sources.0.api_url", "not a host name nor an IP"),
         (_github(api_url="https://h/api?"), "sources.0.api_url", "query or a fragment"),
         (_github(api_url="https://github.com"), "sources.0.api_url", "https://api.github.com"),
         (_github(api_url="https://WWW.GitHub.com/"), "sources.0.api_url", "https://api.github.com"),
