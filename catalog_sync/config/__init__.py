@@ -47,6 +47,7 @@ from catalog_sync.config.settings import (
     WebhookSettings,
 )
 from catalog_sync.config.webhooks import webhook_settings
+from catalog_sync.config.yamlkeys import duplicate_key
 from catalog_sync.errors import ConfigError
 
 CONFIG_ENV = "CATALOG_SYNC_CONFIG"
@@ -117,6 +118,13 @@ def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError("--config", f"{path} is not valid YAML: {exc}") from None
+    twice = duplicate_key(text)
+    if twice is not None:
+        raise ConfigError(
+            twice.path,
+            f"given twice (lines {twice.first_line} and {twice.second_line}); YAML would keep the second "
+            f"alone and drop the first without a word: keep one (in {path})",
+        )
     return parse_settings(raw, str(path.parent), environ, file=path)
 
 

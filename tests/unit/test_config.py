@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync.config import load_settings, parse_settings
+from catalog_sync.config import GitHubSourceSettings, load_settings, parse_settings
 from catalog_sync.errors import ConfigError
 
 
@@ -206,6 +206,61 @@ def test_a_bad_value_in_the_file_is_refused_naming_the_file_and_the_key(tmp_path
     assert caught.value.key == "sources.0.api_url"
     assert str(caught.value).startswith("sources.0.api_url: the URL may not carry a query")
     assert str(caught.value).endswith(f"(in {config})")
+
+
+SOURCES_THEN_README_SNIPPET = """\
+sources:
+  - {name: pay, type: github, org: acme-pay}
+  - {name: shop, type: github, org: acme-shop}
+sources:
+  - {name: acme-gl, type: gitlab, group: acme}
+webhooks:
+  github: {secrets_env: HOOK_SECRETS}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "lines"),
+    [
+        (SOURCES_THEN_README_SNIPPET, "sources", "lines 1 and 4"),
+        (
+            "sources:\n  - name: acme\n    type: github\n    org: acme\n    org: acme-sandbox\n",
+            "sources.0.org",
+            "lines 4 and 5",
+        ),
+        (
+            "webhooks:\n  github: {secrets_env: A}\n  max_body_bytes: 4096\n  github: {secrets_env: B}\n",
+            "webhooks.github",
+            "lines 2 and 4",
+        ),
+        ("sync: {interval_seconds: 60, 'interval_seconds': 30}\n", "sync.interval_seconds", "lines 1 and 1"),
+    ],
+    ids=["sources-twice", "org-twice", "webhooks-github-twice", "quoted-twice"],
+)
+def test_a_key_given_twice_in_the_file_is_refused_naming_it(
+    tmp_path: Path, text: str, key: str, lines: str
+) -> None:
+    """YAML keeps the last of two equal keys: the first (a whole list of sources, pasted over by an
+    example) would be dropped without a word."""
+    config = tmp_path / "catalog-sync.yaml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(str(config), environ={})
+    assert caught.value.key == key
+    assert f"given twice ({lines})" in caught.value.message
+    assert str(caught.value).endswith(f"(in {config})")
+
+
+def test_a_key_merged_from_an_anchor_may_be_given_again(tmp_path: Path) -> None:
+    config = tmp_path / "catalog-sync.yaml"
+    config.write_text(
+        "sources:\n  - &base {name: a, type: github, org: acme, forks: true}\n"
+        "  - {<<: *base, name: b, forks: false}\n"
+    )
+    first, second = load_settings(str(config), environ={}).sources
+    assert isinstance(first, GitHubSourceSettings)
+    assert isinstance(second, GitHubSourceSettings)
+    assert (first.name, first.filters.forks, second.name, second.filters.forks) == ("a", True, "b", False)
 
 
 def test_an_environment_value_is_refused_naming_the_variable_not_the_file(tmp_path: Path) -> None:
