@@ -37,7 +37,10 @@ from catalog_sync.config.settings import (
 from catalog_sync.credentials import credential_in_url
 from catalog_sync.refnames import branch_problem
 
-SOURCE_NAME = validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}\Z")
+SOURCE_NAME = validate.Regexp(
+    r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}\Z",
+    error="must be 1 to 63 letters, digits, '-', '_' or '.', starting with a letter or a digit",
+)
 ENV_NAME = validate.Regexp(
     r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z",
     error="must be the name of an environment variable (letters, digits, _)",

@@ -22,7 +22,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from catalog_sync.config.hosts import HOST_SCHEMAS, check_branch
+from catalog_sync.config.hosts import HOST_SCHEMAS, SOURCE_NAME, check_branch
 from catalog_sync.config.notify_schema import NotificationSchema
 from catalog_sync.config.settings import (
     _DAY,
@@ -78,7 +78,7 @@ def _frozen(cls: type[T], data: dict[str, Any]) -> T:
 
 
 class _SourceSchema(_Strict):
-    name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}\Z"))
+    name = fields.String(required=True, validate=SOURCE_NAME)
     type = fields.String(required=True)
     path = fields.String()
     url = fields.String()

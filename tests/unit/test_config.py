@@ -31,7 +31,16 @@ from catalog_sync.errors import ConfigError
             "sources.1.name",
             "used twice",
         ),
-        ({"sources": [{"name": "../../x", "type": "local", "path": "p"}]}, "sources.0.name", "match"),
+        (
+            {"sources": [{"name": "../../x", "type": "local", "path": "p"}]},
+            "sources.0.name",
+            "1 to 63 letters",
+        ),
+        (
+            {"sources": [{"name": "my repos", "type": "git", "url": "u"}]},
+            "sources.0.name",
+            "starting with a letter",
+        ),
         ({"sources": [{"name": "x", "type": "git", "url": "u", "path": "p"}]}, "sources.0.path", "a git"),
         (
             {"sources": [{"name": "x", "type": "local", "path": "p", "token_env": "GITHUB_TOKEN"}]},

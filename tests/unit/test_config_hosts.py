@@ -397,7 +397,8 @@ TOKEN = "ghp_" + "a" * 36
             "sources.0.auth.app",
             "unknown key",
         ),
-        (_github(name="a/b"), "sources.0.name", "match"),
+        (_github(name="a/b"), "sources.0.name", "1 to 63 letters, digits, '-', '_' or '.'"),
+        (_gitlab(name="x" * 64), "sources.0.name", "1 to 63 letters, digits, '-', '_' or '.'"),
     ],
 )
 def test_a_bad_host_source_is_refused_naming_its_key(source: dict[str, Any], key: str, fragment: str) -> None:
