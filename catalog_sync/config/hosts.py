@@ -140,6 +140,11 @@ def check_api_url(value: str) -> None:
             "the URL's host is not a host name nor an IP address (an IPv6 one in brackets); give "
             "https://HOST[:PORT][/PATH]"
         )
+    if (parts.hostname or "").endswith("."):
+        raise ValidationError(
+            "give the host without its final '.': the host's webhook deliveries name it so, and would "
+            "match no repository of this source"
+        )
 
 
 _AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|[\w.-]+)(?::[0-9]*)?\Z")
