@@ -32,11 +32,13 @@ from catalog_sync.store.webhook_events import (
     GroupMoved,
     HostRepository,
     Lifecycle,
+    ListingOnly,
     Push,
 )
 
 UNKNOWN_REPOSITORY = "no repository of the catalog has this id on this host (no source lists it)"
 UNKNOWN_GROUP = "no gitlab source of this host lists this group, one of its parents or its subgroups"
+UNKNOWN_INSTALLATION = "no github source of this host is authenticated as this app installation"
 LISTED_ALREADY = "a source lists this repository already"
 AMBIGUOUS_REPOSITORY = (
     "the delivery names no host and several sources list a repository with this id; "
@@ -107,9 +109,10 @@ def decide(
         return DeliveryOutcome(IGNORED, delivery.ignored), None
     if action is None:
         return DeliveryOutcome(ACCEPTED), None
-    if isinstance(action, GroupMoved):
+    if isinstance(action, ListingOnly):
         if not action.listed_by:
-            return DeliveryOutcome(IGNORED, UNKNOWN_GROUP), None
+            unknown = UNKNOWN_GROUP if isinstance(action, GroupMoved) else UNKNOWN_INSTALLATION
+            return DeliveryOutcome(IGNORED, unknown), None
         return newcomer(action), listing_asked(action.listed_by, delivery.received_at)
     bring_back = isinstance(action, Lifecycle) and action.change == "unarchived"
     rows = find(conn, action.repository, include_removed=bring_back)

@@ -93,8 +93,26 @@ class GroupMoved:
     listed_by: tuple[str, ...] = ()
 
 
-Action = Push | Lifecycle | Created | GroupMoved
+@dataclass(frozen=True)
+class InstallationChanged:
+    """A GitHub App installation installed, removed, suspended or given repositories or permissions
+    (``installation``, ``installation_repositories``: an App's webhook receives them whether asked or
+    not). The repositories it reads may have changed, and GitHub sends no event per repository: the
+    ``github`` sources authenticated as that installation (``listed_by``) are asked to list at once,
+    so repositories given to it show, and those taken from it follow the removal rules, without
+    waiting for their interval."""
+
+    netloc: str | None
+    """The API host of the installation's account; None when the delivery names none."""
+    installation_id: int
+    listed_by: tuple[str, ...] = ()
+
+
+Action = Push | Lifecycle | Created | GroupMoved | InstallationChanged
 """What a delivery asks of the catalog."""
+
+ListingOnly = GroupMoved | InstallationChanged
+"""The actions that name no repository, only sources to list at once."""
 
 
 @dataclass(frozen=True)

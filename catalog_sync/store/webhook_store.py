@@ -31,9 +31,9 @@ from catalog_sync.store.webhook_events import (
     IGNORED,
     Delivery,
     DeliveryOutcome,
-    GroupMoved,
     HostRepository,
     Lifecycle,
+    ListingOnly,
     Push,
 )
 
@@ -229,7 +229,7 @@ class _GroupQueue:
 def _lock_key(delivery: Delivery) -> str:
     """The repository a delivery names, for the order of the writes in a group."""
     action = delivery.action
-    if action is None or isinstance(action, GroupMoved):  # names no repository: locks only sources
+    if action is None or isinstance(action, ListingOnly):  # names no repository: locks only sources
         return ""
     named = action.repository
     return named.key or f"{named.provider}:%:{named.host_id}"

@@ -1,4 +1,5 @@
-"""What a GitHub delivery asks: ``ping``, ``push`` and ``repository`` events read into plain data.
+"""What a GitHub delivery asks: ``ping``, ``push``, ``repository`` and a GitHub App's ``installation``
+and ``installation_repositories`` events read into plain data.
 
 GitHub names a repository by its numeric id and its API host: the catalog's key is
 ``github:{netloc}:{id}``, where netloc is the host of the source's ``api_url`` (``api.github.com`` for
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync.store.webhook_events import Action, Created, Lifecycle, Push
+from catalog_sync.store.webhook_events import Action, Created, InstallationChanged, Lifecycle, Push
 from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc, repository, text
 
 PROVIDER = "github"
-EVENTS = ("ping", "push", "repository")
+INSTALLATION_EVENTS = ("installation", "installation_repositories")
+"""What a GitHub App's own webhook receives whatever it subscribes to: an installation installed,
+removed, suspended, or given or refused repositories. Read, not refused: the app's sources list again."""
+EVENTS = ("ping", "push", "repository", *INSTALLATION_EVENTS)
 """The events read; any other is refused (400) so a webhook subscribed to everything is noticed."""
 LIFECYCLE = {"deleted": "deleted", "archived": "archived", "unarchived": "unarchived"}
 EDITS_READ = ("default_branch", "topics")
@@ -34,6 +38,8 @@ def read_event(
         return None, None
     if event == "push":
         return read_push(document), None
+    if event in INSTALLATION_EVENTS:
+        return read_installation(document), None
     action = text(document, "action")
     assert action is not None
     named = _repository(document)
@@ -63,6 +69,16 @@ def read_push(document: dict[str, Any]) -> Push:
         default_branch=text(document, "repository.default_branch", required=False),
         commit=pushed,
     )
+
+
+def read_installation(document: dict[str, Any]) -> InstallationChanged:
+    """An installation's change: its id, and the API host of the account it is installed on (an
+    installation id is the host's own: one of another host names another installation)."""
+    identifier = int(host_id(document, "installation.id"))
+    host = netloc(document, "installation.account.url", aliases=GITHUB_HOSTS)
+    if host is None:
+        host = netloc(document, "installation.account.html_url", aliases=GITHUB_HOSTS)
+    return InstallationChanged(host, identifier)
 
 
 def _repository(document: dict[str, Any]) -> Any:

@@ -16,6 +16,8 @@ a path, so it lists at its interval as before.
 
 A GitLab group renamed or moved (``group_rename``) changes the paths of every project below it: the
 ``gitlab`` sources whose group is that group, a parent or a subgroup of it are asked to list at once.
+A GitHub App installation that changed (``installation``, ``installation_repositories``) may read other
+repositories now: the ``github`` sources of that host authenticated as that installation list at once.
 """
 
 from __future__ import annotations
@@ -23,10 +25,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, RepositoryFilters, Settings
+from catalog_sync.config import (
+    AppAuth,
+    GitHubSourceSettings,
+    GitLabSourceSettings,
+    RepositoryFilters,
+    Settings,
+)
 from catalog_sync.sources.hostapi import netloc_of
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
-from catalog_sync.store.webhook_events import Action, GroupMoved, Lifecycle, Push
+from catalog_sync.store.webhook_events import Action, GroupMoved, InstallationChanged, Lifecycle, Push
 
 ARRIVALS = ("moved", "unarchived", "edited")
 """The lifecycle changes that may bring a repository into a source's reach."""
@@ -38,6 +46,8 @@ def listing_sources(settings: Settings, action: Action, document: dict[str, Any]
     or a repository deleted or archived."""
     if isinstance(action, GroupMoved):
         return tuple(source.name for source in _group_sources(settings, action))
+    if isinstance(action, InstallationChanged):
+        return tuple(source.name for source in _installation_sources(settings, action))
     push = action if isinstance(action, Push) else None
     if push is not None and (push.branch is None or push.commit is None):
         return ()
@@ -87,6 +97,19 @@ def _group_sources(settings: Settings, moved: GroupMoved) -> list[GitLabSourceSe
         if related:
             found.append(source)
     return found
+
+
+def _installation_sources(settings: Settings, changed: InstallationChanged) -> list[GitHubSourceSettings]:
+    """The ``github`` sources authenticated as the installation (``auth.app.installation_id``), on the
+    host its account is on (on any configured host when the delivery names none)."""
+    return [
+        source
+        for source in settings.sources
+        if isinstance(source, GitHubSourceSettings)
+        and isinstance(source.auth, AppAuth)
+        and source.auth.installation_id == changed.installation_id
+        and changed.netloc in (None, netloc_of(source.api_url))
+    ]
 
 
 def naming_old_path(settings: Settings, moved: GroupMoved) -> list[tuple[str, str]]:
