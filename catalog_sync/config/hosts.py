@@ -99,6 +99,22 @@ def check_branch(value: str) -> None:
         raise ValidationError(f"not a branch name git accepts: {problem}{hint}")
 
 
+PUBLIC_API = "api.github.com"
+DATA_RESIDENCY = ".ghe.com"
+"""The domain under which GitHub Enterprise Cloud with data residency gives each enterprise its
+subdomain (``acme.ghe.com``, its API at ``api.acme.ghe.com``)."""
+
+
+def github_api_netloc(netloc: str) -> str:
+    """The API host a URL of ``netloc`` belongs to (lower-cased ``host[:port]``): ``api.github.com`` for
+    github.com, ``api.<name>.ghe.com`` for ``<name>.ghe.com``; any other host is its own API's."""
+    if netloc in ("github.com", "www.github.com"):
+        return PUBLIC_API
+    if netloc.endswith(DATA_RESIDENCY) and not netloc.startswith("api.") and netloc.count(".") == 2:
+        return f"api.{netloc}"
+    return netloc
+
+
 def canonical_api_url(value: str) -> str:
     """An API URL (already checked) as every part reads it: scheme and host in lower case, no default
     port, no trailing slash. Repository keys carry its ``host[:port]`` and a delivery names its host
@@ -301,9 +317,11 @@ class GitHubSourceSchema(_HostSourceSchema):
     def _api_url(self, value: str, **_: Any) -> None:
         """github.com's web address answers the API's paths with web pages: say which URL is meant."""
         check_api_url(value)
-        if urlsplit(value).hostname in ("github.com", "www.github.com"):
+        host = (urlsplit(value).hostname or "").lower()
+        if github_api_netloc(host) != host:
             raise ValidationError(
-                "github.com's API is https://api.github.com (GitHub Enterprise Server's: https://HOST/api/v3)"
+                f"{host}'s API is https://{github_api_netloc(host)} "
+                "(GitHub Enterprise Server's: https://HOST/api/v3)"
             )
 
     @post_load

@@ -38,9 +38,10 @@ from catalog_sync.sources.cloneprune import ClonePruner
 from catalog_sync.sources.gitenv import GitLimits
 from catalog_sync.sources.githubapi import ApiReader, blob_answer_bytes
 from catalog_sync.sources.githubauth import Credentials, credentials_for
+from catalog_sync.sources.githubhosts import git_origin
 from catalog_sync.sources.githublisting import SKIPPED
 from catalog_sync.sources.githubprune import ApiCachePruner
-from catalog_sync.sources.githubrepo import GitHubRepository, git_origin
+from catalog_sync.sources.githubrepo import GitHubRepository
 from catalog_sync.sources.githubroute import ListingRoute
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of
 from catalog_sync.sources.hostedhistory import HistoryReader

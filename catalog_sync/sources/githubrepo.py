@@ -37,16 +37,6 @@ repository is read by a shallow fetch, which the REST API's rate limit does not 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
-def git_origin(api_url: str) -> str:
-    """Where the repositories' git is served: github.com for api.github.com, else the API's origin
-    (GitHub Enterprise Server serves both from one host)."""
-    scheme, host, port = origin_of(api_url)
-    if host == "api.github.com":
-        return "https://github.com"
-    default = {"https": 443, "http": 80}.get(scheme)
-    return f"{scheme}://{host}" + ("" if port == default else f":{port}")
-
-
 class GitHubRepository:
     """One repository of a github source; its identity is the host's id."""
 

@@ -5,13 +5,15 @@ GitHub names a repository by its numeric id and its API host: the catalog's key 
 ``github:{netloc}:{id}``, where netloc is the host of the source's ``api_url`` (``api.github.com`` for
 GitHub.com). A ``push`` payload carries the web URL (``https://github.com/o/r``) where other events
 carry the API URL (``https://api.github.com/repos/o/r``): both name GitHub.com, so ``github.com`` is
-read as ``api.github.com``; a GitHub Enterprise Server serves both from one host.
+read as ``api.github.com``, and a data-residency ``acme.ghe.com`` as ``api.acme.ghe.com``
+(``githubhosts``); a GitHub Enterprise Server serves both from one host.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from catalog_sync.sources.githubhosts import github_api_netloc
 from catalog_sync.store.webhook_events import Action, Created, InstallationChanged, Lifecycle, Push
 from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc, repository, text
 
@@ -26,7 +28,6 @@ EDITS_READ = ("default_branch", "topics")
 """The changes of an ``edited`` repository that change what a source reads: the branch it reads, and
 whether its topic filters keep the repository."""
 MOVES = ("renamed", "transferred")
-GITHUB_HOSTS = {"github.com": "api.github.com", "www.github.com": "api.github.com"}
 
 
 def read_event(
@@ -75,16 +76,16 @@ def read_installation(document: dict[str, Any]) -> InstallationChanged:
     """An installation's change: its id, and the API host of the account it is installed on (an
     installation id is the host's own: one of another host names another installation)."""
     identifier = int(host_id(document, "installation.id"))
-    host = netloc(document, "installation.account.url", aliases=GITHUB_HOSTS)
+    host = netloc(document, "installation.account.url", api=github_api_netloc)
     if host is None:
-        host = netloc(document, "installation.account.html_url", aliases=GITHUB_HOSTS)
+        host = netloc(document, "installation.account.html_url", api=github_api_netloc)
     return InstallationChanged(host, identifier)
 
 
 def _repository(document: dict[str, Any]) -> Any:
-    host = netloc(document, "repository.url", aliases=GITHUB_HOSTS)
+    host = netloc(document, "repository.url", api=github_api_netloc)
     if host is None:
-        host = netloc(document, "repository.html_url", aliases=GITHUB_HOSTS)
+        host = netloc(document, "repository.html_url", api=github_api_netloc)
     if host is None:
         raise PayloadError("repository.url is missing")
     return repository(PROVIDER, host_id(document, "repository.id"), host)

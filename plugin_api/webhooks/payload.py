@@ -11,6 +11,7 @@ is never read and costs the delivery nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,16 +90,17 @@ def branch_of(ref: str) -> str | None:
     )
 
 
-def netloc(document: dict[str, Any], path: str, *, aliases: dict[str, str] | None = None) -> str | None:
-    """The lower-cased ``host[:port]`` of a URL field (None when absent), without any user part."""
+def netloc(document: dict[str, Any], path: str, *, api: Callable[[str], str] | None = None) -> str | None:
+    """The lower-cased ``host[:port]`` of a URL field (None when absent), without any user part; with
+    ``api``, that of the API it belongs to (a GitHub web host's)."""
     url = text(document, path, required=False)
-    return None if url is None else url_host(url, path, aliases=aliases)
+    return None if url is None else url_host(url, path, api=api)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def url_host(url: str, name: str, *, aliases: dict[str, str] | None = None) -> str:
+def url_host(url: str, name: str, *, api: Callable[[str], str] | None = None) -> str:
     """The lower-cased ``host[:port]`` of the http(s) URL ``url`` (named ``name`` when refused), as the
     sources key their repositories: an IPv6 address in brackets (``[fd00::1]:8443``), no port where it
     is the scheme's own (``https://gl.example:443`` is ``gl.example``, as a configured ``api_url``)."""
@@ -112,7 +114,7 @@ def url_host(url: str, name: str, *, aliases: dict[str, str] | None = None) -> s
         raise PayloadError(f"{name} must be an http(s) URL")
     host = f"[{host}]" if ":" in host else host
     found = f"{host}:{port}" if port and port != _DEFAULT_PORTS[parts.scheme] else host
-    return (aliases or {}).get(found, found)
+    return api(found) if api is not None else found
 
 
 def repository(provider: str, identifier: str, host: str | None) -> HostRepository:

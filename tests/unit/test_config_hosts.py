@@ -23,6 +23,7 @@ from catalog_sync.config import (
     parse_settings,
 )
 from catalog_sync.errors import ConfigError
+from catalog_sync.sources.githubhosts import git_origin
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter
 
 
@@ -115,6 +116,29 @@ def test_a_github_login_that_could_name_another_path_is_refused_naming_key_and_f
     assert caught.value.key == f"sources.0.{key}"
     assert "must be a GitHub login" in caught.value.message
     assert str(caught.value).endswith(f"(in {config})")
+
+
+@pytest.mark.parametrize(
+    ("web", "api"),
+    [
+        ("https://github.com", "api.github.com"),
+        ("https://www.github.com/", "api.github.com"),
+        ("https://acme.ghe.com", "api.acme.ghe.com"),  # GitHub Enterprise Cloud with data residency
+        ("https://ACME.ghe.com/api/v3", "api.acme.ghe.com"),
+    ],
+)
+def test_a_github_web_address_given_as_the_api_is_refused_naming_the_api(web: str, api: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sources": [_github(api_url=web)]}, environ={})
+    assert caught.value.key == "sources.0.api_url"
+    assert f"API is https://{api} " in caught.value.message
+
+
+def test_a_data_residency_api_is_taken_and_its_git_and_pages_are_on_the_enterprise_s_host() -> None:
+    (source,) = parse_settings({"sources": [_github(api_url="https://api.acme.ghe.com")]}, environ={}).sources
+    assert isinstance(source, GitHubSourceSettings)
+    assert source.api_url == "https://api.acme.ghe.com"
+    assert git_origin(source.api_url) == "https://acme.ghe.com"
 
 
 def test_a_gitlab_group_with_a_line_break_after_it_is_refused() -> None:

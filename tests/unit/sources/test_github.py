@@ -16,7 +16,8 @@ from catalog_sync.config import DescriptorSettings, GitHubSourceSettings, SyncSe
 from catalog_sync.errors import RepositoryUnreachableError
 from catalog_sync.sources.base import Repository
 from catalog_sync.sources.github import GitHubSource
-from catalog_sync.sources.githubrepo import FetchedRepository, GitHubRepository, git_origin
+from catalog_sync.sources.githubhosts import git_origin
+from catalog_sync.sources.githubrepo import FetchedRepository, GitHubRepository
 from catalog_sync.sources.githubtree import blob_sha
 from catalog_sync.sources.hostapi import MAX_ANSWER_BYTES
 from catalog_sync.sync.isolation import ScanProcesses
@@ -59,6 +60,10 @@ def test_git_is_served_by_github_com_for_the_public_api_and_by_the_api_host_othe
     assert git_origin("https://api.github.com") == "https://github.com"
     assert git_origin("https://GHE.example.com/api/v3") == "https://ghe.example.com"
     assert git_origin("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+    assert git_origin("https://api.acme.ghe.com") == "https://acme.ghe.com"  # data residency
+    assert git_origin("https://API.Acme.ghe.com/") == "https://acme.ghe.com"
+    assert git_origin("https://api.acme.ghe.com:8443") == "https://api.acme.ghe.com:8443"  # not GitHub's
+    assert git_origin("https://api.ghe.com") == "https://api.ghe.com"
 
 
 def test_a_clone_url_on_another_host_is_never_fetched_with_the_token(hub: FakeGitHub, tmp_path: Path) -> None:

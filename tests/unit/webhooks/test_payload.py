@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from catalog_sync.config.hosts import canonical_api_url
+from catalog_sync.sources.githubhosts import github_api_netloc
 from catalog_sync.sources.gitlabprojects import api_netloc
 from catalog_sync.store.lifecycle_writes import moved
-from plugin_api.webhooks.github import GITHUB_HOSTS
 from plugin_api.webhooks.gitlab import instance_host
 from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id, netloc
 
@@ -21,10 +21,16 @@ from plugin_api.webhooks.payload import PayloadError, branch_of, commit, host_id
         ("https://GHE.Example.com/acme/pay", "ghe.example.com"),
         ("http://ghe.example.com:8443/api/v3/repos/acme/pay", "ghe.example.com:8443"),
         ("https://user:pw@ghe.example.com/acme/pay", "ghe.example.com"),
+        # GitHub Enterprise Cloud with data residency: pages on acme.ghe.com, the API on api.acme.ghe.com
+        ("https://acme.ghe.com/acme/pay", "api.acme.ghe.com"),
+        ("https://ACME.ghe.com/acme/pay", "api.acme.ghe.com"),
+        ("https://api.acme.ghe.com/repos/acme/pay", "api.acme.ghe.com"),
+        ("https://ghe.com/acme/pay", "ghe.com"),
+        ("https://x.acme.ghe.com/acme/pay", "x.acme.ghe.com"),
     ],
 )
 def test_the_host_of_a_delivery_is_its_apis_netloc(url: str, expected: str) -> None:
-    assert netloc({"repository": {"url": url}}, "repository.url", aliases=GITHUB_HOSTS) == expected
+    assert netloc({"repository": {"url": url}}, "repository.url", api=github_api_netloc) == expected
 
 
 @pytest.mark.parametrize(
