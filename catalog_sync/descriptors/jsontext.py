@@ -18,7 +18,10 @@ MAX_JSON_DEPTH = 64
 """The deepest nesting accepted: the same bound as descriptor files (``LoadLimits.max_depth``); an
 entity or request body is a handful of levels deep."""
 
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+"""A string, or one left open up to the end: matched there at once, whereas a closing quote required
+would make each quote escaped inside it start a scan to the end anew (quadratic; a body of megabytes
+held a thread for hours). The parser refuses an open string before anything after it."""
 _NOT_BRACKETS = re.compile(rb"[^\[\]{}]+")
 _OPENERS = frozenset(b"[{")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -164,6 +165,23 @@ def test_unknown_gitlab_events_and_broken_system_hooks_are_refused(small_world: 
     assert no_name.status_code == 400
     assert "event_name" in no_name.get_json()["error"]["message"]
     assert_nothing_scheduled(small_world)
+
+
+def test_a_gitlab_body_whose_string_never_closes_is_refused_at_once(
+    tmp_path: Any, sqlite_engine: Any
+) -> None:
+    """A body of 45 KB, well within the limit, whose one string never closes over escaped quotes: each
+    of them once began a scan to the end (quadratic), ten seconds of CPU, hours for a body of megabytes."""
+    world = World(tmp_path, sqlite_engine)
+    body = b'{"ref": "' + b'\\"[' * 15_000
+    started = time.thread_time()
+    headers = gitlab_headers(LAB_TOKEN, "Push Hook")
+    answer = world.client.post("/api/webhooks/gitlab", data=body, headers=headers)
+    assert time.thread_time() - started < 1.0
+    assert answer.status_code == 400
+    assert "not valid JSON" in answer.get_json()["error"]["message"]
+    assert_nothing_scheduled(world)
+    world.engine_sync.close()
 
 
 def test_the_webhooks_stay_open_when_reading_the_api_needs_a_token(tmp_path: Any, sqlite_engine: Any) -> None:

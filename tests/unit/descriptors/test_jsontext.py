@@ -43,3 +43,13 @@ def test_a_too_deep_document_is_a_value_error_like_any_unreadable_json() -> None
         load_json(nested(MAX_JSON_DEPTH + 1))
     with pytest.raises(ValueError, match="Expecting value"):
         load_json("[1,")
+
+
+def test_a_string_left_open_over_many_escaped_quotes_is_refused_at_once() -> None:
+    """Each escaped quote of a string that never closes must not start a scan to the end anew: 20,000
+    of them cost ten seconds of CPU that way, and a body of megabytes hours."""
+    text = '{"a": "' + '\\"[' * 15_000  # the brackets inside it are text, not nesting
+    started = time.thread_time()
+    with pytest.raises(ValueError, match="Unterminated string"):
+        load_json(text)
+    assert time.thread_time() - started < 1.0
