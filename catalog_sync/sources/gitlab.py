@@ -14,12 +14,14 @@ at once as an archived one is, its entities orphaned; restored, it is listed and
 A project's tip costs no request when its ``last_activity_at`` is the one its tip was last asked
 under. GitLab moves that time at most once an hour, so a push soon after other activity does not move
 it: the tip is therefore asked again, whatever the time says, until it has been asked once after that
-hour (and a few minutes for the clocks) has passed; only then is an unchanged time trusted. Reading is
-a shallow fetch of the tracked branch through ``sources/git.py``, the token handed to git as a header
-scoped to the API's origin, in git's configuration from the environment: never in a URL, never on a
-command line, never sent to another host. The clone of a project that stops being read goes at the
-second complete listing in a row without it, when the catalog removes the project, and the clone of a
-renamed or transferred project made under its old path goes at the next listing (``cloneprune``).
+hour (and a few minutes for the clocks) has passed, by GitLab's own clock (the ``Date`` of its answer,
+so a host whose clock runs behind this machine's does not shorten its hour); only then is an unchanged
+time trusted. Reading is a shallow fetch of the tracked branch through ``sources/git.py``, the token
+handed to git as a header scoped to the API's origin, in git's configuration from the environment:
+never in a URL, never on a command line, never sent to another host. The clone of a project that
+stops being read goes at the second complete listing in a row without it, when the catalog removes the
+project, and the clone of a renamed or transferred project made under its old path goes at the next
+listing (``cloneprune``).
 
 This module lists and filters; a project as the pass reads it is ``gitlabrepo``'s.
 """
@@ -281,7 +283,8 @@ class GitLabSource:
             raise RepositoryUnreachableError(
                 f"{shown}: the host's answer for branch {branch!r} names no commit"
             )
-        self.tips.record(project.id, project.last_activity_at, branch, sha)
+        # Read when GitLab answered by its clock, on which it counts its hour of last_activity_at.
+        self.tips.record(project.id, project.last_activity_at, branch, sha, read_at=page.answered_at)
         return sha
 
     def empty(self, project: GitLabProject, branch: str | None) -> EmptyRepositoryError:

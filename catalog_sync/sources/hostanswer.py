@@ -14,11 +14,13 @@ share one definition of an answer, a page and an origin without the client's mac
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -123,6 +125,22 @@ class Page:
     data: Any
     next_url: str | None
     from_cache: bool
+    answered_at: float | None = None
+    """When the host answered, on its own clock (its ``Date`` header, epoch seconds); None when it did
+    not say. A host's own times (GitLab's ``last_activity_at``) are compared with this, never with this
+    machine's clock, which may differ from the host's by minutes."""
+
+
+def answered_at(headers: Mapping[str, str]) -> float | None:
+    """The answer's ``Date`` header in epoch seconds; None when there is none or it is no date."""
+    value = headers.get("Date")
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    except (TypeError, ValueError, OverflowError):  # no date, or a year out of range
+        return None
 
 
 @dataclass(frozen=True)

@@ -73,12 +73,17 @@ class TipState:
             return None
         return known
 
-    def record(self, repository_id: int, pushed_at: str, branch: str, tip: str) -> None:
+    def record(
+        self, repository_id: int, pushed_at: str, branch: str, tip: str, *, read_at: float | None = None
+    ) -> None:
         """Remember a tip (or ``EMPTY``) read under ``pushed_at``; one appended line, written with one
-        system call (the lock is held by every tip thread of a full pass in turn, so it must be short)."""
+        system call (the lock is held by every tip thread of a full pass in turn, so it must be short).
+
+        ``read_at`` is when the host answered by its own clock, the clock its push times are on; never
+        later than this machine's, so a host's clock running ahead costs a request, never a push."""
         if not pushed_at or not (_SHA.match(tip) or tip == EMPTY):
             return
-        now = time.time()
+        now = time.time() if read_at is None else min(time.time(), read_at)
         row = json.dumps({"id": repository_id, "at": pushed_at, "branch": branch, "tip": tip, "read": now})
         with self._lock:
             if repository_id in self._tips:  # the file now holds two lines for it: compact it again

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pickle
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,26 @@ def test_a_push_within_gitlabs_hour_of_activity_is_still_seen(gitlab: FakeGitLab
 
     assert project.last_activity_at == marker  # the host did not move it
     assert [r.tip() for r in source.discover()] == [second]
+
+
+def test_a_push_within_the_hour_of_a_host_whose_clock_runs_behind_is_still_seen(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """GitLab's hour is counted on its own clock: a host ten minutes behind this machine answers a tip
+    58 minutes after the activity by its clock (68 by this one's), and a push a minute later leaves the
+    activity time where it was, so the tip must still be asked."""
+    gitlab.activity_throttle = 3600
+    gitlab.clock_offset = -600.0
+    project = gitlab.add_project("acme", "pay")
+    project.last_activity_at = gitlab.now() - timedelta(minutes=58)
+    source = source_for(gitlab, tmp_path / "cache")
+    (first,) = (r.tip() for r in source.discover())
+    marker = project.last_activity_at
+
+    second = gitlab.push(project, {"a.txt": "2"})
+
+    assert project.last_activity_at == marker  # within the host's hour: it did not move
+    assert [r.tip() for r in source.discover()] == [second] != [first]
 
 
 def test_a_502_on_page_three_fails_the_listing_with_the_reason(gitlab: FakeGitLab, tmp_path: Path) -> None:
