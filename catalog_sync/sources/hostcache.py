@@ -77,7 +77,11 @@ class PageCache:
             self._pages, self._used, self._saved = kept, set(), True
             if unchanged:
                 return  # every page answered 304: the file already holds them (a large list's JSON)
-            text = json.dumps({"origin": list(self._origin), "pages": kept}, separators=(",", ":"))
+            pages = _written(kept)
+            for url in kept.keys() - pages.keys():
+                del self._pages[url]
+            origin = json.dumps(list(self._origin), separators=(",", ":"))
+            text = f'{{"origin":{origin},"pages":{{{",".join(pages.values())}}}}}'
         self._file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self._file.with_name(f"{self._file.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         temporary.write_text(text, encoding="utf-8")
@@ -100,6 +104,18 @@ class PageCache:
                 if isinstance(pages, dict):
                     return {str(url): page for url, page in pages.items() if _whole(page)}
         return {}
+
+
+def _written(pages: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Each page as the file holds it (``"url":{...}``), without those nested too deeply to write: an
+    answer nested nearly as deep as the parser goes is read in a thread of its own (a page asked ahead),
+    whose stack is shallower than the one saving it, and its ``RecursionError`` (no ``SourceError``)
+    would stop the whole pass. Such a page is forgotten, and asked again unconditionally."""
+    written: dict[str, str] = {}
+    for url, page in pages.items():
+        with contextlib.suppress(RecursionError):
+            written[url] = f"{json.dumps(url)}:{json.dumps(page, separators=(',', ':'))}"
+    return written
 
 
 def _whole(page: Any) -> bool:

@@ -46,6 +46,7 @@ def source_for(
     filters: RepositoryFilters | None = None,
     branch: str | None = None,
     max_wait: float = 5.0,
+    parallel: int = 1,
 ) -> GitLabSource:
     settings = GitLabSourceSettings(
         name="acme-gl",
@@ -55,7 +56,7 @@ def source_for(
         filters=filters or RepositoryFilters(),
         branch=branch,
     )
-    limits = HostLimits(timeout=10.0, max_wait=max_wait, retries=3, transient_delay=0.01)
+    limits = HostLimits(timeout=10.0, max_wait=max_wait, retries=3, transient_delay=0.01, parallel=parallel)
     return GitLabSource(settings, cache, SYNC, environ={"GITLAB_TOKEN": TOKEN}, limits=limits)
 
 
@@ -410,6 +411,32 @@ def test_keyset_pages_that_start_over_fail_the_listing_at_once(gitlab: FakeGitLa
         source_for(gitlab, tmp_path / "cache").discover()
 
     assert len(listing_requests(gitlab)) == 2  # not the 2,000 pages a listing may take
+
+
+def test_an_entry_nested_near_the_parsers_limit_is_skipped_not_a_crash_of_the_pass(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """A page asked ahead is parsed in a thread of its own, with a shallow stack, so an entry nested
+    nearly as deep as Python's parser goes is read there; writing the page cache from the pass's
+    deeper stack then ran out of recursion, and the error (no ``SourceError``) stopped every source
+    of the pass. The page is left out of the cache instead, asked again unconditionally."""
+    gitlab.max_per_page = 2
+    projects = [gitlab.add_project("acme", f"svc-{index}") for index in range(4)]
+    source = source_for(gitlab, tmp_path / "cache", parallel=4)
+    source.discover()  # the chain of pages the next listing asks ahead
+    deep: list[Any] = []
+    for _ in range(970):
+        deep = [deep]
+    gitlab.misbehave.fields[projects[3].id] = {"web_url": deep}
+
+    listed = source.discover()
+
+    assert [r.info.name for r in listed] == ["acme/svc-0", "acme/svc-1", "acme/svc-2"]
+    assert "no valid 'web_url'" in source.skipped_entries[0]
+    del gitlab.misbehave.fields[projects[3].id]
+    gitlab.forget_requests()
+    assert len(source_for(gitlab, tmp_path / "cache").discover()) == 4  # the cache file still reads
+    assert [r.conditional for r in gitlab.api_requests()] == [True, False]
 
 
 def test_a_page_larger_than_asked_is_refused(gitlab: FakeGitLab, tmp_path: Path) -> None:
