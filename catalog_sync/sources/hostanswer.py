@@ -173,9 +173,11 @@ def error_text(answer: Answer) -> str:
 
 
 def host_message(answer: Answer) -> str:
-    """The host's own error message (GitHub's and GitLab's ``message``), printable; scrub it before use."""
+    """The host's own error message (GitHub's and GitLab's ``message``), printable; scrub it before use.
+    An answer nested deeper than the parser (or ``str``) goes is shown as its text: its
+    ``RecursionError`` is no ``SourceError``, and would stop the whole pass instead of its listing."""
     text = error_text(answer)
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, RecursionError):
         data = json.loads(text)
         if isinstance(data, dict):
             text = str(data.get("message") or data.get("error") or "")

@@ -259,6 +259,19 @@ def test_a_502_on_page_three_fails_the_listing_with_the_reason(gitlab: FakeGitLa
     assert TOKEN not in str(failed.value)
 
 
+def test_an_error_answer_nested_deeper_than_the_parser_goes_fails_the_listing_alone(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """The host's message is read from an error answer's first 4 KB: nested that deep, the parser's
+    RecursionError (no ``SourceError``) escaped the listing and stopped every source of the pass."""
+    fleet(gitlab, 3)
+    gitlab.misbehave.fail_pages[1] = 502
+    gitlab.misbehave.error_body = b'{"message":' + b"[" * 2000 + b"]" * 2000 + b"}"
+
+    with pytest.raises(HostApiError, match="HTTP 502"):
+        source_for(gitlab, tmp_path / "cache").discover()
+
+
 def test_a_429_is_waited_out(gitlab: FakeGitLab, tmp_path: Path) -> None:
     fleet(gitlab, 3)
     gitlab.misbehave.throttle = 2
