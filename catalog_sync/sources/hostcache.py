@@ -97,7 +97,8 @@ class PageCache:
     def _load(self) -> dict[str, dict[str, Any]]:
         if self._file is None:
             return {}
-        with contextlib.suppress(OSError, ValueError):
+        # RecursionError: a damaged file nested deeper than the parser goes is one that does not parse.
+        with contextlib.suppress(OSError, ValueError, RecursionError):
             stored = json.loads(self._file.read_text(encoding="utf-8"))
             if isinstance(stored, dict) and stored.get("origin") == list(self._origin):
                 pages = stored.get("pages")

@@ -51,7 +51,8 @@ class TipState:
         keeps it so: the first listing after a full read rewrites nothing)."""
         with contextlib.suppress(OSError):
             for line in path.read_text(encoding="utf-8").splitlines():
-                with contextlib.suppress(ValueError, KeyError, TypeError):
+                # RecursionError: a damaged line nested deeper than the parser goes does not parse.
+                with contextlib.suppress(ValueError, KeyError, TypeError, RecursionError):
                     row = json.loads(line)
                     if row["tip"] is None:  # forgotten (``forget``)
                         self._tips.pop(int(row["id"]), None)

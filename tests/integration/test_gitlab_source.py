@@ -196,6 +196,36 @@ def test_a_pass_where_nothing_changed_sends_only_conditional_list_requests(
     assert [(r.conditional, r.status) for r in gitlab.api_requests()] == [(True, 304)] * 3
 
 
+def test_a_damaged_page_cache_nested_too_deeply_costs_one_full_listing(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """A damaged page cache costs one full listing; one nested deeper than the parser goes raised a
+    RecursionError (no ``SourceError``) while the source was built, and the service could not start."""
+    fleet(gitlab, 3)
+    source_for(gitlab, tmp_path / "cache").discover()
+    (cache,) = (tmp_path / "cache").glob("gitlab/*/pages.json")
+    cache.write_text('{"origin":' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    gitlab.forget_requests()
+
+    assert len(source_for(gitlab, tmp_path / "cache").discover()) == 3
+    assert [r.conditional for r in gitlab.api_requests()] == [False]
+
+
+def test_a_damaged_tip_memory_nested_too_deeply_costs_one_request_per_project(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """A line of the tip memory that does not parse is skipped; one nested deeper than the parser goes
+    raised a RecursionError (no ``SourceError``) while the source was built."""
+    fleet(gitlab, 3)
+    first = {r.info.key: r.tip() for r in source_for(gitlab, tmp_path / "cache").discover()}
+    (tips,) = (tmp_path / "cache").glob("gitlab/*/tips.jsonl")
+    tips.write_text("[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    gitlab.forget_requests()
+
+    assert {r.info.key: r.tip() for r in source_for(gitlab, tmp_path / "cache").discover()} == first
+    assert len([r for r in gitlab.api_requests() if "/repository/branches/" in r.path]) == 3
+
+
 def test_a_push_costs_one_request_for_that_project_only(gitlab: FakeGitLab, tmp_path: Path) -> None:
     projects = [gitlab.add_project("acme", f"svc-{i}") for i in range(3)]
     source = source_for(gitlab, tmp_path / "cache")
