@@ -125,15 +125,19 @@ class Page:
     data: Any
     next_url: str | None
     from_cache: bool
-    answered_at: float | None = None
-    """When the host answered, on its own clock (its ``Date`` header, epoch seconds); None when it did
-    not say. A host's own times (GitLab's ``last_activity_at``) are compared with this, never with this
-    machine's clock, which may differ from the host's by minutes."""
+    date: str | None = None
+    """The answer's ``Date`` header as sent (read as a time only when asked: ``answered_at``)."""
+
+    @property
+    def answered_at(self) -> float | None:
+        """When the host answered, on its own clock (epoch seconds); None when it did not say. A host's
+        own times (GitLab's ``last_activity_at``) are compared with this, never with this machine's
+        clock, which may differ from the host's by minutes."""
+        return http_date(self.date)
 
 
-def answered_at(headers: Mapping[str, str]) -> float | None:
-    """The answer's ``Date`` header in epoch seconds; None when there is none or it is no date."""
-    value = headers.get("Date")
+def http_date(value: str | None) -> float | None:
+    """An HTTP date (a ``Date`` header) in epoch seconds; None when there is none or it is no date."""
     if not value:
         return None
     try:

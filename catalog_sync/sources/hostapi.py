@@ -53,7 +53,6 @@ from catalog_sync.sources.hostanswer import (
     Answer,
     Page,
     RequestListener,
-    answered_at,
     error_text,
     host_message,
     netloc_of,
@@ -163,14 +162,14 @@ class HostClient:
         answer = self._send("GET", url, extra)
         if answer.status_code == 304 and stored is not None:
             self._cache.reuse(url)
-            return Page(url, stored["data"], stored.get("next"), True, answered_at(answer.headers))
+            return Page(url, stored["data"], stored.get("next"), True, answer.headers.get("Date"))
         self._raise_for(answer)
         data = parse_json(answer, url)
         data = trim(data) if trim is not None else data
         next_url = self._next_link(answer)
         if remember:
             self._cache.store(url, answer.headers.get("ETag"), data, next_url)
-        return Page(url, data, next_url, False, answered_at(answer.headers))
+        return Page(url, data, next_url, False, answer.headers.get("Date"))
 
     def get_bytes(self, path: str, accept: str) -> bytes:
         """One GET answered in a media type of its own (``accept``: a blob's raw bytes), its body as
