@@ -80,7 +80,7 @@ class MissedListings:
         try:
             data = json.loads(self._file.read_bytes())
             return {int(key): int(value) for key, value in data.items()}
-        except (OSError, ValueError, TypeError, AttributeError):
+        except (OSError, ValueError, TypeError, AttributeError, RecursionError):  # damaged: counted anew
             return {}
 
     def _write(self, counts: dict[int, int]) -> None:

@@ -226,6 +226,22 @@ def test_a_damaged_tip_memory_nested_too_deeply_costs_one_request_per_project(
     assert len([r for r in gitlab.api_requests() if "/repository/branches/" in r.path]) == 3
 
 
+def test_a_damaged_count_of_missed_listings_nested_too_deeply_fails_no_listing(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """The clones' counts of missed listings are read at each complete listing; a file damaged into JSON
+    nested deeper than the parser goes raised a RecursionError (no ``SourceError``) from the listing,
+    which stopped every source of every pass."""
+    pay = gitlab.add_project("acme", "pay")
+    source = source_for(gitlab, tmp_path / "cache")
+    (repository,) = source.discover()
+    repository.snapshot(repository.tip()).close()  # a clone, which the counts follow
+    (folder,) = (tmp_path / "cache").glob("gitlab/*/repositories")
+    (folder / "missed.json").write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
+
+    assert [r.info.name for r in source.discover()] == [pay.path_with_namespace]
+
+
 def test_a_push_costs_one_request_for_that_project_only(gitlab: FakeGitLab, tmp_path: Path) -> None:
     projects = [gitlab.add_project("acme", f"svc-{i}") for i in range(3)]
     source = source_for(gitlab, tmp_path / "cache")
