@@ -23,11 +23,12 @@ from typing import Any, TypeVar
 from flask import Response, request
 
 from catalog_sync.metrics import count_delivery
+from catalog_sync.store.webhook_events import IGNORED
 from plugin_api.errors import refuse
 from plugin_api.schemas.webhooks import WebhookAnswerSchema
 from plugin_api.smorest import api_blueprint
 from plugin_api.state import state
-from plugin_api.webhooks.intake import FORM_FIELD, FORM_TYPE, SIGNATURE_HEADER, TOKEN_HEADER, Refused
+from plugin_api.webhooks.intake import FORM_FIELD, FORM_TYPE, SIGNATURE_HEADER, TOKEN_HEADER, Refused, Unread
 from plugin_api.webhooks.receive import GITHUB, GITLAB, Route, read_delivery, record_delivery
 
 blp = api_blueprint("webhooks", __name__, "Push webhooks from GitHub and GitLab: a push read at once")
@@ -118,6 +119,9 @@ def _receive(route: Route) -> Response:
     app_state = state()
     try:
         delivery = read_delivery(route, request, app_state)
+    except Unread as unread:
+        count_delivery(unread.provider, unread.event, IGNORED)
+        return _answer(202, {"ignored": unread.message})
     except Refused as refused:
         count_delivery(refused.provider, refused.event, refused.result)
         refuse(refused.status, refused.message, headers=refused.headers)

@@ -72,6 +72,18 @@ class Refused(Exception):  # noqa: N818 (a refusal, not a failure of the server)
         return {"WWW-Authenticate": 'HMAC realm="catalog-sync webhooks"'} if self.status == 401 else None
 
 
+class Unread(Exception):  # noqa: N818 (an answer, not a failure)
+    """An authenticated delivery of an event the catalog does not read, on a host that disables a hook
+    whose deliveries keep failing (``Route.answers_unread``): answered 202 ignored, with the hint that
+    would have been its 400, and counted as ``ignored``."""
+
+    def __init__(self, provider: str, event: str, message: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.event = event
+        self.message = message
+
+
 class Refusal:
     """Refuses a delivery of one provider and event (the labels it is counted under)."""
 

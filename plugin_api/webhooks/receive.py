@@ -27,6 +27,7 @@ from plugin_api.webhooks.intake import (
     FORM_TYPE,
     JSON_TYPE,
     Refusal,
+    Unread,
     check_length,
     check_signature,
     check_token,
@@ -63,6 +64,11 @@ class Route:
     """The header naming the instance that sent the delivery, for payloads that name no host (a GitLab
     system hook's project events): without it, an instance that is no source could name a project
     of another by its id."""
+    answers_unread: bool = False
+    """Whether an authenticated delivery of an event not read is answered 202 ignored rather than
+    refused (400). GitLab disables a hook after four failed deliveries in a row (for good on 4xx before
+    GitLab 17.5), and a group hook ticked for merge request events besides pushes would stop bringing
+    the pushes; GitHub disables none, and its refusal shows the mistake in its list of deliveries."""
     content_types: tuple[str, ...] = (JSON_TYPE,)
     """The content types a delivery may come as: GitHub's webhook lets its creator choose a form
     (``intake.form_payload``); GitLab always sends JSON, so nothing else is read there."""
@@ -91,6 +97,7 @@ GITLAB = Route(
     labels={"Push Hook": "push", "System Hook": "system"},
     read=gitlab.read_event,
     instance_header=gitlab.INSTANCE_HEADER,
+    answers_unread=True,
 )
 
 
@@ -146,11 +153,13 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
     if not event:
         fail(400, f"missing {route.event_header}: the host names the event in it")
     if event not in route.events:
-        fail(
-            400,
+        unread = (
             f"{route.event_header} {shown(event)} is not handled: subscribe the webhook to "
-            f"{', '.join(route.events)} only",
+            f"{', '.join(route.events)} only"
         )
+        if route.answers_unread:
+            raise Unread(route.provider, route.label(event), unread)
+        fail(400, unread)
     document = parse_document(request, body, route.content_types, fail)
     identifier = delivery_id(request, route.id_headers, body, fail)
     try:
