@@ -47,6 +47,9 @@ class GitLabProject:
     http_url_to_repo: str
     empty_repo: bool = False
     """The project has no commit yet (GitLab still names a default branch for it): nothing to read."""
+    code_hidden: bool = False
+    """Listed as not empty but with no default branch: GitLab names the branch only to whoever may read
+    the project's code, so the token cannot (a Guest member, or a token without ``read_repository``)."""
     pending_deletion: bool = False
     """Deleted, and kept by GitLab for its grace period (``marked_for_deletion_on``, or ``_at`` before
     GitLab 16), renamed ``<path>-deletion_scheduled-<id>``: the catalog treats it as deleted."""
@@ -128,6 +131,7 @@ def parse_project(data: Any, where: str) -> GitLabProject:
         web_url=_field(data, "web_url", str, at),
         http_url_to_repo=_field(data, "http_url_to_repo", str, at),
         empty_repo=data.get("empty_repo") is True,
+        code_hidden=data.get("empty_repo") is False and data.get("default_branch") is None,
         pending_deletion=any(
             isinstance(data.get(name), str) and bool(data[name])
             for name in ("marked_for_deletion_on", "marked_for_deletion_at")

@@ -45,6 +45,19 @@ def authority(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def _refusal(shown: str, project: GitLabProject) -> str | None:
+    """Why a project is not read at its default branch: the host names one no git could have, or names
+    none for a project that is not empty (the token may not read its code: read as empty, it would
+    show nothing and no error)."""
+    if project.code_hidden:
+        return (
+            f"{shown}: the host names no default branch for a project that is not empty: the token "
+            "cannot read its code (it needs read_repository, and at least the Reporter role in the "
+            "project); nothing is read from it"
+        )
+    return refused_default(shown, project.default_branch)
+
+
 class GitLabRepository:
     """One project of a ``gitlab`` source: keyed by its id, read at its tracked branch.
 
@@ -61,8 +74,8 @@ class GitLabRepository:
         self._pushed: str | None = None
         """The commit a push named since this listing found the project empty (``pushed_tip``)."""
         shown = f"project {project.path_with_namespace} ({project.id})"
-        self._refused = None if source.configured_branch else refused_default(shown, project.default_branch)
-        """Why the project is not read: its host lists a default branch no git could have."""
+        self._refused = None if source.configured_branch else _refusal(shown, project)
+        """Why the project is not read: its host lists a default branch no git could have, or hides it."""
         page = web_page(project.web_url, source.web_origin)
         self._info = RepositoryInfo(
             key=source.key_of(project),

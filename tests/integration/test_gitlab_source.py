@@ -23,7 +23,13 @@ from catalog_sync.config import (
     TokenAuth,
     parse_settings,
 )
-from catalog_sync.errors import HostApiError, RateLimitedError, RepositoryUnreachableError, SourceError
+from catalog_sync.errors import (
+    EmptyRepositoryError,
+    HostApiError,
+    RateLimitedError,
+    RepositoryUnreachableError,
+    SourceError,
+)
 from catalog_sync.sources.gitlab import GitLabRepository, GitLabSource
 from catalog_sync.sources.hostapi import HostLimits
 from tests.fixtures.fakegitlab import FakeGitLab, FakeProject, fake_gitlab
@@ -172,6 +178,21 @@ def test_a_configured_branch_is_read_in_every_project(gitlab: FakeGitLab, tmp_pa
     others = next(r for r in listed if r.info.name == "acme/empty-release")
     with pytest.raises(RepositoryUnreachableError, match="404"):
         others.tip()
+
+
+def test_a_project_whose_code_the_token_may_not_read_fails_saying_so_not_read_as_empty(
+    gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    hidden = gitlab.add_project("acme", "pay")
+    hidden.code_hidden = True  # a Guest's view: GitLab names no default branch, the project is not empty
+    gitlab.add_project("acme", "fresh", empty=True)
+
+    listed = {r.info.name: r for r in source_for(gitlab, tmp_path / "cache").discover()}
+
+    with pytest.raises(RepositoryUnreachableError, match="the token cannot read its code"):
+        listed["acme/pay"].tip()
+    with pytest.raises(EmptyRepositoryError):  # an empty project is still read as empty, not failed
+        listed["acme/fresh"].tip()
 
 
 def test_a_pass_where_nothing_changed_sends_only_conditional_list_requests(
