@@ -226,7 +226,7 @@ class TreeRecord:
                 return None
             files = [TreeEntry(str(p), str(s), int(m), int(z)) for p, s, m, z in record["files"]]
             return datetime.fromisoformat(record["at"]), str(record["author"]), files
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):  # damaged: read again
             return None
 
 

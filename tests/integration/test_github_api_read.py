@@ -231,3 +231,25 @@ def test_a_nearly_spent_rate_limit_reads_by_shallow_fetch_keeping_the_budget_for
     assert catalog.entity("product:default/pay") is not None
     assert kinds(hub) == ["branch", "list"]
     assert {s.path.split(".git/")[0] for s in hub.git_requests()} == {"/acme/pay"}
+
+
+def test_a_tree_record_damaged_nested_too_deeply_costs_one_tree_request(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    """A tree record that does not parse is read again from the host; one damaged into JSON nested
+    deeper than the parser goes failed its repository with an internal RecursionError at every pass,
+    since the record was never written again."""
+    pay = hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay"), "README.md": "one\n"})
+    use_github(catalog, hub)
+    catalog.sync()
+    (record,) = catalog.root.glob("**/trees/*.json")
+    record.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
+    hub.push(pay, {"README.md": "two\n"})
+    hub.clear()
+
+    summary = catalog.sync()
+
+    assert summary.errors == 0, repo_rows(catalog)[hub.key(pay)]["last_error"]
+    assert summary.sources[0]["error"] is None
+    assert kinds(hub) == ["branch", "list", "tree"]
+    assert catalog.entity("product:default/pay") is not None
