@@ -122,7 +122,7 @@ class ReadHistory:
             tags = tuple((str(name), str(sha)) for name, sha in data.get("tags", []))
             missing = str(data["missing"]) if data.get("missing") else None
             return cls(str(data["commit"]), since, tags, missing)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):  # damaged: read again
             return None
 
     def save(self, clone: Path) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from catalog_sync.config import KpiSettings
 from catalog_sync.kpis import Measurer
+from catalog_sync.sources.hostedhistory import HISTORY_FILE
 from catalog_sync.store.base import Database
 from catalog_sync.store.engine import open_engine
 from catalog_sync.store.kpis import SqlKpiStore
@@ -303,4 +304,27 @@ def test_a_history_over_the_size_limit_leaves_the_kpis_unknown_with_the_reason(
         assert reason is not None
         assert "history of the window could not be read" in reason
         assert "sync.max_repository_bytes" in reason
+    catalog.engine.dispose()
+
+
+def test_a_history_record_damaged_nested_too_deeply_is_read_again(tmp_path: Path, hub: FakeGitHub) -> None:
+    """The record of the history read beside a clone is read by the tip thread and the scan; one
+    damaged into JSON nested deeper than the parser goes raised a RecursionError (no ``SourceError``)
+    there, failing the repository at every pass, where one that does not parse has the history read
+    once more."""
+    pay = hub.add_repo("acme", "pay", {"README.md": "# pay\n"})
+    write_history(pushable(pay), "pay")
+    hub.touch(pay)
+    catalog = github_catalog(tmp_path / "hosted", hub)
+    catalog.sync()
+    (record,) = catalog.root.glob(f"**/{HISTORY_FILE}")
+    record.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
+
+    hub.push(pay, {"code.txt": "f"}, "f")
+    catalog.clock.advance(minutes=1)  # the catalog's clock started before the commit was made
+    summary = catalog.sync()
+
+    assert summary.errors == 0, catalog.repository("acme/pay")["last_error"]
+    assert history_asks(hub.git_bodies, "acme/pay") == 2
+    assert measured(catalog.engine)["changes"] == (5.0, None)
     catalog.engine.dispose()
