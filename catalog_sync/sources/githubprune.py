@@ -137,7 +137,7 @@ def _named_shas(record: Path) -> list[str]:
     try:
         files = json.loads(record.read_bytes())["files"]
         return [str(row[1]) for row in files]
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):  # damaged: names nothing
         return []
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from catalog_sync.sources.base import TreeEntry
-from catalog_sync.sources.githubprune import ApiCachePruner
+from catalog_sync.sources.githubprune import ApiCachePruner, Pruned
 from catalog_sync.sources.githubtree import BlobCache, TreeRecord, blob_sha
 
 NOW = time.time()
@@ -115,6 +115,30 @@ def test_a_record_that_cannot_be_read_names_nothing_and_a_stale_temporary_file_g
     assert cache.pruner.prune_blobs(NOW) == 1
     assert not left.exists()
     assert cache.blobs.get(sha) is None  # the repository is read again: its record does not parse
+
+
+def test_a_record_damaged_nested_too_deeply_names_nothing(tmp_path: Path) -> None:
+    """Blobs are pruned by ``discover`` after a complete listing: a record damaged into JSON nested
+    deeper than the parser goes raised a RecursionError (no ``SourceError``) there, which failed the
+    listing, and every pass after, until the file was removed by hand."""
+    cache = Cache(tmp_path)
+    damaged, kept = cache.record(1, b"named"), cache.record(2, b"kept")
+    damaged.path.write_bytes(b"[" * 5000 + b"]" * 5000)
+    named, still = cache.blob(b"named"), cache.blob(b"kept")
+    assert cache.pruner.prune({1, 2}, NOW) == Pruned(records=0, blobs=1)
+    assert cache.blobs.get(named) is None  # the repository is read again: its record does not parse
+    assert cache.blobs.get(still) == b"kept"
+    assert kept.read("c" * 40) is not None
+
+
+def test_counts_of_missed_listings_damaged_nested_too_deeply_are_counted_anew(tmp_path: Path) -> None:
+    """The counts are ``cacheprune.MissedListings``', read after every complete listing of the source."""
+    cache = Cache(tmp_path)
+    deleted = cache.record(2, b"two")
+    (tmp_path / "missed.json").write_bytes(b"[" * 5000 + b"]" * 5000)
+    assert cache.pruner.prune_records(set(), NOW) == 0  # the first miss, counted anew
+    assert deleted.path.is_file()
+    assert cache.pruner.prune_records(set(), NOW) == 1
 
 
 def test_a_record_not_named_by_a_repository_id_is_left_alone(tmp_path: Path) -> None:
