@@ -189,3 +189,28 @@ def test_without_a_prometheus_url_prometheus_kpis_say_so(sqlite_engine: Engine) 
     assert {e for _, _, e in _states(store, database).values()} == {
         "kpis.prometheus_url is not set: prometheus measures need it"
     }
+
+
+def deeply_nested(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A WSGI app answering every query with JSON nested deeper than Python's parser goes (a proxy, or
+    a host that is not Prometheus, in front of ``kpis.prometheus_url``)."""
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b'{"status":"success","data":' + b"[" * 5000 + b"]" * 5000 + b"}"]
+
+
+def test_an_answer_nested_deeper_than_the_parser_goes_is_a_reason_not_an_internal_error(
+    sqlite_engine: Engine,
+) -> None:
+    """Each KPI is unknown with the reason; the parser's RecursionError, no ``MeasureError``, was
+    logged as a bug with its traceback for every KPI of every round, each KPI's reason an internal
+    error naming Python's recursion depth."""
+    _catalog(sqlite_engine)
+    database = Database(sqlite_engine)
+    store = SqlKpiStore(database)
+    with serving(deeply_nested) as base:
+        summary = Measurer(KpiSettings(prometheus_url=base, timeout_seconds=5), store).run_round()
+    states = _states(store, database)
+    assert (summary.measured, summary.unknown) == (6, 6)
+    assert {error for _, _, error in states.values()} == {
+        "Prometheus answered HTTP 200 with JSON nested too deeply to read"
+    }
