@@ -152,6 +152,8 @@ class HttpCatalogRefs:
             return json.loads(data)
         except ValueError:
             raise self._not_a_catalog(path, "its answer is not valid JSON") from None
+        except RecursionError:  # else a traceback, exit 1: as if the descriptors held errors
+            raise self._not_a_catalog(path, "its answer is JSON nested too deeply to read") from None
 
     def _not_a_catalog(self, path: str, why: str) -> CatalogUnreachableError:
         return CatalogUnreachableError(

@@ -322,6 +322,7 @@ def test_a_catalog_that_hangs_is_given_up_after_the_timeout(tmp_path: Path) -> N
         (200, "text/html", b"<html><body>Sign in</body></html>", "it answered text/html, not JSON"),
         (500, "application/json", b'{"error": "boom"}', "answered 500 to POST /api/catalog/entities/by-refs"),
         (200, "application/json", b"[1, 2]", "its answer has no items list"),
+        (200, "application/json", b"[" * 5000 + b"]" * 5000, "its answer is JSON nested too deeply to read"),
         (302, "text/html", b"", "answered a redirect (302)"),
         (401, "application/json", b"{}", "set CATALOG_SYNC_TOKEN"),
     ],
