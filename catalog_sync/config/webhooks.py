@@ -64,7 +64,18 @@ class WebhooksSchema(_Strict):
 def split_secrets(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """The comma-separated values of one variable, each checked for length and for control characters
     (the value never shown)."""
-    values = tuple(v.strip() for v in env.get(name, "").split(",") if v.strip())
+    return _checked(name, tuple(v.strip() for v in env.get(name, "").split(",") if v.strip()))
+
+
+def legacy_secret(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``CATALOG_SYNC_WEBHOOK_SECRET``'s one secret, whole: it never was a list, and a secret holding a
+    comma (GitHub takes any text) must go on verifying deliveries as it did."""
+    value = env.get(LEGACY_SECRET_ENV, "").strip()
+    return _checked(LEGACY_SECRET_ENV, (value,) if value else ())
+
+
+def _checked(name: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """``values`` of the variable ``name``, refused when one is too short, too long or not one line."""
     for position, value in enumerate(values, start=1):
         if not value.isprintable():  # one a line, they would be one secret no delivery is signed with
             raise ConfigError(
@@ -87,7 +98,7 @@ def webhook_settings(loaded: WebhookSettings, env: Mapping[str, str]) -> Webhook
     named = split_secrets(env, loaded.github_secrets_env)
     secrets = named
     if loaded.github_secrets_env != LEGACY_SECRET_ENV:
-        secrets += tuple(s for s in split_secrets(env, LEGACY_SECRET_ENV) if s not in secrets)
+        secrets += tuple(s for s in legacy_secret(env) if s not in secrets)
     tokens = split_secrets(env, loaded.gitlab_tokens_env)
     empty = {"github": not named, "gitlab": not tokens}
     unset = tuple(provider for provider in loaded.named if empty[provider])

@@ -145,6 +145,13 @@ def test_the_single_webhook_secret_variable_keeps_working_as_a_github_secret() -
     assert both.webhooks.github_secrets == ("fresh-secret-0123456789", "legacy-secret-0123456789")
 
 
+def test_the_single_webhook_secret_is_taken_whole_even_holding_a_comma() -> None:
+    """It never was a list: a secret GitHub took with a comma in it must go on verifying deliveries."""
+    settings = parse_settings({}, environ={"CATALOG_SYNC_WEBHOOK_SECRET": " legacy,secret-0123456789 "})
+    assert settings.webhooks.github_secrets == ("legacy,secret-0123456789",)
+    assert settings.webhooks.unset == ()
+
+
 def test_a_short_webhook_secret_is_refused_naming_the_variable_and_never_showing_it() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings({}, environ={"CATALOG_SYNC_WEBHOOK_SECRET": "s3cret-hook"})
