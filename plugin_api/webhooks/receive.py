@@ -66,9 +66,10 @@ class Route:
     of another by its id."""
     answers_unread: bool = False
     """Whether an authenticated delivery of an event not read is answered 202 ignored rather than
-    refused (400). GitLab disables a hook after four failed deliveries in a row (for good on 4xx before
-    GitLab 17.5), and a group hook ticked for merge request events besides pushes would stop bringing
-    the pushes; GitHub disables none, and its refusal shows the mistake in its list of deliveries."""
+    refused (400). GitLab disables a hook after four failed deliveries in a row (for good on a 4xx in
+    its releases before late 2024), and a group hook ticked for merge request events besides pushes
+    would stop bringing the pushes; GitHub disables none, and its refusal shows the mistake in its
+    list of deliveries."""
     content_types: tuple[str, ...] = (JSON_TYPE,)
     """The content types a delivery may come as: GitHub's webhook lets its creator choose a form
     (``intake.form_payload``); GitLab always sends JSON, so nothing else is read there."""

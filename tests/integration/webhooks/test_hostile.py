@@ -147,8 +147,8 @@ def test_hostile_headers_are_refused(
 def test_gitlab_events_not_read_are_answered_ignored_so_gitlab_never_disables_the_hook(
     small_world: World,
 ) -> None:
-    """GitLab disables a hook after four failed deliveries in a row (for good on 4xx before 17.5): a
-    group hook ticked for merge requests besides pushes would stop bringing the pushes."""
+    """GitLab disables a hook after four failed deliveries in a row (for good on a 4xx in its releases
+    before late 2024): a group hook ticked for merge requests besides pushes would stop the pushes."""
 
     def ignored() -> float:
         text = small_world.client.get("/metrics").get_data(as_text=True)
