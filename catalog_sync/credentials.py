@@ -66,6 +66,11 @@ SECRET_NAME = re.compile(
 ``access_token``, ``password``, ``pass``, ``api_key``, ``apikey``, ``jwt``, ``X-Amz-Signature``...);
 a harmless parameter caught by it only loses its value in what is shown."""
 
+SECRET_PARAM = re.compile(r"(?P<lead>[?&;#](?P<name>[^=&\s#?;'\"<>]{1,100})=)(?P<value>[^&\s#]*)")
+"""A ``name=value`` pair of a query (or fragment, or a path's ``;`` parameters) anywhere in a text;
+``SECRET_NAME`` decides by the name. The value runs to the next ``&``, ``#`` or white space, quotes
+included: a value a URL could hold is never cut short, and at worst a quote after it is hidden too."""
+
 HOSTING_TOKEN = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,})"
 )
@@ -132,6 +137,9 @@ def credential_in_url(url: str) -> str | None:
         for name, _value in parse_qsl(query.partition("#")[0], keep_blank_values=True):
             if SECRET_NAME.search(name):
                 return f"a secret in its query parameter {name[:40]!r}"
+    for param in SECRET_PARAM.finditer(url):  # where redaction hides one: ';', '&' or '#' may start it too
+        if SECRET_NAME.search(param.group("name")):
+            return f"a secret in its parameter {param.group('name')[:40]!r}"
     if HOSTING_TOKEN.search(url):
         return "a GitHub or GitLab token"
     return None
@@ -185,6 +193,7 @@ __all__ = [
     "HOSTING_TOKEN",
     "SCHEME",
     "SECRET_NAME",
+    "SECRET_PARAM",
     "UrlStart",
     "Userinfo",
     "credential_in_url",

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from catalog_sync.credentials import (
     HOSTING_TOKEN,
     SECRET_NAME,
+    SECRET_PARAM,
     Userinfo,
     url_starts,
     user_is_token,
@@ -38,11 +39,6 @@ _SCHEME_ALIASES = {
     "file": "file",
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-_SECRET_PARAM = re.compile(r"(?P<lead>[?&;#](?P<name>[^=&\s#?;'\"<>]{1,100})=)(?P<value>[^&\s#]*)")
-"""A ``name=value`` pair of a query (or fragment) anywhere in a text; ``_secret_param`` decides by the
-name. The value runs to the next ``&``, ``#`` or white space, quotes included: a value a URL could hold
-is never cut short, and at worst a quote after it is hidden too."""
 
 
 def transport_of(url: str) -> str:
@@ -186,7 +182,7 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = _redact_userinfo(text)
-    text = _SECRET_PARAM.sub(_secret_param, text)
+    text = SECRET_PARAM.sub(_secret_param, text)
     return HOSTING_TOKEN.sub("***", text)
 
 

@@ -81,6 +81,8 @@ def test_allowed_private_networks_let_a_network_or_a_host_name_through(
         (" https://alice:S3CRET@git.example.com/r.git", "a password"),
         ("\thttps://alice:S3CRET@git.example.com/r.git", "a password"),
         ("x https://alice:S3CRET@git.example.com/r.git", "a password"),
+        ("https://git.example.com/r.git;jsessionid=S3CRET", "'jsessionid'"),
+        ("https://git.example.com/acme;token=S3CRET/r.git", "'token'"),
     ],
 )
 def test_credentials_in_a_registered_url_are_refused_with_where_they_belong(

@@ -194,6 +194,22 @@ def test_a_url_redaction_would_change_is_refused_as_carrying_credentials(passwor
 @pytest.mark.parametrize(
     "url",
     [
+        "https://git.example.com/acme/r.git;jsessionid=S3CRET",
+        "https://git.example.com/acme;token=S3CRET/r.git",
+        "https://git.example.com/acme/r.git&private_token=S3CRET",
+        "https://git.example.com/acme/r.git#private_token=S3CRET",
+    ],
+)
+def test_a_secret_parameter_outside_the_query_is_refused_as_redaction_hides_it(url: str) -> None:
+    """Redaction hides a parameter named like a secret wherever a ``;``, ``&``, ``?`` or ``#`` starts it;
+    the refusal must see the same ones, or the URL is stored with the secret and shown with ``***``."""
+    assert redact(url) != url
+    assert credential_in_url(url) is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
         "https://git.example.com/acme/r.git",
         "ssh://git@git.example.com/acme/r.git",
         "git@github.com:acme/r.git",
