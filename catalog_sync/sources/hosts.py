@@ -12,6 +12,7 @@ name's addresses can change after it was registered; the address checked is the 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -111,17 +112,48 @@ def refusal(url: str) -> AddressNotAllowedError:
     )
 
 
+_NAME = re.compile(r"[a-z0-9_.-]+")
+"""A host name every resolver on the way (ours, curl's, ssh's) looks up as it is written: a name with
+another character (``bücher``, ``%2E``) is turned into another name by curl (its ASCII form, decoded),
+so the address pinned for the name checked would not apply to the name git looks up."""
+_BRACKETED = re.compile(r"\[[0-9a-f:.]+(?:%25[^\]]*)?\](?::[0-9]*)?")
+
+
+def _unreachable_form(url: str, host: str) -> str | None:
+    """Why git could reach another host than ``host``, the one checked; None when it reaches that one."""
+    if not host:
+        return "it names no host"
+    if "://" in url:
+        written = urlsplit(url).netloc.rpartition("@")[2].lower()
+        if written.startswith("[") and not _BRACKETED.fullmatch(written):
+            return "its brackets hold no IPv6 address, or text follows them (an IPv6 host is [2001:db8::1])"
+    try:
+        ipaddress.ip_address(host.partition("%")[0])
+    except ValueError:
+        if not _NAME.fullmatch(host):
+            return (
+                "its host name holds other characters than ASCII letters, digits, '-', '_' and '.', "
+                "which git would look up under another name; write an internationalised name in its "
+                "ASCII form (xn--...)"
+            )
+    return None
+
+
 def check_host(url: str, allowed: Sequence[str], *, resolver: Resolver | None = None) -> CheckedHost | None:
     """Refuse ``url`` when its host is not public and not allowed; answer the address to use.
 
     ``localhost`` and every name under ``.localhost`` are loopback whatever the resolver says (curl
-    answers them itself). A host name that does not resolve now is let through with no address
-    (``CheckedHost.addresses`` empty); the caller must not let git resolve it (``git`` refuses to run).
+    answers them itself). A host written so that git would look up another name than the one checked
+    (non-ASCII, escaped, bracketed but no IPv6 address) or no host at all is refused. A host name that
+    does not resolve now is let through with no address (``CheckedHost.addresses`` empty); the caller
+    must not let git resolve it (``git`` refuses to run).
     """
     found = host_and_port(url)
     if found is None:
         return None
     host, port = found
+    if (reason := _unreachable_form(url, host)) is not None:
+        raise AddressNotAllowedError(f"repository URL {redact(url)!r} refused: {reason}")
     networks, names = _networks(allowed)
     is_name = False
     try:

@@ -189,6 +189,7 @@ def checked_registration(
         _ = urlsplit(url).port
     except ValueError:  # dropping it would register another endpoint than the one asked for
         raise SourceError("the repository URL's port is not a number from 0 to 65535") from None
+    check_host(url, private_networks)  # as written: one spelled in no way git reads is not rewritten into one
     url = canonical_url(url)
     if url.lower().startswith(HOSTED_KEY_PREFIXES):
         # Stored as it is keyed: an ssh host alias named github or gitlab, written scp-like, would key
@@ -197,7 +198,6 @@ def checked_registration(
             f"the repository URL {redact(url)!r} has the form of a github or gitlab source's keys "
             "(github:HOST:ID, gitlab:HOST:ID); write an ssh URL as ssh://HOST/PATH"
         )
-    check_host(url, private_networks)
     return url, branch
 
 

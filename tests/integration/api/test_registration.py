@@ -163,3 +163,27 @@ def test_registrations_stop_at_the_limit_with_a_clear_conflict(make_app: Callabl
         refused, 409, "ConflictError", mentions="sync.max_registered_repositories allows 2"
     )
     assert client.get("/api/repositories").get_json()["totalItems"] == FLEET + 2
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://b\u00fccher.example/acme/a.git", "xn--"),
+        ("https://git%2Eexample.com/acme/a.git", "xn--"),
+        ("https:///acme/a.git", "names no host"),
+        ("ssh:///acme/a.git", "names no host"),
+        ("ssh://", "names no host"),
+        ("git@:acme/a.git", "names no host"),
+        ("https://[v1.x]/acme/a.git", "IPv6"),
+        ("https://[2606:4700::1111]x/acme/a.git", "IPv6"),
+    ],
+)
+def test_a_host_git_would_not_reach_as_checked_is_refused(
+    make_app: Callable[..., Flask], url: str, reason: str
+) -> None:
+    """Each was stored (``ssh:///a.git`` rewritten to the scp-like ``ssh:/a.git``, a host named ``ssh``;
+    ``[v1.x]`` to the name ``v1.x``), or checked under another name than the one git looks up."""
+    client = make_app(sync={"allowed_protocols": ("https", "ssh")}).test_client()
+    response = register(client, url)
+    assert_backstage_error(response, 400, "InputError", mentions=reason)
+    assert client.get("/api/repositories").get_json()["totalItems"] == FLEET

@@ -93,3 +93,39 @@ def test_localhost_names_are_loopback_whatever_the_resolver_says(url: str) -> No
 )
 def test_an_scp_like_address_names_the_host_git_connects_to(url: str, host: str, port: int) -> None:
     assert host_and_port(url) == (host, port)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://fa\u00df.example/a.git",  # looked up here as fass.example, by curl as xn--fa-hia.example
+        "https://b\u00fccher.example/a.git",
+        "https://GIT%2Eexample.com/a.git",  # curl decodes the escape, the resolver would be asked it as is
+        "ssh://git@b\u00fccher.example/a.git",
+        "git@b\u00fccher.example:a.git",
+    ],
+)
+def test_a_host_name_git_would_look_up_under_another_name_is_refused(url: str) -> None:
+    """The address checked is pinned for git (``http.curloptResolve``) under the name checked; curl looks
+    an internationalised name up by its ASCII form (and decodes escapes), so the pin never applied and
+    git resolved the name again, to wherever it led then: a name whose other spelling leads inside was
+    let through."""
+    with pytest.raises(AddressNotAllowedError, match="xn--"):
+        check_host(url, (), resolver=resolving_to("93.184.216.34"))
+    assert check_host("https://xn--bcher-kva.example/a.git", (), resolver=resolving_to("93.184.216.34"))
+
+
+@pytest.mark.parametrize("url", ["https:///a.git", "https://", "ssh:///a.git", "git@:a.git", "[]:a.git"])
+def test_a_url_that_names_no_host_is_refused(url: str) -> None:
+    with pytest.raises(AddressNotAllowedError, match="names no host"):
+        check_host(url, (), resolver=resolving_to("93.184.216.34"))
+
+
+@pytest.mark.parametrize(
+    "url", ["https://[v1.x]/a.git", "https://[2001:4860::1]x/a.git", "https://git@[v1.x]:8443/a.git"]
+)
+def test_brackets_around_anything_but_an_ipv6_address_are_refused(url: str) -> None:
+    """The URL reader takes ``[v1.x]`` for the name ``v1.x`` and drops what follows a ``]``: the host
+    checked and stored would be another than the one written."""
+    with pytest.raises(AddressNotAllowedError, match="IPv6"):
+        check_host(url, (), resolver=resolving_to("93.184.216.34"))
