@@ -183,6 +183,11 @@ def checked_registration(
     found = credential_in_url(url)
     if found is not None:
         raise SourceError(f"the repository URL carries {found}; {CREDENTIALS_ADVICE}")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        # Pasted with the URL, it would make another spelling (and registration) of one repository.
+        raise SourceError(
+            "the repository URL holds a space or an invisible character; a space in its path is written %20"
+        )
     check_url(url, tuple(p for p in allowed_protocols if p != "file"))
     branch = check_branch(branch)
     try:

@@ -187,3 +187,21 @@ def test_a_host_git_would_not_reach_as_checked_is_refused(
     response = register(client, url)
     assert_backstage_error(response, 400, "InputError", mentions=reason)
     assert client.get("/api/repositories").get_json()["totalItems"] == FLEET
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [" ", "\u00a0", "\u200b", "\ufeff", "\u2028", "\u3000"],
+    ids=["space", "nbsp", "zwsp", "bom", "ls", "ideo"],
+)
+def test_a_url_holding_a_space_or_an_invisible_character_is_refused(
+    writable: FlaskClient, suffix: str
+) -> None:
+    """Pasted with the URL, such a character made another registration of a repository registered already
+    (its spelling differs), one git reads as another path; at the start, a space made ``https://...``
+    an scp-like ssh address of the host `` https``."""
+    assert register(writable, "https://git.example.com/acme/a.git").status_code == 201
+    for url in (f"https://git.example.com/acme/a.git{suffix}", f"{suffix}https://git.example.com/acme/b.git"):
+        response = register(writable, url)
+        assert_backstage_error(response, 400, "InputError", mentions="a space or an invisible character")
+    assert writable.get("/api/repositories").get_json()["totalItems"] == FLEET + 1
