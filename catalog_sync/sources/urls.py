@@ -217,7 +217,7 @@ def canonical_url(url: str) -> str:
         port = parts.port
     except ValueError:
         port = None
-    user = f"{parts.username}@" if parts.username is not None else ""
+    user = f"{parts.username}@" if parts.username else ""
     shown_port = (
         f":{port}" if port is not None and port != _DEFAULT_PORTS.get(_SCHEME_ALIASES.get(scheme, "")) else ""
     )
@@ -256,8 +256,12 @@ def _clean_path(path: str) -> str:
 
 
 def repository_identity(url: str) -> str:
-    """What makes two URLs one repository: the canonical URL without a ``.git`` suffix."""
+    """What makes two URLs one repository: the canonical URL without a ``.git`` suffix, and without the
+    user of a web URL, which only picks the credential git sends (over ssh it is the account logged in)."""
     canonical = canonical_url(url)
+    if transport_of(canonical) in ("http", "https"):
+        parts = urlsplit(canonical)
+        canonical = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     return canonical[:-4] if canonical.lower().endswith(".git") else canonical
 
 

@@ -130,6 +130,8 @@ def test_spellings_of_one_repository_register_once(writable: FlaskClient) -> Non
         "https://git.example.com/acme/tools/../billing.git",
         "https://git.example.com/acme/bi%6Cling.git",
         "https://git.example.com/%61cme/billing.git",
+        "https://@git.example.com/acme/billing.git",
+        "https://alice@git.example.com/acme/billing.git",  # over http a user name only picks a credential
     ):
         again = register(writable, variant)
         assert_backstage_error(again, 409, "ConflictError", mentions=f"as repository {created['id']}")
