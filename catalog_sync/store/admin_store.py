@@ -191,9 +191,11 @@ def checked_registration(
     check_url(url, tuple(p for p in allowed_protocols if p != "file"))
     branch = check_branch(branch)
     try:
-        _ = urlsplit(url).port
+        port = urlsplit(url).port
     except ValueError:  # dropping it would register another endpoint than the one asked for
-        raise SourceError("the repository URL's port is not a number from 0 to 65535") from None
+        port = 0
+    if port == 0:  # no host serves port 0: every pass would fail
+        raise SourceError("the repository URL's port is not a number from 1 to 65535")
     check_host(url, private_networks)  # as written: one spelled in no way git reads is not rewritten into one
     url = canonical_url(url)
     if url.lower().startswith(HOSTED_KEY_PREFIXES):
