@@ -71,6 +71,10 @@ SECRET_PARAM = re.compile(r"(?P<lead>[?&;#](?P<name>[^=&\s#?;'\"<>]{1,100})=)(?P
 ``SECRET_NAME`` decides by the name. The value runs to the next ``&``, ``#`` or white space, quotes
 included: a value a URL could hold is never cut short, and at worst a quote after it is hidden too."""
 
+_PARAM_NAME = re.compile(r"[?&;#]([^=&\s#?;'\"<>]{1,100})=")
+"""The name of each ``SECRET_PARAM`` of a URL, and of one whose value another parameter's ran over
+(``?ref=main?access_token=...``): a refusal must see every one."""
+
 HOSTING_TOKEN = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,})"
 )
@@ -137,9 +141,9 @@ def credential_in_url(url: str) -> str | None:
         for name, _value in parse_qsl(query.partition("#")[0], keep_blank_values=True):
             if SECRET_NAME.search(name):
                 return f"a secret in its query parameter {name[:40]!r}"
-    for param in SECRET_PARAM.finditer(url):  # where redaction hides one: ';', '&' or '#' may start it too
-        if SECRET_NAME.search(param.group("name")):
-            return f"a secret in its parameter {param.group('name')[:40]!r}"
+    for param in _PARAM_NAME.finditer(url):  # where redaction hides one: ';', '&' or '#' may start it too
+        if SECRET_NAME.search(param.group(1)):
+            return f"a secret in its parameter {param.group(1)[:40]!r}"
     if HOSTING_TOKEN.search(url):
         return "a GitHub or GitLab token"
     return None

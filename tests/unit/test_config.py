@@ -370,3 +370,22 @@ def test_a_configured_source_cannot_take_the_name_of_the_registered_repositories
         )
     assert caught.value.key == "sources.1.name"
     assert "POST /api/repositories" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://git.example.com/acme/r.git?ref=main?access_token=S3CRET",
+        "https://git.example.com/acme/r.git;jsessionid=S3CRET",
+        "https://git.example.com/acme/r.git?ref=main&x=1?private_token=S3CRET",
+    ],
+)
+def test_a_git_url_with_a_secret_in_any_parameter_is_refused_and_never_shown(url: str) -> None:
+    """A configured URL is used (and keyed, and shown redacted) as written: one whose secret parameter
+    follows a second '?' was taken, and neither the refusal nor redaction saw it, so the token was in
+    the repository's key, its stored URL and every message naming it."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sources": [{"name": "x", "type": "git", "url": url}]}, environ={})
+    assert caught.value.key == "sources.0.url"
+    assert "credential helper" in caught.value.message
+    assert "S3CRET" not in str(caught.value)
