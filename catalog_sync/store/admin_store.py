@@ -26,7 +26,14 @@ from catalog_sync.credentials import CREDENTIALS_ADVICE, credential_in_url
 from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.errors import ConflictError, NotFoundError, SourceError
 from catalog_sync.sources.hosts import check_host
-from catalog_sync.sources.urls import canonical_url, check_url, redact, repository_identity
+from catalog_sync.sources.urls import (
+    canonical_url,
+    check_url,
+    redact,
+    repository_identity,
+    scp_host,
+    scp_split,
+)
 from catalog_sync.store.base import Database, connection_of
 from catalog_sync.store.deliveries import notify_workers
 from catalog_sync.store.limits import fit, too_long
@@ -191,7 +198,7 @@ def checked_registration(
     check_url(url, tuple(p for p in allowed_protocols if p != "file"))
     branch = check_branch(branch)
     try:
-        port = urlsplit(url).port
+        port = urlsplit(url).port if "://" in url else scp_host(scp_split(url)[0])[2]
     except ValueError:  # dropping it would register another endpoint than the one asked for
         port = 0
     if port == 0:  # no host serves port 0: every pass would fail

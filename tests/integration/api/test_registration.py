@@ -154,6 +154,7 @@ def test_a_registered_url_is_stored_in_one_spelling(writable: FlaskClient) -> No
         "https://git.example.com:0/acme/a.git",
         "https://git.example.com:00/acme/a.git",
         "ssh://git@git.example.com:0/acme/a.git",
+        "[git.example.com:0]:acme/a.git",
     ],
 )
 def test_a_port_that_cannot_be_one_is_refused_not_dropped(writable: FlaskClient, url: str) -> None:
