@@ -100,7 +100,7 @@ def _ssh_parts(url: str) -> list[str]:
     if scheme:
         rest = url[scheme.end() :]
         authority, _, path = rest.partition("/")
-        user, _, host = authority.rpartition("@")
+        user, host, _port = scp_host(authority)  # git takes the brackets off a host: '[-oX]' is '-oX'
         return [user, host, path]
     authority, path = scp_split(url)
     user, host, _port = scp_host(authority)

@@ -65,6 +65,8 @@ def test_allowed_urls_pass_unchanged(url: str) -> None:
         ("-oProxyCommand=touch /tmp/x", "option"),
         ("ssh://-oProxyCommand=touch%20x/a", "option"),
         ("git@-oProxyCommand=x:a.git", "option"),
+        ("ssh://[-oProxyCommand=x]/a", "option"),
+        ("ssh://git@[-oProxyCommand=x]:22/a", "option"),
         ("https://git.example.com/a.git\nfile:///etc", "control characters"),
         ("https://git.example.com/a\x00.git", "control characters"),
         ("gopher://example.com/a", "unknown transport"),
