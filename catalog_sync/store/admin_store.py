@@ -195,6 +195,8 @@ def checked_registration(
         raise SourceError(
             "the repository URL holds a space or an invisible character; a space in its path is written %20"
         )
+    if "\\" in url:  # git reads 'host\@other' as the host 'other', a browser the link as 'host/@other'
+        raise SourceError("the repository URL holds a backslash, which git and a browser read differently")
     check_url(url, tuple(p for p in allowed_protocols if p != "file"))
     branch = check_branch(branch)
     try:

@@ -216,3 +216,16 @@ def test_a_url_holding_a_space_or_an_invisible_character_is_refused(
         response = register(writable, url)
         assert_backstage_error(response, 400, "InputError", mentions="a space or an invisible character")
     assert writable.get("/api/repositories").get_json()["totalItems"] == FLEET + 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://git.example.com\\@mirror.example.net/acme/a.git", "https://git.example.com/acme\\..\\b.git"],
+)
+def test_a_url_holding_a_backslash_is_refused(writable: FlaskClient, url: str) -> None:
+    """git (curl) reads ``host\\@other`` as a user name and the host ``other``; a browser reads the
+    backslash as ``/``, so the link the catalog shows for the repository's files (and its
+    ``backstage.io/managed-by-location``) would lead to ``host`` while its entities came from ``other``."""
+    response = register(writable, url)
+    assert_backstage_error(response, 400, "InputError", mentions="backslash")
+    assert writable.get("/api/repositories").get_json()["totalItems"] == FLEET
