@@ -197,8 +197,9 @@ _DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
 
 
 def canonical_url(url: str) -> str:
-    """One spelling per repository: scheme and host in lower case, no default port, no ``//`` in the
-    path, no trailing ``/``, no query and no fragment (git sends neither to pick a repository).
+    """One spelling per repository: scheme (``ssh`` for its aliases) and host in lower case, no default
+    port, no ``//`` in the path, no trailing ``/``, no query and no fragment (git sends neither to pick a
+    repository).
 
     Local paths are left as they are; an scp-like ``[user@]host:path`` keeps its form.
     """
@@ -210,6 +211,8 @@ def canonical_url(url: str) -> str:
         return f"{user}{at}{host.lower()}:{_clean_path(path)}"
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
+    if _SCHEME_ALIASES.get(scheme) == "ssh":  # git+ssh:// and ssh+git:// are git's other names for ssh://
+        scheme = "ssh"
     host = (parts.hostname or "").lower()
     if ":" in host:
         host = f"[{host}]"

@@ -229,3 +229,17 @@ def test_a_url_holding_a_backslash_is_refused(writable: FlaskClient, url: str) -
     response = register(writable, url)
     assert_backstage_error(response, 400, "InputError", mentions="backslash")
     assert writable.get("/api/repositories").get_json()["totalItems"] == FLEET
+
+
+def test_the_spellings_git_has_for_ssh_register_one_repository(writable: FlaskClient) -> None:
+    first = register(writable, "ssh://git@git.example.com/acme/tools.git")
+    assert first.status_code == 201, first.get_data(as_text=True)
+    for variant in (
+        "git+ssh://git@git.example.com/acme/tools.git",
+        "SSH+GIT://git@git.example.com:22/acme/tools",
+    ):
+        again = register(writable, variant)
+        assert_backstage_error(
+            again, 409, "ConflictError", mentions=f"as repository {first.get_json()['id']}"
+        )
+    assert writable.get("/api/repositories").get_json()["totalItems"] == FLEET + 1
