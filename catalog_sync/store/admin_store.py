@@ -190,6 +190,7 @@ def checked_registration(
     found = credential_in_url(url)
     if found is not None:
         raise SourceError(f"the repository URL carries {found}; {CREDENTIALS_ADVICE}")
+    check_url(url, tuple(p for p in allowed_protocols if p != "file"))
     if any(char.isspace() or not char.isprintable() for char in url):
         # Pasted with the URL, it would make another spelling (and registration) of one repository.
         raise SourceError(
@@ -197,7 +198,6 @@ def checked_registration(
         )
     if "\\" in url:  # git reads 'host\@other' as the host 'other', a browser the link as 'host/@other'
         raise SourceError("the repository URL holds a backslash, which git and a browser read differently")
-    check_url(url, tuple(p for p in allowed_protocols if p != "file"))
     branch = check_branch(branch)
     try:
         port = urlsplit(url).port if "://" in url else scp_host(scp_split(url)[0])[2]
