@@ -111,8 +111,15 @@ def userinfo_at(text: str, start: int) -> Userinfo | None:
     if at == -1 or at + 1 >= len(text) or not (text[at + 1].isalnum() or text[at + 1] == "["):
         return None
     userinfo = text[start:at]
-    user, colon, password = userinfo.partition(":")
-    return Userinfo(start, at, user, password if colon else None)
+    colon = _USER_END.search(userinfo)
+    if colon is None:
+        return Userinfo(start, at, userinfo, None)
+    return Userinfo(start, at, userinfo[: colon.start()], userinfo[colon.end() :])
+
+
+_USER_END = re.compile(r":|%3a", re.IGNORECASE)
+"""Where a userinfo's user name ends: git decodes the user name, so what follows a ``%3A`` in it reaches
+the host as the password (``alice%3AS3CRET`` is the user ``alice`` and the password ``S3CRET``)."""
 
 
 def user_is_token(user: str) -> bool:

@@ -193,6 +193,15 @@ def test_a_url_redaction_would_change_is_refused_as_carrying_credentials(passwor
     assert credential_in_url(url) is not None
 
 
+@pytest.mark.parametrize("colon", ["%3A", "%3a"])
+def test_a_password_after_an_encoded_colon_is_refused_and_hidden(colon: str) -> None:
+    """Git decodes the user name it reads before the ``@``, so ``alice%3AS3CRET`` reaches the host as
+    user and password: it was stored, and shown, as a user name."""
+    url = f"https://alice{colon}S3CRET@git.example.com/acme/r.git"
+    assert credential_in_url(url) == "a password"
+    assert "S3CRET" not in redact(f"fatal: unable to access '{url}/'")
+
+
 @pytest.mark.parametrize(
     "url",
     [
