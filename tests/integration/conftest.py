@@ -16,6 +16,7 @@ from catalog_sync.store.base import Database
 from catalog_sync.store.stores import open_stores
 from catalog_sync.store.tables import entities, problems, relations, repositories
 from catalog_sync.sync import PassSummary, SyncEngine
+from tests.fixtures.fakegithub import FakeGitHub, serving_orgs
 from tests.fixtures.fakegitlab import FakeGitLab, fake_gitlab
 from tests.fixtures.gitrepos import GitRepo
 from tests.fixtures.syncstore import sync_store
@@ -170,3 +171,13 @@ def gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitL
     monkeypatch.setenv("GITLAB_TOKEN", GITLAB_TOKEN)
     with fake_gitlab(tmp_path / "gitlab", token=GITLAB_TOKEN) as fake:
         yield fake
+
+
+@pytest.fixture
+def app_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    """A local GitHub of the organisation ``acme`` that takes no personal token: only the tokens its
+    GitHub Apps' installations mint (``FakeGitHub.add_app``)."""
+    with serving_orgs(tmp_path / "hub", monkeypatch, ("CATALOG_TEST_UNUSED", "unused"), "acme") as hub:
+        hub.tokens.clear()
+        hub.require_auth = True
+        yield hub

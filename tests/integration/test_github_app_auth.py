@@ -7,8 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from catalog_sync.sources import githubauth
 from catalog_sync.sources.githubauth import AppInstallation, credentials_for
 from catalog_sync.sources.hostapi import HostLimits
 from catalog_sync.store.tables import repositories
-from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, GitHubApp, serving_orgs
+from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, GitHubApp
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_source import refused_unasked
 
@@ -28,11 +26,9 @@ KEY_ENV = "CATALOG_TEST_APP_KEY"
 
 
 @pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with serving_orgs(tmp_path / "hub", monkeypatch, ("CATALOG_TEST_UNUSED", "unused"), "acme") as hub:
-        hub.tokens.clear()
-        hub.require_auth = True
-        yield hub
+def hub(app_hub: FakeGitHub) -> FakeGitHub:
+    """The local GitHub that takes App installation tokens alone."""
+    return app_hub
 
 
 def use_app(catalog: Catalog, hub: FakeGitHub, app: GitHubApp, installation_id: int = 5678) -> None:

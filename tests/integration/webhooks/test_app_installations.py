@@ -6,14 +6,12 @@ against the local GitHub, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from tests.fixtures.fakegithub import FakeGitHub, serving_orgs
+from tests.fixtures.fakegithub import FakeGitHub
 from tests.fixtures.hosted import body_of, github_headers
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.test_github_app_auth import KEY_ENV, use_app
@@ -24,11 +22,9 @@ INSTALLATION = 5678
 
 
 @pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with serving_orgs(tmp_path / "hub", monkeypatch, ("CATALOG_TEST_UNUSED", "unused"), "acme") as hub:
-        hub.tokens.clear()
-        hub.require_auth = True
-        yield hub
+def hub(app_hub: FakeGitHub) -> FakeGitHub:
+    """The local GitHub that takes App installation tokens alone."""
+    return app_hub
 
 
 @pytest.fixture
