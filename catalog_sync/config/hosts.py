@@ -35,7 +35,7 @@ from catalog_sync.config.settings import (
     TokenAuth,
 )
 from catalog_sync.credentials import credential_in_url
-from catalog_sync.refnames import branch_problem
+from catalog_sync.refnames import given_branch_problem
 
 SOURCE_NAME = validate.Regexp(
     r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}\Z",
@@ -82,9 +82,6 @@ def check_gitlab_topic(value: str) -> None:
         )
 
 
-MAX_BRANCH = 255
-
-
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -93,7 +90,7 @@ class _Strict(Schema):
 def check_branch(value: str) -> None:
     """A branch must be one git accepts: refused here, it would fail every repository of the source,
     or fetch something else than a branch (``a..b``, ``-x``), at each pass."""
-    problem = branch_problem(value) if len(value) <= MAX_BRANCH else f"it is over {MAX_BRANCH} characters"
+    problem = given_branch_problem(value)
     if problem is not None:
         hint = "; leave branch out (null) to read each repository's default branch" if value == "HEAD" else ""
         raise ValidationError(f"not a branch name git accepts: {problem}{hint}")

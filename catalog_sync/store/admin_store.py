@@ -25,6 +25,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from catalog_sync.credentials import CREDENTIALS_ADVICE, credential_in_url
 from catalog_sync.descriptors.relations import COUNTERPARTS
 from catalog_sync.errors import ConflictError, NotFoundError, SourceError
+from catalog_sync.refnames import given_branch_problem
 from catalog_sync.sources.hosts import check_host
 from catalog_sync.sources.urls import (
     canonical_url,
@@ -41,9 +42,9 @@ from catalog_sync.store.listing import HOSTED_KEY_PREFIXES
 from catalog_sync.store.repos import REGISTERED_SOURCE, ensure_source, make_due
 from catalog_sync.store.tables import entities, repositories, sources
 from catalog_sync.store.writer import repoint_counterparts
+from catalog_sync.textsafe import escape_controls
 
 REGISTERED_TYPE = "registered"
-_BRANCH_FORBIDDEN = set(" ~^:?*[\\\t\n\r")
 
 
 @dataclass(frozen=True)
@@ -157,20 +158,14 @@ def registration_key(url: str, branch: str | None) -> str:
 
 
 def check_branch(branch: str | None) -> str | None:
-    """Refuse branch names git would refuse or read as options, before anything stores them."""
+    """Refuse branch names git would refuse or read as options, before anything stores them: by the
+    rule a configured branch is judged by (``refnames``), so a registration fails at once, not at
+    every sync as a branch the remote has not."""
     if branch is None:
         return None
-    if (
-        not branch
-        or len(branch) > 255
-        or branch.startswith(("-", "/"))
-        or branch.endswith((".", "/", ".lock"))
-        or ".." in branch
-        or "@{" in branch
-        or any(c in _BRANCH_FORBIDDEN for c in branch)
-        or any(ord(c) < 32 for c in branch)
-    ):
-        raise SourceError(f"branch {branch!r} is not a valid branch name")
+    problem = given_branch_problem(branch)
+    if problem is not None:
+        raise SourceError(f"branch {escape_controls(branch)!r} is not a valid branch name: {problem}")
     return branch
 
 

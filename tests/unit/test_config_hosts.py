@@ -346,6 +346,7 @@ TOKEN = "ghp_" + "a" * 36
         (_github(branch="main.lock"), "sources.0.branch", "'.lock'"),
         (_github(branch=".hidden"), "sources.0.branch", "starts with '.'"),
         (_github(branch="@"), "sources.0.branch", "'@{'"),
+        (_github(branch="refs/heads/main"), "sources.0.branch", "not refs/heads/main"),
         (_github(branch="main@{1}"), "sources.0.branch", "'@{'"),
         (_github(branch="ma\x01in"), "sources.0.branch", "unprintable"),
         (_github(branch="ma\u200bin"), "sources.0.branch", "unprintable"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 import yaml
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -122,6 +123,27 @@ def test_registering_refuses_dangerous_or_malformed_urls_and_stores_nothing(writ
         response = writable.post("/api/repositories", json=body, headers=AUTH)
         assert_backstage_error(response, 400, "InputError", mentions=mentions)
         assert "hunter2" not in response.get_data(as_text=True)
+    assert writable.get("/api/repositories").get_json()["totalItems"] == 5
+
+
+@pytest.mark.parametrize(
+    ("branch", "says"),
+    [
+        ("@", "'@{'"),
+        ("HEAD", "HEAD"),
+        ("refs/heads/main", "not refs/heads/main"),
+        ("main\u200b", "unprintable"),
+        ("feature/.hidden", "starts with '.'"),
+        ("x" * 256, "255"),
+    ],
+)
+def test_registering_refuses_a_branch_git_would_not_take_saying_why(
+    writable: FlaskClient, branch: str, says: str
+) -> None:
+    """Judged as a configured branch is: stored, it would fail at every sync as a branch not found."""
+    body = {"url": "https://git.example.com/x.git", "branch": branch}
+    response = writable.post("/api/repositories", json=body, headers=AUTH)
+    assert_backstage_error(response, 400, "InputError", mentions=says)
     assert writable.get("/api/repositories").get_json()["totalItems"] == 5
 
 
