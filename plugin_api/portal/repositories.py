@@ -20,7 +20,8 @@ MAX_ID = 2**63
 
 @blp.route("/repositories", methods=["GET"])
 def repositories() -> str:
-    """Repositories by id, narrowed by source and state."""
+    """The sources, each with how its last listing went (a failing one says why), then the
+    repositories by id, narrowed by source and state."""
     app_state = state()
     conn = connection()
     source, repo_state = text_arg("source"), text_arg("state")
@@ -42,6 +43,7 @@ def repositories() -> str:
         items=page.items,
         states=REPOSITORY_STATES,
         sources=[item.name for item in sources],
+        source_rows=sources,
         form={"source": source or "", "state": repo_state or ""},
         pager=make_pager(
             "portal.repositories", shown=len(page.items), total=page.total_items, next_cursor=next_cursor

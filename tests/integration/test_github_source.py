@@ -18,6 +18,7 @@ from catalog_sync.store.tables import entities, repositories, sources
 from tests.fixtures.fakegithub import FakeGitHub, FakeRepo, Fault, serving_orgs
 from tests.fixtures.tools import app_with_metrics
 from tests.integration.conftest import Catalog, product_yaml
+from tests.integration.portal.html import parse
 
 TOKEN = "ghp_" + "S3cr3tT0k3n" * 3
 TOKEN_ENV = "CATALOG_TEST_GITHUB_TOKEN"
@@ -188,6 +189,28 @@ def test_a_listing_that_fails_on_page_three_removes_nothing_and_says_why(
         error = conn.execute(select(sources.c.last_error).where(sources.c.name == "acme")).scalar_one()
     assert "HTTP 502" in error
     assert TOKEN not in error
+
+
+def test_the_portal_shows_a_source_whose_listing_fails_and_why_and_its_repositories_kept(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    synced_pay_and_ledger(catalog, hub)
+    client = app_with_metrics(catalog.settings, catalog.engine).test_client()
+    listed = parse(client.get("/repositories").data).row("acme")
+    assert (listed[1], listed[3]) == ("github", "ok")
+    assert listed[2].endswith("/orgs/acme")
+    assert listed[5:] == ["2", "—"]
+
+    hub.fail(Fault(502, "/orgs/acme/repos", {}, "Server Error", times=None))
+    catalog.sync()
+    page = parse(client.get("/repositories").data)
+
+    source = page.row("acme")
+    assert source[3].startswith("failing ")
+    assert "HTTP 502" in source[3]
+    assert "nothing is removed" in source[3]
+    assert source[5] == "2"  # kept
+    assert page.href("acme") == "/repositories?source=acme"
 
 
 def test_a_listing_answered_502_reads_0_in_the_metric_until_the_host_answers_again(

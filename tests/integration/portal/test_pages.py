@@ -188,6 +188,9 @@ def test_team_page_shows_members_owned_entities_gaps_and_insights(client: FlaskC
 
 def test_repositories_list_and_repository_page(client: FlaskClient) -> None:
     page = get(client, "/repositories")
+    examples = page.row("examples")  # the sources first, each with how its last listing went
+    assert (examples[1], examples[3], examples[5]) == ("local", "ok", "13")
+    assert page.href("examples") == "/repositories?source=examples"
     assert "Showing 13 of 13" in page.text
     wobbly = page.row("wobbly")
     assert wobbly[2] == "ok"
