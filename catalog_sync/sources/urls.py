@@ -258,14 +258,31 @@ def _clean_path(path: str) -> str:
     return path.rstrip("/") or path[:1]
 
 
+CASELESS_HOSTS = frozenset({"github.com", "www.github.com", "gitlab.com"})
+"""Hosts whose owners, groups and repositories are named alike in any case (``Acme/Pay`` is
+``acme/pay``): one repository however a URL spells them. Other hosts may tell cases apart."""
+
+
 def repository_identity(url: str) -> str:
     """What makes two URLs one repository: the canonical URL without a ``.git`` suffix, and without the
-    user of a web URL, which only picks the credential git sends (over ssh it is the account logged in)."""
+    user of a web URL, which only picks the credential git sends (over ssh it is the account logged in);
+    on a host of ``CASELESS_HOSTS``, in any case."""
     canonical = canonical_url(url)
     if transport_of(canonical) in ("http", "https"):
         parts = urlsplit(canonical)
         canonical = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    if _host_of(canonical) in CASELESS_HOSTS:
+        canonical = canonical.lower()
     return canonical[:-4] if canonical.lower().endswith(".git") else canonical
+
+
+def _host_of(url: str) -> str | None:
+    """The lower-cased host a URL (or an scp-like address) names; None when it names none."""
+    try:
+        host = urlsplit(url).hostname if "://" in url else scp_host(scp_split(url)[0])[1]
+    except ValueError:
+        return None
+    return host.lower() if host else None
 
 
 __all__ = [

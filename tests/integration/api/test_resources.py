@@ -147,6 +147,24 @@ def test_registering_refuses_a_branch_git_would_not_take_saying_why(
     assert writable.get("/api/repositories").get_json()["totalItems"] == 5
 
 
+def test_a_github_or_gitlab_repository_spelled_in_another_case_is_the_one_registered(
+    writable: FlaskClient,
+) -> None:
+    """GitHub and GitLab name owners and repositories alike in any case: registered twice, the two
+    would claim the same entities; other hosts may tell cases apart and keep both."""
+    for host in ("github.com", "gitlab.com"):
+        first = writable.post("/api/repositories", json={"url": f"https://{host}/Acme/Pay"}, headers=AUTH)
+        assert first.status_code == 201, first.get_data(as_text=True)
+        for spelling in (f"https://{host}/acme/pay.git", f"https://{host.upper()}/ACME/PAY"):
+            again = writable.post("/api/repositories", json={"url": spelling}, headers=AUTH)
+            assert_backstage_error(again, 409, "ConflictError", mentions="already registered")
+    other = writable.post("/api/repositories", json={"url": "https://git.example.com/Acme/Pay"}, headers=AUTH)
+    assert other.status_code == 201
+    lower = writable.post("/api/repositories", json={"url": "https://git.example.com/acme/pay"}, headers=AUTH)
+    assert lower.status_code == 201  # a host that tells cases apart: another repository
+    assert writable.get("/api/repositories").get_json()["totalItems"] == 9
+
+
 def test_registering_needs_a_token(writable: FlaskClient) -> None:
     response = writable.post("/api/repositories", json={"url": "https://git.example.com/a.git"})
     assert_backstage_error(response, 401, "AuthenticationError")
