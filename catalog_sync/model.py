@@ -71,18 +71,23 @@ MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
 MANAGED_BY_ORIGIN_LOCATION = "backstage.io/managed-by-origin-location"
 
 
+GITLAB_COM = ("https://gitlab.com/", "http://gitlab.com/")
+"""GitLab's own site: a repository there named by its URL (a ``git`` source, a registration) is a GitLab
+project, linked as one."""
+
+
 def files_root(url: str, key: str) -> str:
     """The URL below which a repository's host shows its files as ``blob/<branch>/<path>``, the form of
     ``backstage.io/managed-by-location``: the repository's own for GitHub and most hosts, ``<project>/-``
-    for a GitLab project (keys ``gitlab:...``), whose routes without ``/-/`` answer 404 since GitLab
-    16.0, so a link in the portal or Backstage would lead nowhere. A repository named by its clone URL
-    (a ``git`` source, a registered repository: ``https://github.com/acme/pay.git``) is linked without
-    the ``.git``, as the host names its pages."""
+    for a GitLab project (keys ``gitlab:...``, and any repository on gitlab.com), whose routes without
+    ``/-/`` answer 404 since GitLab 16.0, so a link in the portal or Backstage would lead nowhere. A
+    repository named by its clone URL (a ``git`` source, a registered repository:
+    ``https://github.com/acme/pay.git``) is linked without the ``.git``, as the host names its pages."""
     root = url.rstrip("/")
     lowered = root.lower()
     if lowered.endswith(".git") and lowered.startswith(("https://", "http://")):
         root = root[:-4]
-    return f"{root}/-" if key.startswith("gitlab:") else root
+    return f"{root}/-" if key.startswith("gitlab:") or lowered.startswith(GITLAB_COM) else root
 
 
 _NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from catalog_sync.store.engine import translate_errors
 
-HEAD_REVISION = "0017_clone_url_locations"
+HEAD_REVISION = "0018_gitlab_com_locations"
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -21,6 +21,11 @@ from catalog_sync.model import files_root
         ("https://github.com/acme/pay.github", "git", "https://github.com/acme/pay.github"),
         ("ssh://git@github.com/acme/pay.git", "git", "ssh://git@github.com/acme/pay.git"),
         ("/srv/git/pay.git", "/srv/git/pay.git", "/srv/git/pay.git"),
+        # a registration or a git source on GitLab's own site: a GitLab project
+        ("https://gitlab.com/acme/pay.git", "https://gitlab.com/acme/pay", "https://gitlab.com/acme/pay/-"),
+        ("HTTPS://GitLab.com/acme/web/", "git", "HTTPS://GitLab.com/acme/web/-"),
+        ("https://gitlab.company.com/acme/pay", "git", "https://gitlab.company.com/acme/pay"),
+        ("git@gitlab.com:acme/pay.git", "git", "git@gitlab.com:acme/pay.git"),
     ],
 )
 def test_files_are_linked_below_the_repositorys_page(url: str, key: str, root: str) -> None:

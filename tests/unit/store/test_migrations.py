@@ -222,49 +222,61 @@ def test_an_upgrade_to_0015_drops_the_default_port_from_the_keys_of_hosted_sourc
     ]
 
 
-def test_an_upgrade_to_0016_reads_every_gitlab_project_again(tmp_path: Path) -> None:
-    """Entities stored before link a GitLab file as ``<project>/blob/...``, which GitLab 16 answers
-    with a 404: their projects are read again at the next pass, at any commit, so the links follow."""
+Row = tuple[int, str, str, str | None]
+"""A repository stored before a migration: its source (1 gitlab, 2 github, 3 git), key, URL and when
+it was removed (None: still held)."""
+
+
+def marked_by(tmp_path: Path, before: str, after: str, rows: list[Row]) -> list[tuple[bool, bool]]:
+    """``rows`` stored at the migration ``before``, then the database upgraded to ``after``: whether
+    each repository is marked to be read again (``rescan``) and due at once."""
     engine = open_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
-    upgrade(engine, "0015_default_ports")
-    keys = [
-        (1, "gitlab:gl.example.com:9", None),
-        (1, "gitlab:gl.example.com:10", "2026-01-01 00:00:00"),  # removed: read if it comes back
-        (2, "github:ghe.example.com:7", None),
-        (3, "https://gitlab.example.com/acme/pay.git", None),  # registered: linked as it always was
-    ]
+    upgrade(engine, before)
     with engine.begin() as conn:
         for number, kind in ((1, "gitlab"), (2, "github"), (3, "git")):
             conn.execute(
                 text("INSERT INTO sources (id, name, type, target) VALUES (:id, :name, :type, '')"),
                 {"id": number, "name": f"s{number}", "type": kind},
             )
-        for number, (source, key, removed) in enumerate(keys, start=1):
+        for number, (source, key, url, removed) in enumerate(rows, start=1):
             conn.execute(
                 text(
                     "INSERT INTO repositories (id, source_id, key, name, url, state, failures, rescan,"
-                    " next_sync_at, removed_at) VALUES (:id, :source, :key, :key, :key, 'ok', 0, 0,"
+                    " next_sync_at, removed_at) VALUES (:id, :source, :key, :key, :url, 'ok', 0, 0,"
                     " '2026-12-04 00:00:00', :removed)"
                 ),
-                {"id": number, "source": source, "key": key, "removed": removed},
+                {"id": number, "source": source, "key": key, "url": url, "removed": removed},
             )
-    upgrade(engine, "0016_gitlab_locations")
+    upgrade(engine, after)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT rescan, next_sync_at FROM repositories ORDER BY id")).all()
     engine.dispose()
-    assert [(bool(row.rescan), row.next_sync_at is None) for row in stored] == [
-        (True, True),
-        (False, False),
-        (False, False),
-        (False, False),
+    return [(bool(row.rescan), row.next_sync_at is None) for row in stored]
+
+
+READ_AGAIN, LEFT = (True, True), (False, False)
+
+
+def test_an_upgrade_to_0016_reads_every_gitlab_project_again(tmp_path: Path) -> None:
+    """Entities stored before link a GitLab file as ``<project>/blob/...``, which GitLab 16 answers
+    with a 404: their projects are read again at the next pass, at any commit, so the links follow."""
+    rows: list[Row] = [
+        (1, "gitlab:gl.example.com:9", "https://gl.example.com/acme/pay", None),
+        (1, "gitlab:gl.example.com:10", "https://gl.example.com/acme/old", "2026-01-01 00:00:00"),  # removed
+        (2, "github:ghe.example.com:7", "https://ghe.example.com/acme/pay", None),
+        (3, "https://gitlab.example.com/acme/pay.git", "https://gitlab.example.com/acme/pay.git", None),
+    ]
+    assert marked_by(tmp_path, "0015_default_ports", "0016_gitlab_locations", rows) == [
+        READ_AGAIN,
+        LEFT,
+        LEFT,
+        LEFT,  # registered: linked as it always was
     ]
 
 
 def test_an_upgrade_to_0017_reads_every_repository_named_by_an_http_clone_url_again(tmp_path: Path) -> None:
     """Entities stored before link a file of ``https://host/acme/pay.git`` as ``pay.git/blob/...``:
     those repositories are read again at the next pass, so the links drop the ``.git``."""
-    engine = open_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
-    upgrade(engine, "0016_gitlab_locations")
     urls = [
         ("https://github.example.com/acme/pay.git", None),
         ("HTTP://git.example.com/acme/cart.GIT/", None),
@@ -273,26 +285,29 @@ def test_an_upgrade_to_0017_reads_every_repository_named_by_an_http_clone_url_ag
         ("ssh://git@github.example.com/acme/ops.git", None),  # no web page to link
         ("/srv/git/pay.git", None),  # a local path
     ]
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO sources (id, name, type, target) VALUES (1, 'git', 'git', '')"))
-        for number, (url, removed) in enumerate(urls, start=1):
-            conn.execute(
-                text(
-                    "INSERT INTO repositories (id, source_id, key, name, url, state, failures, rescan,"
-                    " next_sync_at, removed_at) VALUES (:id, 1, :url, :url, :url, 'ok', 0, 0,"
-                    " '2026-12-04 00:00:00', :removed)"
-                ),
-                {"id": number, "url": url, "removed": removed},
-            )
-    upgrade(engine)
-    with engine.connect() as conn:
-        stored = conn.execute(text("SELECT rescan, next_sync_at FROM repositories ORDER BY id")).all()
-    engine.dispose()
-    assert [(bool(row.rescan), row.next_sync_at is None) for row in stored] == [
-        (True, True),
-        (True, True),
-        (False, False),
-        (False, False),
-        (False, False),
-        (False, False),
+    rows: list[Row] = [(3, url, url, removed) for url, removed in urls]
+    marked = marked_by(tmp_path, "0016_gitlab_locations", "0017_clone_url_locations", rows)
+    assert marked == [READ_AGAIN, READ_AGAIN, LEFT, LEFT, LEFT, LEFT]
+
+
+def test_an_upgrade_to_0018_reads_every_repository_on_gitlab_com_named_by_its_url_again(
+    tmp_path: Path,
+) -> None:
+    """Entities stored before link a file of a registered ``https://gitlab.com/acme/pay`` as
+    ``pay/blob/...``, a route GitLab no longer serves: read again, they link ``pay/-/blob/...``."""
+    rows: list[Row] = [
+        (3, "https://gitlab.com/acme/pay", "https://gitlab.com/acme/pay", None),
+        (3, "HTTPS://GitLab.com/acme/cart.git", "HTTPS://GitLab.com/acme/cart.git", None),
+        (1, "gitlab:gitlab.com:7", "https://gitlab.com/acme/web", None),  # a gitlab source's: linked so
+        (3, "https://gitlab.com/acme/old", "https://gitlab.com/acme/old", "2026-01-01 00:00:00"),  # removed
+        (3, "https://gitlab.example.com/acme/pay", "https://gitlab.example.com/acme/pay", None),
+        (3, "git@gitlab.com:acme/ops.git", "git@gitlab.com:acme/ops.git", None),  # no web page to link
+    ]
+    assert marked_by(tmp_path, "0017_clone_url_locations", "0018_gitlab_com_locations", rows) == [
+        READ_AGAIN,
+        READ_AGAIN,
+        LEFT,
+        LEFT,
+        LEFT,
+        LEFT,
     ]
