@@ -5,7 +5,8 @@
   URL (trimmed by the caller to the fields it reads) and persisted under the source's cache folder by
   ``save``, so a restarted worker's first pass is as cheap as any other.
 - **Rate limits.** ``Retry-After``, ``x-ratelimit-*`` / ``RateLimit-*``, 429 and GitHub's secondary
-  403s are obeyed by waiting, each wait bounded by ``max_wait``: a longer one fails the request with
+  403s are obeyed by waiting, each wait bounded by ``max_wait`` (and the second waited past a window's
+  reset, ``ratelimits.RESET_MARGIN``): a longer one fails the request with
   the reason (``RateLimitedError``), so a listing stops rather than stalls. A request refused through
   all its ``retries`` makes the next ``max_wait`` seconds' refusals fail at once, unless the host
   answers anything else first: a host that keeps refusing costs a pass a request per repository, not
@@ -67,7 +68,7 @@ from catalog_sync.sources.hostcache import PageCache
 from catalog_sync.sources.hostdeadline import deadline_pool, origin_pool
 from catalog_sync.sources.hostlimits import MAX_ANSWER_BYTES, MAX_PAGES, HostLimits
 from catalog_sync.sources.hostpages import walk_pages
-from catalog_sync.sources.ratelimits import remaining_budget, spent_wait, wait_before_retry
+from catalog_sync.sources.ratelimits import RESET_MARGIN, remaining_budget, spent_wait, wait_before_retry
 from catalog_sync.sources.urls import redact
 
 __all__ = [
@@ -284,7 +285,7 @@ class HostClient:
                     "what it refused through every wait just before; not waited for, tried again at the "
                     "next pass"
                 )
-            if wait > self._limits.max_wait:
+            if wait > self._limits.max_wait + RESET_MARGIN:
                 raise RateLimitedError(
                     f"{self._shown(url)}: the host's rate limit asks to wait {wait:.0f} s, longer than "
                     f"sync.rate_limit_max_wait_seconds ({self._limits.max_wait:g} s); stopped, and tried "
@@ -305,7 +306,7 @@ class HostClient:
         wait = self._spent_until - time.time()
         if wait <= 0:
             return
-        if wait > self._limits.max_wait:
+        if wait > self._limits.max_wait + RESET_MARGIN:
             raise RateLimitedError(
                 f"source {self.source!r}: the rate limit is spent for {wait:.0f} s more, longer than "
                 f"sync.rate_limit_max_wait_seconds ({self._limits.max_wait:g} s); tried again next pass"

@@ -21,6 +21,10 @@ MAX_RESET_SECONDS = 3600.0
 """The furthest a window's reset is believed to be: GitHub's windows last an hour, GitLab's a minute.
 A reset said to be further (a host's clock years ahead, a lying proxy) would otherwise keep the client
 from asking that host again, for as long as the process lives, after one answer."""
+RESET_MARGIN = 1.0
+"""Waited past a window's reset: the reset second itself may still refuse. It is not counted against
+``sync.rate_limit_max_wait_seconds``: GitLab.com's window is a minute, so a budget spent at its start
+asks for the bound's 60 s plus this second, and that wait must not fail the request."""
 _RATE_WORDS = ("rate limit", "abuse detection")
 
 
@@ -90,7 +94,7 @@ def wait_before_retry(status: int, headers: Mapping[str, str], body: str, now: f
     if spent:
         reset = reset_in(headers, now)
         if reset is not None:
-            return reset + 1.0  # the reset second itself may still refuse
+            return reset + RESET_MARGIN
     return SECONDARY_DEFAULT_WAIT
 
 
@@ -99,4 +103,4 @@ def spent_wait(headers: Mapping[str, str], now: float) -> float | None:
     if remaining_budget(headers) != 0:
         return None
     reset = reset_in(headers, now)
-    return reset + 1.0 if reset is not None else None
+    return reset + RESET_MARGIN if reset is not None else None

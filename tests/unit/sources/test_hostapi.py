@@ -40,10 +40,14 @@ class Sleeps:
 
     def __init__(self) -> None:
         self.asked: list[float] = []
+        self.then: Callable[[], None] | None = None
+        """What the wait lets happen on the host (its window reset), as the whole wait would."""
 
     def __call__(self, seconds: float) -> None:
         self.asked.append(seconds)
         time.sleep(min(seconds, 0.05))
+        if self.then is not None:
+            self.then()
 
 
 def client(
@@ -228,6 +232,26 @@ def test_a_spent_budget_is_waited_for_before_the_next_request(hub: FakeGitHub, t
     with pytest.raises(RateLimitedError, match="the rate limit is spent"):
         api.get(LIST + "&page=2")
     assert len(hub.api_requests()) == 1  # the second request was never sent
+
+
+def test_a_budget_spent_at_the_start_of_a_minute_window_is_waited_for_within_the_bound(
+    hub: FakeGitHub, tmp_path: Path
+) -> None:
+    """GitLab.com's window is a minute: spent at its start, the reset is the bound's 60 s away, and
+    the second waited past it must not fail the next request."""
+    hub.remaining = 1
+    hub.reset_at = time.time() + 60
+    api, sleeps = client(hub, tmp_path, max_wait=60)
+
+    def reset_window() -> None:
+        hub.remaining, hub.reset_at = 5000, time.time() + 3600
+
+    sleeps.then = reset_window
+    api.get(LIST)
+    api.get(LIST + "&page=2")
+    assert len(sleeps.asked) == 1
+    assert 59 < sleeps.asked[0] <= 61
+    assert len(hub.api_requests()) == 2
 
 
 def test_a_retry_after_date_no_calendar_holds_is_waited_as_a_secondary_limit(
