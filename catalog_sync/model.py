@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from catalog_sync.errors import RefError
 
@@ -71,9 +72,19 @@ MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
 MANAGED_BY_ORIGIN_LOCATION = "backstage.io/managed-by-origin-location"
 
 
-GITLAB_COM = ("https://gitlab.com/", "http://gitlab.com/")
+GITLAB_COM = "gitlab.com"
 """GitLab's own site: a repository there named by its URL (a ``git`` source, a registration) is a GitLab
 project, linked as one."""
+
+
+def _on_gitlab_com(url: str) -> bool:
+    """Whether an http(s) URL names gitlab.com, whatever user name or port it spells: a registration
+    keeps the user name (``https://alice@gitlab.com/...``), which a prefix of the URL would miss."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in ("http", "https") and parts.hostname == GITLAB_COM
+    except ValueError:
+        return False
 
 
 def files_root(url: str, key: str) -> str:
@@ -87,7 +98,7 @@ def files_root(url: str, key: str) -> str:
     lowered = root.lower()
     if lowered.endswith(".git") and lowered.startswith(("https://", "http://")):
         root = root[:-4]
-    return f"{root}/-" if key.startswith("gitlab:") or lowered.startswith(GITLAB_COM) else root
+    return f"{root}/-" if key.startswith("gitlab:") or _on_gitlab_com(root) else root
 
 
 _NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")

@@ -26,6 +26,9 @@ from catalog_sync.model import files_root
         ("HTTPS://GitLab.com/acme/web/", "git", "HTTPS://GitLab.com/acme/web/-"),
         ("https://gitlab.company.com/acme/pay", "git", "https://gitlab.company.com/acme/pay"),
         ("git@gitlab.com:acme/pay.git", "git", "git@gitlab.com:acme/pay.git"),
+        # a registration keeps the user name of its URL; a git source may spell the default port
+        ("https://alice@gitlab.com/acme/pay.git", "git", "https://alice@gitlab.com/acme/pay/-"),
+        ("https://gitlab.com:443/acme/pay", "git", "https://gitlab.com:443/acme/pay/-"),
     ],
 )
 def test_files_are_linked_below_the_repositorys_page(url: str, key: str, root: str) -> None:
