@@ -302,6 +302,8 @@ def test_an_upgrade_to_0018_reads_every_repository_on_gitlab_com_named_by_its_ur
         (3, "https://gitlab.com/acme/old", "https://gitlab.com/acme/old", "2026-01-01 00:00:00"),  # removed
         (3, "https://gitlab.example.com/acme/pay", "https://gitlab.example.com/acme/pay", None),
         (3, "git@gitlab.com:acme/ops.git", "git@gitlab.com:acme/ops.git", None),  # no web page to link
+        (3, "https://gitlab.com/acme/api", "https://alice@gitlab.com/acme/api.git", None),  # a user name kept
+        (3, "https://gitlab.com:443/acme/db", "https://gitlab.com:443/acme/db", None),
     ]
     assert marked_by(tmp_path, "0017_clone_url_locations", "0018_gitlab_com_locations", rows) == [
         READ_AGAIN,
@@ -310,4 +312,6 @@ def test_an_upgrade_to_0018_reads_every_repository_on_gitlab_com_named_by_its_ur
         LEFT,
         LEFT,
         LEFT,
+        READ_AGAIN,
+        READ_AGAIN,
     ]

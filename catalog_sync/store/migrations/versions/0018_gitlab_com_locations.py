@@ -23,6 +23,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_ON_GITLAB_COM = (
+    "http%://gitlab.com/%",
+    "http%://gitlab.com:%",
+    "http%://%@gitlab.com/%",
+    "http%://%@gitlab.com:%",
+)
+"""gitlab.com's http(s) URLs, with a user name (a registration keeps it) or a port too; one that only
+looks so (``@gitlab.com/`` in a path) is read once more for nothing, never left with a dead link."""
+
+
 def upgrade() -> None:
     """Mark every repository still held whose URL is an http(s) one on gitlab.com, due at once (a
     ``gitlab`` source's projects, keyed ``gitlab:...``, were linked so already)."""
@@ -38,7 +48,7 @@ def upgrade() -> None:
     op.get_bind().execute(
         sa.update(repositories)
         .where(
-            sa.or_(url.like("http://gitlab.com/%"), url.like("https://gitlab.com/%")),
+            sa.or_(*(url.like(pattern) for pattern in _ON_GITLAB_COM)),
             sa.not_(repositories.c.key.like("gitlab:%")),
             repositories.c.removed_at.is_(None),
         )
