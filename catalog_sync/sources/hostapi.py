@@ -68,7 +68,13 @@ from catalog_sync.sources.hostcache import PageCache
 from catalog_sync.sources.hostdeadline import deadline_pool, origin_pool
 from catalog_sync.sources.hostlimits import MAX_ANSWER_BYTES, MAX_PAGES, HostLimits
 from catalog_sync.sources.hostpages import walk_pages
-from catalog_sync.sources.ratelimits import RESET_MARGIN, remaining_budget, spent_wait, wait_before_retry
+from catalog_sync.sources.ratelimits import (
+    RESET_MARGIN,
+    longest_wait,
+    remaining_budget,
+    spent_wait,
+    wait_before_retry,
+)
 from catalog_sync.sources.urls import redact
 
 __all__ = [
@@ -285,7 +291,7 @@ class HostClient:
                     "what it refused through every wait just before; not waited for, tried again at the "
                     "next pass"
                 )
-            if wait > self._limits.max_wait + RESET_MARGIN:
+            if wait > longest_wait(answer.headers, now, self._limits.max_wait):
                 raise RateLimitedError(
                     f"{self._shown(url)}: the host's rate limit asks to wait {wait:.0f} s, longer than "
                     f"sync.rate_limit_max_wait_seconds ({self._limits.max_wait:g} s); stopped, and tried "

@@ -98,6 +98,13 @@ def wait_before_retry(status: int, headers: Mapping[str, str], body: str, now: f
     return SECONDARY_DEFAULT_WAIT
 
 
+def longest_wait(headers: Mapping[str, str], now: float, max_wait: float) -> float:
+    """The longest wait taken for a refused answer: ``max_wait``, and ``RESET_MARGIN`` past it when the
+    wait is to a window's reset; a ``Retry-After`` names the whole wait, so it has no margin."""
+    to_reset = retry_after(headers, now) is None and remaining_budget(headers) == 0
+    return max_wait + RESET_MARGIN if to_reset and reset_in(headers, now) is not None else max_wait
+
+
 def spent_wait(headers: Mapping[str, str], now: float) -> float | None:
     """After a successful answer that spent the last request of the window: the wait before the next."""
     if remaining_budget(headers) != 0:

@@ -254,6 +254,16 @@ def test_a_budget_spent_at_the_start_of_a_minute_window_is_waited_for_within_the
     assert len(hub.api_requests()) == 2
 
 
+def test_a_retry_after_a_second_past_the_bound_is_not_waited_for(hub: FakeGitHub, tmp_path: Path) -> None:
+    """The second past the bound is a window reset's margin alone: a host's Retry-After names the
+    whole wait, so one longer than the bound fails the request."""
+    hub.fail(Fault(429, "/orgs/", {"Retry-After": "61"}))
+    api, sleeps = client(hub, tmp_path, max_wait=60)
+    with pytest.raises(RateLimitedError, match="asks to wait 61 s"):
+        api.get(LIST)
+    assert sleeps.asked == []
+
+
 def test_a_retry_after_date_no_calendar_holds_is_waited_as_a_secondary_limit(
     hub: FakeGitHub, tmp_path: Path
 ) -> None:
