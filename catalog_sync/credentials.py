@@ -66,12 +66,14 @@ SECRET_NAME = re.compile(
 ``access_token``, ``password``, ``pass``, ``api_key``, ``apikey``, ``jwt``, ``X-Amz-Signature``...);
 a harmless parameter caught by it only loses its value in what is shown."""
 
-SECRET_PARAM = re.compile(r"(?P<lead>[?&;#](?P<name>[^=&\s#?;'\"<>]{1,100})=)(?P<value>[^&\s#]*)")
+_PARAM_NAME_TEXT = r"[?&;#](?P<name>[^=&\s#?;'\"<>]{1,100})="
+"""Where a parameter's name stands: after ``?``, ``&``, ``;`` or ``#``, up to its ``=``."""
+SECRET_PARAM = re.compile(rf"(?P<lead>{_PARAM_NAME_TEXT})(?P<value>[^&\s#]*)")
 """A ``name=value`` pair of a query (or fragment, or a path's ``;`` parameters) anywhere in a text;
 ``SECRET_NAME`` decides by the name. The value runs to the next ``&``, ``#`` or white space, quotes
 included: a value a URL could hold is never cut short, and at worst a quote after it is hidden too."""
 
-_PARAM_NAME = re.compile(r"[?&;#]([^=&\s#?;'\"<>]{1,100})=")
+_PARAM_NAME = re.compile(_PARAM_NAME_TEXT)
 """The name of each ``SECRET_PARAM`` of a URL, and of one whose value another parameter's ran over
 (``?ref=main?access_token=...``): a refusal must see every one."""
 
@@ -149,8 +151,8 @@ def credential_in_url(url: str) -> str | None:
             if SECRET_NAME.search(name):
                 return f"a secret in its query parameter {name[:40]!r}"
     for param in _PARAM_NAME.finditer(url):  # where redaction hides one: ';', '&' or '#' may start it too
-        if SECRET_NAME.search(param.group(1)):
-            return f"a secret in its parameter {param.group(1)[:40]!r}"
+        if SECRET_NAME.search(param["name"]):
+            return f"a secret in its parameter {param['name'][:40]!r}"
     if HOSTING_TOKEN.search(url):
         return "a GitHub or GitLab token"
     return None
