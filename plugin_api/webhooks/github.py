@@ -76,16 +76,17 @@ def read_installation(document: dict[str, Any]) -> InstallationChanged:
     """An installation's change: its id, and the API host of the account it is installed on (an
     installation id is the host's own: one of another host names another installation)."""
     identifier = int(host_id(document, "installation.id"))
-    host = netloc(document, "installation.account.url", api=github_api_netloc)
-    if host is None:
-        host = netloc(document, "installation.account.html_url", api=github_api_netloc)
-    return InstallationChanged(host, identifier)
+    return InstallationChanged(_api_host(document, "installation.account"), identifier)
+
+
+def _api_host(document: dict[str, Any], name: str) -> str | None:
+    """The API host of the object ``name``, read from its API ``url`` or, lacking one, its web page's."""
+    host = netloc(document, f"{name}.url", api=github_api_netloc)
+    return host if host is not None else netloc(document, f"{name}.html_url", api=github_api_netloc)
 
 
 def _repository(document: dict[str, Any]) -> Any:
-    host = netloc(document, "repository.url", api=github_api_netloc)
-    if host is None:
-        host = netloc(document, "repository.html_url", api=github_api_netloc)
+    host = _api_host(document, "repository")
     if host is None:
         raise PayloadError("repository.url is missing")
     return repository(PROVIDER, host_id(document, "repository.id"), host)
