@@ -1,0 +1,37 @@
+"""The web page a listing names for a repository: linked by the catalog, so it must stay on the host."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog_sync.sources.hostanswer import web_page
+
+ORIGIN = "https://github.example:8443"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"{ORIGIN}/acme/payments", f"{ORIGIN}/acme/payments"),
+        (f"{ORIGIN}/acme/pay.ments-2_x~y", f"{ORIGIN}/acme/pay.ments-2_x~y"),
+        (f"{ORIGIN}/acme/payments?tab=readme#top", f"{ORIGIN}/acme/payments"),
+        (f"{ORIGIN}/acme/%70ayments", f"{ORIGIN}/acme/%70ayments"),
+        ("https://GITHUB.example:8443/acme/payments", "https://GITHUB.example:8443/acme/payments"),
+        (f"{ORIGIN}/acme/ghp_{'a' * 36}", f"{ORIGIN}/acme/***"),
+        ("https://github.example:84430/acme/payments", None),
+        ("https://github.example:8443.evil.example/acme/payments", None),
+        ("https://github.example:8443@evil.example/acme/payments", None),
+        ("https://evil.example\\@github.example:8443/acme/payments", None),
+        ("http://github.example:8443/acme/payments", None),
+        ("javascript:alert(1)", None),
+        (f"{ORIGIN}/acme/pay\nments", None),
+    ],
+)
+def test_a_page_is_kept_only_on_the_hosts_origin_without_query_or_fragment(
+    url: str, expected: str | None
+) -> None:
+    assert web_page(url, ORIGIN) == expected
+
+
+def test_an_origin_that_is_no_web_origin_names_no_page() -> None:
+    assert web_page("ssh://github.example/acme/payments", "ssh://github.example") is None
