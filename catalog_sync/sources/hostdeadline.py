@@ -76,13 +76,26 @@ class _DeadlineResponse(http.client.HTTPResponse):
     def __init__(
         self, sock: socket.socket, debuglevel: int = 0, method: str | None = None, url: str | None = None
     ) -> None:
-        super().__init__(sock, debuglevel, method, url)
         left = sock.gettimeout()
-        if left is not None:
-            # The plain file is kept: collected, it would close the socket's reader under this one.
-            self._plain_fp = self.fp
-            raw = _DeadlineReader(self.fp.raw, sock, time.monotonic() + left)  # type: ignore[arg-type]
-            self.fp = io.BufferedReader(raw)
+        opened = sock if left is None else _DeadlineSocket(sock, time.monotonic() + left)
+        super().__init__(opened, debuglevel, method, url)  # type: ignore[arg-type]
+
+
+class _DeadlineSocket:
+    """What http.client's answer asks of its socket, its one file, opened as a ``_DeadlineReader``
+    under the buffer http.client reads (one buffer: the socket's own would sit between for nothing)."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str = "rb") -> io.BufferedReader:
+        """The socket's unbuffered reader (counted by the socket, as ``makefile`` counts every file),
+        read within the deadline; http.client opens one, to read (``rb``)."""
+        if mode != "rb":
+            raise ValueError(f"an answer's socket is only read, not opened as {mode!r}")
+        raw = self._sock.makefile("rb", buffering=0)
+        return io.BufferedReader(_DeadlineReader(raw, self._sock, self._deadline))
 
 
 class _Connection(HTTPConnection):
