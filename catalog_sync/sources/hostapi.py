@@ -149,6 +149,8 @@ class HostClient:
         self._sent_secrets: dict[str, None] = {}
         """The last credentials sent (``_SENT_SECRETS_KEPT``, oldest first): one thread's error is scrubbed
         of each, since another thread may have sent a replacement (a token minted again) meanwhile."""
+        self._checked = ""
+        """The credential sent last, checked and remembered as sent (most requests send the same)."""
         self.requests_sent = 0
         """Requests this client sent, conditional or not (a test's and a benchmark's count)."""
         self.remaining: int | None = None
@@ -235,13 +237,15 @@ class HostClient:
         if own and self._authorization is not None:
             value = self._authorization()
             if value:
-                if not all(fits_a_header(part) for part in value.split(" ", 1)):
-                    # http.client would refuse it with the value in its error: refuse it here, unshown.
-                    raise HostApiError(
-                        f"{self._shown(url)}: the credential is not a valid header value; not sent"
-                    )
+                if value != self._checked:
+                    if not all(fits_a_header(part) for part in value.split(" ", 1)):
+                        # http.client would refuse it with the value in its error: refuse it here, unshown.
+                        raise HostApiError(
+                            f"{self._shown(url)}: the credential is not a valid header value; not sent"
+                        )
+                    self._remember_sent(value.partition(" ")[2] or value)
+                    self._checked = value
                 headers["Authorization"] = self._sent.value = value
-                self._remember_sent(value.partition(" ")[2] or value)
         return headers
 
     def _remember_sent(self, secret: str) -> None:
