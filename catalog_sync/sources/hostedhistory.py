@@ -59,6 +59,12 @@ _GIT_KPI = re.compile(
 )
 
 
+def _names_git_kpi(data: bytes) -> bool:
+    """Whether one file names a ``git`` measure; the pattern, which starts with optional quotes, is
+    tried only in a file that holds ``git`` at all."""
+    return b"git" in data and _GIT_KPI.search(data) is not None
+
+
 def declares_git_kpi(snapshot: Snapshot, descriptors: DescriptorSettings) -> bool:
     """Whether a descriptor file of ``snapshot`` names a ``git`` measure: those the patterns match,
     then those their Locations name (``locations.descriptor_files``), as a scan reads them. A search of
@@ -77,7 +83,7 @@ def declares_git_kpi(snapshot: Snapshot, descriptors: DescriptorSettings) -> boo
 
     budget = _SearchBudget(read)
     walk = descriptor_files(snapshot.tree(selection), budget.read, listed, descriptors.max_file_bytes)
-    return any(data is not None and _GIT_KPI.search(data) for _, data in walk)
+    return any(data is not None and _names_git_kpi(data) for _, data in walk)
 
 
 def names_git_kpi(files: Iterable[TreeEntry], read: Callable[[str], bytes | None]) -> bool:
@@ -85,7 +91,7 @@ def names_git_kpi(files: Iterable[TreeEntry], read: Callable[[str], bytes | None
     bytes, None when it cannot be read), for a caller that holds them and their bytes already (a commit
     just read through an API: ``ReadCommit.descriptors``), within the same ``MAX_DESCRIPTOR_BYTES``."""
     budget = _SearchBudget(read)
-    return any(data is not None and _GIT_KPI.search(data) for data in map(budget.read, files))
+    return any(data is not None and _names_git_kpi(data) for data in map(budget.read, files))
 
 
 class _SearchBudget:
