@@ -23,8 +23,7 @@ from catalog_sync.sources.branchnames import refused_default
 from catalog_sync.sources.git import GitRepository, ShallowSnapshot
 from catalog_sync.sources.githubapi import CommitFacts, ReadCommit, commit_facts
 from catalog_sync.sources.githubtree import ApiSnapshot, BlobCache, TreeRecord
-from catalog_sync.sources.hostanswer import web_page
-from catalog_sync.sources.hostapi import origin_of
+from catalog_sync.sources.hostanswer import on_origin, web_page
 from catalog_sync.sources.hostedhistory import HistoricSnapshot, names_git_kpi
 from catalog_sync.sources.tipstate import EMPTY
 
@@ -214,7 +213,7 @@ class GitHubRepository:
         """Whether ``url`` is on the git host's own origin (scheme, host and port), the one the token's
         header is scoped to: compared as it is, never mapped as an API URL is (``git_origin`` reads
         api.github.com as github.com, whatever its scheme or port)."""
-        return origin_of(url) == origin_of(self._source.git_origin)
+        return on_origin(url, self._source.git_origin)
 
     def prefetch(self, commit: str) -> None:
         """Read ``commit`` (``_read_tip``), then the history its ``git`` KPIs need (``hostedhistory``).

@@ -97,20 +97,29 @@ def web_page(url: str, origin: str) -> str | None:
     ``origin`` (scheme, host and port); None otherwise. A listing's web address is shown and linked by
     the catalog, so a host (or a proxy) must not make it point elsewhere: another host, a
     ``javascript:`` or ``file:`` URL, control text. Files are linked below it (``<page>/blob/...``),
-    where a query or a fragment left on it would stand in front of the file's path.
-
-    A page written as a listing writes it (the origin, then a plain path: no user, query, fragment
-    or escape) is taken without parsing: a listing names ten thousand, each parsed twice otherwise."""
-    if (
-        origin.startswith(("https://", "http://"))
-        and url.startswith(origin)
-        and _PLAIN_PATH.fullmatch(url, len(origin))
-    ):
+    where a query or a fragment left on it would stand in front of the file's path."""
+    if _plainly_below(url, origin):
         return redact(url)
     found = origin_of(url)
     if found[0] not in ("http", "https") or found != origin_of(origin) or not url.isprintable():
         return None
     return redact(urlunsplit(urlsplit(url)._replace(query="", fragment="")))
+
+
+def on_origin(url: str, origin: str) -> bool:
+    """Whether ``url`` is on ``origin`` (scheme, host and port), as ``origin_of`` reads both."""
+    return _plainly_below(url, origin) or origin_of(url) == origin_of(origin)
+
+
+def _plainly_below(url: str, origin: str) -> bool:
+    """Whether ``url`` is the web ``origin`` followed by a plain path (no user, port, query, fragment or
+    escape a parser could read otherwise), so it is on that origin without parsing: a listing names
+    ten thousand repositories, and each URL costs two parsers otherwise (``origin_of``)."""
+    return (
+        origin.startswith(("https://", "http://"))
+        and url.startswith(origin)
+        and _PLAIN_PATH.fullmatch(url, len(origin)) is not None
+    )
 
 
 def resolve(base: str, link: str) -> str:

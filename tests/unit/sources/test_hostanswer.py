@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog_sync.sources.hostanswer import web_page
+from catalog_sync.sources.hostanswer import on_origin, web_page
 
 ORIGIN = "https://github.example:8443"
 
@@ -35,3 +35,22 @@ def test_a_page_is_kept_only_on_the_hosts_origin_without_query_or_fragment(
 
 def test_an_origin_that_is_no_web_origin_names_no_page() -> None:
     assert web_page("ssh://github.example/acme/payments", "ssh://github.example") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"{ORIGIN}/acme/payments.git", True),
+        ("https://GITHUB.example:8443/acme/payments.git", True),
+        (f"{ORIGIN}/acme/pay%20ments.git", True),
+        ("https://github.example/acme/payments.git", False),
+        ("https://github.example:8443.evil.example/acme/payments.git", False),
+        ("https://github.example:8443@evil.example/acme/payments.git", False),
+        ("https://evil.example\\@github.example:8443/acme/payments.git", False),
+        ("ssh://git@github.example:8443/acme/payments.git", False),
+    ],
+)
+def test_a_clone_url_is_on_the_origin_only_where_its_scheme_host_and_port_are(
+    url: str, expected: bool
+) -> None:
+    assert on_origin(url, ORIGIN) is expected
