@@ -160,17 +160,30 @@ def check_token(request: Request, tokens: tuple[str, ...], fail: Refusal) -> Non
         fail(401, f"{TOKEN_HEADER} is not a configured token", result="unauthorized")
 
 
-def delivery_id(request: Request, headers: tuple[str, ...], body: bytes, fail: Refusal) -> str:
+def delivery_id(
+    request: Request, headers: tuple[str, ...], body: bytes, fail: Refusal, shared: tuple[str, ...] = ()
+) -> str:
     """The delivery's id from the first of ``headers`` present; without one, a digest of the body, so a
-    replayed body is still recognised."""
+    replayed body is still recognised. A header of ``shared`` names a delivery only with its body
+    (``_with_body``): the host gives its value to other deliveries too."""
     for name in headers:
         value = request.headers.get(name)
         if value is None:
             continue
         if not DELIVERY_ID_PATTERN.match(value):
             fail(400, f"{name} must be 1 to 200 printable characters without spaces")
-        return value
+        return _with_body(value, body) if name in shared else value
     return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def _with_body(value: str, body: bytes) -> str:
+    """An id from a value several deliveries share and the body each brings: the same delivery sent
+    again keeps its id, another delivery carrying the value gets its own. Within the stored id's 200
+    characters: the value stays readable (GitLab's are 36) unless it is too long to."""
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    if len(value) <= 200 - 33:
+        return f"{value}~{digest}"
+    return "sha256:" + hashlib.sha256(value.encode() + b"\0" + body).hexdigest()
 
 
 def shown(value: str) -> str:

@@ -55,6 +55,7 @@ class Route:
     """The URL rule, as the request metrics label it."""
     event_header: str
     id_headers: tuple[str, ...]
+    """The headers naming a delivery, the first present taken; a repeated id is a duplicate."""
     events: tuple[str, ...]
     labels: dict[str, str]
     """The events counted under their own name (``catalog_webhook_deliveries_total{event}``); any
@@ -70,6 +71,12 @@ class Route:
     its releases before late 2024), and a group hook ticked for merge request events besides pushes
     would stop bringing the pushes; GitHub disables none, and its refusal shows the mistake in its
     list of deliveries."""
+    shared_ids: tuple[str, ...] = ()
+    """Id headers whose value other deliveries may carry too, so they name a delivery only with its
+    body. GitLab's ``X-Gitlab-Event-UUID`` is new for each hook it runs, except that every hook a
+    request from a webhook's receiver triggers carries the value that receiver was sent (its
+    recursion detection): a receiver that pushes through the API with it, twice, sends two pushes
+    under one value. GitLab's resend of a delivery brings a new value; ``Idempotency-Key`` keeps its."""
     content_types: tuple[str, ...] = (JSON_TYPE,)
     """The content types a delivery may come as: GitHub's webhook lets its creator choose a form
     (``intake.form_payload``); GitLab always sends JSON, so nothing else is read there."""
@@ -94,6 +101,7 @@ GITLAB = Route(
     rule="/api/webhooks/gitlab",
     event_header="X-Gitlab-Event",
     id_headers=("Idempotency-Key", "X-Gitlab-Event-UUID"),
+    shared_ids=("X-Gitlab-Event-UUID",),
     events=gitlab.EVENTS,
     labels={"Push Hook": "push", "System Hook": "system"},
     read=gitlab.read_event,
@@ -162,7 +170,7 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
             raise Unread(route.provider, route.label(event), unread)
         fail(400, unread)
     document = parse_document(request, body, route.content_types, fail)
-    identifier = delivery_id(request, route.id_headers, body, fail)
+    identifier = delivery_id(request, route.id_headers, body, fail, route.shared_ids)
     try:
         instance = request.headers.get(route.instance_header) if route.instance_header else None
         action, ignored = route.read(event, document, instance)

@@ -58,6 +58,27 @@ def test_a_repeated_idempotency_key_or_event_uuid_is_a_duplicate(world: World) -
     assert world.hosted("ledger").reads == reads  # the commit was read already: no second read
 
 
+def test_an_event_uuid_another_push_carries_too_does_not_make_that_push_a_duplicate(world: World) -> None:
+    # GitLab gives every hook that a webhook receiver's API request triggers the UUID that receiver was
+    # sent: a bot pushing twice with it sends two pushes under one value.
+    first = world.repo("gl", "ledger", lifecycle="deprecated").head()
+    assert send(world, gitlab_push(7, after=first), **{"X-Gitlab-Event-UUID": "u-7"}).status_code == 202
+    world.sync_due()
+    assert world.lifecycle("ledger") == "deprecated"
+    second = world.repo("gl", "ledger", lifecycle="experimental").head()
+    answer = send(world, gitlab_push(7, after=second), **{"X-Gitlab-Event-UUID": "u-7"})
+    assert answer.status_code == 202, answer.get_json()
+    world.sync_due()
+    assert world.lifecycle("ledger") == "experimental"
+    again = send(world, gitlab_push(7, after=second), **{"X-Gitlab-Event-UUID": "u-7"})
+    assert again.get_json() == {"duplicate": True}  # the same delivery sent again still is one
+    long = "u" * 200  # the longest value taken: the id stored with the body's still fits
+    assert send(world, gitlab_push(7, after=first), **{"X-Gitlab-Event-UUID": long}).status_code == 202
+    assert send(world, gitlab_push(7, after=second), **{"X-Gitlab-Event-UUID": long}).status_code == 202
+    replay = send(world, gitlab_push(7, after=second), **{"X-Gitlab-Event-UUID": long})
+    assert replay.get_json() == {"duplicate": True}
+
+
 def test_a_push_through_the_system_hook_is_read_too(world: World) -> None:
     after = world.repo("gl", "ledger", lifecycle="deprecated").head()
     document = gitlab_push(7, after=after) | {"event_name": "push"}
