@@ -15,7 +15,9 @@ from catalog_sync.sources.hostanswer import origin_of
 
 def git_origin(api_url: str) -> str:
     """Where the repositories' git is served: github.com for api.github.com, ``<name>.ghe.com`` for
-    ``api.<name>.ghe.com``, else the API's origin (GitHub Enterprise Server serves both from one host)."""
+    ``api.<name>.ghe.com``, else the API's origin (GitHub Enterprise Server serves both from one host),
+    written as a URL's origin: its listed pages and clone URLs are compared with it, and git's header
+    is scoped to it."""
     scheme, host, port = origin_of(api_url)
     if host == PUBLIC_API:
         return "https://github.com"
@@ -23,7 +25,8 @@ def git_origin(api_url: str) -> str:
     if residency and scheme == "https" and port == 443:
         return f"https://{host.removeprefix('api.')}"
     default = {"https": 443, "http": 80}.get(scheme)
-    return f"{scheme}://{host}" + ("" if port == default else f":{port}")
+    named = f"[{host}]" if ":" in host else host  # an IPv6 address is written in brackets in a URL
+    return f"{scheme}://{named}" + ("" if port == default else f":{port}")
 
 
 __all__ = ["git_origin", "github_api_netloc"]

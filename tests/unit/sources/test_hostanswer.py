@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalog_sync.sources.githubhosts import git_origin
 from catalog_sync.sources.hostanswer import on_origin, web_page
 
 ORIGIN = "https://github.example:8443"
@@ -54,3 +55,13 @@ def test_a_clone_url_is_on_the_origin_only_where_its_scheme_host_and_port_are(
     url: str, expected: bool
 ) -> None:
     assert on_origin(url, ORIGIN) is expected
+
+
+def test_an_enterprise_server_at_an_ipv6_address_has_its_pages_and_clone_urls_on_its_origin() -> None:
+    origin = git_origin("http://[::1]:8080/api/v3")
+    assert origin == "http://[::1]:8080"
+    assert web_page("http://[::1]:8080/acme/payments", origin) == "http://[::1]:8080/acme/payments"
+    assert web_page("http://[::1]:8080/acme/payments?tab=1", origin) == "http://[::1]:8080/acme/payments"
+    assert on_origin("http://[::1]:8080/acme/payments.git", origin)
+    assert on_origin("http://::1:8080/acme/payments.git", origin) is False
+    assert on_origin("http://[::1]:8081/acme/payments.git", origin) is False
