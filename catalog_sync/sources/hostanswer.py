@@ -107,8 +107,12 @@ def web_page(url: str, origin: str) -> str | None:
 
 
 def on_origin(url: str, origin: str) -> bool:
-    """Whether ``url`` is on ``origin`` (scheme, host and port), as ``origin_of`` reads both."""
-    return _plainly_below(url, origin) or origin_of(url) == origin_of(origin)
+    """Whether ``url`` is on ``origin`` (scheme, host and port), as ``origin_of`` reads both. A URL that
+    does not parse is on no origin, not even on one that does not parse either."""
+    if _plainly_below(url, origin):
+        return True
+    found = origin_of(url)
+    return found != NO_ORIGIN and found == origin_of(origin)
 
 
 def _plainly_below(url: str, origin: str) -> bool:

@@ -65,3 +65,15 @@ def test_an_enterprise_server_at_an_ipv6_address_has_its_pages_and_clone_urls_on
     assert on_origin("http://[::1]:8080/acme/payments.git", origin)
     assert on_origin("http://::1:8080/acme/payments.git", origin) is False
     assert on_origin("http://[::1]:8081/acme/payments.git", origin) is False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.example:99999/acme/payments.git",
+        "http://evil.example]/acme/payments.git",
+        "http://evil.example\\@[::1]:8080/acme/payments.git",
+    ],
+)
+def test_a_clone_url_that_does_not_parse_is_on_no_origin_even_one_that_does_not_either(url: str) -> None:
+    assert on_origin(url, "http://::1:8080") is False
