@@ -4,6 +4,8 @@ request, with a message naming the setting and no token, and the client goes on 
 
 from __future__ import annotations
 
+import gc
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,3 +71,23 @@ def test_the_deadline_is_each_request_own_on_a_connection_kept_alive(hub: FakeGi
         assert len(api.get(LIST, remember=False).data) == 10
         time.sleep(0.5)
     assert hub.connections == 1
+
+
+def open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts the process's files in /proc")
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_answers_read_through_the_deadline_leave_no_file_open(hub: FakeGitHub, framing: str) -> None:
+    # Each answer opens the socket's reader once; closing it must neither leak the file nor close the
+    # socket under the pool, which sends the next request on it (all but the connection-closing framing).
+    api = client(hub, timeout=5.0)
+    hub.fail(Fault(200, "/orgs/", size=1000, framing=framing, times=None))
+    assert api.get_bytes(LIST, "application/json") == b" " * 1000
+    opened = open_files()
+    for _ in range(200):
+        assert api.get_bytes(LIST, "application/json") == b" " * 1000
+    gc.collect()
+    assert open_files() <= opened
+    assert hub.connections == (201 if framing == "close" else 1)
