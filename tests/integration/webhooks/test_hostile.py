@@ -144,6 +144,23 @@ def test_hostile_headers_are_refused(
     assert_nothing_scheduled(small_world)
 
 
+@pytest.mark.parametrize("name", ["X-Gitlab-Event-UUID", "Idempotency-Key"])
+@pytest.mark.parametrize("value", ["x" * 201, "u" * 10_000, "has space", "", "id\u00e9", "id\x7f", "id\tx"])
+def test_a_gitlab_delivery_id_that_cannot_be_stored_is_refused_naming_its_header(
+    small_world: World, name: str, value: str
+) -> None:
+    # The UUID is stored with a digest of the body: a value it would not fit with is still refused, clearly.
+    headers = gitlab_headers(LAB_TOKEN, "Push Hook") | {name: value}
+    body = body_of(gitlab_push(7, after="a" * 40))
+    answer = small_world.client.post("/api/webhooks/gitlab", data=body, headers=headers)
+    assert answer.status_code == 400, answer.get_json()
+    assert (
+        answer.get_json()["error"]["message"]
+        == f"{name} must be 1 to 200 printable characters without spaces"
+    )
+    assert_nothing_scheduled(small_world)
+
+
 def test_gitlab_events_not_read_are_answered_ignored_so_gitlab_never_disables_the_hook(
     small_world: World,
 ) -> None:
