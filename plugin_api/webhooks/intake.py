@@ -47,7 +47,7 @@ MAX_FORM_FIELDS = 4
 refused without splitting it, so a body of many ``&`` costs nothing."""
 BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 """A ``%`` not followed by two hex digits: ``unquote`` would keep it as text; a strict reading refuses it."""
-DELIVERY_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+DELIVERY_ID_PATTERN = re.compile(r"\A[\x21-\x7e]{1,200}\Z")
 """A delivery id as stored: printable ASCII without spaces, at most 200 characters (GUIDs are 36)."""
 OWS = " \t"
 """HTTP's optional whitespace around a header's value; only it is stripped, never ``str.strip``'s set:
