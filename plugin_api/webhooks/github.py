@@ -11,6 +11,7 @@ read as ``api.github.com``, and a data-residency ``acme.ghe.com`` as ``api.acme.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from catalog_sync.sources.githubhosts import github_api_netloc
@@ -31,10 +32,14 @@ MOVES = ("renamed", "transferred")
 
 
 def read_event(
-    event: str, document: dict[str, Any], instance: str | None = None
+    event: str,
+    document: dict[str, Any],
+    instance: str | None = None,
+    reads: Callable[[Push], bool] | None = None,
 ) -> tuple[Action | None, str | None]:
     """What the event asks, or why it changes nothing (an action the catalog does not follow).
-    ``instance`` is unused: every GitHub payload names its repository's URL."""
+    ``instance`` and ``reads`` are unused: every GitHub payload names its repository's URL, and a
+    push names one ref."""
     if event == "ping":
         return None, None
     if event == "push":

@@ -6,12 +6,16 @@ paths): the host is the one the ``X-Gitlab-Instance`` header names (GitLab 15.5 
 instance's event never touches a project of the same id here; without the header they are matched by
 id across the GitLab sources, and ignored as ambiguous when two sources list a project of that id. A
 ``group_rename`` names a group, not a project: the sources it reaches list at once (``newcomers``). A
-system hook receives every event of the instance: the ones the
+``repository_update`` names every ref a push moved (``changes``), and is the only event GitLab sends for
+a push of more than ``push_event_hooks_limit`` refs (3 by default): it is read as the push of its
+change to a branch a source reads. A system hook receives every event of the instance: the ones the
 catalog does not follow are answered 202 ``ignored``, since the hook cannot be narrowed to fewer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from catalog_sync.store.webhook_events import Action, Created, GroupMoved, Lifecycle, Push
@@ -24,6 +28,7 @@ from plugin_api.webhooks.payload import (
     repository,
     text,
     url_host,
+    value,
 )
 
 PROVIDER = "gitlab"
@@ -32,19 +37,27 @@ SYSTEM_MOVES = ("project_rename", "project_transfer")
 GROUP_RENAME = "group_rename"
 """A group's path changed (renamed, or moved under another parent): GitLab sends no event for the
 projects below it, whose paths all changed."""
+REPOSITORY_UPDATE = "repository_update"
+"""Sent once per push whatever the number of refs; for a push of more than ``push_event_hooks_limit``
+refs (3 by default), GitLab sends no push hook, and this is the only event of it."""
 INSTANCE_HEADER = "X-Gitlab-Instance"
+Reads = Callable[[Push], bool]
+"""Whether a configured source reads the branch a push is to (``newcomers.reads_branch``)."""
 
 
 def read_event(
-    event: str, document: dict[str, Any], instance: str | None = None
+    event: str, document: dict[str, Any], instance: str | None = None, reads: Reads | None = None
 ) -> tuple[Action | None, str | None]:
     """What the event asks, or why it changes nothing; ``instance`` is the ``X-Gitlab-Instance``
-    header, the URL of the GitLab that sent it, which names the host where the payload names none."""
+    header, the URL of the GitLab that sent it, which names the host where the payload names none;
+    ``reads`` picks the change of a ``repository_update`` that is read (any, when not given)."""
     if event == "Push Hook":
         return read_push(document, instance), None
     name = system_event(document)
     if name == "push":
         return read_push(document, instance), None
+    if name == REPOSITORY_UPDATE:
+        return read_repository_update(document, instance, reads or (lambda _: True))
     if name == GROUP_RENAME:
         return read_group_rename(document, instance), None
     if name not in ("project_destroy", "project_create", "project_update", *SYSTEM_MOVES):
@@ -102,3 +115,46 @@ def read_push(document: dict[str, Any], instance: str | None = None) -> Push:
         default_branch=text(document, "project.default_branch", required=False),
         commit=commit(document, "after"),
     )
+
+
+def read_repository_update(
+    document: dict[str, Any], instance: str | None, reads: Reads
+) -> tuple[Push | None, str | None]:
+    """A ``repository_update``: the push of its change to a branch a source reads. Every change is
+    read as a push's ``ref`` and ``after`` are (a broken one refuses the delivery, as it would a push);
+    when none is to a branch read, the first change to a branch (else the first change) is, so it is
+    ignored with the reason a push to it would be."""
+    changes = value(document, "changes")
+    if not isinstance(changes, list):
+        raise PayloadError("changes must be a list")
+    if not changes:
+        return None, "the repository_update names no changed ref"
+    pushes = [read_push(_as_push(document, changes[0], 0), instance)]
+    pushes += [replace(pushes[0], **_change(change, n)) for n, change in enumerate(changes[1:], 1)]
+    read = next((push for push in pushes if push.branch is not None and reads(push)), None)
+    return read or next((push for push in pushes if push.branch is not None), pushes[0]), None
+
+
+def _as_push(document: dict[str, Any], change: Any, n: int) -> dict[str, Any]:
+    """The push payload of the project and one change (the fields ``read_push`` reads)."""
+    _change(change, n)
+    return {
+        "ref": change["ref"],
+        "after": change["after"],
+        "project": document.get("project"),
+        "project_id": document.get("project_id"),
+    }
+
+
+def _change(change: Any, n: int) -> dict[str, Any]:
+    """The branch and commit of the ``n``-th change, checked as a push's ``ref`` and ``after``; the
+    refusal names the change."""
+    if not isinstance(change, dict):
+        raise PayloadError(f"changes[{n}] must be an object")
+    try:
+        ref = text(change, "ref")
+        pushed = commit(change, "after")
+    except PayloadError as exc:
+        raise PayloadError(f"changes[{n}].{exc}") from None
+    assert ref is not None
+    return {"branch": branch_of(ref), "commit": pushed}

@@ -68,13 +68,31 @@ def listing_sources(settings: Settings, action: Action, document: dict[str, Any]
             continue
         if source.type != action.repository.provider or netloc_of(source.api_url) != netloc:
             continue
-        if push is not None and (source.branch or push.default_branch) != push.branch:
+        if push is not None and not _reads(source, push):
             continue
         if not _holds(source, path):
             continue
         if RepositoryFilter(_judged(source)).judge(candidate) is Verdict.KEEP:
             names.append(source.name)
     return tuple(names)
+
+
+def reads_branch(settings: Settings, push: Push) -> bool:
+    """Whether a configured source of the push's provider, on its host (any, when the delivery names
+    none), reads the branch pushed to: its own branch, or the repository's default one."""
+    netloc = push.repository.netloc
+    return any(
+        isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
+        and source.type == push.repository.provider
+        and netloc in (None, netloc_of(source.api_url))
+        and _reads(source, push)
+        for source in settings.sources
+    )
+
+
+def _reads(source: GitHubSourceSettings | GitLabSourceSettings, push: Push) -> bool:
+    """Whether the source reads the branch pushed to in the repository pushed to."""
+    return (source.branch or push.default_branch) == push.branch
 
 
 def _group_sources(settings: Settings, moved: GroupMoved) -> list[GitLabSourceSettings]:
@@ -188,4 +206,4 @@ def _gitlab_project(document: dict[str, Any]) -> tuple[str | None, Candidate]:
     return path, Candidate(path.rpartition("/")[2], (), False, False)
 
 
-__all__ = ["listing_sources", "naming_old_path"]
+__all__ = ["listing_sources", "naming_old_path", "reads_branch"]

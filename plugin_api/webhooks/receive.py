@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from werkzeug.wrappers import Request
@@ -20,7 +21,15 @@ from werkzeug.wrappers import Request
 from catalog_sync.config import GitHubSourceSettings, GitLabSourceSettings, Settings, WebhookSettings
 from catalog_sync.config.webhooks import LEGACY_SECRET_ENV
 from catalog_sync.metrics import count_delivery, prepare_deliveries
-from catalog_sync.store.webhook_events import ACCEPTED, DUPLICATE, Action, Delivery, GroupMoved, Lifecycle
+from catalog_sync.store.webhook_events import (
+    ACCEPTED,
+    DUPLICATE,
+    Action,
+    Delivery,
+    GroupMoved,
+    Lifecycle,
+    Push,
+)
 from plugin_api.state import AppState
 from plugin_api.webhooks import github, gitlab
 from plugin_api.webhooks.intake import (
@@ -36,13 +45,14 @@ from plugin_api.webhooks.intake import (
     read_body,
     shown,
 )
-from plugin_api.webhooks.newcomers import listing_sources, naming_old_path
+from plugin_api.webhooks.newcomers import listing_sources, naming_old_path, reads_branch
 from plugin_api.webhooks.payload import PayloadError
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[str, dict[str, Any], str | None], tuple[Action | None, str | None]]
-"""(event, payload, the ``instance_header``'s value) -> what the delivery asks, or why it changes nothing."""
+Reader = Callable[[str, dict[str, Any], str | None, Callable[[Push], bool]], tuple[Action | None, str | None]]
+"""(event, payload, the ``instance_header``'s value, whether a source reads the branch a push is to)
+-> what the delivery asks, or why it changes nothing."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +183,7 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
     identifier = delivery_id(request, route.id_headers, body, fail, route.shared_ids)
     try:
         instance = request.headers.get(route.instance_header) if route.instance_header else None
-        action, ignored = route.read(event, document, instance)
+        action, ignored = route.read(event, document, instance, partial(reads_branch, app_state.settings))
     except PayloadError as exc:
         fail(400, f"the {event} delivery cannot be read: {exc}")
     if action is not None:

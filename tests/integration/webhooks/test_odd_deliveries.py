@@ -18,6 +18,7 @@ from tests.fixtures.hosted import (
     github_repository_event,
     gitlab_headers,
     gitlab_push,
+    gitlab_repository_update,
 )
 from tests.integration.webhooks.conftest import ENVIRONMENT, LAB_TOKEN, SECRET, World
 
@@ -267,7 +268,7 @@ def test_a_merge_request_through_the_system_hook_is_ignored(small_world: World) 
 @pytest.mark.parametrize(
     ("document", "status", "fragment"),
     [
-        ({"event_name": "repository_update"}, 202, "repository_update"),
+        ({"event_name": "repository_update", "project_id": 7}, 400, "changes must be a list"),
         ({"event_name": "project_destroy", "project_id": None}, 400, "project_id"),
         ({"event_name": "project_rename", "project_id": 7, "path_with_namespace": "a/b"}, 400, "old_path"),
         ({"event_name": 5, "project_id": 7}, 400, "event_name"),
@@ -283,6 +284,48 @@ def test_system_hook_events_of_odd_shapes(
     assert fragment in shown
     assert not small_world.orphaned("ledger")
     assert small_world.row(LEDGER)["name"] != "a/b"
+
+
+def ledger_update(*changes: Any, **fields: Any) -> dict[str, Any]:
+    """A ``repository_update`` of ``acme/ledger`` whose ``changes`` are given as sent."""
+    document = gitlab_repository_update(7, [], path="acme/ledger") | fields
+    document["changes"] = list(changes)
+    return document
+
+
+MAIN = {"ref": "refs/heads/main", "after": "a" * 40}
+
+
+@pytest.mark.parametrize(
+    ("document", "status", "fragment"),
+    [
+        (ledger_update() | {"changes": {"ref": "refs/heads/main"}}, 400, "changes must be a list"),
+        (ledger_update("refs/heads/main"), 400, "changes[0] must be an object"),
+        (ledger_update(MAIN, ["refs/heads/main"]), 400, "changes[1] must be an object"),
+        (ledger_update(MAIN | {"ref": 5}), 400, "changes[0].ref must be a non-empty string"),
+        (ledger_update(MAIN | {"ref": "refs/heads/ma\u0000in"}), 400, "changes[0].ref must not contain"),
+        (ledger_update(MAIN | {"after": None}), 400, "changes[0].after must be a non-empty string"),
+        (ledger_update(MAIN | {"after": "HEAD"}), 400, "changes[0].after must be a full commit id"),
+        (
+            ledger_update({"ref": "refs/heads/x", "after": "b" * 40}, MAIN | {"after": "A" * 40}),
+            400,
+            "changes[1]",
+        ),
+        (ledger_update(MAIN, project=None, project_id=None), 400, "project.id is missing"),
+        (ledger_update(MAIN, project_id="7", project={"id": True}), 400, "must be a positive integer"),
+        (ledger_update(MAIN) | {"project": {"id": 7, "web_url": "ftp://x"}}, 400, "project.web_url"),
+        (ledger_update(), 202, "names no changed ref"),
+        (ledger_update(MAIN, project_id=8, project={"id": 8}), 202, "no repository"),
+    ],
+)
+def test_repository_updates_of_odd_shapes(
+    small_world: World, document: dict[str, Any], status: int, fragment: str
+) -> None:
+    answer = to_gitlab(small_world, document, "System Hook")
+    assert answer.status_code == status, answer.get_json()
+    shown = answer.get_json()["ignored"] if status == 202 else message(answer)
+    assert fragment in shown
+    assert small_world.pushes_waiting() == 0
 
 
 def test_a_system_hook_of_another_instance_changes_nothing_of_a_project_with_the_same_id(

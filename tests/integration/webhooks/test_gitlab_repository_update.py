@@ -1,0 +1,170 @@
+"""GitLab's system hook ``repository_update``, sent once per push whatever its number of refs, and the
+only event of a push of more than ``push_event_hooks_limit`` refs (3 by default): the change to the
+branch a source reads is read as a push to it, against the local GitLab and its real git."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
+from tests.fixtures.hosted import body_of, gitlab_headers, gitlab_push, gitlab_repository_update
+from tests.integration.conftest import Catalog, product_yaml
+from tests.integration.webhooks.conftest import LAB_TOKEN
+from tests.integration.webhooks.test_push_order import lifecycle, use_gitlab
+
+
+def update_of(gitlab: FakeGitLab, project: FakeProject, *changes: tuple[str, str]) -> dict[str, Any]:
+    """A ``repository_update`` of the local GitLab naming ``changes`` (ref, after) of ``project``."""
+    document = gitlab_repository_update(project.id, list(changes), path=project.path_with_namespace)
+    document["project"] |= {
+        "web_url": f"{gitlab.origin}/{project.path_with_namespace}",
+        "default_branch": project.default_branch,
+    }
+    return document
+
+
+def to_system_hook(client: FlaskClient, gitlab: FakeGitLab, document: dict[str, Any], **headers: str) -> Any:
+    sent = gitlab_headers(LAB_TOKEN, "System Hook") | {"X-Gitlab-Instance": gitlab.origin} | headers
+    return client.post("/api/webhooks/gitlab", data=body_of(document), headers=sent)
+
+
+def ledger_read(catalog: Catalog, gitlab: FakeGitLab) -> tuple[FlaskClient, FakeProject]:
+    """The project ``acme/ledger`` listed and read once (``production``); the catalog's API."""
+    ledger = gitlab.add_project("acme", "ledger", files={"catalog-info.yaml": product_yaml("ledger")})
+    client = use_gitlab(catalog, gitlab)
+    catalog.sync()
+    assert lifecycle(catalog, "ledger") == "production"
+    return client, ledger
+
+
+def publish_on(project: FakeProject, branch: str, lifecycle_set: str) -> str:
+    """Commit a ``catalog-info.yaml`` of ``lifecycle_set`` on ``branch`` (from the default branch's
+    tip) and push it to the host; the default branch stays checked out."""
+    work = project.remote.work
+    work.git("checkout", "--quiet", "-B", branch, project.default_branch)
+    sha = project.remote.publish({"catalog-info.yaml": product_yaml("ledger", lifecycle=lifecycle_set)})
+    work.git("checkout", "--quiet", project.default_branch)
+    return sha
+
+
+def tag(project: FakeProject, name: str) -> str:
+    """A tag of the default branch's tip, pushed to the host; answers the commit it names."""
+    work = project.remote.work
+    work.git("tag", name)
+    work.git("push", "--quiet", "origin", f"refs/tags/{name}")
+    return work.git("rev-parse", "HEAD").strip()
+
+
+def read_when_due(catalog: Catalog) -> None:
+    """A pass reading only the repositories due (a webhook's), not every source's listing."""
+    catalog.clock.advance(seconds=5)
+    catalog.sync(everything=False)
+
+
+def test_an_update_of_the_tracked_branch_is_read_at_the_pushed_commit(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    client, ledger = ledger_read(catalog, gitlab)
+    after = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+    answer = to_system_hook(client, gitlab, update_of(gitlab, ledger, ("refs/heads/main", after)))
+    row = catalog.repository("acme/ledger")
+    assert (answer.status_code, answer.get_json()) == (202, {"accepted": True, "repositories": [row["id"]]})
+    assert row["pushed_commit"] == after
+    read_when_due(catalog)
+    assert lifecycle(catalog, "ledger") == "deprecated"
+
+
+def test_an_update_of_four_refs_one_the_tracked_branch_is_read_at_that_branchs_commit(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    # More than push_event_hooks_limit refs: GitLab sends no push hook, this is the only event.
+    client, ledger = ledger_read(catalog, gitlab)
+    feature = publish_on(ledger, "feature", "experimental")
+    fix = publish_on(ledger, "fix", "retired")
+    after = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+    changes = [
+        ("refs/heads/feature", feature),
+        ("refs/tags/v1.0", tag(ledger, "v1.0")),
+        ("refs/heads/main", after),
+        ("refs/heads/fix", fix),
+    ]
+    answer = to_system_hook(client, gitlab, update_of(gitlab, ledger, *changes))
+    assert (answer.status_code, answer.get_json()["accepted"]) == (202, True), answer.get_json()
+    assert catalog.repository("acme/ledger")["pushed_commit"] == after
+    read_when_due(catalog)
+    assert lifecycle(catalog, "ledger") == "deprecated"
+
+
+def test_an_update_of_thousands_of_refs_is_read_and_refused_by_the_one_broken(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    client, ledger = ledger_read(catalog, gitlab)
+    after = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+    others = [(f"refs/heads/topic-{n}", "c" * 40) for n in range(3000)]
+    broken = update_of(gitlab, ledger, *others, ("refs/heads/main", after))
+    broken["changes"][1500]["after"] = 7
+    refused = to_system_hook(client, gitlab, broken)
+    assert refused.status_code == 400
+    assert "changes[1500].after must be a non-empty string" in refused.get_json()["error"]["message"]
+    answer = to_system_hook(client, gitlab, update_of(gitlab, ledger, *others, ("refs/heads/main", after)))
+    assert (answer.status_code, answer.get_json()["accepted"]) == (202, True), answer.get_json()
+    read_when_due(catalog)
+    assert lifecycle(catalog, "ledger") == "deprecated"
+
+
+@pytest.mark.parametrize(
+    ("refs", "reason"),
+    [
+        (["refs/heads/feature"], "'feature'; the catalog reads main"),
+        (["refs/tags/v1.0"], "not a branch"),
+        (["refs/tags/v1.0", "refs/heads/feature", "refs/heads/fix", "refs/tags/v1.1"], "'feature'"),
+    ],
+)
+def test_an_update_of_other_branches_or_tags_only_is_ignored_and_schedules_nothing(
+    catalog: Catalog, gitlab: FakeGitLab, refs: list[str], reason: str
+) -> None:
+    client, ledger = ledger_read(catalog, gitlab)
+    changes = []
+    for ref in refs:
+        name = ref.rpartition("/")[2]
+        after = publish_on(ledger, name, "deprecated") if "/heads/" in ref else tag(ledger, name)
+        changes.append((ref, after))
+    answer = to_system_hook(client, gitlab, update_of(gitlab, ledger, *changes))
+    assert answer.status_code == 202, answer.get_json()
+    assert reason in answer.get_json()["ignored"]
+    assert catalog.repository("acme/ledger")["pushed_commit"] is None
+    read_when_due(catalog)
+    assert lifecycle(catalog, "ledger") == "production"
+
+
+def test_a_replayed_update_is_not_read_twice(catalog: Catalog, gitlab: FakeGitLab) -> None:
+    client, ledger = ledger_read(catalog, gitlab)
+    after = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+    document = update_of(gitlab, ledger, ("refs/heads/feature", after), ("refs/heads/main", after))
+    first = to_system_hook(client, gitlab, document, **{"X-Gitlab-Event-UUID": "u-9"})
+    assert first.get_json()["accepted"] is True, first.get_json()
+    read_when_due(catalog)
+    assert lifecycle(catalog, "ledger") == "deprecated"
+    again = to_system_hook(client, gitlab, document, **{"X-Gitlab-Event-UUID": "u-9"})
+    assert (again.status_code, again.get_json()) == (200, {"duplicate": True})
+    assert catalog.repository("acme/ledger")["pushed_commit"] is None  # nothing made due again
+
+
+def test_an_update_deleting_the_tracked_branch_is_answered_as_the_push_deleting_it(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    client, ledger = ledger_read(catalog, gitlab)
+    deleted = update_of(gitlab, ledger, ("refs/heads/main", "0" * 40))
+    answer = to_system_hook(client, gitlab, deleted)
+    row = catalog.repository("acme/ledger")
+    assert (answer.status_code, answer.get_json()) == (202, {"accepted": True, "repositories": [row["id"]]})
+    assert row["pushed_commit"] is None
+    push = gitlab_push(ledger.id, after="0" * 40, path=ledger.path_with_namespace)
+    push["project"] |= deleted["project"]
+    pushed = client.post(
+        "/api/webhooks/gitlab", data=body_of(push), headers=gitlab_headers(LAB_TOKEN, "Push Hook")
+    )
+    assert (pushed.status_code, pushed.get_json()) == (answer.status_code, answer.get_json())
