@@ -140,8 +140,16 @@ def test_an_update_of_other_branches_or_tags_only_is_ignored_and_schedules_nothi
     assert lifecycle(catalog, "ledger") == "production"
 
 
+def counted(client: FlaskClient, result: str) -> float:
+    """The system hook's deliveries counted as ``result`` (``catalog_webhook_deliveries_total``)."""
+    prefix = f'catalog_webhook_deliveries_total{{event="system",provider="gitlab",result="{result}"}} '
+    text = client.get("/metrics").get_data(as_text=True)
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+
+
 def test_a_replayed_update_is_not_read_twice(catalog: Catalog, gitlab: FakeGitLab) -> None:
     client, ledger = ledger_read(catalog, gitlab)
+    before = {result: counted(client, result) for result in ("accepted", "duplicate")}
     after = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
     document = update_of(gitlab, ledger, ("refs/heads/feature", after), ("refs/heads/main", after))
     first = to_system_hook(client, gitlab, document, **{"X-Gitlab-Event-UUID": "u-9"})
@@ -151,6 +159,10 @@ def test_a_replayed_update_is_not_read_twice(catalog: Catalog, gitlab: FakeGitLa
     again = to_system_hook(client, gitlab, document, **{"X-Gitlab-Event-UUID": "u-9"})
     assert (again.status_code, again.get_json()) == (200, {"duplicate": True})
     assert catalog.repository("acme/ledger")["pushed_commit"] is None  # nothing made due again
+    assert {result: counted(client, result) - n for result, n in before.items()} == {
+        "accepted": 1,
+        "duplicate": 1,
+    }
 
 
 def test_an_update_deleting_the_tracked_branch_is_answered_as_the_push_deleting_it(
