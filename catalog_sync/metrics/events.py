@@ -75,6 +75,14 @@ class SyncEventMetrics:
             registry=registry,
             multiprocess_mode="mostrecent",
         )
+        self.scm_reset = Gauge(
+            "catalog_scm_rate_limit_reset_timestamp_seconds",
+            "When the hosting API's rate-limit window resets (Unix time, the host's clock), as its last "
+            "answer said, by source: the remaining budget says nothing once this has passed.",
+            ["source"],
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        )
         self._scm_sources: set[str] = set()
         self.webhook_deliveries = Counter(
             "catalog_webhook_deliveries",
@@ -103,8 +111,11 @@ class SyncEventMetrics:
             self.repository_syncs.labels(result=result)
         set_request_listener(self.count_scm_request)
 
-    def count_scm_request(self, source: str, status: str, remaining: int | None) -> None:
-        """One hosting-API request: counted by its status (folded to a fixed set) and the budget left."""
+    def count_scm_request(
+        self, source: str, status: str, remaining: int | None, reset_at: float | None = None
+    ) -> None:
+        """One hosting-API request: counted by its status (folded to a fixed set), the budget left and
+        when the window resets."""
         if source not in self._scm_sources and len(self._scm_sources) >= MAX_SCM_SOURCES:
             source = "other"
         else:
@@ -113,6 +124,8 @@ class SyncEventMetrics:
         self.scm_requests.labels(source=source, status=label).inc()
         if remaining is not None:
             self.scm_remaining.labels(source=source).set(remaining)
+        if reset_at is not None:
+            self.scm_reset.labels(source=source).set(reset_at)
 
 
 NOTIFICATION_RESULTS = ("delivered", "retried", "failed")

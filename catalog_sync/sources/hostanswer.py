@@ -30,9 +30,9 @@ from urllib3.util import parse_url
 from catalog_sync.errors import HostApiError
 from catalog_sync.sources.urls import redact
 
-RequestListener = Callable[[str, str, "int | None"], None]
-"""Called after each request with the source's name, the answer's status (``error`` when none came)
-and the budget the host says is left (None when it did not say)."""
+RequestListener = Callable[[str, str, "int | None", "float | None"], None]
+"""Called after each request with the source's name, the answer's status (``error`` when none came),
+the budget the host says is left and when its window resets (epoch seconds; None when it did not say)."""
 
 _listener: RequestListener | None = None
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
@@ -46,11 +46,11 @@ def set_request_listener(listener: RequestListener | None) -> None:
     _listener = listener
 
 
-def report_request(source: str, status: str, remaining: int | None) -> None:
+def report_request(source: str, status: str, remaining: int | None, reset_at: float | None = None) -> None:
     """Tell the installed listener, if any, of one request's outcome."""
     listener = _listener
     if listener is not None:
-        listener(source, status, remaining)
+        listener(source, status, remaining, reset_at)
 
 
 MAX_HOST_ID = 2**63 - 1

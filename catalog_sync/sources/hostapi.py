@@ -72,6 +72,7 @@ from catalog_sync.sources.ratelimits import (
     RESET_MARGIN,
     longest_wait,
     remaining_budget,
+    reset_at,
     spent_wait,
     wait_before_retry,
 )
@@ -376,17 +377,18 @@ class HostClient:
         remaining = remaining_budget(sent.headers)
         if remaining is not None:
             self.remaining = remaining
+        reset = reset_at(sent.headers) if remaining is not None else None
         if content is None:
-            self._tell("error", remaining)
+            self._tell("error", remaining, reset)
             raise AnswerTooLargeError(
                 f"{self._shown(url)}: the host's answer (HTTP {sent.status}) is larger than "
                 f"{_size(self._limits.max_answer_bytes)}; not read"
             )
-        self._tell(str(sent.status), remaining)
+        self._tell(str(sent.status), remaining, reset)
         return Answer(url, sent.status, sent.headers, content)
 
-    def _tell(self, status: str, remaining: int | None) -> None:
-        report_request(self.source, status, remaining)
+    def _tell(self, status: str, remaining: int | None, reset: float | None = None) -> None:
+        report_request(self.source, status, remaining, reset)
 
     def _next_link(self, answer: Answer) -> str | None:
         link = answer.link("next")

@@ -40,6 +40,10 @@ def header(headers: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
+_YEAR_10000 = 253402300800.0
+"""Epoch seconds of the year 10000: a reset said to be later is no time a clock shows."""
+
+
 def remaining_budget(headers: Mapping[str, str]) -> int | None:
     """Requests left in the current window, as the host says (GitHub's or GitLab's header)."""
     value = header(headers, "x-ratelimit-remaining", "ratelimit-remaining")
@@ -48,6 +52,17 @@ def remaining_budget(headers: Mapping[str, str]) -> int | None:
     except ValueError:
         return None
     return remaining if remaining is None or remaining >= 0 else None  # a negative count says nothing
+
+
+def reset_at(headers: Mapping[str, str]) -> float | None:
+    """When the window resets, as the host says (epoch seconds, GitHub's and GitLab's header alike);
+    None when it did not say, or said no time (not a number, not after 1970, past the year 9999)."""
+    value = header(headers, "x-ratelimit-reset", "ratelimit-reset")
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 < seconds < _YEAR_10000 else None
 
 
 def reset_in(headers: Mapping[str, str], now: float) -> float | None:

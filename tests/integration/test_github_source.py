@@ -237,6 +237,27 @@ def test_a_listing_answered_502_reads_0_in_the_metric_until_the_host_answers_aga
     assert listing_ok() == {"acme": 1}
 
 
+def test_the_budget_left_and_when_its_window_resets_are_shown_as_the_host_said(
+    catalog: Catalog, hub: FakeGitHub
+) -> None:
+    hub.reset_at = 1_900_000_000.0
+    synced_pay_and_ledger(catalog, hub)
+    text = (
+        app_with_metrics(catalog.settings, catalog.engine)
+        .test_client()
+        .get("/metrics")
+        .get_data(as_text=True)
+    )
+    shown = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.labels.get("source") == "acme" and sample.name.startswith("catalog_scm_rate_limit")
+    }
+    assert shown["catalog_scm_rate_limit_reset_timestamp_seconds"] == 1_900_000_000
+    assert hub.remaining <= shown["catalog_scm_rate_limit_remaining"] < hub.rate_limit
+
+
 def test_a_listing_page_too_large_to_read_removes_nothing_and_says_why(
     catalog: Catalog, hub: FakeGitHub
 ) -> None:

@@ -12,6 +12,7 @@ from catalog_sync.sources.ratelimits import (
     MAX_RESET_SECONDS,
     SECONDARY_DEFAULT_WAIT,
     remaining_budget,
+    reset_at,
     spent_wait,
     wait_before_retry,
 )
@@ -49,6 +50,24 @@ def test_a_refusal_that_is_no_rate_limit_is_not_waited_for() -> None:
 def test_a_secondary_limit_naming_no_time_waits_the_default_minute() -> None:
     message = "You have exceeded a secondary rate limit. Please wait a few minutes."
     assert wait_before_retry(403, HTTPHeaderDict(), message, NOW) == SECONDARY_DEFAULT_WAIT
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1900000000", 1_900_000_000.0),
+        ("1900000000.5", 1_900_000_000.5),
+        ("soon", None),
+        ("inf", None),
+        ("nan", None),
+        ("-5", None),
+        ("0", None),
+        ("253402300800", None),
+    ],
+)
+def test_the_reset_is_shown_as_the_host_said_it_or_not_at_all(value: str, expected: float | None) -> None:
+    assert reset_at(HTTPHeaderDict({"RateLimit-Reset": value})) == expected
+    assert reset_at(HTTPHeaderDict()) is None
 
 
 def test_a_broken_value_is_no_budget_and_no_wait() -> None:
