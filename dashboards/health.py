@@ -9,8 +9,12 @@ from dashboards.panels import RATE, base, graph, listing, query, rate_by, single
 
 SOURCES_NOT_OK = "max by (source) (catalog_source_listing_ok) == 0"
 _REQUESTS = "catalog_http_requests_total"
-SCM_REMAINING = "min by (source) (catalog_scm_rate_limit_remaining)"
-"""The lowest budget any process saw in its last answer: processes sharing a token see one budget."""
+SCM_REMAINING = (
+    "min by (source) (catalog_scm_rate_limit_remaining "
+    "and catalog_scm_rate_limit_reset_timestamp_seconds > time())"
+)
+"""The lowest budget any process saw in its last answer while that answer's window has not reset:
+processes sharing a token see one budget, and a number from a window that reset says nothing."""
 VISIBLE = "histogram_quantile({q}, sum by (le) (rate(catalog_webhook_visible_seconds_bucket[{r}])))"
 NEWCOMER_VISIBLE = (
     "histogram_quantile(0.95, sum by (le) (rate(catalog_webhook_newcomer_visible_seconds_bucket[{r}])))"
@@ -122,9 +126,10 @@ def sync_health() -> dash.Dashboard:
         .with_panel(
             graph(
                 "Rate limit left",
-                "Requests left in each source's rate-limit window, as the host's last answer said. Below "
-                "1,000 a github source reads changed repositories by a shallow fetch; the "
-                "CatalogScmRateLimitLow alert fires under 100.",
+                "Requests left in each source's rate-limit window, as the host's last answer said, until "
+                "that window resets (then no value until the next answer). Below 1,000 a github source "
+                "reads changed repositories by a shallow fetch; the CatalogScmRateLimitLow alert fires "
+                "under 100.",
                 [query(SCM_REMAINING, "{{source}}")],
             )
         )
