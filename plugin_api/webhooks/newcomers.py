@@ -77,17 +77,29 @@ def listing_sources(settings: Settings, action: Action, document: dict[str, Any]
     return tuple(names)
 
 
-def reads_branch(settings: Settings, push: Push) -> bool:
+def reads_branch(settings: Settings, document: dict[str, Any], push: Push) -> bool:
     """Whether a configured source of the push's provider, on its host (any, when the delivery names
-    none), reads the branch pushed to: its own branch, or the repository's default one."""
+    none), that may list the project (``_may_hold``) reads the branch pushed to: its own branch, or the
+    repository's default one. Another group's source reads nothing here: its branch, picked among a
+    ``repository_update``'s changes, would hide the change the project's own source reads."""
     netloc = push.repository.netloc
+    path = _gitlab_project(document)[0] if push.repository.provider == "gitlab" else None
     return any(
         isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
         and source.type == push.repository.provider
         and netloc in (None, netloc_of(source.api_url))
+        and _may_hold(source, path)
         and _reads(source, push)
         for source in settings.sources
     )
+
+
+def _may_hold(source: GitHubSourceSettings | GitLabSourceSettings, path: str | None) -> bool:
+    """Whether the source may list the project at ``path``: it holds that path, or the path is unknown
+    or its group is configured by id, which no path can be compared to."""
+    if path is None or (isinstance(source, GitLabSourceSettings) and source.group.strip("/").isdigit()):
+        return True
+    return _holds(source, path)
 
 
 def _reads(source: GitHubSourceSettings | GitLabSourceSettings, push: Push) -> bool:

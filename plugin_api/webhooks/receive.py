@@ -183,7 +183,8 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
     identifier = delivery_id(request, route.id_headers, body, fail, route.shared_ids)
     try:
         instance = request.headers.get(route.instance_header) if route.instance_header else None
-        action, ignored = route.read(event, document, instance, partial(reads_branch, app_state.settings))
+        reads = partial(reads_branch, app_state.settings, document)
+        action, ignored = route.read(event, document, instance, reads)
     except PayloadError as exc:
         fail(400, f"the {event} delivery cannot be read: {exc}")
     if action is not None:

@@ -13,7 +13,12 @@ from tests.fixtures.fakegitlab import FakeGitLab, FakeProject
 from tests.fixtures.hosted import body_of, gitlab_headers, gitlab_push, gitlab_repository_update
 from tests.integration.conftest import Catalog, product_yaml
 from tests.integration.webhooks.conftest import LAB_TOKEN
-from tests.integration.webhooks.test_push_order import lifecycle, use_gitlab
+from tests.integration.webhooks.test_push_order import (
+    configured_gitlab,
+    lifecycle,
+    use_gitlab,
+    webhook_client,
+)
 
 
 def update_of(gitlab: FakeGitLab, project: FakeProject, *changes: tuple[str, str]) -> dict[str, Any]:
@@ -180,3 +185,23 @@ def test_an_update_deleting_the_tracked_branch_is_answered_as_the_push_deleting_
         "/api/webhooks/gitlab", data=body_of(push), headers=gitlab_headers(LAB_TOKEN, "Push Hook")
     )
     assert (pushed.status_code, pushed.get_json()) == (answer.status_code, answer.get_json())
+
+
+def test_an_update_reads_the_branch_of_the_source_holding_the_project_not_another_groups(
+    catalog: Catalog, gitlab: FakeGitLab
+) -> None:
+    # ``tools`` reads ``develop`` of its own projects: a change to ``develop`` of ``acme/ledger``, which
+    # only ``acme-gl`` (its default branch) lists, is no branch read, and its ``main`` change is.
+    client, ledger = ledger_read(catalog, gitlab)
+    gitlab.add_group("tools")
+    tools = configured_gitlab(gitlab) | {"name": "tools-gl", "group": "tools", "branch": "develop"}
+    catalog.config = catalog.config | {"sources": [configured_gitlab(gitlab), tools]}
+    catalog.reset_engine()
+    client = webhook_client(catalog, {"CATALOG_SYNC_GITLAB_WEBHOOK_TOKENS": LAB_TOKEN})
+    develop = publish_on(ledger, "develop", "experimental")
+    after = gitlab.push(ledger, {"catalog-info.yaml": product_yaml("ledger", lifecycle="deprecated")})
+    changes = [("refs/heads/develop", develop), ("refs/heads/main", after)]
+    answer = to_system_hook(client, gitlab, update_of(gitlab, ledger, *changes))
+    row = catalog.repository("acme/ledger")
+    assert (answer.status_code, answer.get_json()) == (202, {"accepted": True, "repositories": [row["id"]]})
+    assert row["pushed_commit"] == after
