@@ -11,7 +11,7 @@ read as ``api.github.com``, and a data-residency ``acme.ghe.com`` as ``api.acme.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from catalog_sync.sources.githubhosts import github_api_netloc
@@ -35,7 +35,7 @@ def read_event(
     event: str,
     document: dict[str, Any],
     instance: str | None = None,
-    reads: Callable[[Push], bool] | None = None,
+    reads: Callable[[Push], Collection[str]] | None = None,
 ) -> tuple[Action | None, str | None]:
     """What the event asks, or why it changes nothing (an action the catalog does not follow).
     ``instance`` and ``reads`` are unused: every GitHub payload names its repository's URL, and a

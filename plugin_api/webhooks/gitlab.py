@@ -14,12 +14,17 @@ catalog does not follow are answered 202 ``ignored``, since the hook cannot be n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Any
 
 from catalog_sync.store.webhook_events import Action, Created, GroupMoved, Lifecycle, Push
 from plugin_api.webhooks.payload import (
+    BRANCH_PREFIX,
+    COMMIT,
+    MAX_TEXT,
+    NO_COMMIT,
     PayloadError,
     branch_of,
     commit,
@@ -41,8 +46,9 @@ REPOSITORY_UPDATE = "repository_update"
 """Sent once per push whatever the number of refs; for a push of more than ``push_event_hooks_limit``
 refs (3 by default), GitLab sends no push hook, and this is the only event of it."""
 INSTANCE_HEADER = "X-Gitlab-Instance"
-Reads = Callable[[Push], bool]
-"""Whether a configured source reads the branch a push is to (``newcomers.reads_branch``)."""
+Reads = Callable[[Push], Collection[str]]
+"""The branches the configured sources that may list a push's project read in it
+(``newcomers.branches_read``)."""
 
 
 def read_event(
@@ -57,7 +63,7 @@ def read_event(
     if name == "push":
         return read_push(document, instance), None
     if name == REPOSITORY_UPDATE:
-        return read_repository_update(document, instance, reads or (lambda _: True))
+        return read_repository_update(document, instance, reads)
     if name == GROUP_RENAME:
         return read_group_rename(document, instance), None
     if name not in ("project_destroy", "project_create", "project_update", *SYSTEM_MOVES):
@@ -118,26 +124,31 @@ def read_push(document: dict[str, Any], instance: str | None = None) -> Push:
 
 
 def read_repository_update(
-    document: dict[str, Any], instance: str | None, reads: Reads
+    document: dict[str, Any], instance: str | None, reads: Reads | None
 ) -> tuple[Push | None, str | None]:
     """A ``repository_update``: the push of its change to a branch a source reads. Every change is
     read as a push's ``ref`` and ``after`` are (a broken one refuses the delivery, as it would a push);
     when none is to a branch read, the first change to a branch (else the first change) is, so it is
-    ignored with the reason a push to it would be."""
+    ignored with the reason a push to it would be. The sources are asked once for the project's
+    branches they read, not once a change: a push of a mirror moves tens of thousands of refs, and
+    the answer's time is the body's parsing."""
     changes = value(document, "changes")
     if not isinstance(changes, list):
         raise PayloadError("changes must be a list")
     if not changes:
         return None, "the repository_update names no changed ref"
-    pushes = [read_push(_as_push(document, changes[0], 0), instance)]
-    pushes += [replace(pushes[0], **_change(change, n)) for n, change in enumerate(changes[1:], 1)]
-    read = next((push for push in pushes if push.branch is not None and reads(push)), None)
-    return read or next((push for push in pushes if push.branch is not None), pushes[0]), None
+    moved = [_change(change, n) for n, change in enumerate(changes)]
+    first = read_push(_as_push(document, changes[0]), instance)
+    read = None if reads is None else {BRANCH_PREFIX + branch for branch in reads(first)}
+    to_branches = [n for n, (ref, _) in enumerate(moved) if branch_of(ref) is not None]
+    fallback = to_branches[0] if to_branches else 0
+    picked = next((n for n in to_branches if read is None or moved[n][0] in read), fallback)
+    ref, pushed = moved[picked]
+    return replace(first, branch=branch_of(ref), commit=pushed), None
 
 
-def _as_push(document: dict[str, Any], change: Any, n: int) -> dict[str, Any]:
+def _as_push(document: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     """The push payload of the project and one change (the fields ``read_push`` reads)."""
-    _change(change, n)
     return {
         "ref": change["ref"],
         "after": change["after"],
@@ -146,15 +157,28 @@ def _as_push(document: dict[str, Any], change: Any, n: int) -> dict[str, Any]:
     }
 
 
-def _change(change: Any, n: int) -> dict[str, Any]:
-    """The branch and commit of the ``n``-th change, checked as a push's ``ref`` and ``after``; the
+_PLAIN_REF = re.compile(rf"[^\x00-\x1f\ud800-\udfff]{{1,{MAX_TEXT}}}")
+"""A ref ``text`` takes as it is: the common case, checked at once for each of many changes."""
+
+
+def _change(change: Any, n: int) -> tuple[str, str | None]:
+    """The ref and commit of the ``n``-th change, checked as a push's ``ref`` and ``after``; the
     refusal names the change."""
+    if isinstance(change, dict):
+        ref, after = change.get("ref"), change.get("after")
+        if (
+            isinstance(ref, str)
+            and isinstance(after, str)
+            and _PLAIN_REF.fullmatch(ref)
+            and COMMIT.fullmatch(after)
+        ):
+            return ref, None if NO_COMMIT.fullmatch(after) else after
     if not isinstance(change, dict):
         raise PayloadError(f"changes[{n}] must be an object")
     try:
-        ref = text(change, "ref")
+        checked = text(change, "ref")
         pushed = commit(change, "after")
     except PayloadError as exc:
         raise PayloadError(f"changes[{n}].{exc}") from None
-    assert ref is not None
-    return {"branch": branch_of(ref), "commit": pushed}
+    assert checked is not None
+    return checked, pushed

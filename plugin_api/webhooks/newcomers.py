@@ -77,20 +77,21 @@ def listing_sources(settings: Settings, action: Action, document: dict[str, Any]
     return tuple(names)
 
 
-def reads_branch(settings: Settings, document: dict[str, Any], push: Push) -> bool:
-    """Whether a configured source of the push's provider, on its host (any, when the delivery names
-    none), that may list the project (``_may_hold``) reads the branch pushed to: its own branch, or the
+def branches_read(settings: Settings, document: dict[str, Any], push: Push) -> frozenset[str]:
+    """The branches the configured sources of the push's provider, on its host (any, when the delivery
+    names none), that may list the project (``_may_hold``) read in it: their own branch, or the
     repository's default one. Another group's source reads nothing here: its branch, picked among a
     ``repository_update``'s changes, would hide the change the project's own source reads."""
     netloc = push.repository.netloc
     path = _gitlab_project(document)[0] if push.repository.provider == "gitlab" else None
-    return any(
-        isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
+    return frozenset(
+        branch
+        for source in settings.sources
+        if isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
         and source.type == push.repository.provider
         and netloc in (None, netloc_of(source.api_url))
         and _may_hold(source, path)
-        and _reads(source, push)
-        for source in settings.sources
+        and (branch := source.branch or push.default_branch) is not None
     )
 
 
@@ -218,4 +219,4 @@ def _gitlab_project(document: dict[str, Any]) -> tuple[str | None, Candidate]:
     return path, Candidate(path.rpartition("/")[2], (), False, False)
 
 
-__all__ = ["listing_sources", "naming_old_path", "reads_branch"]
+__all__ = ["branches_read", "listing_sources", "naming_old_path"]

@@ -11,7 +11,7 @@ status and document to send. Neither touches Flask's request context, so the vie
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -45,13 +45,15 @@ from plugin_api.webhooks.intake import (
     read_body,
     shown,
 )
-from plugin_api.webhooks.newcomers import listing_sources, naming_old_path, reads_branch
+from plugin_api.webhooks.newcomers import branches_read, listing_sources, naming_old_path
 from plugin_api.webhooks.payload import PayloadError
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[str, dict[str, Any], str | None, Callable[[Push], bool]], tuple[Action | None, str | None]]
-"""(event, payload, the ``instance_header``'s value, whether a source reads the branch a push is to)
+Reader = Callable[
+    [str, dict[str, Any], str | None, Callable[[Push], Collection[str]]], tuple[Action | None, str | None]
+]
+"""(event, payload, the ``instance_header``'s value, the branches the sources read in a push's project)
 -> what the delivery asks, or why it changes nothing."""
 
 
@@ -183,7 +185,7 @@ def read_delivery(route: Route, request: Request, app_state: AppState) -> Delive
     identifier = delivery_id(request, route.id_headers, body, fail, route.shared_ids)
     try:
         instance = request.headers.get(route.instance_header) if route.instance_header else None
-        reads = partial(reads_branch, app_state.settings, document)
+        reads = partial(branches_read, app_state.settings, document)
         action, ignored = route.read(event, document, instance, reads)
     except PayloadError as exc:
         fail(400, f"the {event} delivery cannot be read: {exc}")
