@@ -18,11 +18,14 @@ MAX_JSON_DEPTH = 64
 """The deepest nesting accepted: the same bound as descriptor files (``LoadLimits.max_depth``); an
 entity or request body is a handful of levels deep."""
 
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
-"""A string, or one left open up to the end: matched there at once, whereas a closing quote required
-would make each quote escaped inside it start a scan to the end anew (quadratic; a body of megabytes
-held a thread for hours). The parser refuses an open string before anything after it."""
-_NOT_BRACKETS = re.compile(rb"[^\[\]{}]+")
+_ESCAPES = re.compile(rb"\\.", re.DOTALL)
+"""An escape (``\\"`` say) of a string, removed first: every quote left then opens or closes a string,
+and the strings are every other piece between quotes (one left open runs to the end). A few passes of C
+over the bytes, whereas a pattern matching the strings one by one took six times as long as parsing
+(60 ms for a webhook of 1.5 MB, most of its answer). A backslash outside a string is no JSON: the
+parser refuses the document where it stands, and the nesting before it is measured as ever."""
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+"""The bytes ``bytes.translate`` deletes, leaving the brackets."""
 _OPENERS = frozenset(b"[{")
 
 
@@ -34,7 +37,8 @@ def nesting_exceeds(data: bytes, max_depth: int) -> bool:
     """Whether arrays and objects in ``data`` nest deeper than ``max_depth`` (strings ignored)."""
     if data.count(b"[") + data.count(b"{") <= max_depth:
         return False
-    brackets = _NOT_BRACKETS.sub(b"", _STRINGS.sub(b"", data))
+    outside_strings = b"".join(_ESCAPES.sub(b"", data).split(b'"')[::2])
+    brackets = outside_strings.translate(None, _NOT_BRACKETS)
     depth = 0
     for byte in brackets:
         if byte in _OPENERS:
