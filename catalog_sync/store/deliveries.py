@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -124,6 +125,7 @@ def decide(
     if isinstance(action, Created):
         return DeliveryOutcome(IGNORED, LISTED_ALREADY), None
     if isinstance(action, Push):
+        action = tracked_change(rows, action)
         outcome = _push(rows, action)
         if outcome.listing:  # a branch that became the default since the listing
             return outcome, listing_asked(outcome.listing, delivery.received_at)
@@ -191,6 +193,17 @@ _BRANCH_DELETED = (
 """One repository each, run for every repository a push delivered alone names (one batch of
 executions, not one statement per repository). A group's pushes are collapsed to one row per
 repository instead (``push_groups``), which leaves each repository as these would in turn."""
+
+
+def tracked_change(rows: Sequence[Row[Any]], push: Push) -> Push:
+    """The push of the first branch among the push's own and ``also`` that a repository row tracks
+    (the push itself when none does): two sources reading the project on two branches pushed at once
+    keep one row, on the branch of the source that listed it first."""
+    tracked = {row.branch or push.default_branch for row in rows}
+    if push.branch in tracked:
+        return push
+    branch, commit = next(((b, c) for b, c in push.also if b in tracked), (push.branch, push.commit))
+    return replace(push, branch=branch, commit=commit)
 
 
 def _push(rows: Sequence[Row[Any]], push: Push) -> DeliveryOutcome:
@@ -266,7 +279,8 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
         for row in find_keyed(conn, keys):
             named[row.key].append(row)
     decided: list[DeliveryOutcome] = []
-    for delivery in group:
+    group = list(group)
+    for n, delivery in enumerate(group):
         action = delivery.action
         if delivery.ignored is not None:
             decided.append(DeliveryOutcome(IGNORED, delivery.ignored))
@@ -275,7 +289,9 @@ def record_plain(conn: Connection, group: Sequence[Delivery]) -> list[DeliveryOu
         elif not (rows := named.get(action.repository.key or "")):
             decided.append(newcomer(action))
         else:
-            decided.append(_push(rows, action))
+            push = tracked_change(rows, action)
+            group[n] = replace(delivery, action=push)
+            decided.append(_push(rows, push))
     # The copies of an id that recording in turn would decide: the first, and each one after a copy
     # that was ignored (decided anew, as ``remember`` has it); the last of them is the row stored.
     decisive: set[int] = set()

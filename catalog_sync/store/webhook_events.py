@@ -45,6 +45,10 @@ class Push:
     """The configured sources that would list the repository (its owner or group, its filters, its
     branch): when the catalog holds no repository of that key yet (created minutes ago), they are
     asked to list at once (``sources.listing_requested_at``) rather than at their next interval."""
+    also: tuple[tuple[str, str | None], ...] = ()
+    """The other branches (and commits) the same push moved that a source reads (a GitLab
+    ``repository_update`` names every ref of a push): the first the catalog tracks is read when it
+    tracks none at ``branch``."""
 
 
 @dataclass(frozen=True)

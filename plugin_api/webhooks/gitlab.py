@@ -144,7 +144,20 @@ def read_repository_update(
     fallback = to_branches[0] if to_branches else 0
     picked = next((n for n in to_branches if read is None or moved[n][0] in read), fallback)
     ref, pushed = moved[picked]
-    return replace(first, branch=branch_of(ref), commit=pushed), None
+    also = () if read is None else _also_read(moved, read, ref)
+    return replace(first, branch=branch_of(ref), commit=pushed, also=also), None
+
+
+def _also_read(
+    moved: list[tuple[str, str | None]], read: set[str], picked: str
+) -> tuple[tuple[str, str | None], ...]:
+    """The other branches read that the changes move, each once (its first change), with their commit:
+    the catalog keeps a project two sources read on two branches on one source's branch only."""
+    also: dict[str, str | None] = {}
+    for ref, pushed in moved:
+        if ref in read and ref != picked and ref not in also:
+            also[ref] = pushed
+    return tuple((ref[len(BRANCH_PREFIX) :], pushed) for ref, pushed in also.items())
 
 
 def _as_push(document: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
