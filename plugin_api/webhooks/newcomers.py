@@ -22,6 +22,7 @@ repositories now: the ``github`` sources of that host authenticated as that inst
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -63,12 +64,8 @@ def listing_sources(settings: Settings, action: Action, document: dict[str, Any]
     if path is None or "/" not in path:
         return ()
     names = []
-    for source in settings.sources:
-        if not isinstance(source, GitHubSourceSettings | GitLabSourceSettings):
-            continue
-        if source.type != action.repository.provider or netloc_of(source.api_url) != netloc:
-            continue
-        if push is not None and not _reads(source, push):
+    for source in _hosting_sources(settings, action.repository.provider, netloc):
+        if push is not None and _branch_read(source, push) != push.branch:
             continue
         if not _holds(source, path):
             continue
@@ -82,17 +79,26 @@ def branches_read(settings: Settings, document: dict[str, Any], push: Push) -> f
     names none), that may list the project (``_may_hold``) read in it: their own branch, or the
     repository's default one. Another group's source reads nothing here: its branch, picked among a
     ``repository_update``'s changes, would hide the change the project's own source reads."""
-    netloc = push.repository.netloc
     path = _gitlab_project(document)[0] if push.repository.provider == "gitlab" else None
     return frozenset(
         branch
-        for source in settings.sources
-        if isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
-        and source.type == push.repository.provider
-        and netloc in (None, netloc_of(source.api_url))
-        and _may_hold(source, path)
-        and (branch := source.branch or push.default_branch) is not None
+        for source in _hosting_sources(settings, push.repository.provider, push.repository.netloc)
+        if _may_hold(source, path) and (branch := _branch_read(source, push)) is not None
     )
+
+
+def _hosting_sources(
+    settings: Settings, provider: str, netloc: str | None
+) -> Iterator[GitHubSourceSettings | GitLabSourceSettings]:
+    """The configured ``github`` or ``gitlab`` sources of ``provider`` on the host ``netloc`` (any
+    host, when None), in configuration order."""
+    for source in settings.sources:
+        if (
+            isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
+            and source.type == provider
+            and (netloc is None or netloc_of(source.api_url) == netloc)
+        ):
+            yield source
 
 
 def _may_hold(source: GitHubSourceSettings | GitLabSourceSettings, path: str | None) -> bool:
@@ -103,9 +109,9 @@ def _may_hold(source: GitHubSourceSettings | GitLabSourceSettings, path: str | N
     return _holds(source, path)
 
 
-def _reads(source: GitHubSourceSettings | GitLabSourceSettings, push: Push) -> bool:
-    """Whether the source reads the branch pushed to in the repository pushed to."""
-    return (source.branch or push.default_branch) == push.branch
+def _branch_read(source: GitHubSourceSettings | GitLabSourceSettings, push: Push) -> str | None:
+    """The branch the source reads in the repository pushed to: its own, or the repository's default."""
+    return source.branch or push.default_branch
 
 
 def _group_sources(settings: Settings, moved: GroupMoved) -> list[GitLabSourceSettings]:
