@@ -67,10 +67,10 @@ def origin_of(url: str) -> tuple[str, str, int]:
     (a ``Link`` or ``Location`` header, a listed clone URL) may not parse (a port that is no number or
     out of range, a broken IPv6 address): it has ``NO_ORIGIN``, and is refused like another host's.
 
-    So has a URL whose host the sending library (urllib3) reads otherwise than this reading does:
-    ``https://evil.example\\@api.github.com/`` names api.github.com here, but urllib3 ends the host at
-    the backslash and connects to evil.example, as browsers do; trusted by this reading alone, such a
-    ``next`` link or redirect would take the token to the other host.
+    So has a URL whose host urllib3 reads otherwise than this reading does (the client sends each URL
+    to the host urllib3 reads in it, ``HostClient._sent_form``): ``https://evil.example\\@api.github.com/``
+    names api.github.com here, but urllib3 ends the host at the backslash, as browsers do; trusted by
+    this reading alone, such a ``next`` link or redirect would take the token to the other host.
 
     Remembered for the last 4,096 URLs: the origins a source compares against (its API's, its git
     host's) are asked for each repository of every listing, and two parsers read each URL."""

@@ -12,9 +12,9 @@
   answers anything else first: a host that keeps refusing costs a pass a request per repository, not
   a request's waits per repository.
 - **Time.** An answer must arrive whole (headers and body) within ``HostLimits.timeout`` of its
-  request (``hostdeadline``), not merely each socket read within it: a host trickling its answer a byte
+  request (``hostwire``), not merely each socket read within it: a host trickling its answer a byte
   at a time fails the request instead of holding a sync thread for hours.
-- **Size.** An answer is read up to ``HostLimits.max_answer_bytes`` and no further (``hostbody``): a
+- **Size.** An answer is read up to ``HostLimits.max_answer_bytes`` and no further (``hostwire``): a
   larger one fails the request (``AnswerTooLargeError``) instead of filling the process's memory.
 - **Length.** A listing follows at most ``HostLimits.max_pages`` pages: a host linking page after page,
   each link new, fails the listing instead of holding the pass.
@@ -28,8 +28,8 @@
   module installs one): the source's name, the status (or ``error``) and the budget left.
 
 This module is the client. Its limits live in ``hostlimits``; the answer and page types, the origin
-rules and the listener in ``hostanswer``, the ETag page cache in ``hostcache``, the deadline in
-``hostdeadline``, the bounded read in ``hostbody``, the walk of a paginated list in ``hostpages``.
+rules and the listener in ``hostanswer``, the ETag page cache in ``hostcache``, the sending (libcurl,
+within the deadline and the size bound) in ``hostwire``, the walk of a paginated list in ``hostpages``.
 Their public names are importable from here too, as callers always have.
 """
 
@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
+from urllib3.util import parse_url
 
 from catalog_sync.credentials import fits_a_header
 from catalog_sync.errors import AnswerTooLargeError, HostApiError, HostNotFoundError, RateLimitedError
@@ -63,11 +63,10 @@ from catalog_sync.sources.hostanswer import (
     resolve,
     set_request_listener,
 )
-from catalog_sync.sources.hostbody import read_within
 from catalog_sync.sources.hostcache import PageCache
-from catalog_sync.sources.hostdeadline import deadline_pool, origin_pool
 from catalog_sync.sources.hostlimits import MAX_ANSWER_BYTES, MAX_PAGES, HostLimits
 from catalog_sync.sources.hostpages import walk_pages
+from catalog_sync.sources.hostwire import HostWire
 from catalog_sync.sources.ratelimits import (
     RESET_MARGIN,
     longest_wait,
@@ -96,7 +95,7 @@ _MAX_MESSAGE = 300
 _TRANSIENT = (502, 503, 504)
 _MIB = 1024 * 1024
 _AS_SENT = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*")
-"""A request target urllib3 would send unchanged: nothing to percent-encode, no fragment."""
+"""A request target sent as written: nothing to percent-encode, no fragment (``_sent_form``)."""
 _SENT_SECRETS_KEPT = 4
 """Credentials a client keeps to scrub from errors: the current one and those it recently replaced."""
 
@@ -126,23 +125,18 @@ class HostClient:
         self._cache = PageCache(cache_file, self._origin)
         self._limits = limits or HostLimits()
         self._sleep = sleep
-        # urllib3 itself, not requests: a request costs a quarter of the CPU, and a full pass sends
-        # three per repository. No .netrc, no proxy from the environment, no retry or redirect of its
-        # own; the authorities trusted are requests' (certifi's).
-        keys: dict[str, Any] = {
-            "maxsize": max(10, 2 * self._limits.parallel),  # every thread keeps its connection open
-            "retries": False,
-            "ca_certs": DEFAULT_CA_BUNDLE_PATH,
-        }
-        self._pool = deadline_pool(num_pools=4, **keys)
+        # Every thread keeps a handle, and with it its connection, open.
+        self._wire = HostWire(
+            timeout=self._limits.timeout,
+            max_bytes=self._limits.max_answer_bytes,
+            keep=max(10, 2 * self._limits.parallel),
+            ca_certs=DEFAULT_CA_BUNDLE_PATH,
+        )
         split = urlsplit(self.api_url)
         self._home = f"{split.scheme}://{split.netloc}"
         self._below = f"{self.api_url}/"
-        self._own = origin_pool(self.api_url, **keys) if self._origin != NO_ORIGIN else None
-        """The API origin's pool, for the URLs below ``api_url`` (nearly every one): found without
-        parsing the URL, which costs a request a tenth of its CPU in a ``PoolManager``."""
+        self._own = self._origin != NO_ORIGIN
         self._headers = {"User-Agent": "catalog-sync", **(headers or {})}
-        self._timeout = urllib3.Timeout(total=self._limits.timeout)  # the whole answer's, not a read's
         self._spent_until = 0.0
         self._refused_until = 0.0
         """Until when a rate-limit refusal fails its request at once: set when the host refused one
@@ -222,14 +216,23 @@ class HostClient:
         """Drop every stored page (a listing that must be read whole again)."""
         self._cache.forget()
 
-    def _own_target(self, url: str) -> str | None:
-        """The request target of ``url`` when it is below ``api_url`` and written as it is sent
-        (unreserved and reserved characters only, no dot segment, no fragment); None otherwise, and
-        the URL goes through the ``PoolManager``, which parses and normalises it."""
-        if self._own is None or not url.startswith(self._below) or "/." in url:
-            return None
-        target = url[len(self._home) :]
-        return target if _AS_SENT.fullmatch(target) else None
+    def _sent_form(self, url: str) -> str:
+        """``url`` as it is sent: scheme, host and port as ``hostanswer.origin_of`` reads them (the
+        origin the credential rules judged), then the request target normalised as urllib3 normalises
+        it (dot segments removed, what a URL may not hold percent-encoded, no fragment). A URL below
+        ``api_url`` written as it is sent (nearly every one) is taken as it is, unparsed."""
+        if self._own and url.startswith(self._below) and "/." not in url:
+            target = url[len(self._home) :]
+            if _AS_SENT.fullmatch(target):
+                return url
+        try:
+            parsed = parse_url(url)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+            raise HostApiError(f"{self._shown(url)}: not an http or https URL; not sent")
+        port = f":{parsed.port}" if parsed.port is not None else ""
+        return f"{parsed.scheme}://{parsed.host}{port}{parsed.request_uri}"
 
     def _headers_for(self, url: str, extra: Mapping[str, str]) -> dict[str, str]:
         headers = dict(extra)
@@ -240,7 +243,7 @@ class HostClient:
             if value:
                 if value != self._checked:
                     if not all(fits_a_header(part) for part in value.split(" ", 1)):
-                        # http.client would refuse it with the value in its error: refuse it here, unshown.
+                        # Refused here, before it is remembered as sent, and never shown.
                         raise HostApiError(
                             f"{self._shown(url)}: the credential is not a valid header value; not sent"
                         )
@@ -349,43 +352,24 @@ class HostClient:
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        keys: dict[str, Any] = {
-            "body": payload,
-            "headers": headers,
-            "timeout": self._timeout,
-            "redirect": False,
-            "preload_content": False,
-        }
         try:
-            target = self._own_target(url)
-            if target is not None and self._own is not None:
-                sent = self._own.urlopen(method, target, retries=False, assert_same_host=False, **keys)
-            else:
-                sent = self._pool.request(method, url, **keys)
-            content = read_within(sent, self._limits.max_answer_bytes)
-        except urllib3.exceptions.TimeoutError:
+            sent = self._sent_form(url)
+            received = self._wire.send(method, sent, headers, payload, lambda: self._shown(url))
+        except HostApiError:
             self._tell("error", None)
-            raise HostApiError(
-                f"{self._shown(url)}: no whole answer within {self._limits.timeout:g} s "
-                "(sync.tip_timeout_seconds); the host is unreachable or too slow, tried again next pass"
-            ) from None
-        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-            self._tell("error", None)
-            raise HostApiError(
-                f"{self._shown(url)}: {type(exc).__name__}: {redact(str(exc))[:_MAX_MESSAGE]}"
-            ) from None
-        remaining = remaining_budget(sent.headers)
+            raise
+        remaining = remaining_budget(received.headers)
         if remaining is not None:
             self.remaining = remaining
-        reset = reset_at(sent.headers) if remaining is not None else None
-        if content is None:
+        reset = reset_at(received.headers) if remaining is not None else None
+        if received.body is None:
             self._tell("error", remaining, reset)
             raise AnswerTooLargeError(
-                f"{self._shown(url)}: the host's answer (HTTP {sent.status}) is larger than "
+                f"{self._shown(url)}: the host's answer (HTTP {received.status}) is larger than "
                 f"{_size(self._limits.max_answer_bytes)}; not read"
             )
-        self._tell(str(sent.status), remaining, reset)
-        return Answer(url, sent.status, sent.headers, content)
+        self._tell(str(received.status), remaining, reset)
+        return Answer(url, received.status, received.headers, received.body)
 
     def _tell(self, status: str, remaining: int | None, reset: float | None = None) -> None:
         report_request(self.source, status, remaining, reset)

@@ -391,7 +391,7 @@ def test_an_https_api_whose_certificate_no_authority_signed_is_refused_before_an
 ) -> None:
     with self_signed_api(tmp_path) as (port, received):
         api = HostClient("acme", f"https://localhost:{port}", authorization=lambda: f"Bearer {TOKEN}")
-        with pytest.raises(HostApiError, match="CERTIFICATE_VERIFY_FAILED") as refused:
+        with pytest.raises(HostApiError, match=r"certificate.*\(libcurl error 60\)") as refused:
             api.get(path)
     assert received == []
     assert TOKEN not in str(refused.value)
@@ -505,7 +505,7 @@ def test_a_small_compressed_answer_is_not_unfolded_past_the_bound(hub: FakeGitHu
 @pytest.mark.parametrize(
     ("framing", "message"),
     [
-        pytest.param("close", "ProtocolError: ('Connection broken: IncompleteRead", id="hung-up"),
+        pytest.param("close", "end of response with 4000 bytes missing (libcurl error 18)", id="hung-up"),
         pytest.param("length", "no whole answer within 0.5 s", id="stalled"),
     ],
 )
