@@ -172,6 +172,9 @@ class HostWire:
         return handle
 
     def _give_back(self, handle: pycurl.Curl) -> None:
+        """Keep the handle for its connection, without the callbacks holding the last answer read."""
+        handle.unsetopt(pycurl.WRITEFUNCTION)
+        handle.unsetopt(pycurl.HEADERFUNCTION)
         with self._lock:
             if len(self._idle) < self._keep:
                 self._idle.append(handle)

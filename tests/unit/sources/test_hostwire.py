@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,3 +154,18 @@ def test_only_http_and_https_urls_are_sent_to(hub: FakeGitHub, url: str) -> None
 def test_a_compressed_answer_is_read_as_sent_before_compression(hub: FakeGitHub, framing: str) -> None:
     hub.fail(Fault(200, "/orgs/", size=70_000, encoding="gzip", framing=framing))
     assert client(hub).get_bytes(LIST, "application/json") == b" " * 70_000
+
+
+def test_an_answer_read_is_not_kept_with_the_connection_left_open(hub: FakeGitHub) -> None:
+    # A handle is kept per sync thread for its connection, not for its last answer: bodies of up to
+    # max_answer_bytes each would otherwise stay in memory between requests.
+    api = client(hub)
+    hub.fail(Fault(200, "/orgs/", size=4 * 1024 * 1024))
+    tracemalloc.start()
+    try:
+        assert len(api.get_bytes(LIST, "application/json")) == 4 * 1024 * 1024
+        gc.collect()
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert kept < 1024 * 1024
