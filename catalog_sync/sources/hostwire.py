@@ -62,11 +62,18 @@ class _Reading:
         self.body = bytearray()
         self.too_large = False
         self._max = max_bytes
+        self._ended = False
 
     def header(self, line: bytes) -> None:
-        """A status line starts an answer's headers anew (an interim ``100 Continue`` came before)."""
+        """A status line starts an answer's headers anew (an interim ``100 Continue`` came before). The
+        lines libcurl hands over after the blank one ending them are a chunked body's trailers, which
+        HTTP forbids reading as headers (a trailer must not set the rate limit or the next page)."""
         if line.startswith(_STATUS_LINE):
             self.lines.clear()
+            self._ended = False
+        elif self._ended:
+            return
+        self._ended = not line.strip()
         self.lines.append(line)
 
     def write(self, chunk: bytes) -> int | None:

@@ -156,6 +156,23 @@ def test_a_compressed_answer_is_read_as_sent_before_compression(hub: FakeGitHub,
     assert client(hub).get_bytes(LIST, "application/json") == b" " * 70_000
 
 
+def test_a_chunked_answer_trailer_is_not_read_as_a_header(hub: FakeGitHub) -> None:
+    # Trailers come after the body; HTTP forbids merging them into the headers: one saying the rate
+    # limit is spent for an hour must not stop the client's next request.
+    reset = str(int(time.time()) + 3600)
+    trailers = {
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset,
+        "Link": f'<{hub.api_url}/x>; rel="next"',
+    }
+    hub.fail(Fault(200, "/orgs/", size=10, framing="chunked", trailers=trailers))
+    api = client(hub)
+    assert api.get_bytes(LIST, "application/json") == b" " * 10
+    page = api.get(LIST, remember=False)
+    assert len(page.data) == 10
+    assert page.next_url is None
+
+
 def test_an_answer_read_is_not_kept_with_the_connection_left_open(hub: FakeGitHub) -> None:
     # A handle is kept per sync thread for its connection, not for its last answer: bodies of up to
     # max_answer_bytes each would otherwise stay in memory between requests.
