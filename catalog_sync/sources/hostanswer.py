@@ -77,12 +77,16 @@ def origin_of(url: str) -> tuple[str, str, int]:
     try:
         parts = urlsplit(url)
         port = parts.port
-        if _connects_to(url) != _connects_to(f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"):
+        host = parts.hostname or ""
+        # Rebuilt from what this reading found, not from its authority's text: that text may hold more
+        # than the host (``evil.example\\[::1]:8080`` is [::1] here, evil.example to urllib3).
+        named = f"{parts.scheme}://{f'[{host}]' if ':' in host else host}{'' if port is None else f':{port}'}"
+        if _connects_to(url) != _connects_to(named):
             return NO_ORIGIN
     except ValueError:
         return NO_ORIGIN
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+    return scheme, host.lower(), port or _DEFAULT_PORTS.get(scheme, 0)
 
 
 def _connects_to(url: str) -> tuple[str, str, int | None]:

@@ -339,6 +339,22 @@ def test_a_link_or_redirect_whose_host_the_sender_reads_otherwise_gets_no_token(
         assert elsewhere.seen == []
 
 
+@pytest.mark.parametrize(
+    ("api_host", "named"),
+    [("[::1]", "[::1]"), ("v1.ghe.example", "[v1.ghe.example]")],
+    ids=["ipv6", "ipvfuture"],
+)
+def test_a_url_naming_the_api_in_brackets_after_another_host_gets_no_token(
+    hub: FakeGitHub, api_host: str, named: str
+) -> None:
+    """``http://OTHER\\[HOST]:PORT/`` names HOST (an IPv6 address, or a host such as ``v1.ghe.example``
+    that Python reads as a future IP literal) to one URL reader and OTHER to urllib3, which sends."""
+    api = HostClient("acme", f"http://{api_host}:1/api/v3", authorization=lambda: f"token {TOKEN}")
+    with contextlib.suppress(HostApiError):
+        api.get_bytes(f"http://127.0.0.1:{hub.port}\\{named}:1/orgs/acme/repos", "application/json")
+    assert [seen.authorization for seen in hub.seen if seen.authorization] == []
+
+
 @pytest.mark.parametrize("link", ["http://[::1/orgs/acme/repos", "http://127.0.0.1:99999/x", "//h:port/x"])
 def test_a_next_link_that_is_not_a_url_fails_the_listing_naming_it(
     hub: FakeGitHub, tmp_path: Path, link: str
