@@ -40,7 +40,6 @@ from catalog_sync.sources.urls import redact
 
 _UNSENDABLE_NAME = re.compile(r"[\r\n\0:]")
 _UNSENDABLE_VALUE = re.compile(r"[\r\n\0]")
-_STATUS_LINE = b"HTTP/"
 _MAX_MESSAGE = 300
 
 
@@ -63,18 +62,22 @@ class _Reading:
         self.too_large = False
         self._max = max_bytes
         self._ended = False
+        self._interim = False
 
     def header(self, line: bytes) -> None:
-        """A status line starts an answer's headers anew (an interim ``100 Continue`` came before). The
-        lines libcurl hands over after the blank one ending them are a chunked body's trailers, which
-        HTTP forbids reading as headers (a trailer must not set the rate limit or the next page)."""
-        if line.startswith(_STATUS_LINE):
+        """Keep the lines of the answer's last header section: an interim answer's (``100 Continue``)
+        make way for the next status line. The lines libcurl hands over after the final section are a
+        chunked body's trailers, which HTTP forbids reading as headers (a trailer must not set the
+        rate limit or the next page), however they start."""
+        if self._ended:
+            if not self._interim:
+                return
             self.lines.clear()
             self._ended = False
-        elif self._ended:
-            return
-        self._ended = not line.strip()
         self.lines.append(line)
+        if not line.strip():
+            self._ended = True
+            self._interim = 100 <= _status_of(self) < 200
 
     def write(self, chunk: bytes) -> int | None:
         """Keep the chunk, or stop the transfer (answering 0) once the body would pass the bound."""

@@ -156,11 +156,16 @@ def test_a_compressed_answer_is_read_as_sent_before_compression(hub: FakeGitHub,
     assert client(hub).get_bytes(LIST, "application/json") == b" " * 70_000
 
 
-def test_a_chunked_answer_trailer_is_not_read_as_a_header(hub: FakeGitHub) -> None:
+@pytest.mark.parametrize(
+    "first", [{}, {"HTTP/1.1 200": "OK"}], ids=["fields", "after-a-status-line-look-alike"]
+)
+def test_a_chunked_answer_trailer_is_not_read_as_a_header(hub: FakeGitHub, first: dict[str, str]) -> None:
     # Trailers come after the body; HTTP forbids merging them into the headers: one saying the rate
-    # limit is spent for an hour must not stop the client's next request.
+    # limit is spent for an hour must not stop the client's next request, even after a trailer that
+    # starts as a status line does.
     reset = str(int(time.time()) + 3600)
     trailers = {
+        **first,
         "X-RateLimit-Remaining": "0",
         "X-RateLimit-Reset": reset,
         "Link": f'<{hub.api_url}/x>; rel="next"',
