@@ -28,6 +28,7 @@ Handles are kept for reuse (each keeps its connection alive), ``keep`` of them a
 from __future__ import annotations
 
 import re
+import select
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -165,9 +166,14 @@ class HostWire:
         return Received(status, reading.headers(), bytes(reading.body))
 
     def _take(self) -> pycurl.Curl:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
+                handle = self._idle.pop()
+            if not _left_unread(handle):
+                return handle
+            handle.close()
         handle = pycurl.Curl()
         handle.setopt(pycurl.PROXY, "")
         handle.setopt(pycurl.NOSIGNAL, 1)
@@ -190,6 +196,19 @@ class HostWire:
                 self._idle.append(handle)
                 return
         handle.close()
+
+
+def _left_unread(handle: pycurl.Curl) -> bool:
+    """Whether the connection a handle keeps has bytes (or its end) waiting before a request is sent:
+    what a host sent after its answer (a ``Content-Length`` that fell short) would be read as the next
+    request's answer. libcurl checks a kept connection only once it has been idle a second; urllib3
+    checked each one it reused, as this does."""
+    socket = int(handle.getinfo(pycurl.ACTIVESOCKET))
+    if socket < 0:
+        return False
+    waiting = select.poll()
+    waiting.register(socket, select.POLLIN)
+    return bool(waiting.poll(0))
 
 
 def _header_line(name: str, value: str, shown: Callable[[], str]) -> bytes:

@@ -191,3 +191,15 @@ def test_an_answer_read_is_not_kept_with_the_connection_left_open(hub: FakeGitHu
     finally:
         tracemalloc.stop()
     assert kept < 1024 * 1024
+
+
+def test_bytes_a_host_sends_after_an_answer_are_not_read_as_the_next_answer(hub: FakeGitHub) -> None:
+    # A host whose Content-Length fell short goes on sending: what arrived after the answer is no answer
+    # to the next request, which is sent on a new connection (libcurl checks a kept connection for
+    # waiting bytes only once it has been idle a second).
+    hub.fail(Fault(200, "/orgs/", size=100, declared=2, trickle=0.001))
+    api = client(hub)
+    assert api.get_bytes(LIST, "application/json") == b"  "
+    time.sleep(0.2)  # the rest has arrived, well within the second
+    assert len(api.get(LIST, remember=False).data) == 10
+    assert hub.connections == 2
