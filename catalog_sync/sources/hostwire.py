@@ -128,8 +128,8 @@ class HostWire:
         payload: bytes | None,
         shown: Callable[[], str],
     ) -> Received:
-        """Send one request to ``url`` (already in the form sent) and read the answer; ``shown`` names
-        the request in errors (redacted), made only for one."""
+        """Send one GET or POST (the client sends nothing else) to ``url``, already in the form sent,
+        and read the answer; ``shown`` names the request in errors (redacted), made only for one."""
         lines = [_header_line(name, value, shown) for name, value in headers.items()]
         lines.append(b"Expect:")  # a body is sent at once, never after an interim answer
         reading = _Reading(self._max_bytes)
@@ -139,12 +139,10 @@ class HostWire:
             handle.setopt(pycurl.HTTPHEADER, lines)
             handle.setopt(pycurl.HEADERFUNCTION, reading.header)
             handle.setopt(pycurl.WRITEFUNCTION, reading.write)
-            if method == "GET":
-                handle.setopt(pycurl.HTTPGET, 1)
-            elif method == "POST":
+            if method == "POST":
                 handle.setopt(pycurl.POSTFIELDS, payload or b"")
             else:
-                handle.setopt(pycurl.CUSTOMREQUEST, method)
+                handle.setopt(pycurl.HTTPGET, 1)
             handle.perform()
             status = int(handle.getinfo(pycurl.RESPONSE_CODE))
         except pycurl.error as exc:
