@@ -73,7 +73,7 @@ def server_command(kind: str, port: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn",
         "--workers", str(GUNICORN_WORKERS), "--threads", str(GUNICORN_THREADS),
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--reuse-port",
         "catalog_sync.cli:wsgi_app()",
     ]  # fmt: skip
 

@@ -155,7 +155,7 @@ class Organisation:
         command = [
             sys.executable, "-m", "gunicorn",
             f"--workers={GUNICORN_WORKERS}", f"--threads={GUNICORN_THREADS}",
-            f"--bind=127.0.0.1:{port}", "--log-level=warning", "--timeout=60",
+            f"--bind=127.0.0.1:{port}", "--log-level=warning", "--timeout=60", "--reuse-port",
             "catalog_sync.cli:wsgi_app()",
         ]  # fmt: skip
         proc = subprocess.Popen(

@@ -143,6 +143,16 @@ def _wait_for(url: str, until: float, **kwargs: Any) -> requests.Response:
         time.sleep(0.2)
 
 
+def _listening_sockets(port: int) -> int:
+    """How many TCP sockets listen on ``port`` (IPv4, any address), from ``/proc/net/tcp``."""
+    listening = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+            listening += 1
+    return listening
+
+
 def _stop(process: subprocess.Popen[str]) -> str:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -201,6 +211,9 @@ def test_the_rendered_job_api_and_worker_run_against_postgresql(chart: Chart, da
         deadline = time.monotonic() + STARTUP_DEADLINE_S
         _wait_for(f"{base}/readyz", deadline)
         _wait_for(f"{base}/healthz", deadline)
+        # Each gunicorn process listens on a socket of its own (--reuse-port), so the kernel spreads a
+        # burst of webhook deliveries across both instead of one process taking most of it.
+        assert _listening_sockets(api_port) == 2
         assert requests.post(f"{base}/api/sync", timeout=30).status_code == 401
         authorised = requests.post(
             f"{base}/api/sync", headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=30
