@@ -212,7 +212,11 @@ def test_the_rendered_job_api_and_worker_run_against_postgresql(chart: Chart, da
         _wait_for(f"{base}/readyz", deadline)
         _wait_for(f"{base}/healthz", deadline)
         # Each gunicorn process listens on a socket of its own (--reuse-port), so the kernel spreads a
-        # burst of webhook deliveries across both instead of one process taking most of it.
+        # burst of webhook deliveries across both instead of one process taking most of it. The first
+        # process to boot answered /readyz; the second may still be booting.
+        while _listening_sockets(api_port) < 2:
+            assert time.monotonic() < deadline, "the second gunicorn process never listened"
+            time.sleep(0.1)
         assert _listening_sockets(api_port) == 2
         assert requests.post(f"{base}/api/sync", timeout=30).status_code == 401
         authorised = requests.post(
