@@ -23,6 +23,7 @@ from benchmarks.procfs import descendants
 
 GUNICORN_WORKERS = 2
 GUNICORN_THREADS = 16
+GUNICORN_WORKER_CLASS = "plugin_api.gunicorn_worker.FreeThreadWorker"
 
 
 def _cli(*args: str, config: Path) -> str:
@@ -73,7 +74,7 @@ def server_command(kind: str, port: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn",
         "--workers", str(GUNICORN_WORKERS), "--threads", str(GUNICORN_THREADS),
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--reuse-port",
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--worker-class", GUNICORN_WORKER_CLASS,
         "catalog_sync.cli:wsgi_app()",
     ]  # fmt: skip
 

@@ -59,7 +59,7 @@ from typing import Any
 import requests
 import yaml
 
-from benchmarks.mixed_server import GUNICORN_THREADS, GUNICORN_WORKERS
+from benchmarks.mixed_server import GUNICORN_THREADS, GUNICORN_WORKER_CLASS, GUNICORN_WORKERS
 from benchmarks.procfs import descendants, process_cpu
 from benchmarks.webhook_burst import run_bursts
 from benchmarks.webhook_wrk import run_wrk
@@ -155,7 +155,8 @@ class Organisation:
         command = [
             sys.executable, "-m", "gunicorn",
             f"--workers={GUNICORN_WORKERS}", f"--threads={GUNICORN_THREADS}",
-            f"--bind=127.0.0.1:{port}", "--log-level=warning", "--timeout=60", "--reuse-port",
+            f"--bind=127.0.0.1:{port}", "--log-level=warning", "--timeout=60",
+            f"--worker-class={GUNICORN_WORKER_CLASS}",
             "catalog_sync.cli:wsgi_app()",
         ]  # fmt: skip
         proc = subprocess.Popen(

@@ -317,18 +317,3 @@ def test_a_kubernetes_older_than_the_oldest_validated_is_refused(chart: Chart):
     done = chart.template(kube_version="1.24.0")
     assert done.returncode != 0
     assert "kubeVersion" in done.stderr or "incompatible" in done.stderr, done.stderr
-
-
-def test_gunicorn_listens_on_a_socket_per_process_unless_turned_off(chart: Chart):
-    """``--reuse-port`` by default (the chart-run test counts the sockets); ``api.gunicorn.reusePort:
-    false`` goes back to one shared socket, for an operator who would rather keep queued connections
-    when a process dies."""
-
-    def api_args(values: dict[str, Any]) -> list[str]:
-        api = find(chart.render(POSTGRESQL, values=values), "Deployment", "-api")
-        return list(api["spec"]["template"]["spec"]["containers"][0]["args"])
-
-    assert "--reuse-port" in api_args({})
-    shared = api_args({"api": {"gunicorn": {"reusePort": False}}})
-    assert "--reuse-port" not in shared
-    assert shared[-1] == "catalog_sync.cli:wsgi_app()"
