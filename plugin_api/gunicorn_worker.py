@@ -13,9 +13,14 @@ A connection held open between requests (keep-alive) is not a busy thread, so id
 the process taking new ones: a cap on connections (``--worker-connections``) counts them and, below
 the number a burst holds open, left the burst waiting for keep-alive timeouts (seconds).
 
-Run with ``gunicorn --worker-class plugin_api.gunicorn_worker.FreeThreadWorker``. It overrides three
+A stopping process (``SIGTERM``, a reload, ``--max-requests``) first takes every connection waiting in
+the kernel's queue and answers it before it exits: gunicorn's own worker had taken those already, and
+when every process stops at once (a pod's ``SIGTERM``) nobody else would, so closing the socket reset
+them after their clients had sent the request.
+
+Run with ``gunicorn --worker-class plugin_api.gunicorn_worker.FreeThreadWorker``. It overrides four
 methods of gunicorn's ``ThreadWorker`` (``enqueue_req``, ``finish_request``,
-``wait_for_and_dispatch_events``), which run on the worker's main thread only.
+``wait_for_and_dispatch_events``, ``set_accept_enabled``), which run on the worker's main thread only.
 """
 
 from __future__ import annotations
@@ -50,6 +55,23 @@ class FreeThreadWorker(ThreadWorker):  # type: ignore[misc]
             free = self._in_flight < self.cfg.threads and self.nr_conns < self.worker_connections
             self.set_accept_enabled(free)
         super().wait_for_and_dispatch_events(timeout)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Stop or resume listening; a stopping worker takes the connections already waiting first, since
+        its threads can still answer them and its peers may be stopping too (see the module's docstring)."""
+        if not enabled and not self.alive:
+            self.take_waiting_connections()
+        super().set_accept_enabled(enabled)
+
+    def take_waiting_connections(self) -> None:
+        """Accept what the kernel's queue holds now, up to ``--worker-connections``, without waiting."""
+        for listener in self.sockets:
+            listener.setblocking(False)
+            while self.nr_conns < self.worker_connections:
+                before = self.nr_conns
+                self.accept(listener)  # counts a connection it took; none waiting (EAGAIN) is no error
+                if self.nr_conns == before:
+                    break
 
 
 __all__ = ["FreeThreadWorker"]

@@ -10,6 +10,7 @@ process took which connection is seen, not guessed.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -42,8 +43,8 @@ def app(environ: dict[str, object], start_response: object) -> list[bytes]:
 
 
 @pytest.fixture
-def held(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """gunicorn with two processes of one thread each, serving ``app``; its URL and the gate folder."""
+def gunicorn(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
+    """gunicorn with two processes of one thread each, serving ``app``; its URL, gate folder and process."""
     gate = tmp_path / "gate"
     gate.mkdir()
     port = free_port()
@@ -66,11 +67,17 @@ def held(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 pids.add(requests.get(f"{base}/hold/ready", timeout=5).text)
             except requests.ConnectionError:
                 time.sleep(0.1)
-        yield base, gate
+        yield base, gate, server
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
         assert "Traceback" not in output, output
+
+
+@pytest.fixture
+def held(gunicorn: tuple[str, Path, subprocess.Popen[str]]) -> tuple[str, Path]:
+    """The running ``gunicorn``'s URL and gate folder."""
+    return gunicorn[0], gunicorn[1]
 
 
 def holder(gate: Path, name: str) -> str:
@@ -105,3 +112,28 @@ def test_a_burst_larger_than_every_thread_is_answered_whole(held: tuple[str, Pat
     with ThreadPoolExecutor(12) as pool:
         answers = list(pool.map(lambda n: requests.get(f"{base}/hold/c{n}", timeout=DEADLINE_S), range(12)))
     assert [answer.status_code for answer in answers] == [200] * 12
+
+
+def test_a_stopping_server_answers_the_connections_waiting_in_the_kernels_queue(
+    gunicorn: tuple[str, Path, subprocess.Popen[str]],
+):
+    """Both threads held and two more requests sent and waiting for one when gunicorn gets SIGTERM, as a
+    pod does: all four are answered (gunicorn's own worker had taken the two; left in the queue, they
+    were reset when the processes closed the socket)."""
+    base, gate, server = gunicorn
+    port = int(base.rsplit(":", 1)[1])
+    with ThreadPoolExecutor(2) as pool:
+        held_ones = [pool.submit(requests.get, f"{base}/hold/{name}", timeout=DEADLINE_S) for name in "ab"]
+        assert holder(gate, "a") != holder(gate, "b")  # one in each process: no thread is free
+        waiting = [socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S) for _ in range(2)]
+        for n, connection in enumerate(waiting):
+            connection.sendall(f"GET /hold/w{n} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
+        time.sleep(0.2)
+        server.terminate()
+        time.sleep(0.5)  # both processes are stopping before a thread is free
+        for name in ("a", "b", "w0", "w1"):
+            (gate / f"{name}.go").touch()
+        assert [answer.result().status_code for answer in held_ones] == [200, 200]
+        for connection in waiting:
+            with connection:
+                assert connection.makefile("rb").readline().startswith(b"HTTP/1.1 200 ")
