@@ -16,11 +16,11 @@ the number a burst holds open, left the burst waiting for keep-alive timeouts (s
 A stopping process (``SIGTERM``, a reload, ``--max-requests``) first takes every connection waiting in
 the kernel's queue and answers it before it exits: gunicorn's own worker had taken those already, and
 when every process stops at once (a pod's ``SIGTERM``) nobody else would, so closing the socket reset
-them after their clients had sent the request.
+them after their clients had sent the request. A process whose arbiter is gone stops the same way.
 
-Run with ``gunicorn --worker-class plugin_api.gunicorn_worker.FreeThreadWorker``. It overrides four
-methods of gunicorn's ``ThreadWorker`` (``enqueue_req``, ``finish_request``,
-``wait_for_and_dispatch_events``, ``set_accept_enabled``), which run on the worker's main thread only.
+Run with ``gunicorn --worker-class plugin_api.gunicorn_worker.FreeThreadWorker``. It overrides five
+methods of gunicorn's ``ThreadWorker`` (``enqueue_req``, ``finish_request``, ``wait_for_and_dispatch_events``,
+``set_accept_enabled``, ``is_parent_alive``), which run on the worker's main thread only.
 """
 
 from __future__ import annotations
@@ -62,6 +62,14 @@ class FreeThreadWorker(ThreadWorker):  # type: ignore[misc]
         if not enabled and not self.alive:
             self.take_waiting_connections()
         super().set_accept_enabled(enabled)
+
+    def is_parent_alive(self) -> bool:
+        """Whether gunicorn's arbiter still runs. gunicorn stops a worker it left behind without marking
+        it stopping, and ``wait_for_and_dispatch_events`` would listen again while its connections end."""
+        if super().is_parent_alive():
+            return True
+        self.alive = False
+        return False
 
     def take_waiting_connections(self) -> None:
         """Accept what the kernel's queue holds now, up to ``--worker-connections``, without waiting."""

@@ -9,7 +9,9 @@ process took which connection is seen, not guessed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,12 +46,12 @@ def app(environ: dict[str, object], start_response: object) -> list[bytes]:
 
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
-    """gunicorn with two processes of one thread each, serving ``app``; its URL, gate folder and process."""
+    """gunicorn, two processes of one thread each (keep-alive 10 s) serving ``app``; URL, gate, process."""
     gate = tmp_path / "gate"
     gate.mkdir()
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "1",
+        sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "1", "--keep-alive", "10",
         "--worker-class", WORKER_CLASS, "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
         "tests.integration.test_gunicorn_worker:app",
     ]  # fmt: skip
@@ -137,3 +139,24 @@ def test_a_stopping_server_answers_the_connections_waiting_in_the_kernels_queue(
         for connection in waiting:
             with connection:
                 assert connection.makefile("rb").readline().startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_process_whose_arbiter_died_takes_no_new_connection(
+    gunicorn: tuple[str, Path, subprocess.Popen[str]],
+):
+    """The arbiter killed while a process holds an idle keep-alive connection: that process finishes it
+    and exits, listening no more (it listened again, answering new connections and keeping them alive,
+    so under traffic it ran on until the graceful timeout)."""
+    base, gate, server = gunicorn
+    (gate / "k.go").touch()
+    (gate / "late.go").touch()
+    with requests.Session() as client:
+        orphan = int(client.get(f"{base}/hold/k", timeout=DEADLINE_S).text)  # kept alive, idle
+        server.kill()
+        try:
+            time.sleep(2)  # the processes have seen their arbiter gone (they look every second)
+            with pytest.raises(requests.RequestException):
+                requests.get(f"{base}/hold/late", timeout=5)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(orphan, signal.SIGKILL)
