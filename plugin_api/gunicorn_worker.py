@@ -52,16 +52,13 @@ class FreeThreadWorker(ThreadWorker):  # type: ignore[misc]
         """Listen only while a thread is free; a finished request wakes this wait, so the listener
         comes back at once. A stopping worker has stopped listening for good."""
         if self.alive:
-            self.set_accept_enabled(self.nr_conns < self.worker_connections)  # refused while none is free
+            free = self._in_flight < self.cfg.threads and self.nr_conns < self.worker_connections
+            self.set_accept_enabled(free)
         super().wait_for_and_dispatch_events(timeout)
 
     def set_accept_enabled(self, enabled: bool) -> None:
         """Stop or resume listening; a stopping worker takes the connections already waiting first, since
-        its threads can still answer them and its peers may be stopping too (see the module's docstring).
-        gunicorn's loop asks to listen whenever it is under its connection cap: while no thread is free
-        that is refused here, so a busy worker does not register and unregister its socket every turn."""
-        if enabled and self.alive and self._in_flight >= self.cfg.threads:
-            enabled = False
+        its threads can still answer them and its peers may be stopping too (see the module's docstring)."""
         if not enabled and not self.alive:
             self.take_waiting_connections()
         super().set_accept_enabled(enabled)
