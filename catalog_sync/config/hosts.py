@@ -8,8 +8,6 @@ Regular expressions are compiled here, so a bad one is refused at start naming i
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +23,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from catalog_sync.config.network import check_ca_file, check_proxy, names_a_host, network_of
 from catalog_sync.config.patterns import check_pattern
 from catalog_sync.config.settings import (
     DEFAULT_API_URLS,
@@ -148,7 +147,7 @@ def check_api_url(value: str) -> None:
         raise ValidationError("the URL may not carry a query or a fragment")
     if port == 0:
         raise ValidationError("port 0 is not a port")
-    if not _names_a_host(parts.netloc):
+    if not names_a_host(parts.netloc):
         raise ValidationError(
             "the URL's host is not a host name nor an IP address (an IPv6 one in brackets); give "
             "https://HOST[:PORT][/PATH]"
@@ -158,26 +157,6 @@ def check_api_url(value: str) -> None:
             "give the host without its final '.': the host's webhook deliveries name it so, and would "
             "match no repository of this source"
         )
-
-
-_AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|[\w.-]+)(?::[0-9]*)?\Z")
-"""``host[:port]``, the host a name (letters, digits, '.', '-', '_') or a bracketed IPv6 address."""
-
-
-def _names_a_host(netloc: str) -> bool:
-    """Whether the authority is a host and a port alone. ``urlsplit`` reads ``[v1.x]`` as the name
-    ``v1.x`` and drops what follows a ``]``, and a name holding ``<``, ``%`` or ``\\`` names no host:
-    taken, the source would call another host than the one written, or fail at every pass."""
-    found = _AUTHORITY.match(netloc)
-    if found is None:
-        return False
-    if found["ipv6"] is None:
-        return True
-    try:
-        ipaddress.IPv6Address(found["ipv6"])
-    except ValueError:
-        return False
-    return True
 
 
 class StrictBoolean(fields.Boolean):
@@ -268,6 +247,13 @@ class _HostSourceSchema(_Strict):
     forks = StrictBoolean()
     archived = StrictBoolean()
     branch = fields.String(allow_none=True, validate=check_branch)
+    proxy = fields.String(validate=check_proxy)
+    proxy_auth_env = fields.String(validate=ENV_NAME)
+    ca_file = fields.String(validate=check_ca_file)
+
+    @validates_schema
+    def _network(self, data: dict[str, Any], **_: Any) -> None:
+        network_of(data)
 
     @validates("included")
     def _include(self, value: str | None, **_: Any) -> None:
@@ -295,7 +281,13 @@ class _HostSourceSchema(_Strict):
             archived=data.get("archived", False),
         )
         api_url = canonical_api_url(str(data.get("api_url") or DEFAULT_API_URLS[kind]))
-        return {"name": data["name"], "api_url": api_url, "filters": filters, "branch": data.get("branch")}
+        return {
+            "name": data["name"],
+            "api_url": api_url,
+            "filters": filters,
+            "branch": data.get("branch"),
+            "network": network_of(data),
+        }
 
 
 class GitHubSourceSchema(_HostSourceSchema):

@@ -33,11 +33,12 @@ DEFAULT_FACT_PATHS = (
 )
 SOURCE_TYPES = ("local", "git", "github", "gitlab")
 HOST_FILTER_KEYS = ("include", "exclude", "topics", "forks", "archived", "branch")
+HOST_NETWORK_KEYS = ("proxy", "proxy_auth_env", "ca_file")
 SOURCE_KEYS = {
     "local": ("path", "branch"),
     "git": ("url", "branch"),
-    "github": ("org", "user", "api_url", "auth", *HOST_FILTER_KEYS),
-    "gitlab": ("group", "api_url", "auth", *HOST_FILTER_KEYS),
+    "github": ("org", "user", "api_url", "auth", *HOST_FILTER_KEYS, *HOST_NETWORK_KEYS),
+    "gitlab": ("group", "api_url", "auth", *HOST_FILTER_KEYS, *HOST_NETWORK_KEYS),
 }
 """The keys each kind of source takes besides ``name`` and ``type``: a ``git`` source cannot carry a
 ``path``, nor a ``local`` one a ``url`` or an ``org``, so a key that would do nothing is refused at start."""
@@ -106,6 +107,26 @@ class RepositoryFilters:
 
 
 @dataclass(frozen=True)
+class HostNetwork:
+    """How a hosted source reaches its host, for its API requests and its git fetches alike.
+
+    An organisation's network often lets nothing reach the internet but through a proxy, and an
+    Enterprise host inside it often shows a certificate the organisation's own authority signed. Both
+    are set per source, never taken from the environment: a proxy named there for other tools must not
+    see a source's requests, and one source (GitHub.com, through the proxy) may sit beside another
+    (an Enterprise host, reached directly).
+    """
+
+    proxy: str | None = None
+    """``http(s)://HOST:PORT`` of the proxy every request of the source goes through; None: direct."""
+    proxy_auth_env: str | None = None
+    """The environment variable holding the proxy's ``user:password``; None: the proxy asks none."""
+    ca_file: str | None = None
+    """A PEM file of the authorities trusted for the host (and an https proxy) instead of the bundled
+    ones; None: the bundled ones (``certifi``) for the API, git's own for fetches."""
+
+
+@dataclass(frozen=True)
 class GitHubSourceSettings:
     """A ``github`` source: every repository of an organisation (``org``) or a user (``user``)."""
 
@@ -118,6 +139,7 @@ class GitHubSourceSettings:
     filters: RepositoryFilters = field(default_factory=RepositoryFilters)
     branch: str | None = None
     """The branch read in every repository; None reads each repository's default branch."""
+    network: HostNetwork = field(default_factory=HostNetwork)
 
     @property
     def target(self) -> str:
@@ -138,6 +160,7 @@ class GitLabSourceSettings:
     filters: RepositoryFilters = field(default_factory=RepositoryFilters)
     branch: str | None = None
     """The branch read in every project; None reads each project's default branch."""
+    network: HostNetwork = field(default_factory=HostNetwork)
 
     @property
     def target(self) -> str:

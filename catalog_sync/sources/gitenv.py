@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from catalog_sync.config import SyncSettings
 
+_ENVIRONMENT_OVERRIDES = {"http.sslCAInfo": "GIT_SSL_CAINFO"}
+"""Settings git takes from a variable of the environment before its configuration: a source that
+sets one sets the variable too, or a ``GIT_SSL_CAINFO`` set for other uses would win."""
 REMOTE = "catalog-sync-source"
 """The remote every cache clone fetches from; its URL is set in the environment, never stored."""
 
@@ -67,6 +70,13 @@ def git_environment(
     }
     if "GIT_SSH_COMMAND" not in os.environ and "GIT_SSH" not in os.environ:
         env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
+    for key, value in extra:
+        if key in _ENVIRONMENT_OVERRIDES:
+            env[_ENVIRONMENT_OVERRIDES[key]] = value
+    if any(key == "http.proxy" for key, _ in extra):
+        # A source that names its way (a hosted source's proxy, or none) takes it for every host: the
+        # exceptions of ``no_proxy``, set for other tools, would send its fetches around the proxy.
+        env["no_proxy"] = env["NO_PROXY"] = ""
     for offset, (key, value) in enumerate(config):
         env[f"GIT_CONFIG_KEY_{start + offset}"] = key
         env[f"GIT_CONFIG_VALUE_{start + offset}"] = value

@@ -26,6 +26,7 @@ This module lists and filters; a repository's tip and reads are ``githubrepo``'s
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -46,6 +47,7 @@ from catalog_sync.sources.githubroute import ListingRoute
 from catalog_sync.sources.hostapi import HostClient, HostLimits, netloc_of
 from catalog_sync.sources.hostedhistory import HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
+from catalog_sync.sources.hostreach import reach_of
 from catalog_sync.sources.tipstate import TipState
 
 _ACCEPT = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
@@ -72,8 +74,9 @@ class GitHubSource:
         self.git_origin = git_origin(settings.api_url)
         self.cache = cache_dir / "github" / settings.name
         limits = HostLimits.of(sync)
+        self.reach = reach_of(settings.name, settings.network, os.environ)
         self.credentials: Credentials = credentials_for(
-            settings.name, settings.auth, settings.api_url, limits
+            settings.name, settings.auth, settings.api_url, limits, reach=self.reach
         )
         auth, renew = self.credentials.authorization, self.credentials.refused
         cache_file = self.cache / "etags.json"
@@ -85,6 +88,7 @@ class GitHubSource:
             cache_file=cache_file,
             limits=limits,
             headers=_ACCEPT,
+            reach=self.reach,
         )
         descriptors = descriptors or DescriptorSettings()
         blobs = blob_answer_bytes(descriptors.max_file_bytes)
@@ -95,6 +99,7 @@ class GitHubSource:
             renew=renew,
             limits=replace(limits, max_answer_bytes=max(limits.max_answer_bytes, blobs)),
             headers=_ACCEPT,
+            reach=self.reach,
         )
         self.tips = TipState(self.cache / "tips.jsonl")
         self.api_reader = ApiReader(self.reads, self.cache / "api", descriptors)
@@ -119,9 +124,11 @@ class GitHubSource:
         return self.settings.name
 
     def git_config(self) -> list[tuple[str, str]]:
-        """The token for git, as a header scoped to the git host's origin."""
+        """The token for git, as a header scoped to the git host's origin; the source's proxy and
+        authorities (``Reach.git_config``)."""
         header = self.credentials.git_header()
-        return [(f"http.{self.git_origin}/.extraHeader", header)] if header else []
+        token = [(f"http.{self.git_origin}/.extraHeader", header)] if header else []
+        return [*token, *self.reach.git_config()]
 
     def discover(self) -> list[Repository]:
         """Every repository kept by the filters; a listing that fails part way raises SourceError. An

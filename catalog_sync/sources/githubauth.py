@@ -29,6 +29,7 @@ from catalog_sync.config import AppAuth, TokenAuth
 from catalog_sync.credentials import env_token, fits_a_header
 from catalog_sync.errors import HostApiError, HostNotFoundError, SourceError
 from catalog_sync.sources.hostapi import HostClient, HostLimits
+from catalog_sync.sources.hostreach import DIRECT, Reach
 
 RENEW_BEFORE = 300.0
 """Seconds before its expiry an installation token is replaced."""
@@ -87,6 +88,7 @@ class AppInstallation(Credentials):
         api_url: str,
         limits: HostLimits,
         renew_before: float = RENEW_BEFORE,
+        reach: Reach = DIRECT,
     ) -> None:
         self._source = source
         self._app = app
@@ -100,7 +102,7 @@ class AppInstallation(Credentials):
         self._after_refusal = False
         """The token held replaced a refused one: refused too within ``REFUSED_AGAIN_SECONDS``, it is kept."""
         self._minted_at = 0.0
-        self._client = HostClient(source, api_url, authorization=self._signed, limits=limits)
+        self._client = HostClient(source, api_url, authorization=self._signed, limits=limits, reach=reach)
         self.minted = 0
         """Tokens minted by this object (a renewal adds one)."""
 
@@ -175,6 +177,7 @@ def credentials_for(
     api_url: str,
     limits: HostLimits,
     environ: Mapping[str, str] | None = None,
+    reach: Reach = DIRECT,
 ) -> Credentials:
     """The credentials of a source, read from the environment now; a variable that is not set fails
     the source naming the setting (the key of the configuration), never a value."""
@@ -183,7 +186,7 @@ def credentials_for(
         return Credentials()
     if isinstance(auth, TokenAuth):
         return StaticToken(env_token(env, source, auth.token_env))
-    return AppInstallation(source, auth, private_key(source, auth, env), api_url, limits)
+    return AppInstallation(source, auth, private_key(source, auth, env), api_url, limits, reach=reach)
 
 
 def private_key(source: str, auth: AppAuth, env: Mapping[str, str]) -> RSAPrivateKey:

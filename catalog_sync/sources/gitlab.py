@@ -62,6 +62,7 @@ from catalog_sync.sources.hostanswer import COMMIT_ID
 from catalog_sync.sources.hostapi import HostClient, HostLimits, Page, origin_of
 from catalog_sync.sources.hostedhistory import HistoryReader
 from catalog_sync.sources.hostfilters import Candidate, RepositoryFilter, Verdict
+from catalog_sync.sources.hostreach import reach_of
 from catalog_sync.sources.tipstate import KnownTip, TipState
 from catalog_sync.sources.urls import redact
 from catalog_sync.textsafe import escape_controls
@@ -144,7 +145,9 @@ class GitLabSource:
     ) -> None:
         self._settings = settings
         self._group = group_reference(settings.group, settings.name)
-        self._token = read_token(settings, os.environ if environ is None else environ)
+        env = os.environ if environ is None else environ
+        self._token = read_token(settings, env)
+        self.reach = reach_of(settings.name, settings.network, env)
         self._netloc = api_netloc(settings.api_url)
         self.web_origin = f"{origin_of(settings.api_url)[0]}://{self._netloc}"
         """Where the host's web pages are (the API's origin): a project's web address must be there."""
@@ -165,6 +168,7 @@ class GitLabSource:
             authorization=(lambda: f"Bearer {token}") if token else None,
             cache_file=folder / "pages.json",
             limits=limits or HostLimits.of(sync),
+            reach=self.reach,
         )
         self.tips = TipState(folder / "tips.jsonl")
         self._git_limits = GitLimits.of(sync)
@@ -318,17 +322,18 @@ class GitLabSource:
             folder,
             limits=self._git_limits,
             shallow=True,
-            credentials=GitConfig(tuple(self.git_config())) if self._token is not None else None,
+            credentials=GitConfig(tuple(self.git_config())),
         )
 
     def git_config(self) -> list[tuple[str, str]]:
         """The token for git: GitLab's ``oauth2:TOKEN`` basic credentials, as a header scoped to the
-        API's origin (git sends it nowhere else)."""
+        API's origin (git sends it nowhere else); the source's proxy and authorities."""
         if self._token is None:
-            return []
+            return self.reach.git_config()
         scheme, host, port = origin_of(self._settings.api_url)
         basic = base64.b64encode(f"oauth2:{self._token}".encode()).decode()
-        return [(f"http.{scheme}://{authority(host, port)}/.extraHeader", f"Authorization: Basic {basic}")]
+        header = (f"http.{scheme}://{authority(host, port)}/.extraHeader", f"Authorization: Basic {basic}")
+        return [header, *self.reach.git_config()]
 
 
 __all__ = ["ACTIVITY_THROTTLE_SECONDS", "PER_PAGE", "GitLabRepository", "GitLabSource", "read_token"]

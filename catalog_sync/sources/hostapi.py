@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.util import parse_url
 
 from catalog_sync.credentials import fits_a_header
@@ -66,6 +65,7 @@ from catalog_sync.sources.hostanswer import (
 from catalog_sync.sources.hostcache import PageCache
 from catalog_sync.sources.hostlimits import MAX_ANSWER_BYTES, MAX_PAGES, HostLimits
 from catalog_sync.sources.hostpages import walk_pages
+from catalog_sync.sources.hostreach import DIRECT, Reach
 from catalog_sync.sources.hostwire import HostWire
 from catalog_sync.sources.ratelimits import (
     RESET_MARGIN,
@@ -114,6 +114,7 @@ class HostClient:
         limits: HostLimits | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        reach: Reach = DIRECT,
     ) -> None:
         self.source = source
         self.api_url = api_url.rstrip("/")
@@ -130,7 +131,7 @@ class HostClient:
             timeout=self._limits.timeout,
             max_bytes=self._limits.max_answer_bytes,
             keep=max(10, 2 * self._limits.parallel),
-            ca_certs=DEFAULT_CA_BUNDLE_PATH,
+            reach=reach,
         )
         split = urlsplit(self.api_url)
         self._home = f"{split.scheme}://{split.netloc}"
@@ -395,6 +396,7 @@ class HostClient:
             401: "the token was refused: check the variable named by auth",
             403: "access refused: check the token's scopes or the app's permissions",
             404: "not found, or not visible to this token",
+            407: "the source's proxy asks for credentials: check the variable named by proxy_auth_env",
         }.get(answer.status_code, "the host failed")
         kind = HostNotFoundError if answer.status_code == 404 else HostApiError
         raise kind(

@@ -14,9 +14,10 @@ What the client relies on, set on every handle:
 - **A bound on the answer's size**: the body is read up to ``max_bytes`` (after any ``Content-Encoding``
   is undone, so a small compressed answer that unfolds into a large one is bound too) and no further; a
   declared length over the bound is refused before the body is read. Either answers ``body=None``.
-- **Nothing from the environment**: no proxy (``http_proxy`` and its kin are ignored), no ``.netrc``.
-  Redirects are not followed (the client follows those to its own origin). Only ``http`` and
-  ``https``; HTTP/1.1; the authorities trusted are ``ca_certs``.
+- **Nothing from the environment**: no proxy (``http_proxy``, ``no_proxy`` and their kin are ignored;
+  the source's own proxy, ``Reach.proxy``, is used when it has one), no ``.netrc``. Redirects are not
+  followed (the client follows those to its own origin). Only ``http`` and ``https``; HTTP/1.1; the
+  authorities trusted are the source's (``Reach.api_ca_file``).
 - **Nothing sent that a header may not carry**: a header holding a line break or a NUL (an ETag a host
   answered, a credential) is refused before the request is sent, as http.client refuses it.
 
@@ -37,6 +38,7 @@ import pycurl
 from urllib3 import HTTPHeaderDict
 
 from catalog_sync.errors import HostApiError
+from catalog_sync.sources.hostreach import DIRECT, Reach
 from catalog_sync.sources.urls import redact
 
 _UNSENDABLE_NAME = re.compile(r"[\r\n\0:]")
@@ -111,12 +113,12 @@ class _Reading:
 class HostWire:
     """The handles of one client; thread-safe (a handle serves one request at a time)."""
 
-    def __init__(self, *, timeout: float, max_bytes: int, keep: int, ca_certs: str) -> None:
+    def __init__(self, *, timeout: float, max_bytes: int, keep: int, reach: Reach = DIRECT) -> None:
         self._timeout = timeout
         self._timeout_ms = max(1, int(timeout * 1000))
         self._max_bytes = max_bytes
         self._keep = keep
-        self._ca_certs = ca_certs
+        self._reach = reach
         self._idle: list[pycurl.Curl] = []
         self._lock = threading.Lock()
 
@@ -155,8 +157,9 @@ class HostWire:
                     f"{shown()}: no whole answer within {self._timeout:g} s (sync.tip_timeout_seconds); "
                     "the host is unreachable or too slow, tried again next pass"
                 ) from None
-            reason = redact(str(message or "the request failed"))[:_MAX_MESSAGE]
-            raise HostApiError(f"{shown()}: {reason} (libcurl error {code})") from None
+            reason = redact(self._scrub(str(message or "the request failed")))[:_MAX_MESSAGE]
+            through = f", through the proxy {self._reach.proxy}" if self._reach.proxy else ""
+            raise HostApiError(f"{shown()}: {reason} (libcurl error {code}{through})") from None
         except BaseException:
             handle.close()
             raise
@@ -173,7 +176,14 @@ class HostWire:
                 return handle
             handle.close()
         handle = pycurl.Curl()
-        handle.setopt(pycurl.PROXY, "")
+        reach = self._reach
+        handle.setopt(pycurl.PROXY, reach.proxy or "")
+        handle.setopt(pycurl.NOPROXY, "")  # ``no_proxy`` from the environment excepts no host
+        if reach.proxy_credentials is not None:  # apart, as written: PROXYUSERPWD would %-decode them
+            user, _, password = reach.proxy_credentials.partition(":")
+            handle.setopt(pycurl.PROXYUSERNAME, user)
+            handle.setopt(pycurl.PROXYPASSWORD, password)
+        handle.setopt(pycurl.PROXY_CAINFO, reach.api_ca_file)
         handle.setopt(pycurl.NOSIGNAL, 1)
         handle.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
         handle.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
@@ -182,8 +192,15 @@ class HostWire:
         handle.setopt(pycurl.TIMEOUT_MS, self._timeout_ms)
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, self._timeout_ms)
         handle.setopt(pycurl.MAXFILESIZE_LARGE, self._max_bytes)
-        handle.setopt(pycurl.CAINFO, self._ca_certs)
+        handle.setopt(pycurl.CAINFO, reach.api_ca_file)
         return handle
+
+    def _scrub(self, text: str) -> str:
+        """libcurl's message with the proxy's password removed, whatever echoed it."""
+        for secret in self._reach.secrets():
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
 
     def _give_back(self, handle: pycurl.Curl) -> None:
         """Keep the handle for its connection, without the callbacks holding the last answer read."""

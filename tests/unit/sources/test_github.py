@@ -82,10 +82,11 @@ def test_a_clone_url_on_another_host_is_never_fetched_with_the_token(hub: FakeGi
 
 def test_git_gets_the_token_as_a_header_for_the_git_host_only(hub: FakeGitHub, tmp_path: Path) -> None:
     built = source(hub, tmp_path)
-    ((key, value),) = built.git_config()
+    (key, value), proxy = built.git_config()
     assert key == f"http.{hub.origin}/.extraHeader"
     assert value.startswith("Authorization: Basic ")
     assert TOKEN not in value  # encoded, as git sends it; never in a URL or an argument
+    assert proxy == ("http.proxy", "")  # no proxy: git ignores https_proxy, as the API requests do
 
 
 def test_a_scanning_process_gets_the_repository_without_its_source(hub: FakeGitHub, tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def test_an_answer_header_holding_a_carriage_return_fails_its_request_alone(hub:
 def test_a_header_that_would_break_the_request_is_refused_before_sending(
     hub: FakeGitHub, name: str, value: str
 ) -> None:
-    wire = HostWire(timeout=5.0, max_bytes=1000, keep=1, ca_certs="")
+    wire = HostWire(timeout=5.0, max_bytes=1000, keep=1)
     with pytest.raises(HostApiError, match=r"^shown: the .* header holds .*; not sent$") as refused:
         wire.send("GET", f"{hub.api_url}{LIST}", {name: value}, None, lambda: "shown")
     assert value not in str(refused.value)

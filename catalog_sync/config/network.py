@@ -1,0 +1,96 @@
+"""How a hosted source reaches its host (``proxy``, ``proxy_auth_env``, ``ca_file``), each key checked
+alone, and the host-and-port rule every URL of the configuration shares (``names_a_host``).
+
+The proxy is written without credentials, as ``api_url`` is: a file that is shared and committed
+names the environment variable that holds them (``proxy_auth_env``), never the secret.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import ValidationError
+
+from catalog_sync.config.settings import HostNetwork
+from catalog_sync.credentials import credential_in_url
+
+_AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|[\w.-]+)(?::[0-9]*)?\Z")
+"""``host[:port]``, the host a name (letters, digits, '.', '-', '_') or a bracketed IPv6 address."""
+MAX_URL = 2000
+MAX_PATH = 4096
+"""The longest ``ca_file`` taken: longer is no path a file system opens."""
+
+
+def names_a_host(netloc: str) -> bool:
+    """Whether the authority is a host and a port alone. ``urlsplit`` reads ``[v1.x]`` as the name
+    ``v1.x`` and drops what follows a ``]``, and a name holding ``<``, ``%`` or ``\\`` names no host:
+    taken, the source would call another host than the one written, or fail at every pass."""
+    found = _AUTHORITY.match(netloc)
+    if found is None:
+        return False
+    if found["ipv6"] is None:
+        return True
+    try:
+        ipaddress.IPv6Address(found["ipv6"])
+    except ValueError:
+        return False
+    return True
+
+
+def check_proxy(value: str) -> None:
+    """A proxy is ``http(s)://HOST:PORT``: no credentials (``proxy_auth_env`` names them), no path, no
+    query; libcurl and git would each read anything more in their own way. The port is required:
+    without one, both use 1080, which is seldom what a person writing ``http://proxy`` meant."""
+    if not value or len(value) > MAX_URL:
+        raise ValidationError(
+            f"must be a URL of 1 to {MAX_URL} characters, such as http://proxy.example.com:3128"
+        )
+    if credential_in_url(value) is not None or "@" in value:
+        raise ValidationError(
+            "the proxy URL carries credentials; write http://HOST:PORT and name the environment variable "
+            "that holds user:password in proxy_auth_env"
+        )
+    if " " in value or not value.isprintable():
+        raise ValidationError("the URL contains spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError(f"not a URL: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValidationError("must be an http or https proxy URL, such as http://proxy.example.com:3128")
+    if not parts.hostname or not names_a_host(parts.netloc):
+        raise ValidationError("the URL names no host; give http://HOST:PORT")
+    if port is None or port == 0:
+        raise ValidationError(
+            "give the proxy's port (http://HOST:PORT); without one, libcurl and git would use 1080"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValidationError("a proxy URL is http(s)://HOST:PORT alone: no path, query or fragment")
+
+
+def check_ca_file(value: str) -> None:
+    """An absolute path: the configuration is read by processes started from anywhere (a pod, a
+    service), and a relative path would name another file in each. What the file holds is checked when
+    the source is built (``sources.hostreach``), as the environment's secrets are."""
+    if not value or len(value) > MAX_PATH or not value.isprintable():
+        raise ValidationError(f"must be a path of 1 to {MAX_PATH} printable characters")
+    if not value.startswith("/"):
+        raise ValidationError(
+            "give the absolute path of a PEM file of certificates (such as /etc/ssl/acme.pem)"
+        )
+
+
+def network_of(data: dict[str, Any]) -> HostNetwork:
+    """The keys read into settings; ``proxy_auth_env`` without ``proxy`` is refused, as it does nothing."""
+    if data.get("proxy_auth_env") and not data.get("proxy"):
+        raise ValidationError("proxy_auth_env is set but proxy is not; name the proxy", "proxy_auth_env")
+    proxy = data.get("proxy")
+    return HostNetwork(
+        proxy=proxy.rstrip("/") if proxy else None,
+        proxy_auth_env=data.get("proxy_auth_env"),
+        ca_file=data.get("ca_file"),
+    )

@@ -1,0 +1,129 @@
+"""How one hosted source reaches its host (``HostNetwork`` made ready): the proxy with its credentials
+read from the environment, and the authorities trusted, for libcurl (the API) and git (the fetches).
+
+Both of a source's ways to its host go the same way: a source configured with a proxy sends its API
+requests and its git fetches through it, and trusts its ``ca_file`` for both. Nothing is taken from
+the environment but what the configuration names (``proxy_auth_env``): ``https_proxy`` and its kin,
+set for other tools, never see a source's API requests, and git is told the proxy explicitly. An
+https host is reached through a proxy by a tunnel (``CONNECT``), so the proxy sees the host's name
+and never a token; an http one, which ``sync.allowed_protocols`` must allow, is sent to the proxy
+whole, token included.
+
+What the environment and the file hold is checked when the source is built, so a wrong one fails the
+source at once naming the key, never a secret.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
+
+from catalog_sync.config import HostNetwork
+from catalog_sync.errors import SourceError
+
+MAX_CA_FILE_BYTES = 16 * 1024 * 1024
+"""A bundle larger than this is no bundle of authorities (every public one is under 300 KiB)."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The proxy (None: direct), its ``user:password`` (None: none asked) and the CA bundle."""
+
+    proxy: str | None = None
+    proxy_credentials: str | None = None
+    ca_file: str | None = None
+    """The configured bundle; None trusts the bundled authorities (API) and git's own (fetches)."""
+
+    @property
+    def api_ca_file(self) -> str:
+        """The bundle libcurl checks the host's (and an https proxy's) certificate against."""
+        return self.ca_file or DEFAULT_CA_BUNDLE_PATH
+
+    def git_config(self) -> list[tuple[str, str]]:
+        """The settings that send a source's git fetches the same way (through ``GIT_CONFIG_*``, never
+        the command line): ``http.proxy`` with its credentials, or empty (which git reads as "no
+        proxy", whatever ``https_proxy`` says), and ``http.sslCAInfo``."""
+        config = [("http.proxy", _with_credentials(self.proxy, self.proxy_credentials) if self.proxy else "")]
+        if self.proxy is not None and self.ca_file is not None:
+            config.append(("http.proxySSLCAInfo", self.ca_file))
+        if self.ca_file is not None:
+            config.append(("http.sslCAInfo", self.ca_file))
+        return config
+
+    def secrets(self) -> tuple[str, ...]:
+        """What errors must never show: the proxy's password."""
+        if self.proxy_credentials is None:
+            return ()
+        return (self.proxy_credentials, self.proxy_credentials.partition(":")[2])
+
+
+DIRECT = Reach()
+"""No proxy, the bundled authorities: how a source without network keys reaches its host."""
+
+
+def reach_of(source: str, network: HostNetwork, environ: Mapping[str, str]) -> Reach:
+    """The source's ``Reach``, its secret read from the environment now; ``SourceError`` names the key
+    (``proxy_auth_env``, ``ca_file``) of whatever is missing or wrong, never a value."""
+    credentials = None
+    if network.proxy_auth_env is not None:
+        credentials = _proxy_credentials(source, network.proxy_auth_env, environ)
+    if network.ca_file is not None:
+        _check_ca_file(source, network.ca_file)
+    return Reach(network.proxy, credentials, network.ca_file)
+
+
+def _proxy_credentials(source: str, variable: str, environ: Mapping[str, str]) -> str:
+    named = f"source {source!r}: proxy_auth_env names {variable}"
+    value = environ.get(variable, "").strip()
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":  # docker --env-file keeps quotes
+        value = value[1:-1].strip()
+    if not value:
+        raise SourceError(
+            f"{named}, which is not set in the environment; set it to the proxy's user:password"
+        )
+    user, colon, _password = value.partition(":")
+    if not colon or not user:
+        raise SourceError(f"{named}, which does not hold user:password (a user, a colon, the password)")
+    if not value.isprintable():  # sent base64-encoded: only a control character could break anything
+        raise SourceError(f"{named}, which holds a line break or another control character")
+    if "%" in value:
+        # git reads the credentials of ``http.proxy`` percent-decoded, and some versions decode them
+        # twice: a '%' would reach the proxy as one character or as another, depending on git.
+        raise SourceError(f"{named}, which holds a '%', which git does not read the same in every version")
+    return value
+
+
+def _check_ca_file(source: str, path: str) -> None:
+    """The bundle must be a file of PEM certificates that OpenSSL loads: a wrong path or a key pasted
+    in its place would otherwise fail every request with a TLS error that names no setting."""
+    named = f"source {source!r}: ca_file {path}"
+    try:
+        with open(path, "rb") as opened:
+            text = opened.read(MAX_CA_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"{named} cannot be read: {exc.strerror}") from None
+    if len(text) > MAX_CA_FILE_BYTES:
+        raise SourceError(f"{named} is larger than {MAX_CA_FILE_BYTES // (1024 * 1024)} MiB; no bundle is")
+    if b"-----BEGIN CERTIFICATE-----" not in text:
+        raise SourceError(f"{named} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, ValueError) as exc:
+        raise SourceError(f"{named} holds a certificate OpenSSL cannot load: {exc}") from None
+
+
+def _with_credentials(proxy: str, credentials: str | None) -> str:
+    """The proxy URL as git reads ``http.proxy``: ``user:password@`` percent-encoded into it."""
+    if credentials is None:
+        return proxy
+    user, _, password = credentials.partition(":")
+    parts = urlsplit(proxy)
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+__all__ = ["DIRECT", "MAX_CA_FILE_BYTES", "Reach", "reach_of"]
