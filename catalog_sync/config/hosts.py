@@ -23,7 +23,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from catalog_sync.config.network import check_ca_file, check_proxy, names_a_host, network_of
+from catalog_sync.config.network import check_ca_file, check_proxy, names_a_host, network_of, split_url
 from catalog_sync.config.patterns import check_pattern
 from catalog_sync.config.settings import (
     DEFAULT_API_URLS,
@@ -132,13 +132,7 @@ def check_api_url(value: str) -> None:
         raise ValidationError(
             f"the URL carries {found}; name the environment variable that holds the token in auth.token_env"
         )
-    if " " in value or not value.isprintable():  # also a no-break or zero-width space pasted with it
-        raise ValidationError("the URL contains spaces or control characters")
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError as exc:
-        raise ValidationError(f"not a URL: {exc}") from None
+    parts, port = split_url(value)
     if parts.scheme not in ("https", "http"):
         raise ValidationError("must be an http(s) URL such as https://api.github.com")
     if not parts.hostname or "@" in parts.netloc:

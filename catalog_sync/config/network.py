@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from marshmallow import ValidationError
 
@@ -40,6 +40,18 @@ def names_a_host(netloc: str) -> bool:
     return True
 
 
+def split_url(value: str) -> tuple[SplitResult, int | None]:
+    """A URL of the configuration in its parts and its port; refused when it holds a space (a no-break
+    or zero-width one pasted with it too) or a control character, or when it cannot be read."""
+    if " " in value or not value.isprintable():
+        raise ValidationError("the URL contains spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        return parts, parts.port
+    except ValueError as exc:
+        raise ValidationError(f"not a URL: {exc}") from None
+
+
 def check_proxy(value: str) -> None:
     """A proxy is ``http(s)://HOST:PORT``: no credentials (``proxy_auth_env`` names them), no path, no
     query; libcurl and git would each read anything more in their own way. The port is required:
@@ -53,13 +65,7 @@ def check_proxy(value: str) -> None:
             "the proxy URL carries credentials; write http://HOST:PORT and name the environment variable "
             "that holds user:password in proxy_auth_env"
         )
-    if " " in value or not value.isprintable():
-        raise ValidationError("the URL contains spaces or control characters")
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError as exc:
-        raise ValidationError(f"not a URL: {exc}") from None
+    parts, port = split_url(value)
     if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError("must be an http or https proxy URL, such as http://proxy.example.com:3128")
     if not parts.hostname or not names_a_host(parts.netloc):
