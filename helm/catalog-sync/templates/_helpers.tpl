@@ -165,21 +165,32 @@ topologySpreadConstraints:
 {{- end }}
 {{- end }}
 
-{{/* /tmp and the configuration, mounted in every container. */}}
+{{/*
+/tmp, the configuration and the user's extraVolumeMounts (a CA bundle a source's ca_file names, say),
+mounted in every container that runs catalog-sync, so a file the configuration points at is there
+for the migration Job, the API and the workers alike.
+*/}}
 {{- define "catalog-sync.commonMounts" -}}
 - name: tmp
   mountPath: /tmp
 - name: config
   mountPath: /etc/catalog-sync
   readOnly: true
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
+{{/* The volumes of commonMounts: `configMap` is the configuration's (the migration hook reads its copy). */}}
 {{- define "catalog-sync.commonVolumes" -}}
 - name: tmp
   emptyDir: {sizeLimit: {{ .root.Values.tmpSizeLimit }}}
 - name: config
   configMap:
     name: {{ .configMap }}
+{{- with .root.Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "catalog-sync.checksum" -}}

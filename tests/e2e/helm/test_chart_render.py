@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from catalog_sync.config import parse_settings
 from tests.e2e.helm.conftest import CHART, CI_VALUES, OPERATOR_API, ROOT, Chart, find, pod_specs
 
 OLDEST_KUBERNETES = "1.25.0"
@@ -119,6 +120,81 @@ def test_the_api_is_probed_on_healthz_and_readyz_and_rolls_when_the_config_chang
         before["spec"]["template"]["metadata"]["annotations"][annotation]
         != after["spec"]["template"]["metadata"]["annotations"][annotation]
     )
+
+
+CHART_VOLUMES = {"tmp", "config", "cache", "data", "metrics"}
+CA_VALUES: dict[str, Any] = {
+    "config": {
+        "sources": [
+            {
+                "name": "acme",
+                "type": "github",
+                "org": "acme",
+                "api_url": "https://github.acme.example/api/v3",
+                "auth": {"token_env": "GITHUB_TOKEN"},
+                "ca_file": "/etc/catalog-sync/ca/ca.pem",
+            }
+        ]
+    },
+    "extraVolumes": [{"name": "acme-ca", "configMap": {"name": "acme-ca"}}],
+    "extraVolumeMounts": [{"name": "acme-ca", "mountPath": "/etc/catalog-sync/ca", "readOnly": True}],
+}
+
+
+def _catalog_sync_pods(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The pod templates that run catalog-sync: the API, the workers and the migration Job."""
+    return {
+        suffix: find(objects, kind, suffix)["spec"]["template"]["spec"]
+        for kind, suffix in [("Deployment", "-api"), ("Deployment", "-worker"), ("Job", "-migrate")]
+        if any(o["kind"] == kind and o["metadata"]["name"].endswith(suffix) for o in objects)
+    }
+
+
+@pytest.mark.parametrize("values", [None, POSTGRESQL], ids=["sqlite", "postgresql"])
+def test_extra_volumes_are_mounted_once_in_every_container_that_runs_catalog_sync(
+    chart: Chart, values: Path | None
+):
+    """A source's ca_file names a file the chart does not ship: the bundle the operator mounts must be
+    there for the migration Job, the API and the workers alike, or the source fails where it is missing."""
+    pods = _catalog_sync_pods(chart.render(*([values] if values else []), values=CA_VALUES))
+    assert set(pods) == ({"-api", "-worker", "-migrate"} if values else {"-api"})
+    for where, spec in pods.items():
+        assert [v for v in spec["volumes"] if v["name"] == "acme-ca"] == CA_VALUES["extraVolumes"], where
+        for container in _containers(spec):
+            mounts = [m for m in container["volumeMounts"] if m["name"] == "acme-ca"]
+            assert mounts == CA_VALUES["extraVolumeMounts"], f"{where}/{container['name']}"
+            assert "/etc/catalog-sync" in {m["mountPath"] for m in container["volumeMounts"]}
+
+
+@pytest.mark.parametrize("values", [None, POSTGRESQL], ids=["sqlite", "postgresql"])
+def test_without_extra_volumes_only_the_charts_own_are_mounted(chart: Chart, values: Path | None):
+    pods = _catalog_sync_pods(chart.render(*([values] if values else [])))
+    assert pods
+    for where, spec in pods.items():
+        assert {v["name"] for v in spec["volumes"]} <= CHART_VOLUMES, where
+        for container in _containers(spec):
+            assert {m["name"] for m in container["volumeMounts"]} <= CHART_VOLUMES, where
+
+
+def test_the_ca_file_of_a_source_is_in_the_configuration_the_pods_read(chart: Chart):
+    objects = chart.render(values=CA_VALUES)
+    config = yaml.safe_load(find(objects, "ConfigMap", "catalog-sync")["data"]["catalog-sync.yaml"])
+    (mount,) = CA_VALUES["extraVolumeMounts"]
+    assert config["sources"][0]["ca_file"].startswith(mount["mountPath"] + "/")
+
+
+def _readme_config_examples() -> list[dict[str, Any]]:
+    blocks = (CHART / "README.md").read_text().split("```yaml\n")[1:]
+    examples = [yaml.safe_load(block.split("```")[0]) for block in blocks]
+    return [e["config"] for e in examples if isinstance(e, dict) and "config" in e]
+
+
+def test_the_readmes_configuration_examples_are_accepted_by_catalog_sync():
+    """An operator copies these: a key the configuration refuses would stop every pod at start."""
+    examples = _readme_config_examples()
+    assert len(examples) >= 2
+    for config in examples:
+        parse_settings(config, environ={"GITHUB_TOKEN": "example-token-0123456789"})
 
 
 def _hook(obj: dict[str, Any]) -> tuple[str, int]:
@@ -265,6 +341,29 @@ def test_several_workers_get_a_budget_an_autoscaled_api_and_a_network_policy(cha
         ({"config": {"database": "postgresql+psycopg://u:p@h/db"}}, "/config"),
         ({"secrets": {"apiTokens": ["short"]}}, "/secrets/apiTokens/0"),
         ({"api": {"replica": 1}}, "replica"),
+        (
+            {
+                "extraVolumes": [{"name": "ca"}],
+                "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/catalog-sync"}],
+            },
+            "/extraVolumeMounts/0/mountPath",
+        ),
+        (
+            {
+                "extraVolumes": [{"name": "ca"}],
+                "extraVolumeMounts": [{"name": "ca", "mountPath": "/var/cache/catalog-sync/"}],
+            },
+            "/extraVolumeMounts/0/mountPath",
+        ),
+        ({"extraVolumeMounts": [{"name": "ca", "mountPath": "etc/ca"}]}, "/extraVolumeMounts/0/mountPath"),
+        ({"extraVolumes": [{"name": "config", "configMap": {"name": "acme-ca"}}]}, "/extraVolumes/0/name"),
+        (
+            {
+                "extraVolumes": [{"name": "db"}],
+                "extraVolumeMounts": [{"name": "db", "mountPath": "/var/lib/catalog-sync"}],
+            },
+            "SQLite folder",
+        ),
     ],
     ids=[
         "sqlite-two-replicas",
@@ -277,6 +376,11 @@ def test_several_workers_get_a_budget_an_autoscaled_api_and_a_network_policy(cha
         "database-in-the-configmap",
         "short-api-token",
         "misspelt-key",
+        "mount-over-the-configuration",
+        "mount-over-the-cache",
+        "relative-mount-path",
+        "volume-named-as-the-charts",
+        "mount-over-the-sqlite-folder",
     ],
 )
 def test_the_schema_refuses_what_cannot_work_naming_the_value(
