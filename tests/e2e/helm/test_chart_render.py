@@ -132,12 +132,12 @@ CA_VALUES: dict[str, Any] = {
                 "org": "acme",
                 "api_url": "https://github.acme.example/api/v3",
                 "auth": {"token_env": "GITHUB_TOKEN"},
-                "ca_file": "/etc/catalog-sync/ca/ca.pem",
+                "ca_file": "/etc/ssl/acme-ca/ca.pem",
             }
         ]
     },
     "extraVolumes": [{"name": "acme-ca", "configMap": {"name": "acme-ca"}}],
-    "extraVolumeMounts": [{"name": "acme-ca", "mountPath": "/etc/catalog-sync/ca", "readOnly": True}],
+    "extraVolumeMounts": [{"name": "acme-ca", "mountPath": "/etc/ssl/acme-ca", "readOnly": True}],
 }
 
 
