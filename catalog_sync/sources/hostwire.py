@@ -44,6 +44,8 @@ from catalog_sync.sources.urls import redact
 _UNSENDABLE_NAME = re.compile(r"[\r\n\0:]")
 _UNSENDABLE_VALUE = re.compile(r"[\r\n\0]")
 _MAX_MESSAGE = 300
+_SUPPRESS_CONNECT_HEADERS = getattr(pycurl, "SUPPRESS_CONNECT_HEADERS", 265)
+"""``CURLOPT_SUPPRESS_CONNECT_HEADERS`` (libcurl 7.54), which this pycurl does not name."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,9 @@ class HostWire:
             handle.setopt(pycurl.PROXYUSERNAME, user)
             handle.setopt(pycurl.PROXYPASSWORD, password)
         handle.setopt(pycurl.PROXY_CAINFO, reach.api_ca_file)
+        # The proxy's answer to CONNECT (``200 Connection established``) would otherwise be the first
+        # header section read, and the host's own (``Link``, ``ETag``, the rate limit) taken for trailers.
+        handle.setopt(_SUPPRESS_CONNECT_HEADERS, 1)
         handle.setopt(pycurl.NOSIGNAL, 1)
         handle.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
         handle.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)

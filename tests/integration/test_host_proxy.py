@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from catalog_sync.config import GitLabSourceSettings, HostNetwork, SyncSettings, TokenAuth
+from catalog_sync.sources import githubroute
 from catalog_sync.sources.gitlab import GitLabSource
 from catalog_sync.sources.hostapi import HostLimits
 from catalog_sync.store.tables import repositories
@@ -238,3 +239,27 @@ def test_a_github_app_s_installation_token_is_minted_through_the_proxy(
     assert any(target.endswith("/access_tokens") for target in proxy.targets())
     assert sorted(s.path for s in hub.seen) == sorted(paths(proxy.targets()))
     assert decoy.asked == []
+
+
+def test_every_page_of_a_listing_is_read_through_a_tunnel(
+    catalog: Catalog, tmp_path: Path, proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer's own headers (``Link``, ``ETag``, the rate limit) are read, never the proxy's
+    ``200 Connection established`` that opened the tunnel: with those, the listing would stop at its
+    first page, and the repositories on the others would be taken for removed."""
+    monkeypatch.setattr(githubroute, "PER_PAGE", 1)
+    certificate = make_certificate(tmp_path / "ca")
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with fake_github(tmp_path / "tls-hub", tls=certificate) as hub:
+        hub.orgs.add("acme")
+        hub.tokens.add(TOKEN)
+        hub.tree_limit = 0
+        for name in ("pay", "ship", "bill"):
+            hub.add_repo("acme", name, {"catalog-info.yaml": product_yaml(name)})
+        use_github(catalog, hub, proxy=proxy.url, ca_file=str(certificate.cert))
+
+        assert catalog.sync().sources[0]["error"] is None
+
+        assert read_errors(catalog) == []
+        for name in ("pay", "ship", "bill"):
+            assert catalog.entity(f"product:default/{name}") is not None
