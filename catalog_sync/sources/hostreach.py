@@ -46,8 +46,12 @@ class Reach:
     def git_config(self) -> list[tuple[str, str]]:
         """The settings that send a source's git fetches the same way (through ``GIT_CONFIG_*``, never
         the command line): ``http.proxy`` with its credentials, or empty (which git reads as "no
-        proxy", whatever ``https_proxy`` says), and ``http.sslCAInfo``."""
+        proxy", whatever ``https_proxy`` says), and ``http.sslCAInfo``. The credential helpers the
+        machine configures are emptied for the proxy alone: git hands them the proxy's password once
+        it was accepted, and ``store`` (or a keychain) would keep it."""
         config = [("http.proxy", _with_credentials(self.proxy, self.proxy_credentials) if self.proxy else "")]
+        if self.proxy is not None and self.proxy_credentials is not None:
+            config.append((f"credential.{self.proxy}.helper", ""))
         if self.proxy is not None and self.ca_file is not None:
             config.append(("http.proxySSLCAInfo", self.ca_file))
         if self.ca_file is not None:

@@ -263,3 +263,24 @@ def test_every_page_of_a_listing_is_read_through_a_tunnel(
         assert read_errors(catalog) == []
         for name in ("pay", "ship", "bill"):
             assert catalog.entity(f"product:default/{name}") is not None
+
+
+def test_the_proxy_s_password_is_never_handed_to_a_credential_helper(
+    catalog: Catalog, hub: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine's git often stores what it is given (``credential.helper=store``, a keychain): the
+    proxy's password, given to git for the source's fetches, must not be written there."""
+    stored = tmp_path / "git-credentials"
+    settings = tmp_path / "gitconfig"
+    settings.write_text(f"[credential]\n\thelper = store --file={stored}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(settings))
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    with forward_proxy(credentials=f"ops:{PASSWORD}") as proxy:
+        monkeypatch.setenv(PROXY_AUTH_ENV, f"ops:{PASSWORD}")
+        use_github(catalog, hub, proxy=proxy.url, proxy_auth_env=PROXY_AUTH_ENV)
+
+        assert catalog.sync().sources[0]["error"] is None
+
+        assert any(target.endswith("/git-upload-pack") for target in proxy.targets())
+    assert catalog.entity("product:default/pay") is not None
+    assert not stored.exists() or "ops" not in stored.read_text()

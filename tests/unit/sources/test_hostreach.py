@@ -31,7 +31,8 @@ def test_the_proxy_credentials_reach_git_written_into_its_url_and_libcurl_as_the
     reach = reach_of("acme", network, {"PROXY_AUTH": "  'ops:p@ss:w/rd ?#'  "})  # quotes kept by docker
     assert reach.proxy_credentials == "ops:p@ss:w/rd ?#"
     assert reach.git_config() == [
-        ("http.proxy", "http://ops:p%40ss%3Aw%2Frd%20%3F%23@proxy.acme.internal:3128")
+        ("http.proxy", "http://ops:p%40ss%3Aw%2Frd%20%3F%23@proxy.acme.internal:3128"),
+        (f"credential.{PROXY}.helper", ""),
     ]
     assert "p@ss:w/rd ?#" in reach.secrets()
 
