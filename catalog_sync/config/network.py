@@ -90,13 +90,21 @@ def check_ca_file(value: str) -> None:
         )
 
 
+def _canonical_proxy(proxy: str) -> str:
+    """The scheme in lower case and no final '/': git tells an https proxy from an http one by a
+    case-sensitive ``https`` prefix, where libcurl reads any case, so ``HTTPS://`` would send the API
+    requests over TLS to the proxy and the fetches in plain HTTP."""
+    scheme, _, rest = proxy.partition("://")
+    return f"{scheme.lower()}://{rest.rstrip('/')}"
+
+
 def network_of(data: dict[str, Any]) -> HostNetwork:
     """The keys read into settings; ``proxy_auth_env`` without ``proxy`` is refused, as it does nothing."""
     if data.get("proxy_auth_env") and not data.get("proxy"):
         raise ValidationError("proxy_auth_env is set but proxy is not; name the proxy", "proxy_auth_env")
     proxy = data.get("proxy")
     return HostNetwork(
-        proxy=proxy.rstrip("/") if proxy else None,
+        proxy=_canonical_proxy(proxy) if proxy else None,
         proxy_auth_env=data.get("proxy_auth_env"),
         ca_file=data.get("ca_file"),
     )

@@ -86,3 +86,13 @@ def test_a_source_that_is_not_hosted_takes_no_network_key(kind: str) -> None:
     with pytest.raises(ConfigError, match="unknown key") as refused:
         parse_settings({"sources": [{"name": "a", "type": kind, **where, "proxy": "http://proxy:3128"}]})
     assert refused.value.key.endswith("proxy")
+
+
+@pytest.mark.parametrize("written", ["HTTPS://proxy.acme.internal:3128", "Https://proxy.acme.internal:3128/"])
+def test_a_proxy_s_scheme_written_in_capitals_is_read_in_lower_case(written: str) -> None:
+    """libcurl reads the scheme in any case, git does not: it takes a proxy for an https one only when
+    ``http.proxy`` starts with ``https`` in lower case, and does not speak TLS to it otherwise (the API
+    listing worked and every fetch failed)."""
+    for source in parse_settings({"sources": _sources(proxy=written)}).sources:
+        assert isinstance(source, GitHubSourceSettings | GitLabSourceSettings)
+        assert source.network.proxy == "https://proxy.acme.internal:3128"
