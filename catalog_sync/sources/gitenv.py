@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from catalog_sync.config import SyncSettings
 
-_ENVIRONMENT_OVERRIDES = {"http.sslCAInfo": "GIT_SSL_CAINFO"}
+_ENVIRONMENT_OVERRIDES = {"http.sslCAInfo": "GIT_SSL_CAINFO", "http.proxySSLCAInfo": "GIT_PROXY_SSL_CAINFO"}
 """Settings git takes from a variable of the environment before its configuration: a source that
 sets one sets the variable too, or a ``GIT_SSL_CAINFO`` set for other uses would win."""
 REMOTE = "catalog-sync-source"

@@ -97,6 +97,17 @@ def test_git_takes_the_source_s_authorities_and_proxy_over_the_environment_s(
     assert any(value == f"remote.{REMOTE}.url" for value in env.values())
 
 
+def test_git_checks_an_https_proxy_against_the_source_s_authorities_over_the_environment_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """git reads ``GIT_PROXY_SSL_CAINFO`` before ``http.proxySSLCAInfo``, as it does ``GIT_SSL_CAINFO``:
+    one set for other tools would decide which authorities the source's proxy is checked against."""
+    monkeypatch.setenv("GIT_PROXY_SSL_CAINFO", "/etc/ssl/certs/ca-certificates.crt")
+    reach = Reach(proxy="https://proxy.acme.internal:3129", ca_file="/etc/ssl/acme-ca.pem")
+    env = git_environment("https://ghe.acme.internal/acme/pay.git", ("https",), reach.git_config())
+    assert env["GIT_PROXY_SSL_CAINFO"] == "/etc/ssl/acme-ca.pem"
+
+
 def test_a_source_that_names_no_way_keeps_the_environment_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_SSL_CAINFO", "/etc/ssl/certs/ca-certificates.crt")
     env = git_environment("https://git.example.com/pay.git", ("https",))
