@@ -44,6 +44,9 @@ from catalog_sync.sources.urls import redact
 _UNSENDABLE_NAME = re.compile(r"[\r\n\0:]")
 _UNSENDABLE_VALUE = re.compile(r"[\r\n\0]")
 _MAX_MESSAGE = 300
+_TUNNEL_REFUSED = (
+    "the source's proxy asks for credentials to open a tunnel: check the variable named by proxy_auth_env"
+)
 _SUPPRESS_CONNECT_HEADERS = getattr(pycurl, "SUPPRESS_CONNECT_HEADERS", 265)
 """``CURLOPT_SUPPRESS_CONNECT_HEADERS`` (libcurl 7.54), which this pycurl does not name."""
 
@@ -150,6 +153,7 @@ class HostWire:
             handle.perform()
             status = int(handle.getinfo(pycurl.RESPONSE_CODE))
         except pycurl.error as exc:
+            tunnel = int(handle.getinfo(pycurl.HTTP_CONNECTCODE))
             handle.close()
             code, message = (*exc.args, 0, "")[:2]
             if reading.too_large or code == pycurl.E_FILESIZE_EXCEEDED:
@@ -160,6 +164,8 @@ class HostWire:
                     "the host is unreachable or too slow, tried again next pass"
                 ) from None
             reason = redact(self._scrub(str(message or "the request failed")))[:_MAX_MESSAGE]
+            if tunnel == 407:  # as a 407 to a request in absolute form says (``HostClient``)
+                reason = f"{reason}: {_TUNNEL_REFUSED}"
             through = f", through the proxy {self._reach.proxy}" if self._reach.proxy else ""
             raise HostApiError(f"{shown()}: {reason} (libcurl error {code}{through})") from None
         except BaseException:

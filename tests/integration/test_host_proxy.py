@@ -241,28 +241,57 @@ def test_a_github_app_s_installation_token_is_minted_through_the_proxy(
     assert decoy.asked == []
 
 
-def test_every_page_of_a_listing_is_read_through_a_tunnel(
-    catalog: Catalog, tmp_path: Path, proxy: Proxy, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The answer's own headers (``Link``, ``ETag``, the rate limit) are read, never the proxy's
-    ``200 Connection established`` that opened the tunnel: with those, the listing would stop at its
-    first page, and the repositories on the others would be taken for removed."""
-    monkeypatch.setattr(githubroute, "PER_PAGE", 1)
+@pytest.fixture
+def tls_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeGitHub, str]]:
+    """The fake GitHub in https, with the authority (``ca_file``) that signed its certificate."""
     certificate = make_certificate(tmp_path / "ca")
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     with fake_github(tmp_path / "tls-hub", tls=certificate) as hub:
         hub.orgs.add("acme")
         hub.tokens.add(TOKEN)
         hub.tree_limit = 0
-        for name in ("pay", "ship", "bill"):
-            hub.add_repo("acme", name, {"catalog-info.yaml": product_yaml(name)})
-        use_github(catalog, hub, proxy=proxy.url, ca_file=str(certificate.cert))
+        yield hub, str(certificate.cert)
 
+
+def test_every_page_of_a_listing_is_read_through_a_tunnel(
+    catalog: Catalog, tls_hub: tuple[FakeGitHub, str], proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer's own headers (``Link``, ``ETag``, the rate limit) are read, never the proxy's
+    ``200 Connection established`` that opened the tunnel: with those, the listing stopped at its
+    first page, and the repositories on the others were missing from the catalog."""
+    monkeypatch.setattr(githubroute, "PER_PAGE", 1)
+    hub, ca_file = tls_hub
+    for name in ("pay", "ship", "bill"):
+        hub.add_repo("acme", name, {"catalog-info.yaml": product_yaml(name)})
+    use_github(catalog, hub, proxy=proxy.url, ca_file=ca_file)
+
+    assert catalog.sync().sources[0]["error"] is None
+
+    assert read_errors(catalog) == []
+    for name in ("pay", "ship", "bill"):
+        assert catalog.entity(f"product:default/{name}") is not None
+
+
+def test_a_proxy_refusing_a_tunnel_for_want_of_credentials_names_the_key_to_set(
+    catalog: Catalog, tls_hub: tuple[FakeGitHub, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 407 to ``CONNECT`` (every https host, GitHub.com among them) says what a 407 to a request
+    in absolute form says: which key to check. The pass fails and removes nothing."""
+    hub, ca_file = tls_hub
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    with forward_proxy(credentials=f"ops:{PASSWORD}") as proxy:
+        monkeypatch.setenv(PROXY_AUTH_ENV, f"ops:{PASSWORD}")
+        use_github(catalog, hub, proxy=proxy.url, proxy_auth_env=PROXY_AUTH_ENV, ca_file=ca_file)
         assert catalog.sync().sources[0]["error"] is None
 
-        assert read_errors(catalog) == []
-        for name in ("pay", "ship", "bill"):
-            assert catalog.entity(f"product:default/{name}") is not None
+        monkeypatch.setenv(PROXY_AUTH_ENV, "ops:an-old-password")
+        use_github(catalog, hub, proxy=proxy.url, proxy_auth_env=PROXY_AUTH_ENV, ca_file=ca_file)
+        failed = str(catalog.sync().sources[0]["error"])
+    assert "407" in failed
+    assert "proxy_auth_env" in failed
+    assert proxy.url in failed
+    assert "an-old-password" not in failed
+    assert catalog.entity("product:default/pay") is not None
 
 
 def test_the_proxy_s_password_is_never_handed_to_a_credential_helper(
