@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
@@ -34,7 +34,7 @@ class Reach:
     """The proxy (None: direct), its ``user:password`` (None: none asked) and the CA bundle."""
 
     proxy: str | None = None
-    proxy_credentials: str | None = None
+    proxy_credentials: str | None = field(default=None, repr=False)
     ca_file: str | None = None
     """The configured bundle; None trusts the bundled authorities (API) and git's own (fetches)."""
 

@@ -35,6 +35,7 @@ def test_the_proxy_credentials_reach_git_written_into_its_url_and_libcurl_as_the
         (f"credential.{PROXY}.helper", ""),
     ]
     assert "p@ss:w/rd ?#" in reach.secrets()
+    assert "p@ss" not in repr(reach)  # a traceback's or a log line's view of the source
 
 
 @pytest.mark.parametrize(
