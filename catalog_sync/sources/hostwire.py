@@ -189,8 +189,9 @@ class HostWire:
         handle.setopt(pycurl.NOPROXY, "")  # ``no_proxy`` from the environment excepts no host
         if reach.proxy_credentials is not None:  # apart, as written: PROXYUSERPWD would %-decode them
             user, _, password = reach.proxy_credentials.partition(":")
-            handle.setopt(pycurl.PROXYUSERNAME, user)
-            handle.setopt(pycurl.PROXYPASSWORD, password)
+            # In UTF-8, as git sends them (pycurl takes a str in ASCII alone, and raised on any other).
+            handle.setopt(pycurl.PROXYUSERNAME, user.encode())
+            handle.setopt(pycurl.PROXYPASSWORD, password.encode())
         handle.setopt(pycurl.PROXY_CAINFO, reach.api_ca_file)
         # The proxy's answer to CONNECT (``200 Connection established``) would otherwise be the first
         # header section read, and the host's own (``Link``, ``ETag``, the rate limit) taken for trailers.

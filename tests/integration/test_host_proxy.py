@@ -313,3 +313,19 @@ def test_the_proxy_s_password_is_never_handed_to_a_credential_helper(
         assert any(target.endswith("/git-upload-pack") for target in proxy.targets())
     assert catalog.entity("product:default/pay") is not None
     assert not stored.exists() or "ops" not in stored.read_text()
+
+
+def test_a_proxy_password_beyond_ascii_reaches_the_proxy_from_the_api_and_git_alike(
+    catalog: Catalog, hub: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent in UTF-8 by both (RFC 7617), as git sends what ``http.proxy`` holds percent-encoded."""
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    with forward_proxy(credentials="ops:pässwörd-€") as proxy:
+        monkeypatch.setenv(PROXY_AUTH_ENV, "ops:pässwörd-€")
+        use_github(catalog, hub, proxy=proxy.url, proxy_auth_env=PROXY_AUTH_ENV)
+
+        assert catalog.sync().sources[0]["error"] is None
+
+        assert read_errors(catalog) == []
+        assert any(target.endswith("/git-upload-pack") for target in proxy.targets())
+    assert catalog.entity("product:default/pay") is not None
