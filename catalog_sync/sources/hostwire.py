@@ -28,6 +28,7 @@ Handles are kept for reuse (each keeps its connection alive), ``keep`` of them a
 
 from __future__ import annotations
 
+import os
 import re
 import select
 import threading
@@ -192,7 +193,8 @@ class HostWire:
             # In UTF-8, as git sends them (pycurl takes a str in ASCII alone, and raised on any other).
             handle.setopt(pycurl.PROXYUSERNAME, user.encode())
             handle.setopt(pycurl.PROXYPASSWORD, password.encode())
-        handle.setopt(pycurl.PROXY_CAINFO, reach.api_ca_file)
+        authorities = os.fsencode(reach.api_ca_file)  # as the file system names it: pycurl takes ASCII str
+        handle.setopt(pycurl.PROXY_CAINFO, authorities)
         # The proxy's answer to CONNECT (``200 Connection established``) would otherwise be the first
         # header section read, and the host's own (``Link``, ``ETag``, the rate limit) taken for trailers.
         handle.setopt(_SUPPRESS_CONNECT_HEADERS, 1)
@@ -204,7 +206,7 @@ class HostWire:
         handle.setopt(pycurl.TIMEOUT_MS, self._timeout_ms)
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, self._timeout_ms)
         handle.setopt(pycurl.MAXFILESIZE_LARGE, self._max_bytes)
-        handle.setopt(pycurl.CAINFO, reach.api_ca_file)
+        handle.setopt(pycurl.CAINFO, authorities)
         return handle
 
     def _scrub(self, text: str) -> str:

@@ -329,3 +329,18 @@ def test_a_proxy_password_beyond_ascii_reaches_the_proxy_from_the_api_and_git_al
         assert read_errors(catalog) == []
         assert any(target.endswith("/git-upload-pack") for target in proxy.targets())
     assert catalog.entity("product:default/pay") is not None
+
+
+def test_an_authority_file_whose_path_is_beyond_ascii_is_trusted(
+    catalog: Catalog, tls_hub: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    hub, ca_file = tls_hub
+    renamed = tmp_path / "autorité-ĉ.pem"
+    renamed.write_bytes(Path(ca_file).read_bytes())
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+    use_github(catalog, hub, ca_file=str(renamed))
+
+    assert catalog.sync().sources[0]["error"] is None
+
+    assert read_errors(catalog) == []
+    assert catalog.entity("product:default/pay") is not None
