@@ -66,6 +66,8 @@ def check_proxy(value: str) -> None:
             "that holds user:password in proxy_auth_env"
         )
     parts, port = split_url(value)
+    if not value.isascii():  # pycurl takes the URL in ASCII alone: any other character stopped the sync
+        raise ValidationError("write the proxy's URL in ASCII (an international host name in its xn-- form)")
     if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError("must be an http or https proxy URL, such as http://proxy.example.com:3128")
     if not parts.hostname or not names_a_host(parts.netloc):

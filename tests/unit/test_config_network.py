@@ -54,6 +54,7 @@ def test_a_source_without_network_keys_goes_direct_trusting_the_bundled_authorit
         ({"proxy": "http://"}, "proxy", "no host"),
         ({"proxy": "http://[::1:3128"}, "proxy", "not a URL"),
         ({"proxy": "http://pro xy:3128"}, "proxy", "spaces"),
+        ({"proxy": "http://прокси.example:3128"}, "proxy", "xn--"),  # pycurl takes ASCII alone
         ({"proxy": "http://proxy:3128\n"}, "proxy", "control"),
         ({"proxy": ""}, "proxy", "1 to 2000"),
         ({"proxy": "http://" + "p" * 2000 + ":1"}, "proxy", "1 to 2000"),
