@@ -128,7 +128,7 @@ class GitHubSource:
         authorities (``Reach.git_config``)."""
         header = self.credentials.git_header()
         token = [(f"http.{self.git_origin}/.extraHeader", header)] if header else []
-        return [*token, *self.reach.git_config()]
+        return [*token, *self.reach.git_config(self.git_origin)]
 
     def discover(self) -> list[Repository]:
         """Every repository kept by the filters; a listing that fails part way raises SourceError. An

@@ -328,12 +328,15 @@ class GitLabSource:
     def git_config(self) -> list[tuple[str, str]]:
         """The token for git: GitLab's ``oauth2:TOKEN`` basic credentials, as a header scoped to the
         API's origin (git sends it nowhere else); the source's proxy and authorities."""
-        if self._token is None:
-            return self.reach.git_config()
         scheme, host, port = origin_of(self._settings.api_url)
+        origin = f"{scheme}://{authority(host, port)}"
+        if self._token is None:
+            return self.reach.git_config(origin)
         basic = base64.b64encode(f"oauth2:{self._token}".encode()).decode()
-        header = (f"http.{scheme}://{authority(host, port)}/.extraHeader", f"Authorization: Basic {basic}")
-        return [header, *self.reach.git_config()]
+        return [
+            (f"http.{origin}/.extraHeader", f"Authorization: Basic {basic}"),
+            *self.reach.git_config(origin),
+        ]
 
 
 __all__ = ["ACTIVITY_THROTTLE_SECONDS", "PER_PAGE", "GitLabRepository", "GitLabSource", "read_token"]

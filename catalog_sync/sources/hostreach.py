@@ -43,13 +43,16 @@ class Reach:
         """The bundle libcurl checks the host's (and an https proxy's) certificate against."""
         return self.ca_file or DEFAULT_CA_BUNDLE_PATH
 
-    def git_config(self) -> list[tuple[str, str]]:
-        """The settings that send a source's git fetches the same way (through ``GIT_CONFIG_*``, never
-        the command line): ``http.proxy`` with its credentials, or empty (which git reads as "no
-        proxy", whatever ``https_proxy`` says), and ``http.sslCAInfo``. The credential helpers the
+    def git_config(self, origin: str) -> list[tuple[str, str]]:
+        """The settings that send a source's git fetches to ``origin`` (its host, ``scheme://host[:port]``)
+        the same way (through ``GIT_CONFIG_*``, never the command line): ``http.proxy`` with its
+        credentials, or empty (which git reads as "no proxy", whatever ``https_proxy`` says), also
+        scoped to the origin, since git prefers an ``http.<url>.proxy`` the machine's configuration
+        names for the host to any ``http.proxy``; and ``http.sslCAInfo``. The credential helpers the
         machine configures are emptied for the proxy alone: git hands them the proxy's password once
         it was accepted, and ``store`` (or a keychain) would keep it."""
-        config = [("http.proxy", _with_credentials(self.proxy, self.proxy_credentials) if self.proxy else "")]
+        proxy = _with_credentials(self.proxy, self.proxy_credentials) if self.proxy else ""
+        config = [("http.proxy", proxy), (f"http.{origin}/.proxy", proxy)]
         if self.proxy is not None and self.proxy_credentials is not None:
             config.append((f"credential.{self.proxy}.helper", ""))
         if self.proxy is not None and self.ca_file is not None:

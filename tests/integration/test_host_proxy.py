@@ -344,3 +344,29 @@ def test_an_authority_file_whose_path_is_beyond_ascii_is_trusted(
 
     assert read_errors(catalog) == []
     assert catalog.entity("product:default/pay") is not None
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["through-its-proxy", "direct"])
+def test_a_proxy_the_machine_s_git_names_for_the_host_takes_none_of_the_source_s_fetches(
+    catalog: Catalog,
+    hub: FakeGitHub,
+    proxy: Proxy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    own: bool,
+) -> None:
+    """git prefers ``http.<url>.proxy`` to ``http.proxy`` whatever their order: one the machine's
+    configuration names for the host would take the fetches (and, to an http host, the token)."""
+    settings = tmp_path / "gitconfig"
+    with forward_proxy() as elsewhere:
+        settings.write_text(f'[http "{hub.origin}"]\n\tproxy = {elsewhere.url}\n')
+        monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(settings))
+        hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+        use_github(catalog, hub, **({"proxy": proxy.url} if own else {}))
+
+        assert catalog.sync().sources[0]["error"] is None
+
+        assert hub.git_requests()
+        assert elsewhere.asked == []
+    assert any(target.endswith("/git-upload-pack") for target in proxy.targets()) is own
+    assert catalog.entity("product:default/pay") is not None

@@ -82,11 +82,12 @@ def test_a_clone_url_on_another_host_is_never_fetched_with_the_token(hub: FakeGi
 
 def test_git_gets_the_token_as_a_header_for_the_git_host_only(hub: FakeGitHub, tmp_path: Path) -> None:
     built = source(hub, tmp_path)
-    (key, value), proxy = built.git_config()
+    (key, value), *proxy = built.git_config()
     assert key == f"http.{hub.origin}/.extraHeader"
     assert value.startswith("Authorization: Basic ")
     assert TOKEN not in value  # encoded, as git sends it; never in a URL or an argument
-    assert proxy == ("http.proxy", "")  # no proxy: git ignores https_proxy, as the API requests do
+    # No proxy: git ignores https_proxy, and the machine's http.<url>.proxy, as the API requests do.
+    assert proxy == [("http.proxy", ""), (f"http.{hub.origin}/.proxy", "")]
 
 
 def test_a_scanning_process_gets_the_repository_without_its_source(hub: FakeGitHub, tmp_path: Path) -> None:

@@ -17,21 +17,24 @@ from catalog_sync.sources.hostreach import DIRECT, Reach, reach_of
 from tests.fixtures.http import make_certificate
 
 PROXY = "http://proxy.acme.internal:3128"
+HOST = "https://ghe.acme.internal"
 
 
 def test_a_source_without_network_keys_goes_direct_and_tells_git_to_as_well() -> None:
     reach = reach_of("acme", HostNetwork(), {"https_proxy": "http://elsewhere:8080"})
     assert reach == DIRECT
     assert reach.api_ca_file == DEFAULT_CA_BUNDLE_PATH
-    assert reach.git_config() == [("http.proxy", "")]
+    assert reach.git_config(HOST) == [("http.proxy", ""), (f"http.{HOST}/.proxy", "")]
 
 
 def test_the_proxy_credentials_reach_git_written_into_its_url_and_libcurl_as_they_are() -> None:
     network = HostNetwork(proxy=PROXY, proxy_auth_env="PROXY_AUTH")
     reach = reach_of("acme", network, {"PROXY_AUTH": "  'ops:p@ss:w/rd ?#'  "})  # quotes kept by docker
     assert reach.proxy_credentials == "ops:p@ss:w/rd ?#"
-    assert reach.git_config() == [
-        ("http.proxy", "http://ops:p%40ss%3Aw%2Frd%20%3F%23@proxy.acme.internal:3128"),
+    written = "http://ops:p%40ss%3Aw%2Frd%20%3F%23@proxy.acme.internal:3128"
+    assert reach.git_config(HOST) == [
+        ("http.proxy", written),
+        (f"http.{HOST}/.proxy", written),
         (f"credential.{PROXY}.helper", ""),
     ]
     assert "p@ss:w/rd ?#" in reach.secrets()
@@ -66,7 +69,7 @@ def test_an_authority_file_is_checked_when_the_source_is_built(tmp_path: Path) -
     certificate = make_certificate(tmp_path)
     reach = reach_of("acme", HostNetwork(ca_file=str(certificate.cert)), {})
     assert reach.api_ca_file == str(certificate.cert)
-    assert ("http.sslCAInfo", str(certificate.cert)) in reach.git_config()
+    assert ("http.sslCAInfo", str(certificate.cert)) in reach.git_config(HOST)
     broken = tmp_path / "broken.pem"
     broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
     cases = {
@@ -87,7 +90,7 @@ def test_git_takes_the_source_s_authorities_and_proxy_over_the_environment_s(
     monkeypatch.setenv("GIT_SSL_CAINFO", "/etc/ssl/certs/ca-certificates.crt")
     monkeypatch.setenv("no_proxy", "*")
     reach = Reach(proxy=PROXY, ca_file="/etc/ssl/acme-ca.pem")
-    env = git_environment("https://ghe.acme.internal/acme/pay.git", ("https",), reach.git_config())
+    env = git_environment(f"{HOST}/acme/pay.git", ("https",), reach.git_config(HOST))
     assert env["GIT_SSL_CAINFO"] == "/etc/ssl/acme-ca.pem"  # git reads the variable before its settings
     assert env["no_proxy"] == env["NO_PROXY"] == ""  # no exception, set for other tools, applies
 
@@ -105,7 +108,7 @@ def test_git_checks_an_https_proxy_against_the_source_s_authorities_over_the_env
     one set for other tools would decide which authorities the source's proxy is checked against."""
     monkeypatch.setenv("GIT_PROXY_SSL_CAINFO", "/etc/ssl/certs/ca-certificates.crt")
     reach = Reach(proxy="https://proxy.acme.internal:3129", ca_file="/etc/ssl/acme-ca.pem")
-    env = git_environment("https://ghe.acme.internal/acme/pay.git", ("https",), reach.git_config())
+    env = git_environment(f"{HOST}/acme/pay.git", ("https",), reach.git_config(HOST))
     assert env["GIT_PROXY_SSL_CAINFO"] == "/etc/ssl/acme-ca.pem"
 
 
