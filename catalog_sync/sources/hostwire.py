@@ -159,15 +159,17 @@ class HostWire:
             code, message = (*exc.args, 0, "")[:2]
             if reading.too_large or code == pycurl.E_FILESIZE_EXCEEDED:
                 return Received(_status_of(reading), reading.headers(), None)
-            if code == pycurl.E_OPERATION_TIMEDOUT:
+            through = f", through the proxy {self._reach.proxy}" if self._reach.proxy else ""
+            if code == pycurl.E_OPERATION_TIMEDOUT:  # waiting on the proxy, perhaps: it is named
+                unreachable = "the host or its proxy is" if through else "the host is"
                 raise HostApiError(
-                    f"{shown()}: no whole answer within {self._timeout:g} s (sync.tip_timeout_seconds); "
-                    "the host is unreachable or too slow, tried again next pass"
+                    f"{shown()}: no whole answer within {self._timeout:g} s "
+                    f"(sync.tip_timeout_seconds{through}); {unreachable} unreachable or too slow, "
+                    "tried again next pass"
                 ) from None
             reason = redact(self._scrub(str(message or "the request failed")))[:_MAX_MESSAGE]
             if tunnel == 407:  # as a 407 to a request in absolute form says (``HostClient``)
                 reason = f"{reason}: {_TUNNEL_REFUSED}"
-            through = f", through the proxy {self._reach.proxy}" if self._reach.proxy else ""
             raise HostApiError(f"{shown()}: {reason} (libcurl error {code}{through})") from None
         except BaseException:
             handle.close()

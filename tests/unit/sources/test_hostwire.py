@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import socket
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 
 from catalog_sync.errors import HostApiError
 from catalog_sync.sources.hostapi import HostClient, HostLimits
+from catalog_sync.sources.hostreach import Reach
 from catalog_sync.sources.hostwire import HostWire
 from tests.fixtures.fakegithub import FakeGitHub, Fault, fake_github
 
@@ -203,3 +205,18 @@ def test_bytes_a_host_sends_after_an_answer_are_not_read_as_the_next_answer(hub:
     time.sleep(0.2)  # the rest has arrived, well within the second
     assert len(api.get(LIST, remember=False).data) == 10
     assert hub.connections == 2
+
+
+def test_a_proxy_that_never_answers_is_named_when_the_deadline_passes(hub: FakeGitHub) -> None:
+    """A proxy behind a firewall that drops packets, or one that hangs: the time runs out waiting on
+    the proxy, not the host, and the message says which proxy was waited on."""
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as silent:  # connects, never reads
+        proxy = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        api = HostClient("acme", hub.api_url, limits=HostLimits(timeout=0.5), reach=Reach(proxy))
+        with pytest.raises(HostApiError) as failed:
+            api.get(LIST)
+    assert str(failed.value) == (
+        f"source 'acme': {hub.origin}{LIST}: no whole answer within 0.5 s (sync.tip_timeout_seconds, "
+        f"through the proxy {proxy}); the host or its proxy is unreachable or too slow, tried again next pass"
+    )
+    assert hub.seen == []
