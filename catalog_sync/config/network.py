@@ -42,9 +42,12 @@ def names_a_host(netloc: str) -> bool:
 
 def split_url(value: str) -> tuple[SplitResult, int | None]:
     """A URL of the configuration in its parts and its port; refused when it holds a space (a no-break
-    or zero-width one pasted with it too) or a control character, or when it cannot be read."""
+    or zero-width one pasted with it too) or a control character, when it is not ASCII (libcurl takes
+    URLs in ASCII alone: any other character stopped the whole sync), or when it cannot be read."""
     if " " in value or not value.isprintable():
         raise ValidationError("the URL contains spaces or control characters")
+    if not value.isascii():
+        raise ValidationError("write the URL in ASCII (an international host name in its xn-- form)")
     try:
         parts = urlsplit(value)
         return parts, parts.port
@@ -66,8 +69,6 @@ def check_proxy(value: str) -> None:
             "that holds user:password in proxy_auth_env"
         )
     parts, port = split_url(value)
-    if not value.isascii():  # pycurl takes the URL in ASCII alone: any other character stopped the sync
-        raise ValidationError("write the proxy's URL in ASCII (an international host name in its xn-- form)")
     if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError("must be an http or https proxy URL, such as http://proxy.example.com:3128")
     if not parts.hostname or not names_a_host(parts.netloc):

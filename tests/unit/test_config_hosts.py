@@ -265,7 +265,7 @@ def test_an_api_host_is_read_as_repository_keys_and_deliveries_name_it(written: 
         "[::ffff:10.0.0.5]",
         "ghe_internal:8443",
         "ghe-1.corp.example",
-        "gïthub.example",
+        "xn--gthub-cta.example",  # gïthub.example, as it is written in ASCII (refused as it is)
     ],
 )
 def test_an_api_host_may_be_any_host_name_or_ip_address(host: str) -> None:
@@ -289,6 +289,11 @@ TOKEN = "ghp_" + "a" * 36
     ("source", "key", "fragment"),
     [
         (_github(path="./repos"), "sources.0.path", "unknown key for a github source"),
+        # libcurl takes URLs in ASCII alone: taken, such a host stopped the whole sync, not the source
+        (_github(api_url="https://гитхаб.example/api/v3"), "sources.0.api_url", "xn--"),
+        (_gitlab(api_url="https://gitlab.bücher.example/api/v4"), "sources.0.api_url", "xn--"),
+        (_github(api_url="https://ghe.example/api/v3/é"), "sources.0.api_url", "ASCII"),
+        (_github(api_url="https://gïthub.example/api/v3"), "sources.0.api_url", "xn--"),
         (_github(url="https://github.com/acme/x.git"), "sources.0.url", "unknown key for a github source"),
         (_github(group="acme"), "sources.0.group", "unknown key for a github source"),
         (_gitlab(org="acme"), "sources.0.org", "unknown key for a gitlab source"),
