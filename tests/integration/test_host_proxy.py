@@ -154,29 +154,36 @@ def test_a_proxy_asking_for_credentials_gets_them_from_the_variable_named_and_ne
         assert "an-old-password" not in shown
 
 
-def test_an_https_host_is_reached_through_a_tunnel_trusting_the_source_s_authority(
-    catalog: Catalog, tmp_path: Path, proxy: Proxy, decoy: Proxy, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def tls_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeGitHub, str]]:
+    """The fake GitHub in https, with the authority (``ca_file``) that signed its certificate."""
     certificate = make_certificate(tmp_path / "ca")
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     with fake_github(tmp_path / "tls-hub", tls=certificate) as hub:
         hub.orgs.add("acme")
         hub.tokens.add(TOKEN)
         hub.tree_limit = 0
-        hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
+        yield hub, str(certificate.cert)
 
-        use_github(catalog, hub, proxy=proxy.url)  # the bundled authorities do not know this one
-        unknown = str(catalog.sync().sources[0]["error"])
-        assert "certificate" in unknown.lower()
-        assert hub.seen == []
 
-        use_github(catalog, hub, proxy=proxy.url, ca_file=str(certificate.cert))
-        assert catalog.sync().sources[0]["error"] is None
-        assert read_errors(catalog) == []
+def test_an_https_host_is_reached_through_a_tunnel_trusting_the_source_s_authority(
+    catalog: Catalog, tls_hub: tuple[FakeGitHub, str], proxy: Proxy, decoy: Proxy
+) -> None:
+    hub, authority = tls_hub
+    hub.add_repo("acme", "pay", {"catalog-info.yaml": product_yaml("pay")})
 
-        assert catalog.entity("product:default/pay") is not None
-        assert hub.git_requests()
-        assert all(s.authorization for s in hub.seen)
+    use_github(catalog, hub, proxy=proxy.url)  # the bundled authorities do not know this one
+    unknown = str(catalog.sync().sources[0]["error"])
+    assert "certificate" in unknown.lower()
+    assert hub.seen == []
+
+    use_github(catalog, hub, proxy=proxy.url, ca_file=authority)
+    assert catalog.sync().sources[0]["error"] is None
+    assert read_errors(catalog) == []
+
+    assert catalog.entity("product:default/pay") is not None
+    assert hub.git_requests()
+    assert all(s.authorization for s in hub.seen)
     # The proxy opened tunnels and read nothing: no path, no token, not even the API's path.
     assert {asked.method for asked in proxy.asked} == {"CONNECT"}
     assert set(proxy.targets()) == {f"127.0.0.1:{hub.port}"}
@@ -239,18 +246,6 @@ def test_a_github_app_s_installation_token_is_minted_through_the_proxy(
     assert any(target.endswith("/access_tokens") for target in proxy.targets())
     assert sorted(s.path for s in hub.seen) == sorted(paths(proxy.targets()))
     assert decoy.asked == []
-
-
-@pytest.fixture
-def tls_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeGitHub, str]]:
-    """The fake GitHub in https, with the authority (``ca_file``) that signed its certificate."""
-    certificate = make_certificate(tmp_path / "ca")
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with fake_github(tmp_path / "tls-hub", tls=certificate) as hub:
-        hub.orgs.add("acme")
-        hub.tokens.add(TOKEN)
-        hub.tree_limit = 0
-        yield hub, str(certificate.cert)
 
 
 def test_every_page_of_a_listing_is_read_through_a_tunnel(
