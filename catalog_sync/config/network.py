@@ -1,5 +1,7 @@
-"""How a hosted source reaches its host (``proxy``, ``proxy_auth_env``, ``ca_file``), each key checked
-alone, and the host-and-port rule every URL of the configuration shares (``names_a_host``).
+"""How a hosted source or a notification channel reaches its host (``proxy``, ``proxy_auth_env``,
+``ca_file``), each key checked alone, the proxy's credentials read from the environment
+(``proxy_credentials``), and the host-and-port rule every URL of the configuration shares
+(``names_a_host``).
 
 The proxy is written without credentials, as ``api_url`` is: a file that is shared and committed
 names the environment variable that holds them (``proxy_auth_env``), never the secret.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -111,3 +114,25 @@ def network_of(data: dict[str, Any]) -> HostNetwork:
         proxy_auth_env=data.get("proxy_auth_env"),
         ca_file=data.get("ca_file"),
     )
+
+
+def proxy_credentials(variable: str, environ: Mapping[str, str]) -> str:
+    """The ``user:password`` that ``variable`` holds, or ``ValueError`` saying what is wrong with it
+    (``proxy_auth_env names VARIABLE, which ...``), never quoting it. Sources and notification channels
+    read it alike, each naming its own key around the message."""
+    named = f"proxy_auth_env names {variable}"
+    value = environ.get(variable, "").strip()
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":  # docker --env-file keeps quotes
+        value = value[1:-1].strip()
+    if not value:
+        raise ValueError(f"{named}, which is not set in the environment; set it to the proxy's user:password")
+    user, colon, _password = value.partition(":")
+    if not colon or not user:
+        raise ValueError(f"{named}, which does not hold user:password (a user, a colon, the password)")
+    if not value.isprintable():  # sent base64-encoded: only a control character could break anything
+        raise ValueError(f"{named}, which holds a line break or another control character")
+    if "%" in value:
+        # git reads the credentials of ``http.proxy`` percent-decoded, and some versions decode them
+        # twice: a '%' would reach the proxy as one character or as another, depending on git.
+        raise ValueError(f"{named}, which holds a '%', which git does not read the same in every version")
+    return value

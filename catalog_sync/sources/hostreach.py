@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from catalog_sync.config import HostNetwork
+from catalog_sync.config.network import proxy_credentials
 from catalog_sync.errors import SourceError
 
 MAX_CA_FILE_BYTES = 16 * 1024 * 1024
@@ -84,24 +85,10 @@ def reach_of(source: str, network: HostNetwork, environ: Mapping[str, str]) -> R
 
 
 def _proxy_credentials(source: str, variable: str, environ: Mapping[str, str]) -> str:
-    named = f"source {source!r}: proxy_auth_env names {variable}"
-    value = environ.get(variable, "").strip()
-    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":  # docker --env-file keeps quotes
-        value = value[1:-1].strip()
-    if not value:
-        raise SourceError(
-            f"{named}, which is not set in the environment; set it to the proxy's user:password"
-        )
-    user, colon, _password = value.partition(":")
-    if not colon or not user:
-        raise SourceError(f"{named}, which does not hold user:password (a user, a colon, the password)")
-    if not value.isprintable():  # sent base64-encoded: only a control character could break anything
-        raise SourceError(f"{named}, which holds a line break or another control character")
-    if "%" in value:
-        # git reads the credentials of ``http.proxy`` percent-decoded, and some versions decode them
-        # twice: a '%' would reach the proxy as one character or as another, depending on git.
-        raise SourceError(f"{named}, which holds a '%', which git does not read the same in every version")
-    return value
+    try:
+        return proxy_credentials(variable, environ)
+    except ValueError as exc:
+        raise SourceError(f"source {source!r}: {exc}") from None
 
 
 def _check_ca_file(source: str, path: str) -> None:
