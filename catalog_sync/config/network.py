@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 from marshmallow import ValidationError
 
@@ -136,3 +136,14 @@ def proxy_credentials(variable: str, environ: Mapping[str, str]) -> str:
         # twice: a '%' would reach the proxy as one character or as another, depending on git.
         raise ValueError(f"{named}, which holds a '%', which git does not read the same in every version")
     return value
+
+
+def proxy_with_credentials(proxy: str, credentials: str | None) -> str:
+    """The proxy URL with ``user:password@`` percent-encoded into it, as git reads ``http.proxy`` and
+    requests reads a proxy's URL (both decode it into ``Proxy-Authorization``)."""
+    if credentials is None:
+        return proxy
+    user, _, password = credentials.partition(":")
+    parts = urlsplit(proxy)
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -1,9 +1,11 @@
 """The ``notifications`` section: channels, their events, and how deliveries are tried.
 
-A channel names the environment variables that hold its URL and secret, never the values: the file is
-kept in a repository and rendered into Helm values, where a secret must not be. The values are read
-when the settings load (``resolve_channels``) and refused there with the key named, and the message
-never quotes them (a URL that is not one may still be a secret).
+A channel names the environment variables that hold its URL, secret and proxy credentials, never the
+values: the file is kept in a repository and rendered into Helm values, where a secret must not be.
+The values are read when the settings load (``resolve_channels``) and refused there with the key
+named, and the message never quotes them (a URL that is not one may still be a secret). A channel's
+``proxy`` and ``proxy_auth_env`` follow a hosted source's rules (``config.network``), checked by the
+same code with the same messages.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from catalog_sync.config.network import check_proxy, network_of, proxy_credentials
 from catalog_sync.config.settings import (
     _DAY,
     _HOUR,
@@ -56,6 +59,14 @@ class _ChannelSchema(Schema):
         validate=validate.Length(min=1, error="name at least one event"),
     )
     filter = fields.String(validate=validate.Length(min=1, max=1000))
+    proxy = fields.String(validate=check_proxy)
+    proxy_auth_env = fields.String(
+        validate=validate.Regexp(ENV_NAME, error="must be the name of an environment variable")
+    )
+
+    @validates_schema
+    def _check_network(self, data: dict[str, Any], **_: Any) -> None:
+        network_of(data)
 
     @validates_schema
     def _check_secret(self, data: dict[str, Any], **_: Any) -> None:
@@ -66,6 +77,8 @@ class _ChannelSchema(Schema):
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> ChannelSettings:
         data["events"] = tuple(dict.fromkeys(data["events"]))
+        if data.get("proxy"):
+            data["proxy"] = network_of(data).proxy
         return ChannelSettings(**data)
 
 
@@ -135,5 +148,16 @@ def resolve_channels(settings: NotificationSettings, environ: Mapping[str, str])
                     f"the environment variable {channel.secret_env} must hold a secret of at least 16 "
                     "characters",
                 )
-        resolved.append(replace(channel, url=url, secret=secret))
+        credentials = _proxy_credentials(channel, key, environ)
+        resolved.append(replace(channel, url=url, secret=secret, proxy_credentials=credentials))
     return replace(settings, channels=tuple(resolved))
+
+
+def _proxy_credentials(channel: ChannelSettings, key: str, environ: Mapping[str, str]) -> str | None:
+    """The proxy's ``user:password``, checked as a hosted source's are; None when the channel names none."""
+    if channel.proxy_auth_env is None:
+        return None
+    try:
+        return proxy_credentials(channel.proxy_auth_env, environ)
+    except ValueError as exc:
+        raise ConfigError(f"{key}.proxy_auth_env", str(exc)) from None

@@ -296,8 +296,14 @@ class ChannelSettings:
     events: tuple[str, ...]
     secret_env: str | None = None
     filter: str | None = None
+    proxy: str | None = None
+    """``http(s)://HOST:PORT`` of the proxy the channel's deliveries go through; None: direct, whatever
+    ``https_proxy`` says (the same rules as a hosted source's ``proxy``)."""
+    proxy_auth_env: str | None = None
     url: str = field(default="", repr=False)
     secret: str | None = field(default=None, repr=False)
+    proxy_credentials: str | None = field(default=None, repr=False)
+    """The proxy's ``user:password``, read from ``proxy_auth_env`` when the settings load."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@ What an answer means:
 
 Error texts are written here, never taken from the HTTP client, whose messages quote the URL (a
 Slack URL is itself the secret).
+
+A channel naming a ``proxy`` sends through it, its credentials (``proxy_auth_env``) written into the
+proxy's URL for this request alone; every other channel goes direct, since the session reads no
+proxy from the environment. A proxy that answers 407 (to the request, or to the ``CONNECT`` of a
+tunnel) is retried like a receiver's 5xx: the credentials may be set or renewed meanwhile. Error texts
+name the proxy as configured, which carries no credentials, and pass through ``redact`` as well.
 """
 
 from __future__ import annotations
@@ -30,11 +36,14 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from catalog_sync.config import ChannelSettings, NotificationSettings
+from catalog_sync.config.network import proxy_with_credentials
 from catalog_sync.notify.bodies import slack_request, webhook_request
+from catalog_sync.sources.urls import redact
 from catalog_sync.store.outbox import Delivery, OutboxDelivery, Try
 
 log = logging.getLogger(__name__)
 
+PROXY_AUTHENTICATION = 407
 RETRIED_STATUSES = frozenset({408, 429})
 """4xx answers that say "later", not "never": a timeout on their side and rate limiting."""
 
@@ -149,7 +158,10 @@ class Deliverer:
                 timeout=(timeout, timeout),
                 allow_redirects=False,
                 stream=True,
+                proxies=_proxies(channel),
             )
+        except requests.exceptions.ProxyError as exc:
+            return _proxy_failure(channel, exc)
         except requests.Timeout:
             return Outcome("retry", f"the receiver did not answer within {timeout:g} s")
         except requests.ConnectionError:
@@ -164,8 +176,35 @@ class Deliverer:
         response.close()
         if 200 <= status < 300:
             return Outcome("delivered")
+        if status == PROXY_AUTHENTICATION and channel.proxy is not None:
+            return _proxy_refused(channel)
         if status >= 500 or status in RETRIED_STATUSES:
             return Outcome("retry", f"the receiver answered {status}")
         return Outcome(
             "failed", f"the receiver answered {status}; not tried again (it would answer the same)"
         )
+
+
+def _proxies(channel: ChannelSettings) -> dict[str, str]:
+    """The channel's proxy for both schemes, with its credentials; empty for a channel without one."""
+    if channel.proxy is None:
+        return {}
+    proxy = proxy_with_credentials(channel.proxy, channel.proxy_credentials)
+    return {"http": proxy, "https": proxy}
+
+
+def _proxy_refused(channel: ChannelSettings) -> Outcome:
+    """A 407: the proxy asks for credentials the channel did not give, or refused those it gave."""
+    if channel.proxy_auth_env is None:
+        why = "asks for credentials; name the variable holding its user:password in proxy_auth_env"
+    else:
+        why = f"refused the credentials of proxy_auth_env ({channel.proxy_auth_env})"
+    return Outcome("retry", redact(f"the proxy {channel.proxy} answered 407: it {why}"))
+
+
+def _proxy_failure(channel: ChannelSettings, exc: requests.exceptions.ProxyError) -> Outcome:
+    """The proxy could not be reached or refused the tunnel; only its answer's status is read from the
+    client's message, which quotes the receiver's URL."""
+    if f" {PROXY_AUTHENTICATION} " in f" {exc} " and channel.proxy is not None:
+        return _proxy_refused(channel)
+    return Outcome("retry", redact(f"the proxy {channel.proxy} could not be reached or refused the tunnel"))

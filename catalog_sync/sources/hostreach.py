@@ -18,12 +18,11 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from catalog_sync.config import HostNetwork
-from catalog_sync.config.network import proxy_credentials
+from catalog_sync.config.network import proxy_credentials, proxy_with_credentials
 from catalog_sync.errors import SourceError
 
 MAX_CA_FILE_BYTES = 16 * 1024 * 1024
@@ -52,7 +51,7 @@ class Reach:
         names for the host to any ``http.proxy``; and ``http.sslCAInfo``. The credential helpers the
         machine configures are emptied for the proxy alone: git hands them the proxy's password once
         it was accepted, and ``store`` (or a keychain) would keep it."""
-        proxy = _with_credentials(self.proxy, self.proxy_credentials) if self.proxy else ""
+        proxy = proxy_with_credentials(self.proxy, self.proxy_credentials) if self.proxy else ""
         config = [("http.proxy", proxy), (f"http.{origin}/.proxy", proxy)]
         if self.proxy is not None and self.proxy_credentials is not None:
             config.append((f"credential.{self.proxy}.helper", ""))
@@ -108,16 +107,6 @@ def _check_ca_file(source: str, path: str) -> None:
         ssl.create_default_context(cafile=path)
     except (ssl.SSLError, ValueError) as exc:
         raise SourceError(f"{named} holds a certificate OpenSSL cannot load: {exc}") from None
-
-
-def _with_credentials(proxy: str, credentials: str | None) -> str:
-    """The proxy URL as git reads ``http.proxy``: ``user:password@`` percent-encoded into it."""
-    if credentials is None:
-        return proxy
-    user, _, password = credentials.partition(":")
-    parts = urlsplit(proxy)
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 __all__ = ["DIRECT", "MAX_CA_FILE_BYTES", "Reach", "reach_of"]

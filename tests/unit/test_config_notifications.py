@@ -14,6 +14,10 @@ from catalog_sync.notify import routes_of
 URL = "https://hooks.example.com/services/T000/B000/very-secret-token"
 SECRET = "a-signing-secret-of-some-length"
 ENV = {"OPS_URL": URL, "OPS_SECRET": SECRET}
+PROXY = "http://proxy.example.com:3128"
+PASSWORD = "pr0xy-Pa55word"
+PROXY_KEY = "notifications.channels.0.proxy"
+AUTH_KEY = "notifications.channels.0.proxy_auth_env"
 
 
 def channel(**changes: Any) -> dict[str, Any]:
@@ -37,6 +41,7 @@ def refused(section: Any, environ: dict[str, str] | None = None) -> ConfigError:
         load(section, environ)
     assert URL not in str(caught.value)
     assert SECRET not in str(caught.value)
+    assert PASSWORD not in str(caught.value)
     return caught.value
 
 
@@ -47,6 +52,17 @@ def test_a_channel_reads_its_url_and_secret_from_the_environment_and_never_shows
     assert settings.notifications.max_attempts == 5
     assert URL not in repr(settings)
     assert SECRET not in repr(settings)
+
+
+def test_a_channel_reads_its_proxy_as_a_source_does_and_its_credentials_from_the_environment() -> None:
+    section = {"channels": [channel(proxy="HTTPS://Proxy.example.com:3128/", proxy_auth_env="OPS_PROXY")]}
+    settings = load(section, {**ENV, "OPS_PROXY": f"'bob:{PASSWORD}'"})
+    (ops,) = settings.notifications.channels
+    assert (ops.proxy, ops.proxy_auth_env) == ("https://Proxy.example.com:3128", "OPS_PROXY")
+    assert ops.proxy_credentials == f"bob:{PASSWORD}"
+    assert PASSWORD not in repr(settings)
+    (direct,) = load({"channels": [channel()]}).notifications.channels
+    assert (direct.proxy, direct.proxy_credentials) == (None, None)
 
 
 def test_without_the_section_nothing_is_delivered() -> None:
@@ -97,6 +113,42 @@ def test_without_the_section_nothing_is_delivered() -> None:
             ENV,
             "notifications.max_backoff_seconds",
             "less than backoff_seconds",
+        ),
+        ({"channels": [channel(proxy="http://proxy.example.com")]}, ENV, PROXY_KEY, "give the proxy's port"),
+        ({"channels": [channel(proxy="socks5://proxy:1080")]}, ENV, PROXY_KEY, "http or https proxy"),
+        ({"channels": [channel(proxy="http://proxy:3128/path")]}, ENV, PROXY_KEY, "no path"),
+        ({"channels": [channel(proxy="http://büro:3128")]}, ENV, PROXY_KEY, "in ASCII"),
+        (
+            {"channels": [channel(proxy=f"http://bob:{PASSWORD}@proxy:3128")]},
+            ENV,
+            PROXY_KEY,
+            "the proxy URL carries credentials",
+        ),
+        ({"channels": [channel(proxy_auth_env="OPS_PROXY")]}, ENV, AUTH_KEY, "proxy is not"),
+        ({"channels": [channel(proxy=PROXY, proxy_auth_env="OPS PROXY")]}, ENV, AUTH_KEY, "environment"),
+        (
+            {"channels": [channel(proxy=PROXY, proxy_auth_env="OPS_PROXY")]},
+            ENV,
+            AUTH_KEY,
+            "proxy_auth_env names OPS_PROXY, which is not set in the environment",
+        ),
+        (
+            {"channels": [channel(proxy=PROXY, proxy_auth_env="OPS_PROXY")]},
+            {**ENV, "OPS_PROXY": PASSWORD},
+            AUTH_KEY,
+            "does not hold user:password",
+        ),
+        (
+            {"channels": [channel(proxy=PROXY, proxy_auth_env="OPS_PROXY")]},
+            {**ENV, "OPS_PROXY": f"bob:{PASSWORD}\nnext"},
+            AUTH_KEY,
+            "control character",
+        ),
+        (
+            {"channels": [channel(proxy=PROXY, proxy_auth_env="OPS_PROXY")]},
+            {**ENV, "OPS_PROXY": f"bob:{PASSWORD}%41"},
+            AUTH_KEY,
+            "holds a '%'",
         ),
         ({"channels": "ops"}, ENV, "notifications.channels", "list"),
         ({"colour": "red"}, ENV, "notifications.colour", "unknown key"),
