@@ -78,7 +78,8 @@ def check_proxy(value: str) -> None:
         raise ValidationError("the URL names no host; give http://HOST:PORT")
     if port is None or port == 0:
         raise ValidationError(
-            "give the proxy's port (http://HOST:PORT); without one, libcurl and git would use 1080"
+            "give the proxy's port (http://HOST:PORT): clients disagree on a proxy's default (libcurl and "
+            "git use 1080)"
         )
     if parts.path not in ("", "/") or parts.query or parts.fragment or "?" in value or "#" in value:
         raise ValidationError("a proxy URL is http(s)://HOST:PORT alone: no path, query or fragment")
@@ -134,7 +135,10 @@ def proxy_credentials(variable: str, environ: Mapping[str, str]) -> str:
     if "%" in value:
         # git reads the credentials of ``http.proxy`` percent-decoded, and some versions decode them
         # twice: a '%' would reach the proxy as one character or as another, depending on git.
-        raise ValueError(f"{named}, which holds a '%', which git does not read the same in every version")
+        raise ValueError(
+            f"{named}, which holds a '%': git, which fetches through the same proxies, does not read one "
+            "the same in every version"
+        )
     return value
 
 
