@@ -12,14 +12,16 @@ Error texts are written here, never taken from the HTTP client, whose messages q
 Slack URL is itself the secret).
 
 A channel naming a ``proxy`` sends through it, its credentials (``proxy_auth_env``) written into the
-proxy's URL for this request alone; every other channel goes direct, since the session reads no
-proxy from the environment. A proxy that answers 407 (to the request, or to the ``CONNECT`` of a
-tunnel) is retried like a receiver's 5xx: the credentials may be set or renewed meanwhile. Error texts
-name the proxy as configured, which carries no credentials, and pass through ``redact`` as well.
+proxy's URL for this request alone and sent in UTF-8, as git sends a source's; every other channel goes
+direct, since the session reads no proxy from the environment. A proxy that answers 407 (to the
+request, or to the ``CONNECT`` of a tunnel) is retried like a receiver's 5xx: the credentials may be
+set or renewed meanwhile. Error texts name the proxy as configured, which carries no credentials, and
+pass through ``redact`` as well.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import os
@@ -34,6 +36,7 @@ from math import ceil
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.utils import get_auth_from_url
 
 from catalog_sync.config import ChannelSettings, NotificationSettings
 from catalog_sync.config.network import proxy_with_credentials
@@ -66,6 +69,21 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _ProxyAdapter(HTTPAdapter):
+    """Sends a proxy's credentials in UTF-8, as git's libcurl sends a source's.
+
+    requests encodes them in latin-1: a password such as ``pässwort`` reached the proxy as other bytes
+    than git sends (a 407), and one with a character outside latin-1 raised ``UnicodeEncodeError`` out
+    of the whole batch, whose claims then never ended in a try."""
+
+    def proxy_headers(self, proxy: str) -> dict[str, str]:
+        user, password = get_auth_from_url(proxy)
+        if not user:
+            return {}
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        return {"Proxy-Authorization": f"Basic {token}"}
+
+
 class Deliverer:
     """Sends what is due to the configured channels, through the outbox's claims."""
 
@@ -85,7 +103,9 @@ class Deliverer:
         self._channels = {channel.name: channel for channel in settings.channels}
         self._session = requests.Session()
         self._session.trust_env = False  # a proxy from the environment must not see the URLs
-        adapter = HTTPAdapter(pool_connections=max(1, len(self._channels)), pool_maxsize=settings.concurrency)
+        adapter = _ProxyAdapter(
+            pool_connections=max(1, len(self._channels)), pool_maxsize=settings.concurrency
+        )
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="notify")

@@ -146,3 +146,29 @@ def test_a_proxy_that_is_not_there_is_named_and_tried_again(team: Engine, counts
         "pending",
         f"the proxy {gone} could not be reached or refused the tunnel",
     )
+
+
+@pytest.mark.parametrize("tunnelled", [False, True], ids=["http", "https-connect"])
+@pytest.mark.parametrize(
+    "password",
+    ["p@ss:w/rd#1?x", "pass word", "pässwörd", "pa€€word", "パスワード"],
+    ids=["reserved", "space", "latin1", "euro", "japanese"],
+)
+def test_the_proxy_receives_the_credentials_exactly_as_configured_in_utf_8(
+    team: Engine, counts: list[Any], password: str, tunnelled: bool
+) -> None:
+    # The credentials reach the proxy as git's libcurl sends those of a source: user:password in UTF-8.
+    credentials = f"n@tify:{password}"
+    with forward_proxy(credentials=credentials) as proxy, receiver([200], secret=SECRET) as hook:
+        # Through a CONNECT, the receiver speaks no TLS: the tunnel is opened, then the try is retried.
+        url = hook.url.replace("http://", "https://") if tunnelled else hook.url
+        settings = notification_settings(
+            url,
+            network={"proxy": proxy.url, "proxy_auth_env": AUTH_ENV},
+            environ={AUTH_ENV: credentials},
+        )
+        write(team, settings, DROP)
+        assert deliverer(team, settings, Clock(), counts).run_once() == 1
+    assert proxy.refused == 0
+    assert [asked.method for asked in proxy.asked] == ["CONNECT" if tunnelled else "POST"]
+    assert listed(team)[0]["status"] == ("pending" if tunnelled else "delivered")
