@@ -14,8 +14,9 @@ Slack URL is itself the secret).
 A channel naming a ``proxy`` sends through it, its credentials (``proxy_auth_env``) written into the
 proxy's URL for this request alone and sent in UTF-8, as git sends a source's; every other channel goes
 direct, since the session reads no proxy from the environment. A proxy that answers 407 (to the
-request, or to the ``CONNECT`` of a tunnel) is retried like a receiver's 5xx: the credentials may be
-set or renewed meanwhile. Error texts name the proxy as configured, which carries no credentials, and
+request, or to the ``CONNECT`` of a tunnel) is retried like a receiver's 5xx: a proxy's own
+authentication can fail for a while, and a password that is wrong fails every try and, after the last,
+the delivery, with the reason. Error texts name the proxy as configured, which carries no credentials, and
 pass through ``redact`` as well.
 """
 
