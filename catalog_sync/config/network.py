@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import ssl
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
@@ -22,6 +23,8 @@ from catalog_sync.credentials import credential_in_url
 
 _AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|[\w.-]+)(?::[0-9]*)?\Z")
 """``host[:port]``, the host a name (letters, digits, '.', '-', '_') or a bracketed IPv6 address."""
+MAX_CA_FILE_BYTES = 16 * 1024 * 1024
+"""A bundle larger than this is no bundle of authorities (every public one is under 300 KiB)."""
 MAX_URL = 2000
 MAX_PATH = 4096
 """The longest ``ca_file`` taken: longer is no path a file system opens."""
@@ -151,3 +154,23 @@ def proxy_with_credentials(proxy: str, credentials: str | None) -> str:
     parts = urlsplit(proxy)
     netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def check_ca_bundle(path: str) -> None:
+    """``ValueError`` (``ca_file PATH ...``) unless ``path`` is a file of PEM certificates OpenSSL
+    loads: a wrong path or a key given in its place would otherwise fail every request with a TLS error
+    that names no setting. Sources and notification channels check it alike, each naming its key."""
+    named = f"ca_file {path}"
+    try:
+        with open(path, "rb") as opened:
+            text = opened.read(MAX_CA_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"{named} cannot be read: {exc.strerror}") from None
+    if len(text) > MAX_CA_FILE_BYTES:
+        raise ValueError(f"{named} is larger than {MAX_CA_FILE_BYTES // (1024 * 1024)} MiB; no bundle is")
+    if b"-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError(f"{named} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ValueError(f"{named} holds a certificate OpenSSL cannot load: {exc}") from None

@@ -4,8 +4,8 @@ A channel names the environment variables that hold its URL, secret and proxy cr
 values: the file is kept in a repository and rendered into Helm values, where a secret must not be.
 The values are read when the settings load (``resolve_channels``) and refused there with the key
 named, and the message never quotes them (a URL that is not one may still be a secret). A channel's
-``proxy`` and ``proxy_auth_env`` follow a hosted source's rules (``config.network``), checked by the
-same code with the same messages.
+``proxy``, ``proxy_auth_env`` and ``ca_file`` follow a hosted source's rules (``config.network``),
+checked by the same code with the same messages; the bundle's content is checked at load too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from catalog_sync.config.network import check_proxy, network_of, proxy_credentials
+from catalog_sync.config.network import (
+    check_ca_bundle,
+    check_ca_file,
+    check_proxy,
+    network_of,
+    proxy_credentials,
+)
 from catalog_sync.config.settings import (
     _DAY,
     _HOUR,
@@ -60,6 +66,7 @@ class _ChannelSchema(Schema):
     )
     filter = fields.String(validate=validate.Length(min=1, max=1000))
     proxy = fields.String(validate=check_proxy)
+    ca_file = fields.String(validate=check_ca_file)
     proxy_auth_env = fields.String(
         validate=validate.Regexp(ENV_NAME, error="must be the name of an environment variable")
     )
@@ -149,6 +156,11 @@ def resolve_channels(settings: NotificationSettings, environ: Mapping[str, str])
                     "characters",
                 )
         credentials = _proxy_credentials(channel, key, environ)
+        if channel.ca_file is not None:
+            try:
+                check_ca_bundle(channel.ca_file)
+            except ValueError as exc:
+                raise ConfigError(f"{key}.ca_file", str(exc)) from None
         resolved.append(replace(channel, url=url, secret=secret, proxy_credentials=credentials))
     return replace(settings, channels=tuple(resolved))
 

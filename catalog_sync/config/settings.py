@@ -300,6 +300,9 @@ class ChannelSettings:
     """``http(s)://HOST:PORT`` of the proxy the channel's deliveries go through; None: direct, whatever
     ``https_proxy`` says (the same rules as a hosted source's ``proxy``)."""
     proxy_auth_env: str | None = None
+    ca_file: str | None = None
+    """A PEM file of the authorities trusted for the receiver (and an https proxy) instead of the
+    bundled ones: a receiver inside the network whose certificate the organisation's authority signed."""
     url: str = field(default="", repr=False)
     secret: str | None = field(default=None, repr=False)
     proxy_credentials: str | None = field(default=None, repr=False)

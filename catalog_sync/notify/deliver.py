@@ -180,9 +180,15 @@ class Deliverer:
                 allow_redirects=False,
                 stream=True,
                 proxies=_proxies(channel),
+                verify=channel.ca_file or True,  # the channel's authorities, else requests' bundle
             )
         except requests.exceptions.ProxyError as exc:
             return _proxy_failure(channel, exc)
+        except requests.exceptions.SSLError:
+            trusted = "the channel's ca_file" if channel.ca_file else "the bundled authorities (see ca_file)"
+            return Outcome(
+                "retry", f"the receiver's TLS certificate was refused: no authority of {trusted} signed it"
+            )
         except requests.Timeout:
             return Outcome("retry", f"the receiver did not answer within {timeout:g} s")
         except requests.ConnectionError:

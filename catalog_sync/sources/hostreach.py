@@ -15,18 +15,14 @@ source at once naming the key, never a secret.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from catalog_sync.config import HostNetwork
-from catalog_sync.config.network import proxy_credentials, proxy_with_credentials
+from catalog_sync.config.network import check_ca_bundle, proxy_credentials, proxy_with_credentials
 from catalog_sync.errors import SourceError
-
-MAX_CA_FILE_BYTES = 16 * 1024 * 1024
-"""A bundle larger than this is no bundle of authorities (every public one is under 300 KiB)."""
 
 
 @dataclass(frozen=True)
@@ -91,22 +87,10 @@ def _proxy_credentials(source: str, variable: str, environ: Mapping[str, str]) -
 
 
 def _check_ca_file(source: str, path: str) -> None:
-    """The bundle must be a file of PEM certificates that OpenSSL loads: a wrong path or a key pasted
-    in its place would otherwise fail every request with a TLS error that names no setting."""
-    named = f"source {source!r}: ca_file {path}"
     try:
-        with open(path, "rb") as opened:
-            text = opened.read(MAX_CA_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SourceError(f"{named} cannot be read: {exc.strerror}") from None
-    if len(text) > MAX_CA_FILE_BYTES:
-        raise SourceError(f"{named} is larger than {MAX_CA_FILE_BYTES // (1024 * 1024)} MiB; no bundle is")
-    if b"-----BEGIN CERTIFICATE-----" not in text:
-        raise SourceError(f"{named} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
-    try:
-        ssl.create_default_context(cafile=path)
-    except (ssl.SSLError, ValueError) as exc:
-        raise SourceError(f"{named} holds a certificate OpenSSL cannot load: {exc}") from None
+        check_ca_bundle(path)
+    except ValueError as exc:
+        raise SourceError(f"source {source!r}: {exc}") from None
 
 
-__all__ = ["DIRECT", "MAX_CA_FILE_BYTES", "Reach", "reach_of"]
+__all__ = ["DIRECT", "Reach", "reach_of"]

@@ -6,11 +6,14 @@ naming ``proxy_auth_env`` that never shows the password, tried again as other fa
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from catalog_sync.errors import ConfigError
+from tests.fixtures.http import make_certificate
 from tests.fixtures.proxy import forward_proxy
 from tests.fixtures.receivers import receiver
 from tests.integration.notify.conftest import (
@@ -172,3 +175,37 @@ def test_the_proxy_receives_the_credentials_exactly_as_configured_in_utf_8(
     assert proxy.refused == 0
     assert [asked.method for asked in proxy.asked] == ["CONNECT" if tunnelled else "POST"]
     assert listed(team)[0]["status"] == ("pending" if tunnelled else "delivered")
+
+
+def test_a_receiver_the_organisation_s_authority_signed_is_trusted_by_the_channel_s_ca_file(
+    team: Engine, counts: list[Any], tmp_path: Path
+) -> None:
+    authority = make_certificate(tmp_path / "ca")
+    with forward_proxy() as proxy, receiver([200], secret=SECRET, tls=authority) as hook:
+        unknown = notification_settings(hook.url)
+        write(team, unknown, DROP)
+        deliverer(team, unknown, Clock(), counts).run_once()
+        (refused,) = listed(team)
+        assert refused["status"] == "pending"  # tried again: the certificate may be renewed meanwhile
+        assert "TLS certificate" in refused["lastError"]
+        assert "ca_file" in refused["lastError"]
+        assert hook.delivered == []
+
+        trusted = notification_settings(
+            hook.url, network={"ca_file": str(authority.cert), "proxy": proxy.url}
+        )
+        later = Clock()
+        later.advance(3600)
+        deliverer(team, trusted, later, counts).run_once()
+    assert [request.signature_ok for request in hook.delivered] == [True]
+    assert listed(team)[0]["status"] == "delivered"
+    # Through the proxy's tunnel: it saw the receiver's host and port, never the secret URL's path.
+    assert [(asked.method, asked.target) for asked in proxy.asked] == [("CONNECT", hook.url.split("/")[2])]
+
+
+def test_a_channel_s_ca_file_is_checked_when_the_settings_load(tmp_path: Path) -> None:
+    key = make_certificate(tmp_path).key
+    for path, fragment in ((tmp_path / "missing.pem", "cannot be read"), (key, "no PEM certificate")):
+        with pytest.raises(ConfigError, match=fragment) as refused:
+            notification_settings("https://hooks.example/x", network={"ca_file": str(path)})
+        assert refused.value.key == "notifications.channels.0.ca_file"
