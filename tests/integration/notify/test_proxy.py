@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from catalog_sync.config import NotificationSettings
 from catalog_sync.errors import ConfigError
 from tests.fixtures.http import make_certificate
 from tests.fixtures.proxy import forward_proxy
@@ -30,6 +31,19 @@ CREDENTIALS = "notify:pr0xy-Pa55word"
 PASSWORD = "pr0xy-Pa55word"
 WRONG = "notify:wr0ng-Pa55word"
 AUTH_ENV = "OPS_PROXY_AUTH"
+
+
+def proxied(
+    url: str, proxy: str, credentials: str, *, tunnelled: bool, **delivery: Any
+) -> NotificationSettings:
+    """A channel to ``url`` (in https when ``tunnelled``: through a CONNECT) through ``proxy``, with
+    ``credentials`` in ``proxy_auth_env``."""
+    return notification_settings(
+        url.replace("http://", "https://") if tunnelled else url,
+        network={"proxy": proxy, "proxy_auth_env": AUTH_ENV},
+        environ={AUTH_ENV: credentials},
+        **delivery,
+    )
 
 
 def test_a_channel_with_a_proxy_delivers_through_it(team: Engine, counts: list[Any]) -> None:
@@ -110,13 +124,7 @@ def test_credentials_the_proxy_refuses_fail_naming_proxy_auth_env_never_the_pass
     caplog.set_level(logging.DEBUG)
     with forward_proxy(credentials=CREDENTIALS) as proxy, receiver([200], secret=SECRET) as hook:
         # An https receiver is reached through a CONNECT, which the proxy refuses before any host.
-        url = hook.url.replace("http://", "https://") if tunnelled else hook.url
-        settings = notification_settings(
-            url,
-            network={"proxy": proxy.url, "proxy_auth_env": AUTH_ENV},
-            environ={AUTH_ENV: WRONG},
-            max_attempts=1,
-        )
+        settings = proxied(hook.url, proxy.url, WRONG, tunnelled=tunnelled, max_attempts=1)
         write(team, settings, DROP)
         deliverer(team, settings, Clock(), counts).run_once()
     assert [asked.method for asked in proxy.asked] == ["CONNECT" if tunnelled else "POST"]
@@ -164,12 +172,7 @@ def test_the_proxy_receives_the_credentials_exactly_as_configured_in_utf_8(
     credentials = f"n@tify:{password}"
     with forward_proxy(credentials=credentials) as proxy, receiver([200], secret=SECRET) as hook:
         # Through a CONNECT, the receiver speaks no TLS: the tunnel is opened, then the try is retried.
-        url = hook.url.replace("http://", "https://") if tunnelled else hook.url
-        settings = notification_settings(
-            url,
-            network={"proxy": proxy.url, "proxy_auth_env": AUTH_ENV},
-            environ={AUTH_ENV: credentials},
-        )
+        settings = proxied(hook.url, proxy.url, credentials, tunnelled=tunnelled)
         write(team, settings, DROP)
         assert deliverer(team, settings, Clock(), counts).run_once() == 1
     assert proxy.refused == 0
