@@ -185,14 +185,21 @@ def fits_a_header(token: str) -> bool:
     return _HEADER_TOKEN.fullmatch(token) is not None
 
 
+def env_value(environ: Mapping[str, str], variable: str) -> str:
+    """A secret's value as written in ``variable``: spaces around it dropped, and the quotes around it
+    that ``docker run --env-file`` keeps (no token nor password is meant to be quoted)."""
+    value = environ.get(variable, "").strip()
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1].strip()
+    return value
+
+
 def env_token(environ: Mapping[str, str], source: str, variable: str, advice: str = "") -> str:
     """The token in ``variable`` (a source's ``auth.token_env``), read for sending in a header. One
     unset, empty or no header could carry fails the source at start, naming the variable, never the
     value; ``advice`` is added to the first refusal (the scopes the token needs). A value in quotes
     (``docker run --env-file`` keeps them) is read without them: no hosting token holds a quote."""
-    token = environ.get(variable, "").strip()
-    if len(token) > 1 and token[0] == token[-1] and token[0] in "\"'":  # docker --env-file keeps quotes
-        token = token[1:-1].strip()
+    token = env_value(environ, variable)
     named = f"source {source!r}: auth.token_env names {variable}"
     if not token:
         raise SourceError(f"{named}, which is not set in the environment{advice}")
@@ -211,6 +218,7 @@ __all__ = [
     "Userinfo",
     "credential_in_url",
     "env_token",
+    "env_value",
     "fits_a_header",
     "url_starts",
     "user_is_token",

@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 from marshmallow import ValidationError
 
 from catalog_sync.config.settings import HostNetwork
-from catalog_sync.credentials import credential_in_url
+from catalog_sync.credentials import credential_in_url, env_value
 
 _AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|[\w.-]+)(?::[0-9]*)?\Z")
 """``host[:port]``, the host a name (letters, digits, '.', '-', '_') or a bracketed IPv6 address."""
@@ -90,8 +90,8 @@ def check_proxy(value: str) -> None:
 
 def check_ca_file(value: str) -> None:
     """An absolute path: the configuration is read by processes started from anywhere (a pod, a
-    service), and a relative path would name another file in each. What the file holds is checked when
-    the source is built (``sources.hostreach``), as the environment's secrets are."""
+    service), and a relative path would name another file in each. What the file holds is checked by
+    ``check_ca_bundle``: for a channel when the settings load, for a source when it is built."""
     if not value or len(value) > MAX_PATH or not value.isprintable():
         raise ValidationError(f"must be a path of 1 to {MAX_PATH} printable characters")
     if not value.startswith("/"):
@@ -125,9 +125,7 @@ def proxy_credentials(variable: str, environ: Mapping[str, str]) -> str:
     (``proxy_auth_env names VARIABLE, which ...``), never quoting it. Sources and notification channels
     read it alike, each naming its own key around the message."""
     named = f"proxy_auth_env names {variable}"
-    value = environ.get(variable, "").strip()
-    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":  # docker --env-file keeps quotes
-        value = value[1:-1].strip()
+    value = env_value(environ, variable)
     if not value:
         raise ValueError(f"{named}, which is not set in the environment; set it to the proxy's user:password")
     user, colon, _password = value.partition(":")
